@@ -1,0 +1,40 @@
+# sms-board: `make run` starts the board with demo data; `make test` runs every test.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+HOST   ?= 127.0.0.1
+PORT   ?= 5000
+
+.PHONY: install run test lint format clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "sms-board needs Python 3.11 or newer")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(BIN)/sms-board db upgrade
+	$(BIN)/sms-board demo
+	@echo
+	@echo "  sms-board is starting on the console transport (no texts leave this machine)."
+	@echo "  Simulator: http://$(HOST):$(PORT)/simulator"
+	@echo "  Or from another shell: $(BIN)/sms-board simulate +447700900123 \"JOIN ELM\""
+	@echo
+	HOST=$(HOST) PORT=$(PORT) $(BIN)/honcho start -f Procfile.dev
+
+test: install
+	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check sms_board tests migrations bench
+
+format: install
+	$(BIN)/ruff format sms_board tests migrations bench
+
+clean:
+	rm -rf $(VENV) .pytest_cache

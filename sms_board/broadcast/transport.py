@@ -1,0 +1,148 @@
+"""Transports: the only code that hands a text to the outside world.
+
+Each has one `send()`; failures are split the way a sender must treat them:
+`TransientError` (try again later), `PermanentError` (never retry this row) and
+`AmbiguousError` (the request may have reached Twilio: never retry blindly).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import uuid
+from dataclasses import dataclass
+from typing import Protocol, TextIO
+
+from sms_board.config import Settings
+from sms_board.phone import mask
+
+log = logging.getLogger(__name__)
+
+OPTED_OUT_CODES = {"21610"}  # "Attempt to send to unsubscribed recipient"
+UNDELIVERABLE_CODES = {"21211", "21614", "21612", "21408"}  # invalid / not mobile / unreachable / region
+
+
+class TransportError(Exception):
+    def __init__(self, message: str, code: str | None = None, status: int | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.status = status
+
+
+class TransientError(TransportError):
+    """Not sent; safe to try again after a pause (429, 5xx, connection refused)."""
+
+
+class PermanentError(TransportError):
+    """Will never succeed for this row (opted out, invalid number, bad request)."""
+
+    @property
+    def opted_out(self) -> bool:
+        return self.code in OPTED_OUT_CODES
+
+    @property
+    def undeliverable(self) -> bool:
+        return self.code in UNDELIVERABLE_CODES
+
+
+class AmbiguousError(TransportError):
+    """The request may have been sent (a timeout after it left): the row becomes `unknown`."""
+
+
+@dataclass(frozen=True)
+class SendResult:
+    provider_sid: str
+    status: str  # the provider's status at hand-over: queued, accepted, sent
+
+
+class Transport(Protocol):
+    name: str
+
+    def send(self, to: str, body: str, status_callback: str | None = None) -> SendResult: ...
+
+
+class ConsoleTransport:
+    """Prints each text and reports it sent: the board runs with no account and no server."""
+
+    name = "console"
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self.stream = stream
+
+    def send(self, to: str, body: str, status_callback: str | None = None) -> SendResult:
+        stream = self.stream or sys.stderr
+        print(f"── SMS to {mask(to)} ──\n{body}\n", file=stream, flush=True)
+        return SendResult(provider_sid=f"console-{uuid.uuid4().hex}", status="sent")
+
+
+class TwilioTransport:
+    """Sends through Twilio's official REST client (`client.messages.create`)."""
+
+    name = "twilio"
+
+    def __init__(self, settings: Settings, client: object | None = None, timeout: float = 10.0) -> None:
+        from twilio.http.http_client import TwilioHttpClient
+        from twilio.rest import Client
+
+        self.from_number = settings.twilio_from_number
+        self.messaging_service_sid = settings.twilio_messaging_service_sid
+        self.client = client or Client(
+            settings.twilio_account_sid,
+            settings.twilio_auth_token,
+            http_client=TwilioHttpClient(timeout=timeout),
+        )
+
+    def send(self, to: str, body: str, status_callback: str | None = None) -> SendResult:
+        import requests
+        from twilio.base.exceptions import TwilioRestException
+
+        kwargs: dict[str, str] = {"to": to, "body": body}
+        if self.messaging_service_sid:
+            kwargs["messaging_service_sid"] = self.messaging_service_sid
+        else:
+            kwargs["from_"] = self.from_number or ""
+        if status_callback:
+            kwargs["status_callback"] = status_callback
+        try:
+            message = self.client.messages.create(**kwargs)  # type: ignore[attr-defined]
+        except TwilioRestException as exc:
+            code = str(exc.code) if exc.code is not None else None
+            if exc.status == 429 or exc.status >= 500:
+                raise TransientError(exc.msg, code, exc.status) from None
+            raise PermanentError(exc.msg, code, exc.status) from None
+        except requests.exceptions.ConnectTimeout as exc:
+            raise TransientError(f"could not connect to Twilio: {exc.__class__.__name__}") from None
+        except requests.exceptions.Timeout as exc:
+            raise AmbiguousError(f"no answer from Twilio after sending: {exc.__class__.__name__}") from None
+        except requests.exceptions.ConnectionError as exc:
+            if _never_connected(exc):
+                raise TransientError(f"could not connect to Twilio: {exc.__class__.__name__}") from None
+            raise AmbiguousError(f"connection to Twilio broke after sending: {exc.__class__.__name__}") from None
+        return SendResult(provider_sid=message.sid, status=message.status or "queued")
+
+
+def _never_connected(exc: BaseException) -> bool:
+    """True when the error chain shows the TCP connection was never made (so nothing was sent)."""
+    from urllib3.exceptions import NewConnectionError
+
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, NewConnectionError | ConnectionRefusedError):
+            return True
+        reason = getattr(seen, "reason", None)
+        if isinstance(reason, NewConnectionError | ConnectionRefusedError):
+            return True
+        seen = seen.__cause__ or seen.__context__ or (reason if isinstance(reason, BaseException) else None)
+        if seen is exc:
+            break
+    for arg in getattr(exc, "args", ()):
+        reason = getattr(arg, "reason", None)
+        if isinstance(reason, NewConnectionError | ConnectionRefusedError):
+            return True
+    return False
+
+
+def make_transport(settings: Settings) -> Transport:
+    if settings.transport == "twilio":
+        return TwilioTransport(settings)
+    return ConsoleTransport()

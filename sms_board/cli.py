@@ -1,0 +1,410 @@
+"""The `sms-board` command line. Its commands are a contract (SPEC §4): scripts call them as documented.
+
+With `--json`, standard output is exactly one JSON document; logs and progress
+go to standard error.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import click
+from flask import Flask
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session
+
+from sms_board.config import ConfigError, Settings
+
+
+def _app(ctx: click.Context) -> Flask:
+    """The app this command works on: the one a test passed as `obj`, else one built from the environment."""
+    root = ctx.find_root()
+    if isinstance(root.obj, Flask):
+        return root.obj
+    from sms_board import create_app
+
+    try:
+        app = create_app()
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+    root.obj = app
+    return app
+
+
+def _settings(ctx: click.Context) -> Settings:
+    return _app(ctx).extensions["sms_board.settings"]
+
+
+@contextmanager
+def _session(ctx: click.Context) -> Iterator[Session]:
+    factory = _app(ctx).extensions["sms_board.sessions"]
+    try:
+        with factory.begin() as session:
+            yield session
+    except OperationalError as exc:
+        raise click.ClickException(
+            f"the database is not ready ({exc.orig.__class__.__name__}): run `sms-board db upgrade` first, "
+            "and check DATABASE_URL."
+        ) from None
+
+
+def _verbose() -> None:
+    """Long-running processes log what they do; one-shot commands only warn."""
+    import logging
+    import os
+
+    os.environ.setdefault("SMS_BOARD_LOG_LEVEL", "INFO")
+    logging.getLogger().setLevel(os.environ["SMS_BOARD_LOG_LEVEL"].upper())
+
+
+def _emit_json(document: Any) -> None:
+    click.echo(json.dumps(document, ensure_ascii=False, indent=None, default=str))
+
+
+def _normalise_or_fail(ctx: click.Context, number: str) -> str:
+    from sms_board.phone import normalise
+
+    phone = normalise(number, _settings(ctx).default_region)
+    if phone is None:
+        raise click.BadParameter(f"{number!r} is not a phone number; write it as +447700900123.", param_hint="NUMBER")
+    return phone
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="sms-board")
+def cli() -> None:
+    """sms-board: an SMS-first neighbourhood noticeboard."""
+
+
+# ── web ────────────────────────────────────────────────────────────────────
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.pass_context
+def serve(ctx: click.Context, host: str, port: int) -> None:
+    """Run the web app (development server; production uses gunicorn, see the Procfile)."""
+    _verbose()
+    app = _app(ctx)
+    if "simulator" in app.blueprints:
+        click.echo(f"Simulator: http://{host}:{port}/simulator", err=True)
+    app.run(host=host, port=port, threaded=True, use_reloader=False)
+
+
+# ── database ───────────────────────────────────────────────────────────────
+
+
+@cli.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+@click.pass_context
+def db_upgrade(ctx: click.Context) -> None:
+    """Apply Alembic migrations (creates the SQLite file if needed)."""
+    from sms_board.migrate import upgrade
+
+    engine = _app(ctx).extensions["sms_board.engine"]
+    try:
+        upgrade(engine)
+    except OperationalError as exc:
+        raise click.ClickException(f"cannot reach the database: {exc.orig}. Check DATABASE_URL.") from None
+    click.echo(f"Database is up to date ({engine.url.render_as_string(hide_password=True)}).", err=True)
+
+
+# ── areas and people ───────────────────────────────────────────────────────
+
+
+@cli.group()
+def area() -> None:
+    """Areas residents join."""
+
+
+@area.command("add")
+@click.argument("slug")
+@click.argument("name")
+@click.option("--postcode", "postcodes", multiple=True, help="Postcode prefix (outward code such as SE6, or SE6 1).")
+@click.option("--timezone", default=None, help="Time zone of the area (default: SMS_BOARD_TIMEZONE).")
+@click.option("--private", is_flag=True, help="Not listed; joined by invite code only.")
+@click.option("--moderation", type=click.Choice(["open", "first", "all"]), default="open", show_default=True)
+@click.pass_context
+def area_add(
+    ctx: click.Context, slug: str, name: str, postcodes: tuple[str, ...], timezone: str | None, private: bool,
+    moderation: str,
+) -> None:
+    """Create an area."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    from sms_board.areas import normalise_prefix, valid_slug
+    from sms_board.models import Area, AreaPostcode
+
+    slug = slug.lower()
+    if not valid_slug(slug):
+        raise click.BadParameter("use lower-case letters, digits and hyphens, e.g. elm or elm-street.", param_hint="SLUG")
+    zone = timezone or _settings(ctx).timezone
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise click.BadParameter(f"{zone!r} is not a time zone; use e.g. Europe/London.", param_hint="--timezone") from None
+    try:
+        prefixes = sorted({normalise_prefix(p) for p in postcodes})
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--postcode") from None
+    try:
+        with _session(ctx) as session:
+            if session.scalar(select(Area).where(Area.slug == slug)):
+                raise click.ClickException(f"an area with slug {slug!r} already exists.")
+            taken = session.scalars(select(AreaPostcode).where(AreaPostcode.prefix.in_(prefixes))).all()
+            if taken:
+                raise click.ClickException(
+                    "postcode prefix already served by another area: " + ", ".join(p.prefix for p in taken)
+                )
+            new = Area(slug=slug, name=name.strip(), timezone=zone, private=private, moderation=moderation)
+            new.postcodes = [AreaPostcode(prefix=p) for p in prefixes]
+            session.add(new)
+    except IntegrityError:
+        raise click.ClickException(f"area {slug!r} or one of its postcodes already exists.") from None
+    click.echo(f"Added area {slug} ({name}){' with postcodes ' + ', '.join(prefixes) if prefixes else ''}.", err=True)
+
+
+@area.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def area_list(ctx: click.Context, as_json: bool) -> None:
+    """Areas and their active subscriber counts."""
+    from sqlalchemy import func
+
+    from sms_board.models import Area, Subscription, SubscriptionStatus
+
+    with _session(ctx) as session:
+        counts = dict(
+            session.execute(
+                select(Subscription.area_id, func.count())
+                .where(Subscription.status == SubscriptionStatus.ACTIVE.value)
+                .group_by(Subscription.area_id)
+            ).all()
+        )
+        rows = [
+            {
+                "slug": a.slug, "name": a.name, "subscribers": counts.get(a.id, 0), "private": a.private,
+                "moderation": a.moderation, "postcodes": [p.prefix for p in a.postcodes], "timezone": a.timezone,
+            }
+            for a in session.scalars(select(Area).order_by(Area.slug))
+        ]
+    if as_json:
+        _emit_json(rows)
+        return
+    if not rows:
+        click.echo("No areas yet. Add one with: sms-board area add SLUG NAME --postcode SE6")
+    for row in rows:
+        flags = ", ".join(f for f in ("private" if row["private"] else "", row["moderation"]) if f)
+        click.echo(f"{row['slug']:<16} {row['name']:<28} {row['subscribers']:>6} subscribers  [{flags}]  "
+                   f"{' '.join(row['postcodes'])}")
+
+
+@cli.group()
+def organiser() -> None:
+    """Organisers broadcast to and moderate their areas."""
+
+
+@organiser.command("add")
+@click.argument("number")
+@click.argument("area_slug", metavar="AREA")
+@click.pass_context
+def organiser_add(ctx: click.Context, number: str, area_slug: str) -> None:
+    """Make NUMBER an organiser of AREA."""
+    from sms_board.clock import utcnow
+    from sms_board.models import Area, Organiser
+    from sms_board.phone import mask
+    from sms_board.subscriptions import get_or_create_subscriber
+
+    phone = _normalise_or_fail(ctx, number)
+    with _session(ctx) as session:
+        found = session.scalar(select(Area).where(Area.slug == area_slug.lower()))
+        if found is None:
+            raise click.ClickException(f"no area {area_slug!r}; see `sms-board area list`.")
+        person = get_or_create_subscriber(session, phone, utcnow())
+        exists = session.scalar(
+            select(Organiser).where(Organiser.subscriber_id == person.id, Organiser.area_id == found.id)
+        )
+        if exists is None:
+            session.add(Organiser(subscriber_id=person.id, area_id=found.id))
+    click.echo(f"{mask(phone)} is an organiser of {found.name}.", err=True)
+
+
+@cli.group()
+def admin() -> None:
+    """Administrators (dashboard sign-in for every area)."""
+
+
+@admin.command("add")
+@click.argument("number")
+@click.pass_context
+def admin_add(ctx: click.Context, number: str) -> None:
+    """Make NUMBER an administrator."""
+    from sms_board.clock import utcnow
+    from sms_board.phone import mask
+    from sms_board.subscriptions import get_or_create_subscriber
+
+    phone = _normalise_or_fail(ctx, number)
+    with _session(ctx) as session:
+        get_or_create_subscriber(session, phone, utcnow()).is_admin = True
+    click.echo(f"{mask(phone)} is an administrator.", err=True)
+
+
+# ── texts in and out ───────────────────────────────────────────────────────
+
+
+@cli.command()
+@click.argument("from_number", metavar="FROM")
+@click.argument("body")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def simulate(ctx: click.Context, from_number: str, body: str, as_json: bool) -> None:
+    """Run one inbound text through the webhook's pipeline and print the replies."""
+    from sms_board.inbound import new_message_sid, receive
+
+    settings = _settings(ctx)
+    factory = _app(ctx).extensions["sms_board.sessions"]
+    params = {
+        "MessageSid": new_message_sid(), "From": from_number, "To": settings.board_number or "+447700900000",
+        "Body": body, "NumMedia": "0", "SmsStatus": "received",
+    }
+    try:
+        result = receive(factory, settings, params)
+    except OperationalError as exc:
+        raise click.ClickException(f"the database is not ready ({exc.orig}): run `sms-board db upgrade` first.") from None
+    if as_json:
+        _emit_json({"replies": result.replies})
+        return
+    if not result.replies:
+        click.echo("(no reply)", err=True)
+    for reply in result.replies:
+        click.echo(reply)
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True)
+@click.option("--status", "status", default=None, help="Only rows with this status.")
+@click.pass_context
+def outbox(ctx: click.Context, as_json: bool, status: str | None) -> None:
+    """Queued and sent texts (full numbers: the CLI is for operators)."""
+    from sms_board.models import Outbox, OutboxStatus
+
+    if status and status not in {s.value for s in OutboxStatus}:
+        raise click.BadParameter(f"use one of {', '.join(s.value for s in OutboxStatus)}.", param_hint="--status")
+    with _session(ctx) as session:
+        query = select(Outbox).order_by(Outbox.id)
+        if status:
+            query = query.where(Outbox.status == status)
+        rows = [
+            {
+                "id": r.id, "to": r.to_number, "body": r.body, "kind": r.kind, "status": r.status,
+                "segments": r.segments, "encoding": r.encoding, "attempts": r.attempts,
+                "error_code": r.error_code, "created_at": r.created_at.isoformat(),
+            }
+            for r in session.scalars(query)
+        ]
+    if as_json:
+        _emit_json(rows)
+        return
+    if not rows:
+        click.echo("The outbox is empty.", err=True)
+    for row in rows:
+        first_line = row["body"].splitlines()[0] if row["body"] else ""
+        click.echo(f"{row['id']:>6} {row['status']:<11} {row['kind']:<9} {row['to']:<16} "
+                   f"{row['segments']}×{row['encoding']:<5} {first_line[:60]}")
+
+
+@cli.command()
+@click.option("--forever", is_flag=True, help="Keep draining as texts arrive (the Procfile worker).")
+@click.option("--poll", default=1.0, show_default=True, help="Seconds between looks at an empty outbox.")
+@click.pass_context
+def send(ctx: click.Context, forever: bool, poll: float) -> None:
+    """Drain the outbox through the transport at SMS_BOARD_RATE."""
+    from sms_board.broadcast.sender import drain
+    from sms_board.broadcast.transport import make_transport
+
+    if forever:
+        _verbose()
+    settings = _settings(ctx)
+    factory = _app(ctx).extensions["sms_board.sessions"]
+    transport = make_transport(settings)
+
+    def progress(report: Any) -> None:
+        click.echo(f"\rsent {report.sent}  retrying {report.retried}  failed {report.failed}  "
+                   f"unknown {report.unknown}", err=True, nl=False)
+
+    try:
+        while True:
+            report = drain(factory, transport, settings, progress=progress)
+            if report.handled:
+                click.echo("", err=True)
+            if not forever:
+                click.echo(f"Done: {report.sent} sent, {report.retried} to retry, {report.failed} failed, "
+                           f"{report.unknown} unknown, {report.cancelled} cancelled (opted out).", err=True)
+                if report.failed or report.unknown:
+                    click.echo("See them with: sms-board outbox --status failed (or unknown)", err=True)
+                return
+            time.sleep(poll)
+    except KeyboardInterrupt:
+        click.echo("\nStopped.", err=True)
+    except OperationalError as exc:
+        raise click.ClickException(f"the database is not ready ({exc.orig}): run `sms-board db upgrade` first.") from None
+
+
+@cli.command()
+@click.argument("text")
+@click.option("--json", "as_json", is_flag=True)
+@click.option("--smart", is_flag=True, help="Map characters to GSM-7 equivalents first, as Smart Encoding does.")
+def segments(text: str, as_json: bool, smart: bool) -> None:
+    """How many SMS segments TEXT costs, and in which encoding."""
+    from sms_board.segments import analyse, smart_encode
+
+    info = analyse(smart_encode(text) if smart else text)
+    document = info.as_dict()
+    if not smart:
+        document["text"] = text
+    if as_json:
+        _emit_json(document)
+        return
+    click.echo(f"{info.segments} segment{'s' if info.segments != 1 else ''}, {info.encoding}, "
+               f"{info.characters} characters")
+    if smart:
+        click.echo(info.text)
+
+
+@cli.command()
+@click.pass_context
+def demo(ctx: click.Context) -> None:
+    """Seed a demo neighbourhood (Ofcom drama numbers only); safe to run twice."""
+    from sms_board.demo import seed
+
+    with _session(ctx) as session:
+        created = seed(session, _settings(ctx))
+    click.echo("Demo neighbourhood ready." if created else "Demo neighbourhood already there.", err=True)
+
+
+@cli.command()
+def clock() -> None:
+    """The scheduler process (digests, held texts, expiries)."""
+    raise click.ClickException(
+        "the clock is not yet available: digests and the scheduler are a later issue. "
+        "Until then, run `sms-board send --forever` to drain the outbox."
+    )
+
+
+def main() -> None:
+    try:
+        cli(prog_name="sms-board")
+    except ConfigError as exc:  # raised lazily by settings access outside _app
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(2)

@@ -1,0 +1,262 @@
+"""Configuration from the environment (and a `.env` file in development).
+
+Every setting is parsed and checked once, at start, into a frozen `Settings`.
+A bad value raises `ConfigError` with one line that says what to fix; the CLI
+and the WSGI entry point print that line instead of a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from datetime import time
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import phonenumbers
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class ConfigError(ValueError):
+    """A setting is missing or malformed; the message is one line for the operator."""
+
+
+@dataclass(frozen=True)
+class QuietHours:
+    start: time
+    end: time
+
+    def contains(self, local: time) -> bool:
+        if self.start <= self.end:
+            return self.start <= local < self.end
+        return local >= self.start or local < self.end
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    instance_path: Path
+    twilio_account_sid: str | None = None
+    twilio_auth_token: str | None = None
+    twilio_from_number: str | None = None
+    twilio_messaging_service_sid: str | None = None
+    transport: str = "console"
+    public_url: str | None = None
+    default_region: str = "GB"
+    timezone: str = "Europe/London"
+    quiet_hours: QuietHours | None = None
+    rate: float = 1.0
+    rate_unit: str = "message"
+    sender_concurrency: int = 4
+    digest_segments: int = 3
+    digest_time: time = time(18, 0)
+    digest_weekday: str = "sun"
+    price_per_segment: float = 0.04
+    monthly_segment_cap: int | None = None
+    stop_reply: bool = True
+    retention_days: int = 365
+    max_replies_per_hour: int = 10
+    flood_texts: int = 20
+    flood_minutes: int = 5
+    secret_key: str = field(default="", repr=False)
+    development: bool = False
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def board_number(self) -> str | None:
+        return self.twilio_from_number
+
+
+def _bool(name: str, raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in {"1", "on", "true", "yes"}:
+        return True
+    if value in {"0", "off", "false", "no"}:
+        return False
+    raise ConfigError(f"{name}={raw!r} is not on/off; use on or off.")
+
+
+def _number(name: str, raw: str, kind: type, minimum: float) -> float | int:
+    try:
+        value = kind(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not a number; set e.g. {name}={kind(minimum) or 1}.") from None
+    if value < minimum:
+        raise ConfigError(f"{name}={raw!r} must be at least {minimum}.")
+    return value
+
+
+def _clock_time(name: str, raw: str) -> time:
+    try:
+        hours, minutes = raw.strip().split(":")
+        return time(int(hours), int(minutes))
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not a time of day; write it as HH:MM, e.g. 18:00.") from None
+
+
+def parse_quiet_hours(raw: str) -> QuietHours | None:
+    if not raw.strip():
+        return None
+    try:
+        start, end = raw.split("-")
+    except ValueError:
+        raise ConfigError(
+            f"SMS_BOARD_QUIET_HOURS={raw!r} is not a range; write HH:MM-HH:MM, e.g. 21:00-08:00, "
+            "or leave it empty to turn quiet hours off."
+        ) from None
+    return QuietHours(_clock_time("SMS_BOARD_QUIET_HOURS", start), _clock_time("SMS_BOARD_QUIET_HOURS", end))
+
+
+def _zone(name: str, raw: str) -> str:
+    try:
+        ZoneInfo(raw)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"{name}={raw!r} is not a known time zone; use a name such as Europe/London.") from None
+    return raw
+
+
+def _database_url(raw: str, instance_path: Path) -> str:
+    try:
+        url = make_url(raw)
+    except ArgumentError:
+        raise ConfigError(
+            f"DATABASE_URL={raw!r} is not a database URL; use e.g. sqlite:///instance/sms_board.db "
+            "or postgresql+psycopg://user@host/dbname."
+        ) from None
+    backend = url.get_backend_name()
+    if backend not in {"sqlite", "postgresql"}:
+        raise ConfigError(f"DATABASE_URL uses {backend!r}; sms-board supports sqlite and postgresql.")
+    if backend == "postgresql" and url.drivername in {"postgresql", "postgres"}:
+        url = url.set(drivername="postgresql+psycopg")
+    if backend == "sqlite" and url.database and url.database != ":memory:":
+        path = Path(url.database)
+        if not path.is_absolute():
+            # Relative SQLite paths are relative to the project, not the shell's cwd,
+            # so `sms-board` finds the same file from anywhere.
+            path = PROJECT_ROOT / path
+        url = url.set(database=str(path))
+    return url.render_as_string(hide_password=False)
+
+
+def _secret_key(env: Mapping[str, str], instance_path: Path) -> str:
+    if env.get("SECRET_KEY"):
+        return env["SECRET_KEY"]
+    key_file = instance_path / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    key_file.write_text(key)
+    key_file.chmod(0o600)
+    return key
+
+
+def load_settings(overrides: Mapping[str, object] | None = None, environ: Mapping[str, str] | None = None) -> Settings:
+    """Read settings from `environ` (default: the process environment) and `overrides`.
+
+    `overrides` uses the environment variable names (`DATABASE_URL`, `SMS_BOARD_RATE`, …)
+    and wins over the environment; tests and the app factory pass it.
+    """
+    env: dict[str, str] = dict(os.environ if environ is None else environ)
+    for key, value in (overrides or {}).items():
+        if value is None:
+            env.pop(key, None)
+        else:
+            env[key] = str(value)
+
+    instance_path = Path(env.get("SMS_BOARD_INSTANCE_PATH") or PROJECT_ROOT / "instance")
+    database_url = _database_url(env.get("DATABASE_URL") or "sqlite:///instance/sms_board.db", instance_path)
+
+    sid = env.get("TWILIO_ACCOUNT_SID") or None
+    token = env.get("TWILIO_AUTH_TOKEN") or None
+    if bool(sid) != bool(token):
+        missing = "TWILIO_AUTH_TOKEN" if sid else "TWILIO_ACCOUNT_SID"
+        raise ConfigError(f"Half the Twilio credentials are set: set {missing} too, or neither.")
+    if sid and not sid.startswith("AC"):
+        raise ConfigError("TWILIO_ACCOUNT_SID should start with AC; copy it from the Twilio console.")
+
+    region = (env.get("SMS_BOARD_DEFAULT_REGION") or "GB").upper()
+    if region not in phonenumbers.SUPPORTED_REGIONS:
+        raise ConfigError(f"SMS_BOARD_DEFAULT_REGION={region!r} is not a region code; use e.g. GB or US.")
+
+    from_number = env.get("TWILIO_FROM_NUMBER") or None
+    if from_number:
+        try:
+            parsed = phonenumbers.parse(from_number, region)
+        except phonenumbers.NumberParseException:
+            parsed = None
+        if parsed is None or not phonenumbers.is_possible_number(parsed):
+            raise ConfigError(f"TWILIO_FROM_NUMBER={from_number!r} is not a phone number; write it as +447700900000.")
+        from_number = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    service_sid = env.get("TWILIO_MESSAGING_SERVICE_SID") or None
+    if service_sid and not service_sid.startswith("MG"):
+        raise ConfigError("TWILIO_MESSAGING_SERVICE_SID should start with MG.")
+
+    transport = (env.get("SMS_BOARD_TRANSPORT") or ("twilio" if sid else "console")).lower()
+    if transport not in {"console", "twilio"}:
+        raise ConfigError(f"SMS_BOARD_TRANSPORT={transport!r} is unknown; use console or twilio.")
+    if transport == "twilio":
+        if not sid:
+            raise ConfigError("SMS_BOARD_TRANSPORT=twilio needs TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN.")
+        if not (from_number or service_sid):
+            raise ConfigError("Twilio sending needs TWILIO_FROM_NUMBER or TWILIO_MESSAGING_SERVICE_SID.")
+
+    public_url = (env.get("SMS_BOARD_PUBLIC_URL") or "").rstrip("/") or None
+    if public_url and not public_url.startswith(("http://", "https://")):
+        raise ConfigError(f"SMS_BOARD_PUBLIC_URL={public_url!r} must start with https:// (or http://).")
+
+    rate_unit = (env.get("SMS_BOARD_RATE_UNIT") or "message").lower()
+    if rate_unit not in {"message", "segment"}:
+        raise ConfigError(f"SMS_BOARD_RATE_UNIT={rate_unit!r} is unknown; use message or segment.")
+    weekday = (env.get("SMS_BOARD_DIGEST_WEEKDAY") or "sun").lower()[:3]
+    if weekday not in WEEKDAYS:
+        raise ConfigError(f"SMS_BOARD_DIGEST_WEEKDAY={weekday!r} is not a weekday; use mon … sun.")
+
+    cap_raw = (env.get("SMS_BOARD_MONTHLY_SEGMENT_CAP") or "off").strip().lower()
+    cap = None if cap_raw in {"", "off", "0", "none"} else int(_number("SMS_BOARD_MONTHLY_SEGMENT_CAP", cap_raw, int, 1))
+
+    return Settings(
+        database_url=database_url,
+        instance_path=instance_path,
+        twilio_account_sid=sid,
+        twilio_auth_token=token,
+        twilio_from_number=from_number,
+        twilio_messaging_service_sid=service_sid,
+        transport=transport,
+        public_url=public_url,
+        default_region=region,
+        timezone=_zone("SMS_BOARD_TIMEZONE", env.get("SMS_BOARD_TIMEZONE") or "Europe/London"),
+        quiet_hours=parse_quiet_hours(env.get("SMS_BOARD_QUIET_HOURS", "21:00-08:00")),
+        rate=float(_number("SMS_BOARD_RATE", env.get("SMS_BOARD_RATE") or "1", float, 0.001)),
+        rate_unit=rate_unit,
+        sender_concurrency=int(_number("SMS_BOARD_SENDER_CONCURRENCY", env.get("SMS_BOARD_SENDER_CONCURRENCY") or "4", int, 1)),
+        digest_segments=int(_number("SMS_BOARD_DIGEST_SEGMENTS", env.get("SMS_BOARD_DIGEST_SEGMENTS") or "3", int, 1)),
+        digest_time=_clock_time("SMS_BOARD_DIGEST_TIME", env.get("SMS_BOARD_DIGEST_TIME") or "18:00"),
+        digest_weekday=weekday,
+        price_per_segment=float(_number("SMS_BOARD_PRICE_PER_SEGMENT", env.get("SMS_BOARD_PRICE_PER_SEGMENT") or "0.04", float, 0)),
+        monthly_segment_cap=cap,
+        stop_reply=_bool("SMS_BOARD_STOP_REPLY", env.get("SMS_BOARD_STOP_REPLY") or "on"),
+        retention_days=int(_number("SMS_BOARD_RETENTION_DAYS", env.get("SMS_BOARD_RETENTION_DAYS") or "365", int, 1)),
+        max_replies_per_hour=int(_number("SMS_BOARD_MAX_REPLIES_PER_HOUR", env.get("SMS_BOARD_MAX_REPLIES_PER_HOUR") or "10", int, 1)),
+        secret_key=_secret_key(env, instance_path),
+        development=_bool("SMS_BOARD_DEVELOPMENT", env.get("SMS_BOARD_DEVELOPMENT") or "off"),
+    )
+
+
+def describe(settings: Settings) -> dict[str, object]:
+    """Settings with secrets masked, for `sms-board` diagnostics and logs."""
+    hidden = {"twilio_auth_token", "secret_key"}
+    out: dict[str, object] = {}
+    for f in fields(settings):
+        value = getattr(settings, f.name)
+        out[f.name] = "•••" if f.name in hidden and value else value
+    return out

@@ -1,0 +1,65 @@
+"""A demo neighbourhood: three areas, an organiser, residents and notices.
+
+Only Ofcom's drama numbers (+44 7700 900000–900999) are used, so no real
+person can ever be texted by a demo.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from sms_board.clock import utcnow
+from sms_board.config import Settings
+from sms_board.models import Area, AreaPostcode, Item, ItemKind, ItemStatus, Organiser
+from sms_board.subscriptions import get_or_create_subscriber, subscribe
+
+AREAS = [
+    ("elm", "Elm Street", ["SE6 1", "SE6 2"]),
+    ("oak", "Oak Road", ["SE6 3", "SE6 4"]),
+    ("river", "Riverside", ["SE10"]),
+]
+ORGANISER = ("+447700900001", "Ruth", "elm")
+RESIDENTS = [
+    ("+447700900123", "Sam", "elm"),
+    ("+447700900456", "Priya", "elm"),
+    ("+447700900789", "Joe", "oak"),
+    ("+447700900321", "Ada", "river"),
+]
+NOTICES = [
+    ("+447700900456", "elm", "Plant swap on Saturday 10am by the community garden. Bring cuttings!"),
+    ("+447700900001", "elm", "The Elm St residents' meeting is Tuesday 7pm at St Mark's hall. All welcome."),
+    ("+447700900789", "oak", "Found: a set of keys with a blue fob near the Oak Rd bus stop. Text me via the board."),
+]
+
+
+def seed(session: Session, settings: Settings) -> bool:
+    """Create the demo data unless it is there already; True when something was created."""
+    if session.scalar(select(Area).where(Area.slug == "elm")) is not None:
+        return False
+    now = utcnow()
+    areas: dict[str, Area] = {}
+    for slug, name, prefixes in AREAS:
+        area = Area(slug=slug, name=name, timezone=settings.timezone, private=False, moderation="open")
+        area.postcodes = [AreaPostcode(prefix=p) for p in prefixes]
+        session.add(area)
+        areas[slug] = area
+    session.flush()
+    people = {}
+    for phone, name, slug in [ORGANISER, *RESIDENTS]:
+        person = get_or_create_subscriber(session, phone, now - timedelta(days=30))
+        person.name = name
+        subscribe(session, person, areas[slug], words=f"JOIN {slug.upper()}", wording="demo data",
+                  channel="cli", now=now - timedelta(days=30))
+        people[phone] = person
+    session.add(Organiser(subscriber_id=people[ORGANISER[0]].id, area_id=areas[ORGANISER[2]].id))
+    for i, (phone, slug, body) in enumerate(NOTICES):
+        when = now - timedelta(hours=6 * (len(NOTICES) - i))
+        session.add(Item(
+            kind=ItemKind.NOTICE.value, area_id=areas[slug].id, author_id=people[phone].id,
+            author_name=people[phone].name, body=body, status=ItemStatus.PUBLISHED.value,
+            created_at=when, published_at=when,
+        ))
+    return True

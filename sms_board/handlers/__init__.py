@@ -1,0 +1,7 @@
+"""Keyword handlers. Importing this package registers every handler with the router."""
+
+from sms_board.handlers import confirm, help, inbox, join, post, profile, stop  # noqa: F401
+from sms_board.handlers.router import Context, keyword, route, stage
+from sms_board.handlers.stop import asks_to_stop, opts_back_in
+
+__all__ = ["Context", "asks_to_stop", "keyword", "opts_back_in", "route", "stage"]

@@ -1,0 +1,79 @@
+"""YES: confirms the sender's one pending confirmation (newest wins, 15 minutes, once).
+
+With nothing pending, YES opts an opted-out number back in, else says there is
+nothing to confirm. Features that need a confirmation register an action here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from sms_board.handlers.router import CONFIRM_STAGE, Context, stage
+from sms_board.handlers.stop import do_start
+from sms_board.models import Confirmation, Subscriber
+
+CONFIRM_WINDOW = timedelta(minutes=15)
+_ACTIONS: dict[str, Callable[[Context, Confirmation], None]] = {}
+
+
+def confirm_action(name: str) -> Callable[[Callable[[Context, Confirmation], None]], Callable[[Context, Confirmation], None]]:
+    """Register what YES does for a pending confirmation of this kind."""
+
+    def register(func: Callable[[Context, Confirmation], None]) -> Callable[[Context, Confirmation], None]:
+        _ACTIONS[name] = func
+        return func
+
+    return register
+
+
+def ask_to_confirm(ctx: Context, action: str, payload: dict[str, object]) -> Confirmation:
+    lapse_pending(ctx.session, ctx.subscriber, ctx.now)
+    pending = Confirmation(
+        subscriber_id=ctx.subscriber.id, action=action, payload=payload,
+        created_at=ctx.now, expires_at=ctx.now + CONFIRM_WINDOW,
+    )
+    ctx.session.add(pending)
+    return pending
+
+
+def lapse_pending(session: Session, subscriber: Subscriber, now: datetime) -> None:
+    session.execute(
+        update(Confirmation)
+        .where(Confirmation.subscriber_id == subscriber.id, Confirmation.resolved_at.is_(None))
+        .values(resolved_at=now, resolution="lapsed")
+        .execution_options(synchronize_session=False)
+    )
+
+
+@stage(CONFIRM_STAGE, "yes")
+def yes_stage(ctx: Context) -> bool:
+    if not (len(ctx.words) == 1 and ctx.words.first == "YES"):
+        # Any other text lets a pending confirmation lapse.
+        lapse_pending(ctx.session, ctx.subscriber, ctx.now)
+        return False
+    pending = ctx.session.scalar(
+        select(Confirmation)
+        .where(
+            Confirmation.subscriber_id == ctx.subscriber.id,
+            Confirmation.resolved_at.is_(None),
+            Confirmation.expires_at > ctx.now,
+        )
+        .order_by(Confirmation.created_at.desc(), Confirmation.id.desc())
+        .limit(1)
+    )
+    lapse_pending(ctx.session, ctx.subscriber, ctx.now)
+    if pending is not None and pending.action in _ACTIONS:
+        pending.resolved_at = ctx.now
+        pending.resolution = "confirmed"
+        ctx.handler = f"yes:{pending.action}"
+        _ACTIONS[pending.action](ctx, pending)
+        return True
+    if ctx.subscriber.opted_out:
+        do_start(ctx)
+        return True
+    ctx.reply("nothing_to_confirm")
+    return True

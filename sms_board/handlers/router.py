@@ -1,0 +1,170 @@
+"""The keyword router: a registry of small handlers, tried in the order of SPEC §2.
+
+Routing order:
+1. the STOP family (never guessed by typo tolerance),
+2. START/UNSTOP and HELP/INFO,
+3. YES for a pending confirmation,
+4. keywords, with one-typo tolerance,
+5. relays between connected residents,
+6. the organisers' inbox.
+
+Stages 1–3, 5 and 6 are `@stage` functions that return True when they took the
+text; stage 4 looks words up in the `@keyword` registry. A handler gets a
+`Context` (the stored inbound message, the sender, a database session) and
+adds replies or outbox rows to it; it never sees Flask and never sends.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from rapidfuzz.distance import OSA
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from sms_board.broadcast.outbox import enqueue
+from sms_board.config import Settings
+from sms_board.models import Area, InboundMessage, Item, ItemKind, Organiser, OutboxKind, Subscriber
+from sms_board.texts import render
+from sms_board.words import Ref, Words, parse_ref
+
+
+@dataclass
+class Context:
+    session: Session
+    settings: Settings
+    inbound: InboundMessage
+    subscriber: Subscriber
+    words: Words
+    now: datetime
+    replies: list[str] = field(default_factory=list)
+    handler: str = ""
+    # A STOP confirmation is owed by carrier rules: it is never dropped by loop protection.
+    mandatory_reply: bool = False
+
+    def reply(self, template: str, /, **data: object) -> None:
+        self.replies.append(render(template, **data))
+
+    def notify(
+        self, recipient: Subscriber, template: str, kind: OutboxKind = OutboxKind.NOTIFY, **data: object
+    ) -> None:
+        enqueue(self.session, self.settings, recipient, render(template, **data), kind, now=self.now)
+
+    def file_in_inbox(self, area: Area | None = None) -> None:
+        self.inbound.in_inbox = True
+        if area is not None:
+            self.inbound.area_id = area.id
+
+    def find_item(self, token: str, kinds: set[ItemKind] | None = None) -> Item | None:
+        """The item a token names, or None. A ref with the wrong letter for its item names nothing."""
+        ref = parse_ref(token)
+        if ref is None:
+            return None
+        item = self.session.get(Item, ref.number)
+        if item is None:
+            return None
+        if ref.letter and ItemKind(item.kind).letter != ref.letter:
+            return None
+        if kinds and ItemKind(item.kind) not in kinds:
+            return None
+        return item
+
+    def organiser_areas(self) -> list[Area]:
+        return list(
+            self.session.scalars(
+                select(Area).join(Organiser, Organiser.area_id == Area.id).where(
+                    Organiser.subscriber_id == self.subscriber.id
+                ).order_by(Area.name)
+            )
+        )
+
+
+Handler = Callable[[Context], None]
+Stage = Callable[[Context], bool]
+
+
+@dataclass(frozen=True)
+class Keyword:
+    name: str
+    handler: Handler
+    # Typo tolerance is never applied to words whose accidental match would do harm.
+    fuzzy: bool = True
+
+
+_KEYWORDS: dict[str, Keyword] = {}
+_STAGES: list[tuple[int, str, Stage]] = []
+
+STOP_STAGE, START_HELP_STAGE, CONFIRM_STAGE, KEYWORD_STAGE, RELAY_STAGE, INBOX_STAGE = 10, 20, 30, 40, 50, 60
+
+
+def keyword(*names: str, fuzzy: bool = True) -> Callable[[Handler], Handler]:
+    """Register a handler for one or more keywords (the first is its name in logs)."""
+
+    def register(handler: Handler) -> Handler:
+        for name in names:
+            if name in _KEYWORDS:
+                raise ValueError(f"keyword {name} is registered twice")
+            _KEYWORDS[name] = Keyword(names[0], handler, fuzzy)
+        return handler
+
+    return register
+
+
+def stage(order: int, name: str) -> Callable[[Stage], Stage]:
+    def register(func: Stage) -> Stage:
+        _STAGES.append((order, name, func))
+        _STAGES.sort(key=lambda entry: entry[0])
+        return func
+
+    return register
+
+
+def keywords() -> dict[str, Keyword]:
+    return dict(_KEYWORDS)
+
+
+def lookup_keyword(word: str) -> Keyword | None:
+    """Exact keyword, else the one keyword (4+ letters) within one edit; a swapped pair is one edit."""
+    if word in _KEYWORDS:
+        return _KEYWORDS[word]
+    if len(word) < 3:
+        return None
+    near = {
+        entry.name: entry
+        for name, entry in _KEYWORDS.items()
+        if entry.fuzzy and len(name) >= 4 and OSA.distance(word, name, score_cutoff=1) <= 1
+    }
+    if len(near) == 1:
+        return next(iter(near.values()))
+    return None
+
+
+@stage(KEYWORD_STAGE, "keyword")
+def _keyword_stage(ctx: Context) -> bool:
+    entry = lookup_keyword(ctx.words.first)
+    if entry is None:
+        return False
+    ctx.handler = entry.name.lower()
+    entry.handler(ctx)
+    return True
+
+
+def route(ctx: Context) -> None:
+    """Run the text through the stages until one takes it."""
+    for _order, name, func in _STAGES:
+        ctx.handler = name
+        if func(ctx):
+            return
+    raise RuntimeError("no stage took the text; the inbox stage must always take it")
+
+
+def ref_or_hint(ctx: Context, usage: str, kinds: set[ItemKind] | None = None) -> Item | None:
+    """The item named by the word after the keyword, or None after replying with how to use it."""
+    token = ctx.words.tokens[1] if len(ctx.words) > 1 else ""
+    item = ctx.find_item(token, kinds) if token else None
+    if item is None:
+        ref: Ref | None = parse_ref(token) if token else None
+        ctx.reply("ref_hint", usage=usage, ref=str(ref) if ref else None)
+    return item

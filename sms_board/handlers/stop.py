@@ -1,0 +1,95 @@
+"""STOP and START: the carrier opt-out words come before everything else.
+
+The STOP family is matched exactly (never by typo tolerance). A short text that
+opens with STOP or UNSUBSCRIBE, or plainly asks to stop, counts too: residents
+write "stop texting me". A near miss (`SOTP`) is not guessed: it gets a hint.
+"""
+
+from __future__ import annotations
+
+from rapidfuzz.distance import OSA
+
+from sms_board.handlers.router import START_HELP_STAGE, STOP_STAGE, Context, stage
+from sms_board.subscriptions import opt_in, opt_out
+from sms_board.texts import render
+
+STOP_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"})
+START_WORDS = frozenset({"START", "UNSTOP"})
+_OPENERS = frozenset({"STOP", "UNSUBSCRIBE"})
+_POLITE = frozenset({"PLEASE", "PLS", "PLZ", "KINDLY", "JUST"})
+_MAX_WORDS = 6
+
+
+def asks_to_stop(tokens: tuple[str, ...]) -> bool:
+    if not tokens:
+        return False
+    if len(tokens) == 1:
+        return tokens[0] in STOP_WORDS
+    if tokens[:2] == ("OPT", "OUT") and len(tokens) <= _MAX_WORDS:
+        return True
+    if len(tokens) > _MAX_WORDS:
+        return False
+    if tokens[0] in _OPENERS:
+        return True
+    # "please stop", "pls unsubscribe me"
+    return tokens[0] in _POLITE and len(tokens) > 1 and tokens[1] in _OPENERS | {"STOP", "UNSUBSCRIBE"}
+
+
+def near_stop(tokens: tuple[str, ...]) -> bool:
+    return (
+        len(tokens) == 1
+        and len(tokens[0]) >= 3
+        and any(OSA.distance(tokens[0], word, score_cutoff=1) <= 1 for word in STOP_WORDS if len(word) >= 4)
+    )
+
+
+def do_stop(ctx: Context) -> None:
+    wording = render("stop_confirm")
+    changed = opt_out(
+        ctx.session, ctx.subscriber, words=ctx.words.original or ctx.inbound.params.get("OptOutType", ""),
+        channel="sms", now=ctx.now, inbound_id=ctx.inbound.id, wording=wording if ctx.settings.stop_reply else None,
+    )
+    ctx.handler = "stop"
+    # One confirmation only: a second STOP from an opted-out number is stored, not answered.
+    if changed and ctx.settings.stop_reply:
+        ctx.replies.append(wording)
+        ctx.mandatory_reply = True
+
+
+def do_start(ctx: Context) -> None:
+    ctx.handler = "start"
+    was_out = ctx.subscriber.opted_out
+    areas = opt_in(
+        ctx.session, ctx.subscriber, words=ctx.words.original or "START", channel="sms", now=ctx.now,
+        inbound_id=ctx.inbound.id,
+    ) if was_out else []
+    ctx.reply("start_confirm", areas=areas, was_out=was_out)
+
+
+@stage(STOP_STAGE, "stop")
+def stop_stage(ctx: Context) -> bool:
+    opt_out_type = (ctx.inbound.params.get("OptOutType") or "").upper()
+    if opt_out_type == "STOP" or asks_to_stop(ctx.words.tokens):
+        do_stop(ctx)
+        return True
+    if near_stop(ctx.words.tokens):
+        ctx.handler = "stop_hint"
+        ctx.reply("stop_hint")
+        ctx.file_in_inbox()
+        return True
+    return False
+
+
+@stage(START_HELP_STAGE, "start")
+def start_stage(ctx: Context) -> bool:
+    opt_out_type = (ctx.inbound.params.get("OptOutType") or "").upper()
+    if opt_out_type == "START" or (len(ctx.words) == 1 and ctx.words.first in START_WORDS):
+        do_start(ctx)
+        return True
+    return False
+
+
+def opts_back_in(ctx: Context) -> bool:
+    """Whether an opted-out number's text is one that may bring it back (START, UNSTOP, YES)."""
+    opt_out_type = (ctx.inbound.params.get("OptOutType") or "").upper()
+    return opt_out_type == "START" or (len(ctx.words) == 1 and ctx.words.first in START_WORDS | {"YES"})

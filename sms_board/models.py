@@ -1,0 +1,319 @@
+"""The board's data: typed SQLAlchemy 2 models.
+
+Models know nothing of Flask, handlers or sending. Times are stored as naive
+UTC and come back timezone-aware (`UTCDateTime`), the same on SQLite and
+PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from sms_board.clock import utcnow
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware datetimes in Python, naive UTC in the database."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database; use sms_board.clock.utcnow()")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime(), dict[str, Any]: JSON, list[str]: JSON}
+
+
+class Moderation(enum.StrEnum):
+    OPEN = "open"  # published at once
+    FIRST = "first"  # a resident's first post waits for an organiser
+    ALL = "all"  # every post waits
+
+
+class ItemKind(enum.StrEnum):
+    NOTICE = "notice"
+    REQUEST = "request"
+    OFFER = "offer"
+    INTRO = "intro"
+
+    @property
+    def letter(self) -> str:
+        return {"notice": "N", "request": "R", "offer": "O", "intro": "I"}[self.value]
+
+    @classmethod
+    def from_letter(cls, letter: str) -> ItemKind:
+        return {"N": cls.NOTICE, "R": cls.REQUEST, "O": cls.OFFER, "I": cls.INTRO}[letter.upper()]
+
+
+class ItemStatus(enum.StrEnum):
+    PENDING = "pending"  # waiting for moderation
+    PUBLISHED = "published"  # notices, open requests and offers
+    CLOSED = "closed"
+    REJECTED = "rejected"
+    EXPIRED = "expired"
+
+
+class SubscriptionStatus(enum.StrEnum):
+    ACTIVE = "active"
+    LEFT = "left"  # LEAVE: the resident left this area
+    STOPPED = "stopped"  # ended by STOP; START brings these back
+
+
+class OutboxKind(enum.StrEnum):
+    DIGEST = "digest"
+    BROADCAST = "broadcast"
+    NOTIFY = "notify"
+    RELAY = "relay"
+
+
+class OutboxStatus(enum.StrEnum):
+    HELD = "held"
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    UNDELIVERED = "undelivered"
+    FAILED = "failed"
+    UNKNOWN = "unknown"
+    CANCELLED = "cancelled"
+
+
+class InboundStatus(enum.StrEnum):
+    RECEIVED = "received"  # stored, not yet routed
+    HANDLED = "handled"
+    IGNORED = "ignored"  # stored, deliberately not answered (short code, own number, opted out)
+    HELD = "held"  # flood: kept for an organiser, not routed
+    ERROR = "error"  # a handler failed; the error is kept
+
+
+class Area(Base):
+    __tablename__ = "areas"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    timezone: Mapped[str] = mapped_column(String(64), default="Europe/London")
+    private: Mapped[bool] = mapped_column(Boolean, default=False)
+    moderation: Mapped[str] = mapped_column(String(8), default=Moderation.OPEN.value)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    postcodes: Mapped[list[AreaPostcode]] = relationship(
+        back_populates="area", cascade="all, delete-orphan", order_by="AreaPostcode.prefix"
+    )
+
+    def __repr__(self) -> str:
+        return f"<Area {self.slug}>"
+
+
+class AreaPostcode(Base):
+    """A postcode prefix (outward code, or outward code plus sector) served by an area."""
+
+    __tablename__ = "area_postcodes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    area_id: Mapped[int] = mapped_column(ForeignKey("areas.id", ondelete="CASCADE"), index=True)
+    prefix: Mapped[str] = mapped_column(String(12), unique=True)
+
+    area: Mapped[Area] = relationship(back_populates="postcodes")
+
+
+class Subscriber(Base):
+    """Everyone who has ever texted the board or been added to it: one row per number."""
+
+    __tablename__ = "subscribers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    phone: Mapped[str] = mapped_column(String(20), unique=True)
+    name: Mapped[str | None] = mapped_column(String(40))
+    opted_out_at: Mapped[datetime | None]
+    undeliverable_at: Mapped[datetime | None]
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    digest_frequency: Mapped[str] = mapped_column(String(8), default="daily")
+    last_hint_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    subscriptions: Mapped[list[Subscription]] = relationship(back_populates="subscriber")
+
+    @property
+    def opted_out(self) -> bool:
+        return self.opted_out_at is not None
+
+    def __repr__(self) -> str:
+        return f"<Subscriber {self.id}>"
+
+
+class Subscription(Base):
+    __tablename__ = "subscriptions"
+    __table_args__ = (UniqueConstraint("subscriber_id", "area_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"))
+    area_id: Mapped[int] = mapped_column(ForeignKey("areas.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(8), default=SubscriptionStatus.ACTIVE.value)
+    consent_at: Mapped[datetime] = mapped_column(default=utcnow)
+    consent_text: Mapped[str] = mapped_column(Text)
+    consent_channel: Mapped[str] = mapped_column(String(8), default="sms")
+    ended_at: Mapped[datetime | None]
+    last_digest_at: Mapped[datetime | None]
+
+    subscriber: Mapped[Subscriber] = relationship(back_populates="subscriptions")
+    area: Mapped[Area] = relationship()
+
+
+class ConsentEvent(Base):
+    """The consent history of a number: every subscribe, leave, opt-out and opt-in, with its words."""
+
+    __tablename__ = "consent_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"), index=True)
+    area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id", ondelete="SET NULL"))
+    action: Mapped[str] = mapped_column(String(16))  # subscribe, leave, opt_out, opt_in
+    channel: Mapped[str] = mapped_column(String(8))  # sms, cli, import, web, carrier
+    words: Mapped[str] = mapped_column(Text)  # what the resident sent
+    wording: Mapped[str | None] = mapped_column(Text)  # what the board told them
+    inbound_id: Mapped[int | None] = mapped_column(ForeignKey("inbound_messages.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Organiser(Base):
+    __tablename__ = "organisers"
+    __table_args__ = (UniqueConstraint("subscriber_id", "area_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"))
+    area_id: Mapped[int] = mapped_column(ForeignKey("areas.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    subscriber: Mapped[Subscriber] = relationship()
+    area: Mapped[Area] = relationship()
+
+
+class InboundMessage(Base):
+    """Every text the board receives, kept whatever happens to it."""
+
+    __tablename__ = "inbound_messages"
+    __table_args__ = (Index("ix_inbound_from_received", "from_number", "received_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_sid: Mapped[str] = mapped_column(String(64), unique=True)
+    from_number: Mapped[str] = mapped_column(String(64))  # E.164 when possible, else as received
+    to_number: Mapped[str | None] = mapped_column(String(64))
+    body: Mapped[str] = mapped_column(Text, default="")
+    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    subscriber_id: Mapped[int | None] = mapped_column(ForeignKey("subscribers.id", ondelete="SET NULL"), index=True)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    status: Mapped[str] = mapped_column(String(10), default=InboundStatus.RECEIVED.value)
+    handler: Mapped[str | None] = mapped_column(String(32))
+    replies: Mapped[list[str]] = mapped_column(JSON, default=list)
+    error: Mapped[str | None] = mapped_column(Text)
+    in_inbox: Mapped[bool] = mapped_column(Boolean, default=False)
+    area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id", ondelete="SET NULL"))
+    handled_at: Mapped[datetime | None]
+
+
+class Item(Base):
+    """A notice, help request, standing offer or introduction.
+
+    Its id is the reference residents use (`#12`, `R12`): one sequence for all kinds,
+    so a number alone names one thing.
+    """
+
+    __tablename__ = "items"
+    __table_args__ = (Index("ix_items_area_status_created", "area_id", "status", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    area_id: Mapped[int] = mapped_column(ForeignKey("areas.id", ondelete="CASCADE"))
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("subscribers.id", ondelete="SET NULL"), index=True)
+    author_name: Mapped[str | None] = mapped_column(String(40))
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(10), default=ItemStatus.PUBLISHED.value)
+    inbound_id: Mapped[int | None] = mapped_column(ForeignKey("inbound_messages.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    published_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    expires_at: Mapped[datetime | None]
+
+    area: Mapped[Area] = relationship()
+    author: Mapped[Subscriber | None] = relationship()
+
+    @property
+    def ref(self) -> str:
+        return f"{ItemKind(self.kind).letter}{self.id}"
+
+
+class Outbox(Base):
+    """One text to send. Only the sender hands these to a transport."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_status_send_after", "status", "send_after"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    to_number: Mapped[str] = mapped_column(String(20))
+    subscriber_id: Mapped[int | None] = mapped_column(ForeignKey("subscribers.id", ondelete="SET NULL"), index=True)
+    body: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(10))
+    status: Mapped[str] = mapped_column(String(12), default=OutboxStatus.QUEUED.value)
+    segments: Mapped[int] = mapped_column(Integer)
+    encoding: Mapped[str] = mapped_column(String(6))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    provider_sid: Mapped[str | None] = mapped_column(String(64), unique=True)
+    error_code: Mapped[str | None] = mapped_column(String(16))
+    error_message: Mapped[str | None] = mapped_column(Text)
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("items.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    send_after: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime | None]
+
+
+class Confirmation(Base):
+    """Something a resident must confirm with YES (a broadcast, FORGET): 15 minutes, the newest wins."""
+
+    __tablename__ = "confirmations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"), index=True)
+    action: Mapped[str] = mapped_column(String(16))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    resolved_at: Mapped[datetime | None]
+    resolution: Mapped[str | None] = mapped_column(String(10))  # confirmed, lapsed

@@ -1,0 +1,44 @@
+"""Phone numbers: E.164 normalisation and masking.
+
+A sender is answered only when it is a *possible* full number. `is_valid_number`
+is deliberately not used: it rejects Ofcom's drama range (+44 7700 900xxx),
+which demos and tests use so that no real person is ever texted.
+"""
+
+from __future__ import annotations
+
+import phonenumbers
+
+
+def normalise(raw: str | None, region: str = "GB") -> str | None:
+    """E.164 for a possible phone number, else None (short codes, alphanumeric IDs, garbage)."""
+    if not raw:
+        return None
+    text = raw.strip()
+    if not any(ch.isdigit() for ch in text):
+        return None
+    try:
+        parsed = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_possible_number(parsed):
+        return None
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def mask(number: str | None) -> str:
+    """`+447700900123` → `+44 7•••• ••123`: enough to tell numbers apart, not to dial one."""
+    if not number:
+        return "(none)"
+    try:
+        parsed = phonenumbers.parse(number, None)
+    except phonenumbers.NumberParseException:
+        return "•••" + number[-2:] if len(number) > 4 else "•••"
+    national = str(parsed.national_number)
+    if len(national) < 6:
+        return f"+{parsed.country_code} •••"
+    hidden = len(national) - 4
+    masked = national[0] + "•" * hidden + national[-3:]
+    # Group like the example in the spec: first digit and four dots, then the rest.
+    head, tail = masked[:5], masked[5:]
+    return f"+{parsed.country_code} {head} {tail}"

@@ -1,0 +1,25 @@
+"""Quiet hours: when held texts (digests, broadcasts, notifications) may go out."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sms_board.config import QuietHours
+
+
+def release_time(now: datetime, quiet: QuietHours | None, zone: ZoneInfo) -> datetime | None:
+    """None when `now` is outside quiet hours, else the UTC instant quiet hours end.
+
+    Computed on the local wall clock, so the end is right across a DST change.
+    """
+    if quiet is None:
+        return None
+    local = now.astimezone(zone)
+    if not quiet.contains(local.time().replace(tzinfo=None)):
+        return None
+    end_day = local.date()
+    if quiet.start > quiet.end and local.time() >= quiet.start:
+        end_day += timedelta(days=1)
+    end_local = datetime.combine(end_day, quiet.end, tzinfo=zone)
+    return end_local.astimezone(now.tzinfo)

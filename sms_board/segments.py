@@ -1,0 +1,343 @@
+"""How an SMS body is encoded and split into segments, and how to make it cheaper.
+
+Carrier rules (3GPP TS 23.038 / 23.040): a message is GSM-7 when every character is in
+the GSM 03.38 basic set or its extension table (extension characters cost two septets,
+ESC + char), otherwise UCS-2 (UTF-16 code units). A single message carries 160 septets or
+70 code units; once it has to be concatenated, each part loses room to the user data
+header and carries 153 septets or 67 code units.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import regex
+
+GSM7 = "GSM-7"
+UCS2 = "UCS-2"
+
+# The 128-entry table minus 0x1B, which is the escape into the extension table, not a character.
+GSM7_BASIC: frozenset[str] = frozenset(
+    "@\u00a3$\u00a5\u00e8\u00e9\u00f9\u00ec\u00f2\u00c7\n\u00d8\u00f8\r\u00c5\u00e5"
+    "\u0394_\u03a6\u0393\u039b\u03a9\u03a0\u03a8\u03a3\u0398\u039e\u00c6\u00e6\u00df\u00c9"
+    " !\"#\u00a4%&'()*+,-./0123456789:;<=>?"
+    "\u00a1ABCDEFGHIJKLMNOPQRSTUVWXYZ\u00c4\u00d6\u00d1\u00dc\u00a7"
+    "\u00bfabcdefghijklmnopqrstuvwxyz\u00e4\u00f6\u00f1\u00fc\u00e0"
+)
+GSM7_EXTENSION: frozenset[str] = frozenset("\f^{}\\[~]|\u20ac")
+_GSM7_ALL = GSM7_BASIC | GSM7_EXTENSION
+
+_SINGLE_LIMIT = {GSM7: 160, UCS2: 70}
+_PART_LIMIT = {GSM7: 153, UCS2: 67}
+
+_GRAPHEME = regex.compile(r"\X")
+
+_ELLIPSIS = "\u2026"
+_WORD_CUT_WINDOW = 20
+
+
+@dataclass(frozen=True)
+class SegmentInfo:
+    """The encoding, segment count and size of one SMS body."""
+
+    encoding: str
+    segments: int
+    characters: int
+    units: int
+    text: str
+
+    def as_dict(self) -> dict[str, str | int]:
+        """The public summary: encoding, segments, characters and text."""
+        return {
+            "encoding": self.encoding,
+            "segments": self.segments,
+            "characters": self.characters,
+            "text": self.text,
+        }
+
+
+def is_gsm7(text: str) -> bool:
+    """True when every character is in the GSM 03.38 basic set or its extension table."""
+    return all(ch in _GSM7_ALL for ch in text)
+
+
+def _encoding_of(text: str) -> str:
+    return GSM7 if is_gsm7(text) else UCS2
+
+
+def _cost(ch: str, encoding: str) -> int:
+    if encoding == GSM7:
+        return 2 if ch in GSM7_EXTENSION else 1
+    # Astral code points are a surrogate pair: two UTF-16 code units.
+    return 2 if ord(ch) > 0xFFFF else 1
+
+
+def _units(text: str, encoding: str) -> int:
+    return sum(_cost(ch, encoding) for ch in text)
+
+
+def _pack(text: str, encoding: str) -> list[str]:
+    if not text:
+        return []
+    if _units(text, encoding) <= _SINGLE_LIMIT[encoding]:
+        return [text]
+    # Greedy packing, not ceil division: an escape pair or a surrogate pair that does not
+    # fit in what is left of a part moves whole to the next part, leaving a gap.
+    limit = _PART_LIMIT[encoding]
+    parts: list[str] = []
+    start = 0
+    used = 0
+    for index, ch in enumerate(text):
+        cost = _cost(ch, encoding)
+        if used + cost > limit:
+            parts.append(text[start:index])
+            start = index
+            used = 0
+        used += cost
+    parts.append(text[start:])
+    return parts
+
+
+def analyse(text: str) -> SegmentInfo:
+    """Measure `text` exactly as given (no character substitution)."""
+    encoding = _encoding_of(text)
+    return SegmentInfo(
+        encoding=encoding,
+        segments=len(_pack(text, encoding)),
+        characters=len(_GRAPHEME.findall(text)),
+        units=_units(text, encoding),
+        text=text,
+    )
+
+
+def split_segments(text: str) -> list[str]:
+    """The parts a phone would receive; they join back to `text`."""
+    return _pack(text, _encoding_of(text))
+
+
+def fit(text: str, max_segments: int) -> bool:
+    """True when `text` needs at most `max_segments` segments."""
+    return analyse(text).segments <= max_segments
+
+
+def _table(chars: Iterable[str], replacement: str) -> dict[str, str]:
+    return dict.fromkeys(chars, replacement)
+
+
+def _build_replacements() -> dict[str, str]:
+    table: dict[str, str] = {}
+    # Quotes, primes and apostrophe look-alikes; U+201A becomes a comma, as Twilio does.
+    table |= _table(
+        "\u2018\u2019\u201b\u2032\u2035\u02b9\u02bb\u02bc\u02bd\u02c8\u02ca\u02cb"
+        "\u00b4`\u275b\u275c\uff40\u0313\u0314",
+        "'",
+    )
+    table |= _table(
+        "\u00ab\u00bb\u201c\u201d\u201e\u201f\u2033\u2036\u02ba\u02ee\u275d\u275e"
+        "\u301d\u301e\u301f",
+        '"',
+    )
+    table["\u201a"] = ","
+    table |= {"\u2039": "<", "\u203a": ">"}
+    # Hyphens, dashes, minus and list bullets all read as a hyphen in a text message.
+    table |= _table(
+        "\u2010\u2011\u2012\u2013\u2014\u2015\u2043\u2212\u2e3a\u2e3b\u23bc\u23bd"
+        "\ufe58\u2022\u2023\u25e6",
+        "-",
+    )
+    table |= {"\u2026": "...", "\u2025": "..", "\u203c": "!!"}
+    table |= _table(
+        "\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
+        "\u202f\u205f\u3000\u2028\u2029\t\x0b",
+        " ",
+    )
+    table["\x85"] = "\n"
+    # Invisible format characters and stray controls carry nothing a handset would show.
+    table |= _table("\u200b\u2060\ufeff\u00ad\u180e", "")
+    controls = (chr(cp) for cp in [*range(0x20), 0x7F, *range(0x80, 0xA0)])
+    table |= _table((ch for ch in controls if ch not in "\t\n\x0b\f\r\x85"), "")
+    # Fullwidth ASCII maps by a fixed offset; fullwidth grave lands on "`", handled above.
+    table |= {chr(cp): chr(cp - 0xFEE0) for cp in range(0xFF01, 0xFF5F) if cp != 0xFF40}
+    table |= {
+        "\ufe50": ",", "\ufe51": ",", "\ufe52": ".", "\ufe54": ";", "\ufe55": ":",
+        "\ufe56": "?", "\ufe57": "!", "\ufe59": "(", "\ufe5a": ")", "\ufe5b": "{",
+        "\ufe5c": "}", "\ufe5f": "#", "\ufe60": "&", "\ufe61": "*", "\ufe62": "+",
+        "\ufe63": "-", "\ufe64": "<", "\ufe65": ">", "\ufe66": "=", "\ufe68": "\\",
+        "\ufe69": "$", "\ufe6a": "%", "\ufe6b": "@", "\ufe10": ",", "\ufe11": ",",
+        "\ufe13": ":", "\ufe14": ";", "\ufe15": "!", "\ufe16": "?",
+        "\u3001": ",", "\u3002": ".", "\uff61": ".", "\uff64": ",",
+    }
+    table |= {
+        "\u00f7": "/", "\u2044": "/", "\u2215": "/", "\u29f8": "/",
+        "\u29f9": "\\", "\u29f5": "\\",
+        "\u00a6": "|", "\u2223": "|", "\u23b8": "|", "\u23b9": "|", "\u23d0": "|",
+        "\u239c": "|", "\u239f": "|",
+        "\u02c6": "^", "\u02dc": "~", "\u02f7": "~", "\u223c": "~",
+        "\u2017": "_", "\u01c3": "!", "\u02d6": "+", "\u02d0": ":", "\u02f8": ":",
+        "\u2982": ":", "\ua789": ":", "\u204f": ";", "\ua78a": "=",
+        "\u00bc": "1/4", "\u00bd": "1/2", "\u00be": "3/4",
+        "\u2768": "(", "\u276a": "(", "\u27ee": "(", "\u2985": "(",
+        "\u2769": ")", "\u276b": ")", "\u27ef": ")", "\u2986": ")",
+        "\u2774": "{", "\u2775": "}",
+    }
+    table |= _table(
+        "\u204e\u2217\u229b\u2722\u2723\u2724\u2725\u2731\u2732\u2733\u273a\u273b"
+        "\u273c\u273d\u2743\u2749\u274a\u274b\u29c6",
+        "*",
+    )
+    # Combining marks with nothing to sit on (after a space or digit) read as the symbol.
+    table |= {
+        "\u0302": "^", "\u1dcd": "^", "\u0303": "~", "\u0330": "~", "\u0334": "~",
+        "\u0326": ",", "\u0332": "_", "\u0337": "/", "\u0338": "/", "\u0347": "=",
+        "\u20d2": "|", "\u20d3": "|", "\u20e5": "\\",
+    }
+    # Letters with no decomposition to fold through; GSM has only capital C-cedilla (0x09),
+    # which handsets commonly render as the small letter, so it beats dropping the cedilla.
+    table |= {
+        "\u00e7": "\u00c7", "\u0152": "OE", "\u0153": "oe", "\u0132": "IJ", "\u0133": "ij",
+        "\u1e9e": "SS", "\u0110": "D", "\u0111": "d", "\u00d0": "D", "\u00f0": "d",
+        "\u0126": "H", "\u0127": "h", "\u0131": "i", "\u0237": "j", "\u0141": "L",
+        "\u0142": "l", "\u013f": "L", "\u0140": "l", "\u0166": "T", "\u0167": "t",
+        "\u00de": "TH", "\u00fe": "th", "\u017f": "s", "\u0192": "f",
+        "\ufb00": "ff", "\ufb01": "fi", "\ufb02": "fl", "\ufb03": "ffi", "\ufb04": "ffl",
+        "\ufb05": "st", "\ufb06": "st",
+    }
+    # Small capitals, then the Greek capitals that are drawn like Latin ones: Greek senders
+    # write in capitals precisely so that GSM-7 (which has the rest) can carry the text.
+    table |= dict(zip("\u1d00\u0299\u1d04\u1d05\u1d07\ua730\u0262\u029c\u026a\u1d0a\u1d0b"
+                      "\u029f\u1d0d\u0274\u1d0f\u1d18\u0280\ua731\u1d1b\u1d1c\u1d20\u1d21"
+                      "\u028f\u1d22",
+                      "ABCDEFGHIJKLMNOPRSTUVWYZ", strict=True))
+    table |= dict(zip("\u0391\u0392\u0395\u0396\u0397\u0399\u039a\u039c\u039d\u039f"
+                      "\u03a1\u03a4\u03a5\u03a7",
+                      "ABEZHIKMNOPTYX", strict=True))
+    return table
+
+
+_REPLACEMENTS = _build_replacements()
+
+# Joiners and variation selectors shape emoji and some scripts; drop them only when that
+# is what stands between the message and GSM-7.
+_SHAPING = frozenset("\u200c\u200d\ufe0e\ufe0f")
+_MAX_PASSES = 4
+
+
+def _replace_chars(text: str) -> str:
+    return "".join(_REPLACEMENTS.get(ch, ch) for ch in text)
+
+
+def _fold_accents(cluster: str) -> str | None:
+    decomposed = unicodedata.normalize("NFD", cluster)
+    base, marks = decomposed[0], decomposed[1:]
+    # Only letters: "\u2260" decomposes to "=" plus a slash, and dropping it flips the meaning.
+    if not unicodedata.category(base).startswith("L"):
+        return None
+    if any(unicodedata.category(mark) != "Mn" for mark in marks):
+        return None
+    folded = _REPLACEMENTS.get(base, base)
+    return folded if is_gsm7(folded) else None
+
+
+def _encode_cluster(cluster: str) -> str:
+    if is_gsm7(cluster):
+        return cluster
+    composed = unicodedata.normalize("NFC", cluster)
+    if is_gsm7(composed):
+        return composed
+    replaced = _replace_chars(composed)
+    if is_gsm7(replaced):
+        return replaced
+    folded = _fold_accents(cluster)
+    if folded is not None:
+        return folded
+    # Not normalised: characters without a GSM equivalent must reach the handset untouched.
+    return _replace_chars(cluster)
+
+
+def _encode_once(text: str) -> str:
+    if is_gsm7(text):
+        return text
+    unshaped = "".join(ch for ch in text if ch not in _SHAPING)
+    if unshaped != text:
+        candidate = "".join(_encode_cluster(c) for c in _GRAPHEME.findall(unshaped))
+        if is_gsm7(candidate):
+            return candidate
+    return "".join(_encode_cluster(c) for c in _GRAPHEME.findall(text))
+
+
+def smart_encode(text: str) -> str:
+    """Replace characters that have a GSM-7 look-alike, as Twilio's Smart Encoding does.
+
+    Characters without one (emoji, CJK, Cyrillic) are kept, so the result may still be UCS-2.
+    Pure GSM-7 text is returned unchanged and the function is idempotent.
+    """
+    # A replacement can create a new grapheme cluster with its neighbour (a stripped
+    # control between a letter and an accent), so run to a fixed point.
+    result = text
+    for _ in range(_MAX_PASSES):
+        following = _encode_once(result)
+        if following == result:
+            break
+        result = following
+    return result
+
+
+def _with_marker(prefix: str, marker: str) -> str:
+    if marker == _ELLIPSIS and is_gsm7(prefix):
+        return prefix + "..."
+    return prefix + marker
+
+
+def truncate_to_segments(text: str, max_segments: int, marker: str = _ELLIPSIS) -> str:
+    """Shorten `text` to fit `max_segments`, ending with `marker`.
+
+    Returns `text` unchanged when it already fits. Otherwise keeps the longest prefix
+    (whole grapheme clusters, cut at a space in its last 20 characters when there is one)
+    that fits with the marker, measured in the encoding of the result. The marker "\u2026"
+    is written as "..." when the kept prefix is GSM-7, so it cannot force UCS-2.
+    """
+    if fit(text, max_segments):
+        return text
+    if max_segments < 1:
+        raise ValueError("max_segments must be at least 1 for a non-empty text")
+
+    # Every code point costs at least one unit, so nothing longer than this can fit.
+    ceiling = max(_SINGLE_LIMIT[GSM7], _PART_LIMIT[GSM7] * max_segments)
+    cuts = [0]
+    for match in _GRAPHEME.finditer(text):
+        if match.end() > ceiling:
+            break
+        cuts.append(match.end())
+
+    def candidate(end: int) -> str:
+        return _with_marker(text[:end].rstrip(), marker)
+
+    def fits_at(end: int) -> bool:
+        return fit(candidate(end), max_segments)
+
+    if not fits_at(0):
+        raise ValueError(f"the marker {marker!r} alone does not fit in {max_segments} segments")
+
+    # Appending characters never lowers the part count of greedy packing, and the encoding
+    # only moves from GSM-7 to UCS-2 as the prefix grows, so the fitting cuts are a prefix
+    # of `cuts` and can be bisected.
+    low, high = 0, len(cuts) - 1
+    while low < high:
+        middle = (low + high + 1) // 2
+        if fits_at(cuts[middle]):
+            low = middle
+        else:
+            high = middle - 1
+    end = cuts[low]
+
+    if end < len(text) and not text[end].isspace():
+        window_start = max(0, end - _WORD_CUT_WINDOW)
+        space = max(
+            (i for i in range(window_start, end) if text[i].isspace()),
+            default=-1,
+        )
+        if space > 0 and fits_at(space):
+            end = space
+    return candidate(end)

@@ -1,0 +1,168 @@
+"""Joining, leaving, opting out and back in, each written to the consent history."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from sms_board.db import is_sqlite
+from sms_board.models import (
+    Area,
+    ConsentEvent,
+    Outbox,
+    OutboxStatus,
+    Subscriber,
+    Subscription,
+    SubscriptionStatus,
+)
+
+
+def get_or_create_subscriber(session: Session, phone: str, now: datetime) -> Subscriber:
+    """The subscriber for a number; safe when two texts from a new number arrive at once."""
+    insert = sqlite_insert if is_sqlite(session) else pg_insert
+    session.execute(
+        insert(Subscriber).values(phone=phone, created_at=now, is_admin=False, digest_frequency="daily")
+        .on_conflict_do_nothing(index_elements=["phone"])
+    )
+    subscriber = session.scalar(select(Subscriber).where(Subscriber.phone == phone))
+    assert subscriber is not None
+    return subscriber
+
+
+def active_areas(session: Session, subscriber: Subscriber) -> list[Area]:
+    return list(
+        session.scalars(
+            select(Area).join(Subscription, Subscription.area_id == Area.id).where(
+                Subscription.subscriber_id == subscriber.id,
+                Subscription.status == SubscriptionStatus.ACTIVE.value,
+            ).order_by(Area.name)
+        )
+    )
+
+
+def _subscription(session: Session, subscriber: Subscriber, area: Area) -> Subscription | None:
+    return session.scalar(
+        select(Subscription).where(Subscription.subscriber_id == subscriber.id, Subscription.area_id == area.id)
+    )
+
+
+def subscribe(
+    session: Session,
+    subscriber: Subscriber,
+    area: Area,
+    *,
+    words: str,
+    wording: str,
+    channel: str,
+    now: datetime,
+    inbound_id: int | None = None,
+) -> bool:
+    """Subscribe to an area, recording consent. False when already subscribed."""
+    existing = _subscription(session, subscriber, area)
+    if existing is not None and existing.status == SubscriptionStatus.ACTIVE.value:
+        return False
+    if existing is None:
+        existing = Subscription(subscriber_id=subscriber.id, area_id=area.id, consent_text=words)
+        session.add(existing)
+    existing.status = SubscriptionStatus.ACTIVE.value
+    existing.consent_at = now
+    existing.consent_text = words
+    existing.consent_channel = channel
+    existing.ended_at = None
+    if existing.last_digest_at is None:
+        # A new subscriber's first digest holds what is new from now on, not the area's whole past.
+        existing.last_digest_at = now
+    session.add(
+        ConsentEvent(
+            subscriber_id=subscriber.id, area_id=area.id, action="subscribe", channel=channel,
+            words=words, wording=wording, inbound_id=inbound_id, created_at=now,
+        )
+    )
+    return True
+
+
+def leave(
+    session: Session, subscriber: Subscriber, areas: list[Area], *, words: str, channel: str, now: datetime,
+    inbound_id: int | None = None,
+) -> list[Area]:
+    """Leave the given areas; returns those actually left."""
+    left: list[Area] = []
+    for area in areas:
+        existing = _subscription(session, subscriber, area)
+        if existing is None or existing.status != SubscriptionStatus.ACTIVE.value:
+            continue
+        existing.status = SubscriptionStatus.LEFT.value
+        existing.ended_at = now
+        left.append(area)
+        session.add(
+            ConsentEvent(
+                subscriber_id=subscriber.id, area_id=area.id, action="leave", channel=channel,
+                words=words, wording=None, inbound_id=inbound_id, created_at=now,
+            )
+        )
+    return left
+
+
+def opt_out(
+    session: Session, subscriber: Subscriber, *, words: str, channel: str, now: datetime,
+    inbound_id: int | None = None, wording: str | None = None,
+) -> bool:
+    """Global opt-out: every subscription ends and nothing queued goes out. False if already out."""
+    if subscriber.opted_out_at is not None:
+        return False
+    subscriber.opted_out_at = now
+    session.execute(
+        update(Subscription)
+        .where(Subscription.subscriber_id == subscriber.id, Subscription.status == SubscriptionStatus.ACTIVE.value)
+        .values(status=SubscriptionStatus.STOPPED.value, ended_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    session.execute(
+        update(Outbox)
+        .where(
+            Outbox.subscriber_id == subscriber.id,
+            Outbox.status.in_([OutboxStatus.QUEUED.value, OutboxStatus.HELD.value]),
+        )
+        .values(status=OutboxStatus.CANCELLED.value, error_message="recipient opted out", updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    session.add(
+        ConsentEvent(
+            subscriber_id=subscriber.id, area_id=None, action="opt_out", channel=channel,
+            words=words, wording=wording, inbound_id=inbound_id, created_at=now,
+        )
+    )
+    return True
+
+
+def opt_in(
+    session: Session, subscriber: Subscriber, *, words: str, channel: str, now: datetime,
+    inbound_id: int | None = None, wording: str | None = None,
+) -> list[Area]:
+    """Undo a STOP: the number may be texted again and the areas STOP ended come back."""
+    subscriber.opted_out_at = None
+    stopped = list(
+        session.scalars(
+            select(Subscription).where(
+                Subscription.subscriber_id == subscriber.id,
+                Subscription.status == SubscriptionStatus.STOPPED.value,
+            )
+        )
+    )
+    for subscription in stopped:
+        subscription.status = SubscriptionStatus.ACTIVE.value
+        subscription.ended_at = None
+        # No catch-up digest of everything missed while opted out.
+        subscription.last_digest_at = now
+    session.add(
+        ConsentEvent(
+            subscriber_id=subscriber.id, area_id=None, action="opt_in", channel=channel,
+            words=words, wording=wording, inbound_id=inbound_id, created_at=now,
+        )
+    )
+    session.flush()
+    return active_areas(session, subscriber)

@@ -1,0 +1,63 @@
+"""Twilio webhooks: `POST /sms/inbound` and `POST /sms/status`.
+
+Signatures are checked with the twilio library's `RequestValidator` against the
+URL Twilio called: `SMS_BOARD_PUBLIC_URL` + path + query when set (behind a
+proxy the request URL is not what Twilio signed), else the request URL.
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import wraps
+from typing import Any
+
+from flask import Blueprint, Response, abort, current_app, request
+from twilio.request_validator import RequestValidator
+from twilio.twiml.messaging_response import MessagingResponse
+
+from sms_board.inbound import receive
+from sms_board.web import sessions, settings
+
+log = logging.getLogger(__name__)
+bp = Blueprint("sms", __name__, url_prefix="/sms")
+
+
+def signed_url() -> str:
+    public = settings().public_url
+    if not public:
+        return request.url
+    query = request.query_string.decode()
+    return public + request.path + (f"?{query}" if query else "")
+
+
+def twilio_signed(view: Any) -> Any:
+    @wraps(view)
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        token = settings().twilio_auth_token
+        if not token:
+            if not current_app.extensions.get("sms_board.unsigned_warned"):
+                current_app.extensions["sms_board.unsigned_warned"] = True
+                log.warning("TWILIO_AUTH_TOKEN is not set: accepting unsigned webhooks (development only)")
+            return view(*args, **kwargs)
+        signature = request.headers.get("X-Twilio-Signature", "")
+        params = request.form.to_dict(flat=True) if request.form else {}
+        if not signature or not RequestValidator(token).validate(signed_url(), params, signature):
+            log.warning("rejected a webhook to %s with a missing or wrong signature", request.path)
+            abort(403)
+        return view(*args, **kwargs)
+
+    return checked
+
+
+def twiml(replies: list[str]) -> Response:
+    response = MessagingResponse()
+    for text in replies:
+        response.message(text)
+    return Response(str(response), mimetype="text/xml")
+
+
+@bp.post("/inbound")
+@twilio_signed
+def inbound() -> Response:
+    result = receive(sessions(), settings(), request.form.to_dict(flat=True))
+    return twiml(result.replies)

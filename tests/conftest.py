@@ -1,0 +1,238 @@
+"""Fixtures in the flaskr style, run against SQLite and PostgreSQL.
+
+Every test that uses the database runs twice: once on a SQLite file, once on
+the PostgreSQL at TEST_DATABASE_URL (default: 127.0.0.1:5432, database `test`),
+in a schema of its own created for this run and migrated with Alembic. Tables
+are emptied after each test, so tests may commit, use threads and run the CLI
+like the real thing.
+
+Where PostgreSQL does not answer, its half is skipped with a loud
+`POSTGRESQL SKIPPED` line, unless SMS_BOARD_REQUIRE_POSTGRES=1 (as in CI), which
+turns that into a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import Engine, create_engine, select, text
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+from twilio.request_validator import RequestValidator
+
+from sms_board import create_app
+from sms_board.cli import cli
+from sms_board.db import make_engine
+from sms_board.migrate import upgrade
+from sms_board.models import Base, InboundMessage, Outbox
+
+DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+AUTH_TOKEN = "test-auth-token-0123456789abcdef"
+ACCOUNT_SID = "AC" + "0" * 32
+BOARD_NUMBER = "+447700900000"
+_pg_skip_reason: list[str] = []
+
+
+@dataclass
+class Database:
+    backend: str
+    url: str
+    engine: Engine
+
+
+def _require_postgres() -> bool:
+    return os.environ.get("SMS_BOARD_REQUIRE_POSTGRES", "") not in {"", "0", "false", "off"}
+
+
+def _postgres(schema: str) -> Database:
+    base_url = os.environ.get("TEST_DATABASE_URL", DEFAULT_PG)
+    if base_url.startswith("postgresql://"):
+        base_url = "postgresql+psycopg://" + base_url[len("postgresql://"):]
+    admin = create_engine(base_url, connect_args={"connect_timeout": 3})
+    try:
+        with admin.begin() as connection:
+            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    except OperationalError as exc:
+        reason = f"POSTGRESQL SKIPPED: cannot reach {base_url} ({exc.orig.__class__.__name__}: {str(exc.orig).strip()[:120]})"
+        admin.dispose()
+        if _require_postgres():
+            pytest.fail(reason + " and SMS_BOARD_REQUIRE_POSTGRES=1", pytrace=False)
+        _pg_skip_reason.append(reason)
+        pytest.skip(reason)
+    admin.dispose()
+    engine = make_engine(base_url, connect_args={"options": f"-csearch_path={schema}"})
+    return Database("postgresql", base_url, engine)
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'board.db'}"
+        db = Database("sqlite", url, make_engine(url))
+        upgrade(db.engine)
+        yield db
+        db.engine.dispose()
+        return
+    schema = f"sms_board_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    db = _postgres(schema)
+    try:
+        upgrade(db.engine)
+        yield db
+    finally:
+        db.engine.dispose()
+        cleanup = create_engine(db.url)
+        with cleanup.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        cleanup.dispose()
+
+
+def _empty_tables(db: Database) -> None:
+    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+    with db.engine.begin() as connection:
+        if db.backend == "postgresql":
+            connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                connection.execute(text(f"DELETE FROM {table}"))
+
+
+@pytest.fixture
+def db(database: Database) -> Iterator[Database]:
+    """The database of this run, emptied after the test."""
+    yield database
+    _empty_tables(database)
+
+
+def app_config(db: Database, tmp_path: Path, **overrides: Any) -> dict[str, Any]:
+    config: dict[str, Any] = {
+        "TESTING": True,
+        "ENGINE": db.engine,
+        "DATABASE_URL": db.url,
+        "SMS_BOARD_INSTANCE_PATH": str(tmp_path / "instance"),
+        "SECRET_KEY": "test-secret",
+        "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+        "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+        "TWILIO_FROM_NUMBER": BOARD_NUMBER,
+        "SMS_BOARD_TRANSPORT": "console",
+        "SMS_BOARD_PUBLIC_URL": "https://board.example.org",
+        "SMS_BOARD_QUIET_HOURS": "",
+    }
+    config.update(overrides)
+    return config
+
+
+@pytest.fixture
+def app(db: Database, tmp_path: Path) -> Flask:
+    return create_app(app_config(db, tmp_path))
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+class Runner:
+    """Runs `sms-board` commands against the test app, as a script would."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+        self.cli = CliRunner()
+
+    def __call__(self, *args: str, ok: bool = True) -> Result:
+        result = self.cli.invoke(cli, list(args), obj=self.app, catch_exceptions=False)
+        if ok:
+            assert result.exit_code == 0, f"sms-board {' '.join(args)} failed: {result.output}"
+        return result
+
+
+@pytest.fixture
+def runner(app: Flask) -> Runner:
+    return Runner(app)
+
+
+def sign(url: str, params: dict[str, str], token: str = AUTH_TOKEN) -> str:
+    return RequestValidator(token).compute_signature(url, params)
+
+
+class Phone:
+    """A resident's phone texting the board through the signed Twilio webhook."""
+
+    def __init__(self, client: FlaskClient, number: str) -> None:
+        self.client = client
+        self.number = number
+        self.sent = 0
+
+    def text(self, body: str, **extra: str) -> list[str]:
+        self.sent += 1
+        params = {
+            "MessageSid": f"SM{uuid.uuid4().hex}", "AccountSid": ACCOUNT_SID, "From": self.number,
+            "To": BOARD_NUMBER, "Body": body, "NumMedia": "0", "NumSegments": "1", "SmsStatus": "received",
+            **extra,
+        }
+        return post_inbound(self.client, params)
+
+    def received(self) -> list[Outbox]:
+        """Texts queued for this phone (notifications, relays, digests)."""
+        with session_of(self.client.application) as session:
+            return list(session.scalars(select(Outbox).where(Outbox.to_number == self.number).order_by(Outbox.id)))
+
+
+def post_inbound(client: FlaskClient, params: dict[str, str]) -> list[str]:
+    url = "https://board.example.org/sms/inbound"
+    response = client.post("/sms/inbound", data=params, headers={"X-Twilio-Signature": sign(url, params)})
+    assert response.status_code == 200, response.data
+    assert response.mimetype == "text/xml"
+    return twiml_messages(response.data)
+
+
+def twiml_messages(xml: bytes) -> list[str]:
+    import xml.etree.ElementTree as ET
+
+    root = ET.fromstring(xml)
+    assert root.tag == "Response"
+    return [message.text or "" for message in root.iter("Message")]
+
+
+def session_of(app: Flask) -> Session:
+    return app.extensions["sms_board.sessions"]()
+
+
+@pytest.fixture
+def phone(client: FlaskClient):  # type: ignore[no-untyped-def]
+    """`phone("+447700900123")` → a Phone that texts the board."""
+    return lambda number: Phone(client, number)
+
+
+@pytest.fixture
+def inbound_rows(app: Flask):  # type: ignore[no-untyped-def]
+    def rows() -> list[InboundMessage]:
+        with session_of(app) as session:
+            return list(session.scalars(select(InboundMessage).order_by(InboundMessage.id)))
+
+    return rows
+
+
+@pytest.fixture
+def areas(runner: Runner) -> None:
+    """Two neighbouring areas, as an administrator would set them up."""
+    runner("area", "add", "elm", "Elm Street", "--postcode", "SE6 1", "--postcode", "SE6 2")
+    runner("area", "add", "oak", "Oak Road", "--postcode", "SE6")
+    runner("area", "add", "river", "Riverside", "--postcode", "SE10")
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if _pg_skip_reason:
+        terminalreporter.write_sep("!", "POSTGRESQL SKIPPED", red=True, bold=True)
+        terminalreporter.write_line(_pg_skip_reason[0], red=True, bold=True)
+        terminalreporter.write_line(
+            "The PostgreSQL half of the suite did not run. Start PostgreSQL or set TEST_DATABASE_URL; "
+            "CI sets SMS_BOARD_REQUIRE_POSTGRES=1 so this fails there.", red=True, bold=True)
