@@ -167,6 +167,9 @@ class Subscriber(Base):
     digest_frequency: Mapped[str] = mapped_column(String(8), default="daily")
     last_hint_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Where MORE continues: the digest batch last sent to this number and the page it reached.
+    more_batch_id: Mapped[int | None] = mapped_column(ForeignKey("digest_batches.id", ondelete="SET NULL", use_alter=True))
+    more_page: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     subscriptions: Mapped[list[Subscription]] = relationship(back_populates="subscriber")
 
@@ -270,6 +273,9 @@ class Item(Base):
     published_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
     expires_at: Mapped[datetime | None]
+    last_activity_at: Mapped[datetime | None]
+    reminded_at: Mapped[datetime | None]
+    moderation_note: Mapped[str | None] = mapped_column(Text)
 
     area: Mapped[Area] = relationship()
     author: Mapped[Subscriber | None] = relationship()
@@ -280,10 +286,17 @@ class Item(Base):
 
 
 class Outbox(Base):
-    """One text to send. Only the sender hands these to a transport."""
+    """One text to send. Only the sender hands these to a transport.
+
+    For campaigns it is also the delivery record: (campaign, subscriber) is unique,
+    so running a digest or broadcast twice, or resuming one, never texts anyone twice.
+    """
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_status_send_after", "status", "send_after"),)
+    __table_args__ = (
+        Index("ix_outbox_status_send_after", "status", "send_after"),
+        UniqueConstraint("campaign_id", "subscriber_id", name="uq_outbox_campaign_subscriber"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     to_number: Mapped[str] = mapped_column(String(20))
@@ -298,10 +311,14 @@ class Outbox(Base):
     error_code: Mapped[str | None] = mapped_column(String(16))
     error_message: Mapped[str | None] = mapped_column(Text)
     item_id: Mapped[int | None] = mapped_column(ForeignKey("items.id", ondelete="SET NULL"))
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"), index=True)
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("digest_batches.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     send_after: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]
     updated_at: Mapped[datetime | None]
+    status_updated_at: Mapped[datetime | None]
+    delivered_at: Mapped[datetime | None]
 
 
 class Confirmation(Base):
@@ -317,3 +334,160 @@ class Confirmation(Base):
     expires_at: Mapped[datetime]
     resolved_at: Mapped[datetime | None]
     resolution: Mapped[str | None] = mapped_column(String(10))  # confirmed, lapsed
+
+
+class CampaignStatus(enum.StrEnum):
+    DRAFT = "draft"  # a broadcast waiting for its organiser's YES
+    CONFIRMED = "confirmed"  # due to fan out (at once, or when quiet hours end)
+    FANNING_OUT = "fanning_out"
+    SENDING = "sending"  # every outbox row written; the sender is draining them
+    DONE = "done"
+    PAUSED = "paused"  # the monthly segment cap was reached
+    CANCELLED = "cancelled"
+
+
+class Campaign(Base):
+    """A digest run for one area, or an organiser's broadcast to one or more areas."""
+
+    __tablename__ = "campaigns"
+    __table_args__ = (UniqueConstraint("kind", "area_id", "run_key", name="uq_campaigns_run"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))  # digest, broadcast
+    status: Mapped[str] = mapped_column(String(12), default=CampaignStatus.DRAFT.value)
+    area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id", ondelete="CASCADE"), index=True)
+    area_ids: Mapped[list[int]] = mapped_column(JSON, default=list)  # a broadcast's audience areas
+    run_key: Mapped[str | None] = mapped_column(String(40))  # a digest's run, e.g. 2026-11-24T18:00
+    body: Mapped[str | None] = mapped_column(Text)
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("subscribers.id", ondelete="SET NULL"))
+    channel: Mapped[str] = mapped_column(String(8), default="sms")
+    audience: Mapped[int | None] = mapped_column(Integer)
+    segments: Mapped[int | None] = mapped_column(Integer)
+    estimated_cost: Mapped[float | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    confirmed_at: Mapped[datetime | None]
+    not_before: Mapped[datetime | None]
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class DigestBatch(Base):
+    """The pages of one digest, built once for everyone in an area who shares a last-digest time."""
+
+    __tablename__ = "digest_batches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"), index=True)
+    since: Mapped[datetime | None]
+    item_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    pages: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SenderState(Base):
+    """The shared send rate: every sender process takes its slots from this row."""
+
+    __tablename__ = "sender_state"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    next_slot_at: Mapped[datetime]
+    updated_at: Mapped[datetime | None]
+
+
+class Heartbeat(Base):
+    """When a long-running process (the clock, a sender) last said it was alive."""
+
+    __tablename__ = "heartbeats"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    beat_at: Mapped[datetime]
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class ResponseKind(enum.StrEnum):
+    OFFER = "offer"  # CAN R7: a neighbour offers to help with a request
+    ASK = "ask"  # ASK O3: a neighbour asks for a standing offer
+    INTRO = "intro"  # one side of an organiser's introduction
+
+
+class ResponseStatus(enum.StrEnum):
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    WITHDRAWN = "withdrawn"
+
+
+class Response(Base):
+    """A neighbour's answer to a request or offer, waiting for the owner's OK (or NO)."""
+
+    __tablename__ = "responses"
+    __table_args__ = (UniqueConstraint("item_id", "responder_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)
+    responder_id: Mapped[int | None] = mapped_column(ForeignKey("subscribers.id", ondelete="SET NULL"))
+    kind: Mapped[str] = mapped_column(String(8))
+    number: Mapped[int] = mapped_column(Integer)  # 1, 2, … within the item: OK R7 2
+    status: Mapped[str] = mapped_column(String(10), default=ResponseStatus.PENDING.value)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    resolved_at: Mapped[datetime | None]
+
+    item: Mapped[Item] = relationship()
+    responder: Mapped[Subscriber | None] = relationship()
+
+
+class MatchStatus(enum.StrEnum):
+    CONNECTED = "connected"
+    DONE = "done"
+    ENDED = "ended"  # a party opted out or forgot, or the item closed
+    UNLINKED = "unlinked"  # an organiser ended it
+
+
+class Match(Base):
+    """Two residents connected through an item: the board relays between them without numbers."""
+
+    __tablename__ = "matches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("subscribers.id", ondelete="SET NULL"), index=True)
+    helper_id: Mapped[int | None] = mapped_column(ForeignKey("subscribers.id", ondelete="SET NULL"), index=True)
+    status: Mapped[str] = mapped_column(String(10), default=MatchStatus.CONNECTED.value)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ended_at: Mapped[datetime | None]
+
+    item: Mapped[Item] = relationship()
+    owner: Mapped[Subscriber | None] = relationship(foreign_keys=[owner_id])
+    helper: Mapped[Subscriber | None] = relationship(foreign_keys=[helper_id])
+
+
+class ItemEvent(Base):
+    """The neighbourhood's memory: every state change of an item, with its time. Never overwritten."""
+
+    __tablename__ = "item_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)
+    match_id: Mapped[int | None] = mapped_column(ForeignKey("matches.id", ondelete="SET NULL"))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("subscribers.id", ondelete="SET NULL"))
+    action: Mapped[str] = mapped_column(String(16))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Exchange(Base):
+    """The ledger: who helped whom, where, with what, for how long, and when."""
+
+    __tablename__ = "exchanges"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("items.id", ondelete="SET NULL"), index=True)
+    match_id: Mapped[int | None] = mapped_column(ForeignKey("matches.id", ondelete="SET NULL"))
+    area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id", ondelete="SET NULL"), index=True)
+    giver_id: Mapped[int | None] = mapped_column(ForeignKey("subscribers.id", ondelete="SET NULL"), index=True)
+    receiver_id: Mapped[int | None] = mapped_column(ForeignKey("subscribers.id", ondelete="SET NULL"), index=True)
+    description: Mapped[str] = mapped_column(Text)
+    hours: Mapped[float] = mapped_column(default=0.0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
