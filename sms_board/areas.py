@@ -70,18 +70,17 @@ def area_by_postcode(session: Session, text: str) -> Area | None:
 
 
 def find_area(session: Session, text: str) -> Area | None:
-    """The area a resident named: slug, name (case and accents ignored) or postcode."""
-    wanted = text.strip()
-    if not wanted:
+    """The area a resident named: slug, name (case, accents and punctuation ignored) or postcode."""
+    folded = fold(text.strip())
+    if not folded:
         return None
-    area = session.scalar(select(Area).where(func.lower(Area.slug) == wanted.lower()))
+    area = session.scalar(select(Area).where(func.lower(Area.slug) == folded.lower()))
     if area is not None:
         return area
-    folded = fold(wanted)
     for candidate in session.scalars(select(Area)):
         if fold(candidate.name) == folded or fold(candidate.name.replace("Street", "St")) == folded:
             return candidate
-    return area_by_postcode(session, wanted)
+    return area_by_postcode(session, folded)
 
 
 def nearest_areas(session: Session, text: str = "", limit: int = 5) -> list[Area]:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -330,35 +329,58 @@ def outbox(ctx: click.Context, as_json: bool, status: str | None) -> None:
 @click.pass_context
 def send(ctx: click.Context, forever: bool, poll: float) -> None:
     """Drain the outbox through the transport at SMS_BOARD_RATE."""
-    from sms_board.broadcast.sender import drain
+    import signal
+    import threading
+
+    from sms_board.broadcast.sender import DrainReport, drain
     from sms_board.broadcast.transport import make_transport
 
     if forever:
         _verbose()
+    app = _app(ctx)
     settings = _settings(ctx)
-    factory = _app(ctx).extensions["sms_board.sessions"]
-    transport = make_transport(settings)
+    factory = app.extensions["sms_board.sessions"]
+    # Tests and benchmarks put a transport aimed at a fake Twilio here.
+    transport = app.extensions.get("sms_board.transport") or make_transport(settings)
+    stop = threading.Event()
+    if forever and threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())  # a deploy: finish the sends in flight, then go
+    live = sys.stderr.isatty() and not forever
 
-    def progress(report: Any) -> None:
-        click.echo(f"\rsent {report.sent}  retrying {report.retried}  failed {report.failed}  "
-                   f"unknown {report.unknown}", err=True, nl=False)
+    def progress(report: DrainReport) -> None:
+        if live:
+            click.echo(f"\r{_send_counts(report)}", err=True, nl=False)
 
     try:
-        while True:
-            report = drain(factory, transport, settings, progress=progress)
-            if report.handled:
+        while not stop.is_set():
+            report = drain(factory, transport, settings, progress=progress, stop=stop)
+            if live and report.handled:
                 click.echo("", err=True)
-            if not forever:
-                click.echo(f"Done: {report.sent} sent, {report.retried} to retry, {report.failed} failed, "
-                           f"{report.unknown} unknown, {report.cancelled} cancelled (opted out).", err=True)
+            if report.stopped_because:
+                message = f"Twilio refused the account: {report.stopped_because}. Check the TWILIO_* settings."
+                if not forever:
+                    raise click.ClickException(message)
+                click.echo(f"{message} Trying again in a minute.", err=True)
+                stop.wait(60)
+            elif forever:
+                if report.handled or report.cancelled:
+                    click.echo(_send_counts(report), err=True)
+                stop.wait(poll)
+            else:
+                click.echo(f"Done: {_send_counts(report)}.", err=True)
                 if report.failed or report.unknown:
                     click.echo("See them with: sms-board outbox --status failed (or unknown)", err=True)
                 return
-            time.sleep(poll)
+        click.echo("Stopped.", err=True)
     except KeyboardInterrupt:
         click.echo("\nStopped.", err=True)
     except OperationalError as exc:
         raise click.ClickException(f"the database is not ready ({exc.orig}): run `sms-board db upgrade` first.") from None
+
+
+def _send_counts(report: Any) -> str:
+    return (f"{report.sent} sent, {report.retried} to retry, {report.failed} failed, "
+            f"{report.unknown} unknown, {report.cancelled} cancelled")
 
 
 @cli.command()
@@ -391,6 +413,49 @@ def demo(ctx: click.Context) -> None:
     with _session(ctx) as session:
         created = seed(session, _settings(ctx))
     click.echo("Demo neighbourhood ready." if created else "Demo neighbourhood already there.", err=True)
+
+
+@cli.command()
+@click.option("--area", "area_slug", default=None, help="Only this area.")
+@click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, help="From this date (YYYY-MM-DD).")
+@click.option("--json", "as_json", is_flag=True)
+@click.option("--csv", "as_csv", is_flag=True, help="One row per exchange (names, never numbers).")
+@click.pass_context
+def ledger(ctx: click.Context, area_slug: str | None, since: Any, as_json: bool, as_csv: bool) -> None:
+    """Who helped whom: exchanges, hours, givers, receivers and new connections."""
+    import csv
+    from datetime import UTC
+
+    from sms_board.exchange import ledger as build_ledger
+    from sms_board.models import Area
+
+    if as_json and as_csv:
+        raise click.UsageError("choose one of --json and --csv.")
+    with _session(ctx) as session:
+        chosen = None
+        if area_slug:
+            chosen = session.scalar(select(Area).where(Area.slug == area_slug.lower()))
+            if chosen is None:
+                raise click.ClickException(f"no area {area_slug!r}; see `sms-board area list`.")
+        report = build_ledger(session, chosen, since.replace(tzinfo=UTC) if since else None)
+    if as_json:
+        _emit_json(report)
+        return
+    if as_csv:
+        writer = csv.DictWriter(sys.stdout, fieldnames=["when", "area", "ref", "giver", "receiver", "hours",
+                                                        "description"], lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(report["rows"])  # type: ignore[arg-type]
+        return
+    scope = f" in {area_slug}" if area_slug else ""
+    period = f" since {report['since']}" if report["since"] else ""
+    click.echo(f"Ledger{scope}{period}:")
+    click.echo(f"  exchanges        {report['exchanges']}")
+    click.echo(f"  hours            {report['hours']:g}")
+    click.echo(f"  people who gave  {report['givers']}")
+    click.echo(f"  who received     {report['receivers']}")
+    click.echo(f"  who did both     {report['both']}")
+    click.echo(f"  new connections  {report['new_connections']}")
 
 
 @cli.command()

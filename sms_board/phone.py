@@ -21,7 +21,8 @@ def normalise(raw: str | None, region: str = "GB") -> str | None:
         parsed = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException:
         return None
-    if not phonenumbers.is_possible_number(parsed):
+    # LOCAL_ONLY is how short codes (5–6 digits) parse: possible to dial locally, never a full number.
+    if phonenumbers.is_possible_number_with_reason(parsed) != phonenumbers.ValidationResult.IS_POSSIBLE:
         return None
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 

@@ -1,6 +1,19 @@
 """Keyword handlers. Importing this package registers every handler with the router."""
 
-from sms_board.handlers import confirm, help, inbox, join, post, profile, stop  # noqa: F401
+from sms_board.handlers import (  # noqa: F401
+    confirm,
+    connect,
+    help,
+    inbox,
+    intro,
+    join,
+    mine,
+    post,
+    profile,
+    relay,
+    requests,
+    stop,
+)
 from sms_board.handlers.router import Context, keyword, route, stage
 from sms_board.handlers.stop import asks_to_stop, opts_back_in
 

@@ -125,11 +125,16 @@ def keywords() -> dict[str, Keyword]:
     return dict(_KEYWORDS)
 
 
+# Ordinary words one edit away from a keyword. "Lost cat on Elm St" is a message for the
+# inbox, not a typo of POST; "Same here" is not NAME. Typo tolerance skips these.
+EVERYDAY_WORDS = frozenset(["BONE", "CAME", "CHOSE", "CLONE", "CLOSER", "CLOSET", "COIN", "COST", "DEED", "DIME", "DINE", "DOME", "DOSE", "DOVE", "FAME", "FEED", "FINE", "GAME", "GONE", "HEAP", "HEED", "HELD", "HELM", "HOST", "INTO", "JOHN", "KELP", "LAME", "LEASE", "LINE", "LOIN", "LOSE", "LOST", "MIKE", "MILE", "MIND", "MINI", "MINT", "MODE", "MOLE", "MORN", "MOST", "MOVE", "NERD", "NINE", "NONE", "NOVICE", "PAST", "PEST", "PINE", "PORT", "POSE", "POSH", "POTS", "POUT", "REED", "SAME", "SCARE", "SEED", "SHADE", "SHAME", "SHAPE", "SHARK", "SHARP", "SHIRE", "SHORE", "SNARE", "SPARE", "STARE", "TAME", "THINK", "WEAVE", "HEAVE", "WEED", "WINE", "YELP", "BORE", "CORE", "SORE", "WORE", "MARE", "MIRE", "NAPE", "NAVE", "COFFER", "DIFFER", "THINKS", "SHANK"])
+
+
 def lookup_keyword(word: str) -> Keyword | None:
     """Exact keyword, else the one keyword (4+ letters) within one edit; a swapped pair is one edit."""
     if word in _KEYWORDS:
         return _KEYWORDS[word]
-    if len(word) < 3:
+    if len(word) < 3 or word in EVERYDAY_WORDS:
         return None
     near = {
         entry.name: entry

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from rapidfuzz.distance import OSA
 
+from sms_board.exchange import end_connections_of
 from sms_board.handlers.router import START_HELP_STAGE, STOP_STAGE, Context, stage
 from sms_board.subscriptions import opt_in, opt_out
 from sms_board.texts import render
@@ -50,6 +51,10 @@ def do_stop(ctx: Context) -> None:
         channel="sms", now=ctx.now, inbound_id=ctx.inbound.id, wording=wording if ctx.settings.stop_reply else None,
     )
     ctx.handler = "stop"
+    if changed:
+        # The other side of each open connection is told it ended, without details.
+        for match, other in end_connections_of(ctx.session, ctx.subscriber, ctx.now, "opted_out"):
+            ctx.notify(other, "connection_ended", ref=match.item.ref)
     # One confirmation only: a second STOP from an opted-out number is stored, not answered.
     if changed and ctx.settings.stop_reply:
         ctx.replies.append(wording)

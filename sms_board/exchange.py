@@ -1,0 +1,282 @@
+"""The help exchange: requests, offers, introductions, connections and the ledger.
+
+Neighbours never see each other's numbers: once two are connected on an item
+the board relays between them. Every state change is written to `item_events`
+(the neighbourhood's memory); finished help is written to `exchanges`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from sms_board.models import (
+    Area,
+    Exchange,
+    Item,
+    ItemEvent,
+    ItemKind,
+    ItemStatus,
+    Match,
+    MatchStatus,
+    Response,
+    ResponseKind,
+    ResponseStatus,
+    Subscriber,
+    Subscription,
+    SubscriptionStatus,
+)
+
+ANONYMOUS = "A neighbour"
+_HOURS = re.compile(r"^(\d{1,3}(?:[.,]\d{1,2})?)\s*(H|HR|HRS|HOUR|HOURS|M|MIN|MINS|MINUTES)?$", re.IGNORECASE)
+
+
+def display_name(person: Subscriber | None) -> str:
+    return (person.name if person is not None and person.name else None) or ANONYMOUS
+
+
+def record(
+    session: Session, item: Item, action: str, now: datetime, *, actor: Subscriber | None = None,
+    match: Match | None = None, **detail: object,
+) -> None:
+    session.add(ItemEvent(
+        item_id=item.id, match_id=match.id if match else None, actor_id=actor.id if actor else None,
+        action=action, detail=dict(detail), created_at=now,
+    ))
+    item.last_activity_at = now
+
+
+def is_member(session: Session, person: Subscriber, area_id: int) -> bool:
+    return session.scalar(
+        select(Subscription.id).where(
+            Subscription.subscriber_id == person.id, Subscription.area_id == area_id,
+            Subscription.status == SubscriptionStatus.ACTIVE.value,
+        )
+    ) is not None
+
+
+def parse_hours(text: str) -> float | None:
+    """`2`, `2h`, `1.5 hours`, `90m` → hours; None when the text is not a duration."""
+    match = _HOURS.match(text.strip())
+    if not match:
+        return None
+    value = float(match.group(1).replace(",", "."))
+    unit = (match.group(2) or "H").upper()
+    hours = value / 60 if unit.startswith("M") else value
+    return round(hours, 2) if 0 < hours <= 100 else None
+
+
+# ── responses: offers on requests, asks for offers, sides of an introduction ──
+
+
+def pending_responses(session: Session, item: Item) -> list[Response]:
+    return list(session.scalars(
+        select(Response).where(Response.item_id == item.id, Response.status == ResponseStatus.PENDING.value)
+        .order_by(Response.number)
+    ))
+
+
+def respond(session: Session, item: Item, person: Subscriber, kind: ResponseKind, now: datetime) -> Response | None:
+    """A new response from `person`, or None if they already responded to this item."""
+    existing = session.scalar(select(Response).where(Response.item_id == item.id, Response.responder_id == person.id))
+    if existing is not None:
+        if existing.status != ResponseStatus.WITHDRAWN.value:
+            return None
+        existing.status = ResponseStatus.PENDING.value
+        existing.created_at = now
+        existing.resolved_at = None
+        return existing
+    number = (session.scalar(select(func.max(Response.number)).where(Response.item_id == item.id)) or 0) + 1
+    response = Response(item_id=item.id, responder_id=person.id, kind=kind.value, number=number,
+                        status=ResponseStatus.PENDING.value, created_at=now)
+    session.add(response)
+    session.flush()
+    return response
+
+
+def pick_response(responses: list[Response], selector: str) -> Response | None:
+    """`OK R7 2` or `OK R7 SAM`: the response meant, when exactly one fits."""
+    if selector.isdigit():
+        return next((r for r in responses if r.number == int(selector)), None)
+    fits = [r for r in responses if r.responder is not None and (r.responder.name or "").upper() == selector.upper()]
+    return fits[0] if len(fits) == 1 else None
+
+
+def resolve(response: Response, status: ResponseStatus, now: datetime) -> None:
+    response.status = status.value
+    response.resolved_at = now
+
+
+# ── connections ───────────────────────────────────────────────────────────
+
+
+def connect(session: Session, item: Item, owner: Subscriber, helper: Subscriber, now: datetime) -> Match:
+    match = Match(item_id=item.id, owner_id=owner.id, helper_id=helper.id, status=MatchStatus.CONNECTED.value,
+                  created_at=now)
+    session.add(match)
+    session.flush()
+    record(session, item, "connected", now, actor=owner, match=match)
+    return match
+
+
+def active_matches(session: Session, person: Subscriber, item: Item | None = None) -> list[Match]:
+    query = select(Match).where(
+        Match.status == MatchStatus.CONNECTED.value, or_(Match.owner_id == person.id, Match.helper_id == person.id)
+    ).order_by(Match.id)
+    if item is not None:
+        query = query.where(Match.item_id == item.id)
+    return list(session.scalars(query))
+
+
+def other_party(match: Match, person: Subscriber) -> Subscriber | None:
+    return match.helper if match.owner_id == person.id else match.owner
+
+
+def end_match(session: Session, match: Match, status: MatchStatus, now: datetime, actor: Subscriber | None,
+              reason: str) -> None:
+    match.status = status.value
+    match.ended_at = now
+    record(session, match.item, reason, now, actor=actor, match=match)
+
+
+def end_connections_of(session: Session, person: Subscriber, now: datetime, reason: str) -> list[tuple[Match, Subscriber]]:
+    """End every open connection of someone who opted out or forgot; returns whom to tell."""
+    ended: list[tuple[Match, Subscriber]] = []
+    for match in active_matches(session, person):
+        end_match(session, match, MatchStatus.ENDED, now, person, reason)
+        other = other_party(match, person)
+        if other is not None:
+            ended.append((match, other))
+    for response in session.scalars(
+        select(Response).where(Response.responder_id == person.id, Response.status == ResponseStatus.PENDING.value)
+    ):
+        resolve(response, ResponseStatus.WITHDRAWN, now)
+    return ended
+
+
+def close_item(session: Session, item: Item, status: ItemStatus, now: datetime, actor: Subscriber | None,
+               action: str) -> list[tuple[Match, Subscriber]]:
+    """Close an item; open connections on it end. Returns (match, person to tell) for each ended one."""
+    item.status = status.value
+    item.closed_at = now
+    record(session, item, action, now, actor=actor)
+    told: list[tuple[Match, Subscriber]] = []
+    for match in session.scalars(select(Match).where(Match.item_id == item.id,
+                                                     Match.status == MatchStatus.CONNECTED.value)):
+        end_match(session, match, MatchStatus.ENDED, now, actor, f"{action}_ended")
+        for party in (match.owner, match.helper):
+            if party is not None and (actor is None or party.id != actor.id):
+                told.append((match, party))
+    for response in pending_responses(session, item):
+        resolve(response, ResponseStatus.WITHDRAWN, now)
+    return told
+
+
+def giver_and_receiver(match: Match) -> tuple[Subscriber | None, Subscriber | None]:
+    """Who gave and who received: the helper gives on a request, the owner gives on an offer."""
+    if ItemKind(match.item.kind) == ItemKind.OFFER:
+        return match.owner, match.helper
+    return match.helper, match.owner
+
+
+def complete(session: Session, match: Match, hours: float, now: datetime, actor: Subscriber) -> Exchange:
+    giver, receiver = giver_and_receiver(match)
+    item = match.item
+    end_match(session, match, MatchStatus.DONE, now, actor, "done")
+    exchange = Exchange(
+        item_id=item.id, match_id=match.id, area_id=item.area_id,
+        giver_id=giver.id if giver else None, receiver_id=receiver.id if receiver else None,
+        description=item.body, hours=hours, created_at=now,
+    )
+    session.add(exchange)
+    if ItemKind(item.kind) == ItemKind.REQUEST:
+        item.status = ItemStatus.CLOSED.value
+        item.closed_at = now
+        for response in pending_responses(session, item):
+            resolve(response, ResponseStatus.WITHDRAWN, now)
+    return exchange
+
+
+def balance(session: Session, person: Subscriber) -> tuple[float, float, int, int]:
+    """Hours given, hours received, and how many exchanges of each."""
+    given = session.execute(
+        select(func.coalesce(func.sum(Exchange.hours), 0.0), func.count()).where(Exchange.giver_id == person.id)
+    ).one()
+    received = session.execute(
+        select(func.coalesce(func.sum(Exchange.hours), 0.0), func.count()).where(Exchange.receiver_id == person.id)
+    ).one()
+    return float(given[0]), float(received[0]), int(given[1]), int(received[1])
+
+
+# ── the ledger (reports for councils and funders) ────────────────────────────
+
+
+def ledger(session: Session, area: Area | None = None, since: datetime | None = None) -> dict[str, object]:
+    """Exchanges, hours, givers, receivers, people who did both, and new connections."""
+    query = select(Exchange).order_by(Exchange.created_at, Exchange.id)
+    if area is not None:
+        query = query.where(Exchange.area_id == area.id)
+    if since is not None:
+        query = query.where(Exchange.created_at >= since)
+    exchanges = list(session.scalars(query))
+    givers = {e.giver_id for e in exchanges if e.giver_id}
+    receivers = {e.receiver_id for e in exchanges if e.receiver_id}
+    names = {s.id: display_name(s) for s in session.scalars(
+        select(Subscriber).where(Subscriber.id.in_(givers | receivers))
+    )} if givers or receivers else {}
+    areas = {a.id: a.slug for a in session.scalars(select(Area))}
+    rows = [
+        {
+            "when": e.created_at.isoformat(timespec="minutes"), "area": areas.get(e.area_id or 0),
+            "ref": f"#{e.item_id}" if e.item_id else None,
+            "giver": names.get(e.giver_id or 0, ANONYMOUS), "receiver": names.get(e.receiver_id or 0, ANONYMOUS),
+            "hours": e.hours, "description": e.description,
+        }
+        for e in exchanges
+    ]
+    return {
+        "exchanges": len(exchanges),
+        "hours": round(sum(e.hours for e in exchanges), 2),
+        "givers": len(givers),
+        "receivers": len(receivers),
+        "both": len(givers & receivers),
+        "people": len(givers | receivers),
+        "new_connections": new_connections(session, area, since),
+        "area": area.slug if area else None,
+        "since": since.date().isoformat() if since else None,
+        "rows": rows,
+    }
+
+
+def new_connections(session: Session, area: Area | None, since: datetime | None) -> int:
+    """Pairs of people connected for the first time ever within the period (and area)."""
+    matches = session.execute(
+        select(Match.owner_id, Match.helper_id, Match.created_at, Item.area_id).join(Item, Item.id == Match.item_id)
+        .order_by(Match.created_at, Match.id)
+    ).all()
+    first: dict[frozenset[int], tuple[datetime, int]] = {}
+    for owner_id, helper_id, created_at, area_id in matches:
+        if owner_id is None or helper_id is None:
+            continue
+        first.setdefault(frozenset((owner_id, helper_id)), (created_at, area_id))
+    return sum(
+        1 for created_at, area_id in first.values()
+        if (since is None or created_at >= since) and (area is None or area_id == area.id)
+    )
+
+
+# ── ageing requests ─────────────────────────────────────────────────────────
+
+
+def stale_requests(session: Session, older_than: datetime, reminded: bool) -> Iterable[Item]:
+    """Open requests with no activity since `older_than`, reminded already or not yet."""
+    activity = func.coalesce(Item.last_activity_at, Item.created_at)
+    query = select(Item).where(
+        Item.kind == ItemKind.REQUEST.value, Item.status == ItemStatus.PUBLISHED.value, activity < older_than,
+        Item.reminded_at.is_not(None) if reminded else Item.reminded_at.is_(None),
+    ).order_by(Item.id)
+    return session.scalars(query)

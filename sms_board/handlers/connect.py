@@ -1,0 +1,236 @@
+"""OK, NO, SHARE, DONE (THANKS), CLOSE and UNLINK: from an offer to a finished exchange.
+
+`OK R7` connects a requester with the neighbour who offered (or an offerer
+with the neighbour who asked, or one side of an introduction); `NO R7`
+declines politely. `DONE R7 [hours]` closes the request and writes the
+ledger. `CLOSE R7` withdraws one's own item without an exchange (never
+`CANCEL`: that is a STOP word). `UNLINK R7` is an organiser ending a relay.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Select, select
+
+from sms_board.exchange import (
+    active_matches,
+    close_item,
+    complete,
+    connect,
+    display_name,
+    end_match,
+    other_party,
+    parse_hours,
+    pending_responses,
+    pick_response,
+    record,
+    resolve,
+)
+from sms_board.handlers.router import Context, keyword, ref_or_hint
+from sms_board.models import (
+    Item,
+    ItemKind,
+    ItemStatus,
+    Match,
+    MatchStatus,
+    Response,
+    ResponseStatus,
+)
+
+
+def _selector(ctx: Context) -> str:
+    return ctx.words.tokens[2] if len(ctx.words) > 2 else ""
+
+
+@keyword("OK", "ACCEPT")
+def ok(ctx: Context) -> None:
+    item = ref_or_hint(ctx, "OK <ref> to accept, e.g. OK R7")
+    if item is None:
+        return
+    if ItemKind(item.kind) == ItemKind.INTRO:
+        _accept_intro(ctx, item)
+        return
+    if item.author_id != ctx.subscriber.id:
+        ctx.reply("not_yours", item=item, action="accept offers on")
+        return
+    if item.status != ItemStatus.PUBLISHED.value:
+        ctx.reply("item_not_open", item=item)
+        return
+    waiting = pending_responses(ctx.session, item)
+    if not waiting:
+        if ItemKind(item.kind) == ItemKind.REQUEST:
+            # The answer to "do you still need help?": keep it open.
+            item.reminded_at = None
+            record(ctx.session, item, "kept_open", ctx.now, actor=ctx.subscriber)
+            ctx.reply("kept_open", item=item)
+        else:
+            ctx.reply("no_offers_yet", item=item)
+        return
+    chosen = waiting[0] if len(waiting) == 1 and not _selector(ctx) else pick_response(waiting, _selector(ctx))
+    if chosen is None:
+        ctx.reply("choose_response", item=item, responses=waiting, display_name=display_name)
+        return
+    resolve(chosen, ResponseStatus.ACCEPTED, ctx.now)
+    assert chosen.responder is not None
+    connect(ctx.session, item, ctx.subscriber, chosen.responder, ctx.now)
+    ctx.reply("connected", item=item, other=display_name(chosen.responder))
+    ctx.notify(chosen.responder, "connected", item=item, other=display_name(ctx.subscriber))
+
+
+def _accept_intro(ctx: Context, intro: Item) -> None:
+    sides = list(ctx.session.scalars(_responses_of(intro)))
+    mine = next((r for r in sides if r.responder_id == ctx.subscriber.id), None)
+    if mine is None:
+        ctx.reply("not_connected", ref=intro.ref)
+        return
+    if intro.status != ItemStatus.PUBLISHED.value or mine.status != ResponseStatus.PENDING.value:
+        ctx.reply("item_not_open", item=intro)
+        return
+    resolve(mine, ResponseStatus.ACCEPTED, ctx.now)
+    record(ctx.session, intro, "intro_accepted", ctx.now, actor=ctx.subscriber)
+    other = next((r for r in sides if r.id != mine.id), None)
+    if other is None or other.status != ResponseStatus.ACCEPTED.value or other.responder is None:
+        ctx.reply("intro_waiting", item=intro)
+        return
+    connect(ctx.session, intro, other.responder, ctx.subscriber, ctx.now)
+    intro.status = ItemStatus.CLOSED.value
+    intro.closed_at = ctx.now
+    ctx.reply("connected", item=intro, other=display_name(other.responder))
+    ctx.notify(other.responder, "connected", item=intro, other=display_name(ctx.subscriber))
+
+
+def _responses_of(item: Item) -> Select[tuple[Response]]:
+    return select(Response).where(Response.item_id == item.id).order_by(Response.number)
+
+
+@keyword("NO", "DECLINE")
+def no(ctx: Context) -> None:
+    item = ref_or_hint(ctx, "NO <ref> to decline, e.g. NO R7")
+    if item is None:
+        return
+    if ItemKind(item.kind) == ItemKind.INTRO:
+        sides = list(ctx.session.scalars(_responses_of(item)))
+        mine = next((r for r in sides if r.responder_id == ctx.subscriber.id), None)
+        if mine is None or item.status != ItemStatus.PUBLISHED.value:
+            ctx.reply("not_connected", ref=item.ref)
+            return
+        resolve(mine, ResponseStatus.DECLINED, ctx.now)
+        close_item(ctx.session, item, ItemStatus.CLOSED, ctx.now, ctx.subscriber, "declined")
+        for side in sides:
+            if side.id != mine.id and side.responder is not None:
+                ctx.notify(side.responder, "intro_declined", item=item)
+        if item.author is not None:
+            ctx.notify(item.author, "intro_declined_organiser", item=item)
+        ctx.reply("declined_ok", item=item)
+        return
+    if item.author_id != ctx.subscriber.id:
+        # A helper taking back their own offer.
+        own = next((r for r in pending_responses(ctx.session, item) if r.responder_id == ctx.subscriber.id), None)
+        if own is None:
+            ctx.reply("not_yours", item=item, action="decline offers on")
+            return
+        resolve(own, ResponseStatus.WITHDRAWN, ctx.now)
+        record(ctx.session, item, "withdrawn", ctx.now, actor=ctx.subscriber)
+        ctx.reply("withdrawn_ok", item=item)
+        return
+    waiting = pending_responses(ctx.session, item)
+    chosen = waiting[0] if len(waiting) == 1 and not _selector(ctx) else pick_response(waiting, _selector(ctx))
+    if chosen is None:
+        if waiting:
+            ctx.reply("choose_response", item=item, responses=waiting, display_name=display_name, verb="NO")
+        else:
+            ctx.reply("no_offers_yet", item=item)
+        return
+    resolve(chosen, ResponseStatus.DECLINED, ctx.now)
+    record(ctx.session, item, "declined", ctx.now, actor=ctx.subscriber, response=chosen.number)
+    if chosen.responder is not None:
+        ctx.notify(chosen.responder, "offer_declined", item=item)
+    ctx.reply("declined_ok", item=item)
+
+
+def _my_match(ctx: Context, item: Item) -> Match | None:
+    """The sender's open connection on an item; with several, the one named by the third word."""
+    matches = active_matches(ctx.session, ctx.subscriber, item)
+    if len(matches) > 1 and _selector(ctx):
+        named = [m for m in matches if (display_name(other_party(m, ctx.subscriber))).upper() == _selector(ctx)]
+        matches = named or matches
+    return matches[-1] if matches else None
+
+
+@keyword("SHARE")
+def share(ctx: Context) -> None:
+    item = ref_or_hint(ctx, "SHARE <ref> to give your number to the neighbour you're connected with")
+    if item is None:
+        return
+    match = _my_match(ctx, item)
+    other = other_party(match, ctx.subscriber) if match else None
+    if match is None or other is None:
+        ctx.reply("not_connected", ref=item.ref)
+        return
+    record(ctx.session, item, "shared_number", ctx.now, actor=ctx.subscriber, match=match)
+    # The only place a number is ever shown: the owner's own, by their choice, to their match.
+    ctx.notify(other, "number_shared", item=item, name=display_name(ctx.subscriber), number=ctx.subscriber.phone)
+    ctx.reply("share_done", item=item, other=display_name(other))
+
+
+@keyword("DONE", "THANKS", "THANK", fuzzy=False)
+def done(ctx: Context) -> None:
+    item = ref_or_hint(ctx, "DONE <ref> [hours] when you've been helped, e.g. DONE R7 2h")
+    if item is None:
+        return
+    hours_text = ctx.words.rest(2)
+    hours = parse_hours(hours_text) if hours_text else 0.0
+    if hours is None:
+        hours = 0.0
+    match = _my_match(ctx, item)
+    if match is None:
+        if item.author_id == ctx.subscriber.id and item.status == ItemStatus.PUBLISHED.value:
+            for _m, person in close_item(ctx.session, item, ItemStatus.CLOSED, ctx.now, ctx.subscriber, "closed"):
+                ctx.notify(person, "connection_ended", ref=item.ref)
+            ctx.reply("closed_ok", item=item)
+            return
+        ctx.reply("not_connected", ref=item.ref)
+        return
+    other = other_party(match, ctx.subscriber)
+    exchange = complete(ctx.session, match, hours, ctx.now, ctx.subscriber)
+    ctx.reply("done_thanks", item=item, other=display_name(other), hours=exchange.hours, me=True)
+    if other is not None:
+        ctx.notify(other, "done_thanks", item=item, other=display_name(ctx.subscriber), hours=exchange.hours, me=False)
+
+
+@keyword("CLOSE", "WITHDRAW")
+def close(ctx: Context) -> None:
+    item = ref_or_hint(ctx, "CLOSE <ref> to take down your own post, e.g. CLOSE N14")
+    if item is None:
+        return
+    if item.author_id != ctx.subscriber.id:
+        ctx.reply("not_yours", item=item, action="close")
+        return
+    if item.status not in {ItemStatus.PUBLISHED.value, ItemStatus.PENDING.value}:
+        ctx.reply("item_not_open", item=item)
+        return
+    for _match, person in close_item(ctx.session, item, ItemStatus.CLOSED, ctx.now, ctx.subscriber, "closed"):
+        ctx.notify(person, "connection_ended", ref=item.ref)
+    ctx.reply("closed_ok", item=item)
+
+
+@keyword("UNLINK")
+def unlink(ctx: Context) -> None:
+    item = ref_or_hint(ctx, "UNLINK <ref> to end a relay between two residents")
+    if item is None:
+        return
+    if item.area_id not in {a.id for a in ctx.organiser_areas()}:
+        ctx.reply("organisers_only", action="UNLINK")
+        ctx.file_in_inbox(item.area)
+        return
+    matches = list(ctx.session.scalars(
+        select(Match).where(Match.item_id == item.id, Match.status == MatchStatus.CONNECTED.value)
+    ))
+    if not matches:
+        ctx.reply("not_connected", ref=item.ref)
+        return
+    for match in matches:
+        end_match(ctx.session, match, MatchStatus.UNLINKED, ctx.now, ctx.subscriber, "unlinked")
+        for party in (match.owner, match.helper):
+            if party is not None:
+                ctx.notify(party, "connection_ended", ref=item.ref)
+    ctx.reply("unlinked_ok", item=item, count=len(matches))

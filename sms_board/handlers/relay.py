@@ -1,0 +1,73 @@
+"""Relays: `R7 <message>` from one connected neighbour reaches the other, without numbers.
+
+A lettered ref the sender is not connected on gets "not connected"; a bare
+number that is not one of the sender's connections is ordinary text
+("7 people came to the meeting") and goes on to the inbox.
+"""
+
+from __future__ import annotations
+
+from sms_board.broadcast.outbox import enqueue
+from sms_board.exchange import active_matches, display_name, other_party, record
+from sms_board.handlers.router import RELAY_STAGE, Context, stage
+from sms_board.models import Item, ItemKind, OutboxKind
+from sms_board.segments import analyse, smart_encode, truncate_to_segments
+from sms_board.texts import render
+from sms_board.words import parse_ref
+
+RELAY_SEGMENTS = 3
+# Brackets cost two septets each in GSM-7; parentheses one.
+CONTINUED_MARKER = "... (cut: text again to say more)"
+
+
+def relay_text(item: Item, sender_name: str, message: str) -> str:
+    """The relayed text: ref and NAME first, the sender's own words, at most three segments.
+
+    A longer message is cut at a word boundary with a marker saying so, rather than
+    split into several texts that can arrive out of order.
+    """
+    full = smart_encode(render("relay", ref=item.ref, name=sender_name, message=message))
+    if analyse(full).segments <= RELAY_SEGMENTS:
+        return full
+    return truncate_to_segments(full, RELAY_SEGMENTS, marker=CONTINUED_MARKER)
+
+
+@stage(RELAY_STAGE, "relay")
+def relay(ctx: Context) -> bool:
+    if not ctx.words.tokens:
+        return False
+    token = ctx.words.tokens[0]
+    ref = parse_ref(token)
+    if ref is None:
+        return False
+    item = ctx.session.get(Item, ref.number)
+    lettered = ref.letter is not None or token.startswith("#")
+    if item is None or (ref.letter and ItemKind(item.kind).letter != ref.letter):
+        if lettered:
+            ctx.reply("not_connected", ref=str(ref))
+            return True
+        return False
+    matches = active_matches(ctx.session, ctx.subscriber, item)
+    if not matches:
+        if lettered:
+            ctx.reply("not_connected", ref=item.ref)
+            return True
+        return False
+    message = ctx.words.rest()
+    if not message:
+        ctx.reply("relay_empty", ref=item.ref)
+        return True
+    match = matches[-1]
+    if len(matches) > 1 and len(ctx.words) > 1:
+        named = [m for m in matches if display_name(other_party(m, ctx.subscriber)).upper() == ctx.words.tokens[1]]
+        if len(named) == 1:
+            match, message = named[0], ctx.words.rest(2)
+    other = other_party(match, ctx.subscriber)
+    if other is None:
+        ctx.reply("not_connected", ref=item.ref)
+        return True
+    ctx.handler = "relay"
+    text = relay_text(item, display_name(ctx.subscriber), message)
+    enqueue(ctx.session, ctx.settings, other, text, OutboxKind.RELAY, now=ctx.now, item_id=item.id)
+    record(ctx.session, item, "relayed", ctx.now, actor=ctx.subscriber, match=match, inbound=ctx.inbound.id)
+    return True

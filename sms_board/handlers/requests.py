@@ -1,0 +1,135 @@
+"""NEED (ASK), OFFER and CAN: asking for help, offering it, and offering on a request.
+
+`ASK O3` asks for a standing offer; `ASK <text>` is a request. `OFFER R7`,
+`OFFER #7` or `OFFER 7` (alone) offer help on request 7; `OFFER 2 bags of
+apples` is a standing offer: a bare number followed by more words is read as
+the start of the offer, never as a ref.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sms_board.exchange import display_name, is_member, record, respond
+from sms_board.handlers.post import choose_area
+from sms_board.handlers.router import Context, keyword, ref_or_hint
+from sms_board.models import Item, ItemKind, ItemStatus, ResponseKind, Subscriber
+from sms_board.words import parse_ref
+
+MAX_TEXT = 320
+
+
+def _new_item(ctx: Context, kind: ItemKind, keyword_name: str, empty_template: str) -> Item | None:
+    if not ctx.words.rest():
+        ctx.reply(empty_template)
+        return None
+    chosen = choose_area(ctx, keyword_name)
+    if chosen is None:
+        return None
+    area, text = chosen
+    if not text:
+        ctx.reply(empty_template)
+        return None
+    item = Item(
+        kind=kind.value, area_id=area.id, author_id=ctx.subscriber.id, author_name=ctx.subscriber.name,
+        body=text[:MAX_TEXT], status=ItemStatus.PUBLISHED.value, inbound_id=ctx.inbound.id,
+        created_at=ctx.now, published_at=ctx.now, last_activity_at=ctx.now,
+        expires_at=ctx.now + timedelta(days=ctx.settings.request_expire_days) if kind == ItemKind.REQUEST else None,
+    )
+    ctx.session.add(item)
+    ctx.session.flush()
+    record(ctx.session, item, "opened", ctx.now, actor=ctx.subscriber)
+    return item
+
+
+def _names_an(ctx: Context, kind: ItemKind) -> Item | None:
+    """The item the second word names, if it is of `kind` (a bare number only when it stands alone)."""
+    if len(ctx.words) < 2:
+        return None
+    token = ctx.words.tokens[1]
+    ref = parse_ref(token)
+    if ref is None or (ref.letter is None and not token.startswith("#") and len(ctx.words) > 2):
+        return None
+    item = ctx.find_item(token)
+    return item if item is not None and ItemKind(item.kind) == kind else None
+
+
+@keyword("NEED", "ASK")
+def need(ctx: Context) -> None:
+    if ctx.words.first == "ASK":
+        offer = _names_an(ctx, ItemKind.OFFER)
+        if offer is not None:
+            ask_for_offer(ctx, offer)
+            return
+    item = _new_item(ctx, ItemKind.REQUEST, "NEED", "need_empty")
+    if item is not None:
+        ctx.reply("need_posted", item=item, area=item.area)
+
+
+@keyword("OFFER")
+def offer(ctx: Context) -> None:
+    request = _names_an(ctx, ItemKind.REQUEST)
+    if request is not None:
+        offer_help(ctx, request)
+        return
+    token = ctx.words.tokens[1] if len(ctx.words) > 1 else ""
+    ref = parse_ref(token)
+    if len(ctx.words) == 2 and ref is not None:
+        # "OFFER R99": clearly meant as a ref, but it names no open request.
+        ctx.reply("ref_hint", usage="CAN <ref> to offer help on a request, or OFFER <what you can do>", ref=str(ref))
+        return
+    item = _new_item(ctx, ItemKind.OFFER, "OFFER", "offer_empty")
+    if item is not None:
+        ctx.reply("offer_posted", item=item, area=item.area)
+
+
+@keyword("CAN")
+def can(ctx: Context) -> None:
+    request = ref_or_hint(ctx, "CAN <ref> to offer help, e.g. CAN R7", {ItemKind.REQUEST})
+    if request is not None:
+        offer_help(ctx, request)
+
+
+def _usable(ctx: Context, item: Item, own_template: str) -> bool:
+    """Open, in one of the sender's areas, and not the sender's own: else reply why not."""
+    if item.status != ItemStatus.PUBLISHED.value:
+        ctx.reply("item_not_open", item=item)
+        return False
+    if item.author_id == ctx.subscriber.id:
+        ctx.reply(own_template, item=item)
+        return False
+    if not is_member(ctx.session, ctx.subscriber, item.area_id):
+        ctx.reply("item_other_area", item=item, area=item.area)
+        return False
+    return True
+
+
+def offer_help(ctx: Context, request: Item) -> None:
+    if not _usable(ctx, request, "own_request"):
+        return
+    response = respond(ctx.session, request, ctx.subscriber, ResponseKind.OFFER, ctx.now)
+    if response is None:
+        ctx.reply("already_responded", item=request)
+        return
+    record(ctx.session, request, "offered", ctx.now, actor=ctx.subscriber, response=response.number)
+    _tell_owner(ctx, request, ctx.subscriber, response.number, "offer_received")
+    ctx.reply("offer_passed_on", item=request)
+
+
+def ask_for_offer(ctx: Context, offer: Item) -> None:
+    if not _usable(ctx, offer, "own_offer"):
+        return
+    response = respond(ctx.session, offer, ctx.subscriber, ResponseKind.ASK, ctx.now)
+    if response is None:
+        ctx.reply("already_responded", item=offer)
+        return
+    record(ctx.session, offer, "asked", ctx.now, actor=ctx.subscriber, response=response.number)
+    _tell_owner(ctx, offer, ctx.subscriber, response.number, "ask_received")
+    ctx.reply("ask_passed_on", item=offer)
+
+
+def _tell_owner(ctx: Context, item: Item, responder: Subscriber, number: int, template: str) -> None:
+    if item.author is None:
+        return
+    ctx.notify(item.author, template, item=item, name=display_name(responder), area=item.area, number=number,
+               named=bool(responder.name))

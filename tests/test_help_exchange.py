@@ -1,0 +1,303 @@
+"""The help exchange end to end, through the signed webhook: ask, offer, connect, relay, done."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import func, select
+
+from sms_board.models import Exchange, Item, ItemEvent, Match, Subscriber
+from tests.conftest import session_of
+
+SAM, PRIYA, JOE, RUTH, ADA = "+447700900123", "+447700900456", "+447700900789", "+447700900001", "+447700900321"
+
+
+def ref_in(text: str, letter: str) -> str:
+    found = re.search(rf"#({letter}\d+)", text)
+    assert found, f"no #{letter} ref in {text!r}"
+    return found.group(1)
+
+
+@pytest.fixture
+def street(areas, phone):
+    """Sam, Priya and Joe live on Elm Street and have names; Ada lives by the river."""
+    people = {}
+    for number, name, area in [(SAM, "Sam", "ELM"), (PRIYA, "Priya", "ELM"), (JOE, "Joe", "ELM"), (ADA, "Ada", "RIVER")]:
+        person = phone(number)
+        person.text(f"JOIN {area}")
+        person.text(f"NAME {name}")
+        people[name.lower()] = person
+    return people
+
+
+def last_text(person) -> str:
+    received = person.received()
+    assert received, f"{person.number} received nothing"
+    return received[-1].body
+
+
+def test_need_gets_a_request_ref_and_a_neighbour_can_offer(street, app):
+    sam, priya = street["sam"], street["priya"]
+    reply = sam.text("NEED Lift to the GP on Thursday morning")[0]
+    ref = ref_in(reply, "R")
+    assert "We'll text you when a neighbour offers" in reply
+
+    answer = priya.text(f"CAN {ref}")[0]
+    assert "passed your offer on" in answer
+    told = last_text(sam)
+    assert f"Priya (Elm Street) can help with #{ref}" in told
+    assert f"OK {ref}" in told
+    assert PRIYA not in told and "900456" not in told
+
+
+@pytest.mark.parametrize("form", ["CAN {ref}", "OFFER {ref}", "OFFER #{num}", "can {num}", "offer {num}", "CAN #{num}"])
+def test_every_way_of_naming_a_request_offers_on_it(street, form):
+    ref = ref_in(street["sam"].text("NEED Help moving a sofa")[0], "R")
+    reply = street["priya"].text(form.format(ref=ref, num=ref[1:]))[0]
+    assert "passed your offer on" in reply
+
+
+def test_offer_with_a_number_and_words_is_a_standing_offer(street):
+    street["sam"].text("NEED a ladder")  # #R1 exists, but "2 bags" is not a ref
+    reply = street["priya"].text("OFFER 2 bags of apples from my tree")[0]
+    assert "Your offer is #O" in reply
+
+
+def test_ok_connects_and_relays_both_ways_without_numbers(street, app):
+    sam, priya = street["sam"], street["priya"]
+    ref = ref_in(sam.text("NEED Lift to the GP")[0], "R")
+    priya.text(f"CAN {ref}")
+    reply = sam.text(f"OK {ref}")[0]
+    assert reply.startswith("Connected with Priya") and f"Text {ref} <message>" in reply
+    assert last_text(priya).startswith("Connected with Sam")
+
+    assert sam.text(f"{ref} Thursday 9am at the corner? 😊") == []
+    relayed = last_text(priya)
+    assert relayed == f"{ref} Sam: Thursday 9am at the corner? 😊"
+    assert priya.received()[-1].kind == "relay"
+
+    priya.text(f"#{ref[1:]} See you then")
+    assert last_text(sam) == f"{ref} Priya: See you then"
+    for person in (sam, priya):
+        assert all(SAM not in t.body and PRIYA not in t.body for t in person.received())
+
+
+def test_a_third_person_cannot_relay(street):
+    sam, priya, joe = street["sam"], street["priya"], street["joe"]
+    ref = ref_in(sam.text("NEED Lift")[0], "R")
+    priya.text(f"CAN {ref}")
+    sam.text(f"OK {ref}")
+    assert "not connected" in joe.text(f"{ref} hello Sam")[0]
+    assert not any("hello Sam" in t.body for t in sam.received())
+
+
+def test_a_bare_number_that_is_not_a_match_is_ordinary_text(street, inbound_rows):
+    street["sam"].text("NEED Lift")
+    replies = street["joe"].text("1 person came to the meeting")
+    assert "an organiser will see" in replies[0]
+    assert inbound_rows()[-1].in_inbox
+
+
+def test_share_reveals_only_the_senders_own_number(street):
+    sam, priya = street["sam"], street["priya"]
+    ref = ref_in(sam.text("NEED Lift")[0], "R")
+    priya.text(f"CAN {ref}")
+    sam.text(f"OK {ref}")
+    assert "now has your number" in priya.text(f"SHARE {ref}")[0]
+    assert PRIYA in last_text(sam)
+    assert not any(SAM in t.body for t in priya.received())
+
+
+def test_done_closes_thanks_both_and_writes_the_ledger(street, app, runner):
+    sam, priya = street["sam"], street["priya"]
+    ref = ref_in(sam.text("NEED Lift to the GP")[0], "R")
+    priya.text(f"CAN {ref}")
+    sam.text(f"OK {ref}")
+    reply = sam.text(f"DONE {ref} 2h")[0]
+    assert "Thank you" in reply and "2h" in reply
+    assert "Thank you for helping" in last_text(priya)
+    with session_of(app) as session:
+        exchange = session.scalars(select(Exchange)).one()
+        giver = session.get(Subscriber, exchange.giver_id)
+        receiver = session.get(Subscriber, exchange.receiver_id)
+        assert (giver.name, receiver.name, exchange.hours) == ("Priya", "Sam", 2.0)
+        assert exchange.description == "Lift to the GP"
+        item = session.get(Item, int(ref[1:]))
+        assert item.status == "closed"
+        actions = session.scalars(select(ItemEvent.action).where(ItemEvent.item_id == item.id)
+                                  .order_by(ItemEvent.id)).all()
+        assert actions == ["opened", "offered", "connected", "done"]
+    assert "not connected" in sam.text(f"{ref} are you there?")[0]
+    assert "2h" in priya.text("BALANCE")[0]
+
+
+def test_thanks_is_done(street, app):
+    sam, priya = street["sam"], street["priya"]
+    ref = ref_in(sam.text("NEED Lift")[0], "R")
+    priya.text(f"CAN {ref}")
+    sam.text(f"OK {ref}")
+    sam.text(f"THANKS {ref}")
+    with session_of(app) as session:
+        assert session.scalar(select(func.count()).select_from(Exchange)) == 1
+
+
+def test_close_withdraws_without_an_exchange(street, app):
+    sam, priya = street["sam"], street["priya"]
+    ref = ref_in(sam.text("NEED Lift")[0], "R")
+    assert "is closed" in sam.text(f"CLOSE {ref}")[0]
+    assert "no longer open" in priya.text(f"CAN {ref}")[0]
+    with session_of(app) as session:
+        assert session.scalar(select(func.count()).select_from(Exchange)) == 0
+
+
+def test_only_the_author_can_close(street):
+    ref = ref_in(street["sam"].text("NEED Lift")[0], "R")
+    assert "Only the person who posted" in street["priya"].text(f"CLOSE {ref}")[0]
+
+
+def test_two_helpers_offer_and_the_requester_picks_by_name_or_number(street, app):
+    sam, priya, joe = street["sam"], street["priya"], street["joe"]
+    ref = ref_in(sam.text("NEED Help with shopping")[0], "R")
+    priya.text(f"CAN {ref}")
+    joe.text(f"OFFER {ref}")
+    assert f"OK {ref} JOE" in last_text(sam)
+    listing = sam.text(f"OK {ref}")[0]
+    assert "2 neighbours replied" in listing and "(Priya)" in listing and "(Joe)" in listing
+    assert sam.text(f"OK {ref} JOE")[0].startswith("Connected with Joe")
+    assert last_text(joe).startswith("Connected with Sam")
+    assert not any(t.body.startswith("Connected") for t in priya.received())
+
+
+def test_self_offer_is_refused(street):
+    ref = ref_in(street["sam"].text("NEED Lift")[0], "R")
+    assert "can't offer on it" in street["sam"].text(f"CAN {ref}")[0]
+
+
+def test_a_ref_from_another_area_is_refused(street):
+    ref = ref_in(street["sam"].text("NEED Lift")[0], "R")
+    assert "which you haven't joined" in street["ada"].text(f"CAN {ref}")[0]
+
+
+def test_a_stale_or_wrong_letter_ref_gets_a_hint(street):
+    street["sam"].text("NEED Lift")
+    assert "We can't find R99" in street["priya"].text("CAN R99")[0]
+    assert "We can't find O1" in street["priya"].text("CAN O1")[0]
+    assert "Text CAN <ref>" in street["priya"].text("CAN")[0]
+
+
+def test_standing_offer_ask_and_the_same_flow(street, app):
+    sam, priya = street["sam"], street["priya"]
+    ref = ref_in(priya.text("OFFER Dog walking at weekends")[0], "O")
+    assert "asked your neighbour" in sam.text(f"ASK {ref}")[0]
+    assert f"would like your offer #{ref}" in last_text(priya)
+    assert priya.text(f"OK {ref}")[0].startswith("Connected with Sam")
+    sam.text(f"{ref} Is Saturday ok?")
+    assert last_text(priya) == f"{ref} Sam: Is Saturday ok?"
+    priya.text(f"DONE {ref} 1.5")
+    with session_of(app) as session:
+        exchange = session.scalars(select(Exchange)).one()
+        assert session.get(Subscriber, exchange.giver_id).name == "Priya"
+        assert exchange.hours == 1.5
+        assert session.get(Item, int(ref[1:])).status == "published", "a standing offer stays open"
+
+
+def test_ask_with_text_is_a_request(street):
+    assert "Your request is #R" in street["sam"].text("ASK for help with my garden")[0]
+
+
+def test_no_declines_politely(street):
+    sam, priya = street["sam"], street["priya"]
+    ref = ref_in(sam.text("NEED Lift")[0], "R")
+    priya.text(f"CAN {ref}")
+    assert "declined" in sam.text(f"NO {ref}")[0]
+    assert "has it covered" in last_text(priya)
+
+
+def test_my_lists_open_items_and_connections(street):
+    sam, priya = street["sam"], street["priya"]
+    request = ref_in(sam.text("NEED Lift")[0], "R")
+    offer = ref_in(sam.text("OFFER Sewing repairs")[0], "O")
+    priya.text(f"CAN {request}")
+    sam.text(f"OK {request}")
+    listing = sam.text("MY")[0]
+    assert f"#{request}" in listing and f"#{offer}" in listing and "with Priya" in listing
+
+
+def test_stop_in_the_middle_of_a_connection_tells_the_other_side(street, app):
+    sam, priya = street["sam"], street["priya"]
+    ref = ref_in(sam.text("NEED Lift")[0], "R")
+    priya.text(f"CAN {ref}")
+    sam.text(f"OK {ref}")
+    sam.text("STOP")
+    assert last_text(priya) == f"Your connection on {ref} has ended. Thank you."
+    assert "not connected" in priya.text(f"{ref} hello?")[0]
+    with session_of(app) as session:
+        assert session.scalars(select(Match.status)).one() == "ended"
+
+
+def test_intro_connects_only_when_both_agree(street, runner, phone, app):
+    runner("organiser", "add", RUTH, "elm")
+    ruth = phone(RUTH)
+    ruth.text("JOIN ELM")
+    reply = ruth.text(f"INTRO {SAM} 07700900456 gardening")[0]
+    ref = ref_in(reply, "I")
+    sam, priya = street["sam"], street["priya"]
+    assert "in touch with Priya about gardening" in last_text(sam)
+    assert f"OK {ref}" in last_text(priya)
+    assert "as soon as the other neighbour" in sam.text(f"OK {ref}")[0]
+    assert priya.text(f"OK {ref}")[0].startswith("Connected with Sam")
+    priya.text(f"{ref} Hello! I have spare seedlings")
+    assert last_text(sam) == f"{ref} Priya: Hello! I have spare seedlings"
+    for person in (sam, priya):
+        assert all(SAM not in t.body and PRIYA not in t.body for t in person.received())
+
+
+def test_intro_declined_by_either_side(street, runner, phone):
+    runner("organiser", "add", RUTH, "elm")
+    ruth = phone(RUTH)
+    ref = ref_in(ruth.text(f"INTRO {SAM} {PRIYA} chess")[0], "I")
+    street["priya"].text(f"NO {ref}")
+    assert "won't go ahead" in last_text(street["sam"])
+    assert "no longer open" in street["sam"].text(f"OK {ref}")[0]
+
+
+def test_intro_is_for_organisers(street):
+    assert "Only an area's organisers" in street["sam"].text(f"INTRO {PRIYA} {JOE} chess")[0]
+
+
+def test_long_relays_are_cut_to_three_segments_with_a_marker(street):
+    from sms_board.segments import analyse
+
+    sam, priya = street["sam"], street["priya"]
+    ref = ref_in(sam.text("NEED Lift")[0], "R")
+    priya.text(f"CAN {ref}")
+    sam.text(f"OK {ref}")
+    sam.text(f"{ref} " + "word " * 200)
+    relayed = last_text(priya)
+    assert analyse(relayed).segments <= 3
+    assert relayed.endswith("(cut: text again to say more)")
+
+
+def test_ledger_for_a_scripted_week(street, runner, app):
+    import json
+
+    sam, priya, joe = street["sam"], street["priya"], street["joe"]
+    script = [(sam, priya, "2h"), (joe, priya, "1"), (priya, sam, "30m"), (sam, priya, "")]
+    for requester, helper, hours in script:
+        ref = ref_in(requester.text("NEED a hand")[0], "R")
+        helper.text(f"CAN {ref}")
+        requester.text(f"OK {ref}")
+        requester.text(f"DONE {ref} {hours}".strip())
+    report = json.loads(runner("ledger", "--json").stdout)
+    assert report["exchanges"] == 4
+    assert report["hours"] == 3.5
+    assert report["givers"] == 2  # Priya and Sam
+    assert report["receivers"] == 3  # Sam, Joe, Priya
+    assert report["both"] == 2  # Sam and Priya gave and received
+    assert report["new_connections"] == 2  # Sam–Priya, Joe–Priya
+    csv_out = runner("ledger", "--csv").stdout
+    assert csv_out.splitlines()[0].startswith("when,area,ref,giver,receiver,hours")
+    assert SAM not in csv_out and "Priya" in csv_out
+    elm_only = json.loads(runner("ledger", "--area", "river", "--json").stdout)
+    assert elm_only["exchanges"] == 0
