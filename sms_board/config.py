@@ -64,8 +64,6 @@ class Settings:
     max_replies_per_hour: int = 10
     request_remind_days: int = 7
     request_expire_days: int = 14
-    flood_texts: int = 20
-    flood_minutes: int = 5
     secret_key: str = field(default="", repr=False)
     development: bool = False
 

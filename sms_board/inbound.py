@@ -63,8 +63,9 @@ def receive(
 ) -> InboundResult:
     """Store, route and answer one inbound text; returns the direct replies to its sender."""
     now = now or utcnow()
-    message_sid = (params.get("MessageSid") or params.get("SmsMessageSid") or "").strip()[:64] or new_message_sid()
+    message_sid = _storable(params.get("MessageSid") or params.get("SmsMessageSid") or "").strip()[:64] or new_message_sid()
     raw_from = params.get("From") or ""
+    body = params.get("Body") or ""
     phone = normalise(raw_from, settings.default_region)
 
     try:
@@ -73,7 +74,7 @@ def receive(
                 message_sid=message_sid,
                 from_number=_storable(phone or raw_from)[:64],
                 to_number=_storable(params.get("To") or "")[:64] or None,
-                body=_storable(params.get("Body") or ""),
+                body=_storable(body),
                 params={_storable(k)[:64]: _storable(str(v)) for k, v in params.items()},
                 received_at=now,
                 status=InboundStatus.RECEIVED.value,
@@ -91,7 +92,7 @@ def receive(
         with factory.begin() as session:
             inbound = session.get(InboundMessage, inbound_id)
             assert inbound is not None
-            _process(session, settings, inbound, phone, now)
+            _process(session, settings, inbound, phone, body[:MAX_STORED_BODY], now)
             status, replies = inbound.status, list(inbound.replies)
     except Exception as exc:
         log.exception("inbound %s: handler failed", inbound_id)
@@ -127,7 +128,9 @@ def _ignore(inbound: InboundMessage, reason: str, now: datetime) -> None:
     inbound.handled_at = now
 
 
-def _process(session: Session, settings: Settings, inbound: InboundMessage, phone: str | None, now: datetime) -> None:
+def _process(
+    session: Session, settings: Settings, inbound: InboundMessage, phone: str | None, body: str, now: datetime
+) -> None:
     inbound.handled_at = now
     if phone is None:
         # Short codes, alphanumeric sender IDs and garbage are never answered.
@@ -141,18 +144,20 @@ def _process(session: Session, settings: Settings, inbound: InboundMessage, phon
     subscriber = get_or_create_subscriber(session, phone, now)
     inbound.subscriber_id = subscriber.id
 
+    # Route what was sent, not the stored copy: its NUL markers are not part of a notice.
+    words = Words.parse(body)
     recent = session.scalar(
         select(func.count()).select_from(InboundMessage).where(
             InboundMessage.from_number == phone, InboundMessage.received_at > now - FLOOD_WINDOW
         )
     ) or 0
-    if recent > FLOOD_LIMIT:
+    # A STOP is never held: however many texts came before it, it must take effect now.
+    if recent > FLOOD_LIMIT and not _asks_to_stop(inbound, words):
         inbound.status = InboundStatus.HELD.value
         inbound.in_inbox = True
         inbound.error = f"flood: more than {FLOOD_LIMIT} texts in {int(FLOOD_WINDOW.total_seconds() // 60)} minutes"
         return
 
-    words = Words.parse(inbound.body)
     ctx = handlers.Context(session, settings, inbound, subscriber, words, now)
     if subscriber.opted_out and not handlers.opts_back_in(ctx):
         # An opted-out number gets nothing until it opts back in; its text is kept for organisers.
@@ -168,6 +173,10 @@ def _process(session: Session, settings: Settings, inbound: InboundMessage, phon
         inbound.error = "reply withheld: loop protection"
         replies = []
     inbound.replies = replies
+
+
+def _asks_to_stop(inbound: InboundMessage, words: Words) -> bool:
+    return (inbound.params.get("OptOutType") or "").upper() == "STOP" or handlers.asks_to_stop(words.tokens)
 
 
 def _replies_in_last_hour(session: Session, phone: str, now: datetime) -> int:
