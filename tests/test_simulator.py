@@ -1,0 +1,51 @@
+"""The phone simulator and the home page: a tester texts the board from a browser."""
+
+from __future__ import annotations
+
+from tests.conftest import app_config
+
+
+def test_simulator_texts_the_board_and_shows_the_reply(areas, client, inbound_rows):
+    page = client.get("/simulator?from=%2B447700900123")
+    assert page.status_code == 200 and b"Phone simulator" in page.data
+
+    sent = client.post("/simulator", data={"from": "+447700900123", "body": "JOIN ELM"})
+    assert sent.status_code == 302
+    thread = client.get(sent.headers["Location"]).get_data(as_text=True)
+    assert "JOIN ELM" in thread and "Welcome to Elm Street board." in thread
+    row = inbound_rows()[-1]
+    assert row.from_number == "+447700900123" and row.message_sid.startswith("SMlocal")
+
+
+def test_simulator_shows_texts_queued_for_the_phone(areas, client):
+    for number, text in [("+447700900123", "JOIN ELM"), ("+447700900123", "NAME Sam"), ("+447700900123", "NEED Lift"),
+                         ("+447700900456", "JOIN ELM"), ("+447700900456", "CAN R1")]:
+        client.post("/simulator", data={"from": number, "body": text})
+    thread = client.get("/simulator?from=%2B447700900123").get_data(as_text=True)
+    assert "can help with #R1" in thread and "notify" in thread
+
+
+def test_simulator_refuses_a_non_number_clearly(areas, client, inbound_rows):
+    sent = client.post("/simulator", data={"from": "hello", "body": "JOIN ELM"}, follow_redirects=True)
+    assert "is not a phone number" in sent.get_data(as_text=True)
+    assert inbound_rows() == []
+
+
+def test_simulator_is_absent_when_texts_would_really_go_out(db, tmp_path):
+    from sms_board import create_app
+
+    live = create_app(app_config(db, tmp_path, SMS_BOARD_TRANSPORT="twilio"))
+    assert live.test_client().get("/simulator").status_code == 404
+
+
+def test_home_page_lists_public_areas_without_numbers(areas, client, phone):
+    phone("+447700900123").text("JOIN ELM")
+    page = client.get("/").get_data(as_text=True)
+    assert "Elm Street" in page and "JOIN ELM" in page
+    assert "7700900123" not in page
+
+
+def test_healthz_reports_database_and_backlog(client):
+    health = client.get("/healthz")
+    assert health.status_code == 200
+    assert health.json["ok"] is True and health.json["outbox_backlog"] == 0
