@@ -13,6 +13,7 @@ def test_simulator_texts_the_board_and_shows_the_reply(areas, client, inbound_ro
     assert sent.status_code == 302
     thread = client.get(sent.headers["Location"]).get_data(as_text=True)
     assert "JOIN ELM" in thread and "Welcome to Elm Street board." in thread
+    assert thread.index(">JOIN ELM<") < thread.index("Welcome to Elm Street board."), "the reply follows the text"
     row = inbound_rows()[-1]
     assert row.from_number == "+447700900123" and row.message_sid.startswith("SMlocal")
 

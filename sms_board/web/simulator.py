@@ -28,6 +28,7 @@ DEMO_NUMBERS = ["+447700900123", "+447700900456", "+447700900789", "+44770090000
 @dataclass(frozen=True)
 class Bubble:
     at: datetime
+    order: int  # within one moment: the text sent, then its replies, then queued texts
     text: str
     incoming: bool  # sent by the board to the phone
     note: str = ""
@@ -39,13 +40,13 @@ def _thread(phone: str) -> list[Bubble]:
         for row in session.scalars(
             select(InboundMessage).where(InboundMessage.from_number == phone).order_by(InboundMessage.id.desc()).limit(40)
         ):
-            bubbles.append(Bubble(row.received_at, row.body, incoming=False))
-            bubbles.extend(Bubble(row.received_at, reply, incoming=True) for reply in row.replies)
+            bubbles.append(Bubble(row.received_at, 0, row.body, incoming=False))
+            bubbles.extend(Bubble(row.received_at, 1, reply, incoming=True) for reply in row.replies)
         for out in session.scalars(
             select(Outbox).where(Outbox.to_number == phone).order_by(Outbox.id.desc()).limit(40)
         ):
-            bubbles.append(Bubble(out.created_at, out.body, incoming=True, note=f"{out.kind} · {out.status}"))
-    bubbles.sort(key=lambda b: (b.at, not b.incoming if not b.note else True))
+            bubbles.append(Bubble(out.created_at, 2, out.body, incoming=True, note=f"{out.kind} · {out.status}"))
+    bubbles.sort(key=lambda b: (b.at, b.order))
     return bubbles[-60:]
 
 
