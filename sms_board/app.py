@@ -34,9 +34,10 @@ def build_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["sms_board.engine"] = engine
     app.extensions["sms_board.sessions"] = make_session_factory(engine)
 
-    from sms_board.web import health, simulator, sms
+    from sms_board.web import health, simulator, sms, status
 
     app.register_blueprint(sms.bp)
+    app.register_blueprint(status.bp)
     app.register_blueprint(health.bp)
     # The simulator injects texts as any number: only where nothing reaches a real phone.
     if settings.transport == "console" or settings.development:

@@ -458,13 +458,220 @@ def ledger(ctx: click.Context, area_slug: str | None, since: Any, as_json: bool,
     click.echo(f"  new connections  {report['new_connections']}")
 
 
-@cli.command()
-def clock() -> None:
-    """The scheduler process (digests, held texts, expiries)."""
-    raise click.ClickException(
-        "the clock is not yet available: digests and the scheduler are a later issue. "
-        "Until then, run `sms-board send --forever` to drain the outbox."
+# ── campaigns and the clock ────────────────────────────────────────────────
+
+
+def _duration(seconds: float) -> str:
+    seconds = round(seconds)
+    if seconds < 60:
+        return f"{seconds}s"
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes}m {seconds:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h {minutes:02d}m"
+
+
+def _local_time(moment: Any, settings: Settings) -> str:
+    return moment.astimezone(settings.zone).strftime("%H:%M")
+
+
+def _require_schema(ctx: click.Context) -> None:
+    """Long-running and scheduled commands stop at once, with one line, on an unmigrated database."""
+    from sqlalchemy import func
+    from sqlalchemy.exc import ProgrammingError
+
+    from sms_board.models import Campaign, Heartbeat
+
+    try:
+        with _session(ctx) as session:
+            session.scalar(select(func.count()).select_from(Campaign))
+            session.scalar(select(func.count()).select_from(Heartbeat))
+    except (OperationalError, ProgrammingError) as exc:
+        raise click.ClickException(
+            f"the database is not ready ({exc.orig.__class__.__name__}): run `sms-board db upgrade` first."
+        ) from None
+
+
+@cli.command("tick")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def tick_command(ctx: click.Context, as_json: bool) -> None:
+    """Run every due job once, exactly what `clock` does each minute (for cron-style hosting)."""
+    from sms_board.broadcast.jobs import tick
+    from sms_board.clock import utcnow
+
+    _require_schema(ctx)
+    counts = tick(_app(ctx).extensions["sms_board.sessions"], _settings(ctx), utcnow())
+    if as_json:
+        _emit_json(counts)
+    else:
+        for name, count in counts.items():
+            click.echo(f"{name}: {count}")
+    if counts.get("errors"):
+        click.echo(f"{counts['errors']} job(s) failed; see the log above.", err=True)
+        ctx.exit(1)
+
+
+@cli.command("digest")
+@click.option("--area", "area_slug", default=None, help="Only this area.")
+@click.option("--dry-run", is_flag=True, help="Say what would be sent, and how long it takes; send nothing.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def digest_command(ctx: click.Context, area_slug: str | None, dry_run: bool, as_json: bool) -> None:
+    """Send digests now to everyone with something new, whatever their schedule."""
+    from sms_board.broadcast.digests import digest_now
+    from sms_board.broadcast.digests import dry_run as plan_run
+    from sms_board.clock import utcnow
+    from sms_board.models import Area
+
+    settings = _settings(ctx)
+    now = utcnow()
+    with _session(ctx) as session:
+        if area_slug is not None and session.scalar(select(Area.id).where(Area.slug == area_slug.lower())) is None:
+            raise click.ClickException(f"no area {area_slug!r}; see `sms-board area list`.")
+        planned = plan_run(session, settings, now, area_slug.lower() if area_slug else None) if dry_run else None
+    unit = "segments" if settings.rate_unit == "segment" else "texts"
+    if planned is not None:
+        rows = [
+            {"area": p.slug, "name": p.name, "recipients": p.recipients, "segments": p.segments,
+             "seconds": round(p.seconds(settings), 1),
+             "held_until": p.held_until.isoformat() if p.held_until else None}
+            for p in planned
+        ]
+        if as_json:
+            _emit_json(rows)
+            return
+        for p in planned:
+            held = f", held until {_local_time(p.held_until, settings)} (quiet hours)" if p.held_until else ""
+            click.echo(f"{p.slug:<16} {p.recipients:>7} recipients {p.segments:>8} segments  "
+                       f"~{_duration(p.seconds(settings))} at {settings.rate:g} {unit}/s{held}")
+        total = sum(p.seconds(settings) for p in planned)
+        click.echo(f"{'total':<16} {sum(p.recipients for p in planned):>7} recipients "
+                   f"{sum(p.segments for p in planned):>8} segments  ~{_duration(total)} (dry run: nothing sent)")
+        return
+    factory = _app(ctx).extensions["sms_board.sessions"]
+    report = digest_now(factory, settings, now, area_slug.lower() if area_slug else None)
+    if as_json:
+        _emit_json({"areas": report.areas, "texts": report.texts, "segments": report.segments,
+                    "paused": report.paused,
+                    "held_until": report.held_until.isoformat() if report.held_until else None})
+        return
+    for slug, texts in sorted(report.areas.items()):
+        click.echo(f"{slug:<16} {texts:>7} digests")
+    held = f", held until {_local_time(report.held_until, settings)} (quiet hours)" if report.held_until else ""
+    click.echo(f"{report.texts} digests ({report.segments} segments) written to the outbox{held}.", err=True)
+    if report.paused:
+        click.echo(f"{report.paused} area(s) paused at SMS_BOARD_MONTHLY_SEGMENT_CAP; their organisers are told.",
+                   err=True)
+
+
+@cli.command("broadcast")
+@click.option("--area", "area_slugs", multiple=True, required=True, help="Area slug (repeat for several).")
+@click.option("--urgent", is_flag=True, help="Send during quiet hours too (a flood, a water cut).")
+@click.option("--yes", "confirmed", is_flag=True, help="Send it; without --yes, only preview.")
+@click.option("--json", "as_json", is_flag=True)
+@click.argument("text", nargs=-1, required=True)
+@click.pass_context
+def broadcast_command(
+    ctx: click.Context, area_slugs: tuple[str, ...], urgent: bool, confirmed: bool, as_json: bool,
+    text: tuple[str, ...],
+) -> None:
+    """Preview a message to everyone in an area, or send it with --yes."""
+    from sms_board.broadcast.campaigns import (
+        create_broadcast,
+        fan_out_broadcast,
+        money,
+        preview_broadcast,
     )
+    from sms_board.clock import utcnow
+    from sms_board.models import Area
+
+    settings = _settings(ctx)
+    message = " ".join(text).strip()
+    if not message:
+        raise click.BadParameter("write the message to send.", param_hint="TEXT")
+    now = utcnow()
+    slugs = sorted({slug.lower() for slug in area_slugs})
+    with _session(ctx) as session:
+        areas = list(session.scalars(select(Area).where(Area.slug.in_(slugs)).order_by(Area.name)))
+        missing = set(slugs) - {a.slug for a in areas}
+        if missing:
+            raise click.ClickException(f"no area {', '.join(sorted(missing))}; see `sms-board area list`.")
+        preview = preview_broadcast(session, settings, areas, message, urgent=urgent)
+        campaign_id = None
+        if confirmed and preview.recipients:
+            campaign_id = create_broadcast(session, preview, urgent=urgent, now=now, confirmed=True).id
+    texts = fan_out_broadcast(_app(ctx).extensions["sms_board.sessions"], settings, campaign_id, now).texts \
+        if campaign_id else 0
+    if as_json:
+        _emit_json({
+            "campaign": campaign_id, "areas": [a.slug for a in areas], "recipients": preview.recipients,
+            "segments": preview.segments, "encoding": preview.body.encoding, "cost": preview.cost,
+            "cost_text": money(preview.cost, settings), "body": preview.body.text, "urgent": urgent,
+            "sent": campaign_id is not None, "texts": texts,
+        })
+        return
+    names = ", ".join(a.name for a in areas)
+    click.echo(f"{'URGENT broadcast' if urgent else 'Broadcast'} to {names}: {preview.recipients} recipients, "
+               f"{preview.segments} segment{'s' if preview.segments != 1 else ''} ({preview.body.encoding}) each, "
+               f"~{money(preview.cost, settings)}")
+    click.echo(preview.body.text)
+    if not confirmed:
+        click.echo("Preview only: nothing sent. Add --yes to send.", err=True)
+    elif campaign_id is None:
+        click.echo("Nobody in those areas can get texts: nothing sent.", err=True)
+    else:
+        click.echo(f"Broadcast #{campaign_id}: {texts} texts written to the outbox; the sender sends them.", err=True)
+
+
+@cli.command()
+@click.pass_context
+def clock(ctx: click.Context) -> None:
+    """The scheduler process: every minute, what `sms-board tick` does once. One clock at a time."""
+    from sms_board.broadcast.scheduler import ClockLocked, clock_lock, run_clock
+
+    _verbose()
+    app = _app(ctx)
+    settings = _settings(ctx)
+    _require_schema(ctx)
+    try:
+        with clock_lock(app.extensions["sms_board.engine"], settings) as lock:
+            click.echo("Clock started: due jobs run every minute (Ctrl-C to stop).", err=True)
+            run_clock(app.extensions["sms_board.sessions"], settings, lock)
+    except ClockLocked as exc:
+        raise click.ClickException(str(exc)) from None
+    except OperationalError as exc:
+        raise click.ClickException(f"cannot reach the database ({exc.orig.__class__.__name__}); check DATABASE_URL.") from None
+    click.echo("Clock stopped.", err=True)
+
+
+@cli.group()
+def twilio() -> None:
+    """The Twilio account and the number's webhooks."""
+
+
+@twilio.command("check")
+@click.option("--fix", is_flag=True, help="Point the number's (or service's) incoming-text URL at this board.")
+@click.pass_context
+def twilio_check(ctx: click.Context, fix: bool) -> None:
+    """Check the credentials and where the number sends incoming texts; exits 1 if something is wrong."""
+    from sms_board.twilio_setup import check, make_client
+
+    settings = _settings(ctx)
+    if not (settings.twilio_account_sid and settings.twilio_auth_token):
+        raise click.ClickException("TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN are not set: nothing to check "
+                                   "(the console transport needs no account).")
+    # Tests and benchmarks plant a client aimed at a local fake Twilio; the real API is never called then.
+    client = _app(ctx).extensions.get("sms_board.twilio_client") or make_client(settings)
+    try:
+        findings = check(client, settings, fix=fix)
+    except Exception as exc:
+        raise click.ClickException(f"could not reach Twilio: {exc.__class__.__name__}: {exc}") from None
+    for finding in findings:
+        click.echo(f"{'ok ' if finding.ok else 'NO '} {finding.text}")
+    if not all(finding.ok for finding in findings):
+        ctx.exit(1)
 
 
 def main() -> None:

@@ -8,7 +8,6 @@ the board relays between them. Every state change is written to `item_events`
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import func, or_, select
@@ -39,6 +38,11 @@ def display_name(person: Subscriber | None) -> str:
     return (person.name if person is not None and person.name else None) or ANONYMOUS
 
 
+# What the board itself does to an item is history, not the neighbours' activity:
+# it must not keep a quiet request from ageing.
+_BOARD_ACTIONS = frozenset({"reminded", "expired", "expired_ended"})
+
+
 def record(
     session: Session, item: Item, action: str, now: datetime, *, actor: Subscriber | None = None,
     match: Match | None = None, **detail: object,
@@ -47,7 +51,10 @@ def record(
         item_id=item.id, match_id=match.id if match else None, actor_id=actor.id if actor else None,
         action=action, detail=dict(detail), created_at=now,
     ))
-    item.last_activity_at = now
+    if action not in _BOARD_ACTIONS:
+        item.last_activity_at = now
+        # A new quiet spell starts: the requester may be asked again after it.
+        item.reminded_at = None
 
 
 def is_member(session: Session, person: Subscriber, area_id: int) -> bool:
@@ -272,11 +279,12 @@ def new_connections(session: Session, area: Area | None, since: datetime | None)
 # ── ageing requests ─────────────────────────────────────────────────────────
 
 
-def stale_requests(session: Session, older_than: datetime, reminded: bool) -> Iterable[Item]:
-    """Open requests with no activity since `older_than`, reminded already or not yet."""
+def quiet_requests(session: Session, since: datetime, *, reminded: bool | None = None) -> list[Item]:
+    """Open requests with no activity since `since` (optionally: reminded already, or not yet)."""
     activity = func.coalesce(Item.last_activity_at, Item.created_at)
     query = select(Item).where(
-        Item.kind == ItemKind.REQUEST.value, Item.status == ItemStatus.PUBLISHED.value, activity < older_than,
-        Item.reminded_at.is_not(None) if reminded else Item.reminded_at.is_(None),
+        Item.kind == ItemKind.REQUEST.value, Item.status == ItemStatus.PUBLISHED.value, activity < since,
     ).order_by(Item.id)
-    return session.scalars(query)
+    if reminded is not None:
+        query = query.where(Item.reminded_at.is_not(None) if reminded else Item.reminded_at.is_(None))
+    return list(session.scalars(query))

@@ -119,7 +119,9 @@ def split_segments(text: str) -> list[str]:
 
 def fit(text: str, max_segments: int) -> bool:
     """True when `text` needs at most `max_segments` segments."""
-    return analyse(text).segments <= max_segments
+    # Only the segment count: digests call this many times per page, and counting
+    # grapheme clusters (as `analyse` does) is the slow part.
+    return len(_pack(text, _encoding_of(text))) <= max_segments
 
 
 def _table(chars: Iterable[str], replacement: str) -> dict[str, str]:

@@ -230,6 +230,11 @@ def areas(runner: Runner) -> None:
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
+    from tests.browser_support import skip_reason
+
+    if skip_reason():
+        terminalreporter.write_sep("!", "BROWSER TESTS SKIPPED", yellow=True, bold=True)
+        terminalreporter.write_line(str(skip_reason()), yellow=True, bold=True)
     if _pg_skip_reason:
         terminalreporter.write_sep("!", "POSTGRESQL SKIPPED", red=True, bold=True)
         terminalreporter.write_line(_pg_skip_reason[0], red=True, bold=True)

@@ -301,3 +301,45 @@ def test_ledger_for_a_scripted_week(street, runner, app):
     assert SAM not in csv_out and "Priya" in csv_out
     elm_only = json.loads(runner("ledger", "--area", "river", "--json").stdout)
     assert elm_only["exchanges"] == 0
+
+
+def _run_due_jobs(app):
+    from sms_board.broadcast.jobs import run_due_jobs
+    from sms_board.clock import utcnow
+
+    return run_due_jobs(app.extensions["sms_board.sessions"], app.extensions["sms_board.settings"], utcnow())
+
+
+def test_quiet_requests_are_asked_once_then_expire(street, app):
+    from datetime import UTC, datetime, timedelta
+
+    import time_machine
+
+    sam, priya = street["sam"], street["priya"]
+    start = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+    with time_machine.travel(start, tick=False) as clock:
+        ref = ref_in(sam.text("NEED Help with my garden")[0], "R")
+        clock.shift(timedelta(days=6, hours=23))
+        _run_due_jobs(app)
+        assert not any("still need help" in t.body for t in sam.received())
+
+        clock.shift(timedelta(hours=2))
+        _run_due_jobs(app)
+        _run_due_jobs(app)
+        reminders = [t for t in sam.received() if "still need help" in t.body]
+        assert len(reminders) == 1, "asked once, however often the clock runs"
+        assert f"OK {ref}" in reminders[0].body
+
+        assert "stays open" in sam.text(f"OK {ref}")[0]
+        clock.shift(timedelta(days=13))
+        _run_due_jobs(app)
+        assert "passed your offer on" in priya.text(f"CAN {ref}")[0], "kept open: still takes offers"
+
+        clock.shift(timedelta(days=15))
+        _run_due_jobs(app)
+        assert "taken down after 14 days" in last_text(sam)
+        assert "no longer open" in street["joe"].text(f"CAN {ref}")[0]
+        with session_of(app) as session:
+            actions = session.scalars(select(ItemEvent.action).where(ItemEvent.item_id == int(ref[1:]))
+                                      .order_by(ItemEvent.id)).all()
+    assert actions == ["opened", "reminded", "kept_open", "reminded", "offered", "expired"]

@@ -252,3 +252,11 @@ def test_demo_seeds_once_with_drama_numbers_only(runner, app):
         phones = session.scalars(select(Subscriber.phone)).all()
         assert phones and all(p.startswith("+447700900") for p in phones)
         assert len(phones) == len(set(phones))
+
+
+def test_all_from_a_resident_is_ordinary_text(areas, phone, inbound_rows):
+    sam = phone(SAM)
+    sam.text("JOIN ELM")
+    reply = sam.text("All fine here, thanks")
+    assert reply and "an organiser will see" in reply[0]
+    assert inbound_rows()[-1].handler == "inbox"

@@ -1,13 +1,15 @@
 """Transports: the only code that hands a text to the outside world.
 
 Each has one `send()`; failures are split the way a sender must treat them:
-`TransientError` (try again later), `PermanentError` (never retry this row) and
-`AmbiguousError` (the request may have reached Twilio: never retry blindly).
+`TransientError` (try again later), `PermanentError` (never retry this row),
+`AmbiguousError` (the request may have reached Twilio: never retry blindly) and
+`ConfigurationError` (no row can be sent until an operator fixes the account).
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import sys
 import uuid
 from dataclasses import dataclass
@@ -19,12 +21,24 @@ from sms_board.phone import mask
 log = logging.getLogger(__name__)
 
 OPTED_OUT_CODES = {"21610"}  # "Attempt to send to unsubscribed recipient"
-UNDELIVERABLE_CODES = {"21211", "21614", "21612", "21408"}  # invalid / not mobile / unreachable / region
+UNDELIVERABLE_CODES = {"21211", "21614"}  # invalid 'To' number / not a mobile number
+# The account, not the recipient, is wrong: failing each row would burn the whole
+# outbox on one bad setting. 20003 authentication, 20005 account not active,
+# 21212 invalid 'From' number, 21660 'From' number not in this account.
+ACCOUNT_CODES = {"20003", "20005", "21212", "21660"}
+
+
+# Twilio's error messages quote the number ("The 'To' number +44… is not valid"): they end up in logs.
+_NUMBER_IN_TEXT = re.compile(r"\+\d[\d ().-]{6,}\d|(?<!\w)\d{10,15}(?!\w)")
+
+
+def mask_numbers(text: str) -> str:
+    return _NUMBER_IN_TEXT.sub(lambda found: mask(re.sub(r"[ ().-]", "", found.group())), text)
 
 
 class TransportError(Exception):
     def __init__(self, message: str, code: str | None = None, status: int | None = None) -> None:
-        super().__init__(message)
+        super().__init__(mask_numbers(message))
         self.code = code
         self.status = status
 
@@ -47,6 +61,10 @@ class PermanentError(TransportError):
 
 class AmbiguousError(TransportError):
     """The request may have been sent (a timeout after it left): the row becomes `unknown`."""
+
+
+class ConfigurationError(TransportError):
+    """Twilio refuses the account or sender itself: stop sending and tell the operator."""
 
 
 @dataclass(frozen=True)
@@ -86,15 +104,18 @@ class TwilioTransport:
 
         self.from_number = settings.twilio_from_number
         self.messaging_service_sid = settings.twilio_messaging_service_sid
+        # The client logs every request's headers at INFO: at 10 texts a second that drowns the worker's log.
+        quiet = logging.getLogger(f"{__name__}.twilio_http")
+        quiet.setLevel(logging.WARNING)
         self.client = client or Client(
             settings.twilio_account_sid,
             settings.twilio_auth_token,
-            http_client=TwilioHttpClient(timeout=timeout),
+            http_client=TwilioHttpClient(timeout=timeout, logger=quiet),
         )
 
     def send(self, to: str, body: str, status_callback: str | None = None) -> SendResult:
         import requests
-        from twilio.base.exceptions import TwilioRestException
+        from twilio.base.exceptions import TwilioRestException, TwilioServiceException
 
         kwargs: dict[str, str] = {"to": to, "body": body}
         if self.messaging_service_sid:
@@ -106,10 +127,9 @@ class TwilioTransport:
         try:
             message = self.client.messages.create(**kwargs)  # type: ignore[attr-defined]
         except TwilioRestException as exc:
-            code = str(exc.code) if exc.code is not None else None
-            if exc.status == 429 or exc.status >= 500:
-                raise TransientError(exc.msg, code, exc.status) from None
-            raise PermanentError(exc.msg, code, exc.status) from None
+            raise classify_refusal(exc.msg, exc.code, exc.status) from None
+        except TwilioServiceException as exc:  # the RFC 9457 error shape some Twilio APIs answer with
+            raise classify_refusal(exc.detail or exc.title, exc.code, exc.status) from None
         except requests.exceptions.ConnectTimeout as exc:
             raise TransientError(f"could not connect to Twilio: {exc.__class__.__name__}") from None
         except requests.exceptions.Timeout as exc:
@@ -119,6 +139,17 @@ class TwilioTransport:
                 raise TransientError(f"could not connect to Twilio: {exc.__class__.__name__}") from None
             raise AmbiguousError(f"connection to Twilio broke after sending: {exc.__class__.__name__}") from None
         return SendResult(provider_sid=message.sid, status=message.status or "queued")
+
+
+def classify_refusal(message: str, code: object, status: int | None) -> TransportError:
+    """Twilio answered with an error: decide how the sender must treat it (SPEC §3)."""
+    code_text = str(code) if code is not None else None
+    status = int(status or 0)
+    if status == 429 or status >= 500:
+        return TransientError(message, code_text, status)
+    if status == 401 or code_text in ACCOUNT_CODES:
+        return ConfigurationError(message, code_text, status)
+    return PermanentError(message, code_text, status)
 
 
 def _never_connected(exc: BaseException) -> bool:

@@ -1,8 +1,10 @@
 """Keyword handlers. Importing this package registers every handler with the router."""
 
 from sms_board.handlers import (  # noqa: F401
+    broadcast,
     confirm,
     connect,
+    digest,
     help,
     inbox,
     intro,

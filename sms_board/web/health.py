@@ -1,15 +1,22 @@
-"""`GET /healthz`: is the database reachable, and how big is the outbox backlog."""
+"""`GET /healthz`: is the database reachable, is the clock alive, and how big is the outbox backlog."""
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 from flask import Blueprint, jsonify
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from sms_board.models import Outbox, OutboxStatus
+from sms_board.broadcast.jobs import CLOCK
+from sms_board.clock import utcnow
+from sms_board.models import Heartbeat, Outbox, OutboxStatus
 from sms_board.web import sessions
 
 bp = Blueprint("health", __name__)
+
+# The clock beats every minute; a few missed beats mean it is down or stuck.
+CLOCK_LATE_AFTER = timedelta(minutes=3)
 
 
 @bp.get("/healthz")
@@ -22,6 +29,13 @@ def healthz():  # type: ignore[no-untyped-def]
                     Outbox.status.in_([OutboxStatus.QUEUED.value, OutboxStatus.HELD.value])
                 )
             )
+            beat_at = session.scalar(select(Heartbeat.beat_at).where(Heartbeat.name == CLOCK))
     except SQLAlchemyError as exc:
         return jsonify(ok=False, database="unreachable", error=exc.__class__.__name__), 503
-    return jsonify(ok=True, database="ok", outbox_backlog=backlog, scheduler_heartbeat_age=None)
+    # The web app stays healthy without a clock (texts still come in); the age tells operators.
+    age = None if beat_at is None else max(0, round((utcnow() - beat_at).total_seconds()))
+    if age is None:
+        scheduler = "never"
+    else:
+        scheduler = "late" if age > CLOCK_LATE_AFTER.total_seconds() else "ok"
+    return jsonify(ok=True, database="ok", outbox_backlog=backlog, scheduler=scheduler, scheduler_heartbeat_age=age)

@@ -1,0 +1,175 @@
+"""Benchmark: digest and broadcast fan-out against a plain INSERT … SELECT of the same rows.
+
+    .venv/bin/python bench/bench_fanout.py --subscribers 100000 --areas 200
+    .venv/bin/python bench/bench_fanout.py --database-url sqlite:////tmp/bench.db
+
+Seeds N subscribers spread over the areas (a few new notices in each) into a
+throwaway PostgreSQL schema (or a fresh SQLite file), then times, in one run:
+
+- baseline: one `INSERT INTO outbox … SELECT … FROM subscriptions JOIN subscribers`
+  writing the same number of rows with a fixed body: the floor for any fan-out;
+- digest: `sms-board digest` for every area (plan groups, build pages, write the
+  outbox in chunks, move last-digest times);
+- broadcast: one confirmed broadcast to every area.
+
+and prints each against the baseline, plus how much the process's peak memory
+grew during each fan-out (flat memory: it must not grow with N). The seeded numbers are not possible phone
+numbers (12-digit UK mobiles), nothing is sent, and only 127.0.0.1 is ever used.
+Not part of the test suite; results go in bench/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, func, select, text
+from sqlalchemy.engine import make_url
+
+from sms_board.broadcast.campaigns import create_broadcast, fan_out_broadcast, preview_broadcast
+from sms_board.broadcast.digests import digest_now
+from sms_board.config import load_settings
+from sms_board.db import make_engine, make_session_factory
+from sms_board.migrate import upgrade
+from sms_board.models import Area, Campaign, Outbox
+
+LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
+DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+def local_only(url: str) -> str:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "postgresql":
+        if parsed.host not in LOCAL_HOSTS:
+            sys.exit(f"refusing to benchmark against {parsed.host!r}: only 127.0.0.1 is ever used")
+        if parsed.drivername in {"postgresql", "postgres"}:
+            parsed = parsed.set(drivername="postgresql+psycopg")
+    elif parsed.get_backend_name() != "sqlite":
+        sys.exit("DATABASE_URL must be PostgreSQL on 127.0.0.1 or a SQLite file")
+    return parsed.render_as_string(hide_password=False)
+
+
+def numbers(n: int) -> str:
+    # A recursive CTE counts on both PostgreSQL and SQLite.
+    return f"WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < {int(n)}) "
+
+
+def seed(connection: Any, subscribers: int, areas: int, items: int, joined: datetime, posted: datetime) -> None:
+    connection.execute(text(
+        numbers(areas) + "INSERT INTO areas (slug, name, timezone, private, moderation, created_at) "
+        "SELECT 'area-' || n, 'Area ' || n, 'Europe/London', false, 'open', :at FROM g"
+    ), {"at": joined})
+    # 12-digit UK mobiles: not possible numbers, so nothing seeded here could ever reach a person.
+    connection.execute(text(
+        numbers(subscribers) + "INSERT INTO subscribers (phone, name, is_admin, digest_frequency, created_at, more_page) "
+        "SELECT '+4477009' || substr('0000000' || n, -7, 7), 'Neighbour ' || n, false, 'daily', :at, 0 FROM g"
+        if connection.dialect.name == "sqlite" else
+        numbers(subscribers) + "INSERT INTO subscribers (phone, name, is_admin, digest_frequency, created_at, more_page) "
+        "SELECT '+4477009' || lpad(n::text, 7, '0'), 'Neighbour ' || n, false, 'daily', :at, 0 FROM g"
+    ), {"at": joined})
+    connection.execute(text(
+        "INSERT INTO subscriptions (subscriber_id, area_id, status, consent_at, consent_text, consent_channel, "
+        "last_digest_at) SELECT s.id, a.id, 'active', :at, 'JOIN', 'import', :at "
+        "FROM subscribers s JOIN areas a ON a.id = ((s.id - 1) % :areas) + 1"
+    ), {"at": joined, "areas": areas})
+    connection.execute(text(
+        numbers(items) + "INSERT INTO items (kind, area_id, author_name, body, status, created_at, published_at) "
+        "SELECT 'notice', a.id, 'Sam', 'Notice ' || g.n || ' for ' || a.name || ': the community garden needs "
+        "volunteers on Saturday morning to weed and water', 'published', :at, :at FROM areas a CROSS JOIN g"
+    ), {"at": posted})
+
+
+def timed(label: str, work: Callable[[], int]) -> tuple[float, int, float]:
+    """Seconds, rows, and how much the process's peak memory grew (MB) while `work` ran."""
+    peak_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    started = time.perf_counter()
+    rows = work()
+    elapsed = time.perf_counter() - started
+    grew = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - peak_before) / 1024
+    print(f"  {label:<10} {rows:>8} rows  {elapsed:7.2f} s  peak memory +{grew:5.1f} MB", flush=True)
+    return elapsed, rows, grew
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--subscribers", type=int, default=2000)
+    parser.add_argument("--areas", type=int, default=20)
+    parser.add_argument("--items", type=int, default=5, help="new notices per area")
+    parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL", DEFAULT_URL))
+    arguments = parser.parse_args()
+    url = local_only(arguments.database_url)
+    postgres = make_url(url).get_backend_name() == "postgresql"
+
+    schema = f"bench_fanout_{os.getpid()}"
+    workdir = Path(tempfile.mkdtemp(prefix="sms-board-bench-"))
+    if postgres:
+        with create_engine(url).begin() as connection:
+            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+        engine = make_engine(url, connect_args={"options": f"-csearch_path={schema}"})
+    else:
+        engine = make_engine(url)
+    try:
+        upgrade(engine)
+        settings = load_settings({
+            "DATABASE_URL": url, "SMS_BOARD_INSTANCE_PATH": str(workdir), "SECRET_KEY": "bench",
+            "SMS_BOARD_QUIET_HOURS": "", "SMS_BOARD_TRANSPORT": "console",
+        }, environ={})
+        factory = make_session_factory(engine)
+        now = datetime.now(UTC).replace(microsecond=0)
+        started = time.perf_counter()
+        with engine.begin() as connection:
+            seed(connection, arguments.subscribers, arguments.areas, arguments.items,
+                 joined=now - timedelta(days=1), posted=now - timedelta(hours=1))
+            if postgres:
+                connection.execute(text("ANALYZE"))
+        print(f"{engine.dialect.name}: {arguments.subscribers} subscribers in {arguments.areas} areas, "
+              f"{arguments.items} new notices each (seeded in {time.perf_counter() - started:.1f} s)", flush=True)
+
+        def baseline() -> int:
+            with factory.begin() as session:
+                campaign = Campaign(kind="bench", status="sending", area_ids=[], body="baseline", created_at=now)
+                session.add(campaign)
+                session.flush()
+                statement = text(
+                    "INSERT INTO outbox (to_number, subscriber_id, body, kind, status, segments, encoding, attempts, "
+                    "campaign_id, created_at) SELECT s.phone, s.id, :body, 'digest', 'queued', 3, 'GSM-7', 0, :cid, :at "
+                    "FROM subscriptions x JOIN subscribers s ON s.id = x.subscriber_id WHERE x.status = 'active'"
+                )
+                return session.execute(statement, {"body": "x" * 450, "cid": campaign.id, "at": now}).rowcount
+
+        def digest() -> int:
+            return digest_now(factory, settings, now).texts
+
+        def broadcast() -> int:
+            with factory.begin() as session:
+                areas = list(session.scalars(select(Area)))
+                preview = preview_broadcast(session, settings, areas, "Bin collection moved to Friday", urgent=False)
+                campaign_id = create_broadcast(session, preview, urgent=False, now=now, confirmed=True).id
+            return fan_out_broadcast(factory, settings, campaign_id, now).texts
+
+        base_seconds, base_rows, _ = timed("baseline", baseline)
+        results = [("digest", *timed("digest", digest)), ("broadcast", *timed("broadcast", broadcast))]
+        with factory() as session:
+            total = session.scalar(select(func.count()).select_from(Outbox))
+        print(f"  outbox rows written: {total}")
+        for label, seconds, rows, _peak in results:
+            assert rows == base_rows, f"{label} wrote {rows} rows, expected {base_rows}"
+            print(f"  {label}/baseline: {seconds / base_seconds:5.2f}x  "
+                  f"({rows / seconds:,.0f} rows/s; target: {arguments.subscribers} in 10 s)")
+    finally:
+        engine.dispose()
+        if postgres:
+            with create_engine(url).begin() as connection:
+                connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,48 @@
+"""Finding Debian's Chromium for browser tests, installing it where this machine allows."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+
+import pytest
+
+CANDIDATES = ("chromium", "chromium-browser")
+_skip_reason: list[str] = []
+
+
+def _find() -> str | None:
+    for name in CANDIDATES:
+        found = shutil.which(name)
+        if found:
+            return found
+    return None
+
+
+def _install() -> None:
+    """`apt-get install chromium` when allowed (SMS_BOARD_INSTALL_BROWSER=1, as root); a registry package, not a download."""
+    if os.environ.get("SMS_BOARD_INSTALL_BROWSER") != "1" or os.geteuid() != 0 or not shutil.which("apt-get"):
+        return
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    subprocess.run(["apt-get", "update", "-qq"], check=False, env=env, capture_output=True, timeout=600)
+    subprocess.run(["apt-get", "install", "-y", "-qq", "chromium"], check=False, env=env, capture_output=True,
+                   timeout=900)
+
+
+def chromium_path() -> str:
+    found = _find()
+    if found is None and not _skip_reason:
+        _install()
+        found = _find()
+    if found is None:
+        reason = ("BROWSER TESTS SKIPPED: Debian's chromium is not installed "
+                  "(apt-get install chromium, or set SMS_BOARD_INSTALL_BROWSER=1 as root)")
+        if not _skip_reason:
+            _skip_reason.append(reason)
+        pytest.skip(reason)
+    return found
+
+
+def skip_reason() -> str | None:
+    return _skip_reason[0] if _skip_reason else None

@@ -1,0 +1,439 @@
+"""The sender against a fake Twilio: real database, real twilio client, an injected clock.
+
+Rate limiting runs on a `FakeClock`: nothing sleeps for real and no test reads
+the wall clock; tests assert counts, the clock's timeline and the slots the
+shared limiter handed out.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import datetime, timedelta
+from itertools import pairwise
+from pathlib import Path
+
+import pytest
+from conftest import BOARD_NUMBER, Phone, app_config, session_of
+from fake_twilio import (  # noqa: F401
+    Accept,
+    Drop,
+    FakeTwilio,
+    Hang,
+    HttpError,
+    TwilioError,
+    fake_twilio,
+    threaded_fake_twilio,
+)
+from flask import Flask
+from sqlalchemy import select
+
+from sms_board import create_app
+from sms_board.broadcast.outbox import enqueue
+from sms_board.broadcast.ratelimit import SlotLimiter
+from sms_board.broadcast.sender import MAX_ATTEMPTS, DrainReport, claim, drain
+from sms_board.clock import utcnow
+from sms_board.models import ConsentEvent, Outbox, OutboxKind, OutboxStatus, Subscriber
+
+ALICE, BOB, CAROL = "+447700900101", "+447700900102", "+447700900103"
+
+
+class FakeClock:
+    """Injected time. A thread's `sleep(s)` wakes s after that thread last read the clock,
+    so threads sleeping side by side overlap, as real ones do, instead of adding up."""
+
+    def __init__(self) -> None:
+        self.start = self._now = utcnow()
+        self._lock = threading.Lock()
+        self._last_read = threading.local()
+
+    def now(self) -> datetime:
+        with self._lock:
+            self._last_read.moment = self._now
+            return self._now
+
+    def sleep(self, seconds: float) -> None:
+        with self._lock:
+            since = getattr(self._last_read, "moment", self._now)
+            self._now = max(self._now, since + timedelta(seconds=seconds))
+
+    def advance(self, delta: timedelta) -> None:
+        with self._lock:
+            self._now += delta
+
+    def move_to(self, moment: datetime) -> None:
+        with self._lock:
+            self._now = max(self._now, moment)
+
+    @property
+    def elapsed(self) -> float:
+        return (self.now() - self.start).total_seconds()
+
+
+class RecordingLimiter(SlotLimiter):
+    """The real shared limiter, noting every slot it hands out (start, units)."""
+
+    def __init__(self, *args: object, slots: list[tuple[datetime, float]], **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.slots = slots
+        self._lock = threading.Lock()
+
+    def take(self, units: float = 1) -> datetime:
+        start = super().take(units)
+        with self._lock:
+            self.slots.append((start, units))
+        return start
+
+
+def assert_rate_kept(slots: list[tuple[datetime, float]], rate: float) -> None:
+    ordered = sorted(slots)
+    for (start, units), (following, _) in pairwise(ordered):
+        assert (following - start).total_seconds() >= units / rate - 1e-6, f"slots too close: {start} {following}"
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def make_app(db, tmp_path: Path):  # type: ignore[no-untyped-def]
+    def build(**settings: object) -> Flask:
+        values = {"SMS_BOARD_RATE": "1000", "SMS_BOARD_SENDER_CONCURRENCY": "1", **settings}
+        return create_app(app_config(db, tmp_path, **values))
+
+    return build
+
+
+def queue(app: Flask, *numbers: str, body: str = "Bins go out on Tuesday") -> list[int]:
+    """One queued text per number, as a handler or digest would write them; returns their ids."""
+    settings = app.extensions["sms_board.settings"]
+    with session_of(app) as session:
+        rows = []
+        for number in numbers:
+            person = session.scalar(select(Subscriber).where(Subscriber.phone == number))
+            if person is None:
+                person = Subscriber(phone=number)
+                session.add(person)
+                session.flush()
+            rows.append(enqueue(session, settings, person, body, OutboxKind.NOTIFY))
+        session.commit()
+        return [row.id for row in rows if row is not None]
+
+
+def outbox(app: Flask) -> list[Outbox]:
+    with session_of(app) as session:
+        return list(session.scalars(select(Outbox).order_by(Outbox.id)))
+
+
+def subscriber(app: Flask, number: str) -> Subscriber:
+    with session_of(app) as session:
+        found = session.scalar(select(Subscriber).where(Subscriber.phone == number))
+        assert found is not None
+        return found
+
+
+def run_drain(app: Flask, fake: FakeTwilio, clock: FakeClock, **options: object) -> DrainReport:
+    settings = app.extensions["sms_board.settings"]
+    return drain(
+        app.extensions["sms_board.sessions"], fake.transport(settings, timeout=0.5), settings,
+        now=clock.now, sleep=clock.sleep, **options,  # type: ignore[arg-type]
+    )
+
+
+def next_due(app: Flask, row_id: int) -> datetime:
+    row = next(r for r in outbox(app) if r.id == row_id)
+    assert row.status == OutboxStatus.QUEUED.value and row.send_after is not None
+    return row.send_after
+
+
+# ── sending ────────────────────────────────────────────────────────────────
+
+
+def test_it_sends_each_queued_text_once_with_its_callback_url(make_app, fake_twilio, clock):  # noqa: F811
+    app = make_app()
+    ids = queue(app, ALICE, BOB, CAROL)
+
+    report = run_drain(app, fake_twilio, clock)
+    again = run_drain(app, fake_twilio, clock)
+
+    assert (report.sent, again.handled) == (3, 0)
+    seen = [(r.to, r.from_, r.body, r.status_callback) for r in fake_twilio.requests]
+    assert seen == [
+        (number, BOARD_NUMBER, "Bins go out on Tuesday", f"https://board.example.org/sms/status?outbox_id={row_id}")
+        for number, row_id in zip((ALICE, BOB, CAROL), ids, strict=True)
+    ]
+    rows = outbox(app)
+    assert [r.status for r in rows] == ["sent"] * 3
+    assert [r.provider_sid for r in rows] == [r.sid for r in fake_twilio.requests]
+    assert all(r.attempts == 1 and r.sent_at is not None for r in rows)
+
+
+def test_texts_held_for_quiet_hours_go_once_their_time_has_come(make_app, fake_twilio, clock):  # noqa: F811
+    app = make_app()
+    [early, late] = queue(app, ALICE, BOB)
+    with session_of(app) as session:
+        session.get(Outbox, early).status = session.get(Outbox, late).status = OutboxStatus.HELD.value
+        session.get(Outbox, early).send_after = clock.now() - timedelta(minutes=1)
+        session.get(Outbox, late).send_after = clock.now() + timedelta(hours=9)
+        session.commit()
+
+    run_drain(app, fake_twilio, clock)
+
+    assert [r.to for r in fake_twilio.requests] == [ALICE]
+    assert [r.status for r in outbox(app)] == ["sent", "held"]
+
+
+def test_a_429_storm_then_success_sends_once_with_growing_backoff(make_app, fake_twilio, clock):  # noqa: F811
+    app = make_app()
+    [row_id] = queue(app, ALICE)
+    fake_twilio.next(HttpError(429), TwilioError(20429, status=429), HttpError(429))
+
+    reports, waits = [run_drain(app, fake_twilio, clock)], []
+    while outbox(app)[0].status == OutboxStatus.QUEUED.value:
+        due = next_due(app, row_id)
+        waits.append((due - clock.now()).total_seconds())
+        clock.move_to(due)
+        reports.append(run_drain(app, fake_twilio, clock))
+
+    [row] = outbox(app)
+    assert (row.status, row.attempts) == ("sent", 4)
+    assert len(fake_twilio.accepted) == 1 and len(fake_twilio.requests) == 4
+    assert [r.retried for r in reports] == [1, 1, 1, 0] and reports[-1].sent == 1
+    assert waits[0] > 0 and waits[1] > waits[0] and waits[2] > waits[1]
+
+
+def test_a_429_makes_the_next_send_hold_off(make_app, fake_twilio, clock):  # noqa: F811
+    app = make_app()
+    queue(app, ALICE, BOB)
+    fake_twilio.next(HttpError(429))
+
+    run_drain(app, fake_twilio, clock)
+
+    assert [r.to for r in fake_twilio.accepted] == [BOB]
+    assert clock.elapsed >= 1.0
+
+
+def test_a_500_is_retried_and_then_sent(make_app, fake_twilio, clock):  # noqa: F811
+    app = make_app()
+    [row_id] = queue(app, ALICE)
+    fake_twilio.next(HttpError(500))
+
+    first = run_drain(app, fake_twilio, clock)
+    clock.move_to(next_due(app, row_id))
+    second = run_drain(app, fake_twilio, clock)
+
+    assert (first.retried, second.sent) == (1, 1)
+    assert [r.to for r in fake_twilio.accepted] == [ALICE]
+    assert outbox(app)[0].status == "sent"
+
+
+def test_after_the_retry_cap_the_text_fails_with_the_reason(make_app, fake_twilio, clock):  # noqa: F811
+    app = make_app()
+    [row_id] = queue(app, ALICE)
+    fake_twilio.for_number(ALICE, HttpError(503, "<html>Service Unavailable</html>"))
+
+    run_drain(app, fake_twilio, clock)
+    while outbox(app)[0].status == OutboxStatus.QUEUED.value:
+        clock.move_to(next_due(app, row_id))
+        run_drain(app, fake_twilio, clock)
+
+    [row] = outbox(app)
+    assert (row.status, row.attempts) == ("failed", MAX_ATTEMPTS)
+    assert row.error_message.startswith(f"gave up after {MAX_ATTEMPTS} attempts")
+    assert len(fake_twilio.requests) == MAX_ATTEMPTS and not fake_twilio.accepted
+
+
+def test_21610_mid_drain_opts_the_number_out_and_cancels_its_other_texts(make_app, fake_twilio, clock):  # noqa: F811
+    app = make_app()
+    queue(app, ALICE, BOB, ALICE, CAROL, BOB, ALICE)
+    fake_twilio.for_number(ALICE, TwilioError(21610, message="Attempt to send to unsubscribed recipient"))
+
+    report = run_drain(app, fake_twilio, clock)
+
+    assert [r.to for r in fake_twilio.requests if r.to == ALICE] == [ALICE]
+    assert sorted(r.to for r in fake_twilio.accepted) == [BOB, BOB, CAROL]
+    assert [(r.status, r.error_code) for r in outbox(app) if r.to_number == ALICE] == [
+        ("failed", "21610"), ("cancelled", None), ("cancelled", None)]
+    assert (report.sent, report.failed, report.cancelled) == (3, 1, 2)
+    assert subscriber(app, ALICE).opted_out_at is not None
+    assert subscriber(app, BOB).opted_out_at is None
+    with session_of(app) as session:
+        event = session.scalar(select(ConsentEvent).where(ConsentEvent.subscriber_id == subscriber(app, ALICE).id))
+        assert (event.action, event.channel) == ("opt_out", "carrier")
+
+
+def test_21211_marks_the_number_undeliverable(make_app, fake_twilio, clock, caplog):  # noqa: F811
+    app = make_app()
+    queue(app, ALICE, ALICE)
+    fake_twilio.next(TwilioError(21211, message=f"The 'To' number {ALICE} is not a valid phone number."))
+    caplog.set_level(logging.DEBUG)
+
+    run_drain(app, fake_twilio, clock)
+
+    assert [(r.status, r.error_code) for r in outbox(app)] == [("failed", "21211"), ("cancelled", None)]
+    assert subscriber(app, ALICE).undeliverable_at is not None
+    assert subscriber(app, ALICE).opted_out_at is None
+    assert len(fake_twilio.requests) == 1
+    assert "undeliverable" in caplog.text or "cannot receive" in caplog.text
+    assert ALICE not in caplog.text and ALICE[1:] not in caplog.text
+
+
+@pytest.mark.parametrize("answer", [Drop(), Hang(seconds=2.0)], ids=["dropped", "timed-out"])
+def test_an_ambiguous_send_becomes_unknown_and_is_never_sent_again(make_app, fake_twilio, clock, answer):  # noqa: F811
+    app = make_app()
+    queue(app, ALICE)
+    fake_twilio.next(answer)
+
+    report = run_drain(app, fake_twilio, clock)
+    clock.advance(timedelta(hours=2))
+    later = run_drain(app, fake_twilio, clock)
+
+    assert (report.unknown, later.handled) == (1, 0)
+    assert len(fake_twilio.requests) == 1
+    assert outbox(app)[0].status == "unknown"
+
+
+def test_a_text_left_sending_by_a_dead_sender_becomes_unknown(make_app, fake_twilio, clock):  # noqa: F811
+    app = make_app()
+    queue(app, ALICE)
+    with app.extensions["sms_board.sessions"].begin() as session:
+        claim(session, clock.now())  # …and the process dies before recording what happened
+
+    soon = run_drain(app, fake_twilio, clock)
+    status_soon = outbox(app)[0].status
+    clock.advance(timedelta(minutes=6))
+    later = run_drain(app, fake_twilio, clock)
+
+    assert (status_soon, soon.handled) == ("sending", 0)  # another sender may still be mid-call
+    assert later.unknown == 1 and outbox(app)[0].status == "unknown"
+    assert fake_twilio.requests == []
+
+
+def test_a_refused_account_stops_the_drain_and_keeps_the_texts_queued(make_app, fake_twilio, clock):  # noqa: F811
+    app = make_app()
+    queue(app, ALICE, BOB, CAROL)
+    fake_twilio.next(TwilioError(20003, status=401, message="Authenticate"))
+
+    report = run_drain(app, fake_twilio, clock)
+
+    assert report.stopped_because and "Authenticate" in report.stopped_because
+    assert len(fake_twilio.requests) == 1
+    assert [(r.status, r.attempts) for r in outbox(app)] == [("queued", 0)] * 3
+
+
+def test_opted_out_numbers_never_reach_twilio(make_app, fake_twilio, clock):  # noqa: F811
+    app = make_app()
+    queue(app, ALICE, BOB, CAROL)
+    Phone(app.test_client(), ALICE).text("STOP")
+    with session_of(app) as session:  # opted out by other means while a text was still queued
+        session.scalar(select(Subscriber).where(Subscriber.phone == BOB)).opted_out_at = clock.now()
+        session.commit()
+
+    report = run_drain(app, fake_twilio, clock)
+
+    assert [r.to for r in fake_twilio.requests] == [CAROL]
+    assert [r.status for r in outbox(app)] == ["cancelled", "cancelled", "sent"]
+    assert report.sent == 1
+
+
+# ── rate and concurrency ───────────────────────────────────────────────────
+
+
+def test_fifty_texts_at_ten_a_second_take_at_least_four_point_nine_seconds(make_app, fake_twilio, clock):  # noqa: F811
+    app = make_app(SMS_BOARD_RATE="10", SMS_BOARD_SENDER_CONCURRENCY="4")
+    queue(app, *(f"+4477009002{n:02d}" for n in range(50)))
+    slots: list[tuple[datetime, float]] = []
+    limiter = RecordingLimiter(app.extensions["sms_board.sessions"], 10, now=clock.now, sleep=clock.sleep, slots=slots)
+
+    report = run_drain(app, fake_twilio, clock, limiter=limiter)
+
+    assert report.sent == 50 and len(fake_twilio.accepted) == 50
+    assert clock.elapsed >= 4.9
+    assert_rate_kept(slots, 10)
+
+
+def test_the_segment_unit_counts_segments(make_app, fake_twilio, clock):  # noqa: F811
+    app = make_app(SMS_BOARD_RATE="10", SMS_BOARD_RATE_UNIT="segment")
+    three_segments = "Road closed for the street party. " * 12
+    queue(app, *(f"+4477009003{n:02d}" for n in range(10)), body=three_segments)
+    assert {r.segments for r in outbox(app)} == {3}
+    slots: list[tuple[datetime, float]] = []
+    limiter = RecordingLimiter(app.extensions["sms_board.sessions"], 10, now=clock.now, sleep=clock.sleep, slots=slots)
+
+    run_drain(app, fake_twilio, clock, limiter=limiter)
+
+    assert len(fake_twilio.accepted) == 10
+    assert clock.elapsed >= 2.7  # 30 segments at 10 a second: the tenth text starts at 2.7 s
+    assert sum(units for _, units in slots) == 30
+    assert_rate_kept(slots, 10)
+
+
+def test_it_keeps_the_configured_number_of_sends_in_flight(make_app, threaded_fake_twilio, clock):  # noqa: F811
+    app = make_app(SMS_BOARD_SENDER_CONCURRENCY="4")
+    queue(app, *(f"+4477009004{n:02d}" for n in range(8)))
+    threaded_fake_twilio.next(*[Accept(latency=0.3)] * 8)
+
+    report = run_drain(app, threaded_fake_twilio, clock)
+
+    assert report.sent == 8
+    assert threaded_fake_twilio.max_in_flight == 4
+
+
+def test_two_senders_never_send_a_text_twice_and_share_the_rate(make_app, threaded_fake_twilio, clock):  # noqa: F811
+    app = make_app(SMS_BOARD_RATE="20", SMS_BOARD_SENDER_CONCURRENCY="3")
+    numbers = [f"+4477009005{n:02d}" for n in range(60)]
+    queue(app, *numbers)
+    slots: list[tuple[datetime, float]] = []
+    reports: list[DrainReport] = []
+
+    def sender() -> None:  # a second process: its own limiter object, sessions and HTTP client
+        factory = app.extensions["sms_board.sessions"]
+        limiter = RecordingLimiter(factory, 20, now=clock.now, sleep=clock.sleep, slots=slots)
+        reports.append(run_drain(app, threaded_fake_twilio, clock, limiter=limiter))
+
+    senders = [threading.Thread(target=sender) for _ in range(2)]
+    for thread in senders:
+        thread.start()
+    for thread in senders:
+        thread.join(timeout=60)
+
+    sent_to = sorted(r.to for r in threaded_fake_twilio.requests)
+    assert sent_to == numbers  # every number once: no row claimed twice
+    assert sum(r.sent for r in reports) == 60
+    assert {r.status for r in outbox(app)} == {"sent"}
+    assert clock.elapsed >= 59 / 20
+    assert_rate_kept(slots, 20)
+
+
+# ── the command ────────────────────────────────────────────────────────────
+
+
+def test_send_drains_once_and_reports_counts_on_stderr(make_app, fake_twilio):  # noqa: F811
+    from conftest import Runner
+
+    app = make_app()
+    queue(app, ALICE, BOB)
+    fake_twilio.for_number(BOB, TwilioError(21614, message="not a mobile number"))
+    app.extensions["sms_board.transport"] = fake_twilio.transport(app.extensions["sms_board.settings"])
+
+    result = Runner(app)("send")
+
+    assert "Done: 1 sent, 0 to retry, 1 failed" in result.stderr
+    assert result.stdout == ""
+    assert [r.status for r in outbox(app)] == ["sent", "failed"]
+
+
+def test_send_stops_with_one_line_when_twilio_refuses_the_account(make_app, fake_twilio):  # noqa: F811
+    from conftest import Runner
+
+    app = make_app()
+    queue(app, ALICE)
+    fake_twilio.next(TwilioError(20003, status=401, message="Authenticate"))
+    app.extensions["sms_board.transport"] = fake_twilio.transport(app.extensions["sms_board.settings"])
+
+    result = Runner(app)("send", ok=False)
+
+    assert result.exit_code == 1
+    assert "Twilio refused the account" in result.stderr
+    assert outbox(app)[0].status == "queued"
