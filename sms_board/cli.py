@@ -259,6 +259,40 @@ def admin_add(ctx: click.Context, number: str) -> None:
     click.echo(f"{mask(phone)} is an administrator.", err=True)
 
 
+@cli.command()
+@click.argument("number")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def consent(ctx: click.Context, number: str, as_json: bool) -> None:
+    """A number's consent history: every join, leave, opt-out and opt-in, with its words."""
+    from sms_board.models import Area, ConsentEvent, Subscriber
+
+    phone = _normalise_or_fail(ctx, number)
+    with _session(ctx) as session:
+        person = session.scalar(select(Subscriber).where(Subscriber.phone == phone))
+        if person is None:
+            raise click.ClickException(f"{number} has never texted or been added to the board.")
+        areas = {a.id: a.slug for a in session.scalars(select(Area))}
+        events = [
+            {
+                "at": e.created_at.isoformat(timespec="seconds"), "action": e.action,
+                "area": areas.get(e.area_id) if e.area_id else None, "channel": e.channel,
+                "words": e.words, "wording": e.wording,
+            }
+            for e in session.scalars(
+                select(ConsentEvent).where(ConsentEvent.subscriber_id == person.id).order_by(ConsentEvent.id)
+            )
+        ]
+        opted_out = person.opted_out_at.isoformat(timespec="seconds") if person.opted_out_at else None
+    if as_json:
+        _emit_json({"number": phone, "opted_out_at": opted_out, "events": events})
+        return
+    click.echo(f"{phone}: {'opted out since ' + opted_out if opted_out else 'may be texted'}")
+    for event in events:
+        where = f" {event['area']}" if event["area"] else ""
+        click.echo(f"  {event['at']}  {event['action']:<9}{where:<12} via {event['channel']:<7} \"{event['words']}\"")
+
+
 # ── texts in and out ───────────────────────────────────────────────────────
 
 

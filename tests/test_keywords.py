@@ -260,3 +260,19 @@ def test_all_from_a_resident_is_ordinary_text(areas, phone, inbound_rows):
     reply = sam.text("All fine here, thanks")
     assert reply and "an organiser will see" in reply[0]
     assert inbound_rows()[-1].handler == "inbox"
+
+
+def test_consent_history_shows_every_step_with_its_words(areas, phone, runner):
+    import json
+
+    sam = phone(SAM)
+    sam.text("JOIN ELM")
+    sam.text("LEAVE ELM")
+    sam.text("stop texting me")
+    sam.text("START")
+    history = json.loads(runner("consent", "07700900123", "--json").stdout)
+    assert history["number"] == SAM and history["opted_out_at"] is None
+    assert [(e["action"], e["words"]) for e in history["events"]] == [
+        ("subscribe", "JOIN ELM"), ("leave", "LEAVE ELM"), ("opt_out", "stop texting me"), ("opt_in", "START")]
+    assert history["events"][0]["wording"].startswith("Welcome to Elm Street")
+    assert "never texted" in runner("consent", PRIYA, ok=False).output
