@@ -25,7 +25,7 @@ run: install
 	@echo "  Simulator: http://$(HOST):$(PORT)/simulator"
 	@echo "  Or from another shell: $(BIN)/sms-board simulate +447700900123 \"JOIN ELM\""
 	@echo
-	HOST=$(HOST) PORT=$(PORT) $(BIN)/honcho start -f Procfile.dev
+	PATH="$(abspath $(BIN)):$$PATH" HOST=$(HOST) PORT=$(PORT) $(BIN)/honcho start -f Procfile.dev
 
 test: install
 	$(BIN)/python -m pytest
