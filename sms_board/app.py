@@ -34,11 +34,12 @@ def build_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["sms_board.engine"] = engine
     app.extensions["sms_board.sessions"] = make_session_factory(engine)
 
-    from sms_board.web import health, simulator, sms, status
+    from sms_board.web import board, health, simulator, sms, status
 
     app.register_blueprint(sms.bp)
     app.register_blueprint(status.bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(board.bp)
     # The simulator injects texts as any number: only where nothing reaches a real phone.
     if settings.transport == "console" or settings.development:
         app.register_blueprint(simulator.bp)

@@ -89,6 +89,9 @@ def pending_responses(session: Session, item: Item) -> list[Response]:
 
 def respond(session: Session, item: Item, person: Subscriber, kind: ResponseKind, now: datetime) -> Response | None:
     """A new response from `person`, or None if they already responded to this item."""
+    # Two neighbours offering at the same moment must get different numbers (OK R7 1 / OK R7 2):
+    # hold the item's row while numbering. SQLite's BEGIN IMMEDIATE already serialises writers.
+    session.execute(select(Item.id).where(Item.id == item.id).with_for_update())
     existing = session.scalar(select(Response).where(Response.item_id == item.id, Response.responder_id == person.id))
     if existing is not None:
         if existing.status != ResponseStatus.WITHDRAWN.value:

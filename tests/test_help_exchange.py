@@ -343,3 +343,31 @@ def test_quiet_requests_are_asked_once_then_expire(street, app):
             actions = session.scalars(select(ItemEvent.action).where(ItemEvent.item_id == int(ref[1:]))
                                       .order_by(ItemEvent.id)).all()
     assert actions == ["opened", "reminded", "kept_open", "reminded", "offered", "expired"]
+
+
+def test_two_helpers_offering_at_the_same_moment_get_distinct_numbers(street, app):
+    import threading
+
+    from sms_board.inbound import new_message_sid, receive
+    from sms_board.models import Response
+
+    ref = ref_in(street["sam"].text("NEED Help carrying shopping")[0], "R")
+    factory, settings = app.extensions["sms_board.sessions"], app.extensions["sms_board.settings"]
+    start = threading.Barrier(2)
+    replies: dict[str, list[str]] = {}
+
+    def offer(number: str) -> None:
+        start.wait()
+        replies[number] = receive(factory, settings, {"MessageSid": new_message_sid(), "From": number,
+                                                      "Body": f"CAN {ref}"}).replies
+
+    threads = [threading.Thread(target=offer, args=(n,)) for n in (PRIYA, JOE)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert all("passed your offer on" in r[0] for r in replies.values())
+    with session_of(app) as session:
+        numbers = sorted(session.scalars(select(Response.number).where(Response.item_id == int(ref[1:]))))
+    assert numbers == [1, 2]
+    assert street["sam"].text(f"OK {ref} 2")[0].startswith("Connected with")

@@ -50,3 +50,28 @@ def test_healthz_reports_database_and_backlog(client):
     health = client.get("/healthz")
     assert health.status_code == 200
     assert health.json["ok"] is True and health.json["outbox_backlog"] == 0
+
+
+def test_public_board_shows_open_items_with_names_never_numbers(areas, client, phone):
+    sam, priya = phone("+447700900123"), phone("+447700900456")
+    for person, name in ((sam, "Sam"), (priya, "Priya")):
+        person.text("JOIN ELM")
+        person.text(f"NAME {name}")
+    sam.text("POST Plant swap on Saturday")
+    sam.text("NEED Lift to the GP on Thursday")
+    priya.text("OFFER Dog walking at weekends")
+    closed = priya.text("NEED Ladder for an hour")[0].split("#")[1].split(".")[0]
+    priya.text(f"CLOSE {closed}")
+
+    page = client.get("/board/elm").get_data(as_text=True)
+    for text in ("Plant swap on Saturday", "Lift to the GP on Thursday", "Dog walking at weekends", "Sam", "Priya"):
+        assert text in page
+    assert page.index("Help needed") < page.index("Lift to the GP") < page.index("Neighbours offer")
+    assert "Ladder for an hour" not in page
+    assert "7700900123" not in page and "7700900456" not in page
+
+
+def test_private_and_unknown_boards_are_not_found(client, runner):
+    runner("area", "add", "tenants", "Tower Tenants", "--private")
+    assert client.get("/board/tenants").status_code == 404
+    assert client.get("/board/nowhere").status_code == 404

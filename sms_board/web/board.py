@@ -1,0 +1,38 @@
+"""`/board/<area>`: the public, read-only noticeboard of an area. Names, never numbers."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import Blueprint, abort, render_template
+from sqlalchemy import select
+
+from sms_board.clock import utcnow
+from sms_board.models import Area, Item, ItemKind, ItemStatus
+from sms_board.web import sessions
+
+bp = Blueprint("board", __name__)
+
+NOTICES_FOR = timedelta(days=30)
+
+
+@bp.get("/board/<slug>")
+def area_board(slug: str) -> str:
+    with sessions()() as session:
+        area = session.scalar(select(Area).where(Area.slug == slug.lower()))
+        # A private area's board is as private as its membership.
+        if area is None or area.private:
+            abort(404)
+        items = list(session.scalars(
+            select(Item).where(
+                Item.area_id == area.id, Item.status == ItemStatus.PUBLISHED.value,
+                Item.kind.in_([ItemKind.NOTICE.value, ItemKind.REQUEST.value, ItemKind.OFFER.value]),
+            ).order_by(Item.created_at.desc(), Item.id.desc())
+        ))
+        recent = utcnow() - NOTICES_FOR
+        sections = {
+            "Notices": [i for i in items if i.kind == ItemKind.NOTICE.value and i.created_at >= recent],
+            "Help needed": [i for i in items if i.kind == ItemKind.REQUEST.value],
+            "Neighbours offer": [i for i in items if i.kind == ItemKind.OFFER.value],
+        }
+        return render_template("board.html", area=area, sections=sections)

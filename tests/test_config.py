@@ -1,0 +1,91 @@
+"""Configuration: sensible defaults, and one clear line for every bad value."""
+
+from __future__ import annotations
+
+from datetime import time
+
+import pytest
+from click.testing import CliRunner
+
+from sms_board.cli import cli
+from sms_board.config import ConfigError, load_settings
+
+
+def settings(tmp_path, **env):
+    return load_settings(environ={"SMS_BOARD_INSTANCE_PATH": str(tmp_path), **env})
+
+
+def test_defaults_run_with_no_account_and_no_server(tmp_path):
+    s = settings(tmp_path)
+    assert s.transport == "console" and s.database_url.startswith("sqlite:///")
+    assert s.database_url.endswith("instance/sms_board.db")
+    assert (s.default_region, s.timezone, s.rate, s.rate_unit) == ("GB", "Europe/London", 1.0, "message")
+    assert (s.quiet_hours.start, s.quiet_hours.end) == (time(21), time(8))
+    assert (s.digest_segments, s.digest_time, s.digest_weekday) == (3, time(18), "sun")
+    assert s.monthly_segment_cap is None and s.stop_reply is True
+    assert (tmp_path / "secret_key").read_text() == s.secret_key, "generated once into the instance folder"
+    assert settings(tmp_path).secret_key == s.secret_key
+
+
+def test_twilio_credentials_choose_the_twilio_transport(tmp_path):
+    s = settings(tmp_path, TWILIO_ACCOUNT_SID="AC" + "1" * 32, TWILIO_AUTH_TOKEN="x",
+                 TWILIO_FROM_NUMBER="07700 900000")
+    assert s.transport == "twilio" and s.twilio_from_number == "+447700900000"
+
+
+def test_empty_quiet_hours_turn_them_off(tmp_path):
+    assert settings(tmp_path, SMS_BOARD_QUIET_HOURS="").quiet_hours is None
+
+
+def test_postgres_urls_use_psycopg_3(tmp_path):
+    s = settings(tmp_path, DATABASE_URL="postgresql://board@db.internal/board")
+    assert s.database_url.startswith("postgresql+psycopg://")
+
+
+@pytest.mark.parametrize(("env", "message"), [
+    ({"TWILIO_ACCOUNT_SID": "AC" + "1" * 32}, "Half the Twilio credentials are set: set TWILIO_AUTH_TOKEN"),
+    ({"TWILIO_AUTH_TOKEN": "secret"}, "set TWILIO_ACCOUNT_SID too"),
+    ({"TWILIO_ACCOUNT_SID": "AC" + "1" * 32, "TWILIO_AUTH_TOKEN": "x"}, "needs TWILIO_FROM_NUMBER or"),
+    ({"DATABASE_URL": "not a url"}, "is not a database URL"),
+    ({"DATABASE_URL": "mysql://root@localhost/board"}, "supports sqlite and postgresql"),
+    ({"SMS_BOARD_DEFAULT_REGION": "XX"}, "is not a region code"),
+    ({"SMS_BOARD_TIMEZONE": "Mars/Olympus"}, "is not a known time zone"),
+    ({"SMS_BOARD_QUIET_HOURS": "late"}, "write HH:MM-HH:MM"),
+    ({"SMS_BOARD_QUIET_HOURS": "25:00-08:00"}, "is not a time of day"),
+    ({"SMS_BOARD_RATE": "fast"}, "is not a number"),
+    ({"SMS_BOARD_RATE": "0"}, "must be at least"),
+    ({"SMS_BOARD_RATE_UNIT": "byte"}, "use message or segment"),
+    ({"SMS_BOARD_STOP_REPLY": "maybe"}, "use on or off"),
+    ({"SMS_BOARD_TRANSPORT": "pigeon"}, "use console or twilio"),
+    ({"SMS_BOARD_DIGEST_WEEKDAY": "someday"}, "is not a weekday"),
+    ({"SMS_BOARD_PUBLIC_URL": "board.example.org"}, "must start with https://"),
+])
+def test_bad_values_fail_with_one_line_saying_what_to_fix(tmp_path, env, message):
+    with pytest.raises(ConfigError) as caught:
+        settings(tmp_path, **env)
+    text = str(caught.value)
+    assert message in text and "\n" not in text
+
+
+def test_the_cli_prints_the_line_not_a_traceback(tmp_path, monkeypatch):
+    monkeypatch.setenv("SMS_BOARD_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/b.db")
+    monkeypatch.setenv("TWILIO_ACCOUNT_SID", "AC" + "1" * 32)
+    monkeypatch.delenv("TWILIO_AUTH_TOKEN", raising=False)
+    result = CliRunner().invoke(cli, ["area", "list"])
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines() == [
+        "Error: Half the Twilio credentials are set: set TWILIO_AUTH_TOKEN too, or neither."]
+    assert "Traceback" not in result.output
+
+
+def test_the_wsgi_entry_point_exits_with_the_line(tmp_path, monkeypatch, capsys):
+    from sms_board.wsgi import create_app
+
+    monkeypatch.setenv("SMS_BOARD_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.setenv("SMS_BOARD_TIMEZONE", "Mars/Olympus")
+    with pytest.raises(SystemExit) as stopped:
+        create_app()
+    assert stopped.value.code == 3
+    assert capsys.readouterr().err.strip() == (
+        "sms-board: SMS_BOARD_TIMEZONE='Mars/Olympus' is not a known time zone; use a name such as Europe/London.")
