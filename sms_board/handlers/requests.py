@@ -8,6 +8,7 @@ the start of the offer, never as a ref.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -18,7 +19,7 @@ from sms_board.config import Settings
 from sms_board.exchange import close_item, display_name, is_member, quiet_requests, record, respond
 from sms_board.handlers.post import choose_area
 from sms_board.handlers.router import Context, keyword, ref_or_hint
-from sms_board.models import Item, ItemKind, ItemStatus, OutboxKind, ResponseKind, Subscriber
+from sms_board.models import Item, ItemKind, ItemStatus, OutboxKind, ResponseKind
 from sms_board.texts import render
 from sms_board.words import parse_ref
 
@@ -110,35 +111,41 @@ def _usable(ctx: Context, item: Item, own_template: str) -> bool:
     return True
 
 
+@dataclass(frozen=True)
+class _Answer:
+    """How one kind of answer to an item goes: CAN on a request, ASK on an offer."""
+
+    kind: ResponseKind
+    own: str  # template when it is the sender's own item
+    action: str  # the event in the item's history
+    to_owner: str  # template for the item's owner
+    to_sender: str  # template for the sender
+
+
+_OFFER_HELP = _Answer(ResponseKind.OFFER, "own_request", "offered", "offer_received", "offer_passed_on")
+_ASK_FOR_OFFER = _Answer(ResponseKind.ASK, "own_offer", "asked", "ask_received", "ask_passed_on")
+
+
 def offer_help(ctx: Context, request: Item) -> None:
-    if not _usable(ctx, request, "own_request"):
-        return
-    response = respond(ctx.session, request, ctx.subscriber, ResponseKind.OFFER, ctx.now)
-    if response is None:
-        ctx.reply("already_responded", item=request)
-        return
-    record(ctx.session, request, "offered", ctx.now, actor=ctx.subscriber, response=response.number)
-    _tell_owner(ctx, request, ctx.subscriber, response.number, "offer_received")
-    ctx.reply("offer_passed_on", item=request)
+    _answer(ctx, request, _OFFER_HELP)
 
 
 def ask_for_offer(ctx: Context, offer: Item) -> None:
-    if not _usable(ctx, offer, "own_offer"):
+    _answer(ctx, offer, _ASK_FOR_OFFER)
+
+
+def _answer(ctx: Context, item: Item, how: _Answer) -> None:
+    if not _usable(ctx, item, how.own):
         return
-    response = respond(ctx.session, offer, ctx.subscriber, ResponseKind.ASK, ctx.now)
+    response = respond(ctx.session, item, ctx.subscriber, how.kind, ctx.now)
     if response is None:
-        ctx.reply("already_responded", item=offer)
+        ctx.reply("already_responded", item=item)
         return
-    record(ctx.session, offer, "asked", ctx.now, actor=ctx.subscriber, response=response.number)
-    _tell_owner(ctx, offer, ctx.subscriber, response.number, "ask_received")
-    ctx.reply("ask_passed_on", item=offer)
-
-
-def _tell_owner(ctx: Context, item: Item, responder: Subscriber, number: int, template: str) -> None:
-    if item.author is None:
-        return
-    ctx.notify(item.author, template, item=item, name=display_name(responder), area=item.area, number=number,
-               named=bool(responder.name))
+    record(ctx.session, item, how.action, ctx.now, actor=ctx.subscriber, response=response.number)
+    if item.author is not None:
+        ctx.notify(item.author, how.to_owner, item=item, name=display_name(ctx.subscriber), area=item.area,
+                   number=response.number, named=bool(ctx.subscriber.name))
+    ctx.reply(how.to_sender, item=item)
 
 
 @due_job("quiet_requests", order=70)
