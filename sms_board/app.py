@@ -30,7 +30,8 @@ def build_app(config: Mapping[str, Any] | None = None) -> Flask:
     )
     app.config.update(SECRET_KEY=settings.secret_key, TESTING=testing)
     app.extensions["sms_board.settings"] = settings
-    engine = engine or make_engine(settings.database_url)
+    # Every sender thread holds a connection while it sends; overflow would reconnect each time.
+    engine = engine or make_engine(settings.database_url, pool_size=max(5, settings.sender_concurrency + 2))
     app.extensions["sms_board.engine"] = engine
     app.extensions["sms_board.sessions"] = make_session_factory(engine)
 

@@ -84,6 +84,12 @@ class RecordingLimiter(SlotLimiter):
             self.slots.append((start, units))
         return start
 
+    def give_back(self, start: datetime, units: float = 1) -> None:
+        # A slot that sent nothing and went back to the pool may be handed out again.
+        super().give_back(start, units)
+        with self._lock:
+            self.slots.remove((start, units))
+
 
 def assert_rate_kept(slots: list[tuple[datetime, float]], rate: float) -> None:
     ordered = sorted(slots)

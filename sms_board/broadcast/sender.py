@@ -218,6 +218,8 @@ def claim(session: Session, now: datetime, limit: int = 1) -> list[Claimed]:
 
 def record_result(session: Session, row_id: int, outcome: Exception | str, now: datetime) -> Recorded:
     """Store what happened to one send (`outcome` is the provider's message SID when it went)."""
+    if isinstance(outcome, str) and _record_sent_in_one_statement(session, row_id, outcome, now):
+        return Recorded(OutboxStatus.SENT.value)
     row = session.scalar(select(Outbox).where(Outbox.id == row_id).with_for_update())
     assert row is not None, f"outbox row {row_id} vanished while it was being sent"
     if isinstance(outcome, str):
@@ -239,6 +241,20 @@ def record_result(session: Session, row_id: int, outcome: Exception | str, now: 
         row.error_message = f"unexpected error: {outcome!r}"
     set_status(row, OutboxStatus.UNKNOWN, now)
     return Recorded(row.status)
+
+
+def _record_sent_in_one_statement(session: Session, row_id: int, provider_sid: str, now: datetime) -> bool:
+    """The common case, with no callback yet: `sending` → `sent` without loading the row."""
+    result = session.execute(
+        update(Outbox)
+        .where(Outbox.id == row_id, Outbox.status == OutboxStatus.SENDING.value)
+        .values(
+            status=OutboxStatus.SENT.value, provider_sid=provider_sid, sent_at=now, error_code=None,
+            error_message=None, updated_at=now, status_updated_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
 
 
 def _record_handed_over(row: Outbox, provider_sid: str, now: datetime) -> Recorded:
@@ -329,9 +345,12 @@ def drain(
         orphans = mark_stale_sending_unknown(session, moment - STALE_SENDING_AFTER, moment)
         release_held(session, moment)
         report.cancelled += cancel_for_unreachable(session, moment)
+        due = anything_due(session, moment)
     if orphans:
         log.warning("%d texts were left mid-send by a sender that stopped: now `unknown`", orphans)
         report.unknown += orphans
+    if not due:
+        return report
     worker = _Worker(
         factory, transport, settings, limiter or SlotLimiter(factory, settings.rate, now=now, sleep=sleep),
         now, report, progress, stop or threading.Event(),
@@ -378,15 +397,16 @@ class _Worker:
 
     def send_next(self) -> bool:
         """Send one row; False when there is nothing left to send."""
-        with self.factory() as session:
-            if not anything_due(session, self.now()):
-                return False
-        self.limiter.wait(1)
+        # The slot comes before the claim, so a sender stopped while it waits leaves no row
+        # half-sent; a slot that finds nothing to claim is given back.
+        slot = self.limiter.wait(1)
         if self.stopping():
+            self.limiter.give_back(slot)
             return False
         with self.factory.begin() as session:
             claimed = claim(session, self.now(), limit=1)
         if not claimed:
+            self.limiter.give_back(slot)
             return False
         row = claimed[0]
         if self.settings.rate_unit == "segment" and row.segments > 1:
