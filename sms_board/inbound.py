@@ -18,11 +18,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import Text, cast, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from sms_board import handlers
+from sms_board.broadcast.jobs import due_job
 from sms_board.clock import utcnow
 from sms_board.config import Settings
 from sms_board.models import InboundMessage, InboundStatus
@@ -188,3 +189,24 @@ def _replies_in_last_hour(session: Session, phone: str, now: datetime) -> int:
         )
     )
     return sum(1 for replies in rows if replies)
+
+
+@due_job("inbound_retention", order=80)
+def forget_old_bodies(factory: sessionmaker[Session], settings: Settings, now: datetime) -> int:
+    """Raw texts are kept SMS_BOARD_RETENTION_DAYS; after that only the fact of them remains.
+
+    The row stays (its status, handler and time are the board's history); the words and
+    Twilio's parameters, which hold the sender's number, go.
+    """
+    cutoff = now - timedelta(days=settings.retention_days)
+    with factory.begin() as session:
+        result = session.execute(
+            update(InboundMessage)
+            .where(
+                InboundMessage.received_at < cutoff,
+                or_(InboundMessage.body != "", cast(InboundMessage.params, Text) != "{}"),
+            )
+            .values(body="", params={}, replies=[])
+            .execution_options(synchronize_session=False)
+        )
+        return result.rowcount or 0

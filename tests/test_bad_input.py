@@ -394,3 +394,24 @@ def test_a_body_longer_than_the_storage_limit_is_kept_up_to_the_limit(client, ap
 
     assert len(reply) == 1
     assert last_row(app).body == "x" * MAX_STORED_BODY
+
+
+def test_raw_texts_are_forgotten_after_the_retention_period(areas, phone, app, inbound_rows):
+    from datetime import UTC, datetime, timedelta
+
+    import time_machine
+
+    from sms_board.broadcast.jobs import run_due_jobs
+    from sms_board.clock import utcnow
+
+    sam = phone("+447700900123")
+    with time_machine.travel(datetime(2026, 1, 5, 12, tzinfo=UTC), tick=False) as clock:
+        sam.text("JOIN ELM")
+        clock.shift(timedelta(days=300))
+        sam.text("hello, it's Sam from number 12")
+        clock.shift(timedelta(days=66))
+        counts = run_due_jobs(app.extensions["sms_board.sessions"], app.extensions["sms_board.settings"], utcnow())
+    old, recent = inbound_rows()
+    assert counts["inbound_retention"] == 1
+    assert (old.body, old.params, old.replies, old.handler) == ("", {}, [], "join")
+    assert recent.body == "hello, it's Sam from number 12" and recent.params["From"] == "+447700900123"

@@ -39,6 +39,7 @@ JOB_MODULES: tuple[str, ...] = (
     "sms_board.broadcast.campaigns",
     "sms_board.broadcast.digests",
     "sms_board.handlers",
+    "sms_board.inbound",
 )
 
 CLOCK = "clock"
