@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import os
 import resource
-import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -31,6 +30,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from benchlib import DEFAULT_URL, local_only, numbers
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
@@ -40,26 +40,6 @@ from sms_board.config import load_settings
 from sms_board.db import make_engine, make_session_factory
 from sms_board.migrate import upgrade
 from sms_board.models import Area, Campaign, Outbox
-
-LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
-DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-
-
-def local_only(url: str) -> str:
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "postgresql":
-        if parsed.host not in LOCAL_HOSTS:
-            sys.exit(f"refusing to benchmark against {parsed.host!r}: only 127.0.0.1 is ever used")
-        if parsed.drivername in {"postgresql", "postgres"}:
-            parsed = parsed.set(drivername="postgresql+psycopg")
-    elif parsed.get_backend_name() != "sqlite":
-        sys.exit("DATABASE_URL must be PostgreSQL on 127.0.0.1 or a SQLite file")
-    return parsed.render_as_string(hide_password=False)
-
-
-def numbers(n: int) -> str:
-    # A recursive CTE counts on both PostgreSQL and SQLite.
-    return f"WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < {int(n)}) "
 
 
 def seed(connection: Any, subscribers: int, areas: int, items: int, joined: datetime, posted: datetime) -> None:

@@ -51,7 +51,6 @@ import re
 import resource
 import shutil
 import statistics
-import sys
 import tempfile
 import threading
 import time
@@ -66,6 +65,7 @@ from typing import Any
 from urllib.parse import parse_qs
 from urllib.request import Request, urlopen
 
+from benchlib import DEFAULT_URL, local_only, numbers
 from sqlalchemy import create_engine, delete, event, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
@@ -79,8 +79,6 @@ from sms_board.db import make_engine, make_session_factory
 from sms_board.migrate import upgrade
 from sms_board.models import Campaign, SenderState
 
-LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
-DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 ACCOUNT_SID = "AC" + "0" * 32
 AUTH_TOKEN = "bench-auth-token-0123456789abcdef"
 FROM_NUMBER = "+15005550006"  # Twilio's test "from" number
@@ -228,26 +226,8 @@ class FakeTwilio:
 # ── database ───────────────────────────────────────────────────────────────
 
 
-def local_only(url: str, workdir: Path) -> str:
-    if url == "sqlite":
-        return f"sqlite:///{workdir / 'bench.db'}"
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "postgresql":
-        if parsed.host not in LOCAL_HOSTS:
-            sys.exit(f"refusing to benchmark against {parsed.host!r}: only 127.0.0.1 is ever used")
-        if parsed.drivername in {"postgresql", "postgres"}:
-            parsed = parsed.set(drivername="postgresql+psycopg")
-    elif parsed.get_backend_name() == "sqlite":
-        if parsed.database and Path(parsed.database).exists():
-            sys.exit(f"{parsed.database} exists: the benchmark wants a fresh database (or pass --database-url sqlite)")
-    else:
-        sys.exit("--database-url must be PostgreSQL on 127.0.0.1, a new SQLite file, or 'sqlite'")
-    return parsed.render_as_string(hide_password=False)
 
 
-def numbers(n: int) -> str:
-    # A recursive CTE counts on both PostgreSQL and SQLite.
-    return f"WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < {int(n)}) "
 
 
 def seed_subscribers(engine: Engine, count: int, joined: datetime) -> None:
