@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sms_board.areas import find_area
+from sms_board.exchange import record
 from sms_board.handlers.router import Context, keyword
-from sms_board.models import Item, ItemKind, ItemStatus
+from sms_board.models import Area, Item, ItemKind, ItemStatus
 from sms_board.subscriptions import active_areas
 
 MAX_POST = 480  # three GSM-7 segments' worth: a notice, not an essay
 
 
-def choose_area(ctx: Context, keyword_name: str):  # type: ignore[no-untyped-def]
+def choose_area(ctx: Context, keyword_name: str) -> tuple[Area, str] | None:
     """The area a post goes to and the text after any area word, or None after replying with a hint."""
     areas = active_areas(ctx.session, ctx.subscriber)
     if not areas:
@@ -27,25 +30,40 @@ def choose_area(ctx: Context, keyword_name: str):  # type: ignore[no-untyped-def
     return None
 
 
-@keyword("POST", "NOTICE")
-def post(ctx: Context) -> None:
+def new_item(
+    ctx: Context, kind: ItemKind, keyword_name: str, empty_template: str, max_length: int
+) -> tuple[Item, bool] | None:
+    """A published item from the words after the keyword (and any area word), and whether it was cut.
+
+    None after replying with a hint (no text, or no area to put it in).
+    """
     if not ctx.words.rest():
-        ctx.reply("post_empty")
-        return
-    chosen = choose_area(ctx, "POST")
+        ctx.reply(empty_template)
+        return None
+    chosen = choose_area(ctx, keyword_name)
     if chosen is None:
-        return
+        return None
     area, text = chosen
     if not text:
-        ctx.reply("post_empty")
-        return
-    truncated = len(text) > MAX_POST
+        ctx.reply(empty_template)
+        return None
     item = Item(
-        kind=ItemKind.NOTICE.value, area_id=area.id, author_id=ctx.subscriber.id,
-        author_name=ctx.subscriber.name, body=text[:MAX_POST], status=ItemStatus.PUBLISHED.value,
-        inbound_id=ctx.inbound.id, created_at=ctx.now, published_at=ctx.now,
+        kind=kind.value, area_id=area.id, author_id=ctx.subscriber.id, author_name=ctx.subscriber.name,
+        body=text[:max_length], status=ItemStatus.PUBLISHED.value, inbound_id=ctx.inbound.id,
+        created_at=ctx.now, published_at=ctx.now, last_activity_at=ctx.now,
+        expires_at=ctx.now + timedelta(days=ctx.settings.request_expire_days) if kind == ItemKind.REQUEST else None,
     )
     ctx.session.add(item)
     ctx.session.flush()
-    ctx.reply("post_published", item=item, area=area, truncated=truncated, max=MAX_POST,
+    record(ctx.session, item, "opened", ctx.now, actor=ctx.subscriber)
+    return item, len(text) > max_length
+
+
+@keyword("POST", "NOTICE")
+def post(ctx: Context) -> None:
+    created = new_item(ctx, ItemKind.NOTICE, "POST", "post_empty", MAX_POST)
+    if created is None:
+        return
+    item, truncated = created
+    ctx.reply("post_published", item=item, area=item.area, truncated=truncated, max=MAX_POST,
               named=bool(ctx.subscriber.name))

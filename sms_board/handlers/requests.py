@@ -17,36 +17,13 @@ from sms_board.broadcast.jobs import due_job
 from sms_board.broadcast.outbox import enqueue
 from sms_board.config import Settings
 from sms_board.exchange import close_item, display_name, is_member, quiet_requests, record, respond
-from sms_board.handlers.post import choose_area
+from sms_board.handlers.post import new_item
 from sms_board.handlers.router import Context, keyword, ref_or_hint
 from sms_board.models import Item, ItemKind, ItemStatus, OutboxKind, ResponseKind
 from sms_board.texts import render
 from sms_board.words import parse_ref
 
 MAX_TEXT = 320
-
-
-def _new_item(ctx: Context, kind: ItemKind, keyword_name: str, empty_template: str) -> Item | None:
-    if not ctx.words.rest():
-        ctx.reply(empty_template)
-        return None
-    chosen = choose_area(ctx, keyword_name)
-    if chosen is None:
-        return None
-    area, text = chosen
-    if not text:
-        ctx.reply(empty_template)
-        return None
-    item = Item(
-        kind=kind.value, area_id=area.id, author_id=ctx.subscriber.id, author_name=ctx.subscriber.name,
-        body=text[:MAX_TEXT], status=ItemStatus.PUBLISHED.value, inbound_id=ctx.inbound.id,
-        created_at=ctx.now, published_at=ctx.now, last_activity_at=ctx.now,
-        expires_at=ctx.now + timedelta(days=ctx.settings.request_expire_days) if kind == ItemKind.REQUEST else None,
-    )
-    ctx.session.add(item)
-    ctx.session.flush()
-    record(ctx.session, item, "opened", ctx.now, actor=ctx.subscriber)
-    return item
 
 
 def _names_an(ctx: Context, kind: ItemKind) -> Item | None:
@@ -68,9 +45,9 @@ def need(ctx: Context) -> None:
         if offer is not None:
             ask_for_offer(ctx, offer)
             return
-    item = _new_item(ctx, ItemKind.REQUEST, "NEED", "need_empty")
-    if item is not None:
-        ctx.reply("need_posted", item=item, area=item.area)
+    created = new_item(ctx, ItemKind.REQUEST, "NEED", "need_empty", MAX_TEXT)
+    if created is not None:
+        ctx.reply("need_posted", item=created[0], area=created[0].area)
 
 
 @keyword("OFFER")
@@ -85,9 +62,9 @@ def offer(ctx: Context) -> None:
         # "OFFER R99": clearly meant as a ref, but it names no open request.
         ctx.reply("ref_hint", usage="CAN <ref> to offer help on a request, or OFFER <what you can do>", ref=str(ref))
         return
-    item = _new_item(ctx, ItemKind.OFFER, "OFFER", "offer_empty")
-    if item is not None:
-        ctx.reply("offer_posted", item=item, area=item.area)
+    created = new_item(ctx, ItemKind.OFFER, "OFFER", "offer_empty", MAX_TEXT)
+    if created is not None:
+        ctx.reply("offer_posted", item=created[0], area=created[0].area)
 
 
 @keyword("CAN")
