@@ -491,3 +491,13 @@ class Exchange(Base):
     description: Mapped[str] = mapped_column(Text)
     hours: Mapped[float] = mapped_column(default=0.0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Suppression(Base):
+    """Numbers erased with FORGET, kept only as a keyed hash: never texted again unless they return."""
+
+    __tablename__ = "suppressions"
+
+    number_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    reason: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

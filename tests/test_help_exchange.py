@@ -371,3 +371,52 @@ def test_two_helpers_offering_at_the_same_moment_get_distinct_numbers(street, ap
         numbers = sorted(session.scalars(select(Response.number).where(Response.item_id == int(ref[1:]))))
     assert numbers == [1, 2]
     assert street["sam"].text(f"OK {ref} 2")[0].startswith("Connected with")
+
+
+def test_forget_erases_the_resident_and_ends_their_connections_cleanly(street, app, runner, inbound_rows):
+    import json
+
+    from sms_board.models import ConsentEvent, Outbox, Subscription, Suppression
+    from sms_board.privacy import number_hash
+
+    sam, priya = street["sam"], street["priya"]
+    ref = ref_in(sam.text("NEED Lift to the GP")[0], "R")
+    priya.text(f"CAN {ref}")
+    sam.text(f"OK {ref}")
+    sam.text(f"{ref} See you at 9, my flat is 12B")
+    assert "Reply YES within 15 minutes" in sam.text("FORGET")[0]
+    assert sam.text("YES")[0].startswith("Done: the board has forgotten you")
+
+    assert last_text(priya) == f"Your connection on {ref} has ended. Thank you."
+    assert "not connected" in priya.text(f"{ref} hello?")[0]
+    with session_of(app) as session:
+        assert session.scalar(select(Subscriber).where(Subscriber.phone == SAM)) is None
+        assert session.scalar(select(func.count()).select_from(Subscription)) == 3  # Priya, Joe and Ada
+        assert all(e.subscriber_id is not None for e in session.scalars(select(ConsentEvent)))
+        item = session.get(Item, int(ref[1:]))
+        assert (item.status, item.author_name, item.body) == ("closed", None, "(removed at the author's request)")
+        assert not any("12B" in row.body for row in session.scalars(select(Outbox)))
+        hashes = session.scalars(select(Suppression.number_hash)).all()
+        assert hashes == [number_hash(app.extensions["sms_board.settings"].secret_key, SAM)]
+    stored = " ".join(f"{r.from_number} {r.body} {r.params} {r.replies}" for r in inbound_rows())
+    assert SAM not in stored and "12B" not in stored and "Sam" not in stored.replace("SAME", "")
+    assert "900123" not in json.dumps(json.loads(runner("outbox", "--json").stdout))
+
+
+def test_forget_needs_yes_and_anything_else_keeps_everything(street, app):
+    sam = street["sam"]
+    sam.text("FORGET")
+    sam.text("POST Still here")
+    assert sam.text("YES")[0].startswith("Nothing to confirm")
+    with session_of(app) as session:
+        assert session.scalar(select(Subscriber).where(Subscriber.phone == SAM)).name == "Sam"
+
+
+def test_a_forgotten_number_that_texts_again_starts_afresh(street, app):
+    sam = street["sam"]
+    sam.text("FORGET")
+    sam.text("YES")
+    assert sam.text("JOIN ELM")[0].endswith("Text NAME <first name> to sign your posts."), "no name any more"
+    with session_of(app) as session:
+        again = session.scalar(select(Subscriber).where(Subscriber.phone == SAM))
+        assert again is not None and again.name is None

@@ -5,6 +5,7 @@ from sms_board.handlers import (  # noqa: F401
     confirm,
     connect,
     digest,
+    forget,
     help,
     inbox,
     intro,

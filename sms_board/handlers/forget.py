@@ -1,0 +1,26 @@
+"""FORGET → YES: a resident erases their personal data from the board."""
+
+from __future__ import annotations
+
+from sms_board.handlers.confirm import ask_to_confirm, confirm_action
+from sms_board.handlers.router import Context, keyword
+from sms_board.models import Confirmation
+from sms_board.privacy import forget
+
+
+@keyword("FORGET", fuzzy=False)
+def forget_me(ctx: Context) -> None:
+    ask_to_confirm(ctx, "forget", {})
+    ctx.reply("forget_confirm")
+
+
+@confirm_action("forget")
+def confirmed(ctx: Context, pending: Confirmation) -> None:
+    # The neighbours are told first: after this, the board no longer knows who was connected.
+    for match, neighbour in forget(ctx.session, ctx.settings.secret_key, ctx.subscriber, ctx.now):
+        ctx.notify(neighbour, "connection_ended", ref=match.item.ref)
+    ctx.inbound.from_number = "forgotten"
+    ctx.inbound.body = ""
+    ctx.inbound.params = {}
+    ctx.inbound.subscriber_id = None
+    ctx.reply("forget_done")

@@ -1,0 +1,93 @@
+"""FORGET: erasing a resident's personal data from the board.
+
+What goes: the number, the name, every subscription and consent record, the
+words of every text they sent or were sent, and the text of their posts. What
+stays: the fact that things happened (rows without a person), the ledger's
+hours (without names), and a keyed hash of the number on the suppression list,
+so the board can tell it once knew the number without being able to read it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from datetime import datetime
+
+from sqlalchemy import delete, or_, select, union, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from sms_board.db import is_sqlite
+from sms_board.exchange import close_item, end_connections_of
+from sms_board.models import (
+    InboundMessage,
+    Item,
+    ItemStatus,
+    Match,
+    Outbox,
+    OutboxStatus,
+    Response,
+    Subscriber,
+    Subscription,
+    Suppression,
+)
+
+ERASED = "forgotten"
+REMOVED_TEXT = "(removed at the author's request)"
+
+
+def number_hash(secret_key: str, phone: str) -> str:
+    """A keyed hash of a number: the same number always gives the same hash, and it cannot be reversed."""
+    return hmac.new(secret_key.encode(), phone.encode(), hashlib.sha256).hexdigest()
+
+
+def forget(session: Session, secret_key: str, person: Subscriber, now: datetime) -> list[tuple[Match, Subscriber]]:
+    """Erase `person`; returns (connection, neighbour) for each neighbour to tell their connection ended."""
+    phone = person.phone
+    # Texts about their items, offers and connections carry their words and name, whoever got them.
+    involved = union(
+        select(Item.id).where(Item.author_id == person.id),
+        select(Match.item_id).where(or_(Match.owner_id == person.id, Match.helper_id == person.id)),
+        select(Response.item_id).where(Response.responder_id == person.id),
+    )
+    session.execute(
+        update(Outbox).where(Outbox.item_id.in_(involved)).values(body="")
+        .execution_options(synchronize_session=False)
+    )
+    told = end_connections_of(session, person, now, ERASED)
+    for item in session.scalars(select(Item).where(Item.author_id == person.id)):
+        if item.status in {ItemStatus.PUBLISHED.value, ItemStatus.PENDING.value}:
+            told += close_item(session, item, ItemStatus.CLOSED, now, person, ERASED)
+        item.body = REMOVED_TEXT
+        item.author_name = None
+    session.execute(
+        update(Outbox)
+        .where(Outbox.subscriber_id == person.id, Outbox.status.in_([OutboxStatus.QUEUED.value,
+                                                                    OutboxStatus.HELD.value]))
+        .values(status=OutboxStatus.CANCELLED.value, error_message="recipient asked to be forgotten")
+        .execution_options(synchronize_session=False)
+    )
+    session.execute(
+        update(Outbox)
+        .where(or_(Outbox.subscriber_id == person.id, Outbox.to_number == phone))
+        .values(to_number=ERASED, body="")
+        .execution_options(synchronize_session=False)
+    )
+    session.execute(
+        update(InboundMessage)
+        .where(or_(InboundMessage.subscriber_id == person.id, InboundMessage.from_number == phone))
+        .values(from_number=ERASED, body="", params={}, replies=[], subscriber_id=None)
+        .execution_options(synchronize_session=False)
+    )
+    insert = sqlite_insert if is_sqlite(session) else pg_insert
+    session.execute(
+        insert(Suppression).values(number_hash=number_hash(secret_key, phone), reason="forget", created_at=now)
+        .on_conflict_do_nothing(index_elements=["number_hash"])
+    )
+    session.flush()
+    session.execute(delete(Subscription).where(Subscription.subscriber_id == person.id))
+    # Everything else that points at the person is cleared by the database (SET NULL / CASCADE).
+    session.execute(delete(Subscriber).where(Subscriber.id == person.id).execution_options(synchronize_session=False))
+    session.expunge(person)
+    return told
