@@ -68,13 +68,15 @@ def subscribe(
     if existing is None:
         existing = Subscription(subscriber_id=subscriber.id, area_id=area.id, consent_text=words)
         session.add(existing)
+    rejoining = existing.status != SubscriptionStatus.ACTIVE.value
     existing.status = SubscriptionStatus.ACTIVE.value
     existing.consent_at = now
     existing.consent_text = words
     existing.consent_channel = channel
     existing.ended_at = None
-    if existing.last_digest_at is None:
-        # A new subscriber's first digest holds what is new from now on, not the area's whole past.
+    if existing.last_digest_at is None or rejoining:
+        # A (re)joining subscriber's first digest holds what is new from now on, not the past
+        # (nor what was posted while they were away).
         existing.last_digest_at = now
     session.add(
         ConsentEvent(

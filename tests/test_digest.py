@@ -407,3 +407,77 @@ def test_a_digest_held_for_quiet_hours_cannot_be_read_on_yet(db, tmp_path, clock
     Runner(app)("digest")
     assert {row.status for row in digest_rows(app)} == {OutboxStatus.HELD.value}
     assert "Nothing more" in joe.text("MORE")[0]
+
+
+LONG = ("the community garden needs volunteers on Saturday morning to weed the beds, water the "
+        "seedlings and mend the fence")
+
+
+def read_all_more(person: Phone) -> list[str]:
+    pages = []
+    for _ in range(20):
+        reply = person.text("MORE")[0]
+        if "That's all" in reply:
+            return pages
+        pages.append(reply)
+    raise AssertionError("MORE never reached the end")
+
+
+def test_more_reads_every_paged_digest_of_every_area_then_stops(street, clock, app):
+    ada = street["ada"]
+    ada.text("JOIN ELM")
+    clock.shift(timedelta(minutes=1))
+    for n in range(8):
+        street["sam"].text(f"POST Elm notice {n}: {LONG}")
+        ada.text(f"POST RIVER River notice {n}: {LONG}")
+    clock.move_to(TUESDAY_DIGEST)
+    run_clock(app)
+    firsts = digests(ada)
+    assert len(firsts) == 2 and all("more: text MORE" in body for body in firsts)
+
+    pages = read_all_more(ada)
+    shown = " ".join(firsts + pages)
+    for n in range(8):
+        assert f"Elm notice {n}:" in shown and f"River notice {n}:" in shown
+    refs = re.findall(r"^#(N\d+)", "\n".join(firsts + pages), re.M)
+    assert len(refs) == len(set(refs)) == 16, "every notice once, none twice"
+
+
+def test_more_starts_again_with_a_new_digest(street, clock, app):
+    joe = street["joe"]
+    for n in range(8):
+        street["sam"].text(f"POST Monday notice {n}: {LONG}")
+    clock.move_to(TUESDAY_DIGEST)
+    run_clock(app)
+    read_all_more(joe)
+    clock.move_to(TUESDAY_DIGEST + timedelta(hours=12))
+    for n in range(8):
+        street["sam"].text(f"POST Wednesday notice {n}: {LONG}")
+    clock.move_to(TUESDAY_DIGEST + timedelta(days=1))
+    run_clock(app)
+    assert "Wednesday notice" in joe.text("MORE")[0]
+
+
+def test_more_with_words_after_it_is_a_question_for_a_person(street, clock, app, inbound_rows):
+    for n in range(8):
+        street["sam"].text(f"POST Notice {n}: {LONG}")
+    clock.move_to(TUESDAY_DIGEST)
+    run_clock(app)
+    reply = street["joe"].text("MORE info about the plant swap please")
+    assert reply and "an organiser will see" in reply[0]
+    assert inbound_rows()[-1].in_inbox
+    assert street["joe"].text("MORE")[0].startswith("Elm Street, more:"), "paging is where it was"
+
+
+def test_leaving_and_rejoining_brings_no_catch_up_of_the_gap(street, clock, app):
+    joe = street["joe"]
+    joe.text("LEAVE ELM")
+    street["sam"].text("POST Posted while Joe was away")
+    clock.shift(timedelta(hours=1))
+    joe.text("JOIN ELM")
+    clock.shift(timedelta(minutes=5))
+    street["sam"].text("POST Posted after Joe came back")
+    clock.move_to(TUESDAY_DIGEST)
+    run_clock(app)
+    (body,) = digests(joe)
+    assert "Posted after Joe came back" in body and "while Joe was away" not in body

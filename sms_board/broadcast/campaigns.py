@@ -297,7 +297,9 @@ def hold_for_quiet_hours(factory: sessionmaker[Session], settings: Settings, now
     with factory.begin() as session:
         running = session.execute(
             select(Campaign.id, Campaign.area_id, Campaign.area_ids).where(
-                Campaign.status.in_([CampaignStatus.FANNING_OUT.value, CampaignStatus.SENDING.value]),
+                # A digest paused by the cap part-way has texts queued too: they must not go at night.
+                Campaign.status.in_([CampaignStatus.FANNING_OUT.value, CampaignStatus.SENDING.value,
+                                     CampaignStatus.PAUSED.value]),
                 Campaign.urgent.is_(False),
             )
         ).all()

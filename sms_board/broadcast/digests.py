@@ -338,6 +338,13 @@ def _write_chunk(
                Subscription.subscriber_id.in_(in_batch))
         .values(last_digest_at=cutoff)
     ).rowcount or 0
+    # A new digest is read from its first page: MORE starts again from the newest digest.
+    # Only the few who ever used MORE have a place to clear, so this writes little.
+    session.connection().execute(
+        update(Subscriber)
+        .where(Subscriber.id.in_(in_batch), Subscriber.more_batch_id.is_not(None))
+        .values(more_batch_id=None, more_page=0)
+    )
     return written, moved
 
 
@@ -526,13 +533,14 @@ def next_page(session: Session, subscriber: Subscriber) -> More:
     if not latest:
         return More(None, had_digest=False)
     batches = {b.id: b for b in session.scalars(select(DigestBatch).where(DigestBatch.id.in_(latest.values())))}
-    for batch_id in latest.values():  # newest first
-        batch = batches[batch_id]
-        if len(batch.pages) < 2:
-            continue
-        page = subscriber.more_page if subscriber.more_batch_id == batch.id else 1
-        if page >= len(batch.pages):
-            break
-        subscriber.more_batch_id, subscriber.more_page = batch.id, page + 1
-        return More(batch.pages[page], had_digest=True)
+    # The subscriber's place is a cursor through the paged digests, newest first: the rest
+    # of one area's digest, then the next area's, until every page has been read.
+    paged = [batches[batch_id] for batch_id in latest.values() if len(batches[batch_id].pages) > 1]
+    at = next((i for i, b in enumerate(paged) if b.id == subscriber.more_batch_id), None)
+    start, page = (at, subscriber.more_page) if at is not None else (0, 1)
+    for batch in paged[start:]:
+        if page < len(batch.pages):
+            subscriber.more_batch_id, subscriber.more_page = batch.id, page + 1
+            return More(batch.pages[page], had_digest=True)
+        page = 1
     return More(None, had_digest=True)

@@ -8,6 +8,7 @@ from sqlalchemy import update
 
 from sms_board.broadcast.digests import DAILY, OFF, WEEKLY, next_page
 from sms_board.config import WEEKDAYS
+from sms_board.handlers.inbox import inbox
 from sms_board.handlers.router import Context, keyword
 from sms_board.models import Subscription, SubscriptionStatus
 from sms_board.subscriptions import active_areas
@@ -45,8 +46,9 @@ def digest(ctx: Context) -> None:
 def more(ctx: Context) -> None:
     if len(ctx.words) > 2:
         # "more about the plant swap please" is a question for a person, not paging.
-        areas = active_areas(ctx.session, ctx.subscriber)
-        ctx.file_in_inbox(areas[0] if len(areas) == 1 else None)
+        ctx.handler = "inbox"
+        inbox(ctx)
+        return
     more = next_page(ctx.session, ctx.subscriber)
     if more.page is None:
         ctx.reply("digest_more_none", had_digest=more.had_digest, frequency=ctx.subscriber.digest_frequency)
