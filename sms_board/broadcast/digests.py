@@ -215,10 +215,12 @@ def plan(session: Session, settings: Settings, area: Area, frequencies: Sequence
     says which of those ranges anybody falls in; only those are built.
     """
     due = _due(area.id, frequencies)
-    # A lower bound is enough to limit the items read, and needs no join.
+    # Only those this run texts: someone with DIGEST OFF (or a dead number) never moves on,
+    # and must not make every run read the area's whole history.
     earliest = (
-        select(func.min(_since()))
-        .where(Subscription.area_id == area.id, Subscription.status == SubscriptionStatus.ACTIVE.value)
+        select(func.min(_since())).select_from(Subscription)
+        .join(Subscriber, Subscriber.id == Subscription.subscriber_id)
+        .where(*due)
         .scalar_subquery()
     )
     found = _entries(session, area.id, earliest, cutoff)
