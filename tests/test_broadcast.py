@@ -358,3 +358,29 @@ def test_texts_still_queued_when_quiet_hours_begin_wait_for_the_morning(db, tmp_
 
         traveller.move_to(datetime(2026, 11, 26, 8, 0, tzinfo=UTC))
         assert run_clock(app)["held_released"] == 3
+
+
+def test_a_digest_paused_part_way_by_the_cap_waits_for_morning_too(db, tmp_path):
+    app = create_app(app_config(db, tmp_path, SMS_BOARD_MONTHLY_SEGMENT_CAP="3",
+                                SMS_BOARD_QUIET_HOURS="21:00-08:00"))
+    with time_machine.travel(WEDNESDAY_NOON, tick=False) as traveller:
+        people = neighbourhood(app, traveller)
+        people["sam"].text("POST Choir practice is on Thursday this week")
+        traveller.shift(timedelta(minutes=5))
+        people["joe"].text("LEAVE ELM")
+        people["joe"].text("JOIN ELM")
+        traveller.shift(timedelta(minutes=5))
+        people["priya"].text("POST Bring a plate to the street party")
+        # Sam, Priya and Ruth share one body (3 texts: the cap); Joe's shorter one would pass it.
+        traveller.move_to(datetime(2026, 11, 25, 18, 0, tzinfo=UTC))
+        counts = run_clock(app)
+        assert counts["digests_paused"] == 1 and counts["digest_texts"] == 3
+        with session_of(app) as session:
+            statuses = session.scalars(select(Campaign.status).where(Campaign.kind == "digest")).all()
+            assert statuses.count("paused") == 1  # Elm Street's; the other areas had nothing new
+        traveller.move_to(datetime(2026, 11, 25, 21, 30, tzinfo=UTC))
+        run_clock(app)
+    with session_of(app) as session:
+        rows = session.scalars(select(Outbox).where(Outbox.kind == "digest")).all()
+    assert len(rows) == 3
+    assert {(row.status, row.send_after) for row in rows} == {("held", datetime(2026, 11, 26, 8, 0, tzinfo=UTC))}
