@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from sms_board.models import Area, AreaPostcode, Subscription, SubscriptionStatus
+from sms_board.models import Area, AreaPostcode
 from sms_board.words import fold
 
 _OUTWARD = r"[A-Z]{1,2}[0-9][A-Z0-9]?"
@@ -103,11 +103,3 @@ def nearest_areas(session: Session, text: str = "", limit: int = 5) -> list[Area
         if top >= 2:
             public = [area for score, area in sorted(scored, key=lambda s: (-s[0], s[1].name)) if score >= 2]
     return public[:limit]
-
-
-def subscriber_count(session: Session, area: Area) -> int:
-    return session.scalar(
-        select(func.count()).select_from(Subscription).where(
-            Subscription.area_id == area.id, Subscription.status == SubscriptionStatus.ACTIVE.value
-        )
-    ) or 0

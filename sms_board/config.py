@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from datetime import time
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -252,13 +252,3 @@ def load_settings(overrides: Mapping[str, object] | None = None, environ: Mappin
         secret_key=_secret_key(env, instance_path),
         development=_bool("SMS_BOARD_DEVELOPMENT", env.get("SMS_BOARD_DEVELOPMENT") or "off"),
     )
-
-
-def describe(settings: Settings) -> dict[str, object]:
-    """Settings with secrets masked, for `sms-board` diagnostics and logs."""
-    hidden = {"twilio_auth_token", "secret_key"}
-    out: dict[str, object] = {}
-    for f in fields(settings):
-        value = getattr(settings, f.name)
-        out[f.name] = "•••" if f.name in hidden and value else value
-    return out

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sms_board.config import QuietHours
+from sms_board.config import QuietHours, Settings
 
 
 def release_time(now: datetime, quiet: QuietHours | None, zone: ZoneInfo) -> datetime | None:
@@ -23,3 +23,10 @@ def release_time(now: datetime, quiet: QuietHours | None, zone: ZoneInfo) -> dat
         end_day += timedelta(days=1)
     end_local = datetime.combine(end_day, quiet.end, tzinfo=zone)
     return end_local.astimezone(now.tzinfo)
+
+
+def held_until(now: datetime, settings: Settings, zone_name: str, *, urgent: bool = False) -> datetime | None:
+    """When quiet hours end in this zone, or None when a text may go now (URGENT always may)."""
+    if urgent:
+        return None
+    return release_time(now, settings.quiet_hours, ZoneInfo(zone_name))

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Select, exists, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from sms_board.broadcast.fanout import Body, cap_room, held_until, reachable, write_outbox
+from sms_board.broadcast.fanout import Body, cap_room, reachable, write_outbox
 from sms_board.broadcast.jobs import due_job
 from sms_board.broadcast.outbox import enqueue
 from sms_board.config import Settings
@@ -35,6 +35,7 @@ from sms_board.models import (
     Subscription,
     SubscriptionStatus,
 )
+from sms_board.quiet import held_until
 from sms_board.segments import truncate_to_segments
 from sms_board.texts import render
 

@@ -31,7 +31,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from sms_board.broadcast.campaigns import DIGEST, FAN_OUT_CHUNK, pause_campaign
-from sms_board.broadcast.fanout import Body, cap_room, held_until, reachable, write_outbox
+from sms_board.broadcast.fanout import Body, cap_room, reachable, write_outbox
 from sms_board.broadcast.jobs import due_job
 from sms_board.config import WEEKDAYS, Settings
 from sms_board.db import is_sqlite
@@ -50,6 +50,7 @@ from sms_board.models import (
     Subscription,
     SubscriptionStatus,
 )
+from sms_board.quiet import held_until
 from sms_board.segments import fit, smart_encode
 from sms_board.texts import render
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Integer, Select, String, Text, func, literal, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -21,7 +20,6 @@ from sms_board.broadcast.outbox import prepare
 from sms_board.config import Settings
 from sms_board.db import is_sqlite
 from sms_board.models import Outbox, OutboxKind, OutboxStatus, Subscriber, UTCDateTime
-from sms_board.quiet import release_time
 
 _OUTBOX_COLUMNS = (
     "to_number", "subscriber_id", "body", "kind", "status", "segments", "encoding", "attempts",
@@ -47,13 +45,6 @@ class Body:
 def reachable() -> list:  # type: ignore[type-arg]
     """Conditions on `Subscriber` for a number the board may text."""
     return [Subscriber.opted_out_at.is_(None), Subscriber.undeliverable_at.is_(None)]
-
-
-def held_until(now: datetime, settings: Settings, zone_name: str, *, urgent: bool = False) -> datetime | None:
-    """When quiet hours end in this zone, or None when a text may go now."""
-    if urgent:
-        return None
-    return release_time(now, settings.quiet_hours, ZoneInfo(zone_name))
 
 
 def write_outbox(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
@@ -11,7 +10,7 @@ from sms_board.clock import utcnow
 from sms_board.config import Settings
 from sms_board.models import Outbox as OutboxRow
 from sms_board.models import OutboxKind, OutboxStatus, Subscriber
-from sms_board.quiet import release_time
+from sms_board.quiet import held_until
 from sms_board.segments import analyse, smart_encode
 
 # Relays are a conversation in progress; everything else waits for quiet hours to end.
@@ -41,20 +40,19 @@ def enqueue(
     if recipient.opted_out_at is not None or recipient.undeliverable_at is not None:
         return None
     now = now or utcnow()
-    zone = ZoneInfo(zone_name) if zone_name else settings.zone
-    held_until = None if urgent or kind in _SENT_IN_QUIET_HOURS else release_time(now, settings.quiet_hours, zone)
+    held = held_until(now, settings, zone_name or settings.timezone, urgent=urgent or kind in _SENT_IN_QUIET_HOURS)
     text, segments, encoding = prepare(body)
     row = OutboxRow(
         to_number=recipient.phone,
         subscriber_id=recipient.id,
         body=text,
         kind=kind.value,
-        status=(OutboxStatus.HELD if held_until else OutboxStatus.QUEUED).value,
+        status=(OutboxStatus.HELD if held else OutboxStatus.QUEUED).value,
         segments=segments,
         encoding=encoding,
         item_id=item_id,
         created_at=now,
-        send_after=held_until,
+        send_after=held,
     )
     session.add(row)
     return row

@@ -19,11 +19,11 @@ from sms_board.broadcast.campaigns import (
     money,
     preview_broadcast,
 )
-from sms_board.broadcast.fanout import held_until
 from sms_board.handlers.confirm import ask_to_confirm, confirm_action
 from sms_board.handlers.inbox import inbox
 from sms_board.handlers.router import Context, keyword
 from sms_board.models import Area, Campaign, CampaignStatus, Confirmation
+from sms_board.quiet import held_until
 from sms_board.subscriptions import active_areas
 
 

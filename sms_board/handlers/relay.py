@@ -10,7 +10,7 @@ from __future__ import annotations
 from sms_board.broadcast.outbox import enqueue
 from sms_board.exchange import active_matches, display_name, other_party, record
 from sms_board.handlers.router import RELAY_STAGE, Context, stage
-from sms_board.models import Item, ItemKind, OutboxKind
+from sms_board.models import Item, OutboxKind
 from sms_board.segments import analyse, smart_encode, truncate_to_segments
 from sms_board.texts import render
 from sms_board.words import parse_ref
@@ -40,9 +40,9 @@ def relay(ctx: Context) -> bool:
     ref = parse_ref(token)
     if ref is None:
         return False
-    item = ctx.session.get(Item, ref.number)
+    item = ctx.find_item(token)
     lettered = ref.letter is not None or token.startswith("#")
-    if item is None or (ref.letter and ItemKind(item.kind).letter != ref.letter):
+    if item is None:
         if lettered:
             ctx.reply("not_connected", ref=str(ref))
             return True
