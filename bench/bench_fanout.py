@@ -34,8 +34,8 @@ from benchlib import DEFAULT_URL, local_only, numbers
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
-from sms_board.broadcast.campaigns import create_broadcast, fan_out_broadcast, preview_broadcast
-from sms_board.broadcast.digests import digest_now
+from sms_board.broadcast.broadcasts import create_broadcast, fan_out_broadcast, preview_broadcast
+from sms_board.broadcast.digest_runs import digest_now
 from sms_board.config import load_settings
 from sms_board.db import make_engine, make_session_factory
 from sms_board.migrate import upgrade

@@ -71,13 +71,13 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 import sms_board
-from sms_board.broadcast.ratelimit import SlotLimiter
-from sms_board.broadcast.sender import drain
-from sms_board.broadcast.transport import TwilioTransport
 from sms_board.config import Settings, load_settings
 from sms_board.db import make_engine, make_session_factory
 from sms_board.migrate import upgrade
 from sms_board.models import Campaign, SenderState
+from sms_board.sending.ratelimit import SlotLimiter
+from sms_board.sending.sender import drain
+from sms_board.sending.transport import TwilioTransport
 
 ACCOUNT_SID = "AC" + "0" * 32
 AUTH_TOKEN = "bench-auth-token-0123456789abcdef"

@@ -1,27 +1,28 @@
-"""The Flask app factory: settings, database and blueprints; no import-time side effects."""
+"""The Flask app factory: a `Board` and the web blueprints; no import-time side effects."""
 
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Mapping
 from typing import Any
 
-from dotenv import load_dotenv
 from flask import Flask
 
-from sms_board.config import PROJECT_ROOT, Settings, load_settings
-from sms_board.db import make_engine, make_session_factory
+from sms_board.board import Board
 from sms_board.paths import resource_dir
 
+EXTENSION = "sms_board"
 
-def build_app(config: Mapping[str, Any] | None = None) -> Flask:
+
+def build_app(config: Mapping[str, Any] | None = None, *, board: Board | None = None) -> Flask:
     overrides = dict(config or {})
     testing = bool(overrides.pop("TESTING", False))
     engine = overrides.pop("ENGINE", None)
-    if not testing:
-        load_dotenv(PROJECT_ROOT / ".env", override=False)
-    # Tests describe their whole configuration; the developer's shell must not leak in.
-    settings = load_settings(overrides, environ={} if testing else None)
+    if board is None:
+        # Tests describe their whole configuration; the developer's shell must not leak in.
+        board = Board.load(overrides, environ={} if testing else None, engine=engine)
+    settings = board.settings
 
     app = Flask(
         "sms_board",
@@ -29,35 +30,28 @@ def build_app(config: Mapping[str, Any] | None = None) -> Flask:
         instance_path=str(settings.instance_path),
     )
     app.config.update(SECRET_KEY=settings.secret_key, TESTING=testing)
-    app.extensions["sms_board.settings"] = settings
-    # Every sender thread holds a connection while it sends; overflow would reconnect each time.
-    engine = engine or make_engine(settings.database_url, pool_size=max(5, settings.sender_concurrency + 2))
-    app.extensions["sms_board.engine"] = engine
-    app.extensions["sms_board.sessions"] = make_session_factory(engine)
+    app.extensions[EXTENSION] = board
 
-    from sms_board.web import board, health, simulator, sms, status
+    from sms_board.web import health, public, simulator, sms, status
 
     app.register_blueprint(sms.bp)
     app.register_blueprint(status.bp)
     app.register_blueprint(health.bp)
-    app.register_blueprint(board.bp)
+    app.register_blueprint(public.bp)
     # The simulator injects texts as any number: only where nothing reaches a real phone.
     if settings.transport == "console" or settings.development:
         app.register_blueprint(simulator.bp)
-    app.register_blueprint(simulator.home_bp)
 
     if not testing:
         configure_logging()
     return app
 
 
+def board_of(app: Flask) -> Board:
+    return app.extensions[EXTENSION]
+
+
 def configure_logging(level: str | None = None) -> None:
     """Logs go to standard error (so `--json` output stays one document); numbers in them are masked."""
-    import os
-
     chosen = (level or os.environ.get("SMS_BOARD_LOG_LEVEL") or "WARNING").upper()
     logging.basicConfig(level=chosen, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-
-
-def settings_of(app: Flask) -> Settings:
-    return app.extensions["sms_board.settings"]

@@ -11,10 +11,10 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from sms_board.clock import utcnow
+from sms_board.community.subscriptions import get_or_create_subscriber, subscribe
 from sms_board.config import Settings
 from sms_board.models import Area, AreaPostcode, Item, ItemKind, ItemStatus, Organiser
-from sms_board.subscriptions import get_or_create_subscriber, subscribe
+from sms_board.utc import utcnow
 
 AREAS = [
     ("elm", "Elm Street", ["SE6 1", "SE6 2"]),

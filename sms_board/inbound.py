@@ -23,13 +23,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from sms_board import handlers
-from sms_board.broadcast.jobs import due_job
-from sms_board.clock import utcnow
+from sms_board.clock.jobs import due_job
+from sms_board.community.subscriptions import get_or_create_subscriber
 from sms_board.config import Settings
 from sms_board.models import InboundMessage, InboundStatus
 from sms_board.phone import mask, normalise
-from sms_board.subscriptions import get_or_create_subscriber
+from sms_board.sending.outbox import record_replies
 from sms_board.texts import render
+from sms_board.utc import utcnow
 from sms_board.words import Words
 
 log = logging.getLogger(__name__)
@@ -105,7 +106,8 @@ def receive(
             inbound.error = "".join(traceback.format_exception_only(type(exc), exc)).strip()[:2000]
             inbound.in_inbox = True
             inbound.handled_at = now
-            inbound.replies = [apology] if phone else []
+            inbound.replies = record_replies(session, phone, inbound.subscriber_id, [apology], inbound_id=inbound_id,
+                                             now=now) if phone else []
             status, replies = inbound.status, list(inbound.replies)
     return InboundResult(inbound_id, message_sid, status, replies)
 
@@ -173,7 +175,10 @@ def _process(
     if replies and not ctx.mandatory_reply and _replies_in_last_hour(session, phone, now) >= settings.max_replies_per_hour:
         inbound.error = "reply withheld: loop protection"
         replies = []
-    inbound.replies = replies
+    # The output boundary: replies are smart-encoded, measured and recorded like every other text.
+    # FORGET has erased the number from the row by now: its reply is recorded without it too.
+    inbound.replies = record_replies(session, inbound.from_number, inbound.subscriber_id, replies,
+                                     inbound_id=inbound.id, now=now)
 
 
 def _asks_to_stop(inbound: InboundMessage, words: Words) -> bool:

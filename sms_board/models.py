@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 from sqlalchemy import (
     JSON,
     Boolean,
+    CheckConstraint,
     DateTime,
     ForeignKey,
     Index,
@@ -23,10 +24,11 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from sms_board.clock import utcnow
+from sms_board.utc import utcnow
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -39,7 +41,7 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         if value.tzinfo is None:
-            raise ValueError("naive datetime given to the database; use sms_board.clock.utcnow()")
+            raise ValueError("naive datetime given to the database; use sms_board.utc.utcnow()")
         return value.astimezone(UTC).replace(tzinfo=None)
 
     def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
@@ -98,8 +100,17 @@ class SubscriptionStatus(enum.StrEnum):
 class OutboxKind(enum.StrEnum):
     DIGEST = "digest"
     BROADCAST = "broadcast"
-    NOTIFY = "notify"
-    RELAY = "relay"
+    NOTIFY = "notify"  # a text to one person: an offer, a connection, a reminder, an organiser's alert
+    RELAY = "relay"  # one neighbour's words passed on to the other
+    REPLY = "reply"  # the direct answer to an inbound text, handed to Twilio as TwiML
+
+
+class OutboxLane(enum.IntEnum):
+    """Which waiting text the sender takes first: the lowest lane, then the oldest row."""
+
+    DIRECT = 0  # texts to one person: replies, relays, notices, login codes
+    URGENT = 1  # URGENT broadcasts (a flood, a water cut)
+    BULK = 2  # ordinary broadcasts and digests
 
 
 class OutboxStatus(enum.StrEnum):
@@ -112,6 +123,12 @@ class OutboxStatus(enum.StrEnum):
     FAILED = "failed"
     UNKNOWN = "unknown"
     CANCELLED = "cancelled"
+
+
+def one_of(column: str, values: type[enum.Enum]) -> CheckConstraint:
+    """A CHECK constraint that makes the database refuse any value the enum does not name."""
+    listed = ", ".join(f"'{member.value}'" for member in values)  # type: ignore[attr-defined]
+    return CheckConstraint(f"{column} IN ({listed})", name=column)
 
 
 class InboundStatus(enum.StrEnum):
@@ -232,7 +249,10 @@ class InboundMessage(Base):
     """Every text the board receives, kept whatever happens to it."""
 
     __tablename__ = "inbound_messages"
-    __table_args__ = (Index("ix_inbound_from_received", "from_number", "received_at"),)
+    __table_args__ = (
+        Index("ix_inbound_from_received", "from_number", "received_at"),
+        one_of("status", InboundStatus),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     message_sid: Mapped[str] = mapped_column(String(64), unique=True)
@@ -259,7 +279,11 @@ class Item(Base):
     """
 
     __tablename__ = "items"
-    __table_args__ = (Index("ix_items_area_status_created", "area_id", "status", "created_at"),)
+    __table_args__ = (
+        Index("ix_items_area_status_created", "area_id", "status", "created_at"),
+        one_of("status", ItemStatus),
+        one_of("kind", ItemKind),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(8))
@@ -295,7 +319,14 @@ class Outbox(Base):
     __tablename__ = "outbox"
     __table_args__ = (
         Index("ix_outbox_status_send_after", "status", "send_after"),
+        # The sender's claim: queued rows in lane order, then oldest first, read straight off
+        # this index however many rows wait (docs/architecture.md shows the plan).
+        Index("ix_outbox_claim", "lane", "id", postgresql_where=text("status = 'queued'"),
+              sqlite_where=text("status = 'queued'")),
         UniqueConstraint("campaign_id", "subscriber_id", name="uq_outbox_campaign_subscriber"),
+        one_of("status", OutboxStatus),
+        one_of("kind", OutboxKind),
+        CheckConstraint("lane IN (0, 1, 2)", name="lane"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -304,6 +335,7 @@ class Outbox(Base):
     body: Mapped[str] = mapped_column(Text)
     kind: Mapped[str] = mapped_column(String(10))
     status: Mapped[str] = mapped_column(String(12), default=OutboxStatus.QUEUED.value)
+    lane: Mapped[int] = mapped_column(Integer, default=OutboxLane.DIRECT.value, server_default="0")
     segments: Mapped[int] = mapped_column(Integer)
     encoding: Mapped[str] = mapped_column(String(6))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
@@ -313,6 +345,8 @@ class Outbox(Base):
     item_id: Mapped[int | None] = mapped_column(ForeignKey("items.id", ondelete="SET NULL"))
     campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"), index=True)
     batch_id: Mapped[int | None] = mapped_column(ForeignKey("digest_batches.id", ondelete="SET NULL"))
+    # A reply: the inbound text it answers.
+    inbound_id: Mapped[int | None] = mapped_column(ForeignKey("inbound_messages.id", ondelete="SET NULL"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     send_after: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]
@@ -350,7 +384,11 @@ class Campaign(Base):
     """A digest run for one area, or an organiser's broadcast to one or more areas."""
 
     __tablename__ = "campaigns"
-    __table_args__ = (UniqueConstraint("kind", "area_id", "run_key", name="uq_campaigns_run"),)
+    __table_args__ = (
+        UniqueConstraint("kind", "area_id", "run_key", name="uq_campaigns_run"),
+        one_of("status", CampaignStatus),
+        CheckConstraint("kind IN ('digest', 'broadcast')", name="kind"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(10))  # digest, broadcast

@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 from twilio.request_validator import RequestValidator
 
 from sms_board import create_app
+from sms_board.app import board_of
 from sms_board.cli import cli
 from sms_board.db import make_engine
 from sms_board.migrate import upgrade
@@ -148,7 +149,7 @@ class Runner:
         self.cli = CliRunner()
 
     def __call__(self, *args: str, ok: bool = True) -> Result:
-        result = self.cli.invoke(cli, list(args), obj=self.app, catch_exceptions=False)
+        result = self.cli.invoke(cli, list(args), obj=board_of(self.app), catch_exceptions=False)
         if ok:
             assert result.exit_code == 0, f"sms-board {' '.join(args)} failed: {result.output}"
         return result
@@ -181,9 +182,11 @@ class Phone:
         return post_inbound(self.client, params)
 
     def received(self) -> list[Outbox]:
-        """Texts queued for this phone (notifications, relays, digests)."""
+        """Texts queued for this phone (notifications, relays, digests): everything but the direct replies."""
         with session_of(self.client.application) as session:
-            return list(session.scalars(select(Outbox).where(Outbox.to_number == self.number).order_by(Outbox.id)))
+            return list(session.scalars(
+                select(Outbox).where(Outbox.to_number == self.number, Outbox.kind != "reply").order_by(Outbox.id)
+            ))
 
 
 def post_inbound(client: FlaskClient, params: dict[str, str]) -> list[str]:
@@ -203,7 +206,7 @@ def twiml_messages(xml: bytes) -> list[str]:
 
 
 def session_of(app: Flask) -> Session:
-    return app.extensions["sms_board.sessions"]()
+    return board_of(app).sessions()
 
 
 @pytest.fixture

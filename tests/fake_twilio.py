@@ -30,8 +30,8 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 from werkzeug import Request, Response
 
-from sms_board.broadcast.transport import TwilioTransport
 from sms_board.config import Settings
+from sms_board.sending.transport import TwilioTransport
 
 # ── what the fake can answer ───────────────────────────────────────────────
 

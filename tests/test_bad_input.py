@@ -27,6 +27,7 @@ from flask import Flask
 from sqlalchemy import func, inspect, select
 
 from sms_board import create_app
+from sms_board.app import board_of
 from sms_board.inbound import MAX_STORED_BODY
 from sms_board.models import (
     Area,
@@ -401,8 +402,8 @@ def test_raw_texts_are_forgotten_after_the_retention_period(areas, phone, app, i
 
     import time_machine
 
-    from sms_board.broadcast.jobs import run_due_jobs
-    from sms_board.clock import utcnow
+    from sms_board.clock.jobs import run_due_jobs
+    from sms_board.utc import utcnow
 
     sam = phone("+447700900123")
     with time_machine.travel(datetime(2026, 1, 5, 12, tzinfo=UTC), tick=False) as clock:
@@ -410,7 +411,7 @@ def test_raw_texts_are_forgotten_after_the_retention_period(areas, phone, app, i
         clock.shift(timedelta(days=300))
         sam.text("hello, it's Sam from number 12")
         clock.shift(timedelta(days=66))
-        counts = run_due_jobs(app.extensions["sms_board.sessions"], app.extensions["sms_board.settings"], utcnow())
+        counts = run_due_jobs(board_of(app).sessions, board_of(app).settings, utcnow())
     old, recent = inbound_rows()
     assert counts["inbound_retention"] == 1
     assert (old.body, old.params, old.replies, old.handler) == ("", {}, [], "join")

@@ -9,16 +9,19 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import time_machine
 from flask import Flask
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from sms_board import create_app
-from sms_board.broadcast.campaigns import DRAFT_LIFETIME, fan_out_broadcast
-from sms_board.broadcast.jobs import tick
-from sms_board.broadcast.sender import drain
-from sms_board.broadcast.transport import ConsoleTransport
-from sms_board.clock import utcnow
+from sms_board.app import board_of
+from sms_board.broadcast.billing import segments_this_month
+from sms_board.broadcast.broadcasts import fan_out_broadcast
+from sms_board.broadcast.campaigns import DRAFT_LIFETIME
+from sms_board.clock.jobs import tick
 from sms_board.handlers.confirm import CONFIRM_WINDOW
 from sms_board.models import Campaign, CampaignStatus, InboundMessage, Outbox, OutboxStatus
+from sms_board.sending.sender import drain
+from sms_board.sending.transport import ConsoleTransport
+from sms_board.utc import utcnow
 from tests.conftest import Phone, Runner, app_config, session_of
 
 SAM, PRIYA, JOE, RUTH, ADA = "+447700900123", "+447700900456", "+447700900789", "+447700900001", "+447700900321"
@@ -55,7 +58,7 @@ def street(clock, app):
 
 
 def run_clock(app: Flask) -> dict[str, int]:
-    return tick(app.extensions["sms_board.sessions"], app.extensions["sms_board.settings"], utcnow())
+    return tick(board_of(app).sessions, board_of(app).settings, utcnow())
 
 
 def broadcasts(app: Flask) -> list[Outbox]:
@@ -102,7 +105,7 @@ def test_the_campaign_is_done_once_every_text_has_gone(street, app):
     street["ruth"].text("BROADCAST Street party on Saturday from noon")
     street["ruth"].text("YES")
     run_clock(app)
-    factory, settings = app.extensions["sms_board.sessions"], app.extensions["sms_board.settings"]
+    factory, settings = board_of(app).sessions, board_of(app).settings
     drain(factory, ConsoleTransport(io.StringIO()), settings, sleep=lambda _seconds: None)
     assert run_clock(app)["campaigns_done"] == 1
     campaign = campaigns(app)[0]
@@ -187,7 +190,7 @@ def test_running_the_fan_out_twice_texts_nobody_twice(street, app):
     with session_of(app) as session:
         session.execute(update(Campaign).values(status=CampaignStatus.FANNING_OUT.value))
         session.commit()
-    factory, settings = app.extensions["sms_board.sessions"], app.extensions["sms_board.settings"]
+    factory, settings = board_of(app).sessions, board_of(app).settings
     assert fan_out_broadcast(factory, settings, campaign_id, utcnow()).texts == 0
     run_clock(app)
     assert len(broadcasts(app)) == 3
@@ -200,7 +203,7 @@ def test_a_fan_out_killed_halfway_resumes_and_texts_everyone_exactly_once(street
     street["ruth"].text("BROADCAST Water main repairs on Tuesday")
     street["ruth"].text("YES")
     campaign_id = campaigns(app)[0].id
-    factory, settings = app.extensions["sms_board.sessions"], app.extensions["sms_board.settings"]
+    factory, settings = board_of(app).sessions, board_of(app).settings
 
     stopped = fan_out_broadcast(factory, settings, campaign_id, utcnow(), chunk=4, max_chunks=2)  # dies here
     assert stopped.texts == 8
@@ -272,10 +275,33 @@ def test_held_broadcasts_go_at_local_eight_across_a_clock_change(db, tmp_path, e
         assert run_clock(app)["held_released"] == 3
 
 
+def restart_with_cap(db, tmp_path, left: int, **config: str) -> Flask:  # type: ignore[no-untyped-def]
+    """The board restarted with a monthly cap `left` segments above what it has used so far.
+
+    Every text counts toward the cap, the replies to JOIN and POST included.
+    """
+    with db.engine.connect() as connection:
+        used = connection.execute(select(func.sum(Outbox.segments))).scalar() or 0
+    return create_app(app_config(db, tmp_path, SMS_BOARD_MONTHLY_SEGMENT_CAP=str(used + left), **config))
+
+
+def phones_of(app: Flask, people: dict[str, Phone]) -> dict[str, Phone]:
+    client = app.test_client()
+    return {name: Phone(client, person.number) for name, person in people.items()}
+
+
+def test_replies_count_toward_the_monthly_cap(street, app):
+    with session_of(app) as session:
+        replies = session.scalars(select(Outbox).where(Outbox.kind == "reply")).all()
+        assert len(replies) == 5 and {row.status for row in replies} == {"sent"}
+        assert segments_this_month(session, board_of(app).settings, utcnow()) == sum(r.segments for r in replies)
+
+
 def test_the_monthly_cap_pauses_a_broadcast_and_tells_the_organisers(db, tmp_path):
-    app = create_app(app_config(db, tmp_path, SMS_BOARD_MONTHLY_SEGMENT_CAP="2"))
     with time_machine.travel(WEDNESDAY_NOON, tick=False) as traveller:
-        people = neighbourhood(app, traveller)
+        people = neighbourhood(create_app(app_config(db, tmp_path)), traveller)
+        app = restart_with_cap(db, tmp_path, left=2)
+        people = phones_of(app, people)
         ruth = people["ruth"]
         ruth.text("BROADCAST Bin collection moved to Friday")
         ruth.text("YES")
@@ -285,17 +311,18 @@ def test_the_monthly_cap_pauses_a_broadcast_and_tells_the_organisers(db, tmp_pat
         (campaign,) = campaigns(app)
         assert campaign.status == CampaignStatus.PAUSED.value
         told = [row.body for row in ruth.received() if row.kind == "notify"]
-        assert len(told) == 1 and "paused" in told[0] and "limit of 2" in told[0]
+        assert len(told) == 1 and "paused" in told[0] and f"limit of {board_of(app).settings.monthly_segment_cap}" in told[0]
         # Direct replies are never capped.
         assert people["sam"].text("HELP")
 
 
 def test_the_monthly_cap_pauses_digests_too(db, tmp_path):
-    app = create_app(app_config(db, tmp_path, SMS_BOARD_MONTHLY_SEGMENT_CAP="2"))
     with time_machine.travel(WEDNESDAY_NOON, tick=False) as traveller:
-        people = neighbourhood(app, traveller)
+        people = neighbourhood(create_app(app_config(db, tmp_path)), traveller)
         people["sam"].text("POST Choir practice is on Thursday this week")
         people["ada"].text("POST Towpath reopens on Friday")
+        app = restart_with_cap(db, tmp_path, left=2)
+        people = phones_of(app, people)
         traveller.move_to(datetime(2026, 11, 25, 18, 0, tzinfo=UTC))
         counts = run_clock(app)
         assert counts["digests_paused"] == 1 and counts["digest_texts"] == 1  # Ada's, by the river, fits
@@ -361,8 +388,7 @@ def test_texts_still_queued_when_quiet_hours_begin_wait_for_the_morning(db, tmp_
 
 
 def test_a_digest_paused_part_way_by_the_cap_waits_for_morning_too(db, tmp_path):
-    app = create_app(app_config(db, tmp_path, SMS_BOARD_MONTHLY_SEGMENT_CAP="3",
-                                SMS_BOARD_QUIET_HOURS="21:00-08:00"))
+    app = create_app(app_config(db, tmp_path, SMS_BOARD_QUIET_HOURS="21:00-08:00"))
     with time_machine.travel(WEDNESDAY_NOON, tick=False) as traveller:
         people = neighbourhood(app, traveller)
         people["sam"].text("POST Choir practice is on Thursday this week")
@@ -372,6 +398,7 @@ def test_a_digest_paused_part_way_by_the_cap_waits_for_morning_too(db, tmp_path)
         traveller.shift(timedelta(minutes=5))
         people["priya"].text("POST Bring a plate to the street party")
         # Sam, Priya and Ruth share one body (3 texts: the cap); Joe's shorter one would pass it.
+        app = restart_with_cap(db, tmp_path, left=3, SMS_BOARD_QUIET_HOURS="21:00-08:00")
         traveller.move_to(datetime(2026, 11, 25, 18, 0, tzinfo=UTC))
         counts = run_clock(app)
         assert counts["digests_paused"] == 1 and counts["digest_texts"] == 3

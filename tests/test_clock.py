@@ -15,9 +15,10 @@ from twilio.rest import Client
 from werkzeug import Request, Response
 
 from sms_board import create_app
-from sms_board.broadcast import jobs
-from sms_board.broadcast.jobs import due_job
-from sms_board.broadcast.scheduler import ClockLocked, build_scheduler, clock_lock
+from sms_board.app import board_of
+from sms_board.clock import jobs
+from sms_board.clock.jobs import due_job
+from sms_board.clock.scheduler import ClockLocked, build_scheduler, clock_lock
 from sms_board.models import Heartbeat, Outbox
 from tests.conftest import ACCOUNT_SID, AUTH_TOKEN, BOARD_NUMBER, Runner, app_config, session_of
 
@@ -32,11 +33,11 @@ def clock():
 
 
 def settings_of(app):  # type: ignore[no-untyped-def]
-    return app.extensions["sms_board.settings"]
+    return board_of(app).settings
 
 
 def test_a_second_clock_is_refused_with_a_clear_message(app, runner):
-    with clock_lock(app.extensions["sms_board.engine"], settings_of(app)):
+    with clock_lock(board_of(app).engine, settings_of(app)):
         result = runner("clock", ok=False)
     assert result.exit_code == 1
     assert "another clock is already running" in result.output
@@ -44,7 +45,7 @@ def test_a_second_clock_is_refused_with_a_clear_message(app, runner):
 
 
 def test_the_lock_is_free_again_once_a_clock_stops(app):
-    engine, settings = app.extensions["sms_board.engine"], settings_of(app)
+    engine, settings = board_of(app).engine, settings_of(app)
     with clock_lock(engine, settings), pytest.raises(ClockLocked), clock_lock(engine, settings):
         pass
     with clock_lock(engine, settings):
@@ -52,7 +53,7 @@ def test_the_lock_is_free_again_once_a_clock_stops(app):
 
 
 def test_the_clock_job_is_a_tick_every_minute(app, clock):
-    scheduler = build_scheduler(app.extensions["sms_board.sessions"], settings_of(app))
+    scheduler = build_scheduler(board_of(app).sessions, settings_of(app))
     job = scheduler.get_job("tick")
     minute = NOON + timedelta(minutes=1)
     assert job.trigger.get_next_fire_time(None, NOON + timedelta(seconds=10)) == minute
@@ -104,7 +105,7 @@ def test_restarting_the_clock_repeats_nothing(areas, runner, phone, app, clock):
     phone(RUTH).text("BROADCAST Road closed on Thursday")
     phone(RUTH).text("YES")
     for _ in range(3):  # three clocks in turn, each stopped after one minute
-        build_scheduler(app.extensions["sms_board.sessions"], settings_of(app)).get_job("tick").func()
+        build_scheduler(board_of(app).sessions, settings_of(app)).get_job("tick").func()
         clock.shift(timedelta(seconds=20))
     with session_of(app) as session:
         assert len(list(session.scalars(select(Outbox).where(Outbox.kind == "broadcast")))) == 1
@@ -160,7 +161,7 @@ def twilio_app(db, tmp_path, httpserver: HTTPServer):  # type: ignore[no-untyped
     app = create_app(app_config(db, tmp_path))
     client = Client(ACCOUNT_SID, AUTH_TOKEN, http_client=TwilioHttpClient(timeout=2))
     client.api.base_url = httpserver.url_for("").rstrip("/")
-    app.extensions["sms_board.twilio_client"] = client
+    board_of(app).twilio_client = client
     return app
 
 

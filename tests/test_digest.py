@@ -12,9 +12,9 @@ from flask import Flask
 from sqlalchemy import func, select, update
 
 from sms_board import create_app
-from sms_board.broadcast.digests import Entry, fan_out_digest, paginate, start_run
-from sms_board.broadcast.jobs import tick
-from sms_board.clock import utcnow
+from sms_board.app import board_of
+from sms_board.broadcast.digest_runs import Entry, fan_out_digest, paginate, start_run
+from sms_board.clock.jobs import tick
 from sms_board.models import (
     Campaign,
     CampaignStatus,
@@ -25,6 +25,7 @@ from sms_board.models import (
     Subscription,
 )
 from sms_board.segments import GSM7, analyse
+from sms_board.utc import utcnow
 from tests.conftest import Phone, Runner, app_config, session_of
 
 SAM, PRIYA, JOE, RUTH, ADA = "+447700900123", "+447700900456", "+447700900789", "+447700900001", "+447700900321"
@@ -55,7 +56,7 @@ def street(clock, areas, phone, runner):
 
 
 def run_clock(app: Flask) -> dict[str, int]:
-    return tick(app.extensions["sms_board.sessions"], app.extensions["sms_board.settings"], utcnow())
+    return tick(board_of(app).sessions, board_of(app).settings, utcnow())
 
 
 def digests(person: Phone) -> list[str]:
@@ -146,7 +147,7 @@ def test_re_running_a_digest_run_texts_nobody_twice(street, clock, app):
         session.execute(update(Campaign).values(status=CampaignStatus.FANNING_OUT.value))
         session.execute(update(Subscription).values(last_digest_at=TUESDAY_MORNING))
         session.commit()
-    factory, settings = app.extensions["sms_board.sessions"], app.extensions["sms_board.settings"]
+    factory, settings = board_of(app).sessions, board_of(app).settings
     for campaign_id in campaign_ids:
         fan_out_digest(factory, settings, campaign_id, utcnow())
     run_clock(app)
@@ -160,7 +161,7 @@ def test_a_digest_run_stopped_halfway_resumes_and_texts_everyone_once(street, cl
     street["sam"].text("POST Road closed on Thursday for resurfacing")
     street["priya"].text("NEED Help carrying shopping upstairs")
     clock.move_to(TUESDAY_DIGEST)
-    factory, settings = app.extensions["sms_board.sessions"], app.extensions["sms_board.settings"]
+    factory, settings = board_of(app).sessions, board_of(app).settings
     with factory.begin() as session:
         elm = session.scalar(select(Campaign.id).where(Campaign.kind == "digest"))
         assert elm is None

@@ -7,6 +7,7 @@ import re
 import pytest
 from sqlalchemy import func, select
 
+from sms_board.app import board_of
 from sms_board.models import Exchange, Item, ItemEvent, Match, Subscriber
 from tests.conftest import session_of
 
@@ -304,10 +305,10 @@ def test_ledger_for_a_scripted_week(street, runner, app):
 
 
 def _run_due_jobs(app):
-    from sms_board.broadcast.jobs import run_due_jobs
-    from sms_board.clock import utcnow
+    from sms_board.clock.jobs import run_due_jobs
+    from sms_board.utc import utcnow
 
-    return run_due_jobs(app.extensions["sms_board.sessions"], app.extensions["sms_board.settings"], utcnow())
+    return run_due_jobs(board_of(app).sessions, board_of(app).settings, utcnow())
 
 
 def test_quiet_requests_are_asked_once_then_expire(street, app):
@@ -352,7 +353,7 @@ def test_two_helpers_offering_at_the_same_moment_get_distinct_numbers(street, ap
     from sms_board.models import Response
 
     ref = ref_in(street["sam"].text("NEED Help carrying shopping")[0], "R")
-    factory, settings = app.extensions["sms_board.sessions"], app.extensions["sms_board.settings"]
+    factory, settings = board_of(app).sessions, board_of(app).settings
     start = threading.Barrier(2)
     replies: dict[str, list[str]] = {}
 
@@ -376,8 +377,8 @@ def test_two_helpers_offering_at_the_same_moment_get_distinct_numbers(street, ap
 def test_forget_erases_the_resident_and_ends_their_connections_cleanly(street, app, runner, inbound_rows):
     import json
 
+    from sms_board.community.privacy import number_hash
     from sms_board.models import ConsentEvent, Outbox, Subscription, Suppression
-    from sms_board.privacy import number_hash
 
     sam, priya = street["sam"], street["priya"]
     ref = ref_in(sam.text("NEED Lift to the GP")[0], "R")
@@ -397,7 +398,7 @@ def test_forget_erases_the_resident_and_ends_their_connections_cleanly(street, a
         assert (item.status, item.author_name, item.body) == ("closed", None, "(removed at the author's request)")
         assert not any("12B" in row.body for row in session.scalars(select(Outbox)))
         hashes = session.scalars(select(Suppression.number_hash)).all()
-        assert hashes == [number_hash(app.extensions["sms_board.settings"].secret_key, SAM)]
+        assert hashes == [number_hash(board_of(app).settings.secret_key, SAM)]
     stored = " ".join(f"{r.from_number} {r.body} {r.params} {r.replies}" for r in inbound_rows())
     assert SAM not in stored and "12B" not in stored and "Sam" not in stored.replace("SAME", "")
     assert "900123" not in json.dumps(json.loads(runner("outbox", "--json").stdout))

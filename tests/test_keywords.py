@@ -193,14 +193,28 @@ def test_outbox_json_lists_rows_with_segments_and_full_numbers(areas, runner, ph
         person.text(f"NAME {name}")
     sam.text("NEED Lift")
     priya.text("CAN R1")
-    rows = json.loads(runner("outbox", "--json").stdout)
+    rows = [row for row in json.loads(runner("outbox", "--json").stdout) if row["kind"] != "reply"]
     assert [row["to"] for row in rows] == [SAM]
     row = rows[0]
     assert set(row) >= {"id", "to", "body", "kind", "status", "segments", "encoding"}
     assert (row["kind"], row["status"], row["encoding"]) == ("notify", "queued", "GSM-7")
     assert row["segments"] >= 1
     runner("send")
-    assert json.loads(runner("outbox", "--json", "--status", "sent").stdout)[0]["id"] == row["id"]
+    assert row["id"] in [sent["id"] for sent in json.loads(runner("outbox", "--json", "--status", "sent").stdout)]
+
+
+def test_a_reply_with_curly_quotes_goes_as_one_gsm7_segment_and_is_counted(areas, runner, phone):
+    import json
+
+    siobhan = phone(SAM)
+    siobhan.text("JOIN ELM")
+    [reply] = siobhan.text("NAME Siobhán O’Brien")
+
+    assert "Siobhan O'Brien" in reply  # smart-encoded: a plain apostrophe, and á (not in GSM-7) as a
+    replies = [row for row in json.loads(runner("outbox", "--json").stdout) if row["kind"] == "reply"]
+    assert [(row["to"], row["status"]) for row in replies] == [(SAM, "sent")] * 2
+    named = replies[-1]
+    assert (named["body"], named["encoding"], named["segments"]) == (reply, "GSM-7", 1)
 
 
 def test_segments_command_reports_encoding_and_smart_text(runner):

@@ -13,10 +13,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from sms_board.broadcast.sender import claim, drain, record_result
-from sms_board.broadcast.transport import AmbiguousError
-from sms_board.clock import utcnow
+from sms_board.app import board_of
 from sms_board.models import Outbox, OutboxKind, OutboxStatus, Subscriber
+from sms_board.sending.delivery import claim, record_result
+from sms_board.sending.sender import drain
+from sms_board.sending.transport import AmbiguousError
+from sms_board.utc import utcnow
 
 ALICE = "+447700900201"
 PUBLIC = "https://board.example.org"
@@ -64,8 +66,8 @@ def report(client: FlaskClient, outbox_id: int | str | None, sid: str, status: s
 
 def test_sent_then_delivered_is_recorded_for_a_real_send(app, client, fake_twilio):  # noqa: F811
     row_id = add_text(app, OutboxStatus.QUEUED)
-    settings = app.extensions["sms_board.settings"]
-    drain(app.extensions["sms_board.sessions"], fake_twilio.transport(settings), settings)
+    settings = board_of(app).settings
+    drain(board_of(app).sessions, fake_twilio.transport(settings), settings)
     [seen] = fake_twilio.requests
     path = seen.status_callback.removeprefix(PUBLIC)
 
@@ -137,7 +139,7 @@ def test_failed_with_21610_opts_the_number_out_and_cancels_what_waits(app, clien
 
 
 def test_an_unknown_outbox_id_answers_200_and_is_logged(app, client, caplog):
-    caplog.set_level(logging.WARNING, logger="sms_board.web.status")
+    caplog.set_level(logging.WARNING, logger="sms_board.sending.delivery")
 
     assert report(client, 999999, new_sid(), "delivered") == 200
     assert report(client, "not-a-number", new_sid(), "delivered") == 200
@@ -192,7 +194,7 @@ def test_a_callback_settles_an_ambiguous_send(app, client):
 def test_a_callback_that_beats_the_sender_is_not_overwritten(app, client):
     """Twilio can call back before the sender has committed what its own HTTP call returned."""
     first, second = add_text(app, OutboxStatus.QUEUED), add_text(app, OutboxStatus.QUEUED)
-    factory = app.extensions["sms_board.sessions"]
+    factory = board_of(app).sessions
     with factory.begin() as session:
         claim(session, utcnow(), limit=2)
     sid_first, sid_second = new_sid(), new_sid()

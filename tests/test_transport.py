@@ -9,14 +9,14 @@ import pytest
 from conftest import ACCOUNT_SID, AUTH_TOKEN, BOARD_NUMBER
 from fake_twilio import Accept, Drop, FakeTwilio, Hang, HttpError, TwilioError, fake_twilio  # noqa: F401
 
-from sms_board.broadcast.transport import (
+from sms_board.config import Settings
+from sms_board.sending.transport import (
     AmbiguousError,
     ConfigurationError,
     PermanentError,
     TransientError,
     TwilioTransport,
 )
-from sms_board.config import Settings
 
 RESIDENT = "+447700900123"
 CALLBACK = "https://board.example.org/sms/status?outbox_id=7"

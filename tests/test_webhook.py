@@ -29,6 +29,7 @@ from sqlalchemy import func, select
 from twilio.request_validator import RequestValidator
 
 from sms_board import create_app
+from sms_board.app import board_of
 from sms_board.handlers import router
 from sms_board.handlers.router import Context, keyword
 from sms_board.inbound import InboundResult, receive
@@ -250,8 +251,8 @@ def test_it_posts_once_when_twilio_delivers_one_message_sid_twice_at_once(alice:
 
 
 def test_it_does_the_work_once_for_many_simultaneous_deliveries_of_one_message_sid(alice: Phone, app: Flask) -> None:
-    factory = app.extensions["sms_board.sessions"]
-    settings = app.extensions["sms_board.settings"]
+    factory = board_of(app).sessions
+    settings = board_of(app).settings
     params = sms("POST Skip outside number 12, free to a good home")
     deliveries = 6
     start = threading.Barrier(deliveries)

@@ -8,43 +8,22 @@ group bound once as parameters. `ON CONFLICT DO NOTHING` on the unique
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
-from sqlalchemy import Integer, Select, String, Text, func, literal, select
+from sqlalchemy import Integer, Select, String, Text, literal
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from sms_board.broadcast.outbox import prepare
-from sms_board.config import Settings
 from sms_board.db import is_sqlite
-from sms_board.models import Outbox, OutboxKind, OutboxStatus, Subscriber, UTCDateTime
+from sms_board.models import Outbox, OutboxKind, OutboxLane, UTCDateTime
+from sms_board.sending.delivery import initial_status
+from sms_board.sending.outbox import Body
 
 _OUTBOX_COLUMNS = (
-    "to_number", "subscriber_id", "body", "kind", "status", "segments", "encoding", "attempts",
+    "to_number", "subscriber_id", "body", "kind", "status", "lane", "segments", "encoding", "attempts",
     "campaign_id", "batch_id", "created_at", "send_after",
 )
-# Rows that cost nothing: never sent, or refused before reaching a handset.
-_NOT_BILLED = (OutboxStatus.CANCELLED.value, OutboxStatus.FAILED.value)
-
-
-@dataclass(frozen=True)
-class Body:
-    """A text as it will be sent: smart-encoded, with its segments and encoding."""
-
-    text: str
-    segments: int
-    encoding: str
-
-    @classmethod
-    def of(cls, text: str) -> Body:
-        return cls(*prepare(text))
-
-
-def reachable() -> list:  # type: ignore[type-arg]
-    """Conditions on `Subscriber` for a number the board may text."""
-    return [Subscriber.opted_out_at.is_(None), Subscriber.undeliverable_at.is_(None)]
 
 
 def write_outbox(
@@ -53,6 +32,7 @@ def write_outbox(
     body: Body,
     *,
     kind: OutboxKind,
+    lane: OutboxLane,
     campaign_id: int,
     now: datetime,
     send_after: datetime | None,
@@ -63,11 +43,11 @@ def write_outbox(
     `recipients` selects `(Subscriber.phone, Subscriber.id)` and may carry its own
     WHERE, ORDER BY and LIMIT. Rows already written for this campaign are skipped.
     """
-    status = OutboxStatus.HELD if send_after is not None else OutboxStatus.QUEUED
     rows = recipients.add_columns(
         literal(body.text, Text()),
         literal(kind.value, String()),
-        literal(status.value, String()),
+        literal(initial_status(send_after).value, String()),
+        literal(int(lane), Integer()),
         literal(body.segments, Integer()),
         literal(body.encoding, String()),
         literal(0, Integer()),
@@ -84,24 +64,3 @@ def write_outbox(
     # count only when asked to.
     result = session.connection().execute(statement, execution_options={"preserve_rowcount": True})
     return max(result.rowcount, 0)
-
-
-def month_start(now: datetime, settings: Settings) -> datetime:
-    """The start of the board's calendar month (in its time zone), in UTC."""
-    local = now.astimezone(settings.zone)
-    return datetime(local.year, local.month, 1, tzinfo=settings.zone).astimezone(UTC)
-
-
-def segments_this_month(session: Session, settings: Settings, now: datetime) -> int:
-    return session.scalar(
-        select(func.coalesce(func.sum(Outbox.segments), 0)).where(
-            Outbox.created_at >= month_start(now, settings), Outbox.status.not_in(_NOT_BILLED)
-        )
-    ) or 0
-
-
-def cap_room(session: Session, settings: Settings, now: datetime) -> int | None:
-    """Segments left under SMS_BOARD_MONTHLY_SEGMENT_CAP this month, or None when there is no cap."""
-    if settings.monthly_segment_cap is None:
-        return None
-    return settings.monthly_segment_cap - segments_this_month(session, settings, now)

@@ -10,21 +10,20 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from sms_board.broadcast.campaigns import (
-    BROADCAST,
-    areas_of,
+from sms_board.broadcast.billing import money
+from sms_board.broadcast.broadcasts import (
     confirm_broadcast,
     count_audience,
     create_broadcast,
-    money,
     preview_broadcast,
 )
+from sms_board.broadcast.campaigns import BROADCAST, areas_of
+from sms_board.community.subscriptions import active_areas
 from sms_board.handlers.confirm import ask_to_confirm, confirm_action
 from sms_board.handlers.inbox import inbox
 from sms_board.handlers.router import Context, keyword
 from sms_board.models import Area, Campaign, CampaignStatus, Confirmation
-from sms_board.quiet import held_until
-from sms_board.subscriptions import active_areas
+from sms_board.sending.quiet import held_until
 
 
 @keyword("BROADCAST")

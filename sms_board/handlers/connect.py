@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from sqlalchemy import Select, select
 
-from sms_board.exchange import (
+from sms_board.community.exchange import (
     active_matches,
     close_item,
     complete,

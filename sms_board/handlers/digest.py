@@ -6,12 +6,12 @@ import calendar
 
 from sqlalchemy import update
 
-from sms_board.broadcast.digests import DAILY, OFF, WEEKLY, next_page
+from sms_board.broadcast.digest_runs import DAILY, OFF, WEEKLY, next_page
+from sms_board.community.subscriptions import active_areas
 from sms_board.config import WEEKDAYS
 from sms_board.handlers.inbox import inbox
 from sms_board.handlers.router import Context, keyword
 from sms_board.models import Subscription, SubscriptionStatus
-from sms_board.subscriptions import active_areas
 
 _CHOICES = {
     "DAILY": DAILY, "DAY": DAILY, "ON": DAILY,

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from sms_board.community.privacy import forget
 from sms_board.handlers.confirm import ask_to_confirm, confirm_action
 from sms_board.handlers.router import Context, keyword
 from sms_board.models import Confirmation
-from sms_board.privacy import forget
 
 
 @keyword("FORGET", fuzzy=False)

@@ -6,8 +6,8 @@ inbox: "help my mum has fallen" may be a real cry for help.
 
 from __future__ import annotations
 
+from sms_board.community.subscriptions import active_areas
 from sms_board.handlers.router import Context, keyword
-from sms_board.subscriptions import active_areas
 
 
 @keyword("HELP", "INFO")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from sms_board.community.subscriptions import active_areas
 from sms_board.handlers.router import INBOX_STAGE, Context, stage
-from sms_board.subscriptions import active_areas
 
 HINT_EVERY = timedelta(days=1)
 

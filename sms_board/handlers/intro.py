@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from sms_board.exchange import display_name, is_member, record
+from sms_board.community.exchange import display_name, is_member, record
 from sms_board.handlers.router import Context, keyword
 from sms_board.models import (
     Item,

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from sms_board.areas import find_area, nearest_areas
+from sms_board.community.areas import find_area, nearest_areas
+from sms_board.community.subscriptions import active_areas, leave, subscribe
 from sms_board.handlers.router import Context, keyword
-from sms_board.subscriptions import active_areas, leave, subscribe
 from sms_board.texts import render
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from sms_board.exchange import active_matches, balance, display_name, other_party
+from sms_board.community.exchange import active_matches, balance, display_name, other_party
 from sms_board.handlers.router import Context, keyword
 from sms_board.models import Item, ItemStatus
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sms_board.areas import find_area
-from sms_board.exchange import record
+from sms_board.community.areas import find_area
+from sms_board.community.exchange import record
+from sms_board.community.subscriptions import active_areas
 from sms_board.handlers.router import Context, keyword
 from sms_board.models import Area, Item, ItemKind, ItemStatus
-from sms_board.subscriptions import active_areas
 
 MAX_POST = 480  # three GSM-7 segments' worth: a notice, not an essay
 

@@ -7,11 +7,11 @@ number that is not one of the sender's connections is ordinary text
 
 from __future__ import annotations
 
-from sms_board.broadcast.outbox import enqueue
-from sms_board.exchange import active_matches, display_name, other_party, record
+from sms_board.community.exchange import active_matches, display_name, other_party, record
 from sms_board.handlers.router import RELAY_STAGE, Context, stage
 from sms_board.models import Item, OutboxKind
 from sms_board.segments import analyse, smart_encode, truncate_to_segments
+from sms_board.sending.outbox import enqueue
 from sms_board.texts import render
 from sms_board.words import parse_ref
 

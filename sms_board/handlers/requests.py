@@ -13,13 +13,20 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from sms_board.broadcast.jobs import due_job
-from sms_board.broadcast.outbox import enqueue
+from sms_board.clock.jobs import due_job
+from sms_board.community.exchange import (
+    close_item,
+    display_name,
+    is_member,
+    quiet_requests,
+    record,
+    respond,
+)
 from sms_board.config import Settings
-from sms_board.exchange import close_item, display_name, is_member, quiet_requests, record, respond
 from sms_board.handlers.post import new_item
 from sms_board.handlers.router import Context, keyword, ref_or_hint
 from sms_board.models import Item, ItemKind, ItemStatus, OutboxKind, ResponseKind
+from sms_board.sending.outbox import enqueue
 from sms_board.texts import render
 from sms_board.words import parse_ref
 

@@ -24,9 +24,9 @@ from rapidfuzz.distance import OSA
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from sms_board.broadcast.outbox import enqueue
 from sms_board.config import Settings
 from sms_board.models import Area, InboundMessage, Item, ItemKind, Organiser, OutboxKind, Subscriber
+from sms_board.sending.outbox import enqueue
 from sms_board.texts import render
 from sms_board.words import Ref, Words, parse_ref
 

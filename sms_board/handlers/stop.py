@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from rapidfuzz.distance import OSA
 
-from sms_board.exchange import end_connections_of
+from sms_board.community.exchange import end_connections_of
+from sms_board.community.subscriptions import opt_in
 from sms_board.handlers.router import START_HELP_STAGE, STOP_STAGE, Context, stage
-from sms_board.subscriptions import opt_in, opt_out
+from sms_board.sending.delivery import opt_out
 from sms_board.texts import render
 
 STOP_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"})

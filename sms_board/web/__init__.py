@@ -5,12 +5,19 @@ from __future__ import annotations
 from flask import current_app
 from sqlalchemy.orm import Session, sessionmaker
 
+from sms_board.board import Board
 from sms_board.config import Settings
 
 
+def current_board() -> Board:
+    from sms_board.app import board_of
+
+    return board_of(current_app)
+
+
 def settings() -> Settings:
-    return current_app.extensions["sms_board.settings"]
+    return current_board().settings
 
 
 def sessions() -> sessionmaker[Session]:
-    return current_app.extensions["sms_board.sessions"]
+    return current_board().sessions

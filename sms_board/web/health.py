@@ -8,9 +8,10 @@ from flask import Blueprint, jsonify
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from sms_board.broadcast.jobs import CLOCK
-from sms_board.clock import utcnow
-from sms_board.models import Heartbeat, Outbox, OutboxStatus
+from sms_board.clock.jobs import CLOCK
+from sms_board.models import Heartbeat, Outbox
+from sms_board.sending.delivery import WAITING, in_statuses
+from sms_board.utc import utcnow
 from sms_board.web import sessions
 
 bp = Blueprint("health", __name__)
@@ -26,7 +27,7 @@ def healthz():  # type: ignore[no-untyped-def]
             session.execute(text("SELECT 1"))
             backlog = session.scalar(
                 select(func.count()).select_from(Outbox).where(
-                    Outbox.status.in_([OutboxStatus.QUEUED.value, OutboxStatus.HELD.value])
+                    in_statuses(WAITING)
                 )
             )
             beat_at = session.scalar(select(Heartbeat.beat_at).where(Heartbeat.name == CLOCK))

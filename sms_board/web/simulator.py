@@ -10,17 +10,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from sms_board.inbound import new_message_sid, receive
-from sms_board.models import Area, InboundMessage, Outbox
+from sms_board.models import InboundMessage, Outbox
 from sms_board.phone import mask, normalise
 from sms_board.web import sessions, settings
 
 bp = Blueprint("simulator", __name__)
-home_bp = Blueprint("home", __name__)
 
 DEMO_NUMBERS = ["+447700900123", "+447700900456", "+447700900789", "+447700900001"]
 
@@ -71,10 +70,3 @@ def send() -> Response:
         "Body": body, "NumMedia": "0", "SmsStatus": "received",
     })
     return redirect(url_for("simulator.page", **{"from": phone}) + "#end")
-
-
-@home_bp.get("/")
-def index() -> str:
-    with sessions()() as session:
-        areas = list(session.scalars(select(Area).where(Area.private.is_(False)).order_by(Area.name)))
-        return render_template("index.html", areas=areas, simulator="simulator" in current_app.blueprints)

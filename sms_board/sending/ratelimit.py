@@ -20,9 +20,9 @@ from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
-from sms_board.clock import utcnow
 from sms_board.db import is_sqlite
 from sms_board.models import SenderState, UTCDateTime
+from sms_board.utc import utcnow
 
 SHARED_RATE = "send_rate"
 

@@ -18,20 +18,20 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from sms_board.community.exchange import close_item, end_connections_of
 from sms_board.db import is_sqlite
-from sms_board.exchange import close_item, end_connections_of
 from sms_board.models import (
     InboundMessage,
     Item,
     ItemStatus,
     Match,
     Outbox,
-    OutboxStatus,
     Response,
     Subscriber,
     Subscription,
     Suppression,
 )
+from sms_board.sending.delivery import cancel_waiting
 
 ERASED = "forgotten"
 REMOVED_TEXT = "(removed at the author's request)"
@@ -61,13 +61,7 @@ def forget(session: Session, secret_key: str, person: Subscriber, now: datetime)
             told += close_item(session, item, ItemStatus.CLOSED, now, person, ERASED)
         item.body = REMOVED_TEXT
         item.author_name = None
-    session.execute(
-        update(Outbox)
-        .where(Outbox.subscriber_id == person.id, Outbox.status.in_([OutboxStatus.QUEUED.value,
-                                                                    OutboxStatus.HELD.value]))
-        .values(status=OutboxStatus.CANCELLED.value, error_message="recipient asked to be forgotten")
-        .execution_options(synchronize_session=False)
-    )
+    cancel_waiting(session, person.id, "recipient asked to be forgotten", now)
     session.execute(
         update(Outbox)
         .where(or_(Outbox.subscriber_id == person.id, Outbox.to_number == phone))

@@ -4,21 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from sms_board.db import is_sqlite
-from sms_board.models import (
-    Area,
-    ConsentEvent,
-    Outbox,
-    OutboxStatus,
-    Subscriber,
-    Subscription,
-    SubscriptionStatus,
-)
+from sms_board.models import Area, ConsentEvent, Subscriber, Subscription, SubscriptionStatus
 
 
 def get_or_create_subscriber(session: Session, phone: str, now: datetime) -> Subscriber:
@@ -107,38 +99,6 @@ def leave(
             )
         )
     return left
-
-
-def opt_out(
-    session: Session, subscriber: Subscriber, *, words: str, channel: str, now: datetime,
-    inbound_id: int | None = None, wording: str | None = None,
-) -> bool:
-    """Global opt-out: every subscription ends and nothing queued goes out. False if already out."""
-    if subscriber.opted_out_at is not None:
-        return False
-    subscriber.opted_out_at = now
-    session.execute(
-        update(Subscription)
-        .where(Subscription.subscriber_id == subscriber.id, Subscription.status == SubscriptionStatus.ACTIVE.value)
-        .values(status=SubscriptionStatus.STOPPED.value, ended_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    session.execute(
-        update(Outbox)
-        .where(
-            Outbox.subscriber_id == subscriber.id,
-            Outbox.status.in_([OutboxStatus.QUEUED.value, OutboxStatus.HELD.value]),
-        )
-        .values(status=OutboxStatus.CANCELLED.value, error_message="recipient opted out", updated_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    session.add(
-        ConsentEvent(
-            subscriber_id=subscriber.id, area_id=None, action="opt_out", channel=channel,
-            words=words, wording=wording, inbound_id=inbound_id, created_at=now,
-        )
-    )
-    return True
 
 
 def opt_in(

@@ -1,17 +1,17 @@
-"""`/board/<area>`: the public, read-only noticeboard of an area. Names, never numbers."""
+"""Public pages: `/` (the areas and how to join) and `/board/<area>` (read-only). Names, never numbers."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, abort, current_app, render_template
 from sqlalchemy import select
 
-from sms_board.clock import utcnow
 from sms_board.models import Area, Item, ItemKind, ItemStatus
+from sms_board.utc import utcnow
 from sms_board.web import sessions
 
-bp = Blueprint("board", __name__)
+bp = Blueprint("public", __name__)
 
 NOTICES_FOR = timedelta(days=30)
 
@@ -36,3 +36,10 @@ def area_board(slug: str) -> str:
             "Neighbours offer": [i for i in items if i.kind == ItemKind.OFFER.value],
         }
         return render_template("board.html", area=area, sections=sections)
+
+
+@bp.get("/")
+def index() -> str:
+    with sessions()() as session:
+        areas = list(session.scalars(select(Area).where(Area.private.is_(False)).order_by(Area.name)))
+        return render_template("index.html", areas=areas, simulator="simulator" in current_app.blueprints)

@@ -37,7 +37,8 @@ Job = Callable[[sessionmaker[Session], Settings, datetime], JobResult]
 # Handlers come last so that a feature's jobs can sit beside its keyword handlers.
 JOB_MODULES: tuple[str, ...] = (
     "sms_board.broadcast.campaigns",
-    "sms_board.broadcast.digests",
+    "sms_board.broadcast.broadcasts",
+    "sms_board.broadcast.digest_runs",
     "sms_board.handlers",
     "sms_board.inbound",
 )
@@ -120,7 +121,7 @@ def tick(factory: sessionmaker[Session], settings: Settings, now: datetime) -> d
 
 @due_job("held_released", order=40)
 def _release_held(factory: sessionmaker[Session], settings: Settings, now: datetime) -> int:
-    from sms_board.broadcast.sender import release_held
+    from sms_board.sending.delivery import release_held
 
     with factory.begin() as session:
         return release_held(session, now)

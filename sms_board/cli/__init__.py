@@ -13,36 +13,34 @@ from contextlib import contextmanager
 from typing import Any
 
 import click
-from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
+from sms_board.board import Board
 from sms_board.config import ConfigError, Settings
 
 
-def _app(ctx: click.Context) -> Flask:
-    """The app this command works on: the one a test passed as `obj`, else one built from the environment."""
+def _board(ctx: click.Context) -> Board:
+    """The board this command works on: the one a test passed as `obj`, else one built from the environment."""
     root = ctx.find_root()
-    if isinstance(root.obj, Flask):
+    if isinstance(root.obj, Board):
         return root.obj
-    from sms_board import create_app
-
     try:
-        app = create_app()
+        board = Board.load()
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
-    root.obj = app
-    return app
+    root.obj = board
+    return board
 
 
 def _settings(ctx: click.Context) -> Settings:
-    return _app(ctx).extensions["sms_board.settings"]
+    return _board(ctx).settings
 
 
 @contextmanager
 def _session(ctx: click.Context) -> Iterator[Session]:
-    factory = _app(ctx).extensions["sms_board.sessions"]
+    factory = _board(ctx).sessions
     try:
         with factory.begin() as session:
             yield session
@@ -91,7 +89,9 @@ def cli() -> None:
 def serve(ctx: click.Context, host: str, port: int) -> None:
     """Run the web app (development server; production uses gunicorn, see the Procfile)."""
     _verbose()
-    app = _app(ctx)
+    from sms_board.app import build_app
+
+    app = build_app(board=_board(ctx))
     if "simulator" in app.blueprints:
         click.echo(f"Simulator: http://{host}:{port}/simulator", err=True)
     app.run(host=host, port=port, threaded=True, use_reloader=False)
@@ -111,7 +111,7 @@ def db_upgrade(ctx: click.Context) -> None:
     """Apply Alembic migrations (creates the SQLite file if needed)."""
     from sms_board.migrate import upgrade
 
-    engine = _app(ctx).extensions["sms_board.engine"]
+    engine = _board(ctx).engine
     try:
         upgrade(engine)
     except OperationalError as exc:
@@ -142,7 +142,7 @@ def area_add(
     """Create an area."""
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-    from sms_board.areas import normalise_prefix, valid_slug
+    from sms_board.community.areas import normalise_prefix, valid_slug
     from sms_board.models import Area, AreaPostcode
 
     slug = slug.lower()
@@ -220,10 +220,10 @@ def organiser() -> None:
 @click.pass_context
 def organiser_add(ctx: click.Context, number: str, area_slug: str) -> None:
     """Make NUMBER an organiser of AREA."""
-    from sms_board.clock import utcnow
+    from sms_board.community.subscriptions import get_or_create_subscriber
     from sms_board.models import Area, Organiser
     from sms_board.phone import mask
-    from sms_board.subscriptions import get_or_create_subscriber
+    from sms_board.utc import utcnow
 
     phone = _normalise_or_fail(ctx, number)
     with _session(ctx) as session:
@@ -249,9 +249,9 @@ def admin() -> None:
 @click.pass_context
 def admin_add(ctx: click.Context, number: str) -> None:
     """Make NUMBER an administrator."""
-    from sms_board.clock import utcnow
+    from sms_board.community.subscriptions import get_or_create_subscriber
     from sms_board.phone import mask
-    from sms_board.subscriptions import get_or_create_subscriber
+    from sms_board.utc import utcnow
 
     phone = _normalise_or_fail(ctx, number)
     with _session(ctx) as session:
@@ -306,7 +306,7 @@ def simulate(ctx: click.Context, from_number: str, body: str, as_json: bool) -> 
     from sms_board.inbound import new_message_sid, receive
 
     settings = _settings(ctx)
-    factory = _app(ctx).extensions["sms_board.sessions"]
+    factory = _board(ctx).sessions
     params = {
         "MessageSid": new_message_sid(), "From": from_number, "To": settings.board_number or "+447700900000",
         "Body": body, "NumMedia": "0", "SmsStatus": "received",
@@ -366,16 +366,14 @@ def send(ctx: click.Context, forever: bool, poll: float) -> None:
     import signal
     import threading
 
-    from sms_board.broadcast.sender import DrainReport, drain
-    from sms_board.broadcast.transport import make_transport
+    from sms_board.sending.sender import DrainReport, drain
 
     if forever:
         _verbose()
-    app = _app(ctx)
-    settings = _settings(ctx)
-    factory = app.extensions["sms_board.sessions"]
-    # Tests and benchmarks put a transport aimed at a fake Twilio here.
-    transport = app.extensions.get("sms_board.transport") or make_transport(settings)
+    board = _board(ctx)
+    settings = board.settings
+    factory = board.sessions
+    transport = board.transport
     stop = threading.Event()
     if forever and threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, lambda *_: stop.set())  # a deploy: finish the sends in flight, then go
@@ -460,7 +458,7 @@ def ledger(ctx: click.Context, area_slug: str | None, since: Any, as_json: bool,
     import csv
     from datetime import UTC
 
-    from sms_board.exchange import ledger as build_ledger
+    from sms_board.community.exchange import ledger as build_ledger
     from sms_board.models import Area
 
     if as_json and as_csv:
@@ -532,11 +530,11 @@ def _require_schema(ctx: click.Context) -> None:
 @click.pass_context
 def tick_command(ctx: click.Context, as_json: bool) -> None:
     """Run every due job once, exactly what `clock` does each minute (for cron-style hosting)."""
-    from sms_board.broadcast.jobs import tick
-    from sms_board.clock import utcnow
+    from sms_board.clock.jobs import tick
+    from sms_board.utc import utcnow
 
     _require_schema(ctx)
-    counts = tick(_app(ctx).extensions["sms_board.sessions"], _settings(ctx), utcnow())
+    counts = tick(_board(ctx).sessions, _settings(ctx), utcnow())
     if as_json:
         _emit_json(counts)
     else:
@@ -554,10 +552,10 @@ def tick_command(ctx: click.Context, as_json: bool) -> None:
 @click.pass_context
 def digest_command(ctx: click.Context, area_slug: str | None, dry_run: bool, as_json: bool) -> None:
     """Send digests now to everyone with something new, whatever their schedule."""
-    from sms_board.broadcast.digests import digest_now
-    from sms_board.broadcast.digests import dry_run as plan_run
-    from sms_board.clock import utcnow
+    from sms_board.broadcast.digest_runs import digest_now
+    from sms_board.broadcast.digest_runs import dry_run as plan_run
     from sms_board.models import Area
+    from sms_board.utc import utcnow
 
     settings = _settings(ctx)
     now = utcnow()
@@ -584,7 +582,7 @@ def digest_command(ctx: click.Context, area_slug: str | None, dry_run: bool, as_
         click.echo(f"{'total':<16} {sum(p.recipients for p in planned):>7} recipients "
                    f"{sum(p.segments for p in planned):>8} segments  ~{_duration(total)} (dry run: nothing sent)")
         return
-    factory = _app(ctx).extensions["sms_board.sessions"]
+    factory = _board(ctx).sessions
     report = digest_now(factory, settings, now, area_slug.lower() if area_slug else None)
     if as_json:
         _emit_json({"areas": report.areas, "texts": report.texts, "segments": report.segments,
@@ -612,14 +610,14 @@ def broadcast_command(
     text: tuple[str, ...],
 ) -> None:
     """Preview a message to everyone in an area, or send it with --yes."""
-    from sms_board.broadcast.campaigns import (
+    from sms_board.broadcast.billing import money
+    from sms_board.broadcast.broadcasts import (
         create_broadcast,
         fan_out_broadcast,
-        money,
         preview_broadcast,
     )
-    from sms_board.clock import utcnow
     from sms_board.models import Area
+    from sms_board.utc import utcnow
 
     settings = _settings(ctx)
     message = " ".join(text).strip()
@@ -636,7 +634,7 @@ def broadcast_command(
         campaign_id = None
         if confirmed and preview.recipients:
             campaign_id = create_broadcast(session, preview, urgent=urgent, now=now, confirmed=True).id
-    texts = fan_out_broadcast(_app(ctx).extensions["sms_board.sessions"], settings, campaign_id, now).texts \
+    texts = fan_out_broadcast(_board(ctx).sessions, settings, campaign_id, now).texts \
         if campaign_id else 0
     if as_json:
         _emit_json({
@@ -663,16 +661,16 @@ def broadcast_command(
 @click.pass_context
 def clock(ctx: click.Context) -> None:
     """The scheduler process: every minute, what `sms-board tick` does once. One clock at a time."""
-    from sms_board.broadcast.scheduler import ClockLocked, clock_lock, run_clock
+    from sms_board.clock.scheduler import ClockLocked, clock_lock, run_clock
 
     _verbose()
-    app = _app(ctx)
-    settings = _settings(ctx)
+    board = _board(ctx)
+    settings = board.settings
     _require_schema(ctx)
     try:
-        with clock_lock(app.extensions["sms_board.engine"], settings) as lock:
+        with clock_lock(board.engine, settings) as lock:
             click.echo("Clock started: due jobs run every minute (Ctrl-C to stop).", err=True)
-            run_clock(app.extensions["sms_board.sessions"], settings, lock)
+            run_clock(board.sessions, settings, lock)
     except ClockLocked as exc:
         raise click.ClickException(str(exc)) from None
     except OperationalError as exc:
@@ -690,14 +688,14 @@ def twilio() -> None:
 @click.pass_context
 def twilio_check(ctx: click.Context, fix: bool) -> None:
     """Check the credentials and where the number sends incoming texts; exits 1 if something is wrong."""
-    from sms_board.twilio_setup import check, make_client
+    from sms_board.sending.twilio_account import check, make_client
 
     settings = _settings(ctx)
     if not (settings.twilio_account_sid and settings.twilio_auth_token):
         raise click.ClickException("TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN are not set: nothing to check "
                                    "(the console transport needs no account).")
     # Tests and benchmarks plant a client aimed at a local fake Twilio; the real API is never called then.
-    client = _app(ctx).extensions.get("sms_board.twilio_client") or make_client(settings)
+    client = _board(ctx).twilio_client or make_client(settings)
     try:
         findings = check(client, settings, fix=fix)
     except Exception as exc:

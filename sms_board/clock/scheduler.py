@@ -26,9 +26,9 @@ from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from sms_board.broadcast.jobs import tick
-from sms_board.clock import utcnow
+from sms_board.clock.jobs import tick
 from sms_board.config import Settings
+from sms_board.utc import utcnow
 
 log = logging.getLogger(__name__)
 

@@ -30,9 +30,11 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
-from sms_board.broadcast.campaigns import DIGEST, FAN_OUT_CHUNK, pause_campaign
-from sms_board.broadcast.fanout import Body, cap_room, reachable, write_outbox
-from sms_board.broadcast.jobs import due_job
+from sms_board.broadcast.billing import cap_room
+from sms_board.broadcast.campaigns import DIGEST, FAN_OUT_CHUNK, TO_FAN_OUT, pause_campaign
+from sms_board.broadcast.digest_pages import SECTION_ORDER, Entry, paginate
+from sms_board.broadcast.fanout import write_outbox
+from sms_board.clock.jobs import due_job
 from sms_board.config import WEEKDAYS, Settings
 from sms_board.db import is_sqlite
 from sms_board.models import (
@@ -45,97 +47,24 @@ from sms_board.models import (
     ItemStatus,
     Outbox,
     OutboxKind,
-    OutboxStatus,
+    OutboxLane,
     Subscriber,
     Subscription,
     SubscriptionStatus,
 )
-from sms_board.quiet import held_until
-from sms_board.segments import fit, smart_encode
-from sms_board.texts import render
+from sms_board.segments import smart_encode
+from sms_board.sending.delivery import NOT_RECEIVED, in_statuses, reachable
+from sms_board.sending.outbox import Body
+from sms_board.sending.quiet import held_until
 
 log = logging.getLogger(__name__)
 
 DAILY, WEEKLY, OFF = "daily", "weekly", "off"
 FREQUENCIES = (DAILY, WEEKLY, OFF)
 MANUAL_PREFIX = "now-"
-# Notices first, then requests for help, then standing offers (the template titles them).
-_SECTION_ORDER = {ItemKind.NOTICE.value: 0, ItemKind.REQUEST.value: 1, ItemKind.OFFER.value: 2}
-_TO_FAN_OUT = (CampaignStatus.CONFIRMED.value, CampaignStatus.FANNING_OUT.value)
-_WORD_CUT_WINDOW = 20
 # MORE looks at this many of a subscriber's latest digests (one per area is what counts).
 _MORE_LOOKBACK = 20
 # A digest held for quiet hours, or never sent, cannot be read on from.
-_NOT_RECEIVED = (OutboxStatus.HELD.value, OutboxStatus.CANCELLED.value, OutboxStatus.FAILED.value)
-
-
-# ── what a digest says ─────────────────────────────────────────────────────
-
-
-@dataclass(frozen=True)
-class Entry:
-    """One item as a digest shows it: ref, the author's name (never a number) and the text."""
-
-    id: int
-    kind: str
-    ref: str
-    name: str | None
-    text: str
-
-    def shortened(self, length: int) -> Entry:
-        """The entry cut to about `length` characters, at a word where one ends nearby, marked with "..."."""
-        if length >= len(self.text):
-            return self
-        cut = self.text[:length]
-        if not self.text[length].isspace():
-            space = cut.rfind(" ", max(0, length - _WORD_CUT_WINDOW))
-            if space > 0:
-                cut = cut[:space]
-        return Entry(self.id, self.kind, self.ref, self.name, cut.rstrip(" ,;:-") + "...")
-
-
-def _page(area_name: str, entries: Sequence[Entry], more: int, first: bool) -> str:
-    sections: list[dict[str, object]] = []
-    for entry in entries:
-        if not sections or sections[-1]["kind"] != entry.kind:
-            sections.append({"kind": entry.kind, "entries": []})
-        sections[-1]["entries"].append(entry)  # type: ignore[attr-defined]
-    return smart_encode(render("digest_page", area=area_name, sections=sections, more=more, first=first))
-
-
-def _longest_fitting(area_name: str, entry: Entry, more: int, first: bool, budget: int) -> Entry:
-    """The entry cut (at a word where it can be) so that it fits a page on its own."""
-    low, high = 0, len(entry.text)
-    while low < high:
-        middle = (low + high + 1) // 2
-        if fit(_page(area_name, [entry.shortened(middle)], more, first), budget):
-            low = middle
-        else:
-            high = middle - 1
-    return entry.shortened(low)
-
-
-def paginate(area_name: str, entries: Sequence[Entry], budget: int) -> list[str]:
-    """Digest pages of at most `budget` segments each; each but the last says how many items follow."""
-    area_name = smart_encode(area_name)
-    pages: list[str] = []
-    index = 0
-    while index < len(entries):
-        first = not pages
-        on_page: list[Entry] = []
-        while index < len(entries):
-            more_after = len(entries) - index - 1
-            if fit(_page(area_name, [*on_page, entries[index]], more_after, first), budget):
-                on_page.append(entries[index])
-                index += 1
-                continue
-            if not on_page:
-                # Too long even alone: the page carries as much of it as fits.
-                on_page.append(_longest_fitting(area_name, entries[index], more_after, first, budget))
-                index += 1
-            break
-        pages.append(_page(area_name, on_page, len(entries) - index, first))
-    return pages
 
 
 # ── who is due, and with what ──────────────────────────────────────────────
@@ -190,7 +119,7 @@ def _entries(
         select(Item.id, Item.kind, Item.author_name, Item.body, _published().label("published"))
         .where(
             Item.area_id == area_id,
-            Item.kind.in_(list(_SECTION_ORDER)),
+            Item.kind.in_(list(SECTION_ORDER)),
             Item.status == ItemStatus.PUBLISHED.value,
             _published() > after,
             _published() <= cutoff,
@@ -238,7 +167,7 @@ def plan(session: Session, settings: Settings, area: Area, frequencies: Sequence
     )
     groups = []
     for first in sorted(starts):
-        shown = sorted(entries[first:], key=lambda e: _SECTION_ORDER[e.kind])
+        shown = sorted(entries[first:], key=lambda e: SECTION_ORDER[e.kind])
         pages = paginate(area.name, shown, settings.digest_segments)
         groups.append(Group(low=times[first - 1] if first else None, high=times[first], entries=shown,
                             pages=pages, body=Body.of(pages[0])))
@@ -332,8 +261,8 @@ def _write_chunk(
     a subscriber leaves the group's range the moment their row is written.
     """
     recipients = _subscriptions().where(*_due(area_id, frequencies), *_in_range(group.low, group.high)).limit(chunk)
-    written = write_outbox(session, recipients, group.body, kind=OutboxKind.DIGEST, campaign_id=campaign_id,
-                           batch_id=batch_id, now=now, send_after=send_after)
+    written = write_outbox(session, recipients, group.body, kind=OutboxKind.DIGEST, lane=OutboxLane.BULK,
+                           campaign_id=campaign_id, batch_id=batch_id, now=now, send_after=send_after)
     in_batch = select(Outbox.subscriber_id).where(Outbox.campaign_id == campaign_id, Outbox.batch_id == batch_id)
     moved = session.connection().execute(
         update(Subscription)
@@ -363,7 +292,7 @@ def fan_out_digest(
     report = DigestReport()
     with factory() as session:
         campaign = session.get(Campaign, campaign_id)
-        if campaign is None or campaign.kind != DIGEST or campaign.status not in _TO_FAN_OUT:
+        if campaign is None or campaign.kind != DIGEST or campaign.status not in TO_FAN_OUT:
             return report
         area = session.get(Area, campaign.area_id)
         assert area is not None and campaign.run_key is not None
@@ -422,7 +351,7 @@ def fan_out_digest(
 def _resume_all(factory: sessionmaker[Session], settings: Settings, now: datetime) -> DigestReport:
     with factory() as session:
         due = list(session.scalars(
-            select(Campaign.id).where(Campaign.kind == DIGEST, Campaign.status.in_(_TO_FAN_OUT)).order_by(Campaign.id)
+            select(Campaign.id).where(Campaign.kind == DIGEST, Campaign.status.in_(TO_FAN_OUT)).order_by(Campaign.id)
         ))
     total = DigestReport()
     for campaign_id in due:
@@ -525,7 +454,7 @@ def next_page(session: Session, subscriber: Subscriber) -> More:
             Outbox.subscriber_id == subscriber.id,
             Outbox.kind == OutboxKind.DIGEST.value,
             Outbox.batch_id.is_not(None),
-            Outbox.status.not_in(_NOT_RECEIVED),
+            ~in_statuses(NOT_RECEIVED),
         )
         .order_by(Outbox.id.desc())
         .limit(_MORE_LOOKBACK)

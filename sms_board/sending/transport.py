@@ -12,10 +12,12 @@ import logging
 import re
 import sys
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol, TextIO
 
 from sms_board.config import Settings
+from sms_board.models import OutboxStatus
 from sms_board.phone import mask
 
 log = logging.getLogger(__name__)
@@ -26,6 +28,63 @@ UNDELIVERABLE_CODES = {"21211", "21614"}  # invalid 'To' number / not a mobile n
 # outbox on one bad setting. 20003 authentication, 20005 account not active,
 # 21212 invalid 'From' number, 21660 'From' number not in this account.
 ACCOUNT_CODES = {"20003", "20005", "21212", "21660"}
+
+
+def opted_out_code(code: str | None) -> bool:
+    return code in OPTED_OUT_CODES
+
+
+def undeliverable_code(code: str | None) -> bool:
+    return code in UNDELIVERABLE_CODES
+
+
+# Twilio's message statuses, in the outbox's words. Twilio's `queued` means "Twilio has it":
+# that is our `sent`, never our `queued` (which would make the sender send it again).
+TWILIO_STATUSES = {
+    "accepted": OutboxStatus.SENT,
+    "scheduled": OutboxStatus.SENT,
+    "queued": OutboxStatus.SENT,
+    "sending": OutboxStatus.SENT,
+    "sent": OutboxStatus.SENT,
+    "delivered": OutboxStatus.DELIVERED,
+    "read": OutboxStatus.DELIVERED,
+    "undelivered": OutboxStatus.UNDELIVERED,
+    "failed": OutboxStatus.FAILED,
+}
+# Outbox ids are PostgreSQL integers: anything larger names no row (and must not reach the database).
+_MAX_ROW_ID = 2**31 - 1
+_NO_ROW = 0  # a malformed or out-of-range outbox_id: it names no row, so nothing changes
+
+
+@dataclass(frozen=True)
+class ProviderReport:
+    """One delivery status callback, read: which row, Twilio's word for it, and ours."""
+
+    outbox_id: int | None
+    message_sid: str | None
+    raw_status: str
+    status: OutboxStatus | None  # None: a word that means nothing to the outbox
+    error_code: str | None
+
+    @classmethod
+    def from_callback(cls, args: Mapping[str, str], form: Mapping[str, str]) -> ProviderReport:
+        raw = (form.get("MessageStatus") or form.get("SmsStatus") or "").lower()
+        return cls(
+            outbox_id=_row_id(args.get("outbox_id")),
+            message_sid=(form.get("MessageSid") or form.get("SmsSid") or None),
+            raw_status=raw,
+            status=TWILIO_STATUSES.get(raw),
+            error_code=form.get("ErrorCode") or None,
+        )
+
+
+def _row_id(raw: str | None) -> int | None:
+    if raw is None or raw == "":
+        return None
+    if not raw.isascii() or not raw.isdigit():
+        return _NO_ROW
+    value = int(raw)
+    return value if value <= _MAX_ROW_ID else _NO_ROW
 
 
 # Twilio's error messages quote the number ("The 'To' number +44… is not valid"): they end up in logs.

@@ -1,0 +1,59 @@
+"""The board as every process sees it: settings, database and transport, built one way.
+
+The web app, the CLI, the clock and the sender worker all start from
+`Board.load()`; none of them needs the others (a worker sends texts without
+building a Flask app).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from dotenv import load_dotenv
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from sms_board.config import PROJECT_ROOT, Settings, load_settings
+from sms_board.db import make_engine, make_session_factory
+from sms_board.sending.transport import Transport, make_transport
+
+
+class Board:
+    """Settings, engine, session factory and transport of one running board."""
+
+    def __init__(
+        self, settings: Settings, engine: Engine | None = None, *, transport: Transport | None = None,
+        twilio_client: Any | None = None,
+    ) -> None:
+        self.settings = settings
+        # Every sender thread holds a connection while it sends; overflow would reconnect each time.
+        self.engine = engine or make_engine(settings.database_url, pool_size=max(5, settings.sender_concurrency + 2))
+        self.sessions: sessionmaker[Session] = make_session_factory(self.engine)
+        self._transport = transport
+        # `twilio check` talks to the account API; tests aim this client at a local fake.
+        self.twilio_client = twilio_client
+
+    @classmethod
+    def load(
+        cls, overrides: Mapping[str, Any] | None = None, *, environ: Mapping[str, str] | None = None,
+        engine: Engine | None = None, transport: Transport | None = None,
+    ) -> Board:
+        """Read the configuration (environment, `.env`, then `overrides`) and connect.
+
+        `environ={}` describes the whole configuration in `overrides` (tests do this),
+        so a developer's shell and `.env` cannot leak in. Raises `ConfigError`.
+        """
+        if environ is None:
+            load_dotenv(PROJECT_ROOT / ".env", override=False)
+        return cls(load_settings(overrides, environ=environ), engine, transport=transport)
+
+    @property
+    def transport(self) -> Transport:
+        if self._transport is None:
+            self._transport = make_transport(self.settings)
+        return self._transport
+
+    @transport.setter
+    def transport(self, transport: Transport) -> None:
+        self._transport = transport

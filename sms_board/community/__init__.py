@@ -1,0 +1,1 @@
+"""The resident-facing domain: areas, subscriptions and consent, the help exchange, erasure."""

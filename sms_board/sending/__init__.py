@@ -1,0 +1,6 @@
+"""The outbox life cycle and everything that hands a text to the outside world.
+
+`outbox` writes rows, `delivery` owns every status change, `sender` drains the
+queue through a `transport` at the rate `ratelimit` shares between senders.
+Nothing here knows about keywords, campaigns or Flask.
+"""

@@ -1,0 +1,118 @@
+"""The output boundary: every text the board sends is prepared and recorded here.
+
+`prepare` smart-encodes a text and measures it (segments, encoding); `enqueue`
+queues one text to a subscriber for the sender; `record_replies` stores the
+direct replies that leave in the webhook's own TwiML answer, so that every text,
+whichever way it leaves, is in the outbox with its segments and counts toward
+cost and the monthly cap. Handlers and digests call this; only the sender sends.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from sms_board.config import Settings
+from sms_board.models import Outbox as OutboxRow
+from sms_board.models import OutboxKind, OutboxLane, Subscriber
+from sms_board.segments import analyse, smart_encode
+from sms_board.sending.delivery import REPLY_STATUS, initial_status
+from sms_board.sending.quiet import held_until
+from sms_board.utc import utcnow
+
+# Relays are a conversation in progress; everything else waits for quiet hours to end.
+_SENT_IN_QUIET_HOURS = {OutboxKind.RELAY, OutboxKind.REPLY}
+# Texts to one person go ahead of any broadcast or digest (SPEC §3, lanes).
+_LANES = {
+    OutboxKind.REPLY: OutboxLane.DIRECT,
+    OutboxKind.RELAY: OutboxLane.DIRECT,
+    OutboxKind.NOTIFY: OutboxLane.DIRECT,
+    OutboxKind.BROADCAST: OutboxLane.BULK,
+    OutboxKind.DIGEST: OutboxLane.BULK,
+}
+
+
+@dataclass(frozen=True)
+class Body:
+    """A text as it will be sent: smart-encoded, with its segments and encoding."""
+
+    text: str
+    segments: int
+    encoding: str
+
+    @classmethod
+    def of(cls, text: str) -> Body:
+        return prepare(text)
+
+
+def prepare(text: str) -> Body:
+    """Smart-encode a text (curly quotes, dashes, … to GSM-7) and measure it."""
+    encoded = smart_encode(text)
+    info = analyse(encoded)
+    return Body(encoded, info.segments, info.encoding)
+
+
+def lane_for(kind: OutboxKind, *, urgent: bool = False) -> OutboxLane:
+    if kind == OutboxKind.BROADCAST and urgent:
+        return OutboxLane.URGENT
+    return _LANES[kind]
+
+
+def enqueue(
+    session: Session,
+    settings: Settings,
+    recipient: Subscriber,
+    body: str,
+    kind: OutboxKind,
+    *,
+    zone_name: str | None = None,
+    urgent: bool = False,
+    item_id: int | None = None,
+    now: datetime | None = None,
+) -> OutboxRow | None:
+    """Queue one text to a subscriber, or hold it for quiet hours. Nothing goes to an opted-out number."""
+    if recipient.opted_out_at is not None or recipient.undeliverable_at is not None:
+        return None
+    now = now or utcnow()
+    held = held_until(now, settings, zone_name or settings.timezone, urgent=urgent or kind in _SENT_IN_QUIET_HOURS)
+    prepared = prepare(body)
+    row = OutboxRow(
+        to_number=recipient.phone,
+        subscriber_id=recipient.id,
+        body=prepared.text,
+        kind=kind.value,
+        status=initial_status(held).value,
+        lane=lane_for(kind, urgent=urgent).value,
+        segments=prepared.segments,
+        encoding=prepared.encoding,
+        item_id=item_id,
+        created_at=now,
+        send_after=held,
+    )
+    session.add(row)
+    return row
+
+
+def record_replies(
+    session: Session, to_number: str, subscriber_id: int | None, texts: Sequence[str], *, inbound_id: int,
+    now: datetime,
+) -> list[str]:
+    """Prepare the direct replies to an inbound text and record them as sent; returns the texts as sent.
+
+    They leave as TwiML in the webhook's answer, so they are never queued and never
+    held back by quiet hours or the monthly cap, but they are counted like any text.
+    """
+    prepared = [prepare(text) for text in texts]
+    session.add_all(
+        OutboxRow(
+            to_number=to_number, subscriber_id=subscriber_id, body=body.text, kind=OutboxKind.REPLY.value,
+            status=REPLY_STATUS.value, lane=OutboxLane.DIRECT.value, segments=body.segments,
+            encoding=body.encoding, attempts=1, inbound_id=inbound_id, created_at=now, sent_at=now,
+            updated_at=now, status_updated_at=now,
+        )
+        for body in prepared
+    )
+    return [body.text for body in prepared]

@@ -1,0 +1,215 @@
+"""The sender: drains the outbox through a transport.
+
+Each send is: take a rate slot → claim one row (`queued` → `sending`, committed)
+→ hand it to the transport → record what happened. The row is committed as
+`sending` *before* the HTTP call, so a crash mid-send leaves evidence (`sending`,
+later `unknown`) rather than a silent duplicate; the slot is taken *before* the
+claim, so a sender that dies while waiting for its slot leaves nothing behind.
+
+`SMS_BOARD_SENDER_CONCURRENCY` workers (threads) do this side by side, each
+with its own sessions. Rate slots come from one shared database row
+(`ratelimit.SlotLimiter`), so any number of senders together keep to
+`SMS_BOARD_RATE`. Transient failures go back to `queued` with exponential
+backoff up to a retry cap; permanent ones fail the row and, for opt-outs and
+dead numbers, mark the subscriber; an ambiguous send becomes `unknown` and is
+never retried by itself. Every status change is `sending.delivery`'s.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from sms_board.config import Settings
+from sms_board.models import OutboxStatus
+from sms_board.phone import mask
+from sms_board.sending.delivery import (
+    Claimed,
+    Recorded,
+    anything_due,
+    cancel_for_unreachable,
+    claim,
+    mark_stale_sending_unknown,
+    record_result,
+    release_held,
+)
+from sms_board.sending.ratelimit import SlotLimiter
+from sms_board.sending.transport import (
+    AmbiguousError,
+    ConfigurationError,
+    PermanentError,
+    TransientError,
+    Transport,
+)
+from sms_board.utc import utcnow
+
+log = logging.getLogger(__name__)
+
+# A 429 means the whole account is over Twilio's limit, not this one row.
+RATE_LIMITED_PAUSE_SECONDS = 1.0
+# A live sender holds a row `sending` for one HTTP call (seconds); older ones are orphans.
+STALE_SENDING_AFTER = timedelta(minutes=5)
+
+
+@dataclass
+class DrainReport:
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    unknown: int = 0
+    cancelled: int = 0
+    errors: list[str] = field(default_factory=list)
+    stopped_because: str | None = None  # the account or sender is misconfigured
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    @property
+    def handled(self) -> int:
+        return self.sent + self.retried + self.failed + self.unknown
+
+    def count(self, status: str, cancelled: int = 0) -> None:
+        if status in {OutboxStatus.SENT.value, OutboxStatus.DELIVERED.value}:
+            self.sent += 1
+        elif status == OutboxStatus.QUEUED.value:
+            self.retried += 1
+        elif status == OutboxStatus.UNKNOWN.value:
+            self.unknown += 1
+        else:
+            self.failed += 1
+        self.cancelled += cancelled
+
+
+def status_callback_url(settings: Settings, outbox_id: int) -> str | None:
+    if not settings.public_url:
+        return None
+    return f"{settings.public_url}/sms/status?outbox_id={outbox_id}"
+
+
+# ── draining ───────────────────────────────────────────────────────────────
+
+
+def drain(
+    factory: sessionmaker[Session],
+    transport: Transport,
+    settings: Settings,
+    *,
+    now: Callable[[], datetime] = utcnow,
+    sleep: Callable[[float], None] = time.sleep,
+    progress: Callable[[DrainReport], None] | None = None,
+    stop: threading.Event | None = None,
+    limiter: SlotLimiter | None = None,
+) -> DrainReport:
+    """Send every due row once at `settings.rate`, `settings.sender_concurrency` at a time.
+
+    Returns when nothing is due (rows waiting for a retry stay queued for the next
+    drain), when `stop` is set, or when Twilio refuses the account itself.
+    """
+    report = DrainReport()
+    with factory.begin() as session:
+        moment = now()
+        orphans = mark_stale_sending_unknown(session, moment - STALE_SENDING_AFTER, moment)
+        release_held(session, moment)
+        report.cancelled += cancel_for_unreachable(session, moment)
+        due = anything_due(session, moment)
+    if orphans:
+        log.warning("%d texts were left mid-send by a sender that stopped: now `unknown`", orphans)
+        report.unknown += orphans
+    if not due:
+        return report
+    worker = _Worker(
+        factory, transport, settings, limiter or SlotLimiter(factory, settings.rate, now=now, sleep=sleep),
+        now, report, progress, stop or threading.Event(),
+    )
+    with ThreadPoolExecutor(max_workers=settings.sender_concurrency, thread_name_prefix="sender") as pool:
+        futures = [pool.submit(worker.run) for _ in range(settings.sender_concurrency)]
+        try:
+            for future in futures:
+                future.result()
+        except BaseException:
+            worker.halt.set()  # Ctrl-C or a worker's crash: the others finish their send and stop
+            raise
+    return report
+
+
+class _Worker:
+    """What each sender thread runs; everything it shares is thread-safe (factory, limiter, report lock)."""
+
+    def __init__(
+        self, factory: sessionmaker[Session], transport: Transport, settings: Settings, limiter: SlotLimiter,
+        now: Callable[[], datetime], report: DrainReport, progress: Callable[[DrainReport], None] | None,
+        stop: threading.Event,
+    ) -> None:
+        self.factory = factory
+        self.transport = transport
+        self.settings = settings
+        self.limiter = limiter
+        self.now = now
+        self.report = report
+        self.progress = progress
+        self.stop = stop
+        self.halt = threading.Event()
+
+    def stopping(self) -> bool:
+        return self.stop.is_set() or self.halt.is_set()
+
+    def run(self) -> None:
+        try:
+            while not self.stopping() and self.send_next():
+                pass
+        except BaseException:
+            self.halt.set()
+            raise
+
+    def send_next(self) -> bool:
+        """Send one row; False when there is nothing left to send."""
+        # The slot comes before the claim, so a sender stopped while it waits leaves no row
+        # half-sent; a slot that finds nothing to claim is given back.
+        slot = self.limiter.wait(1)
+        if self.stopping():
+            self.limiter.give_back(slot)
+            return False
+        with self.factory.begin() as session:
+            claimed = claim(session, self.now(), limit=1)
+        if not claimed:
+            self.limiter.give_back(slot)
+            return False
+        row = claimed[0]
+        if self.settings.rate_unit == "segment" and row.segments > 1:
+            self.limiter.take(row.segments - 1)  # the first segment had its slot; the rest are owed
+        outcome = self.hand_over(row)
+        with self.factory.begin() as session:
+            recorded = record_result(session, row.id, outcome, self.now())
+        self.after(outcome, recorded)
+        return True
+
+    def hand_over(self, row: Claimed) -> Exception | str:
+        try:
+            return self.transport.send(row.to, row.body, status_callback_url(self.settings, row.id)).provider_sid
+        except (TransientError, PermanentError, AmbiguousError, ConfigurationError) as exc:
+            log.warning("outbox %s to %s: %s %s", row.id, mask(row.to), exc.__class__.__name__, exc)
+            return exc
+        except Exception as exc:  # a transport bug must not lose track of the row
+            log.exception("outbox %s to %s failed unexpectedly", row.id, mask(row.to))
+            return exc
+
+    def after(self, outcome: Exception | str, recorded: Recorded) -> None:
+        if isinstance(outcome, TransientError) and outcome.status == 429:
+            self.limiter.hold_off(RATE_LIMITED_PAUSE_SECONDS)
+        with self.report._lock:
+            if isinstance(outcome, ConfigurationError):
+                self.report.stopped_because = str(outcome)
+                self.report.errors.append(str(outcome))
+                self.halt.set()
+            else:
+                self.report.count(recorded.status, recorded.cancelled)
+                if isinstance(outcome, Exception):
+                    self.report.errors.append(f"{outcome.__class__.__name__}: {outcome}")
+            if self.progress:
+                self.progress(self.report)
+
