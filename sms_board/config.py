@@ -66,6 +66,7 @@ class Settings:
     request_expire_days: int = 14
     secret_key: str = field(default="", repr=False)
     development: bool = False
+    twilio_api_url: str | None = None  # tests and staging: where the twilio client sends
 
     @property
     def zone(self) -> ZoneInfo:
@@ -147,6 +148,27 @@ def _database_url(raw: str, instance_path: Path) -> str:
     return url.render_as_string(hide_password=False)
 
 
+_LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
+
+
+def _twilio_api_url(raw: str) -> str | None:
+    """SMS_BOARD_TWILIO_API_URL: a fake Twilio on this machine, or a staging proxy over https."""
+    from urllib.parse import urlsplit
+
+    raw = raw.strip().rstrip("/")
+    if not raw:
+        return None
+    parts = urlsplit(raw)
+    if parts.scheme == "https" and parts.hostname:
+        return raw
+    if parts.scheme == "http" and parts.hostname in _LOOPBACK_HOSTS:
+        return raw
+    raise ConfigError(
+        f"SMS_BOARD_TWILIO_API_URL={raw!r} must be https:// or a loopback http:// address "
+        "(e.g. http://127.0.0.1:8999 for a fake Twilio); leave it unset to use Twilio itself."
+    )
+
+
 def _secret_key(env: Mapping[str, str], instance_path: Path) -> str:
     if env.get("SECRET_KEY"):
         return env["SECRET_KEY"]
@@ -214,6 +236,8 @@ def load_settings(overrides: Mapping[str, object] | None = None, environ: Mappin
     if public_url and not public_url.startswith(("http://", "https://")):
         raise ConfigError(f"SMS_BOARD_PUBLIC_URL={public_url!r} must start with https:// (or http://).")
 
+    twilio_api_url = _twilio_api_url(env.get("SMS_BOARD_TWILIO_API_URL") or "")
+
     rate_unit = (env.get("SMS_BOARD_RATE_UNIT") or "message").lower()
     if rate_unit not in {"message", "segment"}:
         raise ConfigError(f"SMS_BOARD_RATE_UNIT={rate_unit!r} is unknown; use message or segment.")
@@ -251,4 +275,5 @@ def load_settings(overrides: Mapping[str, object] | None = None, environ: Mappin
         request_expire_days=int(_number("SMS_BOARD_REQUEST_EXPIRE_DAYS", env.get("SMS_BOARD_REQUEST_EXPIRE_DAYS") or "14", int, 1)),
         secret_key=_secret_key(env, instance_path),
         development=_bool("SMS_BOARD_DEVELOPMENT", env.get("SMS_BOARD_DEVELOPMENT") or "off"),
+        twilio_api_url=twilio_api_url,
     )

@@ -37,6 +37,18 @@ def test_empty_quiet_hours_turn_them_off(tmp_path):
     assert settings(tmp_path, SMS_BOARD_QUIET_HOURS="").quiet_hours is None
 
 
+@pytest.mark.parametrize("url", ["http://127.0.0.1:8999", "http://localhost:8999/", "https://twilio-proxy.staging.example"])
+def test_the_twilio_api_url_points_the_real_client_elsewhere(tmp_path, url):
+    from sms_board.sending.transport import TwilioTransport
+
+    s = settings(tmp_path, TWILIO_ACCOUNT_SID="AC" + "1" * 32, TWILIO_AUTH_TOKEN="x",
+                 TWILIO_FROM_NUMBER="+447700900000", SMS_BOARD_TWILIO_API_URL=url)
+    client = TwilioTransport(s).client
+    assert client.api.base_url == url.rstrip("/") == client.messaging.base_url
+    assert TwilioTransport(settings(tmp_path, TWILIO_ACCOUNT_SID="AC" + "1" * 32, TWILIO_AUTH_TOKEN="x",
+                                    TWILIO_FROM_NUMBER="+447700900000")).client.api.base_url == "https://api.twilio.com"
+
+
 def test_postgres_urls_use_psycopg_3(tmp_path):
     s = settings(tmp_path, DATABASE_URL="postgresql://board@db.internal/board")
     assert s.database_url.startswith("postgresql+psycopg://")
@@ -59,6 +71,8 @@ def test_postgres_urls_use_psycopg_3(tmp_path):
     ({"SMS_BOARD_TRANSPORT": "pigeon"}, "use console or twilio"),
     ({"SMS_BOARD_DIGEST_WEEKDAY": "someday"}, "is not a weekday"),
     ({"SMS_BOARD_PUBLIC_URL": "board.example.org"}, "must start with https://"),
+    ({"SMS_BOARD_TWILIO_API_URL": "http://api.example.org"}, "must be https:// or a loopback http://"),
+    ({"SMS_BOARD_TWILIO_API_URL": "ftp://127.0.0.1"}, "must be https:// or a loopback http://"),
 ])
 def test_bad_values_fail_with_one_line_saying_what_to_fix(tmp_path, env, message):
     with pytest.raises(ConfigError) as caught:

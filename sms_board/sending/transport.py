@@ -14,7 +14,7 @@ import sys
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Protocol, TextIO
+from typing import Any, Protocol, TextIO
 
 from sms_board.config import Settings
 from sms_board.models import OutboxStatus
@@ -166,11 +166,11 @@ class TwilioTransport:
         # The client logs every request's headers at INFO: at 10 texts a second that drowns the worker's log.
         quiet = logging.getLogger(f"{__name__}.twilio_http")
         quiet.setLevel(logging.WARNING)
-        self.client = client or Client(
+        self.client = client or aim(Client(
             settings.twilio_account_sid,
             settings.twilio_auth_token,
             http_client=TwilioHttpClient(timeout=timeout, logger=quiet),
-        )
+        ), settings)
 
     def send(self, to: str, body: str, status_callback: str | None = None) -> SendResult:
         import requests
@@ -198,6 +198,14 @@ class TwilioTransport:
                 raise TransientError(f"could not connect to Twilio: {exc.__class__.__name__}") from None
             raise AmbiguousError(f"connection to Twilio broke after sending: {exc.__class__.__name__}") from None
         return SendResult(provider_sid=message.sid, status=message.status or "queued")
+
+
+def aim(client: Any, settings: Settings) -> Any:
+    """Point a twilio client at SMS_BOARD_TWILIO_API_URL when it is set (a fake Twilio, a staging proxy)."""
+    if settings.twilio_api_url:
+        client.api.base_url = settings.twilio_api_url
+        client.messaging.base_url = settings.twilio_api_url
+    return client
 
 
 def classify_refusal(message: str, code: object, status: int | None) -> TransportError:

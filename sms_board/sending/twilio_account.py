@@ -28,7 +28,10 @@ def make_client(settings: Settings, timeout: float = 10.0) -> Any:
     from twilio.http.http_client import TwilioHttpClient
     from twilio.rest import Client
 
-    return Client(settings.twilio_account_sid, settings.twilio_auth_token, http_client=TwilioHttpClient(timeout=timeout))
+    from sms_board.sending.transport import aim
+
+    return aim(Client(settings.twilio_account_sid, settings.twilio_auth_token,
+                      http_client=TwilioHttpClient(timeout=timeout)), settings)
 
 
 def _refused(exc: Any, what: str) -> Finding:
