@@ -1,9 +1,16 @@
 """The inbound pipeline shared by the webhook, `sms-board simulate` and the simulator page.
 
 1. Store the text, idempotently by `MessageSid`, and commit: nothing is lost.
-2. Route it in its own transaction; its effects and its replies are saved
-   together on the inbound row, so a retried `MessageSid` gets the same reply
-   and causes no second effect.
+   A STOP (or Twilio's `OptOutType=STOP`) opts the number out in that same
+   transaction: from the moment the text is stored, nothing more goes to it.
+2. Route it in its own transaction, which first locks the stored row and goes on
+   only while it is still `received`; its effects and its replies are saved
+   together on the row. So a text is processed exactly once: a retried
+   `MessageSid` that finds it handled gets the same reply and causes no second
+   effect, and one that finds it left `received` by a process that died takes it
+   over. The clock takes over any text still `received` after `LEASE` (its
+   replies then go by REST), and sends one that failed that way twice to the
+   organisers' inbox.
 3. If a handler fails, the row keeps the error and the sender gets a short
    apology: Twilio sees a 200 and does not retry into a loop.
 """
@@ -11,7 +18,6 @@
 from __future__ import annotations
 
 import logging
-import time
 import traceback
 import uuid
 from collections.abc import Mapping
@@ -26,6 +32,8 @@ from sms_board import handlers
 from sms_board.clock.jobs import due_job
 from sms_board.community.subscriptions import get_or_create_subscriber
 from sms_board.config import Settings
+from sms_board.db import is_sqlite
+from sms_board.handlers.stop import stop_on_arrival, wants_to_stop
 from sms_board.models import InboundMessage, InboundStatus
 from sms_board.phone import mask, normalise
 from sms_board.sending.outbox import record_replies
@@ -39,6 +47,12 @@ LOOP_WINDOW = timedelta(hours=1)
 FLOOD_WINDOW = timedelta(minutes=5)
 FLOOD_LIMIT = 20
 MAX_STORED_BODY = 10_000
+# A webhook answers in milliseconds and Twilio gives up on it after 15 s: a text still
+# `received` a minute after it arrived was left by a process that died.
+LEASE = timedelta(minutes=1)
+# The first delivery, then one takeover by the clock; a text that kills its process twice
+# is not tried again but goes to the organisers' inbox.
+MAX_ROUTING_ATTEMPTS = 2
 
 
 @dataclass(frozen=True)
@@ -82,47 +96,135 @@ def receive(
                 status=InboundStatus.RECEIVED.value,
                 replies=[],
                 in_inbox=False,
+                attempts=1,
+                replies_queued=False,
             )
+            if phone is not None and not _from_the_board(settings, phone, inbound.to_number):
+                # A STOP takes effect in the transaction that stores it (and stamps its arrival
+                # once no send to the number is still on the wire).
+                stop_on_arrival(session, settings, inbound, phone, Words.parse(body))
             session.add(inbound)
             session.flush()
             inbound_id = inbound.id
+            now = inbound.received_at
     except IntegrityError:
-        return _replay(factory, message_sid)
+        with factory() as session:
+            inbound_id = session.scalar(select(InboundMessage.id).where(InboundMessage.message_sid == message_sid))
+        assert inbound_id is not None
+        result = route_once(factory, settings, inbound_id, utcnow())
+        assert result is not None
+        return InboundResult(result.inbound_id, result.message_sid, result.status, result.replies, duplicate=True)
 
     log.info("inbound %s from %s stored", inbound_id, mask(phone) if phone else "(not a number)")
+    # Route what was sent, not the stored copy: its NUL markers are not part of a notice.
+    result = route_once(factory, settings, inbound_id, now, body=body[:MAX_STORED_BODY])
+    assert result is not None
+    return result
+
+
+def route_once(
+    factory: sessionmaker[Session], settings: Settings, inbound_id: int, now: datetime, *, body: str | None = None,
+    by_rest: bool = False, skip_locked: bool = False,
+) -> InboundResult | None:
+    """Route a stored text unless someone already has; None when `skip_locked` finds it being routed.
+
+    The row lock makes this safe from any number of places at once: whoever holds it
+    while the text is still `received` routes it; everyone else waits, then answers
+    with what was done.
+    """
     try:
         with factory.begin() as session:
-            inbound = session.get(InboundMessage, inbound_id)
-            assert inbound is not None
-            _process(session, settings, inbound, phone, body[:MAX_STORED_BODY], now)
-            status, replies = inbound.status, list(inbound.replies)
+            query = select(InboundMessage).where(InboundMessage.id == inbound_id)
+            if not is_sqlite(session):  # SQLite's BEGIN IMMEDIATE already lets one writer in at a time
+                query = query.with_for_update(skip_locked=skip_locked)
+            inbound = session.scalar(query)
+            if inbound is None:
+                return None
+            if inbound.status == InboundStatus.RECEIVED.value:
+                phone = normalise(inbound.from_number, settings.default_region)
+                text = body if body is not None else inbound.body.replace("\ufffd", "")
+                _process(session, settings, inbound, phone, text, now, by_rest=by_rest)
+            return _result(inbound)
     except Exception as exc:
         log.exception("inbound %s: handler failed", inbound_id)
-        apology = render("apology")
-        with factory.begin() as session:
-            inbound = session.get(InboundMessage, inbound_id)
-            assert inbound is not None
+        return _failed(factory, settings, inbound_id, exc, now, by_rest=by_rest)
+
+
+def _result(inbound: InboundMessage) -> InboundResult:
+    # Replies that went by REST are not repeated as TwiML to a late retry.
+    replies = [] if inbound.replies_queued else list(inbound.replies)
+    return InboundResult(inbound.id, inbound.message_sid, inbound.status, replies)
+
+
+def _failed(
+    factory: sessionmaker[Session], settings: Settings, inbound_id: int, exc: Exception, now: datetime, *,
+    by_rest: bool,
+) -> InboundResult:
+    """A handler raised: its effects are rolled back; the row keeps the error and goes to the inbox."""
+    with factory.begin() as session:
+        inbound = session.get(InboundMessage, inbound_id, with_for_update=not is_sqlite(session))
+        assert inbound is not None
+        if inbound.status == InboundStatus.RECEIVED.value:
+            phone = normalise(inbound.from_number, settings.default_region)
             inbound.status = InboundStatus.ERROR.value
             inbound.error = "".join(traceback.format_exception_only(type(exc), exc)).strip()[:2000]
             inbound.in_inbox = True
             inbound.handled_at = now
-            inbound.replies = record_replies(session, phone, inbound.subscriber_id, [apology], inbound_id=inbound_id,
-                                             now=now) if phone else []
-            status, replies = inbound.status, list(inbound.replies)
-    return InboundResult(inbound_id, message_sid, status, replies)
+            inbound.replies_queued = by_rest
+            inbound.replies = record_replies(
+                session, phone, inbound.subscriber_id, [render("apology")], inbound_id=inbound_id, now=now,
+                by_rest=by_rest,
+            ) if phone else []
+        return _result(inbound)
 
 
-def _replay(factory: sessionmaker[Session], message_sid: str, wait: float = 2.0) -> InboundResult:
-    """A retried webhook: answer what the first delivery answered, doing nothing again."""
-    deadline = time.monotonic() + wait
-    while True:
-        with factory() as session:
-            inbound = session.scalar(select(InboundMessage).where(InboundMessage.message_sid == message_sid))
-            assert inbound is not None
-            settled = inbound.status != InboundStatus.RECEIVED.value
-            if settled or time.monotonic() >= deadline:
-                return InboundResult(inbound.id, message_sid, inbound.status, list(inbound.replies), duplicate=True)
-        time.sleep(0.05)
+def _from_the_board(settings: Settings, phone: str, to_number: str | None) -> bool:
+    own = {n for n in (settings.board_number, normalise(to_number, settings.default_region)) if n}
+    return phone in own
+
+
+@due_job("inbound_taken_over", order=5)
+def take_over_stranded(factory: sessionmaker[Session], settings: Settings, now: datetime) -> int:
+    """Texts left `received` past the lease by a process that died are routed now (replies by REST).
+
+    Each takeover is counted first, in its own transaction, so a text that kills its process
+    again is not tried a third time: it goes to the organisers' inbox instead.
+    """
+    with factory() as session:
+        stranded = list(session.scalars(
+            select(InboundMessage.id).where(
+                InboundMessage.status == InboundStatus.RECEIVED.value, InboundMessage.received_at < now - LEASE,
+            ).order_by(InboundMessage.id).limit(500)
+        ))
+    routed = 0
+    for inbound_id in stranded:
+        with factory.begin() as session:
+            attempts = session.scalar(
+                update(InboundMessage)
+                .where(InboundMessage.id == inbound_id, InboundMessage.status == InboundStatus.RECEIVED.value)
+                .values(attempts=InboundMessage.attempts + 1)
+                .returning(InboundMessage.attempts)
+            )
+        if attempts is None:
+            continue
+        if attempts > MAX_ROUTING_ATTEMPTS:
+            _give_up(factory, inbound_id, attempts, now)
+            continue
+        log.warning("inbound %s was left unrouted by a process that stopped: routing it now", inbound_id)
+        if route_once(factory, settings, inbound_id, now, by_rest=True, skip_locked=True) is not None:
+            routed += 1
+    return routed
+
+
+def _give_up(factory: sessionmaker[Session], inbound_id: int, attempts: int, now: datetime) -> None:
+    with factory.begin() as session:
+        session.execute(
+            update(InboundMessage)
+            .where(InboundMessage.id == inbound_id, InboundMessage.status == InboundStatus.RECEIVED.value)
+            .values(status=InboundStatus.ERROR.value, in_inbox=True, handled_at=now,
+                    error=f"routing stopped {attempts - 1} times without finishing; left for an organiser")
+        )
+    log.error("inbound %s: routing never finished; it is in the organisers' inbox", inbound_id)
 
 
 def _ignore(inbound: InboundMessage, reason: str, now: datetime) -> None:
@@ -132,15 +234,15 @@ def _ignore(inbound: InboundMessage, reason: str, now: datetime) -> None:
 
 
 def _process(
-    session: Session, settings: Settings, inbound: InboundMessage, phone: str | None, body: str, now: datetime
+    session: Session, settings: Settings, inbound: InboundMessage, phone: str | None, body: str, now: datetime,
+    *, by_rest: bool = False,
 ) -> None:
     inbound.handled_at = now
     if phone is None:
         # Short codes, alphanumeric sender IDs and garbage are never answered.
         _ignore(inbound, "sender is not a phone number", now)
         return
-    own = {n for n in (settings.board_number, normalise(inbound.to_number, settings.default_region)) if n}
-    if phone in own:
+    if _from_the_board(settings, phone, inbound.to_number):
         _ignore(inbound, "sent from the board's own number", now)
         return
 
@@ -155,14 +257,14 @@ def _process(
         )
     ) or 0
     # A STOP is never held: however many texts came before it, it must take effect now.
-    if recent > FLOOD_LIMIT and not _asks_to_stop(inbound, words):
+    if recent > FLOOD_LIMIT and not wants_to_stop(inbound, words):
         inbound.status = InboundStatus.HELD.value
         inbound.in_inbox = True
         inbound.error = f"flood: more than {FLOOD_LIMIT} texts in {int(FLOOD_WINDOW.total_seconds() // 60)} minutes"
         return
 
     ctx = handlers.Context(session, settings, inbound, subscriber, words, now)
-    if subscriber.opted_out and not handlers.opts_back_in(ctx):
+    if subscriber.opted_out and not (handlers.opts_back_in(ctx) or handlers.stopped_by_this_text(ctx)):
         # An opted-out number gets nothing until it opts back in; its text is kept for organisers.
         inbound.status = InboundStatus.IGNORED.value
         inbound.error = "sender has opted out"
@@ -177,12 +279,9 @@ def _process(
         replies = []
     # The output boundary: replies are smart-encoded, measured and recorded like every other text.
     # FORGET has erased the number from the row by now: its reply is recorded without it too.
+    inbound.replies_queued = by_rest and bool(replies)
     inbound.replies = record_replies(session, inbound.from_number, inbound.subscriber_id, replies,
-                                     inbound_id=inbound.id, now=now)
-
-
-def _asks_to_stop(inbound: InboundMessage, words: Words) -> bool:
-    return (inbound.params.get("OptOutType") or "").upper() == "STOP" or handlers.asks_to_stop(words.tokens)
+                                     inbound_id=inbound.id, now=now, by_rest=by_rest)
 
 
 def _replies_in_last_hour(session: Session, phone: str, now: datetime) -> int:

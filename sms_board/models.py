@@ -24,6 +24,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -251,6 +252,8 @@ class InboundMessage(Base):
     __tablename__ = "inbound_messages"
     __table_args__ = (
         Index("ix_inbound_from_received", "from_number", "received_at"),
+        Index("ix_inbound_received", "received_at", postgresql_where=text("status = 'received'"),
+              sqlite_where=text("status = 'received'")),
         one_of("status", InboundStatus),
     )
 
@@ -269,6 +272,12 @@ class InboundMessage(Base):
     in_inbox: Mapped[bool] = mapped_column(Boolean, default=False)
     area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id", ondelete="SET NULL"))
     handled_at: Mapped[datetime | None]
+    # Routing attempts: the first delivery counts as one; the clock counts each takeover of a
+    # text left `received` by a process that died, and gives up to the inbox after two.
+    attempts: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    # The replies went by REST through the outbox (a takeover has no webhook to answer), so a
+    # late retry of the webhook must not send them again as TwiML.
+    replies_queued: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class Item(Base):

@@ -18,6 +18,6 @@ from sms_board.handlers import (  # noqa: F401
     stop,
 )
 from sms_board.handlers.router import Context, keyword, route, stage
-from sms_board.handlers.stop import asks_to_stop, opts_back_in
+from sms_board.handlers.stop import asks_to_stop, opts_back_in, stopped_by_this_text
 
-__all__ = ["Context", "asks_to_stop", "keyword", "opts_back_in", "route", "stage"]
+__all__ = ["Context", "asks_to_stop", "keyword", "opts_back_in", "route", "stage", "stopped_by_this_text"]

@@ -7,13 +7,21 @@ write "stop texting me". A near miss (`SOTP`) is not guessed: it gets a hint.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from rapidfuzz.distance import OSA
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from sms_board.community.exchange import end_connections_of
-from sms_board.community.subscriptions import opt_in
+from sms_board.community.subscriptions import get_or_create_subscriber, opt_in
+from sms_board.config import Settings
 from sms_board.handlers.router import START_HELP_STAGE, STOP_STAGE, Context, stage
-from sms_board.sending.delivery import opt_out
+from sms_board.models import ConsentEvent, InboundMessage, Subscriber
+from sms_board.sending.delivery import lock_recipient, opt_out
 from sms_board.texts import render
+from sms_board.utc import utcnow
+from sms_board.words import Words
 
 STOP_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"})
 START_WORDS = frozenset({"START", "UNSTOP"})
@@ -45,12 +53,52 @@ def near_stop(tokens: tuple[str, ...]) -> bool:
     )
 
 
+def _stop(session: Session, settings: Settings, subscriber: Subscriber, inbound: InboundMessage, words: Words,
+          now: datetime) -> bool:
+    return opt_out(
+        session, subscriber, words=words.original or inbound.params.get("OptOutType", ""), channel="sms",
+        now=now, inbound_id=inbound.id, wording=render("stop_confirm") if settings.stop_reply else None,
+    )
+
+
+def wants_to_stop(inbound: InboundMessage, words: Words) -> bool:
+    """A STOP-family text, or one Twilio's Advanced Opt-Out classified as a STOP."""
+    return (inbound.params.get("OptOutType") or "").upper() == "STOP" or asks_to_stop(words.tokens)
+
+
+def stop_on_arrival(session: Session, settings: Settings, inbound: InboundMessage, phone: str, words: Words) -> None:
+    """Opt the number out in the transaction that stores its STOP (SPEC §2: no text after STOP is stored).
+
+    The subscriber's row is locked first: a send to this number already on the wire holds
+    it (see `sending.sender`), so the STOP is stamped as stored only once that send is
+    over, and every later claim sees the number opted out. Routing, in its own
+    transaction, then confirms and tells the neighbours it was connected with.
+    """
+    if not wants_to_stop(inbound, words):
+        return
+    subscriber = get_or_create_subscriber(session, phone, inbound.received_at)
+    lock_recipient(session, subscriber.id)
+    inbound.received_at = max(inbound.received_at, utcnow())
+    inbound.subscriber_id = subscriber.id
+    session.add(inbound)
+    session.flush()
+    _stop(session, settings, subscriber, inbound, words, inbound.received_at)
+
+
+def stopped_by_this_text(ctx: Context) -> bool:
+    """Whether this very text opted the number out when it was stored (so it is owed a confirmation)."""
+    if not ctx.subscriber.opted_out or not wants_to_stop(ctx.inbound, ctx.words):
+        return False
+    return ctx.session.scalar(
+        select(ConsentEvent.id).where(ConsentEvent.subscriber_id == ctx.subscriber.id,
+                                      ConsentEvent.action == "opt_out", ConsentEvent.inbound_id == ctx.inbound.id)
+    ) is not None
+
+
 def do_stop(ctx: Context) -> None:
     wording = render("stop_confirm")
-    changed = opt_out(
-        ctx.session, ctx.subscriber, words=ctx.words.original or ctx.inbound.params.get("OptOutType", ""),
-        channel="sms", now=ctx.now, inbound_id=ctx.inbound.id, wording=wording if ctx.settings.stop_reply else None,
-    )
+    changed = _stop(ctx.session, ctx.settings, ctx.subscriber, ctx.inbound, ctx.words, ctx.now) or \
+        stopped_by_this_text(ctx)
     ctx.handler = "stop"
     if changed:
         # The other side of each open connection is told it ended, without details.
@@ -74,8 +122,7 @@ def do_start(ctx: Context) -> None:
 
 @stage(STOP_STAGE, "stop")
 def stop_stage(ctx: Context) -> bool:
-    opt_out_type = (ctx.inbound.params.get("OptOutType") or "").upper()
-    if opt_out_type == "STOP" or asks_to_stop(ctx.words.tokens):
+    if wants_to_stop(ctx.inbound, ctx.words):
         do_stop(ctx)
         return True
     if near_stop(ctx.words.tokens):

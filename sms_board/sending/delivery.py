@@ -19,7 +19,8 @@ claim refuses rows of such numbers in the claim statement itself.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -36,7 +37,7 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from sms_board.db import is_sqlite
 from sms_board.models import (
@@ -150,6 +151,44 @@ def opt_out(
     return True
 
 
+def lock_recipient(session: Session, subscriber_id: int) -> None:
+    """Wait for any send to this number that is already on the wire, and keep new ones off it.
+
+    A STOP takes this lock (PostgreSQL `FOR UPDATE`) before it is stamped as stored;
+    `recipient_on_the_wire` holds a `FOR KEY SHARE` lock on the same row for the length of
+    each send. Ordinary updates of the row (a NAME, a hint) wait for neither.
+    """
+    if not is_sqlite(session):
+        session.execute(select(Subscriber.id).where(Subscriber.id == subscriber_id).with_for_update())
+
+
+@contextmanager
+def recipient_on_the_wire(factory: sessionmaker[Session], subscriber_id: int | None) -> Iterator[bool]:
+    """Whether the number may still be texted, checked at the last moment and held for the send.
+
+    On PostgreSQL the check holds a key-share lock on the subscriber's row (in a transaction
+    of its own) until the send is over, so a STOP is stored either after the text reached
+    Twilio or before the check, which then sees it. SQLite (one sender, a development
+    database) must never hold its write lock over an HTTP call: there the check is released
+    at once, and a STOP in that instant can still meet the text it crossed.
+    """
+    if subscriber_id is None:
+        yield True
+        return
+    with factory() as session:
+        sqlite = is_sqlite(session)
+        query = select(*reachable()).select_from(Subscriber).where(Subscriber.id == subscriber_id)
+        if not sqlite:
+            query = query.with_for_update(read=True, key_share=True)
+        found = session.execute(query).one_or_none()
+        if sqlite:
+            session.commit()
+        try:
+            yield found is None or all(found)
+        finally:
+            session.commit()
+
+
 # ── the one way a status changes ───────────────────────────────────────────
 
 
@@ -218,6 +257,7 @@ class Claimed:
     to: str
     body: str
     segments: int
+    subscriber_id: int | None
 
 
 def due(now: datetime) -> ColumnElement[bool]:
@@ -245,10 +285,11 @@ def claim(session: Session, now: datetime, limit: int = 1) -> list[Claimed]:
         update(Outbox)
         .where(Outbox.id.in_(ids), Outbox.status == S.QUEUED.value)
         .values(status=S.SENDING.value, attempts=Outbox.attempts + 1, updated_at=now, status_updated_at=now)
-        .returning(Outbox.id, Outbox.to_number, Outbox.body, Outbox.segments)
+        .returning(Outbox.id, Outbox.to_number, Outbox.body, Outbox.segments, Outbox.subscriber_id)
         .execution_options(synchronize_session=False)
     ).all()
-    return sorted((Claimed(*row) for row in rows), key=lambda c: (ids.index(c.id)))
+    order = {row_id: position for position, row_id in enumerate(ids)}
+    return sorted((Claimed(*row) for row in rows), key=lambda c: order[c.id])
 
 
 def claim_plan(session: Session, now: datetime) -> str:
@@ -300,6 +341,12 @@ def record_result(session: Session, row_id: int, outcome: Exception | str, now: 
         error["error_message"] = f"unexpected error: {outcome!r}"
     _from_sending(session, row_id, S.UNKNOWN, now, **error)
     return Recorded(S.UNKNOWN.value)
+
+
+def cancel_in_flight(session: Session, row_id: int, reason: str, now: datetime) -> Recorded:
+    """A claimed text whose recipient opted out before it could go: it never leaves."""
+    _from_sending(session, row_id, S.CANCELLED, now, attempts=Outbox.attempts - 1, error_message=reason)
+    return Recorded(S.CANCELLED.value)
 
 
 def _from_sending(session: Session, row_id: int, to: OutboxStatus, now: datetime, **values: Any) -> None:

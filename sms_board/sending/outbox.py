@@ -98,20 +98,23 @@ def enqueue(
 
 def record_replies(
     session: Session, to_number: str, subscriber_id: int | None, texts: Sequence[str], *, inbound_id: int,
-    now: datetime,
+    now: datetime, by_rest: bool = False,
 ) -> list[str]:
-    """Prepare the direct replies to an inbound text and record them as sent; returns the texts as sent.
+    """Prepare the direct replies to an inbound text and record them; returns the texts as sent.
 
-    They leave as TwiML in the webhook's answer, so they are never queued and never
-    held back by quiet hours or the monthly cap, but they are counted like any text.
+    They normally leave as TwiML in the webhook's answer, so they are recorded as sent,
+    never queued, never held back by quiet hours or the monthly cap, but counted like any
+    text. A text routed with no webhook to answer (the clock took it over) has its replies
+    queued `by_rest` in the first lane instead.
     """
     prepared = [prepare(text) for text in texts]
+    status = initial_status(None) if by_rest else REPLY_STATUS
     session.add_all(
         OutboxRow(
             to_number=to_number, subscriber_id=subscriber_id, body=body.text, kind=OutboxKind.REPLY.value,
-            status=REPLY_STATUS.value, lane=OutboxLane.DIRECT.value, segments=body.segments,
-            encoding=body.encoding, attempts=1, inbound_id=inbound_id, created_at=now, sent_at=now,
-            updated_at=now, status_updated_at=now,
+            status=status.value, lane=OutboxLane.DIRECT.value, segments=body.segments,
+            encoding=body.encoding, attempts=0 if by_rest else 1, inbound_id=inbound_id, created_at=now,
+            sent_at=None if by_rest else now, updated_at=now, status_updated_at=now,
         )
         for body in prepared
     )

@@ -35,8 +35,10 @@ from sms_board.sending.delivery import (
     Recorded,
     anything_due,
     cancel_for_unreachable,
+    cancel_in_flight,
     claim,
     mark_stale_sending_unknown,
+    recipient_on_the_wire,
     record_result,
     release_held,
 )
@@ -80,6 +82,8 @@ class DrainReport:
             self.retried += 1
         elif status == OutboxStatus.UNKNOWN.value:
             self.unknown += 1
+        elif status == OutboxStatus.CANCELLED.value:
+            self.cancelled += 1
         else:
             self.failed += 1
         self.cancelled += cancelled
@@ -182,9 +186,13 @@ class _Worker:
         row = claimed[0]
         if self.settings.rate_unit == "segment" and row.segments > 1:
             self.limiter.take(row.segments - 1)  # the first segment had its slot; the rest are owed
-        outcome = self.hand_over(row)
+        with recipient_on_the_wire(self.factory, row.subscriber_id) as reachable:
+            outcome = self.hand_over(row) if reachable else None
         with self.factory.begin() as session:
-            recorded = record_result(session, row.id, outcome, self.now())
+            if outcome is None:
+                recorded = cancel_in_flight(session, row.id, "recipient opted out before the send", self.now())
+            else:
+                recorded = record_result(session, row.id, outcome, self.now())
         self.after(outcome, recorded)
         return True
 
@@ -198,7 +206,7 @@ class _Worker:
             log.exception("outbox %s to %s failed unexpectedly", row.id, mask(row.to))
             return exc
 
-    def after(self, outcome: Exception | str, recorded: Recorded) -> None:
+    def after(self, outcome: Exception | str | None, recorded: Recorded) -> None:
         if isinstance(outcome, TransientError) and outcome.status == 429:
             self.limiter.hold_off(RATE_LIMITED_PAUSE_SECONDS)
         with self.report._lock:
