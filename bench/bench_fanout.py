@@ -115,7 +115,7 @@ def main() -> None:
 
         def baseline() -> int:
             with factory.begin() as session:
-                campaign = Campaign(kind="bench", status="sending", area_ids=[], body="baseline", created_at=now)
+                campaign = Campaign(kind="broadcast", status="sending", area_ids=[], body="baseline", created_at=now)
                 session.add(campaign)
                 session.flush()
                 statement = text(

@@ -28,6 +28,7 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Integer,
+    Select,
     String,
     and_,
     exists,
@@ -73,6 +74,9 @@ FINAL = (S.DELIVERED, S.UNDELIVERED, S.FAILED, S.UNKNOWN, S.CANCELLED)  # the se
 NOT_BILLED = (S.CANCELLED, S.FAILED)  # never sent, or refused before reaching a handset
 BILLABLE = tuple(s for s in S if s not in NOT_BILLED)  # what counts toward the monthly cap
 NOT_RECEIVED = (S.HELD, S.CANCELLED, S.FAILED)  # a digest in these was never read: MORE cannot page it
+
+# A claim whose every candidate turns out unreachable looks again, this many times at most.
+_CLAIM_ROUNDS = 3
 
 # Backoff 5 s, 10 s, 20 s … capped at 15 min: ten attempts span about 36 minutes,
 # long enough to ride out a short Twilio incident, short enough that a stuck row
@@ -261,40 +265,54 @@ class Claimed:
 
 
 def due(now: datetime) -> ColumnElement[bool]:
-    """Queued, its time come, and to a number that may still be texted."""
-    return and_(
-        Outbox.status == S.QUEUED.value,
-        or_(Outbox.send_after.is_(None), Outbox.send_after <= now),
-        ~unreachable_recipient(),
-    )
+    """Queued and its time come. Exactly the claim index's condition, so the search reads that index."""
+    return and_(Outbox.status == S.QUEUED.value, or_(Outbox.send_after.is_(None), Outbox.send_after <= now))
 
 
 def anything_due(session: Session, now: datetime) -> bool:
     return session.scalar(select(Outbox.id).where(due(now)).limit(1)) is not None
 
 
+def _next_due(now: datetime, limit: int) -> Select[tuple[int]]:
+    # The recipient check is not part of this search on purpose: PostgreSQL would answer a
+    # NOT EXISTS with a hash anti-join over every waiting row (a million at a big digest);
+    # here it reads the (lane, id) index and stops at the first rows, which the claim's
+    # UPDATE then checks one by one.
+    return select(Outbox.id).where(due(now)).order_by(Outbox.lane, Outbox.id).limit(limit)
+
+
 def claim(session: Session, now: datetime, limit: int = 1) -> list[Claimed]:
-    """Mark up to `limit` due rows `sending`, most urgent lane first; two senders never claim one row."""
-    query = select(Outbox.id).where(due(now)).order_by(Outbox.lane, Outbox.id).limit(limit)
-    if not is_sqlite(session):  # SQLite's BEGIN IMMEDIATE already lets one claimer in at a time
-        query = query.with_for_update(skip_locked=True, of=Outbox)
-    ids = list(session.scalars(query))
-    if not ids:
-        return []
-    rows = session.execute(
-        update(Outbox)
-        .where(Outbox.id.in_(ids), Outbox.status == S.QUEUED.value)
-        .values(status=S.SENDING.value, attempts=Outbox.attempts + 1, updated_at=now, status_updated_at=now)
-        .returning(Outbox.id, Outbox.to_number, Outbox.body, Outbox.segments, Outbox.subscriber_id)
-        .execution_options(synchronize_session=False)
-    ).all()
-    order = {row_id: position for position, row_id in enumerate(ids)}
-    return sorted((Claimed(*row) for row in rows), key=lambda c: order[c.id])
+    """Mark up to `limit` due rows `sending`, most urgent lane first; two senders never claim one row.
+
+    The claim statement itself refuses rows whose recipient may no longer be texted; those
+    are cancelled, and the next rows looked at.
+    """
+    for _ in range(_CLAIM_ROUNDS):
+        query = _next_due(now, limit)
+        if not is_sqlite(session):  # SQLite's BEGIN IMMEDIATE already lets one claimer in at a time
+            query = query.with_for_update(skip_locked=True, of=Outbox)
+        ids = list(session.scalars(query))
+        if not ids:
+            return []
+        rows = session.execute(
+            update(Outbox)
+            .where(Outbox.id.in_(ids), Outbox.status == S.QUEUED.value, ~unreachable_recipient())
+            .values(status=S.SENDING.value, attempts=Outbox.attempts + 1, updated_at=now, status_updated_at=now)
+            .returning(Outbox.id, Outbox.to_number, Outbox.body, Outbox.segments, Outbox.subscriber_id)
+            .execution_options(synchronize_session=False)
+        ).all()
+        if len(rows) < len(ids):
+            transition(session, and_(Outbox.id.in_(ids), unreachable_recipient()), S.CANCELLED,
+                       allowed_from=(S.QUEUED,), now=now, error_message="recipient opted out or unreachable")
+        if rows:
+            order = {row_id: position for position, row_id in enumerate(ids)}
+            return sorted((Claimed(*row) for row in rows), key=lambda c: order[c.id])
+    return []
 
 
 def claim_plan(session: Session, now: datetime) -> str:
     """PostgreSQL's plan for the claim's row search (docs and the lane benchmark show it)."""
-    query = select(Outbox.id).where(due(now)).order_by(Outbox.lane, Outbox.id).limit(1)
+    query = _next_due(now, 1).with_for_update(skip_locked=True, of=Outbox)
     compiled = query.compile(session.get_bind(), compile_kwargs={"literal_binds": True})
     rows = session.connection().exec_driver_sql(f"EXPLAIN {compiled}").all()
     return "\n".join(row[0] for row in rows)
