@@ -23,7 +23,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from sms_board import handlers
-from sms_board.clock.jobs import due_job
 from sms_board.community.subscriptions import get_or_create_subscriber
 from sms_board.config import Settings
 from sms_board.models import InboundMessage, InboundStatus
@@ -196,7 +195,6 @@ def _replies_in_last_hour(session: Session, phone: str, now: datetime) -> int:
     return sum(1 for replies in rows if replies)
 
 
-@due_job("inbound_retention", order=80)
 def forget_old_bodies(factory: sessionmaker[Session], settings: Settings, now: datetime) -> int:
     """Raw texts are kept SMS_BOARD_RETENTION_DAYS; after that only the fact of them remains.
 

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from sms_board.config import Settings
 from sms_board.models import Area, InboundMessage, Item, ItemKind, Organiser, OutboxKind, Subscriber
+from sms_board.registry import DuplicateEntry, Registry, defined_in
 from sms_board.sending.outbox import enqueue
 from sms_board.texts import render
 from sms_board.words import Ref, Words, parse_ref
@@ -82,7 +83,7 @@ class Context:
 
 
 Handler = Callable[[Context], None]
-Stage = Callable[[Context], bool]
+StageFunc = Callable[[Context], bool]
 
 
 @dataclass(frozen=True)
@@ -93,36 +94,55 @@ class Keyword:
     fuzzy: bool = True
 
 
-_KEYWORDS: dict[str, Keyword] = {}
-_STAGES: list[tuple[int, str, Stage]] = []
+@dataclass(frozen=True)
+class Stage:
+    order: int
+    name: str
+    func: StageFunc
+
+
+# Every spelling of every keyword (aliases included), and the stages a text goes through.
+KEYWORDS: Registry[Keyword] = Registry("keyword", origin=lambda entry: defined_in(entry.handler))
+STAGES: Registry[Stage] = Registry("stage", origin=lambda entry: defined_in(entry.func), distinct="order")
 
 STOP_STAGE, START_HELP_STAGE, CONFIRM_STAGE, KEYWORD_STAGE, RELAY_STAGE, INBOX_STAGE = 10, 20, 30, 40, 50, 60
+
+# Typo tolerance reaches this far, and only for keywords this long.
+TYPO_EDITS = 1
+TYPO_MIN_LENGTH = 4
 
 
 def keyword(*names: str, fuzzy: bool = True) -> Callable[[Handler], Handler]:
     """Register a handler for one or more keywords (the first is its name in logs)."""
 
     def register(handler: Handler) -> Handler:
-        for name in names:
-            if name in _KEYWORDS:
-                raise ValueError(f"keyword {name} is registered twice")
-            _KEYWORDS[name] = Keyword(names[0], handler, fuzzy)
+        entry = Keyword(names[0], handler, fuzzy)
+        added: list[str] = []
+        try:
+            for name in names:
+                KEYWORDS.add(name, entry)
+                added.append(name)
+        except DuplicateEntry:
+            for name in added:  # all of its names or none
+                KEYWORDS.remove(name)
+            raise
         return handler
 
     return register
 
 
-def stage(order: int, name: str) -> Callable[[Stage], Stage]:
-    def register(func: Stage) -> Stage:
-        _STAGES.append((order, name, func))
-        _STAGES.sort(key=lambda entry: entry[0])
+def stage(order: int, name: str) -> Callable[[StageFunc], StageFunc]:
+    """Register a routing stage; a name or an order that is taken already is refused."""
+
+    def register(func: StageFunc) -> StageFunc:
+        STAGES.add(name, Stage(order, name, func))
         return func
 
     return register
 
 
 def keywords() -> dict[str, Keyword]:
-    return dict(_KEYWORDS)
+    return dict(KEYWORDS.items())
 
 
 # Ordinary words one edit away from a keyword. "Lost cat on Elm St" is a message for the
@@ -130,17 +150,23 @@ def keywords() -> dict[str, Keyword]:
 EVERYDAY_WORDS = frozenset(["BONE", "CAME", "CHOSE", "CLONE", "CLOSER", "CLOSET", "COIN", "COST", "DEED", "DIME", "DINE", "DOME", "DOSE", "DOVE", "FAME", "FEED", "FINE", "GAME", "GONE", "HEAP", "HEED", "HELD", "HELM", "HOST", "INTO", "JOHN", "KELP", "LAME", "LEASE", "LINE", "LOIN", "LOSE", "LOST", "MIKE", "MILE", "MIND", "MINI", "MINT", "MODE", "MOLE", "MORN", "MOST", "MOVE", "NERD", "NINE", "NONE", "NOVICE", "PAST", "PEST", "PINE", "PORT", "POSE", "POSH", "POTS", "POUT", "REED", "SAME", "SCARE", "SEED", "SHADE", "SHAME", "SHAPE", "SHARK", "SHARP", "SHIRE", "SHORE", "SNARE", "SPARE", "STARE", "TAME", "THINK", "WEAVE", "HEAVE", "WEED", "WINE", "YELP", "BORE", "CORE", "SORE", "WORE", "MARE", "MIRE", "NAPE", "NAVE", "COFFER", "DIFFER", "THINKS", "SHANK"])
 
 
+def _near_misses(word: str) -> dict[str, Keyword]:
+    """The typo-tolerant keyword spellings (4+ letters) within one edit of `word`."""
+    return {
+        name: entry
+        for name, entry in KEYWORDS.items()
+        if entry.fuzzy and len(name) >= TYPO_MIN_LENGTH and OSA.distance(word, name, score_cutoff=TYPO_EDITS) <= TYPO_EDITS
+    }
+
+
 def lookup_keyword(word: str) -> Keyword | None:
     """Exact keyword, else the one keyword (4+ letters) within one edit; a swapped pair is one edit."""
-    if word in _KEYWORDS:
-        return _KEYWORDS[word]
+    exact = KEYWORDS.get(word)
+    if exact is not None:
+        return exact
     if len(word) < 3 or word in EVERYDAY_WORDS:
         return None
-    near = {
-        entry.name: entry
-        for name, entry in _KEYWORDS.items()
-        if entry.fuzzy and len(name) >= 4 and OSA.distance(word, name, score_cutoff=1) <= 1
-    }
+    near = {entry.name: entry for entry in _near_misses(word).values()}
     if len(near) == 1:
         return next(iter(near.values()))
     return None
@@ -158,9 +184,9 @@ def _keyword_stage(ctx: Context) -> bool:
 
 def route(ctx: Context) -> None:
     """Run the text through the stages until one takes it."""
-    for _order, name, func in _STAGES:
-        ctx.handler = name
-        if func(ctx):
+    for entry in sorted(STAGES.values(), key=lambda entry: entry.order):
+        ctx.handler = entry.name
+        if entry.func(ctx):
             return
     raise RuntimeError("no stage took the text; the inbox stage must always take it")
 
