@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: install run test lint format clean
+.PHONY: install run test lint format words clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "sms-board needs Python 3.11 or newer")'
@@ -35,6 +35,11 @@ lint: install
 
 format: install
 	$(BIN)/ruff format sms_board tests migrations bench
+
+# The everyday words typo tolerance skips (sms_board/handlers/everyday_words.txt), from
+# tests/data/english-30000.txt and the keywords the router knows. Run it after adding a keyword.
+words: install
+	$(BIN)/python -m tests.everyday_words
 
 clean:
 	rm -rf $(VENV) .pytest_cache

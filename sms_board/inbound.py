@@ -29,7 +29,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from sms_board import handlers
-from sms_board.clock.jobs import due_job
 from sms_board.community.subscriptions import get_or_create_subscriber
 from sms_board.config import Settings
 from sms_board.db import is_sqlite
@@ -183,7 +182,6 @@ def _from_the_board(settings: Settings, phone: str, to_number: str | None) -> bo
     return phone in own
 
 
-@due_job("inbound_taken_over", order=5)
 def take_over_stranded(factory: sessionmaker[Session], settings: Settings, now: datetime) -> int:
     """Texts left `received` past the lease by a process that died are routed now (replies by REST).
 
@@ -295,7 +293,6 @@ def _replies_in_last_hour(session: Session, phone: str, now: datetime) -> int:
     return sum(1 for replies in rows if replies)
 
 
-@due_job("inbound_retention", order=80)
 def forget_old_bodies(factory: sessionmaker[Session], settings: Settings, now: datetime) -> int:
     """Raw texts are kept SMS_BOARD_RETENTION_DAYS; after that only the fact of them remains.
 

@@ -16,8 +16,7 @@ from werkzeug import Request, Response
 
 from sms_board import create_app
 from sms_board.app import board_of
-from sms_board.clock import jobs
-from sms_board.clock.jobs import due_job
+from sms_board.clock.jobs import DUE_JOBS, DueJob
 from sms_board.clock.scheduler import ClockLocked, build_scheduler, clock_lock
 from sms_board.models import Heartbeat, Outbox
 from tests.conftest import ACCOUNT_SID, AUTH_TOKEN, BOARD_NUMBER, Runner, app_config, session_of
@@ -89,11 +88,8 @@ def test_a_failing_job_does_not_stop_the_others_and_tick_says_so(app, runner, cl
     def broken(factory, settings, now):  # type: ignore[no-untyped-def]
         raise RuntimeError("a bug in some feature's job")
 
-    due_job("broken_feature", order=1)(broken)
-    try:
+    with DUE_JOBS.temporarily("broken_feature", DueJob("broken_feature", 1, broken)):
         result = runner("tick", ok=False)
-    finally:
-        jobs._JOBS.pop("broken_feature")
     assert result.exit_code == 1
     assert "errors: 1" in result.stdout and "held_released: 0" in result.stdout
 

@@ -30,8 +30,7 @@ from twilio.request_validator import RequestValidator
 
 from sms_board import create_app
 from sms_board.app import board_of
-from sms_board.handlers import router
-from sms_board.handlers.router import Context, keyword
+from sms_board.handlers.router import KEYWORDS, Context, Keyword
 from sms_board.inbound import InboundResult, receive
 from sms_board.models import (
     ConsentEvent,
@@ -292,11 +291,8 @@ def broken_keyword() -> Iterator[str]:
         ctx.subscriber.name = "Halfdone"
         ctx.reply("kaboom_confirm")  # no such template
 
-    keyword("KABOOM")(kaboom)
-    try:
+    with KEYWORDS.temporarily("KABOOM", Keyword("KABOOM", kaboom)):
         yield "KABOOM"
-    finally:
-        router._KEYWORDS.pop("KABOOM", None)
 
 
 def test_a_crashing_handler_answers_200_with_an_apology_and_keeps_the_error(
@@ -324,7 +320,7 @@ def test_a_retried_crash_gets_the_same_apology_and_is_not_run_again(
     headers = {"X-Twilio-Signature": sign(PUBLIC_URL, params)}
 
     first = client.post("/sms/inbound", data=params, headers=headers)
-    router._KEYWORDS.pop(broken_keyword)  # fixed and redeployed before Twilio retries
+    KEYWORDS.remove(broken_keyword)  # fixed and redeployed before Twilio retries
     retry = client.post("/sms/inbound", data=params, headers=headers)
 
     assert retry.status_code == 200

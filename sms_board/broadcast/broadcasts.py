@@ -23,7 +23,6 @@ from sms_board.broadcast.campaigns import (
     pause_campaign,
 )
 from sms_board.broadcast.fanout import write_outbox
-from sms_board.clock.jobs import due_job
 from sms_board.config import Settings
 from sms_board.models import (
     Area,
@@ -211,7 +210,6 @@ def fan_out_broadcast(
     return report
 
 
-@due_job("broadcasts", order=20)
 def fan_out_confirmed(factory: sessionmaker[Session], settings: Settings, now: datetime) -> dict[str, int]:
     """Fan out every confirmed broadcast, and resume any whose fan-out stopped halfway."""
     with factory() as session:

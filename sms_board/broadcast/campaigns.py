@@ -16,7 +16,6 @@ from datetime import datetime, timedelta
 from sqlalchemy import exists, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from sms_board.clock.jobs import due_job
 from sms_board.config import Settings
 from sms_board.models import (
     Area,
@@ -70,7 +69,6 @@ def pause_campaign(session: Session, settings: Settings, campaign: Campaign, now
         )
 
 
-@due_job("drafts_lapsed", order=10)
 def lapse_drafts(factory: sessionmaker[Session], settings: Settings, now: datetime) -> int:
     """Broadcast previews nobody confirmed in time are cancelled."""
     with factory.begin() as session:
@@ -82,7 +80,6 @@ def lapse_drafts(factory: sessionmaker[Session], settings: Settings, now: dateti
         return result.rowcount or 0
 
 
-@due_job("quiet_hours_held", order=35)
 def hold_for_quiet_hours(factory: sessionmaker[Session], settings: Settings, now: datetime) -> int:
     """A run still queued when quiet hours begin waits for them to end (URGENT goes on).
 
@@ -111,7 +108,6 @@ def hold_for_quiet_hours(factory: sessionmaker[Session], settings: Settings, now
     return held
 
 
-@due_job("campaigns_done", order=90)
 def finish_campaigns(factory: sessionmaker[Session], settings: Settings, now: datetime) -> int:
     """A campaign is done when none of its texts is still waiting or in flight."""
     with factory.begin() as session:

@@ -34,7 +34,6 @@ from sms_board.broadcast.billing import cap_room
 from sms_board.broadcast.campaigns import DIGEST, FAN_OUT_CHUNK, TO_FAN_OUT, pause_campaign
 from sms_board.broadcast.digest_pages import SECTION_ORDER, Entry, paginate
 from sms_board.broadcast.fanout import write_outbox
-from sms_board.clock.jobs import due_job
 from sms_board.config import WEEKDAYS, Settings
 from sms_board.db import is_sqlite
 from sms_board.models import (
@@ -359,7 +358,6 @@ def _resume_all(factory: sessionmaker[Session], settings: Settings, now: datetim
     return total
 
 
-@due_job("digests", order=30)
 def run_due_digests(factory: sessionmaker[Session], settings: Settings, now: datetime) -> dict[str, int]:
     """Start each area's scheduled run once it is due (and not in quiet hours), then fan out."""
     with factory.begin() as session:

@@ -277,17 +277,3 @@ def new_connections(session: Session, area: Area | None, since: datetime | None)
         1 for created_at, area_id in first.values()
         if (since is None or created_at >= since) and (area is None or area_id == area.id)
     )
-
-
-# ── ageing requests ─────────────────────────────────────────────────────────
-
-
-def quiet_requests(session: Session, since: datetime, *, reminded: bool | None = None) -> list[Item]:
-    """Open requests with no activity since `since` (optionally: reminded already, or not yet)."""
-    activity = func.coalesce(Item.last_activity_at, Item.created_at)
-    query = select(Item).where(
-        Item.kind == ItemKind.REQUEST.value, Item.status == ItemStatus.PUBLISHED.value, activity < since,
-    ).order_by(Item.id)
-    if reminded is not None:
-        query = query.where(Item.reminded_at.is_not(None) if reminded else Item.reminded_at.is_(None))
-    return list(session.scalars(query))

@@ -1,23 +1,14 @@
-"""Keyword handlers. Importing this package registers every handler with the router."""
+"""Keyword handlers. Importing this package imports every module in it, and so registers
+every keyword, stage and confirm action with the router: a new module needs no list.
+"""
 
-from sms_board.handlers import (  # noqa: F401
-    broadcast,
-    confirm,
-    connect,
-    digest,
-    forget,
-    help,
-    inbox,
-    intro,
-    join,
-    mine,
-    post,
-    profile,
-    relay,
-    requests,
-    stop,
-)
 from sms_board.handlers.router import Context, keyword, route, stage
 from sms_board.handlers.stop import asks_to_stop, opts_back_in, stopped_by_this_text
+from sms_board.registry import import_modules_of
 
-__all__ = ["Context", "asks_to_stop", "keyword", "opts_back_in", "route", "stage", "stopped_by_this_text"]
+HANDLER_MODULES: tuple[str, ...] = import_modules_of(__name__, __path__)
+
+__all__ = [
+    "HANDLER_MODULES", "Context", "asks_to_stop", "keyword", "opts_back_in", "route", "stage",
+    "stopped_by_this_text",
+]

@@ -15,17 +15,20 @@ from sqlalchemy.orm import Session
 from sms_board.handlers.router import CONFIRM_STAGE, Context, stage
 from sms_board.handlers.stop import do_start
 from sms_board.models import Confirmation, Subscriber
+from sms_board.registry import Registry
 
 CONFIRM_WINDOW = timedelta(minutes=15)
-_ACTIONS: dict[str, Callable[[Context, Confirmation], None]] = {}
+
+Action = Callable[[Context, Confirmation], None]
+# What YES does, by the kind of confirmation pending (`Confirmation.action`).
+CONFIRM_ACTIONS: Registry[Action] = Registry("confirm action")
 
 
-def confirm_action(name: str) -> Callable[[Callable[[Context, Confirmation], None]], Callable[[Context, Confirmation], None]]:
-    """Register what YES does for a pending confirmation of this kind."""
+def confirm_action(name: str) -> Callable[[Action], Action]:
+    """Register what YES does for a pending confirmation of this kind (one action per kind)."""
 
-    def register(func: Callable[[Context, Confirmation], None]) -> Callable[[Context, Confirmation], None]:
-        _ACTIONS[name] = func
-        return func
+    def register(func: Action) -> Action:
+        return CONFIRM_ACTIONS.add(name, func)
 
     return register
 
@@ -66,11 +69,12 @@ def yes_stage(ctx: Context) -> bool:
         .limit(1)
     )
     lapse_pending(ctx.session, ctx.subscriber, ctx.now)
-    if pending is not None and pending.action in _ACTIONS:
+    action = CONFIRM_ACTIONS.get(pending.action) if pending is not None else None
+    if pending is not None and action is not None:
         pending.resolved_at = ctx.now
         pending.resolution = "confirmed"
         ctx.handler = f"yes:{pending.action}"
-        _ACTIONS[pending.action](ctx, pending)
+        action(ctx, pending)
         return True
     if ctx.subscriber.opted_out:
         do_start(ctx)

@@ -9,25 +9,11 @@ the start of the offer, never as a ref.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 
-from sqlalchemy.orm import Session, sessionmaker
-
-from sms_board.clock.jobs import due_job
-from sms_board.community.exchange import (
-    close_item,
-    display_name,
-    is_member,
-    quiet_requests,
-    record,
-    respond,
-)
-from sms_board.config import Settings
+from sms_board.community.exchange import display_name, is_member, record, respond
 from sms_board.handlers.post import new_item
 from sms_board.handlers.router import Context, keyword, ref_or_hint
-from sms_board.models import Item, ItemKind, ItemStatus, OutboxKind, ResponseKind
-from sms_board.sending.outbox import enqueue
-from sms_board.texts import render
+from sms_board.models import Item, ItemKind, ItemStatus, ResponseKind
 from sms_board.words import parse_ref
 
 MAX_TEXT = 320
@@ -130,29 +116,3 @@ def _answer(ctx: Context, item: Item, how: _Answer) -> None:
         ctx.notify(item.author, how.to_owner, item=item, name=display_name(ctx.subscriber), area=item.area,
                    number=response.number, named=bool(ctx.subscriber.name))
     ctx.reply(how.to_sender, item=item)
-
-
-@due_job("quiet_requests", order=70)
-def age_quiet_requests(factory: sessionmaker[Session], settings: Settings, now: datetime) -> dict[str, int]:
-    """Ask once whether a quiet request is still needed; expire it when it stays quiet."""
-    counts = {"reminded": 0, "expired": 0}
-    expire_before = now - timedelta(days=settings.request_expire_days)
-    remind_before = now - timedelta(days=settings.request_remind_days)
-    with factory.begin() as session:
-        for item in quiet_requests(session, expire_before):
-            for _match, person in close_item(session, item, ItemStatus.EXPIRED, now, None, "expired"):
-                enqueue(session, settings, person, render("connection_ended", ref=item.ref), OutboxKind.NOTIFY,
-                        now=now, item_id=item.id)
-            if item.author is not None:
-                enqueue(session, settings, item.author,
-                        render("request_expired", item=item, days=settings.request_expire_days),
-                        OutboxKind.NOTIFY, now=now, item_id=item.id)
-            counts["expired"] += 1
-        for item in quiet_requests(session, remind_before, reminded=False):
-            item.reminded_at = now
-            record(session, item, "reminded", now)
-            if item.author is not None:
-                enqueue(session, settings, item.author, render("request_reminder", item=item), OutboxKind.NOTIFY,
-                        now=now, item_id=item.id)
-            counts["reminded"] += 1
-    return counts

@@ -5,14 +5,14 @@ registered with `@due_job(name)`. It opens its own transactions and asks the
 database what is due, so running it twice, late, or from two places at once
 does no harm: the scheduler only decides *when* to look.
 
-Features register their own jobs: decorate a function with `@due_job("name",
-order=…)` in the feature's module; modules under `sms_board.handlers` are
-loaded already, anything else is added to `JOB_MODULES`.
+Each feature has one small module in this package whose `@due_job` functions
+only open what the job needs and call the feature's own (undecorated) domain
+functions, so the features never import the clock. `load_jobs` imports every
+module here: adding a module is all it takes.
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
 import os
 import socket
@@ -27,21 +27,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from sms_board.config import Settings
 from sms_board.db import is_sqlite
 from sms_board.models import Heartbeat
+from sms_board.registry import Registry, defined_in, import_modules_of
 
 log = logging.getLogger(__name__)
 
 JobResult = int | Mapping[str, int]
 Job = Callable[[sessionmaker[Session], Settings, datetime], JobResult]
-
-# Modules whose import registers jobs. The order of jobs is their `order`, not this list.
-# Handlers come last so that a feature's jobs can sit beside its keyword handlers.
-JOB_MODULES: tuple[str, ...] = (
-    "sms_board.broadcast.campaigns",
-    "sms_board.broadcast.broadcasts",
-    "sms_board.broadcast.digest_runs",
-    "sms_board.handlers",
-    "sms_board.inbound",
-)
 
 CLOCK = "clock"
 
@@ -53,26 +44,23 @@ class DueJob:
     func: Job
 
 
-_JOBS: dict[str, DueJob] = {}
+DUE_JOBS: Registry[DueJob] = Registry("due job", origin=lambda job: defined_in(job.func))
 
 
 def due_job(name: str, *, order: int = 50) -> Callable[[Job], Job]:
     """Register a job the clock runs every minute (lower `order` runs first)."""
 
     def register(func: Job) -> Job:
-        existing = _JOBS.get(name)
-        if existing is not None and existing.func is not func:
-            raise ValueError(f"due job {name!r} is registered twice")
-        _JOBS[name] = DueJob(name, order, func)
+        DUE_JOBS.add(name, DueJob(name, order, func))
         return func
 
     return register
 
 
 def load_jobs() -> list[DueJob]:
-    for module in JOB_MODULES:
-        importlib.import_module(module)
-    return sorted(_JOBS.values(), key=lambda job: (job.order, job.name))
+    """Every registered job in the order it runs, after importing every job module of this package."""
+    import_modules_of(__name__, __path__)
+    return sorted(DUE_JOBS.values(), key=lambda job: (job.order, job.name))
 
 
 def run_due_jobs(factory: sessionmaker[Session], settings: Settings, now: datetime) -> dict[str, int]:
@@ -117,11 +105,3 @@ def tick(factory: sessionmaker[Session], settings: Settings, now: datetime) -> d
     with factory.begin() as session:
         beat(session, CLOCK, now, {"host": socket.gethostname(), "pid": os.getpid(), "counts": counts})
     return counts
-
-
-@due_job("held_released", order=40)
-def _release_held(factory: sessionmaker[Session], settings: Settings, now: datetime) -> int:
-    from sms_board.sending.delivery import release_held
-
-    with factory.begin() as session:
-        return release_held(session, now)

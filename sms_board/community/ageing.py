@@ -1,0 +1,55 @@
+"""Ageing help requests: a request nobody has touched for a while is asked about once, then expires.
+
+After SMS_BOARD_REQUEST_REMIND_DAYS without activity the requester is asked
+whether it is still needed (`OK R7` keeps it open, `CLOSE R7` closes it); after
+SMS_BOARD_REQUEST_EXPIRE_DAYS it expires and any connection on it ends.
+The clock runs this every minute (`sms_board.clock.jobs.requests`).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from sms_board.community.exchange import close_item, record
+from sms_board.config import Settings
+from sms_board.models import Item, ItemKind, ItemStatus, OutboxKind
+from sms_board.sending.outbox import enqueue
+from sms_board.texts import render
+
+
+def quiet_requests(session: Session, since: datetime, *, reminded: bool | None = None) -> list[Item]:
+    """Open requests with no activity since `since` (optionally: reminded already, or not yet)."""
+    activity = func.coalesce(Item.last_activity_at, Item.created_at)
+    query = select(Item).where(
+        Item.kind == ItemKind.REQUEST.value, Item.status == ItemStatus.PUBLISHED.value, activity < since,
+    ).order_by(Item.id)
+    if reminded is not None:
+        query = query.where(Item.reminded_at.is_not(None) if reminded else Item.reminded_at.is_(None))
+    return list(session.scalars(query))
+
+
+def age_quiet_requests(session: Session, settings: Settings, now: datetime) -> dict[str, int]:
+    """Ask once whether a quiet request is still needed; expire it when it stays quiet."""
+    counts = {"reminded": 0, "expired": 0}
+    expire_before = now - timedelta(days=settings.request_expire_days)
+    remind_before = now - timedelta(days=settings.request_remind_days)
+    for item in quiet_requests(session, expire_before):
+        for _match, person in close_item(session, item, ItemStatus.EXPIRED, now, None, "expired"):
+            enqueue(session, settings, person, render("connection_ended", ref=item.ref), OutboxKind.NOTIFY,
+                    now=now, item_id=item.id)
+        if item.author is not None:
+            enqueue(session, settings, item.author,
+                    render("request_expired", item=item, days=settings.request_expire_days),
+                    OutboxKind.NOTIFY, now=now, item_id=item.id)
+        counts["expired"] += 1
+    for item in quiet_requests(session, remind_before, reminded=False):
+        item.reminded_at = now
+        record(session, item, "reminded", now)
+        if item.author is not None:
+            enqueue(session, settings, item.author, render("request_reminder", item=item), OutboxKind.NOTIFY,
+                    now=now, item_id=item.id)
+        counts["reminded"] += 1
+    return counts

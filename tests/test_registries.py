@@ -1,0 +1,190 @@
+"""What a developer adding a keyword, a stage, a confirmation or a clock job notices.
+
+Registries fill themselves from the modules they discover; a clash is refused at
+import with both registrants named; a module that registers nothing is a
+forgotten decorator and fails here; imports run one way (SPEC, STYLE.md).
+"""
+
+from __future__ import annotations
+
+import ast
+import pkgutil
+from pathlib import Path
+
+import pytest
+
+from sms_board import handlers
+from sms_board.clock import jobs
+from sms_board.clock.jobs import DUE_JOBS, DueJob, due_job, load_jobs
+from sms_board.handlers.confirm import CONFIRM_ACTIONS, confirm_action
+from sms_board.handlers.router import (
+    KEYWORD_STAGE,
+    KEYWORDS,
+    STAGES,
+    Context,
+    Keyword,
+    Stage,
+    keyword,
+    lookup_keyword,
+    stage,
+)
+from sms_board.registry import DuplicateEntry, Registry
+
+PACKAGE = Path(handlers.__file__).resolve().parent.parent
+
+
+def _nothing(ctx: Context) -> None:
+    pass
+
+
+def _never(ctx: Context) -> bool:
+    return False
+
+
+# ── clashes are refused, naming both registrants ───────────────────────────
+
+
+def test_a_second_handler_for_a_keyword_is_refused_naming_both_modules():
+    with pytest.raises(DuplicateEntry) as refused:
+        keyword("JOIN")(_nothing)
+    message = str(refused.value)
+    assert "keyword 'JOIN' is registered twice" in message
+    assert "sms_board.handlers.join" in message and __name__ in message
+    assert KEYWORDS["JOIN"].handler is not _nothing
+
+
+def test_a_keyword_with_one_name_taken_registers_none_of_its_names():
+    with pytest.raises(DuplicateEntry):
+        keyword("BRANDNEW", "POST")(_nothing)
+    assert "BRANDNEW" not in KEYWORDS
+    assert lookup_keyword("BRANDNEW") is None
+
+
+def test_a_stage_name_or_order_that_is_taken_is_refused():
+    with pytest.raises(DuplicateEntry) as same_name:
+        stage(99, "inbox")(_never)
+    assert "stage 'inbox' is registered twice" in str(same_name.value)
+    assert "sms_board.handlers.inbox" in str(same_name.value)
+
+    with pytest.raises(DuplicateEntry) as same_order:
+        stage(KEYWORD_STAGE, "another_keyword_stage")(_never)
+    message = str(same_order.value)
+    assert f"stage order {KEYWORD_STAGE} is taken twice" in message
+    assert "'keyword' (sms_board.handlers.router)" in message and f"({__name__})" in message
+    assert "another_keyword_stage" not in STAGES
+
+
+def test_a_second_action_for_a_confirmation_is_refused():
+    with pytest.raises(DuplicateEntry) as refused:
+        confirm_action("forget")(lambda ctx, pending: None)
+    assert "confirm action 'forget' is registered twice" in str(refused.value)
+    assert "sms_board.handlers.forget" in str(refused.value)
+
+
+def test_a_second_due_job_of_the_same_name_is_refused():
+    load_jobs()
+    with pytest.raises(DuplicateEntry) as refused:
+        due_job("digests", order=1)(lambda factory, settings, now: 0)
+    assert "due job 'digests' is registered twice" in str(refused.value)
+    assert "sms_board.clock.jobs.digests" in str(refused.value)
+
+
+# ── tests and tools add entries for a while through the public API ──────────
+
+
+def test_temporarily_adds_an_entry_and_takes_it_away_again():
+    registry: Registry[Stage] = Registry("stage", origin=lambda entry: entry.func.__module__, distinct="order")
+    registry.add("first", Stage(1, "first", _never))
+    with registry.temporarily("second", Stage(2, "second", _never)) as entry:
+        assert registry["second"] is entry and registry.module_of("second") == __name__
+        assert list(registry) == ["first", "second"]
+    assert list(registry) == ["first"]
+
+    with registry.temporarily("second", Stage(2, "second", _never)):
+        registry.remove("second")  # removed inside the block: leaving it is no error
+    assert "second" not in registry
+    with pytest.raises(KeyError, match="no stage 'second' is registered"):
+        registry.remove("second")
+
+
+def test_a_temporary_keyword_is_routed_and_then_gone():
+    with KEYWORDS.temporarily("ZEPHYR", Keyword("ZEPHYR", _nothing)):
+        assert lookup_keyword("ZEPHYR") is KEYWORDS["ZEPHYR"]
+        assert lookup_keyword("ZEPHRY") is KEYWORDS["ZEPHYR"]  # one swapped pair: a typo
+    assert lookup_keyword("ZEPHYR") is None
+
+
+def test_a_temporary_job_is_refused_when_its_name_is_taken():
+    load_jobs()
+    with pytest.raises(DuplicateEntry), DUE_JOBS.temporarily("held_released", DueJob("held_released", 1, print)):
+        pass
+    assert DUE_JOBS.module_of("held_released") == "sms_board.clock.jobs.sending"
+
+
+# ── discovery: no hand-kept lists, and no module that registers nothing ─────
+
+
+def _modules_in(package_path: list[str] | str, prefix: str) -> list[str]:
+    return [module.name for module in pkgutil.iter_modules(list(package_path), prefix=prefix)]
+
+
+def test_every_module_in_handlers_is_imported_and_registers_something():
+    found = _modules_in(handlers.__path__, "sms_board.handlers.")
+    assert set(found) == set(handlers.HANDLER_MODULES)
+    registrants = KEYWORDS.modules() | STAGES.modules() | CONFIRM_ACTIONS.modules()
+    silent = [name for name in found if name not in registrants]
+    assert not silent, (
+        f"{', '.join(silent)} registers no keyword, stage or confirm action: a forgotten decorator? "
+        "Shared helpers belong in sms_board/community/ or beside the handler that uses them."
+    )
+
+
+def test_every_module_in_clock_jobs_registers_a_job():
+    loaded = load_jobs()
+    found = _modules_in(jobs.__path__, "sms_board.clock.jobs.")
+    silent = [name for name in found if name not in DUE_JOBS.modules()]
+    assert not silent, f"{', '.join(silent)} registers no @due_job: a forgotten decorator?"
+    assert {job.func.__module__ for job in loaded} <= set(found)
+
+
+def test_jobs_run_in_their_order_with_the_names_tick_reports():
+    assert [(job.name, job.order) for job in load_jobs()] == [
+        ("inbound_taken_over", 5), ("drafts_lapsed", 10), ("broadcasts", 20), ("digests", 30), ("quiet_hours_held", 35),
+        ("held_released", 40), ("quiet_requests", 70), ("inbound_retention", 80), ("campaigns_done", 90),
+    ]
+
+
+# ── imports run one way: web/cli/clock → handlers → broadcast → community → sending ──
+
+# What each layer must never import (it is imported by them, or beside them).
+_NEVER_IMPORTS = {
+    "inbound.py": {"clock", "web", "cli"},
+    "handlers": {"clock", "web", "cli", "inbound"},
+    "broadcast": {"clock", "web", "cli", "inbound", "handlers"},
+    "community": {"clock", "web", "cli", "inbound", "handlers", "broadcast"},
+    "sending": {"clock", "web", "cli", "inbound", "handlers", "broadcast", "community"},
+}
+
+
+def _imported_parts(path: Path) -> set[str]:
+    """The `sms_board.<part>` names a file imports, at the top or inside a function."""
+    parts = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        names: list[str] = []
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names = [node.module] if node.module != "sms_board" else [f"sms_board.{a.name}" for a in node.names]
+        parts |= {name.split(".")[1] for name in names if name.startswith("sms_board.")}
+    return parts
+
+
+@pytest.mark.parametrize("layer", sorted(_NEVER_IMPORTS))
+def test_imports_run_one_way(layer):
+    root = PACKAGE / layer
+    files = [root] if root.is_file() else sorted(root.rglob("*.py"))
+    wrong = {
+        str(path.relative_to(PACKAGE.parent)): sorted(_imported_parts(path) & _NEVER_IMPORTS[layer])
+        for path in files
+    }
+    assert not {path: parts for path, parts in wrong.items() if parts}
