@@ -39,7 +39,7 @@ format: install
 # The everyday words typo tolerance skips (sms_board/handlers/everyday_words.txt), from
 # tests/data/english-30000.txt and the keywords the router knows. Run it after adding a keyword.
 words: install
-	$(BIN)/python -m tests.everyday_words
+	$(BIN)/python -m tests.support.everyday_words
 
 clean:
 	rm -rf $(VENV) .pytest_cache

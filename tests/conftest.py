@@ -233,7 +233,7 @@ def areas(runner: Runner) -> None:
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
-    from tests.browser_support import skip_reason
+    from tests.support.browser import skip_reason
 
     if skip_reason():
         terminalreporter.write_sep("!", "BROWSER TESTS SKIPPED", yellow=True, bold=True)

@@ -15,16 +15,6 @@ from pathlib import Path
 
 import pytest
 from conftest import BOARD_NUMBER, Phone, app_config, session_of
-from fake_twilio import (  # noqa: F401
-    Accept,
-    Drop,
-    FakeTwilio,
-    Hang,
-    HttpError,
-    TwilioError,
-    fake_twilio,
-    threaded_fake_twilio,
-)
 from flask import Flask
 from sqlalchemy import select
 
@@ -36,6 +26,16 @@ from sms_board.sending.outbox import enqueue
 from sms_board.sending.ratelimit import SlotLimiter
 from sms_board.sending.sender import DrainReport, drain
 from sms_board.utc import utcnow
+from tests.support.fake_twilio import (  # noqa: F401
+    Accept,
+    Drop,
+    FakeTwilio,
+    Hang,
+    HttpError,
+    TwilioError,
+    fake_twilio,
+    threaded_fake_twilio,
+)
 
 ALICE, BOB, CAROL = "+447700900101", "+447700900102", "+447700900103"
 

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import pytest
 from werkzeug.serving import make_server
 
-from tests.browser_support import chromium_path
+from tests.support.browser import chromium_path
 
 pytestmark = pytest.mark.browser
 

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 from conftest import ACCOUNT_SID, AUTH_TOKEN, BOARD_NUMBER
-from fake_twilio import Accept, Drop, FakeTwilio, Hang, HttpError, TwilioError, fake_twilio  # noqa: F401
 
 from sms_board.config import Settings
 from sms_board.sending.transport import (
@@ -16,6 +15,15 @@ from sms_board.sending.transport import (
     PermanentError,
     TransientError,
     TwilioTransport,
+)
+from tests.support.fake_twilio import (  # noqa: F401
+    Accept,
+    Drop,
+    FakeTwilio,
+    Hang,
+    HttpError,
+    TwilioError,
+    fake_twilio,
 )
 
 RESIDENT = "+447700900123"

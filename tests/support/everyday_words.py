@@ -1,6 +1,6 @@
 """The everyday words typo tolerance must not read as keywords, worked out from a common-English list.
 
-`make words` (`python -m tests.everyday_words`) rewrites the shipped
+`make words` (`python -m tests.support.everyday_words`) rewrites the shipped
 `sms_board/handlers/everyday_words.txt`: the words of `tests/data/english-30000.txt`
 (upper-cased and folded as the router folds a text, letters only) that lie within
 one edit of a typo-tolerant keyword of 4+ letters, as the live keyword registry has
@@ -18,7 +18,7 @@ from sms_board import handlers
 from sms_board.handlers.router import EVERYDAY_WORDS_FILE, typo_neighbours
 from sms_board.words import fold
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 ENGLISH = ROOT / "tests" / "data" / "english-30000.txt"
 SHIPPED = Path(handlers.__file__).resolve().parent / EVERYDAY_WORDS_FILE
 REGENERATE = "make words"

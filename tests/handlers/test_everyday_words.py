@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 from sms_board.handlers.router import KEYWORDS, Context, Keyword, everyday_words, lookup_keyword
-from tests.everyday_words import ENGLISH, REGENERATE, english_words, everyday_neighbours
+from tests.support.everyday_words import ENGLISH, REGENERATE, english_words, everyday_neighbours
 
 
 def _listed(near: dict[str, set[str]], words: set[str]) -> str:

@@ -24,7 +24,6 @@ from dataclasses import dataclass, field
 from email.utils import formatdate
 
 import pytest
-from conftest import ACCOUNT_SID, AUTH_TOKEN
 from pytest_httpserver import HTTPServer
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
@@ -32,6 +31,7 @@ from werkzeug import Request, Response
 
 from sms_board.config import Settings
 from sms_board.sending.transport import TwilioTransport
+from tests.conftest import ACCOUNT_SID, AUTH_TOKEN
 
 # ── what the fake can answer ───────────────────────────────────────────────
 

@@ -8,7 +8,6 @@ from datetime import timedelta
 
 import pytest
 from conftest import ACCOUNT_SID, BOARD_NUMBER, session_of, sign
-from fake_twilio import fake_twilio  # noqa: F401
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -19,6 +18,7 @@ from sms_board.sending.delivery import claim, record_result
 from sms_board.sending.sender import drain
 from sms_board.sending.transport import AmbiguousError
 from sms_board.utc import utcnow
+from tests.support.fake_twilio import fake_twilio  # noqa: F401
 
 ALICE = "+447700900201"
 PUBLIC = "https://board.example.org"
