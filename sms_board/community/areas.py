@@ -1,18 +1,22 @@
-"""Finding areas by slug, name or postcode.
+"""Areas: creating and listing them, and finding them by slug, name or postcode.
 
 Postcodes match whole outward codes (`SE1` never matches `SE10 9AB`), and the
-longest matching prefix wins (`SE6 1` beats `SE6`).
+longest matching prefix wins (`SE6 1` beats `SE6`). A postcode prefix belongs
+to one area only.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from sms_board.models import Area, AreaPostcode
+from sms_board.models import Area, AreaPostcode, Moderation, Subscription, SubscriptionStatus
 from sms_board.words import fold
 
 _OUTWARD = r"[A-Z]{1,2}[0-9][A-Z0-9]?"
@@ -103,3 +107,109 @@ def nearest_areas(session: Session, text: str = "", limit: int = 5) -> list[Area
         if top >= 2:
             public = [area for score, area in sorted(scored, key=lambda s: (-s[0], s[1].name)) if score >= 2]
     return public[:limit]
+
+
+# ── operators' view: exact slugs, creating and listing ─────────────────────
+
+
+class AreaError(Exception):
+    """An area cannot be created as asked; the message is one line to show whoever asked.
+
+    `field` names the input at fault (`slug`, `timezone`, `postcode` or `moderation`);
+    it is None when the area clashes with one already stored.
+    """
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass(frozen=True)
+class AreaSummary:
+    """An area as an operator lists it; `subscribers` counts active subscriptions."""
+
+    slug: str
+    name: str
+    subscribers: int
+    private: bool
+    moderation: str
+    postcodes: tuple[str, ...]
+    timezone: str
+
+
+def area_by_slug(session: Session, slug: str) -> Area | None:
+    """The area with exactly this slug (case ignored): what operators type, unlike `find_area`."""
+    return session.scalar(select(Area).where(Area.slug == slug.lower()))
+
+
+def areas_by_slug(session: Session, slugs: Iterable[str]) -> list[Area]:
+    """The areas among `slugs` (case ignored) that exist, by name; the caller compares to see which do not."""
+    wanted = {slug.lower() for slug in slugs}
+    return list(session.scalars(select(Area).where(Area.slug.in_(sorted(wanted))).order_by(Area.name)))
+
+
+def create_area(
+    session: Session, slug: str, name: str, *, postcodes: Iterable[str] = (), timezone: str,
+    private: bool = False, moderation: str = Moderation.OPEN.value,
+) -> Area:
+    """Add an area serving the given postcode prefixes; raises `AreaError`, writing nothing, when it cannot.
+
+    The slug is lower-cased, the name trimmed and the prefixes normalised (`se6 1` → `SE6 1`);
+    a slug or prefix another area already has is refused.
+    """
+    slug = slug.lower()
+    _check_new_area(slug, timezone, moderation)
+    prefixes = _normalised_prefixes(postcodes)
+    _check_not_taken(session, slug, prefixes)
+    area = Area(slug=slug, name=name.strip(), timezone=timezone, private=private, moderation=moderation)
+    area.postcodes = [AreaPostcode(prefix=prefix) for prefix in prefixes]
+    try:
+        with session.begin_nested():  # another operator adding the same area at the same moment
+            session.add(area)
+    except IntegrityError:
+        raise AreaError(f"area {slug!r} or one of its postcodes already exists.") from None
+    return area
+
+
+def _check_new_area(slug: str, timezone: str, moderation: str) -> None:
+    if not valid_slug(slug):
+        raise AreaError("use lower-case letters, digits and hyphens, e.g. elm or elm-street.", field="slug")
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise AreaError(f"{timezone!r} is not a time zone; use e.g. Europe/London.", field="timezone") from None
+    if moderation not in {m.value for m in Moderation}:
+        raise AreaError(f"use one of {', '.join(m.value for m in Moderation)}.", field="moderation")
+
+
+def _normalised_prefixes(postcodes: Iterable[str]) -> list[str]:
+    try:
+        return sorted({normalise_prefix(p) for p in postcodes})
+    except ValueError as exc:
+        raise AreaError(str(exc), field="postcode") from None
+
+
+def _check_not_taken(session: Session, slug: str, prefixes: list[str]) -> None:
+    if area_by_slug(session, slug) is not None:
+        raise AreaError(f"an area with slug {slug!r} already exists.")
+    taken = session.scalars(select(AreaPostcode.prefix).where(AreaPostcode.prefix.in_(prefixes))).all()
+    if taken:
+        raise AreaError("postcode prefix already served by another area: " + ", ".join(taken))
+
+
+def area_summaries(session: Session) -> list[AreaSummary]:
+    """Every area, public and private, by slug, with its active subscriber count."""
+    counts = dict(
+        session.execute(
+            select(Subscription.area_id, func.count())
+            .where(Subscription.status == SubscriptionStatus.ACTIVE.value)
+            .group_by(Subscription.area_id)
+        ).all()
+    )
+    return [
+        AreaSummary(
+            slug=area.slug, name=area.name, subscribers=counts.get(area.id, 0), private=area.private,
+            moderation=area.moderation, postcodes=tuple(p.prefix for p in area.postcodes), timezone=area.timezone,
+        )
+        for area in session.scalars(select(Area).order_by(Area.slug))
+    ]

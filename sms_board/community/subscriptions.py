@@ -1,7 +1,8 @@
-"""Joining, leaving, opting out and back in, each written to the consent history."""
+"""Joining, leaving, opting out and back in, each written to the consent history; and reading it back."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
@@ -128,3 +129,41 @@ def opt_in(
     )
     session.flush()
     return active_areas(session, subscriber)
+
+
+@dataclass(frozen=True)
+class ConsentRecord:
+    """One step of a number's consent history; `area` is a slug, None for STOP and START."""
+
+    at: datetime
+    action: str
+    area: str | None
+    channel: str
+    words: str
+    wording: str | None
+
+
+@dataclass(frozen=True)
+class ConsentHistory:
+    phone: str
+    opted_out_at: datetime | None
+    events: list[ConsentRecord]
+
+
+def consent_history(session: Session, phone: str) -> ConsentHistory | None:
+    """Every join, leave, opt-out and opt-in of a number (E.164), oldest first; None for a number never seen."""
+    person = session.scalar(select(Subscriber).where(Subscriber.phone == phone))
+    if person is None:
+        return None
+    rows = session.execute(
+        select(ConsentEvent, Area.slug)
+        .outerjoin(Area, Area.id == ConsentEvent.area_id)
+        .where(ConsentEvent.subscriber_id == person.id)
+        .order_by(ConsentEvent.id)
+    ).all()
+    events = [
+        ConsentRecord(at=event.created_at, action=event.action, area=slug, channel=event.channel,
+                      words=event.words, wording=event.wording)
+        for event, slug in rows
+    ]
+    return ConsentHistory(phone=person.phone, opted_out_at=person.opted_out_at, events=events)

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sms_board.config import Settings
@@ -119,3 +120,11 @@ def record_replies(
         for body in prepared
     )
     return [body.text for body in prepared]
+
+
+def list_outbox(session: Session, status: str | None = None) -> list[OutboxRow]:
+    """Every outbox row, `id` ascending, or only those with `status`: the operator's view of what left."""
+    query = select(OutboxRow).order_by(OutboxRow.id)
+    if status:
+        query = query.where(OutboxRow.status == status)
+    return list(session.scalars(query))

@@ -18,10 +18,12 @@ never retried by itself. Every status change is `sending.delivery`'s.
 from __future__ import annotations
 
 import logging
+import signal
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -58,6 +60,8 @@ log = logging.getLogger(__name__)
 RATE_LIMITED_PAUSE_SECONDS = 1.0
 # A live sender holds a row `sending` for one HTTP call (seconds); older ones are orphans.
 STALE_SENDING_AFTER = timedelta(minutes=5)
+# After Twilio refuses the account, look again this often: someone may be fixing the settings.
+CONFIGURATION_RETRY_SECONDS = 60.0
 
 
 @dataclass
@@ -93,6 +97,48 @@ def status_callback_url(settings: Settings, outbox_id: int) -> str | None:
     if not settings.public_url:
         return None
     return f"{settings.public_url}/sms/status?outbox_id={outbox_id}"
+
+
+# ── the worker process ─────────────────────────────────────────────────────
+
+
+def run_forever(
+    factory: sessionmaker[Session],
+    transport: Transport,
+    settings: Settings,
+    *,
+    stop: threading.Event | None = None,
+    poll: float = 1.0,
+    report_to: Callable[[DrainReport], None] | None = None,
+    retry_after: float = CONFIGURATION_RETRY_SECONDS,
+) -> None:
+    """Drain the outbox, wait `poll` seconds, drain again, until `stop` is set (the Procfile worker).
+
+    Run in the main thread, SIGTERM (a deploy) sets `stop`: the sends in flight
+    finish, then this returns. Every drain that handled or cancelled texts, or that
+    Twilio refused the account for, goes to `report_to`; after a refusal the next
+    try waits `retry_after` seconds instead of `poll`. Needs no Flask app.
+    """
+    stop = stop if stop is not None else threading.Event()
+    with _stopped_by_sigterm(stop):
+        while not stop.is_set():
+            report = drain(factory, transport, settings, stop=stop)
+            if report_to is not None and (report.stopped_because or report.handled or report.cancelled):
+                report_to(report)
+            stop.wait(retry_after if report.stopped_because else poll)
+
+
+@contextmanager
+def _stopped_by_sigterm(stop: threading.Event) -> Iterator[None]:
+    """SIGTERM sets `stop` while inside; only the main thread can take signals, elsewhere this does nothing."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
 
 
 # ── draining ───────────────────────────────────────────────────────────────

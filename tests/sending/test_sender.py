@@ -2,13 +2,18 @@
 
 Rate limiting runs on a `FakeClock`: nothing sleeps for real and no test reads
 the wall clock; tests assert counts, the clock's timeline and the slots the
-shared limiter handed out.
+shared limiter handed out. Only the worker's tests at the end wait for real
+(briefly: they poll every few hundredths of a second), as a deploy would.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import signal
 import threading
+import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from itertools import pairwise
 from pathlib import Path
@@ -24,7 +29,7 @@ from sms_board.models import ConsentEvent, Outbox, OutboxKind, OutboxStatus, Sub
 from sms_board.sending.delivery import MAX_ATTEMPTS, claim
 from sms_board.sending.outbox import enqueue
 from sms_board.sending.ratelimit import SlotLimiter
-from sms_board.sending.sender import DrainReport, drain
+from sms_board.sending.sender import DrainReport, drain, run_forever
 from sms_board.utc import utcnow
 from tests.support.fake_twilio import (  # noqa: F401
     Accept,
@@ -445,3 +450,102 @@ def test_send_stops_with_one_line_when_twilio_refuses_the_account(make_app, fake
     assert result.exit_code == 1
     assert "Twilio refused the account" in result.stderr
     assert outbox(app)[0].status == "queued"
+
+
+# ── the worker: `send --forever` ───────────────────────────────────────────
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.02)
+
+
+def deploy_when(condition: Callable[[], bool]) -> threading.Thread:
+    """What a deploy does to the worker: once `condition` holds, SIGTERM to this process.
+
+    The signal is only sent while the worker's own handler is in place: the default one would end pytest.
+    """
+    untouched = signal.getsignal(signal.SIGTERM)
+
+    def deploy() -> None:
+        wait_until(lambda: signal.getsignal(signal.SIGTERM) != untouched)
+        wait_until(condition)
+        if signal.getsignal(signal.SIGTERM) != untouched:
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    thread = threading.Thread(target=deploy, daemon=True)
+    thread.start()
+    return thread
+
+
+def counts_in(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if line.endswith(" cancelled")]
+
+
+def test_send_forever_sends_texts_as_they_arrive_and_stops_on_sigterm(make_app, fake_twilio, monkeypatch):  # noqa: F811
+    from conftest import Runner
+
+    monkeypatch.setenv("SMS_BOARD_LOG_LEVEL", "WARNING")
+    app = make_app()
+    queue(app, ALICE)
+    board_of(app).transport = fake_twilio.transport(board_of(app).settings)
+    handler_before = signal.getsignal(signal.SIGTERM)
+    deploy = deploy_when(lambda: len(fake_twilio.accepted_to(BOB)) == 1)
+    writer = threading.Thread(target=lambda: (wait_until(lambda: len(fake_twilio.accepted) == 1), queue(app, BOB)))
+    writer.start()
+
+    result = Runner(app)("send", "--forever", "--poll", "0.05")
+
+    writer.join(timeout=20)
+    deploy.join(timeout=20)
+    assert [r.status for r in outbox(app)] == ["sent", "sent"]  # BOB's text was written while it ran
+    assert result.stderr.splitlines()[-1] == "Stopped."
+    assert sum(int(line.split()[0]) for line in counts_in(result.stderr)) == 2
+    assert all(line.endswith("0 to retry, 0 failed, 0 unknown, 0 cancelled") for line in counts_in(result.stderr))
+    assert signal.getsignal(signal.SIGTERM) == handler_before  # the worker's handler left with it
+
+
+def test_send_forever_says_it_will_try_again_when_twilio_refuses_the_account(make_app, fake_twilio, monkeypatch):  # noqa: F811
+    from conftest import Runner
+
+    monkeypatch.setenv("SMS_BOARD_LOG_LEVEL", "WARNING")
+    app = make_app()
+    queue(app, ALICE)
+    fake_twilio.next(TwilioError(20003, status=401, message="Authenticate"))
+    board_of(app).transport = fake_twilio.transport(board_of(app).settings)
+    deploy = deploy_when(lambda: len(fake_twilio.requests) == 1)
+
+    result = Runner(app)("send", "--forever", "--poll", "0.05")
+
+    deploy.join(timeout=20)
+    lines = result.stderr.splitlines()
+    assert lines[-1] == "Stopped."
+    assert lines[-2].startswith("Twilio refused the account: ")
+    assert lines[-2].endswith(". Check the TWILIO_* settings. Trying again in a minute.")
+    assert len(fake_twilio.requests) == 1  # it waits rather than hammering the account
+    assert outbox(app)[0].status == "queued"
+
+
+def test_the_worker_sends_once_the_refused_account_works_again(make_app, fake_twilio):  # noqa: F811
+    app = make_app()
+    queue(app, ALICE)
+    fake_twilio.next(TwilioError(20003, status=401, message="Authenticate"))
+    board = board_of(app)
+    reports: list[DrainReport] = []
+    stop = threading.Event()
+
+    def report_to(report: DrainReport) -> None:
+        reports.append(report)
+        if report.sent or len(reports) > 5:
+            stop.set()
+
+    worker = threading.Thread(target=run_forever, args=(board.sessions, fake_twilio.transport(board.settings),
+                                                        board.settings),
+                              kwargs={"stop": stop, "poll": 0.01, "retry_after": 0.05, "report_to": report_to})
+    worker.start()
+    worker.join(timeout=20)
+    stop.set()
+
+    assert [(bool(r.stopped_because), r.sent) for r in reports] == [(True, 0), (False, 1)]
+    assert [r.status for r in outbox(app)] == ["sent"]

@@ -1,0 +1,181 @@
+"""Texts to whole areas: `digest` and `broadcast`."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import click
+
+from sms_board.cli.common import (
+    area_or_fail,
+    board_of,
+    emit_json,
+    no_such_area,
+    settings_of,
+    transaction,
+)
+
+if TYPE_CHECKING:
+    from sms_board.broadcast.broadcasts import Preview
+    from sms_board.broadcast.digest_runs import DigestReport, DryRun
+    from sms_board.config import Settings
+    from sms_board.models import Area
+
+
+def _duration(seconds: float) -> str:
+    seconds = round(seconds)
+    if seconds < 60:
+        return f"{seconds}s"
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes}m {seconds:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h {minutes:02d}m"
+
+
+def _local_time(moment: datetime, settings: Settings) -> str:
+    return moment.astimezone(settings.zone).strftime("%H:%M")
+
+
+def _held(held_until: datetime | None, settings: Settings) -> str:
+    return f", held until {_local_time(held_until, settings)} (quiet hours)" if held_until else ""
+
+
+# ── digest ─────────────────────────────────────────────────────────────────
+
+
+@click.command("digest")
+@click.option("--area", "area_slug", default=None, help="Only this area.")
+@click.option("--dry-run", is_flag=True, help="Say what would be sent, and how long it takes; send nothing.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def digest_command(ctx: click.Context, area_slug: str | None, dry_run: bool, as_json: bool) -> None:
+    """Send digests now to everyone with something new, whatever their schedule."""
+    from sms_board.broadcast.digest_runs import digest_now
+    from sms_board.broadcast.digest_runs import dry_run as plan_run
+    from sms_board.utc import utcnow
+
+    settings = settings_of(ctx)
+    now = utcnow()
+    only = area_slug.lower() if area_slug else None
+    with transaction(ctx) as session:
+        if area_slug is not None:
+            area_or_fail(session, area_slug)
+        planned = plan_run(session, settings, now, only) if dry_run else None
+    if planned is not None:
+        _show_plan(planned, settings, as_json)
+        return
+    _show_digest_run(digest_now(board_of(ctx).sessions, settings, now, only), settings, as_json)
+
+
+def _show_plan(planned: list[DryRun], settings: Settings, as_json: bool) -> None:
+    if as_json:
+        emit_json([
+            {"area": p.slug, "name": p.name, "recipients": p.recipients, "segments": p.segments,
+             "seconds": round(p.seconds(settings), 1),
+             "held_until": p.held_until.isoformat() if p.held_until else None}
+            for p in planned
+        ])
+        return
+    unit = "segments" if settings.rate_unit == "segment" else "texts"
+    for p in planned:
+        click.echo(f"{p.slug:<16} {p.recipients:>7} recipients {p.segments:>8} segments  "
+                   f"~{_duration(p.seconds(settings))} at {settings.rate:g} {unit}/s{_held(p.held_until, settings)}")
+    total = sum(p.seconds(settings) for p in planned)
+    click.echo(f"{'total':<16} {sum(p.recipients for p in planned):>7} recipients "
+               f"{sum(p.segments for p in planned):>8} segments  ~{_duration(total)} (dry run: nothing sent)")
+
+
+def _show_digest_run(report: DigestReport, settings: Settings, as_json: bool) -> None:
+    if as_json:
+        emit_json({"areas": report.areas, "texts": report.texts, "segments": report.segments,
+                   "paused": report.paused,
+                   "held_until": report.held_until.isoformat() if report.held_until else None})
+        return
+    for slug, texts in sorted(report.areas.items()):
+        click.echo(f"{slug:<16} {texts:>7} digests")
+    click.echo(f"{report.texts} digests ({report.segments} segments) written to the outbox"
+               f"{_held(report.held_until, settings)}.", err=True)
+    if report.paused:
+        click.echo(f"{report.paused} area(s) paused at SMS_BOARD_MONTHLY_SEGMENT_CAP; their organisers are told.",
+                   err=True)
+
+
+# ── broadcast ──────────────────────────────────────────────────────────────
+
+
+@click.command("broadcast")
+@click.option("--area", "area_slugs", multiple=True, required=True, help="Area slug (repeat for several).")
+@click.option("--urgent", is_flag=True, help="Send during quiet hours too (a flood, a water cut).")
+@click.option("--yes", "confirmed", is_flag=True, help="Send it; without --yes, only preview.")
+@click.option("--json", "as_json", is_flag=True)
+@click.argument("text", nargs=-1, required=True)
+@click.pass_context
+def broadcast_command(
+    ctx: click.Context, area_slugs: tuple[str, ...], urgent: bool, confirmed: bool, as_json: bool,
+    text: tuple[str, ...],
+) -> None:
+    """Preview a message to everyone in an area, or send it with --yes."""
+    from sms_board.broadcast.broadcasts import (
+        create_broadcast,
+        fan_out_broadcast,
+        preview_broadcast,
+    )
+    from sms_board.community.areas import areas_by_slug
+    from sms_board.utc import utcnow
+
+    settings = settings_of(ctx)
+    message = " ".join(text).strip()
+    if not message:
+        raise click.BadParameter("write the message to send.", param_hint="TEXT")
+    now = utcnow()
+    slugs = {slug.lower() for slug in area_slugs}
+    with transaction(ctx) as session:
+        areas = areas_by_slug(session, slugs)
+        missing = slugs - {a.slug for a in areas}
+        if missing:
+            raise no_such_area(", ".join(sorted(missing)))
+        preview = preview_broadcast(session, settings, areas, message, urgent=urgent)
+        campaign_id = None
+        if confirmed and preview.recipients:
+            campaign_id = create_broadcast(session, preview, urgent=urgent, now=now, confirmed=True).id
+    texts = fan_out_broadcast(board_of(ctx).sessions, settings, campaign_id, now).texts if campaign_id else 0
+    if as_json:
+        _emit_broadcast(areas, preview, settings, urgent=urgent, campaign_id=campaign_id, texts=texts)
+    else:
+        _show_broadcast(areas, preview, settings, urgent=urgent, confirmed=confirmed, campaign_id=campaign_id,
+                        texts=texts)
+
+
+def _emit_broadcast(
+    areas: list[Area], preview: Preview, settings: Settings, *, urgent: bool, campaign_id: int | None,
+    texts: int,
+) -> None:
+    from sms_board.broadcast.billing import money
+
+    emit_json({
+        "campaign": campaign_id, "areas": [a.slug for a in areas], "recipients": preview.recipients,
+        "segments": preview.segments, "encoding": preview.body.encoding, "cost": preview.cost,
+        "cost_text": money(preview.cost, settings), "body": preview.body.text, "urgent": urgent,
+        "sent": campaign_id is not None, "texts": texts,
+    })
+
+
+def _show_broadcast(
+    areas: list[Area], preview: Preview, settings: Settings, *, urgent: bool, confirmed: bool,
+    campaign_id: int | None, texts: int,
+) -> None:
+    from sms_board.broadcast.billing import money
+
+    names = ", ".join(a.name for a in areas)
+    click.echo(f"{'URGENT broadcast' if urgent else 'Broadcast'} to {names}: {preview.recipients} recipients, "
+               f"{preview.segments} segment{'s' if preview.segments != 1 else ''} ({preview.body.encoding}) each, "
+               f"~{money(preview.cost, settings)}")
+    click.echo(preview.body.text)
+    if not confirmed:
+        click.echo("Preview only: nothing sent. Add --yes to send.", err=True)
+    elif campaign_id is None:
+        click.echo("Nobody in those areas can get texts: nothing sent.", err=True)
+    else:
+        click.echo(f"Broadcast #{campaign_id}: {texts} texts written to the outbox; the sender sends them.", err=True)

@@ -1,0 +1,103 @@
+"""What every command shares: the board it works on, its database session, JSON output, numbers.
+
+Commands import the domain modules they use inside their bodies, so that
+`sms-board --help` and one-shot commands do not load Flask, APScheduler or twilio.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+import click
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+
+from sms_board.board import Board
+from sms_board.config import ConfigError, Settings
+
+if TYPE_CHECKING:
+    from sms_board.models import Area
+
+
+def board_of(ctx: click.Context) -> Board:
+    """The board this command works on: the one a test passed as `obj`, else one built from the environment."""
+    root = ctx.find_root()
+    if isinstance(root.obj, Board):
+        return root.obj
+    try:
+        board = Board.load()
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+    root.obj = board
+    return board
+
+
+def settings_of(ctx: click.Context) -> Settings:
+    return board_of(ctx).settings
+
+
+def not_ready(reason: object, *, check_url: bool = False) -> click.ClickException:
+    """The one line for a database that is unmigrated, or may not answer at all (`check_url`)."""
+    hint = ", and check DATABASE_URL" if check_url else ""
+    return click.ClickException(f"the database is not ready ({reason}): run `sms-board db upgrade` first{hint}.")
+
+
+@contextmanager
+def transaction(ctx: click.Context) -> Iterator[Session]:
+    """One unit of work, committed at the end; an unreachable or unmigrated database is one line."""
+    factory = board_of(ctx).sessions
+    try:
+        with factory.begin() as session:
+            yield session
+    except OperationalError as exc:
+        raise not_ready(exc.orig.__class__.__name__, check_url=True) from None
+
+
+def require_schema(ctx: click.Context) -> None:
+    """Long-running and scheduled commands stop at once, with one line, on an unmigrated database."""
+    from sms_board.migrate import SchemaNotReady, check_schema
+
+    try:
+        check_schema(board_of(ctx).sessions)
+    except SchemaNotReady as exc:
+        raise not_ready(exc.reason, check_url=exc.may_be_unreachable) from None
+
+
+def verbose_logging() -> None:
+    """Long-running processes log what they do; one-shot commands only warn."""
+    os.environ.setdefault("SMS_BOARD_LOG_LEVEL", "INFO")
+    logging.getLogger().setLevel(os.environ["SMS_BOARD_LOG_LEVEL"].upper())
+
+
+def emit_json(document: Any) -> None:
+    """The one JSON document a `--json` command writes to standard output."""
+    click.echo(json.dumps(document, ensure_ascii=False, indent=None, default=str))
+
+
+def phone_number(ctx: click.Context, number: str) -> str:
+    """NUMBER in E.164, or a usage error saying how to write it."""
+    from sms_board.phone import normalise
+
+    phone = normalise(number, settings_of(ctx).default_region)
+    if phone is None:
+        raise click.BadParameter(f"{number!r} is not a phone number; write it as +447700900123.", param_hint="NUMBER")
+    return phone
+
+
+def no_such_area(named: str) -> click.ClickException:
+    return click.ClickException(f"no area {named}; see `sms-board area list`.")
+
+
+def area_or_fail(session: Session, slug: str) -> Area:
+    """The area an operator named by slug, or one line pointing at `area list`."""
+    from sms_board.community.areas import area_by_slug
+
+    found = area_by_slug(session, slug)
+    if found is None:
+        raise no_such_area(repr(slug))
+    return found

@@ -1,0 +1,38 @@
+"""`sms-board db upgrade` and `sms-board demo`: the schema, and a neighbourhood to try it on."""
+
+from __future__ import annotations
+
+import click
+from sqlalchemy.exc import OperationalError
+
+from sms_board.cli.common import board_of, settings_of, transaction
+
+
+@click.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+@click.pass_context
+def db_upgrade(ctx: click.Context) -> None:
+    """Apply Alembic migrations (creates the SQLite file if needed)."""
+    from sms_board.migrate import upgrade
+
+    engine = board_of(ctx).engine
+    try:
+        upgrade(engine)
+    except OperationalError as exc:
+        raise click.ClickException(f"cannot reach the database: {exc.orig}. Check DATABASE_URL.") from None
+    click.echo(f"Database is up to date ({engine.url.render_as_string(hide_password=True)}).", err=True)
+
+
+@click.command()
+@click.pass_context
+def demo(ctx: click.Context) -> None:
+    """Seed a demo neighbourhood (Ofcom drama numbers only); safe to run twice."""
+    from sms_board.demo import seed
+
+    with transaction(ctx) as session:
+        created = seed(session, settings_of(ctx))
+    click.echo("Demo neighbourhood ready." if created else "Demo neighbourhood already there.", err=True)

@@ -1,0 +1,143 @@
+"""Areas and the people in them: `area add|list`, `organiser add`, `admin add`, `consent`."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from sms_board.cli.common import area_or_fail, emit_json, phone_number, settings_of, transaction
+from sms_board.models import Moderation
+
+if TYPE_CHECKING:
+    from sms_board.community.subscriptions import ConsentRecord
+
+# Which option or argument to blame when `create_area` refuses one of its inputs.
+_AREA_PARAMS = {"slug": "SLUG", "timezone": "--timezone", "postcode": "--postcode", "moderation": "--moderation"}
+
+
+@click.group()
+def area() -> None:
+    """Areas residents join."""
+
+
+@area.command("add")
+@click.argument("slug")
+@click.argument("name")
+@click.option("--postcode", "postcodes", multiple=True, help="Postcode prefix (outward code such as SE6, or SE6 1).")
+@click.option("--timezone", default=None, help="Time zone of the area (default: SMS_BOARD_TIMEZONE).")
+@click.option("--private", is_flag=True, help="Not listed; joined by invite code only.")
+@click.option("--moderation", type=click.Choice([m.value for m in Moderation]), default=Moderation.OPEN.value,
+              show_default=True)
+@click.pass_context
+def area_add(
+    ctx: click.Context, slug: str, name: str, postcodes: tuple[str, ...], timezone: str | None, private: bool,
+    moderation: str,
+) -> None:
+    """Create an area."""
+    from sms_board.community.areas import AreaError, create_area
+
+    try:
+        with transaction(ctx) as session:
+            added = create_area(
+                session, slug, name, postcodes=postcodes, timezone=timezone or settings_of(ctx).timezone,
+                private=private, moderation=moderation,
+            )
+            prefixes = [p.prefix for p in added.postcodes]
+    except AreaError as exc:
+        if exc.field is None:
+            raise click.ClickException(str(exc)) from None
+        raise click.BadParameter(str(exc), param_hint=_AREA_PARAMS[exc.field]) from None
+    served = " with postcodes " + ", ".join(prefixes) if prefixes else ""
+    click.echo(f"Added area {added.slug} ({name}){served}.", err=True)
+
+
+@area.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def area_list(ctx: click.Context, as_json: bool) -> None:
+    """Areas and their active subscriber counts."""
+    from sms_board.community.areas import area_summaries
+
+    with transaction(ctx) as session:
+        rows = [asdict(summary) for summary in area_summaries(session)]
+    if as_json:
+        emit_json(rows)
+        return
+    if not rows:
+        click.echo("No areas yet. Add one with: sms-board area add SLUG NAME --postcode SE6")
+    for row in rows:
+        flags = ", ".join(f for f in ("private" if row["private"] else "", row["moderation"]) if f)
+        click.echo(f"{row['slug']:<16} {row['name']:<28} {row['subscribers']:>6} subscribers  [{flags}]  "
+                   f"{' '.join(row['postcodes'])}")
+
+
+@click.group()
+def organiser() -> None:
+    """Organisers broadcast to and moderate their areas."""
+
+
+@organiser.command("add")
+@click.argument("number")
+@click.argument("area_slug", metavar="AREA")
+@click.pass_context
+def organiser_add(ctx: click.Context, number: str, area_slug: str) -> None:
+    """Make NUMBER an organiser of AREA."""
+    from sms_board.community.people import appoint_organiser
+    from sms_board.phone import mask
+    from sms_board.utc import utcnow
+
+    phone = phone_number(ctx, number)
+    with transaction(ctx) as session:
+        found = area_or_fail(session, area_slug)
+        appoint_organiser(session, phone, found, utcnow())
+    click.echo(f"{mask(phone)} is an organiser of {found.name}.", err=True)
+
+
+@click.group()
+def admin() -> None:
+    """Administrators (dashboard sign-in for every area)."""
+
+
+@admin.command("add")
+@click.argument("number")
+@click.pass_context
+def admin_add(ctx: click.Context, number: str) -> None:
+    """Make NUMBER an administrator."""
+    from sms_board.community.people import appoint_admin
+    from sms_board.phone import mask
+    from sms_board.utc import utcnow
+
+    phone = phone_number(ctx, number)
+    with transaction(ctx) as session:
+        appoint_admin(session, phone, utcnow())
+    click.echo(f"{mask(phone)} is an administrator.", err=True)
+
+
+@click.command()
+@click.argument("number")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def consent(ctx: click.Context, number: str, as_json: bool) -> None:
+    """A number's consent history: every join, leave, opt-out and opt-in, with its words."""
+    from sms_board.community.subscriptions import consent_history
+
+    phone = phone_number(ctx, number)
+    with transaction(ctx) as session:
+        history = consent_history(session, phone)
+    if history is None:
+        raise click.ClickException(f"{number} has never texted or been added to the board.")
+    events = [_consent_event(event) for event in history.events]
+    opted_out = history.opted_out_at.isoformat(timespec="seconds") if history.opted_out_at else None
+    if as_json:
+        emit_json({"number": phone, "opted_out_at": opted_out, "events": events})
+        return
+    click.echo(f"{phone}: {'opted out since ' + opted_out if opted_out else 'may be texted'}")
+    for event in events:
+        where = f" {event['area']}" if event["area"] else ""
+        click.echo(f"  {event['at']}  {event['action']:<9}{where:<12} via {event['channel']:<7} \"{event['words']}\"")
+
+
+def _consent_event(event: ConsentRecord) -> dict[str, Any]:
+    return {**asdict(event), "at": event.at.isoformat(timespec="seconds")}

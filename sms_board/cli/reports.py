@@ -1,0 +1,56 @@
+"""`sms-board ledger`: who helped whom."""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, datetime
+from typing import Any
+
+import click
+
+from sms_board.cli.common import area_or_fail, emit_json, transaction
+
+_CSV_FIELDS = ["when", "area", "ref", "giver", "receiver", "hours", "description"]
+
+
+@click.command()
+@click.option("--area", "area_slug", default=None, help="Only this area.")
+@click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, help="From this date (YYYY-MM-DD).")
+@click.option("--json", "as_json", is_flag=True)
+@click.option("--csv", "as_csv", is_flag=True, help="One row per exchange (names, never numbers).")
+@click.pass_context
+def ledger(ctx: click.Context, area_slug: str | None, since: datetime | None, as_json: bool, as_csv: bool) -> None:
+    """Who helped whom: exchanges, hours, givers, receivers and new connections."""
+    from sms_board.community.exchange import ledger as build_ledger
+
+    if as_json and as_csv:
+        raise click.UsageError("choose one of --json and --csv.")
+    with transaction(ctx) as session:
+        chosen = area_or_fail(session, area_slug) if area_slug else None
+        report = build_ledger(session, chosen, since.replace(tzinfo=UTC) if since else None)
+    if as_json:
+        emit_json(report)
+    elif as_csv:
+        _write_csv(report)
+    else:
+        _show_ledger(report, area_slug)
+
+
+def _write_csv(report: dict[str, Any]) -> None:
+    import csv
+
+    writer = csv.DictWriter(sys.stdout, fieldnames=_CSV_FIELDS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(report["rows"])
+
+
+def _show_ledger(report: dict[str, Any], area_slug: str | None) -> None:
+    scope = f" in {area_slug}" if area_slug else ""
+    period = f" since {report['since']}" if report["since"] else ""
+    click.echo(f"Ledger{scope}{period}:")
+    click.echo(f"  exchanges        {report['exchanges']}")
+    click.echo(f"  hours            {report['hours']:g}")
+    click.echo(f"  people who gave  {report['givers']}")
+    click.echo(f"  who received     {report['receivers']}")
+    click.echo(f"  who did both     {report['both']}")
+    click.echo(f"  new connections  {report['new_connections']}")

@@ -1,0 +1,22 @@
+"""`sms-board serve`: the web app on the development server."""
+
+from __future__ import annotations
+
+import click
+
+from sms_board.cli.common import board_of, verbose_logging
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.pass_context
+def serve(ctx: click.Context, host: str, port: int) -> None:
+    """Run the web app (development server; production uses gunicorn, see the Procfile)."""
+    verbose_logging()
+    from sms_board.app import build_app
+
+    app = build_app(board=board_of(ctx))
+    if "simulator" in app.blueprints:
+        click.echo(f"Simulator: http://{host}:{port}/simulator", err=True)
+    app.run(host=host, port=port, threaded=True, use_reloader=False)

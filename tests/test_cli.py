@@ -1,0 +1,168 @@
+"""The operator's command line: what `sms-board` prints, refuses and writes, on a real database."""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import Database, Runner, _postgres, app_config, session_of
+from sqlalchemy import create_engine, func, select, text
+
+from sms_board import create_app
+from sms_board.db import make_engine
+from sms_board.models import Organiser, Subscriber
+
+SAM = "+447700900123"
+
+
+def listed(runner: Runner) -> list[dict[str, object]]:
+    return json.loads(runner("area", "list", "--json").stdout)
+
+
+# ── areas ──────────────────────────────────────────────────────────────────
+
+
+def test_area_add_normalises_slug_and_postcodes_and_says_what_it_added(runner):
+    added = runner("area", "add", "ELM", "Elm Street", "--postcode", "se6 1", "--postcode", "SE6 2")
+    assert added.stderr == "Added area elm (Elm Street) with postcodes SE6 1, SE6 2.\n"
+    assert listed(runner) == [{
+        "slug": "elm", "name": "Elm Street", "subscribers": 0, "private": False, "moderation": "open",
+        "postcodes": ["SE6 1", "SE6 2"], "timezone": "Europe/London",
+    }]
+
+
+def test_a_postcode_prefix_serves_one_area_and_a_refused_area_is_not_half_added(runner):
+    runner("area", "add", "elm", "Elm Street", "--postcode", "SE6 1")
+    refused = runner("area", "add", "oak", "Oak Road", "--postcode", "SE7", "--postcode", "se6 1", ok=False)
+    assert refused.exit_code == 1
+    assert refused.stderr == "Error: postcode prefix already served by another area: SE6 1\n"
+    assert [area["slug"] for area in listed(runner)] == ["elm"]
+    runner("area", "add", "oak", "Oak Road", "--postcode", "SE7")  # SE7 was never taken
+
+
+def test_a_slug_in_use_is_refused_whatever_its_case(runner):
+    runner("area", "add", "elm", "Elm Street")
+    refused = runner("area", "add", "ELM", "Elm again", ok=False)
+    assert refused.exit_code == 1
+    assert refused.stderr == "Error: an area with slug 'elm' already exists.\n"
+    assert [area["name"] for area in listed(runner)] == ["Elm Street"]
+
+
+@pytest.mark.parametrize(("args", "blamed", "message"), [
+    (["Elm Street!", "Elm"], "SLUG", "use lower-case letters, digits and hyphens, e.g. elm or elm-street."),
+    (["elm", "Elm", "--timezone", "Mars/Olympus"], "--timezone",
+     "'Mars/Olympus' is not a time zone; use e.g. Europe/London."),
+    (["elm", "Elm", "--postcode", "SE6 1AB"], "--postcode",
+     "'SE6 1AB' is a full postcode; give the outward code (SE6) or a sector (SE6 1)."),
+    (["elm", "Elm", "--postcode", "hello"], "--postcode",
+     "'hello' is not a postcode prefix; use an outward code such as SE6, or SE6 1."),
+])
+def test_area_add_names_the_input_it_refuses_and_adds_nothing(runner, args, blamed, message):
+    refused = runner("area", "add", *args, ok=False)
+    assert refused.exit_code == 2
+    assert refused.stderr.splitlines()[-1] == f"Error: Invalid value for {blamed}: {message}"
+    assert listed(runner) == []
+
+
+def test_area_list_shows_flags_postcodes_and_active_subscribers(runner, phone):
+    empty = runner("area", "list")
+    assert empty.stdout == "No areas yet. Add one with: sms-board area add SLUG NAME --postcode SE6\n"
+    runner("area", "add", "elm", "Elm Street", "--postcode", "SE6 1", "--postcode", "SE6 2")
+    runner("area", "add", "tenants", "Tower Tenants", "--private", "--moderation", "all")
+    phone(SAM).text("JOIN ELM")
+    assert runner("area", "list").stdout.splitlines() == [
+        f"{'elm':<16} {'Elm Street':<28} {1:>6} subscribers  [open]  SE6 1 SE6 2",
+        f"{'tenants':<16} {'Tower Tenants':<28} {0:>6} subscribers  [private, all]  ",
+    ]
+
+
+# ── people ─────────────────────────────────────────────────────────────────
+
+
+def test_organiser_and_admin_add_are_safe_to_run_twice(areas, runner, app):
+    for _ in range(2):
+        assert runner("organiser", "add", "07700900123", "ELM").stderr == \
+            "+44 7•••• ••123 is an organiser of Elm Street.\n"
+        assert runner("admin", "add", SAM).stderr == "+44 7•••• ••123 is an administrator.\n"
+    with session_of(app) as session:
+        person = session.scalar(select(Subscriber).where(Subscriber.phone == SAM))
+        assert person is not None and person.is_admin
+        assert session.scalar(select(func.count()).select_from(Organiser)) == 1
+
+
+def test_admin_add_refuses_what_is_not_a_number(runner):
+    refused = runner("admin", "add", "nope", ok=False)
+    assert refused.exit_code == 2
+    assert refused.stderr.splitlines()[-1] == \
+        "Error: Invalid value for NUMBER: 'nope' is not a phone number; write it as +447700900123."
+
+
+def test_consent_shows_each_step_and_whether_the_number_may_be_texted(areas, phone, runner):
+    sam = phone(SAM)
+    sam.text("JOIN ELM")
+    sam.text("STOP")
+    lines = runner("consent", SAM).stdout.splitlines()
+    assert lines[0].startswith(f"{SAM}: opted out since ")
+    assert [line.split()[1:] for line in lines[1:]] == [
+        ["subscribe", "elm", "via", "sms", '"JOIN', 'ELM"'],
+        ["opt_out", "via", "sms", '"STOP"'],
+    ]
+    history = json.loads(runner("consent", SAM, "--json").stdout)
+    assert history["opted_out_at"] == lines[0].removeprefix(f"{SAM}: opted out since ")
+    assert [(event["action"], event["area"]) for event in history["events"]] == [("subscribe", "elm"),
+                                                                                ("opt_out", None)]
+
+
+# ── the outbox ─────────────────────────────────────────────────────────────
+
+
+def test_an_empty_outbox_says_so_on_stderr_and_a_bad_status_is_refused(runner):
+    empty = runner("outbox")
+    assert (empty.stdout, empty.stderr) == ("", "The outbox is empty.\n")
+    assert runner("outbox", "--json").stdout == "[]\n"
+    refused = runner("outbox", "--status", "lost", ok=False)
+    assert refused.exit_code == 2
+    assert refused.stderr.splitlines()[-1] == ("Error: Invalid value for --status: use one of held, queued, "
+                                               "sending, sent, delivered, undelivered, failed, unknown, cancelled.")
+
+
+# ── a database `db upgrade` never reached ──────────────────────────────────
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def unmigrated(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, Runner]]:
+    """A board on an empty database: a new SQLite file, or a new PostgreSQL schema."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'empty.db'}"
+        database = Database("sqlite", url, make_engine(url))
+    else:
+        schema = f"sms_board_empty_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+        database = _postgres(schema)
+    try:
+        yield database.backend, Runner(create_app(app_config(database, tmp_path)))
+    finally:
+        database.engine.dispose()
+        if database.backend == "postgresql":
+            cleanup = create_engine(database.url)
+            with cleanup.begin() as connection:
+                connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+            cleanup.dispose()
+
+
+@pytest.mark.parametrize("command", ["tick", "clock"])
+def test_the_scheduler_on_an_unmigrated_database_stops_at_once_with_one_line(unmigrated, command, monkeypatch):
+    monkeypatch.setenv("SMS_BOARD_LOG_LEVEL", "WARNING")  # `clock` would turn INFO on for the whole run
+    backend, runner = unmigrated
+    result = runner(command, ok=False)
+    assert result.exit_code == 1
+    # SQLite reports a missing table like a database it cannot reach, so the line says to check both.
+    expected = {
+        "sqlite": "(OperationalError): run `sms-board db upgrade` first, and check DATABASE_URL.",
+        "postgresql": "(UndefinedTable): run `sms-board db upgrade` first.",
+    }[backend]
+    assert result.stderr == f"Error: the database is not ready {expected}\n"
+    assert result.stdout == ""
