@@ -182,22 +182,17 @@ def _secret_key(env: Mapping[str, str], instance_path: Path) -> str:
     return key
 
 
-def load_settings(overrides: Mapping[str, object] | None = None, environ: Mapping[str, str] | None = None) -> Settings:
-    """Read settings from `environ` (default: the process environment) and `overrides`.
+@dataclass(frozen=True)
+class _TwilioAccount:
+    sid: str | None
+    token: str | None = field(repr=False)
+    from_number: str | None
+    service_sid: str | None
+    transport: str
 
-    `overrides` uses the environment variable names (`DATABASE_URL`, `SMS_BOARD_RATE`, …)
-    and wins over the environment; tests and the app factory pass it.
-    """
-    env: dict[str, str] = dict(os.environ if environ is None else environ)
-    for key, value in (overrides or {}).items():
-        if value is None:
-            env.pop(key, None)
-        else:
-            env[key] = str(value)
 
-    instance_path = Path(env.get("SMS_BOARD_INSTANCE_PATH") or PROJECT_ROOT / "instance")
-    database_url = _database_url(env.get("DATABASE_URL") or "sqlite:///instance/sms_board.db", instance_path)
-
+def _twilio_account(env: Mapping[str, str], region: str) -> _TwilioAccount:
+    """The Twilio credentials and sender, checked together: half of them is a mistake."""
     sid = env.get("TWILIO_ACCOUNT_SID") or None
     token = env.get("TWILIO_AUTH_TOKEN") or None
     if bool(sid) != bool(token):
@@ -205,10 +200,6 @@ def load_settings(overrides: Mapping[str, object] | None = None, environ: Mappin
         raise ConfigError(f"Half the Twilio credentials are set: set {missing} too, or neither.")
     if sid and not sid.startswith("AC"):
         raise ConfigError("TWILIO_ACCOUNT_SID should start with AC; copy it from the Twilio console.")
-
-    region = (env.get("SMS_BOARD_DEFAULT_REGION") or "GB").upper()
-    if region not in phonenumbers.SUPPORTED_REGIONS:
-        raise ConfigError(f"SMS_BOARD_DEFAULT_REGION={region!r} is not a region code; use e.g. GB or US.")
 
     from_number = env.get("TWILIO_FROM_NUMBER") or None
     if from_number:
@@ -231,6 +222,32 @@ def load_settings(overrides: Mapping[str, object] | None = None, environ: Mappin
             raise ConfigError("SMS_BOARD_TRANSPORT=twilio needs TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN.")
         if not (from_number or service_sid):
             raise ConfigError("Twilio sending needs TWILIO_FROM_NUMBER or TWILIO_MESSAGING_SERVICE_SID.")
+    return _TwilioAccount(sid, token, from_number, service_sid, transport)
+
+
+def load_settings(overrides: Mapping[str, object] | None = None, environ: Mapping[str, str] | None = None) -> Settings:
+    """Read settings from `environ` (default: the process environment) and `overrides`.
+
+    `overrides` uses the environment variable names (`DATABASE_URL`, `SMS_BOARD_RATE`, …)
+    and wins over the environment; tests and the app factory pass it.
+    """
+    env: dict[str, str] = dict(os.environ if environ is None else environ)
+    for key, value in (overrides or {}).items():
+        if value is None:
+            env.pop(key, None)
+        else:
+            env[key] = str(value)
+
+    instance_path = Path(env.get("SMS_BOARD_INSTANCE_PATH") or PROJECT_ROOT / "instance")
+    database_url = _database_url(env.get("DATABASE_URL") or "sqlite:///instance/sms_board.db", instance_path)
+
+    region = (env.get("SMS_BOARD_DEFAULT_REGION") or "GB").upper()
+    if region not in phonenumbers.SUPPORTED_REGIONS:
+        raise ConfigError(f"SMS_BOARD_DEFAULT_REGION={region!r} is not a region code; use e.g. GB or US.")
+
+    twilio = _twilio_account(env, region)
+    sid, token, from_number, service_sid, transport = (
+        twilio.sid, twilio.token, twilio.from_number, twilio.service_sid, twilio.transport)
 
     public_url = (env.get("SMS_BOARD_PUBLIC_URL") or "").rstrip("/") or None
     if public_url and not public_url.startswith(("http://", "https://")):

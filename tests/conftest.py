@@ -36,6 +36,9 @@ from sms_board.db import make_engine
 from sms_board.migrate import upgrade
 from sms_board.models import Base, InboundMessage, Outbox
 
+# The fake Twilio's fixtures (`fake_twilio`, `threaded_fake_twilio`) are there for every test.
+pytest_plugins = ["tests.support.fake_twilio"]
+
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 AUTH_TOKEN = "test-auth-token-0123456789abcdef"
 ACCOUNT_SID = "AC" + "0" * 32

@@ -78,6 +78,20 @@ def check(client: Any, settings: Settings, *, fix: bool = False) -> list[Finding
     return findings
 
 
+def _check_webhook(
+    what: str, url: str | None, method: str | None, expected: str, fix: bool, point: Any, how: str
+) -> list[Finding]:
+    """`what` (the number, or the Messaging Service) sends incoming texts to `url`: is that here?"""
+    subject = what[:1].upper() + what[1:]
+    if _points_here(url, method, expected):
+        return [Finding(True, f"{subject} {how} {expected} (POST).")]
+    if fix:
+        point(expected)
+        return [Finding(True, f"Fixed: {what} now {how} {expected} (was {url or 'not set'}).")]
+    return [Finding(False, f"{subject} {how} {url or '(nowhere)'} ({method or 'POST'}), not {expected} (POST). "
+                           "Run `sms-board twilio check --fix`.")]
+
+
 def _check_number(client: Any, number: str, expected: str | None, fix: bool) -> list[Finding]:
     found = client.incoming_phone_numbers.list(phone_number=number, limit=1)
     if not found:
@@ -85,14 +99,8 @@ def _check_number(client: Any, number: str, expected: str | None, fix: bool) -> 
     record = found[0]
     if expected is None:
         return [Finding(False, f"Incoming texts to {number} go to {record.sms_url or '(nowhere)'}.")]
-    if _points_here(record.sms_url, record.sms_method, expected):
-        return [Finding(True, f"Incoming texts to {number} go to {expected} (POST).")]
-    if fix:
-        record.update(sms_url=expected, sms_method="POST")
-        return [Finding(True, f"Fixed: incoming texts to {number} now go to {expected} "
-                              f"(was {record.sms_url or 'not set'}).")]
-    return [Finding(False, f"Incoming texts to {number} go to {record.sms_url or '(nowhere)'} "
-                           f"({record.sms_method or 'POST'}), not {expected} (POST). Run `sms-board twilio check --fix`.")]
+    return _check_webhook(f"incoming texts to {number}", record.sms_url, record.sms_method, expected, fix,
+                          lambda url: record.update(sms_url=url, sms_method="POST"), "go to")
 
 
 def _check_service(client: Any, sid: str, expected: str | None, fix: bool) -> list[Finding]:
@@ -103,12 +111,7 @@ def _check_service(client: Any, sid: str, expected: str | None, fix: bool) -> li
     if expected is None:
         return [Finding(False, f"Messaging Service {service.friendly_name!r} sends incoming texts to "
                                f"{service.inbound_request_url or '(nowhere)'}.")]
-    if _points_here(service.inbound_request_url, service.inbound_method, expected):
-        return [Finding(True, f"Messaging Service {service.friendly_name!r} sends incoming texts to {expected}.")]
-    if fix:
-        service.update(inbound_request_url=expected, inbound_method="POST")
-        return [Finding(True, f"Fixed: Messaging Service {service.friendly_name!r} now sends incoming texts to "
-                              f"{expected} (was {service.inbound_request_url or 'not set'}).")]
-    return [Finding(False, f"Messaging Service {service.friendly_name!r} sends incoming texts to "
-                           f"{service.inbound_request_url or '(nowhere)'}, not {expected}. "
-                           "Run `sms-board twilio check --fix`.")]
+    return _check_webhook(
+        f"Messaging Service {service.friendly_name!r}", service.inbound_request_url, service.inbound_method,
+        expected, fix, lambda url: service.update(inbound_request_url=url, inbound_method="POST"),
+        "sends incoming texts to")

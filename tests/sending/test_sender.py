@@ -31,16 +31,7 @@ from sms_board.sending.outbox import enqueue
 from sms_board.sending.ratelimit import SlotLimiter
 from sms_board.sending.sender import DrainReport, drain, run_forever
 from sms_board.utc import utcnow
-from tests.support.fake_twilio import (  # noqa: F401
-    Accept,
-    Drop,
-    FakeTwilio,
-    Hang,
-    HttpError,
-    TwilioError,
-    fake_twilio,
-    threaded_fake_twilio,
-)
+from tests.support.fake_twilio import Accept, Drop, FakeTwilio, Hang, HttpError, TwilioError
 
 ALICE, BOB, CAROL = "+447700900101", "+447700900102", "+447700900103"
 
@@ -163,7 +154,7 @@ def next_due(app: Flask, row_id: int) -> datetime:
 # ── sending ────────────────────────────────────────────────────────────────
 
 
-def test_it_sends_each_queued_text_once_with_its_callback_url(make_app, fake_twilio, clock):  # noqa: F811
+def test_it_sends_each_queued_text_once_with_its_callback_url(make_app, fake_twilio, clock):
     app = make_app()
     ids = queue(app, ALICE, BOB, CAROL)
 
@@ -182,7 +173,7 @@ def test_it_sends_each_queued_text_once_with_its_callback_url(make_app, fake_twi
     assert all(r.attempts == 1 and r.sent_at is not None for r in rows)
 
 
-def test_texts_held_for_quiet_hours_go_once_their_time_has_come(make_app, fake_twilio, clock):  # noqa: F811
+def test_texts_held_for_quiet_hours_go_once_their_time_has_come(make_app, fake_twilio, clock):
     app = make_app()
     [early, late] = queue(app, ALICE, BOB)
     with session_of(app) as session:
@@ -197,7 +188,7 @@ def test_texts_held_for_quiet_hours_go_once_their_time_has_come(make_app, fake_t
     assert [r.status for r in outbox(app)] == ["sent", "held"]
 
 
-def test_a_429_storm_then_success_sends_once_with_growing_backoff(make_app, fake_twilio, clock):  # noqa: F811
+def test_a_429_storm_then_success_sends_once_with_growing_backoff(make_app, fake_twilio, clock):
     app = make_app()
     [row_id] = queue(app, ALICE)
     fake_twilio.next(HttpError(429), TwilioError(20429, status=429), HttpError(429))
@@ -216,7 +207,7 @@ def test_a_429_storm_then_success_sends_once_with_growing_backoff(make_app, fake
     assert waits[0] > 0 and waits[1] > waits[0] and waits[2] > waits[1]
 
 
-def test_a_429_makes_the_next_send_hold_off(make_app, fake_twilio, clock):  # noqa: F811
+def test_a_429_makes_the_next_send_hold_off(make_app, fake_twilio, clock):
     app = make_app()
     queue(app, ALICE, BOB)
     fake_twilio.next(HttpError(429))
@@ -227,7 +218,7 @@ def test_a_429_makes_the_next_send_hold_off(make_app, fake_twilio, clock):  # no
     assert clock.elapsed >= 1.0
 
 
-def test_a_500_is_retried_and_then_sent(make_app, fake_twilio, clock):  # noqa: F811
+def test_a_500_is_retried_and_then_sent(make_app, fake_twilio, clock):
     app = make_app()
     [row_id] = queue(app, ALICE)
     fake_twilio.next(HttpError(500))
@@ -241,7 +232,7 @@ def test_a_500_is_retried_and_then_sent(make_app, fake_twilio, clock):  # noqa: 
     assert outbox(app)[0].status == "sent"
 
 
-def test_after_the_retry_cap_the_text_fails_with_the_reason(make_app, fake_twilio, clock):  # noqa: F811
+def test_after_the_retry_cap_the_text_fails_with_the_reason(make_app, fake_twilio, clock):
     app = make_app()
     [row_id] = queue(app, ALICE)
     fake_twilio.for_number(ALICE, HttpError(503, "<html>Service Unavailable</html>"))
@@ -257,7 +248,7 @@ def test_after_the_retry_cap_the_text_fails_with_the_reason(make_app, fake_twili
     assert len(fake_twilio.requests) == MAX_ATTEMPTS and not fake_twilio.accepted
 
 
-def test_21610_mid_drain_opts_the_number_out_and_cancels_its_other_texts(make_app, fake_twilio, clock):  # noqa: F811
+def test_21610_mid_drain_opts_the_number_out_and_cancels_its_other_texts(make_app, fake_twilio, clock):
     app = make_app()
     queue(app, ALICE, BOB, ALICE, CAROL, BOB, ALICE)
     fake_twilio.for_number(ALICE, TwilioError(21610, message="Attempt to send to unsubscribed recipient"))
@@ -276,7 +267,7 @@ def test_21610_mid_drain_opts_the_number_out_and_cancels_its_other_texts(make_ap
         assert (event.action, event.channel) == ("opt_out", "carrier")
 
 
-def test_21211_marks_the_number_undeliverable(make_app, fake_twilio, clock, caplog):  # noqa: F811
+def test_21211_marks_the_number_undeliverable(make_app, fake_twilio, clock, caplog):
     app = make_app()
     queue(app, ALICE, ALICE)
     fake_twilio.next(TwilioError(21211, message=f"The 'To' number {ALICE} is not a valid phone number."))
@@ -293,7 +284,7 @@ def test_21211_marks_the_number_undeliverable(make_app, fake_twilio, clock, capl
 
 
 @pytest.mark.parametrize("answer", [Drop(), Hang(seconds=2.0)], ids=["dropped", "timed-out"])
-def test_an_ambiguous_send_becomes_unknown_and_is_never_sent_again(make_app, fake_twilio, clock, answer):  # noqa: F811
+def test_an_ambiguous_send_becomes_unknown_and_is_never_sent_again(make_app, fake_twilio, clock, answer):
     app = make_app()
     queue(app, ALICE)
     fake_twilio.next(answer)
@@ -307,7 +298,7 @@ def test_an_ambiguous_send_becomes_unknown_and_is_never_sent_again(make_app, fak
     assert outbox(app)[0].status == "unknown"
 
 
-def test_a_text_left_sending_by_a_dead_sender_becomes_unknown(make_app, fake_twilio, clock):  # noqa: F811
+def test_a_text_left_sending_by_a_dead_sender_becomes_unknown(make_app, fake_twilio, clock):
     app = make_app()
     queue(app, ALICE)
     with board_of(app).sessions.begin() as session:
@@ -323,7 +314,7 @@ def test_a_text_left_sending_by_a_dead_sender_becomes_unknown(make_app, fake_twi
     assert fake_twilio.requests == []
 
 
-def test_a_refused_account_stops_the_drain_and_keeps_the_texts_queued(make_app, fake_twilio, clock):  # noqa: F811
+def test_a_refused_account_stops_the_drain_and_keeps_the_texts_queued(make_app, fake_twilio, clock):
     app = make_app()
     queue(app, ALICE, BOB, CAROL)
     fake_twilio.next(TwilioError(20003, status=401, message="Authenticate"))
@@ -335,7 +326,7 @@ def test_a_refused_account_stops_the_drain_and_keeps_the_texts_queued(make_app, 
     assert [(r.status, r.attempts) for r in outbox(app)] == [("queued", 0)] * 3
 
 
-def test_opted_out_numbers_never_reach_twilio(make_app, fake_twilio, clock):  # noqa: F811
+def test_opted_out_numbers_never_reach_twilio(make_app, fake_twilio, clock):
     app = make_app()
     queue(app, ALICE, BOB, CAROL)
     Phone(app.test_client(), ALICE).text("STOP")
@@ -353,7 +344,7 @@ def test_opted_out_numbers_never_reach_twilio(make_app, fake_twilio, clock):  # 
 # ── rate and concurrency ───────────────────────────────────────────────────
 
 
-def test_fifty_texts_at_ten_a_second_take_at_least_four_point_nine_seconds(make_app, fake_twilio, clock):  # noqa: F811
+def test_fifty_texts_at_ten_a_second_take_at_least_four_point_nine_seconds(make_app, fake_twilio, clock):
     app = make_app(SMS_BOARD_RATE="10", SMS_BOARD_SENDER_CONCURRENCY="4")
     queue(app, *(f"+4477009002{n:02d}" for n in range(50)))
     slots: list[tuple[datetime, float]] = []
@@ -366,7 +357,7 @@ def test_fifty_texts_at_ten_a_second_take_at_least_four_point_nine_seconds(make_
     assert_rate_kept(slots, 10)
 
 
-def test_the_segment_unit_counts_segments(make_app, fake_twilio, clock):  # noqa: F811
+def test_the_segment_unit_counts_segments(make_app, fake_twilio, clock):
     app = make_app(SMS_BOARD_RATE="10", SMS_BOARD_RATE_UNIT="segment")
     three_segments = "Road closed for the street party. " * 12
     queue(app, *(f"+4477009003{n:02d}" for n in range(10)), body=three_segments)
@@ -382,7 +373,7 @@ def test_the_segment_unit_counts_segments(make_app, fake_twilio, clock):  # noqa
     assert_rate_kept(slots, 10)
 
 
-def test_it_keeps_the_configured_number_of_sends_in_flight(make_app, threaded_fake_twilio, clock):  # noqa: F811
+def test_it_keeps_the_configured_number_of_sends_in_flight(make_app, threaded_fake_twilio, clock):
     app = make_app(SMS_BOARD_SENDER_CONCURRENCY="4")
     queue(app, *(f"+4477009004{n:02d}" for n in range(8)))
     threaded_fake_twilio.next(*[Accept(latency=0.3)] * 8)
@@ -393,7 +384,7 @@ def test_it_keeps_the_configured_number_of_sends_in_flight(make_app, threaded_fa
     assert threaded_fake_twilio.max_in_flight == 4
 
 
-def test_two_senders_never_send_a_text_twice_and_share_the_rate(make_app, threaded_fake_twilio, clock):  # noqa: F811
+def test_two_senders_never_send_a_text_twice_and_share_the_rate(make_app, threaded_fake_twilio, clock):
     app = make_app(SMS_BOARD_RATE="20", SMS_BOARD_SENDER_CONCURRENCY="3")
     numbers = [f"+4477009005{n:02d}" for n in range(60)]
     queue(app, *numbers)
@@ -422,7 +413,7 @@ def test_two_senders_never_send_a_text_twice_and_share_the_rate(make_app, thread
 # ── the command ────────────────────────────────────────────────────────────
 
 
-def test_send_drains_once_and_reports_counts_on_stderr(make_app, fake_twilio):  # noqa: F811
+def test_send_drains_once_and_reports_counts_on_stderr(make_app, fake_twilio):
     from conftest import Runner
 
     app = make_app()
@@ -437,7 +428,7 @@ def test_send_drains_once_and_reports_counts_on_stderr(make_app, fake_twilio):  
     assert [r.status for r in outbox(app)] == ["sent", "failed"]
 
 
-def test_send_stops_with_one_line_when_twilio_refuses_the_account(make_app, fake_twilio):  # noqa: F811
+def test_send_stops_with_one_line_when_twilio_refuses_the_account(make_app, fake_twilio):
     from conftest import Runner
 
     app = make_app()
@@ -483,7 +474,7 @@ def counts_in(stderr: str) -> list[str]:
     return [line for line in stderr.splitlines() if line.endswith(" cancelled")]
 
 
-def test_send_forever_sends_texts_as_they_arrive_and_stops_on_sigterm(make_app, fake_twilio, monkeypatch):  # noqa: F811
+def test_send_forever_sends_texts_as_they_arrive_and_stops_on_sigterm(make_app, fake_twilio, monkeypatch):
     from conftest import Runner
 
     monkeypatch.setenv("SMS_BOARD_LOG_LEVEL", "WARNING")
@@ -506,7 +497,7 @@ def test_send_forever_sends_texts_as_they_arrive_and_stops_on_sigterm(make_app, 
     assert signal.getsignal(signal.SIGTERM) == handler_before  # the worker's handler left with it
 
 
-def test_send_forever_says_it_will_try_again_when_twilio_refuses_the_account(make_app, fake_twilio, monkeypatch):  # noqa: F811
+def test_send_forever_says_it_will_try_again_when_twilio_refuses_the_account(make_app, fake_twilio, monkeypatch):
     from conftest import Runner
 
     monkeypatch.setenv("SMS_BOARD_LOG_LEVEL", "WARNING")
@@ -527,7 +518,7 @@ def test_send_forever_says_it_will_try_again_when_twilio_refuses_the_account(mak
     assert outbox(app)[0].status == "queued"
 
 
-def test_the_worker_sends_once_the_refused_account_works_again(make_app, fake_twilio):  # noqa: F811
+def test_the_worker_sends_once_the_refused_account_works_again(make_app, fake_twilio):
     app = make_app()
     queue(app, ALICE)
     fake_twilio.next(TwilioError(20003, status=401, message="Authenticate"))

@@ -16,15 +16,7 @@ from sms_board.sending.transport import (
     TransientError,
     TwilioTransport,
 )
-from tests.support.fake_twilio import (  # noqa: F401
-    Accept,
-    Drop,
-    FakeTwilio,
-    Hang,
-    HttpError,
-    TwilioError,
-    fake_twilio,
-)
+from tests.support.fake_twilio import Accept, Drop, FakeTwilio, Hang, HttpError, TwilioError
 
 RESIDENT = "+447700900123"
 CALLBACK = "https://board.example.org/sms/status?outbox_id=7"
@@ -40,11 +32,11 @@ def settings(tmp_path: Path, **changes: object) -> Settings:
 
 
 @pytest.fixture
-def transport(fake_twilio: FakeTwilio, tmp_path: Path) -> TwilioTransport:  # noqa: F811
+def transport(fake_twilio: FakeTwilio, tmp_path: Path) -> TwilioTransport:
     return fake_twilio.transport(settings(tmp_path), timeout=0.5)
 
 
-def test_it_posts_to_from_body_and_status_callback(transport, fake_twilio):  # noqa: F811
+def test_it_posts_to_from_body_and_status_callback(transport, fake_twilio):
     result = transport.send(RESIDENT, "Bins go out Tuesday", CALLBACK)
 
     [seen] = fake_twilio.requests
@@ -54,7 +46,7 @@ def test_it_posts_to_from_body_and_status_callback(transport, fake_twilio):  # n
     assert result.status == "queued"
 
 
-def test_it_sends_from_the_messaging_service_when_one_is_set(fake_twilio, tmp_path):  # noqa: F811
+def test_it_sends_from_the_messaging_service_when_one_is_set(fake_twilio, tmp_path):
     service = "MG" + "1" * 32
     transport = fake_twilio.transport(settings(tmp_path, twilio_messaging_service_sid=service))
 
@@ -66,7 +58,7 @@ def test_it_sends_from_the_messaging_service_when_one_is_set(fake_twilio, tmp_pa
 
 @pytest.mark.parametrize("answer", [HttpError(429), TwilioError(20429, status=429), HttpError(500),
                                     TwilioError(20500, status=500), HttpError(503, "<html>Bad gateway</html>")])
-def test_it_calls_429_and_5xx_transient(transport, fake_twilio, answer):  # noqa: F811
+def test_it_calls_429_and_5xx_transient(transport, fake_twilio, answer):
     fake_twilio.next(answer)
 
     with pytest.raises(TransientError) as raised:
@@ -74,7 +66,7 @@ def test_it_calls_429_and_5xx_transient(transport, fake_twilio, answer):  # noqa
     assert raised.value.status == answer.status
 
 
-def test_it_calls_21610_a_permanent_opt_out(transport, fake_twilio):  # noqa: F811
+def test_it_calls_21610_a_permanent_opt_out(transport, fake_twilio):
     fake_twilio.next(TwilioError(21610, message="Attempt to send to unsubscribed recipient"))
 
     with pytest.raises(PermanentError) as raised:
@@ -84,7 +76,7 @@ def test_it_calls_21610_a_permanent_opt_out(transport, fake_twilio):  # noqa: F8
 
 
 @pytest.mark.parametrize("code", [21211, 21614])
-def test_it_calls_invalid_and_non_mobile_numbers_undeliverable(transport, fake_twilio, code):  # noqa: F811
+def test_it_calls_invalid_and_non_mobile_numbers_undeliverable(transport, fake_twilio, code):
     fake_twilio.next(TwilioError(code))
 
     with pytest.raises(PermanentError) as raised:
@@ -92,7 +84,7 @@ def test_it_calls_invalid_and_non_mobile_numbers_undeliverable(transport, fake_t
     assert raised.value.undeliverable and not raised.value.opted_out
 
 
-def test_a_region_permission_error_fails_the_text_but_blames_no_number(transport, fake_twilio):  # noqa: F811
+def test_a_region_permission_error_fails_the_text_but_blames_no_number(transport, fake_twilio):
     fake_twilio.next(TwilioError(21408))
 
     with pytest.raises(PermanentError) as raised:
@@ -101,14 +93,14 @@ def test_a_region_permission_error_fails_the_text_but_blames_no_number(transport
 
 
 @pytest.mark.parametrize("answer", [TwilioError(20003, status=401), TwilioError(21212), HttpError(401)])
-def test_it_calls_a_refused_account_a_configuration_error(transport, fake_twilio, answer):  # noqa: F811
+def test_it_calls_a_refused_account_a_configuration_error(transport, fake_twilio, answer):
     fake_twilio.next(answer)
 
     with pytest.raises(ConfigurationError):
         transport.send(RESIDENT, "hello")
 
 
-def test_an_rfc_9457_error_is_classified_like_the_classic_one(transport, fake_twilio):  # noqa: F811
+def test_an_rfc_9457_error_is_classified_like_the_classic_one(transport, fake_twilio):
     fake_twilio.server.clear()  # answer this one with Twilio's newer problem+json shape
     fake_twilio.server.expect_request(fake_twilio.path, method="POST").respond_with_json(
         {"type": "https://www.twilio.com/docs/errors/21610", "title": "Unsubscribed recipient",
@@ -133,7 +125,7 @@ def test_a_refused_connection_is_transient_and_nothing_was_sent(tmp_path):
         TwilioTransport(settings(tmp_path), client=client).send(RESIDENT, "hello")
 
 
-def test_a_connection_dropped_after_the_request_is_ambiguous(transport, fake_twilio):  # noqa: F811
+def test_a_connection_dropped_after_the_request_is_ambiguous(transport, fake_twilio):
     fake_twilio.next(Drop())
 
     with pytest.raises(AmbiguousError):
@@ -141,7 +133,7 @@ def test_a_connection_dropped_after_the_request_is_ambiguous(transport, fake_twi
     assert [r.to for r in fake_twilio.requests] == [RESIDENT]  # it did arrive: a retry could double-text
 
 
-def test_a_read_timeout_after_the_request_left_is_ambiguous(transport, fake_twilio):  # noqa: F811
+def test_a_read_timeout_after_the_request_left_is_ambiguous(transport, fake_twilio):
     fake_twilio.next(Hang(seconds=1.0))  # the transport waits 0.5 s
 
     with pytest.raises(AmbiguousError):
@@ -149,13 +141,13 @@ def test_a_read_timeout_after_the_request_left_is_ambiguous(transport, fake_twil
     assert len(fake_twilio.requests) == 1
 
 
-def test_a_slow_answer_within_the_timeout_is_a_send(transport, fake_twilio):  # noqa: F811
+def test_a_slow_answer_within_the_timeout_is_a_send(transport, fake_twilio):
     fake_twilio.next(Accept(latency=0.1))
 
     assert transport.send(RESIDENT, "hello").provider_sid == fake_twilio.requests[0].sid
 
 
-def test_twilios_error_message_loses_the_number_it_quotes(transport, fake_twilio):  # noqa: F811
+def test_twilios_error_message_loses_the_number_it_quotes(transport, fake_twilio):
     fake_twilio.next(TwilioError(21211, message=f"The 'To' number {RESIDENT} is not a valid phone number."))
 
     with pytest.raises(PermanentError) as raised:

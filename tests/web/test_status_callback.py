@@ -18,7 +18,6 @@ from sms_board.sending.delivery import claim, record_result
 from sms_board.sending.sender import drain
 from sms_board.sending.transport import AmbiguousError
 from sms_board.utc import utcnow
-from tests.support.fake_twilio import fake_twilio  # noqa: F401
 
 ALICE = "+447700900201"
 PUBLIC = "https://board.example.org"
@@ -64,7 +63,7 @@ def report(client: FlaskClient, outbox_id: int | str | None, sid: str, status: s
     return response.status_code
 
 
-def test_sent_then_delivered_is_recorded_for_a_real_send(app, client, fake_twilio):  # noqa: F811
+def test_sent_then_delivered_is_recorded_for_a_real_send(app, client, fake_twilio):
     row_id = add_text(app, OutboxStatus.QUEUED)
     settings = board_of(app).settings
     drain(board_of(app).sessions, fake_twilio.transport(settings), settings)
