@@ -1,0 +1,357 @@
+"""Benchmark: the signed webhook under load, against the least any durable handler can do.
+
+    .venv/bin/python bench/bench_webhook.py                       # 10 and 50 concurrent, 2 rounds
+    .venv/bin/python bench/bench_webhook.py --seconds 15 --rounds 3 --concurrency 10,50
+    .venv/bin/python bench/bench_webhook.py --only-counts          # statements per text, and a profile
+
+Three servers run under the Procfile's gunicorn settings (2 workers × 4 threads), on
+PostgreSQL at 127.0.0.1 in a schema of their own:
+
+- project: the board itself (`sms_board.wsgi:create_app()`);
+- minimal durable: `RequestValidator` + one `INSERT … ON CONFLICT DO NOTHING` + a fixed
+  `MessagingResponse` (`webhook_baselines.minimal_durable`), the least a webhook that
+  never loses a text can do;
+- bare: Flask answering fixed TwiML (`webhook_baselines.bare`).
+
+The same load generator (`wrk` with `wrk_inbound.lua`, from Debian: `apt-get install
+wrk`) replays pre-signed `POST /sms/inbound` requests at each server in turn, interleaved
+round by round, at each concurrency: a realistic mix of unknown texts from many senders,
+JOIN from new numbers, POST and NEED from subscribers, HELP, and 10% retried MessageSids.
+Every request is fresh (new MessageSids) for every run. Senders use the fictional
++1 NPA 555-01xx numbers: possible numbers, never anyone's.
+
+It reports texts/s and p50/p99 latency per server and concurrency, the ratio project /
+minimal durable, then, in process, SQL statements and database round trips per text by
+message type (counted with SQLAlchemy events), and a profile of where the project's time
+goes. Times are printed, never asserted; the ratio is the headline. Not part of the suite.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import json
+import os
+import pstats
+import random
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from urllib.parse import urlencode
+
+from benchlib import DEFAULT_URL, local_only
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import make_url
+from twilio.request_validator import RequestValidator
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+TOKEN = "bench-auth-token-0123456789abcdef"
+ACCOUNT = "AC" + "0" * 32
+BOARD = "+447700900000"
+SUBSCRIBERS = 2000
+GUNICORN = ["--workers", "2", "--threads", "4"]  # as the Procfile's web process
+KINDS = ("unknown", "join", "post", "need", "help", "retry")
+WEIGHTS = (35, 15, 20, 10, 10, 10)
+
+
+def fictional(n: int) -> str:
+    """+1 NPA 555-01xx: reserved for fiction, and possible numbers for phonenumbers."""
+    return f"+1{201 + n // 100:03d}55501{n % 100:02d}"
+
+
+# ── the requests ───────────────────────────────────────────────────────────
+
+
+@dataclass(frozen=True)
+class Text:
+    kind: str
+    params: dict[str, str]
+
+
+def mix(count: int, rng: random.Random, first_new: int) -> Iterator[Text]:
+    """`count` texts in the realistic mix; new senders are numbered from `first_new` up."""
+    sent: list[Text] = []
+    new = first_new
+    for _ in range(count):
+        kind = rng.choices(KINDS, WEIGHTS)[0]
+        if kind == "retry" and sent:
+            yield Text("retry", rng.choice(sent[-200:]).params)
+            continue
+        member = fictional(rng.randrange(SUBSCRIBERS))
+        if kind == "join":
+            number, body = fictional(new), "JOIN ELM"
+            new += 1
+        elif kind == "unknown":
+            number = member if rng.random() < 0.5 else fictional(new)
+            new += number != member
+            body = rng.choice(["Is the bin day still Thursday?", "Thanks for organising the party!",
+                               "Who do I ask about the broken streetlight?"])
+        elif kind == "post":
+            number, body = member, f"POST Lost ginger cat near the park, answers to Biscuit {rng.randrange(10**6)}"
+        elif kind == "need":
+            number, body = member, f"NEED Lift to the GP on Thursday at {rng.randrange(9, 17)}:00"
+        else:
+            number, body = member, "HELP"
+        params = {"MessageSid": "SM" + uuid.uuid4().hex, "AccountSid": ACCOUNT, "From": number, "To": BOARD,
+                  "Body": body, "NumMedia": "0", "NumSegments": "1", "SmsStatus": "received"}
+        text_ = Text("retry" if kind == "retry" else kind, params)
+        sent.append(text_)
+        yield text_
+
+
+def write_requests(path: Path, url: str, count: int, rng: random.Random, first_new: int) -> None:
+    validator = RequestValidator(TOKEN)
+    with path.open("w") as out:
+        for item in mix(count, rng, first_new):
+            out.write(f"{urlencode(item.params)}\t{validator.compute_signature(url, item.params)}\n")
+
+
+# ── the database ───────────────────────────────────────────────────────────
+
+
+def prepare_schema(url: str, schema: str) -> str:
+    from sms_board.db import make_engine
+    from sms_board.migrate import upgrade
+
+    with create_engine(url).begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    engine = make_engine(url, connect_args={"options": f"-csearch_path={schema}"})
+    upgrade(engine)
+    now = datetime.now(UTC) - timedelta(days=1)
+    with engine.begin() as connection:
+        connection.execute(text(
+            "CREATE TABLE bench_inbound (message_sid varchar(64) PRIMARY KEY, params text, received_at timestamp)"))
+        connection.execute(text(
+            "INSERT INTO areas (slug, name, timezone, private, moderation, created_at) "
+            "VALUES ('elm', 'Elm Street', 'Europe/London', false, 'open', :now)"), {"now": now})
+        connection.execute(text(
+            "INSERT INTO subscribers (phone, name, is_admin, digest_frequency, created_at, more_page) "
+            "VALUES (:phone, 'Sam', false, 'daily', :now, 0)"),
+            [{"phone": fictional(n), "now": now} for n in range(SUBSCRIBERS)])
+        connection.execute(text(
+            "INSERT INTO subscriptions (subscriber_id, area_id, status, consent_at, consent_text, consent_channel) "
+            "SELECT s.id, a.id, 'active', :now, 'JOIN ELM', 'sms' FROM subscribers s, areas a"), {"now": now})
+    engine.dispose()
+    return f"{url}?options=-csearch_path%3D{schema}"
+
+
+# ── the servers ────────────────────────────────────────────────────────────
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def run_wrk(base: str, requests: Path, seconds: float, concurrency: int) -> dict[str, float]:
+    threads = min(2, concurrency)
+    result = subprocess.run(
+        ["wrk", f"-t{threads}", f"-c{concurrency}", f"-d{seconds:g}s", "--latency", "-s",
+         str(HERE / "wrk_inbound.lua"), f"{base}/sms/inbound", "--", str(requests)],
+        env={**os.environ, "WRK_THREADS": str(threads)}, capture_output=True, text=True, timeout=seconds + 60,
+    )
+    found = re.search(r"WRK_RESULT (\{.*\})", result.stdout)
+    if not found:
+        raise SystemExit(f"wrk gave no result:\n{result.stdout}\n{result.stderr}")
+    measured = json.loads(found.group(1))
+    measured["rate"] = measured["requests"] / measured["seconds"]
+    return measured
+
+
+# ── in process: statements per text, and a profile ─────────────────────────
+
+
+def counts_and_profile(url: str, workdir: Path, per_kind: int = 30) -> tuple[dict[str, tuple[float, float]], str]:
+    from sms_board import create_app
+    from sms_board.app import board_of
+
+    app = create_app({"TESTING": True, **project_env(url, "http://localhost", workdir)})
+    engine = board_of(app).engine
+    client = app.test_client()
+    tally = {"statements": 0, "trips": 0}
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _statement(*_args):  # type: ignore[no-untyped-def]
+        tally["statements"] += 1
+        tally["trips"] += 1
+
+    @event.listens_for(engine, "begin")
+    def _begin(*_args):  # type: ignore[no-untyped-def]
+        tally["trips"] += 1
+
+    @event.listens_for(engine, "commit")
+    def _commit(*_args):  # type: ignore[no-untyped-def]
+        tally["trips"] += 1
+
+    @event.listens_for(engine, "rollback")
+    def _rollback(*_args):  # type: ignore[no-untyped-def]
+        tally["trips"] += 1
+
+    validator = RequestValidator(TOKEN)
+    signed = "http://localhost/sms/inbound"
+
+    def post(params: dict[str, str]) -> None:
+        response = client.post("/sms/inbound", data=params,
+                               headers={"X-Twilio-Signature": validator.compute_signature(signed, params)})
+        assert response.status_code == 200, response.data
+
+    rng = random.Random(7)
+    by_kind: dict[str, list[Text]] = defaultdict(list)
+    for item in mix(4000, rng, first_new=50_000):
+        if len(by_kind[item.kind]) < per_kind:
+            by_kind[item.kind].append(item)
+    results: dict[str, tuple[float, float]] = {}
+    for kind in KINDS:
+        statements, trips = [], []
+        for item in by_kind[kind]:
+            if kind == "retry":
+                post(item.params)  # its first delivery, not counted
+            tally.update(statements=0, trips=0)
+            post(item.params)
+            statements.append(tally["statements"])
+            trips.append(tally["trips"])
+        results[kind] = (statistics.mean(statements), statistics.mean(trips))
+
+    profiler = cProfile.Profile()
+    profile_mix = list(mix(400, random.Random(11), first_new=60_000))
+    profiler.enable()
+    for item in profile_mix:
+        post(item.params)
+    profiler.disable()
+    out = io.StringIO()
+    pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(r"sms_board|sqlalchemy/orm", 18)
+    return results, out.getvalue()
+
+
+def project_env(url: str, public: str, workdir: Path) -> dict[str, str]:
+    return {
+        "DATABASE_URL": url, "TWILIO_ACCOUNT_SID": ACCOUNT, "TWILIO_AUTH_TOKEN": TOKEN,
+        "TWILIO_FROM_NUMBER": BOARD, "SMS_BOARD_TRANSPORT": "console", "SMS_BOARD_PUBLIC_URL": public,
+        "SMS_BOARD_INSTANCE_PATH": str(workdir / "instance"), "SECRET_KEY": "bench", "SMS_BOARD_QUIET_HOURS": "",
+        "SMS_BOARD_LOG_LEVEL": "ERROR",
+    }
+
+
+# ── the run ────────────────────────────────────────────────────────────────
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--concurrency", default="10,50")
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--only-counts", action="store_true", help="statements per text and a profile; no load")
+    parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL", DEFAULT_URL))
+    arguments = parser.parse_args()
+    url = local_only(arguments.database_url)
+    if make_url(url).get_backend_name() != "postgresql":
+        raise SystemExit("the webhook benchmark runs on PostgreSQL at 127.0.0.1")
+    if not arguments.only_counts and shutil.which("wrk") is None:
+        raise SystemExit("wrk is not installed: apt-get install wrk (Debian's package)")
+    schema = f"bench_webhook_{os.getpid()}"
+    workdir = Path(tempfile.mkdtemp(prefix="sms-board-bench-"))
+    try:
+        db_url = prepare_schema(url, schema)
+        if not arguments.only_counts:
+            load(arguments, url, db_url, schema, workdir)
+        counts, profile = counts_and_profile(db_url, workdir)
+        print("\nSQL per text, in process (statements / database round trips incl. BEGIN and COMMIT):")
+        for kind, (statements, trips) in counts.items():
+            print(f"  {kind:<8} {statements:5.1f} statements  {trips:5.1f} round trips")
+        print("\nwhere the project's time goes (cProfile, 400 texts of the mix, cumulative):")
+        print("\n".join(profile.splitlines()[:40]))
+    finally:
+        with create_engine(url).begin() as connection:
+            connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+
+
+def load(arguments: argparse.Namespace, url: str, db_url: str, schema: str, workdir: Path) -> None:
+    concurrencies = [int(c) for c in arguments.concurrency.split(",")]
+    rng = random.Random(2026)
+    results: dict[tuple[str, int], list[dict[str, float]]] = defaultdict(list)
+    new_senders = SUBSCRIBERS
+    baseline_env = {"BENCH_DATABASE_URL": url, "BENCH_SCHEMA": schema, "TWILIO_AUTH_TOKEN": TOKEN}
+    servers = {
+        "project": "sms_board.wsgi:create_app()",
+        "minimal durable": "webhook_baselines:minimal_durable()",
+        "bare Flask": "webhook_baselines:bare()",
+    }
+    print(f"{arguments.rounds} rounds × concurrency {concurrencies} × {arguments.seconds:g} s per run, "
+          f"gunicorn {' '.join(GUNICORN)}, wrk; {SUBSCRIBERS} subscribers seeded")
+    for round_number in range(arguments.rounds):
+        for concurrency in concurrencies:
+            for name, app in servers.items():
+                port = free_port()
+                public = f"http://127.0.0.1:{port}"
+                env = ({**project_env(db_url, public, workdir)} if name == "project"
+                       else {**baseline_env, "BENCH_PUBLIC_URL": public})
+                requests = workdir / f"requests-{round_number}-{concurrency}-{name.split()[0]}.tsv"
+                count = int(arguments.seconds * (600 if name == "project" else 3000) * 1.3)
+                write_requests(requests, f"{public}/sms/inbound", count, rng, new_senders)
+                new_senders += count
+                with serve(app, env, workdir, port) as base:
+                    measured = run_wrk(base, requests, arguments.seconds, concurrency)
+                results[(name, concurrency)].append(measured)
+                print(f"  round {round_number + 1} c={concurrency:<3} {name:<16} {measured['rate']:8.1f} texts/s  "
+                      f"p50 {measured['p50_ms']:6.1f} ms  p99 {measured['p99_ms']:6.1f} ms  "
+                      f"errors {int(measured['errors'])} non-2xx {int(measured['non_2xx'])}", flush=True)
+                requests.unlink()
+    print("\n| concurrency | server | texts/s (median) | p50 ms | p99 ms | ratio to minimal durable |")
+    print("|---|---|---|---|---|---|")
+    for concurrency in concurrencies:
+        minimal = statistics.median(r["rate"] for r in results[("minimal durable", concurrency)])
+        for name in servers:
+            runs = results[(name, concurrency)]
+            rate = statistics.median(r["rate"] for r in runs)
+            print(f"| {concurrency} | {name} | {rate:.0f} | {statistics.median(r['p50_ms'] for r in runs):.1f} | "
+                  f"{statistics.median(r['p99_ms'] for r in runs):.1f} | {rate / minimal:.2f} |")
+
+
+@contextmanager
+def serve(app: str, env: dict[str, str], workdir: Path, port: int) -> Iterator[str]:
+    binary = Path(sys.executable).with_name("gunicorn")
+    log = (workdir / f"gunicorn-{port}.log").open("w")
+    process = subprocess.Popen(
+        [str(binary), *GUNICORN, "--bind", f"127.0.0.1:{port}", "--chdir", str(HERE), app],
+        env={**os.environ, **env, "PYTHONPATH": f"{ROOT}:{HERE}"}, stdout=log, stderr=log,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                    break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise SystemExit(f"{app} did not start: see {log.name}") from None
+                time.sleep(0.1)
+        time.sleep(1.5)  # both workers booted
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+        log.close()
+
+
+if __name__ == "__main__":
+    main()
