@@ -38,6 +38,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from sms_board.db import is_sqlite
@@ -190,7 +191,12 @@ def recipient_on_the_wire(factory: sessionmaker[Session], subscriber_id: int | N
         try:
             yield found is None or all(found)
         finally:
-            session.commit()
+            try:
+                session.commit()
+            except OperationalError:
+                # The connection died during the send: its lock went with it, and the send's
+                # outcome must still be recorded (on another connection).
+                log.warning("the recipient check's database connection dropped during a send")
 
 
 # ── the one way a status changes ───────────────────────────────────────────

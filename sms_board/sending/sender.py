@@ -27,6 +27,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from sms_board.config import Settings
@@ -58,6 +59,10 @@ log = logging.getLogger(__name__)
 
 # A 429 means the whole account is over Twilio's limit, not this one row.
 RATE_LIMITED_PAUSE_SECONDS = 1.0
+# A dropped database connection: how often recording a finished send is tried, and how long
+# the worker waits before draining again.
+RECORD_ATTEMPTS = 3
+DATABASE_RETRY_SECONDS = 2.0
 # A live sender holds a row `sending` for one HTTP call (seconds); older ones are orphans.
 STALE_SENDING_AFTER = timedelta(minutes=5)
 # After Twilio refuses the account, look again this often: someone may be fixing the settings.
@@ -122,7 +127,15 @@ def run_forever(
     stop = stop if stop is not None else threading.Event()
     with _stopped_by_sigterm(stop):
         while not stop.is_set():
-            report = drain(factory, transport, settings, stop=stop)
+            try:
+                report = drain(factory, transport, settings, stop=stop)
+            except OperationalError as exc:
+                # The database went away (a restart, a failover, a killed connection): what was
+                # claimed stays `sending` and becomes `unknown`, never resent; the rest waits.
+                log.warning("the database connection failed (%s); trying again in %.0f s",
+                            exc.orig.__class__.__name__ if exc.orig else exc.__class__.__name__, DATABASE_RETRY_SECONDS)
+                stop.wait(DATABASE_RETRY_SECONDS)
+                continue
             if report_to is not None and (report.stopped_because or report.handled or report.cancelled):
                 report_to(report)
             stop.wait(retry_after if report.stopped_because else poll)
@@ -234,13 +247,28 @@ class _Worker:
             self.limiter.take(row.segments - 1)  # the first segment had its slot; the rest are owed
         with recipient_on_the_wire(self.factory, row.subscriber_id) as reachable:
             outcome = self.hand_over(row) if reachable else None
-        with self.factory.begin() as session:
-            if outcome is None:
-                recorded = cancel_in_flight(session, row.id, "recipient opted out before the send", self.now())
-            else:
-                recorded = record_result(session, row.id, outcome, self.now())
-        self.after(outcome, recorded)
+        self.after(outcome, self.record(row, outcome))
         return True
+
+    def record(self, row: Claimed, outcome: Exception | str | None) -> Recorded:
+        """Store what happened; a dropped database connection is retried on a new one.
+
+        The text has gone (or not) whatever the database says: losing the record would leave
+        the row `sending`, later `unknown`, though we know how it ended.
+        """
+        for attempt in range(1, RECORD_ATTEMPTS + 1):
+            try:
+                with self.factory.begin() as session:
+                    if outcome is None:
+                        return cancel_in_flight(session, row.id, "recipient opted out before the send", self.now())
+                    return record_result(session, row.id, outcome, self.now())
+            except OperationalError:
+                if attempt == RECORD_ATTEMPTS:
+                    raise
+                log.warning("outbox %s: the database connection dropped while recording the send; trying again",
+                            row.id)
+                time.sleep(0.2 * attempt)
+        raise AssertionError("unreachable")
 
     def hand_over(self, row: Claimed) -> Exception | str:
         try:
