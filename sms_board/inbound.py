@@ -262,8 +262,11 @@ def _process(
         return
 
     ctx = handlers.Context(session, settings, inbound, subscriber, words, now)
-    if subscriber.opted_out and not (handlers.opts_back_in(ctx) or handlers.stopped_by_this_text(ctx)):
-        # An opted-out number gets nothing until it opts back in; its text is kept for organisers.
+    if subscriber.opted_out and not (
+        handlers.opts_back_in(ctx) or handlers.stopped_by_this_text(ctx) or handlers.asks_for_help(ctx)
+    ):
+        # An opted-out number gets nothing until it opts back in (but HELP, which says how);
+        # its text is kept for organisers.
         inbound.status = InboundStatus.IGNORED.value
         inbound.error = "sender has opted out"
         inbound.in_inbox = bool(words.tokens) and not handlers.asks_to_stop(words.tokens)
