@@ -16,15 +16,17 @@ adds replies or outbox rows to it; it never sees Flask and never sends.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
 from importlib import resources
 
 from rapidfuzz.distance import OSA
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import event, select
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.orm import ORMExecuteState, Session
 
 from sms_board.community.subscriptions import active_areas
 from sms_board.config import Settings
@@ -45,8 +47,12 @@ class Context:
     now: datetime
     replies: list[str] = field(default_factory=list)
     handler: str = ""
-    # A STOP confirmation is owed by carrier rules: it is never dropped by loop protection.
+    # A STOP confirmation is owed by carrier rules, a "call 999" by common sense: never
+    # dropped by loop protection.
     mandatory_reply: bool = False
+    # Whether routing changed anything (a post, a connection, a setting): the reply confirms
+    # it, so loop protection never withholds it. Set by `route`.
+    changed: bool = False
 
     def reply(self, template: str, /, **data: object) -> None:
         self.replies.append(render(template, **data))
@@ -258,12 +264,59 @@ def _keyword_stage(ctx: Context) -> bool:
 
 
 def route(ctx: Context) -> None:
-    """Run the text through the stages until one takes it."""
-    for entry in sorted(STAGES.values(), key=lambda entry: entry.order):
-        ctx.handler = entry.name
-        if entry.func(ctx):
-            return
-    raise RuntimeError("no stage took the text; the inbox stage must always take it")
+    """Run the text through the stages until one takes it; `ctx.changed` says whether it changed anything."""
+    with _writes(ctx.session) as written:
+        for entry in sorted(STAGES.values(), key=lambda entry: entry.order):
+            ctx.handler = entry.name
+            if entry.func(ctx):
+                break
+        else:
+            raise RuntimeError("no stage took the text; the inbox stage must always take it")
+        ctx.session.flush()
+    ctx.changed = bool(written)
+
+
+# Writes that change nothing a resident asked for: the text's own row, the day's inbox hint,
+# and pending confirmations lapsing (every text but YES lapses them).
+_BOOKKEEPING_TABLES = frozenset({"inbound_messages"})
+_BOOKKEEPING_COLUMNS = frozenset({("subscribers", "last_hint_at")})
+_BOOKKEEPING_BULK = frozenset({"confirmations"})
+
+
+@contextmanager
+def _writes(session: Session) -> Iterator[set[str]]:
+    """The tables (and columns) this session writes inside the block, bookkeeping left out."""
+    written: set[str] = set()
+
+    def before_flush(flushing: Session, _context: object, _instances: object) -> None:
+        for obj in (*flushing.new, *flushing.deleted):
+            table = sa_inspect(obj).mapper.local_table.name
+            if table not in _BOOKKEEPING_TABLES:
+                written.add(table)
+        for obj in flushing.dirty:
+            state = sa_inspect(obj)
+            table = state.mapper.local_table.name
+            if table in _BOOKKEEPING_TABLES:
+                continue
+            written.update(
+                f"{table}.{attr.key}" for attr in state.attrs
+                if attr.history.has_changes() and (table, attr.key) not in _BOOKKEEPING_COLUMNS
+            )
+
+    def do_orm_execute(state: ORMExecuteState) -> None:
+        if state.is_insert or state.is_update or state.is_delete:
+            table = getattr(state.statement, "table", None)
+            name = getattr(table, "name", "?")
+            if name not in _BOOKKEEPING_BULK | _BOOKKEEPING_TABLES:
+                written.add(name)
+
+    event.listen(session, "before_flush", before_flush)
+    event.listen(session, "do_orm_execute", do_orm_execute)
+    try:
+        yield written
+    finally:
+        event.remove(session, "before_flush", before_flush)
+        event.remove(session, "do_orm_execute", do_orm_execute)
 
 
 def ref_or_hint(ctx: Context, usage: str, kinds: set[ItemKind] | None = None) -> Item | None:
