@@ -35,7 +35,7 @@ from sms_board.db import is_sqlite
 from sms_board.handlers.stop import stop_on_arrival, wants_to_stop
 from sms_board.models import InboundMessage, InboundStatus, Outbox, OutboxKind
 from sms_board.phone import mask, normalise
-from sms_board.sending.outbox import record_replies
+from sms_board.sending.outbox import prepare, record_replies
 from sms_board.texts import render
 from sms_board.utc import utcnow
 from sms_board.words import Words
@@ -49,6 +49,7 @@ LOOP_WINDOW = timedelta(hours=1)
 REPEAT_WINDOW = timedelta(minutes=10)
 REPEATS = 3
 MACHINE_SPEED = timedelta(seconds=2)
+WITHHELD = "reply withheld: loop protection"
 FLOOD_WINDOW = timedelta(minutes=5)
 FLOOD_LIMIT = 20
 MAX_STORED_BODY = 10_000
@@ -284,9 +285,9 @@ def _process(
     # A reply that confirms a change (or is owed, like a STOP's) always goes; the rest may be
     # an answer to a machine answering us.
     if replies and not (ctx.mandatory_reply or ctx.changed):
-        loop = _loop_suspected(session, settings, inbound, phone, now)
+        loop = _loop_suspected(session, settings, inbound, phone, replies, now)
         if loop is not None:
-            inbound.error = f"reply withheld: loop protection ({loop})"
+            inbound.error = f"{WITHHELD} ({loop})"
             replies = []
     # The output boundary: replies are smart-encoded, measured and recorded like every other text.
     # FORGET has erased the number from the row by now: its reply is recorded without it too.
@@ -296,7 +297,7 @@ def _process(
 
 
 def _loop_suspected(
-    session: Session, settings: Settings, inbound: InboundMessage, phone: str, now: datetime
+    session: Session, settings: Settings, inbound: InboundMessage, phone: str, replies: list[str], now: datetime
 ) -> str | None:
     """Why this text looks like a machine answering the board, or None (SPEC §2, loop protection).
 
@@ -305,14 +306,19 @@ def _loop_suspected(
     of automatic replies an hour. The board's own direct replies are not counted for speed: a
     script or a quick resident may text again at once after one, and that is no loop.
     """
-    repeats = session.scalar(
-        select(func.count()).select_from(InboundMessage).where(
+    # The same text, answered the same way each time: a conversation stuck in a loop (MORE read
+    # page after page is the same text too, but each answer differs).
+    answer = [prepare(text).text for text in replies]
+    earlier = session.execute(
+        select(InboundMessage.replies, InboundMessage.error).where(
             InboundMessage.from_number == phone, InboundMessage.body == inbound.body,
             InboundMessage.received_at > now - REPEAT_WINDOW, InboundMessage.id != inbound.id,
-        )
-    ) or 0
-    if repeats >= REPEATS:
-        return f"the same text {repeats + 1} times in {REPEAT_WINDOW.total_seconds() / 60:g} minutes"
+        ).order_by(InboundMessage.id.desc()).limit(REPEATS)
+    ).all()
+    if len(earlier) >= REPEATS and all(
+        list(said) == answer or (error or "").startswith(WITHHELD) for said, error in earlier
+    ):
+        return f"the same text {REPEATS + 1} times in {REPEAT_WINDOW.total_seconds() / 60:g} minutes, answered alike"
     arrived = inbound.received_at
     answered_at_once = session.scalar(
         select(Outbox.id).where(
