@@ -18,6 +18,8 @@ from sms_board import create_app
 from sms_board.app import board_of
 from sms_board.clock.jobs import DUE_JOBS, DueJob
 from sms_board.clock.scheduler import ClockLocked, build_scheduler, clock_lock
+from sms_board.config import load_settings
+from sms_board.db import make_engine
 from sms_board.models import Heartbeat, Outbox
 from tests.conftest import ACCOUNT_SID, AUTH_TOKEN, BOARD_NUMBER, Runner, app_config, session_of
 
@@ -49,6 +51,19 @@ def test_the_lock_is_free_again_once_a_clock_stops(app):
         pass
     with clock_lock(engine, settings):
         pass
+
+
+def test_a_second_board_on_another_sqlite_database_from_the_same_folder_runs_its_own_clock(tmp_path):
+    settings = load_settings({"SMS_BOARD_INSTANCE_PATH": str(tmp_path / "instance"), "SECRET_KEY": "s"}, environ={})
+    elm, oak = (make_engine(f"sqlite:///{tmp_path / name}") for name in ("elm.db", "oak.db"))
+
+    elm_again = make_engine(f"sqlite:///{tmp_path / 'elm.db'}")
+
+    # Both clocks run; another on the same database is still refused, naming the lock beside it.
+    with (clock_lock(elm, settings), clock_lock(oak, settings),
+          pytest.raises(ClockLocked, match=r"elm\.db\.clock\.lock"), clock_lock(elm_again, settings)):
+        pass
+    assert not (tmp_path / "instance" / "clock.lock").exists()
 
 
 def test_the_clock_job_is_a_tick_every_minute(app, clock):
