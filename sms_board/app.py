@@ -7,12 +7,17 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask
+from flask import Flask, render_template, request
+from sqlalchemy.exc import InterfaceError, OperationalError, ProgrammingError
 
 from sms_board.board import Board
 from sms_board.paths import resource_dir
 
 EXTENSION = "sms_board"
+# What a page meets when the database is down or not migrated: a short 503, not a traceback.
+DATABASE_UNAVAILABLE = (OperationalError, ProgrammingError, InterfaceError)
+
+log = logging.getLogger(__name__)
 
 
 def build_app(config: Mapping[str, Any] | None = None, *, board: Board | None = None) -> Flask:
@@ -41,10 +46,20 @@ def build_app(config: Mapping[str, Any] | None = None, *, board: Board | None = 
     # The simulator injects texts as any number: only where nothing reaches a real phone.
     if settings.transport == "console" or settings.development:
         app.register_blueprint(simulator.bp)
+    for error in DATABASE_UNAVAILABLE:
+        app.register_error_handler(error, _database_unavailable)
 
     if not testing:
         configure_logging()
     return app
+
+
+def _database_unavailable(exc: Exception) -> tuple[str, int, dict[str, str]]:
+    cause = getattr(exc, "orig", None) or exc
+    first_line = (str(cause).strip().splitlines() or [""])[0][:160]
+    log.error("%s %s: database unavailable (%s: %s); see /healthz", request.method, request.path,
+              cause.__class__.__name__, first_line)
+    return render_template("unavailable.html"), 503, {"Retry-After": "60"}
 
 
 def board_of(app: Flask) -> Board:
