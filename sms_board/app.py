@@ -67,6 +67,29 @@ def board_of(app: Flask) -> Board:
 
 
 def configure_logging(level: str | None = None) -> None:
-    """Logs go to standard error (so `--json` output stays one document); numbers in them are masked."""
+    """Logs go to standard error (so `--json` output stays one document); numbers in them are masked.
+
+    They hold what an operator needs: werkzeug's red development-server banner (and its
+    "Press CTRL+C") is left out; the address it serves on and its requests stay.
+    """
     chosen = (level or os.environ.get("SMS_BOARD_LOG_LEVEL") or "WARNING").upper()
     logging.basicConfig(level=chosen, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    werkzeug = logging.getLogger("werkzeug")
+    if not any(isinstance(f, _DevelopmentServerBanner) for f in werkzeug.filters):
+        werkzeug.addFilter(_DevelopmentServerBanner())
+
+
+class _DevelopmentServerBanner(logging.Filter):
+    """Drops werkzeug's start-up warning ("This is a development server…") and "Press CTRL+C to quit"."""
+
+    NOISE = ("This is a development server", "Press CTRL+C to quit")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if not any(noise in message for noise in self.NOISE):
+            return True
+        kept = [line for line in message.splitlines() if not any(noise in line for noise in self.NOISE)]
+        if not kept:
+            return False
+        record.msg, record.args = "\n".join(kept), ()
+        return True

@@ -126,8 +126,18 @@ def clock_lock(engine: Engine, settings: Settings) -> Iterator[ClockLock]:
         connection.close()
 
 
+def quiet_apscheduler() -> None:
+    """APScheduler says "Running job" and "executed successfully" at INFO every minute; the tick's own
+    line already says what was done, so at INFO only its warnings (a missed minute) are kept.
+    """
+    apscheduler = logging.getLogger("apscheduler")
+    if apscheduler.getEffectiveLevel() >= logging.INFO:
+        apscheduler.setLevel(logging.WARNING)
+
+
 def build_scheduler(factory: sessionmaker[Session], settings: Settings, lock: ClockLock | None = None) -> BlockingScheduler:
     """A scheduler with one job: `tick` at the start of every minute, and once at start-up."""
+    quiet_apscheduler()
     scheduler = BlockingScheduler(timezone=UTC)
 
     def minute() -> None:
