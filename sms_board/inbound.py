@@ -43,8 +43,8 @@ from sms_board.words import Words
 log = logging.getLogger(__name__)
 
 # Loop protection: at most SMS_BOARD_MAX_REPLIES_PER_HOUR automatic replies an hour; the same
-# text a fourth time in ten minutes, or a text sooner than a person could answer one the board
-# sent, is a machine answering the board.
+# text a fourth time in ten minutes after three alike answers, or a text sooner than a person
+# could answer one the board sent, is a machine answering the board.
 LOOP_WINDOW = timedelta(hours=1)
 REPEAT_WINDOW = timedelta(minutes=10)
 REPEATS = 3
