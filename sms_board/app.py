@@ -7,12 +7,17 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask
+from flask import Flask, render_template, request
+from sqlalchemy.exc import InterfaceError, OperationalError, ProgrammingError
 
 from sms_board.board import Board
 from sms_board.paths import resource_dir
 
 EXTENSION = "sms_board"
+# What a page meets when the database is down or not migrated: a short 503, not a traceback.
+DATABASE_UNAVAILABLE = (OperationalError, ProgrammingError, InterfaceError)
+
+log = logging.getLogger(__name__)
 
 
 def build_app(config: Mapping[str, Any] | None = None, *, board: Board | None = None) -> Flask:
@@ -41,10 +46,20 @@ def build_app(config: Mapping[str, Any] | None = None, *, board: Board | None = 
     # The simulator injects texts as any number: only where nothing reaches a real phone.
     if settings.transport == "console" or settings.development:
         app.register_blueprint(simulator.bp)
+    for error in DATABASE_UNAVAILABLE:
+        app.register_error_handler(error, _database_unavailable)
 
     if not testing:
         configure_logging()
     return app
+
+
+def _database_unavailable(exc: Exception) -> tuple[str, int, dict[str, str]]:
+    cause = getattr(exc, "orig", None) or exc
+    first_line = (str(cause).strip().splitlines() or [""])[0][:160]
+    log.error("%s %s: database unavailable (%s: %s); see /healthz", request.method, request.path,
+              cause.__class__.__name__, first_line)
+    return render_template("unavailable.html"), 503, {"Retry-After": "60"}
 
 
 def board_of(app: Flask) -> Board:
@@ -52,6 +67,29 @@ def board_of(app: Flask) -> Board:
 
 
 def configure_logging(level: str | None = None) -> None:
-    """Logs go to standard error (so `--json` output stays one document); numbers in them are masked."""
+    """Logs go to standard error (so `--json` output stays one document); numbers in them are masked.
+
+    They hold what an operator needs: werkzeug's red development-server banner (and its
+    "Press CTRL+C") is left out; the address it serves on and its requests stay.
+    """
     chosen = (level or os.environ.get("SMS_BOARD_LOG_LEVEL") or "WARNING").upper()
     logging.basicConfig(level=chosen, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    werkzeug = logging.getLogger("werkzeug")
+    if not any(isinstance(f, _DevelopmentServerBanner) for f in werkzeug.filters):
+        werkzeug.addFilter(_DevelopmentServerBanner())
+
+
+class _DevelopmentServerBanner(logging.Filter):
+    """Drops werkzeug's start-up warning ("This is a development server…") and "Press CTRL+C to quit"."""
+
+    NOISE = ("This is a development server", "Press CTRL+C to quit")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if not any(noise in message for noise in self.NOISE):
+            return True
+        kept = [line for line in message.splitlines() if not any(noise in line for noise in self.NOISE)]
+        if not kept:
+            return False
+        record.msg, record.args = "\n".join(kept), ()
+        return True

@@ -61,7 +61,7 @@ class Settings:
     monthly_segment_cap: int | None = None
     stop_reply: bool = True
     retention_days: int = 365
-    max_replies_per_hour: int = 10
+    max_replies_per_hour: int = 30
     request_remind_days: int = 7
     request_expire_days: int = 14
     secret_key: str = field(default="", repr=False)
@@ -287,7 +287,7 @@ def load_settings(overrides: Mapping[str, object] | None = None, environ: Mappin
         monthly_segment_cap=cap,
         stop_reply=_bool("SMS_BOARD_STOP_REPLY", env.get("SMS_BOARD_STOP_REPLY") or "on"),
         retention_days=int(_number("SMS_BOARD_RETENTION_DAYS", env.get("SMS_BOARD_RETENTION_DAYS") or "365", int, 1)),
-        max_replies_per_hour=int(_number("SMS_BOARD_MAX_REPLIES_PER_HOUR", env.get("SMS_BOARD_MAX_REPLIES_PER_HOUR") or "10", int, 1)),
+        max_replies_per_hour=int(_number("SMS_BOARD_MAX_REPLIES_PER_HOUR", env.get("SMS_BOARD_MAX_REPLIES_PER_HOUR") or "30", int, 1)),
         request_remind_days=int(_number("SMS_BOARD_REQUEST_REMIND_DAYS", env.get("SMS_BOARD_REQUEST_REMIND_DAYS") or "7", int, 1)),
         request_expire_days=int(_number("SMS_BOARD_REQUEST_EXPIRE_DAYS", env.get("SMS_BOARD_REQUEST_EXPIRE_DAYS") or "14", int, 1)),
         secret_key=_secret_key(env, instance_path),

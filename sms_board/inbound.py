@@ -33,16 +33,23 @@ from sms_board.community.subscriptions import get_or_create_subscriber
 from sms_board.config import Settings
 from sms_board.db import is_sqlite
 from sms_board.handlers.stop import stop_on_arrival, wants_to_stop
-from sms_board.models import InboundMessage, InboundStatus
+from sms_board.models import InboundMessage, InboundStatus, Outbox, OutboxKind
 from sms_board.phone import mask, normalise
-from sms_board.sending.outbox import record_replies
+from sms_board.sending.outbox import prepare, record_replies
 from sms_board.texts import render
 from sms_board.utc import utcnow
 from sms_board.words import Words
 
 log = logging.getLogger(__name__)
 
+# Loop protection: at most SMS_BOARD_MAX_REPLIES_PER_HOUR automatic replies an hour; the same
+# text a fourth time in ten minutes after three alike answers, or a text sooner than a person
+# could answer one the board sent, is a machine answering the board.
 LOOP_WINDOW = timedelta(hours=1)
+REPEAT_WINDOW = timedelta(minutes=10)
+REPEATS = 3
+MACHINE_SPEED = timedelta(seconds=2)
+WITHHELD = "reply withheld: loop protection"
 FLOOD_WINDOW = timedelta(minutes=5)
 FLOOD_LIMIT = 20
 MAX_STORED_BODY = 10_000
@@ -262,8 +269,11 @@ def _process(
         return
 
     ctx = handlers.Context(session, settings, inbound, subscriber, words, now)
-    if subscriber.opted_out and not (handlers.opts_back_in(ctx) or handlers.stopped_by_this_text(ctx)):
-        # An opted-out number gets nothing until it opts back in; its text is kept for organisers.
+    if subscriber.opted_out and not (
+        handlers.opts_back_in(ctx) or handlers.stopped_by_this_text(ctx) or handlers.asks_for_help(ctx)
+    ):
+        # An opted-out number gets nothing until it opts back in (but HELP, which says how);
+        # its text is kept for organisers.
         inbound.status = InboundStatus.IGNORED.value
         inbound.error = "sender has opted out"
         inbound.in_inbox = bool(words.tokens) and not handlers.asks_to_stop(words.tokens)
@@ -272,25 +282,65 @@ def _process(
     inbound.handler = ctx.handler[:32] or None
     inbound.status = InboundStatus.HANDLED.value
     replies = ctx.replies
-    if replies and not ctx.mandatory_reply and _replies_in_last_hour(session, phone, now) >= settings.max_replies_per_hour:
-        inbound.error = "reply withheld: loop protection"
-        replies = []
+    # A reply that confirms a change (or is owed, like a STOP's) always goes; the rest may be
+    # an answer to a machine answering us.
+    if replies and not (ctx.mandatory_reply or ctx.changed):
+        loop = _loop_suspected(session, settings, inbound, phone, replies, now)
+        if loop is not None:
+            inbound.error = f"{WITHHELD} ({loop})"
+            replies = []
     # The output boundary: replies are smart-encoded, measured and recorded like every other text.
     # FORGET has erased the number from the row by now: its reply is recorded without it too.
     inbound.replies_queued = by_rest and bool(replies)
-    inbound.replies = record_replies(session, inbound.from_number, inbound.subscriber_id, replies,
+    # An opted-out number is answered only with what carrier rules owe it (the STOP confirmation,
+    # HELP). Sent by REST after a takeover, such a reply is queued without the subscriber, so the
+    # sender's refusal of opted-out recipients does not swallow it.
+    owed_after_stop = by_rest and subscriber.opted_out
+    inbound.replies = record_replies(session, inbound.from_number,
+                                     None if owed_after_stop else inbound.subscriber_id, replies,
                                      inbound_id=inbound.id, now=now, by_rest=by_rest)
 
 
-def _replies_in_last_hour(session: Session, phone: str, now: datetime) -> int:
-    rows = session.scalars(
-        select(InboundMessage.replies).where(
-            InboundMessage.from_number == phone,
-            InboundMessage.received_at > now - LOOP_WINDOW,
-            InboundMessage.status == InboundStatus.HANDLED.value,
-        )
+def _loop_suspected(
+    session: Session, settings: Settings, inbound: InboundMessage, phone: str, replies: list[str], now: datetime
+) -> str | None:
+    """Why this text looks like a machine answering the board, or None (SPEC §2, loop protection).
+
+    The same body again and again, or an answer faster than a person types to a text the board
+    sent unprompted (a notification, a relay, a digest); and, whatever the pattern, a hard cap
+    of automatic replies an hour. The board's own direct replies are not counted for speed: a
+    script or a quick resident may text again at once after one, and that is no loop.
+    """
+    # The same text, answered the same way each time: a conversation stuck in a loop (MORE read
+    # page after page is the same text too, but each answer differs).
+    answer = [prepare(text).text for text in replies]
+    earlier = session.execute(
+        select(InboundMessage.replies, InboundMessage.error).where(
+            InboundMessage.from_number == phone, InboundMessage.body == inbound.body,
+            InboundMessage.received_at > now - REPEAT_WINDOW, InboundMessage.id != inbound.id,
+        ).order_by(InboundMessage.id.desc()).limit(REPEATS)
+    ).all()
+    if len(earlier) >= REPEATS and all(
+        list(said) == answer or (error or "").startswith(WITHHELD) for said, error in earlier
+    ):
+        return f"the same text {REPEATS + 1} times in {REPEAT_WINDOW.total_seconds() / 60:g} minutes, answered alike"
+    arrived = inbound.received_at
+    answered_at_once = session.scalar(
+        select(Outbox.id).where(
+            Outbox.to_number == phone, Outbox.kind != OutboxKind.REPLY.value,
+            Outbox.sent_at > arrived - MACHINE_SPEED, Outbox.sent_at <= arrived,
+        ).limit(1)
     )
-    return sum(1 for replies in rows if replies)
+    if answered_at_once is not None:
+        return f"answered the board's text within {MACHINE_SPEED.total_seconds():g} s"
+    replies = session.scalar(
+        select(func.count()).select_from(Outbox).where(
+            Outbox.to_number == phone, Outbox.kind == OutboxKind.REPLY.value, Outbox.sent_at > now - LOOP_WINDOW,
+        )
+    ) or 0
+    if replies >= settings.max_replies_per_hour:
+        return f"{replies} automatic replies in the last hour"
+    return None
 
 
 def forget_old_bodies(factory: sessionmaker[Session], settings: Settings, now: datetime) -> int:

@@ -1,30 +1,20 @@
-"""Applying Alembic migrations from code (`sms-board db upgrade`, tests), and checking they were applied."""
+"""Applying Alembic migrations from code (`sms-board db upgrade`, tests), and asking whether a database is ready."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from functools import cache
+
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, func, select
-from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
-from sqlalchemy.orm import Session, sessionmaker
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
-from sms_board.models import Campaign, Heartbeat
 from sms_board.paths import resource_dir
 
-# Tables the clock's jobs read first: a database without them has not been upgraded.
-_PROBED = (Campaign, Heartbeat)
-
-
-class SchemaNotReady(Exception):
-    """The database has not been migrated, or cannot be asked: `sms-board db upgrade` first."""
-
-    def __init__(self, error: DBAPIError) -> None:
-        # The driver's word for it: OperationalError, UndefinedTable, …
-        self.reason = error.orig.__class__.__name__
-        # PostgreSQL answers a missing table with a ProgrammingError. An OperationalError is
-        # SQLite's missing table, but also a database that does not answer at all.
-        self.may_be_unreachable = not isinstance(error, ProgrammingError)
-        super().__init__(f"the database is not ready ({self.reason})")
+UPGRADE_HINT = "run `sms-board db upgrade`"
 
 
 def alembic_config(engine: Engine) -> Config:
@@ -49,15 +39,55 @@ def revision(engine: Engine, message: str) -> None:
         command.revision(config, message=message, autogenerate=True)
 
 
-def check_schema(factory: sessionmaker[Session]) -> None:
-    """Raise `SchemaNotReady` unless the database answers and has been migrated.
+@cache
+def head_revision() -> str | None:
+    """The newest migration this code ships (read once: the files do not change while it runs)."""
+    config = Config()
+    config.set_main_option("script_location", str(resource_dir("migrations")))
+    return ScriptDirectory.from_config(config).get_current_head()
 
-    Long-running and scheduled processes call this before they start, so an
-    unmigrated database stops them at once instead of failing a minute later.
-    """
+
+@dataclass(frozen=True)
+class DatabaseState:
+    """Whether the board can use its database: `ok`, `unreachable` or `not migrated`."""
+
+    status: str
+    detail: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+    def line(self, engine: Engine) -> str:
+        """One line for an operator: what is wrong and what to do."""
+        where = engine.url.render_as_string(hide_password=True)
+        if self.status == "unreachable":
+            return f"cannot reach the database at {where} ({self.detail}): check DATABASE_URL."
+        return f"the database at {where} is not migrated ({self.detail}): {UPGRADE_HINT}."
+
+
+def database_state(engine: Engine) -> DatabaseState:
+    """Reachable, and at the newest migration? One cheap query (Alembic's version table)."""
     try:
-        with factory.begin() as session:
-            for model in _PROBED:
-                session.scalar(select(func.count()).select_from(model))
-    except (OperationalError, ProgrammingError) as exc:
-        raise SchemaNotReady(exc) from exc
+        with engine.connect() as connection:
+            current = MigrationContext.configure(connection).get_current_revision()
+    except SQLAlchemyError as exc:
+        cause = getattr(exc, "orig", None) or exc
+        return DatabaseState("unreachable", f"{cause.__class__.__name__}: {str(cause).strip().splitlines()[0][:120]}")
+    head = head_revision()
+    if current is None:
+        return DatabaseState("not migrated", "no schema yet")
+    if current != head:
+        return DatabaseState("not migrated", f"at revision {current}, this board needs {head}")
+    return DatabaseState("ok")
+
+
+class DatabaseNotReady(RuntimeError):
+    """The database cannot be reached or is not migrated; the message is one line for an operator."""
+
+
+def require_ready(engine: Engine) -> None:
+    """Stop a process at start with one clear line unless its database is reachable and migrated."""
+    state = database_state(engine)
+    if not state.ok:
+        raise DatabaseNotReady(state.line(engine))

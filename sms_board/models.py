@@ -328,6 +328,8 @@ class Outbox(Base):
     __tablename__ = "outbox"
     __table_args__ = (
         Index("ix_outbox_status_send_after", "status", "send_after"),
+        # Loop protection: the replies to one number in the last hour, and its latest texts.
+        Index("ix_outbox_to_number_sent", "to_number", "sent_at"),
         # The sender's claim: queued rows in lane order, then oldest first, read straight off
         # this index however many rows wait (docs/architecture.md shows the plan).
         Index("ix_outbox_claim", "lane", "id", postgresql_where=text("status = 'queued'"),

@@ -80,3 +80,19 @@ def parse_ref(token: str) -> Ref | None:
         return None
     letter = match.group(1).upper() if match.group(1) else None
     return Ref(int(match.group(2)), letter)
+
+
+# What may follow YES and still be a plain yes ("Yes please", "yes ok", "yes thank you").
+COURTESY_WORDS = frozenset({
+    "PLEASE", "PLS", "PLZ", "OK", "OKAY", "THANKS", "THANK", "YOU", "TA", "THX", "CHEERS", "SURE", "GO", "AHEAD",
+    "SEND", "IT",
+})
+MAX_COURTESY_WORDS = 2
+
+
+def says_yes(tokens: tuple[str, ...]) -> bool:
+    """YES alone or with at most two courtesy words: `Yes!`, `YES please`, `yes ok`."""
+    return (
+        bool(tokens) and tokens[0] == "YES" and len(tokens) <= 1 + MAX_COURTESY_WORDS
+        and all(token in COURTESY_WORDS for token in tokens[1:])
+    )

@@ -78,13 +78,21 @@ def _published() -> ColumnElement[datetime]:
     return func.coalesce(Item.published_at, Item.created_at)
 
 
-def _due(area_id: int, frequencies: Sequence[str]) -> list[ColumnElement[bool]]:
-    return [
+def _due(area_id: int, frequencies: Sequence[str], due_at: datetime | None = None) -> list[ColumnElement[bool]]:
+    """Who a run texts; a scheduled run (`due_at`, its slot) only those whose digest was due at the slot.
+
+    Someone who joined after 18:00 waits for the next 18:00, even when the run itself starts
+    late (the clock was down, quiet hours, the very first tick on a new board).
+    """
+    conditions = [
         Subscription.area_id == area_id,
         Subscription.status == SubscriptionStatus.ACTIVE.value,
         Subscriber.digest_frequency.in_(list(frequencies)),
         *reachable(),
     ]
+    if due_at is not None:
+        conditions.append(_since() < due_at)
+    return conditions
 
 
 def _in_range(low: datetime | None, high: datetime) -> list[ColumnElement[bool]]:
@@ -102,20 +110,35 @@ def _subscriptions() -> Select:  # type: ignore[type-arg]
 
 @dataclass(frozen=True)
 class Group:
-    """Subscribers whose last digest falls in [low, high): they all get `entries`."""
+    """Subscribers whose last digest falls in [low, high): they all get `entries`.
+
+    Nobody is sent their own items: the authors among the entries are left out of the group
+    (`excluded`), and each gets a group of their own (`author`) without what they wrote.
+    """
 
     low: datetime | None
     high: datetime
     entries: list[Entry]
     pages: list[str]
-    body: Body  # the first page, as sent
+    body: Body | None  # the first page, as sent; None when there is nothing to send
+    author: int | None = None
+    excluded: tuple[int, ...] = ()
+
+    def members(self) -> list[ColumnElement[bool]]:
+        """Conditions on `Subscription` for who is in this group (besides being due)."""
+        conditions = _in_range(self.low, self.high)
+        if self.author is not None:
+            conditions.append(Subscription.subscriber_id == self.author)
+        elif self.excluded:
+            conditions.append(Subscription.subscriber_id.not_in(self.excluded))
+        return conditions
 
 
 def _entries(
     session: Session, area_id: int, after: ColumnElement[datetime], cutoff: datetime
-) -> list[tuple[datetime, Entry]]:
+) -> list[tuple[datetime, int | None, Entry]]:
     rows = session.connection().execute(
-        select(Item.id, Item.kind, Item.author_name, Item.body, _published().label("published"))
+        select(Item.id, Item.kind, Item.author_name, Item.body, _published().label("published"), Item.author_id)
         .where(
             Item.area_id == area_id,
             Item.kind.in_(list(SECTION_ORDER)),
@@ -129,21 +152,26 @@ def _entries(
     return [
         (
             published,
+            author_id,
             Entry(item_id, kind, f"{ItemKind(kind).letter}{item_id}",
                   smart_encode(name) if name else None, smart_encode(" ".join(body.split()))),
         )
-        for item_id, kind, name, body, published in rows
+        for item_id, kind, name, body, published, author_id in rows
     ]
 
 
-def plan(session: Session, settings: Settings, area: Area, frequencies: Sequence[str], cutoff: datetime) -> list[Group]:
+def plan(
+    session: Session, settings: Settings, area: Area, frequencies: Sequence[str], cutoff: datetime,
+    due_at: datetime | None = None,
+) -> list[Group]:
     """The groups of a digest run and their pages; reads only.
 
     Items published at t1 ≤ t2 ≤ … ≤ tn: a subscriber whose last digest was at s gets
     the items after s, so everyone with s in [t(k), t(k+1)) shares one body. One query
-    says which of those ranges anybody falls in; only those are built.
+    says which of those ranges anybody falls in; only those are built. Within a range,
+    the few subscribers who wrote some of its items get a body of their own without them.
     """
-    due = _due(area.id, frequencies)
+    due = _due(area.id, frequencies, due_at)
     # Only those this run texts: someone with DIGEST OFF (or a dead number) never moves on,
     # and must not make every run read the area's whole history.
     earliest = (
@@ -155,8 +183,9 @@ def plan(session: Session, settings: Settings, area: Area, frequencies: Sequence
     found = _entries(session, area.id, earliest, cutoff)
     if not found:
         return []
-    times = [published for published, _ in found]
-    entries = [entry for _, entry in found]
+    times = [published for published, _, _ in found]
+    entries = [entry for _, _, entry in found]
+    author_of = {entry.id: author for _, author, entry in found if author is not None}
     # bisect_right in SQL: the number of items published at or before each subscriber's last digest.
     start = case(*[(_since() < published, index) for index, published in enumerate(times)])
     starts = session.connection().scalars(
@@ -167,14 +196,36 @@ def plan(session: Session, settings: Settings, area: Area, frequencies: Sequence
     groups = []
     for first in sorted(starts):
         shown = sorted(entries[first:], key=lambda e: SECTION_ORDER[e.kind])
-        pages = paginate(area.name, shown, settings.digest_segments)
-        groups.append(Group(low=times[first - 1] if first else None, high=times[first], entries=shown,
-                            pages=pages, body=Body.of(pages[0])))
+        low, high = (times[first - 1] if first else None), times[first]
+        # The authors among this range's subscribers: a handful at most, found in one query.
+        writers = {author_of[e.id] for e in shown if e.id in author_of}
+        authors = sorted(session.connection().scalars(
+            select(Subscription.subscriber_id).select_from(Subscription)
+            .join(Subscriber, Subscriber.id == Subscription.subscriber_id)
+            .where(*due, *_in_range(low, high), Subscription.subscriber_id.in_(writers))
+        )) if writers else []
+        groups.append(_group(area, settings, low, high, shown, excluded=tuple(authors)))
+        for author in authors:
+            theirs = [e for e in shown if author_of.get(e.id) != author]
+            groups.append(_group(area, settings, low, high, theirs, author=author))
     return groups
 
 
-def count_group(session: Session, area: Area, frequencies: Sequence[str], group: Group) -> int:
-    query = _subscriptions().where(*_due(area.id, frequencies), *_in_range(group.low, group.high)).subquery()
+def _group(
+    area: Area, settings: Settings, low: datetime | None, high: datetime, entries: list[Entry], *,
+    author: int | None = None, excluded: tuple[int, ...] = (),
+) -> Group:
+    pages = paginate(area.name, entries, settings.digest_segments) if entries else []
+    return Group(low=low, high=high, entries=entries, pages=pages, body=Body.of(pages[0]) if pages else None,
+                 author=author, excluded=excluded)
+
+
+def count_group(
+    session: Session, area: Area, frequencies: Sequence[str], group: Group, due_at: datetime | None = None
+) -> int:
+    if group.body is None:
+        return 0
+    query = _subscriptions().where(*_due(area.id, frequencies, due_at), *group.members()).subquery()
     return session.scalar(select(func.count()).select_from(query)) or 0
 
 
@@ -237,8 +288,10 @@ class DigestReport:
             self.areas[slug] = self.areas.get(slug, 0) + texts
 
 
-def _batch(session: Session, campaign_id: int, group: Group, now: datetime, *, reuse: bool) -> int:
+def _batch(session: Session, campaign_id: int, group: Group, now: datetime, *, reuse: bool) -> int | None:
     """The stored batch for this group's items, reusing the one a stopped run already built."""
+    if group.body is None:
+        return None
     item_ids = [e.id for e in group.entries]
     if reuse:
         for batch in session.scalars(select(DigestBatch).where(DigestBatch.campaign_id == campaign_id)):
@@ -251,22 +304,29 @@ def _batch(session: Session, campaign_id: int, group: Group, now: datetime, *, r
 
 
 def _write_chunk(
-    session: Session, campaign_id: int, batch_id: int, area_id: int, frequencies: Sequence[str], group: Group,
-    cutoff: datetime, now: datetime, send_after: datetime | None, chunk: int,
+    session: Session, campaign_id: int, batch_id: int | None, area_id: int, frequencies: Sequence[str],
+    group: Group, cutoff: datetime, now: datetime, send_after: datetime | None, chunk: int,
+    due_at: datetime | None,
 ) -> tuple[int, int]:
     """One chunk of a group: outbox rows and last-digest times, in one transaction.
 
     Returns (rows written, subscriptions moved past the cutoff). No order is needed:
-    a subscriber leaves the group's range the moment their row is written.
+    a subscriber leaves the group's range the moment their row is written. An author whose
+    only news is their own gets no text, and moves on all the same.
     """
-    recipients = _subscriptions().where(*_due(area_id, frequencies), *_in_range(group.low, group.high)).limit(chunk)
+    if group.body is None or batch_id is None:
+        # Only an author's own group has no body: plan() found them due already.
+        moved = session.connection().execute(
+            update(Subscription).where(Subscription.area_id == area_id, *group.members()).values(last_digest_at=cutoff)
+        ).rowcount or 0
+        return 0, moved
+    recipients = _subscriptions().where(*_due(area_id, frequencies, due_at), *group.members()).limit(chunk)
     written = write_outbox(session, recipients, group.body, kind=OutboxKind.DIGEST, lane=OutboxLane.BULK,
                            campaign_id=campaign_id, batch_id=batch_id, now=now, send_after=send_after)
     in_batch = select(Outbox.subscriber_id).where(Outbox.campaign_id == campaign_id, Outbox.batch_id == batch_id)
     moved = session.connection().execute(
         update(Subscription)
-        .where(Subscription.area_id == area_id, *_in_range(group.low, group.high),
-               Subscription.subscriber_id.in_(in_batch))
+        .where(Subscription.area_id == area_id, *group.members(), Subscription.subscriber_id.in_(in_batch))
         .values(last_digest_at=cutoff)
     ).rowcount or 0
     # A new digest is read from its first page: MORE starts again from the newest digest.
@@ -302,16 +362,18 @@ def fan_out_digest(
         # The cutoff is fixed when the run starts, so a resumed run shows the same items.
         cutoff = campaign.started_at or now
         frequencies = frequencies_for(campaign.run_key, settings)
-        groups = plan(session, settings, area, frequencies, cutoff)
+        # A scheduled run is for those whose digest was due at its slot (`not_before`).
+        due_at = campaign.not_before
+        groups = plan(session, settings, area, frequencies, cutoff, due_at)
         batches = [_batch(session, campaign_id, group, now, reuse=resumed) for group in groups]
         send_after = held_until(now, settings, area.timezone)
         report.runs, report.held_until = 1, send_after
         chunks = 0
         for group, batch_id in zip(groups, batches, strict=True):
-            segments = group.body.segments
+            segments = group.body.segments if group.body is not None else 0
             room = cap_room(session, settings, now)
-            if room is not None:
-                needed = count_group(session, area, frequencies, group) * segments
+            if room is not None and segments:
+                needed = count_group(session, area, frequencies, group, due_at) * segments
                 if needed > room:
                     pause_campaign(session, settings, campaign, now, needed=needed, room=room)
                     report.paused += 1
@@ -321,7 +383,7 @@ def fan_out_digest(
                     session.commit()
                     return report
                 written, moved = _write_chunk(session, campaign_id, batch_id, area.id, frequencies, group, cutoff,
-                                              now, send_after, chunk)
+                                              now, send_after, chunk, due_at)
                 chunks += 1
                 report.texts += written
                 report.segments += written * segments
@@ -359,14 +421,20 @@ def _resume_all(factory: sessionmaker[Session], settings: Settings, now: datetim
 
 
 def run_due_digests(factory: sessionmaker[Session], settings: Settings, now: datetime) -> dict[str, int]:
-    """Start each area's scheduled run once it is due (and not in quiet hours), then fan out."""
+    """Start each area's scheduled run once it is due (and not in quiet hours), then fan out.
+
+    A run is due at a digest time the area lived through: the first tick on a new board (or
+    after `sms-board demo`) at any hour starts nothing until the next digest time.
+    """
     with factory.begin() as session:
         wanted: dict[int, tuple[str, datetime]] = {}
-        for area_id, zone_name in session.execute(select(Area.id, Area.timezone)).all():
+        for area_id, zone_name, created_at in session.execute(select(Area.id, Area.timezone, Area.created_at)).all():
             zone = ZoneInfo(zone_name)
             if held_until(now, settings, zone_name) is not None:
                 continue  # a run due in quiet hours waits for them to end
             slot = latest_slot(now, settings.digest_time, zone)
+            if created_at is not None and slot < created_at:
+                continue  # the area did not exist yet at that digest time
             wanted[area_id] = (scheduled_run_key(slot, zone), slot)
         if wanted:
             started = {
@@ -423,6 +491,8 @@ def dry_run(session: Session, settings: Settings, now: datetime, area_slug: str 
     for area in session.scalars(query):
         recipients = segments = 0
         for group in plan(session, settings, area, frequencies, now):
+            if group.body is None:
+                continue
             count = count_group(session, area, frequencies, group)
             recipients += count
             segments += count * group.body.segments

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import click
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 
 from sms_board.board import Board
@@ -41,10 +41,15 @@ def settings_of(ctx: click.Context) -> Settings:
     return board_of(ctx).settings
 
 
-def not_ready(reason: object, *, check_url: bool = False) -> click.ClickException:
-    """The one line for a database that is unmigrated, or may not answer at all (`check_url`)."""
-    hint = ", and check DATABASE_URL" if check_url else ""
-    return click.ClickException(f"the database is not ready ({reason}): run `sms-board db upgrade` first{hint}.")
+def not_ready(ctx: click.Context) -> click.ClickException:
+    """The one line for a database that does not answer or is not migrated, saying which and what to do."""
+    from sms_board.migrate import database_state
+
+    engine = board_of(ctx).engine
+    state = database_state(engine)
+    if state.ok:  # migrated and answering, yet the command failed on it: say what the driver said
+        return click.ClickException("the database refused the command; check DATABASE_URL and the server's log.")
+    return click.ClickException(state.line(engine))
 
 
 @contextmanager
@@ -54,18 +59,18 @@ def transaction(ctx: click.Context) -> Iterator[Session]:
     try:
         with factory.begin() as session:
             yield session
-    except OperationalError as exc:
-        raise not_ready(exc.orig.__class__.__name__, check_url=True) from None
+    except (OperationalError, ProgrammingError):
+        raise not_ready(ctx) from None
 
 
 def require_schema(ctx: click.Context) -> None:
-    """Long-running and scheduled commands stop at once, with one line, on an unmigrated database."""
-    from sms_board.migrate import SchemaNotReady, check_schema
+    """Long-running and scheduled commands stop at once, with one line, unless the database is ready."""
+    from sms_board.migrate import database_state
 
-    try:
-        check_schema(board_of(ctx).sessions)
-    except SchemaNotReady as exc:
-        raise not_ready(exc.reason, check_url=exc.may_be_unreachable) from None
+    engine = board_of(ctx).engine
+    state = database_state(engine)
+    if not state.ok:
+        raise click.ClickException(state.line(engine))
 
 
 def verbose_logging() -> None:

@@ -17,14 +17,23 @@ def db() -> None:
 @click.pass_context
 def db_upgrade(ctx: click.Context) -> None:
     """Apply Alembic migrations (creates the SQLite file if needed)."""
-    from sms_board.migrate import upgrade
+    from sms_board.migrate import database_state, head_revision, upgrade
 
     engine = board_of(ctx).engine
+    where = engine.url.render_as_string(hide_password=True)
+    before = database_state(engine)
+    if before.status == "unreachable":
+        raise click.ClickException(before.line(engine))
     try:
         upgrade(engine)
     except OperationalError as exc:
         raise click.ClickException(f"cannot reach the database: {exc.orig}. Check DATABASE_URL.") from None
-    click.echo(f"Database is up to date ({engine.url.render_as_string(hide_password=True)}).", err=True)
+    if before.ok:
+        click.echo(f"Database is up to date ({where}).", err=True)
+    elif before.detail == "no schema yet":
+        click.echo(f"Created the board's tables at migration {head_revision()} ({where}).", err=True)
+    else:
+        click.echo(f"Upgraded the database to migration {head_revision()} ({where}).", err=True)
 
 
 @click.command()

@@ -69,7 +69,8 @@ def area_list(ctx: click.Context, as_json: bool) -> None:
         click.echo("No areas yet. Add one with: sms-board area add SLUG NAME --postcode SE6")
     for row in rows:
         flags = ", ".join(f for f in ("private" if row["private"] else "", row["moderation"]) if f)
-        click.echo(f"{row['slug']:<16} {row['name']:<28} {row['subscribers']:>6} subscribers  [{flags}]  "
+        noun = "subscriber" if row["subscribers"] == 1 else "subscribers"
+        click.echo(f"{row['slug']:<16} {row['name']:<28} {row['subscribers']:>6} {noun:<11}  [{flags}]  "
                    f"{' '.join(row['postcodes'])}")
 
 

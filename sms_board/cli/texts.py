@@ -6,12 +6,13 @@ import sys
 from typing import TYPE_CHECKING
 
 import click
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from sms_board.cli.common import (
     board_of,
     emit_json,
     not_ready,
+    require_schema,
     settings_of,
     transaction,
     verbose_logging,
@@ -39,8 +40,8 @@ def simulate(ctx: click.Context, from_number: str, body: str, as_json: bool) -> 
     }
     try:
         result = receive(factory, settings, params)
-    except OperationalError as exc:
-        raise not_ready(exc.orig) from None
+    except (OperationalError, ProgrammingError):
+        raise not_ready(ctx) from None
     if as_json:
         emit_json({"replies": result.replies})
         return
@@ -89,6 +90,7 @@ def send(ctx: click.Context, forever: bool, poll: float) -> None:
     """Drain the outbox through the transport at SMS_BOARD_RATE."""
     if forever:
         verbose_logging()
+    require_schema(ctx)
     board = board_of(ctx)
     try:
         if forever:
@@ -97,8 +99,8 @@ def send(ctx: click.Context, forever: bool, poll: float) -> None:
             _send_once(board)
     except KeyboardInterrupt:
         click.echo("\nStopped.", err=True)
-    except OperationalError as exc:
-        raise not_ready(exc.orig) from None
+    except (OperationalError, ProgrammingError):
+        raise not_ready(ctx) from None
 
 
 def _send_once(board: Board) -> None:

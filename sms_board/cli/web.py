@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from sms_board.cli.common import board_of, verbose_logging
+from sms_board.cli.common import board_of, require_schema, verbose_logging
 
 
 @click.command()
@@ -14,6 +14,7 @@ from sms_board.cli.common import board_of, verbose_logging
 def serve(ctx: click.Context, host: str, port: int) -> None:
     """Run the web app (development server; production uses gunicorn, see the Procfile)."""
     verbose_logging()
+    require_schema(ctx)
     from sms_board.app import build_app
 
     app = build_app(board=board_of(ctx))

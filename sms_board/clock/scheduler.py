@@ -4,9 +4,11 @@ The scheduler only says *when* to look; the database says what is due and what
 was sent, so the clock can be restarted at any moment and loses or repeats
 nothing. Its job store is in memory on purpose: nothing in it needs keeping.
 
-Only one clock may run: on PostgreSQL it holds a session-level advisory lock
-(keyed by the schema, so two boards sharing a database do not block each
-other); on SQLite it holds `flock` on `clock.lock` in the instance folder.
+Only one clock may run per database: on PostgreSQL it holds a session-level
+advisory lock (keyed by the schema, so two boards sharing a database do not
+block each other); on SQLite it holds `flock` on a lock file beside the
+database file (`sms_board.db.clock.lock`), so a second board on another
+DATABASE_URL from the same folder runs its own clock.
 """
 
 from __future__ import annotations
@@ -33,7 +35,9 @@ from sms_board.utc import utcnow
 log = logging.getLogger(__name__)
 
 LOCK_NAME = "sms-board clock"
-LOCK_FILE = "clock.lock"
+LOCK_SUFFIX = ".clock.lock"
+# An in-memory SQLite database belongs to one process; its lock is kept in the instance folder.
+MEMORY_LOCK_FILE = "clock.lock"
 
 
 class ClockLocked(RuntimeError):
@@ -77,11 +81,20 @@ def _flock(path: Path) -> IO[str]:
     return handle
 
 
+def sqlite_lock_path(engine: Engine, settings: Settings) -> Path:
+    """The clock's lock file for a SQLite database: beside the database file, so it belongs to that database."""
+    database = engine.url.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return settings.instance_path / MEMORY_LOCK_FILE
+    path = Path(database).resolve()
+    return path.with_name(path.name + LOCK_SUFFIX)
+
+
 @contextmanager
 def clock_lock(engine: Engine, settings: Settings) -> Iterator[ClockLock]:
-    """Take the one-clock lock, or raise `ClockLocked` at once."""
+    """Take the one-clock lock of this database, or raise `ClockLocked` at once."""
     if engine.dialect.name == "sqlite":
-        handle = _flock(settings.instance_path / LOCK_FILE)
+        handle = _flock(sqlite_lock_path(engine, settings))
         try:
             yield ClockLock(handle=handle)
         finally:
@@ -113,8 +126,18 @@ def clock_lock(engine: Engine, settings: Settings) -> Iterator[ClockLock]:
         connection.close()
 
 
+def quiet_apscheduler() -> None:
+    """APScheduler says "Running job" and "executed successfully" at INFO every minute; the tick's own
+    line already says what was done, so at INFO only its warnings (a missed minute) are kept.
+    """
+    apscheduler = logging.getLogger("apscheduler")
+    if apscheduler.getEffectiveLevel() >= logging.INFO:
+        apscheduler.setLevel(logging.WARNING)
+
+
 def build_scheduler(factory: sessionmaker[Session], settings: Settings, lock: ClockLock | None = None) -> BlockingScheduler:
     """A scheduler with one job: `tick` at the start of every minute, and once at start-up."""
+    quiet_apscheduler()
     scheduler = BlockingScheduler(timezone=UTC)
 
     def minute() -> None:

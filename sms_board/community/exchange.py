@@ -239,10 +239,14 @@ def ledger(session: Session, area: Area | None = None, since: datetime | None = 
         select(Subscriber).where(Subscriber.id.in_(givers | receivers))
     )} if givers or receivers else {}
     areas = {a.id: a.slug for a in session.scalars(select(Area))}
+    item_ids = {e.item_id for e in exchanges if e.item_id}
+    # Refs as residents know them: #R7 for a request, #O3 for an offer.
+    refs = {item.id: f"#{item.ref}" for item in session.scalars(select(Item).where(Item.id.in_(item_ids)))} \
+        if item_ids else {}
     rows = [
         {
             "when": e.created_at.isoformat(timespec="minutes"), "area": areas.get(e.area_id or 0),
-            "ref": f"#{e.item_id}" if e.item_id else None,
+            "ref": refs.get(e.item_id) if e.item_id else None,
             "giver": names.get(e.giver_id or 0, ANONYMOUS), "receiver": names.get(e.receiver_id or 0, ANONYMOUS),
             "hours": e.hours, "description": e.description,
         }

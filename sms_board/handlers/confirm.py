@@ -1,5 +1,7 @@
 """YES: confirms the sender's one pending confirmation (newest wins, 15 minutes, once).
 
+`YES please`, `Yes!` and `yes ok` (YES with at most two courtesy words) are a YES too.
+
 With nothing pending, YES opts an opted-out number back in, else says there is
 nothing to confirm. Features that need a confirmation register an action here.
 """
@@ -16,6 +18,7 @@ from sms_board.handlers.router import CONFIRM_STAGE, Context, stage
 from sms_board.handlers.stop import do_start
 from sms_board.models import Confirmation, Subscriber
 from sms_board.registry import Registry
+from sms_board.words import says_yes
 
 CONFIRM_WINDOW = timedelta(minutes=15)
 
@@ -52,9 +55,9 @@ def lapse_pending(session: Session, subscriber: Subscriber, now: datetime) -> No
     )
 
 
-@stage(CONFIRM_STAGE, "yes")
+@stage(CONFIRM_STAGE, "yes", words={"YES"})
 def yes_stage(ctx: Context) -> bool:
-    if not (len(ctx.words) == 1 and ctx.words.first == "YES"):
+    if not says_yes(ctx.words.tokens):
         # Any other text lets a pending confirmation lapse.
         lapse_pending(ctx.session, ctx.subscriber, ctx.now)
         return False

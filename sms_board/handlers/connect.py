@@ -156,7 +156,8 @@ def _my_match(ctx: Context, item: Item) -> Match | None:
     return matches[-1] if matches else None
 
 
-@keyword("SHARE")
+# Reveals a number: only ever by its owner's choice, so never read from a typo (SHART is not SHARE).
+@keyword("SHARE", fuzzy=False)
 def share(ctx: Context) -> None:
     item = ref_or_hint(ctx, "SHARE <ref> to give your number to the neighbour you're connected with")
     if item is None:

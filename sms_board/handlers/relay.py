@@ -1,8 +1,10 @@
 """Relays: `R7 <message>` from one connected neighbour reaches the other, without numbers.
 
-A lettered ref the sender is not connected on gets "not connected"; a bare
-number that is not one of the sender's connections is ordinary text
-("7 people came to the meeting") and goes on to the inbox.
+A token is a ref only when it names an existing item: "O2 signal is down" or
+"N1 bus diverted" with no #2 or #1 (or with #1 a request: the wrong letter names
+nothing) is ordinary text and goes on to the inbox. A lettered ref to an item
+the sender is not connected on gets "not connected"; a bare number that is not
+one of the sender's connections is ordinary text ("7 people came to the meeting").
 """
 
 from __future__ import annotations
@@ -41,12 +43,9 @@ def relay(ctx: Context) -> bool:
     if ref is None:
         return False
     item = ctx.find_item(token)
-    lettered = ref.letter is not None or token.startswith("#")
     if item is None:
-        if lettered:
-            ctx.reply("not_connected", ref=str(ref))
-            return True
         return False
+    lettered = ref.letter is not None or token.startswith("#")
     matches = active_matches(ctx.session, ctx.subscriber, item)
     if not matches:
         if lettered:

@@ -1,9 +1,10 @@
 """NEED (ASK), OFFER and CAN: asking for help, offering it, and offering on a request.
 
-`ASK O3` asks for a standing offer; `ASK <text>` is a request. `OFFER R7`,
-`OFFER #7` or `OFFER 7` (alone) offer help on request 7; `OFFER 2 bags of
-apples` is a standing offer: a bare number followed by more words is read as
-the start of the offer, never as a ref.
+`ASK O3` asks for a standing offer; `ASK <text>` is a request, but `ASK O2` or
+`ASK O999` where no offer O2 or O999 exists gets a hint, never a request whose
+text is "O2". `OFFER R7`, `OFFER #7` or `OFFER 7` (alone) offer help on request
+7; `OFFER 2 bags of apples` is a standing offer. In both, a bare number followed
+by more words is the start of the text, never a ref.
 """
 
 from __future__ import annotations
@@ -14,30 +15,42 @@ from sms_board.community.exchange import display_name, is_member, record, respon
 from sms_board.handlers.post import new_item
 from sms_board.handlers.router import Context, keyword, ref_or_hint
 from sms_board.models import Item, ItemKind, ItemStatus, ResponseKind
-from sms_board.words import parse_ref
+from sms_board.words import Ref, parse_ref
 
 MAX_TEXT = 320
 
 
-def _names_an(ctx: Context, kind: ItemKind) -> Item | None:
-    """The item the second word names, if it is of `kind` (a bare number only when it stands alone)."""
+ASK_USAGE = "ASK <offer ref> to ask for a neighbour's offer, e.g. ASK O3, or NEED <what you need>"
+
+
+def _ref_after_keyword(ctx: Context) -> Ref | None:
+    """The second word as a ref, when it is written as one: lettered (`O3`, `#7`), or a bare number alone."""
     if len(ctx.words) < 2:
         return None
     token = ctx.words.tokens[1]
     ref = parse_ref(token)
     if ref is None or (ref.letter is None and not token.startswith("#") and len(ctx.words) > 2):
         return None
-    item = ctx.find_item(token)
-    return item if item is not None and ItemKind(item.kind) == kind else None
+    return ref
+
+
+def _names_an(ctx: Context, kind: ItemKind) -> Item | None:
+    """The item of `kind` the second word names, if it is written as a ref and names one."""
+    if _ref_after_keyword(ctx) is None:
+        return None
+    return ctx.find_item(ctx.words.tokens[1], {kind})
 
 
 @keyword("NEED", "ASK")
 def need(ctx: Context) -> None:
-    if ctx.words.first == "ASK":
+    if ctx.words.first == "ASK" and (ref := _ref_after_keyword(ctx)) is not None:
         offer = _names_an(ctx, ItemKind.OFFER)
-        if offer is not None:
-            ask_for_offer(ctx, offer)
+        if offer is None:
+            # A ref that names no offer is a mistaken ref, not a help request whose text is "O2".
+            ctx.reply("ref_hint", usage=ASK_USAGE, ref=str(ref))
             return
+        ask_for_offer(ctx, offer)
+        return
     created = new_item(ctx, ItemKind.REQUEST, "NEED", "need_empty", MAX_TEXT)
     if created is not None:
         ctx.reply("need_posted", item=created[0], area=created[0].area)

@@ -1,10 +1,10 @@
 """The keyword router: a registry of small handlers, tried in the order of SPEC §2.
 
 Routing order:
-1. the STOP family (never guessed by typo tolerance),
-2. START/UNSTOP and HELP/INFO,
+1. the STOP family (never guessed by typo tolerance), and short texts that ask to stop,
+2. START/UNSTOP, then HELP/INFO (answered even from an opted-out number),
 3. YES for a pending confirmation,
-4. keywords, with one-typo tolerance,
+4. keywords, with one-typo tolerance for misspellings only,
 5. relays between connected residents,
 6. the organisers' inbox.
 
@@ -16,16 +16,19 @@ adds replies or outbox rows to it; it never sees Flask and never sends.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
 from importlib import resources
 
 from rapidfuzz.distance import OSA
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import event, select
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.orm import ORMExecuteState, Session
 
+from sms_board.community.subscriptions import active_areas
 from sms_board.config import Settings
 from sms_board.models import Area, InboundMessage, Item, ItemKind, Organiser, OutboxKind, Subscriber
 from sms_board.registry import DuplicateEntry, Registry, defined_in
@@ -44,8 +47,12 @@ class Context:
     now: datetime
     replies: list[str] = field(default_factory=list)
     handler: str = ""
-    # A STOP confirmation is owed by carrier rules: it is never dropped by loop protection.
+    # A STOP confirmation is owed by carrier rules, a "call 999" by common sense: never
+    # dropped by loop protection.
     mandatory_reply: bool = False
+    # Whether routing changed anything (a post, a connection, a setting): the reply confirms
+    # it, so loop protection never withholds it. Set by `route`.
+    changed: bool = False
 
     def reply(self, template: str, /, **data: object) -> None:
         self.replies.append(render(template, **data))
@@ -56,6 +63,10 @@ class Context:
         enqueue(self.session, self.settings, recipient, render(template, **data), kind, now=self.now)
 
     def file_in_inbox(self, area: Area | None = None) -> None:
+        """Keep the text for the organisers of `area`, else of the sender's one area (if they have one)."""
+        if area is None:
+            areas = active_areas(self.session, self.subscriber)
+            area = areas[0] if len(areas) == 1 else None
         self.inbound.in_inbox = True
         if area is not None:
             self.inbound.area_id = area.id
@@ -101,13 +112,18 @@ class Stage:
     order: int
     name: str
     func: StageFunc
+    # The words this stage reads before any keyword (STOP, START, YES): never keywords, never
+    # guessed from a typo, but a typo one edit from one of them is ambiguous.
+    words: frozenset[str] = frozenset()
 
 
 # Every spelling of every keyword (aliases included), and the stages a text goes through.
 KEYWORDS: Registry[Keyword] = Registry("keyword", origin=lambda entry: defined_in(entry.handler))
 STAGES: Registry[Stage] = Registry("stage", origin=lambda entry: defined_in(entry.func), distinct="order")
 
-STOP_STAGE, START_HELP_STAGE, CONFIRM_STAGE, KEYWORD_STAGE, RELAY_STAGE, INBOX_STAGE = 10, 20, 30, 40, 50, 60
+STOP_STAGE, START_HELP_STAGE, HELP_STAGE, CONFIRM_STAGE, KEYWORD_STAGE, RELAY_STAGE, INBOX_STAGE = (
+    10, 20, 25, 30, 40, 50, 60
+)
 
 # Typo tolerance reaches this far, and only for keywords this long.
 TYPO_EDITS = 1
@@ -134,11 +150,11 @@ def keyword(*names: str, fuzzy: bool = True) -> Callable[[Handler], Handler]:
     return register
 
 
-def stage(order: int, name: str) -> Callable[[StageFunc], StageFunc]:
-    """Register a routing stage; a name or an order that is taken already is refused."""
+def stage(order: int, name: str, words: Iterable[str] = ()) -> Callable[[StageFunc], StageFunc]:
+    """Register a routing stage (and the words it reads); a name or an order that is taken already is refused."""
 
     def register(func: StageFunc) -> StageFunc:
-        STAGES.add(name, Stage(order, name, func))
+        STAGES.add(name, Stage(order, name, func, frozenset(words)))
         return func
 
     return register
@@ -158,37 +174,82 @@ def everyday_words() -> frozenset[str]:
     return frozenset(line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#"))
 
 
-def _near_misses(word: str) -> dict[str, Keyword]:
-    """The typo-tolerant keyword spellings (4+ letters) within one edit of `word`."""
-    return {
-        name: entry
-        for name, entry in KEYWORDS.items()
-        if entry.fuzzy and len(name) >= TYPO_MIN_LENGTH and OSA.distance(word, name, score_cutoff=TYPO_EDITS) <= TYPO_EDITS
-    }
+# Endings that make a keyword an ordinary English word: OFFERS, NAMES, LEAVES, POSTED, SHARING.
+INFLECTIONS = ("S", "ES", "ED", "ING")
+
+
+@dataclass(frozen=True)
+class Spelling:
+    """A word the router knows: a keyword's spelling, or a word a stage reads (`keyword` None)."""
+
+    word: str
+    meaning: str  # the keyword's name, or the stage's: what an edit of this word would be taken for
+    keyword: Keyword | None
+
+    @property
+    def guessable(self) -> bool:
+        """Whether a misspelling may be read as this word (never STOP, YES, FORGET, DONE or SHARE)."""
+        return self.keyword is not None and self.keyword.fuzzy and len(self.word) >= TYPO_MIN_LENGTH
+
+
+def known_spellings() -> list[Spelling]:
+    """Every word the router acts on: each keyword's spellings, and the STOP family, START, YES…"""
+    known = [Spelling(name, entry.name, entry) for name, entry in KEYWORDS.items()]
+    known += [Spelling(word, entry.name, None) for entry in STAGES.values() for word in sorted(entry.words)]
+    return known
+
+
+def inflected_forms() -> frozenset[str]:
+    """Every known word plus an ending (OFFERS, NAMES, LEAVES, POSTED, CLOSING, STOPPED): English, never typos."""
+    forms: set[str] = set()
+    for word in {spelling.word for spelling in known_spellings()}:
+        forms.update(word + ending for ending in INFLECTIONS)
+        forms.update(word + word[-1] + ending for ending in ("ED", "ING"))  # STOPPED, CANCELLING
+        if word.endswith("E"):
+            forms.update((word + "D", word[:-1] + "ING"))  # CLOSED, CLOSING
+    return frozenset(forms)
+
+
+def _near_misses(word: str) -> list[Spelling]:
+    """Every known word within one edit of `word` (a swapped pair is one edit)."""
+    return [
+        spelling for spelling in known_spellings()
+        if OSA.distance(word, spelling.word, score_cutoff=TYPO_EDITS) <= TYPO_EDITS
+    ]
 
 
 def lookup_keyword(word: str) -> Keyword | None:
-    """Exact keyword, else the one keyword (4+ letters) within one edit; a swapped pair is one edit."""
+    """The keyword `word` is, or is a misspelling of; None when it is neither (or it is not sure).
+
+    A misspelling is read as a keyword only when `word` is not an English word (nor a known
+    word with an ending) and exactly one thing the router knows lies within one edit of it,
+    counting every keyword and every word a stage reads, and that one may be guessed.
+    """
     exact = KEYWORDS.get(word)
     if exact is not None:
         return exact
-    if len(word) < 3 or word in everyday_words():
+    if len(word) < 3 or word in everyday_words() or word in inflected_forms():
         return None
-    near = {entry.name: entry for entry in _near_misses(word).values()}
-    if len(near) == 1:
-        return next(iter(near.values()))
-    return None
+    near = _near_misses(word)
+    if len({spelling.meaning for spelling in near}) != 1:
+        return None  # nothing near, or ambiguous: SHART is one edit from SHARE and from START
+    guessable = [spelling for spelling in near if spelling.guessable]
+    return guessable[0].keyword if guessable else None
 
 
 def typo_neighbours(words: Iterable[str]) -> dict[str, set[str]]:
     """Which of `words` typo tolerance would weigh as misspellings, and of which keyword spellings.
 
-    `make words` keeps the everyday words among them out of typo tolerance.
+    `make words` keeps the everyday words among them out of typo tolerance. A known word with
+    an ending (OFFERS) is never weighed, so it needs no place in the list.
     """
     near: dict[str, set[str]] = {}
+    inflected = inflected_forms()
     for word in words:
-        if word not in KEYWORDS and (hits := _near_misses(word)):
-            near[word] = set(hits)
+        if word in KEYWORDS or word in inflected:
+            continue
+        if hits := {spelling.word for spelling in _near_misses(word) if spelling.guessable}:
+            near[word] = hits
     return near
 
 
@@ -203,19 +264,72 @@ def _keyword_stage(ctx: Context) -> bool:
 
 
 def route(ctx: Context) -> None:
-    """Run the text through the stages until one takes it."""
-    for entry in sorted(STAGES.values(), key=lambda entry: entry.order):
-        ctx.handler = entry.name
-        if entry.func(ctx):
-            return
-    raise RuntimeError("no stage took the text; the inbox stage must always take it")
+    """Run the text through the stages until one takes it; `ctx.changed` says whether it changed anything."""
+    with _writes(ctx.session) as written:
+        for entry in sorted(STAGES.values(), key=lambda entry: entry.order):
+            ctx.handler = entry.name
+            if entry.func(ctx):
+                break
+        else:
+            raise RuntimeError("no stage took the text; the inbox stage must always take it")
+        ctx.session.flush()
+    ctx.changed = bool(written)
+
+
+# Writes that change nothing a resident asked for: the text's own row, the day's inbox hint,
+# and pending confirmations lapsing (every text but YES lapses them).
+_BOOKKEEPING_TABLES = frozenset({"inbound_messages"})
+_BOOKKEEPING_COLUMNS = frozenset({("subscribers", "last_hint_at")})
+_BOOKKEEPING_BULK = frozenset({"confirmations"})
+
+
+@contextmanager
+def _writes(session: Session) -> Iterator[set[str]]:
+    """The tables (and columns) this session writes inside the block, bookkeeping left out."""
+    written: set[str] = set()
+
+    def before_flush(flushing: Session, _context: object, _instances: object) -> None:
+        for obj in (*flushing.new, *flushing.deleted):
+            table = sa_inspect(obj).mapper.local_table.name
+            if table not in _BOOKKEEPING_TABLES:
+                written.add(table)
+        for obj in flushing.dirty:
+            state = sa_inspect(obj)
+            table = state.mapper.local_table.name
+            if table in _BOOKKEEPING_TABLES:
+                continue
+            written.update(
+                f"{table}.{attr.key}" for attr in state.attrs
+                if attr.history.has_changes() and (table, attr.key) not in _BOOKKEEPING_COLUMNS
+            )
+
+    def do_orm_execute(state: ORMExecuteState) -> None:
+        if state.is_insert or state.is_update or state.is_delete:
+            table = getattr(state.statement, "table", None)
+            name = getattr(table, "name", "?")
+            if name not in _BOOKKEEPING_BULK | _BOOKKEEPING_TABLES:
+                written.add(name)
+
+    event.listen(session, "before_flush", before_flush)
+    event.listen(session, "do_orm_execute", do_orm_execute)
+    try:
+        yield written
+    finally:
+        event.remove(session, "before_flush", before_flush)
+        event.remove(session, "do_orm_execute", do_orm_execute)
 
 
 def ref_or_hint(ctx: Context, usage: str, kinds: set[ItemKind] | None = None) -> Item | None:
-    """The item named by the word after the keyword, or None after replying with how to use it."""
+    """The item named by the word after the keyword, or None after replying with how to use it.
+
+    Words after the keyword that are no ref at all ("No more chairs needed at the hall",
+    "OK thanks, see you Thursday") are a message for a person: kept in the organisers' inbox too.
+    """
     token = ctx.words.tokens[1] if len(ctx.words) > 1 else ""
     item = ctx.find_item(token, kinds) if token else None
     if item is None:
         ref: Ref | None = parse_ref(token) if token else None
         ctx.reply("ref_hint", usage=usage, ref=str(ref) if ref else None)
+        if token and ref is None:
+            ctx.file_in_inbox()
     return item

@@ -1,12 +1,16 @@
 """STOP and START: the carrier opt-out words come before everything else.
 
 The STOP family is matched exactly (never by typo tolerance). A short text that
-opens with STOP or UNSUBSCRIBE, or plainly asks to stop, counts too: residents
-write "stop texting me". A near miss (`SOTP`) is not guessed: it gets a hint.
+opens with STOP or UNSUBSCRIBE (`stop texting me`), or asks to stop in plain
+words (`I want to unsubscribe`, `no more texts please`, `don't text me again`),
+counts too: residents write this, and under PECR a clear request to stop is
+honoured. A near miss (`SOTP`) is not guessed: it gets a hint. The same
+`asks_to_stop` decides at store time (`stop_on_arrival`) and in the router.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from rapidfuzz.distance import OSA
@@ -21,28 +25,63 @@ from sms_board.models import ConsentEvent, InboundMessage, Subscriber
 from sms_board.sending.delivery import lock_recipient, opt_out
 from sms_board.texts import render
 from sms_board.utc import utcnow
-from sms_board.words import Words
+from sms_board.words import Words, says_yes
 
 STOP_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"})
 START_WORDS = frozenset({"START", "UNSTOP"})
 _OPENERS = frozenset({"STOP", "UNSUBSCRIBE"})
 _POLITE = frozenset({"PLEASE", "PLS", "PLZ", "KINDLY", "JUST"})
+# A text opening with STOP or UNSUBSCRIBE is a STOP up to this many words ("stop texting me please");
+# one that asks to stop in plain words, up to this many ("I want to unsubscribe").
 _MAX_WORDS = 6
+_MAX_PLAIN_WORDS = 8
+
+_TEXTS = r"(?:TEXTS?|TXTS?|MESSAGES?|MSGS?|SMS(?:ES)?)"
+_TO_TEXT = r"(?:TEXT(?:ING)?|TXT(?:ING)?|MESSAG(?:E|ING)|MSG|SMS|CONTACT(?:ING)?|SEND(?:ING)?)"
+_LIST = r"(?:LISTS?|TEXTS|MESSAGES|BOARD|SERVICE|DATABASE|SYSTEM|NUMBERS)"
+# Plain words that clearly ask the board to stop texting (SPEC §2). Each is a whole request, not a
+# word: "no more texts" is one, "no more chairs needed" is not; "stop texting me" is one,
+# "can't stop smiling" is not. tests/handlers/test_stop_in_plain_words.py holds both kinds.
+_ASKS_TO_STOP = re.compile(
+    "|".join((
+        r"\bUNSUBSCRIBE\b", r"\bUNSUB\b", r"\bOPT(?:ING)? ?OUT\b",
+        rf"\bSTOP {_TO_TEXT}\b",  # (please) stop texting me, could you stop sending these
+        rf"\bSTOP (?:ALL |THE |THESE |THIS |YOUR |ANY )?{_TEXTS}\b",  # stop these texts
+        rf"\bNO MORE {_TEXTS}\b",  # no more texts please
+        rf"\b(?:DONT|DO NOT|NEVER) {_TO_TEXT} ME\b",  # don't text me again
+        rf"\b(?:DONT|DO NOT) WANT (?:ANY MORE |ANYMORE |ANY |THESE |THIS |YOUR |THE )?{_TEXTS}\b",
+        rf"\b(?:REMOVE|DELETE|TAKE) (?:ME|MY NUMBER) (?:FROM|OFF) (?:YOUR |THE |THIS |THAT |UR |ALL )?"
+        rf"(?:MAILING |TEXT |TEXTING |CONTACT )?{_LIST}\b",  # remove me from your list
+        r"\b(?:REMOVE|DELETE) (?:ME|MY NUMBER)(?: PLEASE| NOW| THANKS)*$",  # please remove me
+        r"\bLEAVE ME ALONE\b",
+        r"\bWANT TO STOP(?: PLEASE| NOW| THANKS)*$",  # I want to stop
+    ))
+)
+# "please don't stop the market", "they never stop": a stop word under a negation asks for nothing.
+_NEGATED = re.compile(r"\b(?:DONT|DO NOT|CANT|CANNOT|WONT|NEVER|NOT) (?:STOP|UNSUBSCRIBE|OPT OUT)\b")
 
 
 def asks_to_stop(tokens: tuple[str, ...]) -> bool:
+    """A STOP: the STOP family alone, a short text opening with STOP, or a short plain request to stop.
+
+    When in doubt a text opening with STOP is a STOP: a mistaken opt-out is visible and undone
+    by START, a missed one is not.
+    """
     if not tokens:
         return False
     if len(tokens) == 1:
         return tokens[0] in STOP_WORDS
     if tokens[:2] == ("OPT", "OUT") and len(tokens) <= _MAX_WORDS:
         return True
-    if len(tokens) > _MAX_WORDS:
-        return False
-    if tokens[0] in _OPENERS:
+    if len(tokens) <= _MAX_WORDS and tokens[0] in _OPENERS:
         return True
     # "please stop", "pls unsubscribe me"
-    return tokens[0] in _POLITE and len(tokens) > 1 and tokens[1] in _OPENERS | {"STOP", "UNSUBSCRIBE"}
+    if len(tokens) <= _MAX_WORDS and tokens[0] in _POLITE and tokens[1] in _OPENERS:
+        return True
+    if len(tokens) > _MAX_PLAIN_WORDS:
+        return False
+    plain = " ".join(token.replace("'", "").replace("\u2019", "") for token in tokens)
+    return _ASKS_TO_STOP.search(plain) is not None and _NEGATED.search(plain) is None
 
 
 def near_stop(tokens: tuple[str, ...]) -> bool:
@@ -120,7 +159,7 @@ def do_start(ctx: Context) -> None:
     ctx.reply("start_confirm", areas=areas, was_out=was_out)
 
 
-@stage(STOP_STAGE, "stop")
+@stage(STOP_STAGE, "stop", words=STOP_WORDS)
 def stop_stage(ctx: Context) -> bool:
     if wants_to_stop(ctx.inbound, ctx.words):
         do_stop(ctx)
@@ -133,7 +172,7 @@ def stop_stage(ctx: Context) -> bool:
     return False
 
 
-@stage(START_HELP_STAGE, "start")
+@stage(START_HELP_STAGE, "start", words=START_WORDS)
 def start_stage(ctx: Context) -> bool:
     opt_out_type = (ctx.inbound.params.get("OptOutType") or "").upper()
     if opt_out_type == "START" or (len(ctx.words) == 1 and ctx.words.first in START_WORDS):
@@ -145,4 +184,6 @@ def start_stage(ctx: Context) -> bool:
 def opts_back_in(ctx: Context) -> bool:
     """Whether an opted-out number's text is one that may bring it back (START, UNSTOP, YES)."""
     opt_out_type = (ctx.inbound.params.get("OptOutType") or "").upper()
-    return opt_out_type == "START" or (len(ctx.words) == 1 and ctx.words.first in START_WORDS | {"YES"})
+    return opt_out_type == "START" or (len(ctx.words) == 1 and ctx.words.first in START_WORDS) or says_yes(
+        ctx.words.tokens
+    )

@@ -1,18 +1,19 @@
-"""`GET /healthz`: is the database reachable, is the clock alive, and how big is the outbox backlog."""
+"""`GET /healthz`: is the database reachable and migrated, is the clock alive, and how big is the outbox backlog."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
 from flask import Blueprint, jsonify
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from sms_board.clock.jobs import CLOCK
+from sms_board.migrate import UPGRADE_HINT, database_state
 from sms_board.models import Heartbeat, Outbox
 from sms_board.sending.delivery import WAITING, in_statuses
 from sms_board.utc import utcnow
-from sms_board.web import sessions
+from sms_board.web import current_board, sessions
 
 bp = Blueprint("health", __name__)
 
@@ -22,9 +23,13 @@ CLOCK_LATE_AFTER = timedelta(minutes=3)
 
 @bp.get("/healthz")
 def healthz():  # type: ignore[no-untyped-def]
+    # "unreachable" and "not migrated" need different fixes: say which.
+    state = database_state(current_board().engine)
+    if not state.ok:
+        fix = UPGRADE_HINT if state.status == "not migrated" else "check DATABASE_URL and the database server"
+        return jsonify(ok=False, database=state.status, error=state.detail, fix=fix), 503
     try:
         with sessions()() as session:
-            session.execute(text("SELECT 1"))
             backlog = session.scalar(
                 select(func.count()).select_from(Outbox).where(
                     in_statuses(WAITING)

@@ -318,9 +318,12 @@ def test_the_monthly_cap_pauses_a_broadcast_and_tells_the_organisers(db, tmp_pat
 
 def test_the_monthly_cap_pauses_digests_too(db, tmp_path):
     with time_machine.travel(WEDNESDAY_NOON, tick=False) as traveller:
-        people = neighbourhood(create_app(app_config(db, tmp_path)), traveller)
+        first = create_app(app_config(db, tmp_path))
+        people = neighbourhood(first, traveller)
         people["sam"].text("POST Choir practice is on Thursday this week")
-        people["ada"].text("POST Towpath reopens on Friday")
+        boater = Phone(first.test_client(), "+447700900654")
+        boater.text("JOIN RIVER")
+        boater.text("POST Towpath reopens on Friday")  # for Ada: nobody gets their own post
         app = restart_with_cap(db, tmp_path, left=2)
         people = phones_of(app, people)
         traveller.move_to(datetime(2026, 11, 25, 18, 0, tzinfo=UTC))

@@ -29,6 +29,7 @@ from sms_board.utc import utcnow
 from tests.conftest import Phone, Runner, app_config, session_of
 
 SAM, PRIYA, JOE, RUTH, ADA = "+447700900123", "+447700900456", "+447700900789", "+447700900001", "+447700900321"
+BOATER = "+447700900654"  # lives by the river too, and writes its news
 # A Tuesday in November: London is on GMT, so local time is UTC.
 TUESDAY_MORNING = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 TUESDAY_DIGEST = datetime(2026, 11, 24, 18, 0, tzinfo=UTC)
@@ -78,7 +79,7 @@ def test_it_sends_each_subscriber_the_news_of_their_area_with_names_and_refs(str
 
     counts = run_clock(app)
 
-    assert counts["digest_texts"] == 5  # four on Elm Street, Ada by the river
+    assert counts["digest_texts"] == 4  # four on Elm Street; Ada wrote the river's only news herself
     body = digests(street["ruth"])[0]
     notice_ref = re.search(r"#(N\d+)", notice).group(1)
     request_ref = re.search(r"#(R\d+)", request).group(1)
@@ -91,9 +92,9 @@ def test_it_sends_each_subscriber_the_news_of_their_area_with_names_and_refs(str
         "Neighbours offer (text ASK <ref>):",
         f"#{offer_ref} Joe: I can walk dogs on weekdays",
     ]
-    assert digests(street["sam"]) == [body]
-    assert "Riverside litter pick" in digests(street["ada"])[0]
-    assert "Plant swap" not in digests(street["ada"])[0]
+    # Everyone else's news, never one's own.
+    assert digests(street["sam"]) == ["\n".join(line for line in body.splitlines() if "Sam:" not in line)]
+    assert digests(street["ada"]) == []
     for row in digest_rows(app):
         assert not re.search(r"\+?44\s?7700|07700|900\d{3}", row.body), "a digest must never show a number"
 
@@ -151,7 +152,7 @@ def test_re_running_a_digest_run_texts_nobody_twice(street, clock, app):
     for campaign_id in campaign_ids:
         fan_out_digest(factory, settings, campaign_id, utcnow())
     run_clock(app)
-    assert len(digest_rows(app)) == written == 4
+    assert len(digest_rows(app)) == written == 3  # Priya, Joe and Ruth: Sam wrote it
 
 
 def test_a_digest_run_stopped_halfway_resumes_and_texts_everyone_once(street, clock, app, phone):
@@ -193,10 +194,12 @@ def test_subscribers_who_share_a_last_digest_share_one_body(street, clock, app, 
 
     with session_of(app) as session:
         batches = list(session.scalars(select(DigestBatch).order_by(DigestBatch.id)))
-    assert len(batches) == 2  # the four old neighbours, and the newcomer
+    # Joe and Ruth share one; Sam and Priya each get the other's post, never their own; the newcomer one.
+    assert len(batches) == 4
     late = next(row.body for row in digest_rows(app) if row.to_number == "+447700900555")
     assert "Skip outside" in late and "Choir" not in late
-    assert len({row.body for row in digest_rows(app)}) == 2
+    bodies = {row.to_number: row.body for row in digest_rows(app)}
+    assert bodies[JOE] == bodies[RUTH] and bodies[SAM] == late and len(set(bodies.values())) == 3
 
 
 def test_long_digests_are_paged_and_more_sends_the_next_page(street, clock, app):
@@ -286,7 +289,7 @@ def test_turning_digests_back_on_starts_from_now(street, clock, app):
 
 
 def test_stopped_and_undeliverable_numbers_get_no_digest(street, clock, app):
-    street["sam"].text("POST Recycling bins go out tonight")
+    street["priya"].text("POST Recycling bins go out tonight")
     street["priya"].text("STOP")
     with session_of(app) as session:
         session.execute(update(Subscriber).where(Subscriber.phone == JOE).values(undeliverable_at=utcnow()))
@@ -311,7 +314,7 @@ def test_a_digest_due_in_quiet_hours_waits_for_them_to_end(db, tmp_path, clock):
     assert run_clock(app)["digest_runs"] == 0
     clock.move_to(datetime(2026, 11, 25, 8, 0, tzinfo=UTC))
     counts = run_clock(app)
-    assert counts["digest_texts"] == 2
+    assert counts["digest_texts"] == 1  # Joe's: Sam wrote the news
     rows = digest_rows(app)
     assert {row.status for row in rows} == {OutboxStatus.QUEUED.value}
     with session_of(app) as session:
@@ -341,13 +344,13 @@ def test_digests_go_at_local_six_pm_either_side_of_a_clock_change(db, tmp_path, 
             traveller.move_to(six_pm - timedelta(minutes=31))
             assert run_clock(app)["digest_texts"] == 0
             traveller.move_to(six_pm)
-            assert run_clock(app)["digest_texts"] == 2
+            assert run_clock(app)["digest_texts"] == 1  # Joe's: Sam wrote the news
 
 
 def test_digest_command_sends_now_whatever_the_schedule(street, clock, app, runner):
     street["joe"].text("DIGEST WEEKLY")
     street["priya"].text("DIGEST OFF")
-    street["sam"].text("POST Book club meets at the library on Friday")
+    street["priya"].text("POST Book club meets at the library on Friday")
     clock.shift(timedelta(minutes=5))
 
     result = runner("digest", "--area", "elm", "--json")
@@ -363,23 +366,24 @@ def test_digest_dry_run_says_who_how_much_and_how_long_and_sends_nothing(street,
     clock.shift(timedelta(minutes=5))
     result = runner("digest", "--dry-run")
     lines = {line.split()[0]: line for line in result.stdout.splitlines()}
-    assert "4 recipients" in lines["elm"] and "4 segments" in lines["elm"]
-    assert "~4s at 1 texts/s" in lines["elm"]
+    assert "3 recipients" in lines["elm"] and "3 segments" in lines["elm"]  # not Sam, who wrote it
+    assert "~3s at 1 texts/s" in lines["elm"]
     assert "0 recipients" in lines["river"]
     document = json.loads(runner("digest", "--dry-run", "--json").stdout)
-    assert {row["area"]: row["recipients"] for row in document} == {"elm": 4, "oak": 0, "river": 0}
+    assert {row["area"]: row["recipients"] for row in document} == {"elm": 3, "oak": 0, "river": 0}
     assert digest_rows(app) == []
     with session_of(app) as session:
         assert session.scalar(select(func.count()).select_from(Campaign)) == 0
 
 
-def test_more_reads_on_in_the_newest_digest_that_has_more(street, clock, app):
-    ada = street["ada"]
+def test_more_reads_on_in_the_newest_digest_that_has_more(street, clock, app, phone):
+    ada, boater = street["ada"], phone(BOATER)
     ada.text("JOIN ELM")
+    boater.text("JOIN RIVER")
     clock.shift(timedelta(minutes=1))
     for n in range(8):
         street["sam"].text(f"POST Elm notice {n}: the residents' association needs help with the summer fair stalls")
-    street["ada"].text("POST Riverside: the ferry runs late on Friday")
+    boater.text("POST Riverside: the ferry runs late on Friday")
     clock.move_to(TUESDAY_DIGEST)
     run_clock(app)
     assert len(digests(ada)) == 2  # Elm's (paged), then Riverside's (one page)
@@ -424,13 +428,14 @@ def read_all_more(person: Phone) -> list[str]:
     raise AssertionError("MORE never reached the end")
 
 
-def test_more_reads_every_paged_digest_of_every_area_then_stops(street, clock, app):
-    ada = street["ada"]
+def test_more_reads_every_paged_digest_of_every_area_then_stops(street, clock, app, phone):
+    ada, boater = street["ada"], phone(BOATER)
     ada.text("JOIN ELM")
+    boater.text("JOIN RIVER")
     clock.shift(timedelta(minutes=1))
     for n in range(8):
         street["sam"].text(f"POST Elm notice {n}: {LONG}")
-        ada.text(f"POST RIVER River notice {n}: {LONG}")
+        boater.text(f"POST River notice {n}: {LONG}")
     clock.move_to(TUESDAY_DIGEST)
     run_clock(app)
     firsts = digests(ada)
@@ -482,3 +487,86 @@ def test_leaving_and_rejoining_brings_no_catch_up_of_the_gap(street, clock, app)
     run_clock(app)
     (body,) = digests(joe)
     assert "Posted after Joe came back" in body and "while Joe was away" not in body
+
+
+# ── nobody's own news, and nothing before the first digest time ───────────
+
+
+def test_my_own_post_does_not_come_back_in_my_digest(street, clock, app):
+    sam, priya, joe = street["sam"], street["priya"], street["joe"]
+    sam.text("POST Lost: a blue umbrella at the bus stop")
+    priya.text("NEED Someone to water my plants next week")
+    clock.move_to(TUESDAY_DIGEST)
+
+    run_clock(app)
+
+    (mine,) = digests(sam)
+    assert "water my plants" in mine and "blue umbrella" not in mine
+    (hers,) = digests(priya)
+    assert "blue umbrella" in hers and "water my plants" not in hers
+    assert "blue umbrella" in digests(joe)[0] and "water my plants" in digests(joe)[0]
+
+
+def test_an_author_whose_only_news_is_their_own_gets_no_digest_and_never_gets_it_later(street, clock, app):
+    sam, priya = street["sam"], street["priya"]
+    sam.text("POST Lost: a blue umbrella at the bus stop")
+    clock.move_to(TUESDAY_DIGEST)
+    run_clock(app)
+    assert digests(sam) == [] and len(digests(priya)) == 1
+
+    clock.move_to(TUESDAY_DIGEST + timedelta(hours=20))
+    priya.text("POST Found: a blue umbrella, at number 9")
+    clock.move_to(TUESDAY_DIGEST + timedelta(days=1))
+    run_clock(app)
+
+    (wednesday,) = digests(sam)
+    assert "Found: a blue umbrella" in wednesday and "Lost:" not in wednesday
+
+
+@pytest.mark.parametrize("hour", [10, 19])
+def test_the_first_tick_on_a_new_board_sends_no_digest_before_the_next_digest_time(db, tmp_path, hour):
+    with time_machine.travel(datetime(2026, 11, 24, hour, 0, tzinfo=UTC), tick=False) as traveller:
+        app = create_app(app_config(db, tmp_path))
+        Runner(app)("area", "add", "elm", "Elm Street")
+        sam, joe = Phone(app.test_client(), SAM), Phone(app.test_client(), JOE)
+        sam.text("JOIN ELM")
+        joe.text("JOIN ELM")
+        traveller.shift(timedelta(minutes=1))
+        sam.text("POST Welcome to the new board, neighbours")
+
+        assert run_clock(app)["digest_texts"] == 0
+        assert digest_rows(app) == []
+
+        traveller.move_to(datetime(2026, 11, 25 if hour >= 18 else 24, 18, 0, tzinfo=UTC))
+        assert run_clock(app)["digest_texts"] == 1
+        assert "Welcome to the new board" in digests(joe)[0]
+
+
+@pytest.mark.parametrize("hour", [11, 20])
+def test_make_run_at_any_hour_sends_the_demo_residents_no_digest_straight_away(db, tmp_path, hour):
+    with time_machine.travel(datetime(2026, 11, 24, hour, 0, tzinfo=UTC), tick=False):
+        app = create_app(app_config(db, tmp_path))
+        runner = Runner(app)
+        runner("demo")
+
+        printed = runner("tick").stdout.splitlines()
+
+    assert "digest_texts: 0" in printed and "digest_runs: 0" in printed
+    assert digest_rows(app) == []
+
+
+def test_joining_after_the_digest_time_waits_for_the_next_one_when_the_run_starts_late(street, clock, app, phone):
+    clock.move_to(TUESDAY_DIGEST + timedelta(hours=1))  # the clock was down at 18:00
+    newcomer = phone("+447700900555")
+    newcomer.text("JOIN ELM")
+    clock.shift(timedelta(minutes=1))
+    street["sam"].text("POST Skip outside number 4 until Friday")
+    clock.shift(timedelta(minutes=30))
+
+    run_clock(app)  # Tuesday's 18:00 run, late
+
+    assert digests(newcomer) == []
+    assert "Skip outside" in digests(street["joe"])[0]
+    clock.move_to(TUESDAY_DIGEST + timedelta(days=1))
+    run_clock(app)
+    assert "Skip outside" in digests(newcomer)[0]

@@ -4,10 +4,13 @@ and `twilio check` reads and fixes the number's webhook (against a local fake Tw
 from __future__ import annotations
 
 import json
+import logging
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED
 from pytest_httpserver import HTTPServer
 from sqlalchemy import select
 from twilio.http.http_client import TwilioHttpClient
@@ -18,6 +21,8 @@ from sms_board import create_app
 from sms_board.app import board_of
 from sms_board.clock.jobs import DUE_JOBS, DueJob
 from sms_board.clock.scheduler import ClockLocked, build_scheduler, clock_lock
+from sms_board.config import load_settings
+from sms_board.db import make_engine
 from sms_board.models import Heartbeat, Outbox
 from tests.conftest import ACCOUNT_SID, AUTH_TOKEN, BOARD_NUMBER, Runner, app_config, session_of
 
@@ -49,6 +54,38 @@ def test_the_lock_is_free_again_once_a_clock_stops(app):
         pass
     with clock_lock(engine, settings):
         pass
+
+
+def test_a_second_board_on_another_sqlite_database_from_the_same_folder_runs_its_own_clock(tmp_path):
+    settings = load_settings({"SMS_BOARD_INSTANCE_PATH": str(tmp_path / "instance"), "SECRET_KEY": "s"}, environ={})
+    elm, oak = (make_engine(f"sqlite:///{tmp_path / name}") for name in ("elm.db", "oak.db"))
+
+    elm_again = make_engine(f"sqlite:///{tmp_path / 'elm.db'}")
+
+    # Both clocks run; another on the same database is still refused, naming the lock beside it.
+    with (clock_lock(elm, settings), clock_lock(oak, settings),
+          pytest.raises(ClockLocked, match=r"elm\.db\.clock\.lock"), clock_lock(elm_again, settings)):
+        pass
+    assert not (tmp_path / "instance" / "clock.lock").exists()
+
+
+def test_the_clock_log_holds_what_it_did_not_two_apscheduler_lines_a_minute(app, caplog):
+    logging.getLogger("apscheduler").setLevel(logging.NOTSET)  # as a fresh `sms-board clock` process
+    caplog.set_level(logging.INFO)  # `sms-board clock` logs at INFO
+    scheduler = build_scheduler(board_of(app).sessions, settings_of(app))
+    scheduler.add_listener(
+        lambda _event: threading.Thread(target=scheduler.shutdown, kwargs={"wait": False}).start(),
+        EVENT_JOB_EXECUTED | EVENT_JOB_ERROR,
+    )
+    running = threading.Thread(target=scheduler.start)
+    running.start()
+    running.join(timeout=30)
+
+    assert not running.is_alive()
+    with session_of(app) as session:
+        assert session.get(Heartbeat, "clock") is not None  # the tick ran
+    chatter = [r.getMessage() for r in caplog.records if r.name.startswith("apscheduler") and r.levelno < logging.WARNING]
+    assert chatter == []
 
 
 def test_the_clock_job_is_a_tick_every_minute(app, clock):

@@ -421,3 +421,22 @@ def test_a_forgotten_number_that_texts_again_starts_afresh(street, app):
     with session_of(app) as session:
         again = session.scalar(select(Subscriber).where(Subscriber.phone == SAM))
         assert again is not None and again.name is None
+
+
+def test_the_ledger_shows_each_exchange_by_the_ref_residents_know(street, runner):
+    import json
+
+    sam, priya, joe = street["sam"], street["priya"], street["joe"]
+    request = ref_in(sam.text("NEED a lift to the station")[0], "R")
+    priya.text(f"CAN {request}")
+    sam.text(f"OK {request}")
+    sam.text(f"DONE {request} 1h")
+    offer = ref_in(priya.text("OFFER I can fix bikes")[0], "O")
+    joe.text(f"ASK {offer}")
+    priya.text(f"OK {offer}")
+    joe.text(f"DONE {offer}")
+
+    rows = json.loads(runner("ledger", "--json").stdout)["rows"]
+
+    assert [row["ref"] for row in rows] == [f"#{request}", f"#{offer}"]
+    assert f",#{request}," in runner("ledger", "--csv").stdout

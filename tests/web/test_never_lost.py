@@ -205,3 +205,21 @@ def test_a_body_over_64_kb_is_refused_before_it_is_read(app, client, signed):
 
 def test_a_long_but_real_text_is_still_taken(app, client, areas):
     assert post_inbound(client, params("POST " + "Lost cat, ginger, answers to Biscuit. " * 40))
+
+
+def test_a_stop_taken_over_by_the_clock_still_gets_its_one_confirmation(app, client, areas, phone,
+                                                                         dies_after_storing, fake_twilio):
+    from sms_board.sending.sender import drain
+
+    dies_after_storing["n"] = 1
+    phone(RESIDENT).text("JOIN ELM")
+    dies_after_storing["n"] = 0
+    board = board_of(app)
+    with time_machine.travel(utcnow(), tick=False) as traveller:
+        deliver_and_die(client, params("STOP"))
+        traveller.shift(pipeline.LEASE + timedelta(seconds=1))
+        assert run_due_jobs(board.sessions, board.settings, utcnow())["inbound_taken_over"] == 1
+        drain(board.sessions, fake_twilio.transport(board.settings), board.settings)
+
+    [confirmation] = fake_twilio.accepted_to(RESIDENT)  # opted out, and told so once, by REST
+    assert confirmation.body.startswith("You're unsubscribed")
