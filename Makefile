@@ -1,4 +1,6 @@
 # sms-board: `make run` starts the board with demo data; `make test` runs every test.
+# `make faults` runs the fault suite alone and writes its figures into docs/reliability.md;
+# `make faults NIGHTLY=1` runs its long variant (more kills, rounds and fuzz examples).
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
@@ -6,7 +8,9 @@ STAMP  := $(VENV)/.installed
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: install run test lint format words clean
+NIGHTLY ?=
+
+.PHONY: install run test faults lint format words clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "sms-board needs Python 3.11 or newer")'
@@ -29,6 +33,10 @@ run: install
 
 test: install
 	$(BIN)/python -m pytest
+
+faults: install
+	SMS_BOARD_FAULTS_REPORT=docs/reliability.md SMS_BOARD_FAULTS_NIGHTLY=$(if $(filter 1 yes true on,$(NIGHTLY)),1,0) \
+		$(BIN)/python -m pytest -m faults tests/faults
 
 lint: install
 	$(BIN)/ruff check sms_board tests migrations bench
