@@ -63,12 +63,24 @@ def transaction(ctx: click.Context) -> Iterator[Session]:
         raise not_ready(ctx) from None
 
 
+_READY_RETRIES = 3
+
+
 def require_schema(ctx: click.Context) -> None:
     """Long-running and scheduled commands stop at once, with one line, unless the database is ready."""
+    import time
+
     from sms_board.migrate import database_state
 
     engine = board_of(ctx).engine
     state = database_state(engine)
+    for _ in range(_READY_RETRIES):
+        if state.status != "unreachable":
+            break
+        # One dropped connection (a database restart, a killed backend) is not an unreachable
+        # database: look again before giving up.
+        time.sleep(0.5)
+        state = database_state(engine)
     if not state.ok:
         raise click.ClickException(state.line(engine))
 

@@ -226,12 +226,12 @@ def test_the_sender_reconnects_when_its_database_connections_are_killed(rig: Rig
         if not sender.alive():
             # What a process supervisor would do; the promise is that it is never needed.
             exits += 1
-            last_words = sender.tail(3)
+            last_words = sender.tail(40)
             sender.start()
     wait_for(lambda: not count_status(rig, "queued") or not sender.alive(), 60, "the outbox to drain")
     if not sender.alive():
         exits += 1
-        last_words = sender.tail(3)
+        last_words = sender.tail(40)
         sender.start()
         wait_for(lambda: not count_status(rig, "queued"), 60, "the outbox to drain")
     sender.stop()
