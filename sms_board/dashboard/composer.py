@@ -17,7 +17,12 @@ import regex
 from sqlalchemy.orm import Session
 
 from sms_board.broadcast.billing import money
-from sms_board.broadcast.broadcasts import MAX_BROADCAST_SEGMENTS, broadcast_body, preview_broadcast
+from sms_board.broadcast.broadcasts import (
+    MAX_BROADCAST_SEGMENTS,
+    Preview,
+    broadcast_body,
+    preview_broadcast,
+)
 from sms_board.config import Settings
 from sms_board.models import Area, Subscriber
 from sms_board.segments import analyse, is_gsm7, smart_encode
@@ -103,10 +108,11 @@ def characters_to_save_one(areas: Sequence[Area], text: str, urgent: bool) -> in
 
 def measure(
     session: Session, settings: Settings, areas: Sequence[Area], text: str, *, urgent: bool,
-    sender: Subscriber | None,
+    sender: Subscriber | None, preview: Preview | None = None,
 ) -> Measure:
+    """The figures for `text` to `areas`; pass the `preview` already made for this text to reuse its count."""
     text = text[:MAX_TEXT]
-    preview = preview_broadcast(session, settings, areas, text, urgent=urgent, sender=sender)
+    preview = preview or preview_broadcast(session, settings, areas, text, urgent=urgent, sender=sender)
     runs = runs_of(text)
     plain = plain_equivalents(text)
     # Before `broadcast_body` cuts it to MAX_BROADCAST_SEGMENTS.

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from tests.conftest import app_config
+from tests.support.web import text_message
 
 
 def test_simulator_texts_the_board_and_shows_the_reply(areas, client, inbound_rows):
     page = client.get("/simulator?from=%2B447700900123")
     assert page.status_code == 200 and b"Phone simulator" in page.data
 
-    sent = client.post("/simulator", data={"from": "+447700900123", "body": "JOIN ELM"})
+    sent = text_message(client, "+447700900123", "JOIN ELM")
     assert sent.status_code == 302
     thread = client.get(sent.headers["Location"]).get_data(as_text=True)
     assert "JOIN ELM" in thread and "Welcome to Elm Street board." in thread
@@ -21,14 +22,14 @@ def test_simulator_texts_the_board_and_shows_the_reply(areas, client, inbound_ro
 def test_simulator_shows_texts_queued_for_the_phone(areas, client):
     for number, text in [("+447700900123", "JOIN ELM"), ("+447700900123", "NAME Sam"), ("+447700900123", "NEED Lift"),
                          ("+447700900456", "JOIN ELM"), ("+447700900456", "CAN R1")]:
-        client.post("/simulator", data={"from": number, "body": text})
+        text_message(client, number, text)
     thread = client.get("/simulator?from=%2B447700900123").get_data(as_text=True)
     assert "can help with #R1" in thread and "notify" in thread
 
 
 def test_simulator_refuses_a_non_number_clearly(areas, client, inbound_rows):
-    sent = client.post("/simulator", data={"from": "hello", "body": "JOIN ELM"}, follow_redirects=True)
-    assert "is not a phone number" in sent.get_data(as_text=True)
+    sent = text_message(client, "hello", "JOIN ELM")
+    assert sent.status_code == 400 and "is not a phone number" in sent.get_data(as_text=True)
     assert inbound_rows() == []
 
 
