@@ -69,8 +69,7 @@ def inbox() -> str:
     show_all = request.args.get("show") == "all"
     with sessions()() as db:
         page = inbox_page(db, person, show_all=show_all, page=_page_number())
-    return render_template("dashboard/inbox.html", page=page, show_all=show_all,
-                           board_number=settings().board_number)
+    return render_template("dashboard/inbox.html", page=page, show_all=show_all)
 
 
 @bp.post("/inbox/<int:inbound_id>/dealt-with")

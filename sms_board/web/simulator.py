@@ -73,7 +73,6 @@ def _page(raw: str, phone: str | None, error: str | None = None, body: str = "",
     return render_template(
         "simulator.html", raw=raw, phone=phone, masked=mask(phone) if phone else None, phones=_demo_phones(),
         thread=_thread(phone) if phone else [], error=error, body=body,
-        board_number=settings().board_number,
     ), status
 
 

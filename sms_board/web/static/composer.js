@@ -51,7 +51,7 @@
       }
     });
     plain = m.plain;
-    document.getElementById("plain-hint").textContent = m.forcing.length ?
+    document.getElementById("plain-hint").textContent = m.forcing.length && m.plain_segments < m.segments ?
       "(" + m.plain_segments + " text" + (m.plain_segments === 1 ? "" : "s") + " each instead of " + m.segments + ")" : "";
     document.getElementById("counter-summary").textContent =
       m.segments + " text" + (m.segments === 1 ? "" : "s") + " each, " + m.encoding + ", " + m.recipients + " recipients, " + m.cost_text;
