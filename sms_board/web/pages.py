@@ -40,7 +40,8 @@ def display_number(number: str | None, region: str) -> str | None:
         parsed = phonenumbers.parse(number, region)
     except phonenumbers.NumberParseException:
         return number
-    if phonenumbers.region_code_for_number(parsed) == region:
+    # Not `region_code_for_number`: it finds no region for Ofcom's drama range, which demos use.
+    if region in phonenumbers.region_codes_for_country_code(parsed.country_code):
         return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL)
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
