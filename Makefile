@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: install run test lint format words clean
+.PHONY: install run test lint format words screenshots clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "sms-board needs Python 3.11 or newer")'
@@ -29,6 +29,10 @@ run: install
 
 test: install
 	$(BIN)/python -m pytest
+
+# The dashboard's browser tests, saving each main page to docs/screenshots/ for the README.
+screenshots: install
+	SMS_BOARD_SCREENSHOTS=1 $(BIN)/python -m pytest -q tests/web/test_dashboard_browser.py -k sqlite
 
 lint: install
 	$(BIN)/ruff check sms_board tests migrations bench

@@ -16,7 +16,7 @@ from datetime import datetime
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session, aliased
 
-from sms_board.community.exchange import ANONYMOUS, ledger, new_connections
+from sms_board.community.exchange import ANONYMOUS, ledger
 from sms_board.models import (
     Area,
     Exchange,
@@ -140,11 +140,26 @@ def completed_since(session: Session, area_ids: Sequence[int], since: datetime) 
         if receiver_id:
             names[receiver_id] = r or ANONYMOUS
     both_ids = {row.giver_id for row in rows if row.giver_id} & {row.receiver_id for row in rows if row.receiver_id}
-    # One statement per area: the ledger's reading of "new" looks at every connection ever made.
-    areas = session.scalars(select(Area).where(Area.id.in_(list(area_ids)))).all()
-    fresh = sum(new_connections(session, area, since) for area in areas)
+    fresh = new_connections_in(session, area_ids, since)
     memory = Memory(len(rows), round(sum(row.hours for row in rows), 2), fresh, sorted(names[i] for i in both_ids))
     return completed, memory
+
+
+def new_connections_in(session: Session, area_ids: Sequence[int], since: datetime) -> int:
+    """`community.exchange.new_connections` for several areas at once: pairs connected for the first time ever.
+
+    One statement whatever the number of areas (the ledger's function reads every connection
+    once per area it is asked about).
+    """
+    wanted = set(area_ids)
+    first: dict[frozenset[int], tuple[datetime, int]] = {}
+    for owner_id, helper_id, created_at, area_id in session.execute(
+        select(Match.owner_id, Match.helper_id, Match.created_at, Item.area_id).join(Item, Item.id == Match.item_id)
+        .where(Match.owner_id.is_not(None), Match.helper_id.is_not(None))
+        .order_by(Match.created_at, Match.id)
+    ):
+        first.setdefault(frozenset((owner_id, helper_id)), (created_at, area_id))
+    return sum(1 for created_at, area_id in first.values() if created_at >= since and area_id in wanted)
 
 
 def exchange_page(session: Session, area_ids: Sequence[int], since: datetime) -> ExchangePage:
