@@ -205,3 +205,14 @@ def test_after_sign_in_only_a_path_on_this_board_is_followed(app, client, organi
     submit(client, token_page, "/login", {"number": RUTH, "next": "//evil.example/"})
     entered = enter_code(client, last_code(client, RUTH))
     assert entered.headers["Location"] == "/dashboard"
+
+
+def test_an_organiser_who_forgets_their_number_is_signed_out_and_erased(app, client, organiser, phone):
+    sign_in(client, RUTH)
+    ruth = phone(RUTH)
+    ruth.text("FORGET")
+    ruth.text("YES")
+    assert client.get("/dashboard").status_code == 302
+    with session_of(app) as session:
+        assert session.scalars(select(WebSession)).all() == []
+        assert session.scalars(select(LoginCode).where(LoginCode.subscriber_id.is_not(None))).all() == []
