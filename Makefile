@@ -10,7 +10,7 @@ PORT   ?= 5000
 
 NIGHTLY ?=
 
-.PHONY: install run test faults lint format words clean
+.PHONY: install run test faults lint format words screenshots clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "sms-board needs Python 3.11 or newer")'
@@ -37,6 +37,10 @@ test: install
 faults: install
 	SMS_BOARD_FAULTS_REPORT=docs/reliability.md SMS_BOARD_FAULTS_NIGHTLY=$(if $(filter 1 yes true on,$(NIGHTLY)),1,0) \
 		$(BIN)/python -m pytest -m faults tests/faults
+
+# The dashboard's browser tests, saving each main page to docs/screenshots/ for the README.
+screenshots: install
+	SMS_BOARD_SCREENSHOTS=1 $(BIN)/python -m pytest -q tests/web/test_dashboard_browser.py -k sqlite
 
 lint: install
 	$(BIN)/ruff check sms_board tests migrations bench

@@ -32,17 +32,39 @@ def build_app(config: Mapping[str, Any] | None = None, *, board: Board | None = 
     app = Flask(
         "sms_board",
         template_folder=str(resource_dir("templates") / "web"),
+        static_folder="web/static",
         instance_path=str(settings.instance_path),
     )
     app.config.update(SECRET_KEY=settings.secret_key, TESTING=testing)
     app.extensions[EXTENSION] = board
 
-    from sms_board.web import health, public, simulator, sms, status
+    from sms_board.web import (
+        admin,
+        auth,
+        compose,
+        dashboard,
+        health,
+        public,
+        simulator,
+        sms,
+        status,
+    )
+    from sms_board.web.pages import init_pages
+    from sms_board.web.security import csrf, init_security
 
+    init_security(app, settings)
+    init_pages(app)
+    # Twilio signs its webhooks; it cannot send a CSRF token.
+    csrf.exempt(sms.bp)
+    csrf.exempt(status.bp)
     app.register_blueprint(sms.bp)
     app.register_blueprint(status.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(public.bp)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(dashboard.bp)
+    app.register_blueprint(compose.bp)
+    app.register_blueprint(admin.bp)
     # The simulator injects texts as any number: only where nothing reaches a real phone.
     if settings.transport == "console" or settings.development:
         app.register_blueprint(simulator.bp)

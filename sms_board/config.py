@@ -67,6 +67,7 @@ class Settings:
     secret_key: str = field(default="", repr=False)
     development: bool = False
     twilio_api_url: str | None = None  # tests and staging: where the twilio client sends
+    proxy_hops: int = 0  # reverse proxies in front of the web app whose X-Forwarded-* to trust
 
     @property
     def zone(self) -> ZoneInfo:
@@ -293,4 +294,5 @@ def load_settings(overrides: Mapping[str, object] | None = None, environ: Mappin
         secret_key=_secret_key(env, instance_path),
         development=_bool("SMS_BOARD_DEVELOPMENT", env.get("SMS_BOARD_DEVELOPMENT") or "off"),
         twilio_api_url=twilio_api_url,
+        proxy_hops=int(_number("SMS_BOARD_PROXY_HOPS", env.get("SMS_BOARD_PROXY_HOPS") or "0", int, 0)),
     )

@@ -254,6 +254,8 @@ class InboundMessage(Base):
         Index("ix_inbound_from_received", "from_number", "received_at"),
         Index("ix_inbound_received", "received_at", postgresql_where=text("status = 'received'"),
               sqlite_where=text("status = 'received'")),
+        # The organisers' inbox, newest first, however many texts were routed normally.
+        Index("ix_inbound_inbox", "id", postgresql_where=text("in_inbox"), sqlite_where=text("in_inbox")),
         one_of("status", InboundStatus),
     )
 
@@ -278,6 +280,9 @@ class InboundMessage(Base):
     # The replies went by REST through the outbox (a takeover has no webhook to answer), so a
     # late retry of the webhook must not send them again as TwiML.
     replies_queued: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # An organiser marked this inbox text dealt with (on the dashboard).
+    dealt_with_at: Mapped[datetime | None]
+    dealt_with_by_id: Mapped[int | None] = mapped_column(ForeignKey("subscribers.id", ondelete="SET NULL"))
 
 
 class Item(Base):
@@ -330,6 +335,8 @@ class Outbox(Base):
         Index("ix_outbox_status_send_after", "status", "send_after"),
         # Loop protection: the replies to one number in the last hour, and its latest texts.
         Index("ix_outbox_to_number_sent", "to_number", "sent_at"),
+        # Texts per day and segments this month read a range of creation times.
+        Index("ix_outbox_created_at", "created_at"),
         # The sender's claim: queued rows in lane order, then oldest first, read straight off
         # this index however many rows wait (docs/architecture.md shows the plan).
         Index("ix_outbox_claim", "lane", "id", postgresql_where=text("status = 'queued'"),
@@ -550,3 +557,47 @@ class Suppression(Base):
     number_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     reason: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class LoginCode(Base):
+    """One request for a dashboard sign-in code, whether or not the number may sign in.
+
+    Every request is a row (so rate limits count organisers and strangers alike and the
+    page can answer the same); only an organiser's or administrator's row has a code, kept
+    as a keyed hash. The number and the address asking are keyed hashes too.
+    """
+
+    __tablename__ = "login_codes"
+    __table_args__ = (
+        Index("ix_login_codes_number", "number_hash", "created_at"),
+        Index("ix_login_codes_ip", "ip_hash", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number_hash: Mapped[str] = mapped_column(String(64))
+    ip_hash: Mapped[str] = mapped_column(String(64))
+    subscriber_id: Mapped[int | None] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"), index=True)
+    salt: Mapped[str] = mapped_column(String(32))
+    code_hash: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    wrong_tries: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    locked_at: Mapped[datetime | None]
+    # The text that carried the code; its words are blanked once the code is used or expired.
+    outbox_id: Mapped[int | None] = mapped_column(ForeignKey("outbox.id", ondelete="SET NULL"))
+    redacted_at: Mapped[datetime | None]
+
+
+class WebSession(Base):
+    """A signed-in organiser's or administrator's dashboard session; the cookie holds its token."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]

@@ -26,3 +26,12 @@ def appoint_admin(session: Session, phone: str, now: datetime) -> Subscriber:
     person = get_or_create_subscriber(session, phone, now)
     person.is_admin = True
     return person
+
+
+def remove_organiser(session: Session, subscriber_id: int, area: Area) -> bool:
+    """The person no longer organises `area`; False when they did not. Their resident's subscription stays."""
+    found = session.scalar(select(Organiser).where(Organiser.subscriber_id == subscriber_id, Organiser.area_id == area.id))
+    if found is None:
+        return False
+    session.delete(found)
+    return True

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from flask import Blueprint, abort, current_app, render_template
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from sms_board.models import Area, Item, ItemKind, ItemStatus
 from sms_board.utc import utcnow
@@ -41,5 +42,6 @@ def area_board(slug: str) -> str:
 @bp.get("/")
 def index() -> str:
     with sessions()() as session:
-        areas = list(session.scalars(select(Area).where(Area.private.is_(False)).order_by(Area.name)))
+        areas = list(session.scalars(
+            select(Area).where(Area.private.is_(False)).order_by(Area.name).options(selectinload(Area.postcodes))))
         return render_template("index.html", areas=areas, simulator="simulator" in current_app.blueprints)

@@ -1,8 +1,9 @@
 """`/simulator`: text the board from a phone-shaped page, without Twilio (development only).
 
 It runs the very same pipeline as the webhook (`sms_board.inbound.receive`).
-Outbox texts to the simulated number (notifications, relays) appear in the
-thread too, so a tester sees what the phone would receive.
+Outbox texts to the simulated number (notifications, relays, sign-in codes) appear in
+the thread too, so a tester sees what the phone would receive. A From that is not a
+phone number, and an empty message, are refused with a message: nothing is stored.
 """
 
 from __future__ import annotations
@@ -15,13 +16,15 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from sms_board.inbound import new_message_sid, receive
-from sms_board.models import InboundMessage, Outbox
+from sms_board.models import InboundMessage, Organiser, Outbox, Subscriber
 from sms_board.phone import mask, normalise
 from sms_board.web import sessions, settings
 
 bp = Blueprint("simulator", __name__)
 
 DEMO_NUMBERS = ["+447700900123", "+447700900456", "+447700900789", "+447700900001"]
+# Texts to the board come to its number; a development board without one uses the drama range's first.
+FALLBACK_BOARD_NUMBER = "+447700900000"
 
 
 @dataclass(frozen=True)
@@ -33,6 +36,12 @@ class Bubble:
     note: str = ""
 
 
+@dataclass(frozen=True)
+class DemoPhone:
+    number: str
+    role: str  # "organiser", "administrator" or ""
+
+
 def _thread(phone: str) -> list[Bubble]:
     bubbles: list[Bubble] = []
     with sessions()() as session:
@@ -42,31 +51,58 @@ def _thread(phone: str) -> list[Bubble]:
             bubbles.append(Bubble(row.received_at, 0, row.body, incoming=False))
             bubbles.extend(Bubble(row.received_at, 1, reply, incoming=True) for reply in row.replies)
         for out in session.scalars(
-            select(Outbox).where(Outbox.to_number == phone).order_by(Outbox.id.desc()).limit(40)
+            select(Outbox).where(Outbox.to_number == phone, Outbox.kind != "reply").order_by(Outbox.id.desc()).limit(40)
         ):
             bubbles.append(Bubble(out.created_at, 2, out.body, incoming=True, note=f"{out.kind} · {out.status}"))
     bubbles.sort(key=lambda b: (b.at, b.order))
     return bubbles[-60:]
 
 
-@bp.get("/simulator")
-def page() -> str:
-    phone = normalise(request.args.get("from", DEMO_NUMBERS[0]), settings().default_region) or DEMO_NUMBERS[0]
+def _demo_phones() -> list[DemoPhone]:
+    with sessions()() as session:
+        admins = set(session.scalars(
+            select(Subscriber.phone).where(Subscriber.phone.in_(DEMO_NUMBERS), Subscriber.is_admin.is_(True))))
+        organisers = set(session.scalars(
+            select(Subscriber.phone).join(Organiser, Organiser.subscriber_id == Subscriber.id)
+            .where(Subscriber.phone.in_(DEMO_NUMBERS))))
+    return [DemoPhone(n, "administrator" if n in admins else "organiser" if n in organisers else "")
+            for n in DEMO_NUMBERS]
+
+
+def _page(raw: str, phone: str | None, error: str | None = None, body: str = "", status: int = 200) -> tuple[str, int]:
     return render_template(
-        "simulator.html", phone=phone, masked=mask(phone), numbers=DEMO_NUMBERS, thread=_thread(phone),
-        error=request.args.get("error"),
-    )
+        "simulator.html", raw=raw, phone=phone, masked=mask(phone) if phone else None, phones=_demo_phones(),
+        thread=_thread(phone) if phone else [], error=error, body=body,
+    ), status
+
+
+def _not_a_number(raw: str) -> str:
+    return f"{raw!r} is not a phone number: write it as +447700900123 (or pick a demo phone)."
+
+
+@bp.get("/simulator")
+def page() -> tuple[str, int]:
+    raw = request.args.get("from")
+    if raw is None:
+        return _page(DEMO_NUMBERS[0], DEMO_NUMBERS[0])
+    phone = normalise(raw, settings().default_region)
+    if phone is None:
+        return _page(raw, None, _not_a_number(raw), status=400)
+    return _page(phone, phone)
 
 
 @bp.post("/simulator")
-def send() -> Response:
+def send() -> Response | tuple[str, int]:
     raw = request.form.get("from", "")
+    body = request.form.get("body", "")
     phone = normalise(raw, settings().default_region)
     if phone is None:
-        return redirect(url_for("simulator.page", error=f"{raw!r} is not a phone number"))
-    body = request.form.get("body", "")
+        return _page(raw, None, _not_a_number(raw), body=body, status=400)
+    if not body.strip():
+        return _page(phone, phone, "Type a message first: an empty text is not sent.", status=400)
     receive(sessions(), settings(), {
-        "MessageSid": new_message_sid(), "From": phone, "To": settings().board_number or "+447700900000",
+        "MessageSid": new_message_sid(), "From": phone, "To": settings().board_number or FALLBACK_BOARD_NUMBER,
         "Body": body, "NumMedia": "0", "SmsStatus": "received",
     })
     return redirect(url_for("simulator.page", **{"from": phone}) + "#end")
+

@@ -173,7 +173,7 @@ def kill_a_worker_mid_text(rig: Rig, web, timeout: float = 3.0) -> int | None:  
     return None
 
 
-def test_a_web_worker_killed_mid_webhook_loses_no_text_and_doubles_none(rig: Rig, rng: random.Random, note):
+def test_a_web_worker_killed_mid_webhook_loses_no_text_and_doubles_none(rig: Rig, rng: random.Random, note):  # noqa: C901 -- one kill-and-retry scenario, read top to bottom
     twilio = street(rig)
     web = rig.web()
     people = [drama_number(n) for n in range(1, SCALE.webhook_joins + 1)]

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from tests.conftest import app_config
+from tests.support.web import text_message
 
 
 def test_simulator_texts_the_board_and_shows_the_reply(areas, client, inbound_rows):
     page = client.get("/simulator?from=%2B447700900123")
     assert page.status_code == 200 and b"Phone simulator" in page.data
 
-    sent = client.post("/simulator", data={"from": "+447700900123", "body": "JOIN ELM"})
+    sent = text_message(client, "+447700900123", "JOIN ELM")
     assert sent.status_code == 302
     thread = client.get(sent.headers["Location"]).get_data(as_text=True)
     assert "JOIN ELM" in thread and "Welcome to Elm Street board." in thread
@@ -21,14 +22,14 @@ def test_simulator_texts_the_board_and_shows_the_reply(areas, client, inbound_ro
 def test_simulator_shows_texts_queued_for_the_phone(areas, client):
     for number, text in [("+447700900123", "JOIN ELM"), ("+447700900123", "NAME Sam"), ("+447700900123", "NEED Lift"),
                          ("+447700900456", "JOIN ELM"), ("+447700900456", "CAN R1")]:
-        client.post("/simulator", data={"from": number, "body": text})
+        text_message(client, number, text)
     thread = client.get("/simulator?from=%2B447700900123").get_data(as_text=True)
     assert "can help with #R1" in thread and "notify" in thread
 
 
 def test_simulator_refuses_a_non_number_clearly(areas, client, inbound_rows):
-    sent = client.post("/simulator", data={"from": "hello", "body": "JOIN ELM"}, follow_redirects=True)
-    assert "is not a phone number" in sent.get_data(as_text=True)
+    sent = text_message(client, "hello", "JOIN ELM")
+    assert sent.status_code == 400 and "is not a phone number" in sent.get_data(as_text=True)
     assert inbound_rows() == []
 
 
@@ -75,3 +76,28 @@ def test_private_and_unknown_boards_are_not_found(client, runner):
     runner("area", "add", "tenants", "Tower Tenants", "--private")
     assert client.get("/board/tenants").status_code == 404
     assert client.get("/board/nowhere").status_code == 404
+
+
+def test_simulator_refuses_an_empty_message(areas, client, inbound_rows):
+    from tests.support.web import text_message
+
+    refused = text_message(client, "+447700900123", "   ")
+    assert refused.status_code == 400 and "Type a message first" in refused.get_data(as_text=True)
+    assert inbound_rows() == []
+
+
+def test_simulator_shows_an_error_for_a_bad_from_instead_of_another_phone(areas, client):
+    shown = client.get("/simulator?from=hello")
+    page = shown.get_data(as_text=True)
+    assert shown.status_code == 400 and "is not a phone number" in page
+    assert 'value="+447700900123"' not in page, "it must not switch to a demo resident"
+
+
+def test_simulator_marks_the_organiser_and_shows_their_sign_in_code(areas, client, runner):
+    from tests.support.web import ask_for_code
+
+    runner("organiser", "add", "+447700900001", "elm")
+    assert "+447700900001</a> (organiser)" in client.get("/simulator").get_data(as_text=True)
+    ask_for_code(client, "+447700900001")
+    thread = client.get("/simulator?from=%2B447700900001").get_data(as_text=True)
+    assert "Your sms-board sign-in code is" in thread

@@ -1,0 +1,135 @@
+"""The broadcast composer's figures: the same calculator as `sms-board segments` and BROADCAST.
+
+`measure` runs `broadcasts.preview_broadcast` (the function the BROADCAST keyword runs), so
+the recipients, segments and cost the page shows as the organiser types are exactly the
+preview an organiser gets by SMS; the encoding and segments come from `segments.py`
+(`analyse`, `smart_encode`), measured on the text residents will receive, area name and
+all. The page asks for these as JSON as the organiser types (`POST /dashboard/broadcast/measure`);
+without JavaScript the preview step shows the same figures.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+
+import regex
+from sqlalchemy.orm import Session
+
+from sms_board.broadcast.billing import money
+from sms_board.broadcast.broadcasts import (
+    MAX_BROADCAST_SEGMENTS,
+    Preview,
+    broadcast_body,
+    preview_broadcast,
+)
+from sms_board.config import Settings
+from sms_board.models import Area, Subscriber
+from sms_board.segments import analyse, is_gsm7, smart_encode
+from sms_board.sending.outbox import prepare
+from sms_board.texts import render
+
+MAX_TEXT = 1600  # what Twilio accepts in one message
+_GRAPHEME = regex.compile(r"\X")
+
+
+@dataclass(frozen=True)
+class Run:
+    text: str
+    forces_ucs2: bool
+
+
+@dataclass(frozen=True)
+class Measure:
+    characters: int  # in the organiser's words, as a person counts them
+    encoding: str  # of the text residents receive
+    segments: int
+    body: str  # the text residents receive, smart-encoded
+    runs: list[Run]  # the organiser's words, the characters that force UCS-2 marked
+    forcing: list[str]  # those characters, each once
+    plain: str  # the words with plain equivalents (and without what has none)
+    plain_segments: int
+    save: int | None  # remove this many characters from the end to need one text fewer
+    recipients: int
+    cost: float
+    cost_text: str
+    too_long: bool  # over MAX_BROADCAST_SEGMENTS: it would be cut
+
+    def as_json(self) -> dict[str, object]:
+        data = asdict(self)
+        data["runs"] = [[run.text, run.forces_ucs2] for run in self.runs]
+        return data
+
+
+def _forces_ucs2(cluster: str) -> bool:
+    return not is_gsm7(smart_encode(cluster))
+
+
+def runs_of(text: str) -> list[Run]:
+    """The text in runs, marking the characters that keep it UCS-2 even after smart encoding."""
+    runs: list[Run] = []
+    for cluster in _GRAPHEME.findall(text):
+        forcing = _forces_ucs2(cluster)
+        if runs and runs[-1].forces_ucs2 == forcing:
+            runs[-1] = Run(runs[-1].text + cluster, forcing)
+        else:
+            runs.append(Run(cluster, forcing))
+    return runs
+
+
+def plain_equivalents(text: str) -> str:
+    """GSM-7 look-alikes for what has them (curly quotes, dashes…), and nothing for what has none (emoji)."""
+    kept = "".join(c for c in _GRAPHEME.findall(smart_encode(text)) if is_gsm7(c))
+    lines = [" ".join(line.split()) for line in kept.split("\n")]
+    return "\n".join(lines).strip()
+
+
+def _segments(areas: Sequence[Area], text: str, urgent: bool) -> int:
+    return broadcast_body(areas, text, urgent=urgent).segments
+
+
+def characters_to_save_one(areas: Sequence[Area], text: str, urgent: bool) -> int | None:
+    """The fewest characters to take off the end so the broadcast needs one text fewer."""
+    clusters = _GRAPHEME.findall(text)
+    now = _segments(areas, text, urgent)
+    if now <= 1 or not clusters:
+        return None
+    low, high = 1, len(clusters)
+    if _segments(areas, "".join(clusters[:-high]), urgent) >= now:
+        return None
+    while low < high:  # fewer clusters never need more texts, so the answer can be bisected
+        middle = (low + high) // 2
+        if _segments(areas, "".join(clusters[:-middle]), urgent) < now:
+            high = middle
+        else:
+            low = middle + 1
+    return low
+
+
+def measure(
+    session: Session, settings: Settings, areas: Sequence[Area], text: str, *, urgent: bool,
+    sender: Subscriber | None, preview: Preview | None = None,
+) -> Measure:
+    """The figures for `text` to `areas`; pass the `preview` already made for this text to reuse its count."""
+    text = text[:MAX_TEXT]
+    preview = preview or preview_broadcast(session, settings, areas, text, urgent=urgent, sender=sender)
+    runs = runs_of(text)
+    plain = plain_equivalents(text)
+    # Before `broadcast_body` cuts it to MAX_BROADCAST_SEGMENTS.
+    uncut = prepare(render("broadcast_message", areas=list(areas), text=" ".join(text.split()), urgent=urgent))
+    too_long = uncut.segments > MAX_BROADCAST_SEGMENTS
+    return Measure(
+        characters=analyse(text).characters,
+        encoding=preview.body.encoding,
+        segments=preview.segments,
+        body=preview.body.text,
+        runs=runs,
+        forcing=sorted({c for c in _GRAPHEME.findall(text) if _forces_ucs2(c)}),
+        plain=plain,
+        plain_segments=_segments(areas, plain, urgent),
+        save=None if too_long else characters_to_save_one(areas, text, urgent),
+        recipients=preview.recipients,
+        cost=preview.cost,
+        cost_text=money(preview.cost, settings),
+        too_long=too_long,
+    )

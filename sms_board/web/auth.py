@@ -1,0 +1,182 @@
+"""`/login`, `/login/code`, `/logout`, and the check every dashboard page runs first.
+
+The pages never say whether a number may sign in: every number gets the same "a code
+is on its way if…" page, and every code typed gets the same kind of answer. The rules
+(code life, tries, rate limits, sessions) are in `sms_board.dashboard.signin`.
+"""
+
+from __future__ import annotations
+
+from functools import wraps
+from typing import Any
+
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, session, url_for
+from werkzeug.wrappers import Response
+
+from sms_board.dashboard.inbox import open_count
+from sms_board.dashboard.scope import Viewer, viewer_of
+from sms_board.dashboard.signin import (
+    CODE_LIFETIME,
+    Outcome,
+    check_code,
+    end_session,
+    live_session,
+    open_session,
+    request_code,
+)
+from sms_board.models import Subscriber
+from sms_board.phone import mask, normalise
+from sms_board.utc import utcnow
+from sms_board.web import sessions, settings
+
+bp = Blueprint("auth", __name__)
+
+_TOKEN = "token"
+_REQUEST = "login_request"
+_MASKED = "login_masked"
+
+
+def local_path(raw: str | None) -> str | None:
+    """Only a path on this board: never another site (`//evil`, `https://…`)."""
+    if raw and raw.startswith("/") and not raw.startswith("//") and "\\" not in raw:
+        return raw
+    return None
+
+
+def _minutes(seconds: float) -> int:
+    return max(1, -(-int(seconds) // 60))
+
+
+@bp.get("/login")
+def login() -> Any:
+    if current_viewer() is not None:
+        return redirect(url_for("dashboard.overview"))
+    return render_template("login.html", next=local_path(request.args.get("next")), number="", error=None)
+
+
+@bp.post("/login")
+def ask_for_code() -> Any:
+    raw = request.form.get("number", "").strip()
+    next_path = local_path(request.form.get("next"))
+    phone = normalise(raw, settings().default_region)
+    if phone is None:
+        return render_template("login.html", next=next_path, number=raw,
+                               error="That is not a phone number. Write it as 07700 900123 or +44 7700 900123."), 400
+    now = utcnow()
+    with sessions().begin() as db:
+        asked = request_code(db, settings(), phone, request.remote_addr or "unknown", now)
+    if asked.request_id is None:
+        wait = _minutes(asked.retry_after.total_seconds() if asked.retry_after else 60)
+        return render_template("login.html", next=next_path, number=raw,
+                               error=f"Too many codes have been asked for recently. Try again in {wait} "
+                                     f"minute{'s' if wait != 1 else ''}."), 429
+    session.pop(_TOKEN, None)
+    session[_REQUEST] = asked.request_id
+    session[_MASKED] = mask(phone)
+    return redirect(url_for("auth.enter_code", next=next_path))
+
+
+def _code_page(error: str | None = None, status: int = 200) -> tuple[str, int]:
+    development = settings().transport == "console"
+    return render_template(
+        "login_code.html", masked=session.get(_MASKED), minutes=int(CODE_LIFETIME.total_seconds() // 60),
+        next=local_path(request.values.get("next")), error=error, development=development,
+    ), status
+
+
+@bp.get("/login/code")
+def enter_code() -> Any:
+    if _REQUEST not in session:
+        return redirect(url_for("auth.login"))
+    return _code_page()
+
+
+_REFUSALS = {
+    Outcome.EXPIRED: "That code has expired. Ask for a new one.",
+    Outcome.LOCKED: "Too many wrong tries: that code no longer works. Ask for a new one.",
+    Outcome.USED: "That code has been used already. Ask for a new one.",
+    Outcome.UNKNOWN: "That code is not right. Ask for a new one.",
+}
+
+
+@bp.post("/login/code")
+def check() -> Any:
+    request_id = session.get(_REQUEST)
+    if request_id is None:
+        return redirect(url_for("auth.login"))
+    now = utcnow()
+    with sessions().begin() as db:
+        result = check_code(db, settings(), int(request_id), request.form.get("code", ""), now)
+        token = open_session(db, result.subscriber_id, now) if result.outcome == Outcome.SIGNED_IN and \
+            result.subscriber_id else None
+    if token is None:
+        if result.outcome == Outcome.WRONG:
+            left = result.tries_left
+            return _code_page(f"That code is not right. {left} more tr{'ies' if left != 1 else 'y'} "
+                              "before it stops working.", 400)
+        return _code_page(_REFUSALS.get(result.outcome, _REFUSALS[Outcome.UNKNOWN]), 400)
+    next_path = local_path(request.values.get("next"))
+    # A new cookie for the new session: nothing from before sign-in is carried over.
+    session.clear()
+    session[_TOKEN] = token
+    session.permanent = True
+    return redirect(next_path or url_for("dashboard.overview"))
+
+
+@bp.post("/logout")
+def logout() -> Response:
+    with sessions().begin() as db:
+        end_session(db, session.get(_TOKEN), utcnow())
+    session.clear()
+    flash("You have signed out.")
+    return redirect(url_for("auth.login"))
+
+
+# ── every dashboard page ─────────────────────────────────────────────────
+
+
+def current_viewer() -> Viewer | None:
+    """The signed-in organiser or administrator of this request, read once per request."""
+    if "viewer" in g:
+        return g.viewer  # type: ignore[no-any-return]
+    viewer = None
+    token = session.get(_TOKEN)
+    if token:
+        with sessions().begin() as db:
+            found = live_session(db, token, utcnow())
+            person = db.get(Subscriber, found.subscriber_id) if found else None
+            if person is not None:
+                viewer = viewer_of(db, person)
+                if not viewer.may_use_dashboard:
+                    viewer = None
+            if viewer is not None:
+                g.inbox_open = open_count(db, viewer)
+    g.viewer = viewer
+    return viewer
+
+
+def require_viewer() -> Response | None:
+    """A blueprint's `before_request`: sign in first (GETs come back to the page they asked for)."""
+    if current_viewer() is not None:
+        return None
+    session.pop(_TOKEN, None)
+    if request.method == "GET":
+        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+    abort(401)
+
+
+def viewer() -> Viewer:
+    found = current_viewer()
+    if found is None:
+        abort(401)
+    return found
+
+
+def admin_only(view: Any) -> Any:
+    @wraps(view)
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        if not viewer().is_admin:
+            abort(403)
+        return view(*args, **kwargs)
+
+    return checked

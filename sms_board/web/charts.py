@@ -1,0 +1,121 @@
+"""Charts drawn on the server as small inline SVG: no JavaScript, no CDN, nothing to download.
+
+Each chart is an `<svg role="img">` with a title and a one-line description of what it
+shows (read by screen readers); the page puts the same numbers in a table beside it.
+Series differ by dash pattern as well as colour, so they can be told apart in grey.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+
+from markupsafe import Markup, escape
+
+from sms_board.dashboard.overview import Chart
+
+WIDTH, HEIGHT = 640, 220
+LEFT, RIGHT, TOP, BOTTOM = 48, 12, 12, 30
+COLOURS = ("#1f6f50", "#24569c", "#a8321f")
+DASHES = ("", "7 4", "2 3")
+
+
+def _nice_top(value: int) -> int:
+    if value <= 4:
+        return 4
+    magnitude = 10 ** int(math.log10(value))
+    for step in (1, 2, 2.5, 5, 10):
+        top = int(math.ceil(value / (step * magnitude)) * step * magnitude)
+        if top >= value:
+            return top
+    return value
+
+
+def _label(iso: str) -> str:
+    day = date.fromisoformat(iso)
+    return f"{day.day} {day:%b}"
+
+
+def _frame(chart: Chart, chart_id: str, top: int, summary: str) -> list[str]:
+    plot_h = HEIGHT - TOP - BOTTOM
+    parts = [
+        f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
+        f'aria-labelledby="{chart_id}-t {chart_id}-d" preserveAspectRatio="xMidYMid meet">',
+        f'<title id="{chart_id}-t">{escape(chart.title)}</title>',
+        f'<desc id="{chart_id}-d">{escape(summary)}</desc>',
+    ]
+    for n in range(5):
+        value = top * n // 4
+        y = TOP + plot_h - plot_h * n / 4
+        parts.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" class="grid"/>')
+        parts.append(f'<text x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end" class="axis">{value:,}</text>')
+    return parts
+
+
+def _x(index: int, count: int) -> float:
+    span = WIDTH - LEFT - RIGHT
+    return LEFT + (span * index / (count - 1) if count > 1 else span / 2)
+
+
+def _x_labels(labels: list[str], positions: list[float]) -> list[str]:
+    every = max(1, math.ceil(len(labels) / 6))
+    return [
+        f'<text x="{positions[i]:.1f}" y="{HEIGHT - 8}" text-anchor="middle" class="axis">{escape(_label(labels[i]))}</text>'
+        for i in range(0, len(labels), every)
+    ]
+
+
+def _summary(chart: Chart) -> str:
+    bits = [f"{s.label}: {s.values[-1]:,} on the last {'day' if len(chart.labels) > 12 else 'week'}, "
+            f"{max(s.values, default=0):,} at most" for s in chart.series if s.values]
+    return f"{chart.title}, {_label(chart.labels[0])} to {_label(chart.labels[-1])}. " + "; ".join(bits) + "."
+
+
+def line_chart(chart: Chart, chart_id: str) -> Markup:
+    count = len(chart.labels)
+    top = _nice_top(max((max(s.values, default=0) for s in chart.series), default=0))
+    plot_h = HEIGHT - TOP - BOTTOM
+    parts = _frame(chart, chart_id, top, _summary(chart))
+    xs = [_x(i, count) for i in range(count)]
+    for n, series in enumerate(chart.series):
+        points = " ".join(f"{xs[i]:.1f},{TOP + plot_h - plot_h * v / top:.1f}" for i, v in enumerate(series.values))
+        dash = f' stroke-dasharray="{DASHES[n % 3]}"' if DASHES[n % 3] else ""
+        parts.append(f'<polyline points="{points}" fill="none" stroke="{COLOURS[n % 3]}" stroke-width="2.5"{dash}/>')
+    parts += _x_labels(chart.labels, xs)
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+def bar_chart(chart: Chart, chart_id: str) -> Markup:
+    count = len(chart.labels)
+    top = _nice_top(max((max(s.values, default=0) for s in chart.series), default=0))
+    plot_h = HEIGHT - TOP - BOTTOM
+    parts = _frame(chart, chart_id, top, _summary(chart))
+    slot = (WIDTH - LEFT - RIGHT) / max(count, 1)
+    width = slot * 0.8 / max(len(chart.series), 1)
+    centres = [LEFT + slot * (i + 0.5) for i in range(count)]
+    for n, series in enumerate(chart.series):
+        for i, value in enumerate(series.values):
+            h = plot_h * value / top
+            x = centres[i] - slot * 0.4 + width * n
+            pattern = ' class="hatched"' if n % 2 else ""
+            parts.append(f'<rect x="{x:.1f}" y="{TOP + plot_h - h:.1f}" width="{width:.1f}" height="{h:.1f}" '
+                         f'fill="{COLOURS[n % 3]}"{pattern}/>')
+    parts += _x_labels(chart.labels, centres)
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+def gauge(used: int, cap: int | None, title: str) -> Markup:
+    """How much of the monthly cap is used: a bar, or a plain count when there is no cap."""
+    if not cap:
+        return Markup("")
+    share = min(1.0, used / cap)
+    colour = COLOURS[2] if share >= 0.9 else COLOURS[0]
+    width = WIDTH - 2
+    return Markup(
+        f'<svg class="gauge" viewBox="0 0 {WIDTH} 28" role="img" aria-label="{escape(title)}">'
+        f'<rect x="1" y="1" width="{width}" height="26" rx="6" fill="#fff" stroke="#5b6475"/>'
+        f'<rect x="1" y="1" width="{width * share:.1f}" height="26" rx="6" fill="{colour}"/>'
+        "</svg>"
+    )

@@ -1,0 +1,191 @@
+"""The broadcast composer: write, watch the figures as you type, preview, confirm, watch it go.
+
+Preview and confirm are BROADCAST's own steps (`broadcast.broadcasts`): the preview
+stores a draft campaign with `create_broadcast`, exactly as the keyword does, and
+confirming runs `confirm_broadcast` after the same checks as YES (the creator confirms,
+still an organiser of every area, within the 15 minutes a draft lives). The clock fans
+it out within a minute; the progress page counts its outbox rows by status.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from sqlalchemy import or_, select
+
+from sms_board.broadcast.billing import money
+from sms_board.broadcast.broadcasts import confirm_broadcast, create_broadcast, preview_broadcast
+from sms_board.broadcast.campaigns import BROADCAST, DRAFT_LIFETIME
+from sms_board.dashboard.composer import MAX_TEXT, Measure, measure
+from sms_board.dashboard.progress import progress
+from sms_board.dashboard.scope import AreaRef, Viewer
+from sms_board.models import Area, Campaign, CampaignStatus, Subscriber
+from sms_board.sending.quiet import held_until
+from sms_board.utc import utcnow
+from sms_board.web import sessions, settings
+from sms_board.web.auth import require_viewer, viewer
+
+bp = Blueprint("compose", __name__, url_prefix="/dashboard")
+bp.before_request(require_viewer)
+
+
+@dataclass
+class Draft:
+    """What the organiser has written so far, as the form sent it."""
+
+    areas: list[AreaRef]
+    text: str
+    urgent: bool
+
+    @classmethod
+    def from_form(cls, person: Viewer, form: Any) -> Draft:
+        chosen = person.chosen(form.getlist("area")) if hasattr(form, "getlist") else person.chosen(form.get("area", []))
+        return cls(chosen, str(form.get("text", ""))[:MAX_TEXT], str(form.get("urgent", "")) in {"1", "on", "true"})
+
+    @property
+    def slugs(self) -> set[str]:
+        return {area.slug for area in self.areas}
+
+    def problems(self) -> dict[str, str]:
+        found = {}
+        if not self.areas:
+            found["area"] = "Choose at least one area."
+        if not self.text.strip():
+            found["text"] = "Write the message first."
+        return found
+
+
+def _recent(person: Viewer) -> list[Campaign]:
+    with sessions()() as db:
+        query = select(Campaign).where(Campaign.kind == BROADCAST).order_by(Campaign.id.desc()).limit(10)
+        if not person.is_admin:
+            query = query.where(or_(Campaign.area_id.in_(person.area_ids),
+                                    Campaign.created_by_id == person.subscriber_id))
+        return list(db.scalars(query))
+
+
+def _composer(draft: Draft, errors: dict[str, str] | None = None, status: int = 200) -> tuple[str, int]:
+    person = viewer()
+    if not draft.areas and len(person.areas) == 1 and not errors:
+        draft.areas = list(person.areas)
+    return render_template("dashboard/compose.html", draft=draft, areas=person.areas, errors=errors or {},
+                           recent=_recent(person), max_text=MAX_TEXT,
+                           names={a.id: a.name for a in person.areas}), status
+
+
+@bp.get("/broadcast")
+def composer() -> tuple[str, int]:
+    return _composer(Draft([], "", False))
+
+
+@bp.post("/broadcast")
+def edit() -> tuple[str, int]:
+    return _composer(Draft.from_form(viewer(), request.form))
+
+
+def _measure(draft: Draft) -> Measure:
+    with sessions()() as db:
+        areas = list(db.scalars(select(Area).where(Area.id.in_([a.id for a in draft.areas])).order_by(Area.name)))
+        sender = db.get(Subscriber, viewer().subscriber_id)
+        return measure(db, settings(), areas, draft.text, urgent=draft.urgent, sender=sender)
+
+
+@bp.post("/broadcast/measure")
+def measure_json() -> Response:
+    """The live counter's figures for what is typed so far (JSON; the CSRF token comes as a header)."""
+    payload = request.get_json(silent=True) or {}
+    draft = Draft.from_form(viewer(), {"area": list(payload.get("areas") or []), "text": payload.get("text") or "",
+                                       "urgent": "1" if payload.get("urgent") else ""})
+    figures = _measure(draft)
+    return jsonify({**figures.as_json(), "problems": draft.problems()})
+
+
+@bp.post("/broadcast/preview")
+def preview() -> Any:
+    person = viewer()
+    draft = Draft.from_form(person, request.form)
+    errors = draft.problems()
+    if errors:
+        return _composer(draft, errors, 400)
+    now = utcnow()
+    with sessions().begin() as db:
+        areas = list(db.scalars(select(Area).where(Area.id.in_([a.id for a in draft.areas])).order_by(Area.name)))
+        sender = db.get(Subscriber, person.subscriber_id)
+        preview = preview_broadcast(db, settings(), areas, draft.text, urgent=draft.urgent, sender=sender)
+        if preview.recipients == 0:
+            return _composer(draft, {"area": "Nobody can be texted in those areas yet."}, 400)
+        figures = measure(db, settings(), areas, draft.text, urgent=draft.urgent, sender=sender, preview=preview)
+        campaign = create_broadcast(db, preview, urgent=draft.urgent, now=now, created_by=sender)
+        campaign.channel = "web"
+        campaign_id = campaign.id
+    held = held_until(now, settings(), areas[0].timezone, urgent=draft.urgent)
+    return render_template("dashboard/preview.html", draft=draft, figures=figures, campaign_id=campaign_id,
+                           held=held, lapses=now + DRAFT_LIFETIME, error=None)
+
+
+def _visible_campaign(db: Any, person: Viewer, campaign_id: int) -> Campaign:
+    campaign = db.get(Campaign, campaign_id)
+    if campaign is None or campaign.kind != BROADCAST:
+        abort(404)
+    if not (person.is_admin or person.covers(campaign.area_ids) or campaign.created_by_id == person.subscriber_id):
+        abort(404)
+    return campaign  # type: ignore[no-any-return]
+
+
+@bp.post("/broadcasts/<int:campaign_id>/confirm")
+def confirm(campaign_id: int) -> Any:
+    person = viewer()
+    now = utcnow()
+    with sessions().begin() as db:
+        campaign = _visible_campaign(db, person, campaign_id)
+        refusal = _why_not(person, campaign, now)
+        if refusal is None and campaign.urgent and request.form.get("urgent_ok") != "1":
+            refusal = "Tick the box to say you mean to send an URGENT broadcast now."
+        if refusal is None and not confirm_broadcast(campaign, now):
+            refusal = "This broadcast is no longer waiting to be confirmed."
+    if refusal:
+        flash(refusal, "error")
+    else:
+        flash("Confirmed: the board starts sending within a minute.")
+    return redirect(url_for("compose.broadcast", campaign_id=campaign_id))
+
+
+def _why_not(person: Viewer, campaign: Campaign, now: Any) -> str | None:
+    """YES's own checks, for the web."""
+    if campaign.created_by_id != person.subscriber_id:
+        return "Only the organiser who wrote a broadcast can confirm it."
+    if not person.covers(campaign.area_ids):
+        return "You are no longer an organiser of every area this broadcast is for."
+    if campaign.status == CampaignStatus.DRAFT.value and now - campaign.created_at > DRAFT_LIFETIME:
+        return "This preview has lapsed (15 minutes): write it again to send it."
+    return None
+
+
+@bp.get("/broadcasts/<int:campaign_id>")
+def broadcast(campaign_id: int) -> str:
+    person = viewer()
+    with sessions()() as db:
+        campaign = _visible_campaign(db, person, campaign_id)
+        counts = progress(db, campaign)
+        areas = list(db.scalars(select(Area).where(Area.id.in_(campaign.area_ids or [])).order_by(Area.name)))
+    return render_template("dashboard/broadcast.html", campaign=campaign, progress=counts, areas=areas,
+                           cost=money(campaign.estimated_cost or 0, settings()))
+
+
+@bp.get("/broadcasts/<int:campaign_id>/progress")
+def progress_json(campaign_id: int) -> Response:
+    with sessions()() as db:
+        campaign = _visible_campaign(db, viewer(), campaign_id)
+        return jsonify(progress(db, campaign).as_json())

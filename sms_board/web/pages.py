@@ -1,0 +1,94 @@
+"""What every page template may use: the navigation, dates, the board's number, error pages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import phonenumbers
+from flask import Flask, current_app, g, render_template, request
+
+from sms_board.web import settings
+
+
+@dataclass(frozen=True)
+class NavItem:
+    endpoint: str
+    label: str
+    admin_only: bool = False
+
+
+# The dashboard's navigation, in order. Pages that wait for trust and safety (moderation,
+# subscriber import/export, invite codes, the audit log) are added here when they exist:
+# see docs/dashboard.md.
+NAVIGATION = (
+    NavItem("dashboard.overview", "Overview"),
+    NavItem("dashboard.inbox", "Inbox"),
+    NavItem("compose.composer", "Broadcast"),
+    NavItem("dashboard.subscribers", "Subscribers"),
+    NavItem("dashboard.exchange", "Help exchange"),
+    NavItem("admin.index", "Administration", admin_only=True),
+)
+
+
+def display_number(number: str | None, region: str) -> str | None:
+    """The board's number as residents dial it (`07700 900000` in the UK)."""
+    if not number:
+        return None
+    try:
+        parsed = phonenumbers.parse(number, region)
+    except phonenumbers.NumberParseException:
+        return number
+    # Not `region_code_for_number`: it finds no region for Ofcom's drama range, which demos use.
+    if region in phonenumbers.region_codes_for_country_code(parsed.country_code):
+        return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL)
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+def when(value: datetime | None, zone: Any = None) -> str:
+    """`3 Dec 14:05` in the board's time zone."""
+    if value is None:
+        return ""
+    local = value.astimezone(zone or settings().zone)
+    return f"{local.day} {local:%b %H:%M}"
+
+
+def day(value: datetime | None) -> str:
+    if value is None:
+        return ""
+    local = value.astimezone(settings().zone)
+    return f"{local.day} {local:%b %Y}"
+
+
+def init_pages(app: Flask) -> None:
+    app.jinja_env.filters["when"] = when
+    app.jinja_env.filters["day"] = day
+
+    @app.context_processor
+    def _shared() -> dict[str, Any]:
+        person = g.get("viewer")
+        board = settings()
+        return {
+            "viewer": person,
+            "inbox_open": g.get("inbox_open", 0),
+            "navigation": [item for item in NAVIGATION if person and (person.is_admin or not item.admin_only)],
+            "board_number": display_number(board.board_number, board.default_region),
+            "development": board.transport == "console" or board.development,
+            "current_endpoint": request.endpoint,
+            "simulator_on": "simulator" in current_app.blueprints,
+        }
+
+    @app.errorhandler(401)
+    def _unauthorised(_error: Exception) -> tuple[str, int]:
+        return render_template("error.html", title="Please sign in",
+                               message="Your session has ended. Sign in again to go on."), 401
+
+    @app.errorhandler(403)
+    def _forbidden(_error: Exception) -> tuple[str, int]:
+        return render_template("error.html", title="Administrators only",
+                               message="This page is for the board's administrators."), 403
+
+    @app.errorhandler(404)
+    def _not_found(_error: Exception) -> tuple[str, int]:
+        return render_template("error.html", title="Not found", message="There is nothing at this address."), 404

@@ -1,0 +1,60 @@
+"""What every page shares for safety: CSRF on every form, cookie flags, headers, proxies.
+
+- Flask-WTF's `CSRFProtect` checks a token on every POST (forms carry `csrf_token()`, the
+  composer's JSON calls send it as `X-CSRFToken`). Twilio's webhooks are exempt: they
+  are signed by Twilio instead (`web/sms.py`).
+- The session cookie is signed with `SECRET_KEY`, `HttpOnly`, `SameSite=Lax`, and
+  `Secure` when `SMS_BOARD_PUBLIC_URL` is https.
+- Pages may load scripts and styles only from the board itself (no CDN, nothing inline
+  but styles), and may not be framed.
+- Behind `SMS_BOARD_PROXY_HOPS` reverse proxies, their `X-Forwarded-For` and
+  `X-Forwarded-Proto` are believed (so per-address limits see the visitor, not the proxy).
+"""
+
+from __future__ import annotations
+
+from flask import Flask, Response, render_template
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from sms_board.config import Settings
+from sms_board.dashboard.signin import SESSION_LIFETIME
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+)
+
+csrf = CSRFProtect()
+
+
+def init_security(app: Flask, settings: Settings) -> None:
+    app.config.update(
+        SESSION_COOKIE_NAME="sms_board_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=(settings.public_url or "").startswith("https://"),
+        PERMANENT_SESSION_LIFETIME=SESSION_LIFETIME,
+        # A form stays good as long as the session that showed it (a long broadcast takes a while to write).
+        WTF_CSRF_TIME_LIMIT=int(SESSION_LIFETIME.total_seconds()),
+        WTF_CSRF_SSL_STRICT=False,  # the signed token is the check; a proxy may drop the Referer
+    )
+    csrf.init_app(app)
+    if settings.proxy_hops:
+        hops = settings.proxy_hops
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+
+    @app.after_request
+    def _headers(response: Response) -> Response:
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        if response.mimetype == "text/html":
+            response.headers.setdefault("Content-Security-Policy", CSP)
+            response.headers.setdefault("X-Frame-Options", "DENY")
+        return response
+
+    @app.errorhandler(CSRFError)
+    def _csrf_refused(error: CSRFError) -> tuple[str, int]:
+        return render_template("error.html", title="This form could not be accepted",
+                               message="It expired, or it did not come from this board's own page. "
+                                       "Go back, reload the page and try again.", reason=error.description), 400

@@ -1,0 +1,32 @@
+// A broadcast's delivery counts, refreshed every few seconds until it is finished.
+// Without JavaScript the page says to reload it.
+(function () {
+  "use strict";
+  var section = document.getElementById("progress");
+  if (!section || !window.fetch) { return; }
+  Array.prototype.forEach.call(document.querySelectorAll(".js-only"), function (n) { n.hidden = false; });
+  Array.prototype.forEach.call(document.querySelectorAll(".no-js"), function (n) { n.hidden = true; });
+  var url = section.getAttribute("data-url");
+  var names = ["delivered", "sent", "sending", "waiting", "failed", "unknown", "cancelled"];
+
+  function render(p) {
+    section.querySelector("[data-progress=status]").textContent = p.status.replace("_", " ");
+    section.querySelector("[data-progress=audience]").textContent = p.audience;
+    var total = p.written || p.audience || 1;
+    names.forEach(function (name) {
+      section.querySelector("[data-count=" + name + "]").textContent = p.counts[name];
+      section.querySelector("[data-bar=" + name + "]").style.width = (100 * p.counts[name] / total).toFixed(1) + "%";
+    });
+    if (p.finished) { document.getElementById("progress-hint").textContent = "Finished."; }
+  }
+
+  function poll() {
+    fetch(url, { credentials: "same-origin" }).then(function (r) { return r.ok ? r.json() : null; }).then(function (p) {
+      if (!p) { return; }
+      render(p);
+      if (!p.finished) { setTimeout(poll, 2000); }
+    }).catch(function () { setTimeout(poll, 5000); });
+  }
+
+  if (section.getAttribute("data-finished") !== "1") { setTimeout(poll, 1000); }
+})();

@@ -1,0 +1,282 @@
+"""What an organiser notices on the dashboard pages: their areas only, masked numbers, the same rules as by SMS."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+
+import pytest
+from sqlalchemy import select
+
+from sms_board.app import board_of
+from sms_board.clock.jobs import tick
+from sms_board.models import Campaign, InboundMessage
+from sms_board.utc import utcnow
+from tests.conftest import app_config, session_of
+from tests.support.web import csrf_token, sign_in, submit
+
+RUTH, ADMIN = "+447700900001", "+447700900002"
+SAM, PRIYA, JOE, ADA = "+447700900123", "+447700900456", "+447700900789", "+447700900321"
+
+
+@pytest.fixture
+def street(areas, runner, phone):
+    runner("organiser", "add", RUTH, "elm")
+    runner("admin", "add", ADMIN)
+    for number, name, area in [(SAM, "Sam", "ELM"), (PRIYA, "Priya", "ELM"), (JOE, "Joe", "OAK"),
+                               (ADA, "Ada", "RIVER"), (RUTH, "Ruth", "ELM")]:
+        phone(number).text(f"JOIN {area}")
+        phone(number).text(f"NAME {name}")
+
+
+@pytest.fixture
+def ruth(client, street):
+    sign_in(client, RUTH)
+    return client
+
+
+def scalar(app, query):  # type: ignore[no-untyped-def]
+    with session_of(app) as session:
+        return session.scalar(query)
+
+
+def page_text(client, path: str) -> str:
+    shown = client.get(path)
+    assert shown.status_code == 200, (path, shown.status_code)
+    return shown.get_data(as_text=True)
+
+
+# ── inbox ─────────────────────────────────────────────────────────────────
+
+
+def test_the_inbox_shows_texts_of_my_areas_masked_newest_first(ruth, phone):
+    phone(SAM).text("is anyone collecting the old sofa")
+    phone(PRIYA).text("HELP my neighbour has fallen")
+    phone(JOE).text("what time is the oak road meeting")
+    page = page_text(ruth, "/dashboard/inbox")
+    assert "+44 7•••• ••123" in page and "Sam" in page and "7700900123" not in page
+    assert page.index("HELP my neighbour has fallen") < page.index("is anyone collecting the old sofa")
+    assert "HELP with more words" in page and "Not understood" in page
+    assert "oak road meeting" not in page, "Joe lives in another organiser's area"
+    assert '<span class="badge">' in page
+
+
+def test_an_administrator_sees_every_area_in_the_inbox(client, street, phone):
+    phone(JOE).text("what time is the oak road meeting")
+    sign_in(client, ADMIN)
+    assert "oak road meeting" in page_text(client, "/dashboard/inbox")
+
+
+def test_a_reply_goes_from_the_board_signed_by_the_organisers_and_deals_with_the_text(ruth, app, phone, runner):
+    phone(SAM).text("is the bin day changing")
+    inbound_id = scalar(app, select(InboundMessage.id).where(InboundMessage.body == "is the bin day changing"))
+    replied = submit(ruth, "/dashboard/inbox", f"/dashboard/inbox/{inbound_id}/reply", {"text": "Yes, Wednesday."})
+    assert replied.status_code == 302
+    [sent] = [row for row in json.loads(runner("outbox", "--json").stdout)
+              if row["to"] == SAM and row["kind"] == "notify"]
+    assert sent["body"] == "Yes, Wednesday.\n- Elm Street organisers" and sent["status"] == "queued"
+    assert "is the bin day changing" not in page_text(ruth, "/dashboard/inbox")
+    everything = page_text(ruth, "/dashboard/inbox?show=all")
+    assert "is the bin day changing" in everything and "Dealt with" in everything and "by Ruth" in everything
+    assert "Yes, Wednesday." in everything
+
+
+def test_an_opted_out_sender_cannot_be_replied_to(ruth, app, phone):
+    phone(SAM).text("who runs this")
+    phone(SAM).text("STOP")
+    page = page_text(ruth, "/dashboard/inbox")
+    assert "cannot text this sender back" in page
+
+
+def test_marking_dealt_with_and_back(ruth, app, phone):
+    phone(SAM).text("lovely party yesterday")
+    inbound_id = scalar(app, select(InboundMessage.id).where(InboundMessage.body == "lovely party yesterday"))
+    submit(ruth, "/dashboard/inbox", f"/dashboard/inbox/{inbound_id}/dealt-with", {})
+    assert "lovely party yesterday" not in page_text(ruth, "/dashboard/inbox")
+    submit(ruth, "/dashboard/inbox", f"/dashboard/inbox/{inbound_id}/dealt-with", {"undo": "1"})
+    assert "lovely party yesterday" in page_text(ruth, "/dashboard/inbox")
+
+
+def test_a_text_outside_my_areas_cannot_be_touched(ruth, app, phone):
+    phone(JOE).text("oak road meeting time?")
+    inbound_id = scalar(app, select(InboundMessage.id).where(InboundMessage.body == "oak road meeting time?"))
+    assert submit(ruth, "/dashboard/inbox", f"/dashboard/inbox/{inbound_id}/dealt-with", {}).status_code == 404
+
+
+# ── subscribers ───────────────────────────────────────────────────────────
+
+
+def test_subscribers_are_masked_searchable_by_last_digits_and_show_their_state(ruth, phone):
+    phone(PRIYA).text("STOP")
+    page = page_text(ruth, "/dashboard/subscribers")
+    assert "+44 7•••• ••123" in page and "Sam" in page and "Joe" not in page and "7700900123" not in page
+    found = page_text(ruth, "/dashboard/subscribers?digits=456")
+    assert "Priya" in found and "Sam" not in found and "opted out" in found
+    active = page_text(ruth, "/dashboard/subscribers?state=active")
+    assert "Sam" in active and "Priya" not in active
+
+
+# ── the help exchange ─────────────────────────────────────────────────────
+
+
+def test_open_requests_come_unanswered_first_then_oldest(ruth, app, phone):
+    answered = re.search(r"#(R\d+)", phone(SAM).text("NEED Lift to the GP")[0]).group(1)
+    phone(PRIYA).text("NEED Help with a form")
+    phone(SAM).text("NEED Someone to water plants")
+    phone(PRIYA).text(f"CAN {answered}")
+    page = page_text(ruth, "/dashboard/exchange")
+    requests = page[page.index("Open requests"):page.index("Standing offers")]
+    assert requests.index("Help with a form") < requests.index("Someone to water plants") < \
+        requests.index("Lift to the GP")
+    assert requests.count("unanswered") == 2
+
+
+def test_the_ledger_downloads_as_csv_without_numbers_and_safe_for_spreadsheets(ruth, app, phone):
+    sam, priya = phone(SAM), phone(PRIYA)
+    ref = re.search(r"#(R\d+)", sam.text("NEED =HYPERLINK(\"x\") a ladder")[0]).group(1)
+    priya.text(f"CAN {ref}")
+    sam.text(f"OK {ref}")
+    sam.text(f"DONE {ref} 1")
+    ref2 = re.search(r"#(R\d+)", priya.text("NEED Someone to feed the cat")[0]).group(1)
+    sam.text(f"CAN {ref2}")
+    priya.text(f"OK {ref2}")
+    priya.text(f"DONE {ref2} 2")
+
+    page = page_text(ruth, "/dashboard/exchange")
+    assert "Both gave and received: Priya, Sam." in page
+    downloaded = ruth.get("/dashboard/exchange/ledger.csv")
+    assert downloaded.mimetype == "text/csv"
+    rows = list(csv.DictReader(io.StringIO(downloaded.get_data(as_text=True))))
+    assert [(r["giver"], r["receiver"], r["hours"]) for r in rows] == [("Priya", "Sam", "1.0"), ("Sam", "Priya", "2.0")]
+    assert rows[0]["description"].startswith("'=HYPERLINK")
+    assert "7700900" not in downloaded.get_data(as_text=True)
+
+
+# ── the broadcast composer ────────────────────────────────────────────────
+
+
+def measure(client, text: str, areas=("elm",), urgent=False):  # type: ignore[no-untyped-def]
+    token = csrf_token(client, "/dashboard/broadcast")
+    answer = client.post("/dashboard/broadcast/measure", json={"text": text, "areas": list(areas), "urgent": urgent},
+                         headers={"X-CSRFToken": token})
+    assert answer.status_code == 200
+    return answer.json
+
+
+@pytest.mark.parametrize("text", ["Bins go out on Wednesday", "Bins \u201cWednesday\u201d \u2014 thanks\u2026",
+                                  "Street party \U0001f389 on Saturday", "x" * 148, "x" * 149, "\u20ac" * 80])
+def test_the_live_counter_agrees_with_sms_board_segments(ruth, runner, text):
+    figures = measure(ruth, text)
+    measured = json.loads(runner("segments", "--json", "--smart", f"Elm Street: {text}").stdout)
+    assert (figures["encoding"], figures["segments"], figures["body"]) == \
+        (measured["encoding"], measured["segments"], measured["text"])
+
+
+def test_the_counter_marks_what_forces_ucs2_and_offers_plain_characters(ruth):
+    figures = measure(ruth, "Party \U0001f389 at \u201cnumber 4\u201d")
+    assert figures["encoding"] == "UCS-2" and figures["forcing"] == ["\U0001f389"]
+    assert ["\U0001f389", True] in figures["runs"]
+    assert figures["plain"] == 'Party at "number 4"'
+    assert measure(ruth, figures["plain"])["encoding"] == "GSM-7"
+
+
+def test_the_counter_says_how_many_characters_to_remove_to_save_a_text(ruth):
+    figures = measure(ruth, "x" * 160)  # "Elm Street: " + 160 = 172: two texts
+    assert figures["segments"] == 2 and figures["save"] == 12
+    assert measure(ruth, "x" * 148)["segments"] == 1
+
+
+def test_recipients_and_cost_are_the_sms_preview(ruth, phone):
+    assert measure(ruth, "Hello")["recipients"] == 2  # Sam and Priya: never Ruth herself
+    preview = phone(RUTH).text("BROADCAST Hello")[0]
+    figures = measure(ruth, "Hello")
+    assert f"Send to {figures['recipients']} neighbours" in preview and figures["cost_text"] in preview
+
+
+def test_a_web_broadcast_is_the_same_campaign_as_by_sms_and_goes_out(ruth, app):
+    token = csrf_token(ruth, "/dashboard/broadcast")
+    shown = ruth.post("/dashboard/broadcast/preview", data={"csrf_token": token, "area": "elm", "text": "Bins Weds"})
+    assert shown.status_code == 200 and "Elm Street: Bins Weds" in shown.get_data(as_text=True)
+    with session_of(app) as session:
+        campaign = session.scalars(select(Campaign)).one()
+        assert (campaign.status, campaign.audience, campaign.body, campaign.channel) == \
+            ("draft", 2, "Elm Street: Bins Weds", "web")
+    confirmed = ruth.post(f"/dashboard/broadcasts/{campaign.id}/confirm", data={"csrf_token": token})
+    assert confirmed.status_code == 302
+    board = board_of(app)
+    tick(board.sessions, board.settings, utcnow())
+    progress = ruth.get(f"/dashboard/broadcasts/{campaign.id}/progress").json
+    assert progress["status"] == "sending" and progress["counts"]["waiting"] == 2 and progress["audience"] == 2
+
+
+def test_urgent_needs_the_extra_tick_and_another_organiser_cannot_confirm(ruth, app, client, runner):
+    token = csrf_token(ruth, "/dashboard/broadcast")
+    ruth.post("/dashboard/broadcast/preview", data={"csrf_token": token, "area": "elm", "text": "Flood", "urgent": "1"})
+    campaign_id = scalar(app, select(Campaign.id))
+    ruth.post(f"/dashboard/broadcasts/{campaign_id}/confirm", data={"csrf_token": token})
+    assert scalar(app, select(Campaign.status)) == "draft"
+
+    other = app.test_client()
+    runner("organiser", "add", ADA, "elm")
+    sign_in(other, ADA)
+    other.post(f"/dashboard/broadcasts/{campaign_id}/confirm",
+               data={"csrf_token": csrf_token(other, "/dashboard/broadcast"), "urgent_ok": "1"})
+    assert scalar(app, select(Campaign.status)) == "draft"
+
+    ruth.post(f"/dashboard/broadcasts/{campaign_id}/confirm", data={"csrf_token": token, "urgent_ok": "1"})
+    assert scalar(app, select(Campaign.status)) == "confirmed"
+
+
+def test_an_organiser_cannot_broadcast_to_an_area_not_theirs(ruth):
+    token = csrf_token(ruth, "/dashboard/broadcast")
+    refused = ruth.post("/dashboard/broadcast/preview", data={"csrf_token": token, "area": "oak", "text": "Hi"})
+    assert refused.status_code == 400 and "Choose at least one area" in refused.get_data(as_text=True)
+
+
+# ── administration ────────────────────────────────────────────────────────
+
+
+def test_organisers_who_are_not_administrators_are_refused_administration(ruth):
+    assert ruth.get("/dashboard/admin").status_code == 403
+    assert "Administration" not in page_text(ruth, "/dashboard")
+
+
+def test_an_administrator_creates_an_area_and_appoints_and_removes_an_organiser(client, street, runner):
+    sign_in(client, ADMIN)
+    bad = submit(client, "/dashboard/admin", "/dashboard/admin/areas",
+                 {"name": "Birch Close", "slug": "birch", "postcodes": "SE6 1AB"})
+    assert bad.status_code == 400 and "full postcode" in bad.get_data(as_text=True)
+    added = submit(client, "/dashboard/admin", "/dashboard/admin/areas",
+                   {"name": "Birch Close", "slug": "birch", "postcodes": "SE12", "moderation": "first", "private": "1"})
+    assert added.status_code == 302
+    listed = json.loads(runner("area", "list", "--json").stdout)
+    assert {"slug": "birch", "private": True, "moderation": "first"}.items() <= \
+        next(a for a in listed if a["slug"] == "birch").items()
+
+    submit(client, "/dashboard/admin", "/dashboard/admin/organisers", {"number": "07700 900789", "area": "birch"})
+    page = page_text(client, "/dashboard/admin")
+    assert "Joe · +44 7•••• ••789" in page
+    joe = re.search(r'/dashboard/admin/organisers/(\d+)/birch/remove', page).group(1)
+    submit(client, "/dashboard/admin", f"/dashboard/admin/organisers/{joe}/birch/remove", {})
+    assert "Joe · +44 7•••• ••789" not in page_text(client, "/dashboard/admin")
+
+
+# ── public pages ──────────────────────────────────────────────────────────
+
+
+def test_public_pages_show_the_boards_number(client, street):
+    home = page_text(client, "/")
+    assert "07700 900000" in home and "text <code>JOIN ELM</code> to 07700 900000" in home
+    assert "07700 900000" in page_text(client, "/board/elm")
+
+
+def test_without_a_number_the_public_pages_say_so(db, tmp_path, areas):
+    from sms_board import create_app
+
+    bare = create_app(app_config(db, tmp_path, TWILIO_ACCOUNT_SID=None, TWILIO_AUTH_TOKEN=None,
+                                 TWILIO_FROM_NUMBER=None)).test_client()
+    assert "This board has no phone number yet" in page_text(bare, "/")
+    assert "not set up yet" in page_text(bare, "/board/elm")
+    assert "TWILIO_FROM_NUMBER" in page_text(bare, "/simulator")

@@ -1,0 +1,296 @@
+"""An organiser on the dashboard in a real browser (Debian's Chromium, driven by Playwright).
+
+Each main page is checked with axe-core (from the npm registry, injected into the page):
+no serious or critical violations. With SMS_BOARD_SCREENSHOTS=1 the pages are saved
+under docs/screenshots/ for the README (`make screenshots`); otherwise to a temporary folder.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import threading
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import time_machine
+from sqlalchemy import select
+from werkzeug.serving import make_server
+
+from sms_board.app import board_of
+from sms_board.clock.jobs import tick
+from sms_board.models import Area, Outbox
+from sms_board.sending.sender import drain
+from sms_board.utc import utcnow
+from tests.support.axe import serious_violations
+from tests.support.browser import chromium_path
+
+pytestmark = pytest.mark.browser
+
+RUTH, ADMIN = "+447700900001", "+447700900002"
+SAM, PRIYA, JOE = "+447700900123", "+447700900456", "+447700900789"
+SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+DESKTOP = {"width": 1100, "height": 900}
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture
+def neighbourhood(areas, runner, phone):
+    """Ruth organises Elm Street; Sam and Priya live there, Joe by the oak; one administrator."""
+    runner("organiser", "add", RUTH, "elm")
+    runner("admin", "add", ADMIN)
+    for number, name, area in [(SAM, "Sam", "ELM"), (PRIYA, "Priya", "ELM"), (JOE, "Joe", "OAK"), (RUTH, "Ruth", "ELM")]:
+        person = phone(number)
+        person.text(f"JOIN {area}")
+        person.text(f"NAME {name}")
+    phone(SAM).text("NEED A lift to the GP on Thursday morning")
+    phone(PRIYA).text("OFFER Dog walking at weekends")
+
+
+@pytest.fixture
+def server(app, neighbourhood) -> Iterator[str]:
+    live = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=live.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{live.server_port}"
+    finally:
+        live.shutdown()
+        thread.join(timeout=5)
+
+
+@pytest.fixture
+def browser():  # type: ignore[no-untyped-def]
+    executable = chromium_path()
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=executable,
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+        )
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def page(browser):  # type: ignore[no-untyped-def]
+    # bypass_csp: the board's own CSP refuses inline scripts, and axe-core is injected as one.
+    context = browser.new_context(viewport=DESKTOP, bypass_csp=True)
+    yield context.new_page()
+    context.close()
+
+
+@pytest.fixture
+def shoot(tmp_path):  # type: ignore[no-untyped-def]
+    folder = SHOTS if os.environ.get("SMS_BOARD_SCREENSHOTS") == "1" else tmp_path
+    folder.mkdir(parents=True, exist_ok=True)
+
+    def save(page, name: str) -> None:  # type: ignore[no-untyped-def]
+        page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
+
+    return save
+
+
+def accessible(page) -> None:  # type: ignore[no-untyped-def]
+    found = serious_violations(page)
+    assert not found, f"{page.url}: serious accessibility violations:\n{json.dumps(found, indent=2)}"
+
+
+def outbox_code(app, number: str) -> str:  # type: ignore[no-untyped-def]
+    with board_of(app).sessions() as session:
+        for body in session.scalars(select(Outbox.body).where(Outbox.to_number == number).order_by(Outbox.id.desc())):
+            found = re.search(r"sign-in code is (\d{6})", body)
+            if found:
+                return found.group(1)
+    raise AssertionError(f"no code texted to {number}")
+
+
+def ask_for_a_code(page, server: str, number: str) -> None:  # type: ignore[no-untyped-def]
+    page.goto(f"{server}/login")
+    page.get_by_label("Your mobile number").fill(number)
+    page.get_by_role("button", name="Text me a code").click()
+    page.wait_for_selector("text=a 6-digit code is on its way")
+
+
+def type_code(page, code: str) -> None:  # type: ignore[no-untyped-def]
+    page.get_by_label("6-digit code").fill(code)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def sign_in(page, server: str, app, number: str = RUTH) -> None:  # type: ignore[no-untyped-def]
+    ask_for_a_code(page, server, number)
+    type_code(page, outbox_code(app, number))
+    page.wait_for_selector("h1:has-text('Overview')")
+
+
+def wrong(code: str) -> str:
+    return f"{(int(code) + 1) % 1_000_000:06d}"
+
+
+def test_an_organiser_signs_in_by_a_code_texted_to_them(page, server, app, shoot):
+    page.goto(f"{server}/login")
+    accessible(page)
+    shoot(page, "login")
+    ask_for_a_code(page, server, RUTH)
+    assert "+44 7•••• ••001" in page.inner_text("main")
+    accessible(page)
+    code = outbox_code(app, RUTH)
+
+    with time_machine.travel(utcnow(), tick=True) as clock:
+        type_code(page, wrong(code))
+        page.wait_for_selector("text=That code is not right. 4 more tries")
+
+        clock.shift(timedelta(minutes=11))
+        type_code(page, code)
+        page.wait_for_selector("text=That code has expired")
+
+        ask_for_a_code(page, server, RUTH)
+        fresh = outbox_code(app, RUTH)
+        for _ in range(5):
+            type_code(page, wrong(fresh))
+        page.wait_for_selector("text=Too many wrong tries")
+        type_code(page, fresh)
+        page.wait_for_selector("text=Too many wrong tries")
+
+        ask_for_a_code(page, server, RUTH)
+        type_code(page, outbox_code(app, RUTH))
+        page.wait_for_selector("h1:has-text('Overview')")
+        assert page.locator("svg.chart").count() == 3
+        accessible(page)
+        shoot(page, "overview")
+
+        page.get_by_role("button", name="Sign out").click()
+        page.wait_for_selector("text=You have signed out.")
+        page.goto(f"{server}/dashboard/inbox")
+        page.wait_for_selector("h1:has-text('Sign in')")
+
+
+def test_a_resident_asking_for_a_code_gets_the_same_page_and_no_code(page, server, app):
+    ask_for_a_code(page, server, SAM)
+    assert "If +44 7•••• ••123 belongs to an organiser or administrator" in page.inner_text("main")
+    with board_of(app).sessions() as session:
+        assert not session.scalars(select(Outbox.body).where(Outbox.to_number == SAM,
+                                                             Outbox.body.like("%sign-in code%"))).all()
+    type_code(page, "123456")
+    page.wait_for_selector("text=That code is not right.")
+    page.goto(f"{server}/dashboard")
+    page.wait_for_selector("h1:has-text('Sign in')")
+
+
+def test_the_composer_counts_as_the_organiser_types_and_the_broadcast_goes_out(page, server, app, shoot):
+    sign_in(page, server, app)
+    page.get_by_role("link", name="Broadcast").click()
+    message = page.get_by_label("Message", exact=True)
+    message.fill("Bin collection moves to Wednesday this week")
+    figure = page.locator("#counter [data-figure=encoding]")
+    page.wait_for_function("document.querySelector('[data-figure=characters]').textContent === '43'")
+    assert figure.inner_text() == "GSM-7"
+    assert page.locator("[data-figure=recipients]").inner_text() == "2"  # Sam and Priya, not Ruth herself
+    assert page.locator("[data-figure=segments]").inner_text() == "1"
+
+    message.press("End")
+    message.type(" \U0001f5d1\ufe0f")
+    page.wait_for_function("document.querySelector('[data-figure=encoding]').textContent === 'UCS-2'")
+    assert page.locator("#highlight mark.ucs2").inner_text() == "\U0001f5d1\ufe0f"
+    accessible(page)
+    shoot(page, "composer")
+    page.get_by_role("button", name="Use plain characters").click()
+    page.wait_for_function("document.querySelector('[data-figure=encoding]').textContent === 'GSM-7'")
+    assert message.input_value() == "Bin collection moves to Wednesday this week"
+    assert page.locator("#ucs2").is_hidden()
+
+    page.get_by_role("button", name="Preview").click()
+    page.wait_for_selector("text=Check before sending")
+    assert "Elm Street: Bin collection moves to Wednesday this week" in page.inner_text(".preview-text")
+    accessible(page)
+    shoot(page, "preview")
+    page.get_by_role("button", name="Send to 2 neighbours").click()
+    page.wait_for_selector("text=Confirmed: the board starts sending within a minute.")
+    assert page.locator("[data-progress=status]").inner_text() == "confirmed"
+
+    board = board_of(app)
+    tick(board.sessions, board.settings, utcnow())
+    drain(board.sessions, board.transport, board.settings)
+    page.wait_for_function("document.querySelector('[data-count=sent]').textContent === '2'", timeout=10_000)
+    accessible(page)
+    shoot(page, "broadcast-progress")
+
+
+def test_an_urgent_broadcast_asks_once_more(page, server, app):
+    sign_in(page, server, app)
+    page.goto(f"{server}/dashboard/broadcast")
+    page.get_by_label("Message", exact=True).fill("Water main burst on Elm Street: boil water before drinking")
+    page.get_by_label("URGENT").check()
+    page.get_by_role("button", name="Preview").click()
+    page.wait_for_selector("text=goes at once, even at night, to 2 people")
+    send = page.get_by_role("button", name="Send URGENT to 2")
+    send.click()
+    assert "Check before sending" in page.inner_text("h1"), "the browser keeps the unticked form"
+    page.get_by_label("I mean to send this URGENT broadcast now").check()
+    send.click()
+    page.wait_for_selector("text=Confirmed")
+
+
+def test_an_organiser_replies_to_an_inbox_text_and_it_is_in_the_outbox(page, server, app, phone, runner, shoot):
+    phone(SAM).text("Is the bin day changing this week?")
+    sign_in(page, server, app)
+    page.get_by_role("link", name=re.compile("^Inbox")).click()
+    card = page.locator("article", has_text="Is the bin day changing this week?")
+    assert "+44 7•••• ••123" in card.inner_text() and "Sam" in card.inner_text()
+    assert "7700900123" not in page.content()
+    accessible(page)
+    shoot(page, "inbox")
+    card.get_by_label("Reply by text to Sam").fill("Yes: Wednesday this week only.")
+    card.get_by_role("button", name="Send reply").click()
+    page.wait_for_selector("text=Reply sent to the outbox.")
+
+    sent = [row for row in json.loads(runner("outbox", "--json").stdout) if row["to"] == SAM]
+    assert sent[-1]["body"] == "Yes: Wednesday this week only.\n- Elm Street organisers"
+    assert sent[-1]["kind"] == "notify" and RUTH[3:] not in sent[-1]["body"]
+    page.get_by_role("link", name="Show every text, dealt with too").click()
+    page.wait_for_selector("text=Dealt with")
+    page.wait_for_selector("text=Yes: Wednesday this week only.")
+
+
+def test_a_form_without_its_csrf_token_is_refused(page, server, app):
+    sign_in(page, server, app, ADMIN)
+    page.goto(f"{server}/dashboard/admin")
+    page.get_by_label("Name", exact=True).fill("Birch Close")
+    page.get_by_label("Short name residents text (JOIN …)").fill("birch")
+    page.eval_on_selector_all("input[name=csrf_token]", "inputs => inputs.forEach(i => i.value = 'forged')")
+    page.get_by_role("button", name="Add the area").click()
+    page.wait_for_selector("text=This form could not be accepted")
+    with board_of(app).sessions() as session:
+        assert session.scalar(select(Area).where(Area.slug == "birch")) is None
+
+
+def test_the_main_pages_are_accessible_and_fit_a_phone(browser, server, app, shoot):
+    context = browser.new_context(viewport=DESKTOP, bypass_csp=True)
+    page = context.new_page()
+    sign_in(page, server, app, ADMIN)
+    for path, name in [("/dashboard/subscribers", "subscribers"), ("/dashboard/exchange", "exchange"),
+                       ("/dashboard/admin", "admin"), ("/", "home"), ("/board/elm", "board"),
+                       ("/simulator?from=%2B447700900001", "simulator")]:
+        page.goto(server + path)
+        accessible(page)
+        shoot(page, name)
+    context.close()
+
+    phone = browser.new_context(viewport=PHONE, bypass_csp=True, java_script_enabled=False)
+    page = phone.new_page()
+    for path, name in [("/", "phone-home"), ("/board/elm", "phone-board"), ("/simulator", "phone-simulator")]:
+        page.goto(server + path)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= PHONE["width"], f"{path} is {width}px wide on a 390px phone"
+        shoot(page, name)
+    frame = page.locator(".phone").bounding_box()
+    use = page.get_by_role("button", name="Use").bounding_box()
+    assert use["x"] + use["width"] <= frame["x"] + frame["width"], "the Use button stays inside the phone"
+    assert "(organiser)" in page.inner_text(".numbers")
+    phone.close()
