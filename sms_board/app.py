@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 from collections.abc import Mapping
 from typing import Any
@@ -53,5 +52,6 @@ def board_of(app: Flask) -> Board:
 
 def configure_logging(level: str | None = None) -> None:
     """Logs go to standard error (so `--json` output stays one document); numbers in them are masked."""
-    chosen = (level or os.environ.get("SMS_BOARD_LOG_LEVEL") or "WARNING").upper()
-    logging.basicConfig(level=chosen, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from sms_board.logs import configure
+
+    configure(level or os.environ.get("SMS_BOARD_LOG_LEVEL") or "WARNING")

@@ -123,6 +123,7 @@ def app_config(db: Database, tmp_path: Path, **overrides: Any) -> dict[str, Any]
         "DATABASE_URL": db.url,
         "SMS_BOARD_INSTANCE_PATH": str(tmp_path / "instance"),
         "SECRET_KEY": "test-secret",
+        "SMS_BOARD_SUPPRESSION_KEY": "test-suppression-key-0123456789",
         "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
         "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
         "TWILIO_FROM_NUMBER": BOARD_NUMBER,

@@ -10,6 +10,9 @@ from click.testing import CliRunner
 from sms_board.cli import cli
 from sms_board.config import ConfigError, load_settings
 
+SUPPRESSION_KEY = "a-stable-suppression-key-0123456789"
+TWILIO = {"TWILIO_ACCOUNT_SID": "AC" + "1" * 32, "TWILIO_AUTH_TOKEN": "x", "SMS_BOARD_SUPPRESSION_KEY": SUPPRESSION_KEY}
+
 
 def settings(tmp_path, **env):
     return load_settings(environ={"SMS_BOARD_INSTANCE_PATH": str(tmp_path), **env})
@@ -28,8 +31,7 @@ def test_defaults_run_with_no_account_and_no_server(tmp_path):
 
 
 def test_twilio_credentials_choose_the_twilio_transport(tmp_path):
-    s = settings(tmp_path, TWILIO_ACCOUNT_SID="AC" + "1" * 32, TWILIO_AUTH_TOKEN="x",
-                 TWILIO_FROM_NUMBER="07700 900000")
+    s = settings(tmp_path, **TWILIO, TWILIO_FROM_NUMBER="07700 900000")
     assert s.transport == "twilio" and s.twilio_from_number == "+447700900000"
 
 
@@ -41,12 +43,11 @@ def test_empty_quiet_hours_turn_them_off(tmp_path):
 def test_the_twilio_api_url_points_the_real_client_elsewhere(tmp_path, url):
     from sms_board.sending.transport import TwilioTransport
 
-    s = settings(tmp_path, TWILIO_ACCOUNT_SID="AC" + "1" * 32, TWILIO_AUTH_TOKEN="x",
-                 TWILIO_FROM_NUMBER="+447700900000", SMS_BOARD_TWILIO_API_URL=url)
+    s = settings(tmp_path, **TWILIO, TWILIO_FROM_NUMBER="+447700900000", SMS_BOARD_TWILIO_API_URL=url)
     client = TwilioTransport(s).client
     assert client.api.base_url == url.rstrip("/") == client.messaging.base_url
-    assert TwilioTransport(settings(tmp_path, TWILIO_ACCOUNT_SID="AC" + "1" * 32, TWILIO_AUTH_TOKEN="x",
-                                    TWILIO_FROM_NUMBER="+447700900000")).client.api.base_url == "https://api.twilio.com"
+    assert TwilioTransport(settings(tmp_path, **TWILIO, TWILIO_FROM_NUMBER="+447700900000")
+                           ).client.api.base_url == "https://api.twilio.com"
 
 
 def test_postgres_urls_use_psycopg_3(tmp_path):

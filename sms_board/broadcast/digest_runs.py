@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from sms_board.broadcast.billing import cap_room
 from sms_board.broadcast.campaigns import DIGEST, FAN_OUT_CHUNK, TO_FAN_OUT, pause_campaign
-from sms_board.broadcast.digest_pages import SECTION_ORDER, Entry, paginate
+from sms_board.broadcast.digest_pages import SECTION_ORDER, Entry, paginate, with_stop_line
 from sms_board.broadcast.fanout import write_outbox
 from sms_board.config import WEEKDAYS, Settings
 from sms_board.db import is_sqlite
@@ -109,6 +109,9 @@ class Group:
     entries: list[Entry]
     pages: list[str]
     body: Body  # the first page, as sent
+    # The first page ending with how to stop, for those not reminded since `month` began (None: no room).
+    reminder: Body | None = None
+    month: datetime | None = None
 
 
 def _entries(
@@ -168,14 +171,26 @@ def plan(session: Session, settings: Settings, area: Area, frequencies: Sequence
     for first in sorted(starts):
         shown = sorted(entries[first:], key=lambda e: SECTION_ORDER[e.kind])
         pages = paginate(area.name, shown, settings.digest_segments)
+        reminder = with_stop_line(pages[0])
         groups.append(Group(low=times[first - 1] if first else None, high=times[first], entries=shown,
-                            pages=pages, body=Body.of(pages[0])))
+                            pages=pages, body=Body.of(pages[0]), reminder=Body.of(reminder) if reminder else None,
+                            month=_month_start(cutoff, settings.zone)))
     return groups
 
 
 def count_group(session: Session, area: Area, frequencies: Sequence[str], group: Group) -> int:
     query = _subscriptions().where(*_due(area.id, frequencies), *_in_range(group.low, group.high)).subquery()
     return session.scalar(select(func.count()).select_from(query)) or 0
+
+
+def _month_start(moment: datetime, zone: ZoneInfo) -> datetime:
+    local = moment.astimezone(zone)
+    return datetime(local.year, local.month, 1, tzinfo=zone)
+
+
+def _stop_line_due(month: datetime) -> ColumnElement[bool]:
+    """Subscribers whose digests have not said how to stop since `month` began."""
+    return (Subscriber.stop_reminded_at.is_(None)) | (Subscriber.stop_reminded_at < month)
 
 
 # ── runs ───────────────────────────────────────────────────────────────────
@@ -259,10 +274,27 @@ def _write_chunk(
     Returns (rows written, subscriptions moved past the cutoff). No order is needed:
     a subscriber leaves the group's range the moment their row is written.
     """
-    recipients = _subscriptions().where(*_due(area_id, frequencies), *_in_range(group.low, group.high)).limit(chunk)
-    written = write_outbox(session, recipients, group.body, kind=OutboxKind.DIGEST, lane=OutboxLane.BULK,
-                           campaign_id=campaign_id, batch_id=batch_id, now=now, send_after=send_after)
+    recipients = _subscriptions().where(*_due(area_id, frequencies), *_in_range(group.low, group.high))
     in_batch = select(Outbox.subscriber_id).where(Outbox.campaign_id == campaign_id, Outbox.batch_id == batch_id)
+
+    def write(which: Select, body: Body, limit: int) -> int:  # type: ignore[type-arg]
+        return write_outbox(session, which.limit(limit), body, kind=OutboxKind.DIGEST, lane=OutboxLane.BULK,
+                            campaign_id=campaign_id, batch_id=batch_id, now=now, send_after=send_after)
+
+    written = 0
+    reminder, month = group.reminder, group.month
+    if reminder is not None and month is not None:
+        # Those not reminded this month get the page that ends with how to stop; the rest, the plain page.
+        written = write(recipients.where(_stop_line_due(month)), reminder, chunk)
+        recipients = recipients.where(~_stop_line_due(month))
+    written += write(recipients, group.body, max(chunk - written, 0))
+    if reminder is not None and month is not None:
+        # Marked only now: marked earlier, the plain page's query would have picked them again.
+        session.connection().execute(
+            update(Subscriber)
+            .where(Subscriber.id.in_(in_batch.where(Outbox.body == reminder.text)), _stop_line_due(month))
+            .values(stop_reminded_at=now)
+        )
     moved = session.connection().execute(
         update(Subscription)
         .where(Subscription.area_id == area_id, *_in_range(group.low, group.high),

@@ -226,7 +226,12 @@ def balance(session: Session, person: Subscriber) -> tuple[float, float, int, in
 
 
 def ledger(session: Session, area: Area | None = None, since: datetime | None = None) -> dict[str, object]:
-    """Exchanges, hours, givers, receivers, people who did both, and new connections."""
+    """Exchanges, hours, givers, receivers, people who did both, and new connections.
+
+    A private area's exchanges count in the totals, but its rows (what was done, by whom)
+    are listed only when that area is asked for by name: a ledger for everyone (a funder's
+    report) never shows what a tenants' committee or a carers' network did.
+    """
     query = select(Exchange).order_by(Exchange.created_at, Exchange.id)
     if area is not None:
         query = query.where(Exchange.area_id == area.id)
@@ -239,6 +244,8 @@ def ledger(session: Session, area: Area | None = None, since: datetime | None = 
         select(Subscriber).where(Subscriber.id.in_(givers | receivers))
     )} if givers or receivers else {}
     areas = {a.id: a.slug for a in session.scalars(select(Area))}
+    private = set(session.scalars(select(Area.id).where(Area.private.is_(True)))) if area is None else set()
+    listed = [e for e in exchanges if e.area_id not in private]
     rows = [
         {
             "when": e.created_at.isoformat(timespec="minutes"), "area": areas.get(e.area_id or 0),
@@ -246,7 +253,7 @@ def ledger(session: Session, area: Area | None = None, since: datetime | None = 
             "giver": names.get(e.giver_id or 0, ANONYMOUS), "receiver": names.get(e.receiver_id or 0, ANONYMOUS),
             "hours": e.hours, "description": e.description,
         }
-        for e in exchanges
+        for e in listed
     ]
     return {
         "exchanges": len(exchanges),
@@ -259,6 +266,7 @@ def ledger(session: Session, area: Area | None = None, since: datetime | None = 
         "area": area.slug if area else None,
         "since": since.date().isoformat() if since else None,
         "rows": rows,
+        "private_rows_withheld": len(exchanges) - len(listed),
     }
 
 

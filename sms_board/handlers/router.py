@@ -26,6 +26,7 @@ from rapidfuzz.distance import OSA
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from sms_board.community.moderation import can_see
 from sms_board.config import Settings
 from sms_board.models import Area, InboundMessage, Item, ItemKind, Organiser, OutboxKind, Subscriber
 from sms_board.registry import DuplicateEntry, Registry, defined_in
@@ -61,7 +62,11 @@ class Context:
             self.inbound.area_id = area.id
 
     def find_item(self, token: str, kinds: set[ItemKind] | None = None) -> Item | None:
-        """The item a token names, or None. A ref with the wrong letter for its item names nothing."""
+        """The item a token names, or None. A ref with the wrong letter for its item names nothing.
+
+        Nor does one the sender may not see (a held post, another area's private item): it
+        is as if it did not exist.
+        """
         ref = parse_ref(token)
         if ref is None:
             return None
@@ -72,7 +77,7 @@ class Context:
             return None
         if kinds and ItemKind(item.kind) not in kinds:
             return None
-        return item
+        return item if can_see(self.session, self.subscriber, item) else None
 
     def organiser_areas(self) -> list[Area]:
         return list(

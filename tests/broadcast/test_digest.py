@@ -90,6 +90,7 @@ def test_it_sends_each_subscriber_the_news_of_their_area_with_names_and_refs(str
         f"#{request_ref} Priya: Lift to the GP on Thursday morning",
         "Neighbours offer (text ASK <ref>):",
         f"#{offer_ref} Joe: I can walk dogs on weekdays",
+        "Text STOP to stop these texts.",  # the first digest of the month says how to stop
     ]
     assert digests(street["sam"]) == [body]
     assert "Riverside litter pick" in digests(street["ada"])[0]
