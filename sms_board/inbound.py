@@ -29,7 +29,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from sms_board import handlers
-from sms_board.community.abuse import REPEAT_LIMIT, REPEAT_WINDOW, earlier_repeats, flood_begins
+from sms_board.community import abuse
 from sms_board.community.alerts import alert_flood
 from sms_board.community.subscriptions import get_or_create_subscriber
 from sms_board.config import Settings
@@ -261,10 +261,10 @@ def _process(
         inbound.status = InboundStatus.HELD.value
         inbound.in_inbox = True
         inbound.error = f"flood: more than {FLOOD_LIMIT} texts in {int(FLOOD_WINDOW.total_seconds() // 60)} minutes"
-        if flood_begins(session, phone, inbound.id, FLOOD_WINDOW, now):  # organisers hear once per flood
+        if abuse.flood_begins(session, phone, inbound.id, FLOOD_WINDOW, now):  # organisers hear once per flood
             alert_flood(session, settings, subscriber, recent, now, int(FLOOD_WINDOW.total_seconds() // 60))
         return
-    if not wants_to_stop(inbound, words) and _repeated(session, inbound, subscriber, now, by_rest=by_rest):
+    if not wants_to_stop(inbound, words) and _identical_repeat(session, inbound, subscriber, now, by_rest=by_rest):
         return
 
     ctx = handlers.Context(session, settings, inbound, subscriber, words, now)
@@ -288,13 +288,16 @@ def _process(
                                      inbound_id=inbound.id, now=now, by_rest=by_rest)
 
 
-def _repeated(session: Session, inbound: InboundMessage, sender: Subscriber, now: datetime, *, by_rest: bool) -> bool:
-    """The same text more than REPEAT_LIMIT times in a few minutes: one answer, then silence, no effect."""
-    earlier = earlier_repeats(session, sender.phone, inbound.body, inbound.id, now)
-    if earlier < REPEAT_LIMIT:
+def _identical_repeat(
+    session: Session, inbound: InboundMessage, sender: Subscriber, now: datetime, *, by_rest: bool
+) -> bool:
+    """The same text more than `abuse.IDENTICAL_LIMIT` times in five minutes: one answer, then silence, no effect."""
+    earlier = abuse.identical_before(session, sender.phone, inbound.body, inbound.id, now)
+    if earlier < abuse.IDENTICAL_LIMIT:
         return False
-    _ignore(inbound, f"the same text {earlier + 1} times in {int(REPEAT_WINDOW.total_seconds() // 60)} minutes", now)
-    if earlier == REPEAT_LIMIT and not sender.opted_out:
+    minutes = int(abuse.IDENTICAL_WINDOW.total_seconds() // 60)
+    _ignore(inbound, f"the same text {earlier + 1} times in {minutes} minutes", now)
+    if earlier == abuse.IDENTICAL_LIMIT and not sender.opted_out:
         inbound.in_inbox = True
         inbound.replies_queued = by_rest
         inbound.replies = record_replies(session, sender.phone, sender.id, [render("repeat_noted", count=earlier + 1)],

@@ -15,9 +15,9 @@ from sqlalchemy.orm import Session
 from sms_board.models import InboundMessage, InboundStatus
 from sms_board.words import fold
 
-REPEAT_WINDOW = timedelta(minutes=5)
-# The same text more than this many times in REPEAT_WINDOW gets one answer, then none.
-REPEAT_LIMIT = 5
+IDENTICAL_WINDOW = timedelta(minutes=5)
+# The same text more than this many times in IDENTICAL_WINDOW gets one answer, then none.
+IDENTICAL_LIMIT = 5
 # Texts that are the same by design: MORE pages through a long digest, and each answer differs.
 REPEATABLE = frozenset({"MORE"})
 
@@ -32,8 +32,8 @@ def flood_begins(session: Session, phone: str, inbound_id: int, window: timedelt
     ) is None
 
 
-def earlier_repeats(session: Session, phone: str, body: str, inbound_id: int, now: datetime) -> int:
-    """How many times the number sent exactly this text in the last REPEAT_WINDOW, before this one.
+def identical_before(session: Session, phone: str, body: str, inbound_id: int, now: datetime) -> int:
+    """How many times the number sent exactly this text in the last IDENTICAL_WINDOW, before this one.
 
     Always 0 for a text that is the same by design (MORE).
     """
@@ -42,6 +42,6 @@ def earlier_repeats(session: Session, phone: str, body: str, inbound_id: int, no
     return session.scalar(
         select(func.count()).select_from(InboundMessage).where(
             InboundMessage.from_number == phone, InboundMessage.id != inbound_id, InboundMessage.body == body,
-            InboundMessage.received_at > now - REPEAT_WINDOW,
+            InboundMessage.received_at > now - IDENTICAL_WINDOW,
         )
     ) or 0

@@ -95,6 +95,15 @@ def _batch(session: Session, notices: list[OrganiserNotice]) -> _Batch:
     return batch
 
 
+def quote(text: str, length: int = QUOTE) -> str:
+    """The start of a post, cut at a word: enough for an organiser to know which it is."""
+    words = " ".join(text.split())
+    if len(words) <= length:
+        return words
+    cut = words[:length + 1].rsplit(" ", 1)[0] if " " in words[:length + 1] else words[:length]
+    return cut.rstrip(" ,;:-.") + "..."
+
+
 def _due_organisers(session: Session, now: datetime) -> list[int]:
     """Organisers with something queued who were not texted in the last NOTICE_EVERY."""
     waiting = select(OrganiserNotice.organiser_id).where(OrganiserNotice.sent_at.is_(None)).distinct()
@@ -119,7 +128,7 @@ def send_due_notices(session: Session, settings: Settings, now: datetime) -> int
         organiser = session.get(Subscriber, organiser_id)
         if not batch or organiser is None:
             continue
-        body = render("organiser_notice", batch=batch, shown=SHOWN, quote=QUOTE, name=display_name)
+        body = render("organiser_notice", batch=batch, shown=SHOWN, quote=quote, name=display_name)
         if enqueue(session, settings, organiser, body, OutboxKind.NOTIFY, now=now) is not None:
             texts += 1
     return texts
