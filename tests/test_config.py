@@ -30,6 +30,25 @@ def test_defaults_run_with_no_account_and_no_server(tmp_path):
     assert settings(tmp_path).secret_key == s.secret_key
 
 
+def test_the_suppression_key_is_generated_once_and_never_follows_secret_key(tmp_path):
+    fresh = settings(tmp_path)
+    assert fresh.suppression_key != fresh.secret_key, "a new board gets a key of its own"
+    assert (tmp_path / "suppression_key").read_text() == fresh.suppression_key
+    assert settings(tmp_path, SECRET_KEY="rotated-after-a-leak").suppression_key == fresh.suppression_key
+    assert fresh.report_hide == 3
+
+
+def test_a_board_that_was_running_keeps_the_key_its_suppression_hashes_were_made_with(tmp_path):
+    (tmp_path / "secret_key").write_text("the-key-forget-used-so-far")
+    assert settings(tmp_path).suppression_key == "the-key-forget-used-so-far"
+    assert settings(tmp_path, SECRET_KEY="a-new-secret").suppression_key == "the-key-forget-used-so-far"
+
+
+def test_twilio_reads_the_suppression_key_from_the_environment(tmp_path):
+    s = settings(tmp_path, **TWILIO, TWILIO_FROM_NUMBER="+447700900000")
+    assert s.suppression_key == SUPPRESSION_KEY and not (tmp_path / "suppression_key").exists()
+
+
 def test_twilio_credentials_choose_the_twilio_transport(tmp_path):
     s = settings(tmp_path, **TWILIO, TWILIO_FROM_NUMBER="07700 900000")
     assert s.transport == "twilio" and s.twilio_from_number == "+447700900000"
@@ -74,6 +93,11 @@ def test_postgres_urls_use_psycopg_3(tmp_path):
     ({"SMS_BOARD_PUBLIC_URL": "board.example.org"}, "must start with https://"),
     ({"SMS_BOARD_TWILIO_API_URL": "http://api.example.org"}, "must be https:// or a loopback http://"),
     ({"SMS_BOARD_TWILIO_API_URL": "ftp://127.0.0.1"}, "must be https:// or a loopback http://"),
+    ({"SMS_BOARD_REPORT_HIDE": "many"}, "SMS_BOARD_REPORT_HIDE='many' is not a number"),
+    ({"SMS_BOARD_REPORT_HIDE": "0"}, "SMS_BOARD_REPORT_HIDE='0' must be at least 1"),
+    ({"SMS_BOARD_SUPPRESSION_KEY": "short"}, "SMS_BOARD_SUPPRESSION_KEY is too short"),
+    ({**TWILIO, "TWILIO_FROM_NUMBER": "+447700900000", "SMS_BOARD_SUPPRESSION_KEY": ""},
+     "SMS_BOARD_SUPPRESSION_KEY is not set: the Twilio transport needs its own stable key"),
 ])
 def test_bad_values_fail_with_one_line_saying_what_to_fix(tmp_path, env, message):
     with pytest.raises(ConfigError) as caught:

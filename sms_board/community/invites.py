@@ -101,8 +101,8 @@ def make_invite(
         area_id=area.id, code_hash=code_hash(settings.secret_key, area.id, code), uses=uses, uses_left=uses,
         expires_at=now + timedelta(days=days), created_at=now, created_by=(label or audit.OPERATOR)[:60],
     ))
-    audit.record(session, AuditAction.INVITE, now, actor=actor, label=label, channel=channel, area_id=area.id,
-                 uses=uses, days=days)
+    audit.record(session, AuditAction.INVITE, now, actor=actor, label=label or (None if actor else audit.OPERATOR),
+                 channel=channel, area_id=area.id, uses=uses, days=days)
     return format_code(code)
 
 
