@@ -34,7 +34,10 @@ def import_command(ctx: click.Context, file: Path, dry_run: bool, area_slug: str
     from sms_board.community.roster import import_subscribers
     from sms_board.utc import utcnow
 
-    lines = file.read_text(encoding="utf-8-sig").splitlines(keepends=True)
+    try:
+        lines = file.read_text(encoding="utf-8-sig").splitlines(keepends=True)
+    except UnicodeDecodeError:
+        raise click.ClickException(f"{file.name} is not UTF-8 text: save it as \"CSV UTF-8\" and try again.") from None
     report: ImportReport | None = None
     try:
         with transaction(ctx) as session, click.progressbar(

@@ -177,3 +177,14 @@ def _today() -> str:
     from sms_board.utc import utcnow
 
     return utcnow().date().isoformat()
+
+
+def test_a_file_that_is_not_utf8_or_has_no_header_is_refused_in_one_line(areas, runner, tmp_path):
+    latin = tmp_path / "latin.csv"
+    latin.write_bytes(HEADER.encode() + "07700 900123,elm,Zoë,paper form,\n".encode("cp1252"))
+    assert runner("subscribers", "import", str(latin), ok=False).stderr == (
+        'Error: latin.csv is not UTF-8 text: save it as "CSV UTF-8" and try again.\n')
+    headless = tmp_path / "headless.csv"
+    headless.write_text("07700 900123,elm,Sam,paper form,\n")
+    refused = runner("subscribers", "import", str(headless), ok=False)
+    assert refused.exit_code == 1 and "line 1: -: the header needs the column(s) number, consent_source, area" in refused.stderr

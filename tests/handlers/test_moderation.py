@@ -91,6 +91,36 @@ def board_page(client, slug: str = "quiet") -> str:  # type: ignore[no-untyped-d
     return response.get_data(as_text=True)
 
 
+# ── each policy, end to end ────────────────────────────────────────────────
+
+
+@pytest.mark.parametrize(("policy", "first_held", "second_held"), [
+    ("open", False, False), ("first", True, False), ("all", True, True),
+])
+def test_each_policy_end_to_end(runner, phone, clock, app, client, policy, first_held, second_held):
+    people = lane(runner, phone, clock, policy)
+    sam, priya, ruth = people["sam"], people["priya"], people["ruth"]
+
+    first = ref(sam.text("POST Plant swap on Saturday")[0])
+    run_clock(app)
+    assert len(texts(ruth)) == int(first_held), "organisers hear of held posts only"
+    clock.shift(timedelta(minutes=1))
+    digest_now(runner)
+    assert ("Plant swap" in " ".join(digests(priya))) is not first_held
+    assert ("Plant swap" in board_page(client)) is not first_held
+
+    if first_held:
+        ruth.text(f"APPROVE {first}")
+        assert texts(sam)[-1].startswith(f"Your post #{first} is up")
+        clock.shift(timedelta(minutes=1))
+        digest_now(runner)
+        assert "Plant swap" in digests(priya)[-1] and "Plant swap" in board_page(client)
+
+    second = sam.text("POST Litter pick on Sunday")[0]
+    assert ("waits for an organiser's OK" in second) is second_held
+    assert second.startswith("Posted as") is not second_held
+
+
 # ── `all`: every post waits ─────────────────────────────────────────────────
 
 
