@@ -231,11 +231,12 @@ def import_subscribers(
     for row in rows:
         person = people.get(row.phone)
         status = statuses.get((person.id, row.area.id)) if person is not None else None
+        if status == SubscriptionStatus.ACTIVE.value:  # (someone who came back by text after a FORGET too)
+            report.already += 1
+            continue
         refusal = _refusal(row, person, status, number_hash(settings.suppression_key, row.phone) in forgotten)
         if refusal is not None:
             report.refused.append(RowNote(row.line, row.raw_number, refusal))
-        elif status == SubscriptionStatus.ACTIVE.value:
-            report.already += 1
         else:
             to_add.append(row)
     report.imported = len(to_add)

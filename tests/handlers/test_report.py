@@ -134,3 +134,23 @@ def test_the_author_never_learns_who_reported(street, app, db, tmp_path):
     assert "hidden for now" in said
     for who in ("Priya", "Joe", "900456", "900789"):
         assert who not in said
+
+
+def test_a_hidden_post_is_withdrawn_from_digest_pages_that_more_still_reads(street, runner, clock):
+    sam, priya = street["sam"], street["priya"]
+    long = "a fairly long line about something happening on the street this week, with the details"
+    refs = [ref(sam.text(f"POST Notice {n}: {long}")[0]) for n in range(1, 8)]
+    clock.shift(timedelta(minutes=1))
+    runner("digest")
+    first_page = [row.body for row in priya.received() if row.kind == "digest"][0]
+    later = next(r for r in reversed(refs) if f"#{r} " not in first_page)
+    for person in ("joe", "ada", "ruth"):
+        street[person].text(f"REPORT {later}")
+
+    pages = []
+    while "That's all" not in (page := priya.text("MORE")[0]):
+        pages.append(page)
+
+    shown = "\n".join(pages)
+    assert f"#{later} (withdrawn)" in shown
+    assert not any(line.startswith(f"#{later} Sam") for line in shown.splitlines())
