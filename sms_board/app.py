@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Mapping
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 from flask import Flask
 
 from sms_board.board import Board
+from sms_board.logs import mask_numbers_in_logs
 from sms_board.paths import resource_dir
 
 EXTENSION = "sms_board"
@@ -43,6 +45,7 @@ def build_app(config: Mapping[str, Any] | None = None, *, board: Board | None = 
 
     if not testing:
         configure_logging()
+        mask_numbers_in_logs()
     return app
 
 
@@ -52,6 +55,5 @@ def board_of(app: Flask) -> Board:
 
 def configure_logging(level: str | None = None) -> None:
     """Logs go to standard error (so `--json` output stays one document); numbers in them are masked."""
-    from sms_board.logs import configure
-
-    configure(level or os.environ.get("SMS_BOARD_LOG_LEVEL") or "WARNING")
+    chosen = (level or os.environ.get("SMS_BOARD_LOG_LEVEL") or "WARNING").upper()
+    logging.basicConfig(level=chosen, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

@@ -30,12 +30,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from sms_board import handlers
 from sms_board.community import abuse
-from sms_board.community.alerts import alert_flood
 from sms_board.community.subscriptions import get_or_create_subscriber
 from sms_board.config import Settings
 from sms_board.db import is_sqlite
 from sms_board.handlers.stop import stop_on_arrival, wants_to_stop
-from sms_board.models import InboundMessage, InboundStatus, Subscriber
+from sms_board.models import InboundMessage, InboundStatus
 from sms_board.phone import mask, normalise
 from sms_board.sending.outbox import record_replies
 from sms_board.texts import render
@@ -261,10 +260,9 @@ def _process(
         inbound.status = InboundStatus.HELD.value
         inbound.in_inbox = True
         inbound.error = f"flood: more than {FLOOD_LIMIT} texts in {int(FLOOD_WINDOW.total_seconds() // 60)} minutes"
-        if abuse.flood_begins(session, phone, inbound.id, FLOOD_WINDOW, now):  # organisers hear once per flood
-            alert_flood(session, settings, subscriber, recent, now, int(FLOOD_WINDOW.total_seconds() // 60))
+        abuse.flood_held(session, settings, inbound, subscriber, recent, FLOOD_WINDOW, now)
         return
-    if not wants_to_stop(inbound, words) and _identical_repeat(session, inbound, subscriber, now, by_rest=by_rest):
+    if not wants_to_stop(inbound, words) and abuse.repeated(session, inbound, subscriber, now, by_rest=by_rest):
         return
 
     ctx = handlers.Context(session, settings, inbound, subscriber, words, now)
@@ -286,23 +284,6 @@ def _process(
     inbound.replies_queued = by_rest and bool(replies)
     inbound.replies = record_replies(session, inbound.from_number, inbound.subscriber_id, replies,
                                      inbound_id=inbound.id, now=now, by_rest=by_rest)
-
-
-def _identical_repeat(
-    session: Session, inbound: InboundMessage, sender: Subscriber, now: datetime, *, by_rest: bool
-) -> bool:
-    """The same text more than `abuse.IDENTICAL_LIMIT` times in five minutes: one answer, then silence, no effect."""
-    earlier = abuse.identical_before(session, sender.phone, inbound.body, inbound.id, now)
-    if earlier < abuse.IDENTICAL_LIMIT:
-        return False
-    minutes = int(abuse.IDENTICAL_WINDOW.total_seconds() // 60)
-    _ignore(inbound, f"the same text {earlier + 1} times in {minutes} minutes", now)
-    if earlier == abuse.IDENTICAL_LIMIT and not sender.opted_out:
-        inbound.in_inbox = True
-        inbound.replies_queued = by_rest
-        inbound.replies = record_replies(session, sender.phone, sender.id, [render("repeat_noted", count=earlier + 1)],
-                                         inbound_id=inbound.id, now=now, by_rest=by_rest)
-    return True
 
 
 def _replies_in_last_hour(session: Session, phone: str, now: datetime) -> int:

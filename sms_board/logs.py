@@ -39,11 +39,19 @@ class _Stderr(logging.StreamHandler):  # type: ignore[type-arg]
 
 
 def configure(level: str) -> None:
-    """Send logs to standard error through the masking formatter; calling it again only sets the level."""
+    """The command line's logging: standard error, through the masking formatter; again, it only sets the level."""
     root = logging.getLogger()
     root.setLevel(level.upper())
     if not any(getattr(handler, "sms_board", False) for handler in root.handlers):
         handler = _Stderr()
-        handler.setFormatter(MaskedFormatter(FORMAT))
         handler.sms_board = True  # type: ignore[attr-defined]
         root.addHandler(handler)
+    mask_numbers_in_logs()
+
+
+def mask_numbers_in_logs() -> None:
+    """Every handler on the root logger writes through the masking formatter (the web app calls
+    this once its logging is set up)."""
+    for handler in logging.getLogger().handlers:
+        if not isinstance(handler.formatter, MaskedFormatter):
+            handler.setFormatter(MaskedFormatter(FORMAT))

@@ -56,12 +56,16 @@ def test_a_refusal_from_twilio_naming_the_number_is_logged_masked(app, fake_twil
 
 def test_the_command_line_writes_its_logs_through_the_masking_formatter(capsys):
     root = logging.getLogger()
-    before = list(root.handlers), root.level
+    handlers, level = list(root.handlers), root.level
+    formatters = [handler.formatter for handler in handlers]
     try:
         configure("INFO")
         configure("INFO")  # once is enough: a second call only sets the level
         logging.getLogger("twilio.http_client").info("text to %s", SAM)  # a library names the number
     finally:
-        root.handlers[:] = before[0]
-        root.setLevel(before[1])
+        root.handlers[:] = handlers
+        root.setLevel(level)
+        for handler, formatter in zip(handlers, formatters, strict=True):
+            handler.setFormatter(formatter)
     assert capsys.readouterr().err.count("text to +44 7•••• ••123") == 1
+

@@ -238,14 +238,14 @@ def ledger(session: Session, area: Area | None = None, since: datetime | None = 
     if since is not None:
         query = query.where(Exchange.created_at >= since)
     exchanges = list(session.scalars(query))
+    private = set(session.scalars(select(Area.id).where(Area.private.is_(True)))) if area is None else set()
+    listed = [e for e in exchanges if e.area_id not in private]
     givers = {e.giver_id for e in exchanges if e.giver_id}
     receivers = {e.receiver_id for e in exchanges if e.receiver_id}
     names = {s.id: display_name(s) for s in session.scalars(
         select(Subscriber).where(Subscriber.id.in_(givers | receivers))
     )} if givers or receivers else {}
     areas = {a.id: a.slug for a in session.scalars(select(Area))}
-    private = set(session.scalars(select(Area.id).where(Area.private.is_(True)))) if area is None else set()
-    listed = [e for e in exchanges if e.area_id not in private]
     rows = [
         {
             "when": e.created_at.isoformat(timespec="minutes"), "area": areas.get(e.area_id or 0),

@@ -142,7 +142,7 @@ def test_a_hidden_post_is_withdrawn_from_digest_pages_that_more_still_reads(stre
     refs = [ref(sam.text(f"POST Notice {n}: {long}")[0]) for n in range(1, 8)]
     clock.shift(timedelta(minutes=1))
     runner("digest")
-    first_page = [row.body for row in priya.received() if row.kind == "digest"][0]
+    first_page = next(row.body for row in priya.received() if row.kind == "digest")
     later = next(r for r in reversed(refs) if f"#{r} " not in first_page)
     for person in ("joe", "ada", "ruth"):
         street[person].text(f"REPORT {later}")
