@@ -105,12 +105,20 @@ def database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
 
 def _empty_tables(db: Database) -> None:
     tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
-    with db.engine.begin() as connection:
-        if db.backend == "postgresql":
-            connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-        else:
-            for table in tables:
-                connection.execute(text(f"DELETE FROM {table}"))
+    for attempt in range(3):
+        try:
+            with db.engine.begin() as connection:
+                if db.backend == "postgresql":
+                    connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+                else:
+                    for table in tables:
+                        connection.execute(text(f"DELETE FROM {table}"))
+            return
+        except OperationalError:
+            # PostgreSQL's autovacuum can hold one table while TRUNCATE locks them all: a deadlock
+            # it breaks by failing the TRUNCATE. Nothing was emptied; try again.
+            if attempt == 2:
+                raise
 
 
 @pytest.fixture
