@@ -11,6 +11,7 @@ from flask import Flask, render_template, request
 from sqlalchemy.exc import InterfaceError, OperationalError, ProgrammingError
 
 from sms_board.board import Board
+from sms_board.logs import mask_numbers_in_logs
 from sms_board.paths import resource_dir
 
 EXTENSION = "sms_board"
@@ -73,6 +74,7 @@ def build_app(config: Mapping[str, Any] | None = None, *, board: Board | None = 
 
     if not testing:
         configure_logging()
+        mask_numbers_in_logs()
     return app
 
 

@@ -64,7 +64,10 @@ class Settings:
     max_replies_per_hour: int = 30
     request_remind_days: int = 7
     request_expire_days: int = 14
+    report_hide: int = 3
     secret_key: str = field(default="", repr=False)
+    # Keys the FORGET suppression hashes; never rotated with SECRET_KEY, or the list would empty.
+    suppression_key: str = field(default="", repr=False)
     development: bool = False
     twilio_api_url: str | None = None  # tests and staging: where the twilio client sends
     proxy_hops: int = 0  # reverse proxies in front of the web app whose X-Forwarded-* to trust
@@ -170,17 +173,48 @@ def _twilio_api_url(raw: str) -> str | None:
     )
 
 
-def _secret_key(env: Mapping[str, str], instance_path: Path) -> str:
+def _key_file(path: Path, value: str) -> str:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(value)
+    path.chmod(0o600)
+    return value
+
+
+def _secret_key(env: Mapping[str, str], instance_path: Path) -> tuple[str, bool]:
+    """SECRET_KEY, and whether it was in use before this start (False: generated just now)."""
     if env.get("SECRET_KEY"):
-        return env["SECRET_KEY"]
+        return env["SECRET_KEY"], True
     key_file = instance_path / "secret_key"
     if key_file.exists():
+        return key_file.read_text().strip(), True
+    return _key_file(key_file, secrets.token_hex(32)), False
+
+
+MIN_SUPPRESSION_KEY = 16
+
+
+def _suppression_key(env: Mapping[str, str], instance_path: Path, secret_key: str, *, existing_board: bool,
+                     transport: str) -> str:
+    """SMS_BOARD_SUPPRESSION_KEY: its own stable key, so that rotating SECRET_KEY keeps the FORGET list.
+
+    In development it is generated once into the instance folder. A board that was already
+    running keeps the key its suppression hashes were made with, SECRET_KEY's value at that
+    moment (hashes cannot be recomputed: the numbers are gone); a new board gets a random key.
+    The Twilio transport never guesses: the key must be set (or be in the instance folder).
+    """
+    raw = (env.get("SMS_BOARD_SUPPRESSION_KEY") or "").strip()
+    if raw:
+        if len(raw) < MIN_SUPPRESSION_KEY:
+            raise ConfigError(f"SMS_BOARD_SUPPRESSION_KEY is too short; use at least {MIN_SUPPRESSION_KEY} "
+                              "random characters (e.g. the output of: openssl rand -hex 32).")
+        return raw
+    key_file = instance_path / "suppression_key"
+    if key_file.exists() and key_file.read_text().strip():
         return key_file.read_text().strip()
-    instance_path.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_hex(32)
-    key_file.write_text(key)
-    key_file.chmod(0o600)
-    return key
+    if transport == "twilio":
+        raise ConfigError("SMS_BOARD_SUPPRESSION_KEY is not set: the Twilio transport needs its own stable key for "
+                          "the FORGET list (on a board that has used FORGET, set it to the current SECRET_KEY).")
+    return _key_file(key_file, secret_key if existing_board else secrets.token_hex(32))
 
 
 @dataclass(frozen=True)
@@ -265,6 +299,7 @@ def load_settings(overrides: Mapping[str, object] | None = None, environ: Mappin
 
     cap_raw = (env.get("SMS_BOARD_MONTHLY_SEGMENT_CAP") or "off").strip().lower()
     cap = None if cap_raw in {"", "off", "0", "none"} else int(_number("SMS_BOARD_MONTHLY_SEGMENT_CAP", cap_raw, int, 1))
+    secret_key, existing_board = _secret_key(env, instance_path)
 
     return Settings(
         database_url=database_url,
@@ -291,7 +326,10 @@ def load_settings(overrides: Mapping[str, object] | None = None, environ: Mappin
         max_replies_per_hour=int(_number("SMS_BOARD_MAX_REPLIES_PER_HOUR", env.get("SMS_BOARD_MAX_REPLIES_PER_HOUR") or "30", int, 1)),
         request_remind_days=int(_number("SMS_BOARD_REQUEST_REMIND_DAYS", env.get("SMS_BOARD_REQUEST_REMIND_DAYS") or "7", int, 1)),
         request_expire_days=int(_number("SMS_BOARD_REQUEST_EXPIRE_DAYS", env.get("SMS_BOARD_REQUEST_EXPIRE_DAYS") or "14", int, 1)),
-        secret_key=_secret_key(env, instance_path),
+        report_hide=int(_number("SMS_BOARD_REPORT_HIDE", env.get("SMS_BOARD_REPORT_HIDE") or "3", int, 1)),
+        secret_key=secret_key,
+        suppression_key=_suppression_key(env, instance_path, secret_key, existing_board=existing_board,
+                                         transport=transport),
         development=_bool("SMS_BOARD_DEVELOPMENT", env.get("SMS_BOARD_DEVELOPMENT") or "off"),
         twilio_api_url=twilio_api_url,
         proxy_hops=int(_number("SMS_BOARD_PROXY_HOPS", env.get("SMS_BOARD_PROXY_HOPS") or "0", int, 0)),

@@ -29,6 +29,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from sms_board import handlers
+from sms_board.community import abuse
 from sms_board.community.subscriptions import get_or_create_subscriber
 from sms_board.config import Settings
 from sms_board.db import is_sqlite
@@ -266,6 +267,9 @@ def _process(
         inbound.status = InboundStatus.HELD.value
         inbound.in_inbox = True
         inbound.error = f"flood: more than {FLOOD_LIMIT} texts in {int(FLOOD_WINDOW.total_seconds() // 60)} minutes"
+        abuse.flood_held(session, settings, inbound, subscriber, recent, FLOOD_WINDOW, now)
+        return
+    if not wants_to_stop(inbound, words) and abuse.repeated(session, inbound, subscriber, now, by_rest=by_rest):
         return
 
     ctx = handlers.Context(session, settings, inbound, subscriber, words, now)

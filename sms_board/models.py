@@ -74,19 +74,22 @@ class ItemKind(enum.StrEnum):
     REQUEST = "request"
     OFFER = "offer"
     INTRO = "intro"
+    JOIN = "join"  # a resident asking to join a private area, for its organisers to ACCEPT or NO
 
     @property
     def letter(self) -> str:
-        return {"notice": "N", "request": "R", "offer": "O", "intro": "I"}[self.value]
+        return {"notice": "N", "request": "R", "offer": "O", "intro": "I", "join": "J"}[self.value]
 
     @classmethod
     def from_letter(cls, letter: str) -> ItemKind:
-        return {"N": cls.NOTICE, "R": cls.REQUEST, "O": cls.OFFER, "I": cls.INTRO}[letter.upper()]
+        return {"N": cls.NOTICE, "R": cls.REQUEST, "O": cls.OFFER, "I": cls.INTRO, "J": cls.JOIN}[letter.upper()]
 
 
 class ItemStatus(enum.StrEnum):
+    UNNAMED = "unnamed"  # kept until its author gives a NAME (pre-moderated areas need one)
     PENDING = "pending"  # waiting for moderation
     PUBLISHED = "published"  # notices, open requests and offers
+    HIDDEN = "hidden"  # reported by enough neighbours: out of sight until an organiser decides
     CLOSED = "closed"
     REJECTED = "rejected"
     EXPIRED = "expired"
@@ -188,6 +191,8 @@ class Subscriber(Base):
     # Where MORE continues: the digest batch last sent to this number and the page it reached.
     more_batch_id: Mapped[int | None] = mapped_column(ForeignKey("digest_batches.id", ondelete="SET NULL", use_alter=True))
     more_page: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # When a digest last ended with the "how to stop" line (once a calendar month).
+    stop_reminded_at: Mapped[datetime | None]
 
     subscriptions: Mapped[list[Subscription]] = relationship(back_populates="subscriber")
 
@@ -231,6 +236,8 @@ class ConsentEvent(Base):
     wording: Mapped[str | None] = mapped_column(Text)  # what the board told them
     inbound_id: Mapped[int | None] = mapped_column(ForeignKey("inbound_messages.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # When the resident gave the consent, where that was before this record (a paper list imported).
+    given_at: Mapped[datetime | None]
 
 
 class Organiser(Base):
@@ -601,3 +608,118 @@ class WebSession(Base):
     last_seen_at: Mapped[datetime]
     expires_at: Mapped[datetime]
     ended_at: Mapped[datetime | None]
+
+
+class Report(Base):
+    """A neighbour's REPORT of an item: one per resident and item, never shown to the item's author."""
+
+    __tablename__ = "reports"
+    __table_args__ = (UniqueConstraint("item_id", "reporter_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)
+    reporter_id: Mapped[int | None] = mapped_column(ForeignKey("subscribers.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # When an organiser decided on the item: APPROVE dismisses its reports, REJECT upholds them.
+    resolved_at: Mapped[datetime | None]
+    resolution: Mapped[str | None] = mapped_column(String(10))
+
+
+class AuditAction(enum.StrEnum):
+    APPROVE = "approve"
+    REJECT = "reject"
+    HIDE = "hide"  # reports reached SMS_BOARD_REPORT_HIDE
+    RESTORE = "restore"  # APPROVE of a hidden item
+    BROADCAST = "broadcast"
+    URGENT = "urgent"
+    INTRO = "intro"
+    UNLINK = "unlink"
+    INVITE = "invite"  # an invite code was made
+    JOIN_ACCEPT = "join_accept"
+    JOIN_DECLINE = "join_decline"
+    IMPORT = "import"
+    EXPORT = "export"
+
+
+class AuditEntry(Base):
+    """What organisers and administrators did: who, what, when, which item. Only ever added to."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (
+        Index("ix_audit_log_area_created", "area_id", "created_at"),
+        one_of("action", AuditAction),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("subscribers.id", ondelete="SET NULL"))
+    # Who, as it read when it happened: a name and a masked number, "operator" (CLI), "the board".
+    actor: Mapped[str] = mapped_column(String(60))
+    channel: Mapped[str] = mapped_column(String(8))  # sms, cli, web, board
+    action: Mapped[str] = mapped_column(String(16))
+    area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id", ondelete="SET NULL"))
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("items.id", ondelete="SET NULL"))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class Invite(Base):
+    """An invite code to a private area; only a keyed hash of the code is stored."""
+
+    __tablename__ = "invites"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    area_id: Mapped[int] = mapped_column(ForeignKey("areas.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    uses: Mapped[int] = mapped_column(Integer)
+    uses_left: Mapped[int] = mapped_column(Integer)
+    expires_at: Mapped[datetime]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(60))
+
+
+class InviteOutcome(enum.StrEnum):
+    JOINED = "joined"
+    WRONG = "wrong"
+    EXPIRED = "expired"
+    USED_UP = "used_up"
+
+
+class InviteAttempt(Base):
+    """Every code a number tried: wrong, expired and used-up ones count toward the lock-out."""
+
+    __tablename__ = "invite_attempts"
+    __table_args__ = (
+        Index("ix_invite_attempts_subscriber_created", "subscriber_id", "created_at"),
+        one_of("outcome", InviteOutcome),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"))
+    area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id", ondelete="SET NULL"))
+    invite_id: Mapped[int | None] = mapped_column(ForeignKey("invites.id", ondelete="SET NULL"))
+    outcome: Mapped[str] = mapped_column(String(8))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class NoticeKind(enum.StrEnum):
+    HELD = "held"  # a post waits for moderation
+    REPORTED = "reported"  # a neighbour reported an item
+    HIDDEN = "hidden"  # reports hid an item
+    JOIN = "join"  # a resident asks to join a private area
+
+
+class OrganiserNotice(Base):
+    """Something an organiser is to be told; the clock gathers them into one text per 15 minutes."""
+
+    __tablename__ = "organiser_notices"
+    __table_args__ = (
+        Index("ix_organiser_notices_organiser_sent", "organiser_id", "sent_at"),
+        one_of("kind", NoticeKind),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organiser_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"))
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None]

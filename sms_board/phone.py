@@ -7,7 +7,12 @@ which demos and tests use so that no real person is ever texted.
 
 from __future__ import annotations
 
+import re
+
 import phonenumbers
+
+# A full number as it can turn up in a log line: E.164 (+447700900123), or URL-encoded (%2B447700900123).
+FULL_NUMBER = re.compile(r"(?:\+|%2B)(\d{8,15})\b", re.IGNORECASE)
 
 
 def normalise(raw: str | None, region: str = "GB") -> str | None:
@@ -43,3 +48,8 @@ def mask(number: str | None) -> str:
     # Group like the example in the spec: first digit and four dots, then the rest.
     head, tail = masked[:5], masked[5:]
     return f"+{parsed.country_code} {head} {tail}"
+
+
+def mask_numbers(text: str) -> str:
+    """`text` with every full number in it masked (log lines, exception messages)."""
+    return FULL_NUMBER.sub(lambda match: mask("+" + match.group(1)), text)

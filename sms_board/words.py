@@ -10,7 +10,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-_REF = re.compile(r"^#?\s*([NROI])?\s*#?(\d{1,9})$", re.IGNORECASE)
+_REF = re.compile(r"^#?\s*([NROIJ])?\s*#?(\d{1,9})$", re.IGNORECASE)
 _EDGE_PUNCT = re.compile(r"^[\W_]+|[\W_]+$", re.UNICODE)
 
 
@@ -67,7 +67,7 @@ class Words:
 @dataclass(frozen=True)
 class Ref:
     number: int
-    letter: str | None  # N, R, O, I, or None for a bare number
+    letter: str | None  # N, R, O, I, J, or None for a bare number
 
     def __str__(self) -> str:
         return f"{self.letter or '#'}{self.number}"

@@ -13,6 +13,7 @@ turns that into a failure.
 
 from __future__ import annotations
 
+import logging
 import os
 import uuid
 from collections.abc import Iterator
@@ -33,8 +34,11 @@ from sms_board import create_app
 from sms_board.app import board_of
 from sms_board.cli import cli
 from sms_board.db import make_engine
+from sms_board.logs import FORMAT as LOG_FORMAT
+from sms_board.logs import MaskedFormatter
 from sms_board.migrate import upgrade
 from sms_board.models import Base, InboundMessage, Outbox
+from sms_board.phone import FULL_NUMBER
 
 # The fake Twilio's fixtures (`fake_twilio`, `threaded_fake_twilio`) are there for every test.
 pytest_plugins = ["tests.support.fake_twilio"]
@@ -101,12 +105,20 @@ def database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
 
 def _empty_tables(db: Database) -> None:
     tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
-    with db.engine.begin() as connection:
-        if db.backend == "postgresql":
-            connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-        else:
-            for table in tables:
-                connection.execute(text(f"DELETE FROM {table}"))
+    for attempt in range(3):
+        try:
+            with db.engine.begin() as connection:
+                if db.backend == "postgresql":
+                    connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+                else:
+                    for table in tables:
+                        connection.execute(text(f"DELETE FROM {table}"))
+            return
+        except OperationalError:
+            # PostgreSQL's autovacuum can hold one table while TRUNCATE locks them all: a deadlock
+            # it breaks by failing the TRUNCATE. Nothing was emptied; try again.
+            if attempt == 2:
+                raise
 
 
 @pytest.fixture
@@ -123,6 +135,7 @@ def app_config(db: Database, tmp_path: Path, **overrides: Any) -> dict[str, Any]
         "DATABASE_URL": db.url,
         "SMS_BOARD_INSTANCE_PATH": str(tmp_path / "instance"),
         "SECRET_KEY": "test-secret",
+        "SMS_BOARD_SUPPRESSION_KEY": "test-suppression-key-0123456789",
         "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
         "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
         "TWILIO_FROM_NUMBER": BOARD_NUMBER,
@@ -233,6 +246,45 @@ def areas(runner: Runner) -> None:
     runner("area", "add", "elm", "Elm Street", "--postcode", "SE6 1", "--postcode", "SE6 2")
     runner("area", "add", "oak", "Oak Road", "--postcode", "SE6")
     runner("area", "add", "river", "Riverside", "--postcode", "SE10")
+
+
+class _Lines(logging.Handler):
+    """Every log record of a test: as the board's own handler writes it, and as the code logged it."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.setFormatter(MaskedFormatter(LOG_FORMAT))
+        self.written: list[str] = []
+        self.ours: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.written.append(self.format(record))
+        if record.name.startswith("sms_board"):
+            self.ours.append(record.getMessage())
+
+
+@pytest.fixture(autouse=True)
+def log_lines_mask_every_number() -> Iterator[_Lines]:
+    """The whole suite (webhook, sender, CLI, clock …) logs at DEBUG, and no line may hold a full number.
+
+    Two checks: what the board writes (through its masking formatter, tracebacks and the twilio
+    client's own lines included), and what the board's own code logs before any masking, so a
+    new `log.info("… %s", phone)` fails here even though the formatter would have saved it.
+    """
+    lines = _Lines()
+    root = logging.getLogger()
+    level = root.level
+    root.addHandler(lines)
+    root.setLevel(logging.DEBUG)
+    try:
+        yield lines
+    finally:
+        root.removeHandler(lines)
+        root.setLevel(level)
+    leaked = [line for line in lines.written if FULL_NUMBER.search(line)]
+    assert not leaked, f"a log line shows a full number: {leaked[0]!r}"
+    unmasked = [message for message in lines.ours if FULL_NUMBER.search(message)]
+    assert not unmasked, f"the board logged a full number (mask it with phone.mask): {unmasked[0]!r}"
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:

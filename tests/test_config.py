@@ -10,6 +10,9 @@ from click.testing import CliRunner
 from sms_board.cli import cli
 from sms_board.config import ConfigError, load_settings
 
+SUPPRESSION_KEY = "a-stable-suppression-key-0123456789"
+TWILIO = {"TWILIO_ACCOUNT_SID": "AC" + "1" * 32, "TWILIO_AUTH_TOKEN": "x", "SMS_BOARD_SUPPRESSION_KEY": SUPPRESSION_KEY}
+
 
 def settings(tmp_path, **env):
     return load_settings(environ={"SMS_BOARD_INSTANCE_PATH": str(tmp_path), **env})
@@ -27,9 +30,27 @@ def test_defaults_run_with_no_account_and_no_server(tmp_path):
     assert settings(tmp_path).secret_key == s.secret_key
 
 
+def test_the_suppression_key_is_generated_once_and_never_follows_secret_key(tmp_path):
+    fresh = settings(tmp_path)
+    assert fresh.suppression_key != fresh.secret_key, "a new board gets a key of its own"
+    assert (tmp_path / "suppression_key").read_text() == fresh.suppression_key
+    assert settings(tmp_path, SECRET_KEY="rotated-after-a-leak").suppression_key == fresh.suppression_key
+    assert fresh.report_hide == 3
+
+
+def test_a_board_that_was_running_keeps_the_key_its_suppression_hashes_were_made_with(tmp_path):
+    (tmp_path / "secret_key").write_text("the-key-forget-used-so-far")
+    assert settings(tmp_path).suppression_key == "the-key-forget-used-so-far"
+    assert settings(tmp_path, SECRET_KEY="a-new-secret").suppression_key == "the-key-forget-used-so-far"
+
+
+def test_twilio_reads_the_suppression_key_from_the_environment(tmp_path):
+    s = settings(tmp_path, **TWILIO, TWILIO_FROM_NUMBER="+447700900000")
+    assert s.suppression_key == SUPPRESSION_KEY and not (tmp_path / "suppression_key").exists()
+
+
 def test_twilio_credentials_choose_the_twilio_transport(tmp_path):
-    s = settings(tmp_path, TWILIO_ACCOUNT_SID="AC" + "1" * 32, TWILIO_AUTH_TOKEN="x",
-                 TWILIO_FROM_NUMBER="07700 900000")
+    s = settings(tmp_path, **TWILIO, TWILIO_FROM_NUMBER="07700 900000")
     assert s.transport == "twilio" and s.twilio_from_number == "+447700900000"
 
 
@@ -41,12 +62,11 @@ def test_empty_quiet_hours_turn_them_off(tmp_path):
 def test_the_twilio_api_url_points_the_real_client_elsewhere(tmp_path, url):
     from sms_board.sending.transport import TwilioTransport
 
-    s = settings(tmp_path, TWILIO_ACCOUNT_SID="AC" + "1" * 32, TWILIO_AUTH_TOKEN="x",
-                 TWILIO_FROM_NUMBER="+447700900000", SMS_BOARD_TWILIO_API_URL=url)
+    s = settings(tmp_path, **TWILIO, TWILIO_FROM_NUMBER="+447700900000", SMS_BOARD_TWILIO_API_URL=url)
     client = TwilioTransport(s).client
     assert client.api.base_url == url.rstrip("/") == client.messaging.base_url
-    assert TwilioTransport(settings(tmp_path, TWILIO_ACCOUNT_SID="AC" + "1" * 32, TWILIO_AUTH_TOKEN="x",
-                                    TWILIO_FROM_NUMBER="+447700900000")).client.api.base_url == "https://api.twilio.com"
+    assert TwilioTransport(settings(tmp_path, **TWILIO, TWILIO_FROM_NUMBER="+447700900000")
+                           ).client.api.base_url == "https://api.twilio.com"
 
 
 def test_postgres_urls_use_psycopg_3(tmp_path):
@@ -73,6 +93,11 @@ def test_postgres_urls_use_psycopg_3(tmp_path):
     ({"SMS_BOARD_PUBLIC_URL": "board.example.org"}, "must start with https://"),
     ({"SMS_BOARD_TWILIO_API_URL": "http://api.example.org"}, "must be https:// or a loopback http://"),
     ({"SMS_BOARD_TWILIO_API_URL": "ftp://127.0.0.1"}, "must be https:// or a loopback http://"),
+    ({"SMS_BOARD_REPORT_HIDE": "many"}, "SMS_BOARD_REPORT_HIDE='many' is not a number"),
+    ({"SMS_BOARD_REPORT_HIDE": "0"}, "SMS_BOARD_REPORT_HIDE='0' must be at least 1"),
+    ({"SMS_BOARD_SUPPRESSION_KEY": "short"}, "SMS_BOARD_SUPPRESSION_KEY is too short"),
+    ({**TWILIO, "TWILIO_FROM_NUMBER": "+447700900000", "SMS_BOARD_SUPPRESSION_KEY": ""},
+     "SMS_BOARD_SUPPRESSION_KEY is not set: the Twilio transport needs its own stable key"),
 ])
 def test_bad_values_fail_with_one_line_saying_what_to_fix(tmp_path, env, message):
     with pytest.raises(ConfigError) as caught:

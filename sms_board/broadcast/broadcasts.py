@@ -23,9 +23,11 @@ from sms_board.broadcast.campaigns import (
     pause_campaign,
 )
 from sms_board.broadcast.fanout import write_outbox
+from sms_board.community import audit
 from sms_board.config import Settings
 from sms_board.models import (
     Area,
+    AuditAction,
     Campaign,
     CampaignStatus,
     Outbox,
@@ -122,18 +124,30 @@ def create_broadcast(
     )
     session.add(campaign)
     session.flush()
+    if confirmed:
+        _audit(session, campaign, created_by, now)
     log.info("broadcast %s %s: %s recipients, %s segments each", campaign.id, campaign.status,
              preview.recipients, preview.segments)
     return campaign
 
 
-def confirm_broadcast(campaign: Campaign, now: datetime) -> bool:
-    """Draft → confirmed; False when it is no longer a draft."""
+def confirm_broadcast(session: Session, campaign: Campaign, now: datetime, *, confirmed_by: Subscriber) -> bool:
+    """Draft → confirmed (and into the audit log); False when it is no longer a draft."""
     if campaign.status != CampaignStatus.DRAFT.value:
         return False
     campaign.status = CampaignStatus.CONFIRMED.value
     campaign.confirmed_at = now
+    _audit(session, campaign, confirmed_by, now)
     return True
+
+
+def _audit(session: Session, campaign: Campaign, by: Subscriber | None, now: datetime) -> None:
+    """One audit row per target area, so that each area's log shows what reached it."""
+    action = AuditAction.URGENT if campaign.urgent else AuditAction.BROADCAST
+    for area_id in campaign.area_ids:
+        audit.record(session, action, now, actor=by, label=None if by else audit.OPERATOR,
+                     channel=campaign.channel, area_id=area_id, campaign=campaign.id,
+                     recipients=campaign.audience, text=(campaign.body or "")[:80])
 
 
 @dataclass

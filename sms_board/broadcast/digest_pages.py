@@ -3,7 +3,8 @@
 A digest shows notices, then requests for help, then standing offers, with each
 item's ref and its author's name (never a number). Pages are smart-encoded and at
 most SMS_BOARD_DIGEST_SEGMENTS segments each; all but the last say how many items
-follow, which MORE reads on.
+follow, which MORE reads on. Once a calendar month a subscriber's digest ends with
+how to stop, when that line fits in the segments the digest takes anyway.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sms_board.models import ItemKind
-from sms_board.segments import fit, smart_encode
+from sms_board.segments import analyse, fit, smart_encode
 from sms_board.texts import render
 
 # Notices first, then requests for help, then standing offers (the template titles them).
@@ -84,3 +85,10 @@ def paginate(area_name: str, entries: Sequence[Entry], budget: int) -> list[str]
             break
         pages.append(_page(area_name, on_page, len(entries) - index, first))
     return pages
+
+
+def with_stop_line(page: str) -> str | None:
+    """The page ending with the "how to stop" line, or None when that would cost another segment."""
+    longer = smart_encode(page + "\n" + render("digest_stop_line"))
+    before, after = analyse(page), analyse(longer)
+    return longer if (after.segments, after.encoding) == (before.segments, before.encoding) else None

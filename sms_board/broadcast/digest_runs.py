@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from sms_board.broadcast.billing import cap_room
 from sms_board.broadcast.campaigns import DIGEST, FAN_OUT_CHUNK, TO_FAN_OUT, pause_campaign
-from sms_board.broadcast.digest_pages import SECTION_ORDER, Entry, paginate
+from sms_board.broadcast.digest_pages import SECTION_ORDER, Entry, paginate, with_stop_line
 from sms_board.broadcast.fanout import write_outbox
 from sms_board.config import WEEKDAYS, Settings
 from sms_board.db import is_sqlite
@@ -123,6 +123,9 @@ class Group:
     body: Body | None  # the first page, as sent; None when there is nothing to send
     author: int | None = None
     excluded: tuple[int, ...] = ()
+    # The first page ending with how to stop, for those not reminded since `month` began (None: no room).
+    reminder: Body | None = None
+    month: datetime | None = None
 
     def members(self) -> list[ColumnElement[bool]]:
         """Conditions on `Subscription` for who is in this group (besides being due)."""
@@ -204,20 +207,22 @@ def plan(
             .join(Subscriber, Subscriber.id == Subscription.subscriber_id)
             .where(*due, *_in_range(low, high), Subscription.subscriber_id.in_(writers))
         )) if writers else []
-        groups.append(_group(area, settings, low, high, shown, excluded=tuple(authors)))
+        groups.append(_group(area, settings, cutoff, low, high, shown, excluded=tuple(authors)))
         for author in authors:
             theirs = [e for e in shown if author_of.get(e.id) != author]
-            groups.append(_group(area, settings, low, high, theirs, author=author))
+            groups.append(_group(area, settings, cutoff, low, high, theirs, author=author))
     return groups
 
 
 def _group(
-    area: Area, settings: Settings, low: datetime | None, high: datetime, entries: list[Entry], *,
-    author: int | None = None, excluded: tuple[int, ...] = (),
+    area: Area, settings: Settings, cutoff: datetime, low: datetime | None, high: datetime, entries: list[Entry],
+    *, author: int | None = None, excluded: tuple[int, ...] = (),
 ) -> Group:
     pages = paginate(area.name, entries, settings.digest_segments) if entries else []
+    reminder = with_stop_line(pages[0]) if pages else None
     return Group(low=low, high=high, entries=entries, pages=pages, body=Body.of(pages[0]) if pages else None,
-                 author=author, excluded=excluded)
+                 author=author, excluded=excluded, reminder=Body.of(reminder) if reminder else None,
+                 month=_month_start(cutoff, settings.zone))
 
 
 def count_group(
@@ -227,6 +232,16 @@ def count_group(
         return 0
     query = _subscriptions().where(*_due(area.id, frequencies, due_at), *group.members()).subquery()
     return session.scalar(select(func.count()).select_from(query)) or 0
+
+
+def _month_start(moment: datetime, zone: ZoneInfo) -> datetime:
+    local = moment.astimezone(zone)
+    return datetime(local.year, local.month, 1, tzinfo=zone)
+
+
+def _stop_line_due(month: datetime) -> ColumnElement[bool]:
+    """Subscribers whose digests have not said how to stop since `month` began."""
+    return (Subscriber.stop_reminded_at.is_(None)) | (Subscriber.stop_reminded_at < month)
 
 
 # ── runs ───────────────────────────────────────────────────────────────────
@@ -320,10 +335,27 @@ def _write_chunk(
             update(Subscription).where(Subscription.area_id == area_id, *group.members()).values(last_digest_at=cutoff)
         ).rowcount or 0
         return 0, moved
-    recipients = _subscriptions().where(*_due(area_id, frequencies, due_at), *group.members()).limit(chunk)
-    written = write_outbox(session, recipients, group.body, kind=OutboxKind.DIGEST, lane=OutboxLane.BULK,
-                           campaign_id=campaign_id, batch_id=batch_id, now=now, send_after=send_after)
+    recipients = _subscriptions().where(*_due(area_id, frequencies, due_at), *group.members())
     in_batch = select(Outbox.subscriber_id).where(Outbox.campaign_id == campaign_id, Outbox.batch_id == batch_id)
+
+    def write(which: Select, body: Body, limit: int) -> int:  # type: ignore[type-arg]
+        return write_outbox(session, which.limit(limit), body, kind=OutboxKind.DIGEST, lane=OutboxLane.BULK,
+                            campaign_id=campaign_id, batch_id=batch_id, now=now, send_after=send_after)
+
+    written = 0
+    reminder, month = group.reminder, group.month
+    if reminder is not None and month is not None:
+        # Those not reminded this month get the page that ends with how to stop; the rest, the plain page.
+        written = write(recipients.where(_stop_line_due(month)), reminder, chunk)
+        recipients = recipients.where(~_stop_line_due(month))
+    written += write(recipients, group.body, max(chunk - written, 0))
+    if reminder is not None and month is not None:
+        # Marked only now: marked earlier, the plain page's query would have picked them again.
+        session.connection().execute(
+            update(Subscriber)
+            .where(Subscriber.id.in_(in_batch.where(Outbox.body == reminder.text)), _stop_line_due(month))
+            .values(stop_reminded_at=now)
+        )
     moved = session.connection().execute(
         update(Subscription)
         .where(Subscription.area_id == area_id, *group.members(), Subscription.subscriber_id.in_(in_batch))

@@ -11,7 +11,17 @@ import sys
 
 import click
 
-from sms_board.cli import campaigns, clock, database, people, reports, texts, twilio, web
+from sms_board.cli import (
+    campaigns,
+    clock,
+    database,
+    people,
+    reports,
+    subscribers,
+    texts,
+    twilio,
+    web,
+)
 from sms_board.config import ConfigError
 
 
@@ -37,10 +47,17 @@ cli.add_command(campaigns.broadcast_command)
 cli.add_command(clock.tick_command)
 cli.add_command(clock.clock)
 cli.add_command(reports.ledger)
+cli.add_command(reports.audit)
+cli.add_command(subscribers.subscribers)
 cli.add_command(twilio.twilio)
 
 
 def main() -> None:
+    import os
+
+    from sms_board.logs import configure
+
+    configure(os.environ.get("SMS_BOARD_LOG_LEVEL") or "WARNING")
     try:
         cli(prog_name="sms-board")
     except ConfigError as exc:  # a setting read outside `board_of`, which turns it into one line itself

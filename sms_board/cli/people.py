@@ -1,4 +1,4 @@
-"""Areas and the people in them: `area add|list`, `organiser add`, `admin add`, `consent`."""
+"""Areas and the people in them: `area add|list|invite`, `organiser add`, `admin add`, `consent`."""
 
 from __future__ import annotations
 
@@ -72,6 +72,28 @@ def area_list(ctx: click.Context, as_json: bool) -> None:
         noun = "subscriber" if row["subscribers"] == 1 else "subscribers"
         click.echo(f"{row['slug']:<16} {row['name']:<28} {row['subscribers']:>6} {noun:<11}  [{flags}]  "
                    f"{' '.join(row['postcodes'])}")
+
+
+@area.command("invite")
+@click.argument("slug")
+@click.option("--uses", default=1, show_default=True, type=click.IntRange(min=1), help="How many residents may join with it.")
+@click.option("--days", default=7, show_default=True, type=click.IntRange(min=1), help="How many days it works.")
+@click.pass_context
+def area_invite(ctx: click.Context, slug: str, uses: int, days: int) -> None:
+    """An invite code for a private area, printed on its own line (JOIN SLUG <code>)."""
+    from sms_board.community.invites import InviteError, make_invite
+    from sms_board.utc import utcnow
+
+    try:
+        with transaction(ctx) as session:
+            found = area_or_fail(session, slug)
+            code = make_invite(session, settings_of(ctx), found, utcnow(), uses=uses, days=days)
+            keyword = f"JOIN {found.slug.upper()} {code}"
+    except InviteError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(code)
+    click.echo(f"Residents text: {keyword} ({uses} use{'s' if uses != 1 else ''}, {days} day{'s' if days != 1 else ''}). "
+               "Only a hash of the code is kept: note it now.", err=True)
 
 
 @click.group()

@@ -1,4 +1,4 @@
-"""`sms-board ledger`: who helped whom."""
+"""Reports for operators: `ledger` (who helped whom) and `audit` (what organisers did)."""
 
 from __future__ import annotations
 
@@ -54,3 +54,28 @@ def _show_ledger(report: dict[str, Any], area_slug: str | None) -> None:
     click.echo(f"  who received     {report['receivers']}")
     click.echo(f"  who did both     {report['both']}")
     click.echo(f"  new connections  {report['new_connections']}")
+
+
+@click.command()
+@click.option("--area", "area_slug", default=None, help="Only this area.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def audit(ctx: click.Context, area_slug: str | None, as_json: bool) -> None:
+    """Organisers' and administrators' actions: who, what, when, which item."""
+    from sms_board.community.audit import audit_log
+
+    with transaction(ctx) as session:
+        chosen = area_or_fail(session, area_slug) if area_slug else None
+        entries = audit_log(session, chosen)
+    rows = [{"at": e.at.isoformat(timespec="seconds"), "who": e.who, "channel": e.channel, "action": e.action,
+             "area": e.area, "item": e.item, "detail": e.detail} for e in entries]
+    if as_json:
+        emit_json(rows)
+        return
+    if not rows:
+        click.echo("Nothing in the audit log yet.", err=True)
+    for row in rows:
+        item = f"#{row['item']}" if row["item"] else ""
+        detail = " ".join(f"{key}={value}" for key, value in row["detail"].items())
+        click.echo(f"{row['at']}  {row['action']:<12} {row['area'] or '-':<12} {item:<7} {row['who']} "
+                   f"via {row['channel']}  {detail}".rstrip())

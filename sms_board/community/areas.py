@@ -73,8 +73,8 @@ def area_by_postcode(session: Session, text: str) -> Area | None:
     return max(rows, key=lambda row: len(row[0]))[1]
 
 
-def find_area(session: Session, text: str) -> Area | None:
-    """The area a resident named: slug, name (case, accents and punctuation ignored) or postcode."""
+def area_by_name(session: Session, text: str) -> Area | None:
+    """The area a resident named by slug or name (case, accents and punctuation ignored)."""
     folded = fold(text.strip())
     if not folded:
         return None
@@ -84,7 +84,18 @@ def find_area(session: Session, text: str) -> Area | None:
     for candidate in session.scalars(select(Area)):
         if fold(candidate.name) == folded or fold(candidate.name.replace("Street", "St")) == folded:
             return candidate
-    return area_by_postcode(session, folded)
+    return None
+
+
+def find_area(session: Session, text: str) -> Area | None:
+    """The area a resident named: slug, name (case, accents and punctuation ignored) or postcode."""
+    return area_by_name(session, text) or area_by_postcode(session, fold(text.strip()))
+
+
+def public_area_by_postcode(session: Session, text: str) -> Area | None:
+    """The public area serving a postcode: a private area is never found by postcode."""
+    area = area_by_postcode(session, fold(text.strip()))
+    return area if area is not None and not area.private else None
 
 
 def nearest_areas(session: Session, text: str = "", limit: int = 5) -> list[Area]:

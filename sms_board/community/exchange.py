@@ -226,13 +226,20 @@ def balance(session: Session, person: Subscriber) -> tuple[float, float, int, in
 
 
 def ledger(session: Session, area: Area | None = None, since: datetime | None = None) -> dict[str, object]:
-    """Exchanges, hours, givers, receivers, people who did both, and new connections."""
+    """Exchanges, hours, givers, receivers, people who did both, and new connections.
+
+    A private area's exchanges count in the totals, but its rows (what was done, by whom)
+    are listed only when that area is asked for by name: a ledger for everyone (a funder's
+    report) never shows what a tenants' committee or a carers' network did.
+    """
     query = select(Exchange).order_by(Exchange.created_at, Exchange.id)
     if area is not None:
         query = query.where(Exchange.area_id == area.id)
     if since is not None:
         query = query.where(Exchange.created_at >= since)
     exchanges = list(session.scalars(query))
+    private = set(session.scalars(select(Area.id).where(Area.private.is_(True)))) if area is None else set()
+    listed = [e for e in exchanges if e.area_id not in private]
     givers = {e.giver_id for e in exchanges if e.giver_id}
     receivers = {e.receiver_id for e in exchanges if e.receiver_id}
     names = {s.id: display_name(s) for s in session.scalars(
@@ -250,7 +257,7 @@ def ledger(session: Session, area: Area | None = None, since: datetime | None = 
             "giver": names.get(e.giver_id or 0, ANONYMOUS), "receiver": names.get(e.receiver_id or 0, ANONYMOUS),
             "hours": e.hours, "description": e.description,
         }
-        for e in exchanges
+        for e in listed
     ]
     return {
         "exchanges": len(exchanges),
@@ -263,6 +270,7 @@ def ledger(session: Session, area: Area | None = None, since: datetime | None = 
         "area": area.slug if area else None,
         "since": since.date().isoformat() if since else None,
         "rows": rows,
+        "private_rows_withheld": len(exchanges) - len(listed),
     }
 
 

@@ -1,14 +1,25 @@
-"""Who runs the board: organisers broadcast to and moderate their areas; administrators, every area."""
+"""People: organisers broadcast to and moderate their areas; administrators, every area; NAMEs."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
+import regex
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sms_board.community.subscriptions import get_or_create_subscriber
 from sms_board.models import Area, Organiser, Subscriber
+from sms_board.phone import mask
+
+MAX_NAME = 20
+# Letters, marks, spaces, apostrophes and hyphens: a name, not a number or a link.
+_NAME = regex.compile(r"[\p{L}\p{M}][\p{L}\p{M} '’.-]*")
+
+
+def is_name(text: str) -> bool:
+    """Whether `text` can be the NAME shown on someone's posts."""
+    return bool(_NAME.fullmatch(text))
 
 
 def appoint_organiser(session: Session, phone: str, area: Area, now: datetime) -> bool:
@@ -35,3 +46,33 @@ def remove_organiser(session: Session, subscriber_id: int, area: Area) -> bool:
         return False
     session.delete(found)
     return True
+def is_organiser(session: Session, person: Subscriber, area_id: int) -> bool:
+    return session.scalar(
+        select(Organiser.id).where(Organiser.subscriber_id == person.id, Organiser.area_id == area_id)
+    ) is not None
+
+
+def may_moderate(session: Session, person: Subscriber, area_id: int) -> bool:
+    """Organisers of the area, and administrators, decide on its posts, reports and join requests."""
+    return person.is_admin or is_organiser(session, person, area_id)
+
+
+def organisers_to_tell(session: Session, area_id: int) -> list[Subscriber]:
+    """Who hears about an area's posts, reports and join requests: its organisers, else the administrators.
+
+    An area nobody organises yet must not leave a held post unseen.
+    """
+    organisers = list(session.scalars(
+        select(Subscriber).join(Organiser, Organiser.subscriber_id == Subscriber.id)
+        .where(Organiser.area_id == area_id).order_by(Subscriber.id)
+    ))
+    if organisers:
+        return organisers
+    return list(session.scalars(select(Subscriber).where(Subscriber.is_admin.is_(True)).order_by(Subscriber.id)))
+
+
+def actor_label(person: Subscriber | None) -> str:
+    """How the audit log names who did something: their NAME and masked number, never the number."""
+    if person is None:
+        return "the board"
+    return f"{person.name} {mask(person.phone)}" if person.name else mask(person.phone)

@@ -4,13 +4,17 @@ What goes: the number, the name, every subscription and consent record, the
 words of every text they sent or were sent, and the text of their posts. What
 stays: the fact that things happened (rows without a person), the ledger's
 hours (without names), and a keyed hash of the number on the suppression list,
-so the board can tell it once knew the number without being able to read it.
+so the board can tell it once knew the number without being able to read it. The
+hash is keyed with SMS_BOARD_SUPPRESSION_KEY, never with SECRET_KEY: the web sessions'
+key is rotated after a leak, and a list keyed with it would silently empty. An import
+reads the list (`is_suppressed`) and never adds a forgotten number back.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import delete, or_, select, union, update
@@ -18,6 +22,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from sms_board.community.audit import forget_actor
 from sms_board.community.exchange import close_item, end_connections_of
 from sms_board.db import is_sqlite
 from sms_board.models import (
@@ -34,15 +39,35 @@ from sms_board.models import (
 from sms_board.sending.delivery import cancel_waiting
 
 ERASED = "forgotten"
+OPEN_STATUSES = frozenset({ItemStatus.UNNAMED.value, ItemStatus.PENDING.value, ItemStatus.PUBLISHED.value,
+                           ItemStatus.HIDDEN.value})
 REMOVED_TEXT = "(removed at the author's request)"
 
 
-def number_hash(secret_key: str, phone: str) -> str:
+def number_hash(suppression_key: str, phone: str) -> str:
     """A keyed hash of a number: the same number always gives the same hash, and it cannot be reversed."""
-    return hmac.new(secret_key.encode(), phone.encode(), hashlib.sha256).hexdigest()
+    return hmac.new(suppression_key.encode(), phone.encode(), hashlib.sha256).hexdigest()
 
 
-def forget(session: Session, secret_key: str, person: Subscriber, now: datetime) -> list[tuple[Match, Subscriber]]:
+def suppressed_hashes(session: Session, suppression_key: str, phones: Iterable[str]) -> set[str]:
+    """The hashes, among those of `phones`, that are on the suppression list."""
+    wanted = sorted({number_hash(suppression_key, phone) for phone in phones})
+    found: set[str] = set()
+    for start in range(0, len(wanted), 500):
+        found |= set(session.scalars(
+            select(Suppression.number_hash).where(Suppression.number_hash.in_(wanted[start:start + 500]))
+        ))
+    return found
+
+
+def is_suppressed(session: Session, suppression_key: str, phone: str) -> bool:
+    """Whether the number was erased with FORGET (it stays so even if the person texts again)."""
+    return bool(suppressed_hashes(session, suppression_key, [phone]))
+
+
+def forget(
+    session: Session, suppression_key: str, person: Subscriber, now: datetime
+) -> list[tuple[Match, Subscriber]]:
     """Erase `person`; returns (connection, neighbour) for each neighbour to tell their connection ended."""
     phone = person.phone
     # Texts about their items, offers and connections carry their words and name, whoever got them.
@@ -57,7 +82,7 @@ def forget(session: Session, secret_key: str, person: Subscriber, now: datetime)
     )
     told = end_connections_of(session, person, now, ERASED)
     for item in session.scalars(select(Item).where(Item.author_id == person.id)):
-        if item.status in {ItemStatus.PUBLISHED.value, ItemStatus.PENDING.value}:
+        if item.status in OPEN_STATUSES:
             told += close_item(session, item, ItemStatus.CLOSED, now, person, ERASED)
         item.body = REMOVED_TEXT
         item.author_name = None
@@ -76,9 +101,10 @@ def forget(session: Session, secret_key: str, person: Subscriber, now: datetime)
     )
     insert = sqlite_insert if is_sqlite(session) else pg_insert
     session.execute(
-        insert(Suppression).values(number_hash=number_hash(secret_key, phone), reason="forget", created_at=now)
+        insert(Suppression).values(number_hash=number_hash(suppression_key, phone), reason="forget", created_at=now)
         .on_conflict_do_nothing(index_elements=["number_hash"])
     )
+    forget_actor(session, person)
     session.flush()
     session.execute(delete(Subscription).where(Subscription.subscriber_id == person.id))
     # Everything else that points at the person is cleared by the database (SET NULL / CASCADE).

@@ -96,7 +96,7 @@ def confirm(ctx: Context, pending: Confirmation) -> None:
         campaign.note = "sender is no longer an organiser of every area"
         _refuse(ctx, urgent=campaign.urgent)
         return
-    if not confirm_broadcast(campaign, ctx.now):
+    if not confirm_broadcast(ctx.session, campaign, ctx.now, confirmed_by=ctx.subscriber):
         ctx.reply("nothing_to_confirm")
         return
     recipients = count_audience(ctx.session, [a.id for a in areas], exclude_id=ctx.subscriber.id)

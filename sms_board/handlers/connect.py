@@ -2,7 +2,7 @@
 
 `OK R7` connects a requester with the neighbour who offered (or an offerer
 with the neighbour who asked, or one side of an introduction); `NO R7`
-declines politely. `DONE R7 [hours]` closes the request and writes the
+declines politely. From an organiser, `ACCEPT J12` / `NO J12` answer a join request. `DONE R7 [hours]` closes the request and writes the
 ledger. `CLOSE R7` withdraws one's own item without an exchange (never
 `CANCEL`: that is a STOP word). `UNLINK R7` is an organiser ending a relay.
 """
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from sqlalchemy import Select, select
 
+from sms_board.community import audit
 from sms_board.community.exchange import (
     active_matches,
     close_item,
@@ -25,8 +26,10 @@ from sms_board.community.exchange import (
     record,
     resolve,
 )
+from sms_board.handlers.join import answer_join_request
 from sms_board.handlers.router import Context, keyword, ref_or_hint
 from sms_board.models import (
+    AuditAction,
     Item,
     ItemKind,
     ItemStatus,
@@ -45,6 +48,9 @@ def _selector(ctx: Context) -> str:
 def ok(ctx: Context) -> None:
     item = ref_or_hint(ctx, "OK <ref> to accept, e.g. OK R7")
     if item is None:
+        return
+    if ItemKind(item.kind) == ItemKind.JOIN:
+        answer_join_request(ctx, item, accept=True)
         return
     if ItemKind(item.kind) == ItemKind.INTRO:
         _accept_intro(ctx, item)
@@ -107,20 +113,11 @@ def no(ctx: Context) -> None:
     item = ref_or_hint(ctx, "NO <ref> to decline, e.g. NO R7")
     if item is None:
         return
+    if ItemKind(item.kind) == ItemKind.JOIN:
+        answer_join_request(ctx, item, accept=False)
+        return
     if ItemKind(item.kind) == ItemKind.INTRO:
-        sides = list(ctx.session.scalars(_responses_of(item)))
-        mine = next((r for r in sides if r.responder_id == ctx.subscriber.id), None)
-        if mine is None or item.status != ItemStatus.PUBLISHED.value:
-            ctx.reply("not_connected", ref=item.ref)
-            return
-        resolve(mine, ResponseStatus.DECLINED, ctx.now)
-        close_item(ctx.session, item, ItemStatus.CLOSED, ctx.now, ctx.subscriber, "declined")
-        for side in sides:
-            if side.id != mine.id and side.responder is not None:
-                ctx.notify(side.responder, "intro_declined", item=item)
-        if item.author is not None:
-            ctx.notify(item.author, "intro_declined_organiser", item=item)
-        ctx.reply("declined_ok", item=item)
+        _decline_intro(ctx, item)
         return
     if item.author_id != ctx.subscriber.id:
         # A helper taking back their own offer.
@@ -144,6 +141,22 @@ def no(ctx: Context) -> None:
     record(ctx.session, item, "declined", ctx.now, actor=ctx.subscriber, response=chosen.number)
     if chosen.responder is not None:
         ctx.notify(chosen.responder, "offer_declined", item=item)
+    ctx.reply("declined_ok", item=item)
+
+
+def _decline_intro(ctx: Context, item: Item) -> None:
+    sides = list(ctx.session.scalars(_responses_of(item)))
+    mine = next((r for r in sides if r.responder_id == ctx.subscriber.id), None)
+    if mine is None or item.status != ItemStatus.PUBLISHED.value:
+        ctx.reply("not_connected", ref=item.ref)
+        return
+    resolve(mine, ResponseStatus.DECLINED, ctx.now)
+    close_item(ctx.session, item, ItemStatus.CLOSED, ctx.now, ctx.subscriber, "declined")
+    for side in sides:
+        if side.id != mine.id and side.responder is not None:
+            ctx.notify(side.responder, "intro_declined", item=item)
+    if item.author is not None:
+        ctx.notify(item.author, "intro_declined_organiser", item=item)
     ctx.reply("declined_ok", item=item)
 
 
@@ -206,7 +219,8 @@ def close(ctx: Context) -> None:
     if item.author_id != ctx.subscriber.id:
         ctx.reply("not_yours", item=item, action="close")
         return
-    if item.status not in {ItemStatus.PUBLISHED.value, ItemStatus.PENDING.value}:
+    if item.status not in {ItemStatus.UNNAMED.value, ItemStatus.PENDING.value, ItemStatus.PUBLISHED.value,
+                           ItemStatus.HIDDEN.value}:
         ctx.reply("item_not_open", item=item)
         return
     for _match, person in close_item(ctx.session, item, ItemStatus.CLOSED, ctx.now, ctx.subscriber, "closed"):
@@ -234,4 +248,5 @@ def unlink(ctx: Context) -> None:
         for party in (match.owner, match.helper):
             if party is not None:
                 ctx.notify(party, "connection_ended", ref=item.ref)
+    audit.record(ctx.session, AuditAction.UNLINK, ctx.now, actor=ctx.subscriber, item=item, connections=len(matches))
     ctx.reply("unlinked_ok", item=item, count=len(matches))

@@ -17,7 +17,7 @@ def forget_me(ctx: Context) -> None:
 @confirm_action("forget")
 def confirmed(ctx: Context, pending: Confirmation) -> None:
     # The neighbours are told first: after this, the board no longer knows who was connected.
-    for match, neighbour in forget(ctx.session, ctx.settings.secret_key, ctx.subscriber, ctx.now):
+    for match, neighbour in forget(ctx.session, ctx.settings.suppression_key, ctx.subscriber, ctx.now):
         ctx.notify(neighbour, "connection_ended", ref=match.item.ref)
     ctx.inbound.from_number = "forgotten"
     ctx.inbound.body = ""

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from sms_board.community import audit
 from sms_board.community.exchange import display_name, is_member, record
 from sms_board.handlers.router import Context, keyword
 from sms_board.models import (
+    AuditAction,
     Item,
     ItemKind,
     ItemStatus,
@@ -56,6 +58,7 @@ def intro(ctx: Context) -> None:
         ctx.session.add(Response(item_id=item.id, responder_id=person.id, kind=ResponseKind.INTRO.value,
                                  number=number, status=ResponseStatus.PENDING.value, created_at=ctx.now))
     record(ctx.session, item, "introduced", ctx.now, actor=ctx.subscriber)
+    audit.record(ctx.session, AuditAction.INTRO, ctx.now, actor=ctx.subscriber, item=item)
     organiser = display_name(ctx.subscriber)
     ctx.notify(first, "intro_asked", item=item, organiser=organiser, other=display_name(second), area=area)
     ctx.notify(second, "intro_asked", item=item, organiser=organiser, other=display_name(first), area=area)

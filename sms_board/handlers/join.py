@@ -1,19 +1,62 @@
-"""JOIN, LEAVE and AREAS: which areas a resident hears from."""
+"""JOIN, LEAVE and AREAS: which areas a resident hears from.
+
+A public area is joined by slug, name or postcode. A private one is listed nowhere and
+found by no postcode: `JOIN CARERS K7Q4-2M` joins with an invite code, and `JOIN CARERS`
+alone files a join request (`#J12`) that its organisers answer with `ACCEPT J12` or
+`NO J12` (`answer_join_request`, called from those keywords).
+"""
 
 from __future__ import annotations
 
-from sms_board.community.areas import find_area, nearest_areas
+from zoneinfo import ZoneInfo
+
+from sms_board.community.areas import (
+    area_by_name,
+    find_area,
+    nearest_areas,
+    public_area_by_postcode,
+)
+from sms_board.community.exchange import display_name, is_member
+from sms_board.community.invites import (
+    Decided,
+    Joined,
+    code_shaped,
+    decide_join_request,
+    request_to_join,
+    use_code,
+)
 from sms_board.community.subscriptions import active_areas, leave, subscribe
 from sms_board.handlers.router import Context, keyword
+from sms_board.models import Area, Item
+from sms_board.phone import mask
 from sms_board.texts import render
+
+
+def _wanted(ctx: Context) -> tuple[Area | None, str | None]:
+    """The area the resident asked for, and the invite code after its name, if any."""
+    wanted = ctx.words.rest()
+    if not wanted:
+        return None, None
+    named = area_by_name(ctx.session, wanted)
+    if named is not None:
+        return named, None
+    if len(ctx.words) > 2 and code_shaped(ctx.words.tokens[-1]):
+        before = " ".join(ctx.words.original.split()[1:-1])
+        named = area_by_name(ctx.session, before)
+        if named is not None and named.private:
+            return named, ctx.words.tokens[-1]
+    return public_area_by_postcode(ctx.session, wanted), None
 
 
 @keyword("JOIN", "SUBSCRIBE")
 def join(ctx: Context) -> None:
-    wanted = ctx.words.rest()
-    area = find_area(ctx.session, wanted) if wanted else None
-    if area is None or area.private:
-        ctx.reply("join_which", areas=nearest_areas(ctx.session, wanted), wanted=wanted, private=area is not None)
+    area, code = _wanted(ctx)
+    if area is None:
+        wanted = ctx.words.rest()
+        ctx.reply("join_which", areas=nearest_areas(ctx.session, wanted), wanted=wanted)
+        return
+    if area.private:
+        _join_private(ctx, area, code)
         return
     welcome = render("join_welcome", area=area, named=bool(ctx.subscriber.name))
     joined = subscribe(
@@ -21,6 +64,34 @@ def join(ctx: Context) -> None:
         channel="sms", now=ctx.now, inbound_id=ctx.inbound.id,
     )
     ctx.replies.append(welcome if joined else render("join_already", area=area))
+
+
+def _join_private(ctx: Context, area: Area, code: str | None) -> None:
+    if is_member(ctx.session, ctx.subscriber, area.id):
+        ctx.reply("join_already", area=area)
+        return
+    if code is None:
+        request, new = request_to_join(ctx.session, area, ctx.subscriber, ctx.words.original, ctx.now,
+                                       inbound_id=ctx.inbound.id)
+        ctx.reply("join_requested", area=area, item=request, new=new)
+        return
+    welcome = render("join_welcome", area=area, named=bool(ctx.subscriber.name))
+    result = use_code(ctx.session, ctx.settings, area, ctx.subscriber, code, words=ctx.words.original,
+                      wording=welcome, now=ctx.now, inbound_id=ctx.inbound.id)
+    if result.outcome == Joined.JOINED:
+        ctx.replies.append(welcome)
+        return
+    until = result.locked_until.astimezone(ZoneInfo(area.timezone)).strftime("%H:%M") if result.locked_until else None
+    ctx.reply("join_code_refused", outcome=result.outcome.value, area=area, until=until)
+
+
+def answer_join_request(ctx: Context, request: Item, *, accept: bool) -> None:
+    """ACCEPT J12 / NO J12 (or APPROVE / REJECT): an organiser lets a resident in, or not."""
+    decided = decide_join_request(ctx.session, ctx.settings, request, ctx.subscriber, accept=accept, now=ctx.now)
+    person = request.author
+    ctx.reply("join_decided", outcome=decided.value, item=request, area=request.area,
+              name=display_name(person), number=mask(person.phone) if person else "",
+              refused=decided == Decided.NOT_ALLOWED)
 
 
 @keyword("LEAVE")

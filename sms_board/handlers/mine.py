@@ -14,7 +14,8 @@ def my(ctx: Context) -> None:
     items = list(ctx.session.scalars(
         select(Item).where(
             Item.author_id == ctx.subscriber.id,
-            Item.status.in_([ItemStatus.PUBLISHED.value, ItemStatus.PENDING.value]),
+            Item.status.in_([ItemStatus.UNNAMED.value, ItemStatus.PENDING.value, ItemStatus.PUBLISHED.value,
+                             ItemStatus.HIDDEN.value]),
         ).order_by(Item.id)
     ))
     connections = [(m.item, display_name(other_party(m, ctx.subscriber))) for m in active_matches(ctx.session, ctx.subscriber)]

@@ -1,4 +1,9 @@
-"""POST (NOTICE): a notice for the resident's area."""
+"""POST (NOTICE): a notice for the resident's area.
+
+What residents post (notices here, requests and offers in `requests`) follows the
+area's moderation policy: published at once, held for an organiser's OK, or kept until
+the resident gives a NAME (`community.moderation`).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ from datetime import timedelta
 
 from sms_board.community.areas import find_area
 from sms_board.community.exchange import record
+from sms_board.community.moderation import status_for_new, submitted
 from sms_board.community.subscriptions import active_areas
 from sms_board.handlers.router import Context, keyword
 from sms_board.models import Area, Item, ItemKind, ItemStatus
@@ -33,9 +39,10 @@ def choose_area(ctx: Context, keyword_name: str) -> tuple[Area, str] | None:
 def new_item(
     ctx: Context, kind: ItemKind, keyword_name: str, empty_template: str, max_length: int
 ) -> tuple[Item, bool] | None:
-    """A published item from the words after the keyword (and any area word), and whether it was cut.
+    """A new item from the words after the keyword (and any area word), and whether it was cut.
 
-    None after replying with a hint (no text, or no area to put it in).
+    Published, or held as the area's moderation says. None after replying with a hint
+    (no text, or no area to put it in).
     """
     if not ctx.words.rest():
         ctx.reply(empty_template)
@@ -47,16 +54,30 @@ def new_item(
     if not text:
         ctx.reply(empty_template)
         return None
+    status = status_for_new(ctx.session, area, ctx.subscriber)
+    published = status == ItemStatus.PUBLISHED
     item = Item(
         kind=kind.value, area_id=area.id, author_id=ctx.subscriber.id, author_name=ctx.subscriber.name,
-        body=text[:max_length], status=ItemStatus.PUBLISHED.value, inbound_id=ctx.inbound.id,
-        created_at=ctx.now, published_at=ctx.now, last_activity_at=ctx.now,
-        expires_at=ctx.now + timedelta(days=ctx.settings.request_expire_days) if kind == ItemKind.REQUEST else None,
+        body=text[:max_length], status=status.value, inbound_id=ctx.inbound.id,
+        created_at=ctx.now, published_at=ctx.now if published else None, last_activity_at=ctx.now,
+        expires_at=ctx.now + timedelta(days=ctx.settings.request_expire_days)
+        if kind == ItemKind.REQUEST and published else None,
     )
     ctx.session.add(item)
     ctx.session.flush()
     record(ctx.session, item, "opened", ctx.now, actor=ctx.subscriber)
+    submitted(ctx.session, item, ctx.now)
     return item, len(text) > max_length
+
+
+def announce(ctx: Context, item: Item, published_template: str, **data: object) -> None:
+    """The reply to a new item: as published, held for an organiser, or waiting for a NAME."""
+    if item.status == ItemStatus.UNNAMED.value:
+        ctx.reply("post_needs_name", item=item, area=item.area)
+    elif item.status == ItemStatus.PENDING.value:
+        ctx.reply("post_held", item=item, area=item.area)
+    else:
+        ctx.reply(published_template, item=item, area=item.area, **data)
 
 
 @keyword("POST", "NOTICE")
@@ -65,5 +86,4 @@ def post(ctx: Context) -> None:
     if created is None:
         return
     item, truncated = created
-    ctx.reply("post_published", item=item, area=item.area, truncated=truncated, max=MAX_POST,
-              named=bool(ctx.subscriber.name))
+    announce(ctx, item, "post_published", truncated=truncated, max=MAX_POST, named=bool(ctx.subscriber.name))

@@ -1,20 +1,25 @@
-"""NAME: the name shown on a resident's posts (never their number)."""
+"""NAME: the name shown on a resident's posts (never their number).
+
+Posts kept waiting for a NAME (areas whose posts can be held need one) go on as soon
+as it arrives: published, or to the organisers for their OK.
+"""
 
 from __future__ import annotations
 
-import regex
-
+from sms_board.community.moderation import release_unnamed
+from sms_board.community.people import MAX_NAME, is_name
 from sms_board.handlers.router import Context, keyword
-
-MAX_NAME = 20
+from sms_board.models import ItemStatus
 
 
 @keyword("NAME")
 def name(ctx: Context) -> None:
     wanted = " ".join(ctx.words.rest().split())
-    # Letters, marks, spaces, apostrophes and hyphens: a name, not a number or a link.
-    if not wanted or not regex.fullmatch(r"[\p{L}\p{M}][\p{L}\p{M} '’.-]*", wanted):
+    if not wanted or not is_name(wanted):
         ctx.reply("name_hint", current=ctx.subscriber.name)
         return
     ctx.subscriber.name = wanted[:MAX_NAME].strip()
-    ctx.reply("name_set", name=ctx.subscriber.name)
+    released = release_unnamed(ctx.session, ctx.settings, ctx.subscriber, ctx.now)
+    ctx.reply("name_set", name=ctx.subscriber.name,
+              published=[i for i in released if i.status == ItemStatus.PUBLISHED.value],
+              held=[i for i in released if i.status == ItemStatus.PENDING.value])

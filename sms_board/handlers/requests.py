@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sms_board.community.exchange import display_name, is_member, record, respond
-from sms_board.handlers.post import new_item
+from sms_board.handlers.post import announce, new_item
 from sms_board.handlers.router import Context, keyword, ref_or_hint
 from sms_board.models import Item, ItemKind, ItemStatus, ResponseKind
 from sms_board.words import Ref, parse_ref
@@ -53,7 +53,7 @@ def need(ctx: Context) -> None:
         return
     created = new_item(ctx, ItemKind.REQUEST, "NEED", "need_empty", MAX_TEXT)
     if created is not None:
-        ctx.reply("need_posted", item=created[0], area=created[0].area)
+        announce(ctx, created[0], "need_posted")
 
 
 @keyword("OFFER")
@@ -70,7 +70,7 @@ def offer(ctx: Context) -> None:
         return
     created = new_item(ctx, ItemKind.OFFER, "OFFER", "offer_empty", MAX_TEXT)
     if created is not None:
-        ctx.reply("offer_posted", item=created[0], area=created[0].area)
+        announce(ctx, created[0], "offer_posted")
 
 
 @keyword("CAN")

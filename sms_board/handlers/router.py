@@ -28,6 +28,7 @@ from sqlalchemy import event, select
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import ORMExecuteState, Session
 
+from sms_board.community.moderation import can_see
 from sms_board.community.subscriptions import active_areas
 from sms_board.config import Settings
 from sms_board.models import Area, InboundMessage, Item, ItemKind, Organiser, OutboxKind, Subscriber
@@ -72,7 +73,11 @@ class Context:
             self.inbound.area_id = area.id
 
     def find_item(self, token: str, kinds: set[ItemKind] | None = None) -> Item | None:
-        """The item a token names, or None. A ref with the wrong letter for its item names nothing."""
+        """The item a token names, or None. A ref with the wrong letter for its item names nothing.
+
+        Nor does one the sender may not see (a held post, another area's private item): it
+        is as if it did not exist.
+        """
         ref = parse_ref(token)
         if ref is None:
             return None
@@ -83,7 +88,7 @@ class Context:
             return None
         if kinds and ItemKind(item.kind) not in kinds:
             return None
-        return item
+        return item if can_see(self.session, self.subscriber, item) else None
 
     def organiser_areas(self) -> list[Area]:
         return list(

@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from sms_board.config import Settings
 from sms_board.models import OutboxStatus
-from sms_board.phone import mask
+from sms_board.phone import mask, mask_numbers
 from sms_board.sending.delivery import (
     Claimed,
     Recorded,
@@ -274,7 +274,8 @@ class _Worker:
         try:
             return self.transport.send(row.to, row.body, status_callback_url(self.settings, row.id)).provider_sid
         except (TransientError, PermanentError, AmbiguousError, ConfigurationError) as exc:
-            log.warning("outbox %s to %s: %s %s", row.id, mask(row.to), exc.__class__.__name__, exc)
+            # Twilio names the number in some refusals ("The 'To' number +44… is not valid").
+            log.warning("outbox %s to %s: %s %s", row.id, mask(row.to), exc.__class__.__name__, mask_numbers(str(exc)))
             return exc
         except Exception as exc:  # a transport bug must not lose track of the row
             log.exception("outbox %s to %s failed unexpectedly", row.id, mask(row.to))

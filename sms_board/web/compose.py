@@ -153,7 +153,8 @@ def confirm(campaign_id: int) -> Any:
         refusal = _why_not(person, campaign, now)
         if refusal is None and campaign.urgent and request.form.get("urgent_ok") != "1":
             refusal = "Tick the box to say you mean to send an URGENT broadcast now."
-        if refusal is None and not confirm_broadcast(campaign, now):
+        if refusal is None and not confirm_broadcast(db, campaign, now,
+                                                     confirmed_by=db.get(Subscriber, person.subscriber_id)):
             refusal = "This broadcast is no longer waiting to be confirmed."
     if refusal:
         flash(refusal, "error")

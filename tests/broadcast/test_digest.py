@@ -91,6 +91,7 @@ def test_it_sends_each_subscriber_the_news_of_their_area_with_names_and_refs(str
         f"#{request_ref} Priya: Lift to the GP on Thursday morning",
         "Neighbours offer (text ASK <ref>):",
         f"#{offer_ref} Joe: I can walk dogs on weekdays",
+        "Text STOP to stop these texts.",  # the first digest of the month says how to stop
     ]
     # Everyone else's news, never one's own.
     assert digests(street["sam"]) == ["\n".join(line for line in body.splitlines() if "Sam:" not in line)]

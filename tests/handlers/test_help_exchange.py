@@ -398,7 +398,7 @@ def test_forget_erases_the_resident_and_ends_their_connections_cleanly(street, a
         assert (item.status, item.author_name, item.body) == ("closed", None, "(removed at the author's request)")
         assert not any("12B" in row.body for row in session.scalars(select(Outbox)))
         hashes = session.scalars(select(Suppression.number_hash)).all()
-        assert hashes == [number_hash(board_of(app).settings.secret_key, SAM)]
+        assert hashes == [number_hash(board_of(app).settings.suppression_key, SAM)]
     stored = " ".join(f"{r.from_number} {r.body} {r.params} {r.replies}" for r in inbound_rows())
     assert SAM not in stored and "12B" not in stored and "Sam" not in stored.replace("SAME", "")
     assert "900123" not in json.dumps(json.loads(runner("outbox", "--json").stdout))

@@ -64,10 +64,12 @@ def test_joining_twice_says_so(areas, phone):
     assert sam.text("JOIN ELM")[0].startswith("You're already in Elm Street")
 
 
-def test_private_areas_are_not_joined_by_name(runner, phone):
+def test_private_areas_are_not_joined_by_name(runner, phone, app):
     runner("area", "add", "tenants", "Tower Tenants", "--private")
     reply = phone(SAM).text("JOIN TENANTS")[0]
-    assert "by invitation" in reply
+    assert "request to join Tower Tenants has gone to its organisers" in reply
+    with session_of(app) as session:
+        assert session.scalars(select(Subscription)).all() == []
 
 
 def test_leave_one_area_keeps_the_others_and_is_not_stop(areas, phone, app):

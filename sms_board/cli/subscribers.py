@@ -1,0 +1,100 @@
+"""`subscribers import` and `subscribers export`: a paper list in, the consent records out."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+import click
+
+from sms_board.cli.common import area_or_fail, emit_json, settings_of, transaction
+
+if TYPE_CHECKING:
+    from sms_board.community.roster import ImportReport
+
+
+class _NothingWritten(Exception):
+    """Rolls the import's transaction back (a dry run, or a row that failed)."""
+
+
+@click.group()
+def subscribers() -> None:
+    """Subscriber lists with their consent: import a CSV, export one."""
+
+
+@subscribers.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Check every row and report; write nothing.")
+@click.option("--area", "area_slug", default=None, help="The area of rows whose area column is empty.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def import_command(ctx: click.Context, file: Path, dry_run: bool, area_slug: str | None, as_json: bool) -> None:
+    """Subscribe the numbers in FILE.csv (number,area,name,consent_source,consent_at); all rows or none."""
+    from sms_board.community.roster import import_subscribers
+    from sms_board.utc import utcnow
+
+    try:
+        lines = file.read_text(encoding="utf-8-sig").splitlines(keepends=True)
+    except UnicodeDecodeError:
+        raise click.ClickException(f"{file.name} is not UTF-8 text: save it as \"CSV UTF-8\" and try again.") from None
+    report: ImportReport | None = None
+    try:
+        with transaction(ctx) as session, click.progressbar(
+            length=max(len(lines) - 1, 0), label="Checking rows", file=sys.stderr,
+        ) as bar:
+            chosen = area_or_fail(session, area_slug) if area_slug else None
+            report = import_subscribers(session, settings_of(ctx), lines, utcnow(), area=chosen, dry_run=dry_run,
+                                        source_name=file.name, progress=bar.update)
+            if not report.written:
+                raise _NothingWritten
+    except _NothingWritten:
+        pass
+    assert report is not None
+    if as_json:
+        emit_json(report.as_dict())
+    else:
+        _show(report)
+    if report.errors:
+        ctx.exit(1)
+
+
+def _show(report: ImportReport) -> None:
+    for note in report.errors:
+        click.echo(f"line {note.line}: {note.number or '-'}: {note.message}", err=True)
+    for note in report.refused:
+        click.echo(f"line {note.line}: {note.number}: {note.message}", err=True)
+    if report.errors:
+        click.echo(f"{len(report.errors)} row(s) failed: nothing was imported. Fix them and run it again.", err=True)
+        return
+    verb = "would be subscribed (dry run: nothing written)" if report.dry_run else "subscribed, each sent a welcome"
+    click.echo(f"{report.imported} of {report.rows} rows {verb}; {report.already} already subscribed, "
+               f"{len(report.refused)} refused.", err=True)
+
+
+@subscribers.command("export")
+@click.argument("file", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--area", "area_slug", default=None, help="Only this area.")
+@click.pass_context
+def export_command(ctx: click.Context, file: Path | None, area_slug: str | None) -> None:
+    """Active subscriptions as CSV, full numbers and consent source; to standard output unless FILE is given."""
+    from sms_board.community.roster import EXPORT_COLUMNS, export_rows
+    from sms_board.utc import utcnow
+
+    with transaction(ctx) as session:
+        chosen = area_or_fail(session, area_slug) if area_slug else None
+        rows = list(export_rows(session, chosen, now=utcnow()))
+    if file is None:
+        _write_csv(sys.stdout, EXPORT_COLUMNS, rows)
+        return
+    with file.open("w", encoding="utf-8", newline="") as out:
+        _write_csv(out, EXPORT_COLUMNS, rows)
+    click.echo(f"{len(rows)} subscriptions written to {file}.", err=True)
+
+
+def _write_csv(out: TextIO, columns: tuple[str, ...], rows: list[dict[str, str]]) -> None:
+    import csv
+
+    writer = csv.DictWriter(out, fieldnames=list(columns), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)

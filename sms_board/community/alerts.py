@@ -1,0 +1,154 @@
+"""What organisers are told by SMS: posts waiting, reports, join requests (batched), and floods.
+
+Held posts, reports and join requests queue an `OrganiserNotice` for each organiser of
+the area (or, where an area has none yet, for the administrators). The clock gathers an
+organiser's queued notices into one text, at most one every `NOTICE_EVERY`, naming the
+refs and how many ("3 posts wait: #N14 Sam 'Free piano...' … Reply APPROVE N14 or REJECT
+N14 <reason>"). What an organiser (or another organiser) already decided by then is left
+out. A flood is told at once, once per flood, in a text of its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from sms_board.community.exchange import display_name
+from sms_board.community.people import organisers_to_tell
+from sms_board.community.subscriptions import active_areas
+from sms_board.config import Settings
+from sms_board.models import (
+    Item,
+    ItemKind,
+    ItemStatus,
+    NoticeKind,
+    OrganiserNotice,
+    OutboxKind,
+    Report,
+    Subscriber,
+)
+from sms_board.phone import mask
+from sms_board.sending.outbox import enqueue
+from sms_board.texts import render
+
+NOTICE_EVERY = timedelta(minutes=15)
+# One text names this many items of each sort, then says how many more there are.
+SHOWN = 4
+QUOTE = 18
+
+
+def tell_organisers(session: Session, item: Item, kind: NoticeKind, now: datetime) -> int:
+    """Queue a notice about `item` for everyone who looks after its area; returns how many."""
+    people = organisers_to_tell(session, item.area_id)
+    session.add_all(
+        OrganiserNotice(organiser_id=person.id, item_id=item.id, kind=kind.value, created_at=now)
+        for person in people if person.id != item.author_id
+    )
+    return len(people)
+
+
+@dataclass
+class _Batch:
+    """One organiser's text: what still waits for them, by sort."""
+
+    held: list[Item] = field(default_factory=list)
+    reported: list[tuple[Item, int]] = field(default_factory=list)
+    hidden: list[Item] = field(default_factory=list)
+    joins: list[tuple[Item, str]] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.held or self.reported or self.hidden or self.joins)
+
+
+def _open_reports(session: Session, item_ids: Iterable[int]) -> dict[int, int]:
+    ids = sorted(set(item_ids))
+    if not ids:
+        return {}
+    return dict(session.execute(
+        select(Report.item_id, func.count()).where(Report.item_id.in_(ids), Report.resolved_at.is_(None))
+        .group_by(Report.item_id)
+    ).all())
+
+
+def _batch(session: Session, notices: list[OrganiserNotice]) -> _Batch:
+    """What the notices still ask for: an item decided since it was queued is left out."""
+    items = {item.id: item for item in session.scalars(
+        select(Item).where(Item.id.in_({n.item_id for n in notices})).order_by(Item.id)
+    )}
+    reports = _open_reports(session, items)
+    batch = _Batch()
+    for item in items.values():
+        kinds = {n.kind for n in notices if n.item_id == item.id}
+        if item.kind == ItemKind.JOIN.value:
+            if item.status == ItemStatus.PENDING.value:
+                batch.joins.append((item, mask(item.author.phone) if item.author else "a neighbour"))
+        elif item.status == ItemStatus.PENDING.value:
+            batch.held.append(item)
+        elif item.status == ItemStatus.HIDDEN.value:
+            batch.hidden.append(item)
+        elif item.status == ItemStatus.PUBLISHED.value and NoticeKind.REPORTED.value in kinds and reports.get(item.id):
+            batch.reported.append((item, reports[item.id]))
+    return batch
+
+
+def quote(text: str, length: int = QUOTE) -> str:
+    """The start of a post, cut at a word: enough for an organiser to know which it is."""
+    words = " ".join(text.split())
+    if len(words) <= length:
+        return words
+    cut = words[:length + 1].rsplit(" ", 1)[0] if " " in words[:length + 1] else words[:length]
+    return cut.rstrip(" ,;:-.") + "..."
+
+
+def _due_organisers(session: Session, now: datetime) -> list[int]:
+    """Organisers with something queued who were not texted in the last NOTICE_EVERY."""
+    waiting = select(OrganiserNotice.organiser_id).where(OrganiserNotice.sent_at.is_(None)).distinct()
+    recent = (
+        select(OrganiserNotice.organiser_id)
+        .where(OrganiserNotice.sent_at.is_not(None), OrganiserNotice.sent_at > now - NOTICE_EVERY)
+    )
+    return list(session.scalars(waiting.where(OrganiserNotice.organiser_id.not_in(recent))))
+
+
+def send_due_notices(session: Session, settings: Settings, now: datetime) -> int:
+    """One text to each organiser whose notices wait and who has had none for 15 minutes; returns how many."""
+    texts = 0
+    for organiser_id in _due_organisers(session, now):
+        notices = list(session.scalars(
+            select(OrganiserNotice).where(OrganiserNotice.organiser_id == organiser_id,
+                                          OrganiserNotice.sent_at.is_(None)).order_by(OrganiserNotice.id)
+        ))
+        batch = _batch(session, notices)
+        for notice in notices:
+            notice.sent_at = now
+        organiser = session.get(Subscriber, organiser_id)
+        if not batch or organiser is None:
+            continue
+        body = render("organiser_notice", batch=batch, shown=SHOWN, quote=quote, name=display_name)
+        if enqueue(session, settings, organiser, body, OutboxKind.NOTIFY, now=now) is not None:
+            texts += 1
+    return texts
+
+
+def alert_flood(session: Session, settings: Settings, flooder: Subscriber, count: int, now: datetime,
+                minutes: int) -> int:
+    """Tell the organisers of the flooding number's areas (or the administrators), once; returns how many."""
+    people: dict[int, Subscriber] = {}
+    areas = active_areas(session, flooder)
+    for area_id in [area.id for area in areas] or [None]:
+        for person in (organisers_to_tell(session, area_id) if area_id is not None else _admins(session)):
+            people.setdefault(person.id, person)
+    body = render("flood_alert", number=mask(flooder.phone), count=count, minutes=minutes, areas=areas)
+    told = 0
+    for person in people.values():
+        if person.id != flooder.id and enqueue(session, settings, person, body, OutboxKind.NOTIFY, now=now):
+            told += 1
+    return told
+
+
+def _admins(session: Session) -> list[Subscriber]:
+    return list(session.scalars(select(Subscriber).where(Subscriber.is_admin.is_(True)).order_by(Subscriber.id)))

@@ -1,0 +1,75 @@
+"""The audit log: what organisers and administrators did, who did it, when, and to which item.
+
+Every moderation decision, broadcast, introduction, unlink, invite, join decision,
+import and export writes one row, whichever way it came (SMS, CLI, later the web).
+Rows are only ever added. The actor is named as they read when it happened (a NAME
+and a masked number, "operator" for the command line, "the board" for what reports
+did by themselves); FORGET turns a forgotten organiser's name into "forgotten".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from sms_board.community.people import actor_label
+from sms_board.models import Area, AuditAction, AuditEntry, Item, ItemKind, Subscriber
+
+OPERATOR = "operator"
+FORGOTTEN = "forgotten"
+
+
+def record(
+    session: Session, action: AuditAction, now: datetime, *, actor: Subscriber | None = None, channel: str = "sms",
+    area_id: int | None = None, item: Item | None = None, label: str | None = None, **detail: Any,
+) -> AuditEntry:
+    """Add one row; `label` names an actor who is not a subscriber (the CLI's operator)."""
+    entry = AuditEntry(
+        created_at=now, actor_id=actor.id if actor else None, actor=(label or actor_label(actor))[:60],
+        channel=channel, action=action.value, area_id=area_id if area_id is not None else (item.area_id if item else None),
+        item_id=item.id if item else None, detail=detail,
+    )
+    session.add(entry)
+    return entry
+
+
+def forget_actor(session: Session, person: Subscriber) -> None:
+    """FORGET: the actions stay in the log, without the person's name or masked number."""
+    session.execute(
+        update(AuditEntry).where(AuditEntry.actor_id == person.id).values(actor=FORGOTTEN, actor_id=None)
+        .execution_options(synchronize_session=False)
+    )
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    at: datetime
+    who: str
+    channel: str
+    action: str
+    area: str | None
+    item: str | None
+    detail: dict[str, Any]
+
+
+def audit_log(session: Session, area: Area | None = None) -> list[AuditRecord]:
+    """The log oldest first, of one area or of all."""
+    query = (
+        select(AuditEntry, Area.slug, Item.kind)
+        .outerjoin(Area, Area.id == AuditEntry.area_id)
+        .outerjoin(Item, Item.id == AuditEntry.item_id)
+        .order_by(AuditEntry.created_at, AuditEntry.id)
+    )
+    if area is not None:
+        query = query.where(AuditEntry.area_id == area.id)
+    return [
+        AuditRecord(
+            at=entry.created_at, who=entry.actor, channel=entry.channel, action=entry.action, area=slug,
+            item=f"{ItemKind(kind).letter}{entry.item_id}" if kind and entry.item_id else None, detail=entry.detail,
+        )
+        for entry, slug, kind in session.execute(query).all()
+    ]

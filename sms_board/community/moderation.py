@@ -1,0 +1,280 @@
+"""Moderation: which posts wait for an organiser, deciding on them, reports, and who may see what.
+
+An area's policy says what happens to what its residents post (notices, help requests,
+standing offers): `open` publishes at once; `first` holds a resident's posts there until
+an organiser has approved one of them; `all` holds every post. Organisers and
+administrators are never held. Where posts can be held, a post needs its author's NAME
+(Defamation Act 2013: the author of pre-moderated content can be contacted after a
+complaint): without one it is kept `unnamed` and goes on the moment the NAME arrives.
+
+`approve` and `reject` are the one code path for every way in (SMS now, the dashboard
+later). Neighbours' REPORTs hide an item once `SMS_BOARD_REPORT_HIDE` of them agree;
+APPROVE restores it, REJECT removes it. Nobody but organisers ever learns who reported.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from sms_board.community import audit
+from sms_board.community.alerts import tell_organisers
+from sms_board.community.exchange import close_item, is_member, record
+from sms_board.community.people import may_moderate
+from sms_board.config import Settings
+from sms_board.models import (
+    Area,
+    AuditAction,
+    Campaign,
+    DigestBatch,
+    Item,
+    ItemEvent,
+    ItemKind,
+    ItemStatus,
+    Match,
+    Moderation,
+    NoticeKind,
+    OutboxKind,
+    Report,
+    Response,
+    Subscriber,
+)
+from sms_board.sending.outbox import enqueue
+from sms_board.texts import render
+
+# Statuses a neighbour never sees (nor a digest, nor the public board).
+OUT_OF_SIGHT = frozenset({ItemStatus.UNNAMED.value, ItemStatus.PENDING.value, ItemStatus.HIDDEN.value,
+                          ItemStatus.REJECTED.value})
+MODERATED_KINDS = frozenset({ItemKind.NOTICE.value, ItemKind.REQUEST.value, ItemKind.OFFER.value})
+APPROVED = "approved"  # the item event that lifts an author's hold in an area moderated `first`
+
+
+class Outcome(enum.StrEnum):
+    APPROVED = "approved"
+    RESTORED = "restored"  # a hidden item is back
+    KEPT = "kept"  # a reported item stays up; its reports are dismissed
+    REJECTED = "rejected"
+    NOT_ALLOWED = "not_allowed"
+    NOT_WAITING = "not_waiting"  # nothing to decide
+    UNNAMED = "unnamed"  # waits for its author's NAME first
+    REPORTED = "reported"
+    HIDDEN = "hidden"  # this report hid it
+    AGAIN = "again"  # this resident reported it before
+    OWN = "own"
+    NOT_MEMBER = "not_member"
+
+
+# ── who sees what ──────────────────────────────────────────────────────────
+
+
+def is_party(session: Session, person: Subscriber, item: Item) -> bool:
+    """Connected on the item, or answered it (an offer, an ask, one side of an introduction)."""
+    matched = session.scalar(select(Match.id).where(
+        Match.item_id == item.id, or_(Match.owner_id == person.id, Match.helper_id == person.id)).limit(1))
+    if matched is not None:
+        return True
+    return session.scalar(select(Response.id).where(
+        Response.item_id == item.id, Response.responder_id == person.id).limit(1)) is not None
+
+
+def can_see(session: Session, person: Subscriber, item: Item) -> bool:
+    """Whether a ref may name this item to this person at all (else it is as if it did not exist).
+
+    Held, hidden and rejected items and join requests are seen by their author, the area's
+    moderators and anyone already connected on them; a private area's items by its members.
+    """
+    if item.author_id == person.id:
+        return True
+    if item.status in OUT_OF_SIGHT or item.kind == ItemKind.JOIN.value:
+        return may_moderate(session, person, item.area_id) or is_party(session, person, item)
+    if item.area.private:
+        return (is_member(session, person, item.area_id) or may_moderate(session, person, item.area_id)
+                or is_party(session, person, item))
+    return True
+
+
+# ── new posts ──────────────────────────────────────────────────────────────
+
+
+def _cleared(session: Session, author: Subscriber, area_id: int) -> bool:
+    """Whether an organiser has approved one of the author's posts in this area."""
+    return session.scalar(
+        select(ItemEvent.id).join(Item, Item.id == ItemEvent.item_id).where(
+            Item.area_id == area_id, Item.author_id == author.id, ItemEvent.action == APPROVED,
+        ).limit(1)
+    ) is not None
+
+
+def held(session: Session, area: Area, author: Subscriber) -> bool:
+    """Whether the area's policy holds this author's next post for an organiser."""
+    if area.moderation == Moderation.OPEN.value or may_moderate(session, author, area.id):
+        return False
+    if area.moderation == Moderation.ALL.value:
+        return True
+    return not _cleared(session, author, area.id)
+
+
+def status_for_new(session: Session, area: Area, author: Subscriber) -> ItemStatus:
+    if not held(session, area, author):
+        return ItemStatus.PUBLISHED
+    return ItemStatus.PENDING if author.name else ItemStatus.UNNAMED
+
+
+def _publish(item: Item, settings: Settings, now: datetime) -> None:
+    """Out for neighbours to see from now: digests pick it up as new."""
+    item.status = ItemStatus.PUBLISHED.value
+    item.published_at = now
+    item.last_activity_at = now
+    if item.kind == ItemKind.REQUEST.value:
+        item.expires_at = now + timedelta(days=settings.request_expire_days)
+
+
+def submitted(session: Session, item: Item, now: datetime) -> None:
+    """A new item is stored: a held one is queued for the organisers' next notice."""
+    if item.status == ItemStatus.PENDING.value:
+        tell_organisers(session, item, NoticeKind.HELD, now)
+
+
+def release_unnamed(session: Session, settings: Settings, author: Subscriber, now: datetime) -> list[Item]:
+    """The author gave a NAME: their posts kept for it are signed and go on (published, or held)."""
+    waiting = list(session.scalars(
+        select(Item).where(Item.author_id == author.id, Item.status == ItemStatus.UNNAMED.value).order_by(Item.id)
+    ))
+    for item in waiting:
+        item.author_name = author.name
+        if status_for_new(session, item.area, author) == ItemStatus.PUBLISHED:
+            _publish(item, settings, now)
+            record(session, item, "named", now, actor=author)
+        else:
+            item.status = ItemStatus.PENDING.value
+            record(session, item, "named", now, actor=author)
+            submitted(session, item, now)
+    return waiting
+
+
+# ── organisers decide ──────────────────────────────────────────────────────
+
+
+def _tell_author(session: Session, settings: Settings, item: Item, template: str, now: datetime,
+                 **data: object) -> None:
+    if item.author is not None:
+        enqueue(session, settings, item.author, render(template, item=item, area=item.area, **data),
+                OutboxKind.NOTIFY, zone_name=item.area.timezone, item_id=item.id, now=now)
+
+
+def _withdraw_from_digests(session: Session, item: Item) -> int:
+    """A hidden or rejected item's line in digest pages already built (what MORE reads) is withdrawn.
+
+    Only batches built since the item was published can hold it.
+    """
+    since = item.published_at or item.created_at
+    line = f"#{item.ref} "
+    changed = 0
+    for batch in session.scalars(
+        select(DigestBatch).join(Campaign, Campaign.id == DigestBatch.campaign_id)
+        .where(Campaign.area_id == item.area_id, DigestBatch.created_at >= since)
+    ):
+        if item.id not in batch.item_ids:
+            continue
+        batch.pages = [
+            "\n".join(f"#{item.ref} (withdrawn)" if text.startswith(line) else text for text in page.split("\n"))
+            for page in batch.pages
+        ]
+        changed += 1
+    return changed
+
+
+def _resolve_reports(session: Session, item: Item, resolution: str, now: datetime) -> int:
+    return session.execute(
+        update(Report).where(Report.item_id == item.id, Report.resolved_at.is_(None))
+        .values(resolved_at=now, resolution=resolution).execution_options(synchronize_session=False)
+    ).rowcount or 0
+
+
+def approve(session: Session, settings: Settings, item: Item, moderator: Subscriber, now: datetime, *,
+            channel: str = "sms") -> Outcome:
+    """Publish a held item, restore a hidden one, or keep a reported one up."""
+    if not may_moderate(session, moderator, item.area_id):
+        return Outcome.NOT_ALLOWED
+    if item.status == ItemStatus.UNNAMED.value:
+        return Outcome.UNNAMED
+    if item.status == ItemStatus.PENDING.value:
+        _publish(item, settings, now)
+        record(session, item, APPROVED, now, actor=moderator)
+        audit.record(session, AuditAction.APPROVE, now, actor=moderator, channel=channel, item=item)
+        _tell_author(session, settings, item, "moderation_approved", now)
+        return Outcome.APPROVED
+    if item.status == ItemStatus.HIDDEN.value:
+        item.status = ItemStatus.PUBLISHED.value
+        dismissed = _resolve_reports(session, item, "dismissed", now)
+        record(session, item, "restored", now, actor=moderator)
+        audit.record(session, AuditAction.RESTORE, now, actor=moderator, channel=channel, item=item,
+                     reports=dismissed)
+        _tell_author(session, settings, item, "moderation_restored", now)
+        return Outcome.RESTORED
+    if item.status == ItemStatus.PUBLISHED.value:
+        dismissed = _resolve_reports(session, item, "dismissed", now)
+        if dismissed:
+            record(session, item, "reports_dismissed", now, actor=moderator)
+            audit.record(session, AuditAction.APPROVE, now, actor=moderator, channel=channel, item=item,
+                         reports=dismissed)
+            return Outcome.KEPT
+    return Outcome.NOT_WAITING
+
+
+def reject(session: Session, settings: Settings, item: Item, moderator: Subscriber, reason: str, now: datetime, *,
+           channel: str = "sms") -> tuple[Outcome, list[Subscriber]]:
+    """Take an item down (held, hidden or published); returns the outcome and whose connection on it ended."""
+    if not may_moderate(session, moderator, item.area_id):
+        return Outcome.NOT_ALLOWED, []
+    if item.status not in {ItemStatus.UNNAMED.value, ItemStatus.PENDING.value, ItemStatus.HIDDEN.value,
+                           ItemStatus.PUBLISHED.value}:
+        return Outcome.NOT_WAITING, []
+    was = item.status
+    if was == ItemStatus.PUBLISHED.value:
+        _withdraw_from_digests(session, item)
+    ended = close_item(session, item, ItemStatus.REJECTED, now, moderator, "rejected")
+    item.moderation_note = reason or None
+    upheld = _resolve_reports(session, item, "upheld", now)
+    audit.record(session, AuditAction.REJECT, now, actor=moderator, channel=channel, item=item, reason=reason,
+                 was=was, reports=upheld)
+    _tell_author(session, settings, item, "moderation_rejected", now, reason=reason)
+    return Outcome.REJECTED, [person for _match, person in ended if person.id != item.author_id]
+
+
+# ── reports ────────────────────────────────────────────────────────────────
+
+
+def report(session: Session, settings: Settings, item: Item, reporter: Subscriber, now: datetime) -> Outcome:
+    """A neighbour flags an item; enough different neighbours hide it until an organiser decides."""
+    if item.author_id == reporter.id:
+        return Outcome.OWN
+    if not (is_member(session, reporter, item.area_id) or may_moderate(session, reporter, item.area_id)):
+        return Outcome.NOT_MEMBER
+    if item.status != ItemStatus.PUBLISHED.value:
+        return Outcome.NOT_WAITING
+    if session.scalar(select(Report.id).where(Report.item_id == item.id, Report.reporter_id == reporter.id)):
+        return Outcome.AGAIN
+    try:
+        with session.begin_nested():  # the same resident reporting twice at the same moment
+            session.add(Report(item_id=item.id, reporter_id=reporter.id, created_at=now))
+    except IntegrityError:
+        return Outcome.AGAIN
+    record(session, item, "reported", now)  # no actor: the author's history never names a reporter
+    reports = session.scalars(
+        select(Report.id).where(Report.item_id == item.id, Report.resolved_at.is_(None))
+    ).all()
+    if len(reports) < settings.report_hide:
+        tell_organisers(session, item, NoticeKind.REPORTED, now)
+        return Outcome.REPORTED
+    item.status = ItemStatus.HIDDEN.value
+    _withdraw_from_digests(session, item)
+    record(session, item, "hidden", now)
+    audit.record(session, AuditAction.HIDE, now, channel="board", item=item, reports=len(reports))
+    tell_organisers(session, item, NoticeKind.HIDDEN, now)
+    _tell_author(session, settings, item, "moderation_hidden", now)
+    return Outcome.HIDDEN

@@ -1,0 +1,316 @@
+"""Subscriber lists in and out: a tenants' association's paper list imported, and an operator's export.
+
+Import (`sms-board subscribers import FILE.csv`) reads the columns
+`number,area,name,consent_source,consent_at` (other columns are ignored, so an export
+can be imported again). Every row is checked before anything is written: a row that
+fails (no consent source, a number that is not a possible number, an unknown area, a
+bad date) is reported with its line number and the whole file writes nothing. A number
+erased with FORGET, opted out with STOP, that left the area by text or cannot receive
+texts is never re-subscribed: its row is reported as refused and the rest go ahead.
+Each new subscription gets a consent record with the stated source and a welcome text
+that says how to STOP.
+
+Export lists active subscriptions with full numbers (the CLI is for operators).
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from sms_board.community import audit
+from sms_board.community.people import MAX_NAME, is_name
+from sms_board.community.privacy import number_hash, suppressed_hashes
+from sms_board.config import Settings
+from sms_board.models import (
+    Area,
+    AuditAction,
+    ConsentEvent,
+    OutboxKind,
+    Subscriber,
+    Subscription,
+    SubscriptionStatus,
+)
+from sms_board.phone import normalise
+from sms_board.sending.outbox import enqueue
+from sms_board.texts import render
+from sms_board.words import fold
+
+COLUMNS = ("number", "area", "name", "consent_source", "consent_at")
+EXPORT_COLUMNS = ("number", "area", "name", "joined", "digest", "consent_source", "consent_at", "channel")
+CHANNEL = "import"
+_DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%Y-%m-%d %H:%M", "%d/%m/%Y %H:%M")
+_CHUNK = 500
+
+Progress = Callable[[int], None]
+
+
+@dataclass(frozen=True)
+class RowNote:
+    line: int
+    number: str  # as written in the file
+    message: str
+
+
+@dataclass
+class ImportReport:
+    rows: int = 0
+    imported: int = 0  # new subscriptions (each with a welcome text)
+    already: int = 0  # already subscribed to that area: nothing changes
+    refused: list[RowNote] = field(default_factory=list)
+    errors: list[RowNote] = field(default_factory=list)
+    dry_run: bool = False
+
+    @property
+    def written(self) -> bool:
+        return not self.errors and not self.dry_run
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"rows": self.rows, "imported": self.imported if self.written else 0,
+                "would_import": self.imported, "already": self.already,
+                "refused": [asdict(note) for note in self.refused], "errors": [asdict(note) for note in self.errors],
+                "dry_run": self.dry_run, "written": self.written}
+
+
+@dataclass
+class _Row:
+    line: int
+    raw_number: str
+    phone: str
+    area: Area
+    name: str | None
+    source: str
+    given_at: datetime | None
+
+
+class _Areas:
+    """Areas by slug or name, as an operator writes them in a file."""
+
+    def __init__(self, session: Session) -> None:
+        self.by_key: dict[str, Area] = {}
+        for area in session.scalars(select(Area)):
+            self.by_key[area.slug.lower()] = area
+            self.by_key.setdefault(fold(area.name), area)
+
+    def find(self, text: str) -> Area | None:
+        return self.by_key.get(text.strip().lower()) or self.by_key.get(fold(text))
+
+
+def _consent_time(raw: str, settings: Settings, now: datetime) -> datetime | None:
+    """`2025-11-12`, `12/11/2025`, `2025-11-12 19:30` or ISO 8601, local unless it says otherwise."""
+    text = raw.strip()
+    if not text:
+        return None
+    parsed: datetime | None = None
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        for form in _DATE_FORMATS:
+            try:
+                parsed = datetime.strptime(text, form)
+                break
+            except ValueError:
+                continue
+    if parsed is None:
+        raise ValueError(f"consent_at {text!r} is not a date; write e.g. 2025-11-12 or 12/11/2025")
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=settings.zone)
+    if parsed > now:
+        raise ValueError(f"consent_at {text!r} is in the future")
+    return parsed
+
+
+def _parse_row(
+    line: int, row: dict[str, str | None], areas: _Areas, default_area: Area | None, settings: Settings,
+    now: datetime,
+) -> _Row:
+    """One line of the file, checked; raises ValueError with what is wrong."""
+    raw_number = (row.get("number") or "").strip()
+    phone = normalise(raw_number, settings.default_region)
+    if phone is None:
+        raise ValueError(f"{raw_number!r} is not a phone number" if raw_number else "no number")
+    source = " ".join((row.get("consent_source") or "").split())
+    if not source:
+        raise ValueError("consent_source is empty: say where consent was given (e.g. \"paper form, 12 Nov meeting\")")
+    named = (row.get("area") or "").strip()
+    area = areas.find(named) if named else default_area
+    if area is None:
+        raise ValueError(f"no area {named!r}" if named else "no area: fill the area column or pass --area")
+    if default_area is not None and area.id != default_area.id:
+        raise ValueError(f"the row is for {area.slug}, but --area says {default_area.slug}")
+    name = " ".join((row.get("name") or "").split())
+    if name and not is_name(name):
+        raise ValueError(f"name {name!r} is not a first name (letters only)")
+    return _Row(line, raw_number, phone, area, name[:MAX_NAME].strip() or None, source,
+                _consent_time(row.get("consent_at") or "", settings, now))
+
+
+def _read(
+    lines: Iterable[str], areas: _Areas, default_area: Area | None, settings: Settings, now: datetime,
+    report: ImportReport, progress: Progress | None,
+) -> list[_Row]:
+    reader = csv.DictReader(lines)
+    header = [(name or "").strip().lower() for name in reader.fieldnames or []]
+    missing = [c for c in ("number", "consent_source") + (() if default_area else ("area",)) if c not in header]
+    if missing:
+        report.errors.append(RowNote(1, "", f"the header needs the column(s) {', '.join(missing)}; "
+                                            f"columns are {','.join(COLUMNS)}"))
+        return []
+    reader.fieldnames = header
+    parsed: list[_Row] = []
+    seen: dict[tuple[str, int], int] = {}
+    for row in reader:
+        line = reader.line_num
+        report.rows += 1
+        try:
+            entry = _parse_row(line, row, areas, default_area, settings, now)
+        except ValueError as exc:
+            report.errors.append(RowNote(line, (row.get("number") or "").strip(), str(exc)))
+            continue
+        first = seen.setdefault((entry.phone, entry.area.id), line)
+        if first != line:
+            report.errors.append(RowNote(line, entry.raw_number, f"the same number and area as line {first}"))
+            continue
+        parsed.append(entry)
+        if progress and report.rows % _CHUNK == 0:
+            progress(_CHUNK)
+    if progress:
+        progress(report.rows % _CHUNK)
+    return parsed
+
+
+def _existing(session: Session, phones: list[str]) -> dict[str, Subscriber]:
+    found: dict[str, Subscriber] = {}
+    for start in range(0, len(phones), _CHUNK):
+        for person in session.scalars(select(Subscriber).where(Subscriber.phone.in_(phones[start:start + _CHUNK]))):
+            found[person.phone] = person
+    return found
+
+
+def _subscription_statuses(session: Session, people: Iterable[Subscriber]) -> dict[tuple[int, int], str]:
+    ids = sorted(p.id for p in people)
+    statuses: dict[tuple[int, int], str] = {}
+    for start in range(0, len(ids), _CHUNK):
+        for subscriber_id, area_id, status in session.execute(
+            select(Subscription.subscriber_id, Subscription.area_id, Subscription.status)
+            .where(Subscription.subscriber_id.in_(ids[start:start + _CHUNK]))
+        ):
+            statuses[(subscriber_id, area_id)] = status
+    return statuses
+
+
+def _refusal(row: _Row, person: Subscriber | None, status: str | None, suppressed: bool) -> str | None:
+    if suppressed:
+        return "refused: this number asked the board to forget it (FORGET); it is never added back"
+    if person is not None and person.opted_out_at is not None:
+        return f"refused: this number opted out by STOP on {person.opted_out_at.date().isoformat()}"
+    if person is not None and person.undeliverable_at is not None:
+        return "refused: this number cannot receive texts"
+    if status == SubscriptionStatus.LEFT.value:
+        return f"refused: this number left {row.area.name} by text"
+    return None
+
+
+def import_subscribers(
+    session: Session, settings: Settings, lines: Iterable[str], now: datetime, *, area: Area | None = None,
+    dry_run: bool = False, source_name: str = "", progress: Progress | None = None,
+) -> ImportReport:
+    """Check every row, then (unless a row fails, or `dry_run`) write them all in the caller's transaction."""
+    report = ImportReport(dry_run=dry_run)
+    rows = _read(lines, _Areas(session), area, settings, now, report, progress)
+    people = _existing(session, sorted({row.phone for row in rows}))
+    statuses = _subscription_statuses(session, people.values())
+    forgotten = suppressed_hashes(session, settings.suppression_key, [row.phone for row in rows])
+    to_add: list[_Row] = []
+    for row in rows:
+        person = people.get(row.phone)
+        status = statuses.get((person.id, row.area.id)) if person is not None else None
+        if status == SubscriptionStatus.ACTIVE.value:  # (someone who came back by text after a FORGET too)
+            report.already += 1
+            continue
+        refusal = _refusal(row, person, status, number_hash(settings.suppression_key, row.phone) in forgotten)
+        if refusal is not None:
+            report.refused.append(RowNote(row.line, row.raw_number, refusal))
+        else:
+            to_add.append(row)
+    report.imported = len(to_add)
+    if report.written:
+        _write(session, settings, to_add, people, now)
+        audit.record(session, AuditAction.IMPORT, now, label=audit.OPERATOR, channel="cli",
+                     area_id=area.id if area else None, file=source_name, imported=report.imported,
+                     refused=len(report.refused), already=report.already)
+    return report
+
+
+def _write(session: Session, settings: Settings, rows: list[_Row], people: dict[str, Subscriber],
+           now: datetime) -> None:
+    new = {row.phone: Subscriber(phone=row.phone, name=row.name, created_at=now, is_admin=False,
+                                 digest_frequency="daily", more_page=0)
+           for row in rows if row.phone not in people}
+    session.add_all(new.values())
+    session.flush()
+    people = {**people, **new}
+    welcomes: dict[tuple[int, str], str] = {}
+    for row in rows:
+        person = people[row.phone]
+        if row.name and not person.name:
+            person.name = row.name
+        key = (row.area.id, row.source)
+        welcome = welcomes.get(key) or welcomes.setdefault(key, render("import_welcome", area=row.area,
+                                                                         source=row.source))
+        session.add(Subscription(
+            subscriber_id=person.id, area_id=row.area.id, status=SubscriptionStatus.ACTIVE.value,
+            consent_at=row.given_at or now, consent_text=row.source, consent_channel=CHANNEL, last_digest_at=now,
+        ))
+        session.add(ConsentEvent(
+            subscriber_id=person.id, area_id=row.area.id, action="subscribe", channel=CHANNEL, words=row.source,
+            wording=welcome, given_at=row.given_at, created_at=now,
+        ))
+        enqueue(session, settings, person, welcome, OutboxKind.NOTIFY, zone_name=row.area.timezone, now=now)
+    session.flush()
+
+
+# ── export ─────────────────────────────────────────────────────────────────
+
+
+def export_rows(session: Session, area: Area | None = None, *, now: datetime) -> Iterator[dict[str, str]]:
+    """Active subscriptions, by area and number, with full numbers; the export is written to the audit log."""
+    joined = (
+        select(func.max(ConsentEvent.created_at))
+        .where(ConsentEvent.subscriber_id == Subscription.subscriber_id, ConsentEvent.area_id == Subscription.area_id,
+               ConsentEvent.action == "subscribe")
+        .correlate(Subscription).scalar_subquery()
+    )
+    query = (
+        select(Subscriber, Subscription, Area.slug, joined)
+        .join(Subscription, Subscription.subscriber_id == Subscriber.id)
+        .join(Area, Area.id == Subscription.area_id)
+        .where(Subscription.status == SubscriptionStatus.ACTIVE.value, Subscriber.opted_out_at.is_(None))
+        .order_by(Area.slug, Subscriber.phone)
+    )
+    if area is not None:
+        query = query.where(Subscription.area_id == area.id)
+    rows = session.execute(query).all()
+    audit.record(session, AuditAction.EXPORT, now, label=audit.OPERATOR, channel="cli",
+                 area_id=area.id if area else None, rows=len(rows))
+    for person, subscription, slug, joined_at in rows:
+        when = joined_at if joined_at is not None else subscription.consent_at
+        yield {
+            "number": person.phone, "area": slug, "name": person.name or "",
+            "joined": _stamp(when), "digest": person.digest_frequency, "consent_source": subscription.consent_text,
+            "consent_at": _stamp(subscription.consent_at), "channel": subscription.consent_channel,
+        }
+
+
+def _stamp(moment: datetime | None) -> str:
+    if moment is None:
+        return ""
+    if moment.tzinfo is None:  # a max() over the column may come back without the column's type
+        moment = moment.replace(tzinfo=UTC)
+    return moment.isoformat(timespec="seconds")

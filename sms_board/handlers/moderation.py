@@ -1,0 +1,61 @@
+"""APPROVE and REJECT: an organiser's decision on a held, reported or hidden post (or a join request).
+
+The decision itself is `community.moderation` (the dashboard will call the same
+functions); this module only reads the text and answers. Anyone who is not an organiser
+of the item's area (nor an administrator) is refused politely and nothing changes.
+"""
+
+from __future__ import annotations
+
+from sms_board.community.exchange import display_name
+from sms_board.community.moderation import Outcome, approve, reject
+from sms_board.handlers.join import answer_join_request
+from sms_board.handlers.router import Context, keyword, ref_or_hint
+from sms_board.models import Item, ItemKind
+
+
+def _moderator(ctx: Context, action: str) -> bool:
+    """Organisers and administrators go on; anyone else is told, and nothing changes."""
+    if ctx.subscriber.is_admin or ctx.organiser_areas():
+        return True
+    ctx.reply("moderation_refused", action=action, item=None)
+    return False
+
+
+def _item(ctx: Context, action: str, usage: str) -> Item | None:
+    if not _moderator(ctx, action):
+        return None
+    return ref_or_hint(ctx, usage)
+
+
+@keyword("APPROVE")
+def approve_(ctx: Context) -> None:
+    item = _item(ctx, "APPROVE", "APPROVE <ref> to publish a post, e.g. APPROVE N14")
+    if item is None:
+        return
+    if item.kind == ItemKind.JOIN.value:
+        answer_join_request(ctx, item, accept=True)
+        return
+    outcome = approve(ctx.session, ctx.settings, item, ctx.subscriber, ctx.now)
+    if outcome == Outcome.NOT_ALLOWED:
+        ctx.reply("moderation_refused", action="APPROVE", item=item)
+        return
+    ctx.reply("moderation_done", outcome=outcome.value, item=item, author=display_name(item.author))
+
+
+@keyword("REJECT")
+def reject_(ctx: Context) -> None:
+    item = _item(ctx, "REJECT", "REJECT <ref> [reason] to turn a post down, e.g. REJECT N14 not local")
+    if item is None:
+        return
+    if item.kind == ItemKind.JOIN.value:
+        answer_join_request(ctx, item, accept=False)
+        return
+    reason = " ".join(ctx.words.rest(2).split())[:160]
+    outcome, ended = reject(ctx.session, ctx.settings, item, ctx.subscriber, reason, ctx.now)
+    if outcome == Outcome.NOT_ALLOWED:
+        ctx.reply("moderation_refused", action="REJECT", item=item)
+        return
+    for person in ended:
+        ctx.notify(person, "connection_ended", ref=item.ref)
+    ctx.reply("moderation_done", outcome=outcome.value, item=item, author=display_name(item.author), reason=reason)

@@ -1,0 +1,68 @@
+"""`sms-board audit`: what organisers and administrators did, who, when, to which item."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from tests.conftest import Runner
+
+SAM, PRIYA, RUTH = "+447700900123", "+447700900456", "+447700900001"
+
+
+def test_the_audit_log_keeps_each_organisers_and_operators_action(areas, phone, runner: Runner, tmp_path):
+    runner("area", "add", "carers", "Foster Carers", "--private")
+    runner("organiser", "add", RUTH, "elm")
+    ruth, sam, priya = phone(RUTH), phone(SAM), phone(PRIYA)
+    for person, name in ((ruth, "Ruth"), (sam, "Sam"), (priya, "Priya")):
+        person.text("JOIN ELM")
+        person.text(f"NAME {name}")
+    ruth.text("BROADCAST Bins on Friday")
+    ruth.text("YES")
+    ruth.text("URGENT Water off on Elm Street until 6pm")
+    ruth.text("YES")
+    intro = re.search(r"#(I\d+)", ruth.text(f"INTRO {SAM} {PRIYA} gardening")[0]).group(1)
+    sam.text(f"OK {intro}")
+    priya.text(f"OK {intro}")
+    ruth.text(f"UNLINK {intro}")
+    runner("area", "invite", "carers", "--uses", "5", "--days", "3")
+    (tmp_path / "list.csv").write_text("number,area,consent_source\n07700 900789,oak,paper form\n")
+    runner("subscribers", "import", str(tmp_path / "list.csv"))
+    runner("subscribers", "export", "--area", "elm")
+    runner("broadcast", "--area", "oak", "--yes", "Fete on Saturday")
+
+    log = json.loads(runner("audit", "--json").stdout)
+
+    assert [(e["action"], e["area"], e["item"], e["who"], e["channel"]) for e in log] == [
+        ("broadcast", "elm", None, "Ruth +44 7•••• ••001", "sms"),
+        ("urgent", "elm", None, "Ruth +44 7•••• ••001", "sms"),
+        ("intro", "elm", intro, "Ruth +44 7•••• ••001", "sms"),
+        ("unlink", "elm", intro, "Ruth +44 7•••• ••001", "sms"),
+        ("invite", "carers", None, "operator", "cli"),
+        ("import", None, None, "operator", "cli"),
+        ("export", "elm", None, "operator", "cli"),
+        ("broadcast", "oak", None, "operator", "cli"),
+    ]
+    assert log[0]["detail"]["text"] == "Elm Street: Bins on Friday" and log[0]["detail"]["recipients"] == 2
+    assert log[4]["detail"] == {"uses": 5, "days": 3}
+    assert log[5]["detail"] == {"file": "list.csv", "imported": 1, "refused": 0, "already": 0}
+    assert all(re.match(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d", e["at"]) for e in log)
+    assert [e["action"] for e in json.loads(runner("audit", "--area", "carers", "--json").stdout)] == ["invite"]
+    text = runner("audit", "--area", "elm").stdout.splitlines()
+    assert len(text) == 5 and text[2].split()[1:5] == ["intro", "elm", f"#{intro}", "Ruth"]
+    assert SAM not in runner("audit").stdout
+
+
+def test_a_forgotten_organiser_leaves_the_actions_but_not_the_name(areas, phone, runner):
+    runner("organiser", "add", RUTH, "elm")
+    ruth = phone(RUTH)
+    ruth.text("JOIN ELM")
+    ruth.text("NAME Ruth")
+    phone(SAM).text("JOIN ELM")
+    ruth.text("BROADCAST Bins on Friday")
+    ruth.text("YES")
+    ruth.text("FORGET")
+    ruth.text("YES")
+
+    assert [(e["action"], e["who"]) for e in json.loads(runner("audit", "--json").stdout)] == [
+        ("broadcast", "forgotten")]
