@@ -191,17 +191,13 @@ def counts_and_profile(url: str, workdir: Path, per_kind: int = 30) -> tuple[dic
         tally["statements"] += 1
         tally["trips"] += 1
 
-    @event.listens_for(engine, "begin")
-    def _begin(*_args):  # type: ignore[no-untyped-def]
-        tally["trips"] += 1
+    def transaction_trip(connection, *_args):  # type: ignore[no-untyped-def]
+        # An autocommitted statement sends no BEGIN or COMMIT of its own.
+        if connection.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
+            tally["trips"] += 1
 
-    @event.listens_for(engine, "commit")
-    def _commit(*_args):  # type: ignore[no-untyped-def]
-        tally["trips"] += 1
-
-    @event.listens_for(engine, "rollback")
-    def _rollback(*_args):  # type: ignore[no-untyped-def]
-        tally["trips"] += 1
+    for name in ("begin", "commit", "rollback"):
+        event.listen(engine, name, transaction_trip)
 
     validator = RequestValidator(TOKEN)
     signed = "http://localhost/sms/inbound"

@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Text, cast, func, or_, select, update
+from sqlalchemy import Text, and_, cast, exists, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -34,12 +34,19 @@ from sms_board.community.subscriptions import get_or_create_subscriber
 from sms_board.config import Settings
 from sms_board.db import is_sqlite
 from sms_board.handlers.stop import stop_on_arrival, wants_to_stop
-from sms_board.models import InboundMessage, InboundStatus, Outbox, OutboxKind
+from sms_board.models import (
+    Confirmation,
+    InboundMessage,
+    InboundStatus,
+    Outbox,
+    OutboxKind,
+    Subscriber,
+)
 from sms_board.phone import mask, normalise
 from sms_board.sending.outbox import prepare, record_replies
 from sms_board.texts import render
 from sms_board.utc import utcnow
-from sms_board.words import Words
+from sms_board.words import Words, fold
 
 log = logging.getLogger(__name__)
 
@@ -91,29 +98,26 @@ def receive(
     body = params.get("Body") or ""
     phone = normalise(raw_from, settings.default_region)
 
+    fields = {
+        "message_sid": message_sid,
+        "from_number": _storable(phone or raw_from)[:64],
+        "to_number": _storable(params.get("To") or "")[:64] or None,
+        "body": _storable(body),
+        "params": {_storable(k)[:64]: _storable(str(v)) for k, v in params.items()},
+        "received_at": now,
+        "status": InboundStatus.RECEIVED.value,
+        "replies": [],
+        "in_inbox": False,
+        "attempts": 1,
+        "replies_queued": False,
+    }
+    stops = phone is not None and not _from_the_board(settings, phone, fields["to_number"]) and wants_to_stop(
+        InboundMessage(params=fields["params"]), Words.parse(body))
     try:
-        with factory.begin() as session:
-            inbound = InboundMessage(
-                message_sid=message_sid,
-                from_number=_storable(phone or raw_from)[:64],
-                to_number=_storable(params.get("To") or "")[:64] or None,
-                body=_storable(body),
-                params={_storable(k)[:64]: _storable(str(v)) for k, v in params.items()},
-                received_at=now,
-                status=InboundStatus.RECEIVED.value,
-                replies=[],
-                in_inbox=False,
-                attempts=1,
-                replies_queued=False,
-            )
-            if phone is not None and not _from_the_board(settings, phone, inbound.to_number):
-                # A STOP takes effect in the transaction that stores it (and stamps its arrival
-                # once no send to the number is still on the wire).
-                stop_on_arrival(session, settings, inbound, phone, Words.parse(body))
-            session.add(inbound)
-            session.flush()
-            inbound_id = inbound.id
-            now = inbound.received_at
+        if stops or is_sqlite(factory.kw["bind"]):
+            inbound_id, now = _store_in_transaction(factory, settings, fields, phone, body, stops=stops)
+        else:
+            inbound_id = _store_at_once(factory, fields)
     except IntegrityError:
         with factory() as session:
             inbound_id = session.scalar(select(InboundMessage.id).where(InboundMessage.message_sid == message_sid))
@@ -129,6 +133,28 @@ def receive(
     return result
 
 
+def _store_at_once(factory: sessionmaker[Session], fields: dict[str, object]) -> int:
+    """One `INSERT … RETURNING` committed on its own: one round trip, and the text is safe."""
+    engine = factory.kw["bind"]
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        return connection.execute(insert(InboundMessage).values(**fields).returning(InboundMessage.id)).scalar_one()
+
+
+def _store_in_transaction(
+    factory: sessionmaker[Session], settings: Settings, fields: dict[str, object], phone: str | None, body: str,
+    *, stops: bool,
+) -> tuple[int, datetime]:
+    with factory.begin() as session:
+        inbound = InboundMessage(**fields)
+        if stops and phone is not None:
+            # A STOP takes effect in the transaction that stores it (and stamps its arrival
+            # once no send to the number is still on the wire).
+            stop_on_arrival(session, settings, inbound, phone, Words.parse(body))
+        session.add(inbound)
+        session.flush()
+        return inbound.id, inbound.received_at
+
+
 def route_once(
     factory: sessionmaker[Session], settings: Settings, inbound_id: int, now: datetime, *, body: str | None = None,
     by_rest: bool = False, skip_locked: bool = False,
@@ -141,20 +167,41 @@ def route_once(
     """
     try:
         with factory.begin() as session:
-            query = select(InboundMessage).where(InboundMessage.id == inbound_id)
-            if not is_sqlite(session):  # SQLite's BEGIN IMMEDIATE already lets one writer in at a time
-                query = query.with_for_update(skip_locked=skip_locked)
-            inbound = session.scalar(query)
+            inbound = _take(session, inbound_id, now, skip_locked=skip_locked)
             if inbound is None:
-                return None
-            if inbound.status == InboundStatus.RECEIVED.value:
-                phone = normalise(inbound.from_number, settings.default_region)
-                text = body if body is not None else inbound.body.replace("\ufffd", "")
+                if skip_locked:
+                    return None  # someone is routing it right now
+                inbound = session.get(InboundMessage, inbound_id)
+                assert inbound is not None
+                return _result(inbound)
+            phone = normalise(inbound.from_number, settings.default_region)
+            text = body if body is not None else inbound.body.replace("\ufffd", "")
+            with session.no_autoflush:  # the row and the sender are written once, at the end
                 _process(session, settings, inbound, phone, text, now, by_rest=by_rest)
             return _result(inbound)
     except Exception as exc:
         log.exception("inbound %s: handler failed", inbound_id)
         return _failed(factory, settings, inbound_id, exc, now, by_rest=by_rest)
+
+
+def _take(session: Session, inbound_id: int, now: datetime, *, skip_locked: bool) -> InboundMessage | None:
+    """The stored text, locked for routing, if it is still `received`; else None.
+
+    One `UPDATE … RETURNING` both takes the row lock (a concurrent delivery of the same text
+    waits on it, then finds it handled) and checks the status. The clock, which must not
+    wait on a webhook that is routing the text, asks with `SKIP LOCKED` instead.
+    """
+    if skip_locked and not is_sqlite(session):
+        found = session.scalar(
+            select(InboundMessage).where(InboundMessage.id == inbound_id).with_for_update(skip_locked=True))
+        return found if found is not None and found.status == InboundStatus.RECEIVED.value else None
+    return session.scalars(
+        update(InboundMessage)
+        .where(InboundMessage.id == inbound_id, InboundMessage.status == InboundStatus.RECEIVED.value)
+        .values(handled_at=now)
+        .returning(InboundMessage)
+        .execution_options(populate_existing=True)
+    ).one_or_none()
 
 
 def _result(inbound: InboundMessage) -> InboundResult:
@@ -257,11 +304,7 @@ def _process(
 
     # Route what was sent, not the stored copy: its NUL markers are not part of a notice.
     words = Words.parse(body)
-    recent = session.scalar(
-        select(func.count()).select_from(InboundMessage).where(
-            InboundMessage.from_number == phone, InboundMessage.received_at > now - FLOOD_WINDOW
-        )
-    ) or 0
+    recent, identical, pending = _recent_activity(session, inbound, subscriber, now)
     # A STOP is never held: however many texts came before it, it must take effect now.
     if recent > FLOOD_LIMIT and not wants_to_stop(inbound, words):
         inbound.status = InboundStatus.HELD.value
@@ -269,10 +312,11 @@ def _process(
         inbound.error = f"flood: more than {FLOOD_LIMIT} texts in {int(FLOOD_WINDOW.total_seconds() // 60)} minutes"
         abuse.flood_held(session, settings, inbound, subscriber, recent, FLOOD_WINDOW, now)
         return
-    if not wants_to_stop(inbound, words) and abuse.repeated(session, inbound, subscriber, now, by_rest=by_rest):
+    if not wants_to_stop(inbound, words) and abuse.repeated(session, inbound, subscriber, now, by_rest=by_rest,
+                                                             earlier=identical):
         return
 
-    ctx = handlers.Context(session, settings, inbound, subscriber, words, now)
+    ctx = handlers.Context(session, settings, inbound, subscriber, words, now, pending_confirmation=pending)
     if subscriber.opted_out and not (
         handlers.opts_back_in(ctx) or handlers.stopped_by_this_text(ctx) or handlers.asks_for_help(ctx)
     ):
@@ -305,6 +349,29 @@ def _process(
                                      inbound_id=inbound.id, now=now, by_rest=by_rest)
 
 
+def _recent_activity(
+    session: Session, inbound: InboundMessage, subscriber: Subscriber, now: datetime
+) -> tuple[int, int, bool]:
+    """In one query: texts from this number in the flood window, the same text before in the
+    repeat window, and whether a confirmation waits for YES."""
+    same = and_(InboundMessage.id != inbound.id, InboundMessage.body == inbound.body,
+                InboundMessage.received_at > now - abuse.IDENTICAL_WINDOW)
+    pending = exists().where(Confirmation.subscriber_id == subscriber.id, Confirmation.resolved_at.is_(None))
+    recent, identical, waiting = session.execute(
+        select(
+            func.count().filter(InboundMessage.received_at > now - FLOOD_WINDOW),
+            func.count().filter(same),
+            pending,
+        ).select_from(InboundMessage).where(
+            InboundMessage.from_number == inbound.from_number,
+            InboundMessage.received_at > now - max(FLOOD_WINDOW, abuse.IDENTICAL_WINDOW),
+        )
+    ).one()
+    if fold(inbound.body) in abuse.REPEATABLE:
+        identical = 0
+    return recent or 0, identical or 0, bool(waiting)
+
+
 def _loop_suspected(
     session: Session, settings: Settings, inbound: InboundMessage, phone: str, replies: list[str], now: datetime
 ) -> str | None:
@@ -329,20 +396,17 @@ def _loop_suspected(
     ):
         return f"the same text {REPEATS + 1} times in {REPEAT_WINDOW.total_seconds() / 60:g} minutes, answered alike"
     arrived = inbound.received_at
-    answered_at_once = session.scalar(
-        select(Outbox.id).where(
-            Outbox.to_number == phone, Outbox.kind != OutboxKind.REPLY.value,
-            Outbox.sent_at > arrived - MACHINE_SPEED, Outbox.sent_at <= arrived,
-        ).limit(1)
-    )
-    if answered_at_once is not None:
+    # Both read this number's texts of the last hour (`ix_outbox_to_number_sent`), in one query.
+    answered_at_once, replies = session.execute(
+        select(
+            func.count().filter(Outbox.kind != OutboxKind.REPLY.value, Outbox.sent_at > arrived - MACHINE_SPEED,
+                                Outbox.sent_at <= arrived),
+            func.count().filter(Outbox.kind == OutboxKind.REPLY.value),
+        ).where(Outbox.to_number == phone, Outbox.sent_at > min(now, arrived) - LOOP_WINDOW)
+    ).one()
+    if answered_at_once:
         return f"answered the board's text within {MACHINE_SPEED.total_seconds():g} s"
-    replies = session.scalar(
-        select(func.count()).select_from(Outbox).where(
-            Outbox.to_number == phone, Outbox.kind == OutboxKind.REPLY.value, Outbox.sent_at > now - LOOP_WINDOW,
-        )
-    ) or 0
-    if replies >= settings.max_replies_per_hour:
+    if (replies or 0) >= settings.max_replies_per_hour:
         return f"{replies} automatic replies in the last hour"
     return None
 

@@ -59,9 +59,14 @@ def flood_held(session: Session, settings: Settings, inbound: InboundMessage, fl
         alert_flood(session, settings, flooder, count, now, int(window.total_seconds() // 60))
 
 
-def repeated(session: Session, inbound: InboundMessage, sender: Subscriber, now: datetime, *, by_rest: bool) -> bool:
-    """Whether this text is one repeat too many (and so not to be routed); the first such is answered once."""
-    earlier = identical_before(session, sender.phone, inbound.body, inbound.id, now)
+def repeated(session: Session, inbound: InboundMessage, sender: Subscriber, now: datetime, *, by_rest: bool,
+             earlier: int | None = None) -> bool:
+    """Whether this text is one repeat too many (and so not to be routed); the first such is answered once.
+
+    `earlier` is `identical_before`'s count when the caller read it already (with the flood count).
+    """
+    if earlier is None:
+        earlier = identical_before(session, sender.phone, inbound.body, inbound.id, now)
     if earlier < IDENTICAL_LIMIT:
         return False
     inbound.status = InboundStatus.IGNORED.value

@@ -15,13 +15,21 @@ from sms_board.models import Area, ConsentEvent, Subscriber, Subscription, Subsc
 
 
 def get_or_create_subscriber(session: Session, phone: str, now: datetime) -> Subscriber:
-    """The subscriber for a number; safe when two texts from a new number arrive at once."""
+    """The subscriber for a number; safe when two texts from a new number arrive at once.
+
+    Most texts come from numbers the board knows: one read. A new number is inserted
+    (doing nothing if a text racing it got there first) and read again.
+    """
+    query = select(Subscriber).where(Subscriber.phone == phone)
+    subscriber = session.scalar(query)
+    if subscriber is not None:
+        return subscriber
     insert = sqlite_insert if is_sqlite(session) else pg_insert
     session.execute(
         insert(Subscriber).values(phone=phone, created_at=now, is_admin=False, digest_frequency="daily")
         .on_conflict_do_nothing(index_elements=["phone"])
     )
-    subscriber = session.scalar(select(Subscriber).where(Subscriber.phone == phone))
+    subscriber = session.scalar(query)
     assert subscriber is not None
     return subscriber
 

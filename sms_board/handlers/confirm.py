@@ -58,8 +58,9 @@ def lapse_pending(session: Session, subscriber: Subscriber, now: datetime) -> No
 @stage(CONFIRM_STAGE, "yes", words={"YES"})
 def yes_stage(ctx: Context) -> bool:
     if not says_yes(ctx.words.tokens):
-        # Any other text lets a pending confirmation lapse.
-        lapse_pending(ctx.session, ctx.subscriber, ctx.now)
+        # Any other text lets a pending confirmation lapse (the pipeline knows when there is none).
+        if ctx.pending_confirmation is not False:
+            lapse_pending(ctx.session, ctx.subscriber, ctx.now)
         return False
     pending = ctx.session.scalar(
         select(Confirmation)

@@ -62,7 +62,10 @@ def new_item(
         created_at=ctx.now, published_at=ctx.now if published else None, last_activity_at=ctx.now,
         expires_at=ctx.now + timedelta(days=ctx.settings.request_expire_days)
         if kind == ItemKind.REQUEST and published else None,
+        # Known now, so recording its first event writes nothing more to the row.
+        reminded_at=None, closed_at=None,
     )
+    item.area = area  # already loaded: the reply that names it needs no query
     ctx.session.add(item)
     ctx.session.flush()
     record(ctx.session, item, "opened", ctx.now, actor=ctx.subscriber)

@@ -54,6 +54,8 @@ class Context:
     # Whether routing changed anything (a post, a connection, a setting): the reply confirms
     # it, so loop protection never withholds it. Set by `route`.
     changed: bool = False
+    # Whether the sender has a confirmation waiting for YES; None when nobody has looked.
+    pending_confirmation: bool | None = None
 
     def reply(self, template: str, /, **data: object) -> None:
         self.replies.append(render(template, **data))
@@ -277,7 +279,8 @@ def route(ctx: Context) -> None:
                 break
         else:
             raise RuntimeError("no stage took the text; the inbox stage must always take it")
-        ctx.session.flush()
+        # What is still to be flushed counts too; it is written with the text's row, at commit.
+        written.update(_pending_writes(ctx.session))
     ctx.changed = bool(written)
 
 
@@ -288,25 +291,32 @@ _BOOKKEEPING_COLUMNS = frozenset({("subscribers", "last_hint_at")})
 _BOOKKEEPING_BULK = frozenset({"confirmations"})
 
 
+def _pending_writes(session: Session) -> set[str]:
+    """The tables (and changed columns) the session would write at its next flush, bookkeeping left out."""
+    written: set[str] = set()
+    for obj in (*session.new, *session.deleted):
+        table = sa_inspect(obj).mapper.local_table.name
+        if table not in _BOOKKEEPING_TABLES:
+            written.add(table)
+    for obj in session.dirty:
+        state = sa_inspect(obj)
+        table = state.mapper.local_table.name
+        if table in _BOOKKEEPING_TABLES:
+            continue
+        written.update(
+            f"{table}.{attr.key}" for attr in state.attrs
+            if attr.history.has_changes() and (table, attr.key) not in _BOOKKEEPING_COLUMNS
+        )
+    return written
+
+
 @contextmanager
 def _writes(session: Session) -> Iterator[set[str]]:
     """The tables (and columns) this session writes inside the block, bookkeeping left out."""
     written: set[str] = set()
 
     def before_flush(flushing: Session, _context: object, _instances: object) -> None:
-        for obj in (*flushing.new, *flushing.deleted):
-            table = sa_inspect(obj).mapper.local_table.name
-            if table not in _BOOKKEEPING_TABLES:
-                written.add(table)
-        for obj in flushing.dirty:
-            state = sa_inspect(obj)
-            table = state.mapper.local_table.name
-            if table in _BOOKKEEPING_TABLES:
-                continue
-            written.update(
-                f"{table}.{attr.key}" for attr in state.attrs
-                if attr.history.has_changes() and (table, attr.key) not in _BOOKKEEPING_COLUMNS
-            )
+        written.update(_pending_writes(flushing))
 
     def do_orm_execute(state: ORMExecuteState) -> None:
         if state.is_insert or state.is_update or state.is_delete:
