@@ -1,0 +1,93 @@
+"""The webhook's cost, pinned: SQL statements per inbound text, by the kind of text.
+
+Speed is measured in `bench/bench_webhook.py`; what keeps it is this count, which
+fails CI when a change adds a query to every text (a lookup per keyword, an
+autoflush, a lazy load). Counted with a SQLAlchemy cursor event; the transaction
+statements SQLite's engine sends itself (`BEGIN IMMEDIATE`) are left out, so the
+same limits hold on both databases.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy import event
+
+from sms_board.app import board_of
+from tests.conftest import ACCOUNT_SID, BOARD_NUMBER, post_inbound
+
+SAM, PRIYA, NEWCOMER = "+447700900301", "+447700900302", "+447700900399"
+
+# The most statements one text of each kind may cost (measured: see bench/RESULTS.md).
+LIMITS = {
+    "unknown text": 10,
+    "JOIN from a new number": 12,
+    "POST": 10,
+    "NEED": 10,
+    "HELP": 9,
+    "a retried MessageSid": 4,
+}
+
+
+@contextmanager
+def counting(app) -> Iterator[list[str]]:  # type: ignore[no-untyped-def]
+    seen: list[str] = []
+    engine = board_of(app).engine
+
+    def statement(_conn, _cursor, sql: str, *_args) -> None:  # type: ignore[no-untyped-def]
+        if not sql.lstrip().upper().startswith("BEGIN"):
+            seen.append(sql)
+
+    event.listen(engine, "before_cursor_execute", statement)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", statement)
+
+
+def sms(body: str, number: str, sid: str | None = None) -> dict[str, str]:
+    return {"MessageSid": sid or f"SM{uuid.uuid4().hex}", "AccountSid": ACCOUNT_SID, "From": number,
+            "To": BOARD_NUMBER, "Body": body, "NumMedia": "0", "SmsStatus": "received"}
+
+
+@pytest.fixture
+def street(areas, phone):  # type: ignore[no-untyped-def]
+    for number, name in ((SAM, "Sam"), (PRIYA, "Priya")):
+        resident = phone(number)
+        resident.text("JOIN ELM")
+        resident.text(f"NAME {name}")
+
+
+def cost(app, client, params: dict[str, str]) -> int:  # type: ignore[no-untyped-def]
+    with counting(app) as seen:
+        post_inbound(client, params)
+    return len(seen)
+
+
+def test_every_kind_of_text_stays_within_its_statement_budget(app, client, street):
+    retried = sms("Is the bin day still Thursday?", PRIYA)
+    post_inbound(client, retried)
+    measured = {
+        "unknown text": cost(app, client, sms("Who do I ask about the broken streetlight?", SAM)),
+        "JOIN from a new number": cost(app, client, sms("JOIN ELM", NEWCOMER)),
+        "POST": cost(app, client, sms("POST Lost ginger cat near the park", SAM)),
+        "NEED": cost(app, client, sms("NEED Lift to the GP on Thursday", PRIYA)),
+        "HELP": cost(app, client, sms("HELP", SAM)),
+        "a retried MessageSid": cost(app, client, retried),
+    }
+    over = {kind: (count, LIMITS[kind]) for kind, count in measured.items() if count > LIMITS[kind]}
+    assert not over, f"statements per text over budget (measured, limit): {over}"
+
+
+def test_a_texts_cost_does_not_grow_with_the_neighbourhood(app, client, street, phone):
+    post_inbound(client, sms("Hello?", SAM))  # the day's one hint is given
+    before = cost(app, client, sms("Who do I ask about the broken streetlight?", SAM))
+    for n in range(12):
+        neighbour = phone(f"+4477009004{n:02d}")
+        neighbour.text("JOIN ELM")
+        neighbour.text("POST Spare bike for anyone who needs one")
+    after = cost(app, client, sms("Who do I ask about the broken streetlight, please?", SAM))
+    assert after == before
