@@ -639,6 +639,9 @@ class AuditAction(enum.StrEnum):
     JOIN_DECLINE = "join_decline"
     IMPORT = "import"
     EXPORT = "export"
+    AREA_ADD = "area_add"  # an administrator added an area (dashboard)
+    ORGANISER_ADD = "organiser_add"  # appointed an organiser of an area (dashboard)
+    ORGANISER_REMOVE = "organiser_remove"
 
 
 class AuditEntry(Base):

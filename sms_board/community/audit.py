@@ -1,7 +1,8 @@
 """The audit log: what organisers and administrators did, who did it, when, and to which item.
 
 Every moderation decision, broadcast, introduction, unlink, invite, join decision,
-import and export writes one row, whichever way it came (SMS, CLI, later the web).
+import and export writes one row, whichever way it came (SMS, CLI, the web), and so do
+the dashboard's administration actions (an area added, an organiser appointed or removed).
 Rows are only ever added. The actor is named as they read when it happened (a NAME
 and a masked number, "operator" for the command line, "the board" for what reports
 did by themselves); FORGET turns a forgotten organiser's name into "forgotten".
@@ -56,16 +57,23 @@ class AuditRecord:
     detail: dict[str, Any]
 
 
-def audit_log(session: Session, area: Area | None = None) -> list[AuditRecord]:
-    """The log oldest first, of one area or of all."""
+def audit_log(
+    session: Session, area: Area | None = None, *, newest_first: bool = False, limit: int | None = None,
+    offset: int = 0, area_id: int | None = None,
+) -> list[AuditRecord]:
+    """The log oldest first (the CLI) or newest first a page at a time (the dashboard), of one area or of all."""
+    order = (AuditEntry.created_at.desc(), AuditEntry.id.desc()) if newest_first else (AuditEntry.created_at,
+                                                                                      AuditEntry.id)
     query = (
         select(AuditEntry, Area.slug, Item.kind)
         .outerjoin(Area, Area.id == AuditEntry.area_id)
         .outerjoin(Item, Item.id == AuditEntry.item_id)
-        .order_by(AuditEntry.created_at, AuditEntry.id)
+        .order_by(*order).offset(offset).limit(limit)
     )
     if area is not None:
-        query = query.where(AuditEntry.area_id == area.id)
+        area_id = area.id
+    if area_id is not None:
+        query = query.where(AuditEntry.area_id == area_id)
     return [
         AuditRecord(
             at=entry.created_at, who=entry.actor, channel=entry.channel, action=entry.action, area=slug,

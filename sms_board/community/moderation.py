@@ -7,9 +7,11 @@ administrators are never held. Where posts can be held, a post needs its author'
 (Defamation Act 2013: the author of pre-moderated content can be contacted after a
 complaint): without one it is kept `unnamed` and goes on the moment the NAME arrives.
 
-`approve` and `reject` are the one code path for every way in (SMS now, the dashboard
-later). Neighbours' REPORTs hide an item once `SMS_BOARD_REPORT_HIDE` of them agree;
-APPROVE restores it, REJECT removes it. Nobody but organisers ever learns who reported.
+`approve` and `reject` are the one code path for every way in (SMS and the dashboard).
+Neighbours' REPORTs hide an item once `SMS_BOARD_REPORT_HIDE` of them agree, and an
+organiser can `hide` a published post from the dashboard's moderation queue while they
+look into it; APPROVE restores it, REJECT removes it. Nobody but organisers ever learns
+who reported.
 """
 
 from __future__ import annotations
@@ -244,6 +246,27 @@ def reject(session: Session, settings: Settings, item: Item, moderator: Subscrib
                  was=was, reports=upheld)
     _tell_author(session, settings, item, "moderation_rejected", now, reason=reason)
     return Outcome.REJECTED, [person for _match, person in ended if person.id != item.author_id]
+
+
+def hide(session: Session, settings: Settings, item: Item, moderator: Subscriber, now: datetime, *,
+         channel: str = "web") -> Outcome:
+    """An organiser takes a published post out of sight until they decide (APPROVE restores, REJECT removes).
+
+    As when reports hide it: withdrawn from digest pages MORE still reads, the author told
+    (without a word about who reported it), its open reports left for the decision.
+    """
+    if not may_moderate(session, moderator, item.area_id):
+        return Outcome.NOT_ALLOWED
+    if item.status != ItemStatus.PUBLISHED.value or item.kind not in MODERATED_KINDS:
+        return Outcome.NOT_WAITING
+    open_reports = len(session.scalars(
+        select(Report.id).where(Report.item_id == item.id, Report.resolved_at.is_(None))).all())
+    item.status = ItemStatus.HIDDEN.value
+    _withdraw_from_digests(session, item)
+    record(session, item, "hidden", now, actor=moderator)
+    audit.record(session, AuditAction.HIDE, now, actor=moderator, channel=channel, item=item, reports=open_reports)
+    _tell_author(session, settings, item, "moderation_hidden_by_organiser", now)
+    return Outcome.HIDDEN
 
 
 # ── reports ────────────────────────────────────────────────────────────────

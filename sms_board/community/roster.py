@@ -16,7 +16,7 @@ Export lists active subscriptions with full numbers (the CLI is for operators).
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -37,7 +37,7 @@ from sms_board.models import (
     Subscription,
     SubscriptionStatus,
 )
-from sms_board.phone import normalise
+from sms_board.phone import mask, normalise
 from sms_board.sending.outbox import enqueue
 from sms_board.texts import render
 from sms_board.words import fold
@@ -128,7 +128,7 @@ def _consent_time(raw: str, settings: Settings, now: datetime) -> datetime | Non
 
 def _parse_row(
     line: int, row: dict[str, str | None], areas: _Areas, default_area: Area | None, settings: Settings,
-    now: datetime,
+    now: datetime, allowed: Collection[int] | None = None,
 ) -> _Row:
     """One line of the file, checked; raises ValueError with what is wrong."""
     raw_number = (row.get("number") or "").strip()
@@ -144,6 +144,8 @@ def _parse_row(
         raise ValueError(f"no area {named!r}" if named else "no area: fill the area column or pass --area")
     if default_area is not None and area.id != default_area.id:
         raise ValueError(f"the row is for {area.slug}, but --area says {default_area.slug}")
+    if allowed is not None and area.id not in allowed:
+        raise ValueError(f"{area.slug} is not one of the areas you organise")
     name = " ".join((row.get("name") or "").split())
     if name and not is_name(name):
         raise ValueError(f"name {name!r} is not a first name (letters only)")
@@ -153,7 +155,7 @@ def _parse_row(
 
 def _read(
     lines: Iterable[str], areas: _Areas, default_area: Area | None, settings: Settings, now: datetime,
-    report: ImportReport, progress: Progress | None,
+    report: ImportReport, progress: Progress | None, allowed: Collection[int] | None = None,
 ) -> list[_Row]:
     reader = csv.DictReader(lines)
     header = [(name or "").strip().lower() for name in reader.fieldnames or []]
@@ -169,7 +171,7 @@ def _read(
         line = reader.line_num
         report.rows += 1
         try:
-            entry = _parse_row(line, row, areas, default_area, settings, now)
+            entry = _parse_row(line, row, areas, default_area, settings, now, allowed)
         except ValueError as exc:
             report.errors.append(RowNote(line, (row.get("number") or "").strip(), str(exc)))
             continue
@@ -220,10 +222,15 @@ def _refusal(row: _Row, person: Subscriber | None, status: str | None, suppresse
 def import_subscribers(
     session: Session, settings: Settings, lines: Iterable[str], now: datetime, *, area: Area | None = None,
     dry_run: bool = False, source_name: str = "", progress: Progress | None = None,
+    allowed_area_ids: Collection[int] | None = None, actor: Subscriber | None = None, channel: str = "cli",
 ) -> ImportReport:
-    """Check every row, then (unless a row fails, or `dry_run`) write them all in the caller's transaction."""
+    """Check every row, then (unless a row fails, or `dry_run`) write them all in the caller's transaction.
+
+    `allowed_area_ids` (the dashboard: an organiser's areas) makes a row for any other area fail;
+    `actor` and `channel` say who imported in the audit log (the CLI's operator unless given).
+    """
     report = ImportReport(dry_run=dry_run)
-    rows = _read(lines, _Areas(session), area, settings, now, report, progress)
+    rows = _read(lines, _Areas(session), area, settings, now, report, progress, allowed_area_ids)
     people = _existing(session, sorted({row.phone for row in rows}))
     statuses = _subscription_statuses(session, people.values())
     forgotten = suppressed_hashes(session, settings.suppression_key, [row.phone for row in rows])
@@ -242,8 +249,8 @@ def import_subscribers(
     report.imported = len(to_add)
     if report.written:
         _write(session, settings, to_add, people, now)
-        audit.record(session, AuditAction.IMPORT, now, label=audit.OPERATOR, channel="cli",
-                     area_id=area.id if area else None, file=source_name, imported=report.imported,
+        audit.record(session, AuditAction.IMPORT, now, actor=actor, label=None if actor else audit.OPERATOR,
+                     channel=channel, area_id=area.id if area else None, file=source_name, imported=report.imported,
                      refused=len(report.refused), already=report.already)
     return report
 
@@ -279,8 +286,14 @@ def _write(session: Session, settings: Settings, rows: list[_Row], people: dict[
 # ── export ─────────────────────────────────────────────────────────────────
 
 
-def export_rows(session: Session, area: Area | None = None, *, now: datetime) -> Iterator[dict[str, str]]:
-    """Active subscriptions, by area and number, with full numbers; the export is written to the audit log."""
+def export_rows(
+    session: Session, area: Area | None = None, *, now: datetime, area_ids: Collection[int] | None = None,
+    actor: Subscriber | None = None, channel: str = "cli", masked: bool = False,
+) -> Iterator[dict[str, str]]:
+    """Active subscriptions, by area and number; the export is written to the audit log.
+
+    Full numbers (the CLI is for operators) unless `masked`; `area_ids` narrows it to some areas.
+    """
     joined = (
         select(func.max(ConsentEvent.created_at))
         .where(ConsentEvent.subscriber_id == Subscription.subscriber_id, ConsentEvent.area_id == Subscription.area_id,
@@ -296,13 +309,15 @@ def export_rows(session: Session, area: Area | None = None, *, now: datetime) ->
     )
     if area is not None:
         query = query.where(Subscription.area_id == area.id)
+    if area_ids is not None:
+        query = query.where(Subscription.area_id.in_(list(area_ids)))
     rows = session.execute(query).all()
-    audit.record(session, AuditAction.EXPORT, now, label=audit.OPERATOR, channel="cli",
-                 area_id=area.id if area else None, rows=len(rows))
+    audit.record(session, AuditAction.EXPORT, now, actor=actor, label=None if actor else audit.OPERATOR,
+                 channel=channel, area_id=area.id if area else None, rows=len(rows), **({"masked": True} if masked else {}))
     for person, subscription, slug, joined_at in rows:
         when = joined_at if joined_at is not None else subscription.consent_at
         yield {
-            "number": person.phone, "area": slug, "name": person.name or "",
+            "number": mask(person.phone) if masked else person.phone, "area": slug, "name": person.name or "",
             "joined": _stamp(when), "digest": person.digest_frequency, "consent_source": subscription.consent_text,
             "consent_at": _stamp(subscription.consent_at), "channel": subscription.consent_channel,
         }

@@ -1,11 +1,9 @@
-"""Administrators: create areas, appoint and remove organisers.
+"""Administrators: create areas, appoint and remove organisers, invite codes, the audit log.
 
-The same domain functions as `sms-board area add` and `sms-board organiser add`
-(`community.areas.create_area`, `community.people`). Organisers who are not
-administrators get 403 here.
-
-After trust and safety lands, this page also makes invite codes for private areas and
-shows the audit log (see docs/dashboard.md, "Left for trust and safety").
+The same domain functions as `sms-board area add`, `sms-board organiser add`, `sms-board
+area invite` and `sms-board audit` (`community.areas.create_area`, `community.people`,
+`community.invites.make_invite`, `community.audit.audit_log`). Each action here is written
+to the audit log (channel `web`). Organisers who are not administrators get 403 here.
 """
 
 from __future__ import annotations
@@ -16,19 +14,23 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
+from sms_board.community import audit as audit_log_of
 from sms_board.community.areas import AreaError, area_by_slug, area_summaries, create_area
+from sms_board.community.invites import DEFAULT_DAYS, DEFAULT_USES, InviteError, make_invite
 from sms_board.community.people import appoint_organiser, remove_organiser
-from sms_board.models import Area, Moderation, Organiser, Subscriber
+from sms_board.dashboard.audit import PAGE_SIZE, audit_page, invites_out
+from sms_board.models import Area, AuditAction, Moderation, Organiser, Subscriber
 from sms_board.phone import mask, normalise
 from sms_board.utc import utcnow
 from sms_board.web import sessions, settings
-from sms_board.web.auth import admin_only, require_viewer
+from sms_board.web.auth import admin_only, require_viewer, viewer
 
 bp = Blueprint("admin", __name__, url_prefix="/dashboard/admin")
 bp.before_request(require_viewer)
 
 
-def _page(form: dict[str, Any] | None = None, errors: dict[str, str] | None = None, status: int = 200) -> tuple[str, int]:
+def _page(form: dict[str, Any] | None = None, errors: dict[str, str] | None = None, status: int = 200,
+          new_code: dict[str, Any] | None = None) -> tuple[str, int]:
     with sessions()() as db:
         areas = area_summaries(db)
         organisers = [
@@ -39,9 +41,17 @@ def _page(form: dict[str, Any] | None = None, errors: dict[str, str] | None = No
                 .order_by(Area.name, Subscriber.name, Organiser.id)
             )
         ]
+        invites = invites_out(db, utcnow())
     return render_template("dashboard/admin.html", areas=areas, organisers=organisers, form=form or {},
-                           errors=errors or {}, moderations=[m.value for m in Moderation],
+                           errors=errors or {}, moderations=[m.value for m in Moderation], invites=invites,
+                           default_uses=DEFAULT_USES, default_days=DEFAULT_DAYS, new_code=new_code,
                            default_timezone=settings().timezone), status
+
+
+def _me(db) -> Subscriber:  # type: ignore[no-untyped-def]
+    person = db.get(Subscriber, viewer().subscriber_id)
+    assert person is not None
+    return person  # type: ignore[no-any-return]
 
 
 @bp.get("")
@@ -64,6 +74,9 @@ def add_area() -> Any:
                 timezone=form.get("timezone", "").strip() or settings().timezone,
                 private=form.get("private") == "1", moderation=form.get("moderation", Moderation.OPEN.value),
             )
+            db.flush()
+            audit_log_of.record(db, AuditAction.AREA_ADD, utcnow(), actor=_me(db), channel="web", area_id=area.id,
+                                slug=area.slug, private=area.private, moderation=area.moderation)
             name = area.name
     except AreaError as refused:
         return _page(dict(form), {refused.field or "slug": str(refused)}, 400)
@@ -84,6 +97,9 @@ def appoint() -> Any:
         if area is None:
             return _page({"number": form.get("number", "")}, {"organiser_area": "Choose an area."}, 400)
         added = appoint_organiser(db, phone, area, utcnow())
+        if added:
+            audit_log_of.record(db, AuditAction.ORGANISER_ADD, utcnow(), actor=_me(db), channel="web",
+                                area_id=area.id, organiser=mask(phone))
         name = area.name
     flash(f"{mask(phone)} is {'now' if added else 'already'} an organiser of {name}.")
     return redirect(url_for("admin.index"))
@@ -94,8 +110,52 @@ def appoint() -> Any:
 def remove(subscriber_id: int, slug: str) -> Response:
     with sessions().begin() as db:
         area = area_by_slug(db, slug)
-        if area is None or not remove_organiser(db, subscriber_id, area):
+        removed = db.get(Subscriber, subscriber_id)
+        if area is None or removed is None or not remove_organiser(db, subscriber_id, area):
             abort(404)
+        audit_log_of.record(db, AuditAction.ORGANISER_REMOVE, utcnow(), actor=_me(db), channel="web", area_id=area.id,
+                            organiser=mask(removed.phone))
         name = area.name
     flash(f"Removed an organiser of {name}.")
     return redirect(url_for("admin.index"))
+
+
+@bp.post("/invites")
+@admin_only
+def invite() -> Any:
+    """A code for a private area, shown once on this page (never in a redirect or a flash: those are cookies)."""
+    form = request.form
+    try:
+        uses, days = int(form.get("uses") or DEFAULT_USES), int(form.get("days") or DEFAULT_DAYS)
+    except ValueError:
+        return _page(dict(form), {"invite": "Uses and days are whole numbers."}, 400)
+    try:
+        with sessions().begin() as db:
+            area = area_by_slug(db, form.get("area", ""))
+            if area is None:
+                return _page(dict(form), {"invite": "Choose a private area."}, 400)
+            me = _me(db)
+            code = make_invite(db, settings(), area, utcnow(), uses=uses, days=days, actor=me,
+                               label=audit_log_of.actor_label(me), channel="web")
+            shown = {"code": code, "area": area.name, "slug": area.slug, "uses": uses, "days": days}
+    except InviteError as refused:
+        return _page(dict(form), {"invite": str(refused)}, 400)
+    page, status = _page(new_code=shown)
+    return page, status, {"Cache-Control": "no-store"}
+
+
+@bp.get("/audit")
+@admin_only
+def audit() -> str:
+    slug = request.args.get("area") or None
+    try:
+        page_number = max(1, int(request.args.get("page", "1")))
+    except ValueError:
+        page_number = 1
+    with sessions()() as db:
+        area = area_by_slug(db, slug) if slug else None
+        if slug and area is None:
+            abort(404)
+        page = audit_page(db, area.id if area else None, page_number)
+        areas = [(a.slug, a.name) for a in db.scalars(select(Area).order_by(Area.name))]
+    return render_template("dashboard/audit.html", page=page, areas=areas, slug=slug, page_size=PAGE_SIZE)

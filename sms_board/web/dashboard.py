@@ -1,4 +1,4 @@
-"""The organisers' dashboard pages: overview, inbox, subscribers, the help exchange.
+"""The organisers' dashboard pages: overview, inbox, moderation, subscribers (import, export), the help exchange.
 
 Thin routes: each reads what it shows through `sms_board.dashboard` (or acts through
 the same domain functions the SMS keywords use) in one short transaction, then renders.
@@ -15,7 +15,9 @@ from sqlalchemy import select
 from sms_board.broadcast.billing import month_start
 from sms_board.dashboard.exchange import exchange_page, ledger_csv
 from sms_board.dashboard.inbox import ReplyRefused, inbox_page, mark_dealt_with, reply
+from sms_board.dashboard.moderation import Decision, NotInQueue, decide, moderation_queue, told
 from sms_board.dashboard.overview import overview as overview_of
+from sms_board.dashboard.roster import NotText, export_csv, run_import, shown, upload_lines
 from sms_board.dashboard.scope import AreaRef, Viewer
 from sms_board.dashboard.subscribers import State, search_digits, subscriber_page
 from sms_board.models import Area
@@ -126,3 +128,97 @@ def ledger_download() -> Response:
         body = ledger_csv(db, areas, None)
     return Response(body, mimetype="text/csv",
                     headers={"Content-Disposition": 'attachment; filename="ledger.csv"'})
+
+
+# ── moderation ──────────────────────────────────────────────────────────────
+
+
+@bp.get("/moderation")
+def moderation() -> str:
+    with sessions()() as db:
+        entries = moderation_queue(db, viewer())
+    return render_template("dashboard/moderation.html", entries=entries)
+
+
+@bp.post("/moderation/<int:item_id>")
+def moderate(item_id: int) -> Response:
+    decision = next((d for d in Decision if d.value == request.form.get("decision")), None)
+    if decision is None:
+        abort(400)
+    try:
+        with sessions().begin() as db:
+            outcome, item = decide(db, settings(), viewer(), item_id, decision, request.form.get("reason", ""),
+                                   utcnow())
+            message = told(outcome, item)
+    except NotInQueue:
+        abort(404)
+    flash(message)
+    return redirect(url_for("dashboard.moderation"))
+
+
+# ── subscribers: import and export ────────────────────────────────────────
+
+
+def _import_area(person: Viewer) -> AreaRef | None:
+    slug = request.form.get("area") or None
+    if slug is None:
+        return None
+    area = person.area(slug)
+    if area is None:
+        abort(404)
+    return area
+
+
+@bp.get("/subscribers/import")
+def import_form() -> str:
+    return render_template("dashboard/import.html", report=None, area=None, error=None)
+
+
+@bp.post("/subscribers/import")
+def import_check() -> Any:
+    """Upload → dry run (every row checked, nothing written) → the import itself, from the checked text."""
+    person = viewer()
+    chosen = _import_area(person)
+    confirm = request.form.get("step") == "import"
+    upload = request.files.get("file")
+    if confirm:
+        filename, lines = request.form.get("filename", ""), request.form.get("csv", "").splitlines(keepends=True)
+    elif upload is None or not upload.filename:
+        return render_template("dashboard/import.html", report=None, area=chosen,
+                               error="Choose a CSV file to check."), 400
+    else:
+        filename = upload.filename
+        try:
+            lines = upload_lines(upload.read(), filename)
+        except NotText as refused:
+            return render_template("dashboard/import.html", report=None, area=chosen, error=str(refused)), 400
+    db = sessions()()
+    try:
+        area = db.get(Area, chosen.id) if chosen else None
+        report = run_import(db, settings(), person, lines, area, utcnow(), dry_run=not confirm, filename=filename)
+        if report.written:
+            db.commit()
+        else:
+            db.rollback()
+    finally:
+        db.close()
+    if report.written:
+        flash(f"{report.imported} of {report.rows} rows subscribed, each sent a welcome text; "
+              f"{report.already} already subscribed, {len(report.refused)} refused.")
+        return redirect(url_for("dashboard.subscribers", area=chosen.slug if chosen else None))
+    region = settings().default_region
+    return render_template(
+        "dashboard/import.html", report=report, area=chosen, error=None, filename=filename, csv="".join(lines),
+        errors=shown(report.errors, region), refused=shown(report.refused, region), confirmed=confirm,
+    ), 400 if report.errors else 200
+
+
+@bp.post("/subscribers/export.csv")
+def subscribers_export() -> Response:
+    person = viewer()
+    chosen = _import_area(person)
+    with sessions().begin() as db:
+        body, _rows = export_csv(db, person, [chosen.id] if chosen else person.area_ids, utcnow())
+    name = f"subscribers-{chosen.slug if chosen else 'all'}{'' if person.is_admin else '-masked'}.csv"
+    return Response(body, mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})

@@ -19,16 +19,17 @@ class NavItem:
     admin_only: bool = False
 
 
-# The dashboard's navigation, in order. Pages that wait for trust and safety (moderation,
-# subscriber import/export, invite codes, the audit log) are added here when they exist:
-# see docs/dashboard.md.
+# The dashboard's navigation, in order (docs/dashboard.md). Subscriber import and export are
+# buttons on the Subscribers page; invite codes are on Administration.
 NAVIGATION = (
     NavItem("dashboard.overview", "Overview"),
     NavItem("dashboard.inbox", "Inbox"),
+    NavItem("dashboard.moderation", "Moderation"),
     NavItem("compose.composer", "Broadcast"),
     NavItem("dashboard.subscribers", "Subscribers"),
     NavItem("dashboard.exchange", "Help exchange"),
     NavItem("admin.index", "Administration", admin_only=True),
+    NavItem("admin.audit", "Audit log", admin_only=True),
 )
 
 
@@ -88,6 +89,12 @@ def init_pages(app: Flask) -> None:
     def _forbidden(_error: Exception) -> tuple[str, int]:
         return render_template("error.html", title="Administrators only",
                                message="This page is for the board's administrators."), 403
+
+    @app.errorhandler(413)
+    def _too_large(_error: Exception) -> tuple[str, int]:
+        return render_template("error.html", title="That is too large",
+                               message="A subscriber list may be up to 4 MB (10,000 rows is about 1 MB). "
+                                       "Split the file and import each part."), 413
 
     @app.errorhandler(404)
     def _not_found(_error: Exception) -> tuple[str, int]:

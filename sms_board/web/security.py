@@ -7,17 +7,20 @@
   `Secure` when `SMS_BOARD_PUBLIC_URL` is https.
 - Pages may load scripts and styles only from the board itself (no CDN, nothing inline
   but styles), and may not be framed.
+- A request body is at most a megabyte, except a subscriber list's upload and import
+  (`dashboard.roster.UPLOAD_LIMIT`, room for 10,000 rows); bigger is a 413 before it is parsed.
 - Behind `SMS_BOARD_PROXY_HOPS` reverse proxies, their `X-Forwarded-For` and
   `X-Forwarded-Proto` are believed (so per-address limits see the visitor, not the proxy).
 """
 
 from __future__ import annotations
 
-from flask import Flask, Response, render_template
+from flask import Flask, Response, render_template, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from sms_board.config import Settings
+from sms_board.dashboard.roster import UPLOAD_LIMIT
 from sms_board.dashboard.signin import SESSION_LIFETIME
 
 CSP = (
@@ -26,6 +29,15 @@ CSP = (
 )
 
 csrf = CSRFProtect()
+FORM_LIMIT = 1024 * 1024
+UPLOAD_ENDPOINTS = frozenset({"dashboard.import_check"})
+
+
+def _size_limits() -> None:
+    limit = UPLOAD_LIMIT if request.endpoint in UPLOAD_ENDPOINTS else FORM_LIMIT
+    if request.max_content_length is None or request.max_content_length > limit:
+        request.max_content_length = limit
+    request.max_form_memory_size = limit
 
 
 def init_security(app: Flask, settings: Settings) -> None:
@@ -39,6 +51,8 @@ def init_security(app: Flask, settings: Settings) -> None:
         WTF_CSRF_TIME_LIMIT=int(SESSION_LIFETIME.total_seconds()),
         WTF_CSRF_SSL_STRICT=False,  # the signed token is the check; a proxy may drop the Referer
     )
+    # Before CSRFProtect reads the form: a subscriber list may be up to UPLOAD_LIMIT, anything else a megabyte.
+    app.before_request(_size_limits)
     csrf.init_app(app)
     if settings.proxy_hops:
         hops = settings.proxy_hops

@@ -22,7 +22,7 @@ from werkzeug.serving import make_server
 
 from sms_board.app import board_of
 from sms_board.clock.jobs import tick
-from sms_board.models import Area, Outbox
+from sms_board.models import Area, Outbox, Subscriber
 from sms_board.sending.sender import drain
 from sms_board.utc import utcnow
 from tests.support.axe import serious_violations
@@ -294,3 +294,82 @@ def test_the_main_pages_are_accessible_and_fit_a_phone(browser, server, app, sho
     assert use["x"] + use["width"] <= frame["x"] + frame["width"], "the Use button stays inside the phone"
     assert "(organiser)" in page.inner_text(".numbers")
     phone.close()
+
+
+def test_an_organiser_approves_a_held_post_and_it_is_on_the_public_board(page, server, app, runner, phone, shoot):
+    runner("area", "add", "quiet", "Quiet Lane", "--postcode", "SE9", "--moderation", "all")
+    runner("organiser", "add", RUTH, "quiet")
+    mo, lin = "+447700900601", "+447700900602"
+    for number, name in [(mo, "Mo"), (lin, "Lin")]:
+        phone(number).text("JOIN QUIET")
+        phone(number).text(f"NAME {name}")
+    phone(lin).text("POST Lost cat, ginger, answers to Biscuit")
+    phone(mo).text("POST Free piano, you collect")
+    page.goto(f"{server}/board/quiet")
+    assert "Free piano" not in page.inner_text("main")
+
+    sign_in(page, server, app)
+    page.get_by_role("link", name="Moderation").click()
+    card = page.locator("article", has_text="Free piano, you collect")
+    assert "Mo" in card.inner_text() and "+44 7•••• ••601" in card.inner_text()
+    assert "7700900601" not in page.content()
+    accessible(page)
+    shoot(page, "moderation")
+    card.get_by_role("button", name=re.compile("^Approve")).click()
+    page.wait_for_selector("text=it's up on Quiet Lane and Mo has been told")
+    page.goto(f"{server}/board/quiet")
+    assert "Free piano, you collect" in page.inner_text("main")
+    assert "Lost cat" not in page.inner_text("main"), "Lin's post still waits"
+
+
+def test_a_csv_with_a_bad_row_writes_nothing_then_the_fixed_file_imports(page, server, app, shoot):
+    header = "number,area,name,consent_source,consent_at\n"
+    bad = header + "07700 900501,elm,Ann,paper form at the May fair,\n07700 900502,elm,Bob,,\n"
+    sign_in(page, server, app)
+    page.get_by_role("link", name="Subscribers").click()
+    page.get_by_role("link", name="Import a CSV list").click()
+    accessible(page)
+    page.get_by_label("CSV file").set_input_files({"name": "fair.csv", "mimeType": "text/csv", "buffer": bad.encode()})
+    page.get_by_role("button", name="Check the file").click()
+    page.wait_for_selector("text=1 row failed: nothing was written")
+    assert "consent_source is empty" in page.locator("table", has_text="Rows that failed").inner_text()
+    assert page.get_by_role("button", name=re.compile("^Import")).count() == 0
+    accessible(page)
+    shoot(page, "import-errors")
+    with board_of(app).sessions() as session:
+        assert session.scalar(select(Subscriber).where(Subscriber.phone == "+447700900501")) is None
+
+    fixed = bad.replace("Bob,,", "Bob,paper form at the May fair,")
+    page.get_by_label("CSV file").set_input_files({"name": "fair.csv", "mimeType": "text/csv",
+                                                  "buffer": fixed.encode()})
+    page.get_by_role("button", name="Check the file").click()
+    page.wait_for_selector("text=Dry run, nothing written yet")
+    accessible(page)
+    shoot(page, "import-dry-run")
+    page.get_by_role("button", name="Import 2 subscribers").click()
+    page.wait_for_selector("text=2 of 2 rows subscribed, each sent a welcome text")
+    page.get_by_label("Number ends with").fill("502")
+    page.get_by_role("button", name="Search").click()
+    assert "Bob" in page.locator("table").inner_text()
+
+
+def test_an_administrator_makes_an_invite_code_and_reads_the_audit_log(page, server, app, runner, shoot):
+    runner("area", "add", "carers", "Foster Carers", "--private")
+    sign_in(page, server, app, ADMIN)
+    page.goto(f"{server}/dashboard/admin")
+    page.get_by_label("Private area", exact=True).select_option("carers")
+    page.get_by_label("How many people may use it").fill("5")
+    page.get_by_role("button", name="Make a code").click()
+    page.wait_for_selector("text=shown only this once")
+    code = page.locator("#invite-code").inner_text()
+    assert re.fullmatch(r"[2-9A-HJKMNP-Z]{4}-[2-9A-HJKMNP-Z]{2}", code)
+    accessible(page)
+    shoot(page, "invite-code")
+    page.get_by_role("link", name="Audit log").first.click()
+    page.wait_for_selector("h1:has-text('Audit log')")
+    assert "invite" in page.locator("table").inner_text() and code not in page.content()
+    page.get_by_label("Area", exact=True).select_option("carers")
+    page.get_by_role("button", name="Show").click()
+    page.wait_for_selector("text=1 entry.")
+    accessible(page)
+    shoot(page, "audit")

@@ -24,7 +24,9 @@ from tests.support.web import csrf_token, sign_in
 RUTH, ADMIN = "+447700900001", "+447700900002"
 PAGES = ["/dashboard", "/dashboard?area=elm", "/dashboard/inbox", "/dashboard/inbox?show=all",
          "/dashboard/subscribers", "/dashboard/subscribers?digits=2", "/dashboard/exchange",
-         "/dashboard/exchange/ledger.csv", "/dashboard/broadcast", "/dashboard/admin", "/board/elm", "/"]
+         "/dashboard/exchange/ledger.csv", "/dashboard/broadcast", "/dashboard/admin", "/board/elm", "/",
+         "/dashboard/moderation", "/dashboard/subscribers/import", "/dashboard/admin/audit",
+         "/dashboard/admin/audit?area=elm"]
 # A page view: the session and who is looking (3), then what the page shows. The ledger CSV
 # reads the ledger once per area (`community.exchange.ledger`): three areas here.
 MOST = 16
@@ -46,7 +48,7 @@ def counted(engine) -> Iterator[list[str]]:  # type: ignore[no-untyped-def]
 
 
 def grow(phone, first: int, count: int) -> None:  # type: ignore[no-untyped-def]
-    """`count` more residents of Elm Street, each asking, helping and texting the inbox."""
+    """`count` more residents of Elm Street, each asking, helping, texting the inbox and reporting a post."""
     people = [phone(f"+4477009002{n:02d}") for n in range(first, first + count)]
     for n, person in enumerate(people):
         person.text("JOIN ELM")
@@ -58,6 +60,8 @@ def grow(phone, first: int, count: int) -> None:  # type: ignore[no-untyped-def]
         person.text(f"OK {ref}")
         if n % 2:
             person.text(f"DONE {ref} 1")
+        notice = re.search(r"#(N\d+)", person.text(f"POST Notice number {first + n}")[0]).group(1)
+        helper.text(f"REPORT {notice}")  # one report: still up, in the moderation queue
 
 
 def statements_per_page(app, client) -> dict[str, int]:  # type: ignore[no-untyped-def]
@@ -79,6 +83,10 @@ def statements_per_page(app, client) -> dict[str, int]:  # type: ignore[no-untyp
         client.post("/dashboard/broadcast/measure", json={"text": "Hello", "areas": ["elm"]},
                     headers={"X-CSRFToken": token})
     found["measure"] = len(statements)
+    with counted(engine) as statements:
+        exported = client.post("/dashboard/subscribers/export.csv", data={"csrf_token": token})
+    assert exported.status_code == 200
+    found["export.csv"] = len(statements)
     return found
 
 

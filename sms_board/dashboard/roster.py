@@ -1,0 +1,98 @@
+"""Subscriber lists on the dashboard: a CSV checked (dry run), then imported; and exported.
+
+The same functions as `sms-board subscribers import` and `subscribers export`
+(`community.roster`): the same checks with line numbers, the same refusals of forgotten,
+opted-out, undeliverable and departed numbers, the same consent records and welcome
+texts. An organiser's file may only subscribe numbers to their own areas. The audit log
+names who did it, channel `web`.
+
+Exports: administrators get full numbers, as the CLI's operator does (they may move a
+list to another system); organisers get the same columns with numbers masked (enough to
+check who is on the list and on what consent, not to take the numbers elsewhere).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from sms_board.community.roster import (
+    EXPORT_COLUMNS,
+    ImportReport,
+    RowNote,
+    export_rows,
+    import_subscribers,
+)
+from sms_board.config import Settings
+from sms_board.dashboard.scope import Viewer
+from sms_board.models import Area, Subscriber
+from sms_board.phone import mask, normalise
+
+# A 10,000-row list is about 1 MB (a number, an area, a name, a consent source and a date a row);
+# four times that leaves room for long consent sources, and the confirm step sends the text once more.
+UPLOAD_LIMIT = 4 * 1024 * 1024
+MAX_ROWS_SHOWN = 200
+
+
+class NotText(ValueError):
+    """The upload is not a UTF-8 CSV file."""
+
+
+def upload_lines(data: bytes, filename: str) -> list[str]:
+    """The file's lines, as the CLI reads them (UTF-8, with or without the spreadsheet's byte-order mark)."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise NotText(f"{filename or 'The file'} is not UTF-8 text: save it as \"CSV UTF-8\" and try again.") from None
+    return text.splitlines(keepends=True)
+
+
+@dataclass(frozen=True)
+class NoteShown:
+    line: int
+    number: str  # masked when it is a number
+    message: str
+
+
+def shown(notes: list[RowNote], region: str) -> list[NoteShown]:
+    """Row notes for the page, numbers masked (the organiser sees the line to fix, not the number again)."""
+    out = []
+    for note in notes[:MAX_ROWS_SHOWN]:
+        phone = normalise(note.number, region) if note.number else None
+        out.append(NoteShown(note.line, mask(phone) if phone else note.number, note.message))
+    return out
+
+
+def run_import(
+    session: Session, settings: Settings, viewer: Viewer, lines: list[str], area: Area | None, now: datetime, *,
+    dry_run: bool, filename: str,
+) -> ImportReport:
+    """`subscribers import [--dry-run] [--area]` for the viewer; the caller commits only when `report.written`."""
+    allowed: Collection[int] | None = None if viewer.is_admin else viewer.area_ids
+    actor = session.get(Subscriber, viewer.subscriber_id)
+    return import_subscribers(session, settings, lines, now, area=area, dry_run=dry_run, source_name=filename[:80],
+                              allowed_area_ids=allowed, actor=actor, channel="web")
+
+
+def _safe_cell(value: str) -> str:
+    """Free text an operator wrote (a consent source) that a spreadsheet would run as a formula is quoted."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+def export_csv(session: Session, viewer: Viewer, area_ids: list[int], now: datetime) -> tuple[str, int]:
+    """`subscribers export` of these areas: full numbers for administrators, masked for organisers."""
+    actor = session.get(Subscriber, viewer.subscriber_id)
+    rows = list(export_rows(session, now=now, area_ids=area_ids, actor=actor, channel="web",
+                            masked=not viewer.is_admin))
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(EXPORT_COLUMNS), lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({**row, "consent_source": _safe_cell(row["consent_source"]),
+                         "name": _safe_cell(row["name"])})
+    return out.getvalue(), len(rows)
