@@ -20,4 +20,8 @@ def serve(ctx: click.Context, host: str, port: int) -> None:
     app = build_app(board=board_of(ctx))
     if "simulator" in app.blueprints:
         click.echo(f"Simulator: http://{host}:{port}/simulator", err=True)
-    app.run(host=host, port=port, threaded=True, use_reloader=False)
+    # werkzeug's server without Flask's "Serving Flask app / Debug mode" banner: the operator's log
+    # holds the address above and the requests, nothing else.
+    from werkzeug.serving import run_simple
+
+    run_simple(host, port, app, threaded=True, use_reloader=False)
