@@ -389,6 +389,7 @@ class Run:
 def settings_for(url: str, workdir: Path, rate: float, concurrency: int) -> Settings:
     return load_settings({
         "DATABASE_URL": url, "SMS_BOARD_INSTANCE_PATH": str(workdir), "SECRET_KEY": "bench",
+        "SMS_BOARD_SUPPRESSION_KEY": "bench-suppression-key-0123456789",
         "SMS_BOARD_QUIET_HOURS": "", "SMS_BOARD_TRANSPORT": "twilio",
         "TWILIO_ACCOUNT_SID": ACCOUNT_SID, "TWILIO_AUTH_TOKEN": AUTH_TOKEN, "TWILIO_FROM_NUMBER": FROM_NUMBER,
         "SMS_BOARD_PUBLIC_URL": "http://127.0.0.1:8000",  # a status callback URL in each request, as in production

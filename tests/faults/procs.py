@@ -181,6 +181,7 @@ def board_env(database: str, instance: Path, public_url: str, **settings: str) -
         "SMS_BOARD_QUIET_HOURS": "",
         "SMS_BOARD_INSTANCE_PATH": str(instance),
         "SECRET_KEY": "faults-secret-key",
+        "SMS_BOARD_SUPPRESSION_KEY": "faults-suppression-key-0123456789abcdef",
         "SMS_BOARD_LOG_LEVEL": "WARNING",
     }
     env.update(settings)

@@ -68,7 +68,8 @@ def stored_sid(sid: str) -> str:
 def test_any_signed_webhook_is_answered_and_stored_exactly_once(schema: Schema, tmp_path: Path, note):
     app = create_app({
         "TESTING": True, "DATABASE_URL": schema.url("fuzz"), "SMS_BOARD_INSTANCE_PATH": str(tmp_path),
-        "SECRET_KEY": "fuzz", "TWILIO_ACCOUNT_SID": ACCOUNT_SID, "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+        "SECRET_KEY": "fuzz", "SMS_BOARD_SUPPRESSION_KEY": "fuzz-suppression-key-0123456789abcdef",
+        "TWILIO_ACCOUNT_SID": ACCOUNT_SID, "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
         "TWILIO_FROM_NUMBER": BOARD_NUMBER, "SMS_BOARD_TRANSPORT": "console", "SMS_BOARD_PUBLIC_URL": PUBLIC_URL,
         "SMS_BOARD_QUIET_HOURS": "",
     })
