@@ -8,9 +8,11 @@ wait on the busy timeout and fails with "database is locked").
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import ColumnElement, Engine, Integer, any_, bindparam, create_engine, event
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -47,6 +49,19 @@ def _tune_sqlite(engine: Engine) -> None:
 def is_sqlite(engine_or_session: Engine | Session) -> bool:
     bind = engine_or_session.get_bind() if isinstance(engine_or_session, Session) else engine_or_session
     return bind.dialect.name == "sqlite"
+
+
+def among(session: Session, column: ColumnElement[int], ids: Iterable[int]) -> ColumnElement[bool]:
+    """`column IN ids`, sent to PostgreSQL as one array parameter (`= ANY(:ids)`).
+
+    A fan-out statement names the run's areas, campaigns or batches, and there may be
+    thousands: as `IN (…)` each would be a parameter of its own, and a statement's text
+    (which the driver converts and PostgreSQL parses on every execution) would grow with
+    the board. SQLite has no arrays; it takes `IN (…)`.
+    """
+    if is_sqlite(session):
+        return column.in_(list(ids))
+    return column == any_(bindparam(None, list(ids), type_=ARRAY(Integer)))
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

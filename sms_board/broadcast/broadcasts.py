@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, exists, func, select
+from sqlalchemy import ColumnElement, Select, exists, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from sms_board.broadcast.billing import cap_room
@@ -25,6 +25,7 @@ from sms_board.broadcast.campaigns import (
 from sms_board.broadcast.fanout import write_outbox
 from sms_board.community import audit
 from sms_board.config import Settings
+from sms_board.db import among
 from sms_board.models import (
     Area,
     AuditAction,
@@ -69,24 +70,36 @@ def broadcast_body(areas: Sequence[Area], text: str, *, urgent: bool) -> Body:
     return body
 
 
-def audience(area_ids: Sequence[int], *, exclude_id: int | None = None, joined_by: datetime | None = None) -> Select:  # type: ignore[type-arg]
-    """`(phone, id)` of everyone a broadcast to these areas reaches, each once."""
+def audience(
+    session: Session, area_ids: Sequence[int], *, exclude_id: int | None = None, joined_by: datetime | None = None,
+    after: int | None = None, through: int | None = None,
+) -> Select:  # type: ignore[type-arg]
+    """`(phone, id)` of everyone a broadcast to these areas reaches, each once.
+
+    `after` < id ≤ `through` (a chunk of a fan-out) bounds both sides of the join: bounded on
+    `subscribers` alone, PostgreSQL hashed every subscription of the areas for every chunk.
+    """
     member = exists().where(
         Subscription.subscriber_id == Subscriber.id,
-        Subscription.area_id.in_(list(area_ids)),
+        among(session, Subscription.area_id, area_ids),
         Subscription.status == SubscriptionStatus.ACTIVE.value,
+        *_window(Subscription.subscriber_id, after, through),
     )
     if joined_by is not None:
         member = member.where(Subscription.consent_at <= joined_by)
-    query = select(Subscriber.phone, Subscriber.id).where(*reachable(), member)
+    query = select(Subscriber.phone, Subscriber.id).where(*reachable(), *_window(Subscriber.id, after, through), member)
     if exclude_id is not None:
         query = query.where(Subscriber.id != exclude_id)
     return query
 
 
+def _window(column: ColumnElement[int], after: int | None, through: int | None) -> list[ColumnElement[bool]]:
+    return [*([column > after] if after is not None else []), *([column <= through] if through is not None else [])]
+
+
 def count_audience(session: Session, area_ids: Sequence[int], *, exclude_id: int | None = None,
                    joined_by: datetime | None = None) -> int:
-    query = audience(area_ids, exclude_id=exclude_id, joined_by=joined_by).subquery()
+    query = audience(session, area_ids, exclude_id=exclude_id, joined_by=joined_by).subquery()
     return session.scalar(select(func.count()).select_from(query)) or 0
 
 
@@ -194,21 +207,21 @@ def fan_out_broadcast(
         chunks = 0
         for zone_name, area_ids in zones.items():
             send_after = held_until(now, settings, zone_name, urgent=campaign.urgent)
-            members = audience(area_ids, exclude_id=campaign.created_by_id, joined_by=campaign.started_at)
-            # Chunks are ranges of subscriber ids, so each chunk reads only its own range;
-            # a resumed fan-out walks them again and the unique constraint skips the done.
+            # Chunks are ranges of subscriber ids, so each chunk reads only its own range (both
+            # the boundary and the write); a resumed fan-out walks them again and the unique
+            # constraint skips the done. Two statements a chunk, whatever the size of the board.
             after = 0
             while True:
                 if max_chunks is not None and chunks >= max_chunks:
                     session.commit()
                     return report
+                members = audience(session, area_ids, exclude_id=campaign.created_by_id, joined_by=campaign.started_at,
+                                   after=after)
                 last = session.scalar(
-                    members.with_only_columns(Subscriber.id).where(Subscriber.id > after)
-                    .order_by(Subscriber.id).offset(chunk - 1).limit(1)
+                    members.with_only_columns(Subscriber.id).order_by(Subscriber.id).offset(chunk - 1).limit(1)
                 )
-                window = members.where(Subscriber.id > after)
-                if last is not None:
-                    window = window.where(Subscriber.id <= last)
+                window = audience(session, area_ids, exclude_id=campaign.created_by_id, joined_by=campaign.started_at,
+                                  after=after, through=last)
                 report.texts += write_outbox(session, window, body, kind=OutboxKind.BROADCAST, lane=lane,
                                              campaign_id=campaign_id, now=now, send_after=send_after)
                 chunks += 1
