@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from functools import cache
 
@@ -68,6 +69,7 @@ class DatabaseState:
 
 def database_state(engine: Engine) -> DatabaseState:
     """Reachable, and at the newest migration? One cheap query (Alembic's version table)."""
+    _quiet_alembic()
     try:
         with engine.connect() as connection:
             current = MigrationContext.configure(connection).get_current_revision()
@@ -80,6 +82,13 @@ def database_state(engine: Engine) -> DatabaseState:
     if current != head:
         return DatabaseState("not migrated", f"at revision {current}, this board needs {head}")
     return DatabaseState("ok")
+
+
+def _quiet_alembic() -> None:
+    # Asking the version writes two INFO lines on every /healthz and every start: not news.
+    if not logging.getLogger().isEnabledFor(logging.DEBUG):
+        for name in ("alembic.runtime.migration", "alembic.runtime.plugins"):
+            logging.getLogger(name).setLevel(logging.WARNING)
 
 
 class DatabaseNotReady(RuntimeError):
