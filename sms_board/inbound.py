@@ -24,7 +24,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Text, and_, cast, exists, func, insert, or_, select, update
+from sqlalchemy import Connection, Text, bindparam, cast, exists, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -112,32 +113,64 @@ def receive(
         "replies_queued": False,
     }
     stops = phone is not None and not _from_the_board(settings, phone, fields["to_number"]) and wants_to_stop(
-        InboundMessage(params=fields["params"]), Words.parse(body))
-    try:
-        if stops or is_sqlite(factory.kw["bind"]):
+        fields["params"], Words.parse(body))
+    engine = factory.kw["bind"]
+    if stops or is_sqlite(engine):
+        try:
             inbound_id, now = _store_in_transaction(factory, settings, fields, phone, body, stops=stops)
-        else:
-            inbound_id = _store_at_once(factory, fields)
-    except IntegrityError:
-        with factory() as session:
-            inbound_id = session.scalar(select(InboundMessage.id).where(InboundMessage.message_sid == message_sid))
-        assert inbound_id is not None
-        result = route_once(factory, settings, inbound_id, utcnow())
-        assert result is not None
-        return InboundResult(result.inbound_id, result.message_sid, result.status, result.replies, duplicate=True)
+        except IntegrityError:
+            with factory() as session:
+                inbound_id = session.scalar(select(InboundMessage.id).where(InboundMessage.message_sid == message_sid))
+            assert inbound_id is not None
+            return _again(route_once(factory, settings, inbound_id, utcnow()))
+        _stored(inbound_id, phone)
+        return _routed(route_once(factory, settings, inbound_id, now, body=body[:MAX_STORED_BODY]))
+    # One connection for the whole webhook: the text is stored with one autocommitted
+    # statement, then routed in a transaction on the same connection.
+    with engine.connect() as connection:
+        inbound_id, fresh = _store_at_once(connection, fields)
+        if not fresh:
+            return _again(route_once(factory, settings, inbound_id, utcnow(), connection=connection))
+        _stored(inbound_id, phone)
+        # Route what was sent, not the stored copy: its NUL markers are not part of a notice.
+        return _routed(route_once(factory, settings, inbound_id, now, body=body[:MAX_STORED_BODY],
+                                  connection=connection))
 
-    log.info("inbound %s from %s stored", inbound_id, mask(phone) if phone else "(not a number)")
-    # Route what was sent, not the stored copy: its NUL markers are not part of a notice.
-    result = route_once(factory, settings, inbound_id, now, body=body[:MAX_STORED_BODY])
+
+def _stored(inbound_id: int, phone: str | None) -> None:
+    if log.isEnabledFor(logging.INFO):
+        log.info("inbound %s from %s stored", inbound_id, mask(phone) if phone else "(not a number)")
+
+
+def _routed(result: InboundResult | None) -> InboundResult:
     assert result is not None
     return result
 
 
-def _store_at_once(factory: sessionmaker[Session], fields: dict[str, object]) -> int:
-    """One `INSERT … RETURNING` committed on its own: one round trip, and the text is safe."""
-    engine = factory.kw["bind"]
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        return connection.execute(insert(InboundMessage).values(**fields).returning(InboundMessage.id)).scalar_one()
+def _again(result: InboundResult | None) -> InboundResult:
+    """A retried `MessageSid`: the answer the first delivery got (or gets, once it is routed)."""
+    assert result is not None
+    return InboundResult(result.inbound_id, result.message_sid, result.status, result.replies, duplicate=True)
+
+
+_INBOUND = InboundMessage.__table__
+_STORE = pg_insert(_INBOUND).on_conflict_do_nothing(index_elements=["message_sid"]).returning(_INBOUND.c.id)
+_FIND_SID = select(_INBOUND.c.id).where(_INBOUND.c.message_sid == bindparam("sid"))
+
+
+def _store_at_once(connection: Connection, fields: dict[str, object]) -> tuple[int, bool]:
+    """One `INSERT … ON CONFLICT DO NOTHING RETURNING` committed on its own: one round trip, and
+    the text is safe. Returns the row's id and whether it is new (False: a retried `MessageSid`)."""
+    connection.execution_options(isolation_level="AUTOCOMMIT")
+    try:
+        inbound_id = connection.execute(_STORE, fields).scalar()
+        fresh = inbound_id is not None
+        if not fresh:
+            inbound_id = connection.execute(_FIND_SID, {"sid": fields["message_sid"]}).scalar_one()
+        connection.commit()
+    finally:
+        connection.execution_options(isolation_level=connection.default_isolation_level)
+    return inbound_id, fresh
 
 
 def _store_in_transaction(
@@ -157,31 +190,57 @@ def _store_in_transaction(
 
 def route_once(
     factory: sessionmaker[Session], settings: Settings, inbound_id: int, now: datetime, *, body: str | None = None,
-    by_rest: bool = False, skip_locked: bool = False,
+    by_rest: bool = False, skip_locked: bool = False, connection: Connection | None = None,
 ) -> InboundResult | None:
     """Route a stored text unless someone already has; None when `skip_locked` finds it being routed.
 
     The row lock makes this safe from any number of places at once: whoever holds it
     while the text is still `received` routes it; everyone else waits, then answers
-    with what was done.
+    with what was done. `connection`: the webhook's own, which stored the text.
+
+    The text's row is read and written with plain statements (it is the one row every text
+    writes): locked and read by one `UPDATE … RETURNING`, written by one `UPDATE` of what
+    routing changed. The handlers' own objects go through the session as usual.
     """
     try:
-        with factory.begin() as session:
+        with factory(bind=connection) if connection is not None else factory() as session, session.begin():
             inbound = _take(session, inbound_id, now, skip_locked=skip_locked)
             if inbound is None:
                 if skip_locked:
                     return None  # someone is routing it right now
-                inbound = session.get(InboundMessage, inbound_id)
-                assert inbound is not None
-                return _result(inbound)
+                found = session.connection().execute(_READ, {"row": inbound_id}).one()
+                return _result(InboundMessage(**found._mapping))
+            stored = _columns(inbound)
             phone = normalise(inbound.from_number, settings.default_region)
             text = body if body is not None else inbound.body.replace("\ufffd", "")
-            with session.no_autoflush:  # the row and the sender are written once, at the end
+            with session.no_autoflush:  # the sender and the handlers' rows are written once, at the end
                 _process(session, settings, inbound, phone, text, now, by_rest=by_rest)
+            changed = {name: value for name, value in _columns(inbound).items() if value != stored[name]}
+            if changed:
+                session.connection().execute(
+                    update(_INBOUND).where(_INBOUND.c.id == inbound_id).values(**changed))
             return _result(inbound)
     except Exception as exc:
         log.exception("inbound %s: handler failed", inbound_id)
         return _failed(factory, settings, inbound_id, exc, now, by_rest=by_rest)
+
+
+_TAKE = (
+    update(_INBOUND)
+    .where(_INBOUND.c.id == bindparam("row"), _INBOUND.c.status == InboundStatus.RECEIVED.value)
+    .values(handled_at=bindparam("at"))
+    .returning(*_INBOUND.c)
+)
+_READ = select(_INBOUND).where(_INBOUND.c.id == bindparam("row"))
+_TAKE_SKIPPING = _READ.with_for_update(skip_locked=True)
+_COLUMNS = tuple(column.key for column in _INBOUND.c)
+
+
+def _columns(inbound: InboundMessage) -> dict[str, object]:
+    # Copies of the JSON values, so that a handler changing them in place is seen as a change.
+    values = {name: getattr(inbound, name) for name in _COLUMNS}
+    values["params"], values["replies"] = dict(values["params"] or {}), list(values["replies"] or [])
+    return values
 
 
 def _take(session: Session, inbound_id: int, now: datetime, *, skip_locked: bool) -> InboundMessage | None:
@@ -189,19 +248,19 @@ def _take(session: Session, inbound_id: int, now: datetime, *, skip_locked: bool
 
     One `UPDATE … RETURNING` both takes the row lock (a concurrent delivery of the same text
     waits on it, then finds it handled) and checks the status. The clock, which must not
-    wait on a webhook that is routing the text, asks with `SKIP LOCKED` instead.
+    wait on a webhook that is routing the text, asks with `SKIP LOCKED` instead. The row
+    comes back as an object outside the session: routing writes it back with one `UPDATE`.
     """
+    connection = session.connection()
     if skip_locked and not is_sqlite(session):
-        found = session.scalar(
-            select(InboundMessage).where(InboundMessage.id == inbound_id).with_for_update(skip_locked=True))
-        return found if found is not None and found.status == InboundStatus.RECEIVED.value else None
-    return session.scalars(
-        update(InboundMessage)
-        .where(InboundMessage.id == inbound_id, InboundMessage.status == InboundStatus.RECEIVED.value)
-        .values(handled_at=now)
-        .returning(InboundMessage)
-        .execution_options(populate_existing=True)
-    ).one_or_none()
+        found = connection.execute(_TAKE_SKIPPING, {"row": inbound_id}).one_or_none()
+        if found is None or found.status != InboundStatus.RECEIVED.value:
+            return None
+    else:
+        found = connection.execute(_TAKE, {"row": inbound_id, "at": now}).one_or_none()
+        if found is None:
+            return None
+    return InboundMessage(**found._mapping)
 
 
 def _result(inbound: InboundMessage) -> InboundResult:
@@ -306,13 +365,13 @@ def _process(
     words = Words.parse(body)
     recent, identical, pending = _recent_activity(session, inbound, subscriber, now)
     # A STOP is never held: however many texts came before it, it must take effect now.
-    if recent > FLOOD_LIMIT and not wants_to_stop(inbound, words):
+    if recent > FLOOD_LIMIT and not wants_to_stop(inbound.params, words):
         inbound.status = InboundStatus.HELD.value
         inbound.in_inbox = True
         inbound.error = f"flood: more than {FLOOD_LIMIT} texts in {int(FLOOD_WINDOW.total_seconds() // 60)} minutes"
         abuse.flood_held(session, settings, inbound, subscriber, recent, FLOOD_WINDOW, now)
         return
-    if not wants_to_stop(inbound, words) and abuse.repeated(session, inbound, subscriber, now, by_rest=by_rest,
+    if not wants_to_stop(inbound.params, words) and abuse.repeated(session, inbound, subscriber, now, by_rest=by_rest,
                                                              earlier=identical):
         return
 
@@ -349,24 +408,38 @@ def _process(
                                      inbound_id=inbound.id, now=now, by_rest=by_rest)
 
 
+_CONFIRMATIONS = Confirmation.__table__
+_OUTBOX = Outbox.__table__
+# Built once: a text's bookkeeping reads are the same statements every time, with new values.
+_ACTIVITY = select(
+    func.count().filter(_INBOUND.c.received_at > bindparam("flood_since")),
+    func.count().filter(_INBOUND.c.id != bindparam("row"), _INBOUND.c.body == bindparam("body"),
+                        _INBOUND.c.received_at > bindparam("identical_since")),
+    exists().where(_CONFIRMATIONS.c.subscriber_id == bindparam("subscriber"), _CONFIRMATIONS.c.resolved_at.is_(None)),
+).select_from(_INBOUND).where(_INBOUND.c.from_number == bindparam("number"),
+                              _INBOUND.c.received_at > bindparam("since"))
+_EARLIER_ANSWERS = select(_INBOUND.c.replies, _INBOUND.c.error).where(
+    _INBOUND.c.from_number == bindparam("number"), _INBOUND.c.body == bindparam("body"),
+    _INBOUND.c.received_at > bindparam("since"), _INBOUND.c.id != bindparam("row"),
+).order_by(_INBOUND.c.id.desc()).limit(REPEATS)
+# Both read this number's texts of the last hour (`ix_outbox_to_number_sent`), in one query.
+_SENT_LATELY = select(
+    func.count().filter(_OUTBOX.c.kind != OutboxKind.REPLY.value, _OUTBOX.c.sent_at > bindparam("quick_since"),
+                        _OUTBOX.c.sent_at <= bindparam("arrived")),
+    func.count().filter(_OUTBOX.c.kind == OutboxKind.REPLY.value),
+).where(_OUTBOX.c.to_number == bindparam("number"), _OUTBOX.c.sent_at > bindparam("since"))
+
+
 def _recent_activity(
     session: Session, inbound: InboundMessage, subscriber: Subscriber, now: datetime
 ) -> tuple[int, int, bool]:
     """In one query: texts from this number in the flood window, the same text before in the
     repeat window, and whether a confirmation waits for YES."""
-    same = and_(InboundMessage.id != inbound.id, InboundMessage.body == inbound.body,
-                InboundMessage.received_at > now - abuse.IDENTICAL_WINDOW)
-    pending = exists().where(Confirmation.subscriber_id == subscriber.id, Confirmation.resolved_at.is_(None))
-    recent, identical, waiting = session.execute(
-        select(
-            func.count().filter(InboundMessage.received_at > now - FLOOD_WINDOW),
-            func.count().filter(same),
-            pending,
-        ).select_from(InboundMessage).where(
-            InboundMessage.from_number == inbound.from_number,
-            InboundMessage.received_at > now - max(FLOOD_WINDOW, abuse.IDENTICAL_WINDOW),
-        )
-    ).one()
+    recent, identical, waiting = session.connection().execute(_ACTIVITY, {
+        "flood_since": now - FLOOD_WINDOW, "row": inbound.id, "body": inbound.body,
+        "identical_since": now - abuse.IDENTICAL_WINDOW, "subscriber": subscriber.id,
+        "number": inbound.from_number, "since": now - max(FLOOD_WINDOW, abuse.IDENTICAL_WINDOW),
+    }).one()
     if fold(inbound.body) in abuse.REPEATABLE:
         identical = 0
     return recent or 0, identical or 0, bool(waiting)
@@ -384,30 +457,24 @@ def _loop_suspected(
     """
     # The same text, answered the same way each time: a conversation stuck in a loop (MORE read
     # page after page is the same text too, but each answer differs).
+    connection = session.connection()
     answer = [prepare(text).text for text in replies]
-    earlier = session.execute(
-        select(InboundMessage.replies, InboundMessage.error).where(
-            InboundMessage.from_number == phone, InboundMessage.body == inbound.body,
-            InboundMessage.received_at > now - REPEAT_WINDOW, InboundMessage.id != inbound.id,
-        ).order_by(InboundMessage.id.desc()).limit(REPEATS)
-    ).all()
+    earlier = connection.execute(_EARLIER_ANSWERS, {
+        "number": phone, "body": inbound.body, "since": now - REPEAT_WINDOW, "row": inbound.id,
+    }).all()
     if len(earlier) >= REPEATS and all(
         list(said) == answer or (error or "").startswith(WITHHELD) for said, error in earlier
     ):
         return f"the same text {REPEATS + 1} times in {REPEAT_WINDOW.total_seconds() / 60:g} minutes, answered alike"
     arrived = inbound.received_at
-    # Both read this number's texts of the last hour (`ix_outbox_to_number_sent`), in one query.
-    answered_at_once, replies = session.execute(
-        select(
-            func.count().filter(Outbox.kind != OutboxKind.REPLY.value, Outbox.sent_at > arrived - MACHINE_SPEED,
-                                Outbox.sent_at <= arrived),
-            func.count().filter(Outbox.kind == OutboxKind.REPLY.value),
-        ).where(Outbox.to_number == phone, Outbox.sent_at > min(now, arrived) - LOOP_WINDOW)
-    ).one()
+    answered_at_once, replies_sent = connection.execute(_SENT_LATELY, {
+        "quick_since": arrived - MACHINE_SPEED, "arrived": arrived, "number": phone,
+        "since": min(now, arrived) - LOOP_WINDOW,
+    }).one()
     if answered_at_once:
         return f"answered the board's text within {MACHINE_SPEED.total_seconds():g} s"
-    if (replies or 0) >= settings.max_replies_per_hour:
-        return f"{replies} automatic replies in the last hour"
+    if (replies_sent or 0) >= settings.max_replies_per_hour:
+        return f"{replies_sent} automatic replies in the last hour"
     return None
 
 

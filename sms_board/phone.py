@@ -8,6 +8,7 @@ which demos and tests use so that no real person is ever texted.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 import phonenumbers
 
@@ -17,6 +18,12 @@ FULL_NUMBER = re.compile(r"(?:\+|%2B)(\d{8,15})\b", re.IGNORECASE)
 
 def normalise(raw: str | None, region: str = "GB") -> str | None:
     """E.164 for a possible phone number, else None (short codes, alphanumeric IDs, garbage)."""
+    return _normalised(raw, region) if raw else None
+
+
+# A webhook asks several times about the same number; parsing it is the slow part.
+@lru_cache(maxsize=8192)
+def _normalised(raw: str, region: str) -> str | None:
     if not raw:
         return None
     text = raw.strip()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -14,14 +14,21 @@ from sms_board.db import is_sqlite
 from sms_board.models import Area, ConsentEvent, Subscriber, Subscription, SubscriptionStatus
 
 
+# Every text reads its sender and most read their areas: built once, run with new values.
+_SUBSCRIBER_BY_PHONE = select(Subscriber).where(Subscriber.phone == bindparam("phone"))
+_ACTIVE_AREAS = select(Area).join(Subscription, Subscription.area_id == Area.id).where(
+    Subscription.subscriber_id == bindparam("subscriber"),
+    Subscription.status == SubscriptionStatus.ACTIVE.value,
+).order_by(Area.name)
+
+
 def get_or_create_subscriber(session: Session, phone: str, now: datetime) -> Subscriber:
     """The subscriber for a number; safe when two texts from a new number arrive at once.
 
     Most texts come from numbers the board knows: one read. A new number is inserted
     (doing nothing if a text racing it got there first) and read again.
     """
-    query = select(Subscriber).where(Subscriber.phone == phone)
-    subscriber = session.scalar(query)
+    subscriber = session.scalar(_SUBSCRIBER_BY_PHONE, {"phone": phone})
     if subscriber is not None:
         return subscriber
     insert = sqlite_insert if is_sqlite(session) else pg_insert
@@ -29,20 +36,13 @@ def get_or_create_subscriber(session: Session, phone: str, now: datetime) -> Sub
         insert(Subscriber).values(phone=phone, created_at=now, is_admin=False, digest_frequency="daily")
         .on_conflict_do_nothing(index_elements=["phone"])
     )
-    subscriber = session.scalar(query)
+    subscriber = session.scalar(_SUBSCRIBER_BY_PHONE, {"phone": phone})
     assert subscriber is not None
     return subscriber
 
 
 def active_areas(session: Session, subscriber: Subscriber) -> list[Area]:
-    return list(
-        session.scalars(
-            select(Area).join(Subscription, Subscription.area_id == Area.id).where(
-                Subscription.subscriber_id == subscriber.id,
-                Subscription.status == SubscriptionStatus.ACTIVE.value,
-            ).order_by(Area.name)
-        )
-    )
+    return list(session.scalars(_ACTIVE_AREAS, {"subscriber": subscriber.id}))
 
 
 def _subscription(session: Session, subscriber: Subscriber, area: Area) -> Subscription | None:

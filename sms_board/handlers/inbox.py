@@ -13,7 +13,7 @@ HINT_EVERY = timedelta(days=1)
 @stage(INBOX_STAGE, "inbox")
 def inbox(ctx: Context) -> bool:
     areas = active_areas(ctx.session, ctx.subscriber)
-    ctx.file_in_inbox(areas[0] if len(areas) == 1 else None)
+    ctx.file_in_inbox(among=areas)
     last = ctx.subscriber.last_hint_at
     if last is None or ctx.now - last >= HINT_EVERY:
         ctx.subscriber.last_hint_at = ctx.now

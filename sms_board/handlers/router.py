@@ -65,10 +65,13 @@ class Context:
     ) -> None:
         enqueue(self.session, self.settings, recipient, render(template, **data), kind, now=self.now)
 
-    def file_in_inbox(self, area: Area | None = None) -> None:
-        """Keep the text for the organisers of `area`, else of the sender's one area (if they have one)."""
+    def file_in_inbox(self, area: Area | None = None, *, among: list[Area] | None = None) -> None:
+        """Keep the text for the organisers of `area`, else of the sender's one area (if they have one).
+
+        `among`: the sender's areas, when the caller has read them already.
+        """
         if area is None:
-            areas = active_areas(self.session, self.subscriber)
+            areas = active_areas(self.session, self.subscriber) if among is None else among
             area = areas[0] if len(areas) == 1 else None
         self.inbound.in_inbox = True
         if area is not None:

@@ -11,7 +11,9 @@ honoured. A near miss (`SOTP`) is not guessed: it gets a hint. The same
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 from rapidfuzz.distance import OSA
 from sqlalchemy import select
@@ -100,9 +102,9 @@ def _stop(session: Session, settings: Settings, subscriber: Subscriber, inbound:
     )
 
 
-def wants_to_stop(inbound: InboundMessage, words: Words) -> bool:
-    """A STOP-family text, or one Twilio's Advanced Opt-Out classified as a STOP."""
-    return (inbound.params.get("OptOutType") or "").upper() == "STOP" or asks_to_stop(words.tokens)
+def wants_to_stop(params: Mapping[str, Any], words: Words) -> bool:
+    """A STOP-family text (`params`: Twilio's), or one Twilio's Advanced Opt-Out classified as a STOP."""
+    return (params.get("OptOutType") or "").upper() == "STOP" or asks_to_stop(words.tokens)
 
 
 def stop_on_arrival(session: Session, settings: Settings, inbound: InboundMessage, phone: str, words: Words) -> None:
@@ -113,7 +115,7 @@ def stop_on_arrival(session: Session, settings: Settings, inbound: InboundMessag
     over, and every later claim sees the number opted out. Routing, in its own
     transaction, then confirms and tells the neighbours it was connected with.
     """
-    if not wants_to_stop(inbound, words):
+    if not wants_to_stop(inbound.params, words):
         return
     subscriber = get_or_create_subscriber(session, phone, inbound.received_at)
     lock_recipient(session, subscriber.id)
@@ -126,7 +128,7 @@ def stop_on_arrival(session: Session, settings: Settings, inbound: InboundMessag
 
 def stopped_by_this_text(ctx: Context) -> bool:
     """Whether this very text opted the number out when it was stored (so it is owed a confirmation)."""
-    if not ctx.subscriber.opted_out or not wants_to_stop(ctx.inbound, ctx.words):
+    if not ctx.subscriber.opted_out or not wants_to_stop(ctx.inbound.params, ctx.words):
         return False
     return ctx.session.scalar(
         select(ConsentEvent.id).where(ConsentEvent.subscriber_id == ctx.subscriber.id,
@@ -161,7 +163,7 @@ def do_start(ctx: Context) -> None:
 
 @stage(STOP_STAGE, "stop", words=STOP_WORDS)
 def stop_stage(ctx: Context) -> bool:
-    if wants_to_stop(ctx.inbound, ctx.words):
+    if wants_to_stop(ctx.inbound.params, ctx.words):
         do_stop(ctx)
         return True
     if near_stop(ctx.words.tokens):

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -49,6 +50,8 @@ class Body:
         return prepare(text)
 
 
+# Replies repeat (HELP, the inbox hint, confirmations): each is measured once.
+@lru_cache(maxsize=2048)
 def prepare(text: str) -> Body:
     """Smart-encode a text (curly quotes, dashes, … to GSM-7) and measure it."""
     encoded = smart_encode(text)
