@@ -24,7 +24,19 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, Text, bindparam, cast, exists, func, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    ScalarSelect,
+    Text,
+    bindparam,
+    cast,
+    exists,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -363,19 +375,20 @@ def _process(
 
     # Route what was sent, not the stored copy: its NUL markers are not part of a notice.
     words = Words.parse(body)
-    recent, identical, pending = _recent_activity(session, inbound, subscriber, now)
+    activity = _recent_activity(session, inbound, subscriber, now)
     # A STOP is never held: however many texts came before it, it must take effect now.
-    if recent > FLOOD_LIMIT and not wants_to_stop(inbound.params, words):
+    if activity.recent > FLOOD_LIMIT and not wants_to_stop(inbound.params, words):
         inbound.status = InboundStatus.HELD.value
         inbound.in_inbox = True
         inbound.error = f"flood: more than {FLOOD_LIMIT} texts in {int(FLOOD_WINDOW.total_seconds() // 60)} minutes"
-        abuse.flood_held(session, settings, inbound, subscriber, recent, FLOOD_WINDOW, now)
+        abuse.flood_held(session, settings, inbound, subscriber, activity.recent, FLOOD_WINDOW, now)
         return
     if not wants_to_stop(inbound.params, words) and abuse.repeated(session, inbound, subscriber, now, by_rest=by_rest,
-                                                             earlier=identical):
+                                                                   earlier=activity.identical):
         return
 
-    ctx = handlers.Context(session, settings, inbound, subscriber, words, now, pending_confirmation=pending)
+    ctx = handlers.Context(session, settings, inbound, subscriber, words, now,
+                           pending_confirmation=activity.pending)
     if subscriber.opted_out and not (
         handlers.opts_back_in(ctx) or handlers.stopped_by_this_text(ctx) or handlers.asks_for_help(ctx)
     ):
@@ -392,7 +405,7 @@ def _process(
     # A reply that confirms a change (or is owed, like a STOP's) always goes; the rest may be
     # an answer to a machine answering us.
     if replies and not (ctx.mandatory_reply or ctx.changed):
-        loop = _loop_suspected(session, settings, inbound, phone, replies, now)
+        loop = _loop_suspected(session, settings, inbound, activity, replies, now)
         if loop is not None:
             inbound.error = f"{WITHHELD} ({loop})"
             replies = []
@@ -410,43 +423,61 @@ def _process(
 
 _CONFIRMATIONS = Confirmation.__table__
 _OUTBOX = Outbox.__table__
-# Built once: a text's bookkeeping reads are the same statements every time, with new values.
+_LOOKBACK = max(FLOOD_WINDOW, abuse.IDENTICAL_WINDOW, REPEAT_WINDOW)
+
+
+def _sent_to_sender(*conditions: ColumnElement[bool]) -> ScalarSelect[int]:
+    # This number's texts of the last hour (`ix_outbox_to_number_sent`).
+    return select(func.count()).where(_OUTBOX.c.to_number == bindparam("number"), *conditions).scalar_subquery()
+
+
+# Built once: every text's bookkeeping is this one statement, with new values.
 _ACTIVITY = select(
     func.count().filter(_INBOUND.c.received_at > bindparam("flood_since")),
     func.count().filter(_INBOUND.c.id != bindparam("row"), _INBOUND.c.body == bindparam("body"),
                         _INBOUND.c.received_at > bindparam("identical_since")),
     exists().where(_CONFIRMATIONS.c.subscriber_id == bindparam("subscriber"), _CONFIRMATIONS.c.resolved_at.is_(None)),
+    func.count().filter(_INBOUND.c.id != bindparam("row"), _INBOUND.c.body == bindparam("body"),
+                        _INBOUND.c.received_at > bindparam("repeat_since")),
+    _sent_to_sender(_OUTBOX.c.kind != OutboxKind.REPLY.value, _OUTBOX.c.sent_at > bindparam("quick_since"),
+                    _OUTBOX.c.sent_at <= bindparam("arrived")),
+    _sent_to_sender(_OUTBOX.c.kind == OutboxKind.REPLY.value, _OUTBOX.c.sent_at > bindparam("hour_ago")),
 ).select_from(_INBOUND).where(_INBOUND.c.from_number == bindparam("number"),
                               _INBOUND.c.received_at > bindparam("since"))
 _EARLIER_ANSWERS = select(_INBOUND.c.replies, _INBOUND.c.error).where(
     _INBOUND.c.from_number == bindparam("number"), _INBOUND.c.body == bindparam("body"),
     _INBOUND.c.received_at > bindparam("since"), _INBOUND.c.id != bindparam("row"),
 ).order_by(_INBOUND.c.id.desc()).limit(REPEATS)
-# Both read this number's texts of the last hour (`ix_outbox_to_number_sent`), in one query.
-_SENT_LATELY = select(
-    func.count().filter(_OUTBOX.c.kind != OutboxKind.REPLY.value, _OUTBOX.c.sent_at > bindparam("quick_since"),
-                        _OUTBOX.c.sent_at <= bindparam("arrived")),
-    func.count().filter(_OUTBOX.c.kind == OutboxKind.REPLY.value),
-).where(_OUTBOX.c.to_number == bindparam("number"), _OUTBOX.c.sent_at > bindparam("since"))
 
 
-def _recent_activity(
-    session: Session, inbound: InboundMessage, subscriber: Subscriber, now: datetime
-) -> tuple[int, int, bool]:
-    """In one query: texts from this number in the flood window, the same text before in the
-    repeat window, and whether a confirmation waits for YES."""
-    recent, identical, waiting = session.connection().execute(_ACTIVITY, {
+@dataclass(frozen=True)
+class Activity:
+    """What the sender did lately, read in one statement before the text is routed."""
+
+    recent: int  # texts from the number in the flood window
+    identical: int  # the same text before, in the repeat-noted window (MORE excepted)
+    pending: bool  # a confirmation waits for YES
+    repeats: int  # the same text before, in loop protection's window
+    answered_at_once: int  # the board's own texts (not replies) sent just before this one arrived
+    replies_this_hour: int  # automatic replies to the number in the last hour
+
+
+def _recent_activity(session: Session, inbound: InboundMessage, subscriber: Subscriber, now: datetime) -> Activity:
+    arrived = inbound.received_at
+    recent, identical, waiting, repeats, answered_at_once, replies = session.connection().execute(_ACTIVITY, {
         "flood_since": now - FLOOD_WINDOW, "row": inbound.id, "body": inbound.body,
         "identical_since": now - abuse.IDENTICAL_WINDOW, "subscriber": subscriber.id,
-        "number": inbound.from_number, "since": now - max(FLOOD_WINDOW, abuse.IDENTICAL_WINDOW),
+        "number": inbound.from_number, "since": now - _LOOKBACK, "repeat_since": now - REPEAT_WINDOW,
+        "quick_since": arrived - MACHINE_SPEED, "arrived": arrived, "hour_ago": min(now, arrived) - LOOP_WINDOW,
     }).one()
     if fold(inbound.body) in abuse.REPEATABLE:
         identical = 0
-    return recent or 0, identical or 0, bool(waiting)
+    return Activity(recent or 0, identical or 0, bool(waiting), repeats or 0, answered_at_once or 0, replies or 0)
 
 
 def _loop_suspected(
-    session: Session, settings: Settings, inbound: InboundMessage, phone: str, replies: list[str], now: datetime
+    session: Session, settings: Settings, inbound: InboundMessage, activity: Activity, replies: list[str],
+    now: datetime,
 ) -> str | None:
     """Why this text looks like a machine answering the board, or None (SPEC §2, loop protection).
 
@@ -457,24 +488,20 @@ def _loop_suspected(
     """
     # The same text, answered the same way each time: a conversation stuck in a loop (MORE read
     # page after page is the same text too, but each answer differs).
-    connection = session.connection()
-    answer = [prepare(text).text for text in replies]
-    earlier = connection.execute(_EARLIER_ANSWERS, {
-        "number": phone, "body": inbound.body, "since": now - REPEAT_WINDOW, "row": inbound.id,
-    }).all()
-    if len(earlier) >= REPEATS and all(
-        list(said) == answer or (error or "").startswith(WITHHELD) for said, error in earlier
-    ):
-        return f"the same text {REPEATS + 1} times in {REPEAT_WINDOW.total_seconds() / 60:g} minutes, answered alike"
-    arrived = inbound.received_at
-    answered_at_once, replies_sent = connection.execute(_SENT_LATELY, {
-        "quick_since": arrived - MACHINE_SPEED, "arrived": arrived, "number": phone,
-        "since": min(now, arrived) - LOOP_WINDOW,
-    }).one()
-    if answered_at_once:
+    if activity.repeats >= REPEATS:
+        answer = [prepare(text).text for text in replies]
+        earlier = session.connection().execute(_EARLIER_ANSWERS, {
+            "number": inbound.from_number, "body": inbound.body, "since": now - REPEAT_WINDOW, "row": inbound.id,
+        }).all()
+        if len(earlier) >= REPEATS and all(
+            list(said) == answer or (error or "").startswith(WITHHELD) for said, error in earlier
+        ):
+            return (f"the same text {REPEATS + 1} times in {REPEAT_WINDOW.total_seconds() / 60:g} minutes, "
+                    "answered alike")
+    if activity.answered_at_once:
         return f"answered the board's text within {MACHINE_SPEED.total_seconds():g} s"
-    if (replies_sent or 0) >= settings.max_replies_per_hour:
-        return f"{replies_sent} automatic replies in the last hour"
+    if activity.replies_this_hour >= settings.max_replies_per_hour:
+        return f"{activity.replies_this_hour} automatic replies in the last hour"
     return None
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from sms_board.config import Settings
@@ -112,16 +112,20 @@ def record_replies(
     queued `by_rest` in the first lane instead.
     """
     prepared = [prepare(text) for text in texts]
+    if not prepared:
+        return []
     status = initial_status(None) if by_rest else REPLY_STATUS
-    session.add_all(
-        OutboxRow(
-            to_number=to_number, subscriber_id=subscriber_id, body=body.text, kind=OutboxKind.REPLY.value,
-            status=status.value, lane=OutboxLane.DIRECT.value, segments=body.segments,
-            encoding=body.encoding, attempts=0 if by_rest else 1, inbound_id=inbound_id, created_at=now,
-            sent_at=None if by_rest else now, updated_at=now, status_updated_at=now,
-        )
+    # One plain INSERT (every text but a few has a reply): no ORM object is made for a row
+    # nothing else in the transaction reads.
+    session.connection().execute(insert(OutboxRow.__table__), [
+        {
+            "to_number": to_number, "subscriber_id": subscriber_id, "body": body.text, "kind": OutboxKind.REPLY.value,
+            "status": status.value, "lane": OutboxLane.DIRECT.value, "segments": body.segments,
+            "encoding": body.encoding, "attempts": 0 if by_rest else 1, "inbound_id": inbound_id, "created_at": now,
+            "sent_at": None if by_rest else now, "updated_at": now, "status_updated_at": now,
+        }
         for body in prepared
-    )
+    ])
     return [body.text for body in prepared]
 
 
