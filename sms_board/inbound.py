@@ -146,7 +146,7 @@ def receive(
         _stored(inbound_id, phone)
         # Route what was sent, not the stored copy: its NUL markers are not part of a notice.
         return _routed(route_once(factory, settings, inbound_id, now, body=body[:MAX_STORED_BODY],
-                                  connection=connection))
+                                  connection=connection, stored=fields))
 
 
 def _stored(inbound_id: int, phone: str | None) -> None:
@@ -203,12 +203,14 @@ def _store_in_transaction(
 def route_once(
     factory: sessionmaker[Session], settings: Settings, inbound_id: int, now: datetime, *, body: str | None = None,
     by_rest: bool = False, skip_locked: bool = False, connection: Connection | None = None,
+    stored: Mapping[str, object] | None = None,
 ) -> InboundResult | None:
     """Route a stored text unless someone already has; None when `skip_locked` finds it being routed.
 
     The row lock makes this safe from any number of places at once: whoever holds it
     while the text is still `received` routes it; everyone else waits, then answers
-    with what was done. `connection`: the webhook's own, which stored the text.
+    with what was done. `connection`: the webhook's own, which stored the text; `stored`: the
+    values it stored, so that the row need not be read back.
 
     The text's row is read and written with plain statements (it is the one row every text
     writes): locked and read by one `UPDATE … RETURNING`, written by one `UPDATE` of what
@@ -216,7 +218,7 @@ def route_once(
     """
     try:
         with factory(bind=connection) if connection is not None else factory() as session, session.begin():
-            inbound = _take(session, inbound_id, now, skip_locked=skip_locked)
+            inbound = _take(session, inbound_id, now, skip_locked=skip_locked, stored=stored)
             if inbound is None:
                 if skip_locked:
                     return None  # someone is routing it right now
@@ -237,12 +239,13 @@ def route_once(
         return _failed(factory, settings, inbound_id, exc, now, by_rest=by_rest)
 
 
-_TAKE = (
+_TAKE_UPDATE = (
     update(_INBOUND)
     .where(_INBOUND.c.id == bindparam("row"), _INBOUND.c.status == InboundStatus.RECEIVED.value)
     .values(handled_at=bindparam("at"))
-    .returning(*_INBOUND.c)
 )
+_TAKE = _TAKE_UPDATE.returning(*_INBOUND.c)
+_TAKE_ONLY = _TAKE_UPDATE.returning(_INBOUND.c.id)
 _READ = select(_INBOUND).where(_INBOUND.c.id == bindparam("row"))
 _TAKE_SKIPPING = _READ.with_for_update(skip_locked=True)
 _COLUMNS = tuple(column.key for column in _INBOUND.c)
@@ -255,7 +258,9 @@ def _columns(inbound: InboundMessage) -> dict[str, object]:
     return values
 
 
-def _take(session: Session, inbound_id: int, now: datetime, *, skip_locked: bool) -> InboundMessage | None:
+def _take(
+    session: Session, inbound_id: int, now: datetime, *, skip_locked: bool, stored: Mapping[str, object] | None = None,
+) -> InboundMessage | None:
     """The stored text, locked for routing, if it is still `received`; else None.
 
     One `UPDATE … RETURNING` both takes the row lock (a concurrent delivery of the same text
@@ -268,6 +273,11 @@ def _take(session: Session, inbound_id: int, now: datetime, *, skip_locked: bool
         found = connection.execute(_TAKE_SKIPPING, {"row": inbound_id}).one_or_none()
         if found is None or found.status != InboundStatus.RECEIVED.value:
             return None
+    elif stored is not None:
+        # Just stored by this webhook: what it holds is known, only the lock is needed.
+        if connection.execute(_TAKE_ONLY, {"row": inbound_id, "at": now}).one_or_none() is None:
+            return None
+        return InboundMessage(**stored, id=inbound_id, handled_at=now)
     else:
         found = connection.execute(_TAKE, {"row": inbound_id, "at": now}).one_or_none()
         if found is None:

@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session
 from sms_board.db import is_sqlite
 from sms_board.models import Area, ConsentEvent, Subscriber, Subscription, SubscriptionStatus
 
-
 # Every text reads its sender and most read their areas: built once, run with new values.
 _SUBSCRIBER_BY_PHONE = select(Subscriber).where(Subscriber.phone == bindparam("phone"))
 _ACTIVE_AREAS = select(Area).join(Subscription, Subscription.area_id == Area.id).where(
