@@ -235,6 +235,58 @@ def counts_and_profile(url: str, workdir: Path, per_kind: int = 30) -> tuple[dic
     return results, out.getvalue()
 
 
+def _postgres_cpu_seconds() -> float:
+    """CPU time used so far by every PostgreSQL process on this machine (Linux /proc)."""
+    total = 0
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                line = stat.read()
+        except OSError:
+            continue
+        if "(postgres)" in line:
+            fields = line.rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_per_text(url: str, schema: str, workdir: Path, runs: int = 4, per_run: int = 500) -> dict[str, tuple[float, float]]:
+    """CPU per text in this process and in PostgreSQL, best of `runs`, for the project and the
+    minimal durable handler, each through Flask's test client (no HTTP server, no load generator):
+    a steadier figure than throughput on a shared machine."""
+    import webhook_baselines
+
+    from sms_board import create_app
+
+    signed = "http://localhost/sms/inbound"
+    os.environ.update({"BENCH_DATABASE_URL": url.split("?")[0], "BENCH_SCHEMA": schema,
+                       "TWILIO_AUTH_TOKEN": TOKEN, "BENCH_PUBLIC_URL": "http://localhost"})
+    apps = {
+        "project": create_app({"TESTING": True, **project_env(url, "http://localhost", workdir)}),
+        "minimal durable": webhook_baselines.minimal_durable(),
+    }
+    validator = RequestValidator(TOKEN)
+    results: dict[str, tuple[float, float]] = {}
+    first_new = 200_000
+    for name, app in apps.items():
+        client = app.test_client()
+        best = (float("inf"), float("inf"))
+        for run in range(runs + 1):
+            texts = list(mix(per_run, random.Random(run), first_new=first_new))
+            first_new += per_run
+            started, postgres = time.process_time(), _postgres_cpu_seconds()
+            for item in texts:
+                signature = validator.compute_signature(signed, item.params)
+                response = client.post("/sms/inbound", data=item.params, headers={"X-Twilio-Signature": signature})
+                assert response.status_code == 200, response.data
+            own = (time.process_time() - started) * 1000 / per_run
+            database = (_postgres_cpu_seconds() - postgres) * 1000 / per_run
+            if run:  # the first run warms caches and the pool
+                best = (min(best[0], own), min(best[1], database))
+        results[name] = best
+    return results
+
+
 def project_env(url: str, public: str, workdir: Path) -> dict[str, str]:
     return {
         "DATABASE_URL": url, "TWILIO_ACCOUNT_SID": ACCOUNT, "TWILIO_AUTH_TOKEN": TOKEN,
@@ -253,8 +305,11 @@ def main() -> None:
     parser.add_argument("--concurrency", default="10,50")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--only-counts", action="store_true", help="statements per text and a profile; no load")
+    parser.add_argument("--gunicorn", default=" ".join(GUNICORN),
+                        help="gunicorn's worker settings for all three servers (default: the Procfile's)")
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL", DEFAULT_URL))
     arguments = parser.parse_args()
+    GUNICORN[:] = arguments.gunicorn.split()
     url = local_only(arguments.database_url)
     if make_url(url).get_backend_name() != "postgresql":
         raise SystemExit("the webhook benchmark runs on PostgreSQL at 127.0.0.1")
@@ -266,6 +321,12 @@ def main() -> None:
         db_url = prepare_schema(url, schema)
         if not arguments.only_counts:
             load(arguments, url, db_url, schema, workdir)
+        cpu = cpu_per_text(db_url, schema, workdir)
+        print("\nCPU per text in process, best of 4 runs of 500 texts of the mix (Flask test client):")
+        for name, (own, database) in cpu.items():
+            print(f"  {name:<16} Python {own:5.2f} ms  PostgreSQL {database:5.2f} ms  total {own + database:5.2f} ms")
+        project, minimal = (sum(cpu[name]) for name in ("project", "minimal durable"))
+        print(f"  minimal durable / project, CPU per text: {minimal / project:.2f}")
         counts, profile = counts_and_profile(db_url, workdir)
         print("\nSQL per text, in process (statements / database round trips incl. BEGIN and COMMIT):")
         for kind, (statements, trips) in counts.items():
@@ -298,7 +359,7 @@ def load(arguments: argparse.Namespace, url: str, db_url: str, schema: str, work
                 env = ({**project_env(db_url, public, workdir)} if name == "project"
                        else {**baseline_env, "BENCH_PUBLIC_URL": public})
                 requests = workdir / f"requests-{round_number}-{concurrency}-{name.split()[0]}.tsv"
-                count = int(arguments.seconds * (600 if name == "project" else 3000) * 1.3)
+                count = int(arguments.seconds * (1500 if name == "project" else 3000) * 1.3)
                 write_requests(requests, f"{public}/sms/inbound", count, rng, new_senders)
                 new_senders += count
                 with serve(app, env, workdir, port) as base:

@@ -174,14 +174,14 @@ def _store_at_once(connection: Connection, fields: dict[str, object]) -> tuple[i
     """One `INSERT … ON CONFLICT DO NOTHING RETURNING` committed on its own: one round trip, and
     the text is safe. Returns the row's id and whether it is new (False: a retried `MessageSid`)."""
     connection.execution_options(isolation_level="AUTOCOMMIT")
-    try:
-        inbound_id = connection.execute(_STORE, fields).scalar()
-        fresh = inbound_id is not None
-        if not fresh:
-            inbound_id = connection.execute(_FIND_SID, {"sid": fields["message_sid"]}).scalar_one()
-        connection.commit()
-    finally:
-        connection.execution_options(isolation_level=connection.default_isolation_level)
+    inbound_id = connection.execute(_STORE, fields).scalar()
+    fresh = inbound_id is not None
+    if not fresh:
+        inbound_id = connection.execute(_FIND_SID, {"sid": fields["message_sid"]}).scalar_one()
+    connection.commit()
+    # Routing runs in a transaction. (Should the INSERT fail, the connection goes back to the
+    # pool, which restores its isolation level.)
+    connection.execution_options(isolation_level=connection.default_isolation_level)
     return inbound_id, fresh
 
 

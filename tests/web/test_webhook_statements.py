@@ -23,11 +23,11 @@ SAM, PRIYA, NEWCOMER = "+447700900301", "+447700900302", "+447700900399"
 
 # The most statements one text of each kind may cost (measured: see bench/RESULTS.md).
 LIMITS = {
-    "unknown text": 10,
+    "unknown text": 8,
     "JOIN from a new number": 12,
-    "POST": 10,
-    "NEED": 10,
-    "HELP": 9,
+    "POST": 9,
+    "NEED": 9,
+    "HELP": 7,
     "a retried MessageSid": 4,
 }
 
