@@ -35,6 +35,7 @@ from sqlalchemy import (
     func,
     or_,
     select,
+    true,
     update,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -43,7 +44,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from sms_board import handlers
 from sms_board.community import abuse
-from sms_board.community.subscriptions import get_or_create_subscriber
+from sms_board.community.subscriptions import add_subscriber
 from sms_board.config import Settings
 from sms_board.db import is_sqlite
 from sms_board.handlers.stop import stop_on_arrival, wants_to_stop
@@ -380,12 +381,11 @@ def _process(
         _ignore(inbound, "sent from the board's own number", now)
         return
 
-    subscriber = get_or_create_subscriber(session, phone, now)
+    subscriber, activity = _sender(session, inbound, now)
     inbound.subscriber_id = subscriber.id
 
     # Route what was sent, not the stored copy: its NUL markers are not part of a notice.
     words = Words.parse(body)
-    activity = _recent_activity(session, inbound, subscriber, now)
     # A STOP is never held: however many texts came before it, it must take effect now.
     if activity.recent > FLOOD_LIMIT and not wants_to_stop(inbound.params, words):
         inbound.status = InboundStatus.HELD.value
@@ -441,19 +441,24 @@ def _sent_to_sender(*conditions: ColumnElement[bool]) -> ScalarSelect[int]:
     return select(func.count()).where(_OUTBOX.c.to_number == bindparam("number"), *conditions).scalar_subquery()
 
 
-# Built once: every text's bookkeeping is this one statement, with new values.
-_ACTIVITY = select(
-    func.count().filter(_INBOUND.c.received_at > bindparam("flood_since")),
+_RECENT = select(
+    func.count().filter(_INBOUND.c.received_at > bindparam("flood_since")).label("recent"),
     func.count().filter(_INBOUND.c.id != bindparam("row"), _INBOUND.c.body == bindparam("body"),
-                        _INBOUND.c.received_at > bindparam("identical_since")),
-    exists().where(_CONFIRMATIONS.c.subscriber_id == bindparam("subscriber"), _CONFIRMATIONS.c.resolved_at.is_(None)),
+                        _INBOUND.c.received_at > bindparam("identical_since")).label("identical"),
     func.count().filter(_INBOUND.c.id != bindparam("row"), _INBOUND.c.body == bindparam("body"),
-                        _INBOUND.c.received_at > bindparam("repeat_since")),
+                        _INBOUND.c.received_at > bindparam("repeat_since")).label("repeats"),
+).where(_INBOUND.c.from_number == bindparam("number"), _INBOUND.c.received_at > bindparam("since")).subquery()
+# Built once: every text reads its sender and all its bookkeeping in this one statement.
+_SENDER = select(
+    Subscriber,
+    _RECENT.c.recent,
+    _RECENT.c.identical,
+    exists().where(_CONFIRMATIONS.c.subscriber_id == Subscriber.id, _CONFIRMATIONS.c.resolved_at.is_(None)),
+    _RECENT.c.repeats,
     _sent_to_sender(_OUTBOX.c.kind != OutboxKind.REPLY.value, _OUTBOX.c.sent_at > bindparam("quick_since"),
                     _OUTBOX.c.sent_at <= bindparam("arrived")),
     _sent_to_sender(_OUTBOX.c.kind == OutboxKind.REPLY.value, _OUTBOX.c.sent_at > bindparam("hour_ago")),
-).select_from(_INBOUND).where(_INBOUND.c.from_number == bindparam("number"),
-                              _INBOUND.c.received_at > bindparam("since"))
+).select_from(Subscriber).join(_RECENT, true()).where(Subscriber.phone == bindparam("number"))
 _EARLIER_ANSWERS = select(_INBOUND.c.replies, _INBOUND.c.error).where(
     _INBOUND.c.from_number == bindparam("number"), _INBOUND.c.body == bindparam("body"),
     _INBOUND.c.received_at > bindparam("since"), _INBOUND.c.id != bindparam("row"),
@@ -472,17 +477,24 @@ class Activity:
     replies_this_hour: int  # automatic replies to the number in the last hour
 
 
-def _recent_activity(session: Session, inbound: InboundMessage, subscriber: Subscriber, now: datetime) -> Activity:
+def _sender(session: Session, inbound: InboundMessage, now: datetime) -> tuple[Subscriber, Activity]:
+    """The sender (added, for a new number) and what they did lately: one statement for a known number."""
     arrived = inbound.received_at
-    recent, identical, waiting, repeats, answered_at_once, replies = session.connection().execute(_ACTIVITY, {
+    values = {
         "flood_since": now - FLOOD_WINDOW, "row": inbound.id, "body": inbound.body,
-        "identical_since": now - abuse.IDENTICAL_WINDOW, "subscriber": subscriber.id,
-        "number": inbound.from_number, "since": now - _LOOKBACK, "repeat_since": now - REPEAT_WINDOW,
-        "quick_since": arrived - MACHINE_SPEED, "arrived": arrived, "hour_ago": min(now, arrived) - LOOP_WINDOW,
-    }).one()
+        "identical_since": now - abuse.IDENTICAL_WINDOW, "number": inbound.from_number, "since": now - _LOOKBACK,
+        "repeat_since": now - REPEAT_WINDOW, "quick_since": arrived - MACHINE_SPEED, "arrived": arrived,
+        "hour_ago": min(now, arrived) - LOOP_WINDOW,
+    }
+    found = session.execute(_SENDER, values).one_or_none()
+    if found is None:
+        add_subscriber(session, inbound.from_number, now)
+        found = session.execute(_SENDER, values).one()
+    subscriber, recent, identical, waiting, repeats, answered_at_once, replies = found
     if fold(inbound.body) in abuse.REPEATABLE:
         identical = 0
-    return Activity(recent or 0, identical or 0, bool(waiting), repeats or 0, answered_at_once or 0, replies or 0)
+    activity = Activity(recent or 0, identical or 0, bool(waiting), repeats or 0, answered_at_once or 0, replies or 0)
+    return subscriber, activity
 
 
 def _loop_suspected(

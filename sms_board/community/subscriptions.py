@@ -30,14 +30,19 @@ def get_or_create_subscriber(session: Session, phone: str, now: datetime) -> Sub
     subscriber = session.scalar(_SUBSCRIBER_BY_PHONE, {"phone": phone})
     if subscriber is not None:
         return subscriber
+    add_subscriber(session, phone, now)
+    subscriber = session.scalar(_SUBSCRIBER_BY_PHONE, {"phone": phone})
+    assert subscriber is not None
+    return subscriber
+
+
+def add_subscriber(session: Session, phone: str, now: datetime) -> None:
+    """A subscriber row for a new number (nothing, if a text racing this one added it first)."""
     insert = sqlite_insert if is_sqlite(session) else pg_insert
     session.execute(
         insert(Subscriber).values(phone=phone, created_at=now, is_admin=False, digest_frequency="daily")
         .on_conflict_do_nothing(index_elements=["phone"])
     )
-    subscriber = session.scalar(_SUBSCRIBER_BY_PHONE, {"phone": phone})
-    assert subscriber is not None
-    return subscriber
 
 
 def active_areas(session: Session, subscriber: Subscriber) -> list[Area]:

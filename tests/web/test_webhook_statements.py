@@ -23,11 +23,11 @@ SAM, PRIYA, NEWCOMER = "+447700900301", "+447700900302", "+447700900399"
 
 # The most statements one text of each kind may cost (measured: see bench/RESULTS.md).
 LIMITS = {
-    "unknown text": 8,
-    "JOIN from a new number": 12,
-    "POST": 9,
-    "NEED": 9,
-    "HELP": 7,
+    "unknown text": 7,
+    "JOIN from a new number": 11,
+    "POST": 8,
+    "NEED": 8,
+    "HELP": 6,
     "a retried MessageSid": 4,
 }
 
