@@ -46,7 +46,6 @@ import json
 import math
 import multiprocessing
 import os
-import platform
 import re
 import resource
 import shutil
@@ -65,12 +64,11 @@ from typing import Any
 from urllib.parse import parse_qs
 from urllib.request import Request, urlopen
 
-from benchlib import DEFAULT_URL, local_only, numbers
+from benchlib import DEFAULT_URL, describe_machine, local_only, numbers
 from sqlalchemy import create_engine, delete, event, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-import sms_board
 from sms_board.config import Settings, load_settings
 from sms_board.db import make_engine, make_session_factory
 from sms_board.migrate import upgrade
@@ -511,26 +509,6 @@ def default_concurrency(rate: float, latency: float) -> int:
     return math.ceil(rate * latency * 1.5) + 2
 
 
-def describe_machine(engine: Engine) -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    database = engine.dialect.name
-    if database == "postgresql":
-        with engine.connect() as connection:
-            version = connection.execute(text("SHOW server_version")).scalar()
-            sync = connection.execute(text("SHOW synchronous_commit")).scalar()
-        database = f"PostgreSQL {version} (synchronous_commit {sync})"
-    else:
-        import sqlite3
-        database = f"SQLite {sqlite3.sqlite_version} (WAL, synchronous NORMAL)"
-    return (f"{os.cpu_count()} CPU {cpu}; {database}; Python {platform.python_version()}; "
-            f"sms_board {getattr(sms_board, '__version__', 'dev')}")
 
 
 def main() -> None:

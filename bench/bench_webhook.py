@@ -53,7 +53,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlencode
 
-from benchlib import DEFAULT_URL, local_only
+from benchlib import DEFAULT_URL, describe_machine, local_only
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import make_url
 from twilio.request_validator import RequestValidator
@@ -323,6 +323,7 @@ def main() -> None:
         raise SystemExit("wrk is not installed: apt-get install wrk (Debian's package)")
     schema = f"bench_webhook_{os.getpid()}"
     workdir = Path(tempfile.mkdtemp(prefix="sms-board-bench-"))
+    print(describe_machine(create_engine(url)))
     try:
         db_url = prepare_schema(url, schema)
         if not arguments.only_counts:
