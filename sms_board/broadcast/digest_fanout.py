@@ -27,7 +27,6 @@ from sqlalchemy import (
     String,
     and_,
     case,
-    exists,
     func,
     literal,
     or_,
@@ -36,7 +35,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from sms_board.db import among, is_sqlite
 from sms_board.models import (
@@ -90,48 +89,54 @@ class RunWrite:
 
 
 def _matched(session: Session, run: RunWrite, first: int | None = None, last: int | None = None) -> Select:  # type: ignore[type-arg]
-    """Each due subscription (ids in [first, last)) with its batch and what its row needs.
+    """Each due subscription (ids in [first, last)) with its batch, and whether it is reminded how to stop.
 
-    A subscription belongs to the batch of its area whose range holds its last digest;
-    an author to their own batch, everyone else to the batch for all. Only one of a
-    subscriber's digests in a chunk carries the monthly line on how to stop.
+    A subscription belongs to the batch of its area whose range holds its last digest; an
+    author to their own batch (`own`: none when they wrote nothing of it), everyone else to
+    the batch for all. Only one of a subscriber's digests in a chunk carries the monthly line
+    on how to stop. The rows stay narrow (the bodies are joined when written), so that a
+    chunk is sorted and kept in memory.
     """
-    batch = aliased(DigestBatch, name="batch")
-    own = aliased(DigestBatch, name="own")
+    # The run's batches as the join needs them (a few hundred narrow rows, read once per chunk),
+    # and the authors' own among every batch of the plan.
+    batch = (
+        select(DigestBatch.id, DigestBatch.area_id, DigestBatch.since, DigestBatch.until, DigestBatch.author_id,
+               case((DigestBatch.body.is_not(None), 1), else_=0).label("sends"),
+               case((DigestBatch.reminder.is_not(None), 1), else_=0).label("reminds"))
+        .where(among(session, DigestBatch.id, run.writing))
+        .cte("batch")
+        .prefix_with("MATERIALIZED")  # computed once, not carried through the chunk's sort
+    )
+    own = (
+        select(DigestBatch.id, DigestBatch.area_id, DigestBatch.author_id)
+        .where(among(session, DigestBatch.id, run.planned), DigestBatch.author_id.is_not(None))
+        .cte("own")
+        .prefix_with("MATERIALIZED")
+    )
     last_digest = since()
     first_of_theirs = func.row_number().over(
-        partition_by=Subscription.subscriber_id, order_by=(batch.reminder.is_(None), Subscription.id)
+        partition_by=Subscription.subscriber_id, order_by=(batch.c.reminds.desc(), Subscription.id)
     ) == 1
-    remind = case((and_(batch.reminder.is_not(None), stop_line_due(run.month), first_of_theirs), 1), else_=0)
-    clear_more = case((and_(batch.body.is_not(None), Subscriber.more_batch_id.is_not(None)), 1), else_=0)
+    remind = case((and_(batch.c.reminds == 1, stop_line_due(run.month), first_of_theirs), 1), else_=0)
+    clear_more = case((and_(batch.c.sends == 1, Subscriber.more_batch_id.is_not(None)), 1), else_=0)
     window = [*([Subscription.id >= first] if first is not None else []),
               *([Subscription.id < last] if last is not None else [])]
     return (
         select(
             Subscription.id.label("subscription_id"), Subscriber.id.label("subscriber_id"), Subscriber.phone,
-            batch.id.label("batch_id"), batch.campaign_id, batch.body, batch.reminder, batch.segments,
-            batch.encoding, remind.label("remind"), clear_more.label("clear_more"),
+            batch.c.id.label("batch_id"), batch.c.sends.label("sent"), remind.label("remind"),
+            clear_more.label("clear_more"),
         )
         .select_from(Subscription)
         .join(Subscriber, Subscriber.id == Subscription.subscriber_id)
+        .outerjoin(own, and_(own.c.author_id == Subscription.subscriber_id, own.c.area_id == Subscription.area_id))
         .join(batch, and_(
-            batch.area_id == Subscription.area_id,
-            among(session, batch.id, run.writing),
-            last_digest < batch.until,
-            or_(batch.since.is_(None), last_digest >= batch.since),
+            batch.c.area_id == Subscription.area_id,
+            last_digest < batch.c.until,
+            or_(batch.c.since.is_(None), last_digest >= batch.c.since),
+            or_(batch.c.id == own.c.id, and_(own.c.id.is_(None), batch.c.author_id.is_(None))),
         ))
-        .where(
-            *window,
-            *digest_recipients(run.frequencies),
-            or_(
-                batch.author_id == Subscription.subscriber_id,
-                and_(batch.author_id.is_(None), ~exists().where(
-                    among(session, own.id, run.planned),
-                    own.campaign_id == batch.campaign_id,
-                    own.author_id == Subscription.subscriber_id,
-                )),
-            ),
-        )
+        .where(*window, *digest_recipients(run.frequencies))
     )
 
 
@@ -139,20 +144,25 @@ def count_by_batch(session: Session, run: RunWrite) -> dict[int, int]:
     """How many texts each of the run's batches would write (what the monthly cap needs to know)."""
     matched = _matched(session, run).subquery()
     return dict(session.connection().execute(
-        select(matched.c.batch_id, func.count()).where(matched.c.body.is_not(None)).group_by(matched.c.batch_id)
+        select(matched.c.batch_id, func.count()).where(matched.c.sent == 1).group_by(matched.c.batch_id)
     ).all())
 
 
-def _rows(matched, run: RunWrite) -> Select:  # type: ignore[no-untyped-def, type-arg]
+def _rows(session: Session, matched, run: RunWrite) -> Select:  # type: ignore[no-untyped-def, type-arg]
     status = initial_status(run.send_after).value
-    return select(
-        matched.c.phone, matched.c.subscriber_id,
-        case((matched.c.remind == 1, matched.c.reminder), else_=matched.c.body),
-        literal(OutboxKind.DIGEST.value, String()), literal(status, String()),
-        literal(int(OutboxLane.BULK), Integer()), matched.c.segments, matched.c.encoding, literal(0, Integer()),
-        matched.c.campaign_id, matched.c.batch_id,
-        literal(run.now, UTCDateTime()), literal(run.send_after, UTCDateTime()),
-    ).where(matched.c.body.is_not(None))
+    return (
+        select(
+            matched.c.phone, matched.c.subscriber_id,
+            case((matched.c.remind == 1, DigestBatch.reminder), else_=DigestBatch.body),
+            literal(OutboxKind.DIGEST.value, String()), literal(status, String()),
+            literal(int(OutboxLane.BULK), Integer()), DigestBatch.segments, DigestBatch.encoding,
+            literal(0, Integer()), DigestBatch.campaign_id, DigestBatch.id,
+            literal(run.now, UTCDateTime()), literal(run.send_after, UTCDateTime()),
+        )
+        .select_from(matched)
+        .join(DigestBatch, DigestBatch.id == matched.c.batch_id)
+        .where(matched.c.sent == 1, among(session, DigestBatch.id, run.writing))
+    )
 
 
 def _touch_subscribers(matched, run: RunWrite):  # type: ignore[no-untyped-def]
@@ -184,7 +194,7 @@ def write_chunk(session: Session, run: RunWrite, first: int, last: int) -> dict[
     if not is_sqlite(session):
         matched = _matched(session, run, first, last).cte("matched")
         written = (
-            pg_insert(Outbox).from_select(list(_OUTBOX_COLUMNS), _rows(matched, run))
+            pg_insert(Outbox).from_select(list(_OUTBOX_COLUMNS), _rows(session, matched, run))
             .on_conflict_do_nothing(index_elements=conflict)
             .returning(Outbox.campaign_id, Outbox.segments)
             .cte("written")
@@ -205,7 +215,7 @@ def write_chunk(session: Session, run: RunWrite, first: int, last: int) -> dict[
     # move comes last, since it is what takes a subscription out of the chunk.
     matched = _matched(session, run, first, last).subquery("matched")
     inserted = session.connection().execute(
-        sqlite_insert(Outbox).from_select(list(_OUTBOX_COLUMNS), _rows(matched, run))
+        sqlite_insert(Outbox).from_select(list(_OUTBOX_COLUMNS), _rows(session, matched, run))
         .on_conflict_do_nothing(index_elements=conflict)
         .returning(Outbox.campaign_id, Outbox.segments)
     ).all()

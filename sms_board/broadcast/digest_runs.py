@@ -306,12 +306,21 @@ def frequencies_for(run_key: str, settings: Settings) -> tuple[str, ...]:
 
 def start_run(session: Session, area_id: int, run_key: str, now: datetime, not_before: datetime | None = None) -> None:
     """Create a digest campaign unless this (area, run) exists already."""
+    start_runs(session, [(area_id, run_key, not_before)], now)
+
+
+def start_runs(session: Session, runs: Sequence[tuple[int, str, datetime | None]], now: datetime) -> None:
+    """Create the digest campaign of each (area, run key, slot) that does not exist yet; one statement."""
+    if not runs:
+        return
     insert = sqlite_insert if is_sqlite(session) else pg_insert
     session.execute(
-        insert(Campaign).values(
-            kind=DIGEST, status=CampaignStatus.CONFIRMED.value, area_id=area_id, area_ids=[area_id],
-            run_key=run_key, urgent=False, channel="sms", created_at=now, confirmed_at=now, not_before=not_before,
-        ).on_conflict_do_nothing(index_elements=["kind", "area_id", "run_key"])
+        insert(Campaign).values([
+            {"kind": DIGEST, "status": CampaignStatus.CONFIRMED.value, "area_id": area_id, "area_ids": [area_id],
+             "run_key": run_key, "urgent": False, "channel": "sms", "created_at": now, "confirmed_at": now,
+             "not_before": not_before}
+            for area_id, run_key, not_before in runs
+        ]).on_conflict_do_nothing(index_elements=["kind", "area_id", "run_key"])
     )
 
 
@@ -560,9 +569,8 @@ def run_due_digests(factory: sessionmaker[Session], settings: Settings, now: dat
                         Campaign.kind == DIGEST, Campaign.run_key.in_({key for key, _ in wanted.values()}))
                 )
             }
-            for area_id, (key, slot) in wanted.items():
-                if (area_id, key) not in started:
-                    start_run(session, area_id, key, now, not_before=slot)
+            start_runs(session, [(area_id, key, slot) for area_id, (key, slot) in wanted.items()
+                                 if (area_id, key) not in started], now)
     report = _resume_all(factory, settings, now)
     return {"digest_runs": report.runs, "digest_texts": report.texts, "digests_paused": report.paused}
 
@@ -576,8 +584,7 @@ def digest_now(
         query = select(Area.id)
         if area_slug is not None:
             query = query.where(Area.slug == area_slug)
-        for area_id in session.scalars(query):
-            start_run(session, area_id, key, now)
+        start_runs(session, [(area_id, key, None) for area_id in session.scalars(query)], now)
         runs = list(session.scalars(select(Campaign.id).where(Campaign.kind == DIGEST, Campaign.run_key == key)))
     return fan_out_digests(factory, settings, runs, now)
 
