@@ -27,7 +27,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Select, exists, func, or_, select
+from sqlalchemy import ColumnElement, Select, exists, func, insert, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
@@ -70,6 +70,8 @@ MANUAL_PREFIX = "now-"
 # MORE looks at this many of a subscriber's latest digests (one per area is what counts).
 _MORE_LOOKBACK = 20
 # A digest held for quiet hours, or never sent, cannot be read on from.
+# New digest batches per INSERT (a dozen parameters each, well under any database's limit).
+_BATCH_ROWS = 500
 
 
 # ── who is due, and with what ──────────────────────────────────────────────
@@ -362,31 +364,35 @@ def _store_batches(
     session: Session, campaign_of: dict[int, int], groups: list[Group], timing: _Timing, now: datetime,
     reusable: dict[tuple[object, ...], int],
 ) -> list[int]:
-    """The stored batch of each group, reusing those a stopped run already built; one INSERT for the new."""
+    """The stored batch of each group, reusing those a stopped run already built; new ones in a few INSERTs."""
     ids: list[int | None] = []
-    new: list[tuple[int, DigestBatch]] = []
+    new: dict[tuple[int, int | None, datetime | None], int] = {}  # (campaign, author, since) → the group's index
+    rows: list[dict[str, object]] = []
     for index, group in enumerate(groups):
         # A scheduled run is for those whose digest was due at its slot: the range ends there at the latest.
         until = min(group.high, timing.due_at) if timing.due_at is not None else group.high
         body = group.body.text if group.body else None
         reminder = group.reminder.text if group.reminder else None
         item_ids = [e.id for e in group.entries]
-        key = _batch_key(campaign_of[group.area_id], group.author, group.low, until, item_ids, body, reminder)
+        campaign_id = campaign_of[group.area_id]
+        key = _batch_key(campaign_id, group.author, group.low, until, item_ids, body, reminder)
+        ids.append(reusable.get(key))
         if key in reusable:
-            ids.append(reusable[key])
             continue
-        ids.append(None)
-        new.append((index, DigestBatch(
-            campaign_id=campaign_of[group.area_id], area_id=group.area_id, since=group.low, until=until,
-            author_id=group.author, item_ids=item_ids, pages=group.pages, body=body, reminder=reminder,
-            segments=group.body.segments if group.body else 0, encoding=group.body.encoding if group.body else None,
-            created_at=now,
-        )))
-    if new:
-        session.add_all(batch for _, batch in new)
-        session.flush()
-        for index, batch in new:
-            ids[index] = batch.id
+        new[(campaign_id, group.author, group.low)] = index
+        rows.append({
+            "campaign_id": campaign_id, "area_id": group.area_id, "since": group.low, "until": until,
+            "author_id": group.author, "item_ids": item_ids, "pages": group.pages, "body": body,
+            "reminder": reminder, "segments": group.body.segments if group.body else 0,
+            "encoding": group.body.encoding if group.body else None, "created_at": now,
+        })
+    # Multi-row INSERTs: each returns which group its rows are for (one area's ranges never repeat).
+    for start in range(0, len(rows), _BATCH_ROWS):
+        for batch_id, campaign_id, author_id, low in session.execute(
+            insert(DigestBatch).values(rows[start:start + _BATCH_ROWS])
+            .returning(DigestBatch.id, DigestBatch.campaign_id, DigestBatch.author_id, DigestBatch.since)
+        ):
+            ids[new[(campaign_id, author_id, low)]] = batch_id
     return [batch_id for batch_id in ids if batch_id is not None]
 
 
@@ -576,7 +582,8 @@ def run_due_digests(factory: sessionmaker[Session], settings: Settings, now: dat
 
 
 def digest_now(
-    factory: sessionmaker[Session], settings: Settings, now: datetime, area_slug: str | None = None
+    factory: sessionmaker[Session], settings: Settings, now: datetime, area_slug: str | None = None, *,
+    chunk: int = FAN_OUT_CHUNK,
 ) -> DigestReport:
     """`sms-board digest`: a run for everyone with something new, whatever their schedule."""
     key = manual_run_key(now)
@@ -586,7 +593,7 @@ def digest_now(
             query = query.where(Area.slug == area_slug)
         start_runs(session, [(area_id, key, None) for area_id in session.scalars(query)], now)
         runs = list(session.scalars(select(Campaign.id).where(Campaign.kind == DIGEST, Campaign.run_key == key)))
-    return fan_out_digests(factory, settings, runs, now)
+    return fan_out_digests(factory, settings, runs, now, chunk=chunk)
 
 
 @dataclass(frozen=True)
