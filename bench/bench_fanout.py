@@ -21,8 +21,8 @@ process's peak memory grew during each fan-out (flat memory: it must not grow wi
 Two days of the month: on an ordinary day everyone has had this month's line on how
 to stop already; on the first digest of a month everyone gets it and is stamped (one
 more write per subscriber). `--month both` (the default) seeds each case afresh.
-`--sizes` runs several board sizes in one go, keeping the subscribers per area of
-`--subscribers` / `--areas`, and ends with a table of them all. The seeded numbers are not possible phone
+`--sizes` runs several board sizes in one go (`--per-area` subscribers in each area,
+500 by default, as 100,000 in 200 areas) and ends with a table of them all. The seeded numbers are not possible phone
 numbers (12-digit UK mobiles), nothing is sent, and only 127.0.0.1 is ever used.
 Not part of the test suite; results go in bench/RESULTS.md.
 """
@@ -195,18 +195,19 @@ def main() -> None:
     parser.add_argument("--subscribers", type=int, default=2000)
     parser.add_argument("--areas", type=int, default=20)
     parser.add_argument("--sizes", default=None,
-                        help="several board sizes, e.g. 10000,100000,1000000 (subscribers per area kept)")
+                        help="several board sizes, e.g. 10000,100000,1000000, each with --per-area subscribers per area")
+    parser.add_argument("--per-area", type=int, default=500, help="subscribers per area with --sizes")
     parser.add_argument("--month", choices=[ORDINARY, FIRST, "both"], default="both",
                         help="an ordinary day, the first digest of the month, or both")
     parser.add_argument("--items", type=int, default=5, help="new notices per area")
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL", DEFAULT_URL))
     arguments = parser.parse_args()
     url = arguments.database_url if arguments.database_url == "sqlite" else local_only(arguments.database_url)
-    sizes = [int(n) for n in arguments.sizes.split(",")] if arguments.sizes else [arguments.subscribers]
+    boards = ([(int(n), max(1, int(n) // arguments.per_area)) for n in arguments.sizes.split(",")]
+              if arguments.sizes else [(arguments.subscribers, arguments.areas)])
     months = [ORDINARY, FIRST] if arguments.month == "both" else [arguments.month]
     figures = []
-    for size in sizes:
-        areas = max(1, round(size * arguments.areas / arguments.subscribers))
+    for size, areas in boards:
         for month in months:
             figures.append(one_board(url, size, areas, arguments.items, month))
     print("\n| subscribers | areas | day | digest/baseline | broadcast/baseline | baselines µs/sub "

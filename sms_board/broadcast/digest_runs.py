@@ -415,7 +415,7 @@ def _within_cap(
     A campaign whose next group would pass the cap is paused before anything of that
     group is written (its organisers are told); the groups before it go out.
     """
-    room = cap_room(session, settings, now)
+    room = cap_room(session, settings, now) if batch_ids else None
     if room is None:
         return batch_ids
     counts = count_by_batch(session, run)
