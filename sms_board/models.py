@@ -437,15 +437,30 @@ class Campaign(Base):
 
 
 class DigestBatch(Base):
-    """The pages of one digest, built once for everyone in an area who shares a last-digest time."""
+    """The pages of one digest, built once for everyone in an area who shares a last-digest time.
+
+    It is for the area's subscribers whose last digest was in [`since`, `until`): one
+    statement joins a whole run's subscriptions to its batches and writes every area's
+    texts at once, so the batch carries what that statement needs (the first page as
+    sent, the same page with how to stop, its segments and encoding). An author's own
+    batch (`author_id`) leaves out what they wrote; its `body` is None when nothing is left.
+    """
 
     __tablename__ = "digest_batches"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"), index=True)
+    area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id", ondelete="CASCADE"))
     since: Mapped[datetime | None]
+    until: Mapped[datetime | None]
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"))
     item_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
     pages: Mapped[list[str]] = mapped_column(JSON, default=list)
+    body: Mapped[str | None] = mapped_column(Text)
+    # The first page ending with how to stop; None when that line would cost a segment.
+    reminder: Mapped[str | None] = mapped_column(Text)
+    segments: Mapped[int | None] = mapped_column(Integer)
+    encoding: Mapped[str | None] = mapped_column(String(6))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -60,7 +60,7 @@ class SegmentInfo:
 
 def is_gsm7(text: str) -> bool:
     """True when every character is in the GSM 03.38 basic set or its extension table."""
-    return all(ch in _GSM7_ALL for ch in text)
+    return _GSM7_ALL.issuperset(text)
 
 
 def _encoding_of(text: str) -> str:
@@ -75,17 +75,24 @@ def _cost(ch: str, encoding: str) -> int:
 
 
 def _units(text: str, encoding: str) -> int:
-    return sum(_cost(ch, encoding) for ch in text)
+    # Counted with str methods: digests measure every candidate page, many times per run.
+    if encoding == GSM7:
+        return len(text) + sum(text.count(ch) for ch in GSM7_EXTENSION)
+    return len(text.encode("utf-16-le")) // 2
 
 
 def _pack(text: str, encoding: str) -> list[str]:
     if not text:
         return []
-    if _units(text, encoding) <= _SINGLE_LIMIT[encoding]:
+    units = _units(text, encoding)
+    if units <= _SINGLE_LIMIT[encoding]:
         return [text]
+    limit = _PART_LIMIT[encoding]
+    if units == len(text):
+        # Every character is one unit: the parts are plain slices.
+        return [text[start:start + limit] for start in range(0, len(text), limit)]
     # Greedy packing, not ceil division: an escape pair or a surrogate pair that does not
     # fit in what is left of a part moves whole to the next part, leaving a gap.
-    limit = _PART_LIMIT[encoding]
     parts: list[str] = []
     start = 0
     used = 0
@@ -106,7 +113,8 @@ def analyse(text: str) -> SegmentInfo:
     return SegmentInfo(
         encoding=encoding,
         segments=len(_pack(text, encoding)),
-        characters=len(_GRAPHEME.findall(text)),
+        # In ASCII only CR LF is one grapheme of two characters.
+        characters=len(text) - text.count("\r\n") if text.isascii() else len(_GRAPHEME.findall(text)),
         units=_units(text, encoding),
         text=text,
     )

@@ -4,12 +4,14 @@ A digest campaign is one (area, run). Its audience is split into groups that
 would receive the same items: a subscriber gets the items published after
 their `last_digest_at`, so everyone whose last digest falls between the same
 two item publication times shares one body. Each group's pages are built once
-(a `DigestBatch`) and fanned out with one `INSERT … SELECT` per chunk; in the
-same transaction the group's `last_digest_at` moves to the run's cutoff (so
-each item reaches each subscriber at most once) and their MORE pointer moves
-to the batch. Re-running a run, or resuming it after a crash, finds nobody
-left to text: the unique (campaign, subscriber) pair and the moved
-`last_digest_at` both say so.
+(a `DigestBatch`, which also says whose digest it is). The campaigns due
+together are planned together, in a few queries whatever the number of areas,
+and written together (`digest_fanout`): one statement per chunk of subscription
+ids writes every area's rows and, in the same transaction, moves their
+`last_digest_at` to the run's cutoff, so each item reaches each subscriber at
+most once. Re-running a run, or resuming it after a crash, finds nobody left
+to text: the unique (campaign, subscriber) pair and the moved `last_digest_at`
+both say so.
 
 Runs: every area has one scheduled run a day at SMS_BOARD_DIGEST_TIME, local
 time; daily subscribers are in every run, weekly ones only in the run on
@@ -21,21 +23,27 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Select, case, func, select, update
+from sqlalchemy import ColumnElement, Select, exists, func, insert, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from sms_board.broadcast.billing import cap_room
 from sms_board.broadcast.campaigns import DIGEST, FAN_OUT_CHUNK, TO_FAN_OUT, pause_campaign
+from sms_board.broadcast.digest_fanout import (
+    RunWrite,
+    count_by_batch,
+    digest_recipients,
+    since,
+    write_chunk,
+)
 from sms_board.broadcast.digest_pages import SECTION_ORDER, Entry, paginate, with_stop_line
-from sms_board.broadcast.fanout import write_outbox
 from sms_board.config import WEEKDAYS, Settings
-from sms_board.db import is_sqlite
+from sms_board.db import among, is_sqlite
 from sms_board.models import (
     Area,
     Campaign,
@@ -46,13 +54,11 @@ from sms_board.models import (
     ItemStatus,
     Outbox,
     OutboxKind,
-    OutboxLane,
     Subscriber,
     Subscription,
-    SubscriptionStatus,
 )
 from sms_board.segments import smart_encode
-from sms_board.sending.delivery import NOT_RECEIVED, in_statuses, reachable
+from sms_board.sending.delivery import NOT_RECEIVED, in_statuses
 from sms_board.sending.outbox import Body
 from sms_board.sending.quiet import held_until
 
@@ -64,31 +70,32 @@ MANUAL_PREFIX = "now-"
 # MORE looks at this many of a subscriber's latest digests (one per area is what counts).
 _MORE_LOOKBACK = 20
 # A digest held for quiet hours, or never sent, cannot be read on from.
+# New digest batches per INSERT (a dozen parameters each, well under any database's limit).
+_BATCH_ROWS = 500
 
 
 # ── who is due, and with what ──────────────────────────────────────────────
 
 
 def _since() -> ColumnElement[datetime]:
-    # A subscription with no digest yet counts from when its subscriber joined.
-    return func.coalesce(Subscription.last_digest_at, Subscription.consent_at)
+    return since()
 
 
 def _published() -> ColumnElement[datetime]:
     return func.coalesce(Item.published_at, Item.created_at)
 
 
-def _due(area_id: int, frequencies: Sequence[str], due_at: datetime | None = None) -> list[ColumnElement[bool]]:
+def _due(
+    session: Session, area_ids: Sequence[int], frequencies: Sequence[str], due_at: datetime | None = None
+) -> list[ColumnElement[bool]]:
     """Who a run texts; a scheduled run (`due_at`, its slot) only those whose digest was due at the slot.
 
     Someone who joined after 18:00 waits for the next 18:00, even when the run itself starts
     late (the clock was down, quiet hours, the very first tick on a new board).
     """
     conditions = [
-        Subscription.area_id == area_id,
-        Subscription.status == SubscriptionStatus.ACTIVE.value,
-        Subscriber.digest_frequency.in_(list(frequencies)),
-        *reachable(),
+        among(session, Subscription.area_id, area_ids),
+        *digest_recipients(frequencies),
     ]
     if due_at is not None:
         conditions.append(_since() < due_at)
@@ -110,12 +117,13 @@ def _subscriptions() -> Select:  # type: ignore[type-arg]
 
 @dataclass(frozen=True)
 class Group:
-    """Subscribers whose last digest falls in [low, high): they all get `entries`.
+    """An area's subscribers whose last digest falls in [low, high): they all get `entries`.
 
     Nobody is sent their own items: the authors among the entries are left out of the group
     (`excluded`), and each gets a group of their own (`author`) without what they wrote.
     """
 
+    area_id: int
     low: datetime | None
     high: datetime
     entries: list[Entry]
@@ -137,111 +145,136 @@ class Group:
         return conditions
 
 
-def _entries(
-    session: Session, area_id: int, after: ColumnElement[datetime], cutoff: datetime
-) -> list[tuple[datetime, int | None, Entry]]:
-    rows = session.connection().execute(
-        select(Item.id, Item.kind, Item.author_name, Item.body, _published().label("published"), Item.author_id)
+@dataclass(frozen=True)
+class _News:
+    published: datetime
+    author_id: int | None
+    entry: Entry
+    starts: bool  # somebody's last digest falls between the item before this one and this one
+
+
+def _news(
+    session: Session, area_ids: Sequence[int], frequencies: Sequence[str], cutoff: datetime, due_at: datetime | None,
+) -> dict[int, list[_News]]:
+    """Each area's items a run can show, oldest first, and which of them start somebody's digest; one query.
+
+    Only items after the earliest last digest of those this run texts are read: someone with
+    DIGEST OFF (or a dead number) never moves on, and must not make every run read the
+    area's whole history. Items published at t1 ≤ t2 ≤ … ≤ tn: a subscriber whose last digest
+    was at s gets the items after s, so everyone with s in [t(k-1), t(k)) shares one body;
+    item k "starts" when somebody's s falls there, and only those bodies are built.
+    """
+    since = _since()
+    lasts = (
+        select(Subscription.area_id.label("area_id"), since.label("since"))
+        .select_from(Subscription)
+        .join(Subscriber, Subscriber.id == Subscription.subscriber_id)
+        .where(*_due(session, area_ids, frequencies, due_at))
+        .group_by(Subscription.area_id, since)
+        .cte("lasts")
+    )
+    earliest = select(lasts.c.area_id, func.min(lasts.c.since).label("since")).group_by(lasts.c.area_id).cte("earliest")
+    published = _published()
+    news = (
+        select(Item.id, Item.area_id, Item.kind, Item.author_name, Item.body, Item.author_id,
+               published.label("published"),
+               func.lag(published).over(partition_by=Item.area_id, order_by=(published, Item.id)).label("previous"))
+        .join(earliest, earliest.c.area_id == Item.area_id)
         .where(
-            Item.area_id == area_id,
             Item.kind.in_(list(SECTION_ORDER)),
             Item.status == ItemStatus.PUBLISHED.value,
-            _published() > after,
-            _published() <= cutoff,
+            published > earliest.c.since,
+            published <= cutoff,
             (Item.expires_at.is_(None)) | (Item.expires_at > cutoff),
         )
-        .order_by(_published(), Item.id)
+        .cte("news")
+    )
+    starts = exists().where(
+        lasts.c.area_id == news.c.area_id,
+        lasts.c.since < news.c.published,
+        or_(news.c.previous.is_(None), lasts.c.since >= news.c.previous),
+    )
+    rows = session.connection().execute(
+        select(news.c.area_id, news.c.id, news.c.kind, news.c.author_name, news.c.body, news.c.published,
+               news.c.author_id, starts.label("starts"))
+        .order_by(news.c.area_id, news.c.published, news.c.id)
     ).all()
-    return [
-        (
-            published,
-            author_id,
-            Entry(item_id, kind, f"{ItemKind(kind).letter}{item_id}",
-                  smart_encode(name) if name else None, smart_encode(" ".join(body.split()))),
-        )
-        for item_id, kind, name, body, published, author_id in rows
-    ]
+    found: dict[int, list[_News]] = {}
+    for area_id, item_id, kind, name, body, published_at, author_id, starting in rows:
+        entry = Entry(item_id, kind, f"{ItemKind(kind).letter}{item_id}",
+                      smart_encode(name) if name else None, smart_encode(" ".join(body.split())))
+        found.setdefault(area_id, []).append(_News(published_at, author_id, entry, bool(starting)))
+    return found
 
 
 def plan(
-    session: Session, settings: Settings, area: Area, frequencies: Sequence[str], cutoff: datetime,
+    session: Session, settings: Settings, areas: Sequence[Area], frequencies: Sequence[str], cutoff: datetime,
     due_at: datetime | None = None,
 ) -> list[Group]:
-    """The groups of a digest run and their pages; reads only.
+    """The groups of a digest run in these areas and their pages, area by area; reads only.
 
-    Items published at t1 ≤ t2 ≤ … ≤ tn: a subscriber whose last digest was at s gets
-    the items after s, so everyone with s in [t(k), t(k+1)) shares one body. One query
-    says which of those ranges anybody falls in; only those are built. Within a range,
-    the few subscribers who wrote some of its items get a body of their own without them.
+    Two queries whatever the number of areas: each area's news (and which bodies anybody
+    needs), then where the few subscribers who wrote some of it stand, since they get a
+    body of their own without what they wrote.
     """
-    due = _due(area.id, frequencies, due_at)
-    # Only those this run texts: someone with DIGEST OFF (or a dead number) never moves on,
-    # and must not make every run read the area's whole history.
-    earliest = (
-        select(func.min(_since())).select_from(Subscription)
-        .join(Subscriber, Subscriber.id == Subscription.subscriber_id)
-        .where(*due)
-        .scalar_subquery()
-    )
-    found = _entries(session, area.id, earliest, cutoff)
-    if not found:
+    if not areas:
         return []
-    times = [published for published, _, _ in found]
-    entries = [entry for _, _, entry in found]
-    author_of = {entry.id: author for _, author, entry in found if author is not None}
-    # bisect_right in SQL: the number of items published at or before each subscriber's last digest.
-    start = case(*[(_since() < published, index) for index, published in enumerate(times)])
-    starts = session.connection().scalars(
-        select(start).distinct().select_from(Subscription)
-        .join(Subscriber, Subscriber.id == Subscription.subscriber_id)
-        .where(*due, _since() < times[-1])
-    )
-    groups = []
-    for first in sorted(starts):
-        shown = sorted(entries[first:], key=lambda e: SECTION_ORDER[e.kind])
-        low, high = (times[first - 1] if first else None), times[first]
-        # The authors among this range's subscribers: a handful at most, found in one query.
-        writers = {author_of[e.id] for e in shown if e.id in author_of}
-        authors = sorted(session.connection().scalars(
-            select(Subscription.subscriber_id).select_from(Subscription)
+    found = _news(session, [area.id for area in areas], frequencies, cutoff, due_at)
+    writers = {news.author_id for items in found.values() for news in items if news.author_id is not None}
+    # The authors' own last digests: a handful at most, found in one query.
+    standing: dict[int, list[tuple[int, datetime]]] = {}
+    if writers:
+        for area_id, subscriber_id, since in session.connection().execute(
+            select(Subscription.area_id, Subscription.subscriber_id, _since()).select_from(Subscription)
             .join(Subscriber, Subscriber.id == Subscription.subscriber_id)
-            .where(*due, *_in_range(low, high), Subscription.subscriber_id.in_(writers))
-        )) if writers else []
-        groups.append(_group(area, settings, cutoff, low, high, shown, excluded=tuple(authors)))
-        for author in authors:
-            theirs = [e for e in shown if author_of.get(e.id) != author]
-            groups.append(_group(area, settings, cutoff, low, high, theirs, author=author))
+            .where(*_due(session, list(found), frequencies, due_at), among(session, Subscription.subscriber_id, writers))
+        ):
+            standing.setdefault(area_id, []).append((subscriber_id, since))
+    groups = []
+    month = _month_start(cutoff, settings.zone)
+    for area in sorted(areas, key=lambda a: a.id):
+        items = found.get(area.id, [])
+        times = [news.published for news in items]
+        entries = [news.entry for news in items]
+        author_of = {news.entry.id: news.author_id for news in items if news.author_id is not None}
+        for first, news in enumerate(items):
+            if not news.starts:
+                continue
+            shown = sorted(entries[first:], key=lambda e: SECTION_ORDER[e.kind])
+            low, high = (times[first - 1] if first else None), times[first]
+            wrote = {author_of[e.id] for e in shown if e.id in author_of}
+            authors = sorted(subscriber_id for subscriber_id, since in standing.get(area.id, [])
+                             if subscriber_id in wrote and since < high and (low is None or since >= low))
+            groups.append(_group(area, settings, month, low, high, shown, excluded=tuple(authors)))
+            for author in authors:
+                theirs = [e for e in shown if author_of.get(e.id) != author]
+                groups.append(_group(area, settings, month, low, high, theirs, author=author))
     return groups
 
 
 def _group(
-    area: Area, settings: Settings, cutoff: datetime, low: datetime | None, high: datetime, entries: list[Entry],
+    area: Area, settings: Settings, month: datetime, low: datetime | None, high: datetime, entries: list[Entry],
     *, author: int | None = None, excluded: tuple[int, ...] = (),
 ) -> Group:
     pages = paginate(area.name, entries, settings.digest_segments) if entries else []
     reminder = with_stop_line(pages[0]) if pages else None
-    return Group(low=low, high=high, entries=entries, pages=pages, body=Body.of(pages[0]) if pages else None,
-                 author=author, excluded=excluded, reminder=Body.of(reminder) if reminder else None,
-                 month=_month_start(cutoff, settings.zone))
+    return Group(area_id=area.id, low=low, high=high, entries=entries, pages=pages,
+                 body=Body.of(pages[0]) if pages else None, author=author, excluded=excluded,
+                 reminder=Body.of(reminder) if reminder else None, month=month)
 
 
 def count_group(
-    session: Session, area: Area, frequencies: Sequence[str], group: Group, due_at: datetime | None = None
+    session: Session, frequencies: Sequence[str], group: Group, due_at: datetime | None = None
 ) -> int:
     if group.body is None:
         return 0
-    query = _subscriptions().where(*_due(area.id, frequencies, due_at), *group.members()).subquery()
+    query = _subscriptions().where(*_due(session, [group.area_id], frequencies, due_at), *group.members()).subquery()
     return session.scalar(select(func.count()).select_from(query)) or 0
 
 
 def _month_start(moment: datetime, zone: ZoneInfo) -> datetime:
     local = moment.astimezone(zone)
     return datetime(local.year, local.month, 1, tzinfo=zone)
-
-
-def _stop_line_due(month: datetime) -> ColumnElement[bool]:
-    """Subscribers whose digests have not said how to stop since `month` began."""
-    return (Subscriber.stop_reminded_at.is_(None)) | (Subscriber.stop_reminded_at < month)
 
 
 # ── runs ───────────────────────────────────────────────────────────────────
@@ -275,12 +308,21 @@ def frequencies_for(run_key: str, settings: Settings) -> tuple[str, ...]:
 
 def start_run(session: Session, area_id: int, run_key: str, now: datetime, not_before: datetime | None = None) -> None:
     """Create a digest campaign unless this (area, run) exists already."""
+    start_runs(session, [(area_id, run_key, not_before)], now)
+
+
+def start_runs(session: Session, runs: Sequence[tuple[int, str, datetime | None]], now: datetime) -> None:
+    """Create the digest campaign of each (area, run key, slot) that does not exist yet; one statement."""
+    if not runs:
+        return
     insert = sqlite_insert if is_sqlite(session) else pg_insert
     session.execute(
-        insert(Campaign).values(
-            kind=DIGEST, status=CampaignStatus.CONFIRMED.value, area_id=area_id, area_ids=[area_id],
-            run_key=run_key, urgent=False, channel="sms", created_at=now, confirmed_at=now, not_before=not_before,
-        ).on_conflict_do_nothing(index_elements=["kind", "area_id", "run_key"])
+        insert(Campaign).values([
+            {"kind": DIGEST, "status": CampaignStatus.CONFIRMED.value, "area_id": area_id, "area_ids": [area_id],
+             "run_key": run_key, "urgent": False, "channel": "sms", "created_at": now, "confirmed_at": now,
+             "not_before": not_before}
+            for area_id, run_key, not_before in runs
+        ]).on_conflict_do_nothing(index_elements=["kind", "area_id", "run_key"])
     )
 
 
@@ -303,142 +345,203 @@ class DigestReport:
             self.areas[slug] = self.areas.get(slug, 0) + texts
 
 
-def _batch(session: Session, campaign_id: int, group: Group, now: datetime, *, reuse: bool) -> int | None:
-    """The stored batch for this group's items, reusing the one a stopped run already built."""
-    if group.body is None:
-        return None
-    item_ids = [e.id for e in group.entries]
-    if reuse:
-        for batch in session.scalars(select(DigestBatch).where(DigestBatch.campaign_id == campaign_id)):
-            if batch.item_ids == item_ids:
-                return batch.id
-    batch = DigestBatch(campaign_id=campaign_id, since=group.low, item_ids=item_ids, pages=group.pages, created_at=now)
-    session.add(batch)
-    session.flush()
-    return batch.id
+@dataclass(frozen=True)
+class _Timing:
+    """What the campaigns written together share: who is due, until when, and when their texts may go."""
+
+    frequencies: tuple[str, ...]
+    cutoff: datetime
+    due_at: datetime | None
+    send_after: datetime | None
 
 
-def _write_chunk(
-    session: Session, campaign_id: int, batch_id: int | None, area_id: int, frequencies: Sequence[str],
-    group: Group, cutoff: datetime, now: datetime, send_after: datetime | None, chunk: int,
-    due_at: datetime | None,
-) -> tuple[int, int]:
-    """One chunk of a group: outbox rows and last-digest times, in one transaction.
+def _batch_key(campaign_id: int, author: int | None, low: datetime | None, until: datetime,
+               item_ids: list[int], body: str | None, reminder: str | None) -> tuple[object, ...]:
+    return (campaign_id, author, low, until, tuple(item_ids), body, reminder)
 
-    Returns (rows written, subscriptions moved past the cutoff). No order is needed:
-    a subscriber leaves the group's range the moment their row is written. An author whose
-    only news is their own gets no text, and moves on all the same.
+
+def _store_batches(
+    session: Session, campaign_of: dict[int, int], groups: list[Group], timing: _Timing, now: datetime,
+    reusable: dict[tuple[object, ...], int],
+) -> list[int]:
+    """The stored batch of each group, reusing those a stopped run already built; new ones in a few INSERTs."""
+    ids: list[int | None] = []
+    new: dict[tuple[int, int | None, datetime | None], int] = {}  # (campaign, author, since) → the group's index
+    rows: list[dict[str, object]] = []
+    for index, group in enumerate(groups):
+        # A scheduled run is for those whose digest was due at its slot: the range ends there at the latest.
+        until = min(group.high, timing.due_at) if timing.due_at is not None else group.high
+        body = group.body.text if group.body else None
+        reminder = group.reminder.text if group.reminder else None
+        item_ids = [e.id for e in group.entries]
+        campaign_id = campaign_of[group.area_id]
+        key = _batch_key(campaign_id, group.author, group.low, until, item_ids, body, reminder)
+        ids.append(reusable.get(key))
+        if key in reusable:
+            continue
+        new[(campaign_id, group.author, group.low)] = index
+        rows.append({
+            "campaign_id": campaign_id, "area_id": group.area_id, "since": group.low, "until": until,
+            "author_id": group.author, "item_ids": item_ids, "pages": group.pages, "body": body,
+            "reminder": reminder, "segments": group.body.segments if group.body else 0,
+            "encoding": group.body.encoding if group.body else None, "created_at": now,
+        })
+    # Multi-row INSERTs: each returns which group its rows are for (one area's ranges never repeat).
+    for start in range(0, len(rows), _BATCH_ROWS):
+        for batch_id, campaign_id, author_id, low in session.execute(
+            insert(DigestBatch).values(rows[start:start + _BATCH_ROWS])
+            .returning(DigestBatch.id, DigestBatch.campaign_id, DigestBatch.author_id, DigestBatch.since)
+        ):
+            ids[new[(campaign_id, author_id, low)]] = batch_id
+    return [batch_id for batch_id in ids if batch_id is not None]
+
+
+def _reusable(session: Session, campaign_ids: list[int]) -> dict[tuple[object, ...], int]:
+    if not campaign_ids:
+        return {}
+    return {
+        _batch_key(b.campaign_id, b.author_id, b.since, b.until, b.item_ids, b.body, b.reminder): b.id
+        for b in session.scalars(select(DigestBatch).where(among(session, DigestBatch.campaign_id, campaign_ids)))
+        if b.until is not None
+    }
+
+
+def _within_cap(
+    session: Session, settings: Settings, campaigns: list[Campaign], groups: list[Group], batch_ids: list[int],
+    run: RunWrite, now: datetime, report: DigestReport,
+) -> list[int]:
+    """The batches the monthly cap leaves room for, area after area and group after group.
+
+    A campaign whose next group would pass the cap is paused before anything of that
+    group is written (its organisers are told); the groups before it go out.
     """
-    if group.body is None or batch_id is None:
-        # Only an author's own group has no body: plan() found them due already.
-        moved = session.connection().execute(
-            update(Subscription).where(Subscription.area_id == area_id, *group.members()).values(last_digest_at=cutoff)
-        ).rowcount or 0
-        return 0, moved
-    recipients = _subscriptions().where(*_due(area_id, frequencies, due_at), *group.members())
-    in_batch = select(Outbox.subscriber_id).where(Outbox.campaign_id == campaign_id, Outbox.batch_id == batch_id)
+    room = cap_room(session, settings, now) if batch_ids else None
+    if room is None:
+        return batch_ids
+    counts = count_by_batch(session, run)
+    by_area: dict[int, list[tuple[Group, int]]] = {}
+    for group, batch_id in zip(groups, batch_ids, strict=True):
+        by_area.setdefault(group.area_id, []).append((group, batch_id))
+    writing, reserved = [], 0
+    for campaign in campaigns:
+        for group, batch_id in by_area.get(campaign.area_id or 0, []):
+            segments = group.body.segments if group.body is not None else 0
+            needed = counts.get(batch_id, 0) * segments
+            if segments and needed > room - reserved:
+                pause_campaign(session, settings, campaign, now, needed=needed, room=room - reserved)
+                report.paused += 1
+                # The organisers' notices count too.
+                room = cap_room(session, settings, now) or 0
+                break
+            reserved += needed
+            writing.append(batch_id)
+    return writing
 
-    def write(which: Select, body: Body, limit: int) -> int:  # type: ignore[type-arg]
-        return write_outbox(session, which.limit(limit), body, kind=OutboxKind.DIGEST, lane=OutboxLane.BULK,
-                            campaign_id=campaign_id, batch_id=batch_id, now=now, send_after=send_after)
 
-    written = 0
-    reminder, month = group.reminder, group.month
-    if reminder is not None and month is not None:
-        # Those not reminded this month get the page that ends with how to stop; the rest, the plain page.
-        written = write(recipients.where(_stop_line_due(month)), reminder, chunk)
-        recipients = recipients.where(~_stop_line_due(month))
-    written += write(recipients, group.body, max(chunk - written, 0))
-    if reminder is not None and month is not None:
-        # Marked only now: marked earlier, the plain page's query would have picked them again.
-        session.connection().execute(
-            update(Subscriber)
-            .where(Subscriber.id.in_(in_batch.where(Outbox.body == reminder.text)), _stop_line_due(month))
-            .values(stop_reminded_at=now)
+def fan_out_digests(
+    factory: sessionmaker[Session], settings: Settings, campaign_ids: Sequence[int], now: datetime, *,
+    chunk: int = FAN_OUT_CHUNK, max_chunks: int | None = None,
+) -> DigestReport:
+    """Build digest runs' batches and write their outbox rows; resumes runs that stopped halfway.
+
+    All the runs are planned together (a few queries, whatever the number of areas), then
+    written together: one statement per chunk of `chunk` subscription ids writes every
+    area's rows of that chunk, committed after each chunk, so a run that dies keeps what it
+    wrote. `max_chunks` stops early, as a crash would.
+    """
+    report = DigestReport()
+    if not campaign_ids:
+        return report
+    with factory() as session:
+        campaigns = list(session.scalars(
+            select(Campaign).where(among(session, Campaign.id, campaign_ids), Campaign.kind == DIGEST,
+                                   Campaign.status.in_(TO_FAN_OUT)).order_by(Campaign.id)
+        ))
+        if not campaigns:
+            return report
+        areas = {a.id: a for a in session.scalars(
+            select(Area).where(among(session, Area.id, [c.area_id for c in campaigns if c.area_id is not None])))}
+        resumed = [c.id for c in campaigns if c.status == CampaignStatus.FANNING_OUT.value]
+        timings: dict[_Timing, list[Campaign]] = {}
+        for campaign in campaigns:
+            assert campaign.area_id is not None and campaign.run_key is not None
+            if campaign.status == CampaignStatus.CONFIRMED.value:
+                campaign.status = CampaignStatus.FANNING_OUT.value
+                campaign.started_at = now
+            # The cutoff is fixed when the run starts, so a resumed run shows the same items;
+            # a scheduled run is for those whose digest was due at its slot (`not_before`).
+            timing = _Timing(frequencies_for(campaign.run_key, settings), campaign.started_at or now,
+                             campaign.not_before, held_until(now, settings, areas[campaign.area_id].timezone))
+            timings.setdefault(timing, []).append(campaign)
+            report.areas[areas[campaign.area_id].slug] = 0
+            report.held_until = report.held_until or timing.send_after
+        report.runs = len(campaigns)
+        reusable = _reusable(session, resumed)
+        runs: list[tuple[RunWrite, list[int]]] = []
+        for timing, members in timings.items():
+            groups = plan(session, settings, [areas[c.area_id] for c in members if c.area_id is not None],
+                          timing.frequencies, timing.cutoff, timing.due_at)
+            campaign_of = {c.area_id: c.id for c in members if c.area_id is not None}
+            planned = _store_batches(session, campaign_of, groups, timing, now, reusable)
+            run = RunWrite(planned=planned, writing=planned, frequencies=timing.frequencies, cutoff=timing.cutoff,
+                           month=_month_start(timing.cutoff, settings.zone), now=now, send_after=timing.send_after)
+            writing = _within_cap(session, settings, members, groups, planned, run, now, report)
+            run = replace(run, writing=writing)
+            runs.append((run, [c.area_id for c in members if c.area_id is not None]))
+        session.commit()
+        slugs = {c.id: areas[c.area_id].slug for c in campaigns if c.area_id is not None}
+        chunks = 0
+        for run, area_ids in runs:
+            if not run.writing:
+                continue
+            # Chunks are ranges of subscription ids, each read on its own through the primary key;
+            # a resumed run walks them again and finds the done moved past its batches' ranges.
+            low, high = session.execute(
+                select(func.min(Subscription.id), func.max(Subscription.id))
+                .where(among(session, Subscription.area_id, area_ids))
+            ).one()
+            for first in range(low or 0, (high or -1) + 1, chunk):
+                if max_chunks is not None and chunks >= max_chunks:
+                    return report
+                for campaign_id, (texts, segments) in write_chunk(session, run, first, first + chunk).items():
+                    report.texts += texts
+                    report.segments += segments
+                    report.areas[slugs[campaign_id]] += texts
+                session.commit()
+                chunks += 1
+        _finish(session, settings, campaigns, now)
+        session.commit()
+    if report.texts:
+        log.info("digests: %s texts in %s areas", report.texts, len(report.areas))
+    return report
+
+
+def _finish(session: Session, settings: Settings, campaigns: list[Campaign], now: datetime) -> None:
+    """Each run's audience, segments and cost; a run with nothing for anyone is over as soon as it is planned."""
+    totals = {
+        campaign_id: (texts, segments)
+        for campaign_id, texts, segments in session.execute(
+            select(Outbox.campaign_id, func.count(), func.coalesce(func.sum(Outbox.segments), 0))
+            .where(among(session, Outbox.campaign_id, [c.id for c in campaigns]))
+            .group_by(Outbox.campaign_id)
         )
-    moved = session.connection().execute(
-        update(Subscription)
-        .where(Subscription.area_id == area_id, *group.members(), Subscription.subscriber_id.in_(in_batch))
-        .values(last_digest_at=cutoff)
-    ).rowcount or 0
-    # A new digest is read from its first page: MORE starts again from the newest digest.
-    # Only the few who ever used MORE have a place to clear, so this writes little.
-    session.connection().execute(
-        update(Subscriber)
-        .where(Subscriber.id.in_(in_batch), Subscriber.more_batch_id.is_not(None))
-        .values(more_batch_id=None, more_page=0)
-    )
-    return written, moved
+    }
+    for campaign in campaigns:
+        texts, segments = totals.get(campaign.id, (0, 0))
+        if campaign.status == CampaignStatus.FANNING_OUT.value:
+            campaign.status = (CampaignStatus.SENDING if texts else CampaignStatus.DONE).value
+            campaign.finished_at = None if texts else now
+        campaign.audience = texts
+        campaign.segments = segments
+        campaign.estimated_cost = round(segments * settings.price_per_segment, 2)
 
 
 def fan_out_digest(
     factory: sessionmaker[Session], settings: Settings, campaign_id: int, now: datetime, *,
     chunk: int = FAN_OUT_CHUNK, max_chunks: int | None = None,
 ) -> DigestReport:
-    """Build a digest run's batches and write its outbox rows; resumes a run that stopped halfway.
-
-    One session, committed after every chunk: a run that dies keeps what it wrote, and
-    a small area costs one transaction. `max_chunks` stops early, as a crash would.
-    """
-    report = DigestReport()
-    with factory() as session:
-        campaign = session.get(Campaign, campaign_id)
-        if campaign is None or campaign.kind != DIGEST or campaign.status not in TO_FAN_OUT:
-            return report
-        area = session.get(Area, campaign.area_id)
-        assert area is not None and campaign.run_key is not None
-        resumed = campaign.status == CampaignStatus.FANNING_OUT.value
-        if not resumed:
-            campaign.status = CampaignStatus.FANNING_OUT.value
-            campaign.started_at = now
-        # The cutoff is fixed when the run starts, so a resumed run shows the same items.
-        cutoff = campaign.started_at or now
-        frequencies = frequencies_for(campaign.run_key, settings)
-        # A scheduled run is for those whose digest was due at its slot (`not_before`).
-        due_at = campaign.not_before
-        groups = plan(session, settings, area, frequencies, cutoff, due_at)
-        batches = [_batch(session, campaign_id, group, now, reuse=resumed) for group in groups]
-        send_after = held_until(now, settings, area.timezone)
-        report.runs, report.held_until = 1, send_after
-        chunks = 0
-        for group, batch_id in zip(groups, batches, strict=True):
-            segments = group.body.segments if group.body is not None else 0
-            room = cap_room(session, settings, now)
-            if room is not None and segments:
-                needed = count_group(session, area, frequencies, group, due_at) * segments
-                if needed > room:
-                    pause_campaign(session, settings, campaign, now, needed=needed, room=room)
-                    report.paused += 1
-                    break
-            while True:
-                if max_chunks is not None and chunks >= max_chunks:
-                    session.commit()
-                    return report
-                written, moved = _write_chunk(session, campaign_id, batch_id, area.id, frequencies, group, cutoff,
-                                              now, send_after, chunk, due_at)
-                chunks += 1
-                report.texts += written
-                report.segments += written * segments
-                # The range only ever shrinks (newcomers' last digest is after the cutoff), so a
-                # short chunk was the last one, even when another process wrote some of it.
-                if moved < chunk:
-                    break
-                session.commit()
-        report.areas[area.slug] = report.texts
-        texts, segments_total = session.execute(
-            select(func.count(), func.coalesce(func.sum(Outbox.segments), 0)).where(Outbox.campaign_id == campaign_id)
-        ).one()
-        if campaign.status == CampaignStatus.FANNING_OUT.value:
-            # Nothing new for anyone: the run is over as soon as it is planned.
-            campaign.status = (CampaignStatus.SENDING if texts else CampaignStatus.DONE).value
-            campaign.finished_at = None if texts else now
-        campaign.audience = texts
-        campaign.segments = segments_total
-        campaign.estimated_cost = round(segments_total * settings.price_per_segment, 2)
-        session.commit()
-    if report.texts:
-        log.info("digest %s: %s texts", campaign_id, report.texts)
-    return report
+    """One digest run's fan-out (see `fan_out_digests`)."""
+    return fan_out_digests(factory, settings, [campaign_id], now, chunk=chunk, max_chunks=max_chunks)
 
 
 def _resume_all(factory: sessionmaker[Session], settings: Settings, now: datetime) -> DigestReport:
@@ -446,10 +549,7 @@ def _resume_all(factory: sessionmaker[Session], settings: Settings, now: datetim
         due = list(session.scalars(
             select(Campaign.id).where(Campaign.kind == DIGEST, Campaign.status.in_(TO_FAN_OUT)).order_by(Campaign.id)
         ))
-    total = DigestReport()
-    for campaign_id in due:
-        total.add(fan_out_digest(factory, settings, campaign_id, now))
-    return total
+    return fan_out_digests(factory, settings, due, now)
 
 
 def run_due_digests(factory: sessionmaker[Session], settings: Settings, now: datetime) -> dict[str, int]:
@@ -475,15 +575,15 @@ def run_due_digests(factory: sessionmaker[Session], settings: Settings, now: dat
                         Campaign.kind == DIGEST, Campaign.run_key.in_({key for key, _ in wanted.values()}))
                 )
             }
-            for area_id, (key, slot) in wanted.items():
-                if (area_id, key) not in started:
-                    start_run(session, area_id, key, now, not_before=slot)
+            start_runs(session, [(area_id, key, slot) for area_id, (key, slot) in wanted.items()
+                                 if (area_id, key) not in started], now)
     report = _resume_all(factory, settings, now)
     return {"digest_runs": report.runs, "digest_texts": report.texts, "digests_paused": report.paused}
 
 
 def digest_now(
-    factory: sessionmaker[Session], settings: Settings, now: datetime, area_slug: str | None = None
+    factory: sessionmaker[Session], settings: Settings, now: datetime, area_slug: str | None = None, *,
+    chunk: int = FAN_OUT_CHUNK,
 ) -> DigestReport:
     """`sms-board digest`: a run for everyone with something new, whatever their schedule."""
     key = manual_run_key(now)
@@ -491,13 +591,9 @@ def digest_now(
         query = select(Area.id)
         if area_slug is not None:
             query = query.where(Area.slug == area_slug)
-        for area_id in session.scalars(query):
-            start_run(session, area_id, key, now)
+        start_runs(session, [(area_id, key, None) for area_id in session.scalars(query)], now)
         runs = list(session.scalars(select(Campaign.id).where(Campaign.kind == DIGEST, Campaign.run_key == key)))
-    total = DigestReport()
-    for campaign_id in runs:
-        total.add(fan_out_digest(factory, settings, campaign_id, now))
-    return total
+    return fan_out_digests(factory, settings, runs, now, chunk=chunk)
 
 
 @dataclass(frozen=True)
@@ -518,18 +614,16 @@ def dry_run(session: Session, settings: Settings, now: datetime, area_slug: str 
     query = select(Area).order_by(Area.slug)
     if area_slug is not None:
         query = query.where(Area.slug == area_slug)
-    results = []
     frequencies = (DAILY, WEEKLY)
-    for area in session.scalars(query):
-        recipients = segments = 0
-        for group in plan(session, settings, area, frequencies, now):
-            if group.body is None:
-                continue
-            count = count_group(session, area, frequencies, group)
-            recipients += count
-            segments += count * group.body.segments
-        results.append(DryRun(area.slug, area.name, recipients, segments, held_until(now, settings, area.timezone)))
-    return results
+    areas = list(session.scalars(query))
+    figures = {area.id: [0, 0] for area in areas}
+    for group in plan(session, settings, areas, frequencies, now):
+        if group.body is None:
+            continue
+        count = count_group(session, frequencies, group)
+        figures[group.area_id][0] += count
+        figures[group.area_id][1] += count * group.body.segments
+    return [DryRun(area.slug, area.name, *figures[area.id], held_until(now, settings, area.timezone)) for area in areas]
 
 
 # ── MORE ───────────────────────────────────────────────────────────────────

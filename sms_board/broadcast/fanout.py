@@ -1,4 +1,6 @@
-"""Set-based fan-out: one `INSERT … SELECT` writes a whole group's outbox rows.
+"""Set-based fan-out: one `INSERT … SELECT` writes a chunk of a broadcast's outbox rows.
+
+(Digests write every area's rows of a chunk at once: `digest_fanout`.)
 
 No Python object is made per recipient: the database copies phone numbers from
 `subscribers` into `outbox`, with the body and everything else the same for the
