@@ -2,10 +2,11 @@
 
     .venv/bin/python bench/bench_fanout.py --subscribers 100000 --areas 200
     .venv/bin/python bench/bench_fanout.py --sizes 10000,100000,1000000
-    .venv/bin/python bench/bench_fanout.py --database-url sqlite:////tmp/bench.db
+    .venv/bin/python bench/bench_fanout.py --database-url sqlite
 
 Seeds N subscribers spread over the areas (a few new notices in each) into a
-throwaway PostgreSQL schema (or a fresh SQLite file), then times, in one run:
+throwaway PostgreSQL schema (or, with `--database-url sqlite`, a new SQLite file), then
+times, in one run:
 
 - baseline: one `INSERT INTO outbox … SELECT … FROM subscriptions JOIN subscribers`
   writing the same number of rows with a fixed body: the floor for any fan-out
@@ -112,7 +113,7 @@ class Figures:
 
 def one_board(url: str, subscribers: int, areas: int, items: int, month: str) -> Figures:
     """A fresh board of this size, its baseline, digest and broadcast."""
-    postgres = make_url(url).get_backend_name() == "postgresql"
+    postgres = url != "sqlite" and make_url(url).get_backend_name() == "postgresql"
     schema = f"bench_fanout_{os.getpid()}"
     workdir = Path(tempfile.mkdtemp(prefix="sms-board-bench-"))
     if postgres:
@@ -120,7 +121,8 @@ def one_board(url: str, subscribers: int, areas: int, items: int, month: str) ->
             connection.execute(text(f'CREATE SCHEMA "{schema}"'))
         engine = make_engine(url, connect_args={"options": f"-csearch_path={schema}"})
     else:
-        url = f"sqlite:///{workdir / 'bench.db'}" if url == "sqlite" else url
+        # Each board in a new file of its own.
+        url = f"sqlite:///{workdir / 'bench.db'}"
         engine = make_engine(url)
     try:
         upgrade(engine)
@@ -202,7 +204,7 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=5, help="new notices per area")
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL", DEFAULT_URL))
     arguments = parser.parse_args()
-    url = arguments.database_url if arguments.database_url == "sqlite" else local_only(arguments.database_url)
+    url = "sqlite" if arguments.database_url.startswith("sqlite") else local_only(arguments.database_url)
     boards = ([(int(n), max(1, int(n) // arguments.per_area)) for n in arguments.sizes.split(",")]
               if arguments.sizes else [(arguments.subscribers, arguments.areas)])
     months = [ORDINARY, FIRST] if arguments.month == "both" else [arguments.month]

@@ -148,7 +148,7 @@ def count_by_batch(session: Session, run: RunWrite) -> dict[int, int]:
     ).all())
 
 
-def _rows(session: Session, matched, run: RunWrite) -> Select:  # type: ignore[no-untyped-def, type-arg]
+def _rows(matched, run: RunWrite) -> Select:  # type: ignore[no-untyped-def, type-arg]
     status = initial_status(run.send_after).value
     return (
         select(
@@ -160,8 +160,9 @@ def _rows(session: Session, matched, run: RunWrite) -> Select:  # type: ignore[n
             literal(run.now, UTCDateTime()), literal(run.send_after, UTCDateTime()),
         )
         .select_from(matched)
+        # `matched` names only the run's batches: one primary-key probe each, however many areas.
         .join(DigestBatch, DigestBatch.id == matched.c.batch_id)
-        .where(matched.c.sent == 1, among(session, DigestBatch.id, run.writing))
+        .where(matched.c.sent == 1)
     )
 
 
@@ -194,7 +195,7 @@ def write_chunk(session: Session, run: RunWrite, first: int, last: int) -> dict[
     if not is_sqlite(session):
         matched = _matched(session, run, first, last).cte("matched")
         written = (
-            pg_insert(Outbox).from_select(list(_OUTBOX_COLUMNS), _rows(session, matched, run))
+            pg_insert(Outbox).from_select(list(_OUTBOX_COLUMNS), _rows(matched, run))
             .on_conflict_do_nothing(index_elements=conflict)
             .returning(Outbox.campaign_id, Outbox.segments)
             .cte("written")
@@ -215,7 +216,7 @@ def write_chunk(session: Session, run: RunWrite, first: int, last: int) -> dict[
     # move comes last, since it is what takes a subscription out of the chunk.
     matched = _matched(session, run, first, last).subquery("matched")
     inserted = session.connection().execute(
-        sqlite_insert(Outbox).from_select(list(_OUTBOX_COLUMNS), _rows(session, matched, run))
+        sqlite_insert(Outbox).from_select(list(_OUTBOX_COLUMNS), _rows(matched, run))
         .on_conflict_do_nothing(index_elements=conflict)
         .returning(Outbox.campaign_id, Outbox.segments)
     ).all()

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Select, exists, func, insert, or_, select
+from sqlalchemy import ColumnElement, Select, exists, func, insert, or_, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
@@ -438,6 +438,30 @@ def _within_cap(
     return writing
 
 
+def _plan_runs(
+    session: Session, settings: Settings, timings: dict[_Timing, list[Campaign]], areas: dict[int, Area],
+    now: datetime, reusable: dict[tuple[object, ...], int], report: DigestReport,
+) -> list[tuple[RunWrite, list[int]]]:
+    """Plan and store the batches of the campaigns written together, and what the cap leaves room for."""
+    runs: list[tuple[RunWrite, list[int]]] = []
+    for timing, members in timings.items():
+        area_ids = [c.area_id for c in members if c.area_id is not None]
+        groups = plan(session, settings, [areas[area_id] for area_id in area_ids], timing.frequencies,
+                      timing.cutoff, timing.due_at)
+        planned = _store_batches(session, {c.area_id: c.id for c in members if c.area_id is not None}, groups,
+                                 timing, now, reusable)
+        run = RunWrite(planned=planned, writing=planned, frequencies=timing.frequencies, cutoff=timing.cutoff,
+                       month=_month_start(timing.cutoff, settings.zone), now=now, send_after=timing.send_after)
+        runs.append((replace(run, writing=_within_cap(session, settings, members, groups, planned, run, now,
+                                                      report)), area_ids))
+    if not is_sqlite(session) and runs:
+        # Every outbox row's foreign keys are checked against these two small tables, with plans
+        # PostgreSQL keeps per connection: planned while the tables were nearly empty (a new board,
+        # a first run in many new areas), each check would read every row a run just added.
+        session.execute(text("ANALYZE campaigns, digest_batches"))
+    return runs
+
+
 def fan_out_digests(
     factory: sessionmaker[Session], settings: Settings, campaign_ids: Sequence[int], now: datetime, *,
     chunk: int = FAN_OUT_CHUNK, max_chunks: int | None = None,
@@ -476,18 +500,7 @@ def fan_out_digests(
             report.areas[areas[campaign.area_id].slug] = 0
             report.held_until = report.held_until or timing.send_after
         report.runs = len(campaigns)
-        reusable = _reusable(session, resumed)
-        runs: list[tuple[RunWrite, list[int]]] = []
-        for timing, members in timings.items():
-            groups = plan(session, settings, [areas[c.area_id] for c in members if c.area_id is not None],
-                          timing.frequencies, timing.cutoff, timing.due_at)
-            campaign_of = {c.area_id: c.id for c in members if c.area_id is not None}
-            planned = _store_batches(session, campaign_of, groups, timing, now, reusable)
-            run = RunWrite(planned=planned, writing=planned, frequencies=timing.frequencies, cutoff=timing.cutoff,
-                           month=_month_start(timing.cutoff, settings.zone), now=now, send_after=timing.send_after)
-            writing = _within_cap(session, settings, members, groups, planned, run, now, report)
-            run = replace(run, writing=writing)
-            runs.append((run, [c.area_id for c in members if c.area_id is not None]))
+        runs = _plan_runs(session, settings, timings, areas, now, _reusable(session, resumed), report)
         session.commit()
         slugs = {c.id: areas[c.area_id].slug for c in campaigns if c.area_id is not None}
         chunks = 0
