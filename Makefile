@@ -10,7 +10,7 @@ PORT   ?= 5000
 
 NIGHTLY ?=
 
-.PHONY: install run test faults lint format words screenshots clean
+.PHONY: install run test faults bench lint format words screenshots clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "sms-board needs Python 3.11 or newer")'
@@ -37,6 +37,13 @@ test: install
 faults: install
 	SMS_BOARD_FAULTS_REPORT=docs/reliability.md SMS_BOARD_FAULTS_NIGHTLY=$(if $(filter 1 yes true on,$(NIGHTLY)),1,0) \
 		$(BIN)/python -m pytest -m faults tests/faults
+
+# The benchmarks whose figures bench/RESULTS.md records, one after another in one run, on
+# PostgreSQL at 127.0.0.1 (wrk from Debian for the webhook). Not part of the tests.
+bench: install
+	$(BIN)/python bench/bench_webhook.py --seconds 8 --rounds 3 --concurrency 10,50
+	$(BIN)/python bench/bench_fanout.py --sizes 10000,100000,1000000
+	$(BIN)/python bench/bench_sender.py
 
 # The dashboard's browser tests, saving each main page to docs/screenshots/ for the README.
 screenshots: install
