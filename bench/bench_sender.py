@@ -314,7 +314,7 @@ class TimedLimiter(SlotLimiter):
     def __init__(self, engine: Engine, rate: float) -> None:
         super().__init__(make_session_factory(engine), rate)
         self.takes: list[float] = []
-        self.holds: list[float] = []  # from the row lock asked for to the commit returning
+        self.holds: list[float] = []  # from the row lock asked for to the commit (or the autocommitted statement) returning
         self.lost = 0.0  # seconds of slots nobody was waiting for
         self._booked_until: datetime | None = None
         self._local = threading.local()
@@ -325,9 +325,12 @@ class TimedLimiter(SlotLimiter):
         self._local.locked_at = time.perf_counter()
         return super()._locked_state(session)
 
-    def _book_in_one_statement(self, session: Session, step: timedelta) -> datetime | None:
+    def _book_in_one_statement(self, engine: Engine, step: timedelta) -> datetime | None:
+        # Autocommitted: the lock ends with the statement, which this brackets.
         self._local.locked_at = time.perf_counter()
-        return super()._book_in_one_statement(session, step)
+        booked = super()._book_in_one_statement(engine, step)
+        self._local.committed_at = time.perf_counter()
+        return booked
 
     def _committed(self, _session: Session) -> None:
         self._local.committed_at = time.perf_counter()
