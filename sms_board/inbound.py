@@ -132,9 +132,8 @@ def receive(
         try:
             inbound_id, now = _store_in_transaction(factory, settings, fields, phone, body, stops=stops)
         except IntegrityError:
-            with factory() as session:
-                inbound_id = session.scalar(select(InboundMessage.id).where(InboundMessage.message_sid == message_sid))
-            assert inbound_id is not None
+            with engine.connect() as connection:
+                inbound_id = connection.execute(_FIND_SID, {"sid": message_sid}).scalar_one()
             return _again(route_once(factory, settings, inbound_id, utcnow()))
         _stored(inbound_id, phone)
         return _routed(route_once(factory, settings, inbound_id, now, body=body[:MAX_STORED_BODY]))
@@ -225,12 +224,12 @@ def route_once(
                     return None  # someone is routing it right now
                 found = session.connection().execute(_READ, {"row": inbound_id}).one()
                 return _result(InboundMessage(**found._mapping))
-            stored = _columns(inbound)
+            before = _columns(inbound)
             phone = normalise(inbound.from_number, settings.default_region)
             text = body if body is not None else inbound.body.replace("\ufffd", "")
             with session.no_autoflush:  # the sender and the handlers' rows are written once, at the end
                 _process(session, settings, inbound, phone, text, now, by_rest=by_rest)
-            changed = {name: value for name, value in _columns(inbound).items() if value != stored[name]}
+            changed = {name: value for name, value in _columns(inbound).items() if value != before[name]}
             if changed:
                 session.connection().execute(
                     update(_INBOUND).where(_INBOUND.c.id == inbound_id).values(**changed))

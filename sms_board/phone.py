@@ -24,8 +24,6 @@ def normalise(raw: str | None, region: str = "GB") -> str | None:
 # A webhook asks several times about the same number; parsing it is the slow part.
 @lru_cache(maxsize=8192)
 def _normalised(raw: str, region: str) -> str | None:
-    if not raw:
-        return None
     text = raw.strip()
     if not any(ch.isdigit() for ch in text):
         return None

@@ -77,10 +77,6 @@ _BATCH_ROWS = 500
 # ── who is due, and with what ──────────────────────────────────────────────
 
 
-def _since() -> ColumnElement[datetime]:
-    return since()
-
-
 def _published() -> ColumnElement[datetime]:
     return func.coalesce(Item.published_at, Item.created_at)
 
@@ -98,14 +94,14 @@ def _due(
         *digest_recipients(frequencies),
     ]
     if due_at is not None:
-        conditions.append(_since() < due_at)
+        conditions.append(since() < due_at)
     return conditions
 
 
 def _in_range(low: datetime | None, high: datetime) -> list[ColumnElement[bool]]:
-    conditions = [_since() < high]
+    conditions = [since() < high]
     if low is not None:
-        conditions.append(_since() >= low)
+        conditions.append(since() >= low)
     return conditions
 
 
@@ -164,13 +160,13 @@ def _news(
     was at s gets the items after s, so everyone with s in [t(k-1), t(k)) shares one body;
     item k "starts" when somebody's s falls there, and only those bodies are built.
     """
-    since = _since()
+    last = since()
     lasts = (
-        select(Subscription.area_id.label("area_id"), since.label("since"))
+        select(Subscription.area_id.label("area_id"), last.label("since"))
         .select_from(Subscription)
         .join(Subscriber, Subscriber.id == Subscription.subscriber_id)
         .where(*_due(session, area_ids, frequencies, due_at))
-        .group_by(Subscription.area_id, since)
+        .group_by(Subscription.area_id, last)
         .cte("lasts")
     )
     earliest = select(lasts.c.area_id, func.min(lasts.c.since).label("since")).group_by(lasts.c.area_id).cte("earliest")
@@ -224,12 +220,12 @@ def plan(
     # The authors' own last digests: a handful at most, found in one query.
     standing: dict[int, list[tuple[int, datetime]]] = {}
     if writers:
-        for area_id, subscriber_id, since in session.connection().execute(
-            select(Subscription.area_id, Subscription.subscriber_id, _since()).select_from(Subscription)
+        for area_id, subscriber_id, last in session.connection().execute(
+            select(Subscription.area_id, Subscription.subscriber_id, since()).select_from(Subscription)
             .join(Subscriber, Subscriber.id == Subscription.subscriber_id)
             .where(*_due(session, list(found), frequencies, due_at), among(session, Subscription.subscriber_id, writers))
         ):
-            standing.setdefault(area_id, []).append((subscriber_id, since))
+            standing.setdefault(area_id, []).append((subscriber_id, last))
     groups = []
     month = _month_start(cutoff, settings.zone)
     for area in sorted(areas, key=lambda a: a.id):

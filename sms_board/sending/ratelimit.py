@@ -71,13 +71,13 @@ class SlotLimiter:
         """
         moment = self.now()
         now_param = bindparam("now", moment, type_=UTCDateTime())
+        state = SenderState.__table__.c
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             end = connection.scalar(
                 update(SenderState.__table__)
-                .where(SenderState.__table__.c.name == self.name)
-                .values(next_slot_at=func.greatest(SenderState.__table__.c.next_slot_at, now_param) + step,
-                        updated_at=moment)
-                .returning(SenderState.__table__.c.next_slot_at)
+                .where(state.name == self.name)
+                .values(next_slot_at=func.greatest(state.next_slot_at, now_param) + step, updated_at=moment)
+                .returning(state.next_slot_at)
             )
         return None if end is None else end - step
 
