@@ -214,7 +214,10 @@ def test_when_twilio_comes_back_every_text_goes_once(rig: Rig, note):
 def test_the_sender_reconnects_when_its_database_connections_are_killed(rig: Rig, rng: random.Random, note):
     ids = queue_texts(rig, numbers(SCALE.connection_texts))
     rig.fake.script(latency=[0.0, 0.02])
-    sender = rig.sender("sender", SMS_BOARD_RATE="60", SMS_BOARD_SENDER_CONCURRENCY="4").start()
+    # A round (pause, kill, look) takes at most about 0.9 s, so a rate that needs 1.2 s per round to
+    # drain the outbox leaves every kill a queue to land in, however quickly the sender reconnects.
+    rate = max(1, int(SCALE.connection_texts / (SCALE.connection_kills * 1.2)))
+    sender = rig.sender("sender", SMS_BOARD_RATE=str(rate), SMS_BOARD_SENDER_CONCURRENCY="4").start()
     name = rig.schema.application_name("sender")
     rounds, terminated, exits, last_words = 0, 0, 0, ""
     deadline = time.monotonic() + 120
@@ -239,7 +242,7 @@ def test_the_sender_reconnects_when_its_database_connections_are_killed(rig: Rig
 
     audit = Audit(rows(rig), rig.fake.requests())
     unknown = [row for row in audit.rows if row.status == "unknown"]
-    note(texts=len(ids), rounds=rounds, connections_terminated=terminated, sender_exits=exits,
+    note(texts=len(ids), rate=rate, rounds=rounds, connections_terminated=terminated, sender_exits=exits,
          unknown=len(unknown), unknown_that_reached_twilio=sum(1 for row in unknown if audit.per_row.get(row.id)),
          duplicates=len(audit.duplicates), lost=len(audit.lost()))
     assert rounds == SCALE.connection_kills and terminated >= rounds

@@ -137,10 +137,11 @@ def subscriber(app: Flask, number: str) -> Subscriber:
         return found
 
 
-def run_drain(app: Flask, fake: FakeTwilio, clock: FakeClock, **options: object) -> DrainReport:
+def run_drain(app: Flask, fake: FakeTwilio, clock: FakeClock, timeout: float = 0.5,
+              **options: object) -> DrainReport:
     settings = board_of(app).settings
     return drain(
-        board_of(app).sessions, fake.transport(settings, timeout=0.5), settings,
+        board_of(app).sessions, fake.transport(settings, timeout=timeout), settings,
         now=clock.now, sleep=clock.sleep, **options,  # type: ignore[arg-type]
     )
 
@@ -378,7 +379,9 @@ def test_it_keeps_the_configured_number_of_sends_in_flight(make_app, threaded_fa
     queue(app, *(f"+4477009004{n:02d}" for n in range(8)))
     threaded_fake_twilio.next(*[Accept(latency=0.3)] * 8)
 
-    report = run_drain(app, threaded_fake_twilio, clock)
+    # A timeout well above the latency: on a loaded CI machine a new connection and the fake's
+    # thread can take longer than the 0.2 s a 0.5 s timeout would leave.
+    report = run_drain(app, threaded_fake_twilio, clock, timeout=5.0)
 
     assert report.sent == 8
     assert threaded_fake_twilio.max_in_flight == 4
