@@ -48,7 +48,9 @@ def test_a_sender_killed_at_random_points_never_sends_a_text_twice(rig: Rig, rng
     ids = queue_texts(rig, numbers(SCALE.sender_texts))
     rig.fake.script(latency=[0.0, 0.03])  # Twilio takes a moment: kills land mid-request too
     concurrency = 4
-    senders = [rig.sender(f"sender{n}", SMS_BOARD_RATE="60", SMS_BOARD_SENDER_CONCURRENCY=str(concurrency)).start()
+    # 40/s: the outbox lasts about twice as long as the kills take even when a second sender keeps
+    # sending while the first restarts, so every kill lands before it drains.
+    senders = [rig.sender(f"sender{n}", SMS_BOARD_RATE="40", SMS_BOARD_SENDER_CONCURRENCY=str(concurrency)).start()
                for n in range(processes)]
     kills = 0
     deadline = time.monotonic() + 150
