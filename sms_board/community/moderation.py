@@ -25,14 +25,13 @@ from sqlalchemy.orm import Session
 
 from sms_board.community import audit
 from sms_board.community.alerts import tell_organisers
+from sms_board.community.digest_lines import withdraw_from_pages
 from sms_board.community.exchange import close_item, is_member, record
 from sms_board.community.people import may_moderate
 from sms_board.config import Settings
 from sms_board.models import (
     Area,
     AuditAction,
-    Campaign,
-    DigestBatch,
     Item,
     ItemEvent,
     ItemKind,
@@ -168,28 +167,6 @@ def _tell_author(session: Session, settings: Settings, item: Item, template: str
                 OutboxKind.NOTIFY, zone_name=item.area.timezone, item_id=item.id, now=now)
 
 
-def _withdraw_from_digests(session: Session, item: Item) -> int:
-    """A hidden or rejected item's line in digest pages already built (what MORE reads) is withdrawn.
-
-    Only batches built since the item was published can hold it.
-    """
-    since = item.published_at or item.created_at
-    line = f"#{item.ref} "
-    changed = 0
-    for batch in session.scalars(
-        select(DigestBatch).join(Campaign, Campaign.id == DigestBatch.campaign_id)
-        .where(Campaign.area_id == item.area_id, DigestBatch.created_at >= since)
-    ):
-        if item.id not in batch.item_ids:
-            continue
-        batch.pages = [
-            "\n".join(f"#{item.ref} (withdrawn)" if text.startswith(line) else text for text in page.split("\n"))
-            for page in batch.pages
-        ]
-        changed += 1
-    return changed
-
-
 def _resolve_reports(session: Session, item: Item, resolution: str, now: datetime) -> int:
     return session.execute(
         update(Report).where(Report.item_id == item.id, Report.resolved_at.is_(None))
@@ -238,7 +215,7 @@ def reject(session: Session, settings: Settings, item: Item, moderator: Subscrib
         return Outcome.NOT_WAITING, []
     was = item.status
     if was == ItemStatus.PUBLISHED.value:
-        _withdraw_from_digests(session, item)
+        withdraw_from_pages(session, item)
     ended = close_item(session, item, ItemStatus.REJECTED, now, moderator, "rejected")
     item.moderation_note = reason or None
     upheld = _resolve_reports(session, item, "upheld", now)
@@ -262,7 +239,7 @@ def hide(session: Session, settings: Settings, item: Item, moderator: Subscriber
     open_reports = len(session.scalars(
         select(Report.id).where(Report.item_id == item.id, Report.resolved_at.is_(None))).all())
     item.status = ItemStatus.HIDDEN.value
-    _withdraw_from_digests(session, item)
+    withdraw_from_pages(session, item)
     record(session, item, "hidden", now, actor=moderator)
     audit.record(session, AuditAction.HIDE, now, actor=moderator, channel=channel, item=item, reports=open_reports)
     _tell_author(session, settings, item, "moderation_hidden_by_organiser", now)
@@ -295,7 +272,7 @@ def report(session: Session, settings: Settings, item: Item, reporter: Subscribe
         tell_organisers(session, item, NoticeKind.REPORTED, now)
         return Outcome.REPORTED
     item.status = ItemStatus.HIDDEN.value
-    _withdraw_from_digests(session, item)
+    withdraw_from_pages(session, item)
     record(session, item, "hidden", now)
     audit.record(session, AuditAction.HIDE, now, channel="board", item=item, reports=len(reports))
     tell_organisers(session, item, NoticeKind.HIDDEN, now)

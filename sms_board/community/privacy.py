@@ -1,7 +1,9 @@
 """FORGET: erasing a resident's personal data from the board.
 
 What goes: the number, the name, every subscription and consent record, the
-words of every text they sent or were sent, and the text of their posts. What
+words of every text they sent or were sent, the text of their posts, and their
+posts' lines in digests already built and sent to neighbours (the line says the post
+was removed at the author's request; a digest still waiting goes out so). What
 stays: the fact that things happened (rows without a person), the ledger's
 hours (without names), and a keyed hash of the number on the suppression list,
 so the board can tell it once knew the number without being able to read it. The
@@ -23,9 +25,11 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from sms_board.community.audit import forget_actor
+from sms_board.community.digest_lines import erase_from_digests
 from sms_board.community.exchange import close_item, end_connections_of
 from sms_board.db import is_sqlite
 from sms_board.models import (
+    DigestBatch,
     InboundMessage,
     Item,
     ItemStatus,
@@ -81,7 +85,10 @@ def forget(
         .execution_options(synchronize_session=False)
     )
     told = end_connections_of(session, person, now, ERASED)
-    for item in session.scalars(select(Item).where(Item.author_id == person.id)):
+    authored = session.scalars(select(Item).where(Item.author_id == person.id)).all()
+    # Digests already built show their posts with their name: those lines go too, sent or not.
+    erase_from_digests(session, authored, REMOVED_TEXT)
+    for item in authored:
         if item.status in OPEN_STATUSES:
             told += close_item(session, item, ItemStatus.CLOSED, now, person, ERASED)
         item.body = REMOVED_TEXT
@@ -106,8 +113,26 @@ def forget(
     )
     forget_actor(session, person)
     session.flush()
+    _drop_own_digest_batches(session, person)
     session.execute(delete(Subscription).where(Subscription.subscriber_id == person.id))
     # Everything else that points at the person is cleared by the database (SET NULL / CASCADE).
     session.execute(delete(Subscriber).where(Subscriber.id == person.id).execution_options(synchronize_session=False))
     session.expunge(person)
     return told
+
+
+def _drop_own_digest_batches(session: Session, person: Subscriber) -> None:
+    """The digest pages built for the person alone (without their own posts) go before they do.
+
+    The database would delete them with the person, but a row of the person's own digest
+    would then be changed by two cascades in one statement (its batch and its recipient
+    both going), which PostgreSQL refuses as a foreign-key violation: so the rows let go
+    of those batches first.
+    """
+    own = select(DigestBatch.id).where(DigestBatch.author_id == person.id).scalar_subquery()
+    session.execute(update(Outbox).where(Outbox.batch_id.in_(own)).values(batch_id=None)
+                    .execution_options(synchronize_session=False))
+    session.execute(update(Subscriber).where(Subscriber.more_batch_id.in_(own)).values(more_batch_id=None, more_page=0)
+                    .execution_options(synchronize_session=False))
+    session.execute(delete(DigestBatch).where(DigestBatch.author_id == person.id)
+                    .execution_options(synchronize_session=False))

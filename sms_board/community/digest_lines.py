@@ -1,0 +1,105 @@
+"""An item's line in digests already built: withdrawn when it is taken down, erased with its author.
+
+A digest run builds each area's pages once (`DigestBatch`) and writes its first page into
+every subscriber's outbox row. Taking an item down (hidden, rejected) changes the pages MORE
+still reads; a FORGET also changes the first pages already written, queued or sent, so that
+no copy of the person's words or name stays in the board's tables.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from sqlalchemy import case, select, update
+from sqlalchemy.orm import Session
+
+from sms_board.models import Campaign, DigestBatch, Item, Outbox, OutboxStatus
+from sms_board.segments import analyse
+
+WITHDRAWN = "(withdrawn)"
+
+
+def _lines_replaced(text: str, lines: Mapping[str, str]) -> str:
+    """`text` with each line that starts with one of `lines`' prefixes replaced by its new line."""
+    return "\n".join(
+        next((new for prefix, new in lines.items() if line.startswith(prefix)), line) for line in text.split("\n"))
+
+
+def _batches_holding(session: Session, items: Sequence[Item]) -> list[tuple[DigestBatch, dict[str, str]]]:
+    """Each batch that shows any of `items`, with the lines to put in place of theirs (by prefix).
+
+    Only batches built in the items' areas since they were published can hold them.
+    """
+    if not items:
+        return []
+    since = min(item.published_at or item.created_at for item in items)
+    by_id = {item.id: item for item in items}
+    found = []
+    for batch in session.scalars(
+        select(DigestBatch).join(Campaign, Campaign.id == DigestBatch.campaign_id)
+        .where(Campaign.area_id.in_({item.area_id for item in items}), DigestBatch.created_at >= since)
+        .order_by(DigestBatch.id)
+    ):
+        held = [by_id[i] for i in batch.item_ids if i in by_id]
+        if held:
+            found.append((batch, {f"#{item.ref} ": f"#{item.ref} {{}}" for item in held}))
+    return found
+
+
+def _filled(lines: Mapping[str, str], words: str) -> dict[str, str]:
+    return {prefix: new.format(words) for prefix, new in lines.items()}
+
+
+def withdraw_from_pages(session: Session, item: Item) -> int:
+    """A hidden or rejected item's line in the pages MORE still reads says it was withdrawn.
+
+    What was already sent stays as it was: the item was public when it went out.
+    Returns how many batches changed.
+    """
+    changed = 0
+    for batch, lines in _batches_holding(session, [item]):
+        batch.pages = [_lines_replaced(page, _filled(lines, WITHDRAWN)) for page in batch.pages]
+        changed += 1
+    return changed
+
+
+def erase_from_digests(session: Session, items: Sequence[Item], words: str) -> int:
+    """Every line of `items` in digests already built, and in the texts written from them, says `words`.
+
+    The pages MORE reads, each batch's first page (with and without the line on how to
+    stop) and every outbox row written from it, whether it still waits or was sent long
+    ago. A waiting row is measured again (the new line may be longer or shorter); a sent
+    row keeps the segments it cost. Returns how many outbox rows changed.
+    """
+    rows = 0
+    for batch, prefixes in _batches_holding(session, items):
+        lines = _filled(prefixes, words)
+        batch.pages = [_lines_replaced(page, lines) for page in batch.pages]
+        for name in ("body", "reminder"):
+            old = getattr(batch, name)
+            if old:
+                rows += _rewrite_rows(session, batch.id, old, _lines_replaced(old, lines))
+        if batch.body:
+            batch.body = _lines_replaced(batch.body, lines)
+            measured = analyse(batch.body)
+            batch.segments, batch.encoding = measured.segments, measured.encoding
+        if batch.reminder:
+            reminder = _lines_replaced(batch.reminder, lines)
+            # As when the batch was built: the line on how to stop only where it costs no segment more.
+            fits = batch.body is not None and (
+                (analyse(reminder).segments, analyse(reminder).encoding) == (batch.segments, batch.encoding))
+            batch.reminder = reminder if fits else None
+    return rows
+
+
+def _rewrite_rows(session: Session, batch_id: int, old: str, new: str) -> int:
+    if new == old:
+        return 0
+    measured = analyse(new)
+    waiting = Outbox.status == OutboxStatus.QUEUED.value
+    return session.execute(
+        update(Outbox).where(Outbox.batch_id == batch_id, Outbox.body == old)
+        .values(body=new, segments=case((waiting, measured.segments), else_=Outbox.segments),
+                encoding=case((waiting, measured.encoding), else_=Outbox.encoding))
+        .execution_options(synchronize_session=False)
+    ).rowcount or 0
