@@ -1,9 +1,10 @@
 """An item's line in digests already built: withdrawn when it is taken down, erased with its author.
 
 A digest run builds each area's pages once (`DigestBatch`) and writes its first page into
-every subscriber's outbox row. Taking an item down (hidden, rejected) changes the pages MORE
-still reads; a FORGET also changes the first pages already written, queued or sent, so that
-no copy of the person's words or name stays in the board's tables.
+every subscriber's outbox row. Taking an item down (hidden, rejected) changes what is not
+yet sent: the pages MORE still reads, the first pages a run still writes from, the texts
+waiting to go. A FORGET also changes the texts already sent, so that no copy of the
+person's words or name stays in the board's tables.
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ from collections.abc import Mapping, Sequence
 from sqlalchemy import case, select, update
 from sqlalchemy.orm import Session
 
-from sms_board.models import Campaign, DigestBatch, Item, Outbox, OutboxStatus
+from sms_board.models import Campaign, DigestBatch, Item, Outbox
 from sms_board.segments import analyse
+from sms_board.sending.delivery import WAITING
 
 WITHDRAWN = "(withdrawn)"
 
@@ -50,27 +52,27 @@ def _filled(lines: Mapping[str, str], words: str) -> dict[str, str]:
     return {prefix: new.format(words) for prefix, new in lines.items()}
 
 
-def withdraw_from_pages(session: Session, item: Item) -> int:
-    """A hidden or rejected item's line in the pages MORE still reads says it was withdrawn.
+def withdraw_from_digests(session: Session, item: Item) -> int:
+    """A hidden or rejected item's line says it was withdrawn in every digest not yet sent.
 
-    What was already sent stays as it was: the item was public when it went out.
-    Returns how many batches changed.
+    The pages MORE reads, the first pages a paused or unfinished run still writes from, and
+    the digest texts waiting to go; what was already sent stays as it was (the item was
+    public when it went out). Returns how many waiting texts changed.
     """
-    changed = 0
-    for batch, lines in _batches_holding(session, [item]):
-        batch.pages = [_lines_replaced(page, _filled(lines, WITHDRAWN)) for page in batch.pages]
-        changed += 1
-    return changed
+    return _rewrite(session, [item], WITHDRAWN, sent_too=False)
 
 
 def erase_from_digests(session: Session, items: Sequence[Item], words: str) -> int:
-    """Every line of `items` in digests already built, and in the texts written from them, says `words`.
+    """Every line of `items` in digests already built, and in every text written from them, says `words`.
 
-    The pages MORE reads, each batch's first page (with and without the line on how to
-    stop) and every outbox row written from it, whether it still waits or was sent long
-    ago. A waiting row is measured again (the new line may be longer or shorter); a sent
-    row keeps the segments it cost. Returns how many outbox rows changed.
+    As `withdraw_from_digests`, and also in the texts already sent (FORGET leaves no copy of
+    the person's words or name). A sent text keeps the segments it cost. Returns how many
+    outbox rows changed.
     """
+    return _rewrite(session, items, words, sent_too=True)
+
+
+def _rewrite(session: Session, items: Sequence[Item], words: str, *, sent_too: bool) -> int:
     rows = 0
     for batch, prefixes in _batches_holding(session, items):
         lines = _filled(prefixes, words)
@@ -78,7 +80,7 @@ def erase_from_digests(session: Session, items: Sequence[Item], words: str) -> i
         for name in ("body", "reminder"):
             old = getattr(batch, name)
             if old:
-                rows += _rewrite_rows(session, batch.id, old, _lines_replaced(old, lines))
+                rows += _rewrite_rows(session, batch.id, old, _lines_replaced(old, lines), sent_too=sent_too)
         if batch.body:
             batch.body = _lines_replaced(batch.body, lines)
             measured = analyse(batch.body)
@@ -92,13 +94,14 @@ def erase_from_digests(session: Session, items: Sequence[Item], words: str) -> i
     return rows
 
 
-def _rewrite_rows(session: Session, batch_id: int, old: str, new: str) -> int:
+def _rewrite_rows(session: Session, batch_id: int, old: str, new: str, *, sent_too: bool) -> int:
+    """The batch's texts that say `old` say `new`; a waiting one is measured again."""
     if new == old:
         return 0
     measured = analyse(new)
-    waiting = Outbox.status == OutboxStatus.QUEUED.value
+    waiting = Outbox.status.in_([status.value for status in WAITING])
     return session.execute(
-        update(Outbox).where(Outbox.batch_id == batch_id, Outbox.body == old)
+        update(Outbox).where(Outbox.batch_id == batch_id, Outbox.body == old, *([] if sent_too else [waiting]))
         .values(body=new, segments=case((waiting, measured.segments), else_=Outbox.segments),
                 encoding=case((waiting, measured.encoding), else_=Outbox.encoding))
         .execution_options(synchronize_session=False)

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from sms_board.community import audit
 from sms_board.community.alerts import tell_organisers
-from sms_board.community.digest_lines import withdraw_from_pages
+from sms_board.community.digest_lines import withdraw_from_digests
 from sms_board.community.exchange import close_item, is_member, record
 from sms_board.community.people import may_moderate
 from sms_board.config import Settings
@@ -215,7 +215,7 @@ def reject(session: Session, settings: Settings, item: Item, moderator: Subscrib
         return Outcome.NOT_WAITING, []
     was = item.status
     if was == ItemStatus.PUBLISHED.value:
-        withdraw_from_pages(session, item)
+        withdraw_from_digests(session, item)
     ended = close_item(session, item, ItemStatus.REJECTED, now, moderator, "rejected")
     item.moderation_note = reason or None
     upheld = _resolve_reports(session, item, "upheld", now)
@@ -239,7 +239,7 @@ def hide(session: Session, settings: Settings, item: Item, moderator: Subscriber
     open_reports = len(session.scalars(
         select(Report.id).where(Report.item_id == item.id, Report.resolved_at.is_(None))).all())
     item.status = ItemStatus.HIDDEN.value
-    withdraw_from_pages(session, item)
+    withdraw_from_digests(session, item)
     record(session, item, "hidden", now, actor=moderator)
     audit.record(session, AuditAction.HIDE, now, actor=moderator, channel=channel, item=item, reports=open_reports)
     _tell_author(session, settings, item, "moderation_hidden_by_organiser", now)
@@ -272,7 +272,7 @@ def report(session: Session, settings: Settings, item: Item, reporter: Subscribe
         tell_organisers(session, item, NoticeKind.REPORTED, now)
         return Outcome.REPORTED
     item.status = ItemStatus.HIDDEN.value
-    withdraw_from_pages(session, item)
+    withdraw_from_digests(session, item)
     record(session, item, "hidden", now)
     audit.record(session, AuditAction.HIDE, now, channel="board", item=item, reports=len(reports))
     tell_organisers(session, item, NoticeKind.HIDDEN, now)

@@ -154,3 +154,31 @@ def test_a_hidden_post_is_withdrawn_from_digest_pages_that_more_still_reads(stre
     shown = "\n".join(pages)
     assert f"#{later} (withdrawn)" in shown
     assert not any(line.startswith(f"#{later} Sam") for line in shown.splitlines())
+
+
+@pytest.mark.parametrize("sent", [False, True], ids=["digest-waiting", "digest-sent"])
+def test_a_hidden_post_leaves_digests_still_waiting_and_what_was_sent_stays(street, app, runner, clock, sent):
+    from sqlalchemy import select
+
+    from sms_board.models import Outbox
+    from tests.conftest import session_of
+
+    sam, priya = street["sam"], street["priya"]
+    notice = ref(sam.text("POST Cheap tickets, text my cousin on 07700 900999")[0])
+    kept = ref(street["joe"].text("POST Street clean-up on Sunday")[0])
+    clock.shift(timedelta(minutes=1))
+    runner("digest")
+    if sent:
+        runner("send")
+    for person in ("joe", "ada", "ruth"):
+        street[person].text(f"REPORT {notice}")
+
+    with session_of(app) as session:
+        digests = list(session.scalars(select(Outbox).where(Outbox.kind == "digest")))
+    priyas = next(row for row in digests if row.to_number == PRIYA)
+    if sent:
+        assert f"#{notice} Sam: Cheap tickets" in priyas.body, "a text already sent is not rewritten"
+    else:
+        assert f"#{notice} (withdrawn)" in priyas.body and "900999" not in priyas.body
+        assert priyas.status == "queued"
+    assert f"#{kept} Joe: Street clean-up on Sunday" in priyas.body, "the other posts stay"
