@@ -36,7 +36,10 @@ def area_add(
     moderation: str,
 ) -> None:
     """Create an area."""
+    from sms_board.community import audit
     from sms_board.community.areas import AreaError, create_area
+    from sms_board.models import AuditAction
+    from sms_board.utc import utcnow
 
     try:
         with transaction(ctx) as session:
@@ -44,6 +47,9 @@ def area_add(
                 session, slug, name, postcodes=postcodes, timezone=timezone or settings_of(ctx).timezone,
                 private=private, moderation=moderation,
             )
+            session.flush()
+            audit.record(session, AuditAction.AREA_ADD, utcnow(), label=audit.OPERATOR, channel="cli",
+                         area_id=added.id, slug=added.slug, private=added.private, moderation=added.moderation)
             prefixes = [p.prefix for p in added.postcodes]
     except AreaError as exc:
         if exc.field is None:
@@ -107,15 +113,20 @@ def organiser() -> None:
 @click.pass_context
 def organiser_add(ctx: click.Context, number: str, area_slug: str) -> None:
     """Make NUMBER an organiser of AREA."""
+    from sms_board.community import audit
     from sms_board.community.people import appoint_organiser
+    from sms_board.models import AuditAction
     from sms_board.phone import mask
     from sms_board.utc import utcnow
 
     phone = phone_number(ctx, number)
     with transaction(ctx) as session:
         found = area_or_fail(session, area_slug)
-        appoint_organiser(session, phone, found, utcnow())
-    click.echo(f"{mask(phone)} is an organiser of {found.name}.", err=True)
+        added = appoint_organiser(session, phone, found, utcnow())
+        if added:
+            audit.record(session, AuditAction.ORGANISER_ADD, utcnow(), label=audit.OPERATOR, channel="cli",
+                         area_id=found.id, organiser=mask(phone))
+    click.echo(f"{mask(phone)} is {'now' if added else 'already'} an organiser of {found.name}.", err=True)
 
 
 @click.group()

@@ -34,6 +34,8 @@ def test_the_audit_log_keeps_each_organisers_and_operators_action(areas, phone, 
     log = json.loads(runner("audit", "--json").stdout)
 
     assert [(e["action"], e["area"], e["item"], e["who"], e["channel"]) for e in log] == [
+        *(("area_add", slug, None, "operator", "cli") for slug in ("elm", "oak", "river", "carers")),
+        ("organiser_add", "elm", None, "operator", "cli"),
         ("broadcast", "elm", None, "Ruth +44 7•••• ••001", "sms"),
         ("urgent", "elm", None, "Ruth +44 7•••• ••001", "sms"),
         ("intro", "elm", intro, "Ruth +44 7•••• ••001", "sms"),
@@ -43,13 +45,17 @@ def test_the_audit_log_keeps_each_organisers_and_operators_action(areas, phone, 
         ("export", "elm", None, "operator", "cli"),
         ("broadcast", "oak", None, "operator", "cli"),
     ]
+    assert log[3]["detail"] == {"slug": "carers", "private": True, "moderation": "open"}
+    assert log[4]["detail"] == {"organiser": "+44 7•••• ••001"}, "the organiser's number masked"
+    log = log[5:]
     assert log[0]["detail"]["text"] == "Elm Street: Bins on Friday" and log[0]["detail"]["recipients"] == 2
     assert log[4]["detail"] == {"uses": 5, "days": 3}
     assert log[5]["detail"] == {"file": "list.csv", "imported": 1, "refused": 0, "already": 0}
     assert all(re.match(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d", e["at"]) for e in log)
-    assert [e["action"] for e in json.loads(runner("audit", "--area", "carers", "--json").stdout)] == ["invite"]
+    assert [e["action"] for e in json.loads(runner("audit", "--area", "carers", "--json").stdout)] == \
+        ["area_add", "invite"]
     text = runner("audit", "--area", "elm").stdout.splitlines()
-    assert len(text) == 5 and text[2].split()[1:5] == ["intro", "elm", f"#{intro}", "Ruth"]
+    assert len(text) == 7 and text[4].split()[1:5] == ["intro", "elm", f"#{intro}", "Ruth"]
     assert SAM not in runner("audit").stdout
 
 
@@ -65,4 +71,4 @@ def test_a_forgotten_organiser_leaves_the_actions_but_not_the_name(areas, phone,
     ruth.text("YES")
 
     assert [(e["action"], e["who"]) for e in json.loads(runner("audit", "--json").stdout)] == [
-        ("broadcast", "forgotten")]
+        *[("area_add", "operator")] * 3, ("organiser_add", "operator"), ("broadcast", "forgotten")]
