@@ -370,6 +370,6 @@ def test_an_administrator_makes_an_invite_code_and_reads_the_audit_log(page, ser
     assert "invite" in page.locator("table").inner_text() and code not in page.content()
     page.get_by_label("Area", exact=True).select_option("carers")
     page.get_by_role("button", name="Show").click()
-    page.wait_for_selector("text=1 entry.")
+    page.wait_for_selector("text=2 entries.")  # the area added, then its invite
     accessible(page)
     shoot(page, "audit")
