@@ -59,6 +59,9 @@ class Registry(Generic[T]):
         self._origin = origin
         self._distinct = distinct
         self._entries: dict[str, Registered[T]] = {}
+        # Moves on with every change, so that what is worked out from the entries can be kept
+        # until they change (the router's spellings, its stages in order).
+        self.version = 0
 
     def add(self, name: str, entry: T) -> T:
         module = self._origin(entry)
@@ -76,14 +79,17 @@ class Registry(Generic[T]):
                         f"({other.module}) and by {name!r} ({module})"
                     )
         self._entries[name] = Registered(name, entry, module)
+        self.version += 1
         return entry
 
     def remove(self, name: str) -> T:
         """Take an entry out; a name that is not registered is an error."""
         try:
-            return self._entries.pop(name).entry
+            removed = self._entries.pop(name).entry
         except KeyError:
             raise KeyError(f"no {self.kind} {name!r} is registered") from None
+        self.version += 1
+        return removed
 
     @contextmanager
     def temporarily(self, name: str, entry: T) -> Iterator[T]:
@@ -98,6 +104,7 @@ class Registry(Generic[T]):
             current = self._entries.get(name)
             if current is not None and current.entry is entry:
                 del self._entries[name]
+                self.version += 1
 
     def get(self, name: str) -> T | None:
         registered = self._entries.get(name)

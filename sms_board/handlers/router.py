@@ -23,6 +23,7 @@ from datetime import datetime
 from functools import cache
 from importlib import resources
 
+from rapidfuzz import process
 from rapidfuzz.distance import OSA
 from sqlalchemy import event, select
 from sqlalchemy import inspect as sa_inspect
@@ -202,17 +203,44 @@ class Spelling:
         return self.keyword is not None and self.keyword.fuzzy and len(self.word) >= TYPO_MIN_LENGTH
 
 
-def known_spellings() -> list[Spelling]:
-    """Every word the router acts on: each keyword's spellings, and the STOP family, START, YES…"""
+def _registries_version() -> tuple[int, int]:
+    return KEYWORDS.version, STAGES.version
+
+
+@dataclass(frozen=True)
+class _Vocabulary:
+    """What the router works out from its registries once, and again only when they change."""
+
+    spellings: tuple[Spelling, ...]
+    words: tuple[str, ...]  # each spelling's word, in the same order (what the typo search compares)
+    inflected: frozenset[str]
+    stages: tuple[Stage, ...]  # in order
+
+
+_vocabulary: dict[tuple[int, int], _Vocabulary] = {}
+
+
+def _current() -> _Vocabulary:
+    version = _registries_version()
+    found = _vocabulary.get(version)
+    if found is None:
+        spellings = tuple(_spellings())
+        found = _Vocabulary(spellings, tuple(s.word for s in spellings), _inflected({s.word for s in spellings}),
+                            tuple(sorted(STAGES.values(), key=lambda entry: entry.order)))
+        _vocabulary.clear()
+        _vocabulary[version] = found
+    return found
+
+
+def _spellings() -> list[Spelling]:
     known = [Spelling(name, entry.name, entry) for name, entry in KEYWORDS.items()]
     known += [Spelling(word, entry.name, None) for entry in STAGES.values() for word in sorted(entry.words)]
     return known
 
 
-def inflected_forms() -> frozenset[str]:
-    """Every known word plus an ending (OFFERS, NAMES, LEAVES, POSTED, CLOSING, STOPPED): English, never typos."""
+def _inflected(words: Iterable[str]) -> frozenset[str]:
     forms: set[str] = set()
-    for word in {spelling.word for spelling in known_spellings()}:
+    for word in words:
         forms.update(word + ending for ending in INFLECTIONS)
         forms.update(word + word[-1] + ending for ending in ("ED", "ING"))  # STOPPED, CANCELLING
         if word.endswith("E"):
@@ -220,12 +248,21 @@ def inflected_forms() -> frozenset[str]:
     return frozenset(forms)
 
 
+def known_spellings() -> list[Spelling]:
+    """Every word the router acts on: each keyword's spellings, and the STOP family, START, YES…"""
+    return list(_current().spellings)
+
+
+def inflected_forms() -> frozenset[str]:
+    """Every known word plus an ending (OFFERS, NAMES, LEAVES, POSTED, CLOSING, STOPPED): English, never typos."""
+    return _current().inflected
+
+
 def _near_misses(word: str) -> list[Spelling]:
-    """Every known word within one edit of `word` (a swapped pair is one edit)."""
-    return [
-        spelling for spelling in known_spellings()
-        if OSA.distance(word, spelling.word, score_cutoff=TYPO_EDITS) <= TYPO_EDITS
-    ]
+    """Every known word within one edit of `word` (a swapped pair is one edit), in one search."""
+    vocabulary = _current()
+    found = process.extract(word, vocabulary.words, scorer=OSA.distance, score_cutoff=TYPO_EDITS, limit=None)
+    return [vocabulary.spellings[index] for _word, _distance, index in sorted(found, key=lambda hit: hit[2])]
 
 
 def lookup_keyword(word: str) -> Keyword | None:
@@ -276,7 +313,7 @@ def _keyword_stage(ctx: Context) -> bool:
 def route(ctx: Context) -> None:
     """Run the text through the stages until one takes it; `ctx.changed` says whether it changed anything."""
     with _writes(ctx.session) as written:
-        for entry in sorted(STAGES.values(), key=lambda entry: entry.order):
+        for entry in _current().stages:
             ctx.handler = entry.name
             if entry.func(ctx):
                 break

@@ -34,6 +34,7 @@ def test_a_new_keyword_that_would_swallow_everyday_words_is_caught_until_make_wo
     with KEYWORDS.temporarily("LIST", Keyword("LIST", list_)):
         missing = set(everyday_neighbours()) - everyday_words()
         assert lookup_keyword("LSIT") is KEYWORDS["LIST"]
+    assert lookup_keyword("LSIT") is None, "the router's spellings follow the registry when a keyword goes"
     assert {"LAST", "LIFT", "MIST"} <= missing
     assert "LOST" not in missing  # shipped already: it is one edit from POST too
 
