@@ -191,7 +191,8 @@ class Subscriber(Base):
     # Where MORE continues: the digest batch last sent to this number and the page it reached.
     more_batch_id: Mapped[int | None] = mapped_column(ForeignKey("digest_batches.id", ondelete="SET NULL", use_alter=True))
     more_page: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    # When a digest last ended with the "how to stop" line (once a calendar month).
+    # When a digest last ended with the "how to stop" line (once a calendar month). Not indexed,
+    # and the table keeps half of each page free (migration 0011): the month's stamp is a heap-only update.
     stop_reminded_at: Mapped[datetime | None]
 
     subscriptions: Mapped[list[Subscription]] = relationship(back_populates="subscriber")

@@ -25,7 +25,7 @@ from sms_board.broadcast.campaigns import (
 from sms_board.broadcast.fanout import write_outbox
 from sms_board.community import audit
 from sms_board.config import Settings
-from sms_board.db import among
+from sms_board.db import PLAN_EACH_TIME, among
 from sms_board.models import (
     Area,
     AuditAction,
@@ -218,7 +218,8 @@ def fan_out_broadcast(
                 members = audience(session, area_ids, exclude_id=campaign.created_by_id, joined_by=campaign.started_at,
                                    after=after)
                 last = session.scalar(
-                    members.with_only_columns(Subscriber.id).order_by(Subscriber.id).offset(chunk - 1).limit(1)
+                    members.with_only_columns(Subscriber.id).order_by(Subscriber.id).offset(chunk - 1).limit(1),
+                    execution_options=PLAN_EACH_TIME,
                 )
                 window = audience(session, area_ids, exclude_id=campaign.created_by_id, joined_by=campaign.started_at,
                                   after=after, through=last)

@@ -17,7 +17,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from sms_board.db import is_sqlite
+from sms_board.db import PLAN_EACH_TIME, is_sqlite
 from sms_board.models import Outbox, OutboxKind, OutboxLane, UTCDateTime
 from sms_board.sending.delivery import initial_status
 from sms_board.sending.outbox import Body
@@ -63,6 +63,7 @@ def write_outbox(
         index_elements=["campaign_id", "subscriber_id"]
     )
     # Core execution (no ORM bookkeeping per statement); SQLAlchemy keeps an INSERT's row
-    # count only when asked to.
-    result = session.connection().execute(statement, execution_options={"preserve_rowcount": True})
+    # count only when asked to. Planned for its own chunk each time (`PLAN_EACH_TIME`).
+    result = session.connection().execute(statement, execution_options={"preserve_rowcount": True,
+                                                                        **PLAN_EACH_TIME})
     return max(result.rowcount, 0)

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import pytest
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import event, select, text
 
 from sms_board.app import board_of
 from sms_board.broadcast.broadcasts import create_broadcast, fan_out_broadcast, preview_broadcast
+from sms_board.db import PLAN_EACH_TIME
 from sms_board.models import Area
-from tests.support.statements import NOW, Log, board, counting
+from tests.support.statements import NOW, Log, board, counting, kind_of
 
 CHUNK = 4
 # A broadcast's chunk: its boundary and the rows.
@@ -45,3 +46,41 @@ def test_every_chunk_of_a_broadcast_is_two_statements(app, areas, per_area):
         assert chunk == BROADCAST_CHUNK
     # Besides its chunks, a broadcast's fan-out is a few statements, whatever its size.
     assert len(log.statements) - 2 * len(chunks) <= 8
+
+
+def test_a_broadcasts_chunks_are_planned_for_their_own_ids(app):
+    """Each chunk's boundary and write go unprepared, so PostgreSQL plans each for its own ids and
+    areas: a generic plan, made blind after a few chunks, read every target area's subscriptions
+    through `ix_subscriptions_area_id` in every chunk."""
+    board(app, 3, 8)
+    engine = board_of(app).engine
+    seen: list[tuple[str, bool]] = []
+
+    def before(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        seen.append((kind_of(statement), bool(context.execution_options.get("plan_each_time"))))
+
+    event.listen(engine, "before_cursor_execute", before)
+    try:
+        _, texts = broadcast(app)
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
+
+    assert texts == 24
+    chunk_statements = [planned for kind, planned in seen if kind in BROADCAST_CHUNK]
+    assert len(chunk_statements) == 2 * (24 // CHUNK + 1)
+    assert all(chunk_statements)
+
+
+def test_statements_asked_to_be_planned_each_time_are_never_prepared(db):
+    """psycopg prepares a statement a connection has run five times; `PLAN_EACH_TIME` opts out."""
+    if db.backend != "postgresql":
+        pytest.skip("SQLite has no server-side plans")
+    query = text("SELECT count(*) FROM areas WHERE id = ANY(:ids)")
+    prepared = text("SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE '%FROM areas WHERE id = ANY%'")
+    with db.engine.connect() as connection:
+        for _ in range(8):
+            connection.execute(query, {"ids": [1, 2]}, execution_options=PLAN_EACH_TIME)
+        assert connection.scalar(prepared) == 0
+        for _ in range(8):
+            connection.execute(query, {"ids": [1, 2]})
+        assert connection.scalar(prepared) == 1
