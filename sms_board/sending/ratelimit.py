@@ -84,28 +84,34 @@ class SlotLimiter:
     def _take_free(self, step: timedelta, moment: datetime) -> datetime | None:
         """The earliest free time from `moment` on that fits `step`, now handed out; None if there is none."""
         with self._free_lock:
-            # Time already past was never used: a slot never starts before it is taken.
-            self._free = [(max(start, moment), end) for start, end in self._free if end > moment]
-            for index, (start, end) in enumerate(self._free):
-                if start + step <= end:
-                    if start + step == end:
-                        del self._free[index]
-                    else:
-                        self._free[index] = (start + step, end)
-                    return start
+            return self._take_free_locked(step, moment)
+
+    def _take_free_locked(self, step: timedelta, moment: datetime) -> datetime | None:
+        # Time already past was never used: a slot never starts before it is taken.
+        self._free = [(max(start, moment), end) for start, end in self._free if end > moment]
+        for index, (start, end) in enumerate(self._free):
+            if start + step <= end:
+                if start + step == end:
+                    del self._free[index]
+                else:
+                    self._free[index] = (start + step, end)
+                return start
         return None
 
     def _book_block(self, step: timedelta) -> datetime:
         """Book one block in the row and hand out `step` of it, the rest staying on the free list.
 
         The block joins any free time it follows, so a text of several segments that did not
-        fit the end of the last block starts there rather than leaving it unused.
+        fit the end of the last block starts there rather than leaving it unused. Adding the
+        block and taking from it is one step under the lock: a thread on `take`'s fast path
+        cannot take the booker's slot in between.
         """
         moment = self.now()
         block = max(step, self._length(self.slots_per_booking))
         start = self._book(block)  # never before `moment`
-        self._add_free(start, start + block)
-        handed_out = self._take_free(step, moment)
+        with self._free_lock:
+            self._add_free_locked(start, start + block)
+            handed_out = self._take_free_locked(step, moment)
         assert handed_out is not None
         return handed_out
 
@@ -125,14 +131,16 @@ class SlotLimiter:
 
     def _add_free(self, start: datetime, end: datetime) -> None:
         with self._free_lock:
-            spans = sorted([*self._free, (start, end)])
-            merged: list[tuple[datetime, datetime]] = []
-            for span_start, span_end in spans:
-                if merged and span_start <= merged[-1][1]:
-                    merged[-1] = (merged[-1][0], max(merged[-1][1], span_end))
-                else:
-                    merged.append((span_start, span_end))
-            self._free = merged
+            self._add_free_locked(start, end)
+
+    def _add_free_locked(self, start: datetime, end: datetime) -> None:
+        merged: list[tuple[datetime, datetime]] = []
+        for span_start, span_end in sorted([*self._free, (start, end)]):
+            if merged and span_start <= merged[-1][1]:
+                merged[-1] = (merged[-1][0], max(merged[-1][1], span_end))
+            else:
+                merged.append((span_start, span_end))
+        self._free = merged
 
     def _book_in_one_statement(self, engine: Engine, step: timedelta) -> datetime | None:
         """PostgreSQL: move the slot on in one autocommitted UPDATE … RETURNING.
