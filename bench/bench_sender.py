@@ -32,7 +32,8 @@ Diagnostics per sender run: SQL statements and pool checkouts (each checkout is 
 pre-ping round trip) per text, how long a text holds a connection, the most connections
 out at once and how many new ones were opened; the mean and p95 time of one
 `SlotLimiter.take()` and of the part of it holding the `sender_state` row lock (lock
-granted → commit returned); the slot time lost because no worker was waiting when a slot
+granted → commit returned) and how many takes booked a block in the row (the rest came
+from the block booked before); the slot time lost because no worker was waiting when a slot
 came free (capacity the limiter never gives back); the CPU this process used (its GIL
 allows about one core) and how busy the whole machine was.
 Times are printed, never asserted. Only 127.0.0.1 is used; the seeded numbers are not
@@ -316,6 +317,7 @@ class TimedLimiter(SlotLimiter):
         self.takes: list[float] = []
         self.holds: list[float] = []  # from the row lock asked for to the commit (or the autocommitted statement) returning
         self.lost = 0.0  # seconds of slots nobody was waiting for
+        self.bookings = 0  # takes that booked a block in the row (the others came from the last block)
         self._booked_until: datetime | None = None
         self._local = threading.local()
         self._lock = threading.Lock()
@@ -337,11 +339,14 @@ class TimedLimiter(SlotLimiter):
 
     def take(self, units: float = 1) -> datetime:
         started = time.perf_counter()
+        self._local.locked_at = None  # stays None when the slot came from the block booked before
         start = super().take(units)
         done = time.perf_counter()
         with self._lock:
             self.takes.append(done - started)
-            self.holds.append(self._local.committed_at - self._local.locked_at)
+            if self._local.locked_at is not None:
+                self.holds.append(self._local.committed_at - self._local.locked_at)
+                self.bookings += 1
             # One process books every slot, so a gap between the last booking's end and
             # this slot's start is time nobody was waiting for (the first slot is the start).
             if self._booked_until is not None and start > self._booked_until:
@@ -457,6 +462,7 @@ def run_sender(engine: Engine, factory: sessionmaker[Session], counter: DbCounte
         "max_connections": counter.max_out, "pool_size": engine.pool.size() + getattr(engine.pool, "_max_overflow", 0),  # type: ignore[attr-defined]
         "take_ms": ms(limiter.takes), "take_p95_ms": ms(limiter.takes, 0.95),
         "hold_ms": ms(limiter.holds), "hold_p95_ms": ms(limiter.holds, 0.95), "lost_s": limiter.lost,
+        "bookings": limiter.bookings,
     }
     if report.errors:
         print(f"    first error: {report.errors[0]}", flush=True)
@@ -581,7 +587,7 @@ def main() -> None:
                   f"{notes['pool_size']} connections out at once, {notes['connects']} new connections", flush=True)
             print(f"   "
                   f"take() {notes['take_ms']:.1f} ms (p95 {notes['take_p95_ms']:.1f}), row lock held "
-                  f"{notes['hold_ms']:.1f} ms (p95 {notes['hold_p95_ms']:.1f}); slot time lost {notes['lost_s']:.2f} s; "
+                  f"{notes['hold_ms']:.1f} ms (p95 {notes['hold_p95_ms']:.1f}) in {notes['bookings']} bookings; slot time lost {notes['lost_s']:.2f} s; "
                   f"outbox {notes['statuses']}", flush=True)
             results.append((sender, paced, raw))
         table(results, arguments.latency)

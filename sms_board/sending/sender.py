@@ -185,10 +185,8 @@ def drain(
         report.unknown += orphans
     if not due:
         return report
-    worker = _Worker(
-        factory, transport, settings, limiter or SlotLimiter(factory, settings.rate, now=now, sleep=sleep),
-        now, report, progress, stop or threading.Event(),
-    )
+    limiter = limiter or SlotLimiter(factory, settings.rate, now=now, sleep=sleep)
+    worker = _Worker(factory, transport, settings, limiter, now, report, progress, stop or threading.Event())
     with ThreadPoolExecutor(max_workers=settings.sender_concurrency, thread_name_prefix="sender") as pool:
         futures = [pool.submit(worker.run) for _ in range(settings.sender_concurrency)]
         try:
@@ -197,6 +195,9 @@ def drain(
         except BaseException:
             worker.halt.set()  # Ctrl-C or a worker's crash: the others finish their send and stop
             raise
+    # Booked but unused (at most one block): back to the shared row, so the next drain or
+    # another sender process does not wait for it.
+    limiter.give_back_unused()
     return report
 
 

@@ -413,6 +413,97 @@ def test_two_senders_never_send_a_text_twice_and_share_the_rate(make_app, thread
     assert_rate_kept(slots, 20)
 
 
+def test_two_limiters_booking_blocks_from_one_row_never_hand_out_slots_closer_than_one_over_the_rate(
+        make_app, clock):
+    factory = board_of(make_app()).sessions
+    slots: list[tuple[datetime, float]] = []
+    limiters = [RecordingLimiter(factory, 100, now=clock.now, sleep=clock.sleep, slots=slots) for _ in range(2)]
+    assert {limiter.slots_per_booking for limiter in limiters} == {5}  # 50 ms of slots a booking at 100/s
+
+    def send(limiter: SlotLimiter, units: float) -> None:
+        for _ in range(20):
+            limiter.wait(units)
+
+    threads = [threading.Thread(target=send, args=(limiter, units))
+               for limiter in limiters for units in (1, 1, 2)]  # three sender threads a process
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert len(slots) == 120
+    assert_rate_kept(slots, 100)
+    assert clock.elapsed >= (sum(units for _, units in slots) - 1) / 100
+
+
+def test_a_block_a_drain_did_not_use_goes_back_so_the_next_sender_waits_one_slot_not_the_block(
+        make_app, fake_twilio, clock):
+    app = make_app(SMS_BOARD_RATE="100", SMS_BOARD_SENDER_CONCURRENCY="2")
+    queue(app, ALICE)
+    slots: list[tuple[datetime, float]] = []
+    first = RecordingLimiter(board_of(app).sessions, 100, now=clock.now, sleep=clock.sleep, slots=slots)
+
+    run_drain(app, fake_twilio, clock, limiter=first)  # books 5 slots, sends one text
+
+    second = SlotLimiter(board_of(app).sessions, 100, now=clock.now, sleep=clock.sleep)
+    [(sent_at, _)] = slots
+    assert second.take() - sent_at <= timedelta(seconds=1 / 100)
+
+
+def test_a_block_is_not_given_back_once_another_sender_has_booked_after_it(make_app, clock):
+    factory = board_of(make_app()).sessions
+    slots: list[tuple[datetime, float]] = []
+    first, second, third = (RecordingLimiter(factory, 100, now=clock.now, sleep=clock.sleep, slots=slots)
+                            for _ in range(3))
+    first.take()  # 0–50 ms booked, 0–10 ms handed out
+    second.take()  # 50–100 ms booked
+    first.give_back_unused()  # 10–50 ms cannot go back: the row's next free slot is at 100 ms
+
+    later = third.take()
+
+    assert later - slots[0][0] == timedelta(milliseconds=100)
+    assert_rate_kept(slots, 100)
+
+
+def test_segments_taken_from_blocks_keep_their_full_length(make_app, clock):
+    factory = board_of(make_app()).sessions
+    slots: list[tuple[datetime, float]] = []
+    limiter = RecordingLimiter(factory, 100, now=clock.now, sleep=clock.sleep, slots=slots)
+
+    starts = [limiter.take(units) for units in (1, 3, 2, 10, 1)]
+
+    offsets = [round((start - starts[0]).total_seconds() * 1000) for start in starts]
+    # 1 and 3 fit the first 50 ms block; 2 does not fit the 10 ms left, so a second block is
+    # booked and joins those 10 ms; 10 units (100 ms) is longer than a block: booked alone, it
+    # too starts where the free time before it does.
+    assert offsets == [0, 10, 40, 60, 160]
+    assert_rate_kept(slots, 100)
+
+
+def test_three_segment_texts_at_a_hundred_segments_a_second_keep_the_rate(make_app, fake_twilio, clock):
+    app = make_app(SMS_BOARD_RATE="100", SMS_BOARD_RATE_UNIT="segment", SMS_BOARD_SENDER_CONCURRENCY="3")
+    queue(app, *(f"+4477009006{n:02d}" for n in range(20)), body="Road closed for the street party. " * 12)
+    slots: list[tuple[datetime, float]] = []
+    limiter = RecordingLimiter(board_of(app).sessions, 100, now=clock.now, sleep=clock.sleep, slots=slots)
+
+    run_drain(app, fake_twilio, clock, limiter=limiter)
+
+    assert len(fake_twilio.accepted) == 20
+    assert sum(units for _, units in slots) == 60
+    assert clock.elapsed >= 0.57  # 60 segments at 100 a second: the twentieth text starts at 0.57 s
+    assert_rate_kept(slots, 100)
+
+
+def test_after_a_429_no_slot_already_booked_in_the_block_is_handed_out(make_app, clock):
+    factory = board_of(make_app()).sessions
+    limiter = SlotLimiter(factory, 100, now=clock.now, sleep=clock.sleep)
+    first = limiter.take()  # and 40 ms more booked
+
+    limiter.hold_off(1.0)
+
+    assert limiter.take() - first >= timedelta(seconds=1.0)
+
+
 # ── the command ────────────────────────────────────────────────────────────
 
 

@@ -153,3 +153,22 @@ def test_twilios_error_message_loses_the_number_it_quotes(transport, fake_twilio
     with pytest.raises(PermanentError) as raised:
         transport.send(RESIDENT, "hello")
     assert RESIDENT not in str(raised.value) and "+44 7•••• ••123" in str(raised.value)
+
+
+def test_the_built_in_client_reads_the_proxy_settings_once_and_honours_them(fake_twilio, tmp_path, monkeypatch):
+    aimed = settings(tmp_path, twilio_api_url=fake_twilio.base_url)
+    for name in ("HTTP_PROXY", "http_proxy", "NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    direct = TwilioTransport(aimed, timeout=0.5)
+    first = direct.send(RESIDENT, "hello").provider_sid  # the environment is read here, once
+    with socket.socket() as probe:  # a proxy nobody runs
+        probe.bind(("127.0.0.1", 0))
+        monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{probe.getsockname()[1]}")
+    proxied = TwilioTransport(aimed, timeout=0.5)
+
+    second = direct.send(RESIDENT, "hello").provider_sid
+    for _ in range(2):
+        with pytest.raises(TransientError):
+            proxied.send(RESIDENT, "hello")
+
+    assert [first, second] == [r.sid for r in fake_twilio.requests]
