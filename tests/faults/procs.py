@@ -429,3 +429,13 @@ def terminate_backends(engine: Any, application_names: Iterable[str]) -> int:
             "SELECT count(*) FILTER (WHERE killed) FROM (SELECT pg_terminate_backend(pid) AS killed "
             "FROM pg_stat_activity WHERE application_name = ANY(:names) AND pid <> pg_backend_pid()) AS t"
         ), {"names": names}).scalar() or 0)
+
+
+def backends_of(engine: Any, application_names: Iterable[str]) -> int:
+    """How many connections with one of these application names PostgreSQL has open now."""
+    from sqlalchemy import text
+
+    with engine.begin() as connection:
+        return int(connection.execute(text(
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name = ANY(:names) AND pid <> pg_backend_pid()"
+        ), {"names": list(application_names)}).scalar() or 0)

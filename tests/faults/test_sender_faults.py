@@ -16,7 +16,7 @@ import pytest
 from sms_board.models import Subscriber
 
 from .outbox import Audit, age_sending, count_status, queue_texts, rows
-from .procs import drama_number, run_cli, terminate_backends, wait_for
+from .procs import backends_of, drama_number, run_cli, terminate_backends, wait_for
 from .rig import SCALE, TIME_LIMIT, Rig
 
 pytestmark = [pytest.mark.faults, pytest.mark.timeout(TIME_LIMIT)]
@@ -224,6 +224,9 @@ def test_the_sender_reconnects_when_its_database_connections_are_killed(rig: Rig
     rounds, terminated, exits, last_words = 0, 0, 0, ""
     deadline = time.monotonic() + 120
     while rounds < SCALE.connection_kills and count_status(rig, "queued") and time.monotonic() < deadline:
+        # Each kill lands on a sender that is connected again: the reconnection is the promise.
+        wait_for(lambda: backends_of(rig.schema.engine, [name]) > 0 or not count_status(rig, "queued"), 20,
+                 "the sender to connect to the database again")
         time.sleep(rng.uniform(0.1, 0.6))
         terminated += terminate_backends(rig.schema.engine, [name])
         rounds += 1
