@@ -37,7 +37,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from sms_board.db import among, is_sqlite
+from sms_board.db import PLAN_EACH_TIME, among, is_sqlite
 from sms_board.models import (
     DigestBatch,
     Outbox,
@@ -210,8 +210,10 @@ def write_chunk(session: Session, run: RunWrite, first: int, last: int) -> dict[
             .group_by(written.c.campaign_id)
             .add_cte(moved, touched)
         )
+        # Planned for its own chunk each time, as a broadcast chunk is (`PLAN_EACH_TIME`).
         return {campaign_id: (texts, segments)
-                for campaign_id, texts, segments in session.connection().execute(totals)}
+                for campaign_id, texts, segments in session.connection().execute(
+                    totals, execution_options=PLAN_EACH_TIME)}
     # SQLite: the same writes one after another. The chunk is read again each time; the
     # move comes last, since it is what takes a subscription out of the chunk.
     matched = _matched(session, run, first, last).subquery("matched")

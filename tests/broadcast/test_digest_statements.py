@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 from datetime import datetime, timedelta
 
+import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
@@ -108,3 +109,27 @@ def test_a_chunk_writes_every_area_and_reminds_each_subscriber_once(app):
         assert len(theirs) == 2 and sum(body.endswith("\n" + STOP_LINE) for body in theirs) == 1
         assert session.scalar(select(func.count()).where(Subscriber.stop_reminded_at.is_(None))) == 0
         assert set(session.scalars(select(Subscription.last_digest_at))) == {NOW}
+
+
+def test_a_digests_chunks_are_planned_for_their_own_ids(app):
+    """As a broadcast's: each chunk's statement goes unprepared, so PostgreSQL plans it for the
+    chunk's ids and the run's batches, never with a generic plan made blind after five chunks."""
+    from sqlalchemy import event
+
+    board(app, 3, 8)
+    seen: list[bool] = []
+
+    def before(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        if " ".join(statement.split()).upper().startswith(("WITH", "INSERT INTO OUTBOX")) and "outbox" in statement:
+            seen.append(bool(context.execution_options.get("plan_each_time")))
+
+    event.listen(board_of(app).engine, "before_cursor_execute", before)
+    try:
+        _, report = digest(app, NOW)
+    finally:
+        event.remove(board_of(app).engine, "before_cursor_execute", before)
+
+    assert report.texts == 24
+    if board_of(app).engine.dialect.name == "sqlite":
+        pytest.skip("SQLite has no server-side plans")
+    assert len(seen) == math.ceil(subscription_span(app) / CHUNK) and all(seen)

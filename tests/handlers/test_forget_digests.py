@@ -56,7 +56,7 @@ def stored_pages(app) -> str:  # type: ignore[no-untyped-def]
 
 @pytest.mark.parametrize("sent", [False, True], ids=["digest-waiting", "digest-sent"])
 def test_forget_takes_the_persons_posts_out_of_digests_already_written(street, app, runner, clock, sent):
-    sam, priya, joe = street["sam"], street["priya"], street["joe"]
+    sam, joe = street["sam"], street["joe"]
     joes = ref(joe.text("POST Bake sale on Saturday at the church hall")[0])
     sams = ref(sam.text(f"POST {SECRET}")[0])
     clock.shift(timedelta(minutes=1))

@@ -163,7 +163,7 @@ def test_a_hidden_post_leaves_digests_still_waiting_and_what_was_sent_stays(stre
     from sms_board.models import Outbox
     from tests.conftest import session_of
 
-    sam, priya = street["sam"], street["priya"]
+    sam = street["sam"]
     notice = ref(sam.text("POST Cheap tickets, text my cousin on 07700 900999")[0])
     kept = ref(street["joe"].text("POST Street clean-up on Sunday")[0])
     clock.shift(timedelta(minutes=1))
