@@ -433,7 +433,9 @@ def test_two_limiters_booking_blocks_from_one_row_never_hand_out_slots_closer_th
 
     assert len(slots) == 120
     assert_rate_kept(slots, 100)
-    assert clock.elapsed >= (sum(units for _, units in slots) - 1) / 100
+    # The last slot starts once every other slot's time has passed (it may be a 2-unit one).
+    last_units = max(slots)[1]
+    assert clock.elapsed >= (sum(units for _, units in slots) - last_units) / 100
 
 
 def test_a_block_a_drain_did_not_use_goes_back_so_the_next_sender_waits_one_slot_not_the_block(
