@@ -27,8 +27,8 @@ def _lines_replaced(text: str, lines: Mapping[str, str]) -> str:
         next((new for prefix, new in lines.items() if line.startswith(prefix)), line) for line in text.split("\n"))
 
 
-def _batches_holding(session: Session, items: Sequence[Item]) -> list[tuple[DigestBatch, dict[str, str]]]:
-    """Each batch that shows any of `items`, with the lines to put in place of theirs (by prefix).
+def _batches_holding(session: Session, items: Sequence[Item]) -> list[tuple[DigestBatch, list[Item]]]:
+    """Each batch that shows any of `items`, with those it shows.
 
     Only batches built in the items' areas since they were published can hold them.
     """
@@ -44,12 +44,8 @@ def _batches_holding(session: Session, items: Sequence[Item]) -> list[tuple[Dige
     ):
         held = [by_id[i] for i in batch.item_ids if i in by_id]
         if held:
-            found.append((batch, {f"#{item.ref} ": f"#{item.ref} {{}}" for item in held}))
+            found.append((batch, held))
     return found
-
-
-def _filled(lines: Mapping[str, str], words: str) -> dict[str, str]:
-    return {prefix: new.format(words) for prefix, new in lines.items()}
 
 
 def withdraw_from_digests(session: Session, item: Item) -> int:
@@ -74,30 +70,27 @@ def erase_from_digests(session: Session, items: Sequence[Item], words: str) -> i
 
 def _rewrite(session: Session, items: Sequence[Item], words: str, *, sent_too: bool) -> int:
     rows = 0
-    for batch, prefixes in _batches_holding(session, items):
-        lines = _filled(prefixes, words)
+    for batch, held in _batches_holding(session, items):
+        lines = {f"#{item.ref} ": f"#{item.ref} {words}" for item in held}
         batch.pages = [_lines_replaced(page, lines) for page in batch.pages]
-        for name in ("body", "reminder"):
-            old = getattr(batch, name)
-            if old:
-                rows += _rewrite_rows(session, batch.id, old, _lines_replaced(old, lines), sent_too=sent_too)
-        if batch.body:
-            batch.body = _lines_replaced(batch.body, lines)
-            measured = analyse(batch.body)
-            batch.segments, batch.encoding = measured.segments, measured.encoding
-        if batch.reminder:
-            reminder = _lines_replaced(batch.reminder, lines)
+        body = _lines_replaced(batch.body, lines) if batch.body else None
+        reminder = _lines_replaced(batch.reminder, lines) if batch.reminder else None
+        for old, new in ((batch.body, body), (batch.reminder, reminder)):
+            if old and new is not None and new != old:
+                rows += _rewrite_rows(session, batch.id, old, new, sent_too=sent_too)
+        if body is not None:
+            measured = analyse(body)
+            batch.body, batch.segments, batch.encoding = body, measured.segments, measured.encoding
+        if reminder is not None:
             # As when the batch was built: the line on how to stop only where it costs no segment more.
-            fits = batch.body is not None and (
-                (analyse(reminder).segments, analyse(reminder).encoding) == (batch.segments, batch.encoding))
+            with_line = analyse(reminder)
+            fits = body is not None and (with_line.segments, with_line.encoding) == (batch.segments, batch.encoding)
             batch.reminder = reminder if fits else None
     return rows
 
 
 def _rewrite_rows(session: Session, batch_id: int, old: str, new: str, *, sent_too: bool) -> int:
     """The batch's texts that say `old` say `new`; a waiting one is measured again."""
-    if new == old:
-        return 0
     measured = analyse(new)
     waiting = Outbox.status.in_([status.value for status in WAITING])
     return session.execute(
