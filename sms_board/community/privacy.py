@@ -126,13 +126,8 @@ def _drop_own_digest_batches(session: Session, person: Subscriber) -> None:
 
     The database would delete them with the person, but a row of the person's own digest
     would then be changed by two cascades in one statement (its batch and its recipient
-    both going), which PostgreSQL refuses as a foreign-key violation: so the rows let go
-    of those batches first.
+    both going), which PostgreSQL refuses as a foreign-key violation. Deleted first, in a
+    statement of their own, each cascade has that row to itself.
     """
-    own = select(DigestBatch.id).where(DigestBatch.author_id == person.id).scalar_subquery()
-    session.execute(update(Outbox).where(Outbox.batch_id.in_(own)).values(batch_id=None)
-                    .execution_options(synchronize_session=False))
-    session.execute(update(Subscriber).where(Subscriber.more_batch_id.in_(own)).values(more_batch_id=None, more_page=0)
-                    .execution_options(synchronize_session=False))
     session.execute(delete(DigestBatch).where(DigestBatch.author_id == person.id)
                     .execution_options(synchronize_session=False))
