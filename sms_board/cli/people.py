@@ -38,7 +38,6 @@ def area_add(
     """Create an area."""
     from sms_board.community import audit
     from sms_board.community.areas import AreaError, create_area
-    from sms_board.models import AuditAction
     from sms_board.utc import utcnow
 
     try:
@@ -47,9 +46,7 @@ def area_add(
                 session, slug, name, postcodes=postcodes, timezone=timezone or settings_of(ctx).timezone,
                 private=private, moderation=moderation,
             )
-            session.flush()
-            audit.record(session, AuditAction.AREA_ADD, utcnow(), label=audit.OPERATOR, channel="cli",
-                         area_id=added.id, slug=added.slug, private=added.private, moderation=added.moderation)
+            audit.area_added(session, added, utcnow(), actor=None, channel="cli")
             prefixes = [p.prefix for p in added.postcodes]
     except AreaError as exc:
         if exc.field is None:
@@ -115,7 +112,6 @@ def organiser_add(ctx: click.Context, number: str, area_slug: str) -> None:
     """Make NUMBER an organiser of AREA."""
     from sms_board.community import audit
     from sms_board.community.people import appoint_organiser
-    from sms_board.models import AuditAction
     from sms_board.phone import mask
     from sms_board.utc import utcnow
 
@@ -124,8 +120,7 @@ def organiser_add(ctx: click.Context, number: str, area_slug: str) -> None:
         found = area_or_fail(session, area_slug)
         added = appoint_organiser(session, phone, found, utcnow())
         if added:
-            audit.record(session, AuditAction.ORGANISER_ADD, utcnow(), label=audit.OPERATOR, channel="cli",
-                         area_id=found.id, organiser=mask(phone))
+            audit.organiser_added(session, found, phone, utcnow(), actor=None, channel="cli")
     click.echo(f"{mask(phone)} is {'now' if added else 'already'} an organiser of {found.name}.", err=True)
 
 

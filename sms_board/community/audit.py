@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from sms_board.community.people import actor_label
 from sms_board.models import Area, AuditAction, AuditEntry, Item, ItemKind, Subscriber
+from sms_board.phone import mask
 
 OPERATOR = "operator"
 FORGOTTEN = "forgotten"
@@ -36,6 +37,20 @@ def record(
     )
     session.add(entry)
     return entry
+
+
+def area_added(session: Session, area: Area, now: datetime, *, actor: Subscriber | None, channel: str) -> None:
+    """An administrator (dashboard) or the operator (command line) added `area`."""
+    session.flush()  # the new area's id
+    record(session, AuditAction.AREA_ADD, now, actor=actor, label=None if actor else OPERATOR, channel=channel,
+           area_id=area.id, slug=area.slug, private=area.private, moderation=area.moderation)
+
+
+def organiser_added(session: Session, area: Area, phone: str, now: datetime, *, actor: Subscriber | None,
+                    channel: str) -> None:
+    """`phone` was made an organiser of `area`; the log keeps the number masked."""
+    record(session, AuditAction.ORGANISER_ADD, now, actor=actor, label=None if actor else OPERATOR, channel=channel,
+           area_id=area.id, organiser=mask(phone))
 
 
 def forget_actor(session: Session, person: Subscriber) -> None:

@@ -74,9 +74,7 @@ def add_area() -> Any:
                 timezone=form.get("timezone", "").strip() or settings().timezone,
                 private=form.get("private") == "1", moderation=form.get("moderation", Moderation.OPEN.value),
             )
-            db.flush()
-            audit_log_of.record(db, AuditAction.AREA_ADD, utcnow(), actor=_me(db), channel="web", area_id=area.id,
-                                slug=area.slug, private=area.private, moderation=area.moderation)
+            audit_log_of.area_added(db, area, utcnow(), actor=_me(db), channel="web")
             name = area.name
     except AreaError as refused:
         return _page(dict(form), {refused.field or "slug": str(refused)}, 400)
@@ -98,8 +96,7 @@ def appoint() -> Any:
             return _page({"number": form.get("number", "")}, {"organiser_area": "Choose an area."}, 400)
         added = appoint_organiser(db, phone, area, utcnow())
         if added:
-            audit_log_of.record(db, AuditAction.ORGANISER_ADD, utcnow(), actor=_me(db), channel="web",
-                                area_id=area.id, organiser=mask(phone))
+            audit_log_of.organiser_added(db, area, phone, utcnow(), actor=_me(db), channel="web")
         name = area.name
     flash(f"{mask(phone)} is {'now' if added else 'already'} an organiser of {name}.")
     return redirect(url_for("admin.index"))
