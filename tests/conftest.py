@@ -225,6 +225,17 @@ def session_of(app: Flask) -> Session:
     return board_of(app).sessions()
 
 
+def send_everything(app: Flask) -> None:
+    """What `sms-board send` does, at a rate that does not make the test wait (the default is 1/s)."""
+    from dataclasses import replace
+
+    from sms_board.sending.sender import drain
+
+    board = board_of(app)
+    report = drain(board.sessions, board.transport, replace(board.settings, rate=1000))
+    assert report.sent and not report.errors, report
+
+
 @pytest.fixture
 def phone(client: FlaskClient):  # type: ignore[no-untyped-def]
     """`phone("+447700900123")` → a Phone that texts the board."""

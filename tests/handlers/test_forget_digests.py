@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from sms_board.models import DigestBatch, Outbox
 from sms_board.segments import analyse
-from tests.conftest import Phone, session_of
+from tests.conftest import Phone, send_everything, session_of
 
 SAM, PRIYA, JOE = "+447700900123", "+447700900456", "+447700900789"
 WEDNESDAY_NOON = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
@@ -52,18 +52,6 @@ def digests(app) -> list[Outbox]:  # type: ignore[no-untyped-def]
 def stored_pages(app) -> str:  # type: ignore[no-untyped-def]
     with session_of(app) as session:
         return "\n".join(f"{b.body}\n{b.reminder}\n" + "\n".join(b.pages) for b in session.scalars(select(DigestBatch)))
-
-
-def send_everything(app) -> None:  # type: ignore[no-untyped-def]
-    """What `sms-board send` does, at a rate that does not make the test wait (the default is 1/s)."""
-    from dataclasses import replace
-
-    from sms_board.app import board_of
-    from sms_board.sending.sender import drain
-
-    board = board_of(app)
-    report = drain(board.sessions, board.transport, replace(board.settings, rate=1000))
-    assert report.sent and not report.errors, report
 
 
 @pytest.mark.parametrize("sent", [False, True], ids=["digest-waiting", "digest-sent"])

@@ -14,7 +14,7 @@ from sms_board import create_app
 from sms_board.app import board_of
 from sms_board.clock.jobs import tick
 from sms_board.utc import utcnow
-from tests.conftest import Phone, Runner, app_config
+from tests.conftest import Phone, Runner, app_config, send_everything
 
 SAM, PRIYA, JOE, ADA, RUTH, BEN = (
     "+447700900123", "+447700900456", "+447700900789", "+447700900321", "+447700900001", "+447700900654")
@@ -154,18 +154,6 @@ def test_a_hidden_post_is_withdrawn_from_digest_pages_that_more_still_reads(stre
     shown = "\n".join(pages)
     assert f"#{later} (withdrawn)" in shown
     assert not any(line.startswith(f"#{later} Sam") for line in shown.splitlines())
-
-
-def send_everything(app) -> None:  # type: ignore[no-untyped-def]
-    """What `sms-board send` does, at a rate that does not make the test wait (the default is 1/s)."""
-    from dataclasses import replace
-
-    from sms_board.app import board_of
-    from sms_board.sending.sender import drain
-
-    board = board_of(app)
-    report = drain(board.sessions, board.transport, replace(board.settings, rate=1000))
-    assert report.sent and not report.errors, report
 
 
 @pytest.mark.parametrize("sent", [False, True], ids=["digest-waiting", "digest-sent"])
