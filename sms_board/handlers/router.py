@@ -203,10 +203,6 @@ class Spelling:
         return self.keyword is not None and self.keyword.fuzzy and len(self.word) >= TYPO_MIN_LENGTH
 
 
-def _registries_version() -> tuple[int, int]:
-    return KEYWORDS.version, STAGES.version
-
-
 @dataclass(frozen=True)
 class _Vocabulary:
     """What the router works out from its registries once, and again only when they change."""
@@ -221,7 +217,7 @@ _vocabulary: dict[tuple[int, int], _Vocabulary] = {}
 
 
 def _current() -> _Vocabulary:
-    version = _registries_version()
+    version = (KEYWORDS.version, STAGES.version)
     found = _vocabulary.get(version)
     if found is None:
         spellings = tuple(_spellings())
