@@ -47,7 +47,6 @@ DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 AUTH_TOKEN = "test-auth-token-0123456789abcdef"
 ACCOUNT_SID = "AC" + "0" * 32
 BOARD_NUMBER = "+447700900000"
-_pg_skip_reason: list[str] = []
 
 
 @dataclass
@@ -74,7 +73,6 @@ def _postgres(schema: str) -> Database:
         admin.dispose()
         if _require_postgres():
             pytest.fail(reason + " and SMS_BOARD_REQUIRE_POSTGRES=1", pytrace=False)
-        _pg_skip_reason.append(reason)
         pytest.skip(reason)
     admin.dispose()
     engine = make_engine(base_url, connect_args={"options": f"-csearch_path={schema}"})
@@ -298,15 +296,26 @@ def log_lines_mask_every_number() -> Iterator[_Lines]:
     assert not unmasked, f"the board logged a full number (mask it with phone.mask): {unmasked[0]!r}"
 
 
-def pytest_terminal_summary(terminalreporter: Any) -> None:
-    from tests.support.browser import skip_reason
+def _first_skip(terminalreporter: Any, banner: str) -> str | None:
+    """The first skip whose reason starts with `banner`, from any process (pytest-xdist's workers
+    report their skips to the controller, which writes this summary)."""
+    for report in terminalreporter.stats.get("skipped", []):
+        longrepr = report.longrepr
+        reason = str(longrepr[2]) if isinstance(longrepr, tuple) else str(longrepr)
+        if banner in reason:
+            return reason.removeprefix("Skipped: ")
+    return None
 
-    if skip_reason():
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    browser = _first_skip(terminalreporter, "BROWSER TESTS SKIPPED")
+    if browser:
         terminalreporter.write_sep("!", "BROWSER TESTS SKIPPED", yellow=True, bold=True)
-        terminalreporter.write_line(str(skip_reason()), yellow=True, bold=True)
-    if _pg_skip_reason:
+        terminalreporter.write_line(browser, yellow=True, bold=True)
+    postgres = _first_skip(terminalreporter, "POSTGRESQL SKIPPED")
+    if postgres:
         terminalreporter.write_sep("!", "POSTGRESQL SKIPPED", red=True, bold=True)
-        terminalreporter.write_line(_pg_skip_reason[0], red=True, bold=True)
+        terminalreporter.write_line(postgres, red=True, bold=True)
         terminalreporter.write_line(
             "The PostgreSQL half of the suite did not run. Start PostgreSQL or set TEST_DATABASE_URL; "
             "CI sets SMS_BOARD_REQUIRE_POSTGRES=1 so this fails there.", red=True, bold=True)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import subprocess
+import tempfile
+from pathlib import Path
 
 import pytest
 
@@ -25,9 +28,14 @@ def _install() -> None:
     if os.environ.get("SMS_BOARD_INSTALL_BROWSER") != "1" or os.geteuid() != 0 or not shutil.which("apt-get"):
         return
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    subprocess.run(["apt-get", "update", "-qq"], check=False, env=env, capture_output=True, timeout=600)
-    subprocess.run(["apt-get", "install", "-y", "-qq", "chromium"], check=False, env=env, capture_output=True,
-                   timeout=900)
+    # Parallel test processes (pytest-xdist) may all get here: one installs, the others wait and find it.
+    with (Path(tempfile.gettempdir()) / "sms-board-chromium-install.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if _find():
+            return
+        subprocess.run(["apt-get", "update", "-qq"], check=False, env=env, capture_output=True, timeout=600)
+        subprocess.run(["apt-get", "install", "-y", "-qq", "chromium"], check=False, env=env,
+                       capture_output=True, timeout=900)
 
 
 def chromium_path() -> str:
@@ -43,6 +51,3 @@ def chromium_path() -> str:
         pytest.skip(reason)
     return found
 
-
-def skip_reason() -> str | None:
-    return _skip_reason[0] if _skip_reason else None
