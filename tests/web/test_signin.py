@@ -16,9 +16,11 @@ from sms_board.models import LoginCode, Outbox, WebSession
 from sms_board.sending.sender import drain
 from sms_board.utc import utcnow
 from tests.conftest import app_config, session_of
+from tests.support.statements import counting
 from tests.support.web import ask_for_code, enter_code, last_code, sign_in, submit
 
 RUTH, SAM, NOBODY, ADMIN = "+447700900001", "+447700900123", "+447700900555", "+447700900002"
+OPTED_OUT = "+447700900124"
 
 
 @pytest.fixture
@@ -66,6 +68,42 @@ def test_a_stranger_gets_the_same_answer_and_no_text(app, client, organiser):
 
     assert answer(RUTH) == answer(NOBODY) == answer(SAM)
     assert code_texts(app, NOBODY) == [] and code_texts(app, SAM) == []
+
+
+def test_asking_for_a_code_runs_the_same_statements_for_every_number(app, organiser, runner, phone):
+    """What the database is asked must not tell an organiser's number from anyone else's (timing, load)."""
+    runner("admin", "add", ADMIN)
+    phone(OPTED_OUT).text("JOIN ELM")
+    phone(OPTED_OUT).text("STOP")
+    ask_for_code(app.test_client(), "+447700900999")  # the first request may load more (templates, the CSRF token)
+    work = {}
+    for number in (RUTH, ADMIN, SAM, OPTED_OUT, NOBODY):
+        client = app.test_client()
+        with counting(app) as log:
+            assert ask_for_code(client, number).status_code == 302
+        work[number] = log
+    statements = [work[number].statements for number in (RUTH, ADMIN, SAM, OPTED_OUT, NOBODY)]
+    assert all(these == statements[0] for these in statements), {n: log.kinds() for n, log in work.items()}
+    assert "INSERT INTO outbox" in work[NOBODY].kinds(), "the stranger's request runs the statement that texts"
+    assert len(code_texts(app, RUTH)) == len(code_texts(app, ADMIN)) == 1
+    assert code_texts(app, SAM) == code_texts(app, OPTED_OUT) == code_texts(app, NOBODY) == []
+    with session_of(app) as session:
+        rows = session.scalars(select(LoginCode).order_by(LoginCode.id)).all()[1:]
+        assert [row.code_hash is not None for row in rows] == [True, True, False, False, False], \
+            "only a number that was texted a code has one that could work"
+
+
+def test_only_the_newest_code_for_a_number_works(app, organiser):
+    first, second = app.test_client(), app.test_client()
+    ask_for_code(first, RUTH)
+    older = last_code(first, RUTH)
+    ask_for_code(second, RUTH)
+    newer = last_code(second, RUTH)
+    refused = enter_code(first, older)
+    assert refused.status_code == 400 and "A newer code has been sent" in refused.get_data(as_text=True)
+    assert first.get("/dashboard").status_code == 302
+    assert enter_code(second, newer).headers["Location"] == "/dashboard"
+    assert enter_code(first, older).status_code == 400, "nor once the newer one is used"
 
 
 def test_a_stranger_never_gets_in_whatever_code_they_type(app, client, organiser):
