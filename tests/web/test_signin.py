@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
@@ -17,7 +19,7 @@ from sms_board.sending.sender import drain
 from sms_board.utc import utcnow
 from tests.conftest import app_config, session_of
 from tests.support.statements import counting
-from tests.support.web import ask_for_code, enter_code, last_code, sign_in, submit
+from tests.support.web import ask_for_code, csrf_token, enter_code, last_code, sign_in, submit
 
 RUTH, SAM, NOBODY, ADMIN = "+447700900001", "+447700900123", "+447700900555", "+447700900002"
 OPTED_OUT = "+447700900124"
@@ -136,6 +138,33 @@ def test_five_wrong_tries_lock_the_code(app, client, organiser):
     for left in (4, 3, 2, 1):
         assert f"{left} more tr" in enter_code(client, wrong).get_data(as_text=True)
     assert "Too many wrong tries" in enter_code(client, wrong).get_data(as_text=True)
+    assert "Too many wrong tries" in enter_code(client, code).get_data(as_text=True)
+    assert client.get("/dashboard").status_code == 302
+
+
+def test_twenty_wrong_guesses_at_once_still_lock_the_code_after_five(app, client, organiser):
+    ask_for_code(client, RUTH)
+    code = last_code(client, RUTH)
+    wrong = f"{(int(code) + 1) % 1_000_000:06d}"
+    cookie = client.get_cookie("sms_board_session").value
+    guessers = []
+    for _ in range(20):
+        guesser = app.test_client()
+        guesser.set_cookie("sms_board_session", cookie)
+        guessers.append((guesser, csrf_token(guesser, "/login/code")))
+    together = threading.Barrier(len(guessers))
+
+    def guess(guesser, token) -> str:  # type: ignore[no-untyped-def]
+        together.wait()
+        return guesser.post("/login/code", data={"csrf_token": token, "code": wrong}).get_data(as_text=True)
+
+    with ThreadPoolExecutor(len(guessers)) as pool:
+        pages = list(pool.map(lambda pair: guess(*pair), guessers))
+    assert sum("more tr" in page for page in pages) == 4
+    assert sum("Too many wrong tries" in page for page in pages) == 16
+    with session_of(app) as session:
+        row = session.scalars(select(LoginCode)).one()
+        assert row.wrong_tries == 5 and row.locked_at is not None
     assert "Too many wrong tries" in enter_code(client, code).get_data(as_text=True)
     assert client.get("/dashboard").status_code == 302
 
