@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -99,8 +100,21 @@ def configure_logging(level: str | None = None) -> None:
     chosen = (level or os.environ.get("SMS_BOARD_LOG_LEVEL") or "WARNING").upper()
     logging.basicConfig(level=chosen, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     werkzeug = logging.getLogger("werkzeug")
-    if not any(isinstance(f, _DevelopmentServerBanner) for f in werkzeug.filters):
-        werkzeug.addFilter(_DevelopmentServerBanner())
+    for kind in (_DevelopmentServerBanner, _HealthzQueryOutOfLog):
+        if not any(isinstance(f, kind) for f in werkzeug.filters):
+            werkzeug.addFilter(kind())
+
+
+class _HealthzQueryOutOfLog(logging.Filter):
+    """A health token put in `/healthz`'s URL by mistake (it is refused) must not reach the log either."""
+
+    QUERY = re.compile(r"(/healthz)\?[^\s\"]*")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if "/healthz?" in message:
+            record.msg, record.args = self.QUERY.sub(r"\1?…", message), ()
+        return True
 
 
 class _DevelopmentServerBanner(logging.Filter):

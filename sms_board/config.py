@@ -71,6 +71,8 @@ class Settings:
     development: bool = False
     twilio_api_url: str | None = None  # tests and staging: where the twilio client sends
     proxy_hops: int = 0  # reverse proxies in front of the web app whose X-Forwarded-* to trust
+    # The operator's bearer token for `/healthz`'s outbox backlog and clock heartbeat.
+    health_token: str | None = field(default=None, repr=False)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -217,6 +219,20 @@ def _suppression_key(env: Mapping[str, str], instance_path: Path, secret_key: st
     return _key_file(key_file, secret_key if existing_board else secrets.token_hex(32))
 
 
+MIN_HEALTH_TOKEN = 16
+
+
+def _health_token(raw: str) -> str | None:
+    """SMS_BOARD_HEALTH_TOKEN: unset, only a signed-in administrator sees `/healthz`'s details."""
+    raw = raw.strip()
+    if not raw:
+        return None
+    if len(raw) < MIN_HEALTH_TOKEN or not raw.isascii() or not raw.isprintable() or " " in raw:
+        raise ConfigError(f"SMS_BOARD_HEALTH_TOKEN must be at least {MIN_HEALTH_TOKEN} printable characters "
+                          "without spaces (e.g. the output of: openssl rand -hex 32).")
+    return raw
+
+
 @dataclass(frozen=True)
 class _TwilioAccount:
     sid: str | None
@@ -333,4 +349,5 @@ def load_settings(overrides: Mapping[str, object] | None = None, environ: Mappin
         development=_bool("SMS_BOARD_DEVELOPMENT", env.get("SMS_BOARD_DEVELOPMENT") or "off"),
         twilio_api_url=twilio_api_url,
         proxy_hops=int(_number("SMS_BOARD_PROXY_HOPS", env.get("SMS_BOARD_PROXY_HOPS") or "0", int, 0)),
+        health_token=_health_token(env.get("SMS_BOARD_HEALTH_TOKEN") or ""),
     )

@@ -45,6 +45,7 @@ pytest_plugins = ["tests.support.fake_twilio"]
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 AUTH_TOKEN = "test-auth-token-0123456789abcdef"
+HEALTH_TOKEN = "test-health-token-0123456789abcdef"
 ACCOUNT_SID = "AC" + "0" * 32
 BOARD_NUMBER = "+447700900000"
 
@@ -134,6 +135,7 @@ def app_config(db: Database, tmp_path: Path, **overrides: Any) -> dict[str, Any]
         "SMS_BOARD_INSTANCE_PATH": str(tmp_path / "instance"),
         "SECRET_KEY": "test-secret",
         "SMS_BOARD_SUPPRESSION_KEY": "test-suppression-key-0123456789",
+        "SMS_BOARD_HEALTH_TOKEN": HEALTH_TOKEN,
         "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
         "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
         "TWILIO_FROM_NUMBER": BOARD_NUMBER,

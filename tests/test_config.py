@@ -54,6 +54,12 @@ def test_twilio_credentials_choose_the_twilio_transport(tmp_path):
     assert s.transport == "twilio" and s.twilio_from_number == "+447700900000"
 
 
+def test_the_health_token_is_read_and_never_shown(tmp_path):
+    assert settings(tmp_path).health_token is None
+    s = settings(tmp_path, SMS_BOARD_HEALTH_TOKEN=" a-health-token-0123456789 ")
+    assert s.health_token == "a-health-token-0123456789" and "a-health-token" not in repr(s)
+
+
 def test_empty_quiet_hours_turn_them_off(tmp_path):
     assert settings(tmp_path, SMS_BOARD_QUIET_HOURS="").quiet_hours is None
 
@@ -96,6 +102,8 @@ def test_postgres_urls_use_psycopg_3(tmp_path):
     ({"SMS_BOARD_REPORT_HIDE": "many"}, "SMS_BOARD_REPORT_HIDE='many' is not a number"),
     ({"SMS_BOARD_REPORT_HIDE": "0"}, "SMS_BOARD_REPORT_HIDE='0' must be at least 1"),
     ({"SMS_BOARD_SUPPRESSION_KEY": "short"}, "SMS_BOARD_SUPPRESSION_KEY is too short"),
+    ({"SMS_BOARD_HEALTH_TOKEN": "short"}, "SMS_BOARD_HEALTH_TOKEN must be at least 16 printable characters"),
+    ({"SMS_BOARD_HEALTH_TOKEN": "sixteen chars and a space"}, "SMS_BOARD_HEALTH_TOKEN must be at least 16"),
     ({**TWILIO, "TWILIO_FROM_NUMBER": "+447700900000", "SMS_BOARD_SUPPRESSION_KEY": ""},
      "SMS_BOARD_SUPPRESSION_KEY is not set: the Twilio transport needs its own stable key"),
 ])

@@ -6,8 +6,10 @@ administrator's row holds a code (itself a keyed hash, with a salt of its own). 
 rate limits count strangers and organisers alike, and the page gives everyone the same
 answer: it never tells whether a number may sign in.
 
-A code lasts `CODE_LIFETIME`, works once, and is locked after `MAX_WRONG_TRIES` wrong
-tries. It goes out through the outbox like every text (kind `notify`, the first lane,
+A code lasts `CODE_LIFETIME`, works once, is locked after `MAX_WRONG_TRIES` wrong
+tries, and is replaced by the number's next request (only the newest code works). Asking
+runs the same statements for every number (`enqueue_if_one` texts the code in a
+statement that queues nothing for a number that may not sign in). It goes out through the outbox like every text (kind `notify`, the first lane,
 never held for quiet hours); once it is used or has expired, its words in the outbox are
 blanked (`redact_spent_codes`, a clock job), so the outbox does not keep working codes.
 
@@ -25,14 +27,14 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, exists, or_, select, text, update
+from sqlalchemy import ColumnElement, and_, delete, exists, or_, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from sms_board.config import Settings
 from sms_board.db import is_sqlite
 from sms_board.models import LoginCode, Organiser, Outbox, OutboxKind, Subscriber, WebSession
 from sms_board.sending.delivery import UNFINISHED, in_statuses
-from sms_board.sending.outbox import enqueue, prepare
+from sms_board.sending.outbox import enqueue_if_one, prepare
 from sms_board.texts import render
 
 CODE_LIFETIME = timedelta(minutes=10)
@@ -59,13 +61,13 @@ def _code_hash(secret_key: str, salt: str, code: str) -> str:
     return keyed_hash(secret_key, f"login-code:{salt}", code)
 
 
-def may_sign_in(session: Session, subscriber: Subscriber | None) -> bool:
-    """Organisers of at least one area, and administrators. (An opted-out number is never texted a code.)"""
-    if subscriber is None:
-        return False
-    if subscriber.is_admin:
-        return True
-    return bool(session.scalar(select(exists().where(Organiser.subscriber_id == subscriber.id))))
+def may_sign_in() -> ColumnElement[bool]:
+    """Who may sign in: administrators, and organisers of at least one area (a condition on `Subscriber`).
+
+    Asked in SQL, so one statement decides for any number, whoever it belongs to.
+    (An opted-out or undeliverable number is never texted a code.)
+    """
+    return or_(Subscriber.is_admin, exists().where(Organiser.subscriber_id == Subscriber.id))
 
 
 @dataclass(frozen=True)
@@ -112,24 +114,22 @@ def request_code(session: Session, settings: Settings, phone: str, address: str,
     wait = _rate_limited(session, number_hash, ip_hash, now)
     if wait is not None:
         return CodeRequest(None, wait)
-    person = session.scalar(select(Subscriber).where(Subscriber.phone == phone))
-    allowed = may_sign_in(session, person)
     salt = secrets.token_hex(16)
     code = f"{secrets.randbelow(10 ** CODE_DIGITS):0{CODE_DIGITS}d}"
-    # Hashed either way, so both answers take the same work.
     hashed = _code_hash(settings.secret_key, salt, code)
+    # One statement texts the code if the number may sign in, and queues nothing otherwise: every
+    # number costs the database the same statements, so how long the page takes, or what the
+    # database does, tells no one which numbers sign in. A code is a text to one person: first
+    # lane, and it goes even in quiet hours.
+    sent = enqueue_if_one(session, settings, and_(Subscriber.phone == phone, may_sign_in()), _code_text(code),
+                          OutboxKind.NOTIFY, urgent=True, now=now)
+    # Only a number that was texted its code keeps one that could work.
     row = LoginCode(
-        number_hash=number_hash, ip_hash=ip_hash, subscriber_id=person.id if allowed and person else None,
-        salt=salt, code_hash=hashed if allowed else None, created_at=now, expires_at=now + CODE_LIFETIME,
-        wrong_tries=0,
+        number_hash=number_hash, ip_hash=ip_hash, subscriber_id=sent.subscriber_id if sent else None, salt=salt,
+        code_hash=hashed if sent else None, outbox_id=sent.outbox_id if sent else None, created_at=now,
+        expires_at=now + CODE_LIFETIME, wrong_tries=0,
     )
     session.add(row)
-    if allowed and person is not None:
-        # A code is a text to one person: first lane, and it goes even in quiet hours.
-        sent = enqueue(session, settings, person, _code_text(code), OutboxKind.NOTIFY, urgent=True, now=now)
-        if sent is not None:
-            session.flush()
-            row.outbox_id = sent.id
     session.flush()
     return CodeRequest(row.id)
 
@@ -143,6 +143,7 @@ class Outcome(enum.Enum):
     WRONG = "wrong"
     LOCKED = "locked"
     EXPIRED = "expired"
+    REPLACED = "replaced"
     USED = "used"
     UNKNOWN = "unknown"
 
@@ -165,11 +166,13 @@ def check_code(session: Session, settings: Settings, request_id: int, code: str,
         return CodeCheck(Outcome.LOCKED)
     if now >= row.expires_at:
         return CodeCheck(Outcome.EXPIRED)
+    # Only a number's newest code works: a code asked for again replaces the one before.
+    if session.scalar(select(exists().where(LoginCode.number_hash == row.number_hash, LoginCode.id > row.id))):
+        return CodeCheck(Outcome.REPLACED)
     typed = "".join(ch for ch in code if ch.isdigit())
     given = _code_hash(settings.secret_key, row.salt, typed)
     right = row.code_hash is not None and hmac.compare_digest(given, row.code_hash)
-    person = session.get(Subscriber, row.subscriber_id) if right and row.subscriber_id else None
-    if right and may_sign_in(session, person):
+    if right and session.scalar(select(exists().where(Subscriber.id == row.subscriber_id, may_sign_in()))):
         row.used_at = now
         _redact(session, row, now)
         return CodeCheck(Outcome.SIGNED_IN, subscriber_id=row.subscriber_id)

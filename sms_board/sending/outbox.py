@@ -1,7 +1,8 @@
 """The output boundary: every text the board sends is prepared and recorded here.
 
 `prepare` smart-encodes a text and measures it (segments, encoding); `enqueue`
-queues one text to a subscriber for the sender; `record_replies` stores the
+queues one text to a subscriber for the sender (`enqueue_if_one`: to whoever a condition
+picks, in a statement that is the same when it picks no one); `record_replies` stores the
 direct replies that leave in the webhook's own TwiML answer, so that every text,
 whichever way it leaves, is in the outbox with its segments and counts toward
 cost and the monthly cap. Handlers and digests call this; only the sender sends.
@@ -13,8 +14,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
+from typing import Any, NamedTuple
 
-from sqlalchemy import insert, select
+from sqlalchemy import ColumnElement, insert, literal, select
 from sqlalchemy.orm import Session
 
 from sms_board.config import Settings
@@ -80,24 +82,50 @@ def enqueue(
     """Queue one text to a subscriber, or hold it for quiet hours. Nothing goes to an opted-out number."""
     if recipient.opted_out_at is not None or recipient.undeliverable_at is not None:
         return None
-    now = now or utcnow()
-    held = held_until(now, settings, zone_name or settings.timezone, urgent=urgent or kind in _SENT_IN_QUIET_HOURS)
-    prepared = prepare(body)
-    row = OutboxRow(
-        to_number=recipient.phone,
-        subscriber_id=recipient.id,
-        body=prepared.text,
-        kind=kind.value,
-        status=initial_status(held).value,
-        lane=lane_for(kind, urgent=urgent).value,
-        segments=prepared.segments,
-        encoding=prepared.encoding,
-        item_id=item_id,
-        created_at=now,
-        send_after=held,
-    )
+    fields = _text_fields(settings, body, kind, zone_name=zone_name, urgent=urgent, now=now or utcnow())
+    row = OutboxRow(to_number=recipient.phone, subscriber_id=recipient.id, item_id=item_id, **fields)
     session.add(row)
     return row
+
+
+class Queued(NamedTuple):
+    outbox_id: int
+    subscriber_id: int
+
+
+def enqueue_if_one(
+    session: Session, settings: Settings, recipient: ColumnElement[bool], body: str, kind: OutboxKind, *,
+    urgent: bool = False, now: datetime,
+) -> Queued | None:
+    """Queue one text to the subscriber `recipient` picks out, if it picks one, in one `INSERT … SELECT`.
+
+    The statement is the same whether it picks someone or no one: for a caller whose database
+    work must not tell who is who (the dashboard's sign-in texts a code to organisers only).
+    As with `enqueue`, nothing goes to an opted-out or undeliverable number. `recipient` must
+    pick at most one subscriber (a unique column, such as the phone number).
+    """
+    fields = _text_fields(settings, body, kind, zone_name=None, urgent=urgent, now=now)
+    table = OutboxRow.__table__
+    picked = select(
+        Subscriber.phone, Subscriber.id, *(literal(value, table.c[name].type) for name, value in fields.items())
+    ).where(recipient, Subscriber.opted_out_at.is_(None), Subscriber.undeliverable_at.is_(None))
+    queued = session.execute(
+        insert(table).from_select(["to_number", "subscriber_id", *fields], picked)
+        .returning(table.c.id, table.c.subscriber_id)
+    ).first()
+    return Queued(*queued) if queued else None
+
+
+def _text_fields(settings: Settings, body: str, kind: OutboxKind, *, zone_name: str | None, urgent: bool,
+                 now: datetime) -> dict[str, Any]:
+    """An outbox row's columns that follow from the text and its kind: words, measure, lane, quiet hours."""
+    held = held_until(now, settings, zone_name or settings.timezone, urgent=urgent or kind in _SENT_IN_QUIET_HOURS)
+    prepared = prepare(body)
+    return {
+        "body": prepared.text, "kind": kind.value, "status": initial_status(held).value,
+        "lane": lane_for(kind, urgent=urgent).value, "segments": prepared.segments, "encoding": prepared.encoding,
+        "created_at": now, "send_after": held,
+    }
 
 
 def record_replies(

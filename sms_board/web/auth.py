@@ -93,6 +93,7 @@ def enter_code() -> Any:
 
 _REFUSALS = {
     Outcome.EXPIRED: "That code has expired. Ask for a new one.",
+    Outcome.REPLACED: "A newer code has been sent since this one: type the newest code, or ask for a new one.",
     Outcome.LOCKED: "Too many wrong tries: that code no longer works. Ask for a new one.",
     Outcome.USED: "That code has been used already. Ask for a new one.",
     Outcome.UNKNOWN: "That code is not right. Ask for a new one.",

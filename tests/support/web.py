@@ -11,6 +11,7 @@ from werkzeug.test import TestResponse
 
 from sms_board.app import board_of
 from sms_board.models import Outbox
+from tests.conftest import HEALTH_TOKEN
 
 _TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -42,6 +43,13 @@ def last_code(client: FlaskClient, number: str) -> str | None:
             if found:
                 return found.group(1)
     return None
+
+
+def operator_health(client: FlaskClient) -> dict[str, Any]:
+    """`/healthz` as the operator's monitor reads it, with the board's health token (the tests' configuration)."""
+    answer = client.get("/healthz", headers={"Authorization": f"Bearer {HEALTH_TOKEN}"})
+    assert answer.status_code == 200, answer.get_data(as_text=True)
+    return answer.get_json()  # type: ignore[no-any-return]
 
 
 def ask_for_code(client: FlaskClient, number: str, **kwargs: Any) -> TestResponse:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
@@ -16,9 +18,11 @@ from sms_board.models import LoginCode, Outbox, WebSession
 from sms_board.sending.sender import drain
 from sms_board.utc import utcnow
 from tests.conftest import app_config, session_of
-from tests.support.web import ask_for_code, enter_code, last_code, sign_in, submit
+from tests.support.statements import counting
+from tests.support.web import ask_for_code, csrf_token, enter_code, last_code, sign_in, submit
 
 RUTH, SAM, NOBODY, ADMIN = "+447700900001", "+447700900123", "+447700900555", "+447700900002"
+OPTED_OUT = "+447700900124"
 
 
 @pytest.fixture
@@ -68,6 +72,42 @@ def test_a_stranger_gets_the_same_answer_and_no_text(app, client, organiser):
     assert code_texts(app, NOBODY) == [] and code_texts(app, SAM) == []
 
 
+def test_asking_for_a_code_runs_the_same_statements_for_every_number(app, organiser, runner, phone):
+    """What the database is asked must not tell an organiser's number from anyone else's (timing, load)."""
+    runner("admin", "add", ADMIN)
+    phone(OPTED_OUT).text("JOIN ELM")
+    phone(OPTED_OUT).text("STOP")
+    ask_for_code(app.test_client(), "+447700900999")  # the first request may load more (templates, the CSRF token)
+    work = {}
+    for number in (RUTH, ADMIN, SAM, OPTED_OUT, NOBODY):
+        client = app.test_client()
+        with counting(app) as log:
+            assert ask_for_code(client, number).status_code == 302
+        work[number] = log
+    statements = [work[number].statements for number in (RUTH, ADMIN, SAM, OPTED_OUT, NOBODY)]
+    assert all(these == statements[0] for these in statements), {n: log.kinds() for n, log in work.items()}
+    assert "INSERT INTO outbox" in work[NOBODY].kinds(), "the stranger's request runs the statement that texts"
+    assert len(code_texts(app, RUTH)) == len(code_texts(app, ADMIN)) == 1
+    assert code_texts(app, SAM) == code_texts(app, OPTED_OUT) == code_texts(app, NOBODY) == []
+    with session_of(app) as session:
+        rows = session.scalars(select(LoginCode).order_by(LoginCode.id)).all()[1:]
+        assert [row.code_hash is not None for row in rows] == [True, True, False, False, False], \
+            "only a number that was texted a code has one that could work"
+
+
+def test_only_the_newest_code_for_a_number_works(app, organiser):
+    first, second = app.test_client(), app.test_client()
+    ask_for_code(first, RUTH)
+    older = last_code(first, RUTH)
+    ask_for_code(second, RUTH)
+    newer = last_code(second, RUTH)
+    refused = enter_code(first, older)
+    assert refused.status_code == 400 and "A newer code has been sent" in refused.get_data(as_text=True)
+    assert first.get("/dashboard").status_code == 302
+    assert enter_code(second, newer).headers["Location"] == "/dashboard"
+    assert enter_code(first, older).status_code == 400, "nor once the newer one is used"
+
+
 def test_a_stranger_never_gets_in_whatever_code_they_type(app, client, organiser):
     ask_for_code(client, SAM)
     for guess in ("000000", "123456", "999999"):
@@ -98,6 +138,33 @@ def test_five_wrong_tries_lock_the_code(app, client, organiser):
     for left in (4, 3, 2, 1):
         assert f"{left} more tr" in enter_code(client, wrong).get_data(as_text=True)
     assert "Too many wrong tries" in enter_code(client, wrong).get_data(as_text=True)
+    assert "Too many wrong tries" in enter_code(client, code).get_data(as_text=True)
+    assert client.get("/dashboard").status_code == 302
+
+
+def test_twenty_wrong_guesses_at_once_still_lock_the_code_after_five(app, client, organiser):
+    ask_for_code(client, RUTH)
+    code = last_code(client, RUTH)
+    wrong = f"{(int(code) + 1) % 1_000_000:06d}"
+    cookie = client.get_cookie("sms_board_session").value
+    guessers = []
+    for _ in range(20):
+        guesser = app.test_client()
+        guesser.set_cookie("sms_board_session", cookie)
+        guessers.append((guesser, csrf_token(guesser, "/login/code")))
+    together = threading.Barrier(len(guessers))
+
+    def guess(guesser, token) -> str:  # type: ignore[no-untyped-def]
+        together.wait()
+        return guesser.post("/login/code", data={"csrf_token": token, "code": wrong}).get_data(as_text=True)
+
+    with ThreadPoolExecutor(len(guessers)) as pool:
+        pages = list(pool.map(lambda pair: guess(*pair), guessers))
+    assert sum("more tr" in page for page in pages) == 4
+    assert sum("Too many wrong tries" in page for page in pages) == 16
+    with session_of(app) as session:
+        row = session.scalars(select(LoginCode)).one()
+        assert row.wrong_tries == 5 and row.locked_at is not None
     assert "Too many wrong tries" in enter_code(client, code).get_data(as_text=True)
     assert client.get("/dashboard").status_code == 302
 
