@@ -83,7 +83,8 @@ def test_the_simulator_is_not_found_unless_on_a_development_board(db, tmp_path, 
 
 def test_on_a_development_board_the_simulator_is_served(client, runner, inbound_rows):
     runner("area", "add", "elm", "Elm Street", "--postcode", "SE6 1")
-    assert client.get("/simulator").status_code == 200
+    shown = client.get("/simulator")
+    assert shown.status_code == 200 and shown.headers["Cache-Control"] == "no-store", "its threads hold sign-in codes"
     assert text_message(client, "+447700900123", "JOIN ELM").status_code == 302
     assert [row.body for row in inbound_rows()] == ["JOIN ELM"]
     assert "Open the phone simulator" in client.get("/").get_data(as_text=True)
