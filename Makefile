@@ -21,6 +21,8 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# A development board whatever .env says: the console transport and no Twilio credentials (the
+# only board with the simulator), so no text leaves the machine. The board still reads the rest of .env.
 run: install
 	$(BIN)/sms-board db upgrade
 	$(BIN)/sms-board demo
@@ -29,7 +31,8 @@ run: install
 	@echo "  Simulator: http://$(HOST):$(PORT)/simulator"
 	@echo "  Or from another shell: $(BIN)/sms-board simulate +447700900123 \"JOIN ELM\""
 	@echo
-	PATH="$(abspath $(BIN)):$$PATH" HOST=$(HOST) PORT=$(PORT) $(BIN)/honcho start -f Procfile.dev
+	SMS_BOARD_TRANSPORT=console TWILIO_ACCOUNT_SID= TWILIO_AUTH_TOKEN= \
+		PATH="$(abspath $(BIN)):$$PATH" HOST=$(HOST) PORT=$(PORT) $(BIN)/honcho start -e /dev/null -f Procfile.dev
 
 # Two passes: everything but the fault suite spread over the machine's cores (pytest-xdist, one
 # process per core, each with its own databases), then the fault suite alone, whose real processes

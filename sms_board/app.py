@@ -67,8 +67,8 @@ def build_app(config: Mapping[str, Any] | None = None, *, board: Board | None = 
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(compose.bp)
     app.register_blueprint(admin.bp)
-    # The simulator injects texts as any number: only where nothing reaches a real phone.
-    if settings.transport == "console" or settings.development:
+    # The simulator texts as any number without signing in: only on a development board.
+    if settings.simulator_allowed:
         app.register_blueprint(simulator.bp)
     for error in DATABASE_UNAVAILABLE:
         app.register_error_handler(error, _database_unavailable)

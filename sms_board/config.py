@@ -68,6 +68,7 @@ class Settings:
     secret_key: str = field(default="", repr=False)
     # Keys the FORGET suppression hashes; never rotated with SECRET_KEY, or the list would empty.
     suppression_key: str = field(default="", repr=False)
+    # SMS_BOARD_DEVELOPMENT=on: "this is a development board", refused at start unless it is one.
     development: bool = False
     twilio_api_url: str | None = None  # tests and staging: where the twilio client sends
     proxy_hops: int = 0  # reverse proxies in front of the web app whose X-Forwarded-* to trust
@@ -81,6 +82,16 @@ class Settings:
     @property
     def board_number(self) -> str | None:
         return self.twilio_from_number
+
+    @property
+    def simulator_allowed(self) -> bool:
+        """A development board: the console transport and no Twilio credentials.
+
+        The simulator texts the board as any number and shows any number's thread (sign-in
+        codes included) without signing in. Credentials mean Twilio's webhooks can reach the
+        board (a staging set-up) or its texts can reach real phones: no simulator there.
+        """
+        return self.transport == "console" and not (self.twilio_account_sid or self.twilio_auth_token)
 
 
 def _bool(name: str, raw: str) -> bool:
@@ -317,7 +328,7 @@ def load_settings(overrides: Mapping[str, object] | None = None, environ: Mappin
     cap = None if cap_raw in {"", "off", "0", "none"} else int(_number("SMS_BOARD_MONTHLY_SEGMENT_CAP", cap_raw, int, 1))
     secret_key, existing_board = _secret_key(env, instance_path)
 
-    return Settings(
+    settings = Settings(
         database_url=database_url,
         instance_path=instance_path,
         twilio_account_sid=sid,
@@ -351,3 +362,17 @@ def load_settings(overrides: Mapping[str, object] | None = None, environ: Mappin
         proxy_hops=int(_number("SMS_BOARD_PROXY_HOPS", env.get("SMS_BOARD_PROXY_HOPS") or "0", int, 0)),
         health_token=_health_token(env.get("SMS_BOARD_HEALTH_TOKEN") or ""),
     )
+    _development_only_offline(settings)
+    return settings
+
+
+def _development_only_offline(settings: Settings) -> None:
+    """SMS_BOARD_DEVELOPMENT=on says "a development board": refused where the board could text real phones."""
+    if not settings.development or settings.simulator_allowed:
+        return
+    if settings.transport == "twilio":
+        raise ConfigError("SMS_BOARD_DEVELOPMENT=on cannot be used with the twilio transport: its texts reach real "
+                          "phones. Turn it off (the simulator exists only on the console transport without Twilio "
+                          "credentials).")
+    raise ConfigError("SMS_BOARD_DEVELOPMENT=on cannot be used with Twilio credentials set: the simulator exists only "
+                      "without them. Unset TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN, or turn it off.")

@@ -147,6 +147,10 @@ def app_config(db: Database, tmp_path: Path, **overrides: Any) -> dict[str, Any]
     return config
 
 
+# A development board: the console transport and no Twilio credentials, the only one with the simulator.
+DEVELOPMENT_BOARD: dict[str, Any] = {"TWILIO_ACCOUNT_SID": None, "TWILIO_AUTH_TOKEN": None}
+
+
 @pytest.fixture
 def app(db: Database, tmp_path: Path) -> Flask:
     return create_app(app_config(db, tmp_path))

@@ -106,6 +106,12 @@ def test_postgres_urls_use_psycopg_3(tmp_path):
     ({"SMS_BOARD_HEALTH_TOKEN": "sixteen chars and a space"}, "SMS_BOARD_HEALTH_TOKEN must be at least 16"),
     ({**TWILIO, "TWILIO_FROM_NUMBER": "+447700900000", "SMS_BOARD_SUPPRESSION_KEY": ""},
      "SMS_BOARD_SUPPRESSION_KEY is not set: the Twilio transport needs its own stable key"),
+    # The simulator is a way round sign-in: a development board never has a way to real phones.
+    ({**TWILIO, "TWILIO_FROM_NUMBER": "+447700900000", "SMS_BOARD_DEVELOPMENT": "on"},
+     "SMS_BOARD_DEVELOPMENT=on cannot be used with the twilio transport"),
+    ({**TWILIO, "SMS_BOARD_TRANSPORT": "console", "SMS_BOARD_DEVELOPMENT": "on"},
+     "SMS_BOARD_DEVELOPMENT=on cannot be used with Twilio credentials"),
+    ({"SMS_BOARD_DEVELOPMENT": "sometimes"}, "use on or off"),
 ])
 def test_bad_values_fail_with_one_line_saying_what_to_fix(tmp_path, env, message):
     with pytest.raises(ConfigError) as caught:

@@ -23,6 +23,28 @@ if TYPE_CHECKING:
     from sms_board.sending.sender import DrainReport
 
 
+def _as_the_webhook_reads(argument: str) -> str:
+    """An argument as the webhook reads the same bytes from Twilio's form: bytes that are not UTF-8
+    stay visible as %XX (werkzeug's way), so the text is stored and answered, never a traceback.
+
+    Python hands the CLI such bytes as lone surrogates (U+DCE9 for a Latin-1 é); a lone
+    surrogate that came from no byte is read as its UTF-8 bytes (U+D800 as %ED%A0%80).
+    """
+    try:
+        raw = argument.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        raw = argument.encode("utf-8", "surrogatepass")
+    parts: list[str] = []
+    while raw:
+        try:
+            parts.append(raw.decode("utf-8"))
+            break
+        except UnicodeDecodeError as bad:
+            parts.append(raw[:bad.start].decode("utf-8") + "".join(f"%{byte:02X}" for byte in raw[bad.start:bad.end]))
+            raw = raw[bad.end:]
+    return "".join(parts)
+
+
 @click.command()
 @click.argument("from_number", metavar="FROM")
 @click.argument("body")
@@ -35,8 +57,9 @@ def simulate(ctx: click.Context, from_number: str, body: str, as_json: bool) -> 
     settings = settings_of(ctx)
     factory = board_of(ctx).sessions
     params = {
-        "MessageSid": new_message_sid(), "From": from_number, "To": settings.board_number or "+447700900000",
-        "Body": body, "NumMedia": "0", "SmsStatus": "received",
+        "MessageSid": new_message_sid(), "From": _as_the_webhook_reads(from_number),
+        "To": settings.board_number or "+447700900000", "Body": _as_the_webhook_reads(body), "NumMedia": "0",
+        "SmsStatus": "received",
     }
     try:
         result = receive(factory, settings, params)

@@ -23,10 +23,9 @@ from sms_board.models import Area, AuditAction, Moderation, Organiser, Subscribe
 from sms_board.phone import mask, normalise
 from sms_board.utc import utcnow
 from sms_board.web import sessions, settings
-from sms_board.web.auth import admin_only, require_viewer, viewer
+from sms_board.web.auth import admin_only, signed_in_only, viewer
 
-bp = Blueprint("admin", __name__, url_prefix="/dashboard/admin")
-bp.before_request(require_viewer)
+bp = signed_in_only(Blueprint("admin", __name__, url_prefix="/dashboard/admin"))
 
 
 def _page(form: dict[str, Any] | None = None, errors: dict[str, str] | None = None, status: int = 200,
@@ -137,8 +136,7 @@ def invite() -> Any:
             shown = {"code": code, "area": area.name, "slug": area.slug, "uses": uses, "days": days}
     except InviteError as refused:
         return _page(dict(form), {"invite": str(refused)}, 400)
-    page, status = _page(new_code=shown)
-    return page, status, {"Cache-Control": "no-store"}
+    return _page(new_code=shown)
 
 
 @bp.get("/audit")

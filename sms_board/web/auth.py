@@ -1,4 +1,4 @@
-"""`/login`, `/login/code`, `/logout`, and the check every dashboard page runs first.
+"""`/login`, `/login/code`, `/logout`, and what every dashboard page runs first (`signed_in_only`).
 
 The pages never say whether a number may sign in: every number gets the same "a code
 is on its way if…" page, and every code typed gets the same kind of answer. The rules
@@ -28,6 +28,7 @@ from sms_board.models import Subscriber
 from sms_board.phone import mask, normalise
 from sms_board.utc import utcnow
 from sms_board.web import sessions, settings
+from sms_board.web.security import no_store
 
 bp = Blueprint("auth", __name__)
 
@@ -156,7 +157,14 @@ def current_viewer() -> Viewer | None:
     return viewer
 
 
-def require_viewer() -> Response | None:
+def signed_in_only(blueprint: Blueprint) -> Blueprint:
+    """Every page of `blueprint` is for a signed-in organiser: sign in first, and no cache keeps what it shows."""
+    blueprint.before_request(_require_viewer)
+    blueprint.after_request(no_store)
+    return blueprint
+
+
+def _require_viewer() -> Response | None:
     """A blueprint's `before_request`: sign in first (GETs come back to the page they asked for)."""
     if current_viewer() is not None:
         return None

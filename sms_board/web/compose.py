@@ -35,10 +35,9 @@ from sms_board.models import Area, Campaign, CampaignStatus, Subscriber
 from sms_board.sending.quiet import held_until
 from sms_board.utc import utcnow
 from sms_board.web import sessions, settings
-from sms_board.web.auth import require_viewer, viewer
+from sms_board.web.auth import signed_in_only, viewer
 
-bp = Blueprint("compose", __name__, url_prefix="/dashboard")
-bp.before_request(require_viewer)
+bp = signed_in_only(Blueprint("compose", __name__, url_prefix="/dashboard"))
 
 
 @dataclass

@@ -23,11 +23,10 @@ from sms_board.dashboard.subscribers import State, search_digits, subscriber_pag
 from sms_board.models import Area
 from sms_board.utc import utcnow
 from sms_board.web import sessions, settings
-from sms_board.web.auth import local_path, require_viewer, viewer
+from sms_board.web.auth import local_path, signed_in_only, viewer
 from sms_board.web.charts import bar_chart, gauge, line_chart
 
-bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
-bp.before_request(require_viewer)
+bp = signed_in_only(Blueprint("dashboard", __name__, url_prefix="/dashboard"))
 
 
 def _page_number() -> int:
@@ -220,5 +219,4 @@ def subscribers_export() -> Response:
     with sessions().begin() as db:
         body, _rows = export_csv(db, person, [chosen.id] if chosen else person.area_ids, utcnow())
     name = f"subscribers-{chosen.slug if chosen else 'all'}{'' if person.is_admin else '-masked'}.csv"
-    return Response(body, mimetype="text/csv", headers={
-        "Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})
+    return Response(body, mimetype="text/csv", headers={"Content-Disposition": f'attachment; filename="{name}"'})

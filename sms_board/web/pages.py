@@ -75,7 +75,6 @@ def init_pages(app: Flask) -> None:
             "inbox_open": g.get("inbox_open", 0),
             "navigation": [item for item in NAVIGATION if person and (person.is_admin or not item.admin_only)],
             "board_number": display_number(board.board_number, board.default_region),
-            "development": board.transport == "console" or board.development,
             "current_endpoint": request.endpoint,
             "simulator_on": "simulator" in current_app.blueprints,
         }

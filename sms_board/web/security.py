@@ -7,6 +7,9 @@
   `Secure` when `SMS_BOARD_PUBLIC_URL` is https.
 - Pages may load scripts and styles only from the board itself (no CDN, nothing inline
   but styles), and may not be framed.
+- What a signed-in organiser is shown (every page and download of the dashboard's
+  blueprints, `auth.signed_in_only`) and the development simulator's threads are
+  `Cache-Control: no-store`: residents' data is never kept by a browser's history or a proxy.
 - A request body is at most a megabyte, except a subscriber list's upload and import
   (`dashboard.roster.UPLOAD_LIMIT`, room for 10,000 rows); bigger is a 413 before it is parsed.
 - Behind `SMS_BOARD_PROXY_HOPS` reverse proxies, their `X-Forwarded-For` and
@@ -38,6 +41,12 @@ def _size_limits() -> None:
     if request.max_content_length is None or request.max_content_length > limit:
         request.max_content_length = limit
     request.max_form_memory_size = limit
+
+
+def no_store(response: Response) -> Response:
+    """A blueprint's `after_request` for pages with residents' data: no browser or proxy cache keeps a copy."""
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def init_security(app: Flask, settings: Settings) -> None:

@@ -19,8 +19,11 @@ from sms_board.inbound import new_message_sid, receive
 from sms_board.models import InboundMessage, Organiser, Outbox, Subscriber
 from sms_board.phone import mask, normalise
 from sms_board.web import sessions, settings
+from sms_board.web.security import no_store
 
 bp = Blueprint("simulator", __name__)
+# Its threads hold residents' texts and sign-in codes.
+bp.after_request(no_store)
 
 DEMO_NUMBERS = ["+447700900123", "+447700900456", "+447700900789", "+447700900001"]
 # Texts to the board come to its number; a development board without one uses the drama range's first.

@@ -22,9 +22,13 @@ from conftest import (
     app_config,
     post_inbound,
     session_of,
+    sign,
+    twiml_messages,
 )
 from flask import Flask
 from sqlalchemy import func, inspect, select
+from werkzeug.test import EnvironBuilder
+from werkzeug.wrappers import Request
 
 from sms_board import create_app
 from sms_board.app import board_of
@@ -45,6 +49,7 @@ from sms_board.texts import render
 ALICE = "+447700900101"
 BOB = "+447700900102"
 STOP_CONFIRMATION = render("stop_confirm")
+FORM = "application/x-www-form-urlencoded"
 
 
 def sms(body: str | None, number: str | None = ALICE, **extra: str) -> dict[str, str]:
@@ -172,6 +177,33 @@ def test_nul_bytes_anywhere_in_the_request_do_not_lose_the_text(client, app: Fla
     row = last_row(app)
     assert row.from_number == ALICE
     assert "\x00" not in json.dumps(row.params)
+
+
+def signed_form(client, form: bytes) -> list[str]:  # type: ignore[no-untyped-def]
+    """Post raw form bytes to the webhook, signed over the parameters as the board itself reads them."""
+    environ = EnvironBuilder(method="POST", data=form, content_type=FORM).get_environ()
+    params = Request(environ).form.to_dict()
+    response = client.post("/sms/inbound", data=form, content_type=FORM, headers={
+        "X-Twilio-Signature": sign("https://board.example.org/sms/inbound", params)})
+    assert response.status_code == 200, response.data
+    return twiml_messages(response.data)
+
+
+@pytest.mark.parametrize(("argument", "sent"), [
+    ("\ud800", b"%ED%A0%80"),  # a lone surrogate
+    ("POST Caf\udce9 open", b"POST+Caf%E9+open"),  # a Latin-1 byte the shell passed on undecoded
+], ids=["lone-surrogate", "latin-1-byte"])
+def test_simulate_keeps_text_that_is_not_utf8_and_answers_as_the_webhook_does(  # type: ignore[no-untyped-def]
+        client, app: Flask, runner: Runner, areas, argument: str, sent: bytes) -> None:
+    by_cli = runner("simulate", ALICE, argument, "--json")
+    stored_by_cli = last_row(app).body
+
+    by_webhook = signed_form(client, b"MessageSid=SM" + uuid.uuid4().hex.encode() + b"&From=%2B447700900102&To="
+                             + BOARD_NUMBER.replace("+", "%2B").encode() + b"&Body=" + sent)
+
+    assert json.loads(by_cli.stdout)["replies"] == by_webhook and len(by_webhook) == 1
+    assert stored_by_cli == last_row(app).body == sent.replace(b"+", b" ").decode()
+    assert count(app, InboundMessage) == 2
 
 
 def test_sql_looking_text_is_posted_verbatim_and_harms_nothing(alice: Phone, app: Flask, db: Database) -> None:

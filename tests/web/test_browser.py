@@ -13,9 +13,17 @@ from collections.abc import Iterator
 import pytest
 from werkzeug.serving import make_server
 
+from sms_board import create_app
+from tests.conftest import DEVELOPMENT_BOARD, app_config
 from tests.support.browser import chromium_path
 
 pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def app(db, tmp_path):  # type: ignore[no-untyped-def]
+    """The simulator exists only on a development board (console transport, no Twilio credentials)."""
+    return create_app(app_config(db, tmp_path, **DEVELOPMENT_BOARD))
 
 
 @pytest.fixture

@@ -1,9 +1,27 @@
-"""The phone simulator and the home page: a tester texts the board from a browser."""
+"""The phone simulator and the home page: a tester texts the board from a browser.
+
+The simulator texts the board as any number and shows any number's thread (sign-in codes
+included), with no sign-in: it exists only on a development board, the console transport
+with no Twilio credentials, and is a 404 everywhere else.
+"""
 
 from __future__ import annotations
 
-from tests.conftest import app_config
-from tests.support.web import operator_health, text_message
+import pytest
+from sqlalchemy import select
+
+from sms_board import create_app
+from sms_board.models import Campaign, InboundMessage, Outbox
+from tests.conftest import DEVELOPMENT_BOARD, app_config, session_of
+from tests.support.web import ask_for_code, csrf_token, operator_health, text_message
+
+ADMIN, ORGANISER = "+447700900009", "+447700900001"
+
+
+@pytest.fixture
+def app(db, tmp_path):  # type: ignore[no-untyped-def]
+    """A development board (console transport, no Twilio credentials): the simulator is there."""
+    return create_app(app_config(db, tmp_path, **DEVELOPMENT_BOARD))
 
 
 def test_simulator_texts_the_board_and_shows_the_reply(areas, client, inbound_rows):
@@ -33,11 +51,48 @@ def test_simulator_refuses_a_non_number_clearly(areas, client, inbound_rows):
     assert inbound_rows() == []
 
 
-def test_simulator_is_absent_when_texts_would_really_go_out(db, tmp_path):
-    from sms_board import create_app
+@pytest.mark.parametrize("config", [
+    {},  # the console transport with Twilio credentials: a staging board Twilio's webhooks reach
+    {"SMS_BOARD_DEVELOPMENT": "off"},
+    {"SMS_BOARD_TRANSPORT": "twilio"},
+    {"SMS_BOARD_TRANSPORT": None},  # credentials choose the twilio transport
+], ids=["console-with-credentials", "console-with-credentials-development-off", "twilio", "twilio-by-default"])
+def test_the_simulator_is_not_found_unless_on_a_development_board(db, tmp_path, runner, config):
+    """The attack of issue 17: ask for an administrator's code, read it in the simulator, text as an organiser."""
+    board = create_app(app_config(db, tmp_path, **config))
+    client = board.test_client()
+    runner("admin", "add", ADMIN)
+    runner("area", "add", "elm", "Elm Street", "--postcode", "SE6 1")
+    runner("organiser", "add", ORGANISER, "elm")
+    assert ask_for_code(client, ADMIN).status_code == 302
 
-    live = create_app(app_config(db, tmp_path, SMS_BOARD_TRANSPORT="twilio"))
-    assert live.test_client().get("/simulator").status_code == 404
+    assert client.get("/simulator").status_code == 404
+    shown = client.get(f"/simulator?from={ADMIN.replace('+', '%2B')}")
+    assert shown.status_code == 404 and "sign-in code" not in shown.get_data(as_text=True)
+    token = csrf_token(client, "/login")
+    for body in ["BROADCAST ELM evacuate now, details at http://evil.example", "YES"]:
+        sent = client.post("/simulator", data={"csrf_token": token, "from": ORGANISER, "body": body})
+        assert sent.status_code == 404
+    with session_of(board) as session:
+        assert session.scalars(select(InboundMessage)).all() == []
+        assert session.scalars(select(Campaign)).all() == []
+        [code] = session.scalars(select(Outbox)).all()
+        assert code.to_number == ADMIN, "only the code, texted to the administrator's own phone"
+    assert "simulator" not in client.get("/").get_data(as_text=True).lower()
+
+
+def test_on_a_development_board_the_simulator_is_served(client, runner, inbound_rows):
+    runner("area", "add", "elm", "Elm Street", "--postcode", "SE6 1")
+    shown = client.get("/simulator")
+    assert shown.status_code == 200 and shown.headers["Cache-Control"] == "no-store", "its threads hold sign-in codes"
+    assert text_message(client, "+447700900123", "JOIN ELM").status_code == 302
+    assert [row.body for row in inbound_rows()] == ["JOIN ELM"]
+    assert "Open the phone simulator" in client.get("/").get_data(as_text=True)
+
+
+def test_development_on_is_accepted_on_a_development_board(db, tmp_path):
+    board = create_app(app_config(db, tmp_path, SMS_BOARD_DEVELOPMENT="on", **DEVELOPMENT_BOARD))
+    assert board.test_client().get("/simulator").status_code == 200
 
 
 def test_home_page_lists_public_areas_without_numbers(areas, client, phone):
@@ -79,8 +134,6 @@ def test_private_and_unknown_boards_are_not_found(client, runner):
 
 
 def test_simulator_refuses_an_empty_message(areas, client, inbound_rows):
-    from tests.support.web import text_message
-
     refused = text_message(client, "+447700900123", "   ")
     assert refused.status_code == 400 and "Type a message first" in refused.get_data(as_text=True)
     assert inbound_rows() == []
@@ -94,8 +147,6 @@ def test_simulator_shows_an_error_for_a_bad_from_instead_of_another_phone(areas,
 
 
 def test_simulator_marks_the_organiser_and_shows_their_sign_in_code(areas, client, runner):
-    from tests.support.web import ask_for_code
-
     runner("organiser", "add", "+447700900001", "elm")
     assert "+447700900001</a> (organiser)" in client.get("/simulator").get_data(as_text=True)
     ask_for_code(client, "+447700900001")
