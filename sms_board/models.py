@@ -660,6 +660,18 @@ class AuditAction(enum.StrEnum):
     ORGANISER_REMOVE = "organiser_remove"
 
 
+class SubscriberSearch(Base):
+    """One search of the subscribers page by number, kept only to count searches against the limit
+    (`dashboard.subscribers.SEARCHES`): who searched and when, never what for."""
+
+    __tablename__ = "subscriber_searches"
+    __table_args__ = (Index("ix_subscriber_searches_searcher", "searcher_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    searcher_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime]
+
+
 class AuditEntry(Base):
     """What organisers and administrators did: who, what, when, which item. Only ever added to."""
 

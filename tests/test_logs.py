@@ -8,13 +8,16 @@ number. These tests show what that net is made of.
 from __future__ import annotations
 
 import logging
+import re
 import sys
 
+import pytest
 from sqlalchemy import select
 
 from sms_board.app import board_of
 from sms_board.logs import FORMAT, MaskedFormatter, configure
 from sms_board.models import OutboxKind, Subscriber
+from sms_board.phone import mask_numbers, shows_full_number
 from sms_board.sending.outbox import enqueue
 from sms_board.sending.sender import drain
 from sms_board.utc import utcnow
@@ -69,3 +72,39 @@ def test_the_command_line_writes_its_logs_through_the_masking_formatter(capsys):
             handler.setFormatter(formatter)
     assert capsys.readouterr().err.count("text to +44 7•••• ••123") == 1
 
+
+
+# Every way a UK or E.164 number turns up in a line: typed by a resident, in Twilio's errors, in a query string.
+WRITTEN = [
+    "+447700900456", "447700900456", "07700900456", "07700 900456", "07700-900-456", "(07700) 900456",
+    "+44 7700 900456", "+44 (0) 7700 900456", "0044 7700 900456", "%2B447700900456", "%2B44+7700+900456",
+    "%2B44%207700%20900456", "07700%20900456", "07700+900456",
+]
+# Things with digits that are not phone numbers, and must read as they were.
+NOT_NUMBERS = [
+    "the meeting is at 10:30", "on 2026-12-06", "CAN #R12", "it cost £12.50", "Your sms-board sign-in code is 228623",
+    "outbox 12345 sent", "2026-12-06T10:30:00.123456+00:00", "2026-12-06 10:30:00,123 INFO werkzeug: 127.0.0.1",
+    "06-12-2026 10:30", "SM0123456789abcdef0123456789abcdef", "segments 1 of 3, 160 characters",
+]
+
+
+@pytest.mark.parametrize("written", WRITTEN)
+def test_every_way_a_number_is_written_is_masked(written):
+    masked = mask_numbers(f"call Sam on {written} after 6")
+    assert masked == "call Sam on +44 7•••• ••456 after 6"
+    assert mask_numbers(masked) == masked, "masking a masked line changes nothing"
+    assert shows_full_number(f"x {written} y") and not shows_full_number(masked)
+
+
+@pytest.mark.parametrize("text", NOT_NUMBERS)
+def test_what_is_not_a_number_reads_as_it_was(text):
+    assert mask_numbers(text) == text
+    assert not shows_full_number(text)
+
+
+def test_a_log_line_keeps_its_time_and_masks_the_number_in_its_message():
+    record = logging.LogRecord("werkzeug", logging.INFO, __file__, 1, '"GET /x?from=07700+900456&n=%s HTTP/1.1" 200 -',
+                               ("%2B44%207700%20900456",), None)
+    line = MaskedFormatter(FORMAT).format(record)
+    assert re.match(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} INFO werkzeug: ", line), line
+    assert line.count("+44 7•••• ••456") == 2 and "900456" not in line

@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import datetime
+
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from sqlalchemy import JSON, column, create_engine, select, table, text
 
+from sms_board.db import make_engine
+from sms_board.migrate import upgrade
 from sms_board.models import Base
+from tests.conftest import Database, _postgres
 
 
 def test_migrations_match_the_models(db):
@@ -51,3 +61,55 @@ def test_the_tables_a_digest_updates_leave_room_for_heap_only_updates(db):
         )).all()
     assert options == {"subscribers": ["fillfactor=50"], "subscriptions": ["fillfactor=50"]}
     assert not {"stop_reminded_at", "last_digest_at", "more_batch_id", "more_page"} & set(indexed)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def at_0011(request: pytest.FixtureRequest, tmp_path) -> Iterator[Database]:  # type: ignore[no-untyped-def]
+    """A database of its own, migrated up to 0011: as a board was before numbers were masked in the audit log."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'old.db'}"
+        database = Database("sqlite", url, make_engine(url))
+    else:
+        schema = f"sms_board_0011_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+        database = _postgres(schema)
+    try:
+        upgrade(database.engine, "0011")
+        yield database
+    finally:
+        database.engine.dispose()
+        if database.backend == "postgresql":
+            cleanup = create_engine(database.url)
+            with cleanup.begin() as connection:
+                connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+            cleanup.dispose()
+
+
+def test_migration_0012_masks_the_numbers_already_in_the_audit_log(at_0011):
+    """Rows written before 0012 kept an organiser's words as typed; after it no full number is left in them."""
+    audit = table("audit_log", column("id"), column("created_at"), column("actor"), column("channel"),
+                  column("action"), column("detail", JSON))
+    cut = "Elm Street: The street party is on Saturday; bring a chair. Ring Sam on 07700 90"
+    rows = [
+        {"text": "Elm Street: call Sam on 07700 900123 or +44 7700 900456", "recipients": 2},
+        {"text": cut, "recipients": 2},  # cut at 80 characters through the number
+        {"reason": "spam from 447700900789", "reports": 3},
+        {"slug": "elm", "private": False, "organiser": "+44 7•••• ••001"},
+        {"text": "Bins at 10:30 on 2026-12-06, code 228623, ref #R12"},
+    ]
+    with at_0011.engine.begin() as connection:
+        connection.execute(audit.insert(), [
+            {"created_at": datetime(2026, 1, 1), "actor": "Ruth +447700900001", "channel": "sms", "action": "broadcast",
+             "detail": detail} for detail in rows])
+
+    upgrade(at_0011.engine)
+
+    with at_0011.engine.connect() as connection:
+        stored = connection.execute(select(audit.c.actor, audit.c.detail).order_by(audit.c.id)).all()
+    assert [actor for actor, _ in stored] == ["Ruth +44 7•••• ••001"] * 5
+    assert [detail for _, detail in stored] == [
+        {"text": "Elm Street: call Sam on +44 7•••• ••123 or +44 7•••• ••456", "recipients": 2},
+        {"text": cut.removesuffix("07700 90") + "•••", "recipients": 2},
+        {"reason": "spam from +44 7•••• ••789", "reports": 3},
+        rows[3],
+        rows[4],
+    ]

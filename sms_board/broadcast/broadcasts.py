@@ -37,6 +37,7 @@ from sms_board.models import (
     Subscription,
     SubscriptionStatus,
 )
+from sms_board.phone import mask_numbers
 from sms_board.segments import truncate_to_segments
 from sms_board.sending.delivery import reachable
 from sms_board.sending.outbox import Body, lane_for
@@ -155,12 +156,15 @@ def confirm_broadcast(session: Session, campaign: Campaign, now: datetime, *, co
 
 
 def _audit(session: Session, campaign: Campaign, by: Subscriber | None, now: datetime) -> None:
-    """One audit row per target area, so that each area's log shows what reached it."""
+    """One audit row per target area, so that each area's log shows what reached it.
+
+    Its first words are masked before they are cut: cut first, half a number would be left to mask.
+    """
     action = AuditAction.URGENT if campaign.urgent else AuditAction.BROADCAST
     for area_id in campaign.area_ids:
         audit.record(session, action, now, actor=by, label=None if by else audit.OPERATOR,
                      channel=campaign.channel, area_id=area_id, campaign=campaign.id,
-                     recipients=campaign.audience, text=(campaign.body or "")[:80])
+                     recipients=campaign.audience, text=mask_numbers(campaign.body or "")[:80])
 
 
 @dataclass

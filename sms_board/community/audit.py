@@ -6,6 +6,10 @@ the dashboard's administration actions (an area added, an organiser appointed or
 Rows are only ever added. The actor is named as they read when it happened (a NAME
 and a masked number, "operator" for the command line, "the board" for what reports
 did by themselves); FORGET turns a forgotten organiser's name into "forgotten".
+
+No full phone number is kept in the log: a number in a detail (a broadcast's words, a
+reason, a file name) is masked as the row is written, and again as it is read, for rows
+written before that (migration 0012 masked those it found).
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from sms_board.community.people import actor_label
 from sms_board.models import Area, AuditAction, AuditEntry, Item, ItemKind, Subscriber
-from sms_board.phone import mask
+from sms_board.phone import mask, mask_numbers
 
 OPERATOR = "operator"
 FORGOTTEN = "forgotten"
@@ -33,10 +37,15 @@ def record(
     entry = AuditEntry(
         created_at=now, actor_id=actor.id if actor else None, actor=(label or actor_label(actor))[:60],
         channel=channel, action=action.value, area_id=area_id if area_id is not None else (item.area_id if item else None),
-        item_id=item.id if item else None, detail=detail,
+        item_id=item.id if item else None, detail=masked_detail(detail),
     )
     session.add(entry)
     return entry
+
+
+def masked_detail(detail: dict[str, Any] | None) -> dict[str, Any]:
+    """A detail with every full number in its words masked ("call Sam on +44 7•••• ••123")."""
+    return {key: mask_numbers(value) if isinstance(value, str) else value for key, value in (detail or {}).items()}
 
 
 def area_added(session: Session, area: Area, now: datetime, *, actor: Subscriber | None, channel: str) -> None:
@@ -91,8 +100,9 @@ def audit_log(
         query = query.where(AuditEntry.area_id == area_id)
     return [
         AuditRecord(
-            at=entry.created_at, who=entry.actor, channel=entry.channel, action=entry.action, area=slug,
-            item=f"{ItemKind(kind).letter}{entry.item_id}" if kind and entry.item_id else None, detail=entry.detail,
+            at=entry.created_at, who=mask_numbers(entry.actor), channel=entry.channel, action=entry.action, area=slug,
+            item=f"{ItemKind(kind).letter}{entry.item_id}" if kind and entry.item_id else None,
+            detail=masked_detail(entry.detail),
         )
         for entry, slug, kind in session.execute(query).all()
     ]

@@ -1,8 +1,8 @@
 """The audit log as administrators read it on the dashboard, and the invite codes still out.
 
 `community.audit.audit_log` (what `sms-board audit` prints), newest first, a page at a
-time, optionally one area. The log names people by NAME and masked number already; any
-full number in a detail (a broadcast's first words, say) is masked here too.
+time, optionally one area. The log names people by NAME and masked number, and masks any
+number in a detail (a broadcast's first words, say) itself.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from sqlalchemy.orm import Session
 
 from sms_board.community.audit import AuditRecord, audit_log
 from sms_board.models import Area, AuditEntry, Invite
-from sms_board.phone import mask_numbers
 
 PAGE_SIZE = 100
 
@@ -28,10 +27,6 @@ class AuditPage:
     pages: int
 
 
-def _detail(detail: dict[str, object]) -> dict[str, object]:
-    return {key: mask_numbers(value) if isinstance(value, str) else value for key, value in (detail or {}).items()}
-
-
 def audit_page(session: Session, area_id: int | None, page: int = 1) -> AuditPage:
     """Two statements: the count and the page."""
     count = select(func.count()).select_from(AuditEntry)
@@ -41,9 +36,7 @@ def audit_page(session: Session, area_id: int | None, page: int = 1) -> AuditPag
     pages = max(1, -(-total // PAGE_SIZE))
     page = min(max(1, page), pages)
     entries = audit_log(session, newest_first=True, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE, area_id=area_id)
-    shown = [AuditRecord(e.at, mask_numbers(e.who), e.channel, e.action, e.area, e.item, _detail(e.detail))
-             for e in entries]
-    return AuditPage(shown, total, page, pages)
+    return AuditPage(entries, total, page, pages)
 
 
 @dataclass(frozen=True)

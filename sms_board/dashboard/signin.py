@@ -78,7 +78,11 @@ class CodeRequest:
     retry_after: timedelta | None = None
 
 
-def _wait(created: list[datetime], limits: tuple[tuple[timedelta, int], ...], now: datetime) -> timedelta | None:
+Limits = tuple[tuple[timedelta, int], ...]  # (window, most requests in it)
+
+
+def wait_under_limits(created: list[datetime], limits: Limits, now: datetime) -> timedelta | None:
+    """How long until one more request fits every (window, most) limit, given when earlier ones came; None: now."""
     waits = []
     for window, most in limits:
         inside = sorted(at for at in created if at > now - window)
@@ -96,7 +100,8 @@ def _rate_limited(session: Session, number_hash: str, ip_hash: str, now: datetim
     by_address = list(session.scalars(
         select(LoginCode.created_at).where(LoginCode.ip_hash == ip_hash, LoginCode.created_at > now - longest)
     ))
-    waits = [w for w in (_wait(by_number, PER_NUMBER, now), _wait(by_address, PER_ADDRESS, now)) if w]
+    waits = [w for w in (wait_under_limits(by_number, PER_NUMBER, now),
+                         wait_under_limits(by_address, PER_ADDRESS, now)) if w]
     return max(waits) if waits else None
 
 

@@ -2,7 +2,11 @@
 
 Two statements a page (the rows and the count), whatever the number of subscribers.
 Searching is by the last digits of a number, which is what a resident can tell an
-organiser on the phone without giving the whole of it.
+organiser on the phone without giving the whole of it, or by a whole number. Never by
+more of a number than its mask shows (`phone.SHOWN_DIGITS`): searching a digit more at
+a time would unmask anyone in 50 searches. A search is a form POST, so no number goes
+into an address (and a server's log of it), and an organiser may search at most
+`SEARCHES` times; the searches are counted in the database, the same for every web process.
 """
 
 from __future__ import annotations
@@ -10,16 +14,20 @@ from __future__ import annotations
 import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy import ColumnElement, and_, delete, func, select, text
 from sqlalchemy.orm import Session
 
-from sms_board.models import Area, Subscriber, Subscription, SubscriptionStatus
-from sms_board.phone import mask
+from sms_board.dashboard.signin import Limits, wait_under_limits
+from sms_board.db import is_sqlite
+from sms_board.models import Area, Subscriber, SubscriberSearch, Subscription, SubscriptionStatus
+from sms_board.phone import SHOWN_DIGITS, mask, normalise
 
 PAGE_SIZE = 50
-MAX_DIGITS = 15
+SEARCHES: Limits = ((timedelta(minutes=10), 30),)
+# The first key of PostgreSQL's two-key advisory locks taken while counting one organiser's searches.
+_SEARCH_LOCK = 0x5EA4
 
 
 class State(enum.StrEnum):
@@ -66,17 +74,63 @@ class SubscriberPage:
     pages: int
 
 
-def search_digits(raw: str | None) -> str:
-    """The digits to search for at the end of numbers ('' for none)."""
-    return "".join(ch for ch in (raw or "") if ch.isdigit())[-MAX_DIGITS:]
+class SearchRefused(ValueError):
+    """A search the page does not run; its message is the one line the organiser reads."""
+
+
+@dataclass(frozen=True)
+class Search:
+    """What an organiser searched for: the last digits a mask shows, or one whole number (E.164)."""
+
+    ending: str = ""
+    number: str | None = None
+
+    def __bool__(self) -> bool:
+        return bool(self.ending or self.number)
+
+
+def read_search(typed: str | None, region: str = "GB") -> Search:
+    """The search an organiser typed, or SearchRefused for more digits than a mask shows but not a whole number."""
+    typed = (typed or "").strip()
+    if not typed:
+        return Search()
+    digits = typed.replace(" ", "")
+    if digits.isascii() and digits.isdigit() and len(digits) <= SHOWN_DIGITS:
+        return Search(ending=digits)
+    number = normalise(typed, region)
+    if number is None:
+        raise SearchRefused(f"Search by the last {SHOWN_DIGITS} digits a resident tells you, or by their whole number.")
+    return Search(number=number)
+
+
+def count_search(session: Session, searcher_id: int, now: datetime) -> timedelta | None:
+    """Count one search by `searcher_id`, or return how long to wait when it would be over `SEARCHES`."""
+    if not is_sqlite(session):
+        # Two searches at the same moment in two processes must not both slip under the limit
+        # (SQLite's BEGIN IMMEDIATE already lets one writer in at a time).
+        session.execute(text("SELECT pg_advisory_xact_lock(:kind, :who)"), {"kind": _SEARCH_LOCK, "who": searcher_id})
+    longest = max(window for window, _ in SEARCHES)
+    mine = SubscriberSearch.searcher_id == searcher_id
+    earlier = list(session.scalars(select(SubscriberSearch.created_at).where(mine,
+                                                                           SubscriberSearch.created_at > now - longest)))
+    wait = wait_under_limits(earlier, SEARCHES, now)
+    if wait is not None:
+        return wait
+    # Only the window is needed: each organiser's own searches keep the table small.
+    session.execute(delete(SubscriberSearch).where(mine, SubscriberSearch.created_at <= now - longest))
+    session.add(SubscriberSearch(searcher_id=searcher_id, created_at=now))
+    return None
 
 
 def subscriber_page(
-    session: Session, area_ids: Sequence[int], *, digits: str = "", state: State | None = None, page: int = 1,
+    session: Session, area_ids: Sequence[int], *, search: Search = Search(), state: State | None = None,
+    page: int = 1,
 ) -> SubscriberPage:
     where = [Subscription.area_id.in_(list(area_ids))]
-    if digits:
-        where.append(Subscriber.phone.like(f"%{digits}"))
+    if search.ending:
+        where.append(Subscriber.phone.like(f"%{search.ending}"))
+    if search.number:
+        where.append(Subscriber.phone == search.number)
     if state is not None:
         where.append(_STATE_WHERE[state])
     base = select(Subscription).join(Subscriber, Subscriber.id == Subscription.subscriber_id).where(*where)

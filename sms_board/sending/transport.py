@@ -9,7 +9,6 @@ Each has one `send()`; failures are split the way a sender must treat them:
 from __future__ import annotations
 
 import logging
-import re
 import sys
 import uuid
 from collections.abc import Callable, Mapping
@@ -19,7 +18,7 @@ from urllib.parse import urlsplit
 
 from sms_board.config import Settings
 from sms_board.models import OutboxStatus
-from sms_board.phone import mask
+from sms_board.phone import mask, mask_numbers
 
 log = logging.getLogger(__name__)
 
@@ -88,16 +87,9 @@ def _row_id(raw: str | None) -> int | None:
     return value if value <= _MAX_ROW_ID else _NO_ROW
 
 
-# Twilio's error messages quote the number ("The 'To' number +44… is not valid"): they end up in logs.
-_NUMBER_IN_TEXT = re.compile(r"\+\d[\d ().-]{6,}\d|(?<!\w)\d{10,15}(?!\w)")
-
-
-def mask_numbers(text: str) -> str:
-    return _NUMBER_IN_TEXT.sub(lambda found: mask(re.sub(r"[ ().-]", "", found.group())), text)
-
-
 class TransportError(Exception):
     def __init__(self, message: str, code: str | None = None, status: int | None = None) -> None:
+        # Twilio's messages quote the number ("The 'To' number +44… is not valid"): they end up in logs.
         super().__init__(mask_numbers(message))
         self.code = code
         self.status = status

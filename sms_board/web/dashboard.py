@@ -19,7 +19,15 @@ from sms_board.dashboard.moderation import Decision, NotInQueue, decide, moderat
 from sms_board.dashboard.overview import overview as overview_of
 from sms_board.dashboard.roster import NotText, export_csv, run_import, shown, upload_lines
 from sms_board.dashboard.scope import AreaRef, Viewer
-from sms_board.dashboard.subscribers import State, search_digits, subscriber_page
+from sms_board.dashboard.subscribers import (
+    Search,
+    SearchRefused,
+    State,
+    SubscriberPage,
+    count_search,
+    read_search,
+    subscriber_page,
+)
 from sms_board.models import Area
 from sms_board.utc import utcnow
 from sms_board.web import sessions, settings
@@ -29,9 +37,9 @@ from sms_board.web.charts import bar_chart, gauge, line_chart
 bp = signed_in_only(Blueprint("dashboard", __name__, url_prefix="/dashboard"))
 
 
-def _page_number() -> int:
+def _page_number(raw: str | None = None) -> int:
     try:
-        return max(1, int(request.args.get("page", "1")))
+        return max(1, int(raw or request.args.get("page", "1")))
     except ValueError:
         return 1
 
@@ -97,15 +105,48 @@ def reply_to(inbound_id: int) -> Any:
 
 
 @bp.get("/subscribers")
-def subscribers() -> str:
+def subscribers() -> tuple[str, int]:
+    """The list, narrowed by area and state; a search is the form's POST (below), never an address."""
     person = viewer()
     area, ids = scope(person)
-    digits = search_digits(request.args.get("digits"))
-    state = next((s for s in State if s.value == request.args.get("state")), None)
+    state = _state(request.args.get("state"))
+    refused = None
+    if request.args.get("digits") or request.args.get("number"):
+        refused = "Search with the form on this page: a number in a page's address ends up in logs."
     with sessions()() as db:
-        page = subscriber_page(db, ids, digits=digits, state=state, page=_page_number())
-    return render_template("dashboard/subscribers.html", area=area, page=page, digits=digits, state=state,
-                           states=list(State))
+        page = subscriber_page(db, ids, state=state, page=_page_number(request.args.get("page")))
+    return _subscribers_page(area, page, Search(), state, refused), 400 if refused else 200
+
+
+@bp.post("/subscribers")
+def subscribers_search() -> tuple[str, int]:
+    """A search by the last digits a mask shows, or by a whole number; at most `SEARCHES` of them."""
+    person = viewer()
+    area = _import_area(person)
+    ids = [area.id] if area else person.area_ids
+    state = _state(request.form.get("state"))
+    status, refused, search = 200, None, Search()
+    try:
+        search = read_search(request.form.get("number"), settings().default_region)
+    except SearchRefused as bad:
+        status, refused = 400, str(bad)
+    with sessions().begin() as db:
+        wait = count_search(db, person.subscriber_id, utcnow()) if search else None
+        if wait is not None:
+            minutes = max(1, -(-int(wait.total_seconds()) // 60))
+            status, refused, search = 429, f"Too many searches: try again in {minutes} minutes.", Search()
+        page = subscriber_page(db, ids, search=search, state=state, page=_page_number(request.form.get("page")))
+    return _subscribers_page(area, page, search, state, refused), status
+
+
+def _state(value: str | None) -> State | None:
+    return next((s for s in State if s.value == value), None)
+
+
+def _subscribers_page(area: AreaRef | None, page: SubscriberPage, search: Search, state: State | None,
+                      refused: str | None) -> str:
+    return render_template("dashboard/subscribers.html", area=area, page=page, search=search, state=state,
+                           states=list(State), refused=refused)
 
 
 @bp.get("/exchange")

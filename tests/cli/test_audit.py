@@ -5,7 +5,11 @@ from __future__ import annotations
 import json
 import re
 
-from tests.conftest import Runner
+from sqlalchemy import select
+
+from sms_board.models import AuditEntry, Campaign
+from sms_board.utc import utcnow
+from tests.conftest import Runner, session_of
 
 SAM, PRIYA, RUTH = "+447700900123", "+447700900456", "+447700900001"
 
@@ -72,3 +76,37 @@ def test_a_forgotten_organiser_leaves_the_actions_but_not_the_name(areas, phone,
 
     assert [(e["action"], e["who"]) for e in json.loads(runner("audit", "--json").stdout)] == [
         *[("area_add", "operator")] * 3, ("organiser_add", "operator"), ("broadcast", "forgotten")]
+
+
+def test_a_number_in_a_broadcast_is_masked_in_the_stored_audit_copy_and_where_it_is_shown(areas, phone, runner, app):
+    runner("organiser", "add", RUTH, "elm")
+    ruth = phone(RUTH)
+    ruth.text("JOIN ELM")
+    phone(SAM).text("JOIN ELM")
+    ruth.text("BROADCAST Lost cat: call Sam on 07700 900123 or 07700-900-456")
+    ruth.text("YES")
+
+    with session_of(app) as session:
+        [stored] = session.scalars(select(AuditEntry.detail).where(AuditEntry.action == "broadcast")).all()
+    masked = "Elm Street: Lost cat: call Sam on +44 7•••• ••123 or +44 7•••• ••456"
+    assert stored["text"] == masked, "the audit log keeps no copy of the full number"
+    assert json.loads(runner("audit", "--json").stdout)[-1]["detail"]["text"] == masked
+    assert "call Sam on +44 7•••• ••123 or +44 7•••• ••456" in runner("audit").stdout
+    with session_of(app) as session:
+        assert "call Sam on 07700 900123" in session.scalar(select(Campaign.body)), "residents get the number"
+
+    # The log keeps a broadcast's first 80 characters: a number across the cut is masked whole first.
+    ruth.text("BROADCAST The street party is on Saturday; bring a chair. Ring Sam on 07700 900123")
+    ruth.text("YES")
+    with session_of(app) as session:
+        last = session.scalars(select(AuditEntry.detail).order_by(AuditEntry.id.desc())).first()
+    assert last["text"].startswith("Elm Street: The street party") and "07700" not in last["text"], last
+
+
+def test_a_full_number_already_in_the_audit_log_is_masked_when_shown(areas, runner, app):
+    with session_of(app) as session, session.begin():
+        session.add(AuditEntry(created_at=utcnow(), actor="operator", channel="cli", action="broadcast",
+                               detail={"text": "Elm Street: call Sam on 07700 900123", "recipients": 2}))
+    assert json.loads(runner("audit", "--json").stdout)[-1]["detail"]["text"] == \
+        "Elm Street: call Sam on +44 7•••• ••123"
+    assert "07700 900123" not in runner("audit").stdout

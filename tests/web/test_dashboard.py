@@ -10,6 +10,7 @@ import re
 import pytest
 from sqlalchemy import select
 
+from sms_board import create_app
 from sms_board.app import board_of
 from sms_board.clock.jobs import tick
 from sms_board.models import Campaign, InboundMessage
@@ -108,14 +109,59 @@ def test_a_text_outside_my_areas_cannot_be_touched(ruth, app, phone):
 # ── subscribers ───────────────────────────────────────────────────────────
 
 
+def search(client, number: str, **fields: str):  # type: ignore[no-untyped-def]
+    """The subscribers page's search form, sent as a browser sends it."""
+    return submit(client, "/dashboard/subscribers", "/dashboard/subscribers", {"number": number, **fields})
+
+
 def test_subscribers_are_masked_searchable_by_last_digits_and_show_their_state(ruth, phone):
     phone(PRIYA).text("STOP")
     page = page_text(ruth, "/dashboard/subscribers")
     assert "+44 7•••• ••123" in page and "Sam" in page and "Joe" not in page and "7700900123" not in page
-    found = page_text(ruth, "/dashboard/subscribers?digits=456")
-    assert "Priya" in found and "Sam" not in found and "opted out" in found
+    found = search(ruth, "456")
+    assert found.status_code == 200
+    assert "Priya" in found.get_data(as_text=True) and "Sam" not in found.get_data(as_text=True)
+    assert "opted out" in found.get_data(as_text=True)
     active = page_text(ruth, "/dashboard/subscribers?state=active")
     assert "Sam" in active and "Priya" not in active
+
+
+def test_a_whole_number_however_written_finds_that_one_resident(ruth):
+    for written in ("07700 900456", "+44 7700 900456", "447700900456"):
+        found = search(ruth, written).get_data(as_text=True)
+        assert "Priya" in found and "Sam" not in found, written
+        assert "7700900456" not in found and "900456" not in found, "the page does not echo the number"
+
+
+@pytest.mark.parametrize("typed", ["0456", "1456", "900456", "70090045", "abc", "+44"])
+def test_more_digits_than_the_mask_shows_are_refused_with_one_line(ruth, typed):
+    refused = search(ruth, typed)
+    shown = refused.get_data(as_text=True)
+    assert refused.status_code == 400
+    assert "Search by the last 3 digits a resident tells you, or by their whole number." in shown
+    assert "Priya" in shown and "Sam" in shown and "3 subscriptions." in shown, "the whole list, not narrowed"
+
+
+def test_numbers_stay_out_of_the_address(ruth):
+    page = page_text(ruth, "/dashboard/subscribers")
+    assert re.search(r'<form method="post" action="/dashboard/subscribers"', page)
+    assert 'method="get"' not in page.split("<h1>")[1]
+    refused = ruth.get("/dashboard/subscribers?digits=900456")
+    assert refused.status_code == 400 and "3 subscriptions." in refused.get_data(as_text=True)
+    assert "Search with the form on this page" in refused.get_data(as_text=True)
+
+
+def test_thirty_searches_in_ten_minutes_across_web_processes_then_a_clear_refusal(ruth, db, tmp_path):
+    other_process = create_app(app_config(db, tmp_path)).test_client()
+    sign_in(other_process, RUTH)
+    for n in range(15):
+        assert search(ruth, "123").status_code == 200, n
+        assert search(other_process, "456").status_code == 200, n
+    refused = search(ruth, "789")
+    assert refused.status_code == 429
+    assert "Too many searches: try again in 10 minutes." in refused.get_data(as_text=True)
+    assert search(other_process, "07700 900789").status_code == 429, "the limit is Ruth's, not one process's"
+    assert ruth.get("/dashboard/subscribers").status_code == 200, "the list itself is still there"
 
 
 # ── the help exchange ─────────────────────────────────────────────────────

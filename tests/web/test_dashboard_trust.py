@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from sms_board.models import AuditEntry, ConsentEvent, Item, Subscriber, Subscription
+from sms_board.utc import utcnow
 from tests.conftest import session_of
 from tests.support.web import csrf_token, sign_in, submit
 
@@ -274,3 +275,13 @@ def test_organisers_get_no_audit_log(client, lane):
     sign_in(client, RUTH)
     assert client.get("/dashboard/admin/audit").status_code == 403
     assert "Audit log" not in page_text(client, "/dashboard")
+
+
+def test_the_audit_page_masks_numbers_in_texts_stored_before_they_were_masked(client, lane, app):
+    with session_of(app) as session, session.begin():
+        session.add(AuditEntry(created_at=utcnow(), actor="operator", channel="cli", action="broadcast",
+                               detail={"text": "Quiet Lane: call Sam on 07700 900123 (or %2B44+7700+900456)"}))
+    sign_in(client, ADMIN)
+    log = page_text(client, "/dashboard/admin/audit")
+    assert "call Sam on +44 7•••• ••123 (or +44 7•••• ••456)" in log
+    assert "900123" not in log.replace("••123", "") and "900456" not in log

@@ -23,7 +23,7 @@ from tests.support.web import csrf_token, sign_in
 
 RUTH, ADMIN = "+447700900001", "+447700900002"
 PAGES = ["/dashboard", "/dashboard?area=elm", "/dashboard/inbox", "/dashboard/inbox?show=all",
-         "/dashboard/subscribers", "/dashboard/subscribers?digits=2", "/dashboard/exchange",
+         "/dashboard/subscribers", "/dashboard/exchange",
          "/dashboard/exchange/ledger.csv", "/dashboard/broadcast", "/dashboard/admin", "/board/elm", "/",
          "/dashboard/moderation", "/dashboard/subscribers/import", "/dashboard/admin/audit",
          "/dashboard/admin/audit?area=elm"]
@@ -87,6 +87,10 @@ def statements_per_page(app, client) -> dict[str, int]:  # type: ignore[no-untyp
         exported = client.post("/dashboard/subscribers/export.csv", data={"csrf_token": token})
     assert exported.status_code == 200
     found["export.csv"] = len(statements)
+    with counted(engine) as statements:  # a search: counted against the limit, then the page
+        searched = client.post("/dashboard/subscribers", data={"csrf_token": token, "number": "2"})
+    assert searched.status_code == 200
+    found["search"] = len(statements)
     return found
 
 
