@@ -25,16 +25,10 @@ from sms_board.utc import utcnow
 from sms_board.web import sessions, settings
 from sms_board.web.auth import local_path, require_viewer, viewer
 from sms_board.web.charts import bar_chart, gauge, line_chart
+from sms_board.web.ids import page_number
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 bp.before_request(require_viewer)
-
-
-def _page_number() -> int:
-    try:
-        return max(1, int(request.args.get("page", "1")))
-    except ValueError:
-        return 1
 
 
 def scope(person: Viewer) -> tuple[AreaRef | None, list[int]]:
@@ -70,11 +64,11 @@ def inbox() -> str:
     person = viewer()
     show_all = request.args.get("show") == "all"
     with sessions()() as db:
-        page = inbox_page(db, person, show_all=show_all, page=_page_number())
+        page = inbox_page(db, person, show_all=show_all, page=page_number(request.args.get("page")))
     return render_template("dashboard/inbox.html", page=page, show_all=show_all)
 
 
-@bp.post("/inbox/<int:inbound_id>/dealt-with")
+@bp.post("/inbox/<id:inbound_id>/dealt-with")
 def dealt_with(inbound_id: int) -> Response:
     undo = request.form.get("undo") == "1"
     with sessions().begin() as db:
@@ -84,7 +78,7 @@ def dealt_with(inbound_id: int) -> Response:
     return redirect(local_path(request.form.get("back")) or url_for("dashboard.inbox"))
 
 
-@bp.post("/inbox/<int:inbound_id>/reply")
+@bp.post("/inbox/<id:inbound_id>/reply")
 def reply_to(inbound_id: int) -> Any:
     try:
         with sessions().begin() as db:
@@ -104,7 +98,7 @@ def subscribers() -> str:
     digits = search_digits(request.args.get("digits"))
     state = next((s for s in State if s.value == request.args.get("state")), None)
     with sessions()() as db:
-        page = subscriber_page(db, ids, digits=digits, state=state, page=_page_number())
+        page = subscriber_page(db, ids, digits=digits, state=state, page=page_number(request.args.get("page")))
     return render_template("dashboard/subscribers.html", area=area, page=page, digits=digits, state=state,
                            states=list(State))
 
@@ -140,7 +134,7 @@ def moderation() -> str:
     return render_template("dashboard/moderation.html", entries=entries)
 
 
-@bp.post("/moderation/<int:item_id>")
+@bp.post("/moderation/<id:item_id>")
 def moderate(item_id: int) -> Response:
     decision = next((d for d in Decision if d.value == request.form.get("decision")), None)
     if decision is None:
