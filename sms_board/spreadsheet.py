@@ -18,15 +18,19 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TextIO
 
+from sms_board.words import without_bidi
+
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _PHONE_NUMBER = re.compile(r"\+\d+(?: [\d•]+)*")
 
 
 def cell(value: object) -> object:
-    """A value as it may stand in a spreadsheet cell: text that would run as a formula is quoted."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS) and not _PHONE_NUMBER.fullmatch(value):
-        return "'" + value
-    return value
+    """A value as it may stand in a spreadsheet cell: text that would run as a formula is quoted,
+    and bidi controls are left out (a spreadsheet shows `\u202e0001` as 1000, as a browser does)."""
+    if not isinstance(value, str):
+        return value
+    text = without_bidi(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) and not _PHONE_NUMBER.fullmatch(text) else text
 
 
 def read_cell(value: str) -> str:

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from sms_board.cli.common import area_or_fail, emit_json, transaction
+from sms_board.cli.common import area_or_fail, echo, emit_json, transaction
 
 
 @click.command()
@@ -69,5 +69,5 @@ def audit(ctx: click.Context, area_slug: str | None, as_json: bool) -> None:
     for row in rows:
         item = f"#{row['item']}" if row["item"] else ""
         detail = " ".join(f"{key}={value}" for key, value in row["detail"].items())
-        click.echo(f"{row['at']}  {row['action']:<12} {row['area'] or '-':<12} {item:<7} {row['who']} "
-                   f"via {row['channel']}  {detail}".rstrip())
+        echo(f"{row['at']}  {row['action']:<12} {row['area'] or '-':<12} {item:<7} {row['who']} "
+             f"via {row['channel']}  {detail}".rstrip())
