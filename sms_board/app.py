@@ -51,9 +51,12 @@ def build_app(config: Mapping[str, Any] | None = None, *, board: Board | None = 
         sms,
         status,
     )
+    from sms_board.web.ids import IdConverter
     from sms_board.web.pages import init_pages
     from sms_board.web.security import csrf, init_security
 
+    # Before any blueprint: their routes name it (`<id:campaign_id>`).
+    app.url_map.converters["id"] = IdConverter
     init_security(app, settings)
     init_pages(app)
     # Twilio signs its webhooks; it cannot send a CSRF token.

@@ -21,6 +21,18 @@ def fold(text: str) -> str:
     return _EDGE_PUNCT.sub("", stripped.upper())
 
 
+# Bidirectional formatting characters: embeddings and overrides (U+202A–U+202E), isolates
+# (U+2066–U+2069) and marks (U+200E, U+200F, U+061C). `please refund \u202e0001\u202c pounds`
+# reads "please refund 1000 pounds" on a screen; without them it reads as it was typed.
+BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+_NO_BIDI = dict.fromkeys(map(ord, BIDI_CONTROLS))
+
+
+def without_bidi(text: str) -> str:
+    """`text` as it was typed, for a screen: the bidi controls (which `clean_body` also drops) left out."""
+    return text.translate(_NO_BIDI)
+
+
 def clean_body(body: str) -> str:
     """The body as a person meant it: NULs and control characters removed, spaces collapsed at the ends."""
     cleaned = "".join(ch for ch in body if ch in "\n\t" or unicodedata.category(ch)[0] != "C" or ch == "\u200d")

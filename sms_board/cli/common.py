@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from sms_board.board import Board
 from sms_board.config import ConfigError, Settings
+from sms_board.words import BIDI_CONTROLS, without_bidi
 
 if TYPE_CHECKING:
     from sms_board.models import Area
@@ -92,8 +93,19 @@ def verbose_logging() -> None:
 
 
 def emit_json(document: Any) -> None:
-    """The one JSON document a `--json` command writes to standard output."""
-    click.echo(json.dumps(document, ensure_ascii=False, indent=None, default=str))
+    """The one JSON document a `--json` command writes to standard output.
+
+    Bidi controls in it are written as `\u202e` escapes: the data is the same for a program
+    reading it, and a terminal shows the text in the order it was typed.
+    """
+    written = json.dumps(document, ensure_ascii=False, indent=None, default=str)
+    click.echo("".join(f"\\u{ord(ch):04x}" if ch in BIDI_CONTROLS else ch for ch in written))
+
+
+def echo(line: str, **kwargs: Any) -> None:
+    """`click.echo` for a line that holds words people wrote: without bidi controls, so a
+    `\u202e0001` in a text shows as typed, not as 1000."""
+    click.echo(without_bidi(line), **kwargs)
 
 
 def phone_number(ctx: click.Context, number: str) -> str:

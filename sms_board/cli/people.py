@@ -7,7 +7,14 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from sms_board.cli.common import area_or_fail, emit_json, phone_number, settings_of, transaction
+from sms_board.cli.common import (
+    area_or_fail,
+    echo,
+    emit_json,
+    phone_number,
+    settings_of,
+    transaction,
+)
 from sms_board.models import Moderation
 
 if TYPE_CHECKING:
@@ -165,7 +172,7 @@ def consent(ctx: click.Context, number: str, as_json: bool) -> None:
     click.echo(f"{phone}: {'opted out since ' + opted_out if opted_out else 'may be texted'}")
     for event in events:
         where = f" {event['area']}" if event["area"] else ""
-        click.echo(f"  {event['at']}  {event['action']:<9}{where:<12} via {event['channel']:<7} \"{event['words']}\"")
+        echo(f"  {event['at']}  {event['action']:<9}{where:<12} via {event['channel']:<7} \"{event['words']}\"")
 
 
 def _consent_event(event: ConsentRecord) -> dict[str, Any]:

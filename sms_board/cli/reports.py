@@ -8,9 +8,7 @@ from typing import Any
 
 import click
 
-from sms_board.cli.common import area_or_fail, emit_json, transaction
-
-_CSV_FIELDS = ["when", "area", "ref", "giver", "receiver", "hours", "description"]
+from sms_board.cli.common import area_or_fail, echo, emit_json, transaction
 
 
 @click.command()
@@ -21,7 +19,9 @@ _CSV_FIELDS = ["when", "area", "ref", "giver", "receiver", "hours", "description
 @click.pass_context
 def ledger(ctx: click.Context, area_slug: str | None, since: datetime | None, as_json: bool, as_csv: bool) -> None:
     """Who helped whom: exchanges, hours, givers, receivers and new connections."""
+    from sms_board.community.exchange import LEDGER_COLUMNS
     from sms_board.community.exchange import ledger as build_ledger
+    from sms_board.spreadsheet import write_csv
 
     if as_json and as_csv:
         raise click.UsageError("choose one of --json and --csv.")
@@ -31,17 +31,9 @@ def ledger(ctx: click.Context, area_slug: str | None, since: datetime | None, as
     if as_json:
         emit_json(report)
     elif as_csv:
-        _write_csv(report)
+        write_csv(sys.stdout, LEDGER_COLUMNS, report["rows"])
     else:
         _show_ledger(report, area_slug)
-
-
-def _write_csv(report: dict[str, Any]) -> None:
-    import csv
-
-    writer = csv.DictWriter(sys.stdout, fieldnames=_CSV_FIELDS, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(report["rows"])
 
 
 def _show_ledger(report: dict[str, Any], area_slug: str | None) -> None:
@@ -77,5 +69,5 @@ def audit(ctx: click.Context, area_slug: str | None, as_json: bool) -> None:
     for row in rows:
         item = f"#{row['item']}" if row["item"] else ""
         detail = " ".join(f"{key}={value}" for key, value in row["detail"].items())
-        click.echo(f"{row['at']}  {row['action']:<12} {row['area'] or '-':<12} {item:<7} {row['who']} "
-                   f"via {row['channel']}  {detail}".rstrip())
+        echo(f"{row['at']}  {row['action']:<12} {row['area'] or '-':<12} {item:<7} {row['who']} "
+             f"via {row['channel']}  {detail}".rstrip())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING
 
 import click
 
@@ -79,22 +79,15 @@ def _show(report: ImportReport) -> None:
 def export_command(ctx: click.Context, file: Path | None, area_slug: str | None) -> None:
     """Active subscriptions as CSV, full numbers and consent source; to standard output unless FILE is given."""
     from sms_board.community.roster import EXPORT_COLUMNS, export_rows
+    from sms_board.spreadsheet import write_csv
     from sms_board.utc import utcnow
 
     with transaction(ctx) as session:
         chosen = area_or_fail(session, area_slug) if area_slug else None
         rows = list(export_rows(session, chosen, now=utcnow()))
     if file is None:
-        _write_csv(sys.stdout, EXPORT_COLUMNS, rows)
+        write_csv(sys.stdout, EXPORT_COLUMNS, rows)
         return
     with file.open("w", encoding="utf-8", newline="") as out:
-        _write_csv(out, EXPORT_COLUMNS, rows)
+        write_csv(out, EXPORT_COLUMNS, rows)
     click.echo(f"{len(rows)} subscriptions written to {file}.", err=True)
-
-
-def _write_csv(out: TextIO, columns: tuple[str, ...], rows: list[dict[str, str]]) -> None:
-    import csv
-
-    writer = csv.DictWriter(out, fieldnames=list(columns), lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)

@@ -10,6 +10,7 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from sms_board.cli.common import (
     board_of,
+    echo,
     emit_json,
     not_ready,
     require_schema,
@@ -71,7 +72,7 @@ def simulate(ctx: click.Context, from_number: str, body: str, as_json: bool) -> 
     if not result.replies:
         click.echo("(no reply)", err=True)
     for reply in result.replies:
-        click.echo(reply)
+        echo(reply)
 
 
 @click.command()
@@ -101,8 +102,8 @@ def outbox(ctx: click.Context, as_json: bool, status: str | None) -> None:
         click.echo("The outbox is empty.", err=True)
     for row in rows:
         first_line = row["body"].splitlines()[0] if row["body"] else ""
-        click.echo(f"{row['id']:>6} {row['status']:<11} {row['kind']:<9} {row['to']:<16} "
-                   f"{row['segments']}×{row['encoding']:<5} {first_line[:60]}")
+        echo(f"{row['id']:>6} {row['status']:<11} {row['kind']:<9} {row['to']:<16} "
+             f"{row['segments']}×{row['encoding']:<5} {first_line[:60]}")
 
 
 @click.command()

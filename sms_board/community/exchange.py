@@ -224,6 +224,9 @@ def balance(session: Session, person: Subscriber) -> tuple[float, float, int, in
 
 # ── the ledger (reports for councils and funders) ────────────────────────────
 
+# The columns of a ledger row, as `sms-board ledger --csv` and the dashboard's ledger.csv write them.
+LEDGER_COLUMNS = ("when", "area", "ref", "giver", "receiver", "hours", "description")
+
 
 def ledger(session: Session, area: Area | None = None, since: datetime | None = None) -> dict[str, object]:
     """Exchanges, hours, givers, receivers, people who did both, and new connections.

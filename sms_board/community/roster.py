@@ -39,6 +39,7 @@ from sms_board.models import (
 )
 from sms_board.phone import mask, normalise
 from sms_board.sending.outbox import enqueue
+from sms_board.spreadsheet import read_cell
 from sms_board.texts import render
 from sms_board.words import fold
 
@@ -135,7 +136,7 @@ def _parse_row(
     phone = normalise(raw_number, settings.default_region)
     if phone is None:
         raise ValueError(f"{raw_number!r} is not a phone number" if raw_number else "no number")
-    source = " ".join((row.get("consent_source") or "").split())
+    source = " ".join(read_cell(row.get("consent_source") or "").split())
     if not source:
         raise ValueError("consent_source is empty: say where consent was given (e.g. \"paper form, 12 Nov meeting\")")
     named = (row.get("area") or "").strip()

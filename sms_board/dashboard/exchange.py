@@ -7,8 +7,6 @@ should notice. The month's "neighbourhood memory" is the ledger's own reading
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session, aliased
 
-from sms_board.community.exchange import ANONYMOUS, ledger
+from sms_board.community.exchange import ANONYMOUS, LEDGER_COLUMNS, ledger
 from sms_board.models import (
     Area,
     Exchange,
@@ -29,10 +27,9 @@ from sms_board.models import (
     ResponseStatus,
     Subscriber,
 )
+from sms_board.spreadsheet import csv_text
 
 LIST_LIMIT = 100
-# The columns of `sms-board ledger --csv`.
-CSV_FIELDS = ["when", "area", "ref", "giver", "receiver", "hours", "description"]
 
 
 @dataclass(frozen=True)
@@ -173,19 +170,7 @@ def exchange_page(session: Session, area_ids: Sequence[int], since: datetime) ->
     )
 
 
-def _safe_cell(value: object) -> object:
-    """Residents write the descriptions: a cell a spreadsheet would run as a formula is quoted."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
 def ledger_csv(session: Session, areas: Sequence[Area], since: datetime | None) -> str:
     """The ledger rows of `sms-board ledger --csv` for these areas (names, never numbers)."""
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=CSV_FIELDS, lineterminator="\n", extrasaction="ignore")
-    writer.writeheader()
-    for area in areas:
-        for row in ledger(session, area, since)["rows"]:  # type: ignore[union-attr]
-            writer.writerow({key: _safe_cell(value) for key, value in row.items()})
-    return out.getvalue()
+    rows = [row for area in areas for row in ledger(session, area, since)["rows"]]  # type: ignore[attr-defined]
+    return csv_text(LEDGER_COLUMNS, rows)

@@ -13,8 +13,6 @@ check who is on the list and on what consent, not to take the numbers elsewhere)
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
@@ -32,6 +30,7 @@ from sms_board.config import Settings
 from sms_board.dashboard.scope import Viewer
 from sms_board.models import Area, Subscriber
 from sms_board.phone import mask, normalise
+from sms_board.spreadsheet import csv_text
 
 # A 10,000-row list is about 1 MB (a number, an area, a name, a consent source and a date a row);
 # four times that leaves room for long consent sources, and the confirm step sends the text once more.
@@ -79,20 +78,9 @@ def run_import(
                               allowed_area_ids=allowed, actor=actor, channel="web")
 
 
-def _safe_cell(value: str) -> str:
-    """Free text an operator wrote (a consent source) that a spreadsheet would run as a formula is quoted."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
-
-
 def export_csv(session: Session, viewer: Viewer, area_ids: list[int], now: datetime) -> tuple[str, int]:
     """`subscribers export` of these areas: full numbers for administrators, masked for organisers."""
     actor = session.get(Subscriber, viewer.subscriber_id)
     rows = list(export_rows(session, now=now, area_ids=area_ids, actor=actor, channel="web",
                             masked=not viewer.is_admin))
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=list(EXPORT_COLUMNS), lineterminator="\n")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({**row, "consent_source": _safe_cell(row["consent_source"]),
-                         "name": _safe_cell(row["name"])})
-    return out.getvalue(), len(rows)
+    return csv_text(EXPORT_COLUMNS, rows), len(rows)

@@ -24,6 +24,7 @@ from sms_board.phone import mask, normalise
 from sms_board.utc import utcnow
 from sms_board.web import sessions, settings
 from sms_board.web.auth import admin_only, signed_in_only, viewer
+from sms_board.web.ids import page_number
 
 bp = signed_in_only(Blueprint("admin", __name__, url_prefix="/dashboard/admin"))
 
@@ -101,7 +102,7 @@ def appoint() -> Any:
     return redirect(url_for("admin.index"))
 
 
-@bp.post("/organisers/<int:subscriber_id>/<slug>/remove")
+@bp.post("/organisers/<id:subscriber_id>/<slug>/remove")
 @admin_only
 def remove(subscriber_id: int, slug: str) -> Response:
     with sessions().begin() as db:
@@ -143,14 +144,10 @@ def invite() -> Any:
 @admin_only
 def audit() -> str:
     slug = request.args.get("area") or None
-    try:
-        page_number = max(1, int(request.args.get("page", "1")))
-    except ValueError:
-        page_number = 1
     with sessions()() as db:
         area = area_by_slug(db, slug) if slug else None
         if slug and area is None:
             abort(404)
-        page = audit_page(db, area.id if area else None, page_number)
+        page = audit_page(db, area.id if area else None, page_number(request.args.get("page")))
         areas = [(a.slug, a.name) for a in db.scalars(select(Area).order_by(Area.name))]
     return render_template("dashboard/audit.html", page=page, areas=areas, slug=slug, page_size=PAGE_SIZE)

@@ -7,8 +7,10 @@ is on its way if…" page, and every code typed gets the same kind of answer. Th
 
 from __future__ import annotations
 
+import unicodedata
 from functools import wraps
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, session, url_for
 from werkzeug.wrappers import Response
@@ -38,10 +40,29 @@ _MASKED = "login_masked"
 
 
 def local_path(raw: str | None) -> str | None:
-    """Only a path on this board: never another site (`//evil`, `https://…`)."""
-    if raw and raw.startswith("/") and not raw.startswith("//") and "\\" not in raw:
-        return raw
-    return None
+    """Only a path on this board (`/dashboard/inbox?show=all`): never another site, else None.
+
+    Browsers drop tabs and newlines from a URL and read `\\` as `/`, so `/\\t/evil.example`
+    is `//evil.example`; a newline in a Location header is a 500. So it must start with
+    one `/` (no scheme, no host); a control or space character, or a backslash, anywhere
+    refuses it; and its path part, decoded as often as it decodes (`%252F` → `%2F` → `/`),
+    must still start with one `/` and hold no `.` or `..` segment. The query may hold
+    encoded spaces (`?q=a%20b`): it cannot name a host.
+    """
+    if not raw or not raw.startswith("/") or raw.startswith("//") or any(_unsafe(ch) for ch in raw):
+        return None
+    path, previous = urlsplit(raw).path, None
+    while path != previous:
+        path, previous = unquote(path), path
+    if not path.startswith("/") or path.startswith("//") or any(_unsafe(ch) for ch in path):
+        return None
+    if any(segment in (".", "..") for segment in path.split("/")):
+        return None
+    return raw
+
+
+def _unsafe(ch: str) -> bool:
+    return ch == "\\" or ch.isspace() or unicodedata.category(ch)[0] in ("C", "Z")
 
 
 def _minutes(seconds: float) -> int:

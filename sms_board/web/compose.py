@@ -143,7 +143,7 @@ def _visible_campaign(db: Any, person: Viewer, campaign_id: int) -> Campaign:
     return campaign  # type: ignore[no-any-return]
 
 
-@bp.post("/broadcasts/<int:campaign_id>/confirm")
+@bp.post("/broadcasts/<id:campaign_id>/confirm")
 def confirm(campaign_id: int) -> Any:
     person = viewer()
     now = utcnow()
@@ -173,7 +173,7 @@ def _why_not(person: Viewer, campaign: Campaign, now: Any) -> str | None:
     return None
 
 
-@bp.get("/broadcasts/<int:campaign_id>")
+@bp.get("/broadcasts/<id:campaign_id>")
 def broadcast(campaign_id: int) -> str:
     person = viewer()
     with sessions()() as db:
@@ -184,7 +184,7 @@ def broadcast(campaign_id: int) -> str:
                            cost=money(campaign.estimated_cost or 0, settings()))
 
 
-@bp.get("/broadcasts/<int:campaign_id>/progress")
+@bp.get("/broadcasts/<id:campaign_id>/progress")
 def progress_json(campaign_id: int) -> Response:
     with sessions()() as db:
         campaign = _visible_campaign(db, viewer(), campaign_id)

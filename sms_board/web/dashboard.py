@@ -33,15 +33,9 @@ from sms_board.utc import utcnow
 from sms_board.web import sessions, settings
 from sms_board.web.auth import local_path, signed_in_only, viewer
 from sms_board.web.charts import bar_chart, gauge, line_chart
+from sms_board.web.ids import page_number
 
 bp = signed_in_only(Blueprint("dashboard", __name__, url_prefix="/dashboard"))
-
-
-def _page_number(raw: str | None = None) -> int:
-    try:
-        return max(1, int(raw or request.args.get("page", "1")))
-    except ValueError:
-        return 1
 
 
 def scope(person: Viewer) -> tuple[AreaRef | None, list[int]]:
@@ -77,11 +71,11 @@ def inbox() -> str:
     person = viewer()
     show_all = request.args.get("show") == "all"
     with sessions()() as db:
-        page = inbox_page(db, person, show_all=show_all, page=_page_number())
+        page = inbox_page(db, person, show_all=show_all, page=page_number(request.args.get("page")))
     return render_template("dashboard/inbox.html", page=page, show_all=show_all)
 
 
-@bp.post("/inbox/<int:inbound_id>/dealt-with")
+@bp.post("/inbox/<id:inbound_id>/dealt-with")
 def dealt_with(inbound_id: int) -> Response:
     undo = request.form.get("undo") == "1"
     with sessions().begin() as db:
@@ -91,7 +85,7 @@ def dealt_with(inbound_id: int) -> Response:
     return redirect(local_path(request.form.get("back")) or url_for("dashboard.inbox"))
 
 
-@bp.post("/inbox/<int:inbound_id>/reply")
+@bp.post("/inbox/<id:inbound_id>/reply")
 def reply_to(inbound_id: int) -> Any:
     try:
         with sessions().begin() as db:
@@ -114,7 +108,7 @@ def subscribers() -> tuple[str, int]:
     if request.args.get("digits") or request.args.get("number"):
         refused = "Search with the form on this page: a number in a page's address ends up in logs."
     with sessions()() as db:
-        page = subscriber_page(db, ids, state=state, page=_page_number(request.args.get("page")))
+        page = subscriber_page(db, ids, state=state, page=page_number(request.args.get("page")))
     return _subscribers_page(area, page, Search(), state, refused), 400 if refused else 200
 
 
@@ -135,7 +129,7 @@ def subscribers_search() -> tuple[str, int]:
         if wait is not None:
             minutes = max(1, -(-int(wait.total_seconds()) // 60))
             status, refused, search = 429, f"Too many searches: try again in {minutes} minutes.", Search()
-        page = subscriber_page(db, ids, search=search, state=state, page=_page_number(request.form.get("page")))
+        page = subscriber_page(db, ids, search=search, state=state, page=page_number(request.form.get("page")))
     return _subscribers_page(area, page, search, state, refused), status
 
 
@@ -180,7 +174,7 @@ def moderation() -> str:
     return render_template("dashboard/moderation.html", entries=entries)
 
 
-@bp.post("/moderation/<int:item_id>")
+@bp.post("/moderation/<id:item_id>")
 def moderate(item_id: int) -> Response:
     decision = next((d for d in Decision if d.value == request.form.get("decision")), None)
     if decision is None:

@@ -1,4 +1,5 @@
-"""What every page template may use: the navigation, dates, the board's number, error pages."""
+"""What every page template may use: the navigation, dates, the board's number, error pages;
+and what every page shows: words people wrote, in the order they were typed."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ from typing import Any
 
 import phonenumbers
 from flask import Flask, current_app, g, render_template, request
+from markupsafe import Markup
 
 from sms_board.web import settings
+from sms_board.words import without_bidi
 
 
 @dataclass(frozen=True)
@@ -62,7 +65,23 @@ def day(value: datetime | None) -> str:
     return f"{local.day} {local:%b %Y}"
 
 
+def shown(value: Any) -> Any:
+    """Every `{{ … }}` of every page, before it is escaped: text without bidi controls.
+
+    Inbound texts are stored exactly as they came, and an organiser's form or an old row may
+    hold them too; a `\u202e` would make "refund 0001" read "refund 1000". Doing it here, as
+    Jinja's `finalize`, covers the inbox, moderation, audit log, exchange, public boards and
+    simulator alike, and any page added later.
+    """
+    if isinstance(value, Markup):
+        return Markup(without_bidi(str(value)))
+    if isinstance(value, str):
+        return without_bidi(value)
+    return value
+
+
 def init_pages(app: Flask) -> None:
+    app.jinja_env.finalize = shown
     app.jinja_env.filters["when"] = when
     app.jinja_env.filters["day"] = day
 
