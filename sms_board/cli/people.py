@@ -15,6 +15,7 @@ from sms_board.cli.common import (
     settings_of,
     transaction,
 )
+from sms_board.community.invites import MAX_DAYS, MAX_USES
 from sms_board.models import Moderation
 
 if TYPE_CHECKING:
@@ -86,8 +87,9 @@ def area_list(ctx: click.Context, as_json: bool) -> None:
 
 @area.command("invite")
 @click.argument("slug")
-@click.option("--uses", default=1, show_default=True, type=click.IntRange(min=1), help="How many residents may join with it.")
-@click.option("--days", default=7, show_default=True, type=click.IntRange(min=1), help="How many days it works.")
+@click.option("--uses", default=1, show_default=True, type=click.IntRange(1, MAX_USES),
+              help="How many residents may join with it.")
+@click.option("--days", default=7, show_default=True, type=click.IntRange(1, MAX_DAYS), help="How many days it works.")
 @click.pass_context
 def area_invite(ctx: click.Context, slug: str, uses: int, days: int) -> None:
     """An invite code for a private area, printed on its own line (JOIN SLUG <code>)."""

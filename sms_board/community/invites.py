@@ -51,6 +51,10 @@ DIGITS = "23456789"
 CODE_LENGTH = 6
 DEFAULT_USES = 1
 DEFAULT_DAYS = 7
+# A code for a whole estate's letterboxes, kept for a year, is the most a private area needs; beyond
+# that a number is a typo (or a probe) that the database or the calendar could not hold.
+MAX_USES = 1000
+MAX_DAYS = 366
 LOCK_AFTER = 5  # wrong, expired or used-up codes …
 LOCK_WINDOW = timedelta(hours=1)  # … within this long lock the number out …
 LOCK_FOR = timedelta(hours=1)  # … for this long
@@ -94,8 +98,8 @@ def make_invite(
     """A new code for a private area, as residents type it (`K7Q4-2M`); only its hash is stored."""
     if not area.private:
         raise InviteError(f"{area.slug} is public: anyone can text JOIN {area.slug.upper()}.")
-    if uses < 1 or days < 1:
-        raise InviteError("--uses and --days must be at least 1.")
+    if not (1 <= uses <= MAX_USES and 1 <= days <= MAX_DAYS):
+        raise InviteError(f"Uses must be 1 to {MAX_USES} and days 1 to {MAX_DAYS}.")
     code = _new_code()
     session.add(Invite(
         area_id=area.id, code_hash=code_hash(settings.secret_key, area.id, code), uses=uses, uses_left=uses,

@@ -89,6 +89,9 @@ def test_invites_are_for_private_areas_and_their_options_are_checked(carers, run
     public = runner("area", "invite", "elm", ok=False)
     assert public.exit_code == 1 and public.stderr == "Error: elm is public: anyone can text JOIN ELM.\n"
     assert runner("area", "invite", "carers", "--uses", "0", ok=False).exit_code == 2
+    too_many = runner("area", "invite", "carers", "--uses", "99999999999999999999", ok=False)
+    assert too_many.exit_code == 2 and "1<=x<=1000" in too_many.stderr
+    assert "1<=x<=366" in runner("area", "invite", "carers", "--days", "10000000", ok=False).stderr
     assert runner("area", "invite", "nowhere", ok=False).stderr == "Error: no area 'nowhere'; see `sms-board area list`.\n"
 
 

@@ -245,6 +245,17 @@ def test_an_invite_code_is_shown_once_and_lets_a_resident_join(client, lane, run
     assert (entry.channel, entry.detail) == ("web", {"uses": 2, "days": 3})
 
 
+@pytest.mark.parametrize("uses, days", [("99999999999999999999", "3"), ("2", "99999999999999999999"),
+                                        ("1001", "3"), ("2", "367"), ("0", "3")])
+def test_an_invite_asked_for_beyond_its_limits_is_refused_in_one_line(client, lane, runner, uses, days, app):
+    runner("area", "add", "carers", "Foster Carers", "--private")
+    sign_in(client, ADMIN)
+    refused = submit(client, "/dashboard/admin", "/dashboard/admin/invites", {"area": "carers", "uses": uses, "days": days})
+    assert refused.status_code == 400
+    assert "Uses must be 1 to 1000 and days 1 to 366." in refused.get_data(as_text=True)
+    assert not [row for row in audit_rows(app) if row.action == "invite"]
+
+
 def test_a_public_area_gets_no_invite_code(client, lane):
     sign_in(client, ADMIN)
     refused = submit(client, "/dashboard/admin", "/dashboard/admin/invites", {"area": "elm"})
