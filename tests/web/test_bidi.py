@@ -14,8 +14,9 @@ import re
 import pytest
 from sqlalchemy import select, update
 
+from sms_board import create_app
 from sms_board.models import AuditEntry, Exchange, InboundMessage, Item
-from tests.conftest import session_of
+from tests.conftest import DEVELOPMENT_BOARD, app_config, session_of
 from tests.support.web import sign_in, submit, text_message
 
 ADMIN, SAM, PRIYA = "+447700900002", "+447700900123", "+447700900456"
@@ -23,6 +24,12 @@ REFUND = "please refund \u202e0001\u202c pounds"
 # Every bidirectional formatting character: embeddings, overrides, isolates and marks.
 BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 TRICK = "fix \u2067the\u2069 \u202dgate\u202c \u200f\u061c\u200e\u202a\u202b\u2066\u2068now\u2069"
+
+
+@pytest.fixture
+def app(db, tmp_path):  # type: ignore[no-untyped-def]
+    """A development board, so that the simulator's thread is one of the pages shown."""
+    return create_app(app_config(db, tmp_path, **DEVELOPMENT_BOARD))
 
 
 @pytest.fixture
