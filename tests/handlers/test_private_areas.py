@@ -179,7 +179,16 @@ def test_a_private_area_is_listed_nowhere_and_found_by_no_postcode(carers, clien
     assert "Foster Carers" not in sam.text("AREAS")[0]
     assert "CARERS" not in sam.text("JOIN")[0]
     assert "Welcome" not in sam.text("JOIN SE4 1AA")[0] and "Foster" not in sam.text("JOIN SE4 1AA")[0]
+    # Suggestions by the nearest postcode, or for a name typed nearly right, list public areas only.
+    for asked in ("AREAS SE4", "AREAS SE4 1AA", "JOIN SE4"):
+        answer = " ".join(sam.text(asked))
+        assert "Foster" not in answer and "CARERS" not in answer, (asked, answer)
+    # A name nearly right, or a LEAVE for it, is answered as for a name no area has (the words echoed).
+    for near, unknown in (("FOSTER CARER", "FOSTEX CAVEX"), ("CARER", "CAVEX")):
+        assert sam.text(f"JOIN {near}") == [line.replace(unknown, near) for line in sam.text(f"JOIN {unknown}")]
+    assert sam.text("LEAVE CARERS") == [line.replace("CAVERS", "CARERS") for line in sam.text("LEAVE CAVERS")]
     assert "Foster Carers" not in client.get("/").get_data(as_text=True)
+    assert "Foster Carers" not in client.get("/board/elm").get_data(as_text=True)
     assert client.get("/board/carers").status_code == 404
 
 

@@ -180,6 +180,34 @@ def test_a_callback_with_a_bad_signature_is_refused(app, client):
     assert row(app, row_id).status == "sent"
 
 
+def test_a_signed_callback_replayed_for_another_text_or_to_the_other_webhook_is_refused(app, client):
+    """The signature covers the URL: one text's callback cannot be pointed at another text, nor at /sms/inbound."""
+    sid = new_sid()
+    mine, other = add_text(app, sid=sid), add_text(app, sid=new_sid())
+    params = {"AccountSid": ACCOUNT_SID, "MessageSid": sid, "MessageStatus": "failed", "ErrorCode": "21610"}
+    signature = {"X-Twilio-Signature": sign(f"{PUBLIC}/sms/status?outbox_id={mine}", params)}
+
+    elsewhere = client.post(f"/sms/status?outbox_id={other}", data=params, headers=signature)
+    without_id = client.post("/sms/status", data=params, headers=signature)
+    to_inbound = client.post(f"/sms/inbound?outbox_id={mine}", data=params, headers=signature)
+
+    assert (elsewhere.status_code, without_id.status_code, to_inbound.status_code) == (403, 403, 403)
+    assert row(app, mine).status == row(app, other).status == "sent"
+    with session_of(app) as session:
+        assert session.scalar(select(Subscriber.opted_out_at).where(Subscriber.phone == ALICE)) is None
+
+
+@pytest.mark.parametrize("signed", [True, False])
+def test_a_callback_over_64_kb_is_refused_before_it_is_read(app, client, signed):
+    row_id = add_text(app, sid=new_sid())
+    url = f"{PUBLIC}/sms/status?outbox_id={row_id}"
+    params = {"MessageSid": new_sid(), "MessageStatus": "failed", "ErrorCode": "21610", "Padding": "x" * 70_000}
+    headers = {"X-Twilio-Signature": sign(url, params) if signed else "forged"}
+
+    assert client.post(url, data=params, headers=headers).status_code == 413
+    assert row(app, row_id).status == "sent"
+
+
 def test_a_callback_settles_an_ambiguous_send(app, client):
     row_id = add_text(app, OutboxStatus.UNKNOWN)
     sid = new_sid()
