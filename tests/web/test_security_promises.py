@@ -10,7 +10,7 @@ form added later is covered without anyone remembering to add it here:
 - every answer carries the safety headers (CSP with `frame-ancestors 'none'`, nosniff, referrer policy);
 - what residents write is shown as text on every page that shows it, never as markup or template.
 
-The rest of the list is proved where its feature is tested (docs/security-notes-e.md has the table):
+The rest of the list is proved where its feature is tested (docs/security.md has the table):
 sign-in in test_signin.py, webhook signatures in test_webhook.py and test_status_callback.py,
 private areas in tests/handlers/test_private_areas.py.
 """
