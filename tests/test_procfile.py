@@ -162,4 +162,5 @@ def test_the_documented_command_starts_web_worker_and_clock_that_answer_and_send
     log = board.log.read_text(errors="replace")
     assert f"Listening at: http://{LOOPBACK}:{port}" in log, "web listens on PORT, not PORT+100"
     assert "release.1" not in log
+    assert "alembic.runtime.plugins" not in log, "no alembic chatter at the start of each process"
     assert not any(number in log for number in (PRIYA, SAM)), "no full number in the processes' output"
