@@ -12,7 +12,7 @@ from flask import Flask, render_template, request
 from sqlalchemy.exc import InterfaceError, OperationalError, ProgrammingError
 
 from sms_board.board import Board
-from sms_board.logs import mask_numbers_in_logs
+from sms_board.logs import mask_numbers_in_logs, quiet_library_chatter
 from sms_board.paths import resource_dir
 
 EXTENSION = "sms_board"
@@ -102,6 +102,7 @@ def configure_logging(level: str | None = None) -> None:
     """
     chosen = (level or os.environ.get("SMS_BOARD_LOG_LEVEL") or "WARNING").upper()
     logging.basicConfig(level=chosen, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    quiet_library_chatter()
     werkzeug = logging.getLogger("werkzeug")
     for kind in (_DevelopmentServerBanner, _HealthzQueryOutOfLog):
         if not any(isinstance(f, kind) for f in werkzeug.filters):

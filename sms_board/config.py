@@ -204,16 +204,37 @@ def _secret_key(env: Mapping[str, str], instance_path: Path) -> tuple[str, bool]
 
 
 MIN_SUPPRESSION_KEY = 16
+# The keys a development board keeps in its instance folder, and the variable each one stands for.
+_INSTANCE_KEYS = {"SECRET_KEY": "secret_key", "SMS_BOARD_SUPPRESSION_KEY": "suppression_key"}
 
 
-def _suppression_key(env: Mapping[str, str], instance_path: Path, secret_key: str, *, existing_board: bool,
-                     transport: str) -> str:
+def _require_production_keys(env: Mapping[str, str], instance_path: Path) -> None:
+    """The twilio transport takes its keys from the environment only, never from the instance folder.
+
+    A host whose disk is replaced at each deploy would lose or regenerate those files, and with
+    them the FORGET list (its hashes stop matching) and every invite code and sign-in hash.
+    A board that ran on the development keys carries them over by copying the files' contents.
+    """
+    missing = [name for name in _INSTANCE_KEYS if not (env.get(name) or "").strip()]
+    if not missing:
+        return
+    copies = " and ".join(f"{instance_path / _INSTANCE_KEYS[name]} into {name}" for name in missing)
+    before = (" (no such file on a board that has used FORGET: the SECRET_KEY it ran with)"
+              if "SMS_BOARD_SUPPRESSION_KEY" in missing else "")
+    raise ConfigError(
+        f"{' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} not set: the twilio transport reads its "
+        f"keys from the environment only (the files in {instance_path} are for the console transport). A board that "
+        f"ran with those files: copy {copies}{before}, or invite codes and the FORGET list stop working; a new "
+        "board: set each to the output of openssl rand -hex 32.")
+
+
+def _suppression_key(env: Mapping[str, str], instance_path: Path, secret_key: str, *, existing_board: bool) -> str:
     """SMS_BOARD_SUPPRESSION_KEY: its own stable key, so that rotating SECRET_KEY keeps the FORGET list.
 
     In development it is generated once into the instance folder. A board that was already
     running keeps the key its suppression hashes were made with, SECRET_KEY's value at that
     moment (hashes cannot be recomputed: the numbers are gone); a new board gets a random key.
-    The Twilio transport never guesses: the key must be set (or be in the instance folder).
+    The twilio transport never reaches the instance folder (`_require_production_keys`).
     """
     raw = (env.get("SMS_BOARD_SUPPRESSION_KEY") or "").strip()
     if raw:
@@ -224,9 +245,6 @@ def _suppression_key(env: Mapping[str, str], instance_path: Path, secret_key: st
     key_file = instance_path / "suppression_key"
     if key_file.exists() and key_file.read_text().strip():
         return key_file.read_text().strip()
-    if transport == "twilio":
-        raise ConfigError("SMS_BOARD_SUPPRESSION_KEY is not set: the Twilio transport needs its own stable key for "
-                          "the FORGET list (on a board that has used FORGET, set it to the current SECRET_KEY).")
     return _key_file(key_file, secret_key if existing_board else secrets.token_hex(32))
 
 
@@ -326,6 +344,8 @@ def load_settings(overrides: Mapping[str, object] | None = None, environ: Mappin
 
     cap_raw = (env.get("SMS_BOARD_MONTHLY_SEGMENT_CAP") or "off").strip().lower()
     cap = None if cap_raw in {"", "off", "0", "none"} else int(_number("SMS_BOARD_MONTHLY_SEGMENT_CAP", cap_raw, int, 1))
+    if transport == "twilio":
+        _require_production_keys(env, instance_path)
     secret_key, existing_board = _secret_key(env, instance_path)
 
     settings = Settings(
@@ -355,8 +375,7 @@ def load_settings(overrides: Mapping[str, object] | None = None, environ: Mappin
         request_expire_days=int(_number("SMS_BOARD_REQUEST_EXPIRE_DAYS", env.get("SMS_BOARD_REQUEST_EXPIRE_DAYS") or "14", int, 1)),
         report_hide=int(_number("SMS_BOARD_REPORT_HIDE", env.get("SMS_BOARD_REPORT_HIDE") or "3", int, 1)),
         secret_key=secret_key,
-        suppression_key=_suppression_key(env, instance_path, secret_key, existing_board=existing_board,
-                                         transport=transport),
+        suppression_key=_suppression_key(env, instance_path, secret_key, existing_board=existing_board),
         development=_bool("SMS_BOARD_DEVELOPMENT", env.get("SMS_BOARD_DEVELOPMENT") or "off"),
         twilio_api_url=twilio_api_url,
         proxy_hops=int(_number("SMS_BOARD_PROXY_HOPS", env.get("SMS_BOARD_PROXY_HOPS") or "0", int, 0)),

@@ -47,6 +47,20 @@ def configure(level: str) -> None:
         handler.sms_board = True  # type: ignore[attr-defined]
         root.addHandler(handler)
     mask_numbers_in_logs()
+    quiet_library_chatter()
+
+
+# Libraries' INFO lines that tell an operator nothing: alembic's "setup plugin …", seven of them
+# in every process as alembic is first imported, at every start.
+CHATTY_LOGGERS = ("alembic.runtime.plugins",)
+
+
+def quiet_library_chatter() -> None:
+    """Keep only the warnings of `CHATTY_LOGGERS`, before they are imported; at DEBUG everything shows."""
+    if logging.getLogger().isEnabledFor(logging.DEBUG):
+        return
+    for name in CHATTY_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 def mask_numbers_in_logs() -> None:

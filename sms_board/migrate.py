@@ -86,9 +86,9 @@ def database_state(engine: Engine) -> DatabaseState:
 
 def _quiet_alembic() -> None:
     # Asking the version writes two INFO lines on every /healthz and every start: not news.
+    # (Alembic's "setup plugin" lines come as it is imported: `logs.quiet_library_chatter`.)
     if not logging.getLogger().isEnabledFor(logging.DEBUG):
-        for name in ("alembic.runtime.migration", "alembic.runtime.plugins"):
-            logging.getLogger(name).setLevel(logging.WARNING)
+        logging.getLogger("alembic.runtime.migration").setLevel(logging.WARNING)
 
 
 class DatabaseNotReady(RuntimeError):

@@ -37,6 +37,11 @@ def _normalised(raw: str, region: str) -> str | None:
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
+def not_a_number(raw: str) -> str:
+    """How the simulator and `sms-board simulate` tell someone trying the board that FROM is no number."""
+    return f"{raw!r} is not a phone number: write it as +447700900123"
+
+
 def mask(number: str | None) -> str:
     """`+447700900123` → `+44 7•••• ••123`: enough to tell numbers apart, not to dial one."""
     if not number:

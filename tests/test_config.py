@@ -11,7 +11,8 @@ from sms_board.cli import cli
 from sms_board.config import ConfigError, load_settings
 
 SUPPRESSION_KEY = "a-stable-suppression-key-0123456789"
-TWILIO = {"TWILIO_ACCOUNT_SID": "AC" + "1" * 32, "TWILIO_AUTH_TOKEN": "x", "SMS_BOARD_SUPPRESSION_KEY": SUPPRESSION_KEY}
+TWILIO = {"TWILIO_ACCOUNT_SID": "AC" + "1" * 32, "TWILIO_AUTH_TOKEN": "x", "SECRET_KEY": "a-production-secret-key",
+          "SMS_BOARD_SUPPRESSION_KEY": SUPPRESSION_KEY}
 
 
 def settings(tmp_path, **env):
@@ -47,6 +48,51 @@ def test_a_board_that_was_running_keeps_the_key_its_suppression_hashes_were_made
 def test_twilio_reads_the_suppression_key_from_the_environment(tmp_path):
     s = settings(tmp_path, **TWILIO, TWILIO_FROM_NUMBER="+447700900000")
     assert s.suppression_key == SUPPRESSION_KEY and not (tmp_path / "suppression_key").exists()
+
+
+def development_keys(instance):
+    """The keys a console board generated into its instance folder: what a deploy may carry along."""
+    instance.mkdir(parents=True, exist_ok=True)
+    (instance / "secret_key").write_text("development-secret-key")
+    (instance / "suppression_key").write_text("development-suppression-key-0123")
+
+
+@pytest.mark.parametrize("missing", [["SECRET_KEY"], ["SMS_BOARD_SUPPRESSION_KEY"],
+                                     ["SECRET_KEY", "SMS_BOARD_SUPPRESSION_KEY"]])
+def test_twilio_never_takes_its_keys_from_the_instance_folder(tmp_path, missing):
+    """A host whose disk is replaced at each deploy would change them: FORGET's list and invite codes stop matching."""
+    development_keys(tmp_path)
+    env = {**TWILIO, "TWILIO_FROM_NUMBER": "+447700900000", **dict.fromkeys(missing, "")}
+    with pytest.raises(ConfigError) as caught:
+        settings(tmp_path, **env)
+    line = str(caught.value)
+    assert "\n" not in line
+    assert line.startswith(f"{' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} not set"), line
+    assert "for the console transport" in line and "copy " in line
+    # How a board that ran on the development keys carries them over, file by file.
+    for name in missing:
+        file = tmp_path / {"SECRET_KEY": "secret_key", "SMS_BOARD_SUPPRESSION_KEY": "suppression_key"}[name]
+        assert f"{file} into {name}" in line
+    assert "development-secret-key" not in line and "development-suppression-key" not in line
+
+
+def test_twilio_without_a_secret_key_generates_nothing(tmp_path):
+    instance = tmp_path / "instance"
+    with pytest.raises(ConfigError, match=r"^SECRET_KEY is not set"):
+        settings(instance, **{**TWILIO, "SECRET_KEY": ""}, TWILIO_FROM_NUMBER="+447700900000")
+    assert not instance.exists(), "no key was written for the next start to pick up silently"
+
+
+def test_twilio_uses_the_environment_keys_whatever_the_instance_folder_holds(tmp_path):
+    development_keys(tmp_path)
+    s = settings(tmp_path, **TWILIO, TWILIO_FROM_NUMBER="+447700900000")
+    assert (s.secret_key, s.suppression_key) == ("a-production-secret-key", SUPPRESSION_KEY)
+
+
+def test_the_console_transport_still_reads_the_instance_keys(tmp_path):
+    development_keys(tmp_path)
+    s = settings(tmp_path)
+    assert (s.secret_key, s.suppression_key) == ("development-secret-key", "development-suppression-key-0123")
 
 
 def test_twilio_credentials_choose_the_twilio_transport(tmp_path):
@@ -105,7 +151,7 @@ def test_postgres_urls_use_psycopg_3(tmp_path):
     ({"SMS_BOARD_HEALTH_TOKEN": "short"}, "SMS_BOARD_HEALTH_TOKEN must be at least 16 printable characters"),
     ({"SMS_BOARD_HEALTH_TOKEN": "sixteen chars and a space"}, "SMS_BOARD_HEALTH_TOKEN must be at least 16"),
     ({**TWILIO, "TWILIO_FROM_NUMBER": "+447700900000", "SMS_BOARD_SUPPRESSION_KEY": ""},
-     "SMS_BOARD_SUPPRESSION_KEY is not set: the Twilio transport needs its own stable key"),
+     "SMS_BOARD_SUPPRESSION_KEY is not set: the twilio transport reads its keys from the environment only"),
     # The simulator is a way round sign-in: a development board never has a way to real phones.
     ({**TWILIO, "TWILIO_FROM_NUMBER": "+447700900000", "SMS_BOARD_DEVELOPMENT": "on"},
      "SMS_BOARD_DEVELOPMENT=on cannot be used with the twilio transport"),

@@ -54,6 +54,7 @@ def _as_the_webhook_reads(argument: str) -> str:
 def simulate(ctx: click.Context, from_number: str, body: str, as_json: bool) -> None:
     """Run one inbound text through the webhook's pipeline and print the replies."""
     from sms_board.inbound import new_message_sid, receive
+    from sms_board.phone import normalise, not_a_number
 
     settings = settings_of(ctx)
     factory = board_of(ctx).sessions
@@ -66,10 +67,15 @@ def simulate(ctx: click.Context, from_number: str, body: str, as_json: bool) -> 
         result = receive(factory, settings, params)
     except (OperationalError, ProgrammingError):
         raise not_ready(ctx) from None
+    answerable = normalise(params["From"], settings.default_region) is not None
+    if not answerable:
+        # The webhook's way, not the simulator's refusal: stored, never answered (SPEC §4: exit 0 once stored).
+        click.echo(f"{not_a_number(from_number)}. The board stored the text and did not answer it, as it does "
+                   "every text from a sender that is not a phone number (a short code, a name).", err=True)
     if as_json:
         emit_json({"replies": result.replies})
         return
-    if not result.replies:
+    if answerable and not result.replies:
         click.echo("(no reply)", err=True)
     for reply in result.replies:
         echo(reply)

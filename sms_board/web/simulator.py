@@ -17,7 +17,7 @@ from werkzeug.wrappers import Response
 
 from sms_board.inbound import new_message_sid, receive
 from sms_board.models import InboundMessage, Organiser, Outbox, Subscriber
-from sms_board.phone import mask, normalise
+from sms_board.phone import mask, normalise, not_a_number
 from sms_board.web import sessions, settings
 from sms_board.web.security import no_store
 
@@ -80,7 +80,7 @@ def _page(raw: str, phone: str | None, error: str | None = None, body: str = "",
 
 
 def _not_a_number(raw: str) -> str:
-    return f"{raw!r} is not a phone number: write it as +447700900123 (or pick a demo phone)."
+    return f"{not_a_number(raw)} (or pick a demo phone)."
 
 
 @bp.get("/simulator")

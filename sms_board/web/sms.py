@@ -55,11 +55,31 @@ def twilio_signed(view: Any) -> Any:
         signature = request.headers.get("X-Twilio-Signature", "")
         params = request.form.to_dict(flat=True) if request.form else {}
         if not signature or not RequestValidator(token).validate(signed_url(), params, signature):
-            log.warning("rejected a webhook to %s with a missing or wrong signature", request.path)
-            abort(403)
+            log.warning("rejected a webhook to %s with a %s signature", request.path,
+                        "wrong" if signature else "missing")
+            return unsigned_refusal(bool(signature))
         return view(*args, **kwargs)
 
     return checked
+
+
+def unsigned_refusal(signed: bool) -> Response:
+    """A short plain-text 403 for whoever reads Twilio's debugger (not the dashboard's HTML page).
+
+    It says what was wrong and, for a wrong signature, the URL it was checked against: the
+    usual mistake is a proxy in front of the board with SMS_BOARD_PUBLIC_URL unset. Nothing
+    that would help forge a signature (the token, the signature expected) is ever in it.
+    """
+    if not signed:
+        reason = "no X-Twilio-Signature header: this address answers only webhooks Twilio signs."
+    elif settings().public_url:
+        reason = (f"X-Twilio-Signature does not match: checked against {signed_url()} (SMS_BOARD_PUBLIC_URL) "
+                  "with this board's TWILIO_AUTH_TOKEN.")
+    else:
+        reason = (f"X-Twilio-Signature does not match: checked against {signed_url()}, the address this request "
+                  "reached, since SMS_BOARD_PUBLIC_URL is not set (behind a proxy, set it to the address Twilio "
+                  "calls), with this board's TWILIO_AUTH_TOKEN.")
+    return Response(f"Forbidden: {reason}\n", status=403, mimetype="text/plain")
 
 
 def twiml(replies: list[str]) -> Response:

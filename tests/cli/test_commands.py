@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +19,7 @@ from sms_board.db import make_engine
 from sms_board.models import Organiser, Subscriber
 
 SAM = "+447700900123"
+BIN = Path(sys.executable).parent  # the virtualenv running pytest: .venv/bin
 
 
 def listed(runner: Runner) -> list[dict[str, object]]:
@@ -164,3 +167,52 @@ def test_a_command_on_an_unmigrated_database_stops_at_once_with_one_line(unmigra
     assert line.startswith("Error: the database at ") and line.endswith(
         "is not migrated (no schema yet): run `sms-board db upgrade`.")
     assert result.stdout == ""
+
+
+# ── simulate: a sender that is no phone number ─────────────────────────────
+
+
+def test_simulate_from_what_is_no_phone_number_says_so_and_what_became_of_the_text(runner, inbound_rows):
+    result = runner("simulate", "notanumber", "HELP")
+    assert result.exit_code == 0, "SPEC §4: simulate exits 0 whenever the text was stored"
+    assert result.stdout == ""
+    assert result.stderr == (
+        "'notanumber' is not a phone number: write it as +447700900123. The board stored the text and did not "
+        "answer it, as it does every text from a sender that is not a phone number (a short code, a name).\n")
+    [stored] = inbound_rows()
+    assert (stored.from_number, stored.body, stored.status) == ("notanumber", "HELP", "ignored")
+
+    as_json = runner("simulate", "notanumber", "HELP", "--json")
+    assert json.loads(as_json.stdout) == {"replies": []}
+    assert as_json.stderr.startswith("'notanumber' is not a phone number: write it as +447700900123.")
+
+
+def test_a_number_that_gets_no_reply_still_says_no_reply(runner, areas):
+    runner("simulate", SAM, "JOIN ELM")  # welcome
+    for _ in range(3):
+        assert runner("simulate", SAM, "JOIN ELM").stdout.startswith("You're already in Elm Street")
+    fourth = runner("simulate", SAM, "JOIN ELM")  # loop protection: the same answer a fourth time is withheld
+    assert (fourth.stdout, fourth.stderr) == ("", "(no reply)\n")
+
+
+# ── what a start logs ──────────────────────────────────────────────────────
+
+
+def test_a_start_at_info_logs_no_alembic_plugin_lines(tmp_path):
+    """Alembic says "setup plugin …" seven times at INFO as it is imported: in every process, at every start."""
+    env = {
+        "PATH": f"{BIN}:{os.environ.get('PATH', '/usr/bin:/bin')}", "HOME": str(tmp_path), "LANG": "C.UTF-8",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'board.db'}", "SMS_BOARD_INSTANCE_PATH": str(tmp_path / "instance"),
+        "SMS_BOARD_LOG_LEVEL": "INFO",
+    }
+
+    def sms_board(*args: str) -> subprocess.CompletedProcess[str]:
+        done = subprocess.run([str(BIN / "sms-board"), *args], env=env, cwd=tmp_path, capture_output=True,
+                              text=True, timeout=60, check=False)
+        assert done.returncode == 0, done.stderr
+        return done
+
+    sms_board("db", "upgrade")
+    for command in (["send"], ["tick"], ["area", "list"]):
+        logged = sms_board(*command).stderr
+        assert "alembic.runtime.plugins" not in logged, f"sms-board {' '.join(command)}:\n{logged}"

@@ -76,13 +76,13 @@ class Proc:
     """One child process in its own process group, output to `log`."""
 
     def __init__(self, name: str, argv: list[str], env: dict[str, str], log_dir: Path,
-                 stdout: int | None = None) -> None:
+                 stdout: int | None = None, cwd: Path = ROOT) -> None:
         self.name = name
         self.argv = argv
         self.log = log_dir / f"{name}-{uuid.uuid4().hex[:6]}.log"
         self._log_file = self.log.open("wb")
         self.popen = subprocess.Popen(
-            argv, env=env, cwd=ROOT, stdin=subprocess.DEVNULL,
+            argv, env=env, cwd=cwd, stdin=subprocess.DEVNULL,
             stdout=stdout if stdout is not None else self._log_file,
             stderr=self._log_file, start_new_session=True, preexec_fn=_die_with_parent,
         )

@@ -178,6 +178,11 @@ def test_a_callback_with_a_bad_signature_is_refused(app, client):
 
     assert (forged.status_code, unsigned.status_code) == (403, 403)
     assert row(app, row_id).status == "sent"
+    # A short plain-text reason for whoever reads Twilio's debugger, not the dashboard's HTML page.
+    assert (forged.mimetype, unsigned.mimetype) == ("text/plain", "text/plain")
+    assert f"checked against {url} (SMS_BOARD_PUBLIC_URL)" in forged.get_data(as_text=True)
+    assert "no X-Twilio-Signature" in unsigned.get_data(as_text=True)
+    assert "Administrators only" not in forged.get_data(as_text=True) + unsigned.get_data(as_text=True)
 
 
 def test_a_signed_callback_replayed_for_another_text_or_to_the_other_webhook_is_refused(app, client):

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from conftest import (
     ACCOUNT_SID,
+    AUTH_TOKEN,
     BOARD_NUMBER,
     Database,
     Phone,
@@ -177,6 +178,39 @@ def test_it_refuses_a_request_without_a_good_signature_and_stores_nothing(client
     assert response.status_code == 403
     assert count(client.application, InboundMessage) == 0
     assert count(client.application, Subscriber) == 0
+
+
+def refusal(response) -> str:  # type: ignore[no-untyped-def]
+    """The 403 as someone debugging the Twilio console reads it: one short plain-text reason."""
+    assert response.status_code == 403
+    assert response.mimetype == "text/plain"
+    text = response.get_data(as_text=True)
+    assert "<" not in text and "Administrators only" not in text and len(text) < 400, text
+    return text
+
+
+def test_the_refusal_says_the_signature_is_missing(client) -> None:  # type: ignore[no-untyped-def]
+    text = refusal(client.post("/sms/inbound", data=sms("POST Lost cat")))
+    assert "no X-Twilio-Signature" in text
+
+
+def test_the_refusal_says_which_url_the_signature_was_checked_against(client) -> None:  # type: ignore[no-untyped-def]
+    params = sms("POST Lost cat")
+    wrong = sign("https://board.example.org/other", params)
+    text = refusal(client.post("/sms/inbound", data=params, headers={"X-Twilio-Signature": wrong}))
+    assert "does not match" in text and f"{PUBLIC_URL} (SMS_BOARD_PUBLIC_URL)" in text
+    # Nothing that would help forge one: neither the token nor the signature the board expected.
+    assert AUTH_TOKEN not in text and sign(PUBLIC_URL, params) not in text
+
+
+def test_without_a_public_url_the_refusal_names_the_request_url_and_the_setting(db: Database, tmp_path: Path) -> None:
+    app = create_app(app_config(db, tmp_path, SMS_BOARD_PUBLIC_URL=None))
+    params = sms("POST Lost cat")
+    signed_for_public = sign(PUBLIC_URL, params)  # what Twilio signs when the board sits behind a proxy
+    text = refusal(app.test_client().post("/sms/inbound?via=proxy", data=params,
+                                          headers={"X-Twilio-Signature": signed_for_public}))
+    assert "http://localhost/sms/inbound?via=proxy" in text and "SMS_BOARD_PUBLIC_URL is not set" in text
+    assert count(app, InboundMessage) == 0
 
 
 def test_it_accepts_unsigned_requests_with_one_warning_when_no_auth_token_is_configured(
