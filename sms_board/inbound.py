@@ -385,6 +385,9 @@ def _process(
 
     # Route what was sent, not the stored copy: its NUL markers are not part of a notice.
     words = Words.parse(body)
+    # Any text but YES lets a pending confirmation lapse (SPEC §2): STOP, START and HELP, which are
+    # answered before YES is read, and texts held or ignored below, as much as any other.
+    lapsed = handlers.lapse_unless_yes(session, subscriber, words, now) if activity.pending else ()
     # A STOP is never held: however many texts came before it, it must take effect now.
     if activity.recent > FLOOD_LIMIT and not wants_to_stop(inbound.params, words):
         inbound.status = InboundStatus.HELD.value
@@ -396,8 +399,7 @@ def _process(
                                                                    earlier=activity.identical):
         return
 
-    ctx = handlers.Context(session, settings, inbound, subscriber, words, now,
-                           pending_confirmation=activity.pending)
+    ctx = handlers.Context(session, settings, inbound, subscriber, words, now, lapsed=lapsed)
     if subscriber.opted_out and not (
         handlers.opts_back_in(ctx) or handlers.stopped_by_this_text(ctx) or handlers.asks_for_help(ctx)
     ):

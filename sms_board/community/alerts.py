@@ -33,7 +33,7 @@ from sms_board.models import (
 )
 from sms_board.phone import mask
 from sms_board.sending.outbox import enqueue
-from sms_board.texts import render
+from sms_board.texts import render, shorten
 
 NOTICE_EVERY = timedelta(minutes=15)
 # One text names this many items of each sort, then says how many more there are.
@@ -97,11 +97,7 @@ def _batch(session: Session, notices: list[OrganiserNotice]) -> _Batch:
 
 def quote(text: str, length: int = QUOTE) -> str:
     """The start of a post, cut at a word: enough for an organiser to know which it is."""
-    words = " ".join(text.split())
-    if len(words) <= length:
-        return words
-    cut = words[:length + 1].rsplit(" ", 1)[0] if " " in words[:length + 1] else words[:length]
-    return cut.rstrip(" ,;:-.") + "..."
+    return shorten(text, length, "...")
 
 
 def _due_organisers(session: Session, now: datetime) -> list[int]:

@@ -8,7 +8,7 @@ to one area only.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -73,6 +73,11 @@ def area_by_postcode(session: Session, text: str) -> Area | None:
     return max(rows, key=lambda row: len(row[0]))[1]
 
 
+def _called(area: Area, folded: str) -> bool:
+    """Whether `folded` (as `fold` left it) is the area's name: case, accents and punctuation ignored, St for Street."""
+    return fold(area.name) == folded or fold(area.name.replace("Street", "St")) == folded
+
+
 def area_by_name(session: Session, text: str) -> Area | None:
     """The area a resident named by slug or name (case, accents and punctuation ignored)."""
     folded = fold(text.strip())
@@ -82,8 +87,25 @@ def area_by_name(session: Session, text: str) -> Area | None:
     if area is not None:
         return area
     for candidate in session.scalars(select(Area)):
-        if fold(candidate.name) == folded or fold(candidate.name.replace("Street", "St")) == folded:
+        if _called(candidate, folded):
             return candidate
+    return None
+
+
+def area_named_first(areas: Sequence[Area], words: Sequence[str]) -> tuple[Area, int] | None:
+    """The area among `areas` that the first of `words` (folded, as `Words.tokens`) name, and how many words that is.
+
+    Read as JOIN reads an area (`area_by_name`): slug or name, case, accents and punctuation
+    ignored, `St` for `Street`; the longest name wins (`Elm Street` over `Elm`). Never by typo,
+    never by postcode: an area's name is often an ordinary word (Elms, Oat), and a post may
+    well begin with one.
+    """
+    longest = max((len(area.name.split()) for area in areas), default=0)
+    for count in range(min(longest, len(words)), 0, -1):
+        said = fold(" ".join(words[:count]))
+        for area in areas:
+            if (count == 1 and said.lower() == area.slug) or _called(area, said):
+                return area, count
     return None
 
 

@@ -16,6 +16,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, and_, exists, func, or_, select, true
 from sqlalchemy.orm import Session, aliased
 
+from sms_board.community.subscriptions import active_areas
 from sms_board.config import Settings
 from sms_board.dashboard.scope import Viewer
 from sms_board.models import (
@@ -160,6 +161,26 @@ class ReplyRefused(Exception):
     """The reply cannot be sent; the message says why, for the organiser."""
 
 
+def _signed_by(session: Session, viewer: Viewer, inbound: InboundMessage, person: Subscriber) -> list[Area]:
+    """The areas whose organisers sign a reply, so a resident in several knows who is writing.
+
+    The area the text was filed to (what the resident wrote about); else the resident's areas
+    the viewer looks after (every one of them, for an administrator); else, for a resident in
+    no area, the organiser's own. None when an administrator answers a resident in no area:
+    "Your neighbourhood board organisers".
+    """
+    if inbound.area_id is not None:
+        filed = session.get(Area, inbound.area_id)
+        if filed is not None:
+            return [filed]
+    theirs = active_areas(session, person)
+    looked_after = set(viewer.area_ids)
+    shared = [area for area in theirs if area.id in looked_after]
+    if shared or theirs or viewer.is_admin:
+        return shared or theirs
+    return [area for area in (session.get(Area, ref.id) for ref in viewer.areas) if area is not None]
+
+
 def reply(session: Session, settings: Settings, viewer: Viewer, inbound_id: int, text: str, now: datetime) -> Outbox:
     """Text the sender back from the board's number, signed by the organisers; marks the text dealt with."""
     words = " ".join(text.split())
@@ -173,12 +194,10 @@ def reply(session: Session, settings: Settings, viewer: Viewer, inbound_id: int,
     person = session.get(Subscriber, inbound.subscriber_id) if inbound.subscriber_id else None
     if person is None:
         raise ReplyRefused("The board cannot text this sender back (not a phone number, or erased).")
-    area = session.get(Area, inbound.area_id) if inbound.area_id else None
-    if area is None and len(viewer.areas) == 1:
-        area = session.get(Area, viewer.areas[0].id)
-    body = render("organiser_reply", text=words, area=area)
+    areas = _signed_by(session, viewer, inbound, person)
+    body = render("organiser_reply", text=words, areas=areas)
     row = enqueue(session, settings, person, body, OutboxKind.NOTIFY,
-                  zone_name=area.timezone if area else None, now=now)
+                  zone_name=areas[0].timezone if areas else None, now=now)
     if row is None:
         raise ReplyRefused("They have opted out (STOP) or their number cannot take texts: nothing was sent.")
     row.inbound_id = inbound.id

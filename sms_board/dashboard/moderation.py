@@ -21,7 +21,7 @@ from sms_board.dashboard.scope import Viewer
 from sms_board.models import Area, Item, ItemKind, ItemStatus, OutboxKind, Report, Subscriber
 from sms_board.phone import mask
 from sms_board.sending.outbox import enqueue
-from sms_board.texts import render
+from sms_board.texts import in_sentence, render
 
 MAX_REASON = 160  # as REJECT's reason by SMS
 MAX_SHOWN = 200
@@ -124,6 +124,6 @@ def decide(
 def told(outcome: Outcome, item: Item) -> str:
     """What the organiser is told on the page: the SMS reply's words."""
     if outcome == Outcome.HIDDEN:
-        return f"#{item.ref} is hidden until you decide; {display_name(item.author)} has been told."
+        return f"#{item.ref} is hidden until you decide; {in_sentence(display_name(item.author))} has been told."
     return " ".join(render("moderation_done", outcome=outcome.value, item=item, author=display_name(item.author),
                            reason=item.moderation_note or "").split())

@@ -1,6 +1,9 @@
 """YES: confirms the sender's one pending confirmation (newest wins, 15 minutes, once).
 
 `YES please`, `Yes!` and `yes ok` (YES with at most two courtesy words) are a YES too.
+Any other text lets a pending confirmation lapse, STOP, START and HELP included, though
+they are answered before YES is read: the pipeline calls `lapse_unless_yes` for every text
+before routing it, so `FORGET`, `HELP`, `YES` erases nobody.
 
 With nothing pending, YES opts an opted-out number back in, else says there is
 nothing to confirm. Features that need a confirmation register an action here.
@@ -18,7 +21,7 @@ from sms_board.handlers.router import CONFIRM_STAGE, Context, stage
 from sms_board.handlers.stop import do_start
 from sms_board.models import Confirmation, Subscriber
 from sms_board.registry import Registry
-from sms_board.words import says_yes
+from sms_board.words import Words, says_yes
 
 CONFIRM_WINDOW = timedelta(minutes=15)
 
@@ -46,22 +49,29 @@ def ask_to_confirm(ctx: Context, action: str, payload: dict[str, object]) -> Con
     return pending
 
 
-def lapse_pending(session: Session, subscriber: Subscriber, now: datetime) -> None:
-    session.execute(
+def lapse_pending(session: Session, subscriber: Subscriber, now: datetime) -> tuple[str, ...]:
+    """Let the subscriber's pending confirmations lapse; the actions of those YES could still have confirmed."""
+    lapsed = session.execute(
         update(Confirmation)
         .where(Confirmation.subscriber_id == subscriber.id, Confirmation.resolved_at.is_(None))
         .values(resolved_at=now, resolution="lapsed")
+        .returning(Confirmation.action, Confirmation.expires_at)
         .execution_options(synchronize_session=False)
-    )
+    ).all()
+    return tuple(sorted({action for action, expires_at in lapsed if expires_at > now}))
+
+
+def lapse_unless_yes(session: Session, subscriber: Subscriber, words: Words, now: datetime) -> tuple[str, ...]:
+    """Any text but YES lets a pending confirmation lapse (SPEC §2); the actions that lapsed, for the reply to say."""
+    if says_yes(words.tokens):
+        return ()
+    return lapse_pending(session, subscriber, now)
 
 
 @stage(CONFIRM_STAGE, "yes", words={"YES"})
 def yes_stage(ctx: Context) -> bool:
     if not says_yes(ctx.words.tokens):
-        # Any other text lets a pending confirmation lapse (the pipeline knows when there is none).
-        if ctx.pending_confirmation is not False:
-            lapse_pending(ctx.session, ctx.subscriber, ctx.now)
-        return False
+        return False  # the pipeline let any pending confirmation lapse (`lapse_unless_yes`)
     pending = ctx.session.scalar(
         select(Confirmation)
         .where(

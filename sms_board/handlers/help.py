@@ -58,4 +58,5 @@ def help_(ctx: Context) -> None:
     if ctx.subscriber.opted_out:
         ctx.reply("help_opted_out", filed=filed, urgent=urgent)
         return
-    ctx.reply("help", areas=areas, filed=filed, urgent=urgent)
+    # HELP is answered before YES is read, and lets a pending FORGET or broadcast lapse: say so.
+    ctx.reply("help", areas=areas, filed=filed, urgent=urgent, lapsed=ctx.lapsed)

@@ -7,6 +7,14 @@ from sqlalchemy import select
 from sms_board.community.exchange import active_matches, balance, display_name, other_party
 from sms_board.handlers.router import Context, keyword
 from sms_board.models import Item, ItemStatus
+from sms_board.texts import ELLIPSIS, render
+
+# MY stays within two GSM-7 texts when it can: titles are cut to share that room, never below
+# MIN_TITLE characters (a long list costs a third text rather than unreadable titles).
+MY_ROOM = 2 * 153
+MIN_TITLE = 24
+# A cut title ends in "…", which smart encoding sends as "...".
+_CUT_COST = len("...") - len(ELLIPSIS)
 
 
 @keyword("MY", "MINE")
@@ -19,7 +27,14 @@ def my(ctx: Context) -> None:
         ).order_by(Item.id)
     ))
     connections = [(m.item, display_name(other_party(m, ctx.subscriber))) for m in active_matches(ctx.session, ctx.subscriber)]
-    ctx.reply("my", items=items, connections=connections)
+    listing = render("my", items=items, connections=connections, width=None)
+    if len(listing) > MY_ROOM and items:
+        # Whole titles do not fit: share the room left beside refs, headings and connections.
+        titles = sum(len(" ".join(item.body.split())) for item in items)
+        room = MY_ROOM - (len(listing) - titles)
+        listing = render("my", items=items, connections=connections,
+                         width=max(MIN_TITLE, room // len(items) - _CUT_COST))
+    ctx.replies.append(listing)
 
 
 @keyword("BALANCE")

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sms_board.community.areas import find_area
+from sms_board.community.areas import area_named_first
 from sms_board.community.exchange import record
 from sms_board.community.moderation import status_for_new, submitted
-from sms_board.community.subscriptions import active_areas
+from sms_board.community.subscriptions import nameable_areas
 from sms_board.handlers.router import Context, keyword
 from sms_board.models import Area, Item, ItemKind, ItemStatus
 
@@ -20,19 +20,27 @@ MAX_POST = 480  # three GSM-7 segments' worth: a notice, not an essay
 
 
 def choose_area(ctx: Context, keyword_name: str) -> tuple[Area, str] | None:
-    """The area a post goes to and the text after any area word, or None after replying with a hint."""
-    areas = active_areas(ctx.session, ctx.subscriber)
-    if not areas:
+    """The area a post goes to and the text after any area word, or None after replying with a hint.
+
+    The first word after the keyword, when it names one of the sender's areas, is the target
+    however many areas they are in (the "Which area?" reply teaches `POST ELM <msg>`), and is
+    no part of the text. Naming a public area they are not in gets how to join it, or how to
+    post at home: their own area word first, after which the text is kept whole.
+    """
+    mine, others = nameable_areas(ctx.session, ctx.subscriber)
+    named = area_named_first([*mine, *others], ctx.words.tokens[1:])
+    if named is not None:
+        area, words = named
+        if area in mine:
+            return area, ctx.words.rest(1 + words)
+        ctx.reply("not_in_area", area=area, areas=mine, keyword=keyword_name)
+        return None
+    if not mine:
         ctx.reply("need_area", keyword=keyword_name)
         return None
-    text = ctx.words.rest()
-    if len(areas) > 1 and len(ctx.words) > 2:
-        named = find_area(ctx.session, ctx.words.tokens[1])
-        if named is not None and named in areas:
-            return named, ctx.words.rest(2)
-    if len(areas) == 1:
-        return areas[0], text
-    ctx.reply("which_area", keyword=keyword_name, areas=areas)
+    if len(mine) == 1:
+        return mine[0], ctx.words.rest()
+    ctx.reply("which_area", keyword=keyword_name, areas=mine)
     return None
 
 

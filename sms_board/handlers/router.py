@@ -55,8 +55,8 @@ class Context:
     # Whether routing changed anything (a post, a connection, a setting): the reply confirms
     # it, so loop protection never withholds it. Set by `route`.
     changed: bool = False
-    # Whether the sender has a confirmation waiting for YES; None when nobody has looked.
-    pending_confirmation: bool | None = None
+    # The confirmations this text let lapse (`forget`, `broadcast`): any text but YES does.
+    lapsed: tuple[str, ...] = ()
 
     def reply(self, template: str, /, **data: object) -> None:
         self.replies.append(render(template, **data))

@@ -84,7 +84,7 @@ def test_the_same_text_more_than_five_times_gets_one_answer_then_silence(board, 
         assert session.scalar(select(func.count()).select_from(Item)) == 5, "the repeats changed nothing"
         assert session.scalar(select(func.count()).select_from(InboundMessage).where(
             InboundMessage.in_inbox.is_(True))) == 1
-    assert alice.text("MY")[0].startswith("Open: #N"), "another text is answered as usual"
+    assert alice.text("MY")[0].startswith("Open:\n#N"), "another text is answered as usual"
     clock.shift(timedelta(minutes=6))
     assert alice.text("POST Free piano, collect by Friday")[0].startswith("Posted as"), "five minutes later, afresh"
 

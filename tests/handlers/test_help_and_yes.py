@@ -88,7 +88,8 @@ def test_twilio_classified_help_in_another_language_gets_the_usage_text(areas, p
 
     reply = sam.text("AIDE", OptOutType="HELP")
 
-    assert reply == [render("help", areas=[type("A", (), {"name": "Elm Street"})()], filed=False, urgent=False)]
+    assert reply == [render("help", areas=[type("A", (), {"name": "Elm Street"})()], filed=False, urgent=False,
+                            lapsed=())]
     assert inbound_rows()[-1].handler == "help"
 
 
@@ -170,3 +171,71 @@ def test_yes_please_from_an_opted_out_number_opts_back_in(areas, phone):
     sam.text("STOP")
 
     assert sam.text("Yes please")[0].startswith("Welcome back!")
+
+
+# ── any other text lets a pending confirmation lapse, HELP, STOP and START included ──
+
+
+def _still_here(app) -> bool:  # type: ignore[no-untyped-def]
+    with session_of(app) as session:
+        return session.scalar(select(Subscriber).where(Subscriber.phone == SAM)) is not None
+
+
+def test_forget_then_help_then_yes_erases_nothing_and_help_says_so(areas, phone, app):
+    sam = phone(SAM)
+    sam.text("JOIN ELM")
+    sam.text("FORGET")
+
+    help_reply = sam.text("HELP")[0]
+    assert help_reply.startswith("Your FORGET was not confirmed: nothing was erased.")
+    assert sam.text("YES") == [render("nothing_to_confirm")]
+    assert _still_here(app)
+
+
+def test_forget_then_help_with_words_then_yes_erases_nothing(areas, phone, app):
+    sam = phone(SAM)
+    sam.text("JOIN ELM")
+    sam.text("FORGET")
+
+    assert "Your FORGET was not confirmed" in sam.text("HELP what does forget do")[0]
+    sam.text("YES")
+    assert _still_here(app)
+
+
+def test_forget_then_stop_then_yes_opts_back_in_and_erases_nothing(areas, phone, app):
+    sam = phone(SAM)
+    sam.text("JOIN ELM")
+    sam.text("FORGET")
+    sam.text("STOP")
+
+    assert sam.text("YES")[0].startswith("Welcome back!")
+    assert _still_here(app)
+
+
+def test_forget_then_start_then_yes_erases_nothing(areas, phone, app):
+    sam = phone(SAM)
+    sam.text("JOIN ELM")
+    sam.text("FORGET")
+    sam.text("START")
+
+    assert sam.text("YES") == [render("nothing_to_confirm")]
+    assert _still_here(app)
+
+
+def test_broadcast_then_help_then_yes_sends_nothing_and_help_says_so(organiser, app):
+    organiser.text("BROADCAST Litter pick on Sunday at 10")
+
+    assert organiser.text("HELP")[0].startswith("Your broadcast was not sent.")
+    assert organiser.text("YES") == [render("nothing_to_confirm")]
+    assert not _broadcast_confirmed(app)
+
+
+def test_help_says_nothing_of_a_confirmation_already_past_its_time(areas, phone, app):
+    sam = phone(SAM)
+    sam.text("JOIN ELM")
+    sam.text("FORGET")
+    with session_of(app) as session, session.begin():
+        pending = session.scalars(select(Confirmation)).one()
+        pending.expires_at = pending.created_at
+
+    assert "FORGET" not in sam.text("HELP")[0]

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from sms_board.app import board_of
 from sms_board.models import Exchange, Item, ItemEvent, Match, Subscriber
+from sms_board.segments import analyse
 from tests.conftest import session_of
 
 SAM, PRIYA, JOE, RUTH, ADA = "+447700900123", "+447700900456", "+447700900789", "+447700900001", "+447700900321"
@@ -223,6 +224,46 @@ def test_my_lists_open_items_and_connections(street):
     sam.text(f"OK {request}")
     listing = sam.text("MY")[0]
     assert f"#{request}" in listing and f"#{offer}" in listing and "with Priya" in listing
+
+
+def test_my_puts_one_entry_on_a_line_and_whole_titles_when_there_is_room(street):
+    sam, priya = street["sam"], street["priya"]
+    request = ref_in(sam.text("NEED Lift to the GP on Thursday morning, around ten")[0], "R")
+    offer = ref_in(sam.text("OFFER Sewing repairs and hemming")[0], "O")
+    priya.text(f"CAN {request}")
+    sam.text(f"OK {request}")
+
+    assert sam.text("MY") == [
+        f"Open:\n#{request} Lift to the GP on Thursday morning, around ten\n#{offer} Sewing repairs and hemming\n"
+        f"Connected:\n#{request} with Priya"
+    ]
+
+
+def test_my_cuts_long_titles_at_a_word_with_an_ellipsis_and_stays_short(street):
+    sam = street["sam"]
+    things = ["apples", "bikes", "chairs", "desks", "easels", "fans", "gates", "hoes"]
+    refs = [ref_in(sam.text(f"OFFER Spare {thing} for anyone who can collect them from the back garden this week")[0],
+                   "O") for thing in things]
+
+    [listing] = sam.text("MY")
+
+    lines = listing.splitlines()
+    assert lines[0] == "Open:" and len(lines) == 1 + len(things)
+    for ref, thing, line in zip(refs, things, lines[1:], strict=True):
+        assert line.startswith(f"#{ref} Spare {thing} for"), line
+        assert line.endswith("...") and not line.endswith(" ...") and "...." not in line, line
+    assert analyse(listing).segments <= 3
+
+
+def test_an_unnamed_neighbour_is_a_neighbour_mid_sentence(street, phone):
+    sam = street["sam"]
+    stranger = phone("+447700900999")
+    stranger.text("JOIN ELM")
+    ref = ref_in(sam.text("NEED Lift to the GP")[0], "R")
+    stranger.text(f"CAN {ref}")
+
+    assert sam.text(f"OK {ref}")[0].startswith(f"Connected with a neighbour on #{ref}.")
+    assert sam.text("MY")[0].endswith(f"Connected:\n#{ref} with a neighbour")
 
 
 def test_stop_in_the_middle_of_a_connection_tells_the_other_side(street, app):

@@ -177,8 +177,8 @@ def test_requests_and_offers_wait_too_and_cannot_be_answered_until_approved(quie
         assert session.scalars(select(Response)).all() == [], "nobody can answer a held post"
     assert texts(sam) == []
     assert "Lift" not in priya.text("MY")[0]
-    assert sam.text("MY")[0] == (f"Open: #{request} Lift to the GP on Thursday (waits for OK); "
-                                 f"#{offer} I can walk dogs (waits for OK).")
+    assert sam.text("MY")[0] == (f"Open:\n#{request} Lift to the GP on Thursday (waits for OK)\n"
+                                 f"#{offer} I can walk dogs (waits for OK)")
 
     ruth.text(f"APPROVE {request}")
     assert priya.text(f"CAN {request}")[0].startswith("Thanks")

@@ -164,7 +164,7 @@ def test_an_organiser_can_say_no_and_the_resident_is_told(carers, app):
     dev, ruth = carers["dev"], carers["ruth"]
     request = re.search(r"#(J\d+)", dev.text("JOIN FOSTER CARERS")[0]).group(1)
 
-    assert ruth.text(f"NO {request}") == ["Done: A neighbour (+44 7---- --222) won't join Foster Carers and has been told."]
+    assert ruth.text(f"NO {request}") == ["Done: a neighbour (+44 7---- --222) won't join Foster Carers and has been told."]
 
     assert not member(app, DEV)
     assert notices(dev) == ["Sorry: the organisers of Foster Carers couldn't accept your request to join. "

@@ -84,6 +84,42 @@ def test_a_reply_goes_from_the_board_signed_by_the_organisers_and_deals_with_the
     assert "Yes, Wednesday." in everything
 
 
+def _reply_to(client, app, runner, number: str, body: str) -> str:  # type: ignore[no-untyped-def]
+    """Reply from the inbox to the text `body`; the text the resident receives."""
+    inbound_id = scalar(app, select(InboundMessage.id).where(InboundMessage.body == body))
+    submit(client, "/dashboard/inbox", f"/dashboard/inbox/{inbound_id}/reply", {"text": "Yes, Wednesday."})
+    [sent] = [row for row in json.loads(runner("outbox", "--json").stdout)
+              if row["to"] == number and row["kind"] == "notify"]
+    return sent["body"]
+
+
+def test_a_reply_to_a_resident_in_two_areas_is_signed_by_the_area_they_share_with_the_organiser(
+        ruth, app, phone, runner):
+    runner("organiser", "add", RUTH, "oak")
+    phone(SAM).text("JOIN RIVER")  # Sam: Elm Street and Riverside; Ruth: Elm Street and Oak Road
+    phone(SAM).text("is the bin day changing")
+
+    assert _reply_to(ruth, app, runner, SAM, "is the bin day changing") == "Yes, Wednesday.\n- Elm Street organisers"
+
+
+def test_an_organiser_of_both_areas_signs_with_both(ruth, app, phone, runner):
+    runner("organiser", "add", RUTH, "oak")
+    phone(SAM).text("JOIN OAK")
+    phone(SAM).text("is the bin day changing")
+
+    assert _reply_to(ruth, app, runner, SAM, "is the bin day changing") == (
+        "Yes, Wednesday.\n- Elm Street and Oak Road organisers")
+
+
+def test_an_administrators_reply_is_signed_by_the_residents_areas(client, street, app, phone, runner):
+    phone(SAM).text("JOIN RIVER")
+    phone(SAM).text("is the bin day changing")
+    sign_in(client, ADMIN)
+
+    assert _reply_to(client, app, runner, SAM, "is the bin day changing") == (
+        "Yes, Wednesday.\n- Elm Street and Riverside organisers")
+
+
 def test_an_opted_out_sender_cannot_be_replied_to(ruth, app, phone):
     phone(SAM).text("who runs this")
     phone(SAM).text("STOP")
