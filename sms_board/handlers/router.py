@@ -32,7 +32,17 @@ from sqlalchemy.orm import ORMExecuteState, Session
 from sms_board.community.moderation import can_see
 from sms_board.community.subscriptions import active_areas
 from sms_board.config import Settings
-from sms_board.models import Area, InboundMessage, Item, ItemKind, Organiser, OutboxKind, Subscriber
+from sms_board.models import (
+    Area,
+    InboundMessage,
+    Item,
+    ItemKind,
+    Match,
+    Organiser,
+    OutboxKind,
+    Response,
+    Subscriber,
+)
 from sms_board.registry import DuplicateEntry, Registry, defined_in
 from sms_board.sending.outbox import enqueue
 from sms_board.texts import render
@@ -62,9 +72,11 @@ class Context:
         self.replies.append(render(template, **data))
 
     def notify(
-        self, recipient: Subscriber, template: str, kind: OutboxKind = OutboxKind.NOTIFY, **data: object
+        self, recipient: Subscriber, template: str, kind: OutboxKind = OutboxKind.NOTIFY, *,
+        about: Item | Response | Match | None = None, **data: object,
     ) -> None:
-        enqueue(self.session, self.settings, recipient, render(template, **data), kind, now=self.now)
+        """Queue a text to one person; `about`: what it announces (if that is withdrawn first, it never goes)."""
+        enqueue(self.session, self.settings, recipient, render(template, **data), kind, about=about, now=self.now)
 
     def file_in_inbox(self, area: Area | None = None, *, among: list[Area] | None = None) -> None:
         """Keep the text for the organisers of `area`, else of the sender's one area (if they have one).
