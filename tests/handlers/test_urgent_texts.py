@@ -201,3 +201,42 @@ def test_the_overview_says_a_text_may_be_urgent(street, client):
     page = client.get("/dashboard").get_data(as_text=True)
 
     assert "1 text in the inbox may be urgent" in page
+
+
+# ── what is not read as a cry for help, and what is published all the same ─
+
+
+def test_a_need_with_urgent_words_is_posted_after_the_alarm(street):
+    reply = street["sam"].text("NEED someone to sit with me, chest pain since lunch")
+
+    assert reply[0].splitlines()[0] == DANGER
+    assert any("Your request is #R" in text for text in reply)
+    assert len(alerts(street["ruth"])) == 1
+
+
+def test_an_organisers_urgent_broadcast_is_their_broadcast_not_a_cry_for_help(street):
+    reply = street["ruth"].text("URGENT gas leak on Elm Street, stay indoors")
+
+    assert all(DANGER not in text for text in reply) and "YES" in reply[0]
+    assert alerts(street["admin"]) == []
+
+
+def test_a_relay_between_connected_neighbours_is_relayed_not_alarmed(street):
+    ref = re.search(r"#(R\d+)", street["sam"].text("NEED a lift to the GP")[0]).group(1)  # type: ignore[union-attr]
+    street["priya"].text(f"CAN {ref}")
+    street["sam"].text(f"OK {ref}")
+
+    assert street["sam"].text(f"{ref} I've had a fall, can you come now") == []
+
+    assert street["priya"].received()[-1].body == f"{ref} Sam: I've had a fall, can you come now"
+    assert alerts(street["ruth"]) == []
+
+
+def test_a_cry_for_help_from_an_opted_out_number_is_marked_and_the_administrators_told(street, inbound_rows):
+    street["sam"].text("STOP")
+
+    assert street["sam"].text("I've fallen and can't get up") == []
+
+    assert inbound_rows()[-1].urgent and inbound_rows()[-1].in_inbox
+    [alert] = alerts(street["admin"])
+    assert "got no answer" in alert.body
