@@ -44,6 +44,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from sms_board import handlers
 from sms_board.community import abuse
+from sms_board.community.alerts import alert_urgent
 from sms_board.community.subscriptions import add_subscriber
 from sms_board.config import Settings
 from sms_board.db import is_sqlite
@@ -59,6 +60,7 @@ from sms_board.models import (
 from sms_board.phone import mask, normalise
 from sms_board.sending.outbox import prepare, record_replies
 from sms_board.texts import render
+from sms_board.urgent import may_be_urgent
 from sms_board.utc import utcnow
 from sms_board.words import Words, fold
 
@@ -408,6 +410,10 @@ def _process(
         inbound.status = InboundStatus.IGNORED.value
         inbound.error = "sender has opted out"
         inbound.in_inbox = bool(words.tokens) and not handlers.asks_to_stop(words.tokens)
+        if inbound.in_inbox and may_be_urgent(words):
+            # Not answered (carrier rules), but a cry for help still reaches the organisers.
+            inbound.urgent = True
+            alert_urgent(session, settings, inbound, subscriber, now, answered=False)
         return
     handlers.route(ctx)
     inbound.handler = ctx.handler[:32] or None

@@ -291,6 +291,10 @@ class InboundMessage(Base):
     # An organiser marked this inbox text dealt with (on the dashboard).
     dealt_with_at: Mapped[datetime | None]
     dealt_with_by_id: Mapped[int | None] = mapped_column(ForeignKey("subscribers.id", ondelete="SET NULL"))
+    # It may be a cry for help (`community.urgent`): first in the inbox until dealt with.
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # When the organisers were texted about it (at most once an hour for one sender).
+    organisers_alerted_at: Mapped[datetime | None]
 
 
 class Item(Base):
@@ -350,6 +354,14 @@ class Outbox(Base):
         Index("ix_outbox_claim", "lane", "id", postgresql_where=text("status = 'queued'"),
               sqlite_where=text("status = 'queued'")),
         UniqueConstraint("campaign_id", "subscriber_id", name="uq_outbox_campaign_subscriber"),
+        # What a text to one person is about: when that is withdrawn before the text goes, the
+        # text is cancelled (`delivery.cancel_about`). Digests and broadcasts are about nothing.
+        Index("ix_outbox_item", "item_id", postgresql_where=text("item_id IS NOT NULL"),
+              sqlite_where=text("item_id IS NOT NULL")),
+        Index("ix_outbox_response", "response_id", postgresql_where=text("response_id IS NOT NULL"),
+              sqlite_where=text("response_id IS NOT NULL")),
+        Index("ix_outbox_match", "match_id", postgresql_where=text("match_id IS NOT NULL"),
+              sqlite_where=text("match_id IS NOT NULL")),
         one_of("status", OutboxStatus),
         one_of("kind", OutboxKind),
         CheckConstraint("lane IN (0, 1, 2)", name="lane"),
@@ -369,6 +381,8 @@ class Outbox(Base):
     error_code: Mapped[str | None] = mapped_column(String(16))
     error_message: Mapped[str | None] = mapped_column(Text)
     item_id: Mapped[int | None] = mapped_column(ForeignKey("items.id", ondelete="SET NULL"))
+    response_id: Mapped[int | None] = mapped_column(ForeignKey("responses.id", ondelete="SET NULL"))
+    match_id: Mapped[int | None] = mapped_column(ForeignKey("matches.id", ondelete="SET NULL"))
     campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"), index=True)
     batch_id: Mapped[int | None] = mapped_column(ForeignKey("digest_batches.id", ondelete="SET NULL"))
     # A reply: the inbound text it answers.

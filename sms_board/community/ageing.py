@@ -39,17 +39,17 @@ def age_quiet_requests(session: Session, settings: Settings, now: datetime) -> d
     for item in quiet_requests(session, expire_before):
         for _match, person in close_item(session, item, ItemStatus.EXPIRED, now, None, "expired"):
             enqueue(session, settings, person, render("connection_ended", ref=item.ref), OutboxKind.NOTIFY,
-                    now=now, item_id=item.id)
+                    now=now, about=item)
         if item.author is not None:
             enqueue(session, settings, item.author,
                     render("request_expired", item=item, days=settings.request_expire_days),
-                    OutboxKind.NOTIFY, now=now, item_id=item.id)
+                    OutboxKind.NOTIFY, now=now, about=item)
         counts["expired"] += 1
     for item in quiet_requests(session, remind_before, reminded=False):
         item.reminded_at = now
         record(session, item, "reminded", now)
         if item.author is not None:
             enqueue(session, settings, item.author, render("request_reminder", item=item), OutboxKind.NOTIFY,
-                    now=now, item_id=item.id)
+                    now=now, about=item)
         counts["reminded"] += 1
     return counts

@@ -5,7 +5,8 @@ the area (or, where an area has none yet, for the administrators). The clock gat
 organiser's queued notices into one text, at most one every `NOTICE_EVERY`, naming the
 refs and how many ("3 posts wait: #N14 Sam 'Free piano...' … Reply APPROVE N14 or REJECT
 N14 <reason>"). What an organiser (or another organiser) already decided by then is left
-out. A flood is told at once, once per flood, in a text of its own.
+out. A flood is told at once, once per flood, in a text of its own. So is a text that may be
+an emergency (`alert_urgent`), in the first lane and whatever the hour, once an hour per sender.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from sms_board.community.people import organisers_to_tell
 from sms_board.community.subscriptions import active_areas
 from sms_board.config import Settings
 from sms_board.models import (
+    Area,
+    InboundMessage,
     Item,
     ItemKind,
     ItemStatus,
@@ -36,6 +39,9 @@ from sms_board.sending.outbox import enqueue
 from sms_board.texts import render, shorten
 
 NOTICE_EVERY = timedelta(minutes=15)
+# One sender's cries for help text the organisers at most this often (the inbox has every one).
+URGENT_EVERY = timedelta(hours=1)
+URGENT_QUOTE = 200
 # One text names this many items of each sort, then says how many more there are.
 SHOWN = 4
 QUOTE = 18
@@ -130,19 +136,47 @@ def send_due_notices(session: Session, settings: Settings, now: datetime) -> int
     return texts
 
 
+def _looking_after(session: Session, person: Subscriber, areas: list[Area]) -> list[Subscriber]:
+    """The organisers of the person's areas (an area with none: the administrators); in no area: the administrators."""
+    people: dict[int, Subscriber] = {}
+    for area_id in [area.id for area in areas] or [None]:
+        for found in (organisers_to_tell(session, area_id) if area_id is not None else _admins(session)):
+            people.setdefault(found.id, found)
+    return [found for found in people.values() if found.id != person.id]
+
+
 def alert_flood(session: Session, settings: Settings, flooder: Subscriber, count: int, now: datetime,
                 minutes: int) -> int:
     """Tell the organisers of the flooding number's areas (or the administrators), once; returns how many."""
-    people: dict[int, Subscriber] = {}
     areas = active_areas(session, flooder)
-    for area_id in [area.id for area in areas] or [None]:
-        for person in (organisers_to_tell(session, area_id) if area_id is not None else _admins(session)):
-            people.setdefault(person.id, person)
     body = render("flood_alert", number=mask(flooder.phone), count=count, minutes=minutes, areas=areas)
-    told = 0
-    for person in people.values():
-        if person.id != flooder.id and enqueue(session, settings, person, body, OutboxKind.NOTIFY, now=now):
-            told += 1
+    return sum(1 for person in _looking_after(session, flooder, areas)
+               if enqueue(session, settings, person, body, OutboxKind.NOTIFY, now=now) is not None)
+
+
+def alert_urgent(session: Session, settings: Settings, inbound: InboundMessage, sender: Subscriber, now: datetime,
+                 *, answered: bool = True) -> int:
+    """Text the people who look after the sender about a text that may be an emergency; returns how many.
+
+    At once, in the first lane, whatever the hour (quiet hours do not hold it), as a text to
+    each one: the words, the masked number, whether the resident was told to call 999
+    (`answered`), and the ref to answer with (`U<id>`, see `handlers.urgent`). At most one
+    such alert per sender per URGENT_EVERY; every such text is marked in the inbox all the same.
+    """
+    alerted = session.scalar(
+        select(InboundMessage.id).where(
+            InboundMessage.subscriber_id == sender.id, InboundMessage.id != inbound.id,
+            InboundMessage.organisers_alerted_at > now - URGENT_EVERY,
+        ).limit(1)
+    )
+    if alerted is not None:
+        return 0
+    areas = active_areas(session, sender)
+    body = render("urgent_alert", ref=f"U{inbound.id}", number=mask(sender.phone), name=sender.name, areas=areas,
+                  words=quote(inbound.body, URGENT_QUOTE), answered=answered)
+    told = sum(1 for person in _looking_after(session, sender, areas)
+               if enqueue(session, settings, person, body, OutboxKind.NOTIFY, urgent=True, now=now) is not None)
+    inbound.organisers_alerted_at = now
     return told
 
 

@@ -29,6 +29,7 @@ from sms_board.models import (
     Subscription,
     SubscriptionStatus,
 )
+from sms_board.sending.delivery import about, cancel_about, told_about
 
 ANONYMOUS = "A neighbour"
 _HOURS = re.compile(r"^(\d{1,3}(?:[.,]\d{1,2})?)\s*(H|HR|HRS|HOUR|HOURS|M|MIN|MINS|MINUTES)?$", re.IGNORECASE)
@@ -116,9 +117,40 @@ def pick_response(responses: list[Response], selector: str) -> Response | None:
     return fits[0] if len(fits) == 1 else None
 
 
-def resolve(response: Response, status: ResponseStatus, now: datetime) -> None:
+def resolve(session: Session, response: Response, status: ResponseStatus, now: datetime) -> None:
+    """The response is accepted, declined or withdrawn: a notice announcing it that still waits is moot."""
     response.status = status.value
     response.resolved_at = now
+    cancel_about(session, about(response_id=response.id),
+                 f"the {ResponseKind(response.kind).value} was {status.value}", now)
+
+
+def withdraw_responses(session: Session, person: Subscriber, now: datetime,
+                       area_ids: list[int] | None = None) -> int:
+    """Take back everything `person` offered or asked for and is still waiting on (in these areas)."""
+    query = select(Response).where(Response.responder_id == person.id,
+                                   Response.status == ResponseStatus.PENDING.value)
+    if area_ids is not None:
+        query = query.join(Item, Item.id == Response.item_id).where(Item.area_id.in_(area_ids))
+    responses = list(session.scalars(query))
+    for response in responses:
+        resolve(session, response, ResponseStatus.WITHDRAWN, now)
+    return len(responses)
+
+
+def taken_back(session: Session, item: Item) -> Response | None:
+    """The response to `item` taken back most recently, if none is waiting and it came after any reminder.
+
+    `OK R8` then reads as accepting it: the requester is told it was taken back. After a
+    reminder ("do you still need help?"), `OK R8` keeps the request open as ever.
+    """
+    last = session.scalar(
+        select(Response).where(Response.item_id == item.id, Response.status == ResponseStatus.WITHDRAWN.value)
+        .order_by(Response.resolved_at.desc(), Response.id.desc()).limit(1)
+    )
+    if last is None or (item.reminded_at is not None and last.resolved_at is not None and last.resolved_at < item.reminded_at):
+        return None
+    return last
 
 
 # ── connections ───────────────────────────────────────────────────────────
@@ -147,42 +179,52 @@ def other_party(match: Match, person: Subscriber) -> Subscriber | None:
 
 
 def end_match(session: Session, match: Match, status: MatchStatus, now: datetime, actor: Subscriber | None,
-              reason: str) -> None:
+              reason: str) -> set[int]:
+    """End a connection; returns the parties who never heard of it (nobody tells them it ended).
+
+    A connection ended before it was done (not DONE) takes its waiting texts with it: a
+    "Connected with Priya" still held for the morning is cancelled, and so Sam never heard.
+    """
     match.status = status.value
     match.ended_at = now
     record(session, match.item, reason, now, actor=actor, match=match)
+    if status == MatchStatus.DONE:
+        return set()
+    texts = about(match_id=match.id)
+    return cancel_about(session, texts, f"the connection {status.value}", now) - told_about(session, texts)
 
 
 def end_connections_of(session: Session, person: Subscriber, now: datetime, reason: str) -> list[tuple[Match, Subscriber]]:
     """End every open connection of someone who opted out or forgot; returns whom to tell."""
     ended: list[tuple[Match, Subscriber]] = []
     for match in active_matches(session, person):
-        end_match(session, match, MatchStatus.ENDED, now, person, reason)
+        unaware = end_match(session, match, MatchStatus.ENDED, now, person, reason)
         other = other_party(match, person)
-        if other is not None:
+        if other is not None and other.id not in unaware:
             ended.append((match, other))
-    for response in session.scalars(
-        select(Response).where(Response.responder_id == person.id, Response.status == ResponseStatus.PENDING.value)
-    ):
-        resolve(response, ResponseStatus.WITHDRAWN, now)
+    withdraw_responses(session, person, now)
     return ended
 
 
 def close_item(session: Session, item: Item, status: ItemStatus, now: datetime, actor: Subscriber | None,
                action: str) -> list[tuple[Match, Subscriber]]:
-    """Close an item; open connections on it end. Returns (match, person to tell) for each ended one."""
+    """Close an item; open connections on it end. Returns (match, person to tell) for each ended one.
+
+    What still waits to be sent about the item (an offer on it, a reminder) is cancelled.
+    """
     item.status = status.value
     item.closed_at = now
     record(session, item, action, now, actor=actor)
     told: list[tuple[Match, Subscriber]] = []
     for match in session.scalars(select(Match).where(Match.item_id == item.id,
                                                      Match.status == MatchStatus.CONNECTED.value)):
-        end_match(session, match, MatchStatus.ENDED, now, actor, f"{action}_ended")
+        unaware = end_match(session, match, MatchStatus.ENDED, now, actor, f"{action}_ended")
         for party in (match.owner, match.helper):
-            if party is not None and (actor is None or party.id != actor.id):
+            if party is not None and (actor is None or party.id != actor.id) and party.id not in unaware:
                 told.append((match, party))
     for response in pending_responses(session, item):
-        resolve(response, ResponseStatus.WITHDRAWN, now)
+        resolve(session, response, ResponseStatus.WITHDRAWN, now)
+    cancel_about(session, about(item_id=item.id), f"#{item.ref} was {action}", now)
     return told
 
 
@@ -207,7 +249,7 @@ def complete(session: Session, match: Match, hours: float, now: datetime, actor:
         item.status = ItemStatus.CLOSED.value
         item.closed_at = now
         for response in pending_responses(session, item):
-            resolve(response, ResponseStatus.WITHDRAWN, now)
+            resolve(session, response, ResponseStatus.WITHDRAWN, now)
     return exchange
 
 

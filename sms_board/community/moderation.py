@@ -164,7 +164,7 @@ def _tell_author(session: Session, settings: Settings, item: Item, template: str
                  **data: object) -> None:
     if item.author is not None:
         enqueue(session, settings, item.author, render(template, item=item, area=item.area, **data),
-                OutboxKind.NOTIFY, zone_name=item.area.timezone, item_id=item.id, now=now)
+                OutboxKind.NOTIFY, zone_name=item.area.timezone, about=item, now=now)
 
 
 def _resolve_reports(session: Session, item: Item, resolution: str, now: datetime) -> int:

@@ -40,7 +40,7 @@ from sms_board.models import (
     Subscription,
     Suppression,
 )
-from sms_board.sending.delivery import cancel_waiting
+from sms_board.sending.delivery import WAITING, cancel_about, cancel_waiting, in_statuses
 
 ERASED = "forgotten"
 OPEN_STATUSES = frozenset({ItemStatus.UNNAMED.value, ItemStatus.PENDING.value, ItemStatus.PUBLISHED.value,
@@ -80,8 +80,16 @@ def forget(
         select(Match.item_id).where(or_(Match.owner_id == person.id, Match.helper_id == person.id)),
         select(Response.item_id).where(Response.responder_id == person.id),
     )
+    # Texts still waiting about their posts, offers and connections never go (a neighbour's
+    # offer on their request is about the neighbour: it waits on); those sent lose their words.
+    about_them = or_(
+        Outbox.item_id.in_(select(Item.id).where(Item.author_id == person.id)),
+        Outbox.response_id.in_(select(Response.id).where(Response.responder_id == person.id)),
+        Outbox.match_id.in_(select(Match.id).where(or_(Match.owner_id == person.id, Match.helper_id == person.id))),
+    )
+    cancel_about(session, about_them, "about someone who asked to be forgotten", now)
     session.execute(
-        update(Outbox).where(Outbox.item_id.in_(involved)).values(body="")
+        update(Outbox).where(Outbox.item_id.in_(involved), ~in_statuses(WAITING)).values(body="")
         .execution_options(synchronize_session=False)
     )
     told = end_connections_of(session, person, now, ERASED)

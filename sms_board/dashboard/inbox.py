@@ -4,8 +4,10 @@ Kept are texts the board did not understand, HELP with more words (it may be a c
 help), reports, flood holds, texts whose handler failed, and words from opted-out
 numbers. An organiser sees those filed to their areas and, among those filed to no area,
 the ones from members of their areas or from people in no area at all; an administrator
-sees every one. Numbers are shown masked; a reply goes from the board's own number
-through the outbox, signed by the area's organisers, never with an organiser's number.
+sees every one (`community.inbox`, which SMS shares). Texts that may be urgent
+(`sms_board.urgent`) come first, marked in red, until someone deals with them. Numbers are
+shown masked; a reply goes from the board's own number through the outbox, signed by the
+area's organisers, never with an organiser's number.
 """
 
 from __future__ import annotations
@@ -13,10 +15,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, exists, func, or_, select, true
+from sqlalchemy import ColumnElement, and_, case, func, select
 from sqlalchemy.orm import Session, aliased
 
-from sms_board.community.subscriptions import active_areas
+from sms_board.community.inbox import ReplyRefused, answer, kept_text
+from sms_board.community.inbox import visible_to as kept_by
 from sms_board.config import Settings
 from sms_board.dashboard.scope import Viewer
 from sms_board.models import (
@@ -26,14 +29,10 @@ from sms_board.models import (
     Outbox,
     OutboxKind,
     Subscriber,
-    Subscription,
 )
 from sms_board.phone import mask
-from sms_board.sending.outbox import enqueue
-from sms_board.texts import render
 
 PAGE_SIZE = 50
-MAX_REPLY_CHARACTERS = 480
 
 _WHY_BY_HANDLER = {
     "help": "HELP with more words",
@@ -63,6 +62,7 @@ class InboxEntry:
     dealt_with_at: datetime | None
     dealt_with_by: str | None
     can_reply: bool
+    urgent: bool = False
     replies: tuple[ReplyShown, ...] = ()
 
 
@@ -74,7 +74,9 @@ class InboxPage:
     more: bool
 
 
-def why_kept(status: str, handler: str | None, error: str | None) -> str:
+def why_kept(status: str, handler: str | None, error: str | None, *, urgent: bool = False) -> str:
+    if urgent and status == InboundStatus.HANDLED.value and handler != "help":
+        return "May be an emergency: the sender was told to call 999"
     if status == InboundStatus.HELD.value:
         return "Held: a flood of texts from one number"
     if status == InboundStatus.ERROR.value:
@@ -86,35 +88,36 @@ def why_kept(status: str, handler: str | None, error: str | None) -> str:
 
 def visible_to(viewer: Viewer) -> ColumnElement[bool]:
     """The inbox rows this viewer may read."""
-    if viewer.is_admin:
-        return true()
-    mine = viewer.area_ids
-    member_of_mine = exists().where(
-        Subscription.subscriber_id == InboundMessage.subscriber_id, Subscription.area_id.in_(mine))
-    member_anywhere = exists().where(Subscription.subscriber_id == InboundMessage.subscriber_id)
-    return or_(
-        InboundMessage.area_id.in_(mine),
-        and_(InboundMessage.area_id.is_(None), or_(member_of_mine, ~member_anywhere)),
-    )
+    return kept_by(viewer.is_admin, viewer.area_ids)
 
 
-def open_count(session: Session, viewer: Viewer) -> int:
+def _open(viewer: Viewer) -> list[ColumnElement[bool]]:
+    return [InboundMessage.in_inbox.is_(True), InboundMessage.dealt_with_at.is_(None), visible_to(viewer)]
+
+
+def urgent_count(session: Session, viewer: Viewer) -> int:
+    """Texts that may be urgent, not yet dealt with: the overview says so in red."""
     return session.scalar(
-        select(func.count()).select_from(InboundMessage).where(
-            InboundMessage.in_inbox.is_(True), InboundMessage.dealt_with_at.is_(None), visible_to(viewer))
+        select(func.count()).select_from(InboundMessage).where(*_open(viewer), InboundMessage.urgent.is_(True))
     ) or 0
 
 
+def open_count(session: Session, viewer: Viewer) -> int:
+    return session.scalar(select(func.count()).select_from(InboundMessage).where(*_open(viewer))) or 0
+
+
 def inbox_page(session: Session, viewer: Viewer, *, show_all: bool = False, page: int = 1) -> InboxPage:
-    """Newest first, `PAGE_SIZE` at a time: three statements whatever the page holds."""
+    """Texts that may be urgent and wait first (whatever their age), then newest first, `PAGE_SIZE` at a time:
+    three statements whatever the page holds."""
     dealer = aliased(Subscriber)
+    urgent_first = case((and_(InboundMessage.urgent.is_(True), InboundMessage.dealt_with_at.is_(None)), 1), else_=0)
     query = (
         select(InboundMessage, Subscriber.name, Subscriber.opted_out_at, Area.name, dealer.name)
         .outerjoin(Subscriber, Subscriber.id == InboundMessage.subscriber_id)
         .outerjoin(Area, Area.id == InboundMessage.area_id)
         .outerjoin(dealer, dealer.id == InboundMessage.dealt_with_by_id)
         .where(InboundMessage.in_inbox.is_(True), visible_to(viewer))
-        .order_by(InboundMessage.id.desc())
+        .order_by(urgent_first.desc(), InboundMessage.id.desc())
         .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)
     )
     if not show_all:
@@ -133,9 +136,10 @@ def inbox_page(session: Session, viewer: Viewer, *, show_all: bool = False, page
     entries = [
         InboxEntry(
             id=inbound.id, received_at=inbound.received_at, sender=mask(inbound.from_number), name=name,
-            body=inbound.body, why=why_kept(inbound.status, inbound.handler, inbound.error), area=area_name,
+            body=inbound.body, area=area_name,
+            why=why_kept(inbound.status, inbound.handler, inbound.error, urgent=bool(inbound.urgent)),
             dealt_with_at=inbound.dealt_with_at, dealt_with_by=dealer_name,
-            can_reply=inbound.subscriber_id is not None and opted_out_at is None,
+            can_reply=inbound.subscriber_id is not None and opted_out_at is None, urgent=bool(inbound.urgent),
             replies=tuple(replies.get(inbound.id, ())),
         )
         for inbound, name, opted_out_at, area_name, dealer_name in rows
@@ -144,8 +148,7 @@ def inbox_page(session: Session, viewer: Viewer, *, show_all: bool = False, page
 
 
 def _visible(session: Session, viewer: Viewer, inbound_id: int) -> InboundMessage | None:
-    return session.scalar(select(InboundMessage).where(
-        InboundMessage.id == inbound_id, InboundMessage.in_inbox.is_(True), visible_to(viewer)))
+    return kept_text(session, inbound_id, viewer.is_admin, viewer.area_ids)
 
 
 def mark_dealt_with(session: Session, viewer: Viewer, inbound_id: int, now: datetime, *, undo: bool = False) -> bool:
@@ -157,50 +160,10 @@ def mark_dealt_with(session: Session, viewer: Viewer, inbound_id: int, now: date
     return True
 
 
-class ReplyRefused(Exception):
-    """The reply cannot be sent; the message says why, for the organiser."""
-
-
-def _signed_by(session: Session, viewer: Viewer, inbound: InboundMessage, person: Subscriber) -> list[Area]:
-    """The areas whose organisers sign a reply, so a resident in several knows who is writing.
-
-    The area the text was filed to (what the resident wrote about); else the resident's areas
-    the viewer looks after (every one of them, for an administrator); else, for a resident in
-    no area, the organiser's own. None when an administrator answers a resident in no area:
-    "Your neighbourhood board organisers".
-    """
-    if inbound.area_id is not None:
-        filed = session.get(Area, inbound.area_id)
-        if filed is not None:
-            return [filed]
-    theirs = active_areas(session, person)
-    looked_after = set(viewer.area_ids)
-    shared = [area for area in theirs if area.id in looked_after]
-    if shared or theirs or viewer.is_admin:
-        return shared or theirs
-    return [area for area in (session.get(Area, ref.id) for ref in viewer.areas) if area is not None]
-
-
 def reply(session: Session, settings: Settings, viewer: Viewer, inbound_id: int, text: str, now: datetime) -> Outbox:
     """Text the sender back from the board's number, signed by the organisers; marks the text dealt with."""
-    words = " ".join(text.split())
-    if not words:
-        raise ReplyRefused("Write a reply first.")
-    if len(words) > MAX_REPLY_CHARACTERS:
-        raise ReplyRefused(f"Keep a reply under {MAX_REPLY_CHARACTERS} characters (a few texts).")
     inbound = _visible(session, viewer, inbound_id)
     if inbound is None:
         raise ReplyRefused("That text is not in your inbox.")
-    person = session.get(Subscriber, inbound.subscriber_id) if inbound.subscriber_id else None
-    if person is None:
-        raise ReplyRefused("The board cannot text this sender back (not a phone number, or erased).")
-    areas = _signed_by(session, viewer, inbound, person)
-    body = render("organiser_reply", text=words, areas=areas)
-    row = enqueue(session, settings, person, body, OutboxKind.NOTIFY,
-                  zone_name=areas[0].timezone if areas else None, now=now)
-    if row is None:
-        raise ReplyRefused("They have opted out (STOP) or their number cannot take texts: nothing was sent.")
-    row.inbound_id = inbound.id
-    inbound.dealt_with_at = now
-    inbound.dealt_with_by_id = viewer.subscriber_id
-    return row
+    return answer(session, settings, inbound, text, now, by=viewer.subscriber_id, is_admin=viewer.is_admin,
+                  area_ids=viewer.area_ids)

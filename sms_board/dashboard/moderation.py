@@ -117,7 +117,8 @@ def decide(
     outcome, ended = reject(session, settings, item, moderator, " ".join(reason.split())[:MAX_REASON], now,
                             channel="web")
     for person in ended:  # as REJECT by SMS: the other side of a connection on it is told it ended
-        enqueue(session, settings, person, render("connection_ended", ref=item.ref), OutboxKind.NOTIFY, now=now)
+        enqueue(session, settings, person, render("connection_ended", ref=item.ref), OutboxKind.NOTIFY,
+                about=item, now=now)
     return outcome, item
 
 

@@ -25,6 +25,7 @@ from sms_board.community.exchange import (
     pick_response,
     record,
     resolve,
+    taken_back,
 )
 from sms_board.handlers.join import answer_join_request
 from sms_board.handlers.router import Context, keyword, ref_or_hint
@@ -38,6 +39,7 @@ from sms_board.models import (
     Response,
     ResponseStatus,
 )
+from sms_board.sending.delivery import about, told_about
 
 
 def _selector(ctx: Context) -> str:
@@ -63,6 +65,10 @@ def ok(ctx: Context) -> None:
         return
     waiting = pending_responses(ctx.session, item)
     if not waiting:
+        gone = taken_back(ctx.session, item)
+        if gone is not None:
+            ctx.reply("offer_taken_back", item=item, name=display_name(gone.responder), kind=gone.kind)
+            return
         if ItemKind(item.kind) == ItemKind.REQUEST:
             # The answer to "do you still need help?": keep it open.
             item.reminded_at = None
@@ -75,11 +81,11 @@ def ok(ctx: Context) -> None:
     if chosen is None:
         ctx.reply("choose_response", item=item, responses=waiting, display_name=display_name)
         return
-    resolve(chosen, ResponseStatus.ACCEPTED, ctx.now)
+    resolve(ctx.session, chosen, ResponseStatus.ACCEPTED, ctx.now)
     assert chosen.responder is not None
-    connect(ctx.session, item, ctx.subscriber, chosen.responder, ctx.now)
+    match = connect(ctx.session, item, ctx.subscriber, chosen.responder, ctx.now)
     ctx.reply("connected", item=item, other=display_name(chosen.responder))
-    ctx.notify(chosen.responder, "connected", item=item, other=display_name(ctx.subscriber))
+    ctx.notify(chosen.responder, "connected", about=match, item=item, other=display_name(ctx.subscriber))
 
 
 def _accept_intro(ctx: Context, intro: Item) -> None:
@@ -91,17 +97,17 @@ def _accept_intro(ctx: Context, intro: Item) -> None:
     if intro.status != ItemStatus.PUBLISHED.value or mine.status != ResponseStatus.PENDING.value:
         ctx.reply("item_not_open", item=intro)
         return
-    resolve(mine, ResponseStatus.ACCEPTED, ctx.now)
+    resolve(ctx.session, mine, ResponseStatus.ACCEPTED, ctx.now)
     record(ctx.session, intro, "intro_accepted", ctx.now, actor=ctx.subscriber)
     other = next((r for r in sides if r.id != mine.id), None)
     if other is None or other.status != ResponseStatus.ACCEPTED.value or other.responder is None:
         ctx.reply("intro_waiting", item=intro)
         return
-    connect(ctx.session, intro, other.responder, ctx.subscriber, ctx.now)
+    match = connect(ctx.session, intro, other.responder, ctx.subscriber, ctx.now)
     intro.status = ItemStatus.CLOSED.value
     intro.closed_at = ctx.now
     ctx.reply("connected", item=intro, other=display_name(other.responder))
-    ctx.notify(other.responder, "connected", item=intro, other=display_name(ctx.subscriber))
+    ctx.notify(other.responder, "connected", about=match, item=intro, other=display_name(ctx.subscriber))
 
 
 def _responses_of(item: Item) -> Select[tuple[Response]]:
@@ -125,7 +131,7 @@ def no(ctx: Context) -> None:
         if own is None:
             ctx.reply("not_yours", item=item, action="decline offers on")
             return
-        resolve(own, ResponseStatus.WITHDRAWN, ctx.now)
+        resolve(ctx.session, own, ResponseStatus.WITHDRAWN, ctx.now)
         record(ctx.session, item, "withdrawn", ctx.now, actor=ctx.subscriber)
         ctx.reply("withdrawn_ok", item=item)
         return
@@ -137,10 +143,10 @@ def no(ctx: Context) -> None:
         else:
             ctx.reply("no_offers_yet", item=item)
         return
-    resolve(chosen, ResponseStatus.DECLINED, ctx.now)
+    resolve(ctx.session, chosen, ResponseStatus.DECLINED, ctx.now)
     record(ctx.session, item, "declined", ctx.now, actor=ctx.subscriber, response=chosen.number)
     if chosen.responder is not None:
-        ctx.notify(chosen.responder, "offer_declined", item=item)
+        ctx.notify(chosen.responder, "offer_declined", about=chosen, item=item)
     ctx.reply("declined_ok", item=item)
 
 
@@ -150,13 +156,15 @@ def _decline_intro(ctx: Context, item: Item) -> None:
     if mine is None or item.status != ItemStatus.PUBLISHED.value:
         ctx.reply("not_connected", ref=item.ref)
         return
-    resolve(mine, ResponseStatus.DECLINED, ctx.now)
+    resolve(ctx.session, mine, ResponseStatus.DECLINED, ctx.now)
     close_item(ctx.session, item, ItemStatus.CLOSED, ctx.now, ctx.subscriber, "declined")
+    # A side whose "would you like to meet" was still waiting (now cancelled) never heard of it.
+    heard = told_about(ctx.session, about(item_id=item.id))
     for side in sides:
-        if side.id != mine.id and side.responder is not None:
-            ctx.notify(side.responder, "intro_declined", item=item)
+        if side.id != mine.id and side.responder is not None and side.responder.id in heard:
+            ctx.notify(side.responder, "intro_declined", about=item, item=item)
     if item.author is not None:
-        ctx.notify(item.author, "intro_declined_organiser", item=item)
+        ctx.notify(item.author, "intro_declined_organiser", about=item, item=item)
     ctx.reply("declined_ok", item=item)
 
 
@@ -182,7 +190,7 @@ def share(ctx: Context) -> None:
         return
     record(ctx.session, item, "shared_number", ctx.now, actor=ctx.subscriber, match=match)
     # The only place a number is ever shown: the owner's own, by their choice, to their match.
-    ctx.notify(other, "number_shared", item=item, name=display_name(ctx.subscriber), number=ctx.subscriber.phone)
+    ctx.notify(other, "number_shared", about=match, item=item, name=display_name(ctx.subscriber), number=ctx.subscriber.phone)
     ctx.reply("share_done", item=item, other=display_name(other))
 
 
@@ -198,8 +206,8 @@ def done(ctx: Context) -> None:
     match = _my_match(ctx, item)
     if match is None:
         if item.author_id == ctx.subscriber.id and item.status == ItemStatus.PUBLISHED.value:
-            for _m, person in close_item(ctx.session, item, ItemStatus.CLOSED, ctx.now, ctx.subscriber, "closed"):
-                ctx.notify(person, "connection_ended", ref=item.ref)
+            for ended, person in close_item(ctx.session, item, ItemStatus.CLOSED, ctx.now, ctx.subscriber, "closed"):
+                ctx.notify(person, "connection_ended", about=ended, ref=item.ref)
             ctx.reply("closed_ok", item=item)
             return
         ctx.reply("not_connected", ref=item.ref)
@@ -208,7 +216,7 @@ def done(ctx: Context) -> None:
     exchange = complete(ctx.session, match, hours, ctx.now, ctx.subscriber)
     ctx.reply("done_thanks", item=item, other=display_name(other), hours=exchange.hours, me=True)
     if other is not None:
-        ctx.notify(other, "done_thanks", item=item, other=display_name(ctx.subscriber), hours=exchange.hours, me=False)
+        ctx.notify(other, "done_thanks", about=match, item=item, other=display_name(ctx.subscriber), hours=exchange.hours, me=False)
 
 
 @keyword("CLOSE", "WITHDRAW")
@@ -223,8 +231,8 @@ def close(ctx: Context) -> None:
                            ItemStatus.HIDDEN.value}:
         ctx.reply("item_not_open", item=item)
         return
-    for _match, person in close_item(ctx.session, item, ItemStatus.CLOSED, ctx.now, ctx.subscriber, "closed"):
-        ctx.notify(person, "connection_ended", ref=item.ref)
+    for ended, person in close_item(ctx.session, item, ItemStatus.CLOSED, ctx.now, ctx.subscriber, "closed"):
+        ctx.notify(person, "connection_ended", about=ended, ref=item.ref)
     ctx.reply("closed_ok", item=item)
 
 
@@ -244,9 +252,9 @@ def unlink(ctx: Context) -> None:
         ctx.reply("not_connected", ref=item.ref)
         return
     for match in matches:
-        end_match(ctx.session, match, MatchStatus.UNLINKED, ctx.now, ctx.subscriber, "unlinked")
+        unaware = end_match(ctx.session, match, MatchStatus.UNLINKED, ctx.now, ctx.subscriber, "unlinked")
         for party in (match.owner, match.helper):
-            if party is not None:
-                ctx.notify(party, "connection_ended", ref=item.ref)
+            if party is not None and party.id not in unaware:
+                ctx.notify(party, "connection_ended", about=match, ref=item.ref)
     audit.record(ctx.session, AuditAction.UNLINK, ctx.now, actor=ctx.subscriber, item=item, connections=len(matches))
     ctx.reply("unlinked_ok", item=item, count=len(matches))

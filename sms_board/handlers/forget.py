@@ -18,7 +18,7 @@ def forget_me(ctx: Context) -> None:
 def confirmed(ctx: Context, pending: Confirmation) -> None:
     # The neighbours are told first: after this, the board no longer knows who was connected.
     for match, neighbour in forget(ctx.session, ctx.settings.suppression_key, ctx.subscriber, ctx.now):
-        ctx.notify(neighbour, "connection_ended", ref=match.item.ref)
+        ctx.notify(neighbour, "connection_ended", about=match, ref=match.item.ref)
     ctx.inbound.from_number = "forgotten"
     ctx.inbound.body = ""
     ctx.inbound.params = {}

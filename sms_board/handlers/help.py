@@ -14,17 +14,9 @@ from __future__ import annotations
 
 from sms_board.community.subscriptions import active_areas
 from sms_board.handlers.router import HELP_STAGE, Context, keyword, stage
+from sms_board.handlers.urgent import raise_the_alarm
 
 HELP_WORDS = frozenset({"HELP", "INFO"})
-# Words that may mean someone is in danger now; folded as the router folds a text.
-URGENT_WORDS = frozenset({
-    "ABUSE", "ABUSED", "ACCIDENT", "AFRAID", "AMBULANCE", "ATTACK", "ATTACKED", "BLEEDING", "BLOOD",
-    "BREATHE", "BREATHING", "BURGLAR", "BURNING", "CHEST", "CHOKING", "COLLAPSE", "COLLAPSED", "CRASH",
-    "DANGER", "DEAD", "DIE", "DYING", "EMERGENCY", "FALL", "FALLEN", "FELL", "FIRE", "FLOOD", "FLOODING",
-    "GAS", "HEART", "HURT", "INJURED", "INJURY", "INTRUDER", "KILL", "OVERDOSE", "POLICE", "ROBBED",
-    "SCARED", "SMOKE", "SOS", "STROKE", "STUCK", "SUICIDAL", "SUICIDE", "THREAT", "THREATENED", "TRAPPED",
-    "UNCONSCIOUS", "UNSAFE", "URGENT", "VIOLENCE", "VIOLENT",
-})
 
 
 def asks_for_help(ctx: Context) -> bool:
@@ -50,11 +42,9 @@ def help_(ctx: Context) -> None:
         return
     areas = active_areas(ctx.session, ctx.subscriber)
     filed = bool(words)
-    urgent = not URGENT_WORDS.isdisjoint(words)
     if filed:
         ctx.file_in_inbox(areas[0] if len(areas) == 1 else None)
-    if urgent:
-        ctx.mandatory_reply = True
+    urgent = filed and raise_the_alarm(ctx)
     if ctx.subscriber.opted_out:
         ctx.reply("help_opted_out", filed=filed, urgent=urgent)
         return

@@ -60,6 +60,6 @@ def intro(ctx: Context) -> None:
     record(ctx.session, item, "introduced", ctx.now, actor=ctx.subscriber)
     audit.record(ctx.session, AuditAction.INTRO, ctx.now, actor=ctx.subscriber, item=item)
     organiser = display_name(ctx.subscriber)
-    ctx.notify(first, "intro_asked", item=item, organiser=organiser, other=display_name(second), area=area)
-    ctx.notify(second, "intro_asked", item=item, organiser=organiser, other=display_name(first), area=area)
+    ctx.notify(first, "intro_asked", about=item, item=item, organiser=organiser, other=display_name(second), area=area)
+    ctx.notify(second, "intro_asked", about=item, item=item, organiser=organiser, other=display_name(first), area=area)
     ctx.reply("intro_sent", item=item)

@@ -16,7 +16,7 @@ from sms_board.community.areas import (
     nearest_areas,
     public_area_by_postcode,
 )
-from sms_board.community.exchange import display_name, is_member
+from sms_board.community.exchange import display_name, is_member, withdraw_responses
 from sms_board.community.invites import (
     Decided,
     Joined,
@@ -111,6 +111,8 @@ def leave_(ctx: Context) -> None:
         return
     left = leave(ctx.session, ctx.subscriber, targets, words=ctx.words.original, channel="sms", now=ctx.now,
                  inbound_id=ctx.inbound.id)
+    # An offer or ask made in an area one has left is taken back (CAN needs the area, too).
+    withdraw_responses(ctx.session, ctx.subscriber, ctx.now, [area.id for area in left])
     remaining = [a for a in current if a not in left]
     ctx.reply("leave_done", left=left, remaining=remaining)
 

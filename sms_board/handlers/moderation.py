@@ -57,5 +57,5 @@ def reject_(ctx: Context) -> None:
         ctx.reply("moderation_refused", action="REJECT", item=item)
         return
     for person in ended:
-        ctx.notify(person, "connection_ended", ref=item.ref)
+        ctx.notify(person, "connection_ended", about=item, ref=item.ref)
     ctx.reply("moderation_done", outcome=outcome.value, item=item, author=display_name(item.author), reason=reason)

@@ -67,6 +67,6 @@ def relay(ctx: Context) -> bool:
         return True
     ctx.handler = "relay"
     text = relay_text(item, display_name(ctx.subscriber), message)
-    enqueue(ctx.session, ctx.settings, other, text, OutboxKind.RELAY, now=ctx.now, item_id=item.id)
+    enqueue(ctx.session, ctx.settings, other, text, OutboxKind.RELAY, now=ctx.now, about=match)
     record(ctx.session, item, "relayed", ctx.now, actor=ctx.subscriber, match=match, inbound=ctx.inbound.id)
     return True

@@ -126,6 +126,6 @@ def _answer(ctx: Context, item: Item, how: _Answer) -> None:
         return
     record(ctx.session, item, how.action, ctx.now, actor=ctx.subscriber, response=response.number)
     if item.author is not None:
-        ctx.notify(item.author, how.to_owner, item=item, name=display_name(ctx.subscriber), area=item.area,
+        ctx.notify(item.author, how.to_owner, about=response, item=item, name=display_name(ctx.subscriber), area=item.area,
                    number=response.number, named=bool(ctx.subscriber.name))
     ctx.reply(how.to_sender, item=item)

@@ -3,9 +3,9 @@
 Routing order:
 1. the STOP family (never guessed by typo tolerance), and short texts that ask to stop,
 2. START/UNSTOP, then HELP/INFO (answered even from an opted-out number),
-3. YES for a pending confirmation,
+3. YES for a pending confirmation, then a text that may be an emergency (`handlers.urgent`),
 4. keywords, with one-typo tolerance for misspellings only,
-5. relays between connected residents,
+5. relays between connected residents, and organisers answering a text that may be urgent (`U12 …`),
 6. the organisers' inbox.
 
 Stages 1–3, 5 and 6 are `@stage` functions that return True when they took the
@@ -32,7 +32,17 @@ from sqlalchemy.orm import ORMExecuteState, Session
 from sms_board.community.moderation import can_see
 from sms_board.community.subscriptions import active_areas
 from sms_board.config import Settings
-from sms_board.models import Area, InboundMessage, Item, ItemKind, Organiser, OutboxKind, Subscriber
+from sms_board.models import (
+    Area,
+    InboundMessage,
+    Item,
+    ItemKind,
+    Match,
+    Organiser,
+    OutboxKind,
+    Response,
+    Subscriber,
+)
 from sms_board.registry import DuplicateEntry, Registry, defined_in
 from sms_board.sending.outbox import enqueue
 from sms_board.texts import render
@@ -62,9 +72,11 @@ class Context:
         self.replies.append(render(template, **data))
 
     def notify(
-        self, recipient: Subscriber, template: str, kind: OutboxKind = OutboxKind.NOTIFY, **data: object
+        self, recipient: Subscriber, template: str, kind: OutboxKind = OutboxKind.NOTIFY, *,
+        about: Item | Response | Match | None = None, **data: object,
     ) -> None:
-        enqueue(self.session, self.settings, recipient, render(template, **data), kind, now=self.now)
+        """Queue a text to one person; `about`: what it announces (if that is withdrawn first, it never goes)."""
+        enqueue(self.session, self.settings, recipient, render(template, **data), kind, about=about, now=self.now)
 
     def file_in_inbox(self, area: Area | None = None, *, among: list[Area] | None = None) -> None:
         """Keep the text for the organisers of `area`, else of the sender's one area (if they have one).
@@ -132,9 +144,8 @@ class Stage:
 KEYWORDS: Registry[Keyword] = Registry("keyword", origin=lambda entry: defined_in(entry.handler))
 STAGES: Registry[Stage] = Registry("stage", origin=lambda entry: defined_in(entry.func), distinct="order")
 
-STOP_STAGE, START_HELP_STAGE, HELP_STAGE, CONFIRM_STAGE, KEYWORD_STAGE, RELAY_STAGE, INBOX_STAGE = (
-    10, 20, 25, 30, 40, 50, 60
-)
+(STOP_STAGE, START_HELP_STAGE, HELP_STAGE, CONFIRM_STAGE, URGENT_STAGE, KEYWORD_STAGE, RELAY_STAGE, ANSWER_STAGE,
+ INBOX_STAGE) = (10, 20, 25, 30, 35, 40, 50, 55, 60)
 
 # Typo tolerance reaches this far, and only for keywords this long.
 TYPO_EDITS = 1

@@ -144,7 +144,7 @@ def do_stop(ctx: Context) -> None:
     if changed:
         # The other side of each open connection is told it ended, without details.
         for match, other in end_connections_of(ctx.session, ctx.subscriber, ctx.now, "opted_out"):
-            ctx.notify(other, "connection_ended", ref=match.item.ref)
+            ctx.notify(other, "connection_ended", about=match, ref=match.item.ref)
     # One confirmation only: a second STOP from an opted-out number is stored, not answered.
     if changed and ctx.settings.stop_reply:
         ctx.replies.append(wording)

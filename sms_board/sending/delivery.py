@@ -4,12 +4,18 @@
       ▲                 │  ▲              │  │                      └──▶ undelivered / failed
       └─quiet hours─────┘  └──transient───┘  ├──permanent──▶ failed
     held / queued ──STOP, FORGET, dead number──▶ cancelled      └──ambiguous, or died──▶ unknown
+    held / queued ──what it is about withdrawn──▶ cancelled
 
 A row moves only through `transition()`: one conditional `UPDATE … WHERE status IN
 (…)` that names the states it may leave and always stamps `status_updated_at`,
 so two processes can never both move the same row, and a late or repeated event
 cannot move it back. The database refuses any status not named here (a CHECK
 constraint). Twilio's own words are translated in `sending.transport`.
+
+A text to one person may be about an item, a response (an offer, an ask) or a connection
+(`Outbox.item_id`, `response_id`, `match_id`): when that is withdrawn, declined, closed or
+ended before the text goes, the text is cancelled (`cancel_about`), so "Sam can help with
+#R8" never reaches Priya at 08:00 after Sam took the offer back at 23:00.
 
 Who may be texted is decided here too: a number that opted out (STOP, Twilio's
 21610) or cannot take texts (21211, 21614) gets nothing more, and the sender's
@@ -49,6 +55,7 @@ from sms_board.db import is_sqlite
 from sms_board.models import (
     ConsentEvent,
     Outbox,
+    OutboxKind,
     OutboxStatus,
     Subscriber,
     Subscription,
@@ -80,6 +87,7 @@ FINAL = (S.DELIVERED, S.UNDELIVERED, S.FAILED, S.UNKNOWN, S.CANCELLED)  # the se
 NOT_BILLED = (S.CANCELLED, S.FAILED)  # never sent, or refused before reaching a handset
 BILLABLE = tuple(s for s in S if s not in NOT_BILLED)  # what counts toward the monthly cap
 NOT_RECEIVED = (S.HELD, S.CANCELLED, S.FAILED)  # a digest in these was never read: MORE cannot page it
+LEFT_THE_BOARD = (*IN_FLIGHT, *WITH_PROVIDER, S.UNKNOWN)  # handed over, or being handed over
 
 # A claim whose every candidate turns out unreachable looks again, this many times at most.
 _CLAIM_ROUNDS = 3
@@ -221,15 +229,20 @@ def transition(
     **values: Any,
 ) -> int:
     """Move the rows `which` selects to `to`, but only those now in `allowed_from`; returns how many moved."""
+    return session.execute(_moving(which, to, allowed_from, now, values)).rowcount or 0
+
+
+def _moving(which: ColumnElement[bool], to: OutboxStatus, allowed_from: Iterable[OutboxStatus], now: datetime,
+            values: dict[str, Any]) -> Update:
+    """`transition`'s statement (also for a caller that needs `RETURNING`)."""
     # On the table, not the mapped class: the ORM's bulk-update machinery costs the sender's
     # GIL about 0.3 ms a statement and nothing here needs it (no objects are synchronised).
-    result = session.execute(
+    return (
         update(Outbox.__table__)
         .where(which, Outbox.status.in_([s.value for s in allowed_from]))
         .values(status=to.value, status_updated_at=now, updated_at=now, **values)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount or 0
 
 
 def _one(row_id: int) -> ColumnElement[bool]:
@@ -253,6 +266,39 @@ def cancel_waiting(session: Session, subscriber_id: int, reason: str, now: datet
     """Nothing still waiting goes to this subscriber (STOP, FORGET, a number that cannot take texts)."""
     return transition(session, Outbox.subscriber_id == subscriber_id, S.CANCELLED, allowed_from=WAITING, now=now,
                       error_message=reason)
+
+
+# Texts to one person may be about something; digests and broadcasts never are.
+_ABOUT_KINDS = (OutboxKind.NOTIFY.value, OutboxKind.RELAY.value)
+
+
+def about(*, item_id: int | None = None, response_id: int | None = None,
+          match_id: int | None = None) -> ColumnElement[bool]:
+    """The texts to one person about this item, response (offer, ask) or connection."""
+    column, value = ((Outbox.item_id, item_id) if item_id is not None else
+                     (Outbox.response_id, response_id) if response_id is not None else (Outbox.match_id, match_id))
+    assert value is not None, "about() needs what the texts are about"
+    return and_(column == value, Outbox.kind.in_(_ABOUT_KINDS))
+
+
+def cancel_about(session: Session, which: ColumnElement[bool], reason: str, now: datetime) -> set[int]:
+    """Waiting texts about something withdrawn, declined, closed or ended never go (`which`: `about(…)`).
+
+    Returns whose texts were cancelled: a neighbour who never heard of a connection is not
+    told it ended. A text already handed over (or being handed over) is left alone.
+    """
+    cancelled = session.execute(
+        _moving(which, S.CANCELLED, WAITING, now, {"error_message": reason}).returning(Outbox.subscriber_id)
+    ).scalars()
+    return {subscriber_id for subscriber_id in cancelled if subscriber_id is not None}
+
+
+def told_about(session: Session, which: ColumnElement[bool]) -> set[int]:
+    """Who has had (or is being sent) a text about it (`which`: `about(…)`)."""
+    return set(session.scalars(
+        select(Outbox.subscriber_id).where(which, in_statuses(LEFT_THE_BOARD), Outbox.subscriber_id.is_not(None))
+        .distinct()
+    ))
 
 
 def cancel_for_unreachable(session: Session, now: datetime) -> int:

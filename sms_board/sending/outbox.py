@@ -20,8 +20,8 @@ from sqlalchemy import ColumnElement, insert, literal, select
 from sqlalchemy.orm import Session
 
 from sms_board.config import Settings
+from sms_board.models import Item, Match, OutboxKind, OutboxLane, Response, Subscriber
 from sms_board.models import Outbox as OutboxRow
-from sms_board.models import OutboxKind, OutboxLane, Subscriber
 from sms_board.segments import analyse, smart_encode
 from sms_board.sending.delivery import REPLY_STATUS, initial_status
 from sms_board.sending.quiet import held_until
@@ -76,16 +76,28 @@ def enqueue(
     *,
     zone_name: str | None = None,
     urgent: bool = False,
-    item_id: int | None = None,
+    about: Item | Response | Match | None = None,
     now: datetime | None = None,
 ) -> OutboxRow | None:
-    """Queue one text to a subscriber, or hold it for quiet hours. Nothing goes to an opted-out number."""
+    """Queue one text to a subscriber, or hold it for quiet hours. Nothing goes to an opted-out number.
+
+    `about`: the item, offer or connection the text is about; if that is withdrawn before the
+    text goes, the text is cancelled (`delivery.cancel_about`).
+    """
     if recipient.opted_out_at is not None or recipient.undeliverable_at is not None:
         return None
     fields = _text_fields(settings, body, kind, zone_name=zone_name, urgent=urgent, now=now or utcnow())
-    row = OutboxRow(to_number=recipient.phone, subscriber_id=recipient.id, item_id=item_id, **fields)
+    row = OutboxRow(to_number=recipient.phone, subscriber_id=recipient.id, **_about(about), **fields)
     session.add(row)
     return row
+
+
+def _about(thing: Item | Response | Match | None) -> dict[str, int | None]:
+    if isinstance(thing, Response):
+        return {"item_id": thing.item_id, "response_id": thing.id}
+    if isinstance(thing, Match):
+        return {"item_id": thing.item_id, "match_id": thing.id}
+    return {"item_id": thing.id if thing is not None else None}
 
 
 class Queued(NamedTuple):

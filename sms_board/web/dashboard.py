@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from sms_board.broadcast.billing import month_start
 from sms_board.dashboard.exchange import exchange_page, ledger_csv
-from sms_board.dashboard.inbox import ReplyRefused, inbox_page, mark_dealt_with, reply
+from sms_board.dashboard.inbox import ReplyRefused, inbox_page, mark_dealt_with, reply, urgent_count
 from sms_board.dashboard.moderation import Decision, NotInQueue, decide, moderation_queue, told
 from sms_board.dashboard.overview import overview as overview_of
 from sms_board.dashboard.roster import NotText, export_csv, run_import, shown, upload_lines
@@ -55,8 +55,9 @@ def overview() -> str:
     area, ids = scope(person)
     with sessions()() as db:
         figures = overview_of(db, settings(), None if person.is_admin and area is None else ids, utcnow())
+        urgent = urgent_count(db, person)
     return render_template(
-        "dashboard/overview.html", area=area, figures=figures,
+        "dashboard/overview.html", area=area, figures=figures, urgent=urgent,
         charts={
             "subscriptions": line_chart(figures.subscriptions, "subscriptions"),
             "texts": line_chart(figures.texts, "texts"),

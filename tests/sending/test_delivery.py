@@ -115,3 +115,30 @@ def test_a_transition_moves_only_rows_in_the_states_it_names(app):
         rows = {row.id: row for row in session.scalars(select(Outbox))}
     assert rows[claimed.id].status == "sending"
     assert all(row.status_updated_at is not None for row in rows.values())
+
+
+def test_texts_about_a_withdrawn_offer_are_cancelled_only_while_they_wait(app, areas, phone):
+    """`cancel_about` names whose texts it cancelled; one being sent, or a digest, is never touched."""
+    board = board_of(app)
+    priya, sam = phone("+447700900456"), phone("+447700900123")
+    for person in (priya, sam):
+        person.text("JOIN ELM")
+    priya.text("NEED a ladder")
+    sam.text("CAN R1")
+    now = utcnow()
+    with board.sessions.begin() as session:
+        response_id, priya_id = session.execute(
+            select(Outbox.response_id, Outbox.subscriber_id).where(Outbox.response_id.is_not(None))).one()
+        _bulk(session, [priya_id], OutboxKind.DIGEST, OutboxLane.BULK)
+        [claimed] = claim(session, now)  # the offer's notice: first lane, so it is on the wire now
+        about = delivery.about(response_id=response_id)
+        assert delivery.cancel_about(session, about, "the offer was withdrawn", now) == set()
+        assert delivery.told_about(session, about) == {priya_id}
+        delivery.transition(session, Outbox.id == claimed.id, delivery.S.QUEUED, allowed_from=delivery.IN_FLIGHT,
+                            now=now)
+        assert delivery.cancel_about(session, about, "the offer was withdrawn", now) == {priya_id}
+        assert delivery.told_about(session, about) == set()
+    with session_of(app) as session:
+        statuses = dict(session.execute(select(Outbox.kind, Outbox.status).where(Outbox.subscriber_id == priya_id,
+                                                                                  Outbox.kind != "reply")).all())
+    assert statuses == {"notify": "cancelled", "digest": "queued"}
