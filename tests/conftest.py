@@ -13,6 +13,7 @@ turns that into a failure.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import uuid
@@ -78,6 +79,28 @@ def _postgres(schema: str) -> Database:
     admin.dispose()
     engine = make_engine(base_url, connect_args={"options": f"-csearch_path={schema}"})
     return Database("postgresql", base_url, engine)
+
+
+@contextlib.contextmanager
+def empty_database(backend: str, folder: Path, label: str) -> Iterator[Database]:
+    """A database of its own that nothing has touched (no migration): a new SQLite file in `folder`,
+    or a new PostgreSQL schema dropped afterwards. For tests of what happens before or across migrations."""
+    if backend == "sqlite":
+        url = f"sqlite:///{folder / f'{label}.db'}"
+        database = Database("sqlite", url, make_engine(url))
+        schema = ""
+    else:
+        schema = f"sms_board_{label}_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+        database = _postgres(schema)
+    try:
+        yield database
+    finally:
+        database.engine.dispose()
+        if schema:
+            cleanup = create_engine(database.url)
+            with cleanup.begin() as connection:
+                connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+            cleanup.dispose()
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])

@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
 from datetime import datetime
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import JSON, column, create_engine, select, table, text
+from sqlalchemy import JSON, column, select, table, text
 
-from sms_board.db import make_engine
 from sms_board.migrate import upgrade
 from sms_board.models import Base
-from tests.conftest import Database, _postgres
+from tests.conftest import Database, empty_database
 
 
 def test_migrations_match_the_models(db):
@@ -48,7 +45,6 @@ def test_the_tables_a_digest_updates_leave_room_for_heap_only_updates(db):
     touch no indexed column, so with room on the page they are heap-only updates."""
     if db.backend != "postgresql":
         return
-    from sqlalchemy import text
 
     with db.engine.connect() as connection:
         options = dict(connection.execute(text(
@@ -66,22 +62,9 @@ def test_the_tables_a_digest_updates_leave_room_for_heap_only_updates(db):
 @pytest.fixture(params=["sqlite", "postgresql"])
 def at_0011(request: pytest.FixtureRequest, tmp_path) -> Iterator[Database]:  # type: ignore[no-untyped-def]
     """A database of its own, migrated up to 0011: as a board was before numbers were masked in the audit log."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'old.db'}"
-        database = Database("sqlite", url, make_engine(url))
-    else:
-        schema = f"sms_board_0011_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-        database = _postgres(schema)
-    try:
+    with empty_database(request.param, tmp_path, "at_0011") as database:
         upgrade(database.engine, "0011")
         yield database
-    finally:
-        database.engine.dispose()
-        if database.backend == "postgresql":
-            cleanup = create_engine(database.url)
-            with cleanup.begin() as connection:
-                connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-            cleanup.dispose()
 
 
 def test_migration_0012_masks_the_numbers_already_in_the_audit_log(at_0011):

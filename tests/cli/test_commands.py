@@ -6,16 +6,14 @@ import json
 import os
 import subprocess
 import sys
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import Database, Runner, _postgres, app_config, session_of
-from sqlalchemy import create_engine, func, select, text
+from conftest import Runner, app_config, empty_database, session_of
+from sqlalchemy import func, select
 
 from sms_board import create_app
-from sms_board.db import make_engine
 from sms_board.models import Organiser, Subscriber
 
 SAM = "+447700900123"
@@ -139,21 +137,8 @@ def test_an_empty_outbox_says_so_on_stderr_and_a_bad_status_is_refused(runner):
 @pytest.fixture(params=["sqlite", "postgresql"])
 def unmigrated(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, Runner]]:
     """A board on an empty database: a new SQLite file, or a new PostgreSQL schema."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'empty.db'}"
-        database = Database("sqlite", url, make_engine(url))
-    else:
-        schema = f"sms_board_empty_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-        database = _postgres(schema)
-    try:
+    with empty_database(request.param, tmp_path, "empty") as database:
         yield database.backend, Runner(create_app(app_config(database, tmp_path)))
-    finally:
-        database.engine.dispose()
-        if database.backend == "postgresql":
-            cleanup = create_engine(database.url)
-            with cleanup.begin() as connection:
-                connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-            cleanup.dispose()
 
 
 @pytest.mark.parametrize("command", ["tick", "clock", "send", "serve", "area list", "simulate"])
