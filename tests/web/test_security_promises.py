@@ -45,10 +45,10 @@ SIGNED_IN_BLUEPRINTS = {"dashboard", "compose", "admin"}
 
 
 def _path(rule_text: str, values: dict[str, str]) -> str:
-    """A rule's path with each `<converter:name>` filled from `values` by name (`1` for any other int)."""
+    """A rule's path with each `<converter:name>` filled from `values` by name (`1` for any other id)."""
     def fill(part: re.Match[str]) -> str:
         converter, name = part.group(1) or "default", part.group(2)
-        return values.get(name, "1" if converter.startswith("int") else "elm")
+        return values.get(name, "1" if converter in ("int", "id") else "elm")
 
     return re.sub(r"<(?:([^:<>]+):)?([^<>]+)>", fill, rule_text)
 
