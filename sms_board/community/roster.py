@@ -3,8 +3,9 @@
 Import (`sms-board subscribers import FILE.csv`) reads the columns
 `number,area,name,consent_source,consent_at` (other columns are ignored, so an export
 can be imported again). Every row is checked before anything is written: a row that
-fails (no consent source, a number that is not a possible number, an unknown area, a
-bad date) is reported with its line number and the whole file writes nothing. A number
+fails (no consent source, a number that is not a valid number for its country or
+cannot receive texts, such as a landline, an unknown area, a bad date) is reported
+with its line number and the whole file writes nothing. A number
 erased with FORGET, opted out with STOP, that left the area by text or cannot receive
 texts is never re-subscribed: its row is reported as refused and the rest go ahead.
 Each new subscription gets a consent record with the stated source and a welcome text
@@ -37,7 +38,7 @@ from sms_board.models import (
     Subscription,
     SubscriptionStatus,
 )
-from sms_board.phone import mask, normalise
+from sms_board.phone import mask, normalise, why_not_textable
 from sms_board.sending.outbox import enqueue
 from sms_board.texts import render
 from sms_board.words import fold
@@ -135,6 +136,10 @@ def _parse_row(
     phone = normalise(raw_number, settings.default_region)
     if phone is None:
         raise ValueError(f"{raw_number!r} is not a phone number" if raw_number else "no number")
+    # The reason leaves the number out: the dashboard shows it masked beside the reason.
+    unreachable = why_not_textable(phone)
+    if unreachable is not None:
+        raise ValueError(unreachable)
     source = " ".join((row.get("consent_source") or "").split())
     if not source:
         raise ValueError("consent_source is empty: say where consent was given (e.g. \"paper form, 12 Nov meeting\")")
