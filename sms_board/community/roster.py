@@ -26,6 +26,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from sms_board.community import audit
+from sms_board.community.areas import public_page
 from sms_board.community.people import MAX_NAME, is_name
 from sms_board.community.privacy import number_hash, suppressed_hashes
 from sms_board.config import Settings
@@ -274,8 +275,8 @@ def _write(session: Session, settings: Settings, rows: list[_Row], people: dict[
         if row.name and not person.name:
             person.name = row.name
         key = (row.area.id, row.source)
-        welcome = welcomes.get(key) or welcomes.setdefault(key, render("import_welcome", area=row.area,
-                                                                         source=row.source))
+        welcome = welcomes.get(key) or welcomes.setdefault(key, render(
+            "import_welcome", area=row.area, source=row.source, page=public_page(row.area, settings.public_url)))
         session.add(Subscription(
             subscriber_id=person.id, area_id=row.area.id, status=SubscriptionStatus.ACTIVE.value,
             consent_at=row.given_at or now, consent_text=row.source, consent_channel=CHANNEL, last_digest_at=now,

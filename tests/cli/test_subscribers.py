@@ -53,6 +53,7 @@ def test_an_import_subscribes_each_row_with_its_consent_source_and_a_welcome(are
         assert (event.channel, event.words, event.given_at.date().isoformat()) == ("import", PAPER, "2025-11-12")
         welcome = session.scalar(select(Outbox).where(Outbox.to_number == SAM))
         assert welcome.kind == "notify" and "STOP to stop" in welcome.body and "residents' meeting" in welcome.body
+        assert "Your posts appear at board.example.org/board/elm with your first name." in welcome.body
         assert [e.action for e in session.scalars(select(AuditEntry).where(AuditEntry.action != "area_add"))] \
             == ["import"]
     consent = json.loads(runner("consent", SAM, "--json").stdout)

@@ -393,6 +393,35 @@ def test_an_administrator_creates_an_area_and_appoints_and_removes_an_organiser(
     assert "Joe · +44 7•••• ••789" not in page_text(client, "/dashboard/admin")
 
 
+def test_an_administrator_adds_an_area_without_a_public_page_and_turns_it_on_later(client, street, runner):
+    sign_in(client, ADMIN)
+    added = submit(client, "/dashboard/admin", "/dashboard/admin/areas",
+                   {"name": "Birch Close", "slug": "birch", "postcodes": "SE12", "moderation": "open"})
+    assert added.status_code == 302
+    assert client.get("/board/birch").status_code == 404
+    assert "/board/birch" not in page_text(client, "/")
+    page = page_text(client, "/dashboard/admin")
+    assert re.search(r"Birch Close.*?no public page", page, re.S)
+
+    turned = submit(client, "/dashboard/admin", "/dashboard/admin/areas/birch/public-page", {"public_page": "1"})
+    assert turned.status_code == 302
+    assert "Birch Close has a public page now" in page_text(client, turned.headers["Location"])
+    assert client.get("/board/birch").status_code == 200 and "/board/birch" in page_text(client, "/")
+    submit(client, "/dashboard/admin", "/dashboard/admin/areas/elm/public-page", {"public_page": "0"})
+    assert client.get("/board/elm").status_code == 404
+    changes = [(e["action"], e["area"], e["channel"], e["detail"])
+               for e in json.loads(runner("audit", "--json").stdout) if e["action"] == "area_change"]
+    assert changes == [("area_change", "birch", "web", {"public_page": True}),
+                       ("area_change", "elm", "web", {"public_page": False})]
+
+
+def test_organisers_cannot_change_an_areas_public_page(ruth):
+    token = csrf_token(ruth, "/dashboard")
+    refused = ruth.post("/dashboard/admin/areas/elm/public-page", data={"csrf_token": token, "public_page": "0"})
+    assert refused.status_code == 403
+    assert ruth.get("/board/elm").status_code == 200
+
+
 # ── public pages ──────────────────────────────────────────────────────────
 
 
