@@ -16,7 +16,13 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from sms_board.community import audit as audit_log_of
-from sms_board.community.areas import AreaError, area_by_slug, area_summaries, create_area, set_public_page
+from sms_board.community.areas import (
+    AreaError,
+    area_by_slug,
+    area_summaries,
+    create_area,
+    set_public_page,
+)
 from sms_board.community.invites import DEFAULT_DAYS, DEFAULT_USES, InviteError, make_invite
 from sms_board.community.people import appoint_organiser, remove_organiser
 from sms_board.dashboard.audit import PAGE_SIZE, audit_page, invites_out
