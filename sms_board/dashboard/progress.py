@@ -15,9 +15,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from sms_board.broadcast.campaigns import DRAFT_LIFETIME, LAPSED_NOTE, areas_of
+from sms_board.broadcast.campaigns import DRAFT_LIFETIME, LAPSED_NOTE
 from sms_board.config import Settings
-from sms_board.models import Campaign, CampaignStatus, Outbox, OutboxStatus
+from sms_board.models import Area, Campaign, CampaignStatus, Outbox, OutboxStatus
 from sms_board.sending.quiet import held_phrase, held_until
 
 S = OutboxStatus
@@ -71,19 +71,21 @@ def lapsed(campaign: Campaign, now: datetime) -> bool:
 
 def progresses(session: Session, settings: Settings, campaigns: Sequence[Campaign],
                now: datetime) -> dict[int, Progress]:
-    """Each campaign's progress, keyed by id: one grouped statement for all of them."""
+    """Each campaign's progress, keyed by id: one grouped statement for all of them, and one for
+    their areas' time zones (quiet hours are each area's own)."""
     rows = session.execute(
         select(Outbox.campaign_id, Outbox.status, func.count(), func.min(Outbox.send_after))
         .where(Outbox.campaign_id.in_([c.id for c in campaigns]))
         .group_by(Outbox.campaign_id, Outbox.status)
-    ).all() if campaigns else []
+    ).all()  # even for none: a page costs the same statements whatever it lists
     by_status: dict[int, dict[str, int]] = {}
     first_release: dict[int, datetime] = {}
     for campaign_id, status, count, send_after in rows:
         by_status.setdefault(campaign_id, {})[status] = count
         if status == S.HELD.value and send_after is not None:
             first_release[campaign_id] = send_after
-    return {c.id: _progress(session, settings, c, by_status.get(c.id, {}), first_release.get(c.id), now)
+    zones = _zones(session, settings, campaigns)
+    return {c.id: _progress(settings, c, by_status.get(c.id, {}), first_release.get(c.id), zones[c.id], now)
             for c in campaigns}
 
 
@@ -91,11 +93,26 @@ def progress(session: Session, settings: Settings, campaign: Campaign, now: date
     return progresses(session, settings, [campaign], now)[campaign.id]
 
 
-def _progress(session: Session, settings: Settings, campaign: Campaign, by_status: dict[str, int],
-              release: datetime | None, now: datetime) -> Progress:
+def _zones(session: Session, settings: Settings, campaigns: Sequence[Campaign]) -> dict[int, str]:
+    """Each campaign's time zone: its first area's by name, as the fan-out and the SMS YES take it."""
+    wanted = {area_id for c in campaigns for area_id in _area_ids(c)}
+    by_name = session.execute(
+        select(Area.id, Area.timezone).where(Area.id.in_(sorted(wanted))).order_by(Area.name)
+    ).all()
+    zones = {}
+    for campaign in campaigns:
+        ids = set(_area_ids(campaign))
+        zones[campaign.id] = next((zone for area_id, zone in by_name if area_id in ids), settings.timezone)
+    return zones
+
+
+def _area_ids(campaign: Campaign) -> list[int]:
+    return campaign.area_ids or ([campaign.area_id] if campaign.area_id else [])
+
+
+def _progress(settings: Settings, campaign: Campaign, by_status: dict[str, int], release: datetime | None,
+              zone_name: str, now: datetime) -> Progress:
     counts = {name: sum(by_status.get(s.value, 0) for s in statuses) for name, statuses in GROUPS.items()}
-    areas = areas_of(session, campaign)
-    zone_name = areas[0].timezone if areas else settings.timezone
     if campaign.status == CampaignStatus.CONFIRMED.value:
         # Not written yet: the fan-out holds them if it runs in quiet hours (as the SMS YES says).
         release = held_until(now, settings, zone_name, urgent=campaign.urgent)
