@@ -152,6 +152,8 @@ class Area(Base):
     timezone: Mapped[str] = mapped_column(String(64), default="Europe/London")
     private: Mapped[bool] = mapped_column(Boolean, default=False)
     moderation: Mapped[str] = mapped_column(String(8), default=Moderation.OPEN.value)
+    # `/board/<slug>`: its posts, with their authors' first names, for anyone to read. Never for a private area.
+    public_page: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     postcodes: Mapped[list[AreaPostcode]] = relationship(
@@ -670,6 +672,7 @@ class AuditAction(enum.StrEnum):
     IMPORT = "import"
     EXPORT = "export"
     AREA_ADD = "area_add"  # an administrator added an area (dashboard)
+    AREA_CHANGE = "area_change"  # an area's settings changed (its public page on or off)
     ORGANISER_ADD = "organiser_add"  # appointed an organiser of an area (dashboard)
     ORGANISER_REMOVE = "organiser_remove"
 

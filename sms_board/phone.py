@@ -1,8 +1,10 @@
 """Phone numbers: E.164 normalisation and masking.
 
 A sender is answered only when it is a *possible* full number. `is_valid_number`
-is deliberately not used: it rejects Ofcom's drama range (+44 7700 900xxx),
-which demos and tests use so that no real person is ever texted.
+is deliberately not used for senders: it rejects Ofcom's drama range (+44 7700 900xxx),
+which demos and tests use so that no real person is ever texted. A number an organiser
+types into a list (an import) is held to more (`why_not_textable`): valid for its
+country and able to receive texts, with the drama range as the one stated exception.
 """
 
 from __future__ import annotations
@@ -40,6 +42,40 @@ def _normalised(raw: str, region: str) -> str | None:
 def not_a_number(raw: str) -> str:
     """How the simulator and `sms-board simulate` tell someone trying the board that FROM is no number."""
     return f"{raw!r} is not a phone number: write it as +447700900123"
+
+
+# Ofcom's mobile drama range, 07700 900000-900999: never anyone's phone, so the demo and the tests
+# use it, though libphonenumber calls it invalid. Nothing either side of it is let through.
+DRAMA_MOBILES = range(447700900000, 447700900999 + 1)
+
+# What libphonenumber can tell about a valid number that no text reaches, in words for the organiser.
+_NOT_FOR_TEXTS = {
+    phonenumbers.PhoneNumberType.FIXED_LINE:
+        "a landline, which cannot receive texts (the board cannot enrol a landline for calls yet)",
+    phonenumbers.PhoneNumberType.TOLL_FREE: "a freephone number, which cannot receive texts",
+    phonenumbers.PhoneNumberType.PREMIUM_RATE: "a premium-rate number, which cannot receive texts",
+    phonenumbers.PhoneNumberType.SHARED_COST: "a shared-cost number, which cannot receive texts",
+    phonenumbers.PhoneNumberType.UAN: "a company's switchboard number, which cannot receive texts",
+    phonenumbers.PhoneNumberType.VOICEMAIL: "a voicemail number, which cannot receive texts",
+    phonenumbers.PhoneNumberType.PAGER: "a pager number, which cannot receive texts",
+}
+# How the board names a country in a refusal; others by their region code.
+_COUNTRY_NAMES = {"GB": "UK"}
+
+
+def why_not_textable(number: str) -> str | None:
+    """Why an E.164 number (from `normalise`) cannot be a resident's phone, or None when it can.
+
+    Mobiles, and numbers libphonenumber cannot tell from a mobile (North America), VoIP and
+    personal numbers are textable; an unallocated number and any kind listed above are not.
+    """
+    parsed = phonenumbers.parse(number, None)
+    if int(number.lstrip("+")) in DRAMA_MOBILES:
+        return None
+    if not phonenumbers.is_valid_number(parsed):
+        region = phonenumbers.region_code_for_country_code(parsed.country_code)
+        return f"not a valid {_COUNTRY_NAMES.get(region, region)} number: is a digit missing or one too many?"
+    return _NOT_FOR_TEXTS.get(phonenumbers.number_type(parsed))
 
 
 def mask(number: str | None) -> str:

@@ -172,6 +172,8 @@ class FanOutReport:
     started: int = 0
     texts: int = 0
     paused: int = 0
+    # When the first texts written now may go, when quiet hours hold them.
+    held_until: datetime | None = None
 
 
 def fan_out_broadcast(
@@ -227,8 +229,11 @@ def fan_out_broadcast(
                 )
                 window = audience(session, area_ids, exclude_id=campaign.created_by_id, joined_by=campaign.started_at,
                                   after=after, through=last)
-                report.texts += write_outbox(session, window, body, kind=OutboxKind.BROADCAST, lane=lane,
-                                             campaign_id=campaign_id, now=now, send_after=send_after)
+                written = write_outbox(session, window, body, kind=OutboxKind.BROADCAST, lane=lane,
+                                       campaign_id=campaign_id, now=now, send_after=send_after)
+                report.texts += written
+                if written and send_after and (report.held_until is None or send_after < report.held_until):
+                    report.held_until = send_after
                 chunks += 1
                 if last is None:
                     break

@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 
 # The YES window (handlers.confirm.CONFIRM_WINDOW): a draft older than this can never be confirmed.
 DRAFT_LIFETIME = timedelta(minutes=15)
+LAPSED_NOTE = "not confirmed in time"
 FAN_OUT_CHUNK = 5000
 
 BROADCAST = "broadcast"
@@ -75,7 +76,7 @@ def lapse_drafts(factory: sessionmaker[Session], settings: Settings, now: dateti
         result = session.execute(
             update(Campaign)
             .where(Campaign.status == CampaignStatus.DRAFT.value, Campaign.created_at < now - DRAFT_LIFETIME)
-            .values(status=CampaignStatus.CANCELLED.value, note="not confirmed in time", finished_at=now)
+            .values(status=CampaignStatus.CANCELLED.value, note=LAPSED_NOTE, finished_at=now)
         )
         return result.rowcount or 0
 

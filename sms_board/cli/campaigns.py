@@ -17,7 +17,7 @@ from sms_board.cli.common import (
 )
 
 if TYPE_CHECKING:
-    from sms_board.broadcast.broadcasts import Preview
+    from sms_board.broadcast.broadcasts import FanOutReport, Preview
     from sms_board.broadcast.digest_runs import DigestReport, DryRun
     from sms_board.config import Settings
     from sms_board.models import Area
@@ -34,12 +34,10 @@ def _duration(seconds: float) -> str:
     return f"{hours}h {minutes:02d}m"
 
 
-def _local_time(moment: datetime, settings: Settings) -> str:
-    return moment.astimezone(settings.zone).strftime("%H:%M")
-
-
 def _held(held_until: datetime | None, settings: Settings) -> str:
-    return f", held until {_local_time(held_until, settings)} (quiet hours)" if held_until else ""
+    from sms_board.sending.quiet import held_phrase
+
+    return f", {held_phrase(held_until, settings.zone)}" if held_until else ""
 
 
 # ── digest ─────────────────────────────────────────────────────────────────
@@ -140,17 +138,17 @@ def broadcast_command(
         campaign_id = None
         if confirmed and preview.recipients:
             campaign_id = create_broadcast(session, preview, urgent=urgent, now=now, confirmed=True).id
-    texts = fan_out_broadcast(board_of(ctx).sessions, settings, campaign_id, now).texts if campaign_id else 0
+    fanned = fan_out_broadcast(board_of(ctx).sessions, settings, campaign_id, now) if campaign_id else None
     if as_json:
-        _emit_broadcast(areas, preview, settings, urgent=urgent, campaign_id=campaign_id, texts=texts)
+        _emit_broadcast(areas, preview, settings, urgent=urgent, campaign_id=campaign_id, fanned=fanned)
     else:
         _show_broadcast(areas, preview, settings, urgent=urgent, confirmed=confirmed, campaign_id=campaign_id,
-                        texts=texts)
+                        fanned=fanned)
 
 
 def _emit_broadcast(
     areas: list[Area], preview: Preview, settings: Settings, *, urgent: bool, campaign_id: int | None,
-    texts: int,
+    fanned: FanOutReport | None,
 ) -> None:
     from sms_board.broadcast.billing import money
 
@@ -158,13 +156,14 @@ def _emit_broadcast(
         "campaign": campaign_id, "areas": [a.slug for a in areas], "recipients": preview.recipients,
         "segments": preview.segments, "encoding": preview.body.encoding, "cost": preview.cost,
         "cost_text": money(preview.cost, settings), "body": preview.body.text, "urgent": urgent,
-        "sent": campaign_id is not None, "texts": texts,
+        "sent": campaign_id is not None, "texts": fanned.texts if fanned else 0,
+        "held_until": fanned.held_until.isoformat() if fanned and fanned.held_until else None,
     })
 
 
 def _show_broadcast(
     areas: list[Area], preview: Preview, settings: Settings, *, urgent: bool, confirmed: bool,
-    campaign_id: int | None, texts: int,
+    campaign_id: int | None, fanned: FanOutReport | None,
 ) -> None:
     from sms_board.broadcast.billing import money
 
@@ -175,7 +174,11 @@ def _show_broadcast(
     click.echo(preview.body.text)
     if not confirmed:
         click.echo("Preview only: nothing sent. Add --yes to send.", err=True)
-    elif campaign_id is None:
+    elif campaign_id is None or fanned is None:
         click.echo("Nobody in those areas can get texts: nothing sent.", err=True)
+    elif fanned.held_until:
+        click.echo(f"Broadcast #{campaign_id}: {fanned.texts} texts written to the outbox"
+                   f"{_held(fanned.held_until, settings)}.", err=True)
     else:
-        click.echo(f"Broadcast #{campaign_id}: {texts} texts written to the outbox; the sender sends them.", err=True)
+        click.echo(f"Broadcast #{campaign_id}: {fanned.texts} texts written to the outbox; the sender sends them.",
+                   err=True)

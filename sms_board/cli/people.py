@@ -1,4 +1,4 @@
-"""Areas and the people in them: `area add|list|invite`, `organiser add`, `admin add`, `consent`."""
+"""Areas and the people in them: `area add|set|list|invite`, `organiser add`, `admin add`, `consent`."""
 
 from __future__ import annotations
 
@@ -38,10 +38,12 @@ def area() -> None:
 @click.option("--private", is_flag=True, help="Not listed; joined by invite code only.")
 @click.option("--moderation", type=click.Choice([m.value for m in Moderation]), default=Moderation.OPEN.value,
               show_default=True)
+@click.option("--public-page/--no-public-page", "public_page", default=True, show_default=True,
+              help="Show its posts, with first names, to anyone at /board/SLUG (never for a private area).")
 @click.pass_context
 def area_add(
     ctx: click.Context, slug: str, name: str, postcodes: tuple[str, ...], timezone: str | None, private: bool,
-    moderation: str,
+    moderation: str, public_page: bool,
 ) -> None:
     """Create an area."""
     from sms_board.community import audit
@@ -52,7 +54,7 @@ def area_add(
         with transaction(ctx) as session:
             added = create_area(
                 session, slug, name, postcodes=postcodes, timezone=timezone or settings_of(ctx).timezone,
-                private=private, moderation=moderation,
+                private=private, moderation=moderation, public_page=public_page,
             )
             audit.area_added(session, added, utcnow(), actor=None, channel="cli")
             prefixes = [p.prefix for p in added.postcodes]
@@ -62,6 +64,36 @@ def area_add(
         raise click.BadParameter(str(exc), param_hint=_AREA_PARAMS[exc.field]) from None
     served = " with postcodes " + ", ".join(prefixes) if prefixes else ""
     click.echo(f"Added area {added.slug} ({name}){served}.", err=True)
+
+
+@area.command("set")
+@click.argument("slug")
+@click.option("--public-page/--no-public-page", "public_page", default=None,
+              help="Show its posts, with first names, to anyone at /board/SLUG, or stop.")
+@click.pass_context
+def area_set(ctx: click.Context, slug: str, public_page: bool | None) -> None:
+    """Change an existing area (written to the audit log)."""
+    from sms_board.community import audit
+    from sms_board.community.areas import AreaError, set_public_page
+    from sms_board.utc import utcnow
+
+    if public_page is None:
+        raise click.UsageError("say what to change: --public-page or --no-public-page.")
+    try:
+        with transaction(ctx) as session:
+            found = area_or_fail(session, slug)
+            changed = set_public_page(found, public_page)
+            if changed:
+                audit.area_changed(session, found, utcnow(), actor=None, channel="cli", public_page=public_page)
+            name, page = found.name, f"/board/{found.slug}"
+    except AreaError as exc:
+        raise click.ClickException(str(exc)) from None
+    if not changed:
+        click.echo(f"{name} already {'has a' if public_page else 'has no'} public page.", err=True)
+    elif public_page:
+        click.echo(f"{name} has a public page now: anyone can read its posts, with first names, at {page}.", err=True)
+    else:
+        click.echo(f"{name} has no public page now: {page} is gone and welcomes no longer mention it.", err=True)
 
 
 @area.command("list")
@@ -79,7 +111,8 @@ def area_list(ctx: click.Context, as_json: bool) -> None:
     if not rows:
         click.echo("No areas yet. Add one with: sms-board area add SLUG NAME --postcode SE6")
     for row in rows:
-        flags = ", ".join(f for f in ("private" if row["private"] else "", row["moderation"]) if f)
+        no_page = "no public page" if not row["public_page"] and not row["private"] else ""
+        flags = ", ".join(f for f in ("private" if row["private"] else "", no_page, row["moderation"]) if f)
         noun = "subscriber" if row["subscribers"] == 1 else "subscribers"
         click.echo(f"{row['slug']:<16} {row['name']:<28} {row['subscribers']:>6} {noun:<11}  [{flags}]  "
                    f"{' '.join(row['postcodes'])}")

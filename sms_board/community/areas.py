@@ -1,8 +1,12 @@
-"""Areas: creating and listing them, and finding them by slug, name or postcode.
+"""Areas: creating, listing and changing them, and finding them by slug, name or postcode.
 
 Postcodes match whole outward codes (`SE1` never matches `SE10 9AB`), and the
 longest matching prefix wins (`SE6 1` beats `SE6`). A postcode prefix belongs
 to one area only.
+
+An area's public page (`/board/<slug>`) shows its posts with their authors' first names to
+anyone; an administrator may go without one. A private area never has one: its posts are
+for its members.
 """
 
 from __future__ import annotations
@@ -168,6 +172,36 @@ class AreaSummary:
     moderation: str
     postcodes: tuple[str, ...]
     timezone: str
+    public_page: bool
+
+
+@dataclass(frozen=True)
+class PublicPage:
+    """Where anyone can read an area's posts; `address` (`board.example.org/board/elm`) is None
+    when the board does not know its own address (`SMS_BOARD_PUBLIC_URL` unset)."""
+
+    address: str | None
+
+
+def has_public_page(area: Area) -> bool:
+    return area.public_page and not area.private
+
+
+def public_page(area: Area, public_url: str | None) -> PublicPage | None:
+    """The area's public page, for the texts that tell residents about it; None when it has none."""
+    if not has_public_page(area):
+        return None
+    return PublicPage(f"{public_url.split('://', 1)[-1]}/board/{area.slug}" if public_url else None)
+
+
+def set_public_page(area: Area, on: bool) -> bool:
+    """Turn an area's public page on or off; False when it already was. A private area cannot have one."""
+    if on and area.private:
+        raise AreaError(f"{area.name} is private: its posts are for its members, never on a public page.")
+    if area.public_page == on:
+        return False
+    area.public_page = on
+    return True
 
 
 def area_by_slug(session: Session, slug: str) -> Area | None:
@@ -183,18 +217,19 @@ def areas_by_slug(session: Session, slugs: Iterable[str]) -> list[Area]:
 
 def create_area(
     session: Session, slug: str, name: str, *, postcodes: Iterable[str] = (), timezone: str,
-    private: bool = False, moderation: str = Moderation.OPEN.value,
+    private: bool = False, moderation: str = Moderation.OPEN.value, public_page: bool = True,
 ) -> Area:
     """Add an area serving the given postcode prefixes; raises `AreaError`, writing nothing, when it cannot.
 
     The slug is lower-cased, the name trimmed and the prefixes normalised (`se6 1` → `SE6 1`);
-    a slug or prefix another area already has is refused.
+    a slug or prefix another area already has is refused. A private area gets no public page.
     """
     slug = slug.lower()
     _check_new_area(slug, timezone, moderation)
     prefixes = _normalised_prefixes(postcodes)
     _check_not_taken(session, slug, prefixes)
-    area = Area(slug=slug, name=name.strip(), timezone=timezone, private=private, moderation=moderation)
+    area = Area(slug=slug, name=name.strip(), timezone=timezone, private=private, moderation=moderation,
+                public_page=public_page and not private)
     area.postcodes = [AreaPostcode(prefix=prefix) for prefix in prefixes]
     try:
         with session.begin_nested():  # another operator adding the same area at the same moment
@@ -243,6 +278,7 @@ def area_summaries(session: Session) -> list[AreaSummary]:
         AreaSummary(
             slug=area.slug, name=area.name, subscribers=counts.get(area.id, 0), private=area.private,
             moderation=area.moderation, postcodes=tuple(p.prefix for p in area.postcodes), timezone=area.timezone,
+            public_page=area.public_page,
         )
         for area in session.scalars(select(Area).order_by(Area.slug))
     ]

@@ -2,7 +2,7 @@
 
 Every moderation decision, broadcast, introduction, unlink, invite, join decision,
 import and export writes one row, whichever way it came (SMS, CLI, the web), and so do
-the dashboard's administration actions (an area added, an organiser appointed or removed).
+the dashboard's administration actions (an area added or changed, an organiser appointed or removed).
 Rows are only ever added. The actor is named as they read when it happened (a NAME
 and a masked number, "operator" for the command line, "the board" for what reports
 did by themselves); FORGET turns a forgotten organiser's name into "forgotten".
@@ -52,7 +52,15 @@ def area_added(session: Session, area: Area, now: datetime, *, actor: Subscriber
     """An administrator (dashboard) or the operator (command line) added `area`."""
     session.flush()  # the new area's id
     record(session, AuditAction.AREA_ADD, now, actor=actor, label=None if actor else OPERATOR, channel=channel,
-           area_id=area.id, slug=area.slug, private=area.private, moderation=area.moderation)
+           area_id=area.id, slug=area.slug, private=area.private, moderation=area.moderation,
+           public_page=area.public_page)
+
+
+def area_changed(session: Session, area: Area, now: datetime, *, actor: Subscriber | None, channel: str,
+                 **changes: Any) -> None:
+    """An administrator (dashboard) or the operator (command line) changed `area`'s settings to `changes`."""
+    record(session, AuditAction.AREA_CHANGE, now, actor=actor, label=None if actor else OPERATOR, channel=channel,
+           area_id=area.id, **changes)
 
 
 def organiser_added(session: Session, area: Area, phone: str, now: datetime, *, actor: Subscriber | None,

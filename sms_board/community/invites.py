@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from sms_board.community import audit
 from sms_board.community.alerts import tell_organisers
+from sms_board.community.areas import public_page
 from sms_board.community.exchange import is_member, record
 from sms_board.community.people import may_moderate
 from sms_board.community.subscriptions import subscribe
@@ -227,7 +228,8 @@ def decide_join_request(session: Session, settings: Settings, request: Item, org
     audit.record(session, AuditAction.JOIN_ACCEPT if accept else AuditAction.JOIN_DECLINE, now, actor=organiser,
                  channel=channel, item=request)
     if accept:
-        welcome = render("join_welcome", area=area, named=bool(person.name))
+        welcome = render("join_welcome", area=area, named=bool(person.name),
+                         page=public_page(area, settings.public_url))
         # The resident's own JOIN is the consent; the organiser only let them in.
         subscribe(session, person, area, words=request.body, wording=welcome, channel="sms", now=now,
                   inbound_id=request.inbound_id)

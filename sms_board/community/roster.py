@@ -3,8 +3,9 @@
 Import (`sms-board subscribers import FILE.csv`) reads the columns
 `number,area,name,consent_source,consent_at` (other columns are ignored, so an export
 can be imported again). Every row is checked before anything is written: a row that
-fails (no consent source, a number that is not a possible number, an unknown area, a
-bad date) is reported with its line number and the whole file writes nothing. A number
+fails (no consent source, a number that is not a valid number for its country or
+cannot receive texts, such as a landline, an unknown area, a bad date) is reported
+with its line number and the whole file writes nothing. A number
 erased with FORGET, opted out with STOP, that left the area by text or cannot receive
 texts is never re-subscribed: its row is reported as refused and the rest go ahead.
 Each new subscription gets a consent record with the stated source and a welcome text
@@ -25,6 +26,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from sms_board.community import audit
+from sms_board.community.areas import public_page
 from sms_board.community.people import MAX_NAME, is_name
 from sms_board.community.privacy import number_hash, suppressed_hashes
 from sms_board.config import Settings
@@ -37,7 +39,7 @@ from sms_board.models import (
     Subscription,
     SubscriptionStatus,
 )
-from sms_board.phone import mask, normalise
+from sms_board.phone import mask, normalise, why_not_textable
 from sms_board.sending.outbox import enqueue
 from sms_board.spreadsheet import read_cell
 from sms_board.texts import render
@@ -136,6 +138,10 @@ def _parse_row(
     phone = normalise(raw_number, settings.default_region)
     if phone is None:
         raise ValueError(f"{raw_number!r} is not a phone number" if raw_number else "no number")
+    # The reason leaves the number out: the dashboard shows it masked beside the reason.
+    unreachable = why_not_textable(phone)
+    if unreachable is not None:
+        raise ValueError(unreachable)
     source = " ".join(read_cell(row.get("consent_source") or "").split())
     if not source:
         raise ValueError("consent_source is empty: say where consent was given (e.g. \"paper form, 12 Nov meeting\")")
@@ -270,8 +276,8 @@ def _write(session: Session, settings: Settings, rows: list[_Row], people: dict[
         if row.name and not person.name:
             person.name = row.name
         key = (row.area.id, row.source)
-        welcome = welcomes.get(key) or welcomes.setdefault(key, render("import_welcome", area=row.area,
-                                                                         source=row.source))
+        welcome = welcomes.get(key) or welcomes.setdefault(key, render(
+            "import_welcome", area=row.area, source=row.source, page=public_page(row.area, settings.public_url)))
         session.add(Subscription(
             subscriber_id=person.id, area_id=row.area.id, status=SubscriptionStatus.ACTIVE.value,
             consent_at=row.given_at or now, consent_text=row.source, consent_channel=CHANNEL, last_digest_at=now,

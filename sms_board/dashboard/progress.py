@@ -1,18 +1,30 @@
-"""A broadcast's delivery, counted from its outbox rows by status (one grouped statement)."""
+"""A broadcast's delivery, counted from its outbox rows by status (one grouped statement).
+
+Besides the counts, what an organiser needs to read at a glance: a broadcast whose every
+text waits for quiet hours says "held until 08:00 (quiet hours)", not "sending", and a
+preview nobody confirmed says it was not sent.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from sms_board.models import Campaign, CampaignStatus, Outbox, OutboxStatus
+from sms_board.broadcast.campaigns import DRAFT_LIFETIME, LAPSED_NOTE
+from sms_board.config import Settings
+from sms_board.models import Area, Campaign, CampaignStatus, Outbox, OutboxStatus
+from sms_board.sending.quiet import held_phrase, held_until
 
 S = OutboxStatus
 # What an organiser watching a broadcast wants to tell apart.
 GROUPS = {
-    "waiting": (S.HELD, S.QUEUED),
+    "held": (S.HELD,),
+    "queued": (S.QUEUED,),
     "sending": (S.SENDING,),
     "sent": (S.SENT,),
     "delivered": (S.DELIVERED,),
@@ -21,6 +33,9 @@ GROUPS = {
     "cancelled": (S.CANCELLED,),
 }
 FINISHED = (CampaignStatus.DONE.value, CampaignStatus.CANCELLED.value)
+# Statuses in which nothing has gone yet, so texts held for the night are the whole story.
+NOT_YET_GOING = (CampaignStatus.CONFIRMED.value, CampaignStatus.FANNING_OUT.value, CampaignStatus.SENDING.value)
+LAPSED = "not sent: preview lapsed"
 
 
 @dataclass(frozen=True)
@@ -31,20 +46,85 @@ class Progress:
     written: int
     counts: dict[str, int]
     note: str | None
+    # When the held texts go (or, confirmed but not yet written, would go); None when nothing waits for quiet hours.
+    held_until: datetime | None
+    # What the status line says, e.g. "held until 08:00 (quiet hours)".
+    state: str
 
     @property
     def finished(self) -> bool:
-        return self.status in FINISHED
+        return self.status in FINISHED or self.state == LAPSED
 
     def as_json(self) -> dict[str, object]:
-        return {"campaign_id": self.campaign_id, "status": self.status, "audience": self.audience,
-                "written": self.written, "counts": self.counts, "finished": self.finished, "note": self.note}
+        return {"campaign_id": self.campaign_id, "status": self.status, "state": self.state,
+                "audience": self.audience, "written": self.written, "counts": self.counts,
+                "held_until": self.held_until.isoformat() if self.held_until else None,
+                "finished": self.finished, "note": self.note}
 
 
-def progress(session: Session, campaign: Campaign) -> Progress:
-    by_status = dict(session.execute(
-        select(Outbox.status, func.count()).where(Outbox.campaign_id == campaign.id).group_by(Outbox.status)
-    ).all())
+def lapsed(campaign: Campaign, now: datetime) -> bool:
+    """A preview nobody confirmed in its 15 minutes (the clock cancels it within a minute of that)."""
+    if campaign.status == CampaignStatus.DRAFT.value:
+        return now - campaign.created_at > DRAFT_LIFETIME
+    return campaign.status == CampaignStatus.CANCELLED.value and campaign.note == LAPSED_NOTE
+
+
+def progresses(session: Session, settings: Settings, campaigns: Sequence[Campaign],
+               now: datetime) -> dict[int, Progress]:
+    """Each campaign's progress, keyed by id: one grouped statement for all of them, and one for
+    their areas' time zones (quiet hours are each area's own)."""
+    rows = session.execute(
+        select(Outbox.campaign_id, Outbox.status, func.count(), func.min(Outbox.send_after))
+        .where(Outbox.campaign_id.in_([c.id for c in campaigns]))
+        .group_by(Outbox.campaign_id, Outbox.status)
+    ).all()  # even for none: a page costs the same statements whatever it lists
+    by_status: dict[int, dict[str, int]] = {}
+    first_release: dict[int, datetime] = {}
+    for campaign_id, status, count, send_after in rows:
+        by_status.setdefault(campaign_id, {})[status] = count
+        if status == S.HELD.value and send_after is not None:
+            first_release[campaign_id] = send_after
+    zones = _zones(session, settings, campaigns)
+    return {c.id: _progress(settings, c, by_status.get(c.id, {}), first_release.get(c.id), zones[c.id], now)
+            for c in campaigns}
+
+
+def progress(session: Session, settings: Settings, campaign: Campaign, now: datetime) -> Progress:
+    return progresses(session, settings, [campaign], now)[campaign.id]
+
+
+def _zones(session: Session, settings: Settings, campaigns: Sequence[Campaign]) -> dict[int, str]:
+    """Each campaign's time zone: its first area's by name, as the fan-out and the SMS YES take it."""
+    wanted = {area_id for c in campaigns for area_id in _area_ids(c)}
+    by_name = session.execute(
+        select(Area.id, Area.timezone).where(Area.id.in_(sorted(wanted))).order_by(Area.name)
+    ).all()
+    zones = {}
+    for campaign in campaigns:
+        ids = set(_area_ids(campaign))
+        zones[campaign.id] = next((zone for area_id, zone in by_name if area_id in ids), settings.timezone)
+    return zones
+
+
+def _area_ids(campaign: Campaign) -> list[int]:
+    return campaign.area_ids or ([campaign.area_id] if campaign.area_id else [])
+
+
+def _progress(settings: Settings, campaign: Campaign, by_status: dict[str, int], release: datetime | None,
+              zone_name: str, now: datetime) -> Progress:
     counts = {name: sum(by_status.get(s.value, 0) for s in statuses) for name, statuses in GROUPS.items()}
+    if campaign.status == CampaignStatus.CONFIRMED.value:
+        # Not written yet: the fan-out holds them if it runs in quiet hours (as the SMS YES says).
+        release = held_until(now, settings, zone_name, urgent=campaign.urgent)
+    elif counts["queued"] or counts["sending"]:
+        release = None  # some go now; the held rest are in the counts
+    state = campaign.status.replace("_", " ")
+    if lapsed(campaign, now):
+        state = LAPSED
+    elif campaign.status == CampaignStatus.DRAFT.value:
+        state = "preview: not confirmed yet"
+    elif release is not None and campaign.status in NOT_YET_GOING:
+        state = held_phrase(release, ZoneInfo(zone_name))
     return Progress(campaign.id, campaign.status, campaign.audience or 0, sum(by_status.values()), counts,
-                    campaign.note)
+                    None if state == LAPSED else campaign.note,
+                    release if campaign.status in NOT_YET_GOING else None, state)

@@ -15,6 +15,7 @@ from sms_board.community.areas import (
     find_area,
     nearest_areas,
     public_area_by_postcode,
+    public_page,
 )
 from sms_board.community.exchange import display_name, is_member, withdraw_responses
 from sms_board.community.invites import (
@@ -58,7 +59,8 @@ def join(ctx: Context) -> None:
     if area.private:
         _join_private(ctx, area, code)
         return
-    welcome = render("join_welcome", area=area, named=bool(ctx.subscriber.name))
+    welcome = render("join_welcome", area=area, named=bool(ctx.subscriber.name),
+                     page=public_page(area, ctx.settings.public_url))
     joined = subscribe(
         ctx.session, ctx.subscriber, area, words=ctx.words.original, wording=welcome,
         channel="sms", now=ctx.now, inbound_id=ctx.inbound.id,
@@ -75,7 +77,8 @@ def _join_private(ctx: Context, area: Area, code: str | None) -> None:
                                        inbound_id=ctx.inbound.id)
         ctx.reply("join_requested", area=area, item=request, new=new)
         return
-    welcome = render("join_welcome", area=area, named=bool(ctx.subscriber.name))
+    welcome = render("join_welcome", area=area, named=bool(ctx.subscriber.name),
+                     page=public_page(area, ctx.settings.public_url))
     result = use_code(ctx.session, ctx.settings, area, ctx.subscriber, code, words=ctx.words.original,
                       wording=welcome, now=ctx.now, inbound_id=ctx.inbound.id)
     if result.outcome == Joined.JOINED:

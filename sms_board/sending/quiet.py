@@ -30,3 +30,8 @@ def held_until(now: datetime, settings: Settings, zone_name: str, *, urgent: boo
     if urgent:
         return None
     return release_time(now, settings.quiet_hours, ZoneInfo(zone_name))
+
+
+def held_phrase(until: datetime, zone: ZoneInfo) -> str:
+    """`held until 08:00 (quiet hours)`, on that zone's clock: how CLI and dashboard say a text waits."""
+    return f"held until {until.astimezone(zone):%H:%M} (quiet hours)"

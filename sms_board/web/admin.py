@@ -1,7 +1,8 @@
-"""Administrators: create areas, appoint and remove organisers, invite codes, the audit log.
+"""Administrators: create areas and turn their public pages on or off, appoint and remove organisers,
+invite codes, the audit log.
 
-The same domain functions as `sms-board area add`, `sms-board organiser add`, `sms-board
-area invite` and `sms-board audit` (`community.areas.create_area`, `community.people`,
+The same domain functions as `sms-board area add`, `sms-board area set`, `sms-board organiser add`,
+`sms-board area invite` and `sms-board audit` (`community.areas.create_area`, `set_public_page`, `community.people`,
 `community.invites.make_invite`, `community.audit.audit_log`). Each action here is written
 to the audit log (channel `web`). Organisers who are not administrators get 403 here.
 """
@@ -15,7 +16,13 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from sms_board.community import audit as audit_log_of
-from sms_board.community.areas import AreaError, area_by_slug, area_summaries, create_area
+from sms_board.community.areas import (
+    AreaError,
+    area_by_slug,
+    area_summaries,
+    create_area,
+    set_public_page,
+)
 from sms_board.community.invites import DEFAULT_DAYS, DEFAULT_USES, InviteError, make_invite
 from sms_board.community.people import appoint_organiser, remove_organiser
 from sms_board.dashboard.audit import PAGE_SIZE, audit_page, invites_out
@@ -73,12 +80,35 @@ def add_area() -> Any:
                 db, form.get("slug", "").strip(), form.get("name", "").strip(), postcodes=postcodes,
                 timezone=form.get("timezone", "").strip() or settings().timezone,
                 private=form.get("private") == "1", moderation=form.get("moderation", Moderation.OPEN.value),
+                public_page=form.get("public_page") == "1",
             )
             audit_log_of.area_added(db, area, utcnow(), actor=_me(db), channel="web")
             name = area.name
     except AreaError as refused:
         return _page(dict(form), {refused.field or "slug": str(refused)}, 400)
     flash(f"Added {name}.")
+    return redirect(url_for("admin.index"))
+
+
+@bp.post("/areas/<slug>/public-page")
+@admin_only
+def public_page(slug: str) -> Response:
+    """Turn an area's public page on (`public_page=1`) or off, as `sms-board area set` does."""
+    on = request.form.get("public_page") == "1"
+    with sessions().begin() as db:
+        area = area_by_slug(db, slug)
+        if area is None:
+            abort(404)
+        try:
+            changed = set_public_page(area, on)
+        except AreaError as refused:
+            flash(str(refused), "error")
+            return redirect(url_for("admin.index"))
+        if changed:
+            audit_log_of.area_changed(db, area, utcnow(), actor=_me(db), channel="web", public_page=on)
+        name = area.name
+    flash(f"{name} has a public page now: anyone can read its posts, with first names, at /board/{slug.lower()}."
+          if on else f"{name} has no public page now.")
     return redirect(url_for("admin.index"))
 
 

@@ -4,7 +4,9 @@ Preview and confirm are BROADCAST's own steps (`broadcast.broadcasts`): the prev
 stores a draft campaign with `create_broadcast`, exactly as the keyword does, and
 confirming runs `confirm_broadcast` after the same checks as YES (the creator confirms,
 still an organiser of every area, within the 15 minutes a draft lives). The clock fans
-it out within a minute; the progress page counts its outbox rows by status.
+it out within a minute (held until quiet hours end, when it is night, as the SMS YES
+says); the progress page counts its outbox rows by status. A preview nobody confirmed
+leaves "Recent broadcasts" when it lapses: it never reached anyone.
 """
 
 from __future__ import annotations
@@ -23,13 +25,13 @@ from flask import (
     request,
     url_for,
 )
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select
 
 from sms_board.broadcast.billing import money
 from sms_board.broadcast.broadcasts import confirm_broadcast, create_broadcast, preview_broadcast
 from sms_board.broadcast.campaigns import BROADCAST, DRAFT_LIFETIME
 from sms_board.dashboard.composer import MAX_TEXT, Measure, measure
-from sms_board.dashboard.progress import progress
+from sms_board.dashboard.progress import progress, progresses
 from sms_board.dashboard.scope import AreaRef, Viewer
 from sms_board.models import Area, Campaign, CampaignStatus, Subscriber
 from sms_board.sending.quiet import held_until
@@ -66,13 +68,24 @@ class Draft:
         return found
 
 
-def _recent(person: Viewer) -> list[Campaign]:
+def _recent(person: Viewer) -> list[tuple[Campaign, str]]:
+    """The last ten broadcasts sent or being sent, and previews still waiting for a confirmation."""
+    now = utcnow()
     with sessions()() as db:
-        query = select(Campaign).where(Campaign.kind == BROADCAST).order_by(Campaign.id.desc()).limit(10)
+        query = (
+            select(Campaign)
+            .where(Campaign.kind == BROADCAST,
+                   or_(Campaign.confirmed_at.is_not(None),
+                       and_(Campaign.status == CampaignStatus.DRAFT.value,
+                            Campaign.created_at >= now - DRAFT_LIFETIME)))
+            .order_by(Campaign.id.desc()).limit(10)
+        )
         if not person.is_admin:
             query = query.where(or_(Campaign.area_id.in_(person.area_ids),
                                     Campaign.created_by_id == person.subscriber_id))
-        return list(db.scalars(query))
+        campaigns = list(db.scalars(query))
+        states = progresses(db, settings(), campaigns, now)
+        return [(campaign, states[campaign.id].state) for campaign in campaigns]
 
 
 def _composer(draft: Draft, errors: dict[str, str] | None = None, status: int = 200) -> tuple[str, int]:
@@ -155,8 +168,11 @@ def confirm(campaign_id: int) -> Any:
         if refusal is None and not confirm_broadcast(db, campaign, now,
                                                      confirmed_by=db.get(Subscriber, person.subscriber_id)):
             refusal = "This broadcast is no longer waiting to be confirmed."
+        after = progress(db, settings(), campaign, now) if refusal is None else None
     if refusal:
         flash(refusal, "error")
+    elif after is not None and after.held_until is not None:
+        flash(f"Confirmed: {after.state}; it goes out then.")
     else:
         flash("Confirmed: the board starts sending within a minute.")
     return redirect(url_for("compose.broadcast", campaign_id=campaign_id))
@@ -178,7 +194,7 @@ def broadcast(campaign_id: int) -> str:
     person = viewer()
     with sessions()() as db:
         campaign = _visible_campaign(db, person, campaign_id)
-        counts = progress(db, campaign)
+        counts = progress(db, settings(), campaign, utcnow())
         areas = list(db.scalars(select(Area).where(Area.id.in_(campaign.area_ids or [])).order_by(Area.name)))
     return render_template("dashboard/broadcast.html", campaign=campaign, progress=counts, areas=areas,
                            cost=money(campaign.estimated_cost or 0, settings()))
@@ -188,4 +204,4 @@ def broadcast(campaign_id: int) -> str:
 def progress_json(campaign_id: int) -> Response:
     with sessions()() as db:
         campaign = _visible_campaign(db, viewer(), campaign_id)
-        return jsonify(progress(db, campaign).as_json())
+        return jsonify(progress(db, settings(), campaign, utcnow()).as_json())

@@ -1,4 +1,8 @@
-"""Public pages: `/` (the areas and how to join) and `/board/<area>` (read-only). Names, never numbers."""
+"""Public pages: `/` (the areas and how to join) and `/board/<area>` (read-only). Names, never numbers.
+
+An area without a public page (`community.areas.has_public_page`) answers 404 at `/board/<area>`
+and is listed on `/` to join, without a link.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from flask import Blueprint, abort, current_app, render_template
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from sms_board.community.areas import has_public_page
 from sms_board.models import Area, Item, ItemKind, ItemStatus
 from sms_board.utc import utcnow
 from sms_board.web import sessions
@@ -21,8 +26,8 @@ NOTICES_FOR = timedelta(days=30)
 def area_board(slug: str) -> str:
     with sessions()() as session:
         area = session.scalar(select(Area).where(Area.slug == slug.lower()))
-        # A private area's board is as private as its membership.
-        if area is None or area.private:
+        # A private area's board is as private as its membership; a public one may go without a page.
+        if area is None or not has_public_page(area):
             abort(404)
         items = list(session.scalars(
             select(Item).where(
@@ -44,4 +49,5 @@ def index() -> str:
     with sessions()() as session:
         areas = list(session.scalars(
             select(Area).where(Area.private.is_(False)).order_by(Area.name).options(selectinload(Area.postcodes))))
-        return render_template("index.html", areas=areas, simulator="simulator" in current_app.blueprints)
+        return render_template("index.html", areas=areas, pages={a.id for a in areas if has_public_page(a)},
+                               simulator="simulator" in current_app.blueprints)

@@ -343,9 +343,22 @@ def test_cli_broadcast_previews_then_sends_with_yes(street, app, runner):
 
     sent = json.loads(runner("broadcast", "--area", "elm", "--yes", "--json", "Bin", "collection", "moved").stdout)
     assert sent["sent"] is True and sent["texts"] == 4 and sent["recipients"] == 4
-    assert sent["body"] == "Elm Street: Bin collection moved"
+    assert sent["body"] == "Elm Street: Bin collection moved" and sent["held_until"] is None
     assert len(broadcasts(app)) == 4
     assert runner("broadcast", "--area", "nowhere", "Hello", ok=False).exit_code != 0
+
+
+def test_cli_broadcast_in_quiet_hours_says_it_is_held_until_eight(db, tmp_path):
+    app = create_app(app_config(db, tmp_path, SMS_BOARD_QUIET_HOURS="21:00-08:00"))
+    with time_machine.travel(datetime(2026, 11, 25, 23, 0, tzinfo=UTC), tick=False) as traveller:
+        neighbourhood(app, traveller)
+        sent = Runner(app)("broadcast", "--area", "elm", "--yes", "Bin collection moved to Friday")
+        assert sent.stderr.splitlines()[-1].endswith(
+            ": 4 texts written to the outbox, held until 08:00 (quiet hours).")
+        assert "the sender sends them" not in sent.stderr
+        as_json = json.loads(Runner(app)("broadcast", "--area", "elm", "--yes", "--json", "Bins").stdout)
+        assert as_json["held_until"] == "2026-11-26T08:00:00+00:00"
+    assert {row.status for row in broadcasts(app)} == {OutboxStatus.HELD.value}
 
 
 def test_cli_urgent_broadcast_goes_during_quiet_hours(db, tmp_path):

@@ -49,7 +49,7 @@ def test_the_audit_log_keeps_each_organisers_and_operators_action(areas, phone, 
         ("export", "elm", None, "operator", "cli"),
         ("broadcast", "oak", None, "operator", "cli"),
     ]
-    assert log[3]["detail"] == {"slug": "carers", "private": True, "moderation": "open"}
+    assert log[3]["detail"] == {"slug": "carers", "private": True, "moderation": "open", "public_page": False}
     assert log[4]["detail"] == {"organiser": "+44 7•••• ••001"}, "the organiser's number masked"
     log = log[5:]
     assert log[0]["detail"]["text"] == "Elm Street: Bins on Friday" and log[0]["detail"]["recipients"] == 2

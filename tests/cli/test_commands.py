@@ -32,7 +32,7 @@ def test_area_add_normalises_slug_and_postcodes_and_says_what_it_added(runner):
     assert added.stderr == "Added area elm (Elm Street) with postcodes SE6 1, SE6 2.\n"
     assert listed(runner) == [{
         "slug": "elm", "name": "Elm Street", "subscribers": 0, "private": False, "moderation": "open",
-        "postcodes": ["SE6 1", "SE6 2"], "timezone": "Europe/London",
+        "postcodes": ["SE6 1", "SE6 2"], "timezone": "Europe/London", "public_page": True,
     }]
 
 
@@ -79,6 +79,53 @@ def test_area_list_shows_flags_postcodes_and_active_subscribers(runner, phone):
         f"{'elm':<16} {'Elm Street':<28} {1:>6} subscriber   [open]  SE6 1 SE6 2",
         f"{'tenants':<16} {'Tower Tenants':<28} {0:>6} subscribers  [private, all]  ",
     ]
+    runner("area", "add", "oak", "Oak Road", "--no-public-page")
+    assert runner("area", "list").stdout.splitlines()[1] == \
+        f"{'oak':<16} {'Oak Road':<28} {0:>6} subscribers  [no public page, open]  "
+
+
+def test_an_area_without_a_public_page_has_no_board_page_no_home_link_and_no_mention_in_the_welcome(
+    runner, client, phone,
+):
+    runner("area", "add", "elm", "Elm Street", "--postcode", "SE6 1", "--no-public-page")
+    runner("area", "add", "oak", "Oak Road", "--postcode", "SE6 3")
+    assert client.get("/board/elm").status_code == 404
+    assert client.get("/board/oak").status_code == 200
+    home = client.get("/").get_data(as_text=True)
+    assert "/board/elm" not in home and "/board/oak" in home
+    assert "JOIN ELM" in home, "the area is still listed, to join"
+
+    assert phone(SAM).text("JOIN ELM") == ["Welcome to Elm Street board. Text POST <msg> to share, NEED <msg> to ask "
+                                           "for help, STOP to stop. Text NAME <first name> to sign your posts."]
+    assert phone("+447700900456").text("JOIN OAK") == [
+        "Welcome to Oak Road board. Text POST <msg> to share, NEED <msg> to ask for help, STOP to stop. "
+        "Your posts appear at board.example.org/board/oak with your first name: text NAME <first name> to give it."]
+    assert [a["public_page"] for a in listed(runner)] == [a["slug"] == "oak" for a in listed(runner)]
+
+
+def test_area_set_turns_a_public_page_off_and_on_and_the_audit_log_says_so(runner, client):
+    runner("area", "add", "elm", "Elm Street", "--postcode", "SE6 1")
+    off = runner("area", "set", "ELM", "--no-public-page")
+    assert off.stderr == "Elm Street has no public page now: /board/elm is gone and welcomes no longer mention it.\n"
+    assert client.get("/board/elm").status_code == 404
+    on = runner("area", "set", "elm", "--public-page")
+    assert on.stderr == "Elm Street has a public page now: anyone can read its posts, with first names, at /board/elm.\n"
+    assert client.get("/board/elm").status_code == 200
+    assert runner("area", "set", "elm", "--public-page").stderr == "Elm Street already has a public page.\n"
+
+    changes = [(e["action"], e["area"], e["who"], e["channel"], e["detail"])
+               for e in json.loads(runner("audit", "--json").stdout) if e["action"] == "area_change"]
+    assert changes == [("area_change", "elm", "operator", "cli", {"public_page": False}),
+                       ("area_change", "elm", "operator", "cli", {"public_page": True})]
+
+    nothing = runner("area", "set", "elm", ok=False)
+    assert nothing.exit_code == 2 and nothing.stderr.splitlines()[-1] == \
+        "Error: say what to change: --public-page or --no-public-page."
+    assert runner("area", "set", "nowhere", "--public-page", ok=False).exit_code != 0
+    runner("area", "add", "carers", "Foster Carers", "--private")
+    private = runner("area", "set", "carers", "--public-page", ok=False)
+    assert private.exit_code == 1 and private.stderr == \
+        "Error: Foster Carers is private: its posts are for its members, never on a public page.\n"
 
 
 # ── people ─────────────────────────────────────────────────────────────────

@@ -53,6 +53,7 @@ def test_an_import_subscribes_each_row_with_its_consent_source_and_a_welcome(are
         assert (event.channel, event.words, event.given_at.date().isoformat()) == ("import", PAPER, "2025-11-12")
         welcome = session.scalar(select(Outbox).where(Outbox.to_number == SAM))
         assert welcome.kind == "notify" and "STOP to stop" in welcome.body and "residents' meeting" in welcome.body
+        assert "Your posts appear at board.example.org/board/elm with your first name." in welcome.body
         assert [e.action for e in session.scalars(select(AuditEntry).where(AuditEntry.action != "area_add"))] \
             == ["import"]
     consent = json.loads(runner("consent", SAM, "--json").stdout)
@@ -80,6 +81,45 @@ def test_one_bad_row_writes_nothing_and_every_failure_is_reported_with_its_line(
         "5 row(s) failed: nothing was imported. Fix them and run it again.",
     ]
     assert counts(app) == before
+
+
+def test_a_number_that_cannot_get_texts_is_refused_with_its_line_and_nothing_is_written(areas, runner, app, tmp_path):
+    listing = write(tmp_path, f"07700 900123,elm,Sam,{PAPER},\n"
+                              f"0770090030,elm,,{PAPER},\n"  # a UK mobile with a digit missing
+                              f"07700 901000,elm,,{PAPER},\n"  # one past Ofcom's drama range: no such mobile
+                              f"020 7946 0123,elm,,{PAPER},\n"
+                              f"0800 111 1111,elm,,{PAPER},\n")
+    before = counts(app)
+
+    for dry_run in (["--dry-run"], []):
+        result = runner("subscribers", "import", listing, *dry_run, ok=False)
+        assert result.exit_code == 1
+        assert result.stderr.splitlines()[-5:] == [
+            "line 3: 0770090030: not a valid UK number: is a digit missing or one too many?",
+            "line 4: 07700 901000: not a valid UK number: is a digit missing or one too many?",
+            "line 5: 020 7946 0123: a landline, which cannot receive texts (the board cannot enrol a landline "
+            "for calls yet)",
+            "line 6: 0800 111 1111: a freephone number, which cannot receive texts",
+            "4 row(s) failed: nothing was imported. Fix them and run it again.",
+        ]
+    assert counts(app) == before
+
+
+def test_ofcoms_drama_range_is_importable_from_end_to_end(areas, runner, tmp_path):
+    """07700 900000-900999 is never anyone's phone (the demo and these tests use it), though
+    libphonenumber calls it invalid: an explicit exception, and not a number past its end."""
+    listing = write(tmp_path, f"07700 900000,elm,,{PAPER},\n07700 900999,elm,,{PAPER},\n"
+                              f"+44 7911 123456,elm,,{PAPER},\n")  # an ordinary mobile: only a dry run
+    report = json.loads(runner("subscribers", "import", listing, "--dry-run", "--json").stdout)
+    assert (report["would_import"], report["errors"]) == (3, [])
+    just_outside = write(tmp_path, f"07700 901000,elm,,{PAPER},\n", name="outside.csv")  # unallocated
+    report = json.loads(runner("subscribers", "import", just_outside, "--dry-run", "--json", ok=False).stdout)
+    assert [e["message"] for e in report["errors"]] == ["not a valid UK number: is a digit missing or one too many?"]
+
+
+def test_a_text_from_a_number_import_would_refuse_is_still_answered(areas, phone):
+    """Inbound keeps the "possible number" rule: whoever texts gets an answer."""
+    assert phone("+447700901000").text("HELP")
 
 
 def test_a_dry_run_reports_the_same_and_writes_nothing(areas, runner, app, tmp_path):

@@ -471,7 +471,7 @@ def test_a_forgotten_number_that_texts_again_starts_afresh(street, app):
     sam = street["sam"]
     sam.text("FORGET")
     sam.text("YES")
-    assert sam.text("JOIN ELM")[0].endswith("Text NAME <first name> to sign your posts."), "no name any more"
+    assert sam.text("JOIN ELM")[0].endswith("text NAME <first name> to give it."), "no name any more"
     with session_of(app) as session:
         again = session.scalar(select(Subscriber).where(Subscriber.phone == SAM))
         assert again is not None and again.name is None

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from sqlalchemy import select
 
+from sms_board import create_app
 from sms_board.models import ConsentEvent, Item, Subscription
-from tests.conftest import session_of
+from tests.conftest import Runner, app_config, session_of
 
 SAM, PRIYA = "+447700900123", "+447700900456"
 
@@ -14,13 +17,26 @@ SAM, PRIYA = "+447700900123", "+447700900456"
 def test_join_by_slug_records_consent_with_the_words_and_the_welcome(areas, phone, app):
     reply = phone(SAM).text("JOIN ELM")
     assert reply == ["Welcome to Elm Street board. Text POST <msg> to share, NEED <msg> to ask for help, "
-                     "STOP to stop. Text NAME <first name> to sign your posts."]
+                     "STOP to stop. Your posts appear at board.example.org/board/elm with your first name: "
+                     "text NAME <first name> to give it."]
     with session_of(app) as session:
         subscription = session.scalars(select(Subscription)).one()
         assert (subscription.status, subscription.consent_text, subscription.consent_channel) == (
             "active", "JOIN ELM", "sms")
         event = session.scalars(select(ConsentEvent)).one()
         assert event.action == "subscribe" and event.wording == reply[0]
+
+
+def test_a_named_residents_welcome_says_where_posts_appear_and_a_board_without_an_address_still_says_so(
+    areas, phone, db, tmp_path,
+):
+    sam = phone(SAM)
+    sam.text("NAME Sam")
+    assert sam.text("JOIN ELM")[0].endswith(
+        "STOP to stop. Your posts appear at board.example.org/board/elm with your first name.")
+    unaddressed = Runner(create_app(app_config(db, tmp_path, SMS_BOARD_PUBLIC_URL=None)))
+    assert json.loads(unaddressed("simulate", PRIYA, "JOIN OAK", "--json").stdout)["replies"][0].endswith(
+        "Your posts appear on the area's public web page with your first name: text NAME <first name> to give it.")
 
 
 @pytest.mark.parametrize("text", ["join elm", "  JOIN ELM  ", "JOÍN elm!", "Join Elm Street", "JION ELM", "join. elm"])

@@ -6,8 +6,10 @@ import csv
 import io
 import json
 import re
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 from sqlalchemy import select
 
 from sms_board import create_app
@@ -15,21 +17,25 @@ from sms_board.app import board_of
 from sms_board.clock.jobs import tick
 from sms_board.models import Campaign, InboundMessage
 from sms_board.utc import utcnow
-from tests.conftest import app_config, session_of
+from tests.conftest import Phone, Runner, app_config, session_of
 from tests.support.web import csrf_token, sign_in, submit
 
 RUTH, ADMIN = "+447700900001", "+447700900002"
 SAM, PRIYA, JOE, ADA = "+447700900123", "+447700900456", "+447700900789", "+447700900321"
 
 
-@pytest.fixture
-def street(areas, runner, phone):
+def settle_the_street(runner, phone) -> None:  # type: ignore[no-untyped-def]
     runner("organiser", "add", RUTH, "elm")
     runner("admin", "add", ADMIN)
     for number, name, area in [(SAM, "Sam", "ELM"), (PRIYA, "Priya", "ELM"), (JOE, "Joe", "OAK"),
                                (ADA, "Ada", "RIVER"), (RUTH, "Ruth", "ELM")]:
         phone(number).text(f"JOIN {area}")
         phone(number).text(f"NAME {name}")
+
+
+@pytest.fixture
+def street(areas, runner, phone):
+    settle_the_street(runner, phone)
 
 
 @pytest.fixture
@@ -290,7 +296,8 @@ def test_a_web_broadcast_is_the_same_campaign_as_by_sms_and_goes_out(ruth, app):
     board = board_of(app)
     tick(board.sessions, board.settings, utcnow())
     progress = ruth.get(f"/dashboard/broadcasts/{campaign.id}/progress").json
-    assert progress["status"] == "sending" and progress["counts"]["waiting"] == 2 and progress["audience"] == 2
+    assert progress["status"] == "sending" and progress["counts"]["queued"] == 2 and progress["audience"] == 2
+    assert progress["state"] == "sending" and progress["held_until"] is None
 
 
 def test_urgent_needs_the_extra_tick_and_another_organiser_cannot_confirm(ruth, app, client, runner):
@@ -309,6 +316,83 @@ def test_urgent_needs_the_extra_tick_and_another_organiser_cannot_confirm(ruth, 
 
     ruth.post(f"/dashboard/broadcasts/{campaign_id}/confirm", data={"csrf_token": token, "urgent_ok": "1"})
     assert scalar(app, select(Campaign.status)) == "confirmed"
+
+
+WEDNESDAY_NIGHT = datetime(2026, 11, 25, 22, 30, tzinfo=UTC)  # 22:30 in London (GMT)
+
+
+@pytest.fixture
+def night(db, tmp_path):  # type: ignore[no-untyped-def]
+    """Ruth signed in at 22:30 on a board whose quiet hours are 21:00-08:00, and the clock to move."""
+    app = create_app(app_config(db, tmp_path, SMS_BOARD_QUIET_HOURS="21:00-08:00"))
+    with time_machine.travel(WEDNESDAY_NIGHT, tick=False) as clock:
+        runner, client = Runner(app), app.test_client()
+        runner("area", "add", "elm", "Elm Street", "--postcode", "SE6 1")
+        runner("area", "add", "oak", "Oak Road", "--postcode", "SE6 3")
+        runner("area", "add", "river", "Riverside", "--postcode", "SE10")
+        settle_the_street(runner, lambda number: Phone(client, number))
+        sign_in(client, RUTH)
+        yield app, client, clock
+
+
+def preview_and_confirm(client, text: str) -> int:  # type: ignore[no-untyped-def]
+    token = csrf_token(client, "/dashboard/broadcast")
+    shown = client.post("/dashboard/broadcast/preview", data={"csrf_token": token, "area": "elm", "text": text})
+    assert shown.status_code == 200, shown.get_data(as_text=True)
+    campaign_id = int(re.search(r"/dashboard/broadcasts/(\d+)/confirm", shown.get_data(as_text=True)).group(1))
+    assert client.post(f"/dashboard/broadcasts/{campaign_id}/confirm", data={"csrf_token": token}).status_code == 302
+    return campaign_id
+
+
+def status_line(page: str) -> str:
+    return re.sub(r"<[^>]+>", "", re.search(r"<p>Status: (.*?)</p>", page).group(1))
+
+
+def test_a_broadcast_confirmed_in_quiet_hours_says_it_is_held_until_eight_and_counts_held_queued_sent(night):
+    app, ruth, clock = night
+    campaign_id = preview_and_confirm(ruth, "Bins Weds")
+    page = page_text(ruth, f"/dashboard/broadcasts/{campaign_id}")
+    assert "Confirmed: held until 08:00 (quiet hours)" in page
+    assert "starts sending within a minute" not in page
+    assert status_line(page) == "held until 08:00 (quiet hours)"
+
+    board = board_of(app)
+    tick(board.sessions, board.settings, utcnow())
+    progress = ruth.get(f"/dashboard/broadcasts/{campaign_id}/progress").json
+    assert progress["state"] == "held until 08:00 (quiet hours)"
+    assert progress["held_until"] == "2026-11-26T08:00:00+00:00"
+    assert (progress["counts"]["held"], progress["counts"]["queued"], progress["counts"]["sent"]) == (2, 0, 0)
+    page = page_text(ruth, f"/dashboard/broadcasts/{campaign_id}")
+    assert status_line(page) == "held until 08:00 (quiet hours)"
+    assert re.search(r'Held for quiet hours</th><td class="num" data-count="held">2<', page)
+    assert re.search(r'Queued[^<]*</th><td class="num" data-count="queued">0<', page)
+    recent = page_text(ruth, "/dashboard/broadcast")
+    assert "held until 08:00 (quiet hours)" in recent.split("Recent broadcasts")[1]
+
+    clock.move_to(datetime(2026, 11, 26, 8, 0, tzinfo=UTC))
+    tick(board.sessions, board.settings, utcnow())
+    sign_in(ruth, RUTH)  # the night's sign-in has expired
+    progress = ruth.get(f"/dashboard/broadcasts/{campaign_id}/progress").json
+    assert progress["state"] == "sending" and progress["held_until"] is None
+    assert (progress["counts"]["held"], progress["counts"]["queued"]) == (0, 2)
+
+
+def test_a_preview_never_confirmed_leaves_recent_broadcasts_when_it_lapses(night):
+    app, ruth, clock = night
+    token = csrf_token(ruth, "/dashboard/broadcast")
+    ruth.post("/dashboard/broadcast/preview", data={"csrf_token": token, "area": "elm", "text": "Never sent"})
+    campaign_id = scalar(app, select(Campaign.id))
+    recent = page_text(ruth, "/dashboard/broadcast").split("Recent broadcasts")[1]
+    assert "Never sent" in recent and "preview: not confirmed yet" in recent
+
+    clock.shift(timedelta(minutes=16))
+    assert "Never sent" not in page_text(ruth, "/dashboard/broadcast").split("Recent broadcasts")[1]
+    assert status_line(page_text(ruth, f"/dashboard/broadcasts/{campaign_id}")) == "not sent: preview lapsed"
+    board = board_of(app)
+    tick(board.sessions, board.settings, utcnow())  # the clock cancels the draft
+    assert scalar(app, select(Campaign.status)) == "cancelled"
+    assert "Never sent" not in page_text(ruth, "/dashboard/broadcast").split("Recent broadcasts")[1]
+    assert status_line(page_text(ruth, f"/dashboard/broadcasts/{campaign_id}")) == "not sent: preview lapsed"
 
 
 def test_an_organiser_cannot_broadcast_to_an_area_not_theirs(ruth):
@@ -343,6 +427,35 @@ def test_an_administrator_creates_an_area_and_appoints_and_removes_an_organiser(
     joe = re.search(r'/dashboard/admin/organisers/(\d+)/birch/remove', page).group(1)
     submit(client, "/dashboard/admin", f"/dashboard/admin/organisers/{joe}/birch/remove", {})
     assert "Joe · +44 7•••• ••789" not in page_text(client, "/dashboard/admin")
+
+
+def test_an_administrator_adds_an_area_without_a_public_page_and_turns_it_on_later(client, street, runner):
+    sign_in(client, ADMIN)
+    added = submit(client, "/dashboard/admin", "/dashboard/admin/areas",
+                   {"name": "Birch Close", "slug": "birch", "postcodes": "SE12", "moderation": "open"})
+    assert added.status_code == 302
+    assert client.get("/board/birch").status_code == 404
+    assert "/board/birch" not in page_text(client, "/")
+    page = page_text(client, "/dashboard/admin")
+    assert re.search(r"Birch Close.*?no public page", page, re.S)
+
+    turned = submit(client, "/dashboard/admin", "/dashboard/admin/areas/birch/public-page", {"public_page": "1"})
+    assert turned.status_code == 302
+    assert "Birch Close has a public page now" in page_text(client, turned.headers["Location"])
+    assert client.get("/board/birch").status_code == 200 and "/board/birch" in page_text(client, "/")
+    submit(client, "/dashboard/admin", "/dashboard/admin/areas/elm/public-page", {"public_page": "0"})
+    assert client.get("/board/elm").status_code == 404
+    changes = [(e["action"], e["area"], e["channel"], e["detail"])
+               for e in json.loads(runner("audit", "--json").stdout) if e["action"] == "area_change"]
+    assert changes == [("area_change", "birch", "web", {"public_page": True}),
+                       ("area_change", "elm", "web", {"public_page": False})]
+
+
+def test_organisers_cannot_change_an_areas_public_page(ruth):
+    token = csrf_token(ruth, "/dashboard")
+    refused = ruth.post("/dashboard/admin/areas/elm/public-page", data={"csrf_token": token, "public_page": "0"})
+    assert refused.status_code == 403
+    assert ruth.get("/board/elm").status_code == 200
 
 
 # ── public pages ──────────────────────────────────────────────────────────

@@ -162,6 +162,21 @@ def test_a_file_with_a_bad_row_is_listed_by_line_and_nothing_is_written(client, 
     assert "Import 1 subscriber" not in shown and subscriptions(app) == before
 
 
+def test_the_dashboard_import_refuses_an_impossible_number_and_a_landline_by_line_without_echoing_them(
+    client, lane, app,
+):
+    sign_in(client, RUTH)
+    before = subscriptions(app)
+    checked = upload(client, f"07700 900501,quiet,Ann,{PAPER},\n0770090030,quiet,,{PAPER},\n"
+                             f"020 7946 0123,quiet,,{PAPER},\n")
+    shown = checked.get_data(as_text=True)
+    assert checked.status_code == 400 and "2 rows failed: nothing was written" in shown
+    assert re.search(r">3</td><td[^>]*>[^<]*</td><td>not a valid UK number", shown)
+    assert re.search(r">4</td><td[^>]*>\+44 2•••• ••123</td><td>a landline, which cannot receive texts", shown)
+    assert "7946 0123" not in shown and "2079460123" not in shown
+    assert subscriptions(app) == before
+
+
 def test_a_dry_run_then_the_import_subscribes_with_the_consent_source_and_refuses_opted_out(
     client, lane, app, phone,
 ):

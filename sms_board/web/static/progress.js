@@ -7,10 +7,10 @@
   Array.prototype.forEach.call(document.querySelectorAll(".js-only"), function (n) { n.hidden = false; });
   Array.prototype.forEach.call(document.querySelectorAll(".no-js"), function (n) { n.hidden = true; });
   var url = section.getAttribute("data-url");
-  var names = ["delivered", "sent", "sending", "waiting", "failed", "unknown", "cancelled"];
+  var names = ["delivered", "sent", "sending", "queued", "held", "failed", "unknown", "cancelled"];
 
   function render(p) {
-    section.querySelector("[data-progress=status]").textContent = p.status.replace("_", " ");
+    section.querySelector("[data-progress=status]").textContent = p.state;
     section.querySelector("[data-progress=audience]").textContent = p.audience;
     var total = p.written || p.audience || 1;
     names.forEach(function (name) {
