@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import html
 import io
 import json
 import re
@@ -326,3 +327,42 @@ def test_without_a_number_the_public_pages_say_so(db, tmp_path, areas):
     assert "This board has no phone number yet" in page_text(bare, "/")
     assert "not set up yet" in page_text(bare, "/board/elm")
     assert "TWILIO_FROM_NUMBER" in page_text(bare, "/simulator")
+
+
+# ── the overview ──────────────────────────────────────────────────────────
+
+
+def test_the_overview_speaks_of_texts_and_names_settings_only_to_administrators(ruth, app, client, db, tmp_path):
+    page = html.unescape(page_text(ruth, "/dashboard"))
+    assert "segment" not in page.lower() and "SMS_BOARD_" not in page
+    assert "texts this month (a long text counts as several)" in page
+    assert "There is no monthly cap." in page
+
+    admin = app.test_client()
+    sign_in(admin, ADMIN)
+    assert "There is no monthly cap (set SMS_BOARD_MONTHLY_SEGMENT_CAP to have one)." in \
+        re.sub(r"<[^>]+>", "", page_text(admin, "/dashboard"))
+
+    capped = create_app(app_config(db, tmp_path, SMS_BOARD_MONTHLY_SEGMENT_CAP="1000")).test_client()
+    sign_in(capped, RUTH)
+    page = html.unescape(page_text(capped, "/dashboard"))
+    assert "segment" not in page.lower() and "of the monthly cap of 1,000 texts" in page
+
+
+def test_the_connections_chart_legend_shows_bars_as_the_chart_draws_them(ruth):
+    page = page_text(ruth, "/dashboard")
+    section = page[page.index('id="h-ledger"'):]
+    legend = section[section.index('<ul class="legend">'):section.index("</ul>")]
+    chart = section[section.index('<svg class="chart"'):]
+    chart = chart[:chart.index("</svg>")]
+    assert "<line" not in legend and "dash" not in legend, "a bar chart's key shows no line styles"
+    bar_fills = re.findall(r'<rect [^>]*fill="([^"]+)"', chart)
+    key_fills = re.findall(r'<rect [^>]*fill="([^"]+)"', legend)
+    assert len(key_fills) == 2 and len(set(key_fills)) == 2, "one key per series, told apart"
+    assert set(key_fills) <= set(bar_fills), "each key is filled as its bars are"
+    hatch = next(fill for fill in key_fills if fill.startswith("url(#"))
+    assert f'<pattern id="{hatch[5:-1]}"' in page, "the second series is hatched, so it reads in grey too"
+
+    texts = page[page.index('id="h-texts"'):page.index('id="h-ledger"')]
+    key = texts[texts.index('<ul class="legend">'):texts.index("</ul>")]
+    assert key.count("<line") == 3 and "stroke-dasharray" in key, "a line chart's key shows its lines"
