@@ -381,3 +381,28 @@ def test_an_administrator_makes_an_invite_code_and_reads_the_audit_log(page, ser
     page.wait_for_selector("text=2 entries.")  # the area added, then its invite
     accessible(page)
     shoot(page, "audit")
+
+
+def test_the_audit_log_reads_as_one_card_per_entry_on_a_phone(browser, server, app, runner, shoot):
+    runner("subscribers", "export", "--area", "elm")
+    phone = browser.new_context(viewport=PHONE, bypass_csp=True)
+    page = phone.new_page()
+    sign_in(page, server, app, ADMIN)
+    page.goto(f"{server}/dashboard/admin/audit")
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], f"the audit log is {width}px wide on a 390px phone"
+    details = page.locator('td[data-label="Detail"]')
+    assert details.count() == 6  # three areas, an organiser, an administrator, the export
+    for n in range(details.count()):
+        box = details.nth(n).bounding_box()
+        assert box["width"] >= 300, f"a detail squeezed to {box['width']:.0f}px: {details.nth(n).inner_text()!r}"
+    card = page.locator("tr", has_text="made an administrator")
+    assert card.inner_text().splitlines() == [
+        card.locator("td").first.inner_text(), "admin add", "-", "-", "operator", "cli",
+        "+44 7•••• ••002 made an administrator"], "one line per field, the card's own order"
+    labels = card.locator("td").evaluate_all("cells => cells.map(c => getComputedStyle(c, '::before').content)")
+    assert labels == ['"When: "', '"Action: "', '"Area: "', '"Item: "', '"Who: "', '"Via: "', '"Detail: "']
+    assert "3 rows, full numbers" in page.inner_text("main")  # Sam, Priya and Ruth live on Elm Street
+    accessible(page)
+    shoot(page, "phone-audit")
+    phone.close()
