@@ -232,7 +232,42 @@ def test_the_counter_marks_what_forces_ucs2_and_offers_plain_characters(ruth):
 def test_the_counter_says_how_many_characters_to_remove_to_save_a_text(ruth):
     figures = measure(ruth, "x" * 160)  # "Elm Street: " + 160 = 172: two texts
     assert figures["segments"] == 2 and figures["save"] == 12
+    assert figures["save_hint"] == "Remove 12 characters from the end to save a text."
     assert measure(ruth, "x" * 148)["segments"] == 1
+
+
+@pytest.mark.parametrize(("typed", "plain"), [
+    # An emoji that ended a sentence leaves a full stop, so the lines a broadcast joins still read as two.
+    ("Green bags and cut items only \U0001f33f\nThanks, Ruth", "Green bags and cut items only.\nThanks, Ruth"),
+    ("Green bags and cut items only \U0001f33f Thanks, Ruth", "Green bags and cut items only. Thanks, Ruth"),
+    ("Green bags and cut items only\U0001f33fThanks, Ruth", "Green bags and cut items only. Thanks, Ruth"),
+    # Where a sentence already ended, or the emoji stood for a word inside one, nothing is added.
+    ("Bins out tonight! \U0001f5d1\ufe0f\nThanks, Ruth", "Bins out tonight!\nThanks, Ruth"),
+    ("Party \U0001f389 at number 4", "Party at number 4"),
+    ("Tea\u2615and cake", "Tea and cake"),
+    ("We \U0001f49a Riverside", "We Riverside"),
+    ("See you there \U0001f44b", "See you there"),
+    ("\U0001f389 Street party on Saturday", "Street party on Saturday"),
+])
+def test_plain_characters_keep_the_sentences_an_emoji_separated(ruth, typed, plain):
+    assert measure(ruth, typed)["plain"] == plain
+
+
+def test_plain_characters_then_the_text_residents_receive_keeps_its_full_stop(ruth):
+    plain = measure(ruth, "Garden waste: green bags and cut items only \U0001f33f\nThanks, Ruth")["plain"]
+    assert measure(ruth, plain)["body"] == "Elm Street: Garden waste: green bags and cut items only. Thanks, Ruth"
+
+
+def test_when_an_emoji_costs_a_text_the_counter_says_to_remove_the_emoji(ruth):
+    text = "Garden waste goes out on Wednesday: green bags and cut items only, please \U0001f33f"
+    figures = measure(ruth, text)
+    assert (figures["encoding"], figures["segments"], figures["plain_segments"]) == ("UCS-2", 2, 1)
+    assert figures["save_hint"] == ("Remove the emoji \U0001f33f and it needs 1 text each instead of 2 "
+                                    "(\u201cUse plain characters\u201d does it).")
+    assert "characters from the end" not in figures["save_hint"]
+
+    cyrillic = measure(ruth, "Garden waste goes out on Wednesday: green bags and cut items only, \u0441\u043f\u0430\u0441\u0438\u0431\u043e")
+    assert cyrillic["save_hint"].startswith("Remove the marked characters and it needs")
 
 
 def test_recipients_and_cost_are_the_sms_preview(ruth, phone):

@@ -230,6 +230,24 @@ def test_the_composer_counts_as_the_organiser_types_and_the_broadcast_goes_out(p
     shoot(page, "broadcast-progress")
 
 
+def test_the_composer_says_remove_the_emoji_and_plain_characters_keep_the_full_stop(page, server, app):
+    sign_in(page, server, app)
+    page.goto(f"{server}/dashboard/broadcast")
+    message = page.get_by_label("Message", exact=True)
+    message.fill("Garden waste goes out on Wednesday: green bags and cut items only \U0001f33f\nThanks, Ruth")
+    hint = page.locator("#save-hint")
+    hint.wait_for(state="visible")
+    assert hint.inner_text() == ("Remove the emoji \U0001f33f and it needs 1 text each instead of 2 "
+                                 "(\u201cUse plain characters\u201d does it).")
+    page.get_by_role("button", name="Use plain characters").click()
+    page.wait_for_function("document.querySelector('[data-figure=encoding]').textContent === 'GSM-7'")
+    assert message.input_value() == "Garden waste goes out on Wednesday: green bags and cut items only.\nThanks, Ruth"
+    assert hint.is_hidden()
+    page.get_by_role("button", name="Preview").click()
+    page.wait_for_selector("text=Check before sending")
+    assert "cut items only. Thanks, Ruth" in page.inner_text(".preview-text")
+
+
 def test_an_urgent_broadcast_asks_once_more(page, server, app):
     sign_in(page, server, app)
     page.goto(f"{server}/dashboard/broadcast")
