@@ -9,6 +9,7 @@ detail in words (`in_words`): the stored detail is a few keys and values (`maske
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -60,52 +61,77 @@ def _quoted(text: Any) -> str:
 
 
 def _reports(detail: dict[str, Any], what: str) -> list[str]:
-    return [f"{_count(detail['reports'], 'report')} {what}"] if detail.get("reports") else []
+    reports = detail.pop("reports", 0)
+    return [f"{_count(reports, 'report')} {what}"] if reports else []
+
+
+# Each phrase takes the keys it puts in words out of the detail; in_words writes what is left as "key: value".
+Phrase = Callable[[dict[str, Any]], list[str]]
+
+
+def _broadcast(detail: dict[str, Any]) -> list[str]:
+    campaign, recipients, text = detail.pop("campaign", None), detail.pop("recipients", None), detail.pop("text", None)
+    sent = f"to {_count(recipients, 'person', 'people')}" if recipients is not None else "sent"
+    sent += f" (broadcast {campaign})" if campaign is not None else ""
+    return [sent + (f": {_quoted(text)}" if text else "")]
+
+
+def _export(detail: dict[str, Any]) -> list[str]:
+    return [f"{_count(detail.pop('rows', 0), 'row')}, "
+            f"{'numbers masked' if detail.pop('masked', False) else 'full numbers'}"]
+
+
+def _import(detail: dict[str, Any]) -> list[str]:
+    return [f"from {_quoted(detail.pop('file', 'a file'))}: {detail.pop('imported', 0)} subscribed, "
+            f"{detail.pop('refused', 0)} refused, {detail.pop('already', 0)} already there"]
+
+
+def _invite(detail: dict[str, Any]) -> list[str]:
+    return [f"a code for {_count(detail.pop('uses', 1), 'person', 'people')}, "
+            f"for {_count(detail.pop('days', 1), 'day')}"]
+
+
+def _reject(detail: dict[str, Any]) -> list[str]:
+    was, reason = detail.pop("was", None), detail.pop("reason", None)
+    return ([f"was {_WAS.get(was, was)}"] if was else []) + ([f"reason: {_quoted(reason)}"] if reason else []) \
+        + _reports(detail, "upheld")
+
+
+def _hide(detail: dict[str, Any]) -> list[str]:
+    return [f"hidden after {_count(detail.pop('reports'), 'report')}"] if "reports" in detail else []
+
+
+def _unlink(detail: dict[str, Any]) -> list[str]:
+    return [f"{_count(detail.pop('connections'), 'connection')} ended"] if "connections" in detail else []
+
+
+def _area(detail: dict[str, Any]) -> list[str]:
+    detail.pop("slug", None)  # the Area column shows it
+    moderation = detail.pop("moderation", None)
+    return ["private" if detail.pop("private", False) else "public"] + \
+        ([_MODERATION.get(moderation, f"moderation {moderation}")] if moderation else [])
+
+
+def _person(key: str, became: str) -> Phrase:
+    return lambda detail: [f"{detail.pop(key)} {became}"] if key in detail else []
+
+
+_PHRASES: dict[str, Phrase] = {
+    A.BROADCAST: _broadcast, A.URGENT: _broadcast, A.EXPORT: _export, A.IMPORT: _import, A.INVITE: _invite,
+    A.REJECT: _reject, A.APPROVE: lambda d: _reports(d, "dismissed"), A.RESTORE: lambda d: _reports(d, "dismissed"),
+    A.HIDE: _hide, A.UNLINK: _unlink, A.AREA_ADD: _area,
+    A.ORGANISER_ADD: _person("organiser", "made an organiser"),
+    A.ORGANISER_REMOVE: _person("organiser", "no longer an organiser"),
+    A.ADMIN_ADD: _person("administrator", "made an administrator"),
+}
 
 
 def in_words(action: str, detail: dict[str, Any]) -> str:
     """An entry's detail as a short phrase; keys this does not know are written "key: value"."""
-    known = dict(detail)
-    words: list[str] = []
-    take = known.pop
-    if action in (A.BROADCAST, A.URGENT):
-        campaign, recipients, text = take("campaign", None), take("recipients", None), take("text", None)
-        sent = f"to {_count(recipients, 'person', 'people')}" if recipients is not None else "sent"
-        sent += f" (broadcast {campaign})" if campaign is not None else ""
-        words.append(sent + (f": {_quoted(text)}" if text else ""))
-    elif action == A.EXPORT:
-        words.append(f"{_count(take('rows', 0), 'row')}, {'numbers masked' if take('masked', False) else 'full numbers'}")
-    elif action == A.IMPORT:
-        words.append(f"from {_quoted(take('file', 'a file'))}: {take('imported', 0)} subscribed, "
-                     f"{take('refused', 0)} refused, {take('already', 0)} already there")
-    elif action == A.INVITE:
-        words.append(f"a code for {_count(take('uses', 1), 'person', 'people')}, "
-                     f"for {_count(take('days', 1), 'day')}")
-    elif action == A.REJECT:
-        was, reason = take("was", None), take("reason", None)
-        words += [f"was {_WAS.get(was, was)}"] if was else []
-        words += [f"reason: {_quoted(reason)}"] if reason else []
-        words += _reports(known, "upheld")
-        known.pop("reports", None)
-    elif action in (A.APPROVE, A.RESTORE):
-        words += _reports(known, "dismissed")
-        known.pop("reports", None)
-    elif action == A.HIDE:
-        words += [f"hidden after {_count(take('reports'), 'report')}"] if "reports" in known else []
-    elif action == A.UNLINK:
-        words += [f"{_count(take('connections'), 'connection')} ended"] if "connections" in known else []
-    elif action == A.AREA_ADD:
-        take("slug", None)  # the Area column shows it
-        words.append("private" if take("private", False) else "public")
-        moderation = take("moderation", None)
-        words += [_MODERATION.get(moderation, f"moderation {moderation}")] if moderation else []
-    elif action == A.ORGANISER_ADD and "organiser" in known:
-        words.append(f"{take('organiser')} made an organiser")
-    elif action == A.ORGANISER_REMOVE and "organiser" in known:
-        words.append(f"{take('organiser')} no longer an organiser")
-    elif action == A.ADMIN_ADD and "administrator" in known:
-        words.append(f"{take('administrator')} made an administrator")
-    words += [f"{key.replace('_', ' ')}: {_plain(value)}" for key, value in known.items()]
+    rest = dict(detail)
+    phrase = _PHRASES.get(action)
+    words = phrase(rest) if phrase else []
+    words += [f"{key.replace('_', ' ')}: {_plain(value)}" for key, value in rest.items()]
     return "; ".join(word for word in words if word)
 
 
