@@ -42,7 +42,7 @@ class Bubble:
 @dataclass(frozen=True)
 class DemoPhone:
     number: str
-    role: str  # "organiser", "administrator" or ""
+    role: str  # "organiser", "administrator", "organiser and administrator" or ""
 
 
 def _thread(phone: str) -> list[Bubble]:
