@@ -29,6 +29,8 @@ run: install
 	@echo
 	@echo "  sms-board is starting on the console transport (no texts leave this machine)."
 	@echo "  Simulator: http://$(HOST):$(PORT)/simulator"
+	@echo "  Dashboard: http://$(HOST):$(PORT)/login as Ruth, 07700 900001, the demo's organiser and an administrator"
+	@echo "             (her sign-in code is printed here, and shown on her phone in the simulator)"
 	@echo "  Or from another shell: $(BIN)/sms-board simulate +447700900123 \"JOIN ELM\""
 	@echo
 	SMS_BOARD_TRANSPORT=console TWILIO_ACCOUNT_SID= TWILIO_AUTH_TOKEN= \

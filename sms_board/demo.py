@@ -1,7 +1,9 @@
 """A demo neighbourhood: three areas, an organiser, residents and notices.
 
 Only Ofcom's drama numbers (+44 7700 900000–900999) are used, so no real
-person can ever be texted by a demo.
+person can ever be texted by a demo. The organiser is an administrator too, so
+whoever tries the board signs in as her and sees every page the README shows
+(Administration and the Audit log included).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from sms_board.community.people import appoint_admin
 from sms_board.community.subscriptions import get_or_create_subscriber, subscribe
 from sms_board.config import Settings
 from sms_board.models import Area, AreaPostcode, Item, ItemKind, ItemStatus, Organiser
@@ -22,6 +25,8 @@ AREAS = [
     ("river", "Riverside", ["SE10"]),
 ]
 ORGANISER = ("+447700900001", "Ruth", "elm")
+# What `sms-board demo` (and so `make run`) says: who to sign in as, and what she may do.
+SIGN_IN = "sign in at /login as Ruth, 07700 900001: organiser of Elm Street and an administrator"
 RESIDENTS = [
     ("+447700900123", "Sam", "elm"),
     ("+447700900456", "Priya", "elm"),
@@ -55,6 +60,7 @@ def seed(session: Session, settings: Settings) -> bool:
                   channel="cli", now=now - timedelta(days=30))
         people[phone] = person
     session.add(Organiser(subscriber_id=people[ORGANISER[0]].id, area_id=areas[ORGANISER[2]].id))
+    appoint_admin(session, ORGANISER[0], now)
     for i, (phone, slug, body) in enumerate(NOTICES):
         when = now - timedelta(hours=6 * (len(NOTICES) - i))
         session.add(Item(

@@ -671,10 +671,11 @@ class AuditAction(enum.StrEnum):
     JOIN_DECLINE = "join_decline"
     IMPORT = "import"
     EXPORT = "export"
-    AREA_ADD = "area_add"  # an administrator added an area (dashboard)
+    AREA_ADD = "area_add"  # an administrator (dashboard) or the operator (CLI) added an area
     AREA_CHANGE = "area_change"  # an area's settings changed (its public page on or off)
-    ORGANISER_ADD = "organiser_add"  # appointed an organiser of an area (dashboard)
+    ORGANISER_ADD = "organiser_add"  # appointed an organiser of an area (dashboard or CLI)
     ORGANISER_REMOVE = "organiser_remove"
+    ADMIN_ADD = "admin_add"  # `sms-board admin add` made someone an administrator (migration 0016)
 
 
 class SubscriberSearch(Base):

@@ -143,6 +143,29 @@ def _empty_tables(db: Database) -> None:
                 raise
 
 
+# `@pytest.mark.postgres_only` / `sqlite_only` (declared in pyproject.toml), optionally with a reason:
+# the test's run on the other database is skipped, saying why, rather than passing having checked nothing.
+ONLY = {"postgres_only": ("postgresql", "runs only against PostgreSQL"),
+        "sqlite_only": ("sqlite", "runs only against SQLite")}
+BACKEND_NAMES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        for name, (backend, default_reason) in ONLY.items():
+            marker = item.get_closest_marker(name)
+            if marker is None:
+                continue
+            callspec = getattr(item, "callspec", None)
+            runs_on = callspec.params.get("database") if callspec else None
+            if runs_on is None:
+                raise pytest.UsageError(f"{item.nodeid}: @pytest.mark.{name} needs the `db` or `database` fixture, "
+                                        "whose database it reads")
+            if runs_on != backend:
+                reason = marker.kwargs.get("reason") or (marker.args[0] if marker.args else default_reason)
+                item.add_marker(pytest.mark.skip(reason=f"{name}: {reason} (this run is on {BACKEND_NAMES[runs_on]})"))
+
+
 @pytest.fixture
 def db(database: Database) -> Iterator[Database]:
     """The database of this run, emptied after the test."""

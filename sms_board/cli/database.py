@@ -40,8 +40,9 @@ def db_upgrade(ctx: click.Context) -> None:
 @click.pass_context
 def demo(ctx: click.Context) -> None:
     """Seed a demo neighbourhood (Ofcom drama numbers only); safe to run twice."""
-    from sms_board.demo import seed
+    from sms_board.demo import SIGN_IN, seed
 
     with transaction(ctx) as session:
         created = seed(session, settings_of(ctx))
-    click.echo("Demo neighbourhood ready." if created else "Demo neighbourhood already there.", err=True)
+    click.echo(f"Demo neighbourhood {'ready' if created else 'already there'}: {SIGN_IN} "
+               "(the code is texted to the console).", err=True)

@@ -176,14 +176,17 @@ def admin() -> None:
 @click.pass_context
 def admin_add(ctx: click.Context, number: str) -> None:
     """Make NUMBER an administrator."""
+    from sms_board.community import audit
     from sms_board.community.people import appoint_admin
     from sms_board.phone import mask
     from sms_board.utc import utcnow
 
     phone = phone_number(ctx, number)
     with transaction(ctx) as session:
-        appoint_admin(session, phone, utcnow())
-    click.echo(f"{mask(phone)} is an administrator.", err=True)
+        added = appoint_admin(session, phone, utcnow())
+        if added:
+            audit.admin_added(session, phone, utcnow(), actor=None, channel="cli")
+    click.echo(f"{mask(phone)} is {'now' if added else 'already'} an administrator.", err=True)
 
 
 @click.command()

@@ -2,7 +2,8 @@
 
 Every moderation decision, broadcast, introduction, unlink, invite, join decision,
 import and export writes one row, whichever way it came (SMS, CLI, the web), and so do
-the dashboard's administration actions (an area added or changed, an organiser appointed or removed).
+the administration actions (an area added or changed, an organiser appointed or removed, on the
+dashboard or the command line, and `sms-board admin add`).
 Rows are only ever added. The actor is named as they read when it happened (a NAME
 and a masked number, "operator" for the command line, "the board" for what reports
 did by themselves); FORGET turns a forgotten organiser's name into "forgotten".
@@ -68,6 +69,12 @@ def organiser_added(session: Session, area: Area, phone: str, now: datetime, *, 
     """`phone` was made an organiser of `area`; the log keeps the number masked."""
     record(session, AuditAction.ORGANISER_ADD, now, actor=actor, label=None if actor else OPERATOR, channel=channel,
            area_id=area.id, organiser=mask(phone))
+
+
+def admin_added(session: Session, phone: str, now: datetime, *, actor: Subscriber | None, channel: str) -> None:
+    """`phone` was made an administrator (of every area, so of none in particular); kept masked."""
+    record(session, AuditAction.ADMIN_ADD, now, actor=actor, label=None if actor else OPERATOR, channel=channel,
+           administrator=mask(phone))
 
 
 def forget_actor(session: Session, person: Subscriber) -> None:

@@ -32,11 +32,13 @@ def appoint_organiser(session: Session, phone: str, area: Area, now: datetime) -
     return True
 
 
-def appoint_admin(session: Session, phone: str, now: datetime) -> Subscriber:
-    """Make the number (E.164) an administrator: dashboard sign-in for every area."""
+def appoint_admin(session: Session, phone: str, now: datetime) -> bool:
+    """Make the number (E.164) an administrator: dashboard sign-in for every area; False when it already was one."""
     person = get_or_create_subscriber(session, phone, now)
+    if person.is_admin:
+        return False
     person.is_admin = True
-    return person
+    return True
 
 
 def remove_organiser(session: Session, subscriber_id: int, area: Area) -> bool:

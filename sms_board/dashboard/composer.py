@@ -10,6 +10,7 @@ without JavaScript the preview step shows the same figures.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
@@ -31,6 +32,7 @@ from sms_board.texts import render
 
 MAX_TEXT = 1600  # what Twilio accepts in one message
 _GRAPHEME = regex.compile(r"\X")
+_PICTURE = regex.compile(r"\p{Extended_Pictographic}")
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,7 @@ class Measure:
     plain: str  # the words with plain equivalents (and without what has none)
     plain_segments: int
     save: int | None  # remove this many characters from the end to need one text fewer
+    save_hint: str | None  # how to need fewer texts, in words: take out the emoji, or shorten the end
     recipients: int
     cost: float
     cost_text: str
@@ -77,11 +80,49 @@ def runs_of(text: str) -> list[Run]:
     return runs
 
 
+_GONE = "\0"  # where a character with no plain look-alike was, until the gap is mended
+_GAP = re.compile(r"[ \t]*\0(?:[ \t]*\0)*[ \t]*")
+_SENTENCE_ENDS = ".!?"
+
+
+def _mend(gap: re.Match[str]) -> str:
+    """What stands where emoji were taken out: a full stop when they ended a sentence, else a space.
+
+    Organisers use an emoji as punctuation ("…items only 🌿⏎Thanks, Ruth"); taken out, and the
+    lines joined into one text as a broadcast does, that would read "…items only Thanks, Ruth".
+    So an emoji after a word, before a line break or a capital letter, becomes a full stop, unless
+    the sentence had only one word so far ("We 💚 Riverside" is one sentence).
+    """
+    before, after = gap.string[:gap.start()], gap.string[gap.end():]
+    if not before or before.endswith("\n") or not after:
+        return ""
+    sentence = re.split(r"[.!?\n]", before)[-1].split()
+    ends = before[-1].isalnum() and len(sentence) > 1
+    if after.startswith("\n"):
+        return "." if ends else ""
+    return ". " if ends and after[0].isupper() else " "
+
+
 def plain_equivalents(text: str) -> str:
-    """GSM-7 look-alikes for what has them (curly quotes, dashes…), and nothing for what has none (emoji)."""
-    kept = "".join(c for c in _GRAPHEME.findall(smart_encode(text)) if is_gsm7(c))
-    lines = [" ".join(line.split()) for line in kept.split("\n")]
+    """GSM-7 look-alikes for what has them (curly quotes, dashes…), and nothing for what has none (emoji),
+    without running two sentences or two words together where an emoji kept them apart (`_mend`)."""
+    kept = "".join(c if is_gsm7(c) else _GONE for c in _GRAPHEME.findall(smart_encode(text)))
+    mended = _GAP.sub(_mend, kept)
+    lines = [" ".join(line.split()) for line in mended.split("\n")]
     return "\n".join(lines).strip()
+
+
+def save_hint(forcing: Sequence[str], segments: int, plain_segments: int, save: int | None) -> str | None:
+    """The one change that needs fewer texts, in words: taking out what forces UCS-2 (that is what
+    costs), else shortening the end. "Remove 14 characters" would mean "remove the emoji"."""
+    if forcing and plain_segments < segments:
+        what = ("the emoji " + " ".join(forcing) if all(_PICTURE.match(c) for c in forcing)
+                else "the marked characters")
+        return (f"Remove {what} and it needs {plain_segments} text{'s' if plain_segments != 1 else ''} each "
+                f"instead of {segments} (\u201cUse plain characters\u201d does it).")
+    if save:
+        return f"Remove {save} character{'s' if save != 1 else ''} from the end to save a text."
+    return None
 
 
 def _segments(areas: Sequence[Area], text: str, urgent: bool) -> int:
@@ -118,16 +159,20 @@ def measure(
     # Before `broadcast_body` cuts it to MAX_BROADCAST_SEGMENTS.
     uncut = prepare(render("broadcast_message", areas=list(areas), text=" ".join(text.split()), urgent=urgent))
     too_long = uncut.segments > MAX_BROADCAST_SEGMENTS
+    forcing = sorted({c for c in _GRAPHEME.findall(text) if _forces_ucs2(c)})
+    plain_segments = _segments(areas, plain, urgent)
+    save = None if too_long else characters_to_save_one(areas, text, urgent)
     return Measure(
         characters=analyse(text).characters,
         encoding=preview.body.encoding,
         segments=preview.segments,
         body=preview.body.text,
         runs=runs,
-        forcing=sorted({c for c in _GRAPHEME.findall(text) if _forces_ucs2(c)}),
+        forcing=forcing,
         plain=plain,
-        plain_segments=_segments(areas, plain, urgent),
-        save=None if too_long else characters_to_save_one(areas, text, urgent),
+        plain_segments=plain_segments,
+        save=save,
+        save_hint=save_hint(forcing, preview.segments, plain_segments, save),
         recipients=preview.recipients,
         cost=preview.cost,
         cost_text=money(preview.cost, settings),

@@ -25,7 +25,7 @@ from sms_board.community.areas import (
 )
 from sms_board.community.invites import DEFAULT_DAYS, DEFAULT_USES, InviteError, make_invite
 from sms_board.community.people import appoint_organiser, remove_organiser
-from sms_board.dashboard.audit import PAGE_SIZE, audit_page, invites_out
+from sms_board.dashboard.audit import PAGE_SIZE, audit_page, in_words, invites_out
 from sms_board.models import Area, AuditAction, Moderation, Organiser, Subscriber
 from sms_board.phone import mask, normalise
 from sms_board.utc import utcnow
@@ -180,4 +180,5 @@ def audit() -> str:
             abort(404)
         page = audit_page(db, area.id if area else None, page_number(request.args.get("page")))
         areas = [(a.slug, a.name) for a in db.scalars(select(Area).order_by(Area.name))]
-    return render_template("dashboard/audit.html", page=page, areas=areas, slug=slug, page_size=PAGE_SIZE)
+    return render_template("dashboard/audit.html", page=page, areas=areas, slug=slug, page_size=PAGE_SIZE,
+                           in_words=in_words)

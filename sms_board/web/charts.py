@@ -2,7 +2,9 @@
 
 Each chart is an `<svg role="img">` with a title and a one-line description of what it
 shows (read by screen readers); the page puts the same numbers in a table beside it.
-Series differ by dash pattern as well as colour, so they can be told apart in grey.
+Series differ by more than colour, so they can be told apart in grey: a line chart's by
+dash pattern, a bar chart's by a hatch on every other series. Each chart's key (`legend`)
+is drawn here too, with the very marks of its chart: lines for lines, filled boxes for bars.
 """
 
 from __future__ import annotations
@@ -86,11 +88,43 @@ def line_chart(chart: Chart, chart_id: str) -> Markup:
     return Markup("".join(parts))
 
 
+def _hatch_id(chart_id: str, n: int) -> str:
+    return f"{chart_id}-hatch{n}"
+
+
+def _bar_fill(chart_id: str, n: int) -> str:
+    """Odd series are hatched in their colour (a pattern the bar chart defines), the others solid."""
+    return f"url(#{_hatch_id(chart_id, n)})" if n % 2 else COLOURS[n % 3]
+
+
+def _hatch(chart_id: str, n: int) -> str:
+    colour = COLOURS[n % 3]
+    return (f'<pattern id="{_hatch_id(chart_id, n)}" width="6" height="6" patternUnits="userSpaceOnUse" '
+            f'patternTransform="rotate(45)"><rect width="6" height="6" fill="#fff"/>'
+            f'<rect width="3.5" height="6" fill="{colour}"/></pattern>')
+
+
+def legend(chart: Chart, chart_id: str, *, bars: bool = False) -> Markup:
+    """The chart's key: each series' name beside its mark as drawn (a line with its dashes, or a bar's fill)."""
+    items = []
+    for n, series in enumerate(chart.series):
+        if bars:
+            mark = (f'<svg class="swatch" viewBox="0 0 16 12" aria-hidden="true"><rect width="16" height="12" '
+                    f'fill="{_bar_fill(chart_id, n)}" stroke="{COLOURS[n % 3]}"/></svg>')
+        else:
+            dash = f' stroke-dasharray="{DASHES[n % 3]}"' if DASHES[n % 3] else ""
+            mark = (f'<svg class="swatch" viewBox="0 0 26 12" aria-hidden="true"><line x1="0" y1="6" x2="26" y2="6" '
+                    f'stroke="{COLOURS[n % 3]}" stroke-width="3"{dash}/></svg>')
+        items.append(f"<li>{mark}{escape(series.label)}</li>")
+    return Markup('<ul class="legend">' + "".join(items) + "</ul>")
+
+
 def bar_chart(chart: Chart, chart_id: str) -> Markup:
     count = len(chart.labels)
     top = _nice_top(max((max(s.values, default=0) for s in chart.series), default=0))
     plot_h = HEIGHT - TOP - BOTTOM
     parts = _frame(chart, chart_id, top, _summary(chart))
+    parts.append("<defs>" + "".join(_hatch(chart_id, n) for n in range(1, len(chart.series), 2)) + "</defs>")
     slot = (WIDTH - LEFT - RIGHT) / max(count, 1)
     width = slot * 0.8 / max(len(chart.series), 1)
     centres = [LEFT + slot * (i + 0.5) for i in range(count)]
@@ -98,9 +132,8 @@ def bar_chart(chart: Chart, chart_id: str) -> Markup:
         for i, value in enumerate(series.values):
             h = plot_h * value / top
             x = centres[i] - slot * 0.4 + width * n
-            pattern = ' class="hatched"' if n % 2 else ""
             parts.append(f'<rect x="{x:.1f}" y="{TOP + plot_h - h:.1f}" width="{width:.1f}" height="{h:.1f}" '
-                         f'fill="{COLOURS[n % 3]}"{pattern}/>')
+                         f'fill="{_bar_fill(chart_id, n)}" stroke="{COLOURS[n % 3]}" stroke-width="1"/>')
     parts += _x_labels(chart.labels, centres)
     parts.append("</svg>")
     return Markup("".join(parts))

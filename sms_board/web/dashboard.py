@@ -32,7 +32,7 @@ from sms_board.models import Area
 from sms_board.utc import utcnow
 from sms_board.web import sessions, settings
 from sms_board.web.auth import local_path, signed_in_only, viewer
-from sms_board.web.charts import bar_chart, gauge, line_chart
+from sms_board.web.charts import bar_chart, gauge, legend, line_chart
 from sms_board.web.ids import page_number
 
 bp = signed_in_only(Blueprint("dashboard", __name__, url_prefix="/dashboard"))
@@ -61,8 +61,10 @@ def overview() -> str:
         charts={
             "subscriptions": line_chart(figures.subscriptions, "subscriptions"),
             "texts": line_chart(figures.texts, "texts"),
+            "texts_legend": legend(figures.texts, "texts"),
             "ledger": bar_chart(figures.ledger, "ledger"),
-            "cap": gauge(figures.spend.segments, figures.spend.cap, "Segments used this month against the cap"),
+            "ledger_legend": legend(figures.ledger, "ledger", bars=True),
+            "cap": gauge(figures.spend.segments, figures.spend.cap, "Texts used this month against the cap"),
         },
     )
 

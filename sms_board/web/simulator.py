@@ -42,7 +42,7 @@ class Bubble:
 @dataclass(frozen=True)
 class DemoPhone:
     number: str
-    role: str  # "organiser", "administrator" or ""
+    role: str  # "organiser", "administrator", "organiser and administrator" or ""
 
 
 def _thread(phone: str) -> list[Bubble]:
@@ -68,8 +68,8 @@ def _demo_phones() -> list[DemoPhone]:
         organisers = set(session.scalars(
             select(Subscriber.phone).join(Organiser, Organiser.subscriber_id == Subscriber.id)
             .where(Subscriber.phone.in_(DEMO_NUMBERS))))
-    return [DemoPhone(n, "administrator" if n in admins else "organiser" if n in organisers else "")
-            for n in DEMO_NUMBERS]
+    return [DemoPhone(n, " and ".join(role for role, holders in (("organiser", organisers), ("administrator", admins))
+                                      if n in holders)) for n in DEMO_NUMBERS]
 
 
 def _page(raw: str, phone: str | None, error: str | None = None, body: str = "", status: int = 200) -> tuple[str, int]:

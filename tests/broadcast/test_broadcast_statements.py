@@ -71,10 +71,9 @@ def test_a_broadcasts_chunks_are_planned_for_their_own_ids(app):
     assert all(chunk_statements)
 
 
+@pytest.mark.postgres_only(reason="SQLite has no server-side plans")
 def test_statements_asked_to_be_planned_each_time_are_never_prepared(db):
     """psycopg prepares a statement a connection has run five times; `PLAN_EACH_TIME` opts out."""
-    if db.backend != "postgresql":
-        pytest.skip("SQLite has no server-side plans")
     query = text("SELECT count(*) FROM areas WHERE id = ANY(:ids)")
     prepared = text("SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE '%FROM areas WHERE id = ANY%'")
     with db.engine.connect() as connection:

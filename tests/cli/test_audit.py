@@ -110,3 +110,13 @@ def test_a_full_number_already_in_the_audit_log_is_masked_when_shown(areas, runn
     assert json.loads(runner("audit", "--json").stdout)[-1]["detail"]["text"] == \
         "Elm Street: call Sam on +44 7•••• ••123"
     assert "07700 900123" not in runner("audit").stdout
+
+
+def test_admin_add_is_in_the_audit_log_once_with_the_number_masked(runner):
+    assert runner("admin", "add", SAM).stderr == "+44 7•••• ••123 is now an administrator.\n"
+    assert runner("admin", "add", "07700 900123").stderr == "+44 7•••• ••123 is already an administrator.\n"
+
+    log = json.loads(runner("audit", "--json").stdout)
+    assert [(e["action"], e["area"], e["who"], e["channel"], e["detail"]) for e in log] == [
+        ("admin_add", None, "operator", "cli", {"administrator": "+44 7•••• ••123"})]
+    assert "7700900123" not in runner("audit").stdout

@@ -135,11 +135,24 @@ def test_organiser_and_admin_add_are_safe_to_run_twice(areas, runner, app):
     for already in ("now", "already"):
         assert runner("organiser", "add", "07700900123", "ELM").stderr == \
             f"+44 7•••• ••123 is {already} an organiser of Elm Street.\n"
-        assert runner("admin", "add", SAM).stderr == "+44 7•••• ••123 is an administrator.\n"
+        assert runner("admin", "add", SAM).stderr == f"+44 7•••• ••123 is {already} an administrator.\n"
     with session_of(app) as session:
         person = session.scalar(select(Subscriber).where(Subscriber.phone == SAM))
         assert person is not None and person.is_admin
         assert session.scalar(select(func.count()).select_from(Organiser)) == 1
+
+
+def test_the_demo_organiser_is_an_administrator_and_the_demo_says_how_to_sign_in(runner, app, client):
+    from tests.support.web import sign_in
+
+    for _ in range(2):  # safe to run twice, and says how to sign in both times
+        said = runner("demo").stderr
+        assert "sign in at /login as Ruth, 07700 900001: organiser of Elm Street and an administrator" in said
+    sign_in(client, "+447700900001")
+    overview = client.get("/dashboard").get_data(as_text=True)
+    assert "You are an administrator" in overview and "Audit log" in overview
+    assert client.get("/dashboard/admin").status_code == 200
+    assert client.get("/dashboard/admin/audit").status_code == 200
 
 
 def test_admin_add_refuses_what_is_not_a_number(runner):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import html
 import io
 import json
 import re
@@ -273,7 +274,42 @@ def test_the_counter_marks_what_forces_ucs2_and_offers_plain_characters(ruth):
 def test_the_counter_says_how_many_characters_to_remove_to_save_a_text(ruth):
     figures = measure(ruth, "x" * 160)  # "Elm Street: " + 160 = 172: two texts
     assert figures["segments"] == 2 and figures["save"] == 12
+    assert figures["save_hint"] == "Remove 12 characters from the end to save a text."
     assert measure(ruth, "x" * 148)["segments"] == 1
+
+
+@pytest.mark.parametrize(("typed", "plain"), [
+    # An emoji that ended a sentence leaves a full stop, so the lines a broadcast joins still read as two.
+    ("Green bags and cut items only \U0001f33f\nThanks, Ruth", "Green bags and cut items only.\nThanks, Ruth"),
+    ("Green bags and cut items only \U0001f33f Thanks, Ruth", "Green bags and cut items only. Thanks, Ruth"),
+    ("Green bags and cut items only\U0001f33fThanks, Ruth", "Green bags and cut items only. Thanks, Ruth"),
+    # Where a sentence already ended, or the emoji stood for a word inside one, nothing is added.
+    ("Bins out tonight! \U0001f5d1\ufe0f\nThanks, Ruth", "Bins out tonight!\nThanks, Ruth"),
+    ("Party \U0001f389 at number 4", "Party at number 4"),
+    ("Tea\u2615and cake", "Tea and cake"),
+    ("We \U0001f49a Riverside", "We Riverside"),
+    ("See you there \U0001f44b", "See you there"),
+    ("\U0001f389 Street party on Saturday", "Street party on Saturday"),
+])
+def test_plain_characters_keep_the_sentences_an_emoji_separated(ruth, typed, plain):
+    assert measure(ruth, typed)["plain"] == plain
+
+
+def test_plain_characters_then_the_text_residents_receive_keeps_its_full_stop(ruth):
+    plain = measure(ruth, "Garden waste: green bags and cut items only \U0001f33f\nThanks, Ruth")["plain"]
+    assert measure(ruth, plain)["body"] == "Elm Street: Garden waste: green bags and cut items only. Thanks, Ruth"
+
+
+def test_when_an_emoji_costs_a_text_the_counter_says_to_remove_the_emoji(ruth):
+    text = "Garden waste goes out on Wednesday: green bags and cut items only, please \U0001f33f"
+    figures = measure(ruth, text)
+    assert (figures["encoding"], figures["segments"], figures["plain_segments"]) == ("UCS-2", 2, 1)
+    assert figures["save_hint"] == ("Remove the emoji \U0001f33f and it needs 1 text each instead of 2 "
+                                    "(\u201cUse plain characters\u201d does it).")
+    assert "characters from the end" not in figures["save_hint"]
+
+    cyrillic = measure(ruth, "Garden waste goes out on Wednesday: green bags and cut items only, \u0441\u043f\u0430\u0441\u0438\u0431\u043e")
+    assert cyrillic["save_hint"].startswith("Remove the marked characters and it needs")
 
 
 def test_recipients_and_cost_are_the_sms_preview(ruth, phone):
@@ -475,3 +511,42 @@ def test_without_a_number_the_public_pages_say_so(db, tmp_path, areas):
     assert "This board has no phone number yet" in page_text(bare, "/")
     assert "not set up yet" in page_text(bare, "/board/elm")
     assert "TWILIO_FROM_NUMBER" in page_text(bare, "/simulator")
+
+
+# ── the overview ──────────────────────────────────────────────────────────
+
+
+def test_the_overview_speaks_of_texts_and_names_settings_only_to_administrators(ruth, app, client, db, tmp_path):
+    page = html.unescape(page_text(ruth, "/dashboard"))
+    assert "segment" not in page.lower() and "SMS_BOARD_" not in page
+    assert "texts this month (a long text counts as several)" in page
+    assert "There is no monthly cap." in page
+
+    admin = app.test_client()
+    sign_in(admin, ADMIN)
+    assert "There is no monthly cap (set SMS_BOARD_MONTHLY_SEGMENT_CAP to have one)." in \
+        re.sub(r"<[^>]+>", "", page_text(admin, "/dashboard"))
+
+    capped = create_app(app_config(db, tmp_path, SMS_BOARD_MONTHLY_SEGMENT_CAP="1000")).test_client()
+    sign_in(capped, RUTH)
+    page = html.unescape(page_text(capped, "/dashboard"))
+    assert "segment" not in page.lower() and "of the monthly cap of 1,000 texts" in page
+
+
+def test_the_connections_chart_legend_shows_bars_as_the_chart_draws_them(ruth):
+    page = page_text(ruth, "/dashboard")
+    section = page[page.index('id="h-ledger"'):]
+    legend = section[section.index('<ul class="legend">'):section.index("</ul>")]
+    chart = section[section.index('<svg class="chart"'):]
+    chart = chart[:chart.index("</svg>")]
+    assert "<line" not in legend and "dash" not in legend, "a bar chart's key shows no line styles"
+    bar_fills = re.findall(r'<rect [^>]*fill="([^"]+)"', chart)
+    key_fills = re.findall(r'<rect [^>]*fill="([^"]+)"', legend)
+    assert len(key_fills) == 2 and len(set(key_fills)) == 2, "one key per series, told apart"
+    assert set(key_fills) <= set(bar_fills), "each key is filled as its bars are"
+    hatch = next(fill for fill in key_fills if fill.startswith("url(#"))
+    assert f'<pattern id="{hatch[5:-1]}"' in page, "the second series is hatched, so it reads in grey too"
+
+    texts = page[page.index('id="h-texts"'):page.index('id="h-ledger"')]
+    key = texts[texts.index('<ul class="legend">'):texts.index("</ul>")]
+    assert key.count("<line") == 3 and "stroke-dasharray" in key, "a line chart's key shows its lines"

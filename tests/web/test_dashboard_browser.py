@@ -230,6 +230,24 @@ def test_the_composer_counts_as_the_organiser_types_and_the_broadcast_goes_out(p
     shoot(page, "broadcast-progress")
 
 
+def test_the_composer_says_remove_the_emoji_and_plain_characters_keep_the_full_stop(page, server, app):
+    sign_in(page, server, app)
+    page.goto(f"{server}/dashboard/broadcast")
+    message = page.get_by_label("Message", exact=True)
+    message.fill("Garden waste goes out on Wednesday: green bags and cut items only \U0001f33f\nThanks, Ruth")
+    hint = page.locator("#save-hint")
+    hint.wait_for(state="visible")
+    assert hint.inner_text() == ("Remove the emoji \U0001f33f and it needs 1 text each instead of 2 "
+                                 "(\u201cUse plain characters\u201d does it).")
+    page.get_by_role("button", name="Use plain characters").click()
+    page.wait_for_function("document.querySelector('[data-figure=encoding]').textContent === 'GSM-7'")
+    assert message.input_value() == "Garden waste goes out on Wednesday: green bags and cut items only.\nThanks, Ruth"
+    assert hint.is_hidden()
+    page.get_by_role("button", name="Preview").click()
+    page.wait_for_selector("text=Check before sending")
+    assert "cut items only. Thanks, Ruth" in page.inner_text(".preview-text")
+
+
 def test_an_urgent_broadcast_asks_once_more(page, server, app):
     sign_in(page, server, app)
     page.goto(f"{server}/dashboard/broadcast")
@@ -381,3 +399,28 @@ def test_an_administrator_makes_an_invite_code_and_reads_the_audit_log(page, ser
     page.wait_for_selector("text=2 entries.")  # the area added, then its invite
     accessible(page)
     shoot(page, "audit")
+
+
+def test_the_audit_log_reads_as_one_card_per_entry_on_a_phone(browser, server, app, runner, shoot):
+    runner("subscribers", "export", "--area", "elm")
+    phone = browser.new_context(viewport=PHONE, bypass_csp=True)
+    page = phone.new_page()
+    sign_in(page, server, app, ADMIN)
+    page.goto(f"{server}/dashboard/admin/audit")
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], f"the audit log is {width}px wide on a 390px phone"
+    details = page.locator('td[data-label="Detail"]')
+    assert details.count() == 6  # three areas, an organiser, an administrator, the export
+    for n in range(details.count()):
+        box = details.nth(n).bounding_box()
+        assert box["width"] >= 300, f"a detail squeezed to {box['width']:.0f}px: {details.nth(n).inner_text()!r}"
+    card = page.locator("tr", has_text="made an administrator")
+    assert card.inner_text().splitlines() == [
+        card.locator("td").first.inner_text(), "admin add", "-", "-", "operator", "cli",
+        "+44 7•••• ••002 made an administrator"], "one line per field, the card's own order"
+    labels = card.locator("td").evaluate_all("cells => cells.map(c => getComputedStyle(c, '::before').content)")
+    assert labels == ['"When: "', '"Action: "', '"Area: "', '"Item: "', '"Who: "', '"Via: "', '"Detail: "']
+    assert "3 rows, full numbers" in page.inner_text("main")  # Sam, Priya and Ruth live on Elm Street
+    accessible(page)
+    shoot(page, "phone-audit")
+    phone.close()

@@ -311,3 +311,31 @@ def test_the_audit_page_masks_numbers_in_texts_stored_before_they_were_masked(cl
     log = page_text(client, "/dashboard/admin/audit")
     assert "call Sam on +44 7•••• ••123 (or +44 7•••• ••456)" in log
     assert "900123" not in log.replace("••123", "") and "900456" not in log
+
+
+def test_each_audit_entry_is_written_in_words(client, lane, phone, runner, app):
+    """Not `masked: True` or `campaign: 2`: what a person would say about each action."""
+    runner("broadcast", "--area", "quiet", "--yes", "Fete on Saturday")
+    ref = ref_of(phone(SAM).text("POST Free piano"))
+    sign_in(client, RUTH)
+    client.post("/dashboard/subscribers/export.csv", data={"csrf_token": csrf_token(client, "/dashboard/subscribers")})
+    decide(client, ref, "reject", "selling")
+    runner("subscribers", "export", "--area", "oak")
+
+    admin = app.test_client()
+    sign_in(admin, ADMIN)
+    log = page_text(admin, "/dashboard/admin/audit")
+    details = [re.sub(r"<[^>]+>", "", cell).strip()
+               for cell in re.findall(r'<td data-label="Detail"[^>]*>(.*?)</td>', log, re.S)]
+    assert details == [
+        "1 row, full numbers",
+        "was waiting for an organiser; reason: “selling”",
+        "3 rows, numbers masked",
+        "to 3 people (broadcast 1): “Quiet Lane: Fete on Saturday”",
+        "+44 7•••• ••002 made an administrator",
+        "+44 7•••• ••003 made an organiser",
+        "+44 7•••• ••001 made an organiser",
+        "public; every post waits for an organiser",
+        *["public; posts go up at once"] * 3,
+    ]
+    assert not re.search(r"\b[a-z_]+: (True|False|\d+)\b", log), "no raw key: value left"

@@ -146,10 +146,8 @@ def test_a_stop_opts_out_in_the_transaction_that_stores_it(app, client, areas, p
     assert post_inbound(client, stop)[0].startswith("You're unsubscribed")
 
 
-@pytest.mark.postgres_only
+@pytest.mark.postgres_only(reason="the on-the-wire lock is PostgreSQL's (SQLite runs one sender and says so)")
 def test_a_stop_is_stored_only_once_a_send_already_on_the_wire_is_over(app, areas, phone, db):
-    if db.backend != "postgresql":
-        pytest.skip("the on-the-wire lock is PostgreSQL's (SQLite runs one sender and says so)")
     phone(RESIDENT).text("JOIN ELM")
     board = board_of(app)
     with session_of(app) as session:

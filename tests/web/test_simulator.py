@@ -152,3 +152,5 @@ def test_simulator_marks_the_organiser_and_shows_their_sign_in_code(areas, clien
     ask_for_code(client, "+447700900001")
     thread = client.get("/simulator?from=%2B447700900001").get_data(as_text=True)
     assert "Your sms-board sign-in code is" in thread
+    runner("admin", "add", "+447700900001")  # as the demo's Ruth is: both
+    assert "+447700900001</a> (organiser and administrator)" in client.get("/simulator").get_data(as_text=True)

@@ -27,13 +27,10 @@
     show("segments", m.segments);
     show("recipients", m.recipients);
     show("cost_text", m.cost_text);
+    // The words come from the server (composer.save_hint), as on the preview page.
     var save = document.getElementById("save-hint");
-    if (m.save) {
-      save.textContent = "Remove " + m.save + " character" + (m.save === 1 ? "" : "s") + " to save a text.";
-      save.hidden = false;
-    } else {
-      save.hidden = true;
-    }
+    save.textContent = m.save_hint || "";
+    save.hidden = !m.save_hint;
     document.getElementById("too-long").hidden = !m.too_long;
     var ucs2 = document.getElementById("ucs2");
     ucs2.hidden = m.forcing.length === 0;
