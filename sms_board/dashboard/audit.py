@@ -108,8 +108,20 @@ def _unlink(detail: dict[str, Any]) -> list[str]:
 def _area(detail: dict[str, Any]) -> list[str]:
     detail.pop("slug", None)  # the Area column shows it
     moderation = detail.pop("moderation", None)
-    return ["private" if detail.pop("private", False) else "public"] + \
+    return ["private" if detail.pop("private", False) else "public"] + _public_page(detail) + \
         ([_MODERATION.get(moderation, f"moderation {moderation}")] if moderation else [])
+
+
+def _public_page(detail: dict[str, Any]) -> list[str]:
+    if "public_page" not in detail:
+        return []
+    return ["with a public page" if detail.pop("public_page") else "no public page"]
+
+
+def _area_change(detail: dict[str, Any]) -> list[str]:
+    if "public_page" not in detail:
+        return []
+    return ["public page turned on" if detail.pop("public_page") else "public page turned off"]
 
 
 def _person(key: str, became: str) -> Phrase:
@@ -119,7 +131,7 @@ def _person(key: str, became: str) -> Phrase:
 _PHRASES: dict[str, Phrase] = {
     A.BROADCAST: _broadcast, A.URGENT: _broadcast, A.EXPORT: _export, A.IMPORT: _import, A.INVITE: _invite,
     A.REJECT: _reject, A.APPROVE: lambda d: _reports(d, "dismissed"), A.RESTORE: lambda d: _reports(d, "dismissed"),
-    A.HIDE: _hide, A.UNLINK: _unlink, A.AREA_ADD: _area,
+    A.HIDE: _hide, A.UNLINK: _unlink, A.AREA_ADD: _area, A.AREA_CHANGE: _area_change,
     A.ORGANISER_ADD: _person("organiser", "made an organiser"),
     A.ORGANISER_REMOVE: _person("organiser", "no longer an organiser"),
     A.ADMIN_ADD: _person("administrator", "made an administrator"),

@@ -485,6 +485,8 @@ def test_an_administrator_adds_an_area_without_a_public_page_and_turns_it_on_lat
                for e in json.loads(runner("audit", "--json").stdout) if e["action"] == "area_change"]
     assert changes == [("area_change", "birch", "web", {"public_page": True}),
                        ("area_change", "elm", "web", {"public_page": False})]
+    log = page_text(client, "/dashboard/admin/audit")
+    assert "public page turned off" in log and "public page turned on" in log and "no public page" in log
 
 
 def test_organisers_cannot_change_an_areas_public_page(ruth):

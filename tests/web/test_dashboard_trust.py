@@ -335,7 +335,7 @@ def test_each_audit_entry_is_written_in_words(client, lane, phone, runner, app):
         "+44 7•••• ••002 made an administrator",
         "+44 7•••• ••003 made an organiser",
         "+44 7•••• ••001 made an organiser",
-        "public; every post waits for an organiser",
-        *["public; posts go up at once"] * 3,
+        "public; with a public page; every post waits for an organiser",
+        *["public; with a public page; posts go up at once"] * 3,
     ]
     assert not re.search(r"\b[a-z_]+: (True|False|\d+)\b", log), "no raw key: value left"
