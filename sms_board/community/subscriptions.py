@@ -1,11 +1,28 @@
-"""Joining, leaving, opting out and back in, each written to the consent history; and reading it back."""
+"""Joining, leaving, opting out and back in, each written to the consent history; and reading it back.
+
+This module is the one writer of a subscription's status:
+
+    (new) ──JOIN, invite, accepted request, import──▶ active ──LEAVE──▶ left ──JOIN──▶ active
+    active ──STOP, carrier opt-out──▶ stopped ──START (or YES)──▶ active
+    (new, for a number that opted out) ──▶ stopped
+
+A subscription moves only through `transition()`: one conditional `UPDATE … WHERE status
+IN (…)` naming the states it may leave, stamping `ended_at` (cleared on the way back to
+`active`). So a JOIN cannot bring back what STOP ended (only START does), a LEAVE cannot
+touch a stopped or left subscription, and two texts racing cannot both move the same
+row. FORGET deletes a number's subscriptions with the number. The module depends on the
+models alone, so the sender's carrier opt-out (`sending.delivery.opt_out`) ends
+subscriptions through it too.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import bindparam, exists, or_, select
+from sqlalchemy import ColumnElement, bindparam, exists, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -13,15 +30,62 @@ from sqlalchemy.orm import Session
 from sms_board.db import is_sqlite
 from sms_board.models import Area, ConsentEvent, Subscriber, Subscription, SubscriptionStatus
 
+St = SubscriptionStatus
+
+# ── the status groups every other module speaks in ─────────────────────────
+
+MEMBER = (St.ACTIVE,)  # hears from the area: digests, broadcasts, notices
+REJOINS_FROM = (St.LEFT,)  # what JOIN (or an invite, an accepted request) brings back
+RESTARTS_FROM = (St.STOPPED,)  # what START brings back, and nothing else does
+LEAVES_FROM = MEMBER  # LEAVE ends only a subscription that is active
+STOPS_FROM = MEMBER  # STOP ends what is active; a left area stays left after START
+
+
+def transition(
+    session: Session,
+    which: ColumnElement[bool],
+    to: SubscriptionStatus,
+    *,
+    allowed_from: Iterable[SubscriptionStatus],
+    now: datetime,
+    **values: Any,
+) -> int:
+    """Move the subscriptions `which` selects to `to`, but only those now in `allowed_from`; returns how many moved.
+
+    Stamps the change: `ended_at` is when a subscription stopped being active (cleared on the way back).
+    Subscriptions already loaded in the session are updated in place (evaluated, no extra statement).
+    """
+    stamp = {"ended_at": None if to in MEMBER else now}
+    return session.execute(
+        update(Subscription)
+        .where(which, Subscription.status.in_([s.value for s in allowed_from]))
+        .values(status=to.value, **stamp, **values)
+        .execution_options(synchronize_session="evaluate")
+    ).rowcount or 0
+
+
+def initial_status(subscriber: Subscriber) -> SubscriptionStatus:
+    """A new subscription is active, but one for a number that opted out waits for its START."""
+    return St.STOPPED if subscriber.opted_out else St.ACTIVE
+
+
+def stop_all(session: Session, subscriber_id: int, now: datetime) -> int:
+    """STOP (or the carrier) ends every active subscription of a number; START brings exactly these back."""
+    return transition(session, Subscription.subscriber_id == subscriber_id, St.STOPPED, allowed_from=STOPS_FROM,
+                      now=now)
+
+
+# ── who hears from what ────────────────────────────────────────────────────
+
 # Every text reads its sender and most read their areas: built once, run with new values.
 _SUBSCRIBER_BY_PHONE = select(Subscriber).where(Subscriber.phone == bindparam("phone"))
 _ACTIVE_AREAS = select(Area).join(Subscription, Subscription.area_id == Area.id).where(
     Subscription.subscriber_id == bindparam("subscriber"),
-    Subscription.status == SubscriptionStatus.ACTIVE.value,
+    Subscription.status == St.ACTIVE.value,
 ).order_by(Area.name)
 _IS_MEMBER = exists().where(
     Subscription.area_id == Area.id, Subscription.subscriber_id == bindparam("subscriber"),
-    Subscription.status == SubscriptionStatus.ACTIVE.value,
+    Subscription.status == St.ACTIVE.value,
 )
 # What a post may name: the sender's areas and every public one (a private area is listed nowhere).
 _NAMEABLE_AREAS = select(Area, _IS_MEMBER.label("member")).where(or_(Area.private.is_(False), _IS_MEMBER)).order_by(
@@ -83,23 +147,21 @@ def subscribe(
     now: datetime,
     inbound_id: int | None = None,
 ) -> bool:
-    """Subscribe to an area, recording consent. False when already subscribed."""
+    """Subscribe to an area, recording consent. False when already subscribed.
+
+    Also False for an area STOP ended: only START brings that back (the number stays opted out).
+    """
     existing = _subscription(session, subscriber, area)
-    if existing is not None and existing.status == SubscriptionStatus.ACTIVE.value:
-        return False
+    # A (re)joining subscriber's first digest holds what is new from now on, not the past
+    # (nor what was posted while they were away).
+    consent = {"consent_at": now, "consent_text": words, "consent_channel": channel, "last_digest_at": now}
     if existing is None:
-        existing = Subscription(subscriber_id=subscriber.id, area_id=area.id, consent_text=words)
-        session.add(existing)
-    rejoining = existing.status != SubscriptionStatus.ACTIVE.value
-    existing.status = SubscriptionStatus.ACTIVE.value
-    existing.consent_at = now
-    existing.consent_text = words
-    existing.consent_channel = channel
-    existing.ended_at = None
-    if existing.last_digest_at is None or rejoining:
-        # A (re)joining subscriber's first digest holds what is new from now on, not the past
-        # (nor what was posted while they were away).
-        existing.last_digest_at = now
+        status = initial_status(subscriber)
+        session.add(Subscription(subscriber_id=subscriber.id, area_id=area.id, status=status.value,
+                                 ended_at=None if status in MEMBER else now, **consent))
+    elif not transition(session, Subscription.id == existing.id, St.ACTIVE, allowed_from=REJOINS_FROM, now=now,
+                        **consent):
+        return False
     session.add(
         ConsentEvent(
             subscriber_id=subscriber.id, area_id=area.id, action="subscribe", channel=channel,
@@ -116,11 +178,9 @@ def leave(
     """Leave the given areas; returns those actually left."""
     left: list[Area] = []
     for area in areas:
-        existing = _subscription(session, subscriber, area)
-        if existing is None or existing.status != SubscriptionStatus.ACTIVE.value:
+        if not transition(session, (Subscription.subscriber_id == subscriber.id) & (Subscription.area_id == area.id),
+                          St.LEFT, allowed_from=LEAVES_FROM, now=now):
             continue
-        existing.status = SubscriptionStatus.LEFT.value
-        existing.ended_at = now
         left.append(area)
         session.add(
             ConsentEvent(
@@ -137,19 +197,9 @@ def opt_in(
 ) -> list[Area]:
     """Undo a STOP: the number may be texted again and the areas STOP ended come back."""
     subscriber.opted_out_at = None
-    stopped = list(
-        session.scalars(
-            select(Subscription).where(
-                Subscription.subscriber_id == subscriber.id,
-                Subscription.status == SubscriptionStatus.STOPPED.value,
-            )
-        )
-    )
-    for subscription in stopped:
-        subscription.status = SubscriptionStatus.ACTIVE.value
-        subscription.ended_at = None
-        # No catch-up digest of everything missed while opted out.
-        subscription.last_digest_at = now
+    # No catch-up digest of everything missed while opted out.
+    transition(session, Subscription.subscriber_id == subscriber.id, St.ACTIVE, allowed_from=RESTARTS_FROM, now=now,
+               last_digest_at=now)
     session.add(
         ConsentEvent(
             subscriber_id=subscriber.id, area_id=None, action="opt_in", channel=channel,

@@ -51,6 +51,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from sms_board.community.subscriptions import stop_all
 from sms_board.db import is_sqlite
 from sms_board.models import (
     ConsentEvent,
@@ -58,8 +59,6 @@ from sms_board.models import (
     OutboxKind,
     OutboxStatus,
     Subscriber,
-    Subscription,
-    SubscriptionStatus,
     UTCDateTime,
 )
 from sms_board.phone import mask
@@ -153,12 +152,7 @@ def opt_out(
     if subscriber.opted_out_at is not None:
         return False
     subscriber.opted_out_at = now
-    session.execute(
-        update(Subscription)
-        .where(Subscription.subscriber_id == subscriber.id, Subscription.status == SubscriptionStatus.ACTIVE.value)
-        .values(status=SubscriptionStatus.STOPPED.value, ended_at=now)
-        .execution_options(synchronize_session=False)
-    )
+    stop_all(session, subscriber.id, now)
     cancel_waiting(session, subscriber.id, "recipient opted out", now)
     session.add(
         ConsentEvent(
