@@ -47,10 +47,6 @@ class Body:
     segments: int
     encoding: str
 
-    @classmethod
-    def of(cls, text: str) -> Body:
-        return prepare(text)
-
 
 # Replies repeat (HELP, the inbox hint, confirmations): each is measured once.
 @lru_cache(maxsize=2048)
