@@ -1,6 +1,6 @@
 """The resident-facing domain: areas, subscriptions and consent, the help exchange, moderation, erasure.
 
-`areas`, `subscriptions` (consent, and the one writer of a subscription's status), `people`
+`areas`, `subscriptions` (joining, leaving, opting out and back in, with their consent), `people`
 (organisers, administrators, NAMEs), `exchange` and `ageing` (requests, offers, connections),
 `moderation`, `invites`, `alerts`, `inbox` and `audit` (what organisers decide, are told and
 did), `abuse` (floods and repeats), `roster` (lists in and out), `privacy` and `digest_lines`

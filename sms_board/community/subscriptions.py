@@ -1,79 +1,30 @@
 """Joining, leaving, opting out and back in, each written to the consent history; and reading it back.
 
-This module is the one writer of a subscription's status:
-
-    (new) ──JOIN, invite, accepted request, import──▶ active ──LEAVE──▶ left ──JOIN──▶ active
-    active ──STOP, carrier opt-out──▶ stopped ──START (or YES)──▶ active
-    (new, for a number that opted out) ──▶ stopped
-
-A subscription moves only through `transition()`: one conditional `UPDATE … WHERE status
-IN (…)` naming the states it may leave, stamping `ended_at` (cleared on the way back to
-`active`). So a JOIN cannot bring back what STOP ended (only START does), a LEAVE cannot
-touch a stopped or left subscription, and two texts racing cannot both move the same
-row. FORGET deletes a number's subscriptions with the number. The module depends on the
-models alone, so the sender's carrier opt-out (`sending.delivery.opt_out`) ends
-subscriptions through it too.
+Every change of a subscription's status goes through `sending.subscription_status`
+(its one writer): JOIN brings back a left area, LEAVE ends an active one, and only START
+brings back what STOP ended.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import ColumnElement, bindparam, exists, or_, select, update
+from sqlalchemy import bindparam, exists, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from sms_board.db import is_sqlite
 from sms_board.models import Area, ConsentEvent, Subscriber, Subscription, SubscriptionStatus
-
-St = SubscriptionStatus
-
-# ── the status groups every other module speaks in ─────────────────────────
-
-MEMBER = (St.ACTIVE,)  # hears from the area: digests, broadcasts, notices
-REJOINS_FROM = (St.LEFT,)  # what JOIN (or an invite, an accepted request) brings back
-RESTARTS_FROM = (St.STOPPED,)  # what START brings back, and nothing else does
-LEAVES_FROM = MEMBER  # LEAVE ends only a subscription that is active
-STOPS_FROM = MEMBER  # STOP ends what is active; a left area stays left after START
-
-
-def transition(
-    session: Session,
-    which: ColumnElement[bool],
-    to: SubscriptionStatus,
-    *,
-    allowed_from: Iterable[SubscriptionStatus],
-    now: datetime,
-    **values: Any,
-) -> int:
-    """Move the subscriptions `which` selects to `to`, but only those now in `allowed_from`; returns how many moved.
-
-    Stamps the change: `ended_at` is when a subscription stopped being active (cleared on the way back).
-    Subscriptions already loaded in the session are updated in place (evaluated, no extra statement).
-    """
-    stamp = {"ended_at": None if to in MEMBER else now}
-    return session.execute(
-        update(Subscription)
-        .where(which, Subscription.status.in_([s.value for s in allowed_from]))
-        .values(status=to.value, **stamp, **values)
-        .execution_options(synchronize_session="evaluate")
-    ).rowcount or 0
-
-
-def initial_status(subscriber: Subscriber) -> SubscriptionStatus:
-    """A new subscription is active, but one for a number that opted out waits for its START."""
-    return St.STOPPED if subscriber.opted_out else St.ACTIVE
-
-
-def stop_all(session: Session, subscriber_id: int, now: datetime) -> int:
-    """STOP (or the carrier) ends every active subscription of a number; START brings exactly these back."""
-    return transition(session, Subscription.subscriber_id == subscriber_id, St.STOPPED, allowed_from=STOPS_FROM,
-                      now=now)
-
+from sms_board.sending.subscription_status import (
+    LEAVES_FROM,
+    MEMBER,
+    REJOINS_FROM,
+    RESTARTS_FROM,
+    initial_status,
+    transition,
+)
 
 # ── who hears from what ────────────────────────────────────────────────────
 
@@ -81,11 +32,11 @@ def stop_all(session: Session, subscriber_id: int, now: datetime) -> int:
 _SUBSCRIBER_BY_PHONE = select(Subscriber).where(Subscriber.phone == bindparam("phone"))
 _ACTIVE_AREAS = select(Area).join(Subscription, Subscription.area_id == Area.id).where(
     Subscription.subscriber_id == bindparam("subscriber"),
-    Subscription.status == St.ACTIVE.value,
+    Subscription.status == SubscriptionStatus.ACTIVE.value,
 ).order_by(Area.name)
 _IS_MEMBER = exists().where(
     Subscription.area_id == Area.id, Subscription.subscriber_id == bindparam("subscriber"),
-    Subscription.status == St.ACTIVE.value,
+    Subscription.status == SubscriptionStatus.ACTIVE.value,
 )
 # What a post may name: the sender's areas and every public one (a private area is listed nowhere).
 _NAMEABLE_AREAS = select(Area, _IS_MEMBER.label("member")).where(or_(Area.private.is_(False), _IS_MEMBER)).order_by(
@@ -159,8 +110,8 @@ def subscribe(
         status = initial_status(subscriber)
         session.add(Subscription(subscriber_id=subscriber.id, area_id=area.id, status=status.value,
                                  ended_at=None if status in MEMBER else now, **consent))
-    elif not transition(session, Subscription.id == existing.id, St.ACTIVE, allowed_from=REJOINS_FROM, now=now,
-                        **consent):
+    elif not transition(session, Subscription.id == existing.id, SubscriptionStatus.ACTIVE,
+                        allowed_from=REJOINS_FROM, now=now, **consent):
         return False
     session.add(
         ConsentEvent(
@@ -179,7 +130,7 @@ def leave(
     left: list[Area] = []
     for area in areas:
         if not transition(session, (Subscription.subscriber_id == subscriber.id) & (Subscription.area_id == area.id),
-                          St.LEFT, allowed_from=LEAVES_FROM, now=now):
+                          SubscriptionStatus.LEFT, allowed_from=LEAVES_FROM, now=now):
             continue
         left.append(area)
         session.add(
@@ -198,8 +149,8 @@ def opt_in(
     """Undo a STOP: the number may be texted again and the areas STOP ended come back."""
     subscriber.opted_out_at = None
     # No catch-up digest of everything missed while opted out.
-    transition(session, Subscription.subscriber_id == subscriber.id, St.ACTIVE, allowed_from=RESTARTS_FROM, now=now,
-               last_digest_at=now)
+    transition(session, Subscription.subscriber_id == subscriber.id, SubscriptionStatus.ACTIVE,
+               allowed_from=RESTARTS_FROM, now=now, last_digest_at=now)
     session.add(
         ConsentEvent(
             subscriber_id=subscriber.id, area_id=None, action="opt_in", channel=channel,

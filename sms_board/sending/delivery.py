@@ -51,7 +51,6 @@ from sqlalchemy import (
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from sms_board.community.subscriptions import stop_all
 from sms_board.db import is_sqlite
 from sms_board.models import (
     ConsentEvent,
@@ -62,6 +61,7 @@ from sms_board.models import (
     UTCDateTime,
 )
 from sms_board.phone import mask
+from sms_board.sending.subscription_status import stop_all
 from sms_board.sending.transport import (
     AmbiguousError,
     ConfigurationError,

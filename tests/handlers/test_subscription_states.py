@@ -1,4 +1,4 @@
-"""A subscription's status moves only the ways `community.subscriptions` lists.
+"""A subscription's status moves only the ways `sending.subscription_status` lists.
 
 STOP ends what is active and only START brings it back: not a JOIN, not an organiser
 accepting a request, not a LEAVE sent while opted out. Each is tried here, by text and
@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sms_board.app import board_of
 from sms_board.community import subscriptions
 from sms_board.models import Area, Subscriber, Subscription, SubscriptionStatus
+from sms_board.sending import subscription_status
 from sms_board.texts import render
 from sms_board.utc import utcnow
 from tests.conftest import session_of
@@ -46,12 +47,12 @@ def test_only_start_brings_back_what_stop_ended(app, areas, phone):
         # …a LEAVE cannot turn it into a left one (which START would then not bring back)…
         assert subscriptions.leave(session, person, [elm], words="LEAVE ELM", channel="sms", now=now) == []
         # …and no move that does not name `stopped` touches it.
-        assert subscriptions.transition(session, Subscription.area_id == elm.id, SubscriptionStatus.ACTIVE,
-                                        allowed_from=subscriptions.REJOINS_FROM, now=now) == 0
+        assert subscription_status.transition(session, Subscription.area_id == elm.id, SubscriptionStatus.ACTIVE,
+                                        allowed_from=subscription_status.REJOINS_FROM, now=now) == 0
         # A left area stays left: STOP did not end it.
-        assert subscriptions.stop_all(session, person.id, now) == 0
-        assert subscriptions.transition(session, Subscription.area_id == oak.id, SubscriptionStatus.ACTIVE,
-                                        allowed_from=subscriptions.RESTARTS_FROM, now=now) == 0
+        assert subscription_status.stop_all(session, person.id, now) == 0
+        assert subscription_status.transition(session, Subscription.area_id == oak.id, SubscriptionStatus.ACTIVE,
+                                        allowed_from=subscription_status.RESTARTS_FROM, now=now) == 0
     assert statuses(app, ALICE) == {"elm": "stopped", "oak": "left"}
 
     alice.text("START")
