@@ -106,6 +106,8 @@ def subscribe(
     # A (re)joining subscriber's first digest holds what is new from now on, not the past
     # (nor what was posted while they were away).
     consent = {"consent_at": now, "consent_text": words, "consent_channel": channel, "last_digest_at": now}
+    if existing is not None and existing.status not in REJOINS_FROM:
+        return False  # a member already; or STOP ended it, and only START brings that back
     if existing is None:
         status = initial_status(subscriber)
         session.add(Subscription(subscriber_id=subscriber.id, area_id=area.id, status=status.value,
