@@ -387,7 +387,7 @@ def _process(
 
     # Route what was sent, not the stored copy: its NUL markers are not part of a notice.
     words = Words.parse(body)
-    # Any text but YES lets a pending confirmation lapse (SPEC §2): STOP, START and HELP, which are
+    # Any text but YES lets a pending confirmation lapse (docs/language.md, "YES"): STOP, START and HELP, which are
     # answered before YES is read, and texts held or ignored below, as much as any other.
     lapsed = handlers.lapse_unless_yes(session, subscriber, words, now) if activity.pending else ()
     # A STOP is never held: however many texts came before it, it must take effect now.
@@ -508,7 +508,7 @@ def _loop_suspected(
     session: Session, settings: Settings, inbound: InboundMessage, activity: Activity, replies: list[str],
     now: datetime,
 ) -> str | None:
-    """Why this text looks like a machine answering the board, or None (SPEC §2, loop protection).
+    """Why this text looks like a machine answering the board, or None (docs/language.md, "Loop protection").
 
     The same body again and again, or an answer faster than a person types to a text the board
     sent unprompted (a notification, a relay, a digest); and, whatever the pattern, a hard cap

@@ -91,7 +91,7 @@ def mask(number: str | None) -> str:
         return f"+{parsed.country_code} •••"
     hidden = len(national) - 1 - SHOWN_DIGITS
     masked = national[0] + "•" * hidden + national[-SHOWN_DIGITS:]
-    # Group like the example in the spec: first digit and four dots, then the rest.
+    # Grouped as docs/security.md shows it (`+44 7•••• ••123`): first digit and four dots, then the rest.
     head, tail = masked[:5], masked[5:]
     return f"+{parsed.country_code} {head} {tail}"
 

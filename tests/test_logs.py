@@ -1,4 +1,4 @@
-"""No log line shows a full phone number (SPEC §2).
+"""No log line shows a full phone number (docs/trust-and-safety.md, "Numbers in logs").
 
 The whole suite runs under `log_lines_mask_every_number` (conftest): every test's log
 lines, at DEBUG, the twilio client's included, fail the test if one holds a full E.164

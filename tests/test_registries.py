@@ -2,7 +2,7 @@
 
 Registries fill themselves from the modules they discover; a clash is refused at
 import with both registrants named; a module that registers nothing is a
-forgotten decorator and fails here; imports run one way (SPEC, STYLE.md).
+forgotten decorator and fails here; imports run one way (docs/architecture.md).
 """
 
 from __future__ import annotations

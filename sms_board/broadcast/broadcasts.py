@@ -40,7 +40,7 @@ from sms_board.models import (
 from sms_board.phone import mask_numbers
 from sms_board.segments import truncate_to_segments
 from sms_board.sending.delivery import reachable
-from sms_board.sending.outbox import Body, lane_for
+from sms_board.sending.outbox import Body, lane_for, prepare
 from sms_board.sending.quiet import held_until
 from sms_board.texts import render
 
@@ -65,9 +65,9 @@ class Preview:
 def broadcast_body(areas: Sequence[Area], text: str, *, urgent: bool) -> Body:
     """The text residents receive: the organiser's words under the area's name."""
     rendered = render("broadcast_message", areas=list(areas), text=" ".join(text.split()), urgent=urgent)
-    body = Body.of(rendered)
+    body = prepare(rendered)
     if body.segments > MAX_BROADCAST_SEGMENTS:
-        body = Body.of(truncate_to_segments(body.text, MAX_BROADCAST_SEGMENTS))
+        body = prepare(truncate_to_segments(body.text, MAX_BROADCAST_SEGMENTS))
     return body
 
 
@@ -203,7 +203,7 @@ def fan_out_broadcast(
             campaign.status = CampaignStatus.FANNING_OUT.value
             campaign.started_at = now
             report.started += 1
-        body = Body.of(campaign.body or "")
+        body = prepare(campaign.body or "")
         lane = lane_for(OutboxKind.BROADCAST, urgent=campaign.urgent)
         # Quiet hours are each area's own; areas that share a time zone share one statement.
         # A resident in two target areas in different zones gets the first zone's timing.

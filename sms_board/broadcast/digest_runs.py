@@ -59,7 +59,7 @@ from sms_board.models import (
 )
 from sms_board.segments import smart_encode
 from sms_board.sending.delivery import NOT_RECEIVED, in_statuses
-from sms_board.sending.outbox import Body
+from sms_board.sending.outbox import Body, prepare
 from sms_board.sending.quiet import held_until
 
 log = logging.getLogger(__name__)
@@ -255,8 +255,8 @@ def _group(
     pages = paginate(area.name, entries, settings.digest_segments) if entries else []
     reminder = with_stop_line(pages[0]) if pages else None
     return Group(area_id=area.id, low=low, high=high, entries=entries, pages=pages,
-                 body=Body.of(pages[0]) if pages else None, author=author, excluded=excluded,
-                 reminder=Body.of(reminder) if reminder else None, month=month)
+                 body=prepare(pages[0]) if pages else None, author=author, excluded=excluded,
+                 reminder=prepare(reminder) if reminder else None, month=month)
 
 
 def count_group(

@@ -1,4 +1,4 @@
-"""The `sms-board` command line. Its commands are a contract (SPEC §4): scripts call them as documented.
+"""The `sms-board` command line. Its commands are a contract (README, "Command line"): scripts rely on them.
 
 With `--json`, standard output is exactly one JSON document; logs and progress
 go to standard error. Each module holds the commands of one concern and only

@@ -69,7 +69,7 @@ def simulate(ctx: click.Context, from_number: str, body: str, as_json: bool) -> 
         raise not_ready(ctx) from None
     answerable = normalise(params["From"], settings.default_region) is not None
     if not answerable:
-        # The webhook's way, not the simulator's refusal: stored, never answered (SPEC §4: exit 0 once stored).
+        # The webhook's way, not the simulator's refusal: stored, never answered (README, "Command line": exit 0 once stored).
         click.echo(f"{not_a_number(from_number)}. The board stored the text and did not answer it, as it does "
                    "every text from a sender that is not a phone number (a short code, a name).", err=True)
     if as_json:

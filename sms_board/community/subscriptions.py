@@ -1,4 +1,9 @@
-"""Joining, leaving, opting out and back in, each written to the consent history; and reading it back."""
+"""Joining, leaving, opting out and back in, each written to the consent history; and reading it back.
+
+Every change of a subscription's status goes through `sending.subscription_status`
+(its one writer): JOIN brings back a left area, LEAVE ends an active one, and only START
+brings back what STOP ended.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +17,16 @@ from sqlalchemy.orm import Session
 
 from sms_board.db import is_sqlite
 from sms_board.models import Area, ConsentEvent, Subscriber, Subscription, SubscriptionStatus
+from sms_board.sending.subscription_status import (
+    LEAVES_FROM,
+    MEMBER,
+    REJOINS_FROM,
+    RESTARTS_FROM,
+    initial_status,
+    transition,
+)
+
+# ── who hears from what ────────────────────────────────────────────────────
 
 # Every text reads its sender and most read their areas: built once, run with new values.
 _SUBSCRIBER_BY_PHONE = select(Subscriber).where(Subscriber.phone == bindparam("phone"))
@@ -83,23 +98,23 @@ def subscribe(
     now: datetime,
     inbound_id: int | None = None,
 ) -> bool:
-    """Subscribe to an area, recording consent. False when already subscribed."""
+    """Subscribe to an area, recording consent. False when already subscribed.
+
+    Also False for an area STOP ended: only START brings that back (the number stays opted out).
+    """
     existing = _subscription(session, subscriber, area)
-    if existing is not None and existing.status == SubscriptionStatus.ACTIVE.value:
-        return False
+    # A (re)joining subscriber's first digest holds what is new from now on, not the past
+    # (nor what was posted while they were away).
+    consent = {"consent_at": now, "consent_text": words, "consent_channel": channel, "last_digest_at": now}
+    if existing is not None and existing.status not in REJOINS_FROM:
+        return False  # a member already; or STOP ended it, and only START brings that back
     if existing is None:
-        existing = Subscription(subscriber_id=subscriber.id, area_id=area.id, consent_text=words)
-        session.add(existing)
-    rejoining = existing.status != SubscriptionStatus.ACTIVE.value
-    existing.status = SubscriptionStatus.ACTIVE.value
-    existing.consent_at = now
-    existing.consent_text = words
-    existing.consent_channel = channel
-    existing.ended_at = None
-    if existing.last_digest_at is None or rejoining:
-        # A (re)joining subscriber's first digest holds what is new from now on, not the past
-        # (nor what was posted while they were away).
-        existing.last_digest_at = now
+        status = initial_status(subscriber)
+        session.add(Subscription(subscriber_id=subscriber.id, area_id=area.id, status=status.value,
+                                 ended_at=None if status in MEMBER else now, **consent))
+    elif not transition(session, Subscription.id == existing.id, SubscriptionStatus.ACTIVE,
+                        allowed_from=REJOINS_FROM, now=now, **consent):
+        return False
     session.add(
         ConsentEvent(
             subscriber_id=subscriber.id, area_id=area.id, action="subscribe", channel=channel,
@@ -116,11 +131,9 @@ def leave(
     """Leave the given areas; returns those actually left."""
     left: list[Area] = []
     for area in areas:
-        existing = _subscription(session, subscriber, area)
-        if existing is None or existing.status != SubscriptionStatus.ACTIVE.value:
+        if not transition(session, (Subscription.subscriber_id == subscriber.id) & (Subscription.area_id == area.id),
+                          SubscriptionStatus.LEFT, allowed_from=LEAVES_FROM, now=now):
             continue
-        existing.status = SubscriptionStatus.LEFT.value
-        existing.ended_at = now
         left.append(area)
         session.add(
             ConsentEvent(
@@ -137,19 +150,9 @@ def opt_in(
 ) -> list[Area]:
     """Undo a STOP: the number may be texted again and the areas STOP ended come back."""
     subscriber.opted_out_at = None
-    stopped = list(
-        session.scalars(
-            select(Subscription).where(
-                Subscription.subscriber_id == subscriber.id,
-                Subscription.status == SubscriptionStatus.STOPPED.value,
-            )
-        )
-    )
-    for subscription in stopped:
-        subscription.status = SubscriptionStatus.ACTIVE.value
-        subscription.ended_at = None
-        # No catch-up digest of everything missed while opted out.
-        subscription.last_digest_at = now
+    # No catch-up digest of everything missed while opted out.
+    transition(session, Subscription.subscriber_id == subscriber.id, SubscriptionStatus.ACTIVE,
+               allowed_from=RESTARTS_FROM, now=now, last_digest_at=now)
     session.add(
         ConsentEvent(
             subscriber_id=subscriber.id, area_id=None, action="opt_in", channel=channel,

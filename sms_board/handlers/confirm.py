@@ -62,7 +62,7 @@ def lapse_pending(session: Session, subscriber: Subscriber, now: datetime) -> tu
 
 
 def lapse_unless_yes(session: Session, subscriber: Subscriber, words: Words, now: datetime) -> tuple[str, ...]:
-    """Any text but YES lets a pending confirmation lapse (SPEC §2); the actions that lapsed, for the reply to say."""
+    """Any text but YES lets a pending confirmation lapse (docs/language.md, "YES"); what lapsed, for the reply."""
     if says_yes(words.tokens):
         return ()
     return lapse_pending(session, subscriber, now)

@@ -1,4 +1,4 @@
-"""The keyword router: a registry of small handlers, tried in the order of SPEC §2.
+"""The keyword router: a registry of small handlers, tried in the order of docs/language.md, "The stages".
 
 Routing order:
 1. the STOP family (never guessed by typo tolerance), and short texts that ask to stop,

@@ -41,7 +41,7 @@ _MAX_PLAIN_WORDS = 8
 _TEXTS = r"(?:TEXTS?|TXTS?|MESSAGES?|MSGS?|SMS(?:ES)?)"
 _TO_TEXT = r"(?:TEXT(?:ING)?|TXT(?:ING)?|MESSAG(?:E|ING)|MSG|SMS|CONTACT(?:ING)?|SEND(?:ING)?)"
 _LIST = r"(?:LISTS?|TEXTS|MESSAGES|BOARD|SERVICE|DATABASE|SYSTEM|NUMBERS)"
-# Plain words that clearly ask the board to stop texting (SPEC §2). Each is a whole request, not a
+# Plain words that clearly ask the board to stop texting (docs/language.md). Each is a whole request, not a
 # word: "no more texts" is one, "no more chairs needed" is not; "stop texting me" is one,
 # "can't stop smiling" is not. tests/handlers/test_stop_in_plain_words.py holds both kinds.
 _ASKS_TO_STOP = re.compile(
@@ -108,7 +108,7 @@ def wants_to_stop(params: Mapping[str, Any], words: Words) -> bool:
 
 
 def stop_on_arrival(session: Session, settings: Settings, inbound: InboundMessage, phone: str, words: Words) -> None:
-    """Opt the number out in the transaction that stores its STOP (SPEC §2: no text after STOP is stored).
+    """Opt the number out in the transaction that stores its STOP (docs/reliability.md: nothing after STOP).
 
     The subscriber's row is locked first: a send to this number already on the wire holds
     it (see `sending.sender`), so the STOP is stamped as stored only once that send is

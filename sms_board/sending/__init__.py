@@ -1,6 +1,8 @@
 """The outbox life cycle and everything that hands a text to the outside world.
 
 `outbox` writes rows, `delivery` owns every status change, `sender` drains the
-queue through a `transport` at the rate `ratelimit` shares between senders.
+queue through a `transport` at the rate `ratelimit` shares between senders; `quiet`
+says when held texts may go, `twilio_account` checks the Twilio set-up;
+`subscription_status` owns a subscription's status (a carrier's opt-out ends them too).
 Nothing here knows about keywords, campaigns or Flask.
 """

@@ -58,11 +58,10 @@ from sms_board.models import (
     OutboxKind,
     OutboxStatus,
     Subscriber,
-    Subscription,
-    SubscriptionStatus,
     UTCDateTime,
 )
 from sms_board.phone import mask
+from sms_board.sending.subscription_status import stop_all
 from sms_board.sending.transport import (
     AmbiguousError,
     ConfigurationError,
@@ -75,19 +74,20 @@ from sms_board.sending.transport import (
 
 log = logging.getLogger(__name__)
 
-S = OutboxStatus
-
 # ── the status groups every other module speaks in ─────────────────────────
 
-WAITING = (S.HELD, S.QUEUED)  # not yet handed to anyone: may still be cancelled
-IN_FLIGHT = (S.SENDING,)  # claimed by a sender, the HTTP call under way
+WAITING = (OutboxStatus.HELD, OutboxStatus.QUEUED)  # not yet handed to anyone: may still be cancelled
+IN_FLIGHT = (OutboxStatus.SENDING,)  # claimed by a sender, the HTTP call under way
 UNFINISHED = WAITING + IN_FLIGHT  # a campaign is done when none of its rows is in these
-WITH_PROVIDER = (S.SENT, S.DELIVERED, S.UNDELIVERED)  # Twilio has (or had) the text
-FINAL = (S.DELIVERED, S.UNDELIVERED, S.FAILED, S.UNKNOWN, S.CANCELLED)  # the sender never acts on these again
-NOT_BILLED = (S.CANCELLED, S.FAILED)  # never sent, or refused before reaching a handset
-BILLABLE = tuple(s for s in S if s not in NOT_BILLED)  # what counts toward the monthly cap
-NOT_RECEIVED = (S.HELD, S.CANCELLED, S.FAILED)  # a digest in these was never read: MORE cannot page it
-LEFT_THE_BOARD = (*IN_FLIGHT, *WITH_PROVIDER, S.UNKNOWN)  # handed over, or being handed over
+WITH_PROVIDER = (OutboxStatus.SENT, OutboxStatus.DELIVERED, OutboxStatus.UNDELIVERED)  # Twilio has (or had) the text
+# The sender never acts on these again.
+FINAL = (OutboxStatus.DELIVERED, OutboxStatus.UNDELIVERED, OutboxStatus.FAILED, OutboxStatus.UNKNOWN,
+         OutboxStatus.CANCELLED)
+NOT_BILLED = (OutboxStatus.CANCELLED, OutboxStatus.FAILED)  # never sent, or refused before reaching a handset
+BILLABLE = tuple(s for s in OutboxStatus if s not in NOT_BILLED)  # what counts toward the monthly cap
+# A digest in these was never read: MORE cannot page it.
+NOT_RECEIVED = (OutboxStatus.HELD, OutboxStatus.CANCELLED, OutboxStatus.FAILED)
+LEFT_THE_BOARD = (*IN_FLIGHT, *WITH_PROVIDER, OutboxStatus.UNKNOWN)  # handed over, or being handed over
 
 # A claim whose every candidate turns out unreachable looks again, this many times at most.
 _CLAIM_ROUNDS = 3
@@ -102,24 +102,24 @@ BACKOFF_CAP = timedelta(minutes=15)
 # A status only ever moves forward once Twilio speaks: a late or repeated callback cannot
 # undo a later one. Our own states rank 0, so any word from Twilio beats our guess
 # (`unknown` becomes `sent` when Twilio says it has the text); delivery is the strongest.
-_PROVIDER_RANK = {S.SENT: 1, S.UNDELIVERED: 2, S.FAILED: 2, S.DELIVERED: 3}
+_PROVIDER_RANK = {OutboxStatus.SENT: 1, OutboxStatus.UNDELIVERED: 2, OutboxStatus.FAILED: 2, OutboxStatus.DELIVERED: 3}
 
 
 def provider_rank(status: str | OutboxStatus) -> int:
-    return _PROVIDER_RANK.get(S(status), 0)
+    return _PROVIDER_RANK.get(OutboxStatus(status), 0)
 
 
 def _below(status: OutboxStatus) -> tuple[OutboxStatus, ...]:
-    return tuple(s for s in S if provider_rank(s) < provider_rank(status))
+    return tuple(s for s in OutboxStatus if provider_rank(s) < provider_rank(status))
 
 
 def initial_status(send_after: datetime | None) -> OutboxStatus:
     """A new row waits for quiet hours to end (`held`) or joins the queue."""
-    return S.HELD if send_after is not None else S.QUEUED
+    return OutboxStatus.HELD if send_after is not None else OutboxStatus.QUEUED
 
 
 # A reply leaves in the webhook's own answer: Twilio has it as soon as the board answers.
-REPLY_STATUS = S.SENT
+REPLY_STATUS = OutboxStatus.SENT
 
 
 def backoff(attempts: int) -> timedelta:
@@ -153,12 +153,7 @@ def opt_out(
     if subscriber.opted_out_at is not None:
         return False
     subscriber.opted_out_at = now
-    session.execute(
-        update(Subscription)
-        .where(Subscription.subscriber_id == subscriber.id, Subscription.status == SubscriptionStatus.ACTIVE.value)
-        .values(status=SubscriptionStatus.STOPPED.value, ended_at=now)
-        .execution_options(synchronize_session=False)
-    )
+    stop_all(session, subscriber.id, now)
     cancel_waiting(session, subscriber.id, "recipient opted out", now)
     session.add(
         ConsentEvent(
@@ -254,18 +249,19 @@ def _one(row_id: int) -> ColumnElement[bool]:
 
 def release_held(session: Session, now: datetime) -> int:
     """Held texts whose quiet hours are over join the queue."""
-    return transition(session, Outbox.send_after <= now, S.QUEUED, allowed_from=(S.HELD,), now=now)
+    return transition(session, Outbox.send_after <= now, OutboxStatus.QUEUED, allowed_from=(OutboxStatus.HELD,),
+                      now=now)
 
 
 def hold(session: Session, which: ColumnElement[bool], until: datetime, now: datetime) -> int:
     """Queued texts go back to `held` until `until` (a campaign still running when quiet hours begin)."""
-    return transition(session, which, S.HELD, allowed_from=(S.QUEUED,), now=now, send_after=until)
+    return transition(session, which, OutboxStatus.HELD, allowed_from=(OutboxStatus.QUEUED,), now=now, send_after=until)
 
 
 def cancel_waiting(session: Session, subscriber_id: int, reason: str, now: datetime) -> int:
     """Nothing still waiting goes to this subscriber (STOP, FORGET, a number that cannot take texts)."""
-    return transition(session, Outbox.subscriber_id == subscriber_id, S.CANCELLED, allowed_from=WAITING, now=now,
-                      error_message=reason)
+    return transition(session, Outbox.subscriber_id == subscriber_id, OutboxStatus.CANCELLED, allowed_from=WAITING,
+                      now=now, error_message=reason)
 
 
 # Texts to one person may be about something; digests and broadcasts never are.
@@ -288,7 +284,7 @@ def cancel_about(session: Session, which: ColumnElement[bool], reason: str, now:
     told it ended. A text already handed over (or being handed over) is left alone.
     """
     cancelled = session.execute(
-        _moving(which, S.CANCELLED, WAITING, now, {"error_message": reason}).returning(Outbox.subscriber_id)
+        _moving(which, OutboxStatus.CANCELLED, WAITING, now, {"error_message": reason}).returning(Outbox.subscriber_id)
     ).scalars()
     return {subscriber_id for subscriber_id in cancelled if subscriber_id is not None}
 
@@ -303,14 +299,14 @@ def told_about(session: Session, which: ColumnElement[bool]) -> set[int]:
 
 def cancel_for_unreachable(session: Session, now: datetime) -> int:
     """Waiting texts to numbers that opted out or cannot receive texts are cancelled."""
-    return transition(session, unreachable_recipient(), S.CANCELLED, allowed_from=WAITING, now=now,
+    return transition(session, unreachable_recipient(), OutboxStatus.CANCELLED, allowed_from=WAITING, now=now,
                       error_message="recipient opted out or unreachable")
 
 
 def mark_stale_sending_unknown(session: Session, older_than: datetime, now: datetime) -> int:
     """Rows left `sending` by a process that died: we cannot know if they went, so say so."""
     return transition(
-        session, or_(Outbox.updated_at.is_(None), Outbox.updated_at < older_than), S.UNKNOWN,
+        session, or_(Outbox.updated_at.is_(None), Outbox.updated_at < older_than), OutboxStatus.UNKNOWN,
         allowed_from=IN_FLIGHT, now=now, error_message="sender stopped during the send",
     )
 
@@ -329,7 +325,7 @@ class Claimed:
 
 def due(now: datetime | BindParameter[datetime]) -> ColumnElement[bool]:
     """Queued and its time come. Exactly the claim index's condition, so the search reads that index."""
-    return and_(Outbox.status == S.QUEUED.value, or_(Outbox.send_after.is_(None), Outbox.send_after <= now))
+    return and_(Outbox.status == OutboxStatus.QUEUED.value, or_(Outbox.send_after.is_(None), Outbox.send_after <= now))
 
 
 def anything_due(session: Session, now: datetime) -> bool:
@@ -356,9 +352,9 @@ def _claim_statements(sqlite: bool, limit: int) -> tuple[Select[tuple[int]], Upd
         search = search.with_for_update(skip_locked=True, of=Outbox)
     take = (
         update(Outbox.__table__)
-        .where(Outbox.id.in_(bindparam("ids", expanding=True)), Outbox.status == S.QUEUED.value,
+        .where(Outbox.id.in_(bindparam("ids", expanding=True)), Outbox.status == OutboxStatus.QUEUED.value,
                ~unreachable_recipient())
-        .values(status=S.SENDING.value, attempts=Outbox.attempts + 1, updated_at=now, status_updated_at=now)
+        .values(status=OutboxStatus.SENDING.value, attempts=Outbox.attempts + 1, updated_at=now, status_updated_at=now)
         .returning(Outbox.id, Outbox.to_number, Outbox.body, Outbox.segments, Outbox.subscriber_id)
     )
     return search, take
@@ -377,8 +373,8 @@ def claim(session: Session, now: datetime, limit: int = 1) -> list[Claimed]:
             return []
         rows = session.execute(take, {"now": now, "ids": ids}).all()
         if len(rows) < len(ids):
-            transition(session, and_(Outbox.id.in_(ids), unreachable_recipient()), S.CANCELLED,
-                       allowed_from=(S.QUEUED,), now=now, error_message="recipient opted out or unreachable")
+            transition(session, and_(Outbox.id.in_(ids), unreachable_recipient()), OutboxStatus.CANCELLED,
+                       allowed_from=(OutboxStatus.QUEUED,), now=now, error_message="recipient opted out or unreachable")
         if rows:
             order = {row_id: position for position, row_id in enumerate(ids)}
             return sorted((Claimed(*row) for row in rows), key=lambda c: order[c.id])
@@ -411,35 +407,35 @@ def record_result(session: Session, row_id: int, outcome: Exception | str, now: 
     ).one_or_none()
     assert found is not None, f"outbox row {row_id} vanished while it was being sent"
     status, attempts, subscriber_id = found
-    if status != S.SENDING.value:
+    if status != OutboxStatus.SENDING.value:
         # A status callback overtook us: Twilio has the message, whatever our side saw.
         log.info("outbox %s: %s after Twilio already reported %s", row_id, outcome.__class__.__name__, status)
         return Recorded(status)
     error = {"error_code": getattr(outcome, "code", None), "error_message": str(outcome)}
     if isinstance(outcome, ConfigurationError):
         # Twilio refused the account, not this text: it waits, uncounted, for the fix.
-        _from_sending(session, row_id, S.QUEUED, now, attempts=max(0, attempts - 1), **error)
-        return Recorded(S.QUEUED.value)
+        _from_sending(session, row_id, OutboxStatus.QUEUED, now, attempts=max(0, attempts - 1), **error)
+        return Recorded(OutboxStatus.QUEUED.value)
     if isinstance(outcome, TransientError):
         if attempts >= MAX_ATTEMPTS:
             error["error_message"] = f"gave up after {attempts} attempts: {outcome}"
-            _from_sending(session, row_id, S.FAILED, now, **error)
-            return Recorded(S.FAILED.value)
-        _from_sending(session, row_id, S.QUEUED, now, send_after=now + backoff(attempts), **error)
-        return Recorded(S.QUEUED.value)
+            _from_sending(session, row_id, OutboxStatus.FAILED, now, **error)
+            return Recorded(OutboxStatus.FAILED.value)
+        _from_sending(session, row_id, OutboxStatus.QUEUED, now, send_after=now + backoff(attempts), **error)
+        return Recorded(OutboxStatus.QUEUED.value)
     if isinstance(outcome, PermanentError):
-        _from_sending(session, row_id, S.FAILED, now, **error)
-        return Recorded(S.FAILED.value, mark_recipient(session, subscriber_id, outcome.code, now))
+        _from_sending(session, row_id, OutboxStatus.FAILED, now, **error)
+        return Recorded(OutboxStatus.FAILED.value, mark_recipient(session, subscriber_id, outcome.code, now))
     if not isinstance(outcome, AmbiguousError):
         error["error_message"] = f"unexpected error: {outcome!r}"
-    _from_sending(session, row_id, S.UNKNOWN, now, **error)
-    return Recorded(S.UNKNOWN.value)
+    _from_sending(session, row_id, OutboxStatus.UNKNOWN, now, **error)
+    return Recorded(OutboxStatus.UNKNOWN.value)
 
 
 def cancel_in_flight(session: Session, row_id: int, reason: str, now: datetime) -> Recorded:
     """A claimed text whose recipient opted out before it could go: it never leaves."""
-    _from_sending(session, row_id, S.CANCELLED, now, attempts=Outbox.attempts - 1, error_message=reason)
-    return Recorded(S.CANCELLED.value)
+    _from_sending(session, row_id, OutboxStatus.CANCELLED, now, attempts=Outbox.attempts - 1, error_message=reason)
+    return Recorded(OutboxStatus.CANCELLED.value)
 
 
 def _from_sending(session: Session, row_id: int, to: OutboxStatus, now: datetime, **values: Any) -> None:
@@ -448,13 +444,13 @@ def _from_sending(session: Session, row_id: int, to: OutboxStatus, now: datetime
 
 @functools.cache
 def _handed_over() -> Update:
-    """`transition(… S.SENT, allowed_from=IN_FLIGHT …)` of one row, as a statement built once."""
+    """`transition(… OutboxStatus.SENT, allowed_from=IN_FLIGHT …)` of one row, as a statement built once."""
     now = bindparam("now", type_=UTCDateTime())
     return (
         update(Outbox.__table__)
         .where(Outbox.id == bindparam("row_id"), Outbox.status.in_([s.value for s in IN_FLIGHT]))
-        .values(status=S.SENT.value, status_updated_at=now, updated_at=now, provider_sid=bindparam("provider_sid"),
-                sent_at=now, error_code=None, error_message=None)
+        .values(status=OutboxStatus.SENT.value, status_updated_at=now, updated_at=now,
+                provider_sid=bindparam("provider_sid"), sent_at=now, error_code=None, error_message=None)
     )
 
 
@@ -462,16 +458,16 @@ def _record_handed_over(session: Session, row_id: int, provider_sid: str, now: d
     handed = {"provider_sid": provider_sid, "sent_at": now, "error_code": None, "error_message": None}
     # The common case, in one statement built once: `sending` → `sent`.
     if session.execute(_handed_over(), {"row_id": row_id, "provider_sid": provider_sid, "now": now}).rowcount:
-        return Recorded(S.SENT.value)
+        return Recorded(OutboxStatus.SENT.value)
     # A callback came first, or the row was given up as `unknown`: Twilio has it, so it is at least sent.
-    if transition(session, _one(row_id), S.SENT, allowed_from=_below(S.SENT), now=now, **handed):
-        return Recorded(S.SENT.value)
+    if transition(session, _one(row_id), OutboxStatus.SENT, allowed_from=_below(OutboxStatus.SENT), now=now, **handed):
+        return Recorded(OutboxStatus.SENT.value)
     session.execute(
         update(Outbox).where(_one(row_id), Outbox.provider_sid.is_(None))
         .values(provider_sid=provider_sid, sent_at=now, updated_at=now)
         .execution_options(synchronize_session=False)
     )
-    return Recorded(session.scalar(select(Outbox.status).where(_one(row_id))) or S.SENT.value)
+    return Recorded(session.scalar(select(Outbox.status).where(_one(row_id))) or OutboxStatus.SENT.value)
 
 
 def mark_recipient(session: Session, subscriber_id: int | None, error_code: str | None, now: datetime) -> int:
@@ -515,9 +511,9 @@ def record_callback(session: Session, report: ProviderReport, now: datetime) -> 
     if provider_rank(report.status) <= provider_rank(previous):
         return f"kept {previous}"
     values: dict[str, Any] = {}
-    if report.status == S.DELIVERED:
+    if report.status == OutboxStatus.DELIVERED:
         values.update(delivered_at=now, error_code=None, error_message=None)
-    if report.status in (S.UNDELIVERED, S.FAILED) or report.error_code:
+    if report.status in (OutboxStatus.UNDELIVERED, OutboxStatus.FAILED) or report.error_code:
         values.update(error_code=report.error_code, error_message=f"Twilio: {report.raw_status}"
                       + (f" ({report.error_code})" if report.error_code else ""))
     transition(session, _one(row_id), report.status, allowed_from=_below(report.status), now=now, **values)

@@ -29,7 +29,7 @@ from sms_board.utc import utcnow
 
 # Relays are a conversation in progress; everything else waits for quiet hours to end.
 _SENT_IN_QUIET_HOURS = {OutboxKind.RELAY, OutboxKind.REPLY}
-# Texts to one person go ahead of any broadcast or digest (SPEC §3, lanes).
+# Texts to one person go ahead of any broadcast or digest (docs/architecture.md, "Lanes").
 _LANES = {
     OutboxKind.REPLY: OutboxLane.DIRECT,
     OutboxKind.RELAY: OutboxLane.DIRECT,
@@ -46,10 +46,6 @@ class Body:
     text: str
     segments: int
     encoding: str
-
-    @classmethod
-    def of(cls, text: str) -> Body:
-        return prepare(text)
 
 
 # Replies repeat (HELP, the inbox hint, confirmations): each is measured once.

@@ -226,7 +226,7 @@ def _environment_read_once(merge: Callable[..., dict[str, Any]]) -> Callable[...
 
 
 def classify_refusal(message: str, code: object, status: int | None) -> TransportError:
-    """Twilio answered with an error: decide how the sender must treat it (SPEC §3)."""
+    """Twilio answered with an error: decide how the sender must treat it (docs/architecture.md, "One life cycle")."""
     code_text = str(code) if code is not None else None
     status = int(status or 0)
     if status == 429 or status >= 500:

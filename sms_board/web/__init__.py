@@ -1,4 +1,4 @@
-"""Web routes: the Twilio webhooks, health, the simulator and pages."""
+"""Web routes: the Twilio webhooks, health, the simulator, the public pages and the organisers' dashboard."""
 
 from __future__ import annotations
 

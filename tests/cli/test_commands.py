@@ -219,7 +219,7 @@ def test_a_command_on_an_unmigrated_database_stops_at_once_with_one_line(unmigra
 
 def test_simulate_from_what_is_no_phone_number_says_so_and_what_became_of_the_text(runner, inbound_rows):
     result = runner("simulate", "notanumber", "HELP")
-    assert result.exit_code == 0, "SPEC §4: simulate exits 0 whenever the text was stored"
+    assert result.exit_code == 0, "README, Command line: simulate exits 0 whenever the text was stored"
     assert result.stdout == ""
     assert result.stderr == (
         "'notanumber' is not a phone number: write it as +447700900123. The board stored the text and did not "

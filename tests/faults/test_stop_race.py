@@ -8,7 +8,7 @@ every send must book a slot from): once all of the sender's threads wait on it,
 nothing is in flight, the recipient at the head of the queue texts STOP, and
 the rate row is let go within a few milliseconds of seeing the STOP's inbound
 row stored. The sender then claims at once; a STOP that has taken effect "in the
-transaction that stores the text" (SPEC §2) leaves that recipient's text
+transaction that stores the text" (docs/reliability.md) leaves that recipient's text
 unclaimable, anything later lets it through.
 
 The oracle: any request to that number that reached the fake Twilio after the

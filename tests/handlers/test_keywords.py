@@ -177,7 +177,7 @@ def test_help_with_more_words_is_answered_and_filed_for_organisers(areas, phone,
 
 @pytest.mark.parametrize("text", [
     "Lost cat on Elm St", "Same here", "John says hello", "Most people came",
-    # a keyword plus an inflection is an English word too (SPEC §2)
+    # a keyword plus an inflection is an English word too (docs/language.md, "Typos")
     "Offers of help welcome", "Leaves all over the path again", "Names of the winners",
 ])
 def test_everyday_words_are_not_read_as_keyword_typos(areas, phone, inbound_rows, text):

@@ -1,4 +1,4 @@
-"""Loop protection is for machines answering machines, not for residents arranging a lift (SPEC §2, §4).
+"""Loop protection is for machines answering machines, not for residents arranging a lift (docs/language.md).
 
 A hard cap of automatic replies an hour (SMS_BOARD_MAX_REPLIES_PER_HOUR, default 30), the
 same body repeated, or a text faster than a person could answer one the board sent: those

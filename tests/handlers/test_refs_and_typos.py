@@ -1,4 +1,4 @@
-"""Refs that aren't refs and typos that aren't typos: texts real residents send (issue 10, SPEC §2).
+"""Refs that aren't refs and typos that aren't typos: texts real residents send (issue 10, docs/language.md).
 
 A token is a ref only when it names an existing item; typo tolerance is for misspellings,
 never for English words, plurals, or a guess between two things the router knows.

@@ -1,6 +1,6 @@
 """Stop requests in plain words are honoured (PECR), and texts that merely mention stopping are not.
 
-SPEC §2: a short text (at most 8 words) that clearly asks to stop is a STOP, with the usual
+docs/language.md: a short text (at most 8 words) that clearly asks to stop is a STOP, with the usual
 single confirmation; a short text that opens with STOP is a STOP when in doubt.
 """
 

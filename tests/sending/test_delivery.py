@@ -7,7 +7,7 @@ from sqlalchemy import insert, select, text
 from sqlalchemy.exc import IntegrityError
 
 from sms_board.app import board_of
-from sms_board.models import Outbox, OutboxKind, OutboxLane, Subscriber
+from sms_board.models import Outbox, OutboxKind, OutboxLane, OutboxStatus, Subscriber
 from sms_board.sending import delivery
 from sms_board.sending.delivery import claim
 from sms_board.sending.outbox import enqueue
@@ -105,11 +105,11 @@ def test_a_transition_moves_only_rows_in_the_states_it_names(app):
     with board.sessions.begin() as session:
         [claimed] = claim(session, now)
         # A cancellation (STOP) never touches a row already handed to a sender…
-        assert delivery.transition(session, Outbox.id == claimed.id, delivery.S.CANCELLED,
+        assert delivery.transition(session, Outbox.id == claimed.id, OutboxStatus.CANCELLED,
                                    allowed_from=delivery.WAITING, now=now) == 0
         # …and every move stamps when it happened.
         moved = delivery.cancel_for_unreachable(session, now) + delivery.transition(
-            session, Outbox.id != claimed.id, delivery.S.CANCELLED, allowed_from=delivery.WAITING, now=now)
+            session, Outbox.id != claimed.id, OutboxStatus.CANCELLED, allowed_from=delivery.WAITING, now=now)
         assert moved == 1
     with session_of(app) as session:
         rows = {row.id: row for row in session.scalars(select(Outbox))}
@@ -134,7 +134,7 @@ def test_texts_about_a_withdrawn_offer_are_cancelled_only_while_they_wait(app, a
         about = delivery.about(response_id=response_id)
         assert delivery.cancel_about(session, about, "the offer was withdrawn", now) == set()
         assert delivery.told_about(session, about) == {priya_id}
-        delivery.transition(session, Outbox.id == claimed.id, delivery.S.QUEUED, allowed_from=delivery.IN_FLIGHT,
+        delivery.transition(session, Outbox.id == claimed.id, OutboxStatus.QUEUED, allowed_from=delivery.IN_FLIGHT,
                             now=now)
         assert delivery.cancel_about(session, about, "the offer was withdrawn", now) == {priya_id}
         assert delivery.told_about(session, about) == set()

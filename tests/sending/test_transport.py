@@ -1,4 +1,4 @@
-"""TwilioTransport against a fake Twilio: the real client, real HTTP, SPEC §3's error split."""
+"""TwilioTransport against a fake Twilio: the real client, real HTTP, the error split of docs/architecture.md."""
 
 from __future__ import annotations
 

@@ -126,7 +126,7 @@ class FakeTwilio:
 
     def client(self, timeout: float = 2.0) -> Client:
         client = Client(self.account_sid, AUTH_TOKEN, http_client=TwilioHttpClient(timeout=timeout))
-        client.api.base_url = self.base_url  # SPEC §6: how the real client reaches a fake
+        client.api.base_url = self.base_url  # how the real client reaches a fake (README: SMS_BOARD_TWILIO_API_URL)
         return client
 
     def transport(self, settings: Settings, timeout: float = 2.0) -> TwilioTransport:

@@ -1,5 +1,5 @@
 """A database that is unreachable or not migrated: pages answer a short 503, `/healthz` says which,
-and gunicorn's entry point stops at start with one clear line (SPEC §4)."""
+and gunicorn's entry point stops at start with one clear line (docs/architecture.md: `wsgi.py`)."""
 
 from __future__ import annotations
 
