@@ -28,7 +28,7 @@ from sms_board.models import (
 from sms_board.segments import analyse
 from sms_board.sending.sender import drain
 from sms_board.utc import utcnow
-from tests.conftest import session_of
+from tests.conftest import session_of, texts_at_once
 
 SAM, PRIYA, JOE, RUTH, ADA = "+447700900123", "+447700900456", "+447700900789", "+447700900001", "+447700900321"
 
@@ -415,26 +415,8 @@ def test_quiet_requests_are_asked_once_then_expire(street, app):
 
 
 def test_two_helpers_offering_at_the_same_moment_get_distinct_numbers(street, app):
-    import threading
-
-    from sms_board.inbound import new_message_sid, receive
-    from sms_board.models import Response
-
     ref = ref_in(street["sam"].text("NEED Help carrying shopping")[0], "R")
-    factory, settings = board_of(app).sessions, board_of(app).settings
-    start = threading.Barrier(2)
-    replies: dict[str, list[str]] = {}
-
-    def offer(number: str) -> None:
-        start.wait()
-        replies[number] = receive(factory, settings, {"MessageSid": new_message_sid(), "From": number,
-                                                      "Body": f"CAN {ref}"}).replies
-
-    threads = [threading.Thread(target=offer, args=(n,)) for n in (PRIYA, JOE)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    replies = texts_at_once(app, {PRIYA: f"CAN {ref}", JOE: f"CAN {ref}"})
     assert all("passed your offer on" in r[0] for r in replies.values())
     with session_of(app) as session:
         numbers = sorted(session.scalars(select(Response.number).where(Response.item_id == int(ref[1:]))))
@@ -553,25 +535,8 @@ def test_a_finished_connection_is_never_ended_again_nor_written_twice_in_the_led
 
 @pytest.mark.postgres_only(reason="both sides' texts in parallel: SQLite lets one writer in at a time")
 def test_both_sides_saying_done_at_the_same_moment_write_one_exchange(street, app):
-    import threading
-
-    from sms_board.inbound import new_message_sid, receive
-
     ref, match_id = _connected(street, app)
-    factory, settings = board_of(app).sessions, board_of(app).settings
-    start = threading.Barrier(2)
-    replies: dict[str, list[str]] = {}
-
-    def done(number: str) -> None:
-        start.wait()
-        replies[number] = receive(factory, settings, {"MessageSid": new_message_sid(), "From": number,
-                                                      "Body": f"DONE {ref} 2h"}).replies
-
-    threads = [threading.Thread(target=done, args=(n,)) for n in (SAM, JOE)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    replies = texts_at_once(app, {SAM: f"DONE {ref} 2h", JOE: f"DONE {ref} 2h"})
     firsts = sorted(answer[0] for answer in replies.values())
     assert [a for a in firsts if not a.startswith("Thank you!")] == [
         f"You're not connected on {ref}. Text MY to see your connections."], replies

@@ -8,7 +8,6 @@ public board show the post or do not.
 from __future__ import annotations
 
 import re
-import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -21,10 +20,9 @@ from sms_board.clock.jobs import tick
 from sms_board.community.item_lifecycle import HELD, transition
 from sms_board.community.moderation import Outcome, reject
 from sms_board.dashboard.moderation import told
-from sms_board.inbound import new_message_sid, receive
 from sms_board.models import AuditEntry, Item, ItemStatus, Response, Subscriber
 from sms_board.utc import utcnow
-from tests.conftest import Phone, Runner, session_of
+from tests.conftest import Phone, Runner, session_of, texts_at_once
 
 SAM, PRIYA, JOE, RUTH, OLIVE = "+447700900123", "+447700900456", "+447700900789", "+447700900001", "+447700900002"
 WEDNESDAY_NOON = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
@@ -365,20 +363,7 @@ def test_two_organisers_approving_one_post_at_the_same_moment_decide_it_once(qui
     sam = quiet_all["sam"]
     runner("organiser", "add", OLIVE, "quiet")
     notice = ref(sam.text("POST Plant swap on Saturday")[0])
-    factory, settings = board_of(app).sessions, board_of(app).settings
-    start = threading.Barrier(2)
-    replies: dict[str, list[str]] = {}
-
-    def decide(number: str) -> None:
-        start.wait()
-        replies[number] = receive(factory, settings, {"MessageSid": new_message_sid(), "From": number,
-                                                      "Body": f"APPROVE {notice}"}).replies
-
-    threads = [threading.Thread(target=decide, args=(number,)) for number in (RUTH, OLIVE)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    replies = texts_at_once(app, {RUTH: f"APPROVE {notice}", OLIVE: f"APPROVE {notice}"})
     won = [answer for answer, *_ in replies.values() if answer.startswith(f"Approved #{notice}")]
     lost = [answer for answer, *_ in replies.values() if answer not in won]
     assert len(won) == len(lost) == 1, replies
