@@ -275,6 +275,30 @@ def session_of(app: Flask) -> Session:
     return board_of(app).sessions()
 
 
+def texts_at_once(app: Flask, texts: dict[str, str]) -> dict[str, list[str]]:
+    """Each number's text (`{number: body}`) through the board's own pipeline, all let go at the
+    same moment from threads of their own; returns each number's replies."""
+    import threading
+
+    from sms_board.inbound import new_message_sid, receive
+
+    factory, settings = board_of(app).sessions, board_of(app).settings
+    start = threading.Barrier(len(texts))
+    replies: dict[str, list[str]] = {}
+
+    def text(number: str, body: str) -> None:
+        start.wait()
+        replies[number] = receive(factory, settings, {"MessageSid": new_message_sid(), "From": number,
+                                                      "Body": body}).replies
+
+    threads = [threading.Thread(target=text, args=pair) for pair in texts.items()]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    return replies
+
+
 def send_everything(app: Flask) -> None:
     """What `sms-board send` does, at a rate that does not make the test wait (the default is 1/s)."""
     from dataclasses import replace

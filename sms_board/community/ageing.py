@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from sms_board.community.exchange import close_item, record
+from sms_board.community.item_lifecycle import VISIBLE
 from sms_board.config import Settings
 from sms_board.models import Item, ItemKind, ItemStatus, OutboxKind
 from sms_board.sending.outbox import enqueue
@@ -37,7 +38,10 @@ def age_quiet_requests(session: Session, settings: Settings, now: datetime) -> d
     expire_before = now - timedelta(days=settings.request_expire_days)
     remind_before = now - timedelta(days=settings.request_remind_days)
     for item in quiet_requests(session, expire_before):
-        for _match, person in close_item(session, item, ItemStatus.EXPIRED, now, None, "expired"):
+        ended = close_item(session, item, ItemStatus.EXPIRED, now, None, "expired", allowed_from=VISIBLE)
+        if ended is None:  # closed by its author a moment ago
+            continue
+        for _match, person in ended:
             enqueue(session, settings, person, render("connection_ended", ref=item.ref), OutboxKind.NOTIFY,
                     now=now, about=item)
         if item.author is not None:

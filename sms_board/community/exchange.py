@@ -13,6 +13,15 @@ from datetime import datetime
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from sms_board.community.item_lifecycle import (
+    CONNECTED,
+    OPEN,
+    WAITING_RESPONSES,
+    transition,
+    transition_match,
+    transition_response,
+    values,
+)
 from sms_board.models import (
     Area,
     Exchange,
@@ -95,12 +104,9 @@ def respond(session: Session, item: Item, person: Subscriber, kind: ResponseKind
     session.execute(select(Item.id).where(Item.id == item.id).with_for_update())
     existing = session.scalar(select(Response).where(Response.item_id == item.id, Response.responder_id == person.id))
     if existing is not None:
-        if existing.status != ResponseStatus.WITHDRAWN.value:
-            return None
-        existing.status = ResponseStatus.PENDING.value
-        existing.created_at = now
-        existing.resolved_at = None
-        return existing
+        reopened = transition_response(session, existing, ResponseStatus.PENDING,
+                                       allowed_from=(ResponseStatus.WITHDRAWN,), now=now)
+        return existing if reopened else None
     number = (session.scalar(select(func.max(Response.number)).where(Response.item_id == item.id)) or 0) + 1
     response = Response(item_id=item.id, responder_id=person.id, kind=kind.value, number=number,
                         status=ResponseStatus.PENDING.value, created_at=now)
@@ -117,12 +123,16 @@ def pick_response(responses: list[Response], selector: str) -> Response | None:
     return fits[0] if len(fits) == 1 else None
 
 
-def resolve(session: Session, response: Response, status: ResponseStatus, now: datetime) -> None:
-    """The response is accepted, declined or withdrawn: a notice announcing it that still waits is moot."""
-    response.status = status.value
-    response.resolved_at = now
+def resolve(session: Session, response: Response, status: ResponseStatus, now: datetime) -> bool:
+    """The waiting response is accepted, declined or withdrawn: a notice announcing it that still waits is moot.
+
+    False when it was no longer waiting (taken back, or answered, a moment ago): nothing changes.
+    """
+    if not transition_response(session, response, status, allowed_from=WAITING_RESPONSES, now=now):
+        return False
     cancel_about(session, about(response_id=response.id),
                  f"the {ResponseKind(response.kind).value} was {status.value}", now)
+    return True
 
 
 def withdraw_responses(session: Session, person: Subscriber, now: datetime,
@@ -179,14 +189,15 @@ def other_party(match: Match, person: Subscriber) -> Subscriber | None:
 
 
 def end_match(session: Session, match: Match, status: MatchStatus, now: datetime, actor: Subscriber | None,
-              reason: str) -> set[int]:
+              reason: str) -> set[int] | None:
     """End a connection; returns the parties who never heard of it (nobody tells them it ended).
 
     A connection ended before it was done (not DONE) takes its waiting texts with it: a
     "Connected with Priya" still held for the morning is cancelled, and so Sam never heard.
+    None when it had already ended (a moment ago, by the other side or an organiser).
     """
-    match.status = status.value
-    match.ended_at = now
+    if not transition_match(session, match, status, now=now):
+        return None
     record(session, match.item, reason, now, actor=actor, match=match)
     if status == MatchStatus.DONE:
         return set()
@@ -200,25 +211,28 @@ def end_connections_of(session: Session, person: Subscriber, now: datetime, reas
     for match in active_matches(session, person):
         unaware = end_match(session, match, MatchStatus.ENDED, now, person, reason)
         other = other_party(match, person)
-        if other is not None and other.id not in unaware:
+        if unaware is not None and other is not None and other.id not in unaware:
             ended.append((match, other))
     withdraw_responses(session, person, now)
     return ended
 
 
 def close_item(session: Session, item: Item, status: ItemStatus, now: datetime, actor: Subscriber | None,
-               action: str) -> list[tuple[Match, Subscriber]]:
+               action: str, *, allowed_from: tuple[ItemStatus, ...] = OPEN) -> list[tuple[Match, Subscriber]] | None:
     """Close an item; open connections on it end. Returns (match, person to tell) for each ended one.
 
     What still waits to be sent about the item (an offer on it, a reminder) is cancelled.
+    None when the item was not in `allowed_from` (closed, or decided, a moment ago): nothing changes.
     """
-    item.status = status.value
-    item.closed_at = now
+    if not transition(session, item, status, allowed_from=allowed_from, now=now):
+        return None
     record(session, item, action, now, actor=actor)
     told: list[tuple[Match, Subscriber]] = []
     for match in session.scalars(select(Match).where(Match.item_id == item.id,
-                                                     Match.status == MatchStatus.CONNECTED.value)):
+                                                     Match.status.in_(values(CONNECTED)))):
         unaware = end_match(session, match, MatchStatus.ENDED, now, actor, f"{action}_ended")
+        if unaware is None:
+            continue
         for party in (match.owner, match.helper):
             if party is not None and (actor is None or party.id != actor.id) and party.id not in unaware:
                 told.append((match, party))
@@ -235,19 +249,20 @@ def giver_and_receiver(match: Match) -> tuple[Subscriber | None, Subscriber | No
     return match.helper, match.owner
 
 
-def complete(session: Session, match: Match, hours: float, now: datetime, actor: Subscriber) -> Exchange:
+def complete(session: Session, match: Match, hours: float, now: datetime, actor: Subscriber) -> Exchange | None:
+    """The connection is done: the ledger gets one row. None when it had already ended (two DONEs at once)."""
     giver, receiver = giver_and_receiver(match)
     item = match.item
-    end_match(session, match, MatchStatus.DONE, now, actor, "done")
+    if end_match(session, match, MatchStatus.DONE, now, actor, "done") is None:
+        return None
     exchange = Exchange(
         item_id=item.id, match_id=match.id, area_id=item.area_id,
         giver_id=giver.id if giver else None, receiver_id=receiver.id if receiver else None,
         description=item.body, hours=hours, created_at=now,
     )
     session.add(exchange)
-    if ItemKind(item.kind) == ItemKind.REQUEST:
-        item.status = ItemStatus.CLOSED.value
-        item.closed_at = now
+    if ItemKind(item.kind) == ItemKind.REQUEST and transition(session, item, ItemStatus.CLOSED,
+                                                               allowed_from=OPEN, now=now):
         for response in pending_responses(session, item):
             resolve(session, response, ResponseStatus.WITHDRAWN, now)
     return exchange

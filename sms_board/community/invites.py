@@ -27,6 +27,7 @@ from sms_board.community import audit
 from sms_board.community.alerts import tell_organisers
 from sms_board.community.areas import public_page
 from sms_board.community.exchange import is_member, record
+from sms_board.community.item_lifecycle import transition
 from sms_board.community.people import may_moderate
 from sms_board.community.subscriptions import subscribe
 from sms_board.config import Settings
@@ -222,8 +223,8 @@ def decide_join_request(session: Session, settings: Settings, request: Item, org
     if request.status != ItemStatus.PENDING.value or person is None:
         return Decided.NOT_WAITING
     area = request.area
-    request.status = ItemStatus.CLOSED.value
-    request.closed_at = now
+    if not transition(session, request, ItemStatus.CLOSED, allowed_from=(ItemStatus.PENDING,), now=now):
+        return Decided.NOT_WAITING  # another organiser answered it a moment ago
     record(session, request, "join_accepted" if accept else "join_declined", now, actor=organiser)
     audit.record(session, AuditAction.JOIN_ACCEPT if accept else AuditAction.JOIN_DECLINE, now, actor=organiser,
                  channel=channel, item=request)

@@ -17,7 +17,7 @@ who reported.
 from __future__ import annotations
 
 import enum
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -27,6 +27,13 @@ from sms_board.community import audit
 from sms_board.community.alerts import tell_organisers
 from sms_board.community.digest_lines import withdraw_from_digests
 from sms_board.community.exchange import close_item, is_member, record
+from sms_board.community.item_lifecycle import (
+    OPEN,
+    OUT_OF_SIGHT,
+    VISIBLE,
+    publish,
+    transition,
+)
 from sms_board.community.people import may_moderate
 from sms_board.config import Settings
 from sms_board.models import (
@@ -47,9 +54,6 @@ from sms_board.models import (
 from sms_board.sending.outbox import enqueue
 from sms_board.texts import render
 
-# Statuses a neighbour never sees (nor a digest, nor the public board).
-OUT_OF_SIGHT = frozenset({ItemStatus.UNNAMED.value, ItemStatus.PENDING.value, ItemStatus.HIDDEN.value,
-                          ItemStatus.REJECTED.value})
 MODERATED_KINDS = frozenset({ItemKind.NOTICE.value, ItemKind.REQUEST.value, ItemKind.OFFER.value})
 APPROVED = "approved"  # the item event that lifts an author's hold in an area moderated `first`
 
@@ -61,6 +65,7 @@ class Outcome(enum.StrEnum):
     REJECTED = "rejected"
     NOT_ALLOWED = "not_allowed"
     NOT_WAITING = "not_waiting"  # nothing to decide
+    ALREADY_DECIDED = "already_decided"  # someone else decided (or it changed) while this was on its way
     UNNAMED = "unnamed"  # waits for its author's NAME first
     REPORTED = "reported"
     HIDDEN = "hidden"  # this report hid it
@@ -125,15 +130,6 @@ def status_for_new(session: Session, area: Area, author: Subscriber) -> ItemStat
     return ItemStatus.PENDING if author.name else ItemStatus.UNNAMED
 
 
-def _publish(item: Item, settings: Settings, now: datetime) -> None:
-    """Out for neighbours to see from now: digests pick it up as new."""
-    item.status = ItemStatus.PUBLISHED.value
-    item.published_at = now
-    item.last_activity_at = now
-    if item.kind == ItemKind.REQUEST.value:
-        item.expires_at = now + timedelta(days=settings.request_expire_days)
-
-
 def submitted(session: Session, item: Item, now: datetime) -> None:
     """A new item is stored: a held one is queued for the organisers' next notice."""
     if item.status == ItemStatus.PENDING.value:
@@ -145,16 +141,20 @@ def release_unnamed(session: Session, settings: Settings, author: Subscriber, no
     waiting = list(session.scalars(
         select(Item).where(Item.author_id == author.id, Item.status == ItemStatus.UNNAMED.value).order_by(Item.id)
     ))
+    released = []
     for item in waiting:
         item.author_name = author.name
         if status_for_new(session, item.area, author) == ItemStatus.PUBLISHED:
-            _publish(item, settings, now)
-            record(session, item, "named", now, actor=author)
+            moved = publish(session, item, allowed_from=(ItemStatus.UNNAMED,),
+                            request_days=settings.request_expire_days, now=now)
         else:
-            item.status = ItemStatus.PENDING.value
-            record(session, item, "named", now, actor=author)
-            submitted(session, item, now)
-    return waiting
+            moved = transition(session, item, ItemStatus.PENDING, allowed_from=(ItemStatus.UNNAMED,), now=now)
+        if not moved:  # closed by its author (or rejected) in the meantime
+            continue
+        record(session, item, "named", now, actor=author)
+        submitted(session, item, now)
+        released.append(item)
+    return released
 
 
 # ── organisers decide ──────────────────────────────────────────────────────
@@ -182,13 +182,16 @@ def approve(session: Session, settings: Settings, item: Item, moderator: Subscri
     if item.status == ItemStatus.UNNAMED.value:
         return Outcome.UNNAMED
     if item.status == ItemStatus.PENDING.value:
-        _publish(item, settings, now)
+        if not publish(session, item, allowed_from=(ItemStatus.PENDING,), request_days=settings.request_expire_days,
+                       now=now):
+            return Outcome.ALREADY_DECIDED
         record(session, item, APPROVED, now, actor=moderator)
         audit.record(session, AuditAction.APPROVE, now, actor=moderator, channel=channel, item=item)
         _tell_author(session, settings, item, "moderation_approved", now)
         return Outcome.APPROVED
     if item.status == ItemStatus.HIDDEN.value:
-        item.status = ItemStatus.PUBLISHED.value
+        if not transition(session, item, ItemStatus.PUBLISHED, allowed_from=(ItemStatus.HIDDEN,), now=now):
+            return Outcome.ALREADY_DECIDED
         dismissed = _resolve_reports(session, item, "dismissed", now)
         record(session, item, "restored", now, actor=moderator)
         audit.record(session, AuditAction.RESTORE, now, actor=moderator, channel=channel, item=item,
@@ -210,17 +213,19 @@ def reject(session: Session, settings: Settings, item: Item, moderator: Subscrib
     """Take an item down (held, hidden or published); returns the outcome and whose connection on it ended."""
     if not may_moderate(session, moderator, item.area_id):
         return Outcome.NOT_ALLOWED, []
-    if item.status not in {ItemStatus.UNNAMED.value, ItemStatus.PENDING.value, ItemStatus.HIDDEN.value,
-                           ItemStatus.PUBLISHED.value}:
+    if item.status not in OPEN:
         return Outcome.NOT_WAITING, []
-    was = item.status
-    if was == ItemStatus.PUBLISHED.value:
+    was = ItemStatus(item.status)
+    # Only from what the moderator saw: a post approved (or closed) a moment ago is not rejected unseen.
+    ended = close_item(session, item, ItemStatus.REJECTED, now, moderator, "rejected", allowed_from=(was,))
+    if ended is None:
+        return Outcome.ALREADY_DECIDED, []
+    if was in VISIBLE:
         withdraw_from_digests(session, item)
-    ended = close_item(session, item, ItemStatus.REJECTED, now, moderator, "rejected")
     item.moderation_note = reason or None
     upheld = _resolve_reports(session, item, "upheld", now)
     audit.record(session, AuditAction.REJECT, now, actor=moderator, channel=channel, item=item, reason=reason,
-                 was=was, reports=upheld)
+                 was=was.value, reports=upheld)
     _tell_author(session, settings, item, "moderation_rejected", now, reason=reason)
     return Outcome.REJECTED, [person for _match, person in ended if person.id != item.author_id]
 
@@ -236,9 +241,10 @@ def hide(session: Session, settings: Settings, item: Item, moderator: Subscriber
         return Outcome.NOT_ALLOWED
     if item.status != ItemStatus.PUBLISHED.value or item.kind not in MODERATED_KINDS:
         return Outcome.NOT_WAITING
+    if not transition(session, item, ItemStatus.HIDDEN, allowed_from=VISIBLE, now=now):
+        return Outcome.ALREADY_DECIDED
     open_reports = len(session.scalars(
         select(Report.id).where(Report.item_id == item.id, Report.resolved_at.is_(None))).all())
-    item.status = ItemStatus.HIDDEN.value
     withdraw_from_digests(session, item)
     record(session, item, "hidden", now, actor=moderator)
     audit.record(session, AuditAction.HIDE, now, actor=moderator, channel=channel, item=item, reports=open_reports)
@@ -271,7 +277,8 @@ def report(session: Session, settings: Settings, item: Item, reporter: Subscribe
     if len(reports) < settings.report_hide:
         tell_organisers(session, item, NoticeKind.REPORTED, now)
         return Outcome.REPORTED
-    item.status = ItemStatus.HIDDEN.value
+    if not transition(session, item, ItemStatus.HIDDEN, allowed_from=VISIBLE, now=now):
+        return Outcome.REPORTED  # taken down (or hidden) by someone else a moment ago: the report stands
     withdraw_from_digests(session, item)
     record(session, item, "hidden", now)
     audit.record(session, AuditAction.HIDE, now, channel="board", item=item, reports=len(reports))

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from sms_board.community.audit import forget_actor
 from sms_board.community.digest_lines import erase_from_digests
 from sms_board.community.exchange import close_item, end_connections_of
+from sms_board.community.item_lifecycle import OPEN
 from sms_board.db import is_sqlite
 from sms_board.models import (
     DigestBatch,
@@ -43,8 +44,6 @@ from sms_board.models import (
 from sms_board.sending.delivery import WAITING, cancel_about, cancel_waiting, in_statuses
 
 ERASED = "forgotten"
-OPEN_STATUSES = frozenset({ItemStatus.UNNAMED.value, ItemStatus.PENDING.value, ItemStatus.PUBLISHED.value,
-                           ItemStatus.HIDDEN.value})
 REMOVED_TEXT = "(removed at the author's request)"
 
 
@@ -97,8 +96,8 @@ def forget(
     # Digests already built show their posts with their name: those lines go too, sent or not.
     erase_from_digests(session, authored, REMOVED_TEXT)
     for item in authored:
-        if item.status in OPEN_STATUSES:
-            told += close_item(session, item, ItemStatus.CLOSED, now, person, ERASED)
+        if item.status in OPEN:
+            told += close_item(session, item, ItemStatus.CLOSED, now, person, ERASED) or []
         item.body = REMOVED_TEXT
         item.author_name = None
     cancel_waiting(session, person.id, "recipient asked to be forgotten", now)

@@ -15,6 +15,7 @@ from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from sms_board.community.exchange import display_name
+from sms_board.community.item_lifecycle import AWAITING_DECISION, values
 from sms_board.community.moderation import MODERATED_KINDS, Outcome, approve, hide, reject
 from sms_board.config import Settings
 from sms_board.dashboard.scope import Viewer
@@ -26,7 +27,6 @@ from sms_board.texts import in_sentence, render
 MAX_REASON = 160  # as REJECT's reason by SMS
 MAX_SHOWN = 200
 
-_WAITING = (ItemStatus.PENDING.value, ItemStatus.UNNAMED.value, ItemStatus.HIDDEN.value)
 
 
 class Decision(enum.StrEnum):
@@ -79,7 +79,7 @@ def moderation_queue(session: Session, viewer: Viewer) -> list[QueueEntry]:
         .join(Area, Area.id == Item.area_id)
         .outerjoin(Subscriber, Subscriber.id == Item.author_id)
         .where(Item.kind.in_(sorted(MODERATED_KINDS)), *_in_scope(viewer),
-               or_(Item.status.in_(_WAITING), (Item.status == ItemStatus.PUBLISHED.value) & open_reports))
+               or_(Item.status.in_(values(AWAITING_DECISION)), (Item.status == ItemStatus.PUBLISHED.value) & open_reports))
         .order_by(Item.created_at.desc(), Item.id.desc()).limit(MAX_SHOWN)
     ).all()
     counts: dict[int, int] = {}

@@ -27,6 +27,7 @@ from sms_board.community.exchange import (
     resolve,
     taken_back,
 )
+from sms_board.community.item_lifecycle import CONNECTED, OPEN, VISIBLE, transition, values
 from sms_board.handlers.join import answer_join_request
 from sms_board.handlers.router import Context, keyword, ref_or_hint
 from sms_board.models import (
@@ -81,7 +82,9 @@ def ok(ctx: Context) -> None:
     if chosen is None:
         ctx.reply("choose_response", item=item, responses=waiting, display_name=display_name)
         return
-    resolve(ctx.session, chosen, ResponseStatus.ACCEPTED, ctx.now)
+    if not resolve(ctx.session, chosen, ResponseStatus.ACCEPTED, ctx.now):
+        ctx.reply("response_already_answered", item=item)
+        return
     assert chosen.responder is not None
     match = connect(ctx.session, item, ctx.subscriber, chosen.responder, ctx.now)
     ctx.reply("connected", item=item, other=display_name(chosen.responder))
@@ -89,7 +92,10 @@ def ok(ctx: Context) -> None:
 
 
 def _accept_intro(ctx: Context, intro: Item) -> None:
-    sides = list(ctx.session.scalars(_responses_of(intro)))
+    # Both sides saying OK at the same moment must see each other's OK: hold the introduction's
+    # row while reading its sides (SQLite's BEGIN IMMEDIATE already serialises writers).
+    ctx.session.execute(select(Item.id).where(Item.id == intro.id).with_for_update())
+    sides = list(ctx.session.scalars(_responses_of(intro).execution_options(populate_existing=True)))
     mine = next((r for r in sides if r.responder_id == ctx.subscriber.id), None)
     if mine is None:
         ctx.reply("not_connected", ref=intro.ref)
@@ -97,15 +103,18 @@ def _accept_intro(ctx: Context, intro: Item) -> None:
     if intro.status != ItemStatus.PUBLISHED.value or mine.status != ResponseStatus.PENDING.value:
         ctx.reply("item_not_open", item=intro)
         return
-    resolve(ctx.session, mine, ResponseStatus.ACCEPTED, ctx.now)
+    if not resolve(ctx.session, mine, ResponseStatus.ACCEPTED, ctx.now):
+        ctx.reply("response_already_answered", item=intro)
+        return
     record(ctx.session, intro, "intro_accepted", ctx.now, actor=ctx.subscriber)
     other = next((r for r in sides if r.id != mine.id), None)
     if other is None or other.status != ResponseStatus.ACCEPTED.value or other.responder is None:
         ctx.reply("intro_waiting", item=intro)
         return
+    if not transition(ctx.session, intro, ItemStatus.CLOSED, allowed_from=VISIBLE, now=ctx.now):
+        ctx.reply("item_not_open", item=intro)
+        return
     match = connect(ctx.session, intro, other.responder, ctx.subscriber, ctx.now)
-    intro.status = ItemStatus.CLOSED.value
-    intro.closed_at = ctx.now
     ctx.reply("connected", item=intro, other=display_name(other.responder))
     ctx.notify(other.responder, "connected", about=match, item=intro, other=display_name(ctx.subscriber))
 
@@ -131,7 +140,9 @@ def no(ctx: Context) -> None:
         if own is None:
             ctx.reply("not_yours", item=item, action="decline offers on")
             return
-        resolve(ctx.session, own, ResponseStatus.WITHDRAWN, ctx.now)
+        if not resolve(ctx.session, own, ResponseStatus.WITHDRAWN, ctx.now):
+            ctx.reply("response_already_answered", item=item)
+            return
         record(ctx.session, item, "withdrawn", ctx.now, actor=ctx.subscriber)
         ctx.reply("withdrawn_ok", item=item)
         return
@@ -143,7 +154,9 @@ def no(ctx: Context) -> None:
         else:
             ctx.reply("no_offers_yet", item=item)
         return
-    resolve(ctx.session, chosen, ResponseStatus.DECLINED, ctx.now)
+    if not resolve(ctx.session, chosen, ResponseStatus.DECLINED, ctx.now):
+        ctx.reply("response_already_answered", item=item)
+        return
     record(ctx.session, item, "declined", ctx.now, actor=ctx.subscriber, response=chosen.number)
     if chosen.responder is not None:
         ctx.notify(chosen.responder, "offer_declined", about=chosen, item=item)
@@ -156,7 +169,9 @@ def _decline_intro(ctx: Context, item: Item) -> None:
     if mine is None or item.status != ItemStatus.PUBLISHED.value:
         ctx.reply("not_connected", ref=item.ref)
         return
-    resolve(ctx.session, mine, ResponseStatus.DECLINED, ctx.now)
+    if not resolve(ctx.session, mine, ResponseStatus.DECLINED, ctx.now):
+        ctx.reply("response_already_answered", item=item)
+        return
     close_item(ctx.session, item, ItemStatus.CLOSED, ctx.now, ctx.subscriber, "declined")
     # A side whose "would you like to meet" was still waiting (now cancelled) never heard of it.
     heard = told_about(ctx.session, about(item_id=item.id))
@@ -205,15 +220,16 @@ def done(ctx: Context) -> None:
         hours = 0.0
     match = _my_match(ctx, item)
     if match is None:
-        if item.author_id == ctx.subscriber.id and item.status == ItemStatus.PUBLISHED.value:
-            for ended, person in close_item(ctx.session, item, ItemStatus.CLOSED, ctx.now, ctx.subscriber, "closed"):
-                ctx.notify(person, "connection_ended", about=ended, ref=item.ref)
-            ctx.reply("closed_ok", item=item)
+        if item.author_id == ctx.subscriber.id and item.status in VISIBLE:
+            _close(ctx, item)
             return
         ctx.reply("not_connected", ref=item.ref)
         return
     other = other_party(match, ctx.subscriber)
     exchange = complete(ctx.session, match, hours, ctx.now, ctx.subscriber)
+    if exchange is None:  # the other side's DONE came first: one ledger row, one thank-you each
+        ctx.reply("not_connected", ref=item.ref)
+        return
     ctx.reply("done_thanks", item=item, other=display_name(other), hours=exchange.hours, me=True)
     if other is not None:
         ctx.notify(other, "done_thanks", about=match, item=item, other=display_name(ctx.subscriber), hours=exchange.hours, me=False)
@@ -227,12 +243,20 @@ def close(ctx: Context) -> None:
     if item.author_id != ctx.subscriber.id:
         ctx.reply("not_yours", item=item, action="close")
         return
-    if item.status not in {ItemStatus.UNNAMED.value, ItemStatus.PENDING.value, ItemStatus.PUBLISHED.value,
-                           ItemStatus.HIDDEN.value}:
+    if item.status not in OPEN:
         ctx.reply("item_not_open", item=item)
         return
-    for ended, person in close_item(ctx.session, item, ItemStatus.CLOSED, ctx.now, ctx.subscriber, "closed"):
-        ctx.notify(person, "connection_ended", about=ended, ref=item.ref)
+    _close(ctx, item)
+
+
+def _close(ctx: Context, item: Item) -> None:
+    """The author takes their own item down; whoever was connected on it is told."""
+    ended = close_item(ctx.session, item, ItemStatus.CLOSED, ctx.now, ctx.subscriber, "closed")
+    if ended is None:  # closed, rejected or expired a moment ago
+        ctx.reply("item_not_open", item=item)
+        return
+    for match, person in ended:
+        ctx.notify(person, "connection_ended", about=match, ref=item.ref)
     ctx.reply("closed_ok", item=item)
 
 
@@ -246,13 +270,15 @@ def unlink(ctx: Context) -> None:
         ctx.file_in_inbox(item.area)
         return
     matches = list(ctx.session.scalars(
-        select(Match).where(Match.item_id == item.id, Match.status == MatchStatus.CONNECTED.value)
+        select(Match).where(Match.item_id == item.id, Match.status.in_(values(CONNECTED)))
     ))
     if not matches:
         ctx.reply("not_connected", ref=item.ref)
         return
     for match in matches:
         unaware = end_match(ctx.session, match, MatchStatus.UNLINKED, ctx.now, ctx.subscriber, "unlinked")
+        if unaware is None:  # ended a moment ago (DONE, an opt-out)
+            continue
         for party in (match.owner, match.helper):
             if party is not None and party.id not in unaware:
                 ctx.notify(party, "connection_ended", about=match, ref=item.ref)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from sms_board.community.exchange import active_matches, balance, display_name, other_party
+from sms_board.community.item_lifecycle import OPEN, values
 from sms_board.handlers.router import Context, keyword
-from sms_board.models import Item, ItemStatus
+from sms_board.models import Item
 from sms_board.texts import ELLIPSIS, render
 
 # MY stays within two GSM-7 texts when it can: titles are cut to share that room, never below
@@ -22,8 +23,7 @@ def my(ctx: Context) -> None:
     items = list(ctx.session.scalars(
         select(Item).where(
             Item.author_id == ctx.subscriber.id,
-            Item.status.in_([ItemStatus.UNNAMED.value, ItemStatus.PENDING.value, ItemStatus.PUBLISHED.value,
-                             ItemStatus.HIDDEN.value]),
+            Item.status.in_(values(OPEN)),
         ).order_by(Item.id)
     ))
     connections = [(m.item, display_name(other_party(m, ctx.subscriber))) for m in active_matches(ctx.session, ctx.subscriber)]

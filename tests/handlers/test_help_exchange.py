@@ -10,11 +10,25 @@ import pytest
 from sqlalchemy import func, select
 
 from sms_board.app import board_of
-from sms_board.models import Exchange, Item, ItemEvent, Match, Subscriber
+from sms_board.community.item_lifecycle import (
+    WAITING_RESPONSES,
+    transition_match,
+    transition_response,
+)
+from sms_board.models import (
+    Exchange,
+    Item,
+    ItemEvent,
+    Match,
+    MatchStatus,
+    Response,
+    ResponseStatus,
+    Subscriber,
+)
 from sms_board.segments import analyse
 from sms_board.sending.sender import drain
 from sms_board.utc import utcnow
-from tests.conftest import session_of
+from tests.conftest import session_of, texts_at_once
 
 SAM, PRIYA, JOE, RUTH, ADA = "+447700900123", "+447700900456", "+447700900789", "+447700900001", "+447700900321"
 
@@ -401,26 +415,8 @@ def test_quiet_requests_are_asked_once_then_expire(street, app):
 
 
 def test_two_helpers_offering_at_the_same_moment_get_distinct_numbers(street, app):
-    import threading
-
-    from sms_board.inbound import new_message_sid, receive
-    from sms_board.models import Response
-
     ref = ref_in(street["sam"].text("NEED Help carrying shopping")[0], "R")
-    factory, settings = board_of(app).sessions, board_of(app).settings
-    start = threading.Barrier(2)
-    replies: dict[str, list[str]] = {}
-
-    def offer(number: str) -> None:
-        start.wait()
-        replies[number] = receive(factory, settings, {"MessageSid": new_message_sid(), "From": number,
-                                                      "Body": f"CAN {ref}"}).replies
-
-    threads = [threading.Thread(target=offer, args=(n,)) for n in (PRIYA, JOE)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    replies = texts_at_once(app, {PRIYA: f"CAN {ref}", JOE: f"CAN {ref}"})
     assert all("passed your offer on" in r[0] for r in replies.values())
     with session_of(app) as session:
         numbers = sorted(session.scalars(select(Response.number).where(Response.item_id == int(ref[1:]))))
@@ -494,3 +490,56 @@ def test_the_ledger_shows_each_exchange_by_the_ref_residents_know(street, runner
 
     assert [row["ref"] for row in rows] == [f"#{request}", f"#{offer}"]
     assert f",#{request}," in runner("ledger", "--csv").stdout
+
+
+# ── responses and connections move one way (`community.item_lifecycle`) ─────
+
+
+def test_a_declined_offer_is_never_accepted_later(street, app):
+    sam, priya = street["sam"], street["priya"]
+    ref = ref_in(sam.text("NEED Lift to the GP")[0], "R")
+    priya.text(f"CAN {ref}")
+    assert sam.text(f"NO {ref}")[0].startswith("OK, declined.")
+
+    assert not sam.text(f"OK {ref}")[0].startswith("Connected with")
+    with session_of(app) as session:
+        offer = session.scalar(select(Response).where(Response.item_id == int(ref[1:])))
+        assert not transition_response(session, offer, ResponseStatus.ACCEPTED, allowed_from=WAITING_RESPONSES,
+                                       now=utcnow())
+        session.commit()
+    with session_of(app) as session:
+        assert session.scalar(select(Response.status).where(Response.item_id == int(ref[1:]))) == "declined"
+        assert session.scalars(select(Match)).all() == []
+
+
+def _connected(street, app) -> tuple[str, int]:  # type: ignore[no-untyped-def]
+    ref = ref_in(street["sam"].text("NEED Help carrying shopping")[0], "R")
+    street["joe"].text(f"CAN {ref}")
+    assert street["sam"].text(f"OK {ref}")[0].startswith("Connected with Joe")
+    with session_of(app) as session:
+        return ref, session.scalar(select(Match.id))
+
+
+def test_a_finished_connection_is_never_ended_again_nor_written_twice_in_the_ledger(street, app):
+    ref, match_id = _connected(street, app)
+    assert street["sam"].text(f"DONE {ref} 1h")[0].startswith("Thank you!")
+    assert street["joe"].text(f"DONE {ref} 1h") == [f"You're not connected on {ref}. Text MY to see your connections."]
+    with session_of(app) as session:
+        match = session.get(Match, match_id)
+        assert not transition_match(session, match, MatchStatus.ENDED, now=utcnow())
+        session.commit()
+    with session_of(app) as session:
+        assert session.get(Match, match_id).status == "done"
+        assert session.scalar(select(func.count()).select_from(Exchange)) == 1
+
+
+@pytest.mark.postgres_only(reason="both sides' texts in parallel: SQLite lets one writer in at a time")
+def test_both_sides_saying_done_at_the_same_moment_write_one_exchange(street, app):
+    ref, match_id = _connected(street, app)
+    replies = texts_at_once(app, {SAM: f"DONE {ref} 2h", JOE: f"DONE {ref} 2h"})
+    firsts = sorted(answer[0] for answer in replies.values())
+    assert [a for a in firsts if not a.startswith("Thank you!")] == [
+        f"You're not connected on {ref}. Text MY to see your connections."], replies
+    with session_of(app) as session:
+        assert session.get(Match, match_id).status == "done"
+        assert session.scalars(select(Exchange.hours)).all() == [2.0]

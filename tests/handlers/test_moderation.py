@@ -17,9 +17,12 @@ from sqlalchemy import select
 
 from sms_board.app import board_of
 from sms_board.clock.jobs import tick
-from sms_board.models import AuditEntry, Item, Response
+from sms_board.community.item_lifecycle import HELD, transition
+from sms_board.community.moderation import Outcome, reject
+from sms_board.dashboard.moderation import told
+from sms_board.models import AuditEntry, Item, ItemStatus, Response, Subscriber
 from sms_board.utc import utcnow
-from tests.conftest import Phone, Runner, session_of
+from tests.conftest import Phone, Runner, session_of, texts_at_once
 
 SAM, PRIYA, JOE, RUTH, OLIVE = "+447700900123", "+447700900456", "+447700900789", "+447700900001", "+447700900002"
 WEDNESDAY_NOON = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
@@ -299,3 +302,73 @@ def test_every_decision_is_in_the_audit_log(quiet_all, app, runner):
     assert log[1]["detail"] == {"reason": "no selling", "was": "pending", "reports": 0}
     assert [e["action"] for e in json.loads(runner("audit", "--area", "oak", "--json").stdout)] == \
         ["area_add", "organiser_add"], "only how Oak Road was set up"
+
+
+# ── one decision per post (`community.item_lifecycle`) ─────────────────────
+
+
+def test_a_rejected_post_is_never_approved_nor_a_closed_one_reopened(quiet_all, app):
+    sam, ruth = quiet_all["sam"], quiet_all["ruth"]
+    rejected, closed = ref(sam.text("POST Cheap watches")[0]), ref(sam.text("POST Plant swap")[0])
+    ruth.text(f"REJECT {rejected} no selling")
+    sam.text(f"CLOSE {closed}")
+
+    assert ruth.text(f"APPROVE {rejected}") == [f"#{rejected} is not waiting for a decision."]
+    assert ruth.text(f"REJECT {closed}") == [f"#{closed} is not waiting for a decision."]
+    assert sam.text(f"CLOSE {closed}") == [f"#{closed} is no longer open. Text MY for your open items."]
+    with session_of(app) as session:
+        # The machine itself refuses: no way into `published` starts from a finished item.
+        for number in (rejected, closed):
+            item = session.get(Item, int(number[1:]))
+            assert not transition(session, item, ItemStatus.PUBLISHED, allowed_from=(*HELD, ItemStatus.HIDDEN),
+                                  now=utcnow())
+        session.commit()
+    with session_of(app) as session:
+        assert [session.get(Item, int(n[1:])).status for n in (rejected, closed)] == ["rejected", "closed"]
+
+
+def _approvals(app: Flask, notice: str) -> int:
+    with session_of(app) as session:
+        return len(session.scalars(select(AuditEntry).where(AuditEntry.action == "approve",
+                                                            AuditEntry.item_id == int(notice[1:]))).all())
+
+
+@pytest.mark.postgres_only(reason="two sessions deciding at once: SQLite lets one writer in at a time")
+def test_a_decision_taken_on_a_stale_view_is_refused_and_the_organiser_told(quiet_all, app, runner):
+    sam, ruth = quiet_all["sam"], quiet_all["ruth"]
+    runner("organiser", "add", OLIVE, "quiet")
+    notice = ref(sam.text("POST Plant swap on Saturday")[0])
+    board = board_of(app)
+    with board.sessions() as session:
+        item = session.get(Item, int(notice[1:]))  # Olive's dashboard shows it held …
+        olive = session.scalar(select(Subscriber).where(Subscriber.phone == OLIVE))
+        assert item is not None and olive is not None and item.status == "pending"
+        # … while Ruth approves it by SMS …
+        assert ruth.text(f"APPROVE {notice}")[0].startswith(f"Approved #{notice}")
+        # … and then Olive's REJECT arrives: it was decided on what she saw, so it changes nothing.
+        outcome, ended = reject(session, board.settings, item, olive, "not local", utcnow(), channel="web")
+        assert (outcome, ended) == (Outcome.ALREADY_DECIDED, [])
+        assert told(outcome, item) == (f"#{notice} was decided a moment ago (it's now published), "
+                                       "so your decision changed nothing.")
+        session.commit()
+    with session_of(app) as session:
+        assert session.get(Item, int(notice[1:])).status == "published"
+        assert not session.scalars(select(AuditEntry).where(AuditEntry.action == "reject")).all()
+    assert [t for t in texts(sam) if "approved" in t or "turned it down" in t] == [
+        f"Your post #{notice} is up on Quiet Lane board: an organiser approved it."]
+
+
+@pytest.mark.postgres_only(reason="two organisers' texts in parallel: SQLite lets one writer in at a time")
+def test_two_organisers_approving_one_post_at_the_same_moment_decide_it_once(quiet_all, app, runner):
+    sam = quiet_all["sam"]
+    runner("organiser", "add", OLIVE, "quiet")
+    notice = ref(sam.text("POST Plant swap on Saturday")[0])
+    replies = texts_at_once(app, {RUTH: f"APPROVE {notice}", OLIVE: f"APPROVE {notice}"})
+    won = [answer for answer, *_ in replies.values() if answer.startswith(f"Approved #{notice}")]
+    lost = [answer for answer, *_ in replies.values() if answer not in won]
+    assert len(won) == len(lost) == 1, replies
+    assert lost[0] in (f"#{notice} is not waiting for a decision.",
+                          f"#{notice} was decided a moment ago (it's now published), so your decision changed nothing.")
+    assert _approvals(app, notice) == 1
+    assert [t for t in texts(sam) if "approved" in t] == [
+        f"Your post #{notice} is up on Quiet Lane board: an organiser approved it."]
