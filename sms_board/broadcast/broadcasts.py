@@ -14,14 +14,16 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, Select, exists, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from sms_board.broadcast import campaign_lifecycle as lifecycle
 from sms_board.broadcast.billing import cap_room
-from sms_board.broadcast.campaigns import (
-    BROADCAST,
-    FAN_OUT_CHUNK,
+from sms_board.broadcast.campaign_lifecycle import (
     TO_FAN_OUT,
-    areas_of,
-    pause_campaign,
+    Refusal,
+    initial_status,
+    status_in,
+    transition,
 )
+from sms_board.broadcast.campaigns import BROADCAST, FAN_OUT_CHUNK, areas_of, pause_campaign
 from sms_board.broadcast.fanout import write_outbox
 from sms_board.community import audit
 from sms_board.config import Settings
@@ -123,7 +125,7 @@ def create_broadcast(
     """Store a broadcast: a draft waiting for YES, or already confirmed (the CLI's --yes)."""
     campaign = Campaign(
         kind=BROADCAST,
-        status=(CampaignStatus.CONFIRMED if confirmed else CampaignStatus.DRAFT).value,
+        status=initial_status(confirmed=confirmed).value,
         area_id=preview.areas[0].id if len(preview.areas) == 1 else None,
         area_ids=[a.id for a in preview.areas],
         body=preview.body.text,
@@ -145,14 +147,18 @@ def create_broadcast(
     return campaign
 
 
-def confirm_broadcast(session: Session, campaign: Campaign, now: datetime, *, confirmed_by: Subscriber) -> bool:
-    """Draft → confirmed (and into the audit log); False when it is no longer a draft."""
-    if campaign.status != CampaignStatus.DRAFT.value:
-        return False
-    campaign.status = CampaignStatus.CONFIRMED.value
-    campaign.confirmed_at = now
-    _audit(session, campaign, confirmed_by, now)
-    return True
+def confirm_broadcast(session: Session, campaign: Campaign, now: datetime, *,
+                      confirmed_by: Subscriber) -> Refusal | None:
+    """Draft → confirmed and into the audit log, for YES and the dashboard alike; else why not.
+
+    `campaign_lifecycle.confirm` decides (`may_confirm`) and moves it with a conditional
+    UPDATE, so of two confirmations racing exactly one passes; a refusal after which nobody
+    could confirm the draft cancels it.
+    """
+    refusal = lifecycle.confirm(session, campaign, confirmed_by, now)
+    if refusal is None:
+        _audit(session, campaign, confirmed_by, now)
+    return refusal
 
 
 def _audit(session: Session, campaign: Campaign, by: Subscriber | None, now: datetime) -> None:
@@ -190,7 +196,7 @@ def fan_out_broadcast(
         campaign = session.get(Campaign, campaign_id)
         if campaign is None or campaign.kind != BROADCAST or campaign.status not in TO_FAN_OUT:
             return report
-        if campaign.status == CampaignStatus.CONFIRMED.value:
+        if campaign.status == CampaignStatus.CONFIRMED:
             room = cap_room(session, settings, now)
             if room is not None:
                 needed = count_audience(session, campaign.area_ids, exclude_id=campaign.created_by_id) * (
@@ -200,8 +206,9 @@ def fan_out_broadcast(
                     session.commit()
                     report.paused += 1
                     return report
-            campaign.status = CampaignStatus.FANNING_OUT.value
-            campaign.started_at = now
+            if not transition(session, campaign, CampaignStatus.FANNING_OUT, allowed_from=(CampaignStatus.CONFIRMED,),
+                              now=now):
+                return report  # another fan-out started it first; it (or the next tick) writes the rows
             report.started += 1
         body = prepare(campaign.body or "")
         lane = lane_for(OutboxKind.BROADCAST, urgent=campaign.urgent)
@@ -239,9 +246,9 @@ def fan_out_broadcast(
                     break
                 session.commit()
                 after = last
-        campaign.status = CampaignStatus.SENDING.value
-        campaign.audience = session.scalar(
-            select(func.count()).select_from(Outbox).where(Outbox.campaign_id == campaign_id))
+        written = select(func.count()).select_from(Outbox).where(Outbox.campaign_id == campaign_id).scalar_subquery()
+        transition(session, campaign, CampaignStatus.SENDING, allowed_from=(CampaignStatus.FANNING_OUT,), now=now,
+                   audience=written)
         session.commit()
     log.info("broadcast %s fanned out: %s texts written this run", campaign_id, report.texts)
     return report
@@ -251,7 +258,7 @@ def fan_out_confirmed(factory: sessionmaker[Session], settings: Settings, now: d
     """Fan out every confirmed broadcast, and resume any whose fan-out stopped halfway."""
     with factory() as session:
         due = list(session.scalars(
-            select(Campaign.id).where(Campaign.kind == BROADCAST, Campaign.status.in_(TO_FAN_OUT))
+            select(Campaign.id).where(Campaign.kind == BROADCAST, status_in(TO_FAN_OUT))
             .order_by(Campaign.id)
         ))
     total = FanOutReport()

@@ -1,21 +1,32 @@
-"""The campaign life cycle, shared by digests and broadcasts.
+"""What digests and broadcasts share: their areas, the cap's pause, and the clock's campaign jobs.
 
 A campaign moves draft → confirmed → fanning_out → sending → done (or paused,
-cancelled). Confirming only marks it confirmed; the clock's next minute fans
-it out, never the webhook. The fan-out writes the outbox in chunks, each its own
-transaction, skipping anyone already written, so a fan-out killed halfway
-resumes where it stopped and texts nobody twice. A campaign is done when none of
+cancelled), only through `campaign_lifecycle`, which owns every status change.
+Confirming only marks it confirmed; the clock's next minute fans it out, never the
+webhook. The fan-out writes the outbox in chunks, each its own transaction, skipping
+anyone already written, so a fan-out killed halfway resumes where it stopped and
+texts nobody twice. A campaign is done when none of
 its texts is still waiting or in flight.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from sms_board.broadcast.campaign_lifecycle import (
+    DRAFT_LIFETIME,
+    DRAFTS,
+    DRAINING,
+    LAPSED_NOTE,
+    TO_PAUSE,
+    WITH_TEXTS_WAITING,
+    status_in,
+    transition,
+)
 from sms_board.config import Settings
 from sms_board.models import (
     Area,
@@ -33,14 +44,10 @@ from sms_board.texts import render
 
 log = logging.getLogger(__name__)
 
-# The YES window (handlers.confirm.CONFIRM_WINDOW): a draft older than this can never be confirmed.
-DRAFT_LIFETIME = timedelta(minutes=15)
-LAPSED_NOTE = "not confirmed in time"
 FAN_OUT_CHUNK = 5000
 
 BROADCAST = "broadcast"
 DIGEST = "digest"
-TO_FAN_OUT = (CampaignStatus.CONFIRMED.value, CampaignStatus.FANNING_OUT.value)
 
 
 def areas_of(session: Session, campaign: Campaign) -> list[Area]:
@@ -49,11 +56,12 @@ def areas_of(session: Session, campaign: Campaign) -> list[Area]:
 
 
 def pause_campaign(session: Session, settings: Settings, campaign: Campaign, now: datetime, *, needed: int,
-                   room: int) -> None:
-    """Stop a campaign at the monthly cap and tell its areas' organisers."""
-    campaign.status = CampaignStatus.PAUSED.value
-    campaign.note = (f"paused at the monthly cap of {settings.monthly_segment_cap} segments: "
-                     f"needed {needed}, {max(room, 0)} left")
+                   room: int) -> bool:
+    """Stop a campaign at the monthly cap and tell its areas' organisers; False if it had moved on."""
+    note = (f"paused at the monthly cap of {settings.monthly_segment_cap} segments: "
+            f"needed {needed}, {max(room, 0)} left")
+    if not transition(session, campaign, CampaignStatus.PAUSED, allowed_from=TO_PAUSE, now=now, note=note):
+        return False
     log.warning("campaign %s %s", campaign.id, campaign.note)
     areas = areas_of(session, campaign)
     organisers = session.scalars(
@@ -68,17 +76,14 @@ def pause_campaign(session: Session, settings: Settings, campaign: Campaign, now
             render(template, areas=areas, cap=settings.monthly_segment_cap, needed=needed, room=max(room, 0)),
             OutboxKind.NOTIFY, zone_name=areas[0].timezone if areas else None, now=now,
         )
+    return True
 
 
 def lapse_drafts(factory: sessionmaker[Session], settings: Settings, now: datetime) -> int:
     """Broadcast previews nobody confirmed in time are cancelled."""
     with factory.begin() as session:
-        result = session.execute(
-            update(Campaign)
-            .where(Campaign.status == CampaignStatus.DRAFT.value, Campaign.created_at < now - DRAFT_LIFETIME)
-            .values(status=CampaignStatus.CANCELLED.value, note=LAPSED_NOTE, finished_at=now)
-        )
-        return result.rowcount or 0
+        return transition(session, Campaign.created_at < now - DRAFT_LIFETIME, CampaignStatus.CANCELLED,
+                          allowed_from=DRAFTS, now=now, note=LAPSED_NOTE)
 
 
 def hold_for_quiet_hours(factory: sessionmaker[Session], settings: Settings, now: datetime) -> int:
@@ -94,8 +99,7 @@ def hold_for_quiet_hours(factory: sessionmaker[Session], settings: Settings, now
         running = session.execute(
             select(Campaign.id, Campaign.area_id, Campaign.area_ids).where(
                 # A digest paused by the cap part-way has texts queued too: they must not go at night.
-                Campaign.status.in_([CampaignStatus.FANNING_OUT.value, CampaignStatus.SENDING.value,
-                                     CampaignStatus.PAUSED.value]),
+                status_in(WITH_TEXTS_WAITING),
                 Campaign.urgent.is_(False),
             )
         ).all()
@@ -113,10 +117,4 @@ def finish_campaigns(factory: sessionmaker[Session], settings: Settings, now: da
     """A campaign is done when none of its texts is still waiting or in flight."""
     with factory.begin() as session:
         waiting = exists().where(Outbox.campaign_id == Campaign.id, in_statuses(UNFINISHED))
-        result = session.execute(
-            update(Campaign)
-            .where(Campaign.status == CampaignStatus.SENDING.value, ~waiting)
-            .values(status=CampaignStatus.DONE.value, finished_at=now)
-            .execution_options(synchronize_session=False)
-        )
-        return result.rowcount or 0
+        return transition(session, ~waiting, CampaignStatus.DONE, allowed_from=DRAINING, now=now)

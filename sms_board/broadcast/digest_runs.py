@@ -27,13 +27,14 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Select, exists, func, insert, or_, select, text
+from sqlalchemy import ColumnElement, Select, case, exists, func, insert, or_, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from sms_board.broadcast.billing import cap_room
-from sms_board.broadcast.campaigns import DIGEST, FAN_OUT_CHUNK, TO_FAN_OUT, pause_campaign
+from sms_board.broadcast.campaign_lifecycle import TO_FAN_OUT, initial_status, status_in, transition
+from sms_board.broadcast.campaigns import DIGEST, FAN_OUT_CHUNK, pause_campaign
 from sms_board.broadcast.digest_fanout import (
     RunWrite,
     count_by_batch,
@@ -314,7 +315,7 @@ def start_runs(session: Session, runs: Sequence[tuple[int, str, datetime | None]
     insert = sqlite_insert if is_sqlite(session) else pg_insert
     session.execute(
         insert(Campaign).values([
-            {"kind": DIGEST, "status": CampaignStatus.CONFIRMED.value, "area_id": area_id, "area_ids": [area_id],
+            {"kind": DIGEST, "status": initial_status(confirmed=True).value, "area_id": area_id, "area_ids": [area_id],
              "run_key": run_key, "urgent": False, "channel": "sms", "created_at": now, "confirmed_at": now,
              "not_before": not_before}
             for area_id, run_key, not_before in runs
@@ -475,19 +476,18 @@ def fan_out_digests(
     with factory() as session:
         campaigns = list(session.scalars(
             select(Campaign).where(among(session, Campaign.id, campaign_ids), Campaign.kind == DIGEST,
-                                   Campaign.status.in_(TO_FAN_OUT)).order_by(Campaign.id)
+                                   status_in(TO_FAN_OUT)).order_by(Campaign.id)
         ))
         if not campaigns:
             return report
         areas = {a.id: a for a in session.scalars(
             select(Area).where(among(session, Area.id, [c.area_id for c in campaigns if c.area_id is not None])))}
-        resumed = [c.id for c in campaigns if c.status == CampaignStatus.FANNING_OUT.value]
+        resumed = [c.id for c in campaigns if c.status == CampaignStatus.FANNING_OUT]
+        starting = [c for c in campaigns if c.status == CampaignStatus.CONFIRMED]
+        transition(session, starting, CampaignStatus.FANNING_OUT, allowed_from=(CampaignStatus.CONFIRMED,), now=now)
         timings: dict[_Timing, list[Campaign]] = {}
         for campaign in campaigns:
             assert campaign.area_id is not None and campaign.run_key is not None
-            if campaign.status == CampaignStatus.CONFIRMED.value:
-                campaign.status = CampaignStatus.FANNING_OUT.value
-                campaign.started_at = now
             # The cutoff is fixed when the run starts, so a resumed run shows the same items;
             # a scheduled run is for those whose digest was due at its slot (`not_before`).
             timing = _Timing(frequencies_for(campaign.run_key, settings), campaign.started_at or now,
@@ -535,14 +535,24 @@ def _finish(session: Session, settings: Settings, campaigns: list[Campaign], now
             .group_by(Outbox.campaign_id)
         )
     }
+    figures = {c.id: totals.get(c.id, (0, 0)) for c in campaigns}
+    cost = {campaign_id: round(segments * settings.price_per_segment, 2) for campaign_id, (_, segments) in figures.items()}
+    writing = [c for c in campaigns if c.status == CampaignStatus.FANNING_OUT and figures[c.id][0]]
+    empty = [c for c in campaigns if c.status == CampaignStatus.FANNING_OUT and not figures[c.id][0]]
     for campaign in campaigns:
-        texts, segments = totals.get(campaign.id, (0, 0))
-        if campaign.status == CampaignStatus.FANNING_OUT.value:
-            campaign.status = (CampaignStatus.SENDING if texts else CampaignStatus.DONE).value
-            campaign.finished_at = None if texts else now
-        campaign.audience = texts
-        campaign.segments = segments
-        campaign.estimated_cost = round(segments * settings.price_per_segment, 2)
+        if campaign not in writing and campaign not in empty:  # paused by the cap: figures only
+            texts, segments = figures[campaign.id]
+            campaign.audience, campaign.segments, campaign.estimated_cost = texts, segments, cost[campaign.id]
+    # The figures ride on the status move: one statement for every run that moves (two when
+    # some runs had nothing for anyone), each run's own values picked by its id.
+    per_run = {
+        "audience": case({cid: texts for cid, (texts, _) in figures.items()}, value=Campaign.id),
+        "segments": case({cid: segments for cid, (_, segments) in figures.items()}, value=Campaign.id),
+        "estimated_cost": case(cost, value=Campaign.id),
+    }
+    transition(session, writing, CampaignStatus.SENDING, allowed_from=(CampaignStatus.FANNING_OUT,), now=now,
+               **per_run)
+    transition(session, empty, CampaignStatus.DONE, allowed_from=(CampaignStatus.FANNING_OUT,), now=now, **per_run)
 
 
 def fan_out_digest(
@@ -556,7 +566,7 @@ def fan_out_digest(
 def _resume_all(factory: sessionmaker[Session], settings: Settings, now: datetime) -> DigestReport:
     with factory() as session:
         due = list(session.scalars(
-            select(Campaign.id).where(Campaign.kind == DIGEST, Campaign.status.in_(TO_FAN_OUT)).order_by(Campaign.id)
+            select(Campaign.id).where(Campaign.kind == DIGEST, status_in(TO_FAN_OUT)).order_by(Campaign.id)
         ))
     return fan_out_digests(factory, settings, due, now)
 

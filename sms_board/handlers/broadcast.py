@@ -1,7 +1,8 @@
 """BROADCAST (ALL) and URGENT: an organiser's message to everyone in their areas, after a YES.
 
 The preview stores a draft campaign and asks for YES (15 minutes, the newest
-wins); YES only marks it confirmed. The clock fans it out within a minute,
+wins); YES only marks it confirmed, after `campaign_lifecycle.may_confirm` (the
+dashboard's Confirm asks the same). The clock fans it out within a minute,
 never this webhook request. An organiser of several areas reaches all of them,
 or one with `BROADCAST ELM <message>` (the area's slug as the first word).
 """
@@ -17,12 +18,13 @@ from sms_board.broadcast.broadcasts import (
     create_broadcast,
     preview_broadcast,
 )
-from sms_board.broadcast.campaigns import BROADCAST, areas_of
+from sms_board.broadcast.campaign_lifecycle import Refusal
+from sms_board.broadcast.campaigns import areas_of
 from sms_board.community.subscriptions import active_areas
 from sms_board.handlers.confirm import ask_to_confirm, confirm_action
 from sms_board.handlers.inbox import inbox
 from sms_board.handlers.router import Context, keyword
-from sms_board.models import Area, Campaign, CampaignStatus, Confirmation
+from sms_board.models import Area, Campaign, Confirmation
 from sms_board.sending.quiet import held_until
 
 
@@ -85,20 +87,18 @@ def _preview(ctx: Context, keyword_name: str, *, urgent: bool) -> None:
 @confirm_action("broadcast")
 def confirm(ctx: Context, pending: Confirmation) -> None:
     campaign = ctx.session.get(Campaign, pending.payload.get("campaign_id"))
-    if campaign is None or campaign.kind != BROADCAST or campaign.created_by_id != ctx.subscriber.id:
+    if campaign is None:
+        ctx.reply("nothing_to_confirm")
+        return
+    refusal = confirm_broadcast(ctx.session, campaign, ctx.now, confirmed_by=ctx.subscriber)
+    if refusal == Refusal.NOT_ORGANISER:
+        # Organisers can be removed in the 15 minutes a preview waits: the draft is cancelled.
+        _refuse(ctx, urgent=campaign.urgent)
+        return
+    if refusal is not None:
         ctx.reply("nothing_to_confirm")
         return
     areas = areas_of(ctx.session, campaign)
-    # Organisers can be removed in the 15 minutes a preview waits.
-    allowed = {area.id for area in ctx.organiser_areas()}
-    if not areas or any(area.id not in allowed for area in areas):
-        campaign.status = CampaignStatus.CANCELLED.value
-        campaign.note = "sender is no longer an organiser of every area"
-        _refuse(ctx, urgent=campaign.urgent)
-        return
-    if not confirm_broadcast(ctx.session, campaign, ctx.now, confirmed_by=ctx.subscriber):
-        ctx.reply("nothing_to_confirm")
-        return
     recipients = count_audience(ctx.session, [a.id for a in areas], exclude_id=ctx.subscriber.id)
     zone = areas[0].timezone
     held = held_until(ctx.now, ctx.settings, zone, urgent=campaign.urgent)

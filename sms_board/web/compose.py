@@ -2,8 +2,9 @@
 
 Preview and confirm are BROADCAST's own steps (`broadcast.broadcasts`): the preview
 stores a draft campaign with `create_broadcast`, exactly as the keyword does, and
-confirming runs `confirm_broadcast` after the same checks as YES (the creator confirms,
-still an organiser of every area, within the 15 minutes a draft lives). The clock fans
+confirming runs `confirm_broadcast`, whose rule (`campaign_lifecycle.may_confirm`) is
+YES's own: the creator confirms, still able to broadcast to every area, within the 15
+minutes a draft lives; a creator no longer an organiser finds the draft cancelled, as by text. The clock fans
 it out within a minute (held until quiet hours end, when it is night, as the SMS YES
 says); the progress page counts its outbox rows by status. A preview nobody confirmed
 leaves "Recent broadcasts" when it lapses: it never reached anyone.
@@ -29,6 +30,7 @@ from sqlalchemy import and_, or_, select
 
 from sms_board.broadcast.billing import money
 from sms_board.broadcast.broadcasts import confirm_broadcast, create_broadcast, preview_broadcast
+from sms_board.broadcast.campaign_lifecycle import Refusal, may_confirm
 from sms_board.broadcast.campaigns import BROADCAST, DRAFT_LIFETIME
 from sms_board.dashboard.composer import MAX_TEXT, Measure, measure
 from sms_board.dashboard.progress import progress, progresses
@@ -156,18 +158,31 @@ def _visible_campaign(db: Any, person: Viewer, campaign_id: int) -> Campaign:
     return campaign  # type: ignore[no-any-return]
 
 
+# What each refusal of `campaign_lifecycle.may_confirm` says on the dashboard (by text: YES's replies).
+REFUSED = {
+    Refusal.NOT_THEIRS: "Only the organiser who wrote a broadcast can confirm it.",
+    Refusal.NOT_ORGANISER: "You are no longer an organiser of every area this broadcast is for, "
+                           "so it has been cancelled.",
+    Refusal.LAPSED: "This preview has lapsed (15 minutes): write it again to send it.",
+    Refusal.NOT_A_DRAFT: "This broadcast is no longer waiting to be confirmed.",
+}
+UNTICKED = "Tick the box to say you mean to send an URGENT broadcast now."
+
+
 @bp.post("/broadcasts/<id:campaign_id>/confirm")
 def confirm(campaign_id: int) -> Any:
     person = viewer()
     now = utcnow()
     with sessions().begin() as db:
         campaign = _visible_campaign(db, person, campaign_id)
-        refusal = _why_not(person, campaign, now)
-        if refusal is None and campaign.urgent and request.form.get("urgent_ok") != "1":
-            refusal = "Tick the box to say you mean to send an URGENT broadcast now."
-        if refusal is None and not confirm_broadcast(db, campaign, now,
-                                                     confirmed_by=db.get(Subscriber, person.subscriber_id)):
-            refusal = "This broadcast is no longer waiting to be confirmed."
+        sender = db.get(Subscriber, person.subscriber_id)
+        refusal: str | None = None
+        # The URGENT tick is the form's own question, asked only of someone YES's rule lets confirm.
+        if campaign.urgent and request.form.get("urgent_ok") != "1" and may_confirm(db, campaign, sender, now) is None:
+            refusal = UNTICKED
+        else:
+            refused = confirm_broadcast(db, campaign, now, confirmed_by=sender)
+            refusal = REFUSED[refused] if refused is not None else None
         after = progress(db, settings(), campaign, now) if refusal is None else None
     if refusal:
         flash(refusal, "error")
@@ -176,17 +191,6 @@ def confirm(campaign_id: int) -> Any:
     else:
         flash("Confirmed: the board starts sending within a minute.")
     return redirect(url_for("compose.broadcast", campaign_id=campaign_id))
-
-
-def _why_not(person: Viewer, campaign: Campaign, now: Any) -> str | None:
-    """YES's own checks, for the web."""
-    if campaign.created_by_id != person.subscriber_id:
-        return "Only the organiser who wrote a broadcast can confirm it."
-    if not person.covers(campaign.area_ids):
-        return "You are no longer an organiser of every area this broadcast is for."
-    if campaign.status == CampaignStatus.DRAFT.value and now - campaign.created_at > DRAFT_LIFETIME:
-        return "This preview has lapsed (15 minutes): write it again to send it."
-    return None
 
 
 @bp.get("/broadcasts/<id:campaign_id>")
