@@ -68,9 +68,14 @@ def lapse_unless_yes(session: Session, subscriber: Subscriber, words: Words, now
     return lapse_pending(session, subscriber, now)
 
 
-@stage(CONFIRM_STAGE, "yes", words={"YES"})
+def answers_yes(ctx: Context) -> bool:
+    """A plain YES (`says_yes`): from an opted-out number too, since it may bring the number back."""
+    return says_yes(ctx.words.tokens)
+
+
+@stage(CONFIRM_STAGE, "yes", words={"YES"}, hears_opted_out=answers_yes)
 def yes_stage(ctx: Context) -> bool:
-    if not says_yes(ctx.words.tokens):
+    if not answers_yes(ctx):
         return False  # the pipeline let any pending confirmation lapse (`lapse_unless_yes`)
     pending = ctx.session.scalar(
         select(Confirmation)

@@ -25,7 +25,7 @@ def asks_for_help(ctx: Context) -> bool:
     return opt_out_type == "HELP" or ctx.words.first in HELP_WORDS
 
 
-@stage(HELP_STAGE, "help")
+@stage(HELP_STAGE, "help", hears_opted_out=asks_for_help)
 def help_stage(ctx: Context) -> bool:
     if not asks_for_help(ctx):
         return False

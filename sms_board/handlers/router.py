@@ -1,6 +1,7 @@
 """The keyword router: a registry of small handlers, tried in the order of docs/language.md, "The stages".
 
 Routing order:
+0. an opted-out number: ignored (kept for organisers) unless a stage below hears it,
 1. the STOP family (never guessed by typo tolerance), and short texts that ask to stop,
 2. START/UNSTOP, then HELP/INFO (answered even from an opted-out number),
 3. YES for a pending confirmation, then a text that may be an emergency (`handlers.urgent`),
@@ -8,7 +9,7 @@ Routing order:
 5. relays between connected residents, and organisers answering a text that may be urgent (`U12 …`),
 6. the organisers' inbox.
 
-Stages 1–3, 5 and 6 are `@stage` functions that return True when they took the
+Stages 0–3, 5 and 6 are `@stage` functions that return True when they took the
 text; stage 4 looks words up in the `@keyword` registry. A handler gets a
 `Context` (the stored inbound message, the sender, a database session) and
 adds replies or outbox rows to it; it never sees Flask and never sends.
@@ -67,6 +68,14 @@ class Context:
     changed: bool = False
     # The confirmations this text let lapse (`forget`, `broadcast`): any text but YES does.
     lapsed: tuple[str, ...] = ()
+    # Whether the text is a STOP: decided once, when it arrived (`inbound.text`), and carried here.
+    stops: bool = False
+    # Why the text was deliberately left unanswered and unhandled (an opted-out number), or "".
+    ignored: str = ""
+
+    def ignore(self, reason: str) -> None:
+        """The text is stored but not handled: no reply, and `reason` kept on it for organisers."""
+        self.ignored = reason
 
     def reply(self, template: str, /, **data: object) -> None:
         self.replies.append(render(template, **data))
@@ -138,14 +147,17 @@ class Stage:
     # The words this stage reads before any keyword (STOP, START, YES): never keywords, never
     # guessed from a typo, but a typo one edit from one of them is ambiguous.
     words: frozenset[str] = frozenset()
+    # The texts of an opted-out number this stage answers (START, HELP, YES, the STOP that opted
+    # it out); every other text of such a number is ignored (`heard_though_opted_out`).
+    hears_opted_out: StageFunc | None = None
 
 
 # Every spelling of every keyword (aliases included), and the stages a text goes through.
 KEYWORDS: Registry[Keyword] = Registry("keyword", origin=lambda entry: defined_in(entry.handler))
 STAGES: Registry[Stage] = Registry("stage", origin=lambda entry: defined_in(entry.func), distinct="order")
 
-(STOP_STAGE, START_HELP_STAGE, HELP_STAGE, CONFIRM_STAGE, URGENT_STAGE, KEYWORD_STAGE, RELAY_STAGE, ANSWER_STAGE,
- INBOX_STAGE) = (10, 20, 25, 30, 35, 40, 50, 55, 60)
+(OPTED_OUT_STAGE, STOP_STAGE, START_HELP_STAGE, HELP_STAGE, CONFIRM_STAGE, URGENT_STAGE, KEYWORD_STAGE, RELAY_STAGE,
+ ANSWER_STAGE, INBOX_STAGE) = (5, 10, 20, 25, 30, 35, 40, 50, 55, 60)
 
 # Typo tolerance reaches this far, and only for keywords this long.
 TYPO_EDITS = 1
@@ -172,11 +184,14 @@ def keyword(*names: str, fuzzy: bool = True) -> Callable[[Handler], Handler]:
     return register
 
 
-def stage(order: int, name: str, words: Iterable[str] = ()) -> Callable[[StageFunc], StageFunc]:
-    """Register a routing stage (and the words it reads); a name or an order that is taken already is refused."""
+def stage(
+    order: int, name: str, words: Iterable[str] = (), *, hears_opted_out: StageFunc | None = None,
+) -> Callable[[StageFunc], StageFunc]:
+    """Register a routing stage (the words it reads, the texts of an opted-out number it answers);
+    a name or an order that is taken already is refused."""
 
     def register(func: StageFunc) -> StageFunc:
-        STAGES.add(name, Stage(order, name, func, frozenset(words)))
+        STAGES.add(name, Stage(order, name, func, frozenset(words), hears_opted_out))
         return func
 
     return register
@@ -317,8 +332,14 @@ def _keyword_stage(ctx: Context) -> bool:
     return True
 
 
+def heard_though_opted_out(ctx: Context) -> bool:
+    """Whether some stage answers this text of an opted-out number (it opts back in, asks for HELP…)."""
+    return any(entry.hears_opted_out(ctx) for entry in _current().stages if entry.hears_opted_out is not None)
+
+
 def route(ctx: Context) -> None:
-    """Run the text through the stages until one takes it; `ctx.changed` says whether it changed anything."""
+    """Run the text through the stages until one takes it; `ctx.changed` says whether it changed anything,
+    `ctx.ignored` why it was left unhandled."""
     with _writes(ctx.session) as written:
         for entry in _current().stages:
             ctx.handler = entry.name

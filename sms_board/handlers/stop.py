@@ -4,8 +4,13 @@ The STOP family is matched exactly (never by typo tolerance). A short text that
 opens with STOP or UNSUBSCRIBE (`stop texting me`), or asks to stop in plain
 words (`I want to unsubscribe`, `no more texts please`, `don't text me again`),
 counts too: residents write this, and under PECR a clear request to stop is
-honoured. A near miss (`SOTP`) is not guessed: it gets a hint. The same
-`asks_to_stop` decides at store time (`stop_on_arrival`) and in the router.
+honoured. A near miss (`SOTP`) is not guessed: it gets a hint. Whether a text is a STOP
+(`wants_to_stop`) is decided once, when it arrives (`inbound.text`), and carried with it: to
+store time (`stop_on_arrival`) and to the router (`Context.stops`).
+
+An opted-out number gets nothing until it opts back in (START, or YES to a pending
+confirmation), but HELP, which says how, and the confirmation of the STOP that opted it out:
+the first stage ignores its every other text, keeping it for organisers.
 """
 
 from __future__ import annotations
@@ -19,15 +24,24 @@ from rapidfuzz.distance import OSA
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from sms_board.community.alerts import alert_urgent
 from sms_board.community.exchange import end_connections_of
 from sms_board.community.subscriptions import get_or_create_subscriber, opt_in
 from sms_board.config import Settings
-from sms_board.handlers.router import START_HELP_STAGE, STOP_STAGE, Context, stage
+from sms_board.handlers.router import (
+    OPTED_OUT_STAGE,
+    START_HELP_STAGE,
+    STOP_STAGE,
+    Context,
+    heard_though_opted_out,
+    stage,
+)
 from sms_board.models import ConsentEvent, InboundMessage, Subscriber
 from sms_board.sending.delivery import lock_recipient, opt_out
 from sms_board.texts import render
+from sms_board.urgent import may_be_urgent
 from sms_board.utc import utcnow
-from sms_board.words import Words, says_yes
+from sms_board.words import Words
 
 STOP_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"})
 START_WORDS = frozenset({"START", "UNSTOP"})
@@ -110,13 +124,13 @@ def wants_to_stop(params: Mapping[str, Any], words: Words) -> bool:
 def stop_on_arrival(session: Session, settings: Settings, inbound: InboundMessage, phone: str, words: Words) -> None:
     """Opt the number out in the transaction that stores its STOP (docs/reliability.md: nothing after STOP).
 
+    Called for a text `wants_to_stop` found a STOP, and for no other.
+
     The subscriber's row is locked first: a send to this number already on the wire holds
     it (see `sending.sender`), so the STOP is stamped as stored only once that send is
     over, and every later claim sees the number opted out. Routing, in its own
     transaction, then confirms and tells the neighbours it was connected with.
     """
-    if not wants_to_stop(inbound.params, words):
-        return
     subscriber = get_or_create_subscriber(session, phone, inbound.received_at)
     lock_recipient(session, subscriber.id)
     inbound.received_at = max(inbound.received_at, utcnow())
@@ -128,7 +142,7 @@ def stop_on_arrival(session: Session, settings: Settings, inbound: InboundMessag
 
 def stopped_by_this_text(ctx: Context) -> bool:
     """Whether this very text opted the number out when it was stored (so it is owed a confirmation)."""
-    if not ctx.subscriber.opted_out or not wants_to_stop(ctx.inbound.params, ctx.words):
+    if not ctx.subscriber.opted_out or not ctx.stops:
         return False
     return ctx.session.scalar(
         select(ConsentEvent.id).where(ConsentEvent.subscriber_id == ctx.subscriber.id,
@@ -161,9 +175,23 @@ def do_start(ctx: Context) -> None:
     ctx.reply("start_confirm", areas=areas, was_out=was_out)
 
 
-@stage(STOP_STAGE, "stop", words=STOP_WORDS)
+@stage(OPTED_OUT_STAGE, "opted_out")
+def opted_out_stage(ctx: Context) -> bool:
+    """An opted-out number's text that no stage hears is ignored; it is kept for organisers."""
+    if not ctx.subscriber.opted_out or heard_though_opted_out(ctx):
+        return False
+    ctx.ignore("sender has opted out")
+    ctx.inbound.in_inbox = bool(ctx.words.tokens) and not asks_to_stop(ctx.words.tokens)
+    if ctx.inbound.in_inbox and may_be_urgent(ctx.words):
+        # Not answered (carrier rules), but a cry for help still reaches the organisers.
+        ctx.inbound.urgent = True
+        alert_urgent(ctx.session, ctx.settings, ctx.inbound, ctx.subscriber, ctx.now, answered=False)
+    return True
+
+
+@stage(STOP_STAGE, "stop", words=STOP_WORDS, hears_opted_out=stopped_by_this_text)
 def stop_stage(ctx: Context) -> bool:
-    if wants_to_stop(ctx.inbound.params, ctx.words):
+    if ctx.stops:
         do_stop(ctx)
         return True
     if near_stop(ctx.words.tokens):
@@ -174,18 +202,15 @@ def stop_stage(ctx: Context) -> bool:
     return False
 
 
-@stage(START_HELP_STAGE, "start", words=START_WORDS)
-def start_stage(ctx: Context) -> bool:
+def asks_to_start(ctx: Context) -> bool:
+    """START or UNSTOP alone, or a text Twilio's Advanced Opt-Out classified as START."""
     opt_out_type = (ctx.inbound.params.get("OptOutType") or "").upper()
-    if opt_out_type == "START" or (len(ctx.words) == 1 and ctx.words.first in START_WORDS):
+    return opt_out_type == "START" or (len(ctx.words) == 1 and ctx.words.first in START_WORDS)
+
+
+@stage(START_HELP_STAGE, "start", words=START_WORDS, hears_opted_out=asks_to_start)
+def start_stage(ctx: Context) -> bool:
+    if asks_to_start(ctx):
         do_start(ctx)
         return True
     return False
-
-
-def opts_back_in(ctx: Context) -> bool:
-    """Whether an opted-out number's text is one that may bring it back (START, UNSTOP, YES)."""
-    opt_out_type = (ctx.inbound.params.get("OptOutType") or "").upper()
-    return opt_out_type == "START" or (len(ctx.words) == 1 and ctx.words.first in START_WORDS) or says_yes(
-        ctx.words.tokens
-    )

@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sms_board import inbound as pipeline
 from sms_board.app import board_of
 from sms_board.clock.jobs import run_due_jobs
+from sms_board.inbound import routing
 from sms_board.models import InboundMessage, Outbox, OutboxKind, Subscriber, Subscription
 from sms_board.sending.delivery import recipient_on_the_wire
 from sms_board.sending.outbox import enqueue
@@ -41,7 +42,7 @@ def params(body: str, number: str = RESIDENT, sid: str | None = None) -> dict[st
 @pytest.fixture
 def dies_after_storing(monkeypatch):  # type: ignore[no-untyped-def]
     """The next webhook's process dies right after its text is stored and committed."""
-    real = pipeline.route_once
+    real = routing.route_once
     calls = {"n": 0}
 
     def route_once(*args, **kwargs):  # type: ignore[no-untyped-def]
@@ -50,7 +51,7 @@ def dies_after_storing(monkeypatch):  # type: ignore[no-untyped-def]
             raise ProcessDied
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(pipeline, "route_once", route_once)
+    monkeypatch.setattr(routing, "route_once", route_once)
     return calls
 
 
@@ -108,7 +109,7 @@ def test_the_clock_takes_over_a_text_left_unrouted_and_replies_by_sms(app, clien
 
 def test_a_text_that_kills_its_process_twice_goes_to_the_inbox(app, client, areas, monkeypatch):
     sms = params("JOIN ELM")
-    monkeypatch.setattr(pipeline, "route_once", lambda *a, **k: (_ for _ in ()).throw(ProcessDied))
+    monkeypatch.setattr(routing, "route_once", lambda *a, **k: (_ for _ in ()).throw(ProcessDied))
     board = board_of(app)
     with time_machine.travel(utcnow(), tick=False) as traveller:
         deliver_and_die(client, sms)
