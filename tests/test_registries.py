@@ -16,14 +16,15 @@ import pytest
 from sms_board import handlers
 from sms_board.clock import jobs
 from sms_board.clock.jobs import DUE_JOBS, DueJob, due_job, load_jobs
-from sms_board.handlers.confirm import CONFIRM_ACTIONS, confirm_action
 from sms_board.handlers.router import (
+    CONFIRM_ACTIONS,
     KEYWORD_STAGE,
     KEYWORDS,
     STAGES,
     Context,
     Keyword,
     Stage,
+    confirm_action,
     keyword,
     lookup_keyword,
     stage,
@@ -201,6 +202,31 @@ def _imported_modules(path: Path) -> set[str]:
             names |= {alias.name for alias in node.names}
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             names |= {node.module, *(f"{node.module}.{alias.name}" for alias in node.names)}
+    return names
+
+
+def test_handler_modules_import_only_the_router_and_the_domain():
+    """One keyword family per module: a step two handlers share lives in the domain, or in the router."""
+    own = PACKAGE / "handlers"
+    handler_modules = {path.stem for path in own.glob("*.py")} - {"router", "__init__"}
+    found = {}
+    for path in sorted(own.glob("*.py")):
+        if path.stem not in handler_modules:
+            continue
+        names = _imported_modules(path) | _relative_imports(path, "sms_board.handlers")
+        found[path.name] = sorted(
+            {name.split(".")[2] for name in names if name.startswith("sms_board.handlers.")} & handler_modules
+        )
+    assert not {name: imported for name, imported in found.items() if imported}, "a handler imports another handler"
+
+
+def _relative_imports(path: Path, package: str) -> set[str]:
+    """`from .join import x` and `from . import join`, spelled out as `package.join…`."""
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.level == 1:
+            base = f"{package}.{node.module}" if node.module else package
+            names |= {base, *(f"{base}.{alias.name}" for alias in node.names)}
     return names
 
 

@@ -44,7 +44,7 @@ WITH_TEXTS_WAITING = (C.FANNING_OUT, C.SENDING, C.PAUSED)
 DRAINING = (C.SENDING,)  # every row written; done when none is waiting or in flight
 FINISHED = (C.DONE, C.CANCELLED)
 
-# The YES window (handlers.confirm.CONFIRM_WINDOW): a draft older than this can never be confirmed.
+# The YES window (community.confirmations.CONFIRM_WINDOW): a draft older than this can never be confirmed.
 DRAFT_LIFETIME = timedelta(minutes=15)
 LAPSED_NOTE = "not confirmed in time"
 NOT_ORGANISER_NOTE = "sender is no longer an organiser of every area"

@@ -37,6 +37,8 @@ from sms_board.models import (
 from sms_board.phone import mask
 from sms_board.sending.outbox import enqueue
 from sms_board.texts import render, shorten
+from sms_board.urgent import may_be_urgent
+from sms_board.words import Words
 
 NOTICE_EVERY = timedelta(minutes=15)
 # One sender's cries for help text the organisers at most this often (the inbox has every one).
@@ -179,6 +181,19 @@ def alert_urgent(session: Session, settings: Settings, inbound: InboundMessage, 
     inbound.organisers_alerted_at = now
     return told
 
+
+
+def raise_the_alarm(session: Session, settings: Settings, inbound: InboundMessage, sender: Subscriber, words: Words,
+                    now: datetime, *, answered: bool = True) -> bool:
+    """If the text may be an emergency: mark it "may be urgent" in the inbox and tell the organisers.
+
+    Whether it may be (so the resident is owed "call 999", when `answered`).
+    """
+    if not may_be_urgent(words):
+        return False
+    inbound.urgent = True
+    alert_urgent(session, settings, inbound, sender, now, answered=answered)
+    return True
 
 def _admins(session: Session) -> list[Subscriber]:
     return list(session.scalars(select(Subscriber).where(Subscriber.is_admin.is_(True)).order_by(Subscriber.id)))

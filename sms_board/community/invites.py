@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from sms_board.community import audit
 from sms_board.community.alerts import tell_organisers
 from sms_board.community.areas import public_page
-from sms_board.community.exchange import is_member, record
+from sms_board.community.exchange import display_name, is_member, record
 from sms_board.community.item_lifecycle import transition
 from sms_board.community.people import may_moderate
 from sms_board.community.subscriptions import subscribe
@@ -44,6 +44,7 @@ from sms_board.models import (
     OutboxKind,
     Subscriber,
 )
+from sms_board.phone import mask
 from sms_board.sending.outbox import enqueue
 from sms_board.texts import render
 
@@ -239,3 +240,13 @@ def decide_join_request(session: Session, settings: Settings, request: Item, org
         text = render("join_declined", area=area)
     enqueue(session, settings, person, text, OutboxKind.NOTIFY, zone_name=area.timezone, now=now)
     return Decided.ACCEPTED if accept else Decided.DECLINED
+
+
+def answer_join_request(session: Session, settings: Settings, request: Item, organiser: Subscriber, *,
+                        accept: bool, now: datetime) -> str:
+    """ACCEPT J12 / NO J12 (or APPROVE / REJECT) by SMS: `decide_join_request`, and the organiser's reply."""
+    decided = decide_join_request(session, settings, request, organiser, accept=accept, now=now)
+    person = request.author
+    return render("join_decided", outcome=decided.value, item=request, area=request.area,
+                  name=display_name(person), number=mask(person.phone) if person else "",
+                  refused=decided == Decided.NOT_ALLOWED)

@@ -16,7 +16,14 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from sms_board.db import is_sqlite
-from sms_board.models import Area, ConsentEvent, Subscriber, Subscription, SubscriptionStatus
+from sms_board.models import (
+    Area,
+    ConsentEvent,
+    InboundMessage,
+    Subscriber,
+    Subscription,
+    SubscriptionStatus,
+)
 from sms_board.sending.subscription_status import (
     LEAVES_FROM,
     MEMBER,
@@ -25,6 +32,8 @@ from sms_board.sending.subscription_status import (
     initial_status,
     transition,
 )
+from sms_board.texts import render
+from sms_board.words import Words
 
 # ── who hears from what ────────────────────────────────────────────────────
 
@@ -162,6 +171,19 @@ def opt_in(
     session.flush()
     return active_areas(session, subscriber)
 
+
+
+def start_again(session: Session, subscriber: Subscriber, inbound: InboundMessage, words: Words,
+                now: datetime) -> str:
+    """START by SMS (or YES with nothing to confirm): an opted-out number opts back in; the reply to it.
+
+    A number that never opted out is only told it is in.
+    """
+    was_out = subscriber.opted_out
+    areas = opt_in(
+        session, subscriber, words=words.original or "START", channel="sms", now=now, inbound_id=inbound.id,
+    ) if was_out else []
+    return render("start_confirm", areas=areas, was_out=was_out)
 
 @dataclass(frozen=True)
 class ConsentRecord:

@@ -2,7 +2,7 @@
 every keyword, stage and confirm action with the router: a new module needs no list.
 """
 
-from sms_board.handlers.confirm import lapse_unless_yes
+from sms_board.community.confirmations import lapse_unless_yes
 from sms_board.handlers.router import Context, keyword, route, stage
 from sms_board.registry import import_modules_of
 

@@ -20,10 +20,9 @@ from sms_board.broadcast.broadcasts import (
 )
 from sms_board.broadcast.campaign_lifecycle import Refusal
 from sms_board.broadcast.campaigns import areas_of
+from sms_board.community.confirmations import ask
 from sms_board.community.subscriptions import active_areas
-from sms_board.handlers.confirm import ask_to_confirm, confirm_action
-from sms_board.handlers.inbox import inbox
-from sms_board.handlers.router import Context, keyword
+from sms_board.handlers.router import Context, confirm_action, keyword
 from sms_board.models import Area, Campaign, Confirmation
 from sms_board.sending.quiet import held_until
 
@@ -37,8 +36,7 @@ def broadcast(ctx: Context) -> None:
 def all_(ctx: Context) -> None:
     # "All fine here, thanks" from a resident is ordinary text, not a refused broadcast.
     if not ctx.organiser_areas():
-        ctx.handler = "inbox"
-        inbox(ctx)
+        ctx.take_as_ordinary_text()
         return
     _preview(ctx, "BROADCAST", urgent=False)
 
@@ -79,7 +77,7 @@ def _preview(ctx: Context, keyword_name: str, *, urgent: bool) -> None:
         ctx.reply("broadcast_nobody", areas=targets)
         return
     campaign = create_broadcast(ctx.session, preview, urgent=urgent, now=ctx.now, created_by=ctx.subscriber)
-    ask_to_confirm(ctx, "broadcast", {"campaign_id": campaign.id})
+    ask(ctx.session, ctx.subscriber, "broadcast", {"campaign_id": campaign.id}, ctx.now)
     ctx.reply("broadcast_preview", areas=targets, recipients=preview.recipients, segments=preview.segments,
               cost=money(preview.cost, ctx.settings), urgent=urgent)
 

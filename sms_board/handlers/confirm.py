@@ -6,66 +6,19 @@ they are answered before YES is read: the pipeline calls `lapse_unless_yes` for 
 before routing it, so `FORGET`, `HELP`, `YES` erases nobody.
 
 With nothing pending, YES opts an opted-out number back in, else says there is
-nothing to confirm. Features that need a confirmation register an action here.
+nothing to confirm. Features that need a confirmation ask for it (`community.confirmations.ask`)
+and register what YES does with the router (`router.confirm_action`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime, timedelta
+from sqlalchemy import select
 
-from sqlalchemy import select, update
-from sqlalchemy.orm import Session
-
-from sms_board.handlers.router import CONFIRM_STAGE, Context, stage
-from sms_board.handlers.stop import do_start
-from sms_board.models import Confirmation, Subscriber
-from sms_board.registry import Registry
-from sms_board.words import Words, says_yes
-
-CONFIRM_WINDOW = timedelta(minutes=15)
-
-Action = Callable[[Context, Confirmation], None]
-# What YES does, by the kind of confirmation pending (`Confirmation.action`).
-CONFIRM_ACTIONS: Registry[Action] = Registry("confirm action")
-
-
-def confirm_action(name: str) -> Callable[[Action], Action]:
-    """Register what YES does for a pending confirmation of this kind (one action per kind)."""
-
-    def register(func: Action) -> Action:
-        return CONFIRM_ACTIONS.add(name, func)
-
-    return register
-
-
-def ask_to_confirm(ctx: Context, action: str, payload: dict[str, object]) -> Confirmation:
-    lapse_pending(ctx.session, ctx.subscriber, ctx.now)
-    pending = Confirmation(
-        subscriber_id=ctx.subscriber.id, action=action, payload=payload,
-        created_at=ctx.now, expires_at=ctx.now + CONFIRM_WINDOW,
-    )
-    ctx.session.add(pending)
-    return pending
-
-
-def lapse_pending(session: Session, subscriber: Subscriber, now: datetime) -> tuple[str, ...]:
-    """Let the subscriber's pending confirmations lapse; the actions of those YES could still have confirmed."""
-    lapsed = session.execute(
-        update(Confirmation)
-        .where(Confirmation.subscriber_id == subscriber.id, Confirmation.resolved_at.is_(None))
-        .values(resolved_at=now, resolution="lapsed")
-        .returning(Confirmation.action, Confirmation.expires_at)
-        .execution_options(synchronize_session=False)
-    ).all()
-    return tuple(sorted({action for action, expires_at in lapsed if expires_at > now}))
-
-
-def lapse_unless_yes(session: Session, subscriber: Subscriber, words: Words, now: datetime) -> tuple[str, ...]:
-    """Any text but YES lets a pending confirmation lapse (docs/language.md, "YES"); what lapsed, for the reply."""
-    if says_yes(words.tokens):
-        return ()
-    return lapse_pending(session, subscriber, now)
+from sms_board.community.confirmations import lapse_pending
+from sms_board.community.subscriptions import start_again
+from sms_board.handlers.router import CONFIRM_ACTIONS, CONFIRM_STAGE, Context, stage
+from sms_board.models import Confirmation
+from sms_board.words import says_yes
 
 
 def answers_yes(ctx: Context) -> bool:
@@ -96,7 +49,8 @@ def yes_stage(ctx: Context) -> bool:
         action(ctx, pending)
         return True
     if ctx.subscriber.opted_out:
-        do_start(ctx)
+        ctx.handler = "start"
+        ctx.replies.append(start_again(ctx.session, ctx.subscriber, ctx.inbound, ctx.words, ctx.now))
         return True
     ctx.reply("nothing_to_confirm")
     return True

@@ -27,8 +27,8 @@ from sms_board.community.exchange import (
     resolve,
     taken_back,
 )
+from sms_board.community.invites import answer_join_request
 from sms_board.community.item_lifecycle import CONNECTED, OPEN, VISIBLE, transition, values
-from sms_board.handlers.join import answer_join_request
 from sms_board.handlers.router import Context, keyword, ref_or_hint
 from sms_board.models import (
     AuditAction,
@@ -53,7 +53,7 @@ def ok(ctx: Context) -> None:
     if item is None:
         return
     if ItemKind(item.kind) == ItemKind.JOIN:
-        answer_join_request(ctx, item, accept=True)
+        ctx.replies.append(answer_join_request(ctx.session, ctx.settings, item, ctx.subscriber, accept=True, now=ctx.now))
         return
     if ItemKind(item.kind) == ItemKind.INTRO:
         _accept_intro(ctx, item)
@@ -129,7 +129,7 @@ def no(ctx: Context) -> None:
     if item is None:
         return
     if ItemKind(item.kind) == ItemKind.JOIN:
-        answer_join_request(ctx, item, accept=False)
+        ctx.replies.append(answer_join_request(ctx.session, ctx.settings, item, ctx.subscriber, accept=False, now=ctx.now))
         return
     if ItemKind(item.kind) == ItemKind.INTRO:
         _decline_intro(ctx, item)

@@ -9,7 +9,6 @@ from sqlalchemy import update
 from sms_board.broadcast.digest_runs import DAILY, OFF, WEEKLY, next_page
 from sms_board.community.subscriptions import active_areas
 from sms_board.config import WEEKDAYS
-from sms_board.handlers.inbox import inbox
 from sms_board.handlers.router import Context, keyword
 from sms_board.models import Subscription, SubscriptionStatus
 
@@ -46,8 +45,7 @@ def digest(ctx: Context) -> None:
 def more(ctx: Context) -> None:
     if len(ctx.words) > 2:
         # "more about the plant swap please" is a question for a person, not paging.
-        ctx.handler = "inbox"
-        inbox(ctx)
+        ctx.take_as_ordinary_text()
         return
     more = next_page(ctx.session, ctx.subscriber)
     if more.page is None:

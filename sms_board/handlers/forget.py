@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+from sms_board.community.confirmations import ask
 from sms_board.community.privacy import forget
-from sms_board.handlers.confirm import ask_to_confirm, confirm_action
-from sms_board.handlers.router import Context, keyword
+from sms_board.handlers.router import Context, confirm_action, keyword
 from sms_board.models import Confirmation
 
 
 @keyword("FORGET", fuzzy=False)
 def forget_me(ctx: Context) -> None:
-    ask_to_confirm(ctx, "forget", {})
+    ask(ctx.session, ctx.subscriber, "forget", {}, ctx.now)
     ctx.reply("forget_confirm")
 
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from sms_board.community.subscriptions import active_areas
 from sms_board.handlers.router import HELP_STAGE, Context, keyword, stage
-from sms_board.handlers.urgent import raise_the_alarm
 
 HELP_WORDS = frozenset({"HELP", "INFO"})
 
@@ -44,7 +43,7 @@ def help_(ctx: Context) -> None:
     filed = bool(words)
     if filed:
         ctx.file_in_inbox(areas[0] if len(areas) == 1 else None)
-    urgent = filed and raise_the_alarm(ctx)
+    urgent = filed and ctx.raise_the_alarm()
     if ctx.subscriber.opted_out:
         ctx.reply("help_opted_out", filed=filed, urgent=urgent)
         return

@@ -3,7 +3,7 @@
 A public area is joined by slug, name or postcode. A private one is listed nowhere and
 found by no postcode: `JOIN CARERS K7Q4-2M` joins with an invite code, and `JOIN CARERS`
 alone files a join request (`#J12`) that its organisers answer with `ACCEPT J12` or
-`NO J12` (`answer_join_request`, called from those keywords).
+`NO J12` (`community.invites.answer_join_request`, called from those keywords).
 """
 
 from __future__ import annotations
@@ -17,19 +17,16 @@ from sms_board.community.areas import (
     public_area_by_postcode,
     public_page,
 )
-from sms_board.community.exchange import display_name, is_member, withdraw_responses
+from sms_board.community.exchange import is_member, withdraw_responses
 from sms_board.community.invites import (
-    Decided,
     Joined,
     code_shaped,
-    decide_join_request,
     request_to_join,
     use_code,
 )
 from sms_board.community.subscriptions import active_areas, leave, subscribe
 from sms_board.handlers.router import Context, keyword
-from sms_board.models import Area, Item
-from sms_board.phone import mask
+from sms_board.models import Area
 from sms_board.texts import render
 
 
@@ -86,15 +83,6 @@ def _join_private(ctx: Context, area: Area, code: str | None) -> None:
         return
     until = result.locked_until.astimezone(ZoneInfo(area.timezone)).strftime("%H:%M") if result.locked_until else None
     ctx.reply("join_code_refused", outcome=result.outcome.value, area=area, until=until)
-
-
-def answer_join_request(ctx: Context, request: Item, *, accept: bool) -> None:
-    """ACCEPT J12 / NO J12 (or APPROVE / REJECT): an organiser lets a resident in, or not."""
-    decided = decide_join_request(ctx.session, ctx.settings, request, ctx.subscriber, accept=accept, now=ctx.now)
-    person = request.author
-    ctx.reply("join_decided", outcome=decided.value, item=request, area=request.area,
-              name=display_name(person), number=mask(person.phone) if person else "",
-              refused=decided == Decided.NOT_ALLOWED)
 
 
 @keyword("LEAVE")

@@ -8,8 +8,8 @@ of the item's area (nor an administrator) is refused politely and nothing change
 from __future__ import annotations
 
 from sms_board.community.exchange import display_name
+from sms_board.community.invites import answer_join_request
 from sms_board.community.moderation import Outcome, approve, reject
-from sms_board.handlers.join import answer_join_request
 from sms_board.handlers.router import Context, keyword, ref_or_hint
 from sms_board.models import Item, ItemKind
 
@@ -34,7 +34,7 @@ def approve_(ctx: Context) -> None:
     if item is None:
         return
     if item.kind == ItemKind.JOIN.value:
-        answer_join_request(ctx, item, accept=True)
+        ctx.replies.append(answer_join_request(ctx.session, ctx.settings, item, ctx.subscriber, accept=True, now=ctx.now))
         return
     outcome = approve(ctx.session, ctx.settings, item, ctx.subscriber, ctx.now)
     if outcome == Outcome.NOT_ALLOWED:
@@ -49,7 +49,7 @@ def reject_(ctx: Context) -> None:
     if item is None:
         return
     if item.kind == ItemKind.JOIN.value:
-        answer_join_request(ctx, item, accept=False)
+        ctx.replies.append(answer_join_request(ctx.session, ctx.settings, item, ctx.subscriber, accept=False, now=ctx.now))
         return
     reason = " ".join(ctx.words.rest(2).split())[:160]
     outcome, ended = reject(ctx.session, ctx.settings, item, ctx.subscriber, reason, ctx.now)

@@ -12,12 +12,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sms_board.community.exchange import display_name, is_member, record, respond
-from sms_board.handlers.post import announce, new_item
+from sms_board.community.posting import Form, post_item
 from sms_board.handlers.router import Context, keyword, ref_or_hint
 from sms_board.models import Item, ItemKind, ItemStatus, ResponseKind
 from sms_board.words import Ref, parse_ref
 
 MAX_TEXT = 320
+REQUEST = Form(ItemKind.REQUEST, "NEED", "need_empty", "need_posted", MAX_TEXT)
+OFFER = Form(ItemKind.OFFER, "OFFER", "offer_empty", "offer_posted", MAX_TEXT)
 
 
 ASK_USAGE = "ASK <offer ref> to ask for a neighbour's offer, e.g. ASK O3, or NEED <what you need>"
@@ -51,9 +53,8 @@ def need(ctx: Context) -> None:
             return
         ask_for_offer(ctx, offer)
         return
-    created = new_item(ctx, ItemKind.REQUEST, "NEED", "need_empty", MAX_TEXT)
-    if created is not None:
-        announce(ctx, created[0], "need_posted")
+    ctx.replies.append(post_item(ctx.session, ctx.settings, ctx.subscriber, ctx.words, REQUEST,
+                                 inbound_id=ctx.inbound.id, now=ctx.now))
 
 
 @keyword("OFFER")
@@ -68,9 +69,8 @@ def offer(ctx: Context) -> None:
         # "OFFER R99": clearly meant as a ref, but it names no open request.
         ctx.reply("ref_hint", usage="CAN <ref> to offer help on a request, or OFFER <what you can do>", ref=str(ref))
         return
-    created = new_item(ctx, ItemKind.OFFER, "OFFER", "offer_empty", MAX_TEXT)
-    if created is not None:
-        announce(ctx, created[0], "offer_posted")
+    ctx.replies.append(post_item(ctx.session, ctx.settings, ctx.subscriber, ctx.words, OFFER,
+                                 inbound_id=ctx.inbound.id, now=ctx.now))
 
 
 @keyword("CAN")

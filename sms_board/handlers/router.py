@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cache
 from importlib import resources
 
@@ -30,11 +30,13 @@ from sqlalchemy import event, select
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import ORMExecuteState, Session
 
+from sms_board.community import alerts
 from sms_board.community.moderation import can_see
 from sms_board.community.subscriptions import active_areas
 from sms_board.config import Settings
 from sms_board.models import (
     Area,
+    Confirmation,
     InboundMessage,
     Item,
     ItemKind,
@@ -48,6 +50,8 @@ from sms_board.registry import DuplicateEntry, Registry, defined_in
 from sms_board.sending.outbox import enqueue
 from sms_board.texts import render
 from sms_board.words import Ref, Words, parse_ref
+
+HINT_EVERY = timedelta(days=1)  # how often a text kept for the organisers gets a hint
 
 
 @dataclass
@@ -99,6 +103,22 @@ class Context:
         if area is not None:
             self.inbound.area_id = area.id
 
+    def take_as_ordinary_text(self) -> None:
+        """No keyword's text (the inbox stage's, or one a keyword hands on): kept, with a hint a day."""
+        self.handler = "inbox"
+        areas = active_areas(self.session, self.subscriber)
+        self.file_in_inbox(among=areas)
+        last = self.subscriber.last_hint_at
+        if last is None or self.now - last >= HINT_EVERY:
+            self.subscriber.last_hint_at = self.now
+            self.reply("inbox_hint", joined=bool(areas))
+
+    def raise_the_alarm(self) -> bool:
+        """If the text may be an emergency: marked, the organisers told, and the "call 999" reply owed."""
+        urgent = alerts.raise_the_alarm(self.session, self.settings, self.inbound, self.subscriber, self.words, self.now)
+        self.mandatory_reply |= urgent
+        return urgent
+
     def find_item(self, token: str, kinds: set[ItemKind] | None = None) -> Item | None:
         """The item a token names, or None. A ref with the wrong letter for its item names nothing.
 
@@ -129,6 +149,8 @@ class Context:
 
 Handler = Callable[[Context], None]
 StageFunc = Callable[[Context], bool]
+# What YES does, by the kind of confirmation pending (`Confirmation.action`, `community.confirmations`).
+Action = Callable[[Context, Confirmation], None]
 
 
 @dataclass(frozen=True)
@@ -155,6 +177,7 @@ class Stage:
 # Every spelling of every keyword (aliases included), and the stages a text goes through.
 KEYWORDS: Registry[Keyword] = Registry("keyword", origin=lambda entry: defined_in(entry.handler))
 STAGES: Registry[Stage] = Registry("stage", origin=lambda entry: defined_in(entry.func), distinct="order")
+CONFIRM_ACTIONS: Registry[Action] = Registry("confirm action")
 
 (OPTED_OUT_STAGE, STOP_STAGE, START_HELP_STAGE, HELP_STAGE, CONFIRM_STAGE, URGENT_STAGE, KEYWORD_STAGE, RELAY_STAGE,
  ANSWER_STAGE, INBOX_STAGE) = (5, 10, 20, 25, 30, 35, 40, 50, 55, 60)
@@ -193,6 +216,15 @@ def stage(
     def register(func: StageFunc) -> StageFunc:
         STAGES.add(name, Stage(order, name, func, frozenset(words), hears_opted_out))
         return func
+
+    return register
+
+
+def confirm_action(name: str) -> Callable[[Action], Action]:
+    """Register what YES does for a pending confirmation of this kind (one action per kind)."""
+
+    def register(func: Action) -> Action:
+        return CONFIRM_ACTIONS.add(name, func)
 
     return register
 

@@ -24,9 +24,9 @@ from rapidfuzz.distance import OSA
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from sms_board.community.alerts import alert_urgent
+from sms_board.community.alerts import raise_the_alarm
 from sms_board.community.exchange import end_connections_of
-from sms_board.community.subscriptions import get_or_create_subscriber, opt_in
+from sms_board.community.subscriptions import get_or_create_subscriber, start_again
 from sms_board.config import Settings
 from sms_board.handlers.router import (
     OPTED_OUT_STAGE,
@@ -39,7 +39,6 @@ from sms_board.handlers.router import (
 from sms_board.models import ConsentEvent, InboundMessage, Subscriber
 from sms_board.sending.delivery import lock_recipient, opt_out
 from sms_board.texts import render
-from sms_board.urgent import may_be_urgent
 from sms_board.utc import utcnow
 from sms_board.words import Words
 
@@ -167,12 +166,7 @@ def do_stop(ctx: Context) -> None:
 
 def do_start(ctx: Context) -> None:
     ctx.handler = "start"
-    was_out = ctx.subscriber.opted_out
-    areas = opt_in(
-        ctx.session, ctx.subscriber, words=ctx.words.original or "START", channel="sms", now=ctx.now,
-        inbound_id=ctx.inbound.id,
-    ) if was_out else []
-    ctx.reply("start_confirm", areas=areas, was_out=was_out)
+    ctx.replies.append(start_again(ctx.session, ctx.subscriber, ctx.inbound, ctx.words, ctx.now))
 
 
 @stage(OPTED_OUT_STAGE, "opted_out")
@@ -182,10 +176,9 @@ def opted_out_stage(ctx: Context) -> bool:
         return False
     ctx.ignore("sender has opted out")
     ctx.inbound.in_inbox = bool(ctx.words.tokens) and not asks_to_stop(ctx.words.tokens)
-    if ctx.inbound.in_inbox and may_be_urgent(ctx.words):
+    if ctx.inbound.in_inbox:
         # Not answered (carrier rules), but a cry for help still reaches the organisers.
-        ctx.inbound.urgent = True
-        alert_urgent(ctx.session, ctx.settings, ctx.inbound, ctx.subscriber, ctx.now, answered=False)
+        raise_the_alarm(ctx.session, ctx.settings, ctx.inbound, ctx.subscriber, ctx.words, ctx.now, answered=False)
     return True
 
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import re
 
-from sms_board.community.alerts import alert_urgent
 from sms_board.community.exchange import active_matches
 from sms_board.community.inbox import ReplyRefused, answer, kept_text
 from sms_board.handlers.router import ANSWER_STAGE, URGENT_STAGE, Context, lookup_keyword, stage
@@ -33,16 +32,6 @@ ANSWER_LETTER = "U"
 _ANSWER_REF = re.compile(rf"^{ANSWER_LETTER}(\d{{1,12}})$")
 # Keywords that publish the resident's words: they still do, after the alarm.
 _PUBLISHING = frozenset({"POST", "NEED", "OFFER"})
-
-
-def raise_the_alarm(ctx: Context) -> bool:
-    """If the text may be an emergency: mark it, owe the "call 999" reply, tell the organisers."""
-    if not may_be_urgent(ctx.words):
-        return False
-    ctx.inbound.urgent = True
-    ctx.mandatory_reply = True
-    alert_urgent(ctx.session, ctx.settings, ctx.inbound, ctx.subscriber, ctx.now)
-    return True
 
 
 def _a_conversation(ctx: Context) -> bool:
@@ -62,7 +51,7 @@ def urgent_stage(ctx: Context) -> bool:
     if keyword is not None and (ctx.subscriber.is_admin or ctx.organiser_areas()):
         return False
     ctx.file_in_inbox()
-    raise_the_alarm(ctx)
+    ctx.raise_the_alarm()
     ctx.reply("urgent_reply")
     return keyword is None or keyword.name not in _PUBLISHING
 

@@ -17,7 +17,7 @@ from sms_board.broadcast.billing import segments_this_month
 from sms_board.broadcast.broadcasts import fan_out_broadcast
 from sms_board.broadcast.campaigns import DRAFT_LIFETIME
 from sms_board.clock.jobs import tick
-from sms_board.handlers.confirm import CONFIRM_WINDOW
+from sms_board.community.confirmations import CONFIRM_WINDOW
 from sms_board.models import Campaign, CampaignStatus, InboundMessage, Outbox, OutboxStatus
 from sms_board.sending.sender import drain
 from sms_board.sending.transport import ConsoleTransport
