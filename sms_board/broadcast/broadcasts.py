@@ -41,9 +41,9 @@ from sms_board.models import (
 )
 from sms_board.phone import mask_numbers
 from sms_board.segments import truncate_to_segments
-from sms_board.sending.delivery import reachable
 from sms_board.sending.outbox import Body, lane_for, prepare
 from sms_board.sending.quiet import held_until
+from sms_board.sending.reachability import reachable
 from sms_board.texts import render
 
 log = logging.getLogger(__name__)

@@ -48,7 +48,8 @@ from sms_board.models import (
     SubscriptionStatus,
     UTCDateTime,
 )
-from sms_board.sending.delivery import initial_status, reachable
+from sms_board.sending.delivery import initial_status
+from sms_board.sending.reachability import reachable
 
 _OUTBOX_COLUMNS = (
     "to_number", "subscriber_id", "body", "kind", "status", "lane", "segments", "encoding", "attempts",

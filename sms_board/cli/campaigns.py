@@ -18,7 +18,8 @@ from sms_board.cli.common import (
 
 if TYPE_CHECKING:
     from sms_board.broadcast.broadcasts import FanOutReport, Preview
-    from sms_board.broadcast.digest_runs import DigestReport, DryRun
+    from sms_board.broadcast.digest_batches import DigestReport
+    from sms_board.broadcast.digest_runs import DryRun
     from sms_board.config import Settings
     from sms_board.models import Area
 

@@ -6,7 +6,8 @@ import calendar
 
 from sqlalchemy import update
 
-from sms_board.broadcast.digest_runs import DAILY, OFF, WEEKLY, next_page
+from sms_board.broadcast.digest_more import next_page
+from sms_board.broadcast.digest_runs import DAILY, OFF, WEEKLY
 from sms_board.community.subscriptions import active_areas
 from sms_board.config import WEEKDAYS
 from sms_board.handlers.router import Context, keyword

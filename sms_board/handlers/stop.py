@@ -37,7 +37,8 @@ from sms_board.handlers.router import (
     stage,
 )
 from sms_board.models import ConsentEvent, InboundMessage, Subscriber
-from sms_board.sending.delivery import lock_recipient, opt_out
+from sms_board.sending.opt_outs import opt_out
+from sms_board.sending.reachability import lock_recipient
 from sms_board.texts import render
 from sms_board.utc import utcnow
 from sms_board.words import Words

@@ -17,19 +17,18 @@ A text to one person may be about an item, a response (an offer, an ask) or a co
 ended before the text goes, the text is cancelled (`cancel_about`), so "Sam can help with
 #R8" never reaches Priya at 08:00 after Sam took the offer back at 23:00.
 
-Who may be texted is decided here too: a number that opted out (STOP, Twilio's
-21610) or cannot take texts (21211, 21614) gets nothing more, and the sender's
-claim refuses rows of such numbers in the claim statement itself.
+Decided elsewhere, moved here: who may be texted is `sending.reachability` (the claim
+statement refuses rows of numbers that may not be), where a number stops being texted is
+`sending.opt_outs`, and what a send or a status callback says happened is read by
+`sending.outcomes`, which picks the move (`from_sending`, `hand_over`, `move_forward`).
 """
 
 from __future__ import annotations
 
 import functools
-import logging
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -41,38 +40,17 @@ from sqlalchemy import (
     Update,
     and_,
     bindparam,
-    exists,
     func,
     literal,
     or_,
     select,
     update,
 )
-from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from sms_board.db import is_sqlite
-from sms_board.models import (
-    ConsentEvent,
-    Outbox,
-    OutboxKind,
-    OutboxStatus,
-    Subscriber,
-    UTCDateTime,
-)
-from sms_board.phone import mask
-from sms_board.sending.subscription_status import stop_all
-from sms_board.sending.transport import (
-    AmbiguousError,
-    ConfigurationError,
-    PermanentError,
-    ProviderReport,
-    TransientError,
-    opted_out_code,
-    undeliverable_code,
-)
-
-log = logging.getLogger(__name__)
+from sms_board.models import Outbox, OutboxKind, OutboxStatus, UTCDateTime
+from sms_board.sending.reachability import unreachable_recipient
 
 # ── the status groups every other module speaks in ─────────────────────────
 
@@ -91,13 +69,6 @@ LEFT_THE_BOARD = (*IN_FLIGHT, *WITH_PROVIDER, OutboxStatus.UNKNOWN)  # handed ov
 
 # A claim whose every candidate turns out unreachable looks again, this many times at most.
 _CLAIM_ROUNDS = 3
-
-# Backoff 5 s, 10 s, 20 s … capped at 15 min: ten attempts span about 36 minutes,
-# long enough to ride out a short Twilio incident, short enough that a stuck row
-# is reported the same evening.
-MAX_ATTEMPTS = 10
-BACKOFF_BASE = timedelta(seconds=5)
-BACKOFF_CAP = timedelta(minutes=15)
 
 # A status only ever moves forward once Twilio speaks: a late or repeated callback cannot
 # undo a later one. Our own states rank 0, so any word from Twilio beats our guess
@@ -120,95 +91,6 @@ def initial_status(send_after: datetime | None) -> OutboxStatus:
 
 # A reply leaves in the webhook's own answer: Twilio has it as soon as the board answers.
 REPLY_STATUS = OutboxStatus.SENT
-
-
-def backoff(attempts: int) -> timedelta:
-    return min(BACKOFF_CAP, BACKOFF_BASE * (2 ** max(0, attempts - 1)))
-
-
-# ── who may be texted ──────────────────────────────────────────────────────
-
-
-def reachable() -> list[ColumnElement[bool]]:
-    """Conditions on `Subscriber` for a number the board may text."""
-    return [Subscriber.opted_out_at.is_(None), Subscriber.undeliverable_at.is_(None)]
-
-
-def unreachable_recipient() -> ColumnElement[bool]:
-    """True for an outbox row whose recipient may no longer be texted."""
-    return exists().where(
-        Subscriber.id == Outbox.subscriber_id,
-        or_(Subscriber.opted_out_at.is_not(None), Subscriber.undeliverable_at.is_not(None)),
-    )
-
-
-def opt_out(
-    session: Session, subscriber: Subscriber, *, words: str, channel: str, now: datetime,
-    inbound_id: int | None = None, wording: str | None = None,
-) -> bool:
-    """Global opt-out: every subscription ends and nothing waiting goes out. False if already out.
-
-    The one place a number is opted out, whether by STOP, FORGET's erasure or the carrier.
-    """
-    if subscriber.opted_out_at is not None:
-        return False
-    subscriber.opted_out_at = now
-    stop_all(session, subscriber.id, now)
-    cancel_waiting(session, subscriber.id, "recipient opted out", now)
-    session.add(
-        ConsentEvent(
-            subscriber_id=subscriber.id, area_id=None, action="opt_out", channel=channel,
-            words=words, wording=wording, inbound_id=inbound_id, created_at=now,
-        )
-    )
-    return True
-
-
-def lock_recipient(session: Session, subscriber_id: int) -> None:
-    """Wait for any send to this number that is already on the wire, and keep new ones off it.
-
-    A STOP takes this lock (PostgreSQL `FOR UPDATE`) before it is stamped as stored;
-    `recipient_on_the_wire` holds a `FOR KEY SHARE` lock on the same row for the length of
-    each send. Ordinary updates of the row (a NAME, a hint) wait for neither.
-    """
-    if not is_sqlite(session):
-        session.execute(select(Subscriber.id).where(Subscriber.id == subscriber_id).with_for_update())
-
-
-@functools.cache
-def _recipient_check(sqlite: bool) -> Select[Any]:
-    """`recipient_on_the_wire`'s query, built once: the sender runs it for every text."""
-    query = select(*reachable()).select_from(Subscriber).where(Subscriber.id == bindparam("subscriber_id"))
-    return query if sqlite else query.with_for_update(read=True, key_share=True)
-
-
-@contextmanager
-def recipient_on_the_wire(factory: sessionmaker[Session], subscriber_id: int | None) -> Iterator[bool]:
-    """Whether the number may still be texted, checked at the last moment and held for the send.
-
-    On PostgreSQL the check holds a key-share lock on the subscriber's row (in a transaction
-    of its own) until the send is over, so a STOP is stored either after the text reached
-    Twilio or before the check, which then sees it. SQLite (one sender, a development
-    database) must never hold its write lock over an HTTP call: there the check is released
-    at once, and a STOP in that instant can still meet the text it crossed.
-    """
-    if subscriber_id is None:
-        yield True
-        return
-    with factory() as session:
-        sqlite = is_sqlite(session)
-        found = session.execute(_recipient_check(sqlite), {"subscriber_id": subscriber_id}).one_or_none()
-        if sqlite:
-            session.commit()
-        try:
-            yield found is None or all(found)
-        finally:
-            try:
-                session.commit()
-            except OperationalError:
-                # The connection died during the send: its lock went with it, and the send's
-                # outcome must still be recorded (on another connection).
-                log.warning("the recipient check's database connection dropped during a send")
 
 
 # ── the one way a status changes ───────────────────────────────────────────
@@ -389,57 +271,17 @@ def claim_plan(session: Session, now: datetime) -> str:
     return "\n".join(row[0] for row in rows)
 
 
-# ── what the sender learned ────────────────────────────────────────────────
+# ── after a send (`sending.outcomes` decides which) ──────────────────────
 
 
-@dataclass(frozen=True)
-class Recorded:
-    status: str
-    cancelled: int = 0  # the recipient's other waiting texts, cancelled by an opt-out or dead number
-
-
-def record_result(session: Session, row_id: int, outcome: Exception | str, now: datetime) -> Recorded:
-    """Store what happened to one send (`outcome` is the provider's message SID when it went)."""
-    if isinstance(outcome, str):
-        return _record_handed_over(session, row_id, outcome, now)
-    found = session.execute(
-        select(Outbox.status, Outbox.attempts, Outbox.subscriber_id).where(_one(row_id)).with_for_update()
-    ).one_or_none()
-    assert found is not None, f"outbox row {row_id} vanished while it was being sent"
-    status, attempts, subscriber_id = found
-    if status != OutboxStatus.SENDING.value:
-        # A status callback overtook us: Twilio has the message, whatever our side saw.
-        log.info("outbox %s: %s after Twilio already reported %s", row_id, outcome.__class__.__name__, status)
-        return Recorded(status)
-    error = {"error_code": getattr(outcome, "code", None), "error_message": str(outcome)}
-    if isinstance(outcome, ConfigurationError):
-        # Twilio refused the account, not this text: it waits, uncounted, for the fix.
-        _from_sending(session, row_id, OutboxStatus.QUEUED, now, attempts=max(0, attempts - 1), **error)
-        return Recorded(OutboxStatus.QUEUED.value)
-    if isinstance(outcome, TransientError):
-        if attempts >= MAX_ATTEMPTS:
-            error["error_message"] = f"gave up after {attempts} attempts: {outcome}"
-            _from_sending(session, row_id, OutboxStatus.FAILED, now, **error)
-            return Recorded(OutboxStatus.FAILED.value)
-        _from_sending(session, row_id, OutboxStatus.QUEUED, now, send_after=now + backoff(attempts), **error)
-        return Recorded(OutboxStatus.QUEUED.value)
-    if isinstance(outcome, PermanentError):
-        _from_sending(session, row_id, OutboxStatus.FAILED, now, **error)
-        return Recorded(OutboxStatus.FAILED.value, mark_recipient(session, subscriber_id, outcome.code, now))
-    if not isinstance(outcome, AmbiguousError):
-        error["error_message"] = f"unexpected error: {outcome!r}"
-    _from_sending(session, row_id, OutboxStatus.UNKNOWN, now, **error)
-    return Recorded(OutboxStatus.UNKNOWN.value)
-
-
-def cancel_in_flight(session: Session, row_id: int, reason: str, now: datetime) -> Recorded:
-    """A claimed text whose recipient opted out before it could go: it never leaves."""
-    _from_sending(session, row_id, OutboxStatus.CANCELLED, now, attempts=Outbox.attempts - 1, error_message=reason)
-    return Recorded(OutboxStatus.CANCELLED.value)
-
-
-def _from_sending(session: Session, row_id: int, to: OutboxStatus, now: datetime, **values: Any) -> None:
+def from_sending(session: Session, row_id: int, to: OutboxStatus, now: datetime, **values: Any) -> None:
+    """A claimed row's send is over: it goes to `to` (queued again, failed, unknown, cancelled)."""
     transition(session, _one(row_id), to, allowed_from=IN_FLIGHT, now=now, **values)
+
+
+def move_forward(session: Session, row_id: int, to: OutboxStatus, now: datetime, **values: Any) -> int:
+    """Twilio's word: the row moves to `to` only from a status it outranks (a late report never undoes)."""
+    return transition(session, _one(row_id), to, allowed_from=_below(to), now=now, **values)
 
 
 @functools.cache
@@ -454,93 +296,21 @@ def _handed_over() -> Update:
     )
 
 
-def _record_handed_over(session: Session, row_id: int, provider_sid: str, now: datetime) -> Recorded:
+def hand_over(session: Session, row_id: int, provider_sid: str, now: datetime) -> str:
+    """Twilio took the text (`provider_sid`): the row is at least `sent`; returns its status."""
     handed = {"provider_sid": provider_sid, "sent_at": now, "error_code": None, "error_message": None}
     # The common case, in one statement built once: `sending` → `sent`.
     if session.execute(_handed_over(), {"row_id": row_id, "provider_sid": provider_sid, "now": now}).rowcount:
-        return Recorded(OutboxStatus.SENT.value)
+        return OutboxStatus.SENT.value
     # A callback came first, or the row was given up as `unknown`: Twilio has it, so it is at least sent.
-    if transition(session, _one(row_id), OutboxStatus.SENT, allowed_from=_below(OutboxStatus.SENT), now=now, **handed):
-        return Recorded(OutboxStatus.SENT.value)
+    if move_forward(session, row_id, OutboxStatus.SENT, now, **handed):
+        return OutboxStatus.SENT.value
     session.execute(
         update(Outbox).where(_one(row_id), Outbox.provider_sid.is_(None))
         .values(provider_sid=provider_sid, sent_at=now, updated_at=now)
         .execution_options(synchronize_session=False)
     )
-    return Recorded(session.scalar(select(Outbox.status).where(_one(row_id))) or OutboxStatus.SENT.value)
-
-
-def mark_recipient(session: Session, subscriber_id: int | None, error_code: str | None, now: datetime) -> int:
-    """Twilio says the number opted out (21610) or cannot take texts (21211, 21614).
-
-    Marks the subscriber and cancels their other waiting texts; returns how many.
-    """
-    subscriber = session.get(Subscriber, subscriber_id) if subscriber_id else None
-    if subscriber is None:
-        return 0
-    if opted_out_code(error_code) and subscriber.opted_out_at is None:
-        cancelled = cancel_waiting(session, subscriber.id, f"recipient opted out (Twilio {error_code})", now)
-        opt_out(session, subscriber, words=f"Twilio error {error_code}", channel="carrier", now=now)
-        log.warning("%s opted out at the carrier (Twilio %s)", mask(subscriber.phone), error_code)
-        return cancelled
-    if undeliverable_code(error_code) and subscriber.undeliverable_at is None:
-        subscriber.undeliverable_at = now
-        log.warning("%s cannot receive texts (Twilio %s)", mask(subscriber.phone), error_code)
-        return cancel_waiting(session, subscriber.id, f"number cannot receive texts (Twilio {error_code})", now)
-    return 0
-
-
-# ── Twilio's status callbacks ──────────────────────────────────────────────
-
-
-def record_callback(session: Session, report: ProviderReport, now: datetime) -> str:
-    """Apply one delivery report to its outbox row; returns what was done, for the log."""
-    if report.status is None:
-        return f"ignored: status {report.raw_status!r} means nothing to the outbox"
-    row = _reported_row(session, report)
-    if row is None:
-        log.warning("status callback for an unknown text (outbox=%s, sid=%s): ignored",
-                    report.outbox_id, report.message_sid)
-        return "ignored: no such text"
-    row_id, previous, known_sid, subscriber_id = row
-    if not known_sid and report.message_sid:
-        session.execute(
-            update(Outbox).where(_one(row_id)).values(provider_sid=report.message_sid, sent_at=now)
-            .execution_options(synchronize_session=False)
-        )
-    if provider_rank(report.status) <= provider_rank(previous):
-        return f"kept {previous}"
-    values: dict[str, Any] = {}
-    if report.status == OutboxStatus.DELIVERED:
-        values.update(delivered_at=now, error_code=None, error_message=None)
-    if report.status in (OutboxStatus.UNDELIVERED, OutboxStatus.FAILED) or report.error_code:
-        values.update(error_code=report.error_code, error_message=f"Twilio: {report.raw_status}"
-                      + (f" ({report.error_code})" if report.error_code else ""))
-    transition(session, _one(row_id), report.status, allowed_from=_below(report.status), now=now, **values)
-    mark_recipient(session, subscriber_id, report.error_code, now)
-    return f"{previous} → {report.status.value}"
-
-
-def _reported_row(session: Session, report: ProviderReport) -> tuple[int, str, str | None, int | None] | None:
-    """(id, status, provider sid, subscriber) of the row, by outbox id checked against the SID, else by SID."""
-    columns = (Outbox.id, Outbox.status, Outbox.provider_sid, Outbox.subscriber_id)
-    by_sid = session.execute(
-        select(*columns).where(Outbox.provider_sid == report.message_sid).with_for_update()
-    ).one_or_none() if report.message_sid else None
-    if report.outbox_id is None:
-        return tuple(by_sid) if by_sid else None  # type: ignore[return-value]
-    row = session.execute(select(*columns).where(_one(report.outbox_id)).with_for_update()).one_or_none()
-    if row is None:
-        return None
-    if by_sid is not None and by_sid.id != row.id:
-        log.warning("status callback: sid %s belongs to outbox %s, not %s: ignored",
-                    report.message_sid, by_sid.id, row.id)
-        return None
-    if row.provider_sid and report.message_sid and row.provider_sid != report.message_sid:
-        log.warning("status callback: outbox %s has sid %s, not %s: ignored",
-                    row.id, row.provider_sid, report.message_sid)
-        return None
-    return tuple(row)  # type: ignore[return-value]
+    return session.scalar(select(Outbox.status).where(_one(row_id))) or OutboxStatus.SENT.value
 
 
 # ── set-based writers share the same vocabulary ────────────────────────────
@@ -563,4 +333,3 @@ def count_by_status(session: Session, which: ColumnElement[bool]) -> dict[str, i
 
 def in_statuses(statuses: Sequence[OutboxStatus]) -> ColumnElement[bool]:
     return Outbox.status.in_([s.value for s in statuses])
-

@@ -35,17 +35,15 @@ from sms_board.models import OutboxStatus
 from sms_board.phone import mask, mask_numbers
 from sms_board.sending.delivery import (
     Claimed,
-    Recorded,
     anything_due,
     cancel_for_unreachable,
-    cancel_in_flight,
     claim,
     mark_stale_sending_unknown,
-    recipient_on_the_wire,
-    record_result,
     release_held,
 )
+from sms_board.sending.outcomes import Recorded, cancel_in_flight, record_result
 from sms_board.sending.ratelimit import SlotLimiter
+from sms_board.sending.reachability import recipient_on_the_wire
 from sms_board.sending.transport import (
     AmbiguousError,
     ConfigurationError,

@@ -11,7 +11,7 @@ touch a stopped or left subscription, and two texts racing cannot both move the 
 FORGET deletes a number's subscriptions with the number.
 
 It sits in `sending/`, below `community/`, because a carrier's opt-out (Twilio 21610, met
-by the sender) ends subscriptions too (`delivery.opt_out`); joining, leaving and opting
+by the sender) ends subscriptions too (`opt_outs.opt_out`); joining, leaving and opting
 back in, with their consent records, are `community.subscriptions`.
 """
 

@@ -13,7 +13,8 @@ from sqlalchemy import func, select, update
 
 from sms_board import create_app
 from sms_board.app import board_of
-from sms_board.broadcast.digest_runs import Entry, fan_out_digest, paginate, start_run
+from sms_board.broadcast.digest_pages import Entry, paginate
+from sms_board.broadcast.digest_runs import fan_out_digest, start_run
 from sms_board.clock.jobs import tick
 from sms_board.models import (
     Campaign,

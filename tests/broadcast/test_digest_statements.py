@@ -20,7 +20,8 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from sms_board.app import board_of
-from sms_board.broadcast.digest_runs import DigestReport, digest_now
+from sms_board.broadcast.digest_batches import DigestReport
+from sms_board.broadcast.digest_runs import digest_now
 from sms_board.models import Item, Outbox, Subscriber, Subscription
 from tests.conftest import session_of
 from tests.support.statements import NOW, Log, board, counting

@@ -26,8 +26,9 @@ from sqlalchemy import select
 from sms_board import create_app
 from sms_board.app import board_of
 from sms_board.models import ConsentEvent, Outbox, OutboxKind, OutboxStatus, Subscriber
-from sms_board.sending.delivery import MAX_ATTEMPTS, claim
+from sms_board.sending.delivery import claim
 from sms_board.sending.outbox import enqueue
+from sms_board.sending.outcomes import MAX_ATTEMPTS
 from sms_board.sending.ratelimit import SlotLimiter
 from sms_board.sending.sender import DrainReport, drain, run_forever
 from sms_board.utc import utcnow

@@ -14,7 +14,8 @@ from sqlalchemy import select
 
 from sms_board.app import board_of
 from sms_board.models import Outbox, OutboxKind, OutboxStatus, Subscriber
-from sms_board.sending.delivery import claim, record_result
+from sms_board.sending.delivery import claim
+from sms_board.sending.outcomes import record_result
 from sms_board.sending.sender import drain
 from sms_board.sending.transport import AmbiguousError
 from sms_board.utc import utcnow
@@ -138,7 +139,7 @@ def test_failed_with_21610_opts_the_number_out_and_cancels_what_waits(app, clien
 
 
 def test_an_unknown_outbox_id_answers_200_and_is_logged(app, client, caplog):
-    caplog.set_level(logging.WARNING, logger="sms_board.sending.delivery")
+    caplog.set_level(logging.WARNING, logger="sms_board.sending.outcomes")
 
     assert report(client, 999999, new_sid(), "delivered") == 200
     assert report(client, "not-a-number", new_sid(), "delivered") == 200
