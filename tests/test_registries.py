@@ -237,3 +237,29 @@ def test_the_web_layer_never_imports_the_sender(layer):
         if any(name.startswith("sms_board.sending.sender") for name in _imported_modules(path))
     ]
     assert not offenders, f"{offenders} import the sender: pages write outbox rows, only the sender sends"
+
+
+# ── Flask route modules run no SQL of their own ───────────────────────────
+
+_STATEMENTS = {"select", "update", "insert", "delete"}
+_RUNS_SQL = {"execute", "scalars", "scalar"}
+
+
+def _sql_in(path: Path) -> list[str]:
+    """Statements a file builds (sqlalchemy's select/update/insert/delete) or runs (`.execute`, `.scalars`, `.scalar`)."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("sqlalchemy"):
+            found += [f"imports {alias.name}" for alias in node.names if alias.name in _STATEMENTS]
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _RUNS_SQL:
+            found.append(f"line {node.lineno}: .{node.func.attr}()")
+    return found
+
+
+def test_flask_route_modules_run_no_sql_of_their_own():
+    """A page reads through `sms_board.dashboard` (or the domain) and renders: its queries live beside the rest."""
+    offenders = {
+        str(path.relative_to(PACKAGE.parent)): found
+        for path in sorted((PACKAGE / "web").rglob("*.py")) if (found := _sql_in(path))
+    }
+    assert not offenders, f"route modules running SQL: {offenders}"

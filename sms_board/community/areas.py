@@ -14,13 +14,23 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
-from sms_board.models import Area, AreaPostcode, Moderation, Subscription, SubscriptionStatus
+from sms_board.models import (
+    Area,
+    AreaPostcode,
+    Item,
+    ItemKind,
+    ItemStatus,
+    Moderation,
+    Subscription,
+    SubscriptionStatus,
+)
 from sms_board.words import fold
 
 _OUTWARD = r"[A-Z]{1,2}[0-9][A-Z0-9]?"
@@ -194,6 +204,44 @@ def public_page(area: Area, public_url: str | None) -> PublicPage | None:
     return PublicPage(f"{public_url.split('://', 1)[-1]}/board/{area.slug}" if public_url else None)
 
 
+# How long a notice stays on an area's public page; requests and offers stay while they are open.
+NOTICES_FOR = timedelta(days=30)
+
+
+@dataclass(frozen=True)
+class PublicBoard:
+    """What `/board/<slug>` shows: the area and its published posts, newest first, under their headings."""
+
+    area: Area
+    sections: dict[str, list[Item]]
+
+
+def public_board(session: Session, slug: str, now: datetime) -> PublicBoard | None:
+    """The area's public page, or None when it has none (unknown, private, or its page turned off)."""
+    area = area_by_slug(session, slug)
+    # A private area's board is as private as its membership; a public one may go without a page.
+    if area is None or not has_public_page(area):
+        return None
+    items = list(session.scalars(
+        select(Item).where(
+            Item.area_id == area.id, Item.status == ItemStatus.PUBLISHED.value,
+            Item.kind.in_([ItemKind.NOTICE.value, ItemKind.REQUEST.value, ItemKind.OFFER.value]),
+        ).order_by(Item.created_at.desc(), Item.id.desc())
+    ))
+    recent = now - NOTICES_FOR
+    return PublicBoard(area, {
+        "Notices": [i for i in items if i.kind == ItemKind.NOTICE.value and i.created_at >= recent],
+        "Help needed": [i for i in items if i.kind == ItemKind.REQUEST.value],
+        "Neighbours offer": [i for i in items if i.kind == ItemKind.OFFER.value],
+    })
+
+
+def listed_areas(session: Session) -> list[Area]:
+    """The areas anyone may join (not private), by name, with their postcodes: the board's front page."""
+    return list(session.scalars(
+        select(Area).where(Area.private.is_(False)).order_by(Area.name).options(selectinload(Area.postcodes))))
+
+
 def set_public_page(area: Area, on: bool) -> bool:
     """Turn an area's public page on or off; False when it already was. A private area cannot have one."""
     if on and area.private:
@@ -213,6 +261,17 @@ def areas_by_slug(session: Session, slugs: Iterable[str]) -> list[Area]:
     """The areas among `slugs` (case ignored) that exist, by name; the caller compares to see which do not."""
     wanted = {slug.lower() for slug in slugs}
     return list(session.scalars(select(Area).where(Area.slug.in_(sorted(wanted))).order_by(Area.name)))
+
+
+def areas_by_id(session: Session, ids: Iterable[int], *, by_slug: bool = False) -> list[Area]:
+    """The areas with these ids, by name (or by slug, as the ledger lists them)."""
+    order = Area.slug if by_slug else Area.name
+    return list(session.scalars(select(Area).where(Area.id.in_(list(ids))).order_by(order)))
+
+
+def all_areas(session: Session) -> list[Area]:
+    """Every area, public and private, by name."""
+    return list(session.scalars(select(Area).order_by(Area.name)))
 
 
 def create_area(

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from datetime import datetime
 
 import regex
 from sqlalchemy.orm import Session
@@ -22,12 +23,19 @@ from sms_board.broadcast.broadcasts import (
     MAX_BROADCAST_SEGMENTS,
     Preview,
     broadcast_body,
+    confirm_broadcast,
+    create_broadcast,
     preview_broadcast,
 )
+from sms_board.broadcast.campaign_lifecycle import Refusal, may_confirm
+from sms_board.community.areas import areas_by_id
 from sms_board.config import Settings
+from sms_board.dashboard.progress import Progress, progress, visible_broadcast
+from sms_board.dashboard.scope import Viewer
 from sms_board.models import Area, Subscriber
 from sms_board.segments import analyse, is_gsm7, smart_encode
 from sms_board.sending.outbox import prepare
+from sms_board.sending.quiet import held_until
 from sms_board.texts import render
 
 MAX_TEXT = 1600  # what Twilio accepts in one message
@@ -178,3 +186,55 @@ def measure(
         cost_text=money(preview.cost, settings),
         too_long=too_long,
     )
+
+
+def measure_draft(session: Session, settings: Settings, viewer: Viewer, area_ids: Sequence[int], text: str, *,
+                  urgent: bool) -> Measure:
+    """`measure` for what the viewer has typed so far, to the areas they chose."""
+    areas = areas_by_id(session, area_ids)
+    sender = session.get(Subscriber, viewer.subscriber_id)
+    return measure(session, settings, areas, text, urgent=urgent, sender=sender)
+
+
+@dataclass(frozen=True)
+class Drafted:
+    """A preview stored as a draft campaign (channel `web`), waiting for its writer's confirmation."""
+
+    figures: Measure
+    campaign_id: int
+    held: datetime | None  # when it would go out, were it confirmed now at night
+
+
+def draft_broadcast(session: Session, settings: Settings, viewer: Viewer, area_ids: Sequence[int], text: str, *,
+                    urgent: bool, now: datetime) -> Drafted | None:
+    """BROADCAST's own preview step (`create_broadcast`); None, storing nothing, when nobody can be texted."""
+    areas = areas_by_id(session, area_ids)
+    sender = session.get(Subscriber, viewer.subscriber_id)
+    preview = preview_broadcast(session, settings, areas, text, urgent=urgent, sender=sender)
+    if preview.recipients == 0:
+        return None
+    figures = measure(session, settings, areas, text, urgent=urgent, sender=sender, preview=preview)
+    campaign = create_broadcast(session, preview, urgent=urgent, now=now, created_by=sender)
+    campaign.channel = "web"
+    return Drafted(figures, campaign.id, held_until(now, settings, areas[0].timezone, urgent=urgent))
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    refused: Refusal | None  # YES's own refusal (`campaign_lifecycle.may_confirm`)
+    unticked: bool  # an URGENT broadcast confirmed without its tick: nothing done
+    after: Progress | None  # the broadcast's progress once confirmed
+
+
+def confirm_draft(session: Session, settings: Settings, viewer: Viewer, campaign_id: int, *, urgent_ok: bool,
+                  now: datetime) -> Confirmation | None:
+    """Confirm a draft as YES does (`confirm_broadcast`); None when the viewer may not see it."""
+    campaign = visible_broadcast(session, viewer, campaign_id)
+    if campaign is None:
+        return None
+    sender = session.get(Subscriber, viewer.subscriber_id)
+    # The URGENT tick is the form's own question, asked only of someone YES's rule lets confirm.
+    if campaign.urgent and not urgent_ok and may_confirm(session, campaign, sender, now) is None:
+        return Confirmation(None, True, None)
+    refused = confirm_broadcast(session, campaign, now, confirmed_by=sender)
+    return Confirmation(refused, False, progress(session, settings, campaign, now) if refused is None else None)

@@ -12,11 +12,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from sms_board.broadcast.campaigns import DRAFT_LIFETIME, LAPSED_NOTE
+from sms_board.broadcast.campaigns import BROADCAST, DRAFT_LIFETIME, LAPSED_NOTE
 from sms_board.config import Settings
+from sms_board.dashboard.scope import Viewer
 from sms_board.models import Area, Campaign, CampaignStatus, Outbox, OutboxStatus
 from sms_board.sending.quiet import held_phrase, held_until
 
@@ -128,3 +129,30 @@ def _progress(settings: Settings, campaign: Campaign, by_status: dict[str, int],
     return Progress(campaign.id, campaign.status, campaign.audience or 0, sum(by_status.values()), counts,
                     None if state == LAPSED else campaign.note,
                     release if campaign.status in NOT_YET_GOING else None, state)
+
+
+def visible_broadcast(session: Session, viewer: Viewer, campaign_id: int) -> Campaign | None:
+    """The broadcast if the viewer may see it (an administrator, an organiser of its areas, or its writer); else None."""
+    campaign = session.get(Campaign, campaign_id)
+    if campaign is None or campaign.kind != BROADCAST:
+        return None
+    if not (viewer.is_admin or viewer.covers(campaign.area_ids) or campaign.created_by_id == viewer.subscriber_id):
+        return None
+    return campaign
+
+
+def recent_broadcasts(session: Session, settings: Settings, viewer: Viewer, now: datetime) -> list[tuple[Campaign, str]]:
+    """The last ten broadcasts sent or being sent, and previews still waiting for a confirmation, with their states."""
+    query = (
+        select(Campaign)
+        .where(Campaign.kind == BROADCAST,
+               or_(Campaign.confirmed_at.is_not(None),
+                   and_(Campaign.status == CampaignStatus.DRAFT.value,
+                        Campaign.created_at >= now - DRAFT_LIFETIME)))
+        .order_by(Campaign.id.desc()).limit(10)
+    )
+    if not viewer.is_admin:
+        query = query.where(or_(Campaign.area_id.in_(viewer.area_ids), Campaign.created_by_id == viewer.subscriber_id))
+    campaigns = list(session.scalars(query))
+    states = progresses(session, settings, campaigns, now)
+    return [(campaign, states[campaign.id].state) for campaign in campaigns]

@@ -68,10 +68,12 @@ def shown(notes: list[RowNote], region: str) -> list[NoteShown]:
 
 
 def run_import(
-    session: Session, settings: Settings, viewer: Viewer, lines: list[str], area: Area | None, now: datetime, *,
+    session: Session, settings: Settings, viewer: Viewer, lines: list[str], area_id: int | None, now: datetime, *,
     dry_run: bool, filename: str,
 ) -> ImportReport:
-    """`subscribers import [--dry-run] [--area]` for the viewer; the caller commits only when `report.written`."""
+    """`subscribers import [--dry-run] [--area]` for the viewer, into the area `area_id` when one is chosen;
+    the caller commits only when `report.written`."""
+    area = session.get(Area, area_id) if area_id is not None else None
     allowed: Collection[int] | None = None if viewer.is_admin else viewer.area_ids
     actor = session.get(Subscriber, viewer.subscriber_id)
     return import_subscribers(session, settings, lines, now, area=area, dry_run=dry_run, source_name=filename[:80],

@@ -2,9 +2,8 @@
 invite codes, the audit log.
 
 The same domain functions as `sms-board area add`, `sms-board area set`, `sms-board organiser add`,
-`sms-board area invite` and `sms-board audit` (`community.areas.create_area`, `set_public_page`, `community.people`,
-`community.invites.make_invite`, `community.audit.audit_log`). Each action here is written
-to the audit log (channel `web`). Organisers who are not administrators get 403 here.
+`sms-board area invite` and `sms-board audit`, through `dashboard.admin` (which writes each action
+to the audit log, channel `web`) and `dashboard.audit`. Organisers who are not administrators get 403 here.
 """
 
 from __future__ import annotations
@@ -12,21 +11,13 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from sms_board.community import audit as audit_log_of
-from sms_board.community.areas import (
-    AreaError,
-    area_by_slug,
-    area_summaries,
-    create_area,
-    set_public_page,
-)
-from sms_board.community.invites import DEFAULT_DAYS, DEFAULT_USES, InviteError, make_invite
-from sms_board.community.people import appoint_organiser, remove_organiser
+from sms_board.community.areas import AreaError, all_areas, area_by_slug, area_summaries
+from sms_board.community.invites import DEFAULT_DAYS, DEFAULT_USES, InviteError
+from sms_board.dashboard import admin as administration
 from sms_board.dashboard.audit import PAGE_SIZE, audit_page, in_words, invites_out
-from sms_board.models import Area, AuditAction, Moderation, Organiser, Subscriber
+from sms_board.models import Moderation
 from sms_board.phone import mask, normalise
 from sms_board.utc import utcnow
 from sms_board.web import sessions, settings
@@ -40,25 +31,12 @@ def _page(form: dict[str, Any] | None = None, errors: dict[str, str] | None = No
           new_code: dict[str, Any] | None = None) -> tuple[str, int]:
     with sessions()() as db:
         areas = area_summaries(db)
-        organisers = [
-            {"id": organiser.subscriber_id, "number": mask(phone), "name": name, "area": area_name, "slug": slug}
-            for organiser, phone, name, area_name, slug in db.execute(
-                select(Organiser, Subscriber.phone, Subscriber.name, Area.name, Area.slug)
-                .join(Subscriber, Subscriber.id == Organiser.subscriber_id).join(Area, Area.id == Organiser.area_id)
-                .order_by(Area.name, Subscriber.name, Organiser.id)
-            )
-        ]
+        organisers = administration.organisers(db)
         invites = invites_out(db, utcnow())
     return render_template("dashboard/admin.html", areas=areas, organisers=organisers, form=form or {},
                            errors=errors or {}, moderations=[m.value for m in Moderation], invites=invites,
                            default_uses=DEFAULT_USES, default_days=DEFAULT_DAYS, new_code=new_code,
                            default_timezone=settings().timezone), status
-
-
-def _me(db) -> Subscriber:  # type: ignore[no-untyped-def]
-    person = db.get(Subscriber, viewer().subscriber_id)
-    assert person is not None
-    return person  # type: ignore[no-any-return]
 
 
 @bp.get("")
@@ -76,14 +54,12 @@ def add_area() -> Any:
         return _page(dict(form), {"name": "Give the area a name residents will recognise."}, 400)
     try:
         with sessions().begin() as db:
-            area = create_area(
-                db, form.get("slug", "").strip(), form.get("name", "").strip(), postcodes=postcodes,
-                timezone=form.get("timezone", "").strip() or settings().timezone,
+            name = administration.add_area(
+                db, viewer().subscriber_id, form.get("slug", "").strip(), form.get("name", "").strip(), utcnow(),
+                postcodes=postcodes, timezone=form.get("timezone", "").strip() or settings().timezone,
                 private=form.get("private") == "1", moderation=form.get("moderation", Moderation.OPEN.value),
                 public_page=form.get("public_page") == "1",
-            )
-            audit_log_of.area_added(db, area, utcnow(), actor=_me(db), channel="web")
-            name = area.name
+            ).name
     except AreaError as refused:
         return _page(dict(form), {refused.field or "slug": str(refused)}, 400)
     flash(f"Added {name}.")
@@ -95,18 +71,15 @@ def add_area() -> Any:
 def public_page(slug: str) -> Response:
     """Turn an area's public page on (`public_page=1`) or off, as `sms-board area set` does."""
     on = request.form.get("public_page") == "1"
-    with sessions().begin() as db:
-        area = area_by_slug(db, slug)
-        if area is None:
-            abort(404)
-        try:
-            changed = set_public_page(area, on)
-        except AreaError as refused:
-            flash(str(refused), "error")
-            return redirect(url_for("admin.index"))
-        if changed:
-            audit_log_of.area_changed(db, area, utcnow(), actor=_me(db), channel="web", public_page=on)
-        name = area.name
+    try:
+        with sessions().begin() as db:
+            area = administration.turn_public_page(db, viewer().subscriber_id, slug, on, utcnow())
+            name = area.name if area else None
+    except AreaError as refused:
+        flash(str(refused), "error")
+        return redirect(url_for("admin.index"))
+    if name is None:
+        abort(404)
     flash(f"{name} has a public page now: anyone can read its posts, with first names, at /board/{slug.lower()}."
           if on else f"{name} has no public page now.")
     return redirect(url_for("admin.index"))
@@ -121,13 +94,10 @@ def appoint() -> Any:
         return _page({"number": form.get("number", ""), "area": form.get("area")},
                      {"number": "That is not a phone number."}, 400)
     with sessions().begin() as db:
-        area = area_by_slug(db, form.get("area", ""))
-        if area is None:
+        appointed = administration.appoint(db, viewer().subscriber_id, phone, form.get("area", ""), utcnow())
+        if appointed is None:
             return _page({"number": form.get("number", "")}, {"organiser_area": "Choose an area."}, 400)
-        added = appoint_organiser(db, phone, area, utcnow())
-        if added:
-            audit_log_of.organiser_added(db, area, phone, utcnow(), actor=_me(db), channel="web")
-        name = area.name
+        name, added = appointed[0].name, appointed[1]
     flash(f"{mask(phone)} is {'now' if added else 'already'} an organiser of {name}.")
     return redirect(url_for("admin.index"))
 
@@ -136,13 +106,10 @@ def appoint() -> Any:
 @admin_only
 def remove(subscriber_id: int, slug: str) -> Response:
     with sessions().begin() as db:
-        area = area_by_slug(db, slug)
-        removed = db.get(Subscriber, subscriber_id)
-        if area is None or removed is None or not remove_organiser(db, subscriber_id, area):
-            abort(404)
-        audit_log_of.record(db, AuditAction.ORGANISER_REMOVE, utcnow(), actor=_me(db), channel="web", area_id=area.id,
-                            organiser=mask(removed.phone))
-        name = area.name
+        area = administration.remove(db, viewer().subscriber_id, subscriber_id, slug, utcnow())
+        name = area.name if area else None
+    if name is None:
+        abort(404)
     flash(f"Removed an organiser of {name}.")
     return redirect(url_for("admin.index"))
 
@@ -158,13 +125,10 @@ def invite() -> Any:
         return _page(dict(form), {"invite": "Uses and days are whole numbers."}, 400)
     try:
         with sessions().begin() as db:
-            area = area_by_slug(db, form.get("area", ""))
-            if area is None:
+            shown = administration.invite(db, settings(), viewer().subscriber_id, form.get("area", ""), uses, days,
+                                          utcnow())
+            if shown is None:
                 return _page(dict(form), {"invite": "Choose a private area."}, 400)
-            me = _me(db)
-            code = make_invite(db, settings(), area, utcnow(), uses=uses, days=days, actor=me,
-                               label=audit_log_of.actor_label(me), channel="web")
-            shown = {"code": code, "area": area.name, "slug": area.slug, "uses": uses, "days": days}
     except InviteError as refused:
         return _page(dict(form), {"invite": str(refused)}, 400)
     return _page(new_code=shown)
@@ -179,6 +143,6 @@ def audit() -> str:
         if slug and area is None:
             abort(404)
         page = audit_page(db, area.id if area else None, page_number(request.args.get("page")))
-        areas = [(a.slug, a.name) for a in db.scalars(select(Area).order_by(Area.name))]
+        areas = [(a.slug, a.name) for a in all_areas(db)]
     return render_template("dashboard/audit.html", page=page, areas=areas, slug=slug, page_size=PAGE_SIZE,
                            in_words=in_words)

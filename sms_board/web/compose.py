@@ -1,6 +1,6 @@
 """The broadcast composer: write, watch the figures as you type, preview, confirm, watch it go.
 
-Preview and confirm are BROADCAST's own steps (`broadcast.broadcasts`): the preview
+Preview and confirm are BROADCAST's own steps (`broadcast.broadcasts`, through `dashboard.composer`): the preview
 stores a draft campaign with `create_broadcast`, exactly as the keyword does, and
 confirming runs `confirm_broadcast`, whose rule (`campaign_lifecycle.may_confirm`) is
 YES's own: the creator confirms, still able to broadcast to every area, within the 15
@@ -26,17 +26,21 @@ from flask import (
     request,
     url_for,
 )
-from sqlalchemy import and_, or_, select
 
 from sms_board.broadcast.billing import money
-from sms_board.broadcast.broadcasts import confirm_broadcast, create_broadcast, preview_broadcast
-from sms_board.broadcast.campaign_lifecycle import Refusal, may_confirm
-from sms_board.broadcast.campaigns import BROADCAST, DRAFT_LIFETIME
-from sms_board.dashboard.composer import MAX_TEXT, Measure, measure
-from sms_board.dashboard.progress import progress, progresses
+from sms_board.broadcast.campaign_lifecycle import Refusal
+from sms_board.broadcast.campaigns import DRAFT_LIFETIME
+from sms_board.community.areas import areas_by_id
+from sms_board.dashboard.composer import (
+    MAX_TEXT,
+    Measure,
+    confirm_draft,
+    draft_broadcast,
+    measure_draft,
+)
+from sms_board.dashboard.progress import progress, recent_broadcasts, visible_broadcast
 from sms_board.dashboard.scope import AreaRef, Viewer
-from sms_board.models import Area, Campaign, CampaignStatus, Subscriber
-from sms_board.sending.quiet import held_until
+from sms_board.models import Campaign
 from sms_board.utc import utcnow
 from sms_board.web import sessions, settings
 from sms_board.web.auth import signed_in_only, viewer
@@ -71,23 +75,8 @@ class Draft:
 
 
 def _recent(person: Viewer) -> list[tuple[Campaign, str]]:
-    """The last ten broadcasts sent or being sent, and previews still waiting for a confirmation."""
-    now = utcnow()
     with sessions()() as db:
-        query = (
-            select(Campaign)
-            .where(Campaign.kind == BROADCAST,
-                   or_(Campaign.confirmed_at.is_not(None),
-                       and_(Campaign.status == CampaignStatus.DRAFT.value,
-                            Campaign.created_at >= now - DRAFT_LIFETIME)))
-            .order_by(Campaign.id.desc()).limit(10)
-        )
-        if not person.is_admin:
-            query = query.where(or_(Campaign.area_id.in_(person.area_ids),
-                                    Campaign.created_by_id == person.subscriber_id))
-        campaigns = list(db.scalars(query))
-        states = progresses(db, settings(), campaigns, now)
-        return [(campaign, states[campaign.id].state) for campaign in campaigns]
+        return recent_broadcasts(db, settings(), person, utcnow())
 
 
 def _composer(draft: Draft, errors: dict[str, str] | None = None, status: int = 200) -> tuple[str, int]:
@@ -111,9 +100,7 @@ def edit() -> tuple[str, int]:
 
 def _measure(draft: Draft) -> Measure:
     with sessions()() as db:
-        areas = list(db.scalars(select(Area).where(Area.id.in_([a.id for a in draft.areas])).order_by(Area.name)))
-        sender = db.get(Subscriber, viewer().subscriber_id)
-        return measure(db, settings(), areas, draft.text, urgent=draft.urgent, sender=sender)
+        return measure_draft(db, settings(), viewer(), [a.id for a in draft.areas], draft.text, urgent=draft.urgent)
 
 
 @bp.post("/broadcast/measure")
@@ -135,27 +122,19 @@ def preview() -> Any:
         return _composer(draft, errors, 400)
     now = utcnow()
     with sessions().begin() as db:
-        areas = list(db.scalars(select(Area).where(Area.id.in_([a.id for a in draft.areas])).order_by(Area.name)))
-        sender = db.get(Subscriber, person.subscriber_id)
-        preview = preview_broadcast(db, settings(), areas, draft.text, urgent=draft.urgent, sender=sender)
-        if preview.recipients == 0:
-            return _composer(draft, {"area": "Nobody can be texted in those areas yet."}, 400)
-        figures = measure(db, settings(), areas, draft.text, urgent=draft.urgent, sender=sender, preview=preview)
-        campaign = create_broadcast(db, preview, urgent=draft.urgent, now=now, created_by=sender)
-        campaign.channel = "web"
-        campaign_id = campaign.id
-    held = held_until(now, settings(), areas[0].timezone, urgent=draft.urgent)
-    return render_template("dashboard/preview.html", draft=draft, figures=figures, campaign_id=campaign_id,
-                           held=held, lapses=now + DRAFT_LIFETIME, error=None)
+        drafted = draft_broadcast(db, settings(), person, [a.id for a in draft.areas], draft.text,
+                                  urgent=draft.urgent, now=now)
+    if drafted is None:
+        return _composer(draft, {"area": "Nobody can be texted in those areas yet."}, 400)
+    return render_template("dashboard/preview.html", draft=draft, figures=drafted.figures,
+                           campaign_id=drafted.campaign_id, held=drafted.held, lapses=now + DRAFT_LIFETIME, error=None)
 
 
 def _visible_campaign(db: Any, person: Viewer, campaign_id: int) -> Campaign:
-    campaign = db.get(Campaign, campaign_id)
-    if campaign is None or campaign.kind != BROADCAST:
+    campaign = visible_broadcast(db, person, campaign_id)
+    if campaign is None:
         abort(404)
-    if not (person.is_admin or person.covers(campaign.area_ids) or campaign.created_by_id == person.subscriber_id):
-        abort(404)
-    return campaign  # type: ignore[no-any-return]
+    return campaign
 
 
 # What each refusal of `campaign_lifecycle.may_confirm` says on the dashboard (by text: YES's replies).
@@ -171,19 +150,13 @@ UNTICKED = "Tick the box to say you mean to send an URGENT broadcast now."
 
 @bp.post("/broadcasts/<id:campaign_id>/confirm")
 def confirm(campaign_id: int) -> Any:
-    person = viewer()
-    now = utcnow()
     with sessions().begin() as db:
-        campaign = _visible_campaign(db, person, campaign_id)
-        sender = db.get(Subscriber, person.subscriber_id)
-        refusal: str | None = None
-        # The URGENT tick is the form's own question, asked only of someone YES's rule lets confirm.
-        if campaign.urgent and request.form.get("urgent_ok") != "1" and may_confirm(db, campaign, sender, now) is None:
-            refusal = UNTICKED
-        else:
-            refused = confirm_broadcast(db, campaign, now, confirmed_by=sender)
-            refusal = REFUSED[refused] if refused is not None else None
-        after = progress(db, settings(), campaign, now) if refusal is None else None
+        confirmed = confirm_draft(db, settings(), viewer(), campaign_id, urgent_ok=request.form.get("urgent_ok") == "1",
+                                  now=utcnow())
+    if confirmed is None:
+        abort(404)
+    refusal = UNTICKED if confirmed.unticked else None if confirmed.refused is None else REFUSED[confirmed.refused]
+    after = confirmed.after
     if refusal:
         flash(refusal, "error")
     elif after is not None and after.held_until is not None:
@@ -199,7 +172,7 @@ def broadcast(campaign_id: int) -> str:
     with sessions()() as db:
         campaign = _visible_campaign(db, person, campaign_id)
         counts = progress(db, settings(), campaign, utcnow())
-        areas = list(db.scalars(select(Area).where(Area.id.in_(campaign.area_ids or [])).order_by(Area.name)))
+        areas = areas_by_id(db, campaign.area_ids or [])
     return render_template("dashboard/broadcast.html", campaign=campaign, progress=counts, areas=areas,
                            cost=money(campaign.estimated_cost or 0, settings()))
 

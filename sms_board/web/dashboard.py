@@ -10,9 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
-from sqlalchemy import select
 
 from sms_board.broadcast.billing import month_start
+from sms_board.community.areas import areas_by_id
 from sms_board.dashboard.exchange import exchange_page, ledger_csv
 from sms_board.dashboard.inbox import ReplyRefused, inbox_page, mark_dealt_with, reply, urgent_count
 from sms_board.dashboard.moderation import Decision, NotInQueue, decide, moderation_queue, told
@@ -28,7 +28,6 @@ from sms_board.dashboard.subscribers import (
     read_search,
     subscriber_page,
 )
-from sms_board.models import Area
 from sms_board.utc import utcnow
 from sms_board.web import sessions, settings
 from sms_board.web.auth import local_path, signed_in_only, viewer
@@ -161,7 +160,7 @@ def ledger_download() -> Response:
     person = viewer()
     _, ids = scope(person)
     with sessions()() as db:
-        areas = list(db.scalars(select(Area).where(Area.id.in_(ids)).order_by(Area.slug)))
+        areas = areas_by_id(db, ids, by_slug=True)
         body = ledger_csv(db, areas, None)
     return Response(body, mimetype="text/csv",
                     headers={"Content-Disposition": 'attachment; filename="ledger.csv"'})
@@ -231,8 +230,8 @@ def import_check() -> Any:
             return render_template("dashboard/import.html", report=None, area=chosen, error=str(refused)), 400
     db = sessions()()
     try:
-        area = db.get(Area, chosen.id) if chosen else None
-        report = run_import(db, settings(), person, lines, area, utcnow(), dry_run=not confirm, filename=filename)
+        report = run_import(db, settings(), person, lines, chosen.id if chosen else None, utcnow(),
+                            dry_run=not confirm, filename=filename)
         if report.written:
             db.commit()
         else:

@@ -11,25 +11,18 @@ development server's log line for `/healthz` leaves it out (`app._HealthzQueryOu
 from __future__ import annotations
 
 import hmac
-from datetime import timedelta
 from typing import Any
 
 from flask import Blueprint, jsonify, request
-from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from sms_board.clock.jobs import CLOCK
+from sms_board.clock.health import health_details
 from sms_board.migrate import UPGRADE_HINT, database_state
-from sms_board.models import Heartbeat, Outbox
-from sms_board.sending.delivery import WAITING, in_statuses
 from sms_board.utc import utcnow
 from sms_board.web import current_board, sessions, settings
 from sms_board.web.auth import current_viewer
 
 bp = Blueprint("health", __name__)
-
-# The clock beats every minute; a few missed beats mean it is down or stuck.
-CLOCK_LATE_AFTER = timedelta(minutes=3)
 BEARER_NEEDED = "send Authorization: Bearer <SMS_BOARD_HEALTH_TOKEN>"
 
 
@@ -75,15 +68,7 @@ def _administrator() -> bool:
 
 def _details() -> dict[str, Any]:
     with sessions()() as session:
-        backlog = session.scalar(select(func.count()).select_from(Outbox).where(in_statuses(WAITING)))
-        beat_at = session.scalar(select(Heartbeat.beat_at).where(Heartbeat.name == CLOCK))
-    # The web app stays healthy without a clock (texts still come in); the age tells operators.
-    age = None if beat_at is None else max(0, round((utcnow() - beat_at).total_seconds()))
-    if age is None:
-        scheduler = "never"
-    else:
-        scheduler = "late" if age > CLOCK_LATE_AFTER.total_seconds() else "ok"
-    return {"outbox_backlog": backlog, "scheduler": scheduler, "scheduler_heartbeat_age": age}
+        return health_details(session, utcnow())
 
 
 def _refused(status: int, error: str):  # type: ignore[no-untyped-def]

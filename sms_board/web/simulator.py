@@ -2,21 +2,17 @@
 
 It runs the very same pipeline as the webhook (`sms_board.inbound.receive`).
 Outbox texts to the simulated number (notifications, relays, sign-in codes) appear in
-the thread too, so a tester sees what the phone would receive. A From that is not a
+the thread too, so a tester sees what the phone would receive (`dashboard.simulator_thread`). A From that is not a
 phone number, and an empty message, are refused with a message: nothing is stored.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
-
 from flask import Blueprint, redirect, render_template, request, url_for
-from sqlalchemy import select
 from werkzeug.wrappers import Response
 
+from sms_board.dashboard.simulator_thread import demo_phones, thread
 from sms_board.inbound import new_message_sid, receive
-from sms_board.models import InboundMessage, Organiser, Outbox, Subscriber
 from sms_board.phone import mask, normalise, not_a_number
 from sms_board.web import sessions, settings
 from sms_board.web.security import no_store
@@ -30,52 +26,13 @@ DEMO_NUMBERS = ["+447700900123", "+447700900456", "+447700900789", "+44770090000
 FALLBACK_BOARD_NUMBER = "+447700900000"
 
 
-@dataclass(frozen=True)
-class Bubble:
-    at: datetime
-    order: int  # within one moment: the text sent, then its replies, then queued texts
-    text: str
-    incoming: bool  # sent by the board to the phone
-    note: str = ""
-
-
-@dataclass(frozen=True)
-class DemoPhone:
-    number: str
-    role: str  # "organiser", "administrator", "organiser and administrator" or ""
-
-
-def _thread(phone: str) -> list[Bubble]:
-    bubbles: list[Bubble] = []
-    with sessions()() as session:
-        for row in session.scalars(
-            select(InboundMessage).where(InboundMessage.from_number == phone).order_by(InboundMessage.id.desc()).limit(40)
-        ):
-            bubbles.append(Bubble(row.received_at, 0, row.body, incoming=False))
-            bubbles.extend(Bubble(row.received_at, 1, reply, incoming=True) for reply in row.replies)
-        for out in session.scalars(
-            select(Outbox).where(Outbox.to_number == phone, Outbox.kind != "reply").order_by(Outbox.id.desc()).limit(40)
-        ):
-            bubbles.append(Bubble(out.created_at, 2, out.body, incoming=True, note=f"{out.kind} · {out.status}"))
-    bubbles.sort(key=lambda b: (b.at, b.order))
-    return bubbles[-60:]
-
-
-def _demo_phones() -> list[DemoPhone]:
-    with sessions()() as session:
-        admins = set(session.scalars(
-            select(Subscriber.phone).where(Subscriber.phone.in_(DEMO_NUMBERS), Subscriber.is_admin.is_(True))))
-        organisers = set(session.scalars(
-            select(Subscriber.phone).join(Organiser, Organiser.subscriber_id == Subscriber.id)
-            .where(Subscriber.phone.in_(DEMO_NUMBERS))))
-    return [DemoPhone(n, " and ".join(role for role, holders in (("organiser", organisers), ("administrator", admins))
-                                      if n in holders)) for n in DEMO_NUMBERS]
-
-
 def _page(raw: str, phone: str | None, error: str | None = None, body: str = "", status: int = 200) -> tuple[str, int]:
+    with sessions()() as session:
+        phones = demo_phones(session, DEMO_NUMBERS)
+        bubbles = thread(session, phone) if phone else []
     return render_template(
-        "simulator.html", raw=raw, phone=phone, masked=mask(phone) if phone else None, phones=_demo_phones(),
-        thread=_thread(phone) if phone else [], error=error, body=body,
+        "simulator.html", raw=raw, phone=phone, masked=mask(phone) if phone else None, phones=phones,
+        thread=bubbles, error=error, body=body,
     ), status
 
 
