@@ -64,8 +64,8 @@ def seed(session: Session, settings: Settings) -> bool:
     for i, (phone, slug, body) in enumerate(NOTICES):
         when = now - timedelta(hours=6 * (len(NOTICES) - i))
         session.add(Item(
-            kind=ItemKind.NOTICE.value, area_id=areas[slug].id, author_id=people[phone].id,
-            author_name=people[phone].name, body=body, status=ItemStatus.PUBLISHED.value,
+            kind=ItemKind.NOTICE, area_id=areas[slug].id, author_id=people[phone].id,
+            author_name=people[phone].name, body=body, status=ItemStatus.PUBLISHED,
             created_at=when, published_at=when,
         ))
     return True

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 from sqlalchemy import (
     JSON,
@@ -24,10 +24,11 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    event,
     false,
     text,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, Mapper, mapped_column, relationship
 
 from sms_board.utc import utcnow
 
@@ -49,6 +50,32 @@ class UTCDateTime(TypeDecorator[datetime]):
         return None if value is None else value.replace(tzinfo=UTC)
 
 
+E = TypeVar("E", bound=enum.StrEnum)
+
+
+class Named(TypeDecorator[E], Generic[E]):
+    """An enum member in Python, its value in the database: the column stays a plain String.
+
+    SQLAlchemy's own `Enum` would store member names and compare differently against the
+    migrations; this keeps the stored strings and the schema exactly as they were. A
+    string that is not one of the enum's values is refused before it reaches the
+    database (whose CHECK constraint refuses it too).
+    """
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, enum_class: type[E], length: int) -> None:
+        super().__init__(length)
+        self.enum_class = enum_class
+
+    def process_bind_param(self, value: str | None, dialect: Any) -> str | None:
+        return None if value is None else self.enum_class(value).value
+
+    def process_result_value(self, value: str | None, dialect: Any) -> E | None:
+        return None if value is None else self.enum_class(value)
+
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -61,6 +88,19 @@ NAMING = {
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
     type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime(), dict[str, Any]: JSON, list[str]: JSON}
+
+
+@event.listens_for(Base, "mapper_configured", propagate=True)
+def _members_on_assignment(mapper: Mapper[Any], cls: type[Any]) -> None:
+    """A string assigned to a `Named` column becomes its enum member at once (an unknown one is refused),
+    so `item.kind.letter` holds before the row has been to the database and back."""
+    for prop in mapper.column_attrs:
+        column_type = prop.columns[0].type
+        if isinstance(column_type, Named):
+            members = column_type.enum_class
+            event.listen(getattr(cls, prop.key), "set",
+                         lambda _target, value, _old, _initiator, members=members: value if value is None
+                         else members(value), retval=True)
 
 
 class Moderation(enum.StrEnum):
@@ -214,7 +254,7 @@ class Subscription(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"))
     area_id: Mapped[int] = mapped_column(ForeignKey("areas.id", ondelete="CASCADE"), index=True)
-    status: Mapped[str] = mapped_column(String(8), default=SubscriptionStatus.ACTIVE.value)
+    status: Mapped[SubscriptionStatus] = mapped_column(Named(SubscriptionStatus, 8), default=SubscriptionStatus.ACTIVE)
     consent_at: Mapped[datetime] = mapped_column(default=utcnow)
     consent_text: Mapped[str] = mapped_column(Text)
     consent_channel: Mapped[str] = mapped_column(String(8), default="sms")
@@ -277,7 +317,7 @@ class InboundMessage(Base):
     params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     subscriber_id: Mapped[int | None] = mapped_column(ForeignKey("subscribers.id", ondelete="SET NULL"), index=True)
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
-    status: Mapped[str] = mapped_column(String(10), default=InboundStatus.RECEIVED.value)
+    status: Mapped[InboundStatus] = mapped_column(Named(InboundStatus, 10), default=InboundStatus.RECEIVED)
     handler: Mapped[str | None] = mapped_column(String(32))
     replies: Mapped[list[str]] = mapped_column(JSON, default=list)
     error: Mapped[str | None] = mapped_column(Text)
@@ -314,12 +354,12 @@ class Item(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[str] = mapped_column(String(8))
+    kind: Mapped[ItemKind] = mapped_column(Named(ItemKind, 8))
     area_id: Mapped[int] = mapped_column(ForeignKey("areas.id", ondelete="CASCADE"))
     author_id: Mapped[int | None] = mapped_column(ForeignKey("subscribers.id", ondelete="SET NULL"), index=True)
     author_name: Mapped[str | None] = mapped_column(String(40))
     body: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(10), default=ItemStatus.PUBLISHED.value)
+    status: Mapped[ItemStatus] = mapped_column(Named(ItemStatus, 10), default=ItemStatus.PUBLISHED)
     inbound_id: Mapped[int | None] = mapped_column(ForeignKey("inbound_messages.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     published_at: Mapped[datetime | None]
@@ -334,7 +374,7 @@ class Item(Base):
 
     @property
     def ref(self) -> str:
-        return f"{ItemKind(self.kind).letter}{self.id}"
+        return f"{self.kind.letter}{self.id}"
 
 
 class Outbox(Base):
@@ -373,8 +413,8 @@ class Outbox(Base):
     to_number: Mapped[str] = mapped_column(String(20))
     subscriber_id: Mapped[int | None] = mapped_column(ForeignKey("subscribers.id", ondelete="SET NULL"), index=True)
     body: Mapped[str] = mapped_column(Text)
-    kind: Mapped[str] = mapped_column(String(10))
-    status: Mapped[str] = mapped_column(String(12), default=OutboxStatus.QUEUED.value)
+    kind: Mapped[OutboxKind] = mapped_column(Named(OutboxKind, 10))
+    status: Mapped[OutboxStatus] = mapped_column(Named(OutboxStatus, 12), default=OutboxStatus.QUEUED)
     lane: Mapped[int] = mapped_column(Integer, default=OutboxLane.DIRECT.value, server_default="0")
     segments: Mapped[int] = mapped_column(Integer)
     encoding: Mapped[str] = mapped_column(String(6))
@@ -412,6 +452,11 @@ class Confirmation(Base):
     resolution: Mapped[str | None] = mapped_column(String(10))  # confirmed, lapsed
 
 
+class CampaignKind(enum.StrEnum):
+    DIGEST = "digest"
+    BROADCAST = "broadcast"
+
+
 class CampaignStatus(enum.StrEnum):
     DRAFT = "draft"  # a broadcast waiting for its organiser's YES
     CONFIRMED = "confirmed"  # due to fan out (at once, or when quiet hours end)
@@ -429,12 +474,12 @@ class Campaign(Base):
     __table_args__ = (
         UniqueConstraint("kind", "area_id", "run_key", name="uq_campaigns_run"),
         one_of("status", CampaignStatus),
-        CheckConstraint("kind IN ('digest', 'broadcast')", name="kind"),
+        one_of("kind", CampaignKind),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[str] = mapped_column(String(10))  # digest, broadcast
-    status: Mapped[str] = mapped_column(String(12), default=CampaignStatus.DRAFT.value)
+    kind: Mapped[CampaignKind] = mapped_column(Named(CampaignKind, 10))
+    status: Mapped[CampaignStatus] = mapped_column(Named(CampaignStatus, 12), default=CampaignStatus.DRAFT)
     area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id", ondelete="CASCADE"), index=True)
     area_ids: Mapped[list[int]] = mapped_column(JSON, default=list)  # a broadcast's audience areas
     run_key: Mapped[str | None] = mapped_column(String(40))  # a digest's run, e.g. 2026-11-24T18:00
@@ -523,9 +568,9 @@ class Response(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)
     responder_id: Mapped[int | None] = mapped_column(ForeignKey("subscribers.id", ondelete="SET NULL"))
-    kind: Mapped[str] = mapped_column(String(8))
+    kind: Mapped[ResponseKind] = mapped_column(Named(ResponseKind, 8))
     number: Mapped[int] = mapped_column(Integer)  # 1, 2, … within the item: OK R7 2
-    status: Mapped[str] = mapped_column(String(10), default=ResponseStatus.PENDING.value)
+    status: Mapped[ResponseStatus] = mapped_column(Named(ResponseStatus, 10), default=ResponseStatus.PENDING)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     resolved_at: Mapped[datetime | None]
 
@@ -549,7 +594,7 @@ class Match(Base):
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("subscribers.id", ondelete="SET NULL"), index=True)
     helper_id: Mapped[int | None] = mapped_column(ForeignKey("subscribers.id", ondelete="SET NULL"), index=True)
-    status: Mapped[str] = mapped_column(String(10), default=MatchStatus.CONNECTED.value)
+    status: Mapped[MatchStatus] = mapped_column(Named(MatchStatus, 10), default=MatchStatus.CONNECTED)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     ended_at: Mapped[datetime | None]
 
@@ -769,6 +814,6 @@ class OrganiserNotice(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     organiser_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"))
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)
-    kind: Mapped[str] = mapped_column(String(8))
+    kind: Mapped[NoticeKind] = mapped_column(Named(NoticeKind, 8))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]

@@ -9,9 +9,11 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import JSON, column, select, table, text
+from sqlalchemy.orm import Session
 
 from sms_board.migrate import upgrade
-from sms_board.models import Base
+from sms_board.models import Base, Item, ItemKind, ItemStatus
+from sms_board.utc import utcnow
 from tests.conftest import Database, empty_database
 
 
@@ -95,3 +97,25 @@ def test_migration_0012_masks_the_numbers_already_in_the_audit_log(at_0011):
         rows[3],
         rows[4],
     ]
+
+
+def test_status_and_kind_columns_keep_their_stored_strings(db):
+    """Rows written before the columns were typed read back as members, members are written as the same plain
+    strings (never SQLAlchemy's member names), and a word no enum names is refused before it reaches a row."""
+    with db.engine.begin() as connection:
+        connection.execute(text("INSERT INTO areas (slug, name, timezone, private, moderation, created_at) VALUES "
+                                "('elm', 'Elm', 'Europe/London', false, 'open', CURRENT_TIMESTAMP)"))
+        connection.execute(text("INSERT INTO items (kind, area_id, body, status, created_at)"
+                                " VALUES ('request', (SELECT id FROM areas), 'x', 'published', CURRENT_TIMESTAMP)"))
+    with Session(db.engine) as session, session.begin():
+        older = session.scalars(select(Item)).one()
+        assert older.kind is ItemKind.REQUEST and older.status is ItemStatus.PUBLISHED
+        assert older.ref == f"R{older.id}"
+        session.add(Item(kind=ItemKind.OFFER, area_id=older.area_id, body="y", status=ItemStatus.HIDDEN,
+                         created_at=utcnow()))
+        with pytest.raises(ValueError, match="'publised' is not a valid ItemStatus"):
+            older.status = "publised"  # type: ignore[assignment]
+    with db.engine.connect() as connection:
+        stored = connection.execute(text("SELECT kind, status FROM items ORDER BY id")).all()
+    assert [tuple(row) for row in stored] == [("request", "published"), ("offer", "hidden")]
+    assert all(type(value) is str for row in stored for value in row)

@@ -85,7 +85,7 @@ def audience(
     member = exists().where(
         Subscription.subscriber_id == Subscriber.id,
         among(session, Subscription.area_id, area_ids),
-        Subscription.status == SubscriptionStatus.ACTIVE.value,
+        Subscription.status == SubscriptionStatus.ACTIVE,
         *_window(Subscription.subscriber_id, after, through),
     )
     if joined_by is not None:
@@ -125,7 +125,7 @@ def create_broadcast(
     """Store a broadcast: a draft waiting for YES, or already confirmed (the CLI's --yes)."""
     campaign = Campaign(
         kind=BROADCAST,
-        status=initial_status(confirmed=confirmed).value,
+        status=initial_status(confirmed=confirmed),
         area_id=preview.areas[0].id if len(preview.areas) == 1 else None,
         area_ids=[a.id for a in preview.areas],
         body=preview.body.text,

@@ -84,7 +84,7 @@ def transition(
         return 0
     condition = Campaign.id.in_([c.id for c in loaded]) if loaded is not None else which
     stamp = STAMPS.get(to)
-    values = {**({stamp: now} if stamp else {}), **values, "status": to.value}
+    values = {**({stamp: now} if stamp else {}), **values, "status": to}
     # ORM-enabled, so a campaign's unsaved changes (a note, the channel) are flushed first.
     moved = set(session.scalars(
         update(Campaign)
@@ -106,7 +106,7 @@ def transition(
 
 
 def status_in(statuses: Iterable[CampaignStatus]) -> ColumnElement[bool]:
-    return Campaign.status.in_([s.value for s in statuses])
+    return Campaign.status.in_(list(statuses))
 
 
 # ── who may confirm a draft ────────────────────────────────────────────────
@@ -137,9 +137,9 @@ def may_confirm(session: Session, campaign: Campaign, person: Subscriber, now: d
         return Refusal.NOT_THEIRS
     if not _broadcasts_to(session, person, campaign.area_ids or []):
         return Refusal.NOT_ORGANISER
-    if campaign.status == C.DRAFT.value and now - campaign.created_at > DRAFT_LIFETIME:
+    if campaign.status == C.DRAFT and now - campaign.created_at > DRAFT_LIFETIME:
         return Refusal.LAPSED
-    if campaign.status != C.DRAFT.value:
+    if campaign.status != C.DRAFT:
         return Refusal.NOT_A_DRAFT
     return None
 

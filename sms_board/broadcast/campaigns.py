@@ -31,6 +31,7 @@ from sms_board.config import Settings
 from sms_board.models import (
     Area,
     Campaign,
+    CampaignKind,
     CampaignStatus,
     Organiser,
     Outbox,
@@ -46,8 +47,8 @@ log = logging.getLogger(__name__)
 
 FAN_OUT_CHUNK = 5000
 
-BROADCAST = "broadcast"
-DIGEST = "digest"
+BROADCAST = CampaignKind.BROADCAST
+DIGEST = CampaignKind.DIGEST
 
 
 def areas_of(session: Session, campaign: Campaign) -> list[Area]:

@@ -24,7 +24,6 @@ from sqlalchemy import (
     ColumnElement,
     Integer,
     Select,
-    String,
     and_,
     case,
     func,
@@ -65,7 +64,7 @@ def since() -> ColumnElement[datetime]:
 def digest_recipients(frequencies: Sequence[str]) -> list[ColumnElement[bool]]:
     """Conditions on `Subscription` and `Subscriber` for those a run with these frequencies texts."""
     return [
-        Subscription.status == SubscriptionStatus.ACTIVE.value,
+        Subscription.status == SubscriptionStatus.ACTIVE,
         Subscriber.digest_frequency.in_(list(frequencies)),
         *reachable(),
     ]
@@ -150,12 +149,12 @@ def count_by_batch(session: Session, run: RunWrite) -> dict[int, int]:
 
 
 def _rows(matched, run: RunWrite) -> Select:  # type: ignore[no-untyped-def, type-arg]
-    status = initial_status(run.send_after).value
+    status = initial_status(run.send_after)
     return (
         select(
             matched.c.phone, matched.c.subscriber_id,
             case((matched.c.remind == 1, DigestBatch.reminder), else_=DigestBatch.body),
-            literal(OutboxKind.DIGEST.value, String()), literal(status, String()),
+            literal(OutboxKind.DIGEST, Outbox.kind.type), literal(status, Outbox.status.type),
             literal(int(OutboxLane.BULK), Integer()), DigestBatch.segments, DigestBatch.encoding,
             literal(0, Integer()), DigestBatch.campaign_id, DigestBatch.id,
             literal(run.now, UTCDateTime()), literal(run.send_after, UTCDateTime()),

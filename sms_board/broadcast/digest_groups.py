@@ -24,7 +24,7 @@ from sms_board.broadcast.digest_fanout import digest_recipients, since
 from sms_board.broadcast.digest_pages import SECTION_ORDER, Entry, paginate, with_stop_line
 from sms_board.config import Settings
 from sms_board.db import among
-from sms_board.models import Area, Item, ItemKind, ItemStatus, Subscriber, Subscription
+from sms_board.models import Area, Item, ItemStatus, Subscriber, Subscription
 from sms_board.segments import smart_encode
 from sms_board.sending.outbox import Body, prepare
 
@@ -132,7 +132,7 @@ def _news(
         .join(earliest, earliest.c.area_id == Item.area_id)
         .where(
             Item.kind.in_(list(SECTION_ORDER)),
-            Item.status == ItemStatus.PUBLISHED.value,
+            Item.status == ItemStatus.PUBLISHED,
             published > earliest.c.since,
             published <= cutoff,
             (Item.expires_at.is_(None)) | (Item.expires_at > cutoff),
@@ -151,7 +151,7 @@ def _news(
     ).all()
     found: dict[int, list[_News]] = {}
     for area_id, item_id, kind, name, body, published_at, author_id, starting in rows:
-        entry = Entry(item_id, kind, f"{ItemKind(kind).letter}{item_id}",
+        entry = Entry(item_id, kind, f"{kind.letter}{item_id}",
                       smart_encode(name) if name else None, smart_encode(" ".join(body.split())))
         found.setdefault(area_id, []).append(_News(published_at, author_id, entry, bool(starting)))
     return found

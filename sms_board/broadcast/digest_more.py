@@ -36,7 +36,7 @@ def next_page(session: Session, subscriber: Subscriber) -> More:
         .join(Campaign, Campaign.id == Outbox.campaign_id)
         .where(
             Outbox.subscriber_id == subscriber.id,
-            Outbox.kind == OutboxKind.DIGEST.value,
+            Outbox.kind == OutboxKind.DIGEST,
             Outbox.batch_id.is_not(None),
             ~in_statuses(NOT_RECEIVED),
         )

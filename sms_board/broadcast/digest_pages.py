@@ -17,7 +17,7 @@ from sms_board.segments import analyse, fit, smart_encode
 from sms_board.texts import render
 
 # Notices first, then requests for help, then standing offers (the template titles them).
-SECTION_ORDER = {ItemKind.NOTICE.value: 0, ItemKind.REQUEST.value: 1, ItemKind.OFFER.value: 2}
+SECTION_ORDER = {ItemKind.NOTICE: 0, ItemKind.REQUEST: 1, ItemKind.OFFER: 2}
 _WORD_CUT_WINDOW = 20
 
 

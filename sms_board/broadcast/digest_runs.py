@@ -92,7 +92,7 @@ def start_runs(session: Session, runs: Sequence[tuple[int, str, datetime | None]
     insert = sqlite_insert if is_sqlite(session) else pg_insert
     session.execute(
         insert(Campaign).values([
-            {"kind": DIGEST, "status": initial_status(confirmed=True).value, "area_id": area_id, "area_ids": [area_id],
+            {"kind": DIGEST, "status": initial_status(confirmed=True), "area_id": area_id, "area_ids": [area_id],
              "run_key": run_key, "urgent": False, "channel": "sms", "created_at": now, "confirmed_at": now,
              "not_before": not_before}
             for area_id, run_key, not_before in runs

@@ -47,8 +47,8 @@ def write_outbox(
     """
     rows = recipients.add_columns(
         literal(body.text, Text()),
-        literal(kind.value, String()),
-        literal(initial_status(send_after).value, String()),
+        literal(kind, Outbox.kind.type),
+        literal(initial_status(send_after), Outbox.status.type),
         literal(int(lane), Integer()),
         literal(body.segments, Integer()),
         literal(body.encoding, String()),

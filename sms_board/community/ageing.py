@@ -25,7 +25,7 @@ def quiet_requests(session: Session, since: datetime, *, reminded: bool | None =
     """Open requests with no activity since `since` (optionally: reminded already, or not yet)."""
     activity = func.coalesce(Item.last_activity_at, Item.created_at)
     query = select(Item).where(
-        Item.kind == ItemKind.REQUEST.value, Item.status == ItemStatus.PUBLISHED.value, activity < since,
+        Item.kind == ItemKind.REQUEST, Item.status == ItemStatus.PUBLISHED, activity < since,
     ).order_by(Item.id)
     if reminded is not None:
         query = query.where(Item.reminded_at.is_not(None) if reminded else Item.reminded_at.is_(None))

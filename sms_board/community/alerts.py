@@ -53,7 +53,7 @@ def tell_organisers(session: Session, item: Item, kind: NoticeKind, now: datetim
     """Queue a notice about `item` for everyone who looks after its area; returns how many."""
     people = organisers_to_tell(session, item.area_id)
     session.add_all(
-        OrganiserNotice(organiser_id=person.id, item_id=item.id, kind=kind.value, created_at=now)
+        OrganiserNotice(organiser_id=person.id, item_id=item.id, kind=kind, created_at=now)
         for person in people if person.id != item.author_id
     )
     return len(people)
@@ -91,14 +91,14 @@ def _batch(session: Session, notices: list[OrganiserNotice]) -> _Batch:
     batch = _Batch()
     for item in items.values():
         kinds = {n.kind for n in notices if n.item_id == item.id}
-        if item.kind == ItemKind.JOIN.value:
-            if item.status == ItemStatus.PENDING.value:
+        if item.kind == ItemKind.JOIN:
+            if item.status == ItemStatus.PENDING:
                 batch.joins.append((item, mask(item.author.phone) if item.author else "a neighbour"))
-        elif item.status == ItemStatus.PENDING.value:
+        elif item.status == ItemStatus.PENDING:
             batch.held.append(item)
-        elif item.status == ItemStatus.HIDDEN.value:
+        elif item.status == ItemStatus.HIDDEN:
             batch.hidden.append(item)
-        elif item.status == ItemStatus.PUBLISHED.value and NoticeKind.REPORTED.value in kinds and reports.get(item.id):
+        elif item.status == ItemStatus.PUBLISHED and NoticeKind.REPORTED in kinds and reports.get(item.id):
             batch.reported.append((item, reports[item.id]))
     return batch
 

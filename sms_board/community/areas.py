@@ -224,15 +224,15 @@ def public_board(session: Session, slug: str, now: datetime) -> PublicBoard | No
         return None
     items = list(session.scalars(
         select(Item).where(
-            Item.area_id == area.id, Item.status == ItemStatus.PUBLISHED.value,
-            Item.kind.in_([ItemKind.NOTICE.value, ItemKind.REQUEST.value, ItemKind.OFFER.value]),
+            Item.area_id == area.id, Item.status == ItemStatus.PUBLISHED,
+            Item.kind.in_([ItemKind.NOTICE, ItemKind.REQUEST, ItemKind.OFFER]),
         ).order_by(Item.created_at.desc(), Item.id.desc())
     ))
     recent = now - NOTICES_FOR
     return PublicBoard(area, {
-        "Notices": [i for i in items if i.kind == ItemKind.NOTICE.value and i.created_at >= recent],
-        "Help needed": [i for i in items if i.kind == ItemKind.REQUEST.value],
-        "Neighbours offer": [i for i in items if i.kind == ItemKind.OFFER.value],
+        "Notices": [i for i in items if i.kind == ItemKind.NOTICE and i.created_at >= recent],
+        "Help needed": [i for i in items if i.kind == ItemKind.REQUEST],
+        "Neighbours offer": [i for i in items if i.kind == ItemKind.OFFER],
     })
 
 
@@ -329,7 +329,7 @@ def area_summaries(session: Session) -> list[AreaSummary]:
     counts = dict(
         session.execute(
             select(Subscription.area_id, func.count())
-            .where(Subscription.status == SubscriptionStatus.ACTIVE.value)
+            .where(Subscription.status == SubscriptionStatus.ACTIVE)
             .group_by(Subscription.area_id)
         ).all()
     )

@@ -23,7 +23,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from sms_board.community.people import actor_label
-from sms_board.models import Area, AuditAction, AuditEntry, Item, ItemKind, Subscriber
+from sms_board.models import Area, AuditAction, AuditEntry, Item, Subscriber
 from sms_board.phone import mask, mask_numbers
 
 OPERATOR = "operator"
@@ -116,7 +116,7 @@ def audit_log(
     return [
         AuditRecord(
             at=entry.created_at, who=mask_numbers(entry.actor), channel=entry.channel, action=entry.action, area=slug,
-            item=f"{ItemKind(kind).letter}{entry.item_id}" if kind and entry.item_id else None,
+            item=f"{kind.letter}{entry.item_id}" if kind and entry.item_id else None,
             detail=masked_detail(entry.detail),
         )
         for entry, slug, kind in session.execute(query).all()

@@ -92,7 +92,7 @@ def _rewrite(session: Session, items: Sequence[Item], words: str, *, sent_too: b
 def _rewrite_rows(session: Session, batch_id: int, old: str, new: str, *, sent_too: bool) -> int:
     """The batch's texts that say `old` say `new`; a waiting one is measured again."""
     measured = analyse(new)
-    waiting = Outbox.status.in_([status.value for status in WAITING])
+    waiting = Outbox.status.in_(WAITING)
     return session.execute(
         update(Outbox).where(Outbox.batch_id == batch_id, Outbox.body == old, *([] if sent_too else [waiting]))
         .values(body=new, segments=case((waiting, measured.segments), else_=Outbox.segments),

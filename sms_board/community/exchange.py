@@ -20,7 +20,6 @@ from sms_board.community.item_lifecycle import (
     transition,
     transition_match,
     transition_response,
-    values,
 )
 from sms_board.models import (
     Area,
@@ -71,7 +70,7 @@ def is_member(session: Session, person: Subscriber, area_id: int) -> bool:
     return session.scalar(
         select(Subscription.id).where(
             Subscription.subscriber_id == person.id, Subscription.area_id == area_id,
-            Subscription.status == SubscriptionStatus.ACTIVE.value,
+            Subscription.status == SubscriptionStatus.ACTIVE,
         )
     ) is not None
 
@@ -92,7 +91,7 @@ def parse_hours(text: str) -> float | None:
 
 def pending_responses(session: Session, item: Item) -> list[Response]:
     return list(session.scalars(
-        select(Response).where(Response.item_id == item.id, Response.status == ResponseStatus.PENDING.value)
+        select(Response).where(Response.item_id == item.id, Response.status == ResponseStatus.PENDING)
         .order_by(Response.number)
     ))
 
@@ -108,8 +107,8 @@ def respond(session: Session, item: Item, person: Subscriber, kind: ResponseKind
                                        allowed_from=(ResponseStatus.WITHDRAWN,), now=now)
         return existing if reopened else None
     number = (session.scalar(select(func.max(Response.number)).where(Response.item_id == item.id)) or 0) + 1
-    response = Response(item_id=item.id, responder_id=person.id, kind=kind.value, number=number,
-                        status=ResponseStatus.PENDING.value, created_at=now)
+    response = Response(item_id=item.id, responder_id=person.id, kind=kind, number=number,
+                        status=ResponseStatus.PENDING, created_at=now)
     session.add(response)
     session.flush()
     return response
@@ -131,7 +130,7 @@ def resolve(session: Session, response: Response, status: ResponseStatus, now: d
     if not transition_response(session, response, status, allowed_from=WAITING_RESPONSES, now=now):
         return False
     cancel_about(session, about(response_id=response.id),
-                 f"the {ResponseKind(response.kind).value} was {status.value}", now)
+                 f"the {response.kind} was {status}", now)
     return True
 
 
@@ -139,7 +138,7 @@ def withdraw_responses(session: Session, person: Subscriber, now: datetime,
                        area_ids: list[int] | None = None) -> int:
     """Take back everything `person` offered or asked for and is still waiting on (in these areas)."""
     query = select(Response).where(Response.responder_id == person.id,
-                                   Response.status == ResponseStatus.PENDING.value)
+                                   Response.status == ResponseStatus.PENDING)
     if area_ids is not None:
         query = query.join(Item, Item.id == Response.item_id).where(Item.area_id.in_(area_ids))
     responses = list(session.scalars(query))
@@ -155,7 +154,7 @@ def taken_back(session: Session, item: Item) -> Response | None:
     reminder ("do you still need help?"), `OK R8` keeps the request open as ever.
     """
     last = session.scalar(
-        select(Response).where(Response.item_id == item.id, Response.status == ResponseStatus.WITHDRAWN.value)
+        select(Response).where(Response.item_id == item.id, Response.status == ResponseStatus.WITHDRAWN)
         .order_by(Response.resolved_at.desc(), Response.id.desc()).limit(1)
     )
     if last is None or (item.reminded_at is not None and last.resolved_at is not None and last.resolved_at < item.reminded_at):
@@ -167,7 +166,7 @@ def taken_back(session: Session, item: Item) -> Response | None:
 
 
 def connect(session: Session, item: Item, owner: Subscriber, helper: Subscriber, now: datetime) -> Match:
-    match = Match(item_id=item.id, owner_id=owner.id, helper_id=helper.id, status=MatchStatus.CONNECTED.value,
+    match = Match(item_id=item.id, owner_id=owner.id, helper_id=helper.id, status=MatchStatus.CONNECTED,
                   created_at=now)
     session.add(match)
     session.flush()
@@ -177,7 +176,7 @@ def connect(session: Session, item: Item, owner: Subscriber, helper: Subscriber,
 
 def active_matches(session: Session, person: Subscriber, item: Item | None = None) -> list[Match]:
     query = select(Match).where(
-        Match.status == MatchStatus.CONNECTED.value, or_(Match.owner_id == person.id, Match.helper_id == person.id)
+        Match.status == MatchStatus.CONNECTED, or_(Match.owner_id == person.id, Match.helper_id == person.id)
     ).order_by(Match.id)
     if item is not None:
         query = query.where(Match.item_id == item.id)
@@ -202,7 +201,7 @@ def end_match(session: Session, match: Match, status: MatchStatus, now: datetime
     if status == MatchStatus.DONE:
         return set()
     texts = about(match_id=match.id)
-    return cancel_about(session, texts, f"the connection {status.value}", now) - told_about(session, texts)
+    return cancel_about(session, texts, f"the connection {status}", now) - told_about(session, texts)
 
 
 def end_connections_of(session: Session, person: Subscriber, now: datetime, reason: str) -> list[tuple[Match, Subscriber]]:
@@ -229,7 +228,7 @@ def close_item(session: Session, item: Item, status: ItemStatus, now: datetime, 
     record(session, item, action, now, actor=actor)
     told: list[tuple[Match, Subscriber]] = []
     for match in session.scalars(select(Match).where(Match.item_id == item.id,
-                                                     Match.status.in_(values(CONNECTED)))):
+                                                     Match.status.in_(CONNECTED))):
         unaware = end_match(session, match, MatchStatus.ENDED, now, actor, f"{action}_ended")
         if unaware is None:
             continue
@@ -244,7 +243,7 @@ def close_item(session: Session, item: Item, status: ItemStatus, now: datetime, 
 
 def giver_and_receiver(match: Match) -> tuple[Subscriber | None, Subscriber | None]:
     """Who gave and who received: the helper gives on a request, the owner gives on an offer."""
-    if ItemKind(match.item.kind) == ItemKind.OFFER:
+    if match.item.kind == ItemKind.OFFER:
         return match.owner, match.helper
     return match.helper, match.owner
 
@@ -261,7 +260,7 @@ def complete(session: Session, match: Match, hours: float, now: datetime, actor:
         description=item.body, hours=hours, created_at=now,
     )
     session.add(exchange)
-    if ItemKind(item.kind) == ItemKind.REQUEST and transition(session, item, ItemStatus.CLOSED,
+    if item.kind == ItemKind.REQUEST and transition(session, item, ItemStatus.CLOSED,
                                                                allowed_from=OPEN, now=now):
         for response in pending_responses(session, item):
             resolve(session, response, ResponseStatus.WITHDRAWN, now)

@@ -185,8 +185,8 @@ def use_code(session: Session, settings: Settings, area: Area, person: Subscribe
 
 def pending_request(session: Session, area: Area, person: Subscriber) -> Item | None:
     return session.scalar(select(Item).where(
-        Item.kind == ItemKind.JOIN.value, Item.area_id == area.id, Item.author_id == person.id,
-        Item.status == ItemStatus.PENDING.value,
+        Item.kind == ItemKind.JOIN, Item.area_id == area.id, Item.author_id == person.id,
+        Item.status == ItemStatus.PENDING,
     ))
 
 
@@ -197,8 +197,8 @@ def request_to_join(session: Session, area: Area, person: Subscriber, words: str
     if waiting is not None:
         return waiting, False
     item = Item(
-        kind=ItemKind.JOIN.value, area_id=area.id, author_id=person.id, author_name=person.name,
-        body=words[:160] or f"JOIN {area.slug.upper()}", status=ItemStatus.PENDING.value, inbound_id=inbound_id,
+        kind=ItemKind.JOIN, area_id=area.id, author_id=person.id, author_name=person.name,
+        body=words[:160] or f"JOIN {area.slug.upper()}", status=ItemStatus.PENDING, inbound_id=inbound_id,
         created_at=now, last_activity_at=now,
     )
     session.add(item)
@@ -221,7 +221,7 @@ def decide_join_request(session: Session, settings: Settings, request: Item, org
     if not may_moderate(session, organiser, request.area_id):
         return Decided.NOT_ALLOWED
     person = request.author
-    if request.status != ItemStatus.PENDING.value or person is None:
+    if request.status != ItemStatus.PENDING or person is None:
         return Decided.NOT_WAITING
     area = request.area
     if not transition(session, request, ItemStatus.CLOSED, allowed_from=(ItemStatus.PENDING,), now=now):

@@ -67,22 +67,17 @@ CONNECTED = (M.CONNECTED,)  # the board relays between the two
 ENDED_MATCHES = (M.DONE, M.ENDED, M.UNLINKED)
 
 
-def values(group: Iterable[I | R | M]) -> list[str]:
-    """A status group as the strings the database stores (for `column.in_(…)`)."""
-    return [status.value for status in group]
-
-
 def _move(session: Session, row: Item | Response | Match, to: I | R | M, allowed_from: Iterable[I | R | M],
           values_: dict[str, Any]) -> bool:
     """The conditional UPDATE every machine shares; keeps the in-memory `row` true to the database."""
     model = type(row)
     moved = session.execute(
-        update(model).where(model.id == row.id, model.status.in_(values(allowed_from)))
-        .values(status=to.value, **values_).execution_options(synchronize_session=False)
+        update(model).where(model.id == row.id, model.status.in_(list(allowed_from)))
+        .values(status=to, **values_).execution_options(synchronize_session=False)
     ).rowcount
     if moved:
         # As the database now has it, without a second UPDATE at the next flush.
-        for key, value in {"status": to.value, **values_}.items():
+        for key, value in {"status": to, **values_}.items():
             set_committed_value(row, key, value)
         return True
     # Someone else moved it first: what the caller holds is stale, so read it again.
@@ -107,7 +102,7 @@ def transition(session: Session, item: Item, to: ItemStatus, *, allowed_from: It
 def publish(session: Session, item: Item, *, allowed_from: Iterable[ItemStatus], request_days: int,
             now: datetime) -> bool:
     """Out for neighbours to see from now: digests pick it up as new, and a request starts ageing."""
-    expires = now + timedelta(days=request_days) if item.kind == ItemKind.REQUEST.value else item.expires_at
+    expires = now + timedelta(days=request_days) if item.kind == ItemKind.REQUEST else item.expires_at
     return transition(session, item, I.PUBLISHED, allowed_from=allowed_from, now=now, published_at=now,
                       last_activity_at=now, expires_at=expires)
 

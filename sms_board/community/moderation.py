@@ -54,7 +54,7 @@ from sms_board.models import (
 from sms_board.sending.outbox import enqueue
 from sms_board.texts import render
 
-MODERATED_KINDS = frozenset({ItemKind.NOTICE.value, ItemKind.REQUEST.value, ItemKind.OFFER.value})
+MODERATED_KINDS = frozenset({ItemKind.NOTICE, ItemKind.REQUEST, ItemKind.OFFER})
 APPROVED = "approved"  # the item event that lifts an author's hold in an area moderated `first`
 
 
@@ -95,7 +95,7 @@ def can_see(session: Session, person: Subscriber, item: Item) -> bool:
     """
     if item.author_id == person.id:
         return True
-    if item.status in OUT_OF_SIGHT or item.kind == ItemKind.JOIN.value:
+    if item.status in OUT_OF_SIGHT or item.kind == ItemKind.JOIN:
         return may_moderate(session, person, item.area_id) or is_party(session, person, item)
     if item.area.private:
         return (is_member(session, person, item.area_id) or may_moderate(session, person, item.area_id)
@@ -132,14 +132,14 @@ def status_for_new(session: Session, area: Area, author: Subscriber) -> ItemStat
 
 def submitted(session: Session, item: Item, now: datetime) -> None:
     """A new item is stored: a held one is queued for the organisers' next notice."""
-    if item.status == ItemStatus.PENDING.value:
+    if item.status == ItemStatus.PENDING:
         tell_organisers(session, item, NoticeKind.HELD, now)
 
 
 def release_unnamed(session: Session, settings: Settings, author: Subscriber, now: datetime) -> list[Item]:
     """The author gave a NAME: their posts kept for it are signed and go on (published, or held)."""
     waiting = list(session.scalars(
-        select(Item).where(Item.author_id == author.id, Item.status == ItemStatus.UNNAMED.value).order_by(Item.id)
+        select(Item).where(Item.author_id == author.id, Item.status == ItemStatus.UNNAMED).order_by(Item.id)
     ))
     released = []
     for item in waiting:
@@ -179,9 +179,9 @@ def approve(session: Session, settings: Settings, item: Item, moderator: Subscri
     """Publish a held item, restore a hidden one, or keep a reported one up."""
     if not may_moderate(session, moderator, item.area_id):
         return Outcome.NOT_ALLOWED
-    if item.status == ItemStatus.UNNAMED.value:
+    if item.status == ItemStatus.UNNAMED:
         return Outcome.UNNAMED
-    if item.status == ItemStatus.PENDING.value:
+    if item.status == ItemStatus.PENDING:
         if not publish(session, item, allowed_from=(ItemStatus.PENDING,), request_days=settings.request_expire_days,
                        now=now):
             return Outcome.ALREADY_DECIDED
@@ -189,7 +189,7 @@ def approve(session: Session, settings: Settings, item: Item, moderator: Subscri
         audit.record(session, AuditAction.APPROVE, now, actor=moderator, channel=channel, item=item)
         _tell_author(session, settings, item, "moderation_approved", now)
         return Outcome.APPROVED
-    if item.status == ItemStatus.HIDDEN.value:
+    if item.status == ItemStatus.HIDDEN:
         if not transition(session, item, ItemStatus.PUBLISHED, allowed_from=(ItemStatus.HIDDEN,), now=now):
             return Outcome.ALREADY_DECIDED
         dismissed = _resolve_reports(session, item, "dismissed", now)
@@ -198,7 +198,7 @@ def approve(session: Session, settings: Settings, item: Item, moderator: Subscri
                      reports=dismissed)
         _tell_author(session, settings, item, "moderation_restored", now)
         return Outcome.RESTORED
-    if item.status == ItemStatus.PUBLISHED.value:
+    if item.status == ItemStatus.PUBLISHED:
         dismissed = _resolve_reports(session, item, "dismissed", now)
         if dismissed:
             record(session, item, "reports_dismissed", now, actor=moderator)
@@ -215,7 +215,7 @@ def reject(session: Session, settings: Settings, item: Item, moderator: Subscrib
         return Outcome.NOT_ALLOWED, []
     if item.status not in OPEN:
         return Outcome.NOT_WAITING, []
-    was = ItemStatus(item.status)
+    was = item.status
     # Only from what the moderator saw: a post approved (or closed) a moment ago is not rejected unseen.
     ended = close_item(session, item, ItemStatus.REJECTED, now, moderator, "rejected", allowed_from=(was,))
     if ended is None:
@@ -225,7 +225,7 @@ def reject(session: Session, settings: Settings, item: Item, moderator: Subscrib
     item.moderation_note = reason or None
     upheld = _resolve_reports(session, item, "upheld", now)
     audit.record(session, AuditAction.REJECT, now, actor=moderator, channel=channel, item=item, reason=reason,
-                 was=was.value, reports=upheld)
+                 was=was, reports=upheld)
     _tell_author(session, settings, item, "moderation_rejected", now, reason=reason)
     return Outcome.REJECTED, [person for _match, person in ended if person.id != item.author_id]
 
@@ -239,7 +239,7 @@ def hide(session: Session, settings: Settings, item: Item, moderator: Subscriber
     """
     if not may_moderate(session, moderator, item.area_id):
         return Outcome.NOT_ALLOWED
-    if item.status != ItemStatus.PUBLISHED.value or item.kind not in MODERATED_KINDS:
+    if item.status != ItemStatus.PUBLISHED or item.kind not in MODERATED_KINDS:
         return Outcome.NOT_WAITING
     if not transition(session, item, ItemStatus.HIDDEN, allowed_from=VISIBLE, now=now):
         return Outcome.ALREADY_DECIDED
@@ -261,7 +261,7 @@ def report(session: Session, settings: Settings, item: Item, reporter: Subscribe
         return Outcome.OWN
     if not (is_member(session, reporter, item.area_id) or may_moderate(session, reporter, item.area_id)):
         return Outcome.NOT_MEMBER
-    if item.status != ItemStatus.PUBLISHED.value:
+    if item.status != ItemStatus.PUBLISHED:
         return Outcome.NOT_WAITING
     if session.scalar(select(Report.id).where(Report.item_id == item.id, Report.reporter_id == reporter.id)):
         return Outcome.AGAIN

@@ -50,9 +50,9 @@ def post_item(session: Session, settings: Settings, author: Subscriber, words: W
     if not text:
         return render(form.empty)
     item = _new_item(session, settings, area, author, form, text, inbound_id=inbound_id, now=now)
-    if item.status == ItemStatus.UNNAMED.value:
+    if item.status == ItemStatus.UNNAMED:
         return render("post_needs_name", item=item, area=area)
-    if item.status == ItemStatus.PENDING.value:
+    if item.status == ItemStatus.PENDING:
         return render("post_held", item=item, area=area)
     return render(form.published, item=item, area=area, truncated=len(text) > form.max_length,
                   max=form.max_length, named=bool(author.name))
@@ -86,8 +86,8 @@ def _new_item(session: Session, settings: Settings, area: Area, author: Subscrib
     status = status_for_new(session, area, author)
     published = status == ItemStatus.PUBLISHED
     item = Item(
-        kind=form.kind.value, area_id=area.id, author_id=author.id, author_name=author.name,
-        body=text[:form.max_length], status=status.value, inbound_id=inbound_id,
+        kind=form.kind, area_id=area.id, author_id=author.id, author_name=author.name,
+        body=text[:form.max_length], status=status, inbound_id=inbound_id,
         created_at=now, published_at=now if published else None, last_activity_at=now,
         expires_at=now + timedelta(days=settings.request_expire_days)
         if form.kind == ItemKind.REQUEST and published else None,

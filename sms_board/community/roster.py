@@ -221,7 +221,7 @@ def _refusal(row: _Row, person: Subscriber | None, status: str | None, suppresse
         return f"refused: this number opted out by STOP on {person.opted_out_at.date().isoformat()}"
     if person is not None and person.undeliverable_at is not None:
         return "refused: this number cannot receive texts"
-    if status == SubscriptionStatus.LEFT.value:
+    if status == SubscriptionStatus.LEFT:
         return f"refused: this number left {row.area.name} by text"
     return None
 
@@ -245,7 +245,7 @@ def import_subscribers(
     for row in rows:
         person = people.get(row.phone)
         status = statuses.get((person.id, row.area.id)) if person is not None else None
-        if status == SubscriptionStatus.ACTIVE.value:  # (someone who came back by text after a FORGET too)
+        if status == SubscriptionStatus.ACTIVE:  # (someone who came back by text after a FORGET too)
             report.already += 1
             continue
         refusal = _refusal(row, person, status, number_hash(settings.suppression_key, row.phone) in forgotten)
@@ -279,7 +279,7 @@ def _write(session: Session, settings: Settings, rows: list[_Row], people: dict[
         welcome = welcomes.get(key) or welcomes.setdefault(key, render(
             "import_welcome", area=row.area, source=row.source, page=public_page(row.area, settings.public_url)))
         session.add(Subscription(
-            subscriber_id=person.id, area_id=row.area.id, status=SubscriptionStatus.ACTIVE.value,
+            subscriber_id=person.id, area_id=row.area.id, status=SubscriptionStatus.ACTIVE,
             consent_at=row.given_at or now, consent_text=row.source, consent_channel=CHANNEL, last_digest_at=now,
         ))
         session.add(ConsentEvent(
@@ -311,7 +311,7 @@ def export_rows(
         select(Subscriber, Subscription, Area.slug, joined)
         .join(Subscription, Subscription.subscriber_id == Subscriber.id)
         .join(Area, Area.id == Subscription.area_id)
-        .where(Subscription.status == SubscriptionStatus.ACTIVE.value, Subscriber.opted_out_at.is_(None))
+        .where(Subscription.status == SubscriptionStatus.ACTIVE, Subscriber.opted_out_at.is_(None))
         .order_by(Area.slug, Subscriber.phone)
     )
     if area is not None:

@@ -41,11 +41,11 @@ from sms_board.words import Words
 _SUBSCRIBER_BY_PHONE = select(Subscriber).where(Subscriber.phone == bindparam("phone"))
 _ACTIVE_AREAS = select(Area).join(Subscription, Subscription.area_id == Area.id).where(
     Subscription.subscriber_id == bindparam("subscriber"),
-    Subscription.status == SubscriptionStatus.ACTIVE.value,
+    Subscription.status == SubscriptionStatus.ACTIVE,
 ).order_by(Area.name)
 _IS_MEMBER = exists().where(
     Subscription.area_id == Area.id, Subscription.subscriber_id == bindparam("subscriber"),
-    Subscription.status == SubscriptionStatus.ACTIVE.value,
+    Subscription.status == SubscriptionStatus.ACTIVE,
 )
 # What a post may name: the sender's areas and every public one (a private area is listed nowhere).
 _NAMEABLE_AREAS = select(Area, _IS_MEMBER.label("member")).where(or_(Area.private.is_(False), _IS_MEMBER)).order_by(
@@ -119,7 +119,7 @@ def subscribe(
         return False  # a member already; or STOP ended it, and only START brings that back
     if existing is None:
         status = initial_status(subscriber)
-        session.add(Subscription(subscriber_id=subscriber.id, area_id=area.id, status=status.value,
+        session.add(Subscription(subscriber_id=subscriber.id, area_id=area.id, status=status,
                                  ended_at=None if status in MEMBER else now, **consent))
     elif not transition(session, Subscription.id == existing.id, SubscriptionStatus.ACTIVE,
                         allowed_from=REJOINS_FROM, now=now, **consent):

@@ -45,8 +45,8 @@ def audit_page(session: Session, area_id: int | None, page: int = 1) -> AuditPag
 
 A = AuditAction
 # What a rejected item was before, and what an area's moderation does, as an administrator says it.
-_WAS = {ItemStatus.UNNAMED.value: "waiting for the author's NAME", ItemStatus.PENDING.value: "waiting for an organiser",
-        ItemStatus.HIDDEN.value: "hidden after reports", ItemStatus.PUBLISHED.value: "published"}
+_WAS = {ItemStatus.UNNAMED: "waiting for the author's NAME", ItemStatus.PENDING: "waiting for an organiser",
+        ItemStatus.HIDDEN: "hidden after reports", ItemStatus.PUBLISHED: "published"}
 _MODERATION = {Moderation.OPEN.value: "posts go up at once",
                Moderation.FIRST.value: "a resident's first post waits for an organiser",
                Moderation.ALL.value: "every post waits for an organiser"}

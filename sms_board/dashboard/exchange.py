@@ -81,23 +81,23 @@ class ExchangePage:
     memory: Memory
 
 
-def _ref(kind: str, item_id: int) -> str:
-    return f"{ItemKind(kind).letter}{item_id}"
+def _ref(kind: ItemKind, item_id: int) -> str:
+    return f"{kind.letter}{item_id}"
 
 
 def open_items(session: Session, area_ids: Sequence[int], kind: ItemKind) -> list[OpenItem]:
     """Published requests (or offers), unanswered ones first, then oldest first."""
     offers = (select(func.count()).select_from(Response)
-              .where(Response.item_id == Item.id, Response.status == ResponseStatus.PENDING.value)
+              .where(Response.item_id == Item.id, Response.status == ResponseStatus.PENDING)
               .correlate(Item).scalar_subquery())
     connections = (select(func.count()).select_from(Match)
-                   .where(Match.item_id == Item.id, Match.status == MatchStatus.CONNECTED.value)
+                   .where(Match.item_id == Item.id, Match.status == MatchStatus.CONNECTED)
                    .correlate(Item).scalar_subquery())
     answered = case((offers + connections > 0, 1), else_=0)
     rows = session.execute(
         select(Item.id, Item.kind, Item.body, Item.author_name, Area.name, Item.created_at, offers, connections)
         .join(Area, Area.id == Item.area_id)
-        .where(Item.area_id.in_(list(area_ids)), Item.kind == kind.value, Item.status == ItemStatus.PUBLISHED.value)
+        .where(Item.area_id.in_(list(area_ids)), Item.kind == kind, Item.status == ItemStatus.PUBLISHED)
         .order_by(answered, Item.created_at, Item.id)
         .limit(LIST_LIMIT)
     ).all()
@@ -111,7 +111,7 @@ def connections_in_progress(session: Session, area_ids: Sequence[int]) -> list[C
         select(Item.id, Item.kind, Item.body, owner.name, helper.name, Area.name, Match.created_at)
         .join(Item, Item.id == Match.item_id).join(Area, Area.id == Item.area_id)
         .outerjoin(owner, owner.id == Match.owner_id).outerjoin(helper, helper.id == Match.helper_id)
-        .where(Item.area_id.in_(list(area_ids)), Match.status == MatchStatus.CONNECTED.value)
+        .where(Item.area_id.in_(list(area_ids)), Match.status == MatchStatus.CONNECTED)
         .order_by(Match.created_at, Match.id).limit(LIST_LIMIT)
     ).all()
     return [Connection(_ref(k, i), body, o or ANONYMOUS, h or ANONYMOUS, area, since)

@@ -75,13 +75,13 @@ class InboxPage:
 
 
 def why_kept(status: str, handler: str | None, error: str | None, *, urgent: bool = False) -> str:
-    if urgent and status == InboundStatus.HANDLED.value and handler != "help":
+    if urgent and status == InboundStatus.HANDLED and handler != "help":
         return "May be an emergency: the sender was told to call 999"
-    if status == InboundStatus.HELD.value:
+    if status == InboundStatus.HELD:
         return "Held: a flood of texts from one number"
-    if status == InboundStatus.ERROR.value:
+    if status == InboundStatus.ERROR:
         return "The board failed to handle this (the sender got an apology)"
-    if status == InboundStatus.IGNORED.value:
+    if status == InboundStatus.IGNORED:
         return "From a number that has opted out (not answered)"
     return _WHY_BY_HANDLER.get(handler or "inbox", f"Kept by {handler}")
 
@@ -130,7 +130,7 @@ def inbox_page(session: Session, viewer: Viewer, *, show_all: bool = False, page
     if ids:
         for inbound_id, body, status, at in session.execute(
             select(Outbox.inbound_id, Outbox.body, Outbox.status, Outbox.created_at)
-            .where(Outbox.inbound_id.in_(ids), Outbox.kind == OutboxKind.NOTIFY.value).order_by(Outbox.id)
+            .where(Outbox.inbound_id.in_(ids), Outbox.kind == OutboxKind.NOTIFY).order_by(Outbox.id)
         ):
             replies.setdefault(inbound_id, []).append(ReplyShown(body, status, at))
     entries = [

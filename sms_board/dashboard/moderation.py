@@ -15,11 +15,11 @@ from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from sms_board.community.exchange import display_name
-from sms_board.community.item_lifecycle import AWAITING_DECISION, values
+from sms_board.community.item_lifecycle import AWAITING_DECISION
 from sms_board.community.moderation import MODERATED_KINDS, Outcome, approve, hide, reject
 from sms_board.config import Settings
 from sms_board.dashboard.scope import Viewer
-from sms_board.models import Area, Item, ItemKind, ItemStatus, OutboxKind, Report, Subscriber
+from sms_board.models import Area, Item, ItemStatus, OutboxKind, Report, Subscriber
 from sms_board.phone import mask
 from sms_board.sending.outbox import enqueue
 from sms_board.texts import in_sentence, render
@@ -50,21 +50,21 @@ class QueueEntry:
 
     @property
     def why(self) -> str:
-        if self.status == ItemStatus.UNNAMED.value:
+        if self.status == ItemStatus.UNNAMED:
             return "Held: waits for its author's NAME"
-        if self.status == ItemStatus.PENDING.value:
+        if self.status == ItemStatus.PENDING:
             return "Held for an organiser"
-        if self.status == ItemStatus.HIDDEN.value:
+        if self.status == ItemStatus.HIDDEN:
             return f"Hidden after {self.reports} report{'s' if self.reports != 1 else ''}"
         return f"Reported {self.reports} time{'s' if self.reports != 1 else ''}, still up"
 
     @property
     def may_approve(self) -> bool:
-        return self.status != ItemStatus.UNNAMED.value
+        return self.status != ItemStatus.UNNAMED
 
     @property
     def may_hide(self) -> bool:
-        return self.status == ItemStatus.PUBLISHED.value
+        return self.status == ItemStatus.PUBLISHED
 
 
 def _in_scope(viewer: Viewer):  # type: ignore[no-untyped-def]
@@ -79,7 +79,7 @@ def moderation_queue(session: Session, viewer: Viewer) -> list[QueueEntry]:
         .join(Area, Area.id == Item.area_id)
         .outerjoin(Subscriber, Subscriber.id == Item.author_id)
         .where(Item.kind.in_(sorted(MODERATED_KINDS)), *_in_scope(viewer),
-               or_(Item.status.in_(values(AWAITING_DECISION)), (Item.status == ItemStatus.PUBLISHED.value) & open_reports))
+               or_(Item.status.in_(AWAITING_DECISION), (Item.status == ItemStatus.PUBLISHED) & open_reports))
         .order_by(Item.created_at.desc(), Item.id.desc()).limit(MAX_SHOWN)
     ).all()
     counts: dict[int, int] = {}
@@ -90,7 +90,7 @@ def moderation_queue(session: Session, viewer: Viewer) -> list[QueueEntry]:
             .group_by(Report.item_id)
         ).all())
     return [
-        QueueEntry(item.id, item.ref, ItemKind(item.kind).value, item.status, item.body, area_name,
+        QueueEntry(item.id, item.ref, item.kind, item.status, item.body, area_name,
                    item.author_name, mask(phone) if phone else "(forgotten)", item.created_at, counts.get(item.id, 0))
         for item, area_name, phone in rows
     ]

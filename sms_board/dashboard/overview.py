@@ -121,7 +121,7 @@ def texts_by_day(session: Session, area_ids: Sequence[int] | None, today: date, 
         counts[(_day(day), status)] = n
     series = []
     for label, group in (("sent", LEFT), ("delivered", DELIVERED), ("failed or undelivered", FAILED)):
-        series.append(Series(label, [sum(counts.get((day, s.value), 0) for s in group) for day in _days(today, days)]))
+        series.append(Series(label, [sum(counts.get((day, s), 0) for s in group) for day in _days(today, days)]))
     return Chart("Texts per day", [d.isoformat() for d in _days(today, days)], series)
 
 

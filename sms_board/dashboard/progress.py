@@ -33,9 +33,9 @@ GROUPS = {
     "unknown": (S.UNKNOWN,),
     "cancelled": (S.CANCELLED,),
 }
-FINISHED = (CampaignStatus.DONE.value, CampaignStatus.CANCELLED.value)
+FINISHED = (CampaignStatus.DONE, CampaignStatus.CANCELLED)
 # Statuses in which nothing has gone yet, so texts held for the night are the whole story.
-NOT_YET_GOING = (CampaignStatus.CONFIRMED.value, CampaignStatus.FANNING_OUT.value, CampaignStatus.SENDING.value)
+NOT_YET_GOING = (CampaignStatus.CONFIRMED, CampaignStatus.FANNING_OUT, CampaignStatus.SENDING)
 LAPSED = "not sent: preview lapsed"
 
 
@@ -65,9 +65,9 @@ class Progress:
 
 def lapsed(campaign: Campaign, now: datetime) -> bool:
     """A preview nobody confirmed in its 15 minutes (the clock cancels it within a minute of that)."""
-    if campaign.status == CampaignStatus.DRAFT.value:
+    if campaign.status == CampaignStatus.DRAFT:
         return now - campaign.created_at > DRAFT_LIFETIME
-    return campaign.status == CampaignStatus.CANCELLED.value and campaign.note == LAPSED_NOTE
+    return campaign.status == CampaignStatus.CANCELLED and campaign.note == LAPSED_NOTE
 
 
 def progresses(session: Session, settings: Settings, campaigns: Sequence[Campaign],
@@ -83,7 +83,7 @@ def progresses(session: Session, settings: Settings, campaigns: Sequence[Campaig
     first_release: dict[int, datetime] = {}
     for campaign_id, status, count, send_after in rows:
         by_status.setdefault(campaign_id, {})[status] = count
-        if status == S.HELD.value and send_after is not None:
+        if status == S.HELD and send_after is not None:
             first_release[campaign_id] = send_after
     zones = _zones(session, settings, campaigns)
     return {c.id: _progress(settings, c, by_status.get(c.id, {}), first_release.get(c.id), zones[c.id], now)
@@ -113,8 +113,8 @@ def _area_ids(campaign: Campaign) -> list[int]:
 
 def _progress(settings: Settings, campaign: Campaign, by_status: dict[str, int], release: datetime | None,
               zone_name: str, now: datetime) -> Progress:
-    counts = {name: sum(by_status.get(s.value, 0) for s in statuses) for name, statuses in GROUPS.items()}
-    if campaign.status == CampaignStatus.CONFIRMED.value:
+    counts = {name: sum(by_status.get(s, 0) for s in statuses) for name, statuses in GROUPS.items()}
+    if campaign.status == CampaignStatus.CONFIRMED:
         # Not written yet: the fan-out holds them if it runs in quiet hours (as the SMS YES says).
         release = held_until(now, settings, zone_name, urgent=campaign.urgent)
     elif counts["queued"] or counts["sending"]:
@@ -122,7 +122,7 @@ def _progress(settings: Settings, campaign: Campaign, by_status: dict[str, int],
     state = campaign.status.replace("_", " ")
     if lapsed(campaign, now):
         state = LAPSED
-    elif campaign.status == CampaignStatus.DRAFT.value:
+    elif campaign.status == CampaignStatus.DRAFT:
         state = "preview: not confirmed yet"
     elif release is not None and campaign.status in NOT_YET_GOING:
         state = held_phrase(release, ZoneInfo(zone_name))
@@ -147,7 +147,7 @@ def recent_broadcasts(session: Session, settings: Settings, viewer: Viewer, now:
         select(Campaign)
         .where(Campaign.kind == BROADCAST,
                or_(Campaign.confirmed_at.is_not(None),
-                   and_(Campaign.status == CampaignStatus.DRAFT.value,
+                   and_(Campaign.status == CampaignStatus.DRAFT,
                         Campaign.created_at >= now - DRAFT_LIFETIME)))
         .order_by(Campaign.id.desc()).limit(10)
     )

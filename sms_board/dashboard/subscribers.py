@@ -38,9 +38,9 @@ class State(enum.StrEnum):
 
 
 _STATE_WHERE: dict[State, ColumnElement[bool]] = {
-    State.ACTIVE: and_(Subscription.status == SubscriptionStatus.ACTIVE.value, Subscriber.opted_out_at.is_(None),
+    State.ACTIVE: and_(Subscription.status == SubscriptionStatus.ACTIVE, Subscriber.opted_out_at.is_(None),
                        Subscriber.undeliverable_at.is_(None)),
-    State.LEFT: and_(Subscription.status != SubscriptionStatus.ACTIVE.value, Subscriber.opted_out_at.is_(None)),
+    State.LEFT: and_(Subscription.status != SubscriptionStatus.ACTIVE, Subscriber.opted_out_at.is_(None)),
     State.OPTED_OUT: Subscriber.opted_out_at.is_not(None),
     State.UNDELIVERABLE: and_(Subscriber.undeliverable_at.is_not(None), Subscriber.opted_out_at.is_(None)),
 }
@@ -49,7 +49,7 @@ _STATE_WHERE: dict[State, ColumnElement[bool]] = {
 def state_of(status: str, opted_out_at: datetime | None, undeliverable_at: datetime | None) -> State:
     if opted_out_at is not None:
         return State.OPTED_OUT
-    if status != SubscriptionStatus.ACTIVE.value:
+    if status != SubscriptionStatus.ACTIVE:
         return State.LEFT
     if undeliverable_at is not None:
         return State.UNDELIVERABLE

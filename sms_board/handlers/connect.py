@@ -28,7 +28,7 @@ from sms_board.community.exchange import (
     taken_back,
 )
 from sms_board.community.invites import answer_join_request
-from sms_board.community.item_lifecycle import CONNECTED, OPEN, VISIBLE, transition, values
+from sms_board.community.item_lifecycle import CONNECTED, OPEN, VISIBLE, transition
 from sms_board.handlers.router import Context, keyword, ref_or_hint
 from sms_board.models import (
     AuditAction,
@@ -52,16 +52,16 @@ def ok(ctx: Context) -> None:
     item = ref_or_hint(ctx, "OK <ref> to accept, e.g. OK R7")
     if item is None:
         return
-    if ItemKind(item.kind) == ItemKind.JOIN:
+    if item.kind == ItemKind.JOIN:
         ctx.replies.append(answer_join_request(ctx.session, ctx.settings, item, ctx.subscriber, accept=True, now=ctx.now))
         return
-    if ItemKind(item.kind) == ItemKind.INTRO:
+    if item.kind == ItemKind.INTRO:
         _accept_intro(ctx, item)
         return
     if item.author_id != ctx.subscriber.id:
         ctx.reply("not_yours", item=item, action="accept offers on")
         return
-    if item.status != ItemStatus.PUBLISHED.value:
+    if item.status != ItemStatus.PUBLISHED:
         ctx.reply("item_not_open", item=item)
         return
     waiting = pending_responses(ctx.session, item)
@@ -70,7 +70,7 @@ def ok(ctx: Context) -> None:
         if gone is not None:
             ctx.reply("offer_taken_back", item=item, name=display_name(gone.responder), kind=gone.kind)
             return
-        if ItemKind(item.kind) == ItemKind.REQUEST:
+        if item.kind == ItemKind.REQUEST:
             # The answer to "do you still need help?": keep it open.
             item.reminded_at = None
             record(ctx.session, item, "kept_open", ctx.now, actor=ctx.subscriber)
@@ -100,7 +100,7 @@ def _accept_intro(ctx: Context, intro: Item) -> None:
     if mine is None:
         ctx.reply("not_connected", ref=intro.ref)
         return
-    if intro.status != ItemStatus.PUBLISHED.value or mine.status != ResponseStatus.PENDING.value:
+    if intro.status != ItemStatus.PUBLISHED or mine.status != ResponseStatus.PENDING:
         ctx.reply("item_not_open", item=intro)
         return
     if not resolve(ctx.session, mine, ResponseStatus.ACCEPTED, ctx.now):
@@ -108,7 +108,7 @@ def _accept_intro(ctx: Context, intro: Item) -> None:
         return
     record(ctx.session, intro, "intro_accepted", ctx.now, actor=ctx.subscriber)
     other = next((r for r in sides if r.id != mine.id), None)
-    if other is None or other.status != ResponseStatus.ACCEPTED.value or other.responder is None:
+    if other is None or other.status != ResponseStatus.ACCEPTED or other.responder is None:
         ctx.reply("intro_waiting", item=intro)
         return
     if not transition(ctx.session, intro, ItemStatus.CLOSED, allowed_from=VISIBLE, now=ctx.now):
@@ -128,10 +128,10 @@ def no(ctx: Context) -> None:
     item = ref_or_hint(ctx, "NO <ref> to decline, e.g. NO R7")
     if item is None:
         return
-    if ItemKind(item.kind) == ItemKind.JOIN:
+    if item.kind == ItemKind.JOIN:
         ctx.replies.append(answer_join_request(ctx.session, ctx.settings, item, ctx.subscriber, accept=False, now=ctx.now))
         return
-    if ItemKind(item.kind) == ItemKind.INTRO:
+    if item.kind == ItemKind.INTRO:
         _decline_intro(ctx, item)
         return
     if item.author_id != ctx.subscriber.id:
@@ -166,7 +166,7 @@ def no(ctx: Context) -> None:
 def _decline_intro(ctx: Context, item: Item) -> None:
     sides = list(ctx.session.scalars(_responses_of(item)))
     mine = next((r for r in sides if r.responder_id == ctx.subscriber.id), None)
-    if mine is None or item.status != ItemStatus.PUBLISHED.value:
+    if mine is None or item.status != ItemStatus.PUBLISHED:
         ctx.reply("not_connected", ref=item.ref)
         return
     if not resolve(ctx.session, mine, ResponseStatus.DECLINED, ctx.now):
@@ -270,7 +270,7 @@ def unlink(ctx: Context) -> None:
         ctx.file_in_inbox(item.area)
         return
     matches = list(ctx.session.scalars(
-        select(Match).where(Match.item_id == item.id, Match.status.in_(values(CONNECTED)))
+        select(Match).where(Match.item_id == item.id, Match.status.in_(CONNECTED))
     ))
     if not matches:
         ctx.reply("not_connected", ref=item.ref)

@@ -32,7 +32,7 @@ def digest(ctx: Context) -> None:
         ctx.session.execute(
             update(Subscription)
             .where(Subscription.subscriber_id == ctx.subscriber.id,
-                   Subscription.status == SubscriptionStatus.ACTIVE.value)
+                   Subscription.status == SubscriptionStatus.ACTIVE)
             .values(last_digest_at=ctx.now)
             .execution_options(synchronize_session=False)
         )

@@ -48,15 +48,15 @@ def intro(ctx: Context) -> None:
     first, second = people[0], people[1]
     assert first is not None and second is not None
     item = Item(
-        kind=ItemKind.INTRO.value, area_id=area.id, author_id=ctx.subscriber.id, author_name=ctx.subscriber.name,
-        body=topic[:160], status=ItemStatus.PUBLISHED.value, inbound_id=ctx.inbound.id,
+        kind=ItemKind.INTRO, area_id=area.id, author_id=ctx.subscriber.id, author_name=ctx.subscriber.name,
+        body=topic[:160], status=ItemStatus.PUBLISHED, inbound_id=ctx.inbound.id,
         created_at=ctx.now, published_at=ctx.now, last_activity_at=ctx.now,
     )
     ctx.session.add(item)
     ctx.session.flush()
     for number, person in enumerate((first, second), start=1):
-        ctx.session.add(Response(item_id=item.id, responder_id=person.id, kind=ResponseKind.INTRO.value,
-                                 number=number, status=ResponseStatus.PENDING.value, created_at=ctx.now))
+        ctx.session.add(Response(item_id=item.id, responder_id=person.id, kind=ResponseKind.INTRO,
+                                 number=number, status=ResponseStatus.PENDING, created_at=ctx.now))
     record(ctx.session, item, "introduced", ctx.now, actor=ctx.subscriber)
     audit.record(ctx.session, AuditAction.INTRO, ctx.now, actor=ctx.subscriber, item=item)
     organiser = display_name(ctx.subscriber)

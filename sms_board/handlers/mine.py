@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from sms_board.community.exchange import active_matches, balance, display_name, other_party
-from sms_board.community.item_lifecycle import OPEN, values
+from sms_board.community.item_lifecycle import OPEN
 from sms_board.handlers.router import Context, keyword
 from sms_board.models import Item
 from sms_board.texts import ELLIPSIS, render
@@ -23,7 +23,7 @@ def my(ctx: Context) -> None:
     items = list(ctx.session.scalars(
         select(Item).where(
             Item.author_id == ctx.subscriber.id,
-            Item.status.in_(values(OPEN)),
+            Item.status.in_(OPEN),
         ).order_by(Item.id)
     ))
     connections = [(m.item, display_name(other_party(m, ctx.subscriber))) for m in active_matches(ctx.session, ctx.subscriber)]

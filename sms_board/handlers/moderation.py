@@ -33,7 +33,7 @@ def approve_(ctx: Context) -> None:
     item = _item(ctx, "APPROVE", "APPROVE <ref> to publish a post, e.g. APPROVE N14")
     if item is None:
         return
-    if item.kind == ItemKind.JOIN.value:
+    if item.kind == ItemKind.JOIN:
         ctx.replies.append(answer_join_request(ctx.session, ctx.settings, item, ctx.subscriber, accept=True, now=ctx.now))
         return
     outcome = approve(ctx.session, ctx.settings, item, ctx.subscriber, ctx.now)
@@ -48,7 +48,7 @@ def reject_(ctx: Context) -> None:
     item = _item(ctx, "REJECT", "REJECT <ref> [reason] to turn a post down, e.g. REJECT N14 not local")
     if item is None:
         return
-    if item.kind == ItemKind.JOIN.value:
+    if item.kind == ItemKind.JOIN:
         ctx.replies.append(answer_join_request(ctx.session, ctx.settings, item, ctx.subscriber, accept=False, now=ctx.now))
         return
     reason = " ".join(ctx.words.rest(2).split())[:160]

@@ -21,5 +21,5 @@ def name(ctx: Context) -> None:
     ctx.subscriber.name = wanted[:MAX_NAME].strip()
     released = release_unnamed(ctx.session, ctx.settings, ctx.subscriber, ctx.now)
     ctx.reply("name_set", name=ctx.subscriber.name,
-              published=[i for i in released if i.status == ItemStatus.PUBLISHED.value],
-              held=[i for i in released if i.status == ItemStatus.PENDING.value])
+              published=[i for i in released if i.status == ItemStatus.PUBLISHED],
+              held=[i for i in released if i.status == ItemStatus.PENDING])

@@ -82,7 +82,7 @@ def can(ctx: Context) -> None:
 
 def _usable(ctx: Context, item: Item, own_template: str) -> bool:
     """Open, in one of the sender's areas, and not the sender's own: else reply why not."""
-    if item.status != ItemStatus.PUBLISHED.value:
+    if item.status != ItemStatus.PUBLISHED:
         ctx.reply("item_not_open", item=item)
         return False
     if item.author_id == ctx.subscriber.id:

@@ -131,9 +131,9 @@ class Context:
         item = self.session.get(Item, ref.number)
         if item is None:
             return None
-        if ref.letter and ItemKind(item.kind).letter != ref.letter:
+        if ref.letter and item.kind.letter != ref.letter:
             return None
-        if kinds and ItemKind(item.kind) not in kinds:
+        if kinds and item.kind not in kinds:
             return None
         return item if can_see(self.session, self.subscriber, item) else None
 

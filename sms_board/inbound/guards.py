@@ -85,9 +85,9 @@ _SENDER = select(
     _RECENT.c.identical,
     exists().where(_CONFIRMATIONS.c.subscriber_id == Subscriber.id, _CONFIRMATIONS.c.resolved_at.is_(None)),
     _RECENT.c.repeats,
-    _sent_to_sender(_OUTBOX.c.kind != OutboxKind.REPLY.value, _OUTBOX.c.sent_at > bindparam("quick_since"),
+    _sent_to_sender(_OUTBOX.c.kind != OutboxKind.REPLY, _OUTBOX.c.sent_at > bindparam("quick_since"),
                     _OUTBOX.c.sent_at <= bindparam("arrived")),
-    _sent_to_sender(_OUTBOX.c.kind == OutboxKind.REPLY.value, _OUTBOX.c.sent_at > bindparam("hour_ago")),
+    _sent_to_sender(_OUTBOX.c.kind == OutboxKind.REPLY, _OUTBOX.c.sent_at > bindparam("hour_ago")),
 ).select_from(Subscriber).join(_RECENT, true()).where(Subscriber.phone == bindparam("number"))
 _EARLIER_ANSWERS = select(_INBOUND.c.replies, _INBOUND.c.error).where(
     _INBOUND.c.from_number == bindparam("number"), _INBOUND.c.body == bindparam("body"),
@@ -138,7 +138,7 @@ def flood(session: Session, settings: Settings, inbound: InboundMessage, flooder
     held_before = session.scalar(
         select(InboundMessage.id).where(
             InboundMessage.from_number == flooder.phone, InboundMessage.id != inbound.id,
-            InboundMessage.status == InboundStatus.HELD.value, InboundMessage.received_at > now - FLOOD_WINDOW,
+            InboundMessage.status == InboundStatus.HELD, InboundMessage.received_at > now - FLOOD_WINDOW,
         ).limit(1)
     )
     if held_before is None:

@@ -98,7 +98,7 @@ _INBOUND = InboundMessage.__table__
 # Taking the row is a lease, not a move: it stays `received` until `status.transition` settles it.
 _TAKE_UPDATE = (
     update(_INBOUND)
-    .where(_INBOUND.c.id == bindparam("row"), _INBOUND.c.status == InboundStatus.RECEIVED.value)
+    .where(_INBOUND.c.id == bindparam("row"), _INBOUND.c.status == InboundStatus.RECEIVED)
     .values(handled_at=bindparam("at"))
 )
 _TAKE = _TAKE_UPDATE.returning(*_INBOUND.c)
@@ -146,7 +146,7 @@ def _take(
 def _result(inbound: InboundMessage | Row[Any], settled: InboundStatus | None = None) -> InboundResult:
     # Replies that went by REST are not repeated as TwiML to a late retry.
     replies = [] if inbound.replies_queued else list(inbound.replies)
-    return InboundResult(inbound.id, inbound.message_sid, settled.value if settled else inbound.status, replies)
+    return InboundResult(inbound.id, inbound.message_sid, settled or inbound.status, replies)
 
 
 def _failed(
@@ -169,7 +169,7 @@ def _failed(
             error="".join(traceback.format_exception_only(type(exc), exc)).strip()[:2000],
             replies_queued=by_rest, replies=replies,
         )
-        return InboundResult(inbound_id, inbound.message_sid, InboundStatus.ERROR.value, [] if by_rest else replies)
+        return InboundResult(inbound_id, inbound.message_sid, InboundStatus.ERROR, [] if by_rest else replies)
 
 
 def take_over_stranded(factory: sessionmaker[Session], settings: Settings, now: datetime) -> int:
@@ -181,7 +181,7 @@ def take_over_stranded(factory: sessionmaker[Session], settings: Settings, now: 
     with factory() as session:
         stranded = list(session.scalars(
             select(InboundMessage.id).where(
-                InboundMessage.status == InboundStatus.RECEIVED.value, InboundMessage.received_at < now - LEASE,
+                InboundMessage.status == InboundStatus.RECEIVED, InboundMessage.received_at < now - LEASE,
             ).order_by(InboundMessage.id).limit(500)
         ))
     routed = 0
@@ -189,7 +189,7 @@ def take_over_stranded(factory: sessionmaker[Session], settings: Settings, now: 
         with factory.begin() as session:
             attempts = session.scalar(
                 update(InboundMessage)
-                .where(InboundMessage.id == inbound_id, InboundMessage.status == InboundStatus.RECEIVED.value)
+                .where(InboundMessage.id == inbound_id, InboundMessage.status == InboundStatus.RECEIVED)
                 .values(attempts=InboundMessage.attempts + 1)
                 .returning(InboundMessage.attempts)
             )

@@ -50,7 +50,7 @@ def transition(
     # and nothing here needs the ORM's synchronisation.
     statement = (
         update(_INBOUND)
-        .where(_INBOUND.c.id == inbound_id, _INBOUND.c.status.in_([s.value for s in allowed_from]))
-        .values({**values, "status": to.value, "handled_at": now})
+        .where(_INBOUND.c.id == inbound_id, _INBOUND.c.status.in_(list(allowed_from)))
+        .values({**values, "status": to, "handled_at": now})
     )
     return (connection.execute(statement).rowcount or 0) == 1

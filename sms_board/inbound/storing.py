@@ -51,7 +51,7 @@ def row_of(params: Mapping[str, str], phone: str | None, now: datetime) -> dict[
         "body": storable(params.get("Body") or ""),
         "params": {storable(k)[:64]: storable(str(v)) for k, v in params.items()},
         "received_at": now,
-        "status": status.INITIAL.value,
+        "status": status.INITIAL,
         "replies": [],
         "in_inbox": False,
         "attempts": 1,

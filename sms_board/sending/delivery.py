@@ -36,7 +36,6 @@ from sqlalchemy import (
     ColumnElement,
     Integer,
     Select,
-    String,
     Update,
     and_,
     bindparam,
@@ -76,8 +75,8 @@ _CLAIM_ROUNDS = 3
 _PROVIDER_RANK = {OutboxStatus.SENT: 1, OutboxStatus.UNDELIVERED: 2, OutboxStatus.FAILED: 2, OutboxStatus.DELIVERED: 3}
 
 
-def provider_rank(status: str | OutboxStatus) -> int:
-    return _PROVIDER_RANK.get(OutboxStatus(status), 0)
+def provider_rank(status: OutboxStatus) -> int:
+    return _PROVIDER_RANK.get(status, 0)
 
 
 def _below(status: OutboxStatus) -> tuple[OutboxStatus, ...]:
@@ -116,8 +115,8 @@ def _moving(which: ColumnElement[bool], to: OutboxStatus, allowed_from: Iterable
     # GIL about 0.3 ms a statement and nothing here needs it (no objects are synchronised).
     return (
         update(Outbox.__table__)
-        .where(which, Outbox.status.in_([s.value for s in allowed_from]))
-        .values(status=to.value, status_updated_at=now, updated_at=now, **values)
+        .where(which, Outbox.status.in_(list(allowed_from)))
+        .values(status=to, status_updated_at=now, updated_at=now, **values)
         .execution_options(synchronize_session=False)
     )
 
@@ -147,7 +146,7 @@ def cancel_waiting(session: Session, subscriber_id: int, reason: str, now: datet
 
 
 # Texts to one person may be about something; digests and broadcasts never are.
-_ABOUT_KINDS = (OutboxKind.NOTIFY.value, OutboxKind.RELAY.value)
+_ABOUT_KINDS = (OutboxKind.NOTIFY, OutboxKind.RELAY)
 
 
 def about(*, item_id: int | None = None, response_id: int | None = None,
@@ -207,7 +206,7 @@ class Claimed:
 
 def due(now: datetime | BindParameter[datetime]) -> ColumnElement[bool]:
     """Queued and its time come. Exactly the claim index's condition, so the search reads that index."""
-    return and_(Outbox.status == OutboxStatus.QUEUED.value, or_(Outbox.send_after.is_(None), Outbox.send_after <= now))
+    return and_(Outbox.status == OutboxStatus.QUEUED, or_(Outbox.send_after.is_(None), Outbox.send_after <= now))
 
 
 def anything_due(session: Session, now: datetime) -> bool:
@@ -234,9 +233,9 @@ def _claim_statements(sqlite: bool, limit: int) -> tuple[Select[tuple[int]], Upd
         search = search.with_for_update(skip_locked=True, of=Outbox)
     take = (
         update(Outbox.__table__)
-        .where(Outbox.id.in_(bindparam("ids", expanding=True)), Outbox.status == OutboxStatus.QUEUED.value,
+        .where(Outbox.id.in_(bindparam("ids", expanding=True)), Outbox.status == OutboxStatus.QUEUED,
                ~unreachable_recipient())
-        .values(status=OutboxStatus.SENDING.value, attempts=Outbox.attempts + 1, updated_at=now, status_updated_at=now)
+        .values(status=OutboxStatus.SENDING, attempts=Outbox.attempts + 1, updated_at=now, status_updated_at=now)
         .returning(Outbox.id, Outbox.to_number, Outbox.body, Outbox.segments, Outbox.subscriber_id)
     )
     return search, take
@@ -290,8 +289,8 @@ def _handed_over() -> Update:
     now = bindparam("now", type_=UTCDateTime())
     return (
         update(Outbox.__table__)
-        .where(Outbox.id == bindparam("row_id"), Outbox.status.in_([s.value for s in IN_FLIGHT]))
-        .values(status=OutboxStatus.SENT.value, status_updated_at=now, updated_at=now,
+        .where(Outbox.id == bindparam("row_id"), Outbox.status.in_(IN_FLIGHT))
+        .values(status=OutboxStatus.SENT, status_updated_at=now, updated_at=now,
                 provider_sid=bindparam("provider_sid"), sent_at=now, error_code=None, error_message=None)
     )
 
@@ -301,16 +300,16 @@ def hand_over(session: Session, row_id: int, provider_sid: str, now: datetime) -
     handed = {"provider_sid": provider_sid, "sent_at": now, "error_code": None, "error_message": None}
     # The common case, in one statement built once: `sending` → `sent`.
     if session.execute(_handed_over(), {"row_id": row_id, "provider_sid": provider_sid, "now": now}).rowcount:
-        return OutboxStatus.SENT.value
+        return OutboxStatus.SENT
     # A callback came first, or the row was given up as `unknown`: Twilio has it, so it is at least sent.
     if move_forward(session, row_id, OutboxStatus.SENT, now, **handed):
-        return OutboxStatus.SENT.value
+        return OutboxStatus.SENT
     session.execute(
         update(Outbox).where(_one(row_id), Outbox.provider_sid.is_(None))
         .values(provider_sid=provider_sid, sent_at=now, updated_at=now)
         .execution_options(synchronize_session=False)
     )
-    return session.scalar(select(Outbox.status).where(_one(row_id))) or OutboxStatus.SENT.value
+    return session.scalar(select(Outbox.status).where(_one(row_id))) or OutboxStatus.SENT
 
 
 # ── set-based writers share the same vocabulary ────────────────────────────
@@ -318,7 +317,7 @@ def hand_over(session: Session, row_id: int, provider_sid: str, now: datetime) -
 
 def status_literal(send_after: datetime | None) -> Any:
     """The initial status as a bound literal, for `INSERT … SELECT` fan-out."""
-    return literal(initial_status(send_after).value, String())
+    return literal(initial_status(send_after), Outbox.status.type)
 
 
 def lane_literal(lane: int) -> Any:
@@ -332,4 +331,4 @@ def count_by_status(session: Session, which: ColumnElement[bool]) -> dict[str, i
 
 
 def in_statuses(statuses: Sequence[OutboxStatus]) -> ColumnElement[bool]:
-    return Outbox.status.in_([s.value for s in statuses])
+    return Outbox.status.in_(list(statuses))

@@ -130,7 +130,7 @@ def _text_fields(settings: Settings, body: str, kind: OutboxKind, *, zone_name: 
     held = held_until(now, settings, zone_name or settings.timezone, urgent=urgent or kind in _SENT_IN_QUIET_HOURS)
     prepared = prepare(body)
     return {
-        "body": prepared.text, "kind": kind.value, "status": initial_status(held).value,
+        "body": prepared.text, "kind": kind, "status": initial_status(held),
         "lane": lane_for(kind, urgent=urgent).value, "segments": prepared.segments, "encoding": prepared.encoding,
         "created_at": now, "send_after": held,
     }
@@ -155,7 +155,7 @@ def record_replies(
     # nothing else in the transaction reads.
     session.connection().execute(insert(OutboxRow.__table__), [
         {
-            "to_number": to_number, "subscriber_id": subscriber_id, "body": body.text, "kind": OutboxKind.REPLY.value,
+            "to_number": to_number, "subscriber_id": subscriber_id, "body": body.text, "kind": OutboxKind.REPLY,
             "status": status.value, "lane": OutboxLane.DIRECT.value, "segments": body.segments,
             "encoding": body.encoding, "attempts": 0 if by_rest else 1, "inbound_id": inbound_id, "created_at": now,
             "sent_at": None if by_rest else now, "updated_at": now, "status_updated_at": now,

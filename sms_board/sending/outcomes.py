@@ -60,7 +60,7 @@ def record_result(session: Session, row_id: int, outcome: Exception | str, now: 
     ).one_or_none()
     assert found is not None, f"outbox row {row_id} vanished while it was being sent"
     status, attempts, subscriber_id = found
-    if status != OutboxStatus.SENDING.value:
+    if status != OutboxStatus.SENDING:
         # A status callback overtook us: Twilio has the message, whatever our side saw.
         log.info("outbox %s: %s after Twilio already reported %s", row_id, outcome.__class__.__name__, status)
         return Recorded(status)
@@ -68,27 +68,27 @@ def record_result(session: Session, row_id: int, outcome: Exception | str, now: 
     if isinstance(outcome, ConfigurationError):
         # Twilio refused the account, not this text: it waits, uncounted, for the fix.
         from_sending(session, row_id, OutboxStatus.QUEUED, now, attempts=max(0, attempts - 1), **error)
-        return Recorded(OutboxStatus.QUEUED.value)
+        return Recorded(OutboxStatus.QUEUED)
     if isinstance(outcome, TransientError):
         if attempts >= MAX_ATTEMPTS:
             error["error_message"] = f"gave up after {attempts} attempts: {outcome}"
             from_sending(session, row_id, OutboxStatus.FAILED, now, **error)
-            return Recorded(OutboxStatus.FAILED.value)
+            return Recorded(OutboxStatus.FAILED)
         from_sending(session, row_id, OutboxStatus.QUEUED, now, send_after=now + backoff(attempts), **error)
-        return Recorded(OutboxStatus.QUEUED.value)
+        return Recorded(OutboxStatus.QUEUED)
     if isinstance(outcome, PermanentError):
         from_sending(session, row_id, OutboxStatus.FAILED, now, **error)
-        return Recorded(OutboxStatus.FAILED.value, mark_recipient(session, subscriber_id, outcome.code, now))
+        return Recorded(OutboxStatus.FAILED, mark_recipient(session, subscriber_id, outcome.code, now))
     if not isinstance(outcome, AmbiguousError):
         error["error_message"] = f"unexpected error: {outcome!r}"
     from_sending(session, row_id, OutboxStatus.UNKNOWN, now, **error)
-    return Recorded(OutboxStatus.UNKNOWN.value)
+    return Recorded(OutboxStatus.UNKNOWN)
 
 
 def cancel_in_flight(session: Session, row_id: int, reason: str, now: datetime) -> Recorded:
     """A claimed text whose recipient opted out before it could go: it never leaves."""
     from_sending(session, row_id, OutboxStatus.CANCELLED, now, attempts=Outbox.attempts - 1, error_message=reason)
-    return Recorded(OutboxStatus.CANCELLED.value)
+    return Recorded(OutboxStatus.CANCELLED)
 
 
 # ── Twilio's status callbacks ──────────────────────────────────────────────
@@ -119,10 +119,10 @@ def record_callback(session: Session, report: ProviderReport, now: datetime) -> 
                       + (f" ({report.error_code})" if report.error_code else ""))
     move_forward(session, row_id, report.status, now, **values)
     mark_recipient(session, subscriber_id, report.error_code, now)
-    return f"{previous} → {report.status.value}"
+    return f"{previous} → {report.status}"
 
 
-def _reported_row(session: Session, report: ProviderReport) -> tuple[int, str, str | None, int | None] | None:
+def _reported_row(session: Session, report: ProviderReport) -> tuple[int, OutboxStatus, str | None, int | None] | None:
     """(id, status, provider sid, subscriber) of the row, by outbox id checked against the SID, else by SID."""
     columns = (Outbox.id, Outbox.status, Outbox.provider_sid, Outbox.subscriber_id)
     by_sid = session.execute(

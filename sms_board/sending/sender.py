@@ -83,13 +83,13 @@ class DrainReport:
         return self.sent + self.retried + self.failed + self.unknown
 
     def count(self, status: str, cancelled: int = 0) -> None:
-        if status in {OutboxStatus.SENT.value, OutboxStatus.DELIVERED.value}:
+        if status in {OutboxStatus.SENT, OutboxStatus.DELIVERED}:
             self.sent += 1
-        elif status == OutboxStatus.QUEUED.value:
+        elif status == OutboxStatus.QUEUED:
             self.retried += 1
-        elif status == OutboxStatus.UNKNOWN.value:
+        elif status == OutboxStatus.UNKNOWN:
             self.unknown += 1
-        elif status == OutboxStatus.CANCELLED.value:
+        elif status == OutboxStatus.CANCELLED:
             self.cancelled += 1
         else:
             self.failed += 1

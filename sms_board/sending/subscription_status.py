@@ -52,8 +52,8 @@ def transition(
     stamp = {"ended_at": None if to in MEMBER else now}
     return session.execute(
         update(Subscription)
-        .where(which, Subscription.status.in_([s.value for s in allowed_from]))
-        .values(status=to.value, **stamp, **values)
+        .where(which, Subscription.status.in_(list(allowed_from)))
+        .values(status=to, **stamp, **values)
         .execution_options(synchronize_session="evaluate")
     ).rowcount or 0
 

@@ -28,6 +28,7 @@ from sms_board.dashboard.subscribers import (
     read_search,
     subscriber_page,
 )
+from sms_board.models import OutboxStatus
 from sms_board.utc import utcnow
 from sms_board.web import sessions, settings
 from sms_board.web.auth import local_path, signed_in_only, viewer
@@ -92,7 +93,7 @@ def reply_to(inbound_id: int) -> Any:
     try:
         with sessions().begin() as db:
             sent = reply(db, settings(), viewer(), inbound_id, request.form.get("text", ""), utcnow())
-            held = sent.status == "held"
+            held = sent.status == OutboxStatus.HELD
     except ReplyRefused as refused:
         flash(str(refused), "error")
         return redirect(url_for("dashboard.inbox", _anchor=f"text-{inbound_id}"))
