@@ -91,6 +91,10 @@ def _quiet_alembic() -> None:
         logging.getLogger("alembic.runtime.migration").setLevel(logging.WARNING)
 
 
+class MigrationRefused(RuntimeError):
+    """A migration found stored rows it cannot carry over; the message names them, in one line for an operator."""
+
+
 class DatabaseNotReady(RuntimeError):
     """The database cannot be reached or is not migrated; the message is one line for an operator."""
 

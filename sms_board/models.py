@@ -249,7 +249,7 @@ class Subscriber(Base):
 
 class Subscription(Base):
     __tablename__ = "subscriptions"
-    __table_args__ = (UniqueConstraint("subscriber_id", "area_id"),)
+    __table_args__ = (UniqueConstraint("subscriber_id", "area_id"), one_of("status", SubscriptionStatus))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"))
@@ -563,7 +563,11 @@ class Response(Base):
     """A neighbour's answer to a request or offer, waiting for the owner's OK (or NO)."""
 
     __tablename__ = "responses"
-    __table_args__ = (UniqueConstraint("item_id", "responder_id"),)
+    __table_args__ = (
+        UniqueConstraint("item_id", "responder_id"),
+        one_of("status", ResponseStatus),
+        one_of("kind", ResponseKind),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)
@@ -589,6 +593,7 @@ class Match(Base):
     """Two residents connected through an item: the board relays between them without numbers."""
 
     __tablename__ = "matches"
+    __table_args__ = (one_of("status", MatchStatus),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)

@@ -9,9 +9,10 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import JSON, column, select, table, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from sms_board.migrate import upgrade
+from sms_board.migrate import MigrationRefused, upgrade
 from sms_board.models import Base, Item, ItemKind, ItemStatus
 from sms_board.utc import utcnow
 from tests.conftest import Database, empty_database
@@ -119,3 +120,36 @@ def test_status_and_kind_columns_keep_their_stored_strings(db):
         stored = connection.execute(text("SELECT kind, status FROM items ORDER BY id")).all()
     assert [tuple(row) for row in stored] == [("request", "published"), ("offer", "hidden")]
     assert all(type(value) is str for row in stored for value in row)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def at_0016(request: pytest.FixtureRequest, tmp_path) -> Iterator[Database]:  # type: ignore[no-untyped-def]
+    """A database of its own, migrated up to 0016: before responses, matches and subscriptions had CHECK constraints."""
+    with empty_database(request.param, tmp_path, "at_0016") as database:
+        upgrade(database.engine, "0016")
+        yield database
+
+
+def test_migration_0017_names_the_rows_it_cannot_check_instead_of_failing_on_a_constraint(at_0016):
+    with at_0016.engine.begin() as connection:
+        for statement in [
+            "INSERT INTO areas (slug, name, timezone, private, moderation, created_at)"
+            " VALUES ('elm', 'Elm', 'Europe/London', false, 'open', CURRENT_TIMESTAMP)",
+            "INSERT INTO items (kind, area_id, body, status, created_at)"
+            " VALUES ('notice', (SELECT id FROM areas), 'x', 'published', CURRENT_TIMESTAMP)",
+            "INSERT INTO matches (item_id, status, created_at) VALUES ((SELECT id FROM items), 'conected', CURRENT_TIMESTAMP)",
+            "INSERT INTO matches (item_id, status, created_at) VALUES ((SELECT id FROM items), 'done', CURRENT_TIMESTAMP)",
+        ]:
+            connection.execute(text(statement))
+
+    with pytest.raises(MigrationRefused) as refused:
+        upgrade(at_0016.engine)
+
+    assert str(refused.value) == (
+        "Migration 0017 did not run: matches.status holds 'conected' (allowed: connected, done, ended, unlinked)."
+        " Correct those rows, then run the upgrade again.")
+    with at_0016.engine.begin() as connection:
+        connection.execute(text("UPDATE matches SET status = 'connected' WHERE status = 'conected'"))
+    upgrade(at_0016.engine)  # corrected, it goes through
+    with pytest.raises(IntegrityError), at_0016.engine.begin() as connection:
+        connection.execute(text("UPDATE matches SET status = 'conected'"))

@@ -17,7 +17,7 @@ def db() -> None:
 @click.pass_context
 def db_upgrade(ctx: click.Context) -> None:
     """Apply Alembic migrations (creates the SQLite file if needed)."""
-    from sms_board.migrate import database_state, head_revision, upgrade
+    from sms_board.migrate import MigrationRefused, database_state, head_revision, upgrade
 
     engine = board_of(ctx).engine
     where = engine.url.render_as_string(hide_password=True)
@@ -28,6 +28,8 @@ def db_upgrade(ctx: click.Context) -> None:
         upgrade(engine)
     except OperationalError as exc:
         raise click.ClickException(f"cannot reach the database: {exc.orig}. Check DATABASE_URL.") from None
+    except MigrationRefused as exc:
+        raise click.ClickException(str(exc)) from None
     if before.ok:
         click.echo(f"Database is up to date ({where}).", err=True)
     elif before.detail == "no schema yet":

@@ -70,9 +70,16 @@ def test_urgent_broadcasts_go_ahead_of_digests_but_behind_texts_to_one_person(ap
     assert kinds == ["notify", "broadcast", "broadcast", "broadcast", "digest", "digest", "digest"]
 
 
+_AREA = ("INSERT INTO areas (slug, name, timezone, private, moderation, created_at) VALUES "
+         "('elm', 'Elm', 'Europe/London', false, 'open', CURRENT_TIMESTAMP)")
+_ITEM = (_AREA + ";INSERT INTO items (kind, area_id, body, status, created_at)"
+         " VALUES ('notice', (SELECT id FROM areas), 'x', 'published', CURRENT_TIMESTAMP)")
+
+
 @pytest.mark.parametrize(("table", "column"), [
     ("outbox", "status"), ("outbox", "kind"), ("campaigns", "status"), ("items", "status"),
-    ("inbound_messages", "status"),
+    ("inbound_messages", "status"), ("responses", "status"), ("responses", "kind"), ("matches", "status"),
+    ("subscriptions", "status"),
 ])
 def test_the_database_refuses_a_status_the_board_does_not_know(db, table, column):
     row = {
@@ -80,13 +87,19 @@ def test_the_database_refuses_a_status_the_board_does_not_know(db, table, column
                   " VALUES ('+447700900001', 'x', 'notify', 'queued', 0, 1, 'GSM-7', 0, CURRENT_TIMESTAMP)",
         "campaigns": "INSERT INTO campaigns (kind, status, area_ids, urgent, channel, created_at)"
                      " VALUES ('broadcast', 'draft', '[]', false, 'sms', CURRENT_TIMESTAMP)",
-        "items": "INSERT INTO areas (slug, name, timezone, private, moderation, created_at) VALUES "
-                 "('elm', 'Elm', 'Europe/London', false, 'open', CURRENT_TIMESTAMP);"
-                 "INSERT INTO items (kind, area_id, body, status, created_at)"
-                 " VALUES ('notice', (SELECT id FROM areas), 'x', 'published', CURRENT_TIMESTAMP)",
+        "items": _ITEM,
         "inbound_messages": "INSERT INTO inbound_messages (message_sid, from_number, body, params, received_at,"
                             " status, replies, in_inbox) VALUES ('SM1', '+447700900001', 'x', '{}',"
                             " CURRENT_TIMESTAMP, 'received', '[]', false)",
+        "responses": _ITEM + ";INSERT INTO responses (item_id, kind, number, status, created_at)"
+                             " VALUES ((SELECT id FROM items), 'offer', 1, 'pending', CURRENT_TIMESTAMP)",
+        "matches": _ITEM + ";INSERT INTO matches (item_id, status, created_at)"
+                           " VALUES ((SELECT id FROM items), 'connected', CURRENT_TIMESTAMP)",
+        "subscriptions": _AREA + ";INSERT INTO subscribers (phone, is_admin, digest_frequency, created_at)"
+                                 " VALUES ('+447700900001', false, 'daily', CURRENT_TIMESTAMP);"
+                                 "INSERT INTO subscriptions (subscriber_id, area_id, status, consent_at, consent_text,"
+                                 " consent_channel) VALUES ((SELECT id FROM subscribers), (SELECT id FROM areas),"
+                                 " 'active', CURRENT_TIMESTAMP, 'JOIN ELM', 'sms')",
     }[table]
     with db.engine.begin() as connection:
         for statement in row.split(";"):
