@@ -4,60 +4,28 @@ A digest shows notices, then requests for help, then standing offers, with each
 item's ref and its author's name (never a number). Pages are smart-encoded and at
 most SMS_BOARD_DIGEST_SEGMENTS segments each; all but the last say how many items
 follow, which MORE reads on. Once a calendar month a subscriber's digest ends with
-how to stop, when that line fits in the segments the digest takes anyway.
+how to stop, when that line fits in the segments the digest takes anyway. How a page and
+an item's line on it are written is `digest_text`'s (community rewrites lines with it).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
+from sms_board.digest_text import Entry, page
 from sms_board.models import ItemKind
 from sms_board.segments import analyse, fit, smart_encode
 from sms_board.texts import render
 
 # Notices first, then requests for help, then standing offers (the template titles them).
 SECTION_ORDER = {ItemKind.NOTICE: 0, ItemKind.REQUEST: 1, ItemKind.OFFER: 2}
-_WORD_CUT_WINDOW = 20
-
-
-@dataclass(frozen=True)
-class Entry:
-    """One item as a digest shows it: ref, the author's name (never a number) and the text."""
-
-    id: int
-    kind: str
-    ref: str
-    name: str | None
-    text: str
-
-    def shortened(self, length: int) -> Entry:
-        """The entry cut to about `length` characters, at a word where one ends nearby, marked with "..."."""
-        if length >= len(self.text):
-            return self
-        cut = self.text[:length]
-        if not self.text[length].isspace():
-            space = cut.rfind(" ", max(0, length - _WORD_CUT_WINDOW))
-            if space > 0:
-                cut = cut[:space]
-        return Entry(self.id, self.kind, self.ref, self.name, cut.rstrip(" ,;:-") + "...")
-
-
-def _page(area_name: str, entries: Sequence[Entry], more: int, first: bool) -> str:
-    sections: list[dict[str, object]] = []
-    for entry in entries:
-        if not sections or sections[-1]["kind"] != entry.kind:
-            sections.append({"kind": entry.kind, "entries": []})
-        sections[-1]["entries"].append(entry)  # type: ignore[attr-defined]
-    return smart_encode(render("digest_page", area=area_name, sections=sections, more=more, first=first))
-
 
 def _longest_fitting(area_name: str, entry: Entry, more: int, first: bool, budget: int) -> Entry:
     """The entry cut (at a word where it can be) so that it fits a page on its own."""
     low, high = 0, len(entry.text)
     while low < high:
         middle = (low + high + 1) // 2
-        if fit(_page(area_name, [entry.shortened(middle)], more, first), budget):
+        if fit(page(area_name, [entry.shortened(middle)], more, first), budget):
             low = middle
         else:
             high = middle - 1
@@ -74,7 +42,7 @@ def paginate(area_name: str, entries: Sequence[Entry], budget: int) -> list[str]
         on_page: list[Entry] = []
         while index < len(entries):
             more_after = len(entries) - index - 1
-            if fit(_page(area_name, [*on_page, entries[index]], more_after, first), budget):
+            if fit(page(area_name, [*on_page, entries[index]], more_after, first), budget):
                 on_page.append(entries[index])
                 index += 1
                 continue
@@ -83,7 +51,7 @@ def paginate(area_name: str, entries: Sequence[Entry], budget: int) -> list[str]
                 on_page.append(_longest_fitting(area_name, entries[index], more_after, first, budget))
                 index += 1
             break
-        pages.append(_page(area_name, on_page, len(entries) - index, first))
+        pages.append(page(area_name, on_page, len(entries) - index, first))
     return pages
 
 

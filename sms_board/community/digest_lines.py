@@ -4,27 +4,24 @@ A digest run builds each area's pages once (`DigestBatch`) and writes its first 
 every subscriber's outbox row. Taking an item down (hidden, rejected) changes what is not
 yet sent: the pages MORE still reads, the first pages a run still writes from, the texts
 waiting to go. A FORGET also changes the texts already sent, so that no copy of the
-person's words or name stays in the board's tables.
+person's words or name stays in the board's tables. How an item's line reads is
+`digest_text`'s, the owner of the page format; a rewritten text is measured by the output
+boundary (`sending.outbox.prepare`), as every text is.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 from sqlalchemy import case, select, update
 from sqlalchemy.orm import Session
 
+from sms_board.digest_text import item_lines_replaced
 from sms_board.models import Campaign, DigestBatch, Item, Outbox
-from sms_board.segments import analyse
 from sms_board.sending.delivery import WAITING
+from sms_board.sending.outbox import Body, prepare
 
 WITHDRAWN = "(withdrawn)"
-
-
-def _lines_replaced(text: str, lines: Mapping[str, str]) -> str:
-    """`text` with each line that starts with one of `lines`' prefixes replaced by its new line."""
-    return "\n".join(
-        next((new for prefix, new in lines.items() if line.startswith(prefix)), line) for line in text.split("\n"))
 
 
 def _batches_holding(session: Session, items: Sequence[Item]) -> list[tuple[DigestBatch, list[Item]]]:
@@ -71,31 +68,29 @@ def erase_from_digests(session: Session, items: Sequence[Item], words: str) -> i
 def _rewrite(session: Session, items: Sequence[Item], words: str, *, sent_too: bool) -> int:
     rows = 0
     for batch, held in _batches_holding(session, items):
-        lines = {f"#{item.ref} ": f"#{item.ref} {words}" for item in held}
-        batch.pages = [_lines_replaced(page, lines) for page in batch.pages]
-        body = _lines_replaced(batch.body, lines) if batch.body else None
-        reminder = _lines_replaced(batch.reminder, lines) if batch.reminder else None
+        lines = {item.ref: words for item in held}
+        batch.pages = [item_lines_replaced(page, lines) for page in batch.pages]
+        # The texts the run writes from are measured where every text is: the output boundary.
+        body = prepare(item_lines_replaced(batch.body, lines)) if batch.body else None
+        reminder = prepare(item_lines_replaced(batch.reminder, lines)) if batch.reminder else None
         for old, new in ((batch.body, body), (batch.reminder, reminder)):
-            if old and new is not None and new != old:
+            if old and new is not None and new.text != old:
                 rows += _rewrite_rows(session, batch.id, old, new, sent_too=sent_too)
         if body is not None:
-            measured = analyse(body)
-            batch.body, batch.segments, batch.encoding = body, measured.segments, measured.encoding
+            batch.body, batch.segments, batch.encoding = body.text, body.segments, body.encoding
         if reminder is not None:
             # As when the batch was built: the line on how to stop only where it costs no segment more.
-            with_line = analyse(reminder)
-            fits = body is not None and (with_line.segments, with_line.encoding) == (batch.segments, batch.encoding)
-            batch.reminder = reminder if fits else None
+            fits = body is not None and (reminder.segments, reminder.encoding) == (batch.segments, batch.encoding)
+            batch.reminder = reminder.text if fits else None
     return rows
 
 
-def _rewrite_rows(session: Session, batch_id: int, old: str, new: str, *, sent_too: bool) -> int:
-    """The batch's texts that say `old` say `new`; a waiting one is measured again."""
-    measured = analyse(new)
+def _rewrite_rows(session: Session, batch_id: int, old: str, new: Body, *, sent_too: bool) -> int:
+    """The batch's texts that say `old` say `new`; a waiting one takes `new`'s measure."""
     waiting = Outbox.status.in_(WAITING)
     return session.execute(
         update(Outbox).where(Outbox.batch_id == batch_id, Outbox.body == old, *([] if sent_too else [waiting]))
-        .values(body=new, segments=case((waiting, measured.segments), else_=Outbox.segments),
-                encoding=case((waiting, measured.encoding), else_=Outbox.encoding))
+        .values(body=new.text, segments=case((waiting, new.segments), else_=Outbox.segments),
+                encoding=case((waiting, new.encoding), else_=Outbox.encoding))
         .execution_options(synchronize_session=False)
     ).rowcount or 0

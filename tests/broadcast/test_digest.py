@@ -16,6 +16,7 @@ from sms_board.app import board_of
 from sms_board.broadcast.digest_pages import Entry, paginate
 from sms_board.broadcast.digest_runs import fan_out_digest, start_run
 from sms_board.clock.jobs import tick
+from sms_board.digest_text import item_lines_replaced
 from sms_board.models import (
     Campaign,
     CampaignStatus,
@@ -255,6 +256,19 @@ def test_one_item_too_long_for_a_page_is_cut_to_fit():
     assert analyse(pages[0]).segments <= 3
     assert "..." in pages[0] and "+1 more: text MORE" in pages[0]
     assert pages[1].splitlines()[1] == "#N2 A neighbour: Short one"
+
+
+def test_an_items_line_is_found_on_the_page_as_written_and_no_other_line_with_it():
+    # The page format's one owner writes the page and rewrites an item's line on it (FORGET,
+    # a post taken down): a ref that begins another ref (#N1, #N12) leaves that other line alone.
+    entries = [Entry(1, "notice", "N1", "Sam", "Bins moved to Friday"), Entry(12, "notice", "N12", "Ruth", "N1 fan"),
+               Entry(3, "request", "R3", None, "Ladder please")]
+    [page] = paginate("Elm Street", entries, 3)
+    rewritten = item_lines_replaced(page, {"N1": "(withdrawn)", "R3": "(removed at the author's request)"})
+    assert rewritten.splitlines() == [
+        "Elm Street news:", "#N1 (withdrawn)", "#N12 Ruth: N1 fan", "Help needed (text CAN <ref> to help):",
+        "#R3 (removed at the author's request)",
+    ]
 
 
 def test_digest_off_sends_nothing_and_weekly_waits_for_the_weekday(street, clock, app):
