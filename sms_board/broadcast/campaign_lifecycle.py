@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, func, select, update
@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql import ClauseElement
 
+from sms_board.community.confirmations import CONFIRM_WINDOW
 from sms_board.models import Area, Campaign, CampaignStatus, Organiser, Subscriber
 
 C = CampaignStatus
@@ -44,8 +45,8 @@ WITH_TEXTS_WAITING = (C.FANNING_OUT, C.SENDING, C.PAUSED)
 DRAINING = (C.SENDING,)  # every row written; done when none is waiting or in flight
 FINISHED = (C.DONE, C.CANCELLED)
 
-# The YES window (community.confirmations.CONFIRM_WINDOW): a draft older than this can never be confirmed.
-DRAFT_LIFETIME = timedelta(minutes=15)
+# A draft is confirmed by YES, so it lives as long as any YES waits: older, it can never be confirmed.
+DRAFT_LIFETIME = CONFIRM_WINDOW
 LAPSED_NOTE = "not confirmed in time"
 NOT_ORGANISER_NOTE = "sender is no longer an organiser of every area"
 
