@@ -197,6 +197,11 @@ def app_config(db: Database, tmp_path: Path, **overrides: Any) -> dict[str, Any]
 DEVELOPMENT_BOARD: dict[str, Any] = {"TWILIO_ACCOUNT_SID": None, "TWILIO_AUTH_TOKEN": None}
 
 
+def development_board(db: Database, tmp_path: Path, **overrides: Any) -> Flask:
+    """The web app of a development board (the simulator is there) on the test database."""
+    return create_app(app_config(db, tmp_path, **DEVELOPMENT_BOARD, **overrides))
+
+
 @pytest.fixture
 def app(db: Database, tmp_path: Path) -> Flask:
     return create_app(app_config(db, tmp_path))

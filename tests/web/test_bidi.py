@@ -14,9 +14,8 @@ import re
 import pytest
 from sqlalchemy import select, update
 
-from sms_board import create_app
 from sms_board.models import AuditEntry, Exchange, InboundMessage, Item
-from tests.conftest import DEVELOPMENT_BOARD, app_config, session_of
+from tests.conftest import development_board, session_of
 from tests.support.web import sign_in, submit, text_message
 
 ADMIN, SAM, PRIYA = "+447700900002", "+447700900123", "+447700900456"
@@ -29,7 +28,7 @@ TRICK = "fix \u2067the\u2069 \u202dgate\u202c \u200f\u061c\u200e\u202a\u202b\u20
 @pytest.fixture
 def app(db, tmp_path):  # type: ignore[no-untyped-def]
     """A development board, so that the simulator's thread is one of the pages shown."""
-    return create_app(app_config(db, tmp_path, **DEVELOPMENT_BOARD))
+    return development_board(db, tmp_path)
 
 
 @pytest.fixture

@@ -13,8 +13,7 @@ from collections.abc import Iterator
 import pytest
 from werkzeug.serving import make_server
 
-from sms_board import create_app
-from tests.conftest import DEVELOPMENT_BOARD, app_config
+from tests.conftest import development_board
 from tests.support.browser import chromium_path
 
 pytestmark = pytest.mark.browser
@@ -23,7 +22,7 @@ pytestmark = pytest.mark.browser
 @pytest.fixture
 def app(db, tmp_path):  # type: ignore[no-untyped-def]
     """The simulator exists only on a development board (console transport, no Twilio credentials)."""
-    return create_app(app_config(db, tmp_path, **DEVELOPMENT_BOARD))
+    return development_board(db, tmp_path)
 
 
 @pytest.fixture

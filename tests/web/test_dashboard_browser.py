@@ -20,13 +20,12 @@ import time_machine
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
-from sms_board import create_app
 from sms_board.app import board_of
 from sms_board.clock.jobs import tick
 from sms_board.models import Area, Outbox, Subscriber
 from sms_board.sending.sender import drain
 from sms_board.utc import utcnow
-from tests.conftest import DEVELOPMENT_BOARD, app_config
+from tests.conftest import development_board
 from tests.support.axe import serious_violations
 from tests.support.browser import chromium_path
 
@@ -42,7 +41,7 @@ PHONE = {"width": 390, "height": 844}
 @pytest.fixture
 def app(db, tmp_path):  # type: ignore[no-untyped-def]
     """A development board (console transport, no Twilio credentials): the simulator's pages are shot too."""
-    return create_app(app_config(db, tmp_path, **DEVELOPMENT_BOARD))
+    return development_board(db, tmp_path)
 
 
 @pytest.fixture

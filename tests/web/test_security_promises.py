@@ -31,8 +31,8 @@ from sms_board.models import Campaign, InboundMessage, Item, Outbox, Subscriber
 from tests.conftest import (
     ACCOUNT_SID,
     BOARD_NUMBER,
-    DEVELOPMENT_BOARD,
     app_config,
+    development_board,
     session_of,
 )
 from tests.support.web import ask_for_code, csrf_token, sign_in, submit, text_message
@@ -100,7 +100,7 @@ def test_every_post_route_refuses_a_form_without_its_token_and_the_webhooks_an_u
     runner("area", "add", "elm", "Elm Street", "--postcode", "SE6 1")
     runner("admin", "add", ADMIN)
     # A development board has every route (the simulator too); signed in, so only the token can refuse.
-    development = create_app(app_config(db, tmp_path, **DEVELOPMENT_BOARD))
+    development = development_board(db, tmp_path)
     admin = development.test_client()
     sign_in(admin, ADMIN)
     outbox_before = _count(development, Outbox)
@@ -239,7 +239,7 @@ def test_every_page_and_answer_carries_the_safety_headers(db, tmp_path, runner):
     runner("area", "add", "elm", "Elm Street", "--postcode", "SE6 1")
     runner("admin", "add", ADMIN)
     runner("organiser", "add", ADMIN, "elm")
-    development = create_app(app_config(db, tmp_path, **DEVELOPMENT_BOARD))
+    development = development_board(db, tmp_path)
     anonymous, admin = development.test_client(), development.test_client()
     text_message(anonymous, ADMIN, "JOIN ELM")
     text_message(anonymous, ADMIN, "BROADCAST ELM Bins go out on Wednesday")
@@ -298,7 +298,7 @@ def test_markup_and_template_syntax_in_residents_words_is_shown_as_text_on_every
     runner("admin", "add", ADMIN)
     for area in ("elm", "quiet"):
         runner("organiser", "add", ADMIN, area)
-    development = create_app(app_config(db, tmp_path, **DEVELOPMENT_BOARD))
+    development = development_board(db, tmp_path)
     anyone, admin = development.test_client(), development.test_client()
     for number, area in [(SAM, "ELM"), (JOE, "ELM"), (KIM, "QUIET"), (ADMIN, "ELM")]:
         text_message(anyone, number, f"JOIN {area}")

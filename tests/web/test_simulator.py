@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from sms_board import create_app
 from sms_board.models import Campaign, InboundMessage, Outbox
-from tests.conftest import DEVELOPMENT_BOARD, app_config, session_of
+from tests.conftest import app_config, development_board, session_of
 from tests.support.web import ask_for_code, csrf_token, operator_health, text_message
 
 ADMIN, ORGANISER = "+447700900009", "+447700900001"
@@ -21,7 +21,7 @@ ADMIN, ORGANISER = "+447700900009", "+447700900001"
 @pytest.fixture
 def app(db, tmp_path):  # type: ignore[no-untyped-def]
     """A development board (console transport, no Twilio credentials): the simulator is there."""
-    return create_app(app_config(db, tmp_path, **DEVELOPMENT_BOARD))
+    return development_board(db, tmp_path)
 
 
 def test_simulator_texts_the_board_and_shows_the_reply(areas, client, inbound_rows):
@@ -91,7 +91,7 @@ def test_on_a_development_board_the_simulator_is_served(client, runner, inbound_
 
 
 def test_development_on_is_accepted_on_a_development_board(db, tmp_path):
-    board = create_app(app_config(db, tmp_path, SMS_BOARD_DEVELOPMENT="on", **DEVELOPMENT_BOARD))
+    board = development_board(db, tmp_path, SMS_BOARD_DEVELOPMENT="on")
     assert board.test_client().get("/simulator").status_code == 200
 
 
