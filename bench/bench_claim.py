@@ -28,8 +28,8 @@ from benchlib import DEFAULT_URL, local_only
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from sms_board.db import make_engine, make_session_factory
-from sms_board.migrate import upgrade
+from sms_board.plumbing.db import make_engine, make_session_factory
+from sms_board.plumbing.migrate import upgrade
 from sms_board.sending.delivery import claim, claim_plan
 
 CLAIMS = 300

@@ -33,9 +33,9 @@ from sqlalchemy.engine import make_url
 
 from sms_board import create_app
 from sms_board.app import board_of
-from sms_board.db import make_engine
-from sms_board.migrate import upgrade
 from sms_board.models import Outbox
+from sms_board.plumbing.db import make_engine
+from sms_board.plumbing.migrate import upgrade
 from sms_board.web import sessions
 
 ORGANISER, ADMIN = "+447700900001", "+447700900002"

@@ -48,10 +48,10 @@ from sqlalchemy.engine import make_url
 from sms_board.broadcast.billing import month_start
 from sms_board.broadcast.broadcasts import create_broadcast, fan_out_broadcast, preview_broadcast
 from sms_board.broadcast.digest_runs import digest_now
-from sms_board.config import load_settings
-from sms_board.db import make_engine, make_session_factory
-from sms_board.migrate import upgrade
 from sms_board.models import Area, Campaign, Outbox
+from sms_board.plumbing.config import load_settings
+from sms_board.plumbing.db import make_engine, make_session_factory
+from sms_board.plumbing.migrate import upgrade
 
 ORDINARY, FIRST = "ordinary day", "first of month"
 

@@ -27,12 +27,12 @@ from benchlib import local_only
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
-from sms_board.config import load_settings
-from sms_board.db import make_engine, make_session_factory
-from sms_board.migrate import upgrade
 from sms_board.models import Area, Outbox, Subscription
-from sms_board.phone import normalise
-from sms_board.utc import utcnow
+from sms_board.plumbing.config import load_settings
+from sms_board.plumbing.db import make_engine, make_session_factory
+from sms_board.plumbing.migrate import upgrade
+from sms_board.plumbing.utc import utcnow
+from sms_board.text.phone import normalise
 
 AREAS = 10
 SOURCE = "paper form at the 12 Nov residents' meeting"

@@ -70,10 +70,10 @@ from sqlalchemy import create_engine, delete, event, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from sms_board.config import Settings, load_settings
-from sms_board.db import make_engine, make_session_factory
-from sms_board.migrate import upgrade
 from sms_board.models import Campaign, SenderState
+from sms_board.plumbing.config import Settings, load_settings
+from sms_board.plumbing.db import make_engine, make_session_factory
+from sms_board.plumbing.migrate import upgrade
 from sms_board.sending.ratelimit import SlotLimiter
 from sms_board.sending.sender import drain
 from sms_board.sending.transport import TwilioTransport

@@ -125,8 +125,8 @@ def write_requests(path: Path, url: str, count: int, rng: random.Random, first_n
 
 
 def prepare_schema(url: str, schema: str) -> str:
-    from sms_board.db import make_engine
-    from sms_board.migrate import upgrade
+    from sms_board.plumbing.db import make_engine
+    from sms_board.plumbing.migrate import upgrade
 
     with create_engine(url).begin() as connection:
         connection.execute(text(f'CREATE SCHEMA "{schema}"'))

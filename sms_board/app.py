@@ -11,9 +11,9 @@ from typing import Any
 from flask import Flask, render_template, request
 from sqlalchemy.exc import InterfaceError, OperationalError, ProgrammingError
 
-from sms_board.board import Board
-from sms_board.logs import mask_numbers_in_logs, quiet_library_chatter
-from sms_board.paths import resource_dir
+from sms_board.plumbing.board import Board
+from sms_board.plumbing.logs import mask_numbers_in_logs, quiet_library_chatter
+from sms_board.plumbing.paths import resource_dir
 
 EXTENSION = "sms_board"
 # What a page meets when the database is down or not migrated: a short 503, not a traceback.

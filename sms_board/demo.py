@@ -15,9 +15,9 @@ from sqlalchemy.orm import Session
 
 from sms_board.community.people import appoint_admin
 from sms_board.community.subscriptions import get_or_create_subscriber, subscribe
-from sms_board.config import Settings
 from sms_board.models import Area, AreaPostcode, Item, ItemKind, ItemStatus, Organiser
-from sms_board.utc import utcnow
+from sms_board.plumbing.config import Settings
+from sms_board.plumbing.utc import utcnow
 
 AREAS = [
     ("elm", "Elm Street", ["SE6 1", "SE6 2"]),

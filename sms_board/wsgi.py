@@ -13,8 +13,8 @@ from flask import Flask
 
 from sms_board import create_app as _create_app
 from sms_board.app import board_of
-from sms_board.config import ConfigError
-from sms_board.migrate import DatabaseNotReady, require_ready
+from sms_board.plumbing.config import ConfigError
+from sms_board.plumbing.migrate import DatabaseNotReady, require_ready
 
 
 def create_app() -> Flask:

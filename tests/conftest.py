@@ -34,12 +34,12 @@ from twilio.request_validator import RequestValidator
 from sms_board import create_app
 from sms_board.app import board_of
 from sms_board.cli import cli
-from sms_board.db import make_engine
-from sms_board.logs import FORMAT as LOG_FORMAT
-from sms_board.logs import MaskedFormatter
-from sms_board.migrate import upgrade
 from sms_board.models import Base, InboundMessage, Outbox
-from sms_board.phone import shows_full_number
+from sms_board.plumbing.db import make_engine
+from sms_board.plumbing.logs import FORMAT as LOG_FORMAT
+from sms_board.plumbing.logs import MaskedFormatter
+from sms_board.plumbing.migrate import upgrade
+from sms_board.text.phone import shows_full_number
 
 # The fake Twilio's fixtures (`fake_twilio`, `threaded_fake_twilio`) are there for every test.
 pytest_plugins = ["tests.support.fake_twilio"]

@@ -15,12 +15,12 @@ import pytest
 from sqlalchemy import select
 
 from sms_board.app import board_of
-from sms_board.logs import FORMAT, MaskedFormatter, configure
 from sms_board.models import OutboxKind, Subscriber
-from sms_board.phone import mask_numbers, shows_full_number
+from sms_board.plumbing.logs import FORMAT, MaskedFormatter, configure
+from sms_board.plumbing.utc import utcnow
 from sms_board.sending.outbox import enqueue
 from sms_board.sending.sender import drain
-from sms_board.utc import utcnow
+from sms_board.text.phone import mask_numbers, shows_full_number
 from tests.conftest import session_of
 from tests.support.fake_twilio import TwilioError
 

@@ -29,7 +29,7 @@ from sms_board.handlers.router import (
     lookup_keyword,
     stage,
 )
-from sms_board.registry import DuplicateEntry, Registry
+from sms_board.plumbing.registry import DuplicateEntry, Registry
 
 PACKAGE = Path(handlers.__file__).resolve().parent.parent
 

@@ -12,9 +12,9 @@ from sqlalchemy import JSON, column, select, table, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from sms_board.migrate import MigrationRefused, upgrade
 from sms_board.models import Base, Item, ItemKind, ItemStatus
-from sms_board.utc import utcnow
+from sms_board.plumbing.migrate import MigrationRefused, upgrade
+from sms_board.plumbing.utc import utcnow
 from tests.conftest import Database, empty_database
 
 

@@ -21,7 +21,7 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import op
 
-from sms_board.phone import mask_numbers
+from sms_board.text.phone import mask_numbers
 
 revision = "0012"
 down_revision = "0011"

@@ -14,7 +14,7 @@ from __future__ import annotations
 from alembic import op
 from sqlalchemy import text
 
-from sms_board.migrate import MigrationRefused
+from sms_board.plumbing.migrate import MigrationRefused
 
 revision = "0017"
 down_revision = "0016"

@@ -12,8 +12,8 @@ from datetime import UTC, datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from sms_board.config import Settings
 from sms_board.models import Outbox
+from sms_board.plumbing.config import Settings
 from sms_board.sending.delivery import BILLABLE, in_statuses
 
 # The account's currency is not in Twilio's API; the board's region is the best guess.

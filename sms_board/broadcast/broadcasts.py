@@ -26,8 +26,6 @@ from sms_board.broadcast.campaign_lifecycle import (
 from sms_board.broadcast.campaigns import BROADCAST, FAN_OUT_CHUNK, areas_of, pause_campaign
 from sms_board.broadcast.fanout import write_outbox
 from sms_board.community import audit
-from sms_board.config import Settings
-from sms_board.db import PLAN_EACH_TIME, among
 from sms_board.models import (
     Area,
     AuditAction,
@@ -39,12 +37,14 @@ from sms_board.models import (
     Subscription,
     SubscriptionStatus,
 )
-from sms_board.phone import mask_numbers
-from sms_board.segments import truncate_to_segments
+from sms_board.plumbing.config import Settings
+from sms_board.plumbing.db import PLAN_EACH_TIME, among
 from sms_board.sending.outbox import Body, lane_for, prepare
 from sms_board.sending.quiet import held_until
 from sms_board.sending.reachability import reachable
-from sms_board.texts import render
+from sms_board.text.phone import mask_numbers
+from sms_board.text.segments import truncate_to_segments
+from sms_board.text.templates import render
 
 log = logging.getLogger(__name__)
 

@@ -27,7 +27,6 @@ from sms_board.broadcast.campaign_lifecycle import (
     status_in,
     transition,
 )
-from sms_board.config import Settings
 from sms_board.models import (
     Area,
     Campaign,
@@ -38,10 +37,11 @@ from sms_board.models import (
     OutboxKind,
     Subscriber,
 )
+from sms_board.plumbing.config import Settings
 from sms_board.sending.delivery import UNFINISHED, hold, in_statuses
 from sms_board.sending.outbox import enqueue
 from sms_board.sending.quiet import held_until
-from sms_board.texts import render
+from sms_board.text.templates import render
 
 log = logging.getLogger(__name__)
 

@@ -21,9 +21,9 @@ from sms_board.broadcast.campaign_lifecycle import transition
 from sms_board.broadcast.campaigns import pause_campaign
 from sms_board.broadcast.digest_fanout import RunWrite, count_by_batch
 from sms_board.broadcast.digest_groups import Group, month_start, plan
-from sms_board.config import Settings
-from sms_board.db import among, is_sqlite
 from sms_board.models import Area, Campaign, CampaignStatus, DigestBatch, Outbox
+from sms_board.plumbing.config import Settings
+from sms_board.plumbing.db import among, is_sqlite
 
 # New digest batches per INSERT (a dozen parameters each, well under any database's limit).
 _BATCH_ROWS = 500

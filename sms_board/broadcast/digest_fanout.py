@@ -36,7 +36,6 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from sms_board.db import PLAN_EACH_TIME, among, is_sqlite
 from sms_board.models import (
     DigestBatch,
     Outbox,
@@ -47,6 +46,7 @@ from sms_board.models import (
     SubscriptionStatus,
     UTCDateTime,
 )
+from sms_board.plumbing.db import PLAN_EACH_TIME, among, is_sqlite
 from sms_board.sending.delivery import initial_status
 from sms_board.sending.reachability import reachable
 

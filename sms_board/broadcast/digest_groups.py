@@ -22,11 +22,11 @@ from sqlalchemy.orm import Session
 
 from sms_board.broadcast.digest_fanout import digest_recipients, since
 from sms_board.broadcast.digest_pages import SECTION_ORDER, Entry, paginate, with_stop_line
-from sms_board.config import Settings
-from sms_board.db import among
 from sms_board.models import Area, Item, ItemStatus, Subscriber, Subscription
-from sms_board.segments import smart_encode
+from sms_board.plumbing.config import Settings
+from sms_board.plumbing.db import among
 from sms_board.sending.outbox import Body, prepare
+from sms_board.text.segments import smart_encode
 
 # ── who is due, and with what ──────────────────────────────────────────────
 

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sms_board.digest_text import Entry, page
 from sms_board.models import ItemKind
-from sms_board.segments import analyse, fit, smart_encode
-from sms_board.texts import render
+from sms_board.text.digest_text import Entry, page
+from sms_board.text.segments import analyse, fit, smart_encode
+from sms_board.text.templates import render
 
 # Notices first, then requests for help, then standing offers (the template titles them).
 SECTION_ORDER = {ItemKind.NOTICE: 0, ItemKind.REQUEST: 1, ItemKind.OFFER: 2}

@@ -39,9 +39,9 @@ from sms_board.broadcast.digest_batches import (
 )
 from sms_board.broadcast.digest_fanout import write_chunk
 from sms_board.broadcast.digest_groups import count_group, plan
-from sms_board.config import WEEKDAYS, Settings
-from sms_board.db import among, is_sqlite
 from sms_board.models import Area, Campaign, CampaignStatus, Subscription
+from sms_board.plumbing.config import WEEKDAYS, Settings
+from sms_board.plumbing.db import among, is_sqlite
 from sms_board.sending.quiet import held_until
 
 log = logging.getLogger(__name__)

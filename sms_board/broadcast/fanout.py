@@ -17,8 +17,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from sms_board.db import PLAN_EACH_TIME, is_sqlite
 from sms_board.models import Outbox, OutboxKind, OutboxLane, UTCDateTime
+from sms_board.plumbing.db import PLAN_EACH_TIME, is_sqlite
 from sms_board.sending.delivery import initial_status
 from sms_board.sending.outbox import Body
 

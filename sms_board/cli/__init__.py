@@ -12,7 +12,7 @@ import sys
 import click
 
 from sms_board.cli import (
-    campaigns,
+    campaign_commands,
     clock,
     database,
     people,
@@ -22,7 +22,7 @@ from sms_board.cli import (
     twilio,
     web,
 )
-from sms_board.config import ConfigError
+from sms_board.plumbing.config import ConfigError
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -42,8 +42,8 @@ cli.add_command(texts.simulate)
 cli.add_command(texts.outbox)
 cli.add_command(texts.send)
 cli.add_command(texts.segments)
-cli.add_command(campaigns.digest_command)
-cli.add_command(campaigns.broadcast_command)
+cli.add_command(campaign_commands.digest_command)
+cli.add_command(campaign_commands.broadcast_command)
 cli.add_command(clock.tick_command)
 cli.add_command(clock.clock)
 cli.add_command(reports.ledger)
@@ -55,7 +55,7 @@ cli.add_command(twilio.twilio)
 def main() -> None:
     import os
 
-    from sms_board.logs import configure
+    from sms_board.plumbing.logs import configure
 
     configure(os.environ.get("SMS_BOARD_LOG_LEVEL") or "WARNING")
     try:

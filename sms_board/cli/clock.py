@@ -14,7 +14,7 @@ from sms_board.cli.common import board_of, emit_json, require_schema, settings_o
 def tick_command(ctx: click.Context, as_json: bool) -> None:
     """Run every due job once, exactly what `clock` does each minute (for cron-style hosting)."""
     from sms_board.clock.jobs import tick
-    from sms_board.utc import utcnow
+    from sms_board.plumbing.utc import utcnow
 
     require_schema(ctx)
     counts = tick(board_of(ctx).sessions, settings_of(ctx), utcnow())

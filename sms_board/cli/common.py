@@ -17,9 +17,9 @@ import click
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 
-from sms_board.board import Board
-from sms_board.config import ConfigError, Settings
-from sms_board.words import BIDI_CONTROLS, without_bidi
+from sms_board.plumbing.board import Board
+from sms_board.plumbing.config import ConfigError, Settings
+from sms_board.text.words import BIDI_CONTROLS, without_bidi
 
 if TYPE_CHECKING:
     from sms_board.models import Area
@@ -44,7 +44,7 @@ def settings_of(ctx: click.Context) -> Settings:
 
 def not_ready(ctx: click.Context) -> click.ClickException:
     """The one line for a database that does not answer or is not migrated, saying which and what to do."""
-    from sms_board.migrate import database_state
+    from sms_board.plumbing.migrate import database_state
 
     engine = board_of(ctx).engine
     state = database_state(engine)
@@ -71,7 +71,7 @@ def require_schema(ctx: click.Context) -> None:
     """Long-running and scheduled commands stop at once, with one line, unless the database is ready."""
     import time
 
-    from sms_board.migrate import database_state
+    from sms_board.plumbing.migrate import database_state
 
     engine = board_of(ctx).engine
     state = database_state(engine)
@@ -110,7 +110,7 @@ def echo(line: str, **kwargs: Any) -> None:
 
 def phone_number(ctx: click.Context, number: str) -> str:
     """NUMBER in E.164, or a usage error saying how to write it."""
-    from sms_board.phone import normalise
+    from sms_board.text.phone import normalise
 
     phone = normalise(number, settings_of(ctx).default_region)
     if phone is None:

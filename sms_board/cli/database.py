@@ -17,7 +17,7 @@ def db() -> None:
 @click.pass_context
 def db_upgrade(ctx: click.Context) -> None:
     """Apply Alembic migrations (creates the SQLite file if needed)."""
-    from sms_board.migrate import MigrationRefused, database_state, head_revision, upgrade
+    from sms_board.plumbing.migrate import MigrationRefused, database_state, head_revision, upgrade
 
     engine = board_of(ctx).engine
     where = engine.url.render_as_string(hide_password=True)

@@ -48,7 +48,7 @@ def area_add(
     """Create an area."""
     from sms_board.community import audit
     from sms_board.community.areas import AreaError, create_area
-    from sms_board.utc import utcnow
+    from sms_board.plumbing.utc import utcnow
 
     try:
         with transaction(ctx) as session:
@@ -75,7 +75,7 @@ def area_set(ctx: click.Context, slug: str, public_page: bool | None) -> None:
     """Change an existing area (written to the audit log)."""
     from sms_board.community import audit
     from sms_board.community.areas import AreaError, set_public_page
-    from sms_board.utc import utcnow
+    from sms_board.plumbing.utc import utcnow
 
     if public_page is None:
         raise click.UsageError("say what to change: --public-page or --no-public-page.")
@@ -127,7 +127,7 @@ def area_list(ctx: click.Context, as_json: bool) -> None:
 def area_invite(ctx: click.Context, slug: str, uses: int, days: int) -> None:
     """An invite code for a private area, printed on its own line (JOIN SLUG <code>)."""
     from sms_board.community.invites import InviteError, make_invite
-    from sms_board.utc import utcnow
+    from sms_board.plumbing.utc import utcnow
 
     try:
         with transaction(ctx) as session:
@@ -154,8 +154,8 @@ def organiser_add(ctx: click.Context, number: str, area_slug: str) -> None:
     """Make NUMBER an organiser of AREA."""
     from sms_board.community import audit
     from sms_board.community.people import appoint_organiser
-    from sms_board.phone import mask
-    from sms_board.utc import utcnow
+    from sms_board.plumbing.utc import utcnow
+    from sms_board.text.phone import mask
 
     phone = phone_number(ctx, number)
     with transaction(ctx) as session:
@@ -178,8 +178,8 @@ def admin_add(ctx: click.Context, number: str) -> None:
     """Make NUMBER an administrator."""
     from sms_board.community import audit
     from sms_board.community.people import appoint_admin
-    from sms_board.phone import mask
-    from sms_board.utc import utcnow
+    from sms_board.plumbing.utc import utcnow
+    from sms_board.text.phone import mask
 
     phone = phone_number(ctx, number)
     with transaction(ctx) as session:

@@ -21,7 +21,7 @@ def ledger(ctx: click.Context, area_slug: str | None, since: datetime | None, as
     """Who helped whom: exchanges, hours, givers, receivers and new connections."""
     from sms_board.community.exchange import LEDGER_COLUMNS
     from sms_board.community.exchange import ledger as build_ledger
-    from sms_board.spreadsheet import write_csv
+    from sms_board.plumbing.spreadsheet import write_csv
 
     if as_json and as_csv:
         raise click.UsageError("choose one of --json and --csv.")

@@ -32,7 +32,7 @@ def subscribers() -> None:
 def import_command(ctx: click.Context, file: Path, dry_run: bool, area_slug: str | None, as_json: bool) -> None:
     """Subscribe the numbers in FILE.csv (number,area,name,consent_source,consent_at); all rows or none."""
     from sms_board.community.roster import import_subscribers
-    from sms_board.utc import utcnow
+    from sms_board.plumbing.utc import utcnow
 
     try:
         lines = file.read_text(encoding="utf-8-sig").splitlines(keepends=True)
@@ -79,8 +79,8 @@ def _show(report: ImportReport) -> None:
 def export_command(ctx: click.Context, file: Path | None, area_slug: str | None) -> None:
     """Active subscriptions as CSV, full numbers and consent source; to standard output unless FILE is given."""
     from sms_board.community.roster import EXPORT_COLUMNS, export_rows
-    from sms_board.spreadsheet import write_csv
-    from sms_board.utc import utcnow
+    from sms_board.plumbing.spreadsheet import write_csv
+    from sms_board.plumbing.utc import utcnow
 
     with transaction(ctx) as session:
         chosen = area_or_fail(session, area_slug) if area_slug else None

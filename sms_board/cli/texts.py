@@ -20,7 +20,7 @@ from sms_board.cli.common import (
 )
 
 if TYPE_CHECKING:
-    from sms_board.board import Board
+    from sms_board.plumbing.board import Board
     from sms_board.sending.sender import DrainReport
 
 
@@ -54,7 +54,7 @@ def _as_the_webhook_reads(argument: str) -> str:
 def simulate(ctx: click.Context, from_number: str, body: str, as_json: bool) -> None:
     """Run one inbound text through the webhook's pipeline and print the replies."""
     from sms_board.inbound import new_message_sid, receive
-    from sms_board.phone import normalise, not_a_number
+    from sms_board.text.phone import normalise, not_a_number
 
     settings = settings_of(ctx)
     factory = board_of(ctx).sessions
@@ -180,7 +180,7 @@ def _counts(report: DrainReport) -> str:
 @click.option("--smart", is_flag=True, help="Map characters to GSM-7 equivalents first, as Smart Encoding does.")
 def segments(text: str, as_json: bool, smart: bool) -> None:
     """How many SMS segments TEXT costs, and in which encoding."""
-    from sms_board.segments import analyse, smart_encode
+    from sms_board.text.segments import analyse, smart_encode
 
     info = analyse(smart_encode(text) if smart else text)
     document = info.as_dict()

@@ -7,7 +7,7 @@ nothing. Its job store is in memory on purpose: nothing in it needs keeping.
 Only one clock may run per database: on PostgreSQL it holds a session-level
 advisory lock (keyed by the schema, so two boards sharing a database do not
 block each other); on SQLite it holds `flock` on a lock file beside the
-database file (`sms_board.db.clock.lock`), so a second board on another
+database file (`sms_board.plumbing.db.clock.lock`), so a second board on another
 DATABASE_URL from the same folder runs its own clock.
 """
 
@@ -29,8 +29,8 @@ from sqlalchemy import Connection, Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from sms_board.clock.jobs import tick
-from sms_board.config import Settings
-from sms_board.utc import utcnow
+from sms_board.plumbing.config import Settings
+from sms_board.plumbing.utc import utcnow
 
 log = logging.getLogger(__name__)
 

@@ -15,10 +15,10 @@ from sqlalchemy.orm import Session
 
 from sms_board.community.exchange import close_item, record
 from sms_board.community.item_lifecycle import VISIBLE
-from sms_board.config import Settings
 from sms_board.models import Item, ItemKind, ItemStatus, OutboxKind
+from sms_board.plumbing.config import Settings
 from sms_board.sending.outbox import enqueue
-from sms_board.texts import render
+from sms_board.text.templates import render
 
 
 def quiet_requests(session: Session, since: datetime, *, reminded: bool | None = None) -> list[Item]:

@@ -21,7 +21,6 @@ from sqlalchemy.orm import Session
 from sms_board.community.exchange import display_name
 from sms_board.community.people import organisers_to_tell
 from sms_board.community.subscriptions import active_areas
-from sms_board.config import Settings
 from sms_board.models import (
     Area,
     InboundMessage,
@@ -34,11 +33,12 @@ from sms_board.models import (
     Report,
     Subscriber,
 )
-from sms_board.phone import mask
+from sms_board.plumbing.config import Settings
 from sms_board.sending.outbox import enqueue
-from sms_board.texts import render, shorten
-from sms_board.urgent import may_be_urgent
-from sms_board.words import Words
+from sms_board.text.phone import mask
+from sms_board.text.templates import render, shorten
+from sms_board.text.urgent import may_be_urgent
+from sms_board.text.words import Words
 
 NOTICE_EVERY = timedelta(minutes=15)
 # One sender's cries for help text the organisers at most this often (the inbox has every one).

@@ -31,7 +31,7 @@ from sms_board.models import (
     Subscription,
     SubscriptionStatus,
 )
-from sms_board.words import fold
+from sms_board.text.words import fold
 
 _OUTWARD = r"[A-Z]{1,2}[0-9][A-Z0-9]?"
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")

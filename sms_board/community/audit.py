@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from sms_board.community.people import actor_label
 from sms_board.models import Area, AuditAction, AuditEntry, Item, Subscriber
-from sms_board.phone import mask, mask_numbers
+from sms_board.text.phone import mask, mask_numbers
 
 OPERATOR = "operator"
 FORGOTTEN = "forgotten"

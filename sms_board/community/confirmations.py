@@ -13,7 +13,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from sms_board.models import Confirmation, Subscriber
-from sms_board.words import Words, says_yes
+from sms_board.text.words import Words, says_yes
 
 CONFIRM_WINDOW = timedelta(minutes=15)
 

@@ -16,10 +16,10 @@ from collections.abc import Sequence
 from sqlalchemy import case, select, update
 from sqlalchemy.orm import Session
 
-from sms_board.digest_text import item_lines_replaced
 from sms_board.models import Campaign, DigestBatch, Item, Outbox
 from sms_board.sending.delivery import WAITING
 from sms_board.sending.outbox import Body, prepare
+from sms_board.text.digest_text import item_lines_replaced
 
 WITHDRAWN = "(withdrawn)"
 

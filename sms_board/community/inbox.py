@@ -16,10 +16,10 @@ from sqlalchemy import ColumnElement, and_, exists, or_, select, true
 from sqlalchemy.orm import Session
 
 from sms_board.community.subscriptions import active_areas
-from sms_board.config import Settings
 from sms_board.models import Area, InboundMessage, Outbox, OutboxKind, Subscriber, Subscription
+from sms_board.plumbing.config import Settings
 from sms_board.sending.outbox import enqueue
-from sms_board.texts import render
+from sms_board.text.templates import render
 
 MAX_REPLY_CHARACTERS = 480
 

@@ -30,7 +30,6 @@ from sms_board.community.exchange import display_name, is_member, record
 from sms_board.community.item_lifecycle import transition
 from sms_board.community.people import may_moderate
 from sms_board.community.subscriptions import subscribe
-from sms_board.config import Settings
 from sms_board.models import (
     Area,
     AuditAction,
@@ -44,9 +43,10 @@ from sms_board.models import (
     OutboxKind,
     Subscriber,
 )
-from sms_board.phone import mask
+from sms_board.plumbing.config import Settings
 from sms_board.sending.outbox import enqueue
-from sms_board.texts import render
+from sms_board.text.phone import mask
+from sms_board.text.templates import render
 
 # No 0/O, 1/I/L: a code read out at a meeting or copied from a note must come through.
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"

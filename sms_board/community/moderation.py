@@ -35,7 +35,6 @@ from sms_board.community.item_lifecycle import (
     transition,
 )
 from sms_board.community.people import may_moderate
-from sms_board.config import Settings
 from sms_board.models import (
     Area,
     AuditAction,
@@ -51,8 +50,9 @@ from sms_board.models import (
     Response,
     Subscriber,
 )
+from sms_board.plumbing.config import Settings
 from sms_board.sending.outbox import enqueue
-from sms_board.texts import render
+from sms_board.text.templates import render
 
 MODERATED_KINDS = frozenset({ItemKind.NOTICE, ItemKind.REQUEST, ItemKind.OFFER})
 APPROVED = "approved"  # the item event that lifts an author's hold in an area moderated `first`

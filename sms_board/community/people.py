@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from sms_board.community.subscriptions import get_or_create_subscriber
 from sms_board.models import Area, Organiser, Subscriber
-from sms_board.phone import mask
+from sms_board.text.phone import mask
 
 MAX_NAME = 20
 # Letters, marks, spaces, apostrophes and hyphens: a name, not a number or a link.

@@ -17,10 +17,10 @@ from sms_board.community.areas import area_named_first
 from sms_board.community.exchange import record
 from sms_board.community.moderation import status_for_new, submitted
 from sms_board.community.subscriptions import nameable_areas
-from sms_board.config import Settings
 from sms_board.models import Area, Item, ItemKind, ItemStatus, Subscriber
-from sms_board.texts import render
-from sms_board.words import Words
+from sms_board.plumbing.config import Settings
+from sms_board.text.templates import render
+from sms_board.text.words import Words
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,6 @@ from sms_board.community.audit import forget_actor
 from sms_board.community.digest_lines import erase_from_digests
 from sms_board.community.exchange import close_item, end_connections_of
 from sms_board.community.item_lifecycle import OPEN
-from sms_board.db import is_sqlite
 from sms_board.models import (
     DigestBatch,
     InboundMessage,
@@ -41,6 +40,7 @@ from sms_board.models import (
     Subscription,
     Suppression,
 )
+from sms_board.plumbing.db import is_sqlite
 from sms_board.sending.delivery import WAITING, cancel_about, cancel_waiting, in_statuses
 
 ERASED = "forgotten"

@@ -29,7 +29,6 @@ from sms_board.community import audit
 from sms_board.community.areas import public_page
 from sms_board.community.people import MAX_NAME, is_name
 from sms_board.community.privacy import number_hash, suppressed_hashes
-from sms_board.config import Settings
 from sms_board.models import (
     Area,
     AuditAction,
@@ -39,11 +38,12 @@ from sms_board.models import (
     Subscription,
     SubscriptionStatus,
 )
-from sms_board.phone import mask, normalise, why_not_textable
+from sms_board.plumbing.config import Settings
+from sms_board.plumbing.spreadsheet import read_cell
 from sms_board.sending.outbox import enqueue
-from sms_board.spreadsheet import read_cell
-from sms_board.texts import render
-from sms_board.words import fold
+from sms_board.text.phone import mask, normalise, why_not_textable
+from sms_board.text.templates import render
+from sms_board.text.words import fold
 
 COLUMNS = ("number", "area", "name", "consent_source", "consent_at")
 EXPORT_COLUMNS = ("number", "area", "name", "joined", "digest", "consent_source", "consent_at", "channel")

@@ -15,7 +15,6 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from sms_board.db import is_sqlite
 from sms_board.models import (
     Area,
     ConsentEvent,
@@ -24,6 +23,7 @@ from sms_board.models import (
     Subscription,
     SubscriptionStatus,
 )
+from sms_board.plumbing.db import is_sqlite
 from sms_board.sending.subscription_status import (
     LEAVES_FROM,
     MEMBER,
@@ -32,8 +32,8 @@ from sms_board.sending.subscription_status import (
     initial_status,
     transition,
 )
-from sms_board.texts import render
-from sms_board.words import Words
+from sms_board.text.templates import render
+from sms_board.text.words import Words
 
 # ── who hears from what ────────────────────────────────────────────────────
 

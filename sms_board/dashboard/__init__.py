@@ -8,8 +8,8 @@ layer sits beside `handlers/`: it may import `broadcast/`, `community/` and `sen
 
 - `signin.py`: one-time codes by SMS, rate limits, web sessions.
 - `scope.py`: who is looking and which areas they may see.
-- `inbox.py`, `overview.py`, `subscribers.py`, `exchange.py`, `moderation.py`, `audit.py`:
-  what each page shows (and `moderation.py` the decisions on it), each in a fixed number
+- `inbox.py`, `overview.py`, `subscribers.py`, `exchange.py`, `moderation_queue.py`, `audit.py`:
+  what each page shows (and `moderation_queue.py` the decisions on it), each in a fixed number
   of statements whatever the number of rows.
 - `roster.py`: subscriber lists imported and exported; `progress.py`: a broadcast's delivery.
 - `composer.py`: the broadcast composer's live figures, from `segments.py` and

@@ -20,9 +20,9 @@ from sms_board.community import audit as audit_log_of
 from sms_board.community.areas import area_by_slug, create_area, set_public_page
 from sms_board.community.invites import make_invite
 from sms_board.community.people import appoint_organiser, remove_organiser
-from sms_board.config import Settings
 from sms_board.models import Area, AuditAction, Organiser, Subscriber
-from sms_board.phone import mask
+from sms_board.plumbing.config import Settings
+from sms_board.text.phone import mask
 
 CHANNEL = "web"
 

@@ -29,14 +29,14 @@ from sms_board.broadcast.broadcasts import (
 )
 from sms_board.broadcast.campaign_lifecycle import Refusal, may_confirm
 from sms_board.community.areas import areas_by_id
-from sms_board.config import Settings
 from sms_board.dashboard.progress import Progress, progress, visible_broadcast
 from sms_board.dashboard.scope import Viewer
 from sms_board.models import Area, Subscriber
-from sms_board.segments import analyse, is_gsm7, smart_encode
+from sms_board.plumbing.config import Settings
 from sms_board.sending.outbox import prepare
 from sms_board.sending.quiet import held_until
-from sms_board.texts import render
+from sms_board.text.segments import analyse, is_gsm7, smart_encode
+from sms_board.text.templates import render
 
 MAX_TEXT = 1600  # what Twilio accepts in one message
 _GRAPHEME = regex.compile(r"\X")

@@ -27,7 +27,7 @@ from sms_board.models import (
     ResponseStatus,
     Subscriber,
 )
-from sms_board.spreadsheet import csv_text
+from sms_board.plumbing.spreadsheet import csv_text
 
 LIST_LIMIT = 100
 

@@ -5,7 +5,7 @@ help), reports, flood holds, texts whose handler failed, and words from opted-ou
 numbers. An organiser sees those filed to their areas and, among those filed to no area,
 the ones from members of their areas or from people in no area at all; an administrator
 sees every one (`community.inbox`, which SMS shares). Texts that may be urgent
-(`sms_board.urgent`) come first, marked in red, until someone deals with them. Numbers are
+(`sms_board.text.urgent`) come first, marked in red, until someone deals with them. Numbers are
 shown masked; a reply goes from the board's own number through the outbox, signed by the
 area's organisers, never with an organiser's number.
 """
@@ -20,7 +20,6 @@ from sqlalchemy.orm import Session, aliased
 
 from sms_board.community.inbox import ReplyRefused, answer, kept_text
 from sms_board.community.inbox import visible_to as kept_by
-from sms_board.config import Settings
 from sms_board.dashboard.scope import Viewer
 from sms_board.models import (
     Area,
@@ -30,7 +29,8 @@ from sms_board.models import (
     OutboxKind,
     Subscriber,
 )
-from sms_board.phone import mask
+from sms_board.plumbing.config import Settings
+from sms_board.text.phone import mask
 
 PAGE_SIZE = 50
 

@@ -15,8 +15,8 @@ from sqlalchemy import ColumnElement, func, select, true
 from sqlalchemy.orm import Session
 
 from sms_board.broadcast.billing import money, segments_this_month
-from sms_board.config import Settings
 from sms_board.models import Exchange, Item, Match, Outbox, OutboxStatus, Subscription
+from sms_board.plumbing.config import Settings
 
 DAYS = 30
 WEEKS = 12

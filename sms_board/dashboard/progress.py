@@ -16,9 +16,9 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from sms_board.broadcast.campaigns import BROADCAST, DRAFT_LIFETIME, LAPSED_NOTE
-from sms_board.config import Settings
 from sms_board.dashboard.scope import Viewer
 from sms_board.models import Area, Campaign, CampaignStatus, Outbox, OutboxStatus
+from sms_board.plumbing.config import Settings
 from sms_board.sending.quiet import held_phrase, held_until
 
 S = OutboxStatus

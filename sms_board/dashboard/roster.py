@@ -26,11 +26,11 @@ from sms_board.community.roster import (
     export_rows,
     import_subscribers,
 )
-from sms_board.config import Settings
 from sms_board.dashboard.scope import Viewer
 from sms_board.models import Area, Subscriber
-from sms_board.phone import mask, normalise
-from sms_board.spreadsheet import csv_text
+from sms_board.plumbing.config import Settings
+from sms_board.plumbing.spreadsheet import csv_text
+from sms_board.text.phone import mask, normalise
 
 # A 10,000-row list is about 1 MB (a number, an area, a name, a consent source and a date a row);
 # four times that leaves room for long consent sources, and the confirm step sends the text once more.

@@ -30,12 +30,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, and_, delete, exists, or_, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from sms_board.config import Settings
-from sms_board.db import is_sqlite
 from sms_board.models import LoginCode, Organiser, Outbox, OutboxKind, Subscriber, WebSession
+from sms_board.plumbing.config import Settings
+from sms_board.plumbing.db import is_sqlite
 from sms_board.sending.delivery import UNFINISHED, in_statuses
 from sms_board.sending.outbox import enqueue_if_one, prepare
-from sms_board.texts import render
+from sms_board.text.templates import render
 
 CODE_LIFETIME = timedelta(minutes=10)
 CODE_DIGITS = 6

@@ -20,9 +20,9 @@ from sqlalchemy import ColumnElement, and_, delete, func, select, text
 from sqlalchemy.orm import Session
 
 from sms_board.dashboard.signin import Limits, wait_under_limits
-from sms_board.db import is_sqlite
 from sms_board.models import Area, Subscriber, SubscriberSearch, Subscription, SubscriptionStatus
-from sms_board.phone import SHOWN_DIGITS, mask, normalise
+from sms_board.plumbing.db import is_sqlite
+from sms_board.text.phone import SHOWN_DIGITS, mask, normalise
 
 PAGE_SIZE = 50
 SEARCHES: Limits = ((timedelta(minutes=10), 30),)

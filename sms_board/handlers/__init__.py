@@ -4,7 +4,7 @@ every keyword, stage and confirm action with the router: a new module needs no l
 
 from sms_board.community.confirmations import lapse_unless_yes
 from sms_board.handlers.router import Context, keyword, route, stage
-from sms_board.registry import import_modules_of
+from sms_board.plumbing.registry import import_modules_of
 
 HANDLER_MODULES: tuple[str, ...] = import_modules_of(__name__, __path__)
 

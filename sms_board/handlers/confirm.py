@@ -18,7 +18,7 @@ from sms_board.community.confirmations import lapse_pending
 from sms_board.community.subscriptions import start_again
 from sms_board.handlers.router import CONFIRM_ACTIONS, CONFIRM_STAGE, Context, stage
 from sms_board.models import Confirmation
-from sms_board.words import says_yes
+from sms_board.text.words import says_yes
 
 
 def answers_yes(ctx: Context) -> bool:

@@ -9,9 +9,9 @@ from sqlalchemy import update
 from sms_board.broadcast.digest_more import next_page
 from sms_board.broadcast.digest_runs import DAILY, OFF, WEEKLY
 from sms_board.community.subscriptions import active_areas
-from sms_board.config import WEEKDAYS
 from sms_board.handlers.router import Context, keyword
 from sms_board.models import Subscription, SubscriptionStatus
+from sms_board.plumbing.config import WEEKDAYS
 
 _CHOICES = {
     "DAILY": DAILY, "DAY": DAILY, "ON": DAILY,

@@ -22,7 +22,7 @@ from sms_board.models import (
     ResponseStatus,
     Subscriber,
 )
-from sms_board.phone import normalise
+from sms_board.text.phone import normalise
 
 
 @keyword("INTRO", "INTRODUCE")

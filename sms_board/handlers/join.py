@@ -27,7 +27,7 @@ from sms_board.community.invites import (
 from sms_board.community.subscriptions import active_areas, leave, subscribe
 from sms_board.handlers.router import Context, keyword
 from sms_board.models import Area
-from sms_board.texts import render
+from sms_board.text.templates import render
 
 
 def _wanted(ctx: Context) -> tuple[Area | None, str | None]:

@@ -8,7 +8,7 @@ from sms_board.community.exchange import active_matches, balance, display_name, 
 from sms_board.community.item_lifecycle import OPEN
 from sms_board.handlers.router import Context, keyword
 from sms_board.models import Item
-from sms_board.texts import ELLIPSIS, render
+from sms_board.text.templates import ELLIPSIS, render
 
 # MY stays within two GSM-7 texts when it can: titles are cut to share that room, never below
 # MIN_TITLE characters (a long list costs a third text rather than unreadable titles).

@@ -12,10 +12,10 @@ from __future__ import annotations
 from sms_board.community.exchange import active_matches, display_name, other_party, record
 from sms_board.handlers.router import RELAY_STAGE, Context, stage
 from sms_board.models import Item, OutboxKind
-from sms_board.segments import analyse, smart_encode, truncate_to_segments
 from sms_board.sending.outbox import enqueue
-from sms_board.texts import render
-from sms_board.words import parse_ref
+from sms_board.text.segments import analyse, smart_encode, truncate_to_segments
+from sms_board.text.templates import render
+from sms_board.text.words import parse_ref
 
 RELAY_SEGMENTS = 3
 # Brackets cost two septets each in GSM-7; parentheses one.

@@ -15,7 +15,7 @@ from sms_board.community.exchange import display_name, is_member, record, respon
 from sms_board.community.posting import Form, post_item
 from sms_board.handlers.router import Context, keyword, ref_or_hint
 from sms_board.models import Item, ItemKind, ItemStatus, ResponseKind
-from sms_board.words import Ref, parse_ref
+from sms_board.text.words import Ref, parse_ref
 
 MAX_TEXT = 320
 REQUEST = Form(ItemKind.REQUEST, "NEED", "need_empty", "need_posted", MAX_TEXT)

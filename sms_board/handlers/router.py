@@ -33,7 +33,6 @@ from sqlalchemy.orm import ORMExecuteState, Session
 from sms_board.community import alerts
 from sms_board.community.moderation import can_see
 from sms_board.community.subscriptions import active_areas
-from sms_board.config import Settings
 from sms_board.models import (
     Area,
     Confirmation,
@@ -46,10 +45,11 @@ from sms_board.models import (
     Response,
     Subscriber,
 )
-from sms_board.registry import DuplicateEntry, Registry, defined_in
+from sms_board.plumbing.config import Settings
+from sms_board.plumbing.registry import DuplicateEntry, Registry, defined_in
 from sms_board.sending.outbox import enqueue
-from sms_board.texts import render
-from sms_board.words import Ref, Words, parse_ref
+from sms_board.text.templates import render
+from sms_board.text.words import Ref, Words, parse_ref
 
 HINT_EVERY = timedelta(days=1)  # how often a text kept for the organisers gets a hint
 

@@ -27,7 +27,6 @@ from sqlalchemy.orm import Session
 from sms_board.community.alerts import raise_the_alarm
 from sms_board.community.exchange import end_connections_of
 from sms_board.community.subscriptions import get_or_create_subscriber, start_again
-from sms_board.config import Settings
 from sms_board.handlers.router import (
     OPTED_OUT_STAGE,
     START_HELP_STAGE,
@@ -37,11 +36,12 @@ from sms_board.handlers.router import (
     stage,
 )
 from sms_board.models import ConsentEvent, InboundMessage, Subscriber
+from sms_board.plumbing.config import Settings
+from sms_board.plumbing.utc import utcnow
 from sms_board.sending.opt_outs import opt_out
 from sms_board.sending.reachability import lock_recipient
-from sms_board.texts import render
-from sms_board.utc import utcnow
-from sms_board.words import Words
+from sms_board.text.templates import render
+from sms_board.text.words import Words
 
 STOP_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"})
 START_WORDS = frozenset({"START", "UNSTOP"})

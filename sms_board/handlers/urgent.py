@@ -1,6 +1,6 @@
 """Texts that may be an emergency, and organisers answering them with `U<id> <message>`.
 
-Every text is read against the urgent phrases (`sms_board.urgent`) before any keyword: `HELP
+Every text is read against the urgent phrases (`sms_board.text.urgent`) before any keyword: `HELP
 I have fallen` (in the HELP stage), `I've fallen and can't get up`, and sentences that only
 start like a keyword (`My husband can't breathe` is not MY, `No heating and I'm 87` is not
 NO). One that may be an emergency is answered "call 999" first (never withheld by loop
@@ -24,9 +24,9 @@ from sms_board.community.exchange import active_matches
 from sms_board.community.inbox import ReplyRefused, answer, kept_text
 from sms_board.handlers.router import ANSWER_STAGE, URGENT_STAGE, Context, lookup_keyword, stage
 from sms_board.models import InboundMessage
-from sms_board.phone import mask
-from sms_board.urgent import may_be_urgent
-from sms_board.words import parse_ref
+from sms_board.text.phone import mask
+from sms_board.text.urgent import may_be_urgent
+from sms_board.text.words import parse_ref
 
 ANSWER_LETTER = "U"
 _ANSWER_REF = re.compile(rf"^{ANSWER_LETTER}(\d{{1,12}})$")

@@ -20,15 +20,15 @@ from datetime import datetime
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from sms_board.config import Settings
-from sms_board.db import is_sqlite
 from sms_board.inbound import routing, storing
 from sms_board.inbound.guards import FLOOD_LIMIT, from_the_board
 from sms_board.inbound.routing import LEASE, InboundResult, take_over_stranded
 from sms_board.inbound.storing import MAX_STORED_BODY, forget_old_bodies, new_message_sid
 from sms_board.inbound.text import Text
-from sms_board.phone import mask, normalise
-from sms_board.utc import utcnow
+from sms_board.plumbing.config import Settings
+from sms_board.plumbing.db import is_sqlite
+from sms_board.plumbing.utc import utcnow
+from sms_board.text.phone import mask, normalise
 
 log = logging.getLogger(__name__)
 

@@ -23,7 +23,6 @@ from sqlalchemy.orm import Session
 
 from sms_board.community.alerts import alert_flood
 from sms_board.community.subscriptions import add_subscriber
-from sms_board.config import Settings
 from sms_board.inbound.text import Text
 from sms_board.models import (
     Confirmation,
@@ -33,10 +32,11 @@ from sms_board.models import (
     OutboxKind,
     Subscriber,
 )
-from sms_board.phone import normalise
+from sms_board.plumbing.config import Settings
 from sms_board.sending.outbox import prepare, record_replies
-from sms_board.texts import render
-from sms_board.words import fold
+from sms_board.text.phone import normalise
+from sms_board.text.templates import render
+from sms_board.text.words import fold
 
 # Loop protection: at most SMS_BOARD_MAX_REPLIES_PER_HOUR automatic replies an hour; the same
 # text a fourth time in ten minutes after three alike answers, or a text sooner than a person

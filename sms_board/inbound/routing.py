@@ -24,14 +24,14 @@ from sqlalchemy import Connection, Row, bindparam, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from sms_board import handlers
-from sms_board.config import Settings
-from sms_board.db import is_sqlite
 from sms_board.inbound import guards, status
 from sms_board.inbound.text import Text
 from sms_board.models import InboundMessage, InboundStatus
-from sms_board.phone import normalise
+from sms_board.plumbing.config import Settings
+from sms_board.plumbing.db import is_sqlite
 from sms_board.sending.outbox import record_replies
-from sms_board.texts import render
+from sms_board.text.phone import normalise
+from sms_board.text.templates import render
 
 log = logging.getLogger(__name__)
 

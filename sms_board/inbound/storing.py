@@ -18,11 +18,11 @@ from sqlalchemy import Text as TextColumn
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session, sessionmaker
 
-from sms_board.config import Settings
 from sms_board.handlers.stop import stop_on_arrival
 from sms_board.inbound import status
 from sms_board.inbound.text import Text
 from sms_board.models import InboundMessage
+from sms_board.plumbing.config import Settings
 
 MAX_STORED_BODY = 10_000
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sms_board.handlers.stop import wants_to_stop
-from sms_board.words import Words
+from sms_board.text.words import Words
 
 
 @dataclass(frozen=True)

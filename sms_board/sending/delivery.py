@@ -47,8 +47,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from sms_board.db import is_sqlite
 from sms_board.models import Outbox, OutboxKind, OutboxStatus, UTCDateTime
+from sms_board.plumbing.db import is_sqlite
 from sms_board.sending.reachability import unreachable_recipient
 
 # ── the status groups every other module speaks in ─────────────────────────

@@ -14,10 +14,10 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from sms_board.models import ConsentEvent, Subscriber
-from sms_board.phone import mask
 from sms_board.sending.delivery import cancel_waiting
 from sms_board.sending.subscription_status import stop_all
 from sms_board.sending.transport import opted_out_code, undeliverable_code
+from sms_board.text.phone import mask
 
 log = logging.getLogger(__name__)
 

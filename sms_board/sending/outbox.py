@@ -19,13 +19,13 @@ from typing import Any, NamedTuple
 from sqlalchemy import ColumnElement, insert, literal, select
 from sqlalchemy.orm import Session
 
-from sms_board.config import Settings
 from sms_board.models import Item, Match, OutboxKind, OutboxLane, Response, Subscriber
 from sms_board.models import Outbox as OutboxRow
-from sms_board.segments import analyse, smart_encode
+from sms_board.plumbing.config import Settings
+from sms_board.plumbing.utc import utcnow
 from sms_board.sending.delivery import REPLY_STATUS, initial_status
 from sms_board.sending.quiet import held_until
-from sms_board.utc import utcnow
+from sms_board.text.segments import analyse, smart_encode
 
 # Relays are a conversation in progress; everything else waits for quiet hours to end.
 _SENT_IN_QUIET_HOURS = {OutboxKind.RELAY, OutboxKind.REPLY}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sms_board.config import QuietHours, Settings
+from sms_board.plumbing.config import QuietHours, Settings
 
 
 def release_time(now: datetime, quiet: QuietHours | None, zone: ZoneInfo) -> datetime | None:

@@ -23,9 +23,9 @@ from sqlalchemy import Engine, bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
-from sms_board.db import is_sqlite
 from sms_board.models import SenderState, UTCDateTime
-from sms_board.utc import utcnow
+from sms_board.plumbing.db import is_sqlite
+from sms_board.plumbing.utc import utcnow
 
 SHARED_RATE = "send_rate"
 # How much send time one booking in the shared row covers (at least one slot).

@@ -20,8 +20,8 @@ from sqlalchemy import ColumnElement, Select, bindparam, exists, or_, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from sms_board.db import is_sqlite
 from sms_board.models import Outbox, Subscriber
+from sms_board.plumbing.db import is_sqlite
 
 log = logging.getLogger(__name__)
 

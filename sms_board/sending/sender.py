@@ -30,9 +30,9 @@ from datetime import datetime, timedelta
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from sms_board.config import Settings
 from sms_board.models import OutboxStatus
-from sms_board.phone import mask, mask_numbers
+from sms_board.plumbing.config import Settings
+from sms_board.plumbing.utc import utcnow
 from sms_board.sending.delivery import (
     Claimed,
     anything_due,
@@ -51,7 +51,7 @@ from sms_board.sending.transport import (
     TransientError,
     Transport,
 )
-from sms_board.utc import utcnow
+from sms_board.text.phone import mask, mask_numbers
 
 log = logging.getLogger(__name__)
 

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from typing import Any, Protocol, TextIO
 from urllib.parse import urlsplit
 
-from sms_board.config import Settings
 from sms_board.models import OutboxStatus
-from sms_board.phone import mask, mask_numbers
+from sms_board.plumbing.config import Settings
+from sms_board.text.phone import mask, mask_numbers
 
 log = logging.getLogger(__name__)
 

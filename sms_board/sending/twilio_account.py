@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sms_board.config import Settings
+from sms_board.plumbing.config import Settings
 
 INBOUND_PATH = "/sms/inbound"
 STATUS_PATH = "/sms/status"

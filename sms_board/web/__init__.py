@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import current_app
 from sqlalchemy.orm import Session, sessionmaker
 
-from sms_board.board import Board
-from sms_board.config import Settings
+from sms_board.plumbing.board import Board
+from sms_board.plumbing.config import Settings
 
 
 def current_board() -> Board:

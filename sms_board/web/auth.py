@@ -27,8 +27,8 @@ from sms_board.dashboard.signin import (
     request_code,
 )
 from sms_board.models import Subscriber
-from sms_board.phone import mask, normalise
-from sms_board.utc import utcnow
+from sms_board.plumbing.utc import utcnow
+from sms_board.text.phone import mask, normalise
 from sms_board.web import sessions, settings
 from sms_board.web.security import no_store
 

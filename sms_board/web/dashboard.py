@@ -15,7 +15,13 @@ from sms_board.broadcast.billing import month_start
 from sms_board.community.areas import areas_by_id
 from sms_board.dashboard.exchange import exchange_page, ledger_csv
 from sms_board.dashboard.inbox import ReplyRefused, inbox_page, mark_dealt_with, reply, urgent_count
-from sms_board.dashboard.moderation import Decision, NotInQueue, decide, moderation_queue, told
+from sms_board.dashboard.moderation_queue import (
+    Decision,
+    NotInQueue,
+    decide,
+    moderation_queue,
+    told,
+)
 from sms_board.dashboard.overview import overview as overview_of
 from sms_board.dashboard.roster import NotText, export_csv, run_import, shown, upload_lines
 from sms_board.dashboard.scope import AreaRef, Viewer
@@ -29,7 +35,7 @@ from sms_board.dashboard.subscribers import (
     subscriber_page,
 )
 from sms_board.models import OutboxStatus
-from sms_board.utc import utcnow
+from sms_board.plumbing.utc import utcnow
 from sms_board.web import sessions, settings
 from sms_board.web.auth import local_path, signed_in_only, viewer
 from sms_board.web.charts import bar_chart, gauge, legend, line_chart

@@ -17,8 +17,8 @@ from flask import Blueprint, jsonify, request
 from sqlalchemy.exc import SQLAlchemyError
 
 from sms_board.clock.health import health_details
-from sms_board.migrate import UPGRADE_HINT, database_state
-from sms_board.utc import utcnow
+from sms_board.plumbing.migrate import UPGRADE_HINT, database_state
+from sms_board.plumbing.utc import utcnow
 from sms_board.web import current_board, sessions, settings
 from sms_board.web.auth import current_viewer
 

@@ -11,8 +11,8 @@ import phonenumbers
 from flask import Flask, current_app, g, render_template, request
 from markupsafe import Markup
 
+from sms_board.text.words import without_bidi
 from sms_board.web import settings
-from sms_board.words import without_bidi
 
 
 @dataclass(frozen=True)

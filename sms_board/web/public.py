@@ -10,7 +10,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, render_template
 
 from sms_board.community.areas import has_public_page, listed_areas, public_board
-from sms_board.utc import utcnow
+from sms_board.plumbing.utc import utcnow
 from sms_board.web import sessions
 
 bp = Blueprint("public", __name__)

@@ -22,9 +22,9 @@ from flask import Flask, Response, render_template, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from sms_board.config import Settings
 from sms_board.dashboard.roster import UPLOAD_LIMIT
 from sms_board.dashboard.signin import SESSION_LIFETIME
+from sms_board.plumbing.config import Settings
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "

@@ -13,7 +13,7 @@ from werkzeug.wrappers import Response
 
 from sms_board.dashboard.simulator_thread import demo_phones, thread
 from sms_board.inbound import new_message_sid, receive
-from sms_board.phone import mask, normalise, not_a_number
+from sms_board.text.phone import mask, normalise, not_a_number
 from sms_board.web import sessions, settings
 from sms_board.web.security import no_store
 

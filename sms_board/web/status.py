@@ -13,9 +13,9 @@ import logging
 
 from flask import Blueprint, Response, request
 
+from sms_board.plumbing.utc import utcnow
 from sms_board.sending.outcomes import record_callback
 from sms_board.sending.transport import ProviderReport
-from sms_board.utc import utcnow
 from sms_board.web import sessions
 from sms_board.web.sms import twilio_signed
 

@@ -19,9 +19,9 @@ from sms_board.broadcast.campaigns import DRAFT_LIFETIME
 from sms_board.clock.jobs import tick
 from sms_board.community.confirmations import CONFIRM_WINDOW
 from sms_board.models import Campaign, CampaignStatus, InboundMessage, Outbox, OutboxStatus
+from sms_board.plumbing.utc import utcnow
 from sms_board.sending.sender import drain
 from sms_board.sending.transport import ConsoleTransport
-from sms_board.utc import utcnow
 from tests.conftest import Phone, Runner, app_config, session_of
 
 SAM, PRIYA, JOE, RUTH, ADA = "+447700900123", "+447700900456", "+447700900789", "+447700900001", "+447700900321"

@@ -14,8 +14,8 @@ from sqlalchemy import event, select, text
 
 from sms_board.app import board_of
 from sms_board.broadcast.broadcasts import create_broadcast, fan_out_broadcast, preview_broadcast
-from sms_board.db import PLAN_EACH_TIME
 from sms_board.models import Area
+from sms_board.plumbing.db import PLAN_EACH_TIME
 from tests.support.statements import NOW, Log, board, counting, kind_of
 
 CHUNK = 4

@@ -22,7 +22,7 @@ from sms_board.broadcast.campaign_lifecycle import (
     transition,
 )
 from sms_board.models import AuditEntry, Campaign, CampaignStatus, Outbox, Subscriber
-from sms_board.utc import utcnow
+from sms_board.plumbing.utc import utcnow
 from tests.broadcast.test_broadcast import (
     RUTH,
     WEDNESDAY_NOON,

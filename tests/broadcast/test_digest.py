@@ -16,7 +16,6 @@ from sms_board.app import board_of
 from sms_board.broadcast.digest_pages import Entry, paginate
 from sms_board.broadcast.digest_runs import fan_out_digest, start_run
 from sms_board.clock.jobs import tick
-from sms_board.digest_text import item_lines_replaced
 from sms_board.models import (
     Campaign,
     CampaignStatus,
@@ -26,8 +25,9 @@ from sms_board.models import (
     Subscriber,
     Subscription,
 )
-from sms_board.segments import GSM7, analyse
-from sms_board.utc import utcnow
+from sms_board.plumbing.utc import utcnow
+from sms_board.text.digest_text import item_lines_replaced
+from sms_board.text.segments import GSM7, analyse
 from tests.conftest import Phone, Runner, app_config, session_of
 
 SAM, PRIYA, JOE, RUTH, ADA = "+447700900123", "+447700900456", "+447700900789", "+447700900001", "+447700900321"

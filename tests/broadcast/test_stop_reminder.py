@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import time_machine
 
-from sms_board.segments import analyse
+from sms_board.text.segments import analyse
 from tests.conftest import Phone
 
 SAM, PRIYA = "+447700900123", "+447700900456"

@@ -8,7 +8,7 @@ import re
 from sqlalchemy import select
 
 from sms_board.models import AuditEntry, Campaign
-from sms_board.utc import utcnow
+from sms_board.plumbing.utc import utcnow
 from tests.conftest import Runner, session_of
 
 SAM, PRIYA, RUTH = "+447700900123", "+447700900456", "+447700900001"

@@ -215,7 +215,7 @@ def test_a_progress_bar_goes_to_standard_error_and_json_stays_one_document(areas
 
 
 def _today() -> str:
-    from sms_board.utc import utcnow
+    from sms_board.plumbing.utc import utcnow
 
     return utcnow().date().isoformat()
 

@@ -21,9 +21,9 @@ from sms_board import create_app
 from sms_board.app import board_of
 from sms_board.clock.jobs import DUE_JOBS, DueJob
 from sms_board.clock.scheduler import ClockLocked, build_scheduler, clock_lock
-from sms_board.config import load_settings
-from sms_board.db import make_engine
 from sms_board.models import Heartbeat, Outbox
+from sms_board.plumbing.config import load_settings
+from sms_board.plumbing.db import make_engine
 from tests.conftest import ACCOUNT_SID, AUTH_TOKEN, BOARD_NUMBER, Runner, app_config, session_of
 from tests.support.web import operator_health
 

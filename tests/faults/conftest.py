@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, text
 
-from sms_board.migrate import upgrade
+from sms_board.plumbing.migrate import upgrade
 
 from . import figures
 from .procs import FakeTwilioProcess, database_url, kill_everything

@@ -2,7 +2,7 @@
 
 PostgreSQL only: the promises under test (SKIP LOCKED claims, several senders,
 killed connections) are PostgreSQL's. Each test gets a schema of its own,
-migrated with `sms_board.migrate.upgrade`, and every process it starts gets
+migrated with `sms_board.plumbing.migrate.upgrade`, and every process it starts gets
 `DATABASE_URL` with `options=-csearch_path=<schema>` and an `application_name`
 naming the schema and the process's role (so `pg_stat_activity` tells the
 sender's connections from the web's).
@@ -25,7 +25,7 @@ from click.testing import CliRunner, Result
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from sms_board.board import Board
+from sms_board.plumbing.board import Board
 
 from .procs import FakeTwilioProcess, Gunicorn, Sender, Twilio, board_env, database_url
 

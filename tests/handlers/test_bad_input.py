@@ -44,7 +44,7 @@ from sms_board.models import (
     Subscription,
     SubscriptionStatus,
 )
-from sms_board.texts import render
+from sms_board.text.templates import render
 
 ALICE = "+447700900101"
 BOB = "+447700900102"
@@ -435,7 +435,7 @@ def test_raw_texts_are_forgotten_after_the_retention_period(areas, phone, app, i
     import time_machine
 
     from sms_board.clock.jobs import run_due_jobs
-    from sms_board.utc import utcnow
+    from sms_board.plumbing.utc import utcnow
 
     sam = phone("+447700900123")
     with time_machine.travel(datetime(2026, 1, 5, 12, tzinfo=UTC), tick=False) as clock:

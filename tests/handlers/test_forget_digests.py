@@ -11,7 +11,7 @@ import time_machine
 from sqlalchemy import select
 
 from sms_board.models import DigestBatch, Outbox
-from sms_board.segments import analyse
+from sms_board.text.segments import analyse
 from tests.conftest import Phone, send_everything, session_of
 
 SAM, PRIYA, JOE = "+447700900123", "+447700900456", "+447700900789"

@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import select
 
 from sms_board.models import Campaign, Confirmation, Subscriber
-from sms_board.segments import analyse
-from sms_board.texts import render
+from sms_board.text.segments import analyse
+from sms_board.text.templates import render
 from tests.conftest import session_of
 
 SAM, RUTH = "+447700900123", "+447700900001"

@@ -25,9 +25,9 @@ from sms_board.models import (
     ResponseStatus,
     Subscriber,
 )
-from sms_board.segments import analyse
+from sms_board.plumbing.utc import utcnow
 from sms_board.sending.sender import drain
-from sms_board.utc import utcnow
+from sms_board.text.segments import analyse
 from tests.conftest import session_of, texts_at_once
 
 SAM, PRIYA, JOE, RUTH, ADA = "+447700900123", "+447700900456", "+447700900789", "+447700900001", "+447700900321"
@@ -336,7 +336,7 @@ def test_intro_is_for_organisers(street):
 
 
 def test_long_relays_are_cut_to_three_segments_with_a_marker(street):
-    from sms_board.segments import analyse
+    from sms_board.text.segments import analyse
 
     sam, priya = street["sam"], street["priya"]
     ref = ref_in(sam.text("NEED Lift")[0], "R")
@@ -374,7 +374,7 @@ def test_ledger_for_a_scripted_week(street, runner, app):
 
 def _run_due_jobs(app):
     from sms_board.clock.jobs import run_due_jobs
-    from sms_board.utc import utcnow
+    from sms_board.plumbing.utc import utcnow
 
     return run_due_jobs(board_of(app).sessions, board_of(app).settings, utcnow())
 

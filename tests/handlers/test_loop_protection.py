@@ -21,7 +21,7 @@ from sms_board.app import board_of
 from sms_board.models import InboundMessage
 from sms_board.sending.sender import drain
 from sms_board.sending.transport import ConsoleTransport
-from sms_board.texts import render
+from sms_board.text.templates import render
 from tests.conftest import Database, Phone, Runner, app_config, session_of
 
 SAM, HAL = "+447700900123", "+447700900456"

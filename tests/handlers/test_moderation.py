@@ -19,9 +19,9 @@ from sms_board.app import board_of
 from sms_board.clock.jobs import tick
 from sms_board.community.item_lifecycle import HELD, transition
 from sms_board.community.moderation import Outcome, reject
-from sms_board.dashboard.moderation import told
+from sms_board.dashboard.moderation_queue import told
 from sms_board.models import AuditEntry, Item, ItemStatus, Response, Subscriber
-from sms_board.utc import utcnow
+from sms_board.plumbing.utc import utcnow
 from tests.conftest import Phone, Runner, session_of, texts_at_once
 
 SAM, PRIYA, JOE, RUTH, OLIVE = "+447700900123", "+447700900456", "+447700900789", "+447700900001", "+447700900002"

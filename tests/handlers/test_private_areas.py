@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from sms_board.app import board_of
 from sms_board.clock.jobs import tick
 from sms_board.models import Invite, InviteAttempt, Subscription
-from sms_board.utc import utcnow
+from sms_board.plumbing.utc import utcnow
 from tests.conftest import Phone, Runner, session_of
 
 CAROL, DEV, EVE, SAM, RUTH = "+447700900111", "+447700900222", "+447700900333", "+447700900123", "+447700900001"

@@ -13,7 +13,7 @@ from flask import Flask
 from sms_board import create_app
 from sms_board.app import board_of
 from sms_board.clock.jobs import tick
-from sms_board.utc import utcnow
+from sms_board.plumbing.utc import utcnow
 from tests.conftest import Phone, Runner, app_config, send_everything
 
 SAM, PRIYA, JOE, ADA, RUTH, BEN = (

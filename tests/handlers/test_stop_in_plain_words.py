@@ -11,8 +11,8 @@ from sqlalchemy import select
 
 from sms_board.handlers.stop import asks_to_stop
 from sms_board.models import ConsentEvent, Subscriber, Subscription, SubscriptionStatus
-from sms_board.texts import render
-from sms_board.words import Words
+from sms_board.text.templates import render
+from sms_board.text.words import Words
 from tests.conftest import session_of
 
 SAM = "+447700900123"

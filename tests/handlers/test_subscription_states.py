@@ -15,9 +15,9 @@ from sqlalchemy import select
 from sms_board.app import board_of
 from sms_board.community import subscriptions
 from sms_board.models import Area, Subscriber, Subscription, SubscriptionStatus
+from sms_board.plumbing.utc import utcnow
 from sms_board.sending import subscription_status
-from sms_board.texts import render
-from sms_board.utc import utcnow
+from sms_board.text.templates import render
 from tests.conftest import session_of
 
 ALICE, RUTH = "+447700900456", "+447700900001"

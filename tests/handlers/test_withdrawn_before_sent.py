@@ -18,9 +18,9 @@ from flask import Flask
 from sms_board import create_app
 from sms_board.app import board_of
 from sms_board.models import Outbox
+from sms_board.plumbing.utc import utcnow
 from sms_board.sending.delivery import release_held
 from sms_board.sending.sender import drain
-from sms_board.utc import utcnow
 from tests.conftest import Database, app_config
 
 SAM, PRIYA, RUTH = "+447700900123", "+447700900456", "+447700900001"

@@ -8,10 +8,10 @@ from sqlalchemy.exc import IntegrityError
 
 from sms_board.app import board_of
 from sms_board.models import Outbox, OutboxKind, OutboxLane, OutboxStatus, Subscriber
+from sms_board.plumbing.utc import utcnow
 from sms_board.sending import delivery
 from sms_board.sending.delivery import claim
 from sms_board.sending.outbox import enqueue
-from sms_board.utc import utcnow
 from tests.conftest import session_of
 
 DIGEST_ROWS = 5000

@@ -26,12 +26,12 @@ from sqlalchemy import select
 from sms_board import create_app
 from sms_board.app import board_of
 from sms_board.models import ConsentEvent, Outbox, OutboxKind, OutboxStatus, Subscriber
+from sms_board.plumbing.utc import utcnow
 from sms_board.sending.delivery import claim
 from sms_board.sending.outbox import enqueue
 from sms_board.sending.outcomes import MAX_ATTEMPTS
 from sms_board.sending.ratelimit import SlotLimiter
 from sms_board.sending.sender import DrainReport, drain, run_forever
-from sms_board.utc import utcnow
 from tests.support.fake_twilio import Accept, Drop, FakeTwilio, Hang, HttpError, TwilioError
 
 ALICE, BOB, CAROL = "+447700900101", "+447700900102", "+447700900103"

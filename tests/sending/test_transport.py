@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from conftest import ACCOUNT_SID, AUTH_TOKEN, BOARD_NUMBER
 
-from sms_board.config import Settings
+from sms_board.plumbing.config import Settings
 from sms_board.sending.transport import (
     AmbiguousError,
     ConfigurationError,

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from sms_board import handlers
 from sms_board.handlers.router import EVERYDAY_WORDS_FILE, typo_neighbours
-from sms_board.words import fold
+from sms_board.text.words import fold
 
 ROOT = Path(__file__).resolve().parents[2]
 ENGLISH = ROOT / "tests" / "data" / "english-30000.txt"

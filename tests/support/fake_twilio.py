@@ -29,7 +29,7 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 from werkzeug import Request, Response
 
-from sms_board.config import Settings
+from sms_board.plumbing.config import Settings
 from sms_board.sending.transport import TwilioTransport
 from tests.conftest import ACCOUNT_SID, AUTH_TOKEN
 

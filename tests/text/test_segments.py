@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sms_board.segments import (
+from sms_board.text.segments import (
     GSM7,
     GSM7_BASIC,
     GSM7_EXTENSION,

@@ -17,7 +17,7 @@ from sms_board import create_app
 from sms_board.app import board_of
 from sms_board.clock.jobs import tick
 from sms_board.models import Campaign, InboundMessage
-from sms_board.utc import utcnow
+from sms_board.plumbing.utc import utcnow
 from tests.conftest import Phone, Runner, app_config, session_of
 from tests.support.web import csrf_token, sign_in, submit
 

@@ -23,8 +23,8 @@ from werkzeug.serving import make_server
 from sms_board.app import board_of
 from sms_board.clock.jobs import tick
 from sms_board.models import Area, Outbox, Subscriber
+from sms_board.plumbing.utc import utcnow
 from sms_board.sending.sender import drain
-from sms_board.utc import utcnow
 from tests.conftest import development_board
 from tests.support.axe import serious_violations
 from tests.support.browser import chromium_path

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from sms_board.models import AuditEntry, ConsentEvent, Item, Subscriber, Subscription
-from sms_board.utc import utcnow
+from sms_board.plumbing.utc import utcnow
 from tests.conftest import session_of
 from tests.support.web import csrf_token, sign_in, submit
 

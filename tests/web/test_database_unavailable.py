@@ -10,8 +10,8 @@ import pytest
 from flask import Flask
 
 from sms_board import create_app
-from sms_board.db import make_engine
-from sms_board.migrate import upgrade
+from sms_board.plumbing.db import make_engine
+from sms_board.plumbing.migrate import upgrade
 
 # Nothing listens here: a PostgreSQL that cannot be reached.
 UNREACHABLE = "postgresql+psycopg://postgres@127.0.0.1:9/test"

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sms_board.app import board_of
 from sms_board.inbound import status
 from sms_board.models import InboundMessage, InboundStatus
-from sms_board.utc import utcnow
+from sms_board.plumbing.utc import utcnow
 from tests.conftest import ACCOUNT_SID, BOARD_NUMBER, post_inbound, session_of
 
 RESIDENT = "+447700900301"

@@ -21,9 +21,9 @@ from sms_board.app import board_of
 from sms_board.clock.jobs import run_due_jobs
 from sms_board.inbound import routing
 from sms_board.models import InboundMessage, Outbox, OutboxKind, Subscriber, Subscription
+from sms_board.plumbing.utc import utcnow
 from sms_board.sending.outbox import enqueue
 from sms_board.sending.reachability import recipient_on_the_wire
-from sms_board.utc import utcnow
 from tests.conftest import ACCOUNT_SID, BOARD_NUMBER, post_inbound, session_of, sign
 
 RESIDENT = "+447700900111"

@@ -15,8 +15,8 @@ from sms_board.app import board_of
 from sms_board.clock.jobs import tick
 from sms_board.dashboard.signin import Outcome, check_code, request_code
 from sms_board.models import LoginCode, Outbox, WebSession
+from sms_board.plumbing.utc import utcnow
 from sms_board.sending.sender import drain
-from sms_board.utc import utcnow
 from tests.conftest import app_config, session_of
 from tests.support.statements import counting
 from tests.support.web import ask_for_code, csrf_token, enter_code, last_code, sign_in, submit

@@ -14,11 +14,11 @@ from sqlalchemy import select
 
 from sms_board.app import board_of
 from sms_board.models import Outbox, OutboxKind, OutboxStatus, Subscriber
+from sms_board.plumbing.utc import utcnow
 from sms_board.sending.delivery import claim
 from sms_board.sending.outcomes import record_result
 from sms_board.sending.sender import drain
 from sms_board.sending.transport import AmbiguousError
-from sms_board.utc import utcnow
 
 ALICE = "+447700900201"
 PUBLIC = "https://board.example.org"

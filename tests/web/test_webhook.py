@@ -42,7 +42,7 @@ from sms_board.models import (
     Subscription,
     SubscriptionStatus,
 )
-from sms_board.texts import render
+from sms_board.text.templates import render
 
 PUBLIC_URL = "https://board.example.org/sms/inbound"
 ALICE = "+447700900101"

@@ -24,10 +24,10 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
-from sms_board.config import Settings
-from sms_board.db import is_sqlite
 from sms_board.models import Heartbeat
-from sms_board.registry import Registry, defined_in, import_modules_of
+from sms_board.plumbing.config import Settings
+from sms_board.plumbing.db import is_sqlite
+from sms_board.plumbing.registry import Registry, defined_in, import_modules_of
 
 log = logging.getLogger(__name__)
 

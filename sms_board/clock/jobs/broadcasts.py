@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from sms_board.broadcast.broadcasts import fan_out_confirmed
 from sms_board.clock.jobs import due_job
-from sms_board.config import Settings
+from sms_board.plumbing.config import Settings
 
 
 @due_job("broadcasts", order=20)

@@ -7,8 +7,8 @@ from datetime import datetime
 from sqlalchemy.orm import Session, sessionmaker
 
 from sms_board.clock.jobs import due_job
-from sms_board.config import Settings
 from sms_board.inbound import take_over_stranded
+from sms_board.plumbing.config import Settings
 
 
 @due_job("inbound_taken_over", order=5)

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from sms_board.clock.jobs import due_job
 from sms_board.community.ageing import age_quiet_requests
-from sms_board.config import Settings
+from sms_board.plumbing.config import Settings
 
 
 @due_job("quiet_requests", order=70)

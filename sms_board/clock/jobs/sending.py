@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session, sessionmaker
 
 from sms_board.clock.jobs import due_job
-from sms_board.config import Settings
+from sms_board.plumbing.config import Settings
 from sms_board.sending.delivery import release_held
 
 

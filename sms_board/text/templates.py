@@ -7,7 +7,7 @@ from functools import lru_cache
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from sms_board.paths import resource_dir
+from sms_board.plumbing.paths import resource_dir
 
 # Smart encoding turns it into "..." for a GSM-7 text: it costs three characters there, one here.
 ELLIPSIS = "\u2026"

@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from sms_board.segments import smart_encode
-from sms_board.texts import render
+from sms_board.text.segments import smart_encode
+from sms_board.text.templates import render
 
 _WORD_CUT_WINDOW = 20
 

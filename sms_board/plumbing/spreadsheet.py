@@ -18,7 +18,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TextIO
 
-from sms_board.words import without_bidi
+from sms_board.text.words import without_bidi
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _PHONE_NUMBER = re.compile(r"\+\d+(?: [\d•]+)*")

@@ -14,8 +14,8 @@ from dotenv import load_dotenv
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from sms_board.config import PROJECT_ROOT, Settings, load_settings
-from sms_board.db import make_engine, make_session_factory
+from sms_board.plumbing.config import PROJECT_ROOT, Settings, load_settings
+from sms_board.plumbing.db import make_engine, make_session_factory
 from sms_board.sending.transport import Transport, make_transport
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import sys
 
-from sms_board.phone import mask_numbers
+from sms_board.text.phone import mask_numbers
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 

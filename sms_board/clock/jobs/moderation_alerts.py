@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from sms_board.clock.jobs import due_job
 from sms_board.community.alerts import send_due_notices
-from sms_board.config import Settings
+from sms_board.plumbing.config import Settings
 
 
 @due_job("organiser_notices", order=60)

@@ -20,8 +20,8 @@ if TYPE_CHECKING:
     from sms_board.broadcast.broadcasts import FanOutReport, Preview
     from sms_board.broadcast.digest_batches import DigestReport
     from sms_board.broadcast.digest_runs import DryRun
-    from sms_board.config import Settings
     from sms_board.models import Area
+    from sms_board.plumbing.config import Settings
 
 
 def _duration(seconds: float) -> str:
@@ -53,7 +53,7 @@ def digest_command(ctx: click.Context, area_slug: str | None, dry_run: bool, as_
     """Send digests now to everyone with something new, whatever their schedule."""
     from sms_board.broadcast.digest_runs import digest_now
     from sms_board.broadcast.digest_runs import dry_run as plan_run
-    from sms_board.utc import utcnow
+    from sms_board.plumbing.utc import utcnow
 
     settings = settings_of(ctx)
     now = utcnow()
@@ -122,7 +122,7 @@ def broadcast_command(
         preview_broadcast,
     )
     from sms_board.community.areas import areas_by_slug
-    from sms_board.utc import utcnow
+    from sms_board.plumbing.utc import utcnow
 
     settings = settings_of(ctx)
     message = " ".join(text).strip()

@@ -17,12 +17,12 @@ from sqlalchemy.orm import Session
 from sms_board.community.exchange import display_name
 from sms_board.community.item_lifecycle import AWAITING_DECISION
 from sms_board.community.moderation import MODERATED_KINDS, Outcome, approve, hide, reject
-from sms_board.config import Settings
 from sms_board.dashboard.scope import Viewer
 from sms_board.models import Area, Item, ItemStatus, OutboxKind, Report, Subscriber
-from sms_board.phone import mask
+from sms_board.plumbing.config import Settings
 from sms_board.sending.outbox import enqueue
-from sms_board.texts import in_sentence, render
+from sms_board.text.phone import mask
+from sms_board.text.templates import in_sentence, render
 
 MAX_REASON = 160  # as REJECT's reason by SMS
 MAX_SHOWN = 200

@@ -13,7 +13,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from sms_board.paths import resource_dir
+from sms_board.plumbing.paths import resource_dir
 
 UPGRADE_HINT = "run `sms-board db upgrade`"
 

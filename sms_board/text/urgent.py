@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 
-from sms_board.words import Words
+from sms_board.text.words import Words
 
 # Who may have fallen or collapsed: "I've fallen", "my mum has collapsed", "he fell down the stairs".
 _SOMEONE = (

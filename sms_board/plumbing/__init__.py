@@ -1,0 +1,1 @@
+"""Plumbing every part of the board stands on: settings, database, migrations, logs, paths, time, registries."""
