@@ -10,7 +10,7 @@ PORT   ?= 5000
 
 NIGHTLY ?=
 
-.PHONY: install run test faults bench lint format words screenshots clean
+.PHONY: install run test faults bench lint format words messages screenshots clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "sms-board needs Python 3.11 or newer")'
@@ -72,3 +72,14 @@ words: install
 
 clean:
 	rm -rf $(VENV) .pytest_cache
+
+# Language packs: extract every text's words (babel.cfg) into translations/sms.pot, then bring each
+# pack's catalog up to date with it (new texts appear untranslated, and the tests fail until a
+# translator fills them in; texts that are gone leave the catalog). docs/translations.md.
+messages: install
+	$(BIN)/pybabel extract -F babel.cfg --project=sms-board --copyright-holder="sms-board contributors" -k N_ --no-wrap --sort-by-file --omit-header -o translations/sms.pot .
+	@for dir in translations/*/LC_MESSAGES; do \
+		lang=$$(basename $$(dirname $$dir)); \
+		if [ -f $$dir/sms.po ]; then $(BIN)/pybabel update --no-wrap --ignore-obsolete --no-fuzzy-matching -D sms -l $$lang -i translations/sms.pot -d translations; \
+		else $(BIN)/pybabel init --no-wrap -D sms -l $$lang -i translations/sms.pot -d translations; fi; \
+	done

@@ -38,8 +38,9 @@ from sms_board.models import (
     SubscriptionStatus,
 )
 from sms_board.sending.delivery import about, cancel_about, told_about
+from sms_board.text.templates import NEIGHBOUR
 
-ANONYMOUS = "A neighbour"
+ANONYMOUS = NEIGHBOUR  # worded in the reader's language by the templates' `who` filter
 _HOURS = re.compile(r"^(\d{1,3}(?:[.,]\d{1,2})?)\s*(H|HR|HRS|HOUR|HOURS|M|MIN|MINS|MINUTES)?$", re.IGNORECASE)
 
 

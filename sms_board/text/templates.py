@@ -1,13 +1,20 @@
-"""Every text the board sends is a template in `templates/sms/`; code only passes data."""
+"""Every text the board sends is a template in `templates/sms/`; code only passes data.
+
+Templates are written in English with their words inside `{% trans %}` blocks; rendering in
+another language reads that language's pack (`text/languages.py`), so one template serves
+every language the board speaks.
+"""
 
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from collections.abc import Callable
+from functools import cache
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from sms_board.plumbing.paths import resource_dir
+from sms_board.text.languages import SOURCE_LANGUAGE, pack
 
 # Smart encoding turns it into "..." for a GSM-7 text: it costs three characters there, one here.
 ELLIPSIS = "\u2026"
@@ -22,18 +29,39 @@ def shorten(text: str, length: int | None, end: str = ELLIPSIS) -> str:
     return cut.rstrip(" ,;:-.") + end
 
 
+def N_(message: str) -> str:
+    """Marks English words that code hands to a template, for `make messages` to extract."""
+    return message
+
+
+# Someone with no NAME. Code passes this English sentinel; templates word it in the reader's
+# language through the `who` and `in_sentence` filters.
+NEIGHBOUR = N_("A neighbour")
+NEIGHBOUR_IN_SENTENCE = N_("a neighbour")
+
+
 def in_sentence(name: str) -> str:
-    """A person's name where a sentence has begun: "A neighbour" (someone with no NAME) reads "a neighbour".
-
-    A NAME is left as the person wrote it.
-    """
-    return "a " + name[2:] if name.startswith("A ") and name[2:3].islower() else name
+    """In English, for pages: someone with no NAME reads "a neighbour" where a sentence has begun."""
+    return NEIGHBOUR_IN_SENTENCE if name == NEIGHBOUR else name
 
 
-@lru_cache(maxsize=1)
-def _environment() -> Environment:
+def _name_filters(gettext: Callable[[str], str]) -> dict[str, Callable[[str], str]]:
+    def who(name: str) -> str:
+        """A person's name at the start of a sentence: their NAME as they wrote it, else "A neighbour"."""
+        return gettext(NEIGHBOUR) if name == NEIGHBOUR else name
+
+    def in_sentence(name: str) -> str:
+        """A person's name where a sentence has begun: someone with no NAME reads "a neighbour"."""
+        return gettext(NEIGHBOUR_IN_SENTENCE) if name == NEIGHBOUR else name
+
+    return {"who": who, "in_sentence": in_sentence}
+
+
+@cache
+def _environment(language: str) -> Environment:
     environment = Environment(
         loader=FileSystemLoader(resource_dir("templates") / "sms"),
+        extensions=["jinja2.ext.i18n"],
         autoescape=False,
         undefined=StrictUndefined,
         trim_blocks=True,
@@ -41,12 +69,16 @@ def _environment() -> Environment:
         keep_trailing_newline=False,
     )
     environment.filters["shorten"] = shorten
-    environment.filters["in_sentence"] = in_sentence
+    translations = pack(language).translations()
+    environment.filters.update(_name_filters(translations.gettext))
+    environment.policies["ext.i18n.trimmed"] = True  # a block's line breaks and indents are not part of its words
+    environment.install_gettext_translations(translations, newstyle=True)  # type: ignore[attr-defined]
+    environment.globals["language"] = language
     return environment
 
 
-def render(template: str, /, **data: object) -> str:
-    """Render `templates/sms/<name>.txt`; runs of spaces from template logic are collapsed."""
-    text = _environment().get_template(f"{template}.txt").render(**data)
+def render(template: str, /, language: str = SOURCE_LANGUAGE, **data: object) -> str:
+    """Render `templates/sms/<name>.txt` in `language`; runs of spaces from template logic are collapsed."""
+    text = _environment(language).get_template(f"{template}.txt").render(**data)
     lines = [re.sub(r"[ \t]{2,}", " ", line).strip() for line in text.strip().splitlines()]
     return "\n".join(lines)

@@ -1,0 +1,149 @@
+"""The languages the board can speak: one pack of data per language, found in `translations/`.
+
+A pack is a folder named by its language code (`translations/cy/`) holding:
+
+- `LC_MESSAGES/*.po`: gettext catalogs of every text the board sends and every word its pages
+  show (`sms.po` for texts, `web.po` for pages), the format Poedit and Weblate read;
+- `pack.toml`: the words residents text in that language (keyword aliases, the words that choose
+  a language, STOP phrases, urgent phrases) and how typo tolerance treats the language.
+
+English is the source language: its texts are the templates themselves, so its pack holds a
+`pack.toml` only. Adding a language is adding its folder and naming it in `SMS_BOARD_LANGUAGES`;
+no code changes. A catalog entry that is missing, empty or fuzzy is never sent: the tests refuse
+a pack with one (docs/translations.md), so no Welsh reader is ever sent English for want of it.
+"""
+
+from __future__ import annotations
+
+import io
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import cache, lru_cache
+from gettext import NullTranslations
+from pathlib import Path
+
+from babel import Locale
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import Translations
+
+from sms_board.plumbing.paths import resource_dir
+
+SOURCE_LANGUAGE = "en"
+
+
+class UnknownLanguage(ValueError):
+    """A language code with no pack in `translations/`."""
+
+
+@dataclass(frozen=True)
+class Pack:
+    """One language's data: its catalogs and the words residents text in it."""
+
+    code: str
+    folder: Path
+    # Canonical (English) keyword → the words that mean it in this language, upper case.
+    keywords: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # Language code → the words, in this language, that choose it (CYMRAEG, SAESNEG).
+    choose: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    stop_phrases: tuple[str, ...] = ()
+    urgent_phrases: tuple[str, ...] = ()
+    # Words of the language typo tolerance must not read as a misspelt keyword; None: tolerance off.
+    word_list: Path | None = None
+    typo_tolerance: bool = True
+    typo_reason: str = ""
+    draft: bool = True
+
+    @property
+    def name(self) -> str:
+        """The language's name in itself ("Cymraeg", "polski"), from CLDR."""
+        return Locale.parse(self.code).display_name or self.code
+
+    @property
+    def english_name(self) -> str:
+        return Locale.parse(self.code).get_display_name("en") or self.code
+
+    def translations(self) -> NullTranslations:
+        return _translations(self.code)
+
+
+def packs_folder() -> Path:
+    return resource_dir("translations")
+
+
+@lru_cache(maxsize=1)
+def available() -> tuple[str, ...]:
+    """Every language code that has a pack, English first, then alphabetical."""
+    codes = sorted(path.name for path in packs_folder().iterdir() if (path / "pack.toml").is_file())
+    return tuple(sorted(codes, key=lambda code: code != SOURCE_LANGUAGE))
+
+
+@cache
+def pack(code: str) -> Pack:
+    """The pack for `code`; `UnknownLanguage` when there is none."""
+    folder = packs_folder() / code
+    manifest = folder / "pack.toml"
+    if not manifest.is_file():
+        raise UnknownLanguage(code)
+    data = tomllib.loads(manifest.read_text(encoding="utf-8"))
+    typo = data.get("typo_tolerance", {})
+    word_list = typo.get("word_list")
+    return Pack(
+        code=code,
+        folder=folder,
+        keywords={name.upper(): _upper(words) for name, words in data.get("keywords", {}).items()},
+        choose={language: _upper(words) for language, words in data.get("choose", {}).items()},
+        stop_phrases=tuple(data.get("phrases", {}).get("stop", ())),
+        urgent_phrases=tuple(data.get("phrases", {}).get("urgent", ())),
+        word_list=folder / word_list if word_list else None,
+        typo_tolerance=bool(typo.get("enabled", True)),
+        typo_reason=str(typo.get("reason", "")),
+        draft=bool(data.get("draft", True)),
+    )
+
+
+def _upper(words: Iterable[str]) -> tuple[str, ...]:
+    return tuple(word.upper() for word in words)
+
+
+def catalog_files(code: str) -> list[Path]:
+    return sorted((packs_folder() / code / "LC_MESSAGES").glob("*.po"))
+
+
+@cache
+def _translations(code: str) -> NullTranslations:
+    """The pack's catalogs as one gettext `Translations`, read from the `.po` files (no build step).
+
+    Fuzzy and empty entries are left out, as `msgfmt` would; the tests make sure there are none.
+    """
+    if code == SOURCE_LANGUAGE:
+        return NullTranslations()
+    files = catalog_files(code)
+    if not files:
+        raise UnknownLanguage(code)
+    merged: Translations | None = None
+    for path in files:
+        with path.open("rb") as handle:
+            catalog = read_po(handle, locale=code, domain=path.stem)
+        compiled = io.BytesIO()
+        write_mo(compiled, catalog, use_fuzzy=False)
+        compiled.seek(0)
+        translations = Translations(compiled, domain="messages")
+        if merged is None:
+            merged = translations
+        else:
+            merged.merge(translations)
+    assert merged is not None
+    return merged
+
+
+def check_codes(codes: Iterable[str]) -> tuple[str, ...]:
+    """`codes` as given, each with a pack; `UnknownLanguage` names the first without one."""
+    known = available()
+    checked = []
+    for code in codes:
+        if code not in known:
+            raise UnknownLanguage(code)
+        checked.append(code)
+    return tuple(checked)
