@@ -22,7 +22,7 @@ def settings(tmp_path, **env):
 def test_defaults_run_with_no_account_and_no_server(tmp_path):
     s = settings(tmp_path)
     assert s.transport == "console" and s.database_url.startswith("sqlite:///")
-    assert s.database_url.endswith("instance/sms_board.plumbing.db")
+    assert s.database_url.endswith("instance/sms_board.db")
     assert (s.default_region, s.timezone, s.rate, s.rate_unit) == ("GB", "Europe/London", 1.0, "message")
     assert (s.quiet_hours.start, s.quiet_hours.end) == (time(21), time(8))
     assert (s.digest_segments, s.digest_time, s.digest_weekday) == (3, time(18), "sun")

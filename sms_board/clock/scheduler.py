@@ -7,7 +7,7 @@ nothing. Its job store is in memory on purpose: nothing in it needs keeping.
 Only one clock may run per database: on PostgreSQL it holds a session-level
 advisory lock (keyed by the schema, so two boards sharing a database do not
 block each other); on SQLite it holds `flock` on a lock file beside the
-database file (`sms_board.plumbing.db.clock.lock`), so a second board on another
+database file (`sms_board.db.clock.lock`), so a second board on another
 DATABASE_URL from the same folder runs its own clock.
 """
 

@@ -147,7 +147,7 @@ def _database_url(raw: str, instance_path: Path) -> str:
         url = make_url(raw)
     except ArgumentError:
         raise ConfigError(
-            f"DATABASE_URL={raw!r} is not a database URL; use e.g. sqlite:///instance/sms_board.plumbing.db "
+            f"DATABASE_URL={raw!r} is not a database URL; use e.g. sqlite:///instance/sms_board.db "
             "or postgresql+psycopg://user@host/dbname."
         ) from None
     backend = url.get_backend_name()
@@ -319,7 +319,7 @@ def load_settings(overrides: Mapping[str, object] | None = None, environ: Mappin
             env[key] = str(value)
 
     instance_path = Path(env.get("SMS_BOARD_INSTANCE_PATH") or PROJECT_ROOT / "instance")
-    database_url = _database_url(env.get("DATABASE_URL") or "sqlite:///instance/sms_board.plumbing.db", instance_path)
+    database_url = _database_url(env.get("DATABASE_URL") or "sqlite:///instance/sms_board.db", instance_path)
 
     region = (env.get("SMS_BOARD_DEFAULT_REGION") or "GB").upper()
     if region not in phonenumbers.SUPPORTED_REGIONS:
