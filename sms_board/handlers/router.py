@@ -31,6 +31,12 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import ORMExecuteState, Session
 
 from sms_board.community import alerts
+from sms_board.community.languages import (
+    choose,
+    enqueue_in_their_language,
+    knows_language,
+    texts_for,
+)
 from sms_board.community.moderation import can_see
 from sms_board.community.subscriptions import active_areas
 from sms_board.models import (
@@ -47,8 +53,6 @@ from sms_board.models import (
 )
 from sms_board.plumbing.config import Settings
 from sms_board.plumbing.registry import DuplicateEntry, Registry, defined_in
-from sms_board.sending.outbox import enqueue
-from sms_board.text.templates import render
 from sms_board.text.words import Ref, Words, parse_ref
 
 HINT_EVERY = timedelta(days=1)  # how often a text kept for the organisers gets a hint
@@ -81,15 +85,28 @@ class Context:
         """The text is stored but not handled: no reply, and `reason` kept on it for organisers."""
         self.ignored = reason
 
+    def learn_language(self, *, english: bool) -> None:
+        """A keyword of one language sets the sender's language when it is not known yet (`YMUNO` → cy).
+
+        `english`: the keyword was written as the English one itself (JOIN, not YMUNO read as JOIN).
+        """
+        if knows_language(self.settings, self.subscriber):
+            return
+        language = self.words.language or ("en" if english else None)
+        if language in self.settings.languages:
+            choose(self.session, self.subscriber, language, wording=self.words.original, channel="sms", now=self.now)
+
     def reply(self, template: str, /, **data: object) -> None:
-        self.replies.append(render(template, **data))
+        """Answer the sender in their language, or once in each of the board's while it is not known."""
+        self.replies.extend(texts_for(self.settings, self.subscriber, template, **data))
 
     def notify(
         self, recipient: Subscriber, template: str, kind: OutboxKind = OutboxKind.NOTIFY, *,
         about: Item | Response | Match | None = None, **data: object,
     ) -> None:
         """Queue a text to one person; `about`: what it announces (if that is withdrawn first, it never goes)."""
-        enqueue(self.session, self.settings, recipient, render(template, **data), kind, about=about, now=self.now)
+        enqueue_in_their_language(self.session, self.settings, recipient, template, kind, about=about, now=self.now,
+                                  **data)
 
     def file_in_inbox(self, area: Area | None = None, *, among: list[Area] | None = None) -> None:
         """Keep the text for the organisers of `area`, else of the sender's one area (if they have one).
@@ -360,6 +377,7 @@ def _keyword_stage(ctx: Context) -> bool:
     if entry is None:
         return False
     ctx.handler = entry.name.lower()
+    ctx.learn_language(english=ctx.words.said in KEYWORDS)
     entry.handler(ctx)
     return True
 

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from sms_board.community.alerts import raise_the_alarm
 from sms_board.community.exchange import end_connections_of
+from sms_board.community.languages import texts_for
 from sms_board.community.subscriptions import get_or_create_subscriber, start_again
 from sms_board.handlers.router import (
     OPTED_OUT_STAGE,
@@ -40,8 +41,7 @@ from sms_board.plumbing.config import Settings
 from sms_board.plumbing.utc import utcnow
 from sms_board.sending.opt_outs import opt_out
 from sms_board.sending.reachability import lock_recipient
-from sms_board.text.templates import render
-from sms_board.text.words import Words
+from sms_board.text.words import Words, holds_phrase
 
 STOP_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"})
 START_WORDS = frozenset({"START", "UNSTOP"})
@@ -112,13 +112,18 @@ def _stop(session: Session, settings: Settings, subscriber: Subscriber, inbound:
           now: datetime) -> bool:
     return opt_out(
         session, subscriber, words=words.original or inbound.params.get("OptOutType", ""), channel="sms",
-        now=now, inbound_id=inbound.id, wording=render("stop_confirm") if settings.stop_reply else None,
+        now=now, inbound_id=inbound.id,
+        wording="\n\n".join(texts_for(settings, subscriber, "stop_confirm")) if settings.stop_reply else None,
     )
 
 
 def wants_to_stop(params: Mapping[str, Any], words: Words) -> bool:
     """A STOP-family text (`params`: Twilio's), or one Twilio's Advanced Opt-Out classified as a STOP."""
-    return (params.get("OptOutType") or "").upper() == "STOP" or asks_to_stop(words.tokens)
+    return (
+        (params.get("OptOutType") or "").upper() == "STOP" or asks_to_stop(words.tokens)
+        or (words.vocabulary is not None and len(words) <= _MAX_PLAIN_WORDS
+            and holds_phrase(words, words.vocabulary.stop_phrases))
+    )
 
 
 def stop_on_arrival(session: Session, settings: Settings, inbound: InboundMessage, phone: str, words: Words) -> None:
@@ -151,7 +156,7 @@ def stopped_by_this_text(ctx: Context) -> bool:
 
 
 def do_stop(ctx: Context) -> None:
-    wording = render("stop_confirm")
+    confirmation = texts_for(ctx.settings, ctx.subscriber, "stop_confirm")
     changed = _stop(ctx.session, ctx.settings, ctx.subscriber, ctx.inbound, ctx.words, ctx.now) or \
         stopped_by_this_text(ctx)
     ctx.handler = "stop"
@@ -161,7 +166,7 @@ def do_stop(ctx: Context) -> None:
             ctx.notify(other, "connection_ended", about=match, ref=match.item.ref)
     # One confirmation only: a second STOP from an opted-out number is stored, not answered.
     if changed and ctx.settings.stop_reply:
-        ctx.replies.append(wording)
+        ctx.replies.extend(confirmation)
         ctx.mandatory_reply = True
 
 

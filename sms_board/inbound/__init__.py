@@ -47,7 +47,7 @@ def receive(
     fields = storing.row_of(params, phone, now)
     # Read once, from what was sent (not the stored copy with its NUL markers): storing, the
     # guards and the router all go by this reading.
-    text = Text.read(fields["params"], (params.get("Body") or "")[:MAX_STORED_BODY])
+    text = Text.read(fields["params"], (params.get("Body") or "")[:MAX_STORED_BODY], settings.languages)
     stops = text.stops and phone is not None and not from_the_board(settings, phone, fields["to_number"])
     engine = factory.kw["bind"]
     if stops or is_sqlite(engine):

@@ -81,7 +81,7 @@ def route_once(
             phone = normalise(inbound.from_number, settings.default_region)
             # Route what was sent, not the stored copy: its NUL markers are not part of a notice.
             if text is None:
-                text = Text.read(inbound.params, inbound.body.replace("\ufffd", ""))
+                text = Text.read(inbound.params, inbound.body.replace("\ufffd", ""), settings.languages)
             with session.no_autoflush:  # the sender and the handlers' rows are written once, at the end
                 outcome = _process(session, settings, inbound, phone, text, now, by_rest=by_rest)
             changed = {name: value for name, value in _columns(inbound).items() if value != before[name]}

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sms_board.handlers.stop import wants_to_stop
+from sms_board.text.languages import vocabulary
 from sms_board.text.words import Words
 
 
@@ -23,7 +24,8 @@ class Text:
     stops: bool
 
     @classmethod
-    def read(cls, params: Mapping[str, Any], body: str) -> Text:
-        """`params`: Twilio's; `body`: what was sent (not the stored copy with its NUL markers)."""
-        words = Words.parse(body)
+    def read(cls, params: Mapping[str, Any], body: str, languages: tuple[str, ...] = ("en",)) -> Text:
+        """`params`: Twilio's; `body`: what was sent (not the stored copy with its NUL markers);
+        `languages`: the board's, whose packs' keywords and phrases are read too."""
+        words = Words.parse(body, vocabulary(languages))
         return cls(words, wants_to_stop(params, words))

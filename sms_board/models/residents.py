@@ -42,6 +42,8 @@ class Area(Base):
     moderation: Mapped[str] = mapped_column(String(8), default=Moderation.OPEN.value)
     # `/board/<slug>`: its posts, with their authors' first names, for anyone to read. Never for a private area.
     public_page: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The board's languages this area speaks, e.g. "cy,en" (`area add … --languages`); None: all of them.
+    languages: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     postcodes: Mapped[list[AreaPostcode]] = relationship(
@@ -77,6 +79,9 @@ class Subscriber(Base):
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     digest_frequency: Mapped[str] = mapped_column(String(8), default="daily")
     last_hint_at: Mapped[datetime | None]
+    # The language texts go to this person in (a code of the board's languages); None: not known
+    # yet, and every text goes in each of the board's languages (community/languages.py).
+    language: Mapped[str | None] = mapped_column(String(8))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Where MORE continues: the digest batch last sent to this number and the page it reached.
     more_batch_id: Mapped[int | None] = mapped_column(ForeignKey("digest_batches.id", ondelete="SET NULL", use_alter=True))
@@ -151,4 +156,18 @@ class Suppression(Base):
 
     number_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     reason: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class LanguageChoice(Base):
+    """Each time a person's language was set, and how: kept like consent (who, when, in what words)."""
+
+    __tablename__ = "language_choices"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"), index=True)
+    language: Mapped[str] = mapped_column(String(8))
+    # What the person wrote ("YMUNO ELM", "IAITH CY"), or how an organiser set it.
+    wording: Mapped[str] = mapped_column(Text)
+    channel: Mapped[str] = mapped_column(String(16))  # sms, import, web, cli, migration
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

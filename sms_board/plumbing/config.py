@@ -74,6 +74,12 @@ class Settings:
     proxy_hops: int = 0  # reverse proxies in front of the web app whose X-Forwarded-* to trust
     # The operator's bearer token for `/healthz`'s outbox backlog and clock heartbeat.
     health_token: str | None = field(default=None, repr=False)
+    # The languages the board speaks, its first language first (SMS_BOARD_LANGUAGES=cy,en).
+    languages: tuple[str, ...] = ("en",)
+
+    @property
+    def first_language(self) -> str:
+        return self.languages[0]
 
     @property
     def zone(self) -> ZoneInfo:
@@ -380,9 +386,27 @@ def load_settings(overrides: Mapping[str, object] | None = None, environ: Mappin
         twilio_api_url=twilio_api_url,
         proxy_hops=int(_number("SMS_BOARD_PROXY_HOPS", env.get("SMS_BOARD_PROXY_HOPS") or "0", int, 0)),
         health_token=_health_token(env.get("SMS_BOARD_HEALTH_TOKEN") or ""),
+        languages=parse_languages("SMS_BOARD_LANGUAGES", env.get("SMS_BOARD_LANGUAGES") or "en"),
     )
     _development_only_offline(settings)
     return settings
+
+
+def parse_languages(name: str, raw: str) -> tuple[str, ...]:
+    """`cy,en` → ("cy", "en"): each a language with a pack in translations/, none twice, the first the board's first."""
+    from sms_board.text import languages
+
+    codes = [code.strip().lower() for code in raw.split(",") if code.strip()]
+    if not codes:
+        raise ConfigError(f"{name} is empty; name at least one language, e.g. en or cy,en.")
+    duplicates = sorted({code for code in codes if codes.count(code) > 1})
+    if duplicates:
+        raise ConfigError(f"{name}={raw!r} names {', '.join(duplicates)} twice.")
+    unknown = [code for code in codes if code not in languages.available()]
+    if unknown:
+        raise ConfigError(f"{name}={raw!r}: no language pack for {', '.join(unknown)}; this board has packs for "
+                          f"{', '.join(languages.available())} (translations/).")
+    return tuple(codes)
 
 
 def _development_only_offline(settings: Settings) -> None:

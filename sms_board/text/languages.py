@@ -147,3 +147,53 @@ def check_codes(codes: Iterable[str]) -> tuple[str, ...]:
             raise UnknownLanguage(code)
         checked.append(code)
     return tuple(checked)
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """What residents may text on a board speaking `codes`, in every one of its languages.
+
+    `keywords`: a folded word of a pack (YMUNO) → the keyword it means (JOIN) and the language it
+    belongs to (None when two of the board's languages share it). `choose`: a folded word → the
+    language it chooses (CYMRAEG → cy). Phrases are folded, apostrophes dropped, as the text's
+    own words are (`text.urgent.plain`).
+    """
+
+    codes: tuple[str, ...]
+    keywords: Mapping[str, tuple[str, str | None]]
+    choose: Mapping[str, str]
+    stop_phrases: tuple[str, ...]
+    urgent_phrases: tuple[str, ...]
+
+    def word_language(self, word: str) -> str | None:
+        found = self.keywords.get(word)
+        return found[1] if found else None
+
+
+class PackClash(ValueError):
+    """Two packs of one board give one word two meanings."""
+
+
+@lru_cache(maxsize=32)
+def vocabulary(codes: tuple[str, ...]) -> Vocabulary:
+    """Every pack's words for a board speaking `codes`. A word meaning two things is refused (`PackClash`)."""
+    from sms_board.text.words import fold, plain_phrase
+
+    keywords: dict[str, tuple[str, str | None]] = {}
+    choose: dict[str, str] = {}
+    for code in codes:
+        data = pack(code)
+        for keyword, words in data.keywords.items():
+            for word in words:
+                folded = fold(word)
+                earlier = keywords.get(folded)
+                if earlier is not None and earlier[0] != keyword:
+                    raise PackClash(f"{folded} means {earlier[0]} in {earlier[1]} and {keyword} in {code}")
+                keywords[folded] = (keyword, None if earlier is not None and earlier[1] != code else code)
+    for code in available():  # a word that chooses a language is understood whatever the board speaks
+        for language, words in pack(code).choose.items():
+            for word in words:
+                choose[fold(word)] = language
+    stop = tuple(plain_phrase(phrase) for code in codes for phrase in pack(code).stop_phrases)
+    urgent = tuple(plain_phrase(phrase) for code in codes for phrase in pack(code).urgent_phrases)
+    return Vocabulary(codes, keywords, choose, stop, urgent)

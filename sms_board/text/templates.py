@@ -77,7 +77,7 @@ def _environment(language: str) -> Environment:
     return environment
 
 
-def render(template: str, /, language: str = SOURCE_LANGUAGE, **data: object) -> str:
+def render(template: str, language: str = SOURCE_LANGUAGE, /, **data: object) -> str:
     """Render `templates/sms/<name>.txt` in `language`; runs of spaces from template logic are collapsed."""
     text = _environment(language).get_template(f"{template}.txt").render(**data)
     lines = [re.sub(r"[ \t]{2,}", " ", line).strip() for line in text.strip().splitlines()]

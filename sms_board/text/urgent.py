@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 
-from sms_board.text.words import Words
+from sms_board.text.words import Words, holds_phrase
 
 # Who may have fallen or collapsed: "I've fallen", "my mum has collapsed", "he fell down the stairs".
 _SOMEONE = (
@@ -65,8 +65,12 @@ def plain(words: Words) -> str:
 
 
 def may_be_urgent(words: Words) -> bool:
-    """Whether the text holds an urgent phrase (or no heating, with someone it could harm)."""
+    """Whether the text holds an urgent phrase (or no heating, with someone it could harm), in any
+    language the board speaks: each pack adds its own phrases (`translations/<code>/pack.toml`)."""
     text = plain(words)
     if _URGENT.search(text):
         return True
+    if words.vocabulary is not None and holds_phrase(words, words.vocabulary.urgent_phrases):
+        return True
     return bool(_NO_HEAT_RE.search(text) and _AT_RISK_RE.search(text))
+

@@ -8,15 +8,27 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sms_board.text.languages import Vocabulary
 
 _REF = re.compile(r"^#?\s*([NROIJ])?\s*#?(\d{1,9})$", re.IGNORECASE)
 _EDGE_PUNCT = re.compile(r"^[\W_]+|[\W_]+$", re.UNICODE)
 
 
+# Letters with a stroke or bar that Unicode decomposition leaves whole: `DOŁĄCZ` is matched as `DOLACZ`.
+_UNDECOMPOSED = str.maketrans({"ł": "l", "Ł": "L", "đ": "d", "Đ": "D", "ø": "o", "Ø": "O", "ħ": "h", "Ħ": "H",
+                               "ı": "i"})
+
+
 def fold(text: str) -> str:
-    """Upper-case ASCII-ish form for matching: diacritics removed, punctuation at the edges dropped."""
-    decomposed = unicodedata.normalize("NFKD", text)
+    """Upper-case ASCII-ish form for matching: diacritics removed, punctuation at the edges dropped.
+
+    For matching only: what a resident wrote is kept as written everywhere else.
+    """
+    decomposed = unicodedata.normalize("NFKD", text.translate(_UNDECOMPOSED))
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return _EDGE_PUNCT.sub("", stripped.upper())
 
@@ -39,16 +51,31 @@ def clean_body(body: str) -> str:
     return cleaned.strip()
 
 
+_APOSTROPHES = str.maketrans("", "", "'\u2019\u2018`")
+
+
+def plain_phrase(text: str) -> str:
+    """Folded words, apostrophes dropped: how urgent and STOP phrases are written and read (`I've` → `IVE`)."""
+    return " ".join(folded.translate(_APOSTROPHES) for word in text.split() if (folded := fold(word)))
+
+
 @dataclass(frozen=True)
 class Words:
-    """A text split for routing: the folded words, and the rest of the original after each word."""
+    """A text split for routing: the folded words, and the rest of the original after each word.
+
+    A board speaking other languages reads their keywords as the English ones (`YMUNO ELM` is read
+    `JOIN ELM`); `said` keeps the word as folded, `language` the language that word belongs to.
+    """
 
     original: str
     tokens: tuple[str, ...]  # folded words, punctuation-only words dropped
     _rests: tuple[str, ...]  # original text after the i-th word
+    said: str = ""  # the first word as folded, before a pack's keyword was read as the English one
+    language: str | None = None  # the language of the first word, when it is a pack's own keyword
+    vocabulary: Vocabulary | None = field(default=None, compare=False, repr=False)
 
     @classmethod
-    def parse(cls, body: str) -> Words:
+    def parse(cls, body: str, vocabulary: Vocabulary | None = None) -> Words:
         text = clean_body(body)
         tokens: list[str] = []
         rests: list[str] = []
@@ -58,7 +85,16 @@ class Words:
                 continue
             tokens.append(folded)
             rests.append(text[match.end():].strip())
-        return cls(text, tuple(tokens), tuple(rests))
+        said = tokens[0] if tokens else ""
+        language = None
+        if vocabulary is not None and said in vocabulary.keywords:
+            tokens[0], language = vocabulary.keywords[said]
+        return cls(text, tuple(tokens), tuple(rests), said, language, vocabulary)
+
+    @property
+    def plain(self) -> str:
+        """The words as phrases are written (`plain_phrase`), the first as the resident wrote it."""
+        return " ".join(token.translate(_APOSTROPHES) for token in (self.said, *self.tokens[1:]) if token)
 
     @property
     def first(self) -> str:
@@ -108,3 +144,9 @@ def says_yes(tokens: tuple[str, ...]) -> bool:
         bool(tokens) and tokens[0] == "YES" and len(tokens) <= 1 + MAX_COURTESY_WORDS
         and all(token in COURTESY_WORDS for token in tokens[1:])
     )
+
+
+def holds_phrase(words: Words, phrases: tuple[str, ...]) -> bool:
+    """Whether the text holds one of `phrases` (written as `plain_phrase` writes them) as whole words."""
+    padded = f" {words.plain} "
+    return any(f" {phrase} " in padded for phrase in phrases)

@@ -9,6 +9,8 @@ SAMPLES: dict[str, list[Sample]] = {
         {"areas": [ELM], "mine": []},
         {"areas": [], "mine": []},
     ],
+    "language_set": [{"language": "Cymraeg"}, {"language": "English"}],
+    "language_list": [{"languages": [("Cymraeg", "CY"), ("English", "EN"), ("polski", "PL")], "current": None}],
     "broadcast_preview": [
         {"areas": [ELM], "recipients": 1, "segments": 1, "cost": "£0.04", "urgent": False},
         {"areas": [ELM, OAK], "recipients": 212, "segments": 2, "cost": "£16.96", "urgent": True},
