@@ -27,6 +27,7 @@ from sms_board.broadcast.campaign_lifecycle import (
     status_in,
     transition,
 )
+from sms_board.community.languages import enqueue_in_their_language
 from sms_board.models import (
     Area,
     Campaign,
@@ -39,9 +40,7 @@ from sms_board.models import (
 )
 from sms_board.plumbing.config import Settings
 from sms_board.sending.delivery import UNFINISHED, hold, in_statuses
-from sms_board.sending.outbox import enqueue
 from sms_board.sending.quiet import held_until
-from sms_board.text.templates import render
 
 log = logging.getLogger(__name__)
 
@@ -72,10 +71,9 @@ def pause_campaign(session: Session, settings: Settings, campaign: Campaign, now
     )
     template = "digest_paused" if campaign.kind == DIGEST else "broadcast_paused"
     for organiser in organisers:
-        enqueue(
-            session, settings, organiser,
-            render(template, areas=areas, cap=settings.monthly_segment_cap, needed=needed, room=max(room, 0)),
-            OutboxKind.NOTIFY, zone_name=areas[0].timezone if areas else None, now=now,
+        enqueue_in_their_language(
+            session, settings, organiser, template, OutboxKind.NOTIFY, zone_name=areas[0].timezone if areas else None,
+            now=now, areas=areas, cap=settings.monthly_segment_cap, needed=needed, room=max(room, 0),
         )
     return True
 

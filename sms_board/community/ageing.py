@@ -15,10 +15,9 @@ from sqlalchemy.orm import Session
 
 from sms_board.community.exchange import close_item, record
 from sms_board.community.item_lifecycle import VISIBLE
+from sms_board.community.languages import enqueue_in_their_language
 from sms_board.models import Item, ItemKind, ItemStatus, OutboxKind
 from sms_board.plumbing.config import Settings
-from sms_board.sending.outbox import enqueue
-from sms_board.text.templates import render
 
 
 def quiet_requests(session: Session, since: datetime, *, reminded: bool | None = None) -> list[Item]:
@@ -42,18 +41,17 @@ def age_quiet_requests(session: Session, settings: Settings, now: datetime) -> d
         if ended is None:  # closed by its author a moment ago
             continue
         for _match, person in ended:
-            enqueue(session, settings, person, render("connection_ended", ref=item.ref), OutboxKind.NOTIFY,
-                    now=now, about=item)
+            enqueue_in_their_language(session, settings, person, "connection_ended", OutboxKind.NOTIFY,
+                                      now=now, about=item, ref=item.ref)
         if item.author is not None:
-            enqueue(session, settings, item.author,
-                    render("request_expired", item=item, days=settings.request_expire_days),
-                    OutboxKind.NOTIFY, now=now, about=item)
+            enqueue_in_their_language(session, settings, item.author, "request_expired", OutboxKind.NOTIFY,
+                                      now=now, about=item, item=item, days=settings.request_expire_days)
         counts["expired"] += 1
     for item in quiet_requests(session, remind_before, reminded=False):
         item.reminded_at = now
         record(session, item, "reminded", now)
         if item.author is not None:
-            enqueue(session, settings, item.author, render("request_reminder", item=item), OutboxKind.NOTIFY,
-                    now=now, about=item)
+            enqueue_in_their_language(session, settings, item.author, "request_reminder", OutboxKind.NOTIFY,
+                                      now=now, about=item, item=item)
         counts["reminded"] += 1
     return counts

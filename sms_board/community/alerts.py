@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from sms_board.community.exchange import display_name
+from sms_board.community.languages import enqueue_in_their_language
 from sms_board.community.people import organisers_to_tell
 from sms_board.community.subscriptions import active_areas
 from sms_board.models import (
@@ -34,9 +35,8 @@ from sms_board.models import (
     Subscriber,
 )
 from sms_board.plumbing.config import Settings
-from sms_board.sending.outbox import enqueue
 from sms_board.text.phone import mask
-from sms_board.text.templates import render, shorten
+from sms_board.text.templates import shorten
 from sms_board.text.urgent import may_be_urgent
 from sms_board.text.words import Words
 
@@ -132,8 +132,8 @@ def send_due_notices(session: Session, settings: Settings, now: datetime) -> int
         organiser = session.get(Subscriber, organiser_id)
         if not batch or organiser is None:
             continue
-        body = render("organiser_notice", batch=batch, shown=SHOWN, quote=quote, name=display_name)
-        if enqueue(session, settings, organiser, body, OutboxKind.NOTIFY, now=now) is not None:
+        if enqueue_in_their_language(session, settings, organiser, "organiser_notice", OutboxKind.NOTIFY, now=now,
+                                     batch=batch, shown=SHOWN, quote=quote, name=display_name):
             texts += 1
     return texts
 
@@ -151,9 +151,9 @@ def alert_flood(session: Session, settings: Settings, flooder: Subscriber, count
                 minutes: int) -> int:
     """Tell the organisers of the flooding number's areas (or the administrators), once; returns how many."""
     areas = active_areas(session, flooder)
-    body = render("flood_alert", number=mask(flooder.phone), count=count, minutes=minutes, areas=areas)
     return sum(1 for person in _looking_after(session, flooder, areas)
-               if enqueue(session, settings, person, body, OutboxKind.NOTIFY, now=now) is not None)
+               if enqueue_in_their_language(session, settings, person, "flood_alert", OutboxKind.NOTIFY, now=now,
+                                            number=mask(flooder.phone), count=count, minutes=minutes, areas=areas))
 
 
 def alert_urgent(session: Session, settings: Settings, inbound: InboundMessage, sender: Subscriber, now: datetime,
@@ -174,10 +174,11 @@ def alert_urgent(session: Session, settings: Settings, inbound: InboundMessage, 
     if alerted is not None:
         return 0
     areas = active_areas(session, sender)
-    body = render("urgent_alert", ref=f"U{inbound.id}", number=mask(sender.phone), name=sender.name, areas=areas,
-                  words=quote(inbound.body, URGENT_QUOTE), answered=answered)
+    alert = {"ref": f"U{inbound.id}", "number": mask(sender.phone), "name": sender.name, "areas": areas,
+             "words": quote(inbound.body, URGENT_QUOTE), "answered": answered}
     told = sum(1 for person in _looking_after(session, sender, areas)
-               if enqueue(session, settings, person, body, OutboxKind.NOTIFY, urgent=True, now=now) is not None)
+               if enqueue_in_their_language(session, settings, person, "urgent_alert", OutboxKind.NOTIFY, urgent=True,
+                                            now=now, **alert))
     inbound.organisers_alerted_at = now
     return told
 

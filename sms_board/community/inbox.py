@@ -15,11 +15,10 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, and_, exists, or_, select, true
 from sqlalchemy.orm import Session
 
+from sms_board.community.languages import enqueue_in_their_language
 from sms_board.community.subscriptions import active_areas
 from sms_board.models import Area, InboundMessage, Outbox, OutboxKind, Subscriber, Subscription
 from sms_board.plumbing.config import Settings
-from sms_board.sending.outbox import enqueue
-from sms_board.text.templates import render
 
 MAX_REPLY_CHARACTERS = 480
 
@@ -85,12 +84,13 @@ def answer(session: Session, settings: Settings, inbound: InboundMessage, text: 
     if person is None:
         raise ReplyRefused("The board cannot text this sender back (not a phone number, or erased).")
     areas = signed_by(session, inbound, person, is_admin=is_admin, area_ids=area_ids)
-    body = render("organiser_reply", text=words, areas=areas)
-    row = enqueue(session, settings, person, body, OutboxKind.NOTIFY, urgent=bool(inbound.urgent),
-                  zone_name=areas[0].timezone if areas else None, now=now)
-    if row is None:
+    rows = enqueue_in_their_language(session, settings, person, "organiser_reply", OutboxKind.NOTIFY,
+                                     urgent=bool(inbound.urgent), zone_name=areas[0].timezone if areas else None,
+                                     now=now, text=words, areas=areas)
+    if not rows:
         raise ReplyRefused("They have opted out (STOP) or their number cannot take texts: nothing was sent.")
-    row.inbound_id = inbound.id
+    for row in rows:
+        row.inbound_id = inbound.id
     inbound.dealt_with_at = now
     inbound.dealt_with_by_id = by
     return row

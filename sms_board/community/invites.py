@@ -25,9 +25,9 @@ from sqlalchemy.orm import Session
 
 from sms_board.community import audit
 from sms_board.community.alerts import tell_organisers
-from sms_board.community.areas import public_page
 from sms_board.community.exchange import display_name, is_member, record
 from sms_board.community.item_lifecycle import transition
+from sms_board.community.languages import texts_for, welcome_texts
 from sms_board.community.people import may_moderate
 from sms_board.community.subscriptions import subscribe
 from sms_board.models import (
@@ -46,7 +46,7 @@ from sms_board.models import (
 from sms_board.plumbing.config import Settings
 from sms_board.sending.outbox import enqueue
 from sms_board.text.phone import mask
-from sms_board.text.templates import render
+from sms_board.text.templates import Said
 
 # No 0/O, 1/I/L: a code read out at a meeting or copied from a note must come through.
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -230,23 +230,23 @@ def decide_join_request(session: Session, settings: Settings, request: Item, org
     audit.record(session, AuditAction.JOIN_ACCEPT if accept else AuditAction.JOIN_DECLINE, now, actor=organiser,
                  channel=channel, item=request)
     if accept:
-        welcome = render("join_welcome", area=area, named=bool(person.name),
-                         page=public_page(area, settings.public_url))
+        welcome = welcome_texts(settings, person, area)
         # The resident's own JOIN is the consent; the organiser only let them in.
-        subscribe(session, person, area, words=request.body, wording=welcome, channel="sms", now=now,
+        subscribe(session, person, area, words=request.body, wording="\n\n".join(welcome), channel="sms", now=now,
                   inbound_id=request.inbound_id)
-        text = welcome
+        texts = welcome
     else:
-        text = render("join_declined", area=area)
-    enqueue(session, settings, person, text, OutboxKind.NOTIFY, zone_name=area.timezone, now=now)
+        texts = texts_for(settings, person, "join_declined", area=area)
+    for text in texts:
+        enqueue(session, settings, person, text, OutboxKind.NOTIFY, zone_name=area.timezone, now=now)
     return Decided.ACCEPTED if accept else Decided.DECLINED
 
 
 def answer_join_request(session: Session, settings: Settings, request: Item, organiser: Subscriber, *,
-                        accept: bool, now: datetime) -> str:
+                        accept: bool, now: datetime) -> Said:
     """ACCEPT J12 / NO J12 (or APPROVE / REJECT) by SMS: `decide_join_request`, and the organiser's reply."""
     decided = decide_join_request(session, settings, request, organiser, accept=accept, now=now)
     person = request.author
-    return render("join_decided", outcome=decided.value, item=request, area=request.area,
+    return Said.of("join_decided", outcome=decided.value, item=request, area=request.area,
                   name=display_name(person), number=mask(person.phone) if person else "",
                   refused=decided == Decided.NOT_ALLOWED)

@@ -14,9 +14,11 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from sms_board.community.areas import public_page
 from sms_board.models import Area, Item, LanguageChoice, Match, OutboxKind, Response, Subscriber
 from sms_board.plumbing.config import Settings
 from sms_board.sending.outbox import OutboxRow, enqueue
+from sms_board.text.languages import pack
 from sms_board.text.templates import render
 
 
@@ -58,15 +60,39 @@ def texts_for(settings: Settings, person: Subscriber, template: str, /, **data: 
     return [render(template, language, **data) for language in reading(settings, person)]
 
 
+def texts_for_person(session: Session, settings: Settings, subscriber_id: int | None, template: str, /,
+                     **data: object) -> list[str]:
+    """`texts_for` someone known only by id (None: a sender the board has no row for: every language)."""
+    person = session.get(Subscriber, subscriber_id) if subscriber_id is not None else None
+    if person is None:
+        return [render(template, language, **data) for language in settings.languages]
+    return texts_for(settings, person, template, **data)
+
+
 def enqueue_in_their_language(
     session: Session, settings: Settings, recipient: Subscriber, template: str, kind: OutboxKind, *,
     about: Item | Response | Match | None = None, urgent: bool = False, now: datetime | None = None,
-    **data: object,
+    zone_name: str | None = None, **data: object,
 ) -> list[OutboxRow]:
     """Queue `template` to `recipient` in their language, or one text per language of the board."""
     queued = []
     for body in texts_for(settings, recipient, template, **data):
-        row = enqueue(session, settings, recipient, body, kind, about=about, urgent=urgent, now=now)
+        row = enqueue(session, settings, recipient, body, kind, about=about, urgent=urgent, now=now,
+                      zone_name=zone_name)
         if row is not None:
             queued.append(row)
     return queued
+
+
+def welcome_texts(settings: Settings, person: Subscriber, area: Area) -> list[str]:
+    """The welcome to `area` in each language `person` reads. Someone whose language is known, on a
+    board that speaks others, is offered them in one line each, written in that language
+    ("Cymraeg? Atebwch CYMRAEG.")."""
+    page = public_page(area, settings.public_url)
+    texts = [render("join_welcome", language, area=area, named=bool(person.name), page=page)
+             for language in reading(settings, person)]
+    if len(texts) == 1 and len(settings.languages) > 1:
+        offers = [render("language_offer", other, word=pack(other).choose[other][0])
+                  for other in settings.languages if other != person.language and other in pack(other).choose]
+        texts[0] = "\n".join([texts[0], *offers])
+    return texts

@@ -34,6 +34,7 @@ from sms_board.community.item_lifecycle import (
     publish,
     transition,
 )
+from sms_board.community.languages import enqueue_in_their_language
 from sms_board.community.people import may_moderate
 from sms_board.models import (
     Area,
@@ -51,8 +52,6 @@ from sms_board.models import (
     Subscriber,
 )
 from sms_board.plumbing.config import Settings
-from sms_board.sending.outbox import enqueue
-from sms_board.text.templates import render
 
 MODERATED_KINDS = frozenset({ItemKind.NOTICE, ItemKind.REQUEST, ItemKind.OFFER})
 APPROVED = "approved"  # the item event that lifts an author's hold in an area moderated `first`
@@ -163,8 +162,8 @@ def release_unnamed(session: Session, settings: Settings, author: Subscriber, no
 def _tell_author(session: Session, settings: Settings, item: Item, template: str, now: datetime,
                  **data: object) -> None:
     if item.author is not None:
-        enqueue(session, settings, item.author, render(template, item=item, area=item.area, **data),
-                OutboxKind.NOTIFY, zone_name=item.area.timezone, about=item, now=now)
+        enqueue_in_their_language(session, settings, item.author, template, OutboxKind.NOTIFY,
+                                  zone_name=item.area.timezone, about=item, now=now, item=item, area=item.area, **data)
 
 
 def _resolve_reports(session: Session, item: Item, resolution: str, now: datetime) -> int:

@@ -19,7 +19,7 @@ from sms_board.community.moderation import status_for_new, submitted
 from sms_board.community.subscriptions import nameable_areas
 from sms_board.models import Area, Item, ItemKind, ItemStatus, Subscriber
 from sms_board.plumbing.config import Settings
-from sms_board.text.templates import render
+from sms_board.text.templates import Said
 from sms_board.text.words import Words
 
 
@@ -35,30 +35,30 @@ class Form:
 
 
 def post_item(session: Session, settings: Settings, author: Subscriber, words: Words, form: Form, *,
-              inbound_id: int, now: datetime) -> str:
+              inbound_id: int, now: datetime) -> Said:
     """Post the words after the keyword (and any area word) as a new item; the reply to the author.
 
     The reply says it is published, held for an organiser or waiting for a NAME; or, when
     nothing was posted, what to write instead.
     """
     if not words.rest():
-        return render(form.empty)
+        return Said.of(form.empty)
     chosen = choose_area(session, author, words, form.keyword)
-    if isinstance(chosen, str):
+    if isinstance(chosen, Said):
         return chosen
     area, text = chosen
     if not text:
-        return render(form.empty)
+        return Said.of(form.empty)
     item = _new_item(session, settings, area, author, form, text, inbound_id=inbound_id, now=now)
     if item.status == ItemStatus.UNNAMED:
-        return render("post_needs_name", item=item, area=area)
+        return Said.of("post_needs_name", item=item, area=area)
     if item.status == ItemStatus.PENDING:
-        return render("post_held", item=item, area=area)
-    return render(form.published, item=item, area=area, truncated=len(text) > form.max_length,
+        return Said.of("post_held", item=item, area=area)
+    return Said.of(form.published, item=item, area=area, truncated=len(text) > form.max_length,
                   max=form.max_length, named=bool(author.name))
 
 
-def choose_area(session: Session, author: Subscriber, words: Words, keyword_name: str) -> tuple[Area, str] | str:
+def choose_area(session: Session, author: Subscriber, words: Words, keyword_name: str) -> tuple[Area, str] | Said:
     """The area a post goes to and the text after any area word; or a hint, when it goes nowhere.
 
     The first word after the keyword, when it names one of the sender's areas, is the target
@@ -72,12 +72,12 @@ def choose_area(session: Session, author: Subscriber, words: Words, keyword_name
         area, used = named
         if area in mine:
             return area, words.rest(1 + used)
-        return render("not_in_area", area=area, areas=mine, keyword=keyword_name)
+        return Said.of("not_in_area", area=area, areas=mine, keyword=keyword_name)
     if not mine:
-        return render("need_area", keyword=keyword_name)
+        return Said.of("need_area", keyword=keyword_name)
     if len(mine) == 1:
         return mine[0], words.rest()
-    return render("which_area", keyword=keyword_name, areas=mine)
+    return Said.of("which_area", keyword=keyword_name, areas=mine)
 
 
 def _new_item(session: Session, settings: Settings, area: Area, author: Subscriber, form: Form, text: str, *,

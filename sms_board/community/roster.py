@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from sms_board.community import audit
 from sms_board.community.areas import public_page
+from sms_board.community.languages import reading, texts_for
 from sms_board.community.people import MAX_NAME, is_name
 from sms_board.community.privacy import number_hash, suppressed_hashes
 from sms_board.models import (
@@ -42,7 +43,6 @@ from sms_board.plumbing.config import Settings
 from sms_board.plumbing.spreadsheet import read_cell
 from sms_board.sending.outbox import enqueue
 from sms_board.text.phone import mask, normalise, why_not_textable
-from sms_board.text.templates import render
 from sms_board.text.words import fold
 
 COLUMNS = ("number", "area", "name", "consent_source", "consent_at")
@@ -270,23 +270,25 @@ def _write(session: Session, settings: Settings, rows: list[_Row], people: dict[
     session.add_all(new.values())
     session.flush()
     people = {**people, **new}
-    welcomes: dict[tuple[int, str], str] = {}
+    welcomes: dict[tuple[int, str, tuple[str, ...]], list[str]] = {}
     for row in rows:
         person = people[row.phone]
         if row.name and not person.name:
             person.name = row.name
-        key = (row.area.id, row.source)
-        welcome = welcomes.get(key) or welcomes.setdefault(key, render(
-            "import_welcome", area=row.area, source=row.source, page=public_page(row.area, settings.public_url)))
+        key = (row.area.id, row.source, reading(settings, person))
+        welcome = welcomes.get(key) or welcomes.setdefault(key, texts_for(
+            settings, person, "import_welcome", area=row.area, source=row.source,
+            page=public_page(row.area, settings.public_url)))
         session.add(Subscription(
             subscriber_id=person.id, area_id=row.area.id, status=SubscriptionStatus.ACTIVE,
             consent_at=row.given_at or now, consent_text=row.source, consent_channel=CHANNEL, last_digest_at=now,
         ))
         session.add(ConsentEvent(
             subscriber_id=person.id, area_id=row.area.id, action="subscribe", channel=CHANNEL, words=row.source,
-            wording=welcome, given_at=row.given_at, created_at=now,
+            wording="\n\n".join(welcome), given_at=row.given_at, created_at=now,
         ))
-        enqueue(session, settings, person, welcome, OutboxKind.NOTIFY, zone_name=row.area.timezone, now=now)
+        for text in welcome:
+            enqueue(session, settings, person, text, OutboxKind.NOTIFY, zone_name=row.area.timezone, now=now)
     session.flush()
 
 

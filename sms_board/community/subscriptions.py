@@ -32,7 +32,7 @@ from sms_board.sending.subscription_status import (
     initial_status,
     transition,
 )
-from sms_board.text.templates import render
+from sms_board.text.templates import Said
 from sms_board.text.words import Words
 
 # ── who hears from what ────────────────────────────────────────────────────
@@ -174,7 +174,7 @@ def opt_in(
 
 
 def start_again(session: Session, subscriber: Subscriber, inbound: InboundMessage, words: Words,
-                now: datetime) -> str:
+                now: datetime) -> Said:
     """START by SMS (or YES with nothing to confirm): an opted-out number opts back in; the reply to it.
 
     A number that never opted out is only told it is in.
@@ -183,7 +183,7 @@ def start_again(session: Session, subscriber: Subscriber, inbound: InboundMessag
     areas = opt_in(
         session, subscriber, words=words.original or "START", channel="sms", now=now, inbound_id=inbound.id,
     ) if was_out else []
-    return render("start_confirm", areas=areas, was_out=was_out)
+    return Said.of("start_confirm", areas=areas, was_out=was_out)
 
 @dataclass(frozen=True)
 class ConsentRecord:

@@ -16,11 +16,11 @@ from sqlalchemy.orm import Session
 
 from sms_board.community.exchange import display_name
 from sms_board.community.item_lifecycle import AWAITING_DECISION
+from sms_board.community.languages import enqueue_in_their_language
 from sms_board.community.moderation import MODERATED_KINDS, Outcome, approve, hide, reject
 from sms_board.dashboard.scope import Viewer
 from sms_board.models import Area, Item, ItemStatus, OutboxKind, Report, Subscriber
 from sms_board.plumbing.config import Settings
-from sms_board.sending.outbox import enqueue
 from sms_board.text.phone import mask
 from sms_board.text.templates import in_sentence, render
 
@@ -117,8 +117,8 @@ def decide(
     outcome, ended = reject(session, settings, item, moderator, " ".join(reason.split())[:MAX_REASON], now,
                             channel="web")
     for person in ended:  # as REJECT by SMS: the other side of a connection on it is told it ended
-        enqueue(session, settings, person, render("connection_ended", ref=item.ref), OutboxKind.NOTIFY,
-                about=item, now=now)
+        enqueue_in_their_language(session, settings, person, "connection_ended", OutboxKind.NOTIFY, about=item, now=now,
+                                  ref=item.ref)
     return outcome, item
 
 

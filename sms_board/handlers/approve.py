@@ -34,7 +34,7 @@ def approve_(ctx: Context) -> None:
     if item is None:
         return
     if item.kind == ItemKind.JOIN:
-        ctx.replies.append(answer_join_request(ctx.session, ctx.settings, item, ctx.subscriber, accept=True, now=ctx.now))
+        ctx.say(answer_join_request(ctx.session, ctx.settings, item, ctx.subscriber, accept=True, now=ctx.now))
         return
     outcome = approve(ctx.session, ctx.settings, item, ctx.subscriber, ctx.now)
     if outcome == Outcome.NOT_ALLOWED:
@@ -49,7 +49,7 @@ def reject_(ctx: Context) -> None:
     if item is None:
         return
     if item.kind == ItemKind.JOIN:
-        ctx.replies.append(answer_join_request(ctx.session, ctx.settings, item, ctx.subscriber, accept=False, now=ctx.now))
+        ctx.say(answer_join_request(ctx.session, ctx.settings, item, ctx.subscriber, accept=False, now=ctx.now))
         return
     reason = " ".join(ctx.words.rest(2).split())[:160]
     outcome, ended = reject(ctx.session, ctx.settings, item, ctx.subscriber, reason, ctx.now)

@@ -50,7 +50,7 @@ def yes_stage(ctx: Context) -> bool:
         return True
     if ctx.subscriber.opted_out:
         ctx.handler = "start"
-        ctx.replies.append(start_again(ctx.session, ctx.subscriber, ctx.inbound, ctx.words, ctx.now))
+        ctx.say(start_again(ctx.session, ctx.subscriber, ctx.inbound, ctx.words, ctx.now))
         return True
     ctx.reply("nothing_to_confirm")
     return True

@@ -53,7 +53,7 @@ def ok(ctx: Context) -> None:
     if item is None:
         return
     if item.kind == ItemKind.JOIN:
-        ctx.replies.append(answer_join_request(ctx.session, ctx.settings, item, ctx.subscriber, accept=True, now=ctx.now))
+        ctx.say(answer_join_request(ctx.session, ctx.settings, item, ctx.subscriber, accept=True, now=ctx.now))
         return
     if item.kind == ItemKind.INTRO:
         _accept_intro(ctx, item)
@@ -129,7 +129,7 @@ def no(ctx: Context) -> None:
     if item is None:
         return
     if item.kind == ItemKind.JOIN:
-        ctx.replies.append(answer_join_request(ctx.session, ctx.settings, item, ctx.subscriber, accept=False, now=ctx.now))
+        ctx.say(answer_join_request(ctx.session, ctx.settings, item, ctx.subscriber, accept=False, now=ctx.now))
         return
     if item.kind == ItemKind.INTRO:
         _decline_intro(ctx, item)

@@ -15,7 +15,6 @@ from sms_board.community.areas import (
     find_area,
     nearest_areas,
     public_area_by_postcode,
-    public_page,
 )
 from sms_board.community.exchange import is_member, withdraw_responses
 from sms_board.community.invites import (
@@ -24,10 +23,10 @@ from sms_board.community.invites import (
     request_to_join,
     use_code,
 )
+from sms_board.community.languages import welcome_texts
 from sms_board.community.subscriptions import active_areas, leave, subscribe
 from sms_board.handlers.router import Context, keyword
 from sms_board.models import Area
-from sms_board.text.templates import render
 
 
 def _wanted(ctx: Context) -> tuple[Area | None, str | None]:
@@ -56,13 +55,15 @@ def join(ctx: Context) -> None:
     if area.private:
         _join_private(ctx, area, code)
         return
-    welcome = render("join_welcome", area=area, named=bool(ctx.subscriber.name),
-                     page=public_page(area, ctx.settings.public_url))
+    welcome = welcome_texts(ctx.settings, ctx.subscriber, area)
     joined = subscribe(
-        ctx.session, ctx.subscriber, area, words=ctx.words.original, wording=welcome,
+        ctx.session, ctx.subscriber, area, words=ctx.words.original, wording="\n\n".join(welcome),
         channel="sms", now=ctx.now, inbound_id=ctx.inbound.id,
     )
-    ctx.replies.append(welcome if joined else render("join_already", area=area))
+    if joined:
+        ctx.replies.extend(welcome)
+    else:
+        ctx.reply("join_already", area=area)
 
 
 def _join_private(ctx: Context, area: Area, code: str | None) -> None:
@@ -74,12 +75,11 @@ def _join_private(ctx: Context, area: Area, code: str | None) -> None:
                                        inbound_id=ctx.inbound.id)
         ctx.reply("join_requested", area=area, item=request, new=new)
         return
-    welcome = render("join_welcome", area=area, named=bool(ctx.subscriber.name),
-                     page=public_page(area, ctx.settings.public_url))
+    welcome = welcome_texts(ctx.settings, ctx.subscriber, area)
     result = use_code(ctx.session, ctx.settings, area, ctx.subscriber, code, words=ctx.words.original,
-                      wording=welcome, now=ctx.now, inbound_id=ctx.inbound.id)
+                      wording="\n\n".join(welcome), now=ctx.now, inbound_id=ctx.inbound.id)
     if result.outcome == Joined.JOINED:
-        ctx.replies.append(welcome)
+        ctx.replies.extend(welcome)
         return
     until = result.locked_until.astimezone(ZoneInfo(area.timezone)).strftime("%H:%M") if result.locked_until else None
     ctx.reply("join_code_refused", outcome=result.outcome.value, area=area, until=until)

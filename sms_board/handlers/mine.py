@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from sms_board.community.exchange import active_matches, balance, display_name, other_party
 from sms_board.community.item_lifecycle import OPEN
+from sms_board.community.languages import reading
 from sms_board.handlers.router import Context, keyword
 from sms_board.models import Item
 from sms_board.text.templates import ELLIPSIS, render
@@ -27,14 +28,19 @@ def my(ctx: Context) -> None:
         ).order_by(Item.id)
     ))
     connections = [(m.item, display_name(other_party(m, ctx.subscriber))) for m in active_matches(ctx.session, ctx.subscriber)]
-    listing = render("my", items=items, connections=connections, width=None)
+    for language in reading(ctx.settings, ctx.subscriber):
+        ctx.replies.append(_listing(language, items, connections))
+
+
+def _listing(language: str, items: list[Item], connections: list[tuple[Item, str]]) -> str:
+    listing = render("my", language, items=items, connections=connections, width=None)
     if len(listing) > MY_ROOM and items:
         # Whole titles do not fit: share the room left beside refs, headings and connections.
         titles = sum(len(" ".join(item.body.split())) for item in items)
         room = MY_ROOM - (len(listing) - titles)
-        listing = render("my", items=items, connections=connections,
+        listing = render("my", language, items=items, connections=connections,
                          width=max(MIN_TITLE, room // len(items) - _CUT_COST))
-    ctx.replies.append(listing)
+    return listing
 
 
 @keyword("BALANCE")

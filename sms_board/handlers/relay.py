@@ -10,9 +10,11 @@ one of the sender's connections is ordinary text ("7 people came to the meeting"
 from __future__ import annotations
 
 from sms_board.community.exchange import active_matches, display_name, other_party, record
+from sms_board.community.languages import reading
 from sms_board.handlers.router import RELAY_STAGE, Context, stage
 from sms_board.models import Item, OutboxKind
 from sms_board.sending.outbox import enqueue
+from sms_board.text.languages import SOURCE_LANGUAGE
 from sms_board.text.segments import analyse, smart_encode, truncate_to_segments
 from sms_board.text.templates import render
 from sms_board.text.words import parse_ref
@@ -22,13 +24,13 @@ RELAY_SEGMENTS = 3
 CONTINUED_MARKER = "... (cut: text again to say more)"
 
 
-def relay_text(item: Item, sender_name: str, message: str) -> str:
+def relay_text(item: Item, sender_name: str, message: str, language: str = SOURCE_LANGUAGE) -> str:
     """The relayed text: ref and NAME first, the sender's own words, at most three segments.
 
     A longer message is cut at a word boundary with a marker saying so, rather than
     split into several texts that can arrive out of order.
     """
-    full = smart_encode(render("relay", ref=item.ref, name=sender_name, message=message))
+    full = smart_encode(render("relay", language, ref=item.ref, name=sender_name, message=message))
     if analyse(full).segments <= RELAY_SEGMENTS:
         return full
     return truncate_to_segments(full, RELAY_SEGMENTS, marker=CONTINUED_MARKER)
@@ -66,7 +68,8 @@ def relay(ctx: Context) -> bool:
         ctx.reply("not_connected", ref=item.ref)
         return True
     ctx.handler = "relay"
-    text = relay_text(item, display_name(ctx.subscriber), message)
-    enqueue(ctx.session, ctx.settings, other, text, OutboxKind.RELAY, now=ctx.now, about=match)
+    for language in reading(ctx.settings, other):
+        text = relay_text(item, display_name(ctx.subscriber), message, language)
+        enqueue(ctx.session, ctx.settings, other, text, OutboxKind.RELAY, now=ctx.now, about=match)
     record(ctx.session, item, "relayed", ctx.now, actor=ctx.subscriber, match=match, inbound=ctx.inbound.id)
     return True

@@ -53,8 +53,8 @@ def need(ctx: Context) -> None:
             return
         ask_for_offer(ctx, offer)
         return
-    ctx.replies.append(post_item(ctx.session, ctx.settings, ctx.subscriber, ctx.words, REQUEST,
-                                 inbound_id=ctx.inbound.id, now=ctx.now))
+    ctx.say(post_item(ctx.session, ctx.settings, ctx.subscriber, ctx.words, REQUEST,
+                     inbound_id=ctx.inbound.id, now=ctx.now))
 
 
 @keyword("OFFER")
@@ -69,8 +69,8 @@ def offer(ctx: Context) -> None:
         # "OFFER R99": clearly meant as a ref, but it names no open request.
         ctx.reply("ref_hint", usage="CAN <ref> to offer help on a request, or OFFER <what you can do>", ref=str(ref))
         return
-    ctx.replies.append(post_item(ctx.session, ctx.settings, ctx.subscriber, ctx.words, OFFER,
-                                 inbound_id=ctx.inbound.id, now=ctx.now))
+    ctx.say(post_item(ctx.session, ctx.settings, ctx.subscriber, ctx.words, OFFER,
+                     inbound_id=ctx.inbound.id, now=ctx.now))
 
 
 @keyword("CAN")

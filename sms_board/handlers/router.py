@@ -53,6 +53,7 @@ from sms_board.models import (
 )
 from sms_board.plumbing.config import Settings
 from sms_board.plumbing.registry import DuplicateEntry, Registry, defined_in
+from sms_board.text.templates import Said
 from sms_board.text.words import Ref, Words, parse_ref
 
 HINT_EVERY = timedelta(days=1)  # how often a text kept for the organisers gets a hint
@@ -99,6 +100,10 @@ class Context:
     def reply(self, template: str, /, **data: object) -> None:
         """Answer the sender in their language, or once in each of the board's while it is not known."""
         self.replies.extend(texts_for(self.settings, self.subscriber, template, **data))
+
+    def say(self, said: Said) -> None:
+        """Answer with what a domain function decided to say (`Said`), in the sender's language."""
+        self.reply(said.template, **said.data)
 
     def notify(
         self, recipient: Subscriber, template: str, kind: OutboxKind = OutboxKind.NOTIFY, *,

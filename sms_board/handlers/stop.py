@@ -172,7 +172,7 @@ def do_stop(ctx: Context) -> None:
 
 def do_start(ctx: Context) -> None:
     ctx.handler = "start"
-    ctx.replies.append(start_again(ctx.session, ctx.subscriber, ctx.inbound, ctx.words, ctx.now))
+    ctx.say(start_again(ctx.session, ctx.subscriber, ctx.inbound, ctx.words, ctx.now))
 
 
 @stage(OPTED_OUT_STAGE, "opted_out")

@@ -22,6 +22,7 @@ from sqlalchemy import ColumnElement, ScalarSelect, bindparam, exists, func, sel
 from sqlalchemy.orm import Session
 
 from sms_board.community.alerts import alert_flood
+from sms_board.community.languages import texts_for
 from sms_board.community.subscriptions import add_subscriber
 from sms_board.inbound.text import Text
 from sms_board.models import (
@@ -35,7 +36,6 @@ from sms_board.models import (
 from sms_board.plumbing.config import Settings
 from sms_board.sending.outbox import prepare, record_replies
 from sms_board.text.phone import normalise
-from sms_board.text.templates import render
 from sms_board.text.words import fold
 
 # Loop protection: at most SMS_BOARD_MAX_REPLIES_PER_HOUR automatic replies an hour; the same
@@ -146,8 +146,8 @@ def flood(session: Session, settings: Settings, inbound: InboundMessage, flooder
     return True
 
 
-def repeated(session: Session, inbound: InboundMessage, sender: Subscriber, activity: Activity, text: Text,
-             now: datetime, *, by_rest: bool) -> bool:
+def repeated(session: Session, settings: Settings, inbound: InboundMessage, sender: Subscriber, activity: Activity,
+             text: Text, now: datetime, *, by_rest: bool) -> bool:
     """Whether this text is one repeat too many (and so not routed); the first such is answered once."""
     earlier = activity.identical
     if earlier < IDENTICAL_LIMIT or text.stops:
@@ -156,8 +156,9 @@ def repeated(session: Session, inbound: InboundMessage, sender: Subscriber, acti
     if earlier == IDENTICAL_LIMIT and not sender.opted_out:
         inbound.in_inbox = True
         inbound.replies_queued = by_rest
-        inbound.replies = record_replies(session, sender.phone, sender.id, [render("repeat_noted", count=earlier + 1)],
-                                         inbound_id=inbound.id, now=now, by_rest=by_rest)
+        noted = texts_for(settings, sender, "repeat_noted", count=earlier + 1)
+        inbound.replies = record_replies(session, sender.phone, sender.id, noted, inbound_id=inbound.id, now=now,
+                                         by_rest=by_rest)
     return True
 
 

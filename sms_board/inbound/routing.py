@@ -24,6 +24,7 @@ from sqlalchemy import Connection, Row, bindparam, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from sms_board import handlers
+from sms_board.community.languages import texts_for_person
 from sms_board.inbound import guards, status
 from sms_board.inbound.text import Text
 from sms_board.models import InboundMessage, InboundStatus
@@ -31,7 +32,6 @@ from sms_board.plumbing.config import Settings
 from sms_board.plumbing.db import is_sqlite
 from sms_board.sending.outbox import record_replies
 from sms_board.text.phone import normalise
-from sms_board.text.templates import render
 
 log = logging.getLogger(__name__)
 
@@ -161,7 +161,8 @@ def _failed(
             return _result(inbound)
         phone = normalise(inbound.from_number, settings.default_region)
         replies = record_replies(
-            session, phone, inbound.subscriber_id, [render("apology")], inbound_id=inbound_id, now=now,
+            session, phone, inbound.subscriber_id,
+            texts_for_person(session, settings, inbound.subscriber_id, "apology"), inbound_id=inbound_id, now=now,
             by_rest=by_rest,
         ) if phone else []
         status.transition(
@@ -234,7 +235,7 @@ def _process(
     lapsed = handlers.lapse_unless_yes(session, subscriber, text.words, now) if activity.pending else ()
     if guards.flood(session, settings, inbound, subscriber, activity, text, now):
         return InboundStatus.HELD
-    if guards.repeated(session, inbound, subscriber, activity, text, now, by_rest=by_rest):
+    if guards.repeated(session, settings, inbound, subscriber, activity, text, now, by_rest=by_rest):
         return InboundStatus.IGNORED
 
     ctx = handlers.Context(session, settings, inbound, subscriber, text.words, now, lapsed=lapsed, stops=text.stops)

@@ -8,7 +8,8 @@ every language the board speaks.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from functools import cache
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
@@ -75,6 +76,19 @@ def _environment(language: str) -> Environment:
     environment.install_gettext_translations(translations, newstyle=True)  # type: ignore[attr-defined]
     environment.globals["language"] = language
     return environment
+
+
+@dataclass(frozen=True)
+class Said:
+    """What to tell someone, not yet in words: a template and its data. Domain code returns one; the
+    edge that knows who reads it renders it in their language (`community.languages.texts_for`)."""
+
+    template: str
+    data: Mapping[str, object] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, template: str, /, **data: object) -> Said:
+        return cls(template, data)
 
 
 def render(template: str, language: str = SOURCE_LANGUAGE, /, **data: object) -> str:

@@ -192,3 +192,10 @@ def test_the_pack_list_is_what_the_folder_holds():
     folders = sorted(path.name for path in Path(languages.packs_folder()).iterdir() if (path / "pack.toml").exists())
     assert sorted(languages.available()) == folders
     assert languages.available()[0] == "en"
+
+
+def test_the_docs_list_every_keyword_of_every_pack():
+    docs = (Path(__file__).parents[2] / "docs" / "translations.md").read_text(encoding="utf-8")
+    missing = [f"{code}: {word}" for code in TRANSLATED for words in languages.pack(code).keywords.values()
+               for word in words if f" {word} |" not in docs and f" {word}," not in docs]
+    assert missing == [], "docs/translations.md's keyword table is missing these"

@@ -9,6 +9,7 @@ SAMPLES: dict[str, list[Sample]] = {
         {"areas": [ELM], "mine": []},
         {"areas": [], "mine": []},
     ],
+    "language_offer": [{"word": "CYMRAEG"}, {"word": "ENGLISH"}],
     "language_set": [{"language": "Cymraeg"}, {"language": "English"}],
     "language_list": [{"languages": [("Cymraeg", "CY"), ("English", "EN"), ("polski", "PL")], "current": None}],
     "broadcast_preview": [
