@@ -27,7 +27,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, delete, exists, or_, select, text, update
+from sqlalchemy import ColumnElement, and_, case, delete, exists, literal, or_, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from sms_board.models import LoginCode, Organiser, Outbox, OutboxKind, Subscriber, WebSession
@@ -126,8 +126,12 @@ def request_code(session: Session, settings: Settings, phone: str, address: str,
     # number costs the database the same statements, so how long the page takes, or what the
     # database does, tells no one which numbers sign in. A code is a text to one person: first
     # lane, and it goes even in quiet hours.
-    sent = enqueue_if_one(session, settings, and_(Subscriber.phone == phone, may_sign_in()), _code_text(code),
-                          OutboxKind.NOTIFY, urgent=True, now=now)
+    # The code goes in the organiser's language, chosen in that same statement; to someone whose
+    # language is not known, in each of the board's languages in one text.
+    texts = {language: _code_text(code, language) for language in settings.languages}
+    sent = enqueue_if_one(session, settings, and_(Subscriber.phone == phone, may_sign_in()),
+                          "\n".join(texts.values()), OutboxKind.NOTIFY, urgent=True, now=now,
+                          by_language=texts if len(texts) > 1 else None)
     # Only a number that was texted its code keeps one that could work.
     row = LoginCode(
         number_hash=number_hash, ip_hash=ip_hash, subscriber_id=sent.subscriber_id if sent else None, salt=salt,
@@ -139,8 +143,8 @@ def request_code(session: Session, settings: Settings, phone: str, address: str,
     return CodeRequest(row.id)
 
 
-def _code_text(code: str) -> str:
-    return render("login_code", code=code, minutes=int(CODE_LIFETIME.total_seconds() // 60))
+def _code_text(code: str, language: str) -> str:
+    return render("login_code", language, code=code, minutes=int(CODE_LIFETIME.total_seconds() // 60))
 
 
 class Outcome(enum.Enum):
@@ -179,7 +183,7 @@ def check_code(session: Session, settings: Settings, request_id: int, code: str,
     right = row.code_hash is not None and hmac.compare_digest(given, row.code_hash)
     if right and session.scalar(select(exists().where(Subscriber.id == row.subscriber_id, may_sign_in()))):
         row.used_at = now
-        _redact(session, row, now)
+        _redact(session, settings, row, now)
         return CodeCheck(Outcome.SIGNED_IN, subscriber_id=row.subscriber_id)
     row.wrong_tries += 1
     if row.wrong_tries >= MAX_WRONG_TRIES:
@@ -188,13 +192,23 @@ def check_code(session: Session, settings: Settings, request_id: int, code: str,
     return CodeCheck(Outcome.WRONG, tries_left=MAX_WRONG_TRIES - row.wrong_tries)
 
 
-def _redact(session: Session, row: LoginCode, now: datetime) -> bool:
+def _redacted_body(settings: Settings) -> ColumnElement[str]:
+    """The code text with the code blanked, in the language it went in (as `request_code` chose it)."""
+    texts = {language: prepare(_code_text(REDACTED_CODE, language)).text for language in settings.languages}
+    if len(texts) == 1:
+        return literal(next(iter(texts.values())))
+    language = select(Subscriber.language).where(Subscriber.id == Outbox.subscriber_id).scalar_subquery()
+    return case(*((language == code, literal(text)) for code, text in texts.items()),
+                else_=literal(prepare("\n".join(texts.values())).text))
+
+
+def _redact(session: Session, settings: Settings, row: LoginCode, now: datetime) -> bool:
     """Blank the code in its outbox text once that text has left (a waiting text must still carry it)."""
     if row.outbox_id is None or row.redacted_at is not None:
         return False
     changed = session.execute(
         update(Outbox).where(Outbox.id == row.outbox_id, ~in_statuses(UNFINISHED))
-        .values(body=prepare(_code_text(REDACTED_CODE)).text)
+        .values(body=_redacted_body(settings))
         .execution_options(synchronize_session=False)
     ).rowcount
     if changed:
@@ -213,7 +227,7 @@ def redact_spent_codes(factory: sessionmaker[Session], settings: Settings, now: 
             ).order_by(LoginCode.id).limit(500)
         ).all()
         for row in spent:
-            redacted += _redact(session, row, now)
+            redacted += _redact(session, settings, row, now)
         session.execute(delete(LoginCode).where(
             LoginCode.created_at < now - KEEP_REQUESTS,
             or_(LoginCode.outbox_id.is_(None), LoginCode.redacted_at.is_not(None)),

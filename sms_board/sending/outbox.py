@@ -10,13 +10,13 @@ cost and the monthly cap. Handlers and digests call this; only the sender sends.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, insert, literal, select
+from sqlalchemy import ColumnElement, case, insert, literal, select
 from sqlalchemy.orm import Session
 
 from sms_board.models import Item, Match, OutboxKind, OutboxLane, Response, Subscriber
@@ -103,22 +103,32 @@ class Queued(NamedTuple):
 
 def enqueue_if_one(
     session: Session, settings: Settings, recipient: ColumnElement[bool], body: str, kind: OutboxKind, *,
-    urgent: bool = False, now: datetime,
+    urgent: bool = False, now: datetime, by_language: Mapping[str, str] | None = None,
 ) -> Queued | None:
     """Queue one text to the subscriber `recipient` picks out, if it picks one, in one `INSERT … SELECT`.
 
     The statement is the same whether it picks someone or no one: for a caller whose database
     work must not tell who is who (the dashboard's sign-in texts a code to organisers only).
     As with `enqueue`, nothing goes to an opted-out or undeliverable number. `recipient` must
-    pick at most one subscriber (a unique column, such as the phone number).
+    pick at most one subscriber (a unique column, such as the phone number). `by_language`: the
+    text in each language, chosen in the same statement by the subscriber's language; `body` goes
+    to someone whose language is none of them.
     """
     fields = _text_fields(settings, body, kind, zone_name=None, urgent=urgent, now=now)
     table = OutboxRow.__table__
-    picked = select(
-        Subscriber.phone, Subscriber.id, *(literal(value, table.c[name].type) for name, value in fields.items())
-    ).where(recipient, Subscriber.opted_out_at.is_(None), Subscriber.undeliverable_at.is_(None))
+    columns: dict[str, ColumnElement[Any]] = {name: literal(value, table.c[name].type) for name, value in fields.items()}
+    if by_language:
+        versions = {code: prepare(text) for code, text in by_language.items()}
+        for name, part in (("body", "text"), ("segments", "segments"), ("encoding", "encoding")):
+            columns[name] = case(
+                *((Subscriber.language == code, literal(getattr(version, part), table.c[name].type))
+                  for code, version in versions.items()),
+                else_=columns[name],
+            )
+    picked = select(Subscriber.phone, Subscriber.id, *columns.values()).where(
+        recipient, Subscriber.opted_out_at.is_(None), Subscriber.undeliverable_at.is_(None))
     queued = session.execute(
-        insert(table).from_select(["to_number", "subscriber_id", *fields], picked)
+        insert(table).from_select(["to_number", "subscriber_id", *columns], picked)
         .returning(table.c.id, table.c.subscriber_id)
     ).first()
     return Queued(*queued) if queued else None

@@ -119,3 +119,22 @@ def test_an_english_only_board_does_not_read_welsh_keywords_and_records_no_langu
 def test_a_board_refuses_a_language_it_has_no_pack_for_in_one_line(raw, error):
     with pytest.raises(ConfigError, match=error):
         load_settings({"SMS_BOARD_LANGUAGES": raw})
+
+
+def test_a_sign_in_code_goes_in_the_organisers_language_in_the_same_statement(bilingual):
+    import re
+
+    from sms_board.models import Outbox
+    from tests.support.web import ask_for_code, enter_code
+
+    Runner(bilingual)("organiser", "add", SIONED, "elm")
+    texter(bilingual, SIONED).text("CYMRAEG")
+    client = bilingual.test_client()
+
+    ask_for_code(client, SIONED)
+
+    with session_of(bilingual) as session:
+        body = session.scalars(select(Outbox.body).where(Outbox.to_number == SIONED).order_by(Outbox.id.desc())).first()
+    assert "sign-in code" not in body  # the Welsh text alone
+    code = re.search(r"\d{6}", body).group(0)
+    assert enter_code(client, code).headers["Location"] == "/dashboard"
