@@ -89,6 +89,10 @@ class Words:
         language = None
         if vocabulary is not None and said in vocabulary.keywords:
             tokens[0], language = vocabulary.keywords[said]
+            # A keyword's own word after it is read the same way: CYMORTH MWY is HELP MORE. Only
+            # the folded words change; what the resident wrote (`rest`) is kept as written.
+            if len(tokens) > 1 and tokens[1] in vocabulary.keywords:
+                tokens[1] = vocabulary.keywords[tokens[1]][0]
         return cls(text, tuple(tokens), tuple(rests), said, language, vocabulary)
 
     @property

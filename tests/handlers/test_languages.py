@@ -138,3 +138,10 @@ def test_a_sign_in_code_goes_in_the_organisers_language_in_the_same_statement(bi
     assert "sign-in code" not in body  # the Welsh text alone
     code = re.search(r"\d{6}", body).group(0)
     assert enter_code(client, code).headers["Location"] == "/dashboard"
+
+
+def test_help_more_in_welsh_is_help_more(bilingual):
+    phone = texter(bilingual, SIONED)
+    phone.text("YMUNO ELM")
+
+    assert phone.text("CYMORTH MWY") == phone.text("HELP MORE")
