@@ -1,4 +1,4 @@
-"""languages: a person's language and its history, an area's languages
+"""languages: a person's language and its history, an area's languages, a digest batch's language
 
 Every subscriber a board already has was texted in English (the only language a board spoke
 before packs): they keep it, recorded as chosen by this migration, so a board that adds Welsh
@@ -26,6 +26,8 @@ def upgrade() -> None:
         batch.add_column(sa.Column("language", sa.String(8), nullable=True))
     with op.batch_alter_table("areas") as batch:
         batch.add_column(sa.Column("languages", sa.String(64), nullable=True))
+    with op.batch_alter_table("digest_batches") as batch:
+        batch.add_column(sa.Column("language", sa.String(8), nullable=True))
     op.create_table(
         "language_choices",
         sa.Column("id", sa.Integer(), primary_key=True),
@@ -52,6 +54,8 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index(op.f("ix_language_choices_subscriber_id"), table_name="language_choices")
     op.drop_table("language_choices")
+    with op.batch_alter_table("digest_batches") as batch:
+        batch.drop_column("language")
     with op.batch_alter_table("areas") as batch:
         batch.drop_column("languages")
     with op.batch_alter_table("subscribers") as batch:

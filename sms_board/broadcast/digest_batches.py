@@ -59,8 +59,8 @@ class Timing:
 
 
 def _batch_key(campaign_id: int, author: int | None, low: datetime | None, until: datetime,
-               item_ids: list[int], body: str | None, reminder: str | None) -> tuple[object, ...]:
-    return (campaign_id, author, low, until, tuple(item_ids), body, reminder)
+               item_ids: list[int], body: str | None, reminder: str | None, language: str | None) -> tuple[object, ...]:
+    return (campaign_id, author, low, until, tuple(item_ids), body, reminder, language)
 
 
 def _store_batches(
@@ -69,7 +69,8 @@ def _store_batches(
 ) -> list[int]:
     """The stored batch of each group, reusing those a stopped run already built; new ones in a few INSERTs."""
     ids: list[int | None] = []
-    new: dict[tuple[int, int | None, datetime | None], int] = {}  # (campaign, author, since) → the group's index
+    # (campaign, author, since, language) → the group's index
+    new: dict[tuple[int, int | None, datetime | None, str | None], int] = {}
     rows: list[dict[str, object]] = []
     for index, group in enumerate(groups):
         # A scheduled run is for those whose digest was due at its slot: the range ends there at the latest.
@@ -78,24 +79,25 @@ def _store_batches(
         reminder = group.reminder.text if group.reminder else None
         item_ids = [e.id for e in group.entries]
         campaign_id = campaign_of[group.area_id]
-        key = _batch_key(campaign_id, group.author, group.low, until, item_ids, body, reminder)
+        key = _batch_key(campaign_id, group.author, group.low, until, item_ids, body, reminder, group.language)
         ids.append(reusable.get(key))
         if key in reusable:
             continue
-        new[(campaign_id, group.author, group.low)] = index
+        new[(campaign_id, group.author, group.low, group.language)] = index
         rows.append({
             "campaign_id": campaign_id, "area_id": group.area_id, "since": group.low, "until": until,
             "author_id": group.author, "item_ids": item_ids, "pages": group.pages, "body": body,
             "reminder": reminder, "segments": group.body.segments if group.body else 0,
-            "encoding": group.body.encoding if group.body else None, "created_at": now,
+            "encoding": group.body.encoding if group.body else None, "created_at": now, "language": group.language,
         })
     # Multi-row INSERTs: each returns which group its rows are for (one area's ranges never repeat).
     for start in range(0, len(rows), _BATCH_ROWS):
-        for batch_id, campaign_id, author_id, low in session.execute(
+        for batch_id, campaign_id, author_id, low, language in session.execute(
             insert(DigestBatch).values(rows[start:start + _BATCH_ROWS])
-            .returning(DigestBatch.id, DigestBatch.campaign_id, DigestBatch.author_id, DigestBatch.since)
+            .returning(DigestBatch.id, DigestBatch.campaign_id, DigestBatch.author_id, DigestBatch.since,
+                       DigestBatch.language)
         ):
-            ids[new[(campaign_id, author_id, low)]] = batch_id
+            ids[new[(campaign_id, author_id, low, language)]] = batch_id
     return [batch_id for batch_id in ids if batch_id is not None]
 
 
@@ -103,7 +105,7 @@ def reusable_batches(session: Session, campaign_ids: list[int]) -> dict[tuple[ob
     if not campaign_ids:
         return {}
     return {
-        _batch_key(b.campaign_id, b.author_id, b.since, b.until, b.item_ids, b.body, b.reminder): b.id
+        _batch_key(b.campaign_id, b.author_id, b.since, b.until, b.item_ids, b.body, b.reminder, b.language): b.id
         for b in session.scalars(select(DigestBatch).where(among(session, DigestBatch.campaign_id, campaign_ids)))
         if b.until is not None
     }
@@ -154,7 +156,8 @@ def plan_runs(
         planned = _store_batches(session, {c.area_id: c.id for c in members if c.area_id is not None}, groups,
                                  timing, now, reusable)
         run = RunWrite(planned=planned, writing=planned, frequencies=timing.frequencies, cutoff=timing.cutoff,
-                       month=month_start(timing.cutoff, settings.zone), now=now, send_after=timing.send_after)
+                       month=month_start(timing.cutoff, settings.zone), now=now, send_after=timing.send_after,
+                       languages=settings.languages if len(settings.languages) > 1 else ())
         runs.append((replace(run, writing=_within_cap(session, settings, members, groups, planned, run, now,
                                                       report)), area_ids))
     if not is_sqlite(session) and runs:

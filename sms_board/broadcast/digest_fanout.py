@@ -75,6 +75,13 @@ def stop_line_due(month: datetime) -> ColumnElement[bool]:
     return (Subscriber.stop_reminded_at.is_(None)) | (Subscriber.stop_reminded_at < month)
 
 
+def digest_language(board: Sequence[str]) -> ColumnElement[str]:
+    """The language a subscriber's digest is in: theirs, or (not known, or one the board no longer
+    speaks) the board's first. A digest is one text a person, paged by MORE, so someone whose language
+    is not known gets it in the first language, not once per language (docs/translations.md)."""
+    return case((Subscriber.language.in_(list(board)), Subscriber.language), else_=literal(board[0]))
+
+
 @dataclass(frozen=True)
 class RunWrite:
     """What every chunk of one run binds: its batches, and what it writes."""
@@ -86,6 +93,8 @@ class RunWrite:
     month: datetime
     now: datetime
     send_after: datetime | None
+    # The board's languages when it speaks more than one: each subscriber joins their language's batch.
+    languages: Sequence[str] = ()
 
 
 def _matched(session: Session, run: RunWrite, first: int | None = None, last: int | None = None) -> Select:  # type: ignore[type-arg]
@@ -101,6 +110,7 @@ def _matched(session: Session, run: RunWrite, first: int | None = None, last: in
     # and the authors' own among every batch of the plan.
     batch = (
         select(DigestBatch.id, DigestBatch.area_id, DigestBatch.since, DigestBatch.until, DigestBatch.author_id,
+               DigestBatch.language,
                case((DigestBatch.body.is_not(None), 1), else_=0).label("sends"),
                case((DigestBatch.reminder.is_not(None), 1), else_=0).label("reminds"))
         .where(among(session, DigestBatch.id, run.writing))
@@ -121,6 +131,7 @@ def _matched(session: Session, run: RunWrite, first: int | None = None, last: in
     clear_more = case((and_(batch.c.sends == 1, Subscriber.more_batch_id.is_not(None)), 1), else_=0)
     window = [*([Subscription.id >= first] if first is not None else []),
               *([Subscription.id < last] if last is not None else [])]
+    in_their_language = [batch.c.language == digest_language(run.languages)] if len(run.languages) > 1 else []
     return (
         select(
             Subscription.id.label("subscription_id"), Subscriber.id.label("subscriber_id"), Subscriber.phone,
@@ -135,6 +146,7 @@ def _matched(session: Session, run: RunWrite, first: int | None = None, last: in
             last_digest < batch.c.until,
             or_(batch.c.since.is_(None), last_digest >= batch.c.since),
             or_(batch.c.id == own.c.id, and_(own.c.id.is_(None), batch.c.author_id.is_(None))),
+            *in_their_language,
         ))
         .where(*window, *digest_recipients(run.frequencies))
     )

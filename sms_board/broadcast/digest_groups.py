@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, Select, exists, func, or_, select
 from sqlalchemy.orm import Session
 
-from sms_board.broadcast.digest_fanout import digest_recipients, since
+from sms_board.broadcast.digest_fanout import digest_language, digest_recipients, since
 from sms_board.broadcast.digest_pages import SECTION_ORDER, Entry, paginate, with_stop_line
 from sms_board.models import Area, Item, ItemStatus, Subscriber, Subscription
 from sms_board.plumbing.config import Settings
@@ -84,10 +84,15 @@ class Group:
     # The first page ending with how to stop, for those not reminded since `month` began (None: no room).
     reminder: Body | None = None
     month: datetime | None = None
+    # On a board that speaks several languages, the one its pages are in (`board`: the board's languages).
+    language: str | None = None
+    board: tuple[str, ...] = ()
 
     def members(self) -> list[ColumnElement[bool]]:
         """Conditions on `Subscription` for who is in this group (besides being due)."""
         conditions = _in_range(self.low, self.high)
+        if self.language is not None:
+            conditions.append(digest_language(self.board) == self.language)
         if self.author is not None:
             conditions.append(Subscription.subscriber_id == self.author)
         elif self.excluded:
@@ -182,6 +187,7 @@ def plan(
             standing.setdefault(area_id, []).append((subscriber_id, last))
     groups = []
     month = month_start(cutoff, settings.zone)
+    languages: tuple[str | None, ...] = settings.languages if len(settings.languages) > 1 else (None,)
     for area in sorted(areas, key=lambda a: a.id):
         items = found.get(area.id, [])
         times = [news.published for news in items]
@@ -195,22 +201,25 @@ def plan(
             wrote = {author_of[e.id] for e in shown if e.id in author_of}
             authors = sorted(subscriber_id for subscriber_id, since in standing.get(area.id, [])
                              if subscriber_id in wrote and since < high and (low is None or since >= low))
-            groups.append(_group(area, settings, month, low, high, shown, excluded=tuple(authors)))
-            for author in authors:
-                theirs = [e for e in shown if author_of.get(e.id) != author]
-                groups.append(_group(area, settings, month, low, high, theirs, author=author))
+            for language in languages:
+                groups.append(_group(area, settings, month, low, high, shown, language, excluded=tuple(authors)))
+                for author in authors:
+                    theirs = [e for e in shown if author_of.get(e.id) != author]
+                    groups.append(_group(area, settings, month, low, high, theirs, language, author=author))
     return groups
 
 
 def _group(
     area: Area, settings: Settings, month: datetime, low: datetime | None, high: datetime, entries: list[Entry],
-    *, author: int | None = None, excluded: tuple[int, ...] = (),
+    language: str | None, *, author: int | None = None, excluded: tuple[int, ...] = (),
 ) -> Group:
-    pages = paginate(area.name, entries, settings.digest_segments) if entries else []
-    reminder = with_stop_line(pages[0]) if pages else None
+    written_in = language or settings.first_language
+    pages = paginate(area.name, entries, settings.digest_segments, written_in) if entries else []
+    reminder = with_stop_line(pages[0], written_in) if pages else None
     return Group(area_id=area.id, low=low, high=high, entries=entries, pages=pages,
                  body=prepare(pages[0]) if pages else None, author=author, excluded=excluded,
-                 reminder=prepare(reminder) if reminder else None, month=month)
+                 reminder=prepare(reminder) if reminder else None, month=month, language=language,
+                 board=settings.languages)
 
 
 def count_group(

@@ -91,4 +91,6 @@ class DigestBatch(Base):
     reminder: Mapped[str | None] = mapped_column(Text)
     segments: Mapped[int | None] = mapped_column(Integer)
     encoding: Mapped[str | None] = mapped_column(String(6))
+    # The language its pages are in, on a board that speaks more than one (None: the board's only one).
+    language: Mapped[str | None] = mapped_column(String(8))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from sms_board.text.languages import SOURCE_LANGUAGE
 from sms_board.text.segments import smart_encode
 from sms_board.text.templates import render
 
@@ -40,14 +41,14 @@ class Entry:
         return Entry(self.id, self.kind, self.ref, self.name, cut.rstrip(" ,;:-") + "...")
 
 
-def page(area_name: str, entries: Sequence[Entry], more: int, first: bool) -> str:
-    """One digest page (templates/sms/digest_page.txt): each entry's line starts `#<ref> `."""
+def page(area_name: str, entries: Sequence[Entry], more: int, first: bool, language: str = SOURCE_LANGUAGE) -> str:
+    """One digest page (templates/sms/digest_page.txt) in `language`: each entry's line starts `#<ref> `."""
     sections: list[dict[str, object]] = []
     for entry in entries:
         if not sections or sections[-1]["kind"] != entry.kind:
             sections.append({"kind": entry.kind, "entries": []})
         sections[-1]["entries"].append(entry)  # type: ignore[attr-defined]
-    return smart_encode(render("digest_page", area=area_name, sections=sections, more=more, first=first))
+    return smart_encode(render("digest_page", language, area=area_name, sections=sections, more=more, first=first))
 
 
 def _line_start(ref: str) -> str:
