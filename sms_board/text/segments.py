@@ -68,7 +68,7 @@ def is_letter(cluster: str) -> bool:
 
     That is a character whose Unicode category is a letter (L*), with whatever marks sit on it,
     or a combining mark (M*) with nothing before it. Smart encoding never changes one
-    (docs/language.md, "Letters are kept").
+    (docs/architecture.md, "Smart encoding").
     """
     return bool(cluster) and (unicodedata.category(cluster[0])[0] == "M"
                               or any(unicodedata.category(ch)[0] == "L" for ch in cluster))
