@@ -177,7 +177,8 @@ def _counts(report: DrainReport) -> str:
 @click.command()
 @click.argument("text")
 @click.option("--json", "as_json", is_flag=True)
-@click.option("--smart", is_flag=True, help="Map characters to GSM-7 equivalents first, as Smart Encoding does.")
+@click.option("--smart", is_flag=True,
+              help="Measure the text as sent: punctuation and spaces with GSM-7 look-alikes replaced, letters kept.")
 def segments(text: str, as_json: bool, smart: bool) -> None:
     """How many SMS segments TEXT costs, and in which encoding."""
     from sms_board.text.segments import analyse, smart_encode

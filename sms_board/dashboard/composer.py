@@ -6,6 +6,10 @@ preview an organiser gets by SMS; the encoding and segments come from `segments.
 (`analyse`, `smart_encode`), measured on the text residents will receive, area name and
 all. The page asks for these as JSON as the organiser types (`POST /dashboard/broadcast/measure`);
 without JavaScript the preview step shows the same figures.
+
+Of the characters that make a text UCS-2, a letter (of any language: Welsh "\u0175", Polish "\u0142")
+is said to be kept as written and is never offered for a "fix"; only what is not a letter (an emoji,
+a symbol with no plain look-alike) is offered for taking out (docs/dashboard.md).
 """
 
 from __future__ import annotations
@@ -35,7 +39,7 @@ from sms_board.models import Area, Subscriber
 from sms_board.plumbing.config import Settings
 from sms_board.sending.outbox import prepare
 from sms_board.sending.quiet import held_until
-from sms_board.text.segments import analyse, is_gsm7, smart_encode
+from sms_board.text.segments import analyse, is_gsm7, is_letter, smart_encode
 from sms_board.text.templates import render
 
 MAX_TEXT = 1600  # what Twilio accepts in one message
@@ -43,10 +47,15 @@ _GRAPHEME = regex.compile(r"\X")
 _PICTURE = regex.compile(r"\p{Extended_Pictographic}")
 
 
+KEPT = "a letter: kept as written"
+TAKEN_OUT = "no plain look-alike: \u201cUse plain characters\u201d takes it out"
+
+
 @dataclass(frozen=True)
 class Run:
     text: str
     forces_ucs2: bool
+    letter: bool  # the characters that force UCS-2 here are letters, kept as written
 
 
 @dataclass(frozen=True)
@@ -57,7 +66,9 @@ class Measure:
     body: str  # the text residents receive, smart-encoded
     runs: list[Run]  # the organiser's words, the characters that force UCS-2 marked
     forcing: list[str]  # those characters, each once
-    plain: str  # the words with plain equivalents (and without what has none)
+    why: list[tuple[str, str]]  # each of them, and what becomes of it: KEPT (a letter) or TAKEN_OUT
+    taken_out: list[str]  # those that are not letters: what "Use plain characters" takes out
+    plain: str  # the words with plain punctuation, without what is neither a letter nor has a look-alike
     plain_segments: int
     save: int | None  # remove this many characters from the end to need one text fewer
     save_hint: str | None  # how to need fewer texts, in words: take out the emoji, or shorten the end
@@ -68,7 +79,8 @@ class Measure:
 
     def as_json(self) -> dict[str, object]:
         data = asdict(self)
-        data["runs"] = [[run.text, run.forces_ucs2] for run in self.runs]
+        data["runs"] = [[run.text, run.forces_ucs2, run.letter] for run in self.runs]
+        data["why"] = [list(pair) for pair in self.why]
         return data
 
 
@@ -76,16 +88,28 @@ def _forces_ucs2(cluster: str) -> bool:
     return not is_gsm7(smart_encode(cluster))
 
 
+def _removable(cluster: str) -> bool:
+    """Forces UCS-2 and is not a letter: an emoji, or a symbol with no plain look-alike."""
+    return _forces_ucs2(cluster) and not is_letter(cluster)
+
+
 def runs_of(text: str) -> list[Run]:
-    """The text in runs, marking the characters that keep it UCS-2 even after smart encoding."""
+    """The text in runs, marking the characters that keep it UCS-2 even after smart encoding, letters apart."""
     runs: list[Run] = []
     for cluster in _GRAPHEME.findall(text):
         forcing = _forces_ucs2(cluster)
-        if runs and runs[-1].forces_ucs2 == forcing:
-            runs[-1] = Run(runs[-1].text + cluster, forcing)
+        letter = forcing and is_letter(cluster)
+        if runs and (runs[-1].forces_ucs2, runs[-1].letter) == (forcing, letter):
+            runs[-1] = Run(runs[-1].text + cluster, forcing, letter)
         else:
-            runs.append(Run(cluster, forcing))
+            runs.append(Run(cluster, forcing, letter))
     return runs
+
+
+def why_ucs2(text: str) -> list[tuple[str, str]]:
+    """Each character that makes `text` UCS-2, once, and what becomes of it: a letter is kept as written."""
+    forcing = sorted({c for c in _GRAPHEME.findall(text) if _forces_ucs2(c)})
+    return [(c, KEPT if is_letter(c) else TAKEN_OUT) for c in forcing]
 
 
 _GONE = "\0"  # where a character with no plain look-alike was, until the gap is mended
@@ -113,19 +137,21 @@ def _mend(gap: re.Match[str]) -> str:
 
 def plain_equivalents(text: str) -> str:
     """GSM-7 look-alikes for what has them (curly quotes, dashes…), and nothing for what has none (emoji),
-    without running two sentences or two words together where an emoji kept them apart (`_mend`)."""
-    kept = "".join(c if is_gsm7(c) else _GONE for c in _GRAPHEME.findall(smart_encode(text)))
+    without running two sentences or two words together where an emoji kept them apart (`_mend`).
+    Letters are kept as written, whichever language they belong to."""
+    kept = "".join(_GONE if _removable(c) else c for c in _GRAPHEME.findall(smart_encode(text)))
     mended = _GAP.sub(_mend, kept)
     lines = [" ".join(line.split()) for line in mended.split("\n")]
-    return "\n".join(lines).strip()
+    # Smart-encoded again: without the emoji, "\u2026" may now be "..." in a text that became GSM-7.
+    return smart_encode("\n".join(lines).strip())
 
 
-def save_hint(forcing: Sequence[str], segments: int, plain_segments: int, save: int | None) -> str | None:
-    """The one change that needs fewer texts, in words: taking out what forces UCS-2 (that is what
-    costs), else shortening the end. "Remove 14 characters" would mean "remove the emoji"."""
-    if forcing and plain_segments < segments:
-        what = ("the emoji " + " ".join(forcing) if all(_PICTURE.match(c) for c in forcing)
-                else "the marked characters")
+def save_hint(taken_out: Sequence[str], segments: int, plain_segments: int, save: int | None) -> str | None:
+    """The one change that needs fewer texts, in words: taking out what forces UCS-2 and is not a letter
+    (that is what costs), else shortening the end. "Remove 14 characters" would mean "remove the emoji".
+    Never "remove the letters": a letter is kept as written."""
+    if taken_out and plain_segments < segments:
+        what = ("the emoji " if all(_PICTURE.match(c) for c in taken_out) else "the characters ") + " ".join(taken_out)
         return (f"Remove {what} and it needs {plain_segments} text{'s' if plain_segments != 1 else ''} each "
                 f"instead of {segments} (\u201cUse plain characters\u201d does it).")
     if save:
@@ -167,7 +193,8 @@ def measure(
     # Before `broadcast_body` cuts it to MAX_BROADCAST_SEGMENTS.
     uncut = prepare(render("broadcast_message", areas=list(areas), text=" ".join(text.split()), urgent=urgent))
     too_long = uncut.segments > MAX_BROADCAST_SEGMENTS
-    forcing = sorted({c for c in _GRAPHEME.findall(text) if _forces_ucs2(c)})
+    why = why_ucs2(text)
+    taken_out = [c for c, note in why if note == TAKEN_OUT]
     plain_segments = _segments(areas, plain, urgent)
     save = None if too_long else characters_to_save_one(areas, text, urgent)
     return Measure(
@@ -176,11 +203,13 @@ def measure(
         segments=preview.segments,
         body=preview.body.text,
         runs=runs,
-        forcing=forcing,
+        forcing=[c for c, _ in why],
+        why=why,
+        taken_out=taken_out,
         plain=plain,
         plain_segments=plain_segments,
         save=save,
-        save_hint=save_hint(forcing, preview.segments, plain_segments, save),
+        save_hint=save_hint(taken_out, preview.segments, plain_segments, save),
         recipients=preview.recipients,
         cost=preview.cost,
         cost_text=money(preview.cost, settings),

@@ -15,7 +15,7 @@ from sms_board.text.templates import ELLIPSIS, render
 # MIN_TITLE characters (a long list costs a third text rather than unreadable titles).
 MY_ROOM = 2 * 153
 MIN_TITLE = 24
-# A cut title ends in "…", which smart encoding sends as "...".
+# A cut title ends in "…", which smart encoding sends as "..." in a GSM-7 text.
 _CUT_COST = len("...") - len(ELLIPSIS)
 
 

@@ -51,7 +51,7 @@ class Body:
 # Replies repeat (HELP, the inbox hint, confirmations): each is measured once.
 @lru_cache(maxsize=2048)
 def prepare(text: str) -> Body:
-    """Smart-encode a text (curly quotes, dashes, … to GSM-7) and measure it."""
+    """Smart-encode a text (curly quotes, dashes, … to GSM-7; letters kept as written) and measure it."""
     encoded = smart_encode(text)
     info = analyse(encoded)
     return Body(encoded, info.segments, info.encoding)

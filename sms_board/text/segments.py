@@ -63,6 +63,17 @@ def is_gsm7(text: str) -> bool:
     return _GSM7_ALL.issuperset(text)
 
 
+def is_letter(cluster: str) -> bool:
+    """True when `cluster` (one character as a reader sees it) is a letter of some language.
+
+    That is a character whose Unicode category is a letter (L*), with whatever marks sit on it,
+    or a combining mark (M*) with nothing before it. Smart encoding never changes one
+    (docs/architecture.md, "Smart encoding").
+    """
+    return bool(cluster) and (unicodedata.category(cluster[0])[0] == "M"
+                              or any(unicodedata.category(ch)[0] == "L" for ch in cluster))
+
+
 def _encoding_of(text: str) -> str:
     return GSM7 if is_gsm7(text) else UCS2
 
@@ -138,15 +149,15 @@ def _table(chars: Iterable[str], replacement: str) -> dict[str, str]:
 
 def _build_replacements() -> dict[str, str]:
     table: dict[str, str] = {}
-    # Quotes, primes and apostrophe look-alikes; U+201A becomes a comma, as Twilio does.
+    # Quotes, primes and apostrophe look-alikes; U+201A becomes a comma, as Twilio does. Not the
+    # modifier letters that look like them (U+02BB, U+02BC): in Hawaiian, Ukrainian and others they
+    # are letters of the word, and letters are never replaced (`is_letter`).
     table |= _table(
-        "\u2018\u2019\u201b\u2032\u2035\u02b9\u02bb\u02bc\u02bd\u02c8\u02ca\u02cb"
-        "\u00b4`\u275b\u275c\uff40\u0313\u0314",
+        "\u2018\u2019\u201b\u2032\u2035\u00b4`\u275b\u275c\uff40\u0313\u0314",
         "'",
     )
     table |= _table(
-        "\u00ab\u00bb\u201c\u201d\u201e\u201f\u2033\u2036\u02ba\u02ee\u275d\u275e"
-        "\u301d\u301e\u301f",
+        "\u00ab\u00bb\u201c\u201d\u201e\u201f\u2033\u2036\u275d\u275e\u301d\u301e\u301f",
         '"',
     )
     table["\u201a"] = ","
@@ -168,8 +179,10 @@ def _build_replacements() -> dict[str, str]:
     table |= _table("\u200b\u2060\ufeff\u00ad\u180e", "")
     controls = (chr(cp) for cp in [*range(0x20), 0x7F, *range(0x80, 0xA0)])
     table |= _table((ch for ch in controls if ch not in "\t\n\x0b\f\r\x85"), "")
-    # Fullwidth ASCII maps by a fixed offset; fullwidth grave lands on "`", handled above.
-    table |= {chr(cp): chr(cp - 0xFEE0) for cp in range(0xFF01, 0xFF5F) if cp != 0xFF40}
+    # Fullwidth ASCII punctuation and digits map by a fixed offset (fullwidth letters are letters);
+    # fullwidth grave lands on "`", handled above.
+    table |= {chr(cp): chr(cp - 0xFEE0) for cp in range(0xFF01, 0xFF5F)
+              if cp != 0xFF40 and not unicodedata.category(chr(cp)).startswith("L")}
     table |= {
         "\ufe50": ",", "\ufe51": ",", "\ufe52": ".", "\ufe54": ";", "\ufe55": ":",
         "\ufe56": "?", "\ufe57": "!", "\ufe59": "(", "\ufe5a": ")", "\ufe5b": "{",
@@ -184,8 +197,8 @@ def _build_replacements() -> dict[str, str]:
         "\u29f9": "\\", "\u29f5": "\\",
         "\u00a6": "|", "\u2223": "|", "\u23b8": "|", "\u23b9": "|", "\u23d0": "|",
         "\u239c": "|", "\u239f": "|",
-        "\u02c6": "^", "\u02dc": "~", "\u02f7": "~", "\u223c": "~",
-        "\u2017": "_", "\u01c3": "!", "\u02d6": "+", "\u02d0": ":", "\u02f8": ":",
+        "\u02dc": "~", "\u02f7": "~", "\u223c": "~",
+        "\u2017": "_", "\u02d6": "+", "\u02f8": ":",
         "\u2982": ":", "\ua789": ":", "\u204f": ";", "\ua78a": "=",
         "\u00bc": "1/4", "\u00bd": "1/2", "\u00be": "3/4",
         "\u2768": "(", "\u276a": "(", "\u27ee": "(", "\u2985": "(",
@@ -203,30 +216,13 @@ def _build_replacements() -> dict[str, str]:
         "\u0326": ",", "\u0332": "_", "\u0337": "/", "\u0338": "/", "\u0347": "=",
         "\u20d2": "|", "\u20d3": "|", "\u20e5": "\\",
     }
-    # Letters with no decomposition to fold through; GSM has only capital C-cedilla (0x09),
-    # which handsets commonly render as the small letter, so it beats dropping the cedilla.
-    table |= {
-        "\u00e7": "\u00c7", "\u0152": "OE", "\u0153": "oe", "\u0132": "IJ", "\u0133": "ij",
-        "\u1e9e": "SS", "\u0110": "D", "\u0111": "d", "\u00d0": "D", "\u00f0": "d",
-        "\u0126": "H", "\u0127": "h", "\u0131": "i", "\u0237": "j", "\u0141": "L",
-        "\u0142": "l", "\u013f": "L", "\u0140": "l", "\u0166": "T", "\u0167": "t",
-        "\u00de": "TH", "\u00fe": "th", "\u017f": "s", "\u0192": "f",
-        "\ufb00": "ff", "\ufb01": "fi", "\ufb02": "fl", "\ufb03": "ffi", "\ufb04": "ffl",
-        "\ufb05": "st", "\ufb06": "st",
-    }
-    # Small capitals, then the Greek capitals that are drawn like Latin ones: Greek senders
-    # write in capitals precisely so that GSM-7 (which has the rest) can carry the text.
-    table |= dict(zip("\u1d00\u0299\u1d04\u1d05\u1d07\ua730\u0262\u029c\u026a\u1d0a\u1d0b"
-                      "\u029f\u1d0d\u0274\u1d0f\u1d18\u0280\ua731\u1d1b\u1d1c\u1d20\u1d21"
-                      "\u028f\u1d22",
-                      "ABCDEFGHIJKLMNOPRSTUVWYZ", strict=True))
-    table |= dict(zip("\u0391\u0392\u0395\u0396\u0397\u0399\u039a\u039c\u039d\u039f"
-                      "\u03a1\u03a4\u03a5\u03a7",
-                      "ABEZHIKMNOPTYX", strict=True))
     return table
 
 
 _REPLACEMENTS = _build_replacements()
+# In a text that stays UCS-2 a replacement buys nothing, so none may make it longer:
+# "\u2026" is one code unit there and "..." three (a text cut to fit would no longer fit).
+_SAME_LENGTH = {ch: new for ch, new in _REPLACEMENTS.items() if len(new) <= len(ch)}
 
 # Joiners and variation selectors shape emoji and some scripts; drop them only when that
 # is what stands between the message and GSM-7.
@@ -234,36 +230,24 @@ _SHAPING = frozenset("\u200c\u200d\ufe0e\ufe0f")
 _MAX_PASSES = 4
 
 
-def _replace_chars(text: str) -> str:
-    return "".join(_REPLACEMENTS.get(ch, ch) for ch in text)
+def _replace_chars(text: str, table: dict[str, str]) -> str:
+    return "".join(table.get(ch, ch) for ch in text)
 
 
-def _fold_accents(cluster: str) -> str | None:
-    decomposed = unicodedata.normalize("NFD", cluster)
-    base, marks = decomposed[0], decomposed[1:]
-    # Only letters: "\u2260" decomposes to "=" plus a slash, and dropping it flips the meaning.
-    if not unicodedata.category(base).startswith("L"):
-        return None
-    if any(unicodedata.category(mark) != "Mn" for mark in marks):
-        return None
-    folded = _REPLACEMENTS.get(base, base)
-    return folded if is_gsm7(folded) else None
-
-
-def _encode_cluster(cluster: str) -> str:
+def _encode_cluster(cluster: str, table: dict[str, str] = _REPLACEMENTS) -> str:
     if is_gsm7(cluster):
         return cluster
+    # The same letter, composed ("e" and a combining acute are "\u00e9"), is not a replacement.
     composed = unicodedata.normalize("NFC", cluster)
     if is_gsm7(composed):
         return composed
-    replaced = _replace_chars(composed)
+    if is_letter(cluster):
+        return cluster
+    replaced = _replace_chars(composed, table)
     if is_gsm7(replaced):
         return replaced
-    folded = _fold_accents(cluster)
-    if folded is not None:
-        return folded
     # Not normalised: characters without a GSM equivalent must reach the handset untouched.
-    return _replace_chars(cluster)
+    return _replace_chars(cluster, table)
 
 
 def _encode_once(text: str) -> str:
@@ -274,14 +258,21 @@ def _encode_once(text: str) -> str:
         candidate = "".join(_encode_cluster(c) for c in _GRAPHEME.findall(unshaped))
         if is_gsm7(candidate):
             return candidate
-    return "".join(_encode_cluster(c) for c in _GRAPHEME.findall(text))
+    clusters = _GRAPHEME.findall(text)
+    encoded = "".join(_encode_cluster(c) for c in clusters)
+    if is_gsm7(encoded):
+        return encoded
+    return "".join(_encode_cluster(c, _SAME_LENGTH) for c in clusters)
 
 
 def smart_encode(text: str) -> str:
-    """Replace characters that have a GSM-7 look-alike, as Twilio's Smart Encoding does.
+    """Replace punctuation and spaces that have a GSM-7 look-alike, as Twilio's Smart Encoding does.
 
-    Characters without one (emoji, CJK, Cyrillic) are kept, so the result may still be UCS-2.
-    Pure GSM-7 text is returned unchanged and the function is idempotent.
+    Curly quotes, dashes, the ellipsis, odd spaces and similar typography become their GSM-7
+    look-alikes; letters of every language are kept as written (`is_letter`: "\u0175" stays
+    "\u0175", never "w"), as are emoji and other symbols without a look-alike, so the result
+    may still be UCS-2. Then no replacement makes it longer ("\u2026" stays). Pure GSM-7 text
+    is returned unchanged and the function is idempotent.
     """
     # A replacement can create a new grapheme cluster with its neighbour (a stripped
     # control between a letter and an accent), so run to a fixed point.

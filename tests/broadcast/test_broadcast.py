@@ -22,6 +22,7 @@ from sms_board.models import Campaign, CampaignStatus, InboundMessage, Outbox, O
 from sms_board.plumbing.utc import utcnow
 from sms_board.sending.sender import drain
 from sms_board.sending.transport import ConsoleTransport
+from sms_board.text.segments import analyse
 from tests.conftest import Phone, Runner, app_config, session_of
 
 SAM, PRIYA, JOE, RUTH, ADA = "+447700900123", "+447700900456", "+447700900789", "+447700900001", "+447700900321"
@@ -79,6 +80,26 @@ def test_broadcast_previews_count_segments_and_cost(street, app):
     assert draft.status == CampaignStatus.DRAFT.value
     assert draft.body == "Elm Street: Bin collection moved to Friday"
     assert (draft.audience, draft.segments, draft.estimated_cost) == (3, 1, 0.12)
+
+
+def test_a_welsh_broadcast_reaches_neighbours_with_its_letters_as_written(street, app):
+    ruth = street["ruth"]
+    reply = ruth.text("BROADCAST D\u0175r wedi\u2019i ddiffodd \u2014 \u0177 \u00e2 \u00ea")
+    assert reply == ["Send to 3 neighbours in Elm Street (1 text each, ~\u00a30.12)? Reply YES to send."]
+    ruth.text("YES")
+    run_clock(app)
+    rows = broadcasts(app)
+    assert {row.body for row in rows} == {"Elm Street: D\u0175r wedi'i ddiffodd - \u0177 \u00e2 \u00ea"}
+    assert {(row.encoding, row.segments) for row in rows} == {("UCS-2", 1)}
+
+
+def test_a_long_welsh_broadcast_is_cut_to_ten_texts_and_costs_ten(street, app):
+    words = "Mae\u2019r d\u0175r wedi\u2019i ddiffodd yn Stryd yr Helyg tan \u0175yl y banc. " * 12
+    for cut in range(0, 40, 3):  # wherever the cut falls, its "\u2026" must not push it to eleven texts
+        street["ruth"].text("BROADCAST " + words[cut:])
+        draft = campaigns(app)[-1]
+        assert draft.segments == analyse(draft.body).segments == 10, cut
+        assert "d\u0175r" in draft.body
 
 
 def test_yes_confirms_and_the_clock_fans_it_out_once_to_each_neighbour(street, app):

@@ -249,6 +249,26 @@ def test_a_curly_apostrophe_keeps_the_digest_gsm7_and_within_three_segments(stre
     assert "We're collecting \"winter coats\" - drop them at St Mark's... thanks!" in digests(street["joe"])[0]
 
 
+def test_a_welsh_post_and_a_polish_name_reach_the_digest_as_written(street, clock, app, phone):
+    lucja = phone("+447700900555")
+    lucja.text("JOIN ELM")
+    lucja.text("NAME \u0141ucja")
+    lucja.text("POST D\u0175r wedi\u2019i ddiffodd \u2014 \u0177 \u00e2 \u00ea")
+    for n in range(8):
+        street["sam"].text(f"POST Cyfarfod {n}: bydd y cyngor yn trafod y ffordd a\u2019r d\u0175r ddydd Iau am saith")
+    clock.move_to(TUESDAY_DIGEST)
+    run_clock(app)
+
+    pages = digests(street["joe"])
+    while "That's all" not in (more := street["joe"].text("MORE")[0]):
+        pages.append(more)
+    assert "\u0141ucja: D\u0175r wedi'i ddiffodd - \u0177 \u00e2 \u00ea" in "\n".join(pages)
+    assert len(re.findall(r"^#N\d+ ", "\n".join(pages), re.M)) == 9  # every item, in UCS-2 pages
+    for row in digest_rows(app):
+        assert (row.encoding, row.segments) == ("UCS-2", analyse(row.body).segments)
+        assert row.segments <= 3
+
+
 def test_one_item_too_long_for_a_page_is_cut_to_fit():
     long = Entry(1, "notice", "N1", "Sam", "word " * 200)
     pages = paginate("Elm Street", [long, Entry(2, "notice", "N2", None, "Short one")], 3)

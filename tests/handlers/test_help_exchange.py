@@ -110,6 +110,17 @@ def test_ok_connects_and_relays_both_ways_without_numbers(street, app):
         assert all(SAM not in t.body and PRIYA not in t.body for t in person.received())
 
 
+def test_a_relay_keeps_the_senders_letters_as_written(street):
+    sam, priya = street["sam"], street["priya"]
+    ref = ref_in(sam.text("NEED Lift to the GP")[0], "R")
+    priya.text(f"CAN {ref}")
+    sam.text(f"OK {ref}")
+    sam.text(f"{ref} Diolch \u2014 wela i chi ddydd Iau wrth y t\u0177 \u0175yn")
+    assert last_text(priya) == f"{ref} Sam: Diolch - wela i chi ddydd Iau wrth y t\u0177 \u0175yn"
+    priya.text(f"{ref} Dzi\u0119kuj\u0119, do zobaczenia \u017ce\u0144")
+    assert last_text(sam) == f"{ref} Priya: Dzi\u0119kuj\u0119, do zobaczenia \u017ce\u0144"
+
+
 def test_a_third_person_cannot_relay(street):
     sam, priya, joe = street["sam"], street["priya"], street["joe"]
     ref = ref_in(sam.text("NEED Lift")[0], "R")

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from sms_board import create_app
 from sms_board.models import ConsentEvent, Item, Subscription
+from sms_board.text.segments import analyse
 from tests.conftest import Runner, app_config, session_of
 
 SAM, PRIYA = "+447700900123", "+447700900456"
@@ -234,15 +235,28 @@ def test_outbox_json_lists_rows_with_segments_and_full_numbers(areas, runner, ph
 def test_a_reply_with_curly_quotes_goes_as_one_gsm7_segment_and_is_counted(areas, runner, phone):
     import json
 
-    siobhan = phone(SAM)
-    siobhan.text("JOIN ELM")
-    [reply] = siobhan.text("NAME Siobhán O’Brien")
+    sam = phone(SAM)
+    sam.text("JOIN ELM")
+    [reply] = sam.text("NAME Sam O’Brien")
 
-    assert "Siobhan O'Brien" in reply  # smart-encoded: a plain apostrophe, and á (not in GSM-7) as a
+    assert "Sam O'Brien" in reply  # smart-encoded: a plain apostrophe
     replies = [row for row in json.loads(runner("outbox", "--json").stdout) if row["kind"] == "reply"]
     assert [(row["to"], row["status"]) for row in replies] == [(SAM, "sent")] * 2
     named = replies[-1]
     assert (named["body"], named["encoding"], named["segments"]) == (reply, "GSM-7", 1)
+
+
+def test_a_name_keeps_its_letters_and_the_reply_is_counted_in_ucs2(areas, runner, phone):
+    import json
+
+    siobhan = phone(SAM)
+    siobhan.text("JOIN ELM")
+    [reply] = siobhan.text("NAME Siobhán O’Brien")
+
+    assert "Siobhán O'Brien" in reply  # the fada is a letter, kept; the curly apostrophe is not
+    named = [row for row in json.loads(runner("outbox", "--json").stdout) if row["kind"] == "reply"][-1]
+    assert (named["body"], named["encoding"], named["segments"]) == (reply, "UCS-2", analyse(reply).segments)
+    assert named["segments"] == 2  # 97 characters: more than the 70 of one UCS-2 text
 
 
 def test_segments_command_reports_encoding_and_smart_text(runner):

@@ -266,9 +266,60 @@ def test_the_live_counter_agrees_with_sms_board_segments(ruth, runner, text):
 def test_the_counter_marks_what_forces_ucs2_and_offers_plain_characters(ruth):
     figures = measure(ruth, "Party \U0001f389 at \u201cnumber 4\u201d")
     assert figures["encoding"] == "UCS-2" and figures["forcing"] == ["\U0001f389"]
-    assert ["\U0001f389", True] in figures["runs"]
+    assert ["\U0001f389", True, False] in figures["runs"]
+    assert figures["taken_out"] == ["\U0001f389"]
     assert figures["plain"] == 'Party at "number 4"'
     assert measure(ruth, figures["plain"])["encoding"] == "GSM-7"
+
+
+WELSH = "D\u0175r wedi\u2019i ddiffodd \u2014 \u0177 \u00e2 \u00ea"
+KEPT = "a letter: kept as written"
+
+
+def test_the_counter_says_a_welsh_letter_is_kept_as_written_and_never_offers_to_fix_it(ruth):
+    figures = measure(ruth, WELSH)
+    assert (figures["encoding"], figures["body"]) == ("UCS-2", "Elm Street: D\u0175r wedi'i ddiffodd - \u0177 \u00e2 \u00ea")
+    assert figures["forcing"] == sorted("\u0175\u0177\u00e2\u00ea")
+    assert figures["why"] == [[letter, KEPT] for letter in sorted("\u0175\u0177\u00e2\u00ea")]
+    assert figures["taken_out"] == [] and figures["save_hint"] is None
+    assert ["\u0175", True, True] in figures["runs"]
+    # The plain version changes only the punctuation; the letters stay.
+    assert figures["plain"] == "D\u0175r wedi'i ddiffodd - \u0177 \u00e2 \u00ea"
+    assert figures["plain_segments"] == figures["segments"]
+
+
+def test_the_counter_keeps_polish_letters_and_takes_out_only_the_emoji(ruth):
+    figures = measure(ruth, "Zbi\u00f3rka \u017cywno\u015bci w sobot\u0119 \U0001f34e dzi\u0119kujemy\u2026")
+    assert dict(figures["why"]) == {
+        **{letter: KEPT for letter in "\u00f3\u017c\u015b\u0119"},
+        "\U0001f34e": "no plain look-alike: \u201cUse plain characters\u201d takes it out",
+    }
+    assert figures["taken_out"] == ["\U0001f34e"]
+    assert figures["plain"] == "Zbi\u00f3rka \u017cywno\u015bci w sobot\u0119 dzi\u0119kujemy\u2026"
+    assert measure(ruth, figures["plain"])["encoding"] == "UCS-2"  # the letters still need it, and keep it
+
+
+def test_a_letter_of_any_script_is_kept_as_written(ruth):
+    figures = measure(ruth, "Garden waste goes out on Wednesday: green bags and cut items only, \u0441\u043f\u0430\u0441\u0438\u0431\u043e")
+    assert {note for _, note in figures["why"]} == {KEPT}
+    assert figures["taken_out"] == []
+    assert figures["plain"].endswith("\u0441\u043f\u0430\u0441\u0438\u0431\u043e")
+    assert figures["save_hint"] is None or "from the end" in figures["save_hint"]
+
+
+def test_the_preview_page_says_the_letters_are_kept_and_offers_no_plain_version(ruth):
+    token = csrf_token(ruth, "/dashboard/broadcast")
+    shown = ruth.post("/dashboard/broadcast/preview", data={"csrf_token": token, "area": "elm", "text": WELSH})
+    page = html.unescape(shown.get_data(as_text=True))
+    assert "Elm Street: D\u0175r wedi'i ddiffodd - \u0177 \u00e2 \u00ea" in page
+    assert page.count(KEPT) == 4
+    assert "Use plain characters" not in page
+
+    shown = ruth.post("/dashboard/broadcast/preview", data={"csrf_token": token, "area": "elm",
+                                                           "text": WELSH + " \U0001f4a7"})
+    page = html.unescape(shown.get_data(as_text=True))
+    assert page.count(KEPT) == 4 and "Use plain characters" in page
+    assert 'name="text" value="D\u0175r wedi\'i ddiffodd - \u0177 \u00e2 \u00ea"' in page
 
 
 def test_the_counter_says_how_many_characters_to_remove_to_save_a_text(ruth):
@@ -308,8 +359,8 @@ def test_when_an_emoji_costs_a_text_the_counter_says_to_remove_the_emoji(ruth):
                                     "(\u201cUse plain characters\u201d does it).")
     assert "characters from the end" not in figures["save_hint"]
 
-    cyrillic = measure(ruth, "Garden waste goes out on Wednesday: green bags and cut items only, \u0441\u043f\u0430\u0441\u0438\u0431\u043e")
-    assert cyrillic["save_hint"].startswith("Remove the marked characters and it needs")
+    symbols = measure(ruth, "Garden waste goes out on Wednesday: green bags and cut items only, please \u2714 \u2192")
+    assert symbols["save_hint"].startswith("Remove the characters \u2192 \u2714 and it needs 1 text each instead of 2")
 
 
 def test_recipients_and_cost_are_the_sms_preview(ruth, phone):

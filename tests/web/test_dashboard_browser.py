@@ -247,6 +247,29 @@ def test_the_composer_says_remove_the_emoji_and_plain_characters_keep_the_full_s
     assert "cut items only. Thanks, Ruth" in page.inner_text(".preview-text")
 
 
+def test_the_composer_says_welsh_letters_are_kept_and_offers_to_take_out_only_the_emoji(page, server, app):
+    sign_in(page, server, app)
+    page.goto(f"{server}/dashboard/broadcast")
+    message = page.get_by_label("Message", exact=True)
+    message.fill("D\u0175r wedi\u2019i ddiffodd \u2014 \u0177 \u00e2 \u00ea")
+    page.wait_for_function("document.querySelector('[data-figure=encoding]').textContent === 'UCS-2'")
+    page.locator("#ucs2").wait_for(state="visible")
+    assert page.locator("#ucs2-list li").all_inner_texts() == [
+        f"{letter} a letter: kept as written" for letter in sorted("\u0175\u0177\u00e2\u00ea")]
+    assert page.locator("#highlight mark.ucs2.letter").all_inner_texts() == ["\u0175", "\u0177", "\u00e2", "\u00ea"]
+    assert page.get_by_role("button", name="Use plain characters").is_hidden()
+    accessible(page)
+
+    message.press("End")
+    message.type(" \U0001f4a7")
+    page.get_by_role("button", name="Use plain characters").wait_for(state="visible")
+    assert page.locator("#ucs2-list li").last.inner_text() == (
+        "\U0001f4a7 no plain look-alike: \u201cUse plain characters\u201d takes it out")
+    page.get_by_role("button", name="Use plain characters").click()
+    page.wait_for_function("!document.querySelector('#ucs2-list').textContent.includes('takes it out')")
+    assert message.input_value() == "D\u0175r wedi'i ddiffodd - \u0177 \u00e2 \u00ea"
+
+
 def test_an_urgent_broadcast_asks_once_more(page, server, app):
     sign_in(page, server, app)
     page.goto(f"{server}/dashboard/broadcast")

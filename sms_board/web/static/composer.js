@@ -21,6 +21,13 @@
     if (node) { node.textContent = value; }
   }
 
+  function marked(text, letter) {
+    var mark = document.createElement("mark");
+    mark.className = letter ? "ucs2 letter" : "ucs2";
+    mark.textContent = text;
+    return mark;
+  }
+
   function render(m) {
     show("characters", m.characters);
     show("encoding", m.encoding);
@@ -34,21 +41,23 @@
     document.getElementById("too-long").hidden = !m.too_long;
     var ucs2 = document.getElementById("ucs2");
     ucs2.hidden = m.forcing.length === 0;
-    document.getElementById("ucs2-list").textContent = m.forcing.join(" ");
+    // Each character and what becomes of it: a letter is kept as written, never offered for a fix.
+    var list = document.getElementById("ucs2-list");
+    list.textContent = "";
+    m.why.forEach(function (pair) {
+      var item = document.createElement("li");
+      item.appendChild(marked(pair[0], m.taken_out.indexOf(pair[0]) < 0));
+      item.appendChild(document.createTextNode(" " + pair[1]));
+      list.appendChild(item);
+    });
     var highlight = document.getElementById("highlight");
     highlight.textContent = "";
     m.runs.forEach(function (run) {
-      if (run[1]) {
-        var mark = document.createElement("mark");
-        mark.className = "ucs2";
-        mark.textContent = run[0];
-        highlight.appendChild(mark);
-      } else {
-        highlight.appendChild(document.createTextNode(run[0]));
-      }
+      highlight.appendChild(run[1] ? marked(run[0], run[2]) : document.createTextNode(run[0]));
     });
     plain = m.plain;
-    document.getElementById("plain-hint").textContent = m.forcing.length && m.plain_segments < m.segments ?
+    document.getElementById("plain-offer").hidden = m.taken_out.length === 0;
+    document.getElementById("plain-hint").textContent = m.taken_out.length && m.plain_segments < m.segments ?
       "(" + m.plain_segments + " text" + (m.plain_segments === 1 ? "" : "s") + " each instead of " + m.segments + ")" : "";
     document.getElementById("counter-summary").textContent =
       m.segments + " text" + (m.segments === 1 ? "" : "s") + " each, " + m.encoding + ", " + m.recipients + " recipients, " + m.cost_text;
