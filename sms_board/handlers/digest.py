@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import calendar
-
 from sqlalchemy import update
 
 from sms_board.broadcast.digest_more import next_page
@@ -11,7 +9,6 @@ from sms_board.broadcast.digest_runs import DAILY, OFF, WEEKLY
 from sms_board.community.subscriptions import active_areas
 from sms_board.handlers.router import Context, keyword
 from sms_board.models import Subscription, SubscriptionStatus
-from sms_board.plumbing.config import WEEKDAYS
 
 _CHOICES = {
     "DAILY": DAILY, "DAY": DAILY, "ON": DAILY,
@@ -38,7 +35,7 @@ def digest(ctx: Context) -> None:
         )
     ctx.subscriber.digest_frequency = wanted
     ctx.reply("digest_set", frequency=wanted, at=ctx.settings.digest_time.strftime("%H:%M"),
-              weekday=calendar.day_name[WEEKDAYS.index(ctx.settings.digest_weekday)],
+              weekday=ctx.settings.digest_weekday,
               areas=active_areas(ctx.session, ctx.subscriber))
 
 
