@@ -66,7 +66,7 @@ class _Batch:
     held: list[Item] = field(default_factory=list)
     reported: list[tuple[Item, int]] = field(default_factory=list)
     hidden: list[Item] = field(default_factory=list)
-    joins: list[tuple[Item, str]] = field(default_factory=list)
+    joins: list[tuple[Item, str | None]] = field(default_factory=list)
 
     def __bool__(self) -> bool:
         return bool(self.held or self.reported or self.hidden or self.joins)
@@ -93,7 +93,7 @@ def _batch(session: Session, notices: list[OrganiserNotice]) -> _Batch:
         kinds = {n.kind for n in notices if n.item_id == item.id}
         if item.kind == ItemKind.JOIN:
             if item.status == ItemStatus.PENDING:
-                batch.joins.append((item, mask(item.author.phone) if item.author else "a neighbour"))
+                batch.joins.append((item, mask(item.author.phone) if item.author else None))
         elif item.status == ItemStatus.PENDING:
             batch.held.append(item)
         elif item.status == ItemStatus.HIDDEN:

@@ -59,7 +59,7 @@ def ok(ctx: Context) -> None:
         _accept_intro(ctx, item)
         return
     if item.author_id != ctx.subscriber.id:
-        ctx.reply("not_yours", item=item, action="accept offers on")
+        ctx.reply("not_yours", item=item, action="accept")
         return
     if item.status != ItemStatus.PUBLISHED:
         ctx.reply("item_not_open", item=item)
@@ -138,7 +138,7 @@ def no(ctx: Context) -> None:
         # A helper taking back their own offer.
         own = next((r for r in pending_responses(ctx.session, item) if r.responder_id == ctx.subscriber.id), None)
         if own is None:
-            ctx.reply("not_yours", item=item, action="decline offers on")
+            ctx.reply("not_yours", item=item, action="decline")
             return
         if not resolve(ctx.session, own, ResponseStatus.WITHDRAWN, ctx.now):
             ctx.reply("response_already_answered", item=item)
