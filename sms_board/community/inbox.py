@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import ColumnElement, and_, exists, or_, select, true
 from sqlalchemy.orm import Session
@@ -47,8 +48,22 @@ def kept_text(session: Session, inbound_id: int, is_admin: bool, area_ids: Seque
     return session.scalar(query)
 
 
+class Refusal(StrEnum):
+    """Why an answer was not sent: a code, so a text can word it in the organiser's language."""
+
+    EMPTY = "empty"
+    TOO_LONG = "too_long"
+    UNREACHABLE = "unreachable"
+    NOT_IN_INBOX = "not_in_inbox"
+    OPTED_OUT = "opted_out"
+
+
 class ReplyRefused(Exception):
-    """The answer cannot be sent; the message says why, for the organiser."""
+    """The answer cannot be sent; `reason` says why (`urgent_answer_refused` words it), the message too, for pages."""
+
+    def __init__(self, reason: Refusal, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 def signed_by(session: Session, inbound: InboundMessage, person: Subscriber, *, is_admin: bool,
@@ -77,13 +92,14 @@ def answer(session: Session, settings: Settings, inbound: InboundMessage, text: 
     """Text the sender of `inbound` back from the board, signed by the organisers of their area (`signed_by`)."""
     words = " ".join(text.split())
     if not words:
-        raise ReplyRefused("Write a reply first.")
+        raise ReplyRefused(Refusal.EMPTY, "Write a reply first.")
     if len(words) > MAX_REPLY_CHARACTERS:
-        raise ReplyRefused(f"Keep a reply under {MAX_REPLY_CHARACTERS} characters (a few texts).")
+        raise ReplyRefused(Refusal.TOO_LONG, f"Keep a reply under {MAX_REPLY_CHARACTERS} characters (a few texts).")
     person = session.get(Subscriber, inbound.subscriber_id) if inbound.subscriber_id else None
     if person is None:
-        raise ReplyRefused("The board cannot text this sender back (not a phone number, or erased).")
+        raise ReplyRefused(Refusal.UNREACHABLE, "The board cannot text this sender back (not a phone number, or erased).")
     areas = signed_by(session, inbound, person, is_admin=is_admin, area_ids=area_ids)
+<<<<<<< HEAD
     rows = enqueue_in_their_language(session, settings, person, "organiser_reply", OutboxKind.NOTIFY,
                                      urgent=bool(inbound.urgent), zone_name=areas[0].timezone if areas else None,
                                      now=now, text=words, areas=areas)
@@ -91,6 +107,14 @@ def answer(session: Session, settings: Settings, inbound: InboundMessage, text: 
         raise ReplyRefused("They have opted out (STOP) or their number cannot take texts: nothing was sent.")
     for row in rows:
         row.inbound_id = inbound.id
+=======
+    body = render("organiser_reply", text=words, areas=areas)
+    row = enqueue(session, settings, person, body, OutboxKind.NOTIFY, urgent=bool(inbound.urgent),
+                  zone_name=areas[0].timezone if areas else None, now=now)
+    if row is None:
+        raise ReplyRefused(Refusal.OPTED_OUT, "They have opted out (STOP) or their number cannot take texts: nothing was sent.")
+    row.inbound_id = inbound.id
+>>>>>>> tpl4
     inbound.dealt_with_at = now
     inbound.dealt_with_by_id = by
     return row

@@ -18,7 +18,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, and_, case, func, select
 from sqlalchemy.orm import Session, aliased
 
-from sms_board.community.inbox import ReplyRefused, answer, kept_text
+from sms_board.community.inbox import Refusal, ReplyRefused, answer, kept_text
 from sms_board.community.inbox import visible_to as kept_by
 from sms_board.dashboard.scope import Viewer
 from sms_board.models import (
@@ -164,6 +164,6 @@ def reply(session: Session, settings: Settings, viewer: Viewer, inbound_id: int,
     """Text the sender back from the board's number, signed by the organisers; marks the text dealt with."""
     inbound = _visible(session, viewer, inbound_id)
     if inbound is None:
-        raise ReplyRefused("That text is not in your inbox.")
+        raise ReplyRefused(Refusal.NOT_IN_INBOX, "That text is not in your inbox.")
     return answer(session, settings, inbound, text, now, by=viewer.subscriber_id, is_admin=viewer.is_admin,
                   area_ids=viewer.area_ids)

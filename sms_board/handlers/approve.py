@@ -30,7 +30,7 @@ def _item(ctx: Context, action: str, usage: str) -> Item | None:
 
 @keyword("APPROVE")
 def approve_(ctx: Context) -> None:
-    item = _item(ctx, "APPROVE", "APPROVE <ref> to publish a post, e.g. APPROVE N14")
+    item = _item(ctx, "APPROVE", "APPROVE")
     if item is None:
         return
     if item.kind == ItemKind.JOIN:
@@ -45,7 +45,7 @@ def approve_(ctx: Context) -> None:
 
 @keyword("REJECT")
 def reject_(ctx: Context) -> None:
-    item = _item(ctx, "REJECT", "REJECT <ref> [reason] to turn a post down, e.g. REJECT N14 not local")
+    item = _item(ctx, "REJECT", "REJECT")
     if item is None:
         return
     if item.kind == ItemKind.JOIN:

@@ -49,7 +49,7 @@ def _selector(ctx: Context) -> str:
 
 @keyword("OK", "ACCEPT")
 def ok(ctx: Context) -> None:
-    item = ref_or_hint(ctx, "OK <ref> to accept, e.g. OK R7")
+    item = ref_or_hint(ctx, "OK")
     if item is None:
         return
     if item.kind == ItemKind.JOIN:
@@ -125,7 +125,7 @@ def _responses_of(item: Item) -> Select[tuple[Response]]:
 
 @keyword("NO", "DECLINE")
 def no(ctx: Context) -> None:
-    item = ref_or_hint(ctx, "NO <ref> to decline, e.g. NO R7")
+    item = ref_or_hint(ctx, "NO")
     if item is None:
         return
     if item.kind == ItemKind.JOIN:
@@ -195,7 +195,7 @@ def _my_match(ctx: Context, item: Item) -> Match | None:
 # Reveals a number: only ever by its owner's choice, so never read from a typo (SHART is not SHARE).
 @keyword("SHARE", fuzzy=False)
 def share(ctx: Context) -> None:
-    item = ref_or_hint(ctx, "SHARE <ref> to give your number to the neighbour you're connected with")
+    item = ref_or_hint(ctx, "SHARE")
     if item is None:
         return
     match = _my_match(ctx, item)
@@ -211,7 +211,7 @@ def share(ctx: Context) -> None:
 
 @keyword("DONE", "THANKS", "THANK", fuzzy=False)
 def done(ctx: Context) -> None:
-    item = ref_or_hint(ctx, "DONE <ref> [hours] when you've been helped, e.g. DONE R7 2h")
+    item = ref_or_hint(ctx, "DONE")
     if item is None:
         return
     hours_text = ctx.words.rest(2)
@@ -237,7 +237,7 @@ def done(ctx: Context) -> None:
 
 @keyword("CLOSE", "WITHDRAW")
 def close(ctx: Context) -> None:
-    item = ref_or_hint(ctx, "CLOSE <ref> to take down your own post, e.g. CLOSE N14")
+    item = ref_or_hint(ctx, "CLOSE")
     if item is None:
         return
     if item.author_id != ctx.subscriber.id:
@@ -262,7 +262,7 @@ def _close(ctx: Context, item: Item) -> None:
 
 @keyword("UNLINK")
 def unlink(ctx: Context) -> None:
-    item = ref_or_hint(ctx, "UNLINK <ref> to end a relay between two residents")
+    item = ref_or_hint(ctx, "UNLINK")
     if item is None:
         return
     if item.area_id not in {a.id for a in ctx.organiser_areas()}:

@@ -15,7 +15,7 @@ _REPORTABLE = {ItemKind.NOTICE, ItemKind.REQUEST, ItemKind.OFFER}
 
 @keyword("REPORT")
 def report(ctx: Context) -> None:
-    item = ref_or_hint(ctx, "REPORT <ref> to flag a post for the organisers, e.g. REPORT N14", _REPORTABLE)
+    item = ref_or_hint(ctx, "REPORT", _REPORTABLE)
     if item is None:
         return
     outcome = file_report(ctx.session, ctx.settings, item, ctx.subscriber, ctx.now)

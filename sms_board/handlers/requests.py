@@ -22,9 +22,6 @@ REQUEST = Form(ItemKind.REQUEST, "NEED", "need_empty", "need_posted", MAX_TEXT)
 OFFER = Form(ItemKind.OFFER, "OFFER", "offer_empty", "offer_posted", MAX_TEXT)
 
 
-ASK_USAGE = "ASK <offer ref> to ask for a neighbour's offer, e.g. ASK O3, or NEED <what you need>"
-
-
 def _ref_after_keyword(ctx: Context) -> Ref | None:
     """The second word as a ref, when it is written as one: lettered (`O3`, `#7`), or a bare number alone."""
     if len(ctx.words) < 2:
@@ -49,7 +46,7 @@ def need(ctx: Context) -> None:
         offer = _names_an(ctx, ItemKind.OFFER)
         if offer is None:
             # A ref that names no offer is a mistaken ref, not a help request whose text is "O2".
-            ctx.reply("ref_hint", usage=ASK_USAGE, ref=str(ref))
+            ctx.reply("ref_hint", usage="ASK", ref=str(ref))
             return
         ask_for_offer(ctx, offer)
         return
@@ -67,7 +64,7 @@ def offer(ctx: Context) -> None:
     ref = parse_ref(token)
     if len(ctx.words) == 2 and ref is not None:
         # "OFFER R99": clearly meant as a ref, but it names no open request.
-        ctx.reply("ref_hint", usage="CAN <ref> to offer help on a request, or OFFER <what you can do>", ref=str(ref))
+        ctx.reply("ref_hint", usage="OFFER", ref=str(ref))
         return
     ctx.say(post_item(ctx.session, ctx.settings, ctx.subscriber, ctx.words, OFFER,
                      inbound_id=ctx.inbound.id, now=ctx.now))
@@ -75,7 +72,7 @@ def offer(ctx: Context) -> None:
 
 @keyword("CAN")
 def can(ctx: Context) -> None:
-    request = ref_or_hint(ctx, "CAN <ref> to offer help, e.g. CAN R7", {ItemKind.REQUEST})
+    request = ref_or_hint(ctx, "CAN", {ItemKind.REQUEST})
     if request is not None:
         offer_help(ctx, request)
 

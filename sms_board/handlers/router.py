@@ -460,6 +460,8 @@ def _writes(session: Session) -> Iterator[set[str]]:
 def ref_or_hint(ctx: Context, usage: str, kinds: set[ItemKind] | None = None) -> Item | None:
     """The item named by the word after the keyword, or None after replying with how to use it.
 
+    `usage` is the keyword whose use the hint gives (`"OK"`); `ref_hint` words it in the reader's language.
+
     Words after the keyword that are no ref at all ("No more chairs needed at the hall",
     "OK thanks, see you Thursday") are a message for a person: kept in the organisers' inbox too.
     """

@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 
 from sms_board.community.exchange import active_matches
-from sms_board.community.inbox import ReplyRefused, answer, kept_text
+from sms_board.community.inbox import MAX_REPLY_CHARACTERS, ReplyRefused, answer, kept_text
 from sms_board.handlers.router import ANSWER_STAGE, URGENT_STAGE, Context, lookup_keyword, stage
 from sms_board.models import InboundMessage
 from sms_board.text.phone import mask
@@ -83,7 +83,7 @@ def answer_stage(ctx: Context) -> bool:
         answer(ctx.session, ctx.settings, kept, message, ctx.now, by=ctx.subscriber.id,
                is_admin=ctx.subscriber.is_admin, area_ids=area_ids)
     except ReplyRefused as refused:
-        ctx.reply("urgent_answer_refused", ref=ref, why=str(refused))
+        ctx.reply("urgent_answer_refused", ref=ref, why=refused.reason.value, limit=MAX_REPLY_CHARACTERS)
         return True
     ctx.reply("urgent_answered", ref=ref, number=mask(kept.from_number))
     return True
