@@ -99,22 +99,14 @@ def answer(session: Session, settings: Settings, inbound: InboundMessage, text: 
     if person is None:
         raise ReplyRefused(Refusal.UNREACHABLE, "The board cannot text this sender back (not a phone number, or erased).")
     areas = signed_by(session, inbound, person, is_admin=is_admin, area_ids=area_ids)
-<<<<<<< HEAD
     rows = enqueue_in_their_language(session, settings, person, "organiser_reply", OutboxKind.NOTIFY,
                                      urgent=bool(inbound.urgent), zone_name=areas[0].timezone if areas else None,
                                      now=now, text=words, areas=areas)
     if not rows:
-        raise ReplyRefused("They have opted out (STOP) or their number cannot take texts: nothing was sent.")
+        raise ReplyRefused(Refusal.OPTED_OUT,
+                           "They have opted out (STOP) or their number cannot take texts: nothing was sent.")
     for row in rows:
         row.inbound_id = inbound.id
-=======
-    body = render("organiser_reply", text=words, areas=areas)
-    row = enqueue(session, settings, person, body, OutboxKind.NOTIFY, urgent=bool(inbound.urgent),
-                  zone_name=areas[0].timezone if areas else None, now=now)
-    if row is None:
-        raise ReplyRefused(Refusal.OPTED_OUT, "They have opted out (STOP) or their number cannot take texts: nothing was sent.")
-    row.inbound_id = inbound.id
->>>>>>> tpl4
     inbound.dealt_with_at = now
     inbound.dealt_with_by_id = by
-    return row
+    return rows[0]
