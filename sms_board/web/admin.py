@@ -34,7 +34,7 @@ def _page(form: dict[str, Any] | None = None, errors: dict[str, str] | None = No
         organisers = administration.organisers(db)
         invites = invites_out(db, utcnow())
     return render_template("dashboard/admin.html", areas=areas, organisers=organisers, form=form or {},
-                           errors=errors or {}, moderations=[m.value for m in Moderation], invites=invites,
+                           errors=errors or {}, moderations=list(Moderation), invites=invites,
                            default_uses=DEFAULT_USES, default_days=DEFAULT_DAYS, new_code=new_code,
                            default_timezone=settings().timezone), status
 
@@ -57,7 +57,7 @@ def add_area() -> Any:
             name = administration.add_area(
                 db, viewer().subscriber_id, form.get("slug", "").strip(), form.get("name", "").strip(), utcnow(),
                 postcodes=postcodes, timezone=form.get("timezone", "").strip() or settings().timezone,
-                private=form.get("private") == "1", moderation=form.get("moderation", Moderation.OPEN.value),
+                private=form.get("private") == "1", moderation=form.get("moderation", Moderation.OPEN),
                 public_page=form.get("public_page") == "1",
             ).name
     except AreaError as refused:
