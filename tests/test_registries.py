@@ -298,13 +298,22 @@ _RUNS_SQL = {"execute", "scalars", "scalar"}
 
 
 def _sql_in(path: Path) -> list[str]:
-    """Statements a file builds (sqlalchemy's select/update/insert/delete) or runs (`.execute`, `.scalars`, `.scalar`)."""
+    """Statements a file builds (sqlalchemy's select/update/insert/delete) or runs (`.execute`, `.scalars`,
+    `.scalar`, or a row looked up by its key: `.get(<a model>, …)`)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    models = {
+        alias.asname or alias.name for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("sms_board.models") for alias in node.names
+    }
     found = []
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("sqlalchemy"):
             found += [f"imports {alias.name}" for alias in node.names if alias.name in _STATEMENTS]
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _RUNS_SQL:
             found.append(f"line {node.lineno}: .{node.func.attr}()")
+        elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "get"
+              and node.args and isinstance(node.args[0], ast.Name) and node.args[0].id in models):
+            found.append(f"line {node.lineno}: .get({node.args[0].id}, …)")
     return found
 
 
