@@ -265,7 +265,7 @@ def _web_modules(path: Path) -> set[str]:
 
 def test_only_the_dashboards_route_modules_know_flask_or_the_web():
     """`*_routes.py` is where Flask is, beside the module it serves; the reads and actions work without it."""
-    dashboard = sorted((PACKAGE / "dashboard").glob("*.py"))
+    dashboard = sorted((PACKAGE / "dashboard").rglob("*.py"))
     knows_flask = {
         path.stem for path in dashboard
         if any(name.split(".")[0] in {"flask", "werkzeug"} for name in _imported_modules(path)) or _web_modules(path)
@@ -280,7 +280,7 @@ def test_dashboard_routes_use_what_the_web_shares_and_the_web_shares_no_dashboar
     web = sorted((PACKAGE / "web").glob("*.py"))
     pages = {path.stem for path in web if _defines_a_blueprint(path)}
     assert {"sms", "status", "health", "public", "simulator"} <= pages and "security" not in pages
-    routes = sorted((PACKAGE / "dashboard").glob(f"*{_ROUTES}.py"))
+    routes = sorted((PACKAGE / "dashboard").rglob(f"*{_ROUTES}.py"))
     wrong = {path.name: sorted(_web_modules(path) & pages) for path in routes}
     assert not {name: found for name, found in wrong.items() if found}, "a dashboard route module imports a web page"
     shared_importing_routes = {
@@ -319,7 +319,7 @@ def _sql_in(path: Path) -> list[str]:
 
 def _route_modules() -> list[Path]:
     """Every module of `web/`, and every `*_routes.py` of the dashboard (the modules there that know Flask)."""
-    return sorted((PACKAGE / "web").rglob("*.py")) + sorted((PACKAGE / "dashboard").glob(f"*{_ROUTES}.py"))
+    return sorted((PACKAGE / "web").rglob("*.py")) + sorted((PACKAGE / "dashboard").rglob(f"*{_ROUTES}.py"))
 
 
 def test_flask_route_modules_run_no_sql_of_their_own():
