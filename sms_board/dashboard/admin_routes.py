@@ -17,11 +17,11 @@ from sms_board.community.areas import AreaError, all_areas, area_by_slug, area_s
 from sms_board.community.invites import DEFAULT_DAYS, DEFAULT_USES, InviteError
 from sms_board.dashboard import admin as administration
 from sms_board.dashboard.audit import PAGE_SIZE, audit_page, in_words, invites_out
+from sms_board.dashboard.signin_routes import admin_only, signed_in_only, viewer
 from sms_board.models import Moderation
 from sms_board.plumbing.utc import utcnow
 from sms_board.text.phone import mask, normalise
 from sms_board.web import sessions, settings
-from sms_board.web.auth import admin_only, signed_in_only, viewer
 from sms_board.web.ids import page_number
 
 bp = signed_in_only(Blueprint("admin", __name__, url_prefix="/dashboard/admin"))
