@@ -1,4 +1,4 @@
-"""The Flask app factory: a `Board` and the web blueprints; no import-time side effects."""
+"""The Flask app factory: a `Board`, the web blueprints and the dashboard's; no import-time side effects."""
 
 from __future__ import annotations
 
@@ -40,17 +40,8 @@ def build_app(config: Mapping[str, Any] | None = None, *, board: Board | None = 
     app.config.update(SECRET_KEY=settings.secret_key, TESTING=testing)
     app.extensions[EXTENSION] = board
 
-    from sms_board.web import (
-        admin,
-        auth,
-        compose,
-        dashboard,
-        health,
-        public,
-        simulator,
-        sms,
-        status,
-    )
+    from sms_board.dashboard.dashboard_routes import init_dashboard
+    from sms_board.web import health, public, simulator, sms, status
     from sms_board.web.ids import IdConverter
     from sms_board.web.pages import init_pages
     from sms_board.web.security import csrf, init_security
@@ -66,10 +57,8 @@ def build_app(config: Mapping[str, Any] | None = None, *, board: Board | None = 
     app.register_blueprint(status.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(public.bp)
-    app.register_blueprint(auth.bp)
-    app.register_blueprint(dashboard.bp)
-    app.register_blueprint(compose.bp)
-    app.register_blueprint(admin.bp)
+    # The organisers' dashboard: sign-in and every page, each module's routes beside its read model.
+    init_dashboard(app)
     # The simulator texts as any number without signing in: only on a development board.
     if settings.simulator_allowed:
         app.register_blueprint(simulator.bp)

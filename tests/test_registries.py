@@ -165,8 +165,9 @@ _NEVER_IMPORTS = {
     "broadcast": {"clock", "web", "cli", "inbound", "handlers", "dashboard"},
     "community": {"clock", "web", "cli", "inbound", "handlers", "broadcast", "dashboard"},
     "sending": {"clock", "web", "cli", "inbound", "handlers", "broadcast", "community", "dashboard"},
-    # The dashboard's reads and actions sit beside handlers: below the web, above broadcast.
-    "dashboard": {"clock", "web", "cli", "inbound", "handlers"},
+    # The dashboard's reads and actions sit beside handlers, above broadcast; its route modules
+    # use what the web shares (below: `test_only_the_dashboards_route_modules_know_flask_or_the_web`).
+    "dashboard": {"clock", "cli", "inbound", "handlers"},
 }
 
 
@@ -239,6 +240,57 @@ def test_the_web_layer_never_imports_the_sender(layer):
     assert not offenders, f"{offenders} import the sender: pages write outbox rows, only the sender sends"
 
 
+# ── the dashboard: routes beside read models, and only the routes know Flask ──
+
+_ROUTES = "_routes"
+
+
+def _defines_a_blueprint(path: Path) -> bool:
+    return any(
+        isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "Blueprint"
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+    )
+
+
+def _web_modules(path: Path) -> set[str]:
+    """The modules of `sms_board/web/` a file imports (`from sms_board.web import sessions` is the package)."""
+    web = PACKAGE / "web"
+    found = set()
+    for name in _imported_modules(path):
+        parts = name.split(".")
+        if parts[:2] == ["sms_board", "web"]:
+            found.add(parts[2] if len(parts) > 2 and (web / f"{parts[2]}.py").exists() else "__init__")
+    return found
+
+
+def test_only_the_dashboards_route_modules_know_flask_or_the_web():
+    """`*_routes.py` is where Flask is, beside the module it serves; the reads and actions work without it."""
+    dashboard = sorted((PACKAGE / "dashboard").rglob("*.py"))
+    knows_flask = {
+        path.stem for path in dashboard
+        if any(name.split(".")[0] in {"flask", "werkzeug"} for name in _imported_modules(path)) or _web_modules(path)
+    }
+    assert knows_flask == {path.stem for path in dashboard if path.stem.endswith(_ROUTES)}, (
+        "a dashboard module that uses Flask or sms_board.web is a route module, named *_routes.py"
+    )
+
+
+def test_dashboard_routes_use_what_the_web_shares_and_the_web_shares_no_dashboard_route():
+    """Route modules import the web's shared modules (no blueprint there), never its pages; those never import them."""
+    web = sorted((PACKAGE / "web").glob("*.py"))
+    pages = {path.stem for path in web if _defines_a_blueprint(path)}
+    assert {"sms", "status", "health", "public", "simulator"} <= pages and "security" not in pages
+    routes = sorted((PACKAGE / "dashboard").rglob(f"*{_ROUTES}.py"))
+    wrong = {path.name: sorted(_web_modules(path) & pages) for path in routes}
+    assert not {name: found for name, found in wrong.items() if found}, "a dashboard route module imports a web page"
+    shared_importing_routes = {
+        path.name: sorted(name for name in _imported_modules(path) if name.startswith("sms_board.dashboard.")
+                          and name.split(".")[2].endswith(_ROUTES))
+        for path in web if path.stem not in pages
+    }
+    assert not {name: found for name, found in shared_importing_routes.items() if found}
+
+
 # ── Flask route modules run no SQL of their own ───────────────────────────
 
 _STATEMENTS = {"select", "update", "insert", "delete"}
@@ -246,20 +298,33 @@ _RUNS_SQL = {"execute", "scalars", "scalar"}
 
 
 def _sql_in(path: Path) -> list[str]:
-    """Statements a file builds (sqlalchemy's select/update/insert/delete) or runs (`.execute`, `.scalars`, `.scalar`)."""
+    """Statements a file builds (sqlalchemy's select/update/insert/delete) or runs (`.execute`, `.scalars`,
+    `.scalar`, or a row looked up by its key: `.get(<a model>, …)`)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    models = {
+        alias.asname or alias.name for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("sms_board.models") for alias in node.names
+    }
     found = []
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("sqlalchemy"):
             found += [f"imports {alias.name}" for alias in node.names if alias.name in _STATEMENTS]
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _RUNS_SQL:
             found.append(f"line {node.lineno}: .{node.func.attr}()")
+        elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "get"
+              and node.args and isinstance(node.args[0], ast.Name) and node.args[0].id in models):
+            found.append(f"line {node.lineno}: .get({node.args[0].id}, …)")
     return found
 
 
+def _route_modules() -> list[Path]:
+    """Every module of `web/`, and every `*_routes.py` of the dashboard (the modules there that know Flask)."""
+    return sorted((PACKAGE / "web").rglob("*.py")) + sorted((PACKAGE / "dashboard").rglob(f"*{_ROUTES}.py"))
+
+
 def test_flask_route_modules_run_no_sql_of_their_own():
-    """A page reads through `sms_board.dashboard` (or the domain) and renders: its queries live beside the rest."""
-    offenders = {
-        str(path.relative_to(PACKAGE.parent)): found
-        for path in sorted((PACKAGE / "web").rglob("*.py")) if (found := _sql_in(path))
-    }
+    """A page reads through its read model beside it (or the domain) and renders: its queries live there."""
+    modules = _route_modules()
+    assert {"signin_routes.py", "inbox_routes.py", "composer_routes.py", "admin_routes.py"} <= {p.name for p in modules}
+    offenders = {str(path.relative_to(PACKAGE.parent)): found for path in modules if (found := _sql_in(path))}
     assert not offenders, f"route modules running SQL: {offenders}"

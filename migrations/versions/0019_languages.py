@@ -5,7 +5,7 @@ before packs): they keep it, recorded as chosen by this migration, so a board th
 goes on texting them in English; only people new to the board start with no language known.
 
 Revision ID: 0019
-Revises: 0017
+Revises: 0018
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0019"
-down_revision = "0017"
+down_revision = "0018"
 branch_labels = None
 depends_on = None
 

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from sms_board.community.exchange import close_item, record
 from sms_board.community.item_lifecycle import VISIBLE
 from sms_board.community.languages import enqueue_in_their_language
-from sms_board.models import Item, ItemKind, ItemStatus, OutboxKind
+from sms_board.models import Item, ItemEventAction, ItemKind, ItemStatus, OutboxKind
 from sms_board.plumbing.config import Settings
 
 
@@ -37,7 +37,7 @@ def age_quiet_requests(session: Session, settings: Settings, now: datetime) -> d
     expire_before = now - timedelta(days=settings.request_expire_days)
     remind_before = now - timedelta(days=settings.request_remind_days)
     for item in quiet_requests(session, expire_before):
-        ended = close_item(session, item, ItemStatus.EXPIRED, now, None, "expired", allowed_from=VISIBLE)
+        ended = close_item(session, item, ItemStatus.EXPIRED, now, None, ItemEventAction.EXPIRED, allowed_from=VISIBLE)
         if ended is None:  # closed by its author a moment ago
             continue
         for _match, person in ended:
@@ -49,7 +49,7 @@ def age_quiet_requests(session: Session, settings: Settings, now: datetime) -> d
         counts["expired"] += 1
     for item in quiet_requests(session, remind_before, reminded=False):
         item.reminded_at = now
-        record(session, item, "reminded", now)
+        record(session, item, ItemEventAction.REMINDED, now)
         if item.author is not None:
             enqueue_in_their_language(session, settings, item.author, "request_reminder", OutboxKind.NOTIFY,
                                       now=now, about=item, item=item)

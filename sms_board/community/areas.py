@@ -179,7 +179,7 @@ class AreaSummary:
     name: str
     subscribers: int
     private: bool
-    moderation: str
+    moderation: Moderation
     postcodes: tuple[str, ...]
     timezone: str
     public_page: bool
@@ -276,7 +276,7 @@ def all_areas(session: Session) -> list[Area]:
 
 def create_area(
     session: Session, slug: str, name: str, *, postcodes: Iterable[str] = (), timezone: str,
-    private: bool = False, moderation: str = Moderation.OPEN.value, public_page: bool = True,
+    private: bool = False, moderation: Moderation | str = Moderation.OPEN, public_page: bool = True,
 ) -> Area:
     """Add an area serving the given postcode prefixes; raises `AreaError`, writing nothing, when it cannot.
 
@@ -284,7 +284,7 @@ def create_area(
     a slug or prefix another area already has is refused. A private area gets no public page.
     """
     slug = slug.lower()
-    _check_new_area(slug, timezone, moderation)
+    moderation = _check_new_area(slug, timezone, moderation)
     prefixes = _normalised_prefixes(postcodes)
     _check_not_taken(session, slug, prefixes)
     area = Area(slug=slug, name=name.strip(), timezone=timezone, private=private, moderation=moderation,
@@ -298,15 +298,17 @@ def create_area(
     return area
 
 
-def _check_new_area(slug: str, timezone: str, moderation: str) -> None:
+def _check_new_area(slug: str, timezone: str, moderation: Moderation | str) -> Moderation:
     if not valid_slug(slug):
         raise AreaError("use lower-case letters, digits and hyphens, e.g. elm or elm-street.", field="slug")
     try:
         ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):
         raise AreaError(f"{timezone!r} is not a time zone; use e.g. Europe/London.", field="timezone") from None
-    if moderation not in {m.value for m in Moderation}:
-        raise AreaError(f"use one of {', '.join(m.value for m in Moderation)}.", field="moderation")
+    try:
+        return Moderation(moderation)
+    except ValueError:
+        raise AreaError(f"use one of {', '.join(Moderation)}.", field="moderation") from None
 
 
 def _normalised_prefixes(postcodes: Iterable[str]) -> list[str]:

@@ -37,7 +37,7 @@ def record(
     """Add one row; `label` names an actor who is not a subscriber (the CLI's operator)."""
     entry = AuditEntry(
         created_at=now, actor_id=actor.id if actor else None, actor=(label or actor_label(actor))[:60],
-        channel=channel, action=action.value, area_id=area_id if area_id is not None else (item.area_id if item else None),
+        channel=channel, action=action, area_id=area_id if area_id is not None else (item.area_id if item else None),
         item_id=item.id if item else None, detail=masked_detail(detail),
     )
     session.add(entry)
@@ -90,7 +90,7 @@ class AuditRecord:
     at: datetime
     who: str
     channel: str
-    action: str
+    action: AuditAction
     area: str | None
     item: str | None
     detail: dict[str, Any]

@@ -26,6 +26,7 @@ from sms_board.models import (
     Exchange,
     Item,
     ItemEvent,
+    ItemEventAction,
     ItemKind,
     ItemStatus,
     Match,
@@ -50,11 +51,11 @@ def display_name(person: Subscriber | None) -> str:
 
 # What the board itself does to an item is history, not the neighbours' activity:
 # it must not keep a quiet request from ageing.
-_BOARD_ACTIONS = frozenset({"reminded", "expired", "expired_ended"})
+_BOARD_ACTIONS = frozenset({ItemEventAction.REMINDED, ItemEventAction.EXPIRED, ItemEventAction.EXPIRED_ENDED})
 
 
 def record(
-    session: Session, item: Item, action: str, now: datetime, *, actor: Subscriber | None = None,
+    session: Session, item: Item, action: ItemEventAction, now: datetime, *, actor: Subscriber | None = None,
     match: Match | None = None, **detail: object,
 ) -> None:
     session.add(ItemEvent(
@@ -171,7 +172,7 @@ def connect(session: Session, item: Item, owner: Subscriber, helper: Subscriber,
                   created_at=now)
     session.add(match)
     session.flush()
-    record(session, item, "connected", now, actor=owner, match=match)
+    record(session, item, ItemEventAction.CONNECTED, now, actor=owner, match=match)
     return match
 
 
@@ -189,7 +190,7 @@ def other_party(match: Match, person: Subscriber) -> Subscriber | None:
 
 
 def end_match(session: Session, match: Match, status: MatchStatus, now: datetime, actor: Subscriber | None,
-              reason: str) -> set[int] | None:
+              reason: ItemEventAction) -> set[int] | None:
     """End a connection; returns the parties who never heard of it (nobody tells them it ended).
 
     A connection ended before it was done (not DONE) takes its waiting texts with it: a
@@ -205,7 +206,8 @@ def end_match(session: Session, match: Match, status: MatchStatus, now: datetime
     return cancel_about(session, texts, f"the connection {status}", now) - told_about(session, texts)
 
 
-def end_connections_of(session: Session, person: Subscriber, now: datetime, reason: str) -> list[tuple[Match, Subscriber]]:
+def end_connections_of(session: Session, person: Subscriber, now: datetime,
+                       reason: ItemEventAction) -> list[tuple[Match, Subscriber]]:
     """End every open connection of someone who opted out or forgot; returns whom to tell."""
     ended: list[tuple[Match, Subscriber]] = []
     for match in active_matches(session, person):
@@ -218,7 +220,7 @@ def end_connections_of(session: Session, person: Subscriber, now: datetime, reas
 
 
 def close_item(session: Session, item: Item, status: ItemStatus, now: datetime, actor: Subscriber | None,
-               action: str, *, allowed_from: tuple[ItemStatus, ...] = OPEN) -> list[tuple[Match, Subscriber]] | None:
+               action: ItemEventAction, *, allowed_from: tuple[ItemStatus, ...] = OPEN) -> list[tuple[Match, Subscriber]] | None:
     """Close an item; open connections on it end. Returns (match, person to tell) for each ended one.
 
     What still waits to be sent about the item (an offer on it, a reminder) is cancelled.
@@ -230,7 +232,7 @@ def close_item(session: Session, item: Item, status: ItemStatus, now: datetime, 
     told: list[tuple[Match, Subscriber]] = []
     for match in session.scalars(select(Match).where(Match.item_id == item.id,
                                                      Match.status.in_(CONNECTED))):
-        unaware = end_match(session, match, MatchStatus.ENDED, now, actor, f"{action}_ended")
+        unaware = end_match(session, match, MatchStatus.ENDED, now, actor, action.ended)
         if unaware is None:
             continue
         for party in (match.owner, match.helper):
@@ -253,7 +255,7 @@ def complete(session: Session, match: Match, hours: float, now: datetime, actor:
     """The connection is done: the ledger gets one row. None when it had already ended (two DONEs at once)."""
     giver, receiver = giver_and_receiver(match)
     item = match.item
-    if end_match(session, match, MatchStatus.DONE, now, actor, "done") is None:
+    if end_match(session, match, MatchStatus.DONE, now, actor, ItemEventAction.DONE) is None:
         return None
     exchange = Exchange(
         item_id=item.id, match_id=match.id, area_id=item.area_id,

@@ -37,6 +37,7 @@ from sms_board.models import (
     InviteAttempt,
     InviteOutcome,
     Item,
+    ItemEventAction,
     ItemKind,
     ItemStatus,
     NoticeKind,
@@ -138,7 +139,7 @@ def locked_until(session: Session, person: Subscriber, now: datetime) -> datetim
     """
     misses = list(session.scalars(
         select(InviteAttempt.created_at).where(
-            InviteAttempt.subscriber_id == person.id, InviteAttempt.outcome != InviteOutcome.JOINED.value,
+            InviteAttempt.subscriber_id == person.id, InviteAttempt.outcome != InviteOutcome.JOINED,
             InviteAttempt.created_at > now - LOCK_WINDOW - LOCK_FOR,
         ).order_by(InviteAttempt.created_at.desc()).limit(LOCK_AFTER)
     ))
@@ -151,7 +152,7 @@ def locked_until(session: Session, person: Subscriber, now: datetime) -> datetim
 def _attempt(session: Session, person: Subscriber, area: Area, invite: Invite | None, outcome: InviteOutcome,
              now: datetime) -> None:
     session.add(InviteAttempt(subscriber_id=person.id, area_id=area.id, invite_id=invite.id if invite else None,
-                              outcome=outcome.value, created_at=now))
+                              outcome=outcome, created_at=now))
 
 
 def use_code(session: Session, settings: Settings, area: Area, person: Subscriber, code: str, *, words: str,
@@ -175,7 +176,7 @@ def use_code(session: Session, settings: Settings, area: Area, person: Subscribe
     _attempt(session, person, area, invite, outcome, now)
     if outcome != InviteOutcome.JOINED:
         session.flush()
-        return CodeResult(Joined(outcome.value), locked_until(session, person, now))
+        return CodeResult(Joined(outcome), locked_until(session, person, now))
     subscribe(session, person, area, words=words, wording=wording, channel="sms", now=now, inbound_id=inbound_id)
     return CodeResult(Joined.JOINED)
 
@@ -203,7 +204,7 @@ def request_to_join(session: Session, area: Area, person: Subscriber, words: str
     )
     session.add(item)
     session.flush()
-    record(session, item, "join_requested", now, actor=person)
+    record(session, item, ItemEventAction.JOIN_REQUESTED, now, actor=person)
     tell_organisers(session, item, NoticeKind.JOIN, now)
     return item, True
 
@@ -226,7 +227,7 @@ def decide_join_request(session: Session, settings: Settings, request: Item, org
     area = request.area
     if not transition(session, request, ItemStatus.CLOSED, allowed_from=(ItemStatus.PENDING,), now=now):
         return Decided.NOT_WAITING  # another organiser answered it a moment ago
-    record(session, request, "join_accepted" if accept else "join_declined", now, actor=organiser)
+    record(session, request, ItemEventAction.JOIN_ACCEPTED if accept else ItemEventAction.JOIN_DECLINED, now, actor=organiser)
     audit.record(session, AuditAction.JOIN_ACCEPT if accept else AuditAction.JOIN_DECLINE, now, actor=organiser,
                  channel=channel, item=request)
     if accept:

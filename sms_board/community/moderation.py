@@ -41,6 +41,7 @@ from sms_board.models import (
     AuditAction,
     Item,
     ItemEvent,
+    ItemEventAction,
     ItemKind,
     ItemStatus,
     Match,
@@ -48,13 +49,13 @@ from sms_board.models import (
     NoticeKind,
     OutboxKind,
     Report,
+    ReportResolution,
     Response,
     Subscriber,
 )
 from sms_board.plumbing.config import Settings
 
 MODERATED_KINDS = frozenset({ItemKind.NOTICE, ItemKind.REQUEST, ItemKind.OFFER})
-APPROVED = "approved"  # the item event that lifts an author's hold in an area moderated `first`
 
 
 class Outcome(enum.StrEnum):
@@ -109,16 +110,16 @@ def _cleared(session: Session, author: Subscriber, area_id: int) -> bool:
     """Whether an organiser has approved one of the author's posts in this area."""
     return session.scalar(
         select(ItemEvent.id).join(Item, Item.id == ItemEvent.item_id).where(
-            Item.area_id == area_id, Item.author_id == author.id, ItemEvent.action == APPROVED,
+            Item.area_id == area_id, Item.author_id == author.id, ItemEvent.action == ItemEventAction.APPROVED,
         ).limit(1)
     ) is not None
 
 
 def held(session: Session, area: Area, author: Subscriber) -> bool:
     """Whether the area's policy holds this author's next post for an organiser."""
-    if area.moderation == Moderation.OPEN.value or may_moderate(session, author, area.id):
+    if area.moderation == Moderation.OPEN or may_moderate(session, author, area.id):
         return False
-    if area.moderation == Moderation.ALL.value:
+    if area.moderation == Moderation.ALL:
         return True
     return not _cleared(session, author, area.id)
 
@@ -150,7 +151,7 @@ def release_unnamed(session: Session, settings: Settings, author: Subscriber, no
             moved = transition(session, item, ItemStatus.PENDING, allowed_from=(ItemStatus.UNNAMED,), now=now)
         if not moved:  # closed by its author (or rejected) in the meantime
             continue
-        record(session, item, "named", now, actor=author)
+        record(session, item, ItemEventAction.NAMED, now, actor=author)
         submitted(session, item, now)
         released.append(item)
     return released
@@ -166,7 +167,7 @@ def _tell_author(session: Session, settings: Settings, item: Item, template: str
                                   zone_name=item.area.timezone, about=item, now=now, item=item, area=item.area, **data)
 
 
-def _resolve_reports(session: Session, item: Item, resolution: str, now: datetime) -> int:
+def _resolve_reports(session: Session, item: Item, resolution: ReportResolution, now: datetime) -> int:
     return session.execute(
         update(Report).where(Report.item_id == item.id, Report.resolved_at.is_(None))
         .values(resolved_at=now, resolution=resolution).execution_options(synchronize_session=False)
@@ -184,23 +185,23 @@ def approve(session: Session, settings: Settings, item: Item, moderator: Subscri
         if not publish(session, item, allowed_from=(ItemStatus.PENDING,), request_days=settings.request_expire_days,
                        now=now):
             return Outcome.ALREADY_DECIDED
-        record(session, item, APPROVED, now, actor=moderator)
+        record(session, item, ItemEventAction.APPROVED, now, actor=moderator)
         audit.record(session, AuditAction.APPROVE, now, actor=moderator, channel=channel, item=item)
         _tell_author(session, settings, item, "moderation_approved", now)
         return Outcome.APPROVED
     if item.status == ItemStatus.HIDDEN:
         if not transition(session, item, ItemStatus.PUBLISHED, allowed_from=(ItemStatus.HIDDEN,), now=now):
             return Outcome.ALREADY_DECIDED
-        dismissed = _resolve_reports(session, item, "dismissed", now)
-        record(session, item, "restored", now, actor=moderator)
+        dismissed = _resolve_reports(session, item, ReportResolution.DISMISSED, now)
+        record(session, item, ItemEventAction.RESTORED, now, actor=moderator)
         audit.record(session, AuditAction.RESTORE, now, actor=moderator, channel=channel, item=item,
                      reports=dismissed)
         _tell_author(session, settings, item, "moderation_restored", now)
         return Outcome.RESTORED
     if item.status == ItemStatus.PUBLISHED:
-        dismissed = _resolve_reports(session, item, "dismissed", now)
+        dismissed = _resolve_reports(session, item, ReportResolution.DISMISSED, now)
         if dismissed:
-            record(session, item, "reports_dismissed", now, actor=moderator)
+            record(session, item, ItemEventAction.REPORTS_DISMISSED, now, actor=moderator)
             audit.record(session, AuditAction.APPROVE, now, actor=moderator, channel=channel, item=item,
                          reports=dismissed)
             return Outcome.KEPT
@@ -216,13 +217,13 @@ def reject(session: Session, settings: Settings, item: Item, moderator: Subscrib
         return Outcome.NOT_WAITING, []
     was = item.status
     # Only from what the moderator saw: a post approved (or closed) a moment ago is not rejected unseen.
-    ended = close_item(session, item, ItemStatus.REJECTED, now, moderator, "rejected", allowed_from=(was,))
+    ended = close_item(session, item, ItemStatus.REJECTED, now, moderator, ItemEventAction.REJECTED, allowed_from=(was,))
     if ended is None:
         return Outcome.ALREADY_DECIDED, []
     if was in VISIBLE:
         withdraw_from_digests(session, item)
     item.moderation_note = reason or None
-    upheld = _resolve_reports(session, item, "upheld", now)
+    upheld = _resolve_reports(session, item, ReportResolution.UPHELD, now)
     audit.record(session, AuditAction.REJECT, now, actor=moderator, channel=channel, item=item, reason=reason,
                  was=was, reports=upheld)
     _tell_author(session, settings, item, "moderation_rejected", now, reason=reason)
@@ -245,7 +246,7 @@ def hide(session: Session, settings: Settings, item: Item, moderator: Subscriber
     open_reports = len(session.scalars(
         select(Report.id).where(Report.item_id == item.id, Report.resolved_at.is_(None))).all())
     withdraw_from_digests(session, item)
-    record(session, item, "hidden", now, actor=moderator)
+    record(session, item, ItemEventAction.HIDDEN, now, actor=moderator)
     audit.record(session, AuditAction.HIDE, now, actor=moderator, channel=channel, item=item, reports=open_reports)
     _tell_author(session, settings, item, "moderation_hidden_by_organiser", now)
     return Outcome.HIDDEN
@@ -269,7 +270,7 @@ def report(session: Session, settings: Settings, item: Item, reporter: Subscribe
             session.add(Report(item_id=item.id, reporter_id=reporter.id, created_at=now))
     except IntegrityError:
         return Outcome.AGAIN
-    record(session, item, "reported", now)  # no actor: the author's history never names a reporter
+    record(session, item, ItemEventAction.REPORTED, now)  # no actor: the author's history never names a reporter
     reports = session.scalars(
         select(Report.id).where(Report.item_id == item.id, Report.resolved_at.is_(None))
     ).all()
@@ -279,7 +280,7 @@ def report(session: Session, settings: Settings, item: Item, reporter: Subscribe
     if not transition(session, item, ItemStatus.HIDDEN, allowed_from=VISIBLE, now=now):
         return Outcome.REPORTED  # taken down (or hidden) by someone else a moment ago: the report stands
     withdraw_from_digests(session, item)
-    record(session, item, "hidden", now)
+    record(session, item, ItemEventAction.HIDDEN, now)
     audit.record(session, AuditAction.HIDE, now, channel="board", item=item, reports=len(reports))
     tell_organisers(session, item, NoticeKind.HIDDEN, now)
     _tell_author(session, settings, item, "moderation_hidden", now)

@@ -32,6 +32,7 @@ from sms_board.models import (
     DigestBatch,
     InboundMessage,
     Item,
+    ItemEventAction,
     ItemStatus,
     Match,
     Outbox,
@@ -91,13 +92,13 @@ def forget(
         update(Outbox).where(Outbox.item_id.in_(involved), ~in_statuses(WAITING)).values(body="")
         .execution_options(synchronize_session=False)
     )
-    told = end_connections_of(session, person, now, ERASED)
+    told = end_connections_of(session, person, now, ItemEventAction.FORGOTTEN)
     authored = session.scalars(select(Item).where(Item.author_id == person.id)).all()
     # Digests already built show their posts with their name: those lines go too, sent or not.
     erase_from_digests(session, authored, REMOVED_TEXT)
     for item in authored:
         if item.status in OPEN:
-            told += close_item(session, item, ItemStatus.CLOSED, now, person, ERASED) or []
+            told += close_item(session, item, ItemStatus.CLOSED, now, person, ItemEventAction.FORGOTTEN) or []
         item.body = REMOVED_TEXT
         item.author_name = None
     cancel_waiting(session, person.id, "recipient asked to be forgotten", now)

@@ -33,6 +33,7 @@ from sms_board.community.privacy import number_hash, suppressed_hashes
 from sms_board.models import (
     Area,
     AuditAction,
+    ConsentAction,
     ConsentEvent,
     OutboxKind,
     Subscriber,
@@ -284,8 +285,8 @@ def _write(session: Session, settings: Settings, rows: list[_Row], people: dict[
             consent_at=row.given_at or now, consent_text=row.source, consent_channel=CHANNEL, last_digest_at=now,
         ))
         session.add(ConsentEvent(
-            subscriber_id=person.id, area_id=row.area.id, action="subscribe", channel=CHANNEL, words=row.source,
-            wording="\n\n".join(welcome), given_at=row.given_at, created_at=now,
+            subscriber_id=person.id, area_id=row.area.id, action=ConsentAction.SUBSCRIBE, channel=CHANNEL,
+            words=row.source, wording="\n\n".join(welcome), given_at=row.given_at, created_at=now,
         ))
         for text in welcome:
             enqueue(session, settings, person, text, OutboxKind.NOTIFY, zone_name=row.area.timezone, now=now)
@@ -306,7 +307,7 @@ def export_rows(
     joined = (
         select(func.max(ConsentEvent.created_at))
         .where(ConsentEvent.subscriber_id == Subscription.subscriber_id, ConsentEvent.area_id == Subscription.area_id,
-               ConsentEvent.action == "subscribe")
+               ConsentEvent.action == ConsentAction.SUBSCRIBE)
         .correlate(Subscription).scalar_subquery()
     )
     query = (

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from sms_board.models import (
     Area,
+    ConsentAction,
     ConsentEvent,
     InboundMessage,
     Subscriber,
@@ -126,7 +127,7 @@ def subscribe(
         return False
     session.add(
         ConsentEvent(
-            subscriber_id=subscriber.id, area_id=area.id, action="subscribe", channel=channel,
+            subscriber_id=subscriber.id, area_id=area.id, action=ConsentAction.SUBSCRIBE, channel=channel,
             words=words, wording=wording, inbound_id=inbound_id, created_at=now,
         )
     )
@@ -146,7 +147,7 @@ def leave(
         left.append(area)
         session.add(
             ConsentEvent(
-                subscriber_id=subscriber.id, area_id=area.id, action="leave", channel=channel,
+                subscriber_id=subscriber.id, area_id=area.id, action=ConsentAction.LEAVE, channel=channel,
                 words=words, wording=None, inbound_id=inbound_id, created_at=now,
             )
         )
@@ -164,7 +165,7 @@ def opt_in(
                allowed_from=RESTARTS_FROM, now=now, last_digest_at=now)
     session.add(
         ConsentEvent(
-            subscriber_id=subscriber.id, area_id=None, action="opt_in", channel=channel,
+            subscriber_id=subscriber.id, area_id=None, action=ConsentAction.OPT_IN, channel=channel,
             words=words, wording=wording, inbound_id=inbound_id, created_at=now,
         )
     )
@@ -190,7 +191,7 @@ class ConsentRecord:
     """One step of a number's consent history; `area` is a slug, None for STOP and START."""
 
     at: datetime
-    action: str
+    action: ConsentAction
     area: str | None
     channel: str
     words: str

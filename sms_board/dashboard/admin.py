@@ -20,7 +20,7 @@ from sms_board.community import audit as audit_log_of
 from sms_board.community.areas import area_by_slug, create_area, set_public_page
 from sms_board.community.invites import make_invite
 from sms_board.community.people import appoint_organiser, remove_organiser
-from sms_board.models import Area, AuditAction, Organiser, Subscriber
+from sms_board.models import Area, AuditAction, Moderation, Organiser, Subscriber
 from sms_board.plumbing.config import Settings
 from sms_board.text.phone import mask
 
@@ -57,7 +57,7 @@ def _admin(session: Session, admin_id: int) -> Subscriber:
 
 
 def add_area(session: Session, admin_id: int, slug: str, name: str, now: datetime, *, postcodes: Sequence[str],
-             timezone: str, private: bool, moderation: str, public_page: bool) -> Area:
+             timezone: str, private: bool, moderation: Moderation | str, public_page: bool) -> Area:
     """`create_area` (raises `AreaError`), logged."""
     area = create_area(session, slug, name, postcodes=postcodes, timezone=timezone, private=private,
                        moderation=moderation, public_page=public_page)

@@ -47,9 +47,9 @@ A = AuditAction
 # What a rejected item was before, and what an area's moderation does, as an administrator says it.
 _WAS = {ItemStatus.UNNAMED: "waiting for the author's NAME", ItemStatus.PENDING: "waiting for an organiser",
         ItemStatus.HIDDEN: "hidden after reports", ItemStatus.PUBLISHED: "published"}
-_MODERATION = {Moderation.OPEN.value: "posts go up at once",
-               Moderation.FIRST.value: "a resident's first post waits for an organiser",
-               Moderation.ALL.value: "every post waits for an organiser"}
+_MODERATION = {Moderation.OPEN: "posts go up at once",
+               Moderation.FIRST: "a resident's first post waits for an organiser",
+               Moderation.ALL: "every post waits for an organiser"}
 
 
 def _count(n: Any, one: str, many: str | None = None) -> str:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from sms_board.models import Area, Organiser, Subscriber
+from sms_board.models import Area, Moderation, Organiser, Subscriber
 
 
 @dataclass(frozen=True)
@@ -24,7 +24,7 @@ class AreaRef:
     name: str
     timezone: str
     private: bool
-    moderation: str
+    moderation: Moderation
 
     @classmethod
     def of(cls, area: Area) -> AreaRef:

@@ -264,6 +264,12 @@ def live_session(session: Session, token: str | None, now: datetime) -> WebSessi
     return found
 
 
+def signed_in(session: Session, token: str | None, now: datetime) -> Subscriber | None:
+    """Who holds the live session this token opened (a page view keeps it alive), or None."""
+    found = live_session(session, token, now)
+    return session.get(Subscriber, found.subscriber_id) if found else None
+
+
 def end_session(session: Session, token: str | None, now: datetime) -> None:
     if token:
         session.execute(

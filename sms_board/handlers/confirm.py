@@ -12,12 +12,9 @@ and register what YES does with the router (`router.confirm_action`).
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
-from sms_board.community.confirmations import lapse_pending
+from sms_board.community.confirmations import answer_yes
 from sms_board.community.subscriptions import start_again
 from sms_board.handlers.router import CONFIRM_ACTIONS, CONFIRM_STAGE, Context, stage
-from sms_board.models import Confirmation
 from sms_board.text.words import says_yes
 
 
@@ -30,23 +27,11 @@ def answers_yes(ctx: Context) -> bool:
 def yes_stage(ctx: Context) -> bool:
     if not answers_yes(ctx):
         return False  # the pipeline let any pending confirmation lapse (`lapse_unless_yes`)
-    pending = ctx.session.scalar(
-        select(Confirmation)
-        .where(
-            Confirmation.subscriber_id == ctx.subscriber.id,
-            Confirmation.resolved_at.is_(None),
-            Confirmation.expires_at > ctx.now,
-        )
-        .order_by(Confirmation.created_at.desc(), Confirmation.id.desc())
-        .limit(1)
-    )
-    lapse_pending(ctx.session, ctx.subscriber, ctx.now)
-    action = CONFIRM_ACTIONS.get(pending.action) if pending is not None else None
-    if pending is not None and action is not None:
-        pending.resolved_at = ctx.now
-        pending.resolution = "confirmed"
-        ctx.handler = f"yes:{pending.action}"
-        action(ctx, pending)
+    confirmed = answer_yes(ctx.session, ctx.subscriber, ctx.now, can_do=CONFIRM_ACTIONS)
+    if confirmed is not None:
+        ctx.handler = f"yes:{confirmed.action}"
+        ctx.changed = True  # what was asked is now confirmed, whatever the action goes on to do
+        CONFIRM_ACTIONS[confirmed.action](ctx, confirmed)
         return True
     if ctx.subscriber.opted_out:
         ctx.handler = "start"

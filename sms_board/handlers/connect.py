@@ -33,6 +33,7 @@ from sms_board.handlers.router import Context, keyword, ref_or_hint
 from sms_board.models import (
     AuditAction,
     Item,
+    ItemEventAction,
     ItemKind,
     ItemStatus,
     Match,
@@ -73,7 +74,7 @@ def ok(ctx: Context) -> None:
         if item.kind == ItemKind.REQUEST:
             # The answer to "do you still need help?": keep it open.
             item.reminded_at = None
-            record(ctx.session, item, "kept_open", ctx.now, actor=ctx.subscriber)
+            record(ctx.session, item, ItemEventAction.KEPT_OPEN, ctx.now, actor=ctx.subscriber)
             ctx.reply("kept_open", item=item)
         else:
             ctx.reply("no_offers_yet", item=item)
@@ -106,7 +107,7 @@ def _accept_intro(ctx: Context, intro: Item) -> None:
     if not resolve(ctx.session, mine, ResponseStatus.ACCEPTED, ctx.now):
         ctx.reply("response_already_answered", item=intro)
         return
-    record(ctx.session, intro, "intro_accepted", ctx.now, actor=ctx.subscriber)
+    record(ctx.session, intro, ItemEventAction.INTRO_ACCEPTED, ctx.now, actor=ctx.subscriber)
     other = next((r for r in sides if r.id != mine.id), None)
     if other is None or other.status != ResponseStatus.ACCEPTED or other.responder is None:
         ctx.reply("intro_waiting", item=intro)
@@ -143,7 +144,7 @@ def no(ctx: Context) -> None:
         if not resolve(ctx.session, own, ResponseStatus.WITHDRAWN, ctx.now):
             ctx.reply("response_already_answered", item=item)
             return
-        record(ctx.session, item, "withdrawn", ctx.now, actor=ctx.subscriber)
+        record(ctx.session, item, ItemEventAction.WITHDRAWN, ctx.now, actor=ctx.subscriber)
         ctx.reply("withdrawn_ok", item=item)
         return
     waiting = pending_responses(ctx.session, item)
@@ -157,7 +158,7 @@ def no(ctx: Context) -> None:
     if not resolve(ctx.session, chosen, ResponseStatus.DECLINED, ctx.now):
         ctx.reply("response_already_answered", item=item)
         return
-    record(ctx.session, item, "declined", ctx.now, actor=ctx.subscriber, response=chosen.number)
+    record(ctx.session, item, ItemEventAction.DECLINED, ctx.now, actor=ctx.subscriber, response=chosen.number)
     if chosen.responder is not None:
         ctx.notify(chosen.responder, "offer_declined", about=chosen, item=item)
     ctx.reply("declined_ok", item=item)
@@ -172,7 +173,7 @@ def _decline_intro(ctx: Context, item: Item) -> None:
     if not resolve(ctx.session, mine, ResponseStatus.DECLINED, ctx.now):
         ctx.reply("response_already_answered", item=item)
         return
-    close_item(ctx.session, item, ItemStatus.CLOSED, ctx.now, ctx.subscriber, "declined")
+    close_item(ctx.session, item, ItemStatus.CLOSED, ctx.now, ctx.subscriber, ItemEventAction.DECLINED)
     # A side whose "would you like to meet" was still waiting (now cancelled) never heard of it.
     heard = told_about(ctx.session, about(item_id=item.id))
     for side in sides:
@@ -203,7 +204,7 @@ def share(ctx: Context) -> None:
     if match is None or other is None:
         ctx.reply("not_connected", ref=item.ref)
         return
-    record(ctx.session, item, "shared_number", ctx.now, actor=ctx.subscriber, match=match)
+    record(ctx.session, item, ItemEventAction.SHARED_NUMBER, ctx.now, actor=ctx.subscriber, match=match)
     # The only place a number is ever shown: the owner's own, by their choice, to their match.
     ctx.notify(other, "number_shared", about=match, item=item, name=display_name(ctx.subscriber), number=ctx.subscriber.phone)
     ctx.reply("share_done", item=item, other=display_name(other))
@@ -251,7 +252,7 @@ def close(ctx: Context) -> None:
 
 def _close(ctx: Context, item: Item) -> None:
     """The author takes their own item down; whoever was connected on it is told."""
-    ended = close_item(ctx.session, item, ItemStatus.CLOSED, ctx.now, ctx.subscriber, "closed")
+    ended = close_item(ctx.session, item, ItemStatus.CLOSED, ctx.now, ctx.subscriber, ItemEventAction.CLOSED)
     if ended is None:  # closed, rejected or expired a moment ago
         ctx.reply("item_not_open", item=item)
         return
@@ -276,7 +277,7 @@ def unlink(ctx: Context) -> None:
         ctx.reply("not_connected", ref=item.ref)
         return
     for match in matches:
-        unaware = end_match(ctx.session, match, MatchStatus.UNLINKED, ctx.now, ctx.subscriber, "unlinked")
+        unaware = end_match(ctx.session, match, MatchStatus.UNLINKED, ctx.now, ctx.subscriber, ItemEventAction.UNLINKED)
         if unaware is None:  # ended a moment ago (DONE, an opt-out)
             continue
         for party in (match.owner, match.helper):

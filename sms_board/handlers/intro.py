@@ -15,6 +15,7 @@ from sms_board.handlers.router import Context, keyword
 from sms_board.models import (
     AuditAction,
     Item,
+    ItemEventAction,
     ItemKind,
     ItemStatus,
     Response,
@@ -57,7 +58,7 @@ def intro(ctx: Context) -> None:
     for number, person in enumerate((first, second), start=1):
         ctx.session.add(Response(item_id=item.id, responder_id=person.id, kind=ResponseKind.INTRO,
                                  number=number, status=ResponseStatus.PENDING, created_at=ctx.now))
-    record(ctx.session, item, "introduced", ctx.now, actor=ctx.subscriber)
+    record(ctx.session, item, ItemEventAction.INTRODUCED, ctx.now, actor=ctx.subscriber)
     audit.record(ctx.session, AuditAction.INTRO, ctx.now, actor=ctx.subscriber, item=item)
     organiser = display_name(ctx.subscriber)
     ctx.notify(first, "intro_asked", about=item, item=item, organiser=organiser, other=display_name(second), area=area)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from sms_board.community.exchange import active_matches, display_name, other_party, record
 from sms_board.community.languages import reading
 from sms_board.handlers.router import RELAY_STAGE, Context, stage
-from sms_board.models import Item, OutboxKind
+from sms_board.models import Item, ItemEventAction, OutboxKind
 from sms_board.sending.outbox import enqueue
 from sms_board.text.languages import SOURCE_LANGUAGE
 from sms_board.text.segments import analyse, smart_encode, truncate_to_segments
@@ -71,5 +71,6 @@ def relay(ctx: Context) -> bool:
     for language in reading(ctx.settings, other):
         text = relay_text(item, display_name(ctx.subscriber), message, language)
         enqueue(ctx.session, ctx.settings, other, text, OutboxKind.RELAY, now=ctx.now, about=match)
-    record(ctx.session, item, "relayed", ctx.now, actor=ctx.subscriber, match=match, inbound=ctx.inbound.id)
+    record(ctx.session, item, ItemEventAction.RELAYED, ctx.now, actor=ctx.subscriber, match=match,
+           inbound=ctx.inbound.id)
     return True

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from sms_board.community.exchange import display_name, is_member, record, respond
 from sms_board.community.posting import Form, post_item
 from sms_board.handlers.router import Context, keyword, ref_or_hint
-from sms_board.models import Item, ItemKind, ItemStatus, ResponseKind
+from sms_board.models import Item, ItemEventAction, ItemKind, ItemStatus, ResponseKind
 from sms_board.text.words import Ref, parse_ref
 
 MAX_TEXT = 320
@@ -97,13 +97,13 @@ class _Answer:
 
     kind: ResponseKind
     own: str  # template when it is the sender's own item
-    action: str  # the event in the item's history
+    action: ItemEventAction  # the event in the item's history
     to_owner: str  # template for the item's owner
     to_sender: str  # template for the sender
 
 
-_OFFER_HELP = _Answer(ResponseKind.OFFER, "own_request", "offered", "offer_received", "offer_passed_on")
-_ASK_FOR_OFFER = _Answer(ResponseKind.ASK, "own_offer", "asked", "ask_received", "ask_passed_on")
+_OFFER_HELP = _Answer(ResponseKind.OFFER, "own_request", ItemEventAction.OFFERED, "offer_received", "offer_passed_on")
+_ASK_FOR_OFFER = _Answer(ResponseKind.ASK, "own_offer", ItemEventAction.ASKED, "ask_received", "ask_passed_on")
 
 
 def offer_help(ctx: Context, request: Item) -> None:

@@ -73,7 +73,8 @@ class Context:
     # dropped by loop protection.
     mandatory_reply: bool = False
     # Whether routing changed anything (a post, a connection, a setting): the reply confirms
-    # it, so loop protection never withholds it. Set by `route`.
+    # it, so loop protection never withholds it. Set by `route` from what the session wrote, or
+    # by a stage whose change the router does not see (a YES confirming: bookkeeping to it).
     changed: bool = False
     # The confirmations this text let lapse (`forget`, `broadcast`): any text but YES does.
     lapsed: tuple[str, ...] = ()
@@ -404,11 +405,12 @@ def route(ctx: Context) -> None:
             raise RuntimeError("no stage took the text; the inbox stage must always take it")
         # What is still to be flushed counts too; it is written with the text's row, at commit.
         written.update(_pending_writes(ctx.session))
-    ctx.changed = bool(written)
+    ctx.changed = ctx.changed or bool(written)
 
 
 # Writes that change nothing a resident asked for: the text's own row, the day's inbox hint,
-# and pending confirmations lapsing (every text but YES lapses them).
+# and pending confirmations lapsing (every text but YES lapses them; `confirmations.transition`
+# writes them in bulk, so a YES that confirms one says so itself, in `ctx.changed`).
 _BOOKKEEPING_TABLES = frozenset({"inbound_messages"})
 _BOOKKEEPING_COLUMNS = frozenset({("subscribers", "last_hint_at")})
 _BOOKKEEPING_BULK = frozenset({"confirmations"})

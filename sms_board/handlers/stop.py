@@ -36,7 +36,13 @@ from sms_board.handlers.router import (
     heard_though_opted_out,
     stage,
 )
-from sms_board.models import ConsentEvent, InboundMessage, Subscriber
+from sms_board.models import (
+    ConsentAction,
+    ConsentEvent,
+    InboundMessage,
+    ItemEventAction,
+    Subscriber,
+)
 from sms_board.plumbing.config import Settings
 from sms_board.plumbing.utc import utcnow
 from sms_board.sending.opt_outs import opt_out
@@ -151,7 +157,7 @@ def stopped_by_this_text(ctx: Context) -> bool:
         return False
     return ctx.session.scalar(
         select(ConsentEvent.id).where(ConsentEvent.subscriber_id == ctx.subscriber.id,
-                                      ConsentEvent.action == "opt_out", ConsentEvent.inbound_id == ctx.inbound.id)
+                                      ConsentEvent.action == ConsentAction.OPT_OUT, ConsentEvent.inbound_id == ctx.inbound.id)
     ) is not None
 
 
@@ -162,7 +168,7 @@ def do_stop(ctx: Context) -> None:
     ctx.handler = "stop"
     if changed:
         # The other side of each open connection is told it ended, without details.
-        for match, other in end_connections_of(ctx.session, ctx.subscriber, ctx.now, "opted_out"):
+        for match, other in end_connections_of(ctx.session, ctx.subscriber, ctx.now, ItemEventAction.OPTED_OUT):
             ctx.notify(other, "connection_ended", about=match, ref=match.item.ref)
     # One confirmation only: a second STOP from an opted-out number is stored, not answered.
     if changed and ctx.settings.stop_reply:

@@ -15,7 +15,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from sms_board.models.base import Base, one_of
+from sms_board.models.base import Base, Named, one_of
 from sms_board.plumbing.utc import utcnow
 
 
@@ -111,7 +111,7 @@ class AuditEntry(Base):
     # Who, as it read when it happened: a name and a masked number, "operator" (CLI), "the board".
     actor: Mapped[str] = mapped_column(String(60))
     channel: Mapped[str] = mapped_column(String(8))  # sms, cli, web, board
-    action: Mapped[str] = mapped_column(String(16))
+    action: Mapped[AuditAction] = mapped_column(Named(AuditAction, 16))
     area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id", ondelete="SET NULL"))
     item_id: Mapped[int | None] = mapped_column(ForeignKey("items.id", ondelete="SET NULL"))
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

@@ -150,16 +150,62 @@ class Match(Base):
     helper: Mapped[Subscriber | None] = relationship(foreign_keys=[helper_id])
 
 
+class ItemEventAction(enum.StrEnum):
+    """What happened to an item, in its history (`item_events.action`)."""
+
+    OPENED = "opened"  # posted (a notice, request or offer)
+    NAMED = "named"  # its author gave a NAME, so it went on
+    APPROVED = "approved"  # an organiser published a held post (lifts an author's hold where `first` moderates)
+    RESTORED = "restored"  # an organiser put a hidden post back
+    REPORTS_DISMISSED = "reports_dismissed"  # an organiser kept a reported post up
+    REPORTED = "reported"  # a neighbour reported it (no actor: the author never learns who)
+    HIDDEN = "hidden"  # reports, or an organiser, took it out of sight
+    JOIN_REQUESTED = "join_requested"
+    JOIN_ACCEPTED = "join_accepted"
+    JOIN_DECLINED = "join_declined"
+    REMINDED = "reminded"  # the board asked a quiet request's author whether it is still needed
+    OFFERED = "offered"  # CAN on a request
+    ASKED = "asked"  # ASK on an offer
+    INTRODUCED = "introduced"  # an organiser's INTRO
+    INTRO_ACCEPTED = "intro_accepted"
+    CONNECTED = "connected"
+    KEPT_OPEN = "kept_open"  # its owner said OK and kept the request open for more help
+    WITHDRAWN = "withdrawn"
+    DECLINED = "declined"
+    SHARED_NUMBER = "shared_number"
+    RELAYED = "relayed"
+    # How it finished (`exchange.close_item`) …
+    CLOSED = "closed"
+    EXPIRED = "expired"
+    REJECTED = "rejected"
+    FORGOTTEN = "forgotten"  # its author erased themselves with FORGET
+    # … and how a connection on it ended (`exchange.end_match`): by itself, or with the item.
+    DONE = "done"
+    UNLINKED = "unlinked"
+    OPTED_OUT = "opted_out"
+    CLOSED_ENDED = "closed_ended"
+    EXPIRED_ENDED = "expired_ended"
+    REJECTED_ENDED = "rejected_ended"
+    DECLINED_ENDED = "declined_ended"
+    FORGOTTEN_ENDED = "forgotten_ended"
+
+    @property
+    def ended(self) -> ItemEventAction:
+        """A connection's end when the item finished this way: `closed` → `closed_ended`."""
+        return ItemEventAction(f"{self.value}_ended")
+
+
 class ItemEvent(Base):
     """The neighbourhood's memory: every state change of an item, with its time. Never overwritten."""
 
     __tablename__ = "item_events"
+    __table_args__ = (one_of("action", ItemEventAction),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)
     match_id: Mapped[int | None] = mapped_column(ForeignKey("matches.id", ondelete="SET NULL"))
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("subscribers.id", ondelete="SET NULL"))
-    action: Mapped[str] = mapped_column(String(16))
+    action: Mapped[ItemEventAction] = mapped_column(Named(ItemEventAction, 20))
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -180,11 +226,16 @@ class Exchange(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class ReportResolution(enum.StrEnum):
+    DISMISSED = "dismissed"  # APPROVE: the item stays up (or is back)
+    UPHELD = "upheld"  # REJECT: the item is taken down
+
+
 class Report(Base):
     """A neighbour's REPORT of an item: one per resident and item, never shown to the item's author."""
 
     __tablename__ = "reports"
-    __table_args__ = (UniqueConstraint("item_id", "reporter_id"),)
+    __table_args__ = (UniqueConstraint("item_id", "reporter_id"), one_of("resolution", ReportResolution))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)
@@ -192,7 +243,7 @@ class Report(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # When an organiser decided on the item: APPROVE dismisses its reports, REJECT upholds them.
     resolved_at: Mapped[datetime | None]
-    resolution: Mapped[str | None] = mapped_column(String(10))
+    resolution: Mapped[ReportResolution | None] = mapped_column(Named(ReportResolution, 10))
 
 
 class Invite(Base):
@@ -230,7 +281,7 @@ class InviteAttempt(Base):
     subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"))
     area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id", ondelete="SET NULL"))
     invite_id: Mapped[int | None] = mapped_column(ForeignKey("invites.id", ondelete="SET NULL"))
-    outcome: Mapped[str] = mapped_column(String(8))
+    outcome: Mapped[InviteOutcome] = mapped_column(Named(InviteOutcome, 8))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -258,16 +309,25 @@ class OrganiserNotice(Base):
     sent_at: Mapped[datetime | None]
 
 
+class ConfirmationResolution(enum.StrEnum):
+    """How a confirmation ended; a pending one has none (NULL), `community.confirmations` moves it."""
+
+    CONFIRMED = "confirmed"  # YES, in time
+    LAPSED = "lapsed"  # any other text, a newer confirmation, or the 15 minutes ran out
+
+
 class Confirmation(Base):
     """Something a resident must confirm with YES (a broadcast, FORGET): 15 minutes, the newest wins."""
 
     __tablename__ = "confirmations"
+    __table_args__ = (one_of("resolution", ConfirmationResolution),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"), index=True)
+    # What YES does: a name in `handlers.router.CONFIRM_ACTIONS`, a registry features add to, so a plain string.
     action: Mapped[str] = mapped_column(String(16))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
     resolved_at: Mapped[datetime | None]
-    resolution: Mapped[str | None] = mapped_column(String(10))  # confirmed, lapsed
+    resolution: Mapped[ConfirmationResolution | None] = mapped_column(Named(ConfirmationResolution, 10))

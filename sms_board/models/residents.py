@@ -31,15 +31,25 @@ class SubscriptionStatus(enum.StrEnum):
     STOPPED = "stopped"  # ended by STOP; START brings these back
 
 
+class ConsentAction(enum.StrEnum):
+    """A step in a number's consent history (`consent_events.action`)."""
+
+    SUBSCRIBE = "subscribe"  # JOIN, an invite code, an accepted request, an import
+    LEAVE = "leave"
+    OPT_OUT = "opt_out"  # STOP, FORGET, the carrier
+    OPT_IN = "opt_in"  # START, or YES from an opted-out number
+
+
 class Area(Base):
     __tablename__ = "areas"
+    __table_args__ = (one_of("moderation", Moderation),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(40), unique=True)
     name: Mapped[str] = mapped_column(String(120))
     timezone: Mapped[str] = mapped_column(String(64), default="Europe/London")
     private: Mapped[bool] = mapped_column(Boolean, default=False)
-    moderation: Mapped[str] = mapped_column(String(8), default=Moderation.OPEN.value)
+    moderation: Mapped[Moderation] = mapped_column(Named(Moderation, 8), default=Moderation.OPEN)
     # `/board/<slug>`: its posts, with their authors' first names, for anyone to read. Never for a private area.
     public_page: Mapped[bool] = mapped_column(Boolean, default=True)
     # The board's languages this area speaks, e.g. "cy,en" (`area add … --languages`); None: all of them.
@@ -122,11 +132,12 @@ class ConsentEvent(Base):
     """The consent history of a number: every subscribe, leave, opt-out and opt-in, with its words."""
 
     __tablename__ = "consent_events"
+    __table_args__ = (one_of("action", ConsentAction),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"), index=True)
     area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id", ondelete="SET NULL"))
-    action: Mapped[str] = mapped_column(String(16))  # subscribe, leave, opt_out, opt_in
+    action: Mapped[ConsentAction] = mapped_column(Named(ConsentAction, 16))
     channel: Mapped[str] = mapped_column(String(8))  # sms, cli, import, web, carrier
     words: Mapped[str] = mapped_column(Text)  # what the resident sent
     wording: Mapped[str | None] = mapped_column(Text)  # what the board told them

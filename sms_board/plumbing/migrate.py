@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 
@@ -10,7 +12,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from sms_board.plumbing.paths import resource_dir
@@ -26,10 +28,43 @@ def alembic_config(engine: Engine) -> Config:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Migrate to `revision`, in one transaction.
+
+    On SQLite a migration that changes a constraint copies the table, drops the old one and
+    renames the copy (Alembic's batch mode). With foreign keys enforced, dropping a table
+    deletes its rows first, and that delete cascades: rebuilding `areas` would delete every
+    subscription and item, rebuilding `matches` would unlink every event and ledger row. So
+    SQLite migrates with enforcement off (it can only be switched outside a transaction), and
+    the finished schema's foreign keys are checked before the transaction commits.
+    """
     config = alembic_config(engine)
-    with engine.begin() as connection:
+    with engine.connect() as connection, _foreign_keys_off(connection), connection.begin():
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
+        _refuse_broken_references(connection)
+
+
+@contextmanager
+def _foreign_keys_off(connection: Connection) -> Iterator[None]:
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    raw = connection.connection.driver_connection
+    raw.execute("PRAGMA foreign_keys=OFF")  # before the transaction begins, or SQLite ignores it
+    try:
+        yield
+    finally:
+        raw.execute("PRAGMA foreign_keys=ON")
+
+
+def _refuse_broken_references(connection: Connection) -> None:
+    if connection.dialect.name != "sqlite":
+        return
+    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+    if broken:
+        tables = sorted({f"{row[0]} → {row[2]}" for row in broken})
+        raise MigrationRefused(f"the migration left rows pointing at rows that are gone ({', '.join(tables)});"
+                               " nothing was changed.")
 
 
 def revision(engine: Engine, message: str) -> None:

@@ -13,7 +13,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from sms_board.models import ConsentEvent, Subscriber
+from sms_board.models import ConsentAction, ConsentEvent, Subscriber
 from sms_board.sending.delivery import cancel_waiting
 from sms_board.sending.subscription_status import stop_all
 from sms_board.sending.transport import opted_out_code, undeliverable_code
@@ -37,7 +37,7 @@ def opt_out(
     cancel_waiting(session, subscriber.id, "recipient opted out", now)
     session.add(
         ConsentEvent(
-            subscriber_id=subscriber.id, area_id=None, action="opt_out", channel=channel,
+            subscriber_id=subscriber.id, area_id=None, action=ConsentAction.OPT_OUT, channel=channel,
             words=words, wording=wording, inbound_id=inbound_id, created_at=now,
         )
     )

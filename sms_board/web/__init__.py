@@ -1,4 +1,7 @@
-"""Web routes: the Twilio webhooks, health, the simulator, the public pages and the organisers' dashboard."""
+"""The web, apart from the organisers' dashboard: the Twilio webhooks (`sms.py`, `status.py`), `health.py`,
+the public pages, the simulator; and what every page shares, the dashboard's too: the board and its
+sessions (here), `security.py` (CSRF, cookies, headers), `ids.py` (ids in URLs), `pages.py` (what every
+template may use). The dashboard, its routes included, is `sms_board/dashboard/`."""
 
 from __future__ import annotations
 

@@ -17,10 +17,10 @@ from flask import Blueprint, jsonify, request
 from sqlalchemy.exc import SQLAlchemyError
 
 from sms_board.clock.health import health_details
+from sms_board.dashboard.signin_routes import current_viewer
 from sms_board.plumbing.migrate import UPGRADE_HINT, database_state
 from sms_board.plumbing.utc import utcnow
 from sms_board.web import current_board, sessions, settings
-from sms_board.web.auth import current_viewer
 
 bp = Blueprint("health", __name__)
 BEARER_NEEDED = "send Authorization: Bearer <SMS_BOARD_HEALTH_TOKEN>"

@@ -1,39 +1,18 @@
-"""What every page template may use: the navigation, dates, the board's number, error pages;
-and what every page shows: words people wrote, in the order they were typed."""
+"""What every page template may use: dates, the board's number, error pages; and what every page
+shows: words people wrote, in the order they were typed. (The navigation, and who is signed in,
+belong to the dashboard: `sms_board/dashboard/dashboard_routes.py`.)"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import phonenumbers
-from flask import Flask, current_app, g, render_template, request
+from flask import Flask, current_app, render_template, request
 from markupsafe import Markup
 
 from sms_board.text.words import without_bidi
 from sms_board.web import settings
-
-
-@dataclass(frozen=True)
-class NavItem:
-    endpoint: str
-    label: str
-    admin_only: bool = False
-
-
-# The dashboard's navigation, in order (docs/dashboard.md). Subscriber import and export are
-# buttons on the Subscribers page; invite codes are on Administration.
-NAVIGATION = (
-    NavItem("dashboard.overview", "Overview"),
-    NavItem("dashboard.inbox", "Inbox"),
-    NavItem("dashboard.moderation", "Moderation"),
-    NavItem("compose.composer", "Broadcast"),
-    NavItem("dashboard.subscribers", "Subscribers"),
-    NavItem("dashboard.exchange", "Help exchange"),
-    NavItem("admin.index", "Administration", admin_only=True),
-    NavItem("admin.audit", "Audit log", admin_only=True),
-)
 
 
 def display_number(number: str | None, region: str) -> str | None:
@@ -87,12 +66,8 @@ def init_pages(app: Flask) -> None:
 
     @app.context_processor
     def _shared() -> dict[str, Any]:
-        person = g.get("viewer")
         board = settings()
         return {
-            "viewer": person,
-            "inbox_open": g.get("inbox_open", 0),
-            "navigation": [item for item in NAVIGATION if person and (person.is_admin or not item.admin_only)],
             "board_number": display_number(board.board_number, board.default_region),
             "current_endpoint": request.endpoint,
             "simulator_on": "simulator" in current_app.blueprints,

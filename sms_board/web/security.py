@@ -8,7 +8,7 @@
 - Pages may load scripts and styles only from the board itself (no CDN, nothing inline
   but styles), and may not be framed.
 - What a signed-in organiser is shown (every page and download of the dashboard's
-  blueprints, `auth.signed_in_only`) and the development simulator's threads are
+  blueprints, `dashboard.signin_routes.signed_in_only`) and the development simulator's threads are
   `Cache-Control: no-store`: residents' data is never kept by a browser's history or a proxy.
 - A request body is at most a megabyte, except a subscriber list's upload and import
   (`dashboard.roster.UPLOAD_LIMIT`, room for 10,000 rows); bigger is a 413 before it is parsed.

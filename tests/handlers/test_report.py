@@ -92,6 +92,17 @@ def test_three_reports_from_different_neighbours_hide_a_post_until_an_organiser_
                               "an organiser looked at it and kept it.")
 
 
+def test_an_organiser_keeps_a_reported_post_up_and_its_reports_are_set_aside(street, app, client):
+    """One report is not enough to hide a post; APPROVE keeps it up and the report no longer waits."""
+    notice = ref(street["sam"].text("POST Free piano, collect by Friday")[0])
+    street["priya"].text(f"REPORT {notice}")
+
+    assert street["ruth"].text(f"APPROVE {notice}") == [f"#{notice} stays up; its reports are set aside."]
+
+    assert on_the_board(client, "Free piano")
+    assert street["ruth"].text(f"APPROVE {notice}") == [f"#{notice} is not waiting for a decision."]
+
+
 def test_reject_removes_a_hidden_post(street, app, client, db, tmp_path):
     hide_at_one = create_app(app_config(db, tmp_path, SMS_BOARD_REPORT_HIDE="1"))
     client = hide_at_one.test_client()

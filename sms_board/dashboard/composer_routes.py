@@ -40,10 +40,10 @@ from sms_board.dashboard.composer import (
 )
 from sms_board.dashboard.progress import progress, recent_broadcasts, visible_broadcast
 from sms_board.dashboard.scope import AreaRef, Viewer
+from sms_board.dashboard.signin_routes import signed_in_only, viewer
 from sms_board.models import Campaign
 from sms_board.plumbing.utc import utcnow
 from sms_board.web import sessions, settings
-from sms_board.web.auth import signed_in_only, viewer
 
 bp = signed_in_only(Blueprint("compose", __name__, url_prefix="/dashboard"))
 

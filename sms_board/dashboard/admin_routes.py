@@ -17,11 +17,11 @@ from sms_board.community.areas import AreaError, all_areas, area_by_slug, area_s
 from sms_board.community.invites import DEFAULT_DAYS, DEFAULT_USES, InviteError
 from sms_board.dashboard import admin as administration
 from sms_board.dashboard.audit import PAGE_SIZE, audit_page, in_words, invites_out
+from sms_board.dashboard.signin_routes import admin_only, signed_in_only, viewer
 from sms_board.models import Moderation
 from sms_board.plumbing.utc import utcnow
 from sms_board.text.phone import mask, normalise
 from sms_board.web import sessions, settings
-from sms_board.web.auth import admin_only, signed_in_only, viewer
 from sms_board.web.ids import page_number
 
 bp = signed_in_only(Blueprint("admin", __name__, url_prefix="/dashboard/admin"))
@@ -34,7 +34,7 @@ def _page(form: dict[str, Any] | None = None, errors: dict[str, str] | None = No
         organisers = administration.organisers(db)
         invites = invites_out(db, utcnow())
     return render_template("dashboard/admin.html", areas=areas, organisers=organisers, form=form or {},
-                           errors=errors or {}, moderations=[m.value for m in Moderation], invites=invites,
+                           errors=errors or {}, moderations=list(Moderation), invites=invites,
                            default_uses=DEFAULT_USES, default_days=DEFAULT_DAYS, new_code=new_code,
                            default_timezone=settings().timezone), status
 
@@ -57,7 +57,7 @@ def add_area() -> Any:
             name = administration.add_area(
                 db, viewer().subscriber_id, form.get("slug", "").strip(), form.get("name", "").strip(), utcnow(),
                 postcodes=postcodes, timezone=form.get("timezone", "").strip() or settings().timezone,
-                private=form.get("private") == "1", moderation=form.get("moderation", Moderation.OPEN.value),
+                private=form.get("private") == "1", moderation=form.get("moderation", Moderation.OPEN),
                 public_page=form.get("public_page") == "1",
             ).name
     except AreaError as refused:

@@ -22,11 +22,10 @@ from sms_board.dashboard.signin import (
     Outcome,
     check_code,
     end_session,
-    live_session,
     open_session,
     request_code,
+    signed_in,
 )
-from sms_board.models import Subscriber
 from sms_board.plumbing.utc import utcnow
 from sms_board.text.phone import mask, normalise
 from sms_board.web import sessions, settings
@@ -166,8 +165,7 @@ def current_viewer() -> Viewer | None:
     token = session.get(_TOKEN)
     if token:
         with sessions().begin() as db:
-            found = live_session(db, token, utcnow())
-            person = db.get(Subscriber, found.subscriber_id) if found else None
+            person = signed_in(db, token, utcnow())
             if person is not None:
                 viewer = viewer_of(db, person)
                 if not viewer.may_use_dashboard:

@@ -1,4 +1,4 @@
-"""Charts drawn on the server as small inline SVG: no JavaScript, no CDN, nothing to download.
+"""The overview's charts, drawn on the server as small inline SVG: no JavaScript, no CDN, nothing to download.
 
 Each chart is an `<svg role="img">` with a title and a one-line description of what it
 shows (read by screen readers); the page puts the same numbers in a table beside it.
