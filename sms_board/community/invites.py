@@ -46,7 +46,7 @@ from sms_board.models import (
 from sms_board.plumbing.config import Settings
 from sms_board.sending.outbox import enqueue
 from sms_board.text.phone import mask
-from sms_board.text.templates import render
+from sms_board.text.templates import Reply, render
 
 # No 0/O, 1/I/L: a code read out at a meeting or copied from a note must come through.
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -123,6 +123,12 @@ class Joined(enum.StrEnum):
     EXPIRED = "expired"
     USED_UP = "used_up"
     LOCKED = "locked"
+
+    @property
+    def changed(self) -> bool:
+        """Whether the attempt changed anything: joined, or a miss counted towards the lock (so its
+        reply is never withheld before the lock says why)."""
+        return self not in {Joined.ALREADY, Joined.LOCKED}
 
 
 @dataclass(frozen=True)
@@ -214,6 +220,10 @@ class Decided(enum.StrEnum):
     NOT_ALLOWED = "not_allowed"
     NOT_WAITING = "not_waiting"
 
+    @property
+    def changed(self) -> bool:
+        return self in {Decided.ACCEPTED, Decided.DECLINED}
+
 
 def decide_join_request(session: Session, settings: Settings, request: Item, organiser: Subscriber, *,
                         accept: bool, now: datetime, channel: str = "sms") -> Decided:
@@ -243,10 +253,10 @@ def decide_join_request(session: Session, settings: Settings, request: Item, org
 
 
 def answer_join_request(session: Session, settings: Settings, request: Item, organiser: Subscriber, *,
-                        accept: bool, now: datetime) -> str:
+                        accept: bool, now: datetime) -> Reply:
     """ACCEPT J12 / NO J12 (or APPROVE / REJECT) by SMS: `decide_join_request`, and the organiser's reply."""
     decided = decide_join_request(session, settings, request, organiser, accept=accept, now=now)
     person = request.author
-    return render("join_decided", outcome=decided.value, item=request, area=request.area,
-                  name=display_name(person), number=mask(person.phone) if person else "",
-                  refused=decided == Decided.NOT_ALLOWED)
+    return Reply(render("join_decided", outcome=decided.value, item=request, area=request.area,
+                        name=display_name(person), number=mask(person.phone) if person else "",
+                        refused=decided == Decided.NOT_ALLOWED), decided.changed)

@@ -19,7 +19,7 @@ from sms_board.community.moderation import status_for_new, submitted
 from sms_board.community.subscriptions import nameable_areas
 from sms_board.models import Area, Item, ItemKind, ItemStatus, Subscriber
 from sms_board.plumbing.config import Settings
-from sms_board.text.templates import render
+from sms_board.text.templates import Reply, render
 from sms_board.text.words import Words
 
 
@@ -35,27 +35,27 @@ class Form:
 
 
 def post_item(session: Session, settings: Settings, author: Subscriber, words: Words, form: Form, *,
-              inbound_id: int, now: datetime) -> str:
+              inbound_id: int, now: datetime) -> Reply:
     """Post the words after the keyword (and any area word) as a new item; the reply to the author.
 
-    The reply says it is published, held for an organiser or waiting for a NAME; or, when
-    nothing was posted, what to write instead.
+    The reply says it is published, held for an organiser or waiting for a NAME (all three
+    changed something); or, when nothing was posted, what to write instead.
     """
     if not words.rest():
-        return render(form.empty)
+        return Reply(render(form.empty), changed=False)
     chosen = choose_area(session, author, words, form.keyword)
     if isinstance(chosen, str):
-        return chosen
+        return Reply(chosen, changed=False)
     area, text = chosen
     if not text:
-        return render(form.empty)
+        return Reply(render(form.empty), changed=False)
     item = _new_item(session, settings, area, author, form, text, inbound_id=inbound_id, now=now)
     if item.status == ItemStatus.UNNAMED:
-        return render("post_needs_name", item=item, area=area)
+        return Reply(render("post_needs_name", item=item, area=area), changed=True)
     if item.status == ItemStatus.PENDING:
-        return render("post_held", item=item, area=area)
-    return render(form.published, item=item, area=area, truncated=len(text) > form.max_length,
-                  max=form.max_length, named=bool(author.name))
+        return Reply(render("post_held", item=item, area=area), changed=True)
+    return Reply(render(form.published, item=item, area=area, truncated=len(text) > form.max_length,
+                        max=form.max_length, named=bool(author.name)), changed=True)
 
 
 def choose_area(session: Session, author: Subscriber, words: Words, keyword_name: str) -> tuple[Area, str] | str:

@@ -32,7 +32,7 @@ from sms_board.sending.subscription_status import (
     initial_status,
     transition,
 )
-from sms_board.text.templates import render
+from sms_board.text.templates import Reply, render
 from sms_board.text.words import Words
 
 # ── who hears from what ────────────────────────────────────────────────────
@@ -174,16 +174,16 @@ def opt_in(
 
 
 def start_again(session: Session, subscriber: Subscriber, inbound: InboundMessage, words: Words,
-                now: datetime) -> str:
+                now: datetime) -> Reply:
     """START by SMS (or YES with nothing to confirm): an opted-out number opts back in; the reply to it.
 
-    A number that never opted out is only told it is in.
+    A number that never opted out is only told it is in (which changes nothing).
     """
     was_out = subscriber.opted_out
     areas = opt_in(
         session, subscriber, words=words.original or "START", channel="sms", now=now, inbound_id=inbound.id,
     ) if was_out else []
-    return render("start_confirm", areas=areas, was_out=was_out)
+    return Reply(render("start_confirm", areas=areas, was_out=was_out), was_out)
 
 @dataclass(frozen=True)
 class ConsentRecord:

@@ -34,12 +34,13 @@ def approve_(ctx: Context) -> None:
     if item is None:
         return
     if item.kind == ItemKind.JOIN:
-        ctx.replies.append(answer_join_request(ctx.session, ctx.settings, item, ctx.subscriber, accept=True, now=ctx.now))
+        ctx.say(answer_join_request(ctx.session, ctx.settings, item, ctx.subscriber, accept=True, now=ctx.now))
         return
     outcome = approve(ctx.session, ctx.settings, item, ctx.subscriber, ctx.now)
     if outcome == Outcome.NOT_ALLOWED:
         ctx.reply("moderation_refused", action="APPROVE", item=item)
         return
+    ctx.did(outcome.changed)
     ctx.reply("moderation_done", outcome=outcome.value, item=item, author=display_name(item.author))
 
 
@@ -49,13 +50,14 @@ def reject_(ctx: Context) -> None:
     if item is None:
         return
     if item.kind == ItemKind.JOIN:
-        ctx.replies.append(answer_join_request(ctx.session, ctx.settings, item, ctx.subscriber, accept=False, now=ctx.now))
+        ctx.say(answer_join_request(ctx.session, ctx.settings, item, ctx.subscriber, accept=False, now=ctx.now))
         return
     reason = " ".join(ctx.words.rest(2).split())[:160]
     outcome, ended = reject(ctx.session, ctx.settings, item, ctx.subscriber, reason, ctx.now)
     if outcome == Outcome.NOT_ALLOWED:
         ctx.reply("moderation_refused", action="REJECT", item=item)
         return
+    ctx.did(outcome.changed)
     for person in ended:
         ctx.notify(person, "connection_ended", about=item, ref=item.ref)
     ctx.reply("moderation_done", outcome=outcome.value, item=item, author=display_name(item.author), reason=reason)

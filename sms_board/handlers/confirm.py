@@ -45,12 +45,13 @@ def yes_stage(ctx: Context) -> bool:
     if pending is not None and action is not None:
         pending.resolved_at = ctx.now
         pending.resolution = "confirmed"
+        ctx.did()  # whatever the action then finds, the confirmation is used up
         ctx.handler = f"yes:{pending.action}"
         action(ctx, pending)
         return True
     if ctx.subscriber.opted_out:
         ctx.handler = "start"
-        ctx.replies.append(start_again(ctx.session, ctx.subscriber, ctx.inbound, ctx.words, ctx.now))
+        ctx.say(start_again(ctx.session, ctx.subscriber, ctx.inbound, ctx.words, ctx.now))
         return True
     ctx.reply("nothing_to_confirm")
     return True

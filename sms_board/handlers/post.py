@@ -17,5 +17,5 @@ NOTICE = Form(ItemKind.NOTICE, "POST", "post_empty", "post_published", MAX_POST)
 
 @keyword("POST", "NOTICE")
 def post(ctx: Context) -> None:
-    ctx.replies.append(post_item(ctx.session, ctx.settings, ctx.subscriber, ctx.words, NOTICE,
+    ctx.say(post_item(ctx.session, ctx.settings, ctx.subscriber, ctx.words, NOTICE,
                                  inbound_id=ctx.inbound.id, now=ctx.now))

@@ -69,4 +69,5 @@ def relay(ctx: Context) -> bool:
     text = relay_text(item, display_name(ctx.subscriber), message)
     enqueue(ctx.session, ctx.settings, other, text, OutboxKind.RELAY, now=ctx.now, about=match)
     record(ctx.session, item, "relayed", ctx.now, actor=ctx.subscriber, match=match, inbound=ctx.inbound.id)
+    ctx.did()
     return True

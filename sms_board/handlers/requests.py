@@ -53,7 +53,7 @@ def need(ctx: Context) -> None:
             return
         ask_for_offer(ctx, offer)
         return
-    ctx.replies.append(post_item(ctx.session, ctx.settings, ctx.subscriber, ctx.words, REQUEST,
+    ctx.say(post_item(ctx.session, ctx.settings, ctx.subscriber, ctx.words, REQUEST,
                                  inbound_id=ctx.inbound.id, now=ctx.now))
 
 
@@ -69,7 +69,7 @@ def offer(ctx: Context) -> None:
         # "OFFER R99": clearly meant as a ref, but it names no open request.
         ctx.reply("ref_hint", usage="CAN <ref> to offer help on a request, or OFFER <what you can do>", ref=str(ref))
         return
-    ctx.replies.append(post_item(ctx.session, ctx.settings, ctx.subscriber, ctx.words, OFFER,
+    ctx.say(post_item(ctx.session, ctx.settings, ctx.subscriber, ctx.words, OFFER,
                                  inbound_id=ctx.inbound.id, now=ctx.now))
 
 
@@ -125,6 +125,7 @@ def _answer(ctx: Context, item: Item, how: _Answer) -> None:
         ctx.reply("already_responded", item=item)
         return
     record(ctx.session, item, how.action, ctx.now, actor=ctx.subscriber, response=response.number)
+    ctx.did()
     if item.author is not None:
         ctx.notify(item.author, how.to_owner, about=response, item=item, name=display_name(ctx.subscriber), area=item.area,
                    number=response.number, named=bool(ctx.subscriber.name))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
@@ -50,3 +51,12 @@ def render(template: str, /, **data: object) -> str:
     text = _environment().get_template(f"{template}.txt").render(**data)
     lines = [re.sub(r"[ \t]{2,}", " ", line).strip() for line in text.strip().splitlines()]
     return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A reply a domain step rendered, and whether the step changed something the resident asked
+    for (a post filed, a number back in): a handler passes both on (`Context.say`)."""
+
+    text: str
+    changed: bool
