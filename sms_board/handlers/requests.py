@@ -54,7 +54,7 @@ def need(ctx: Context) -> None:
         ask_for_offer(ctx, offer)
         return
     ctx.say(post_item(ctx.session, ctx.settings, ctx.subscriber, ctx.words, REQUEST,
-                                 inbound_id=ctx.inbound.id, now=ctx.now))
+                      inbound_id=ctx.inbound.id, now=ctx.now))
 
 
 @keyword("OFFER")
@@ -70,7 +70,7 @@ def offer(ctx: Context) -> None:
         ctx.reply("ref_hint", usage="CAN <ref> to offer help on a request, or OFFER <what you can do>", ref=str(ref))
         return
     ctx.say(post_item(ctx.session, ctx.settings, ctx.subscriber, ctx.words, OFFER,
-                                 inbound_id=ctx.inbound.id, now=ctx.now))
+                      inbound_id=ctx.inbound.id, now=ctx.now))
 
 
 @keyword("CAN")
