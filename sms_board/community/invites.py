@@ -125,6 +125,12 @@ class Joined(enum.StrEnum):
     USED_UP = "used_up"
     LOCKED = "locked"
 
+    @property
+    def changed(self) -> bool:
+        """Whether the attempt changed anything: joined, or a miss counted towards the lock (so its
+        reply is never withheld before the lock says why)."""
+        return self not in {Joined.ALREADY, Joined.LOCKED}
+
 
 @dataclass(frozen=True)
 class CodeResult:
@@ -215,6 +221,10 @@ class Decided(enum.StrEnum):
     NOT_ALLOWED = "not_allowed"
     NOT_WAITING = "not_waiting"
 
+    @property
+    def changed(self) -> bool:
+        return self in {Decided.ACCEPTED, Decided.DECLINED}
+
 
 def decide_join_request(session: Session, settings: Settings, request: Item, organiser: Subscriber, *,
                         accept: bool, now: datetime, channel: str = "sms") -> Decided:
@@ -250,4 +260,4 @@ def answer_join_request(session: Session, settings: Settings, request: Item, org
     person = request.author
     return Said.of("join_decided", outcome=decided.value, item=request, area=request.area,
                   name=display_name(person), number=mask(person.phone) if person else "",
-                  refused=decided == Decided.NOT_ALLOWED)
+                  refused=decided == Decided.NOT_ALLOWED).because(decided.changed)

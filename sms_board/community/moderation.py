@@ -73,6 +73,15 @@ class Outcome(enum.StrEnum):
     OWN = "own"
     NOT_MEMBER = "not_member"
 
+    @property
+    def changed(self) -> bool:
+        """Whether the decision or report changed the item (what a handler declares, `Context.did`)."""
+        return self in _CHANGES
+
+
+_CHANGES = frozenset({Outcome.APPROVED, Outcome.RESTORED, Outcome.KEPT, Outcome.REJECTED, Outcome.REPORTED,
+                      Outcome.HIDDEN})
+
 
 # ── who sees what ──────────────────────────────────────────────────────────
 

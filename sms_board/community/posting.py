@@ -38,8 +38,8 @@ def post_item(session: Session, settings: Settings, author: Subscriber, words: W
               inbound_id: int, now: datetime) -> Said:
     """Post the words after the keyword (and any area word) as a new item; the reply to the author.
 
-    The reply says it is published, held for an organiser or waiting for a NAME; or, when
-    nothing was posted, what to write instead.
+    The reply says it is published, held for an organiser or waiting for a NAME (all three
+    changed something); or, when nothing was posted, what to write instead.
     """
     if not words.rest():
         return Said.of(form.empty)
@@ -51,11 +51,11 @@ def post_item(session: Session, settings: Settings, author: Subscriber, words: W
         return Said.of(form.empty)
     item = _new_item(session, settings, area, author, form, text, inbound_id=inbound_id, now=now)
     if item.status == ItemStatus.UNNAMED:
-        return Said.of("post_needs_name", item=item, area=area)
+        return Said.of("post_needs_name", item=item, area=area).because(True)
     if item.status == ItemStatus.PENDING:
-        return Said.of("post_held", item=item, area=area)
+        return Said.of("post_held", item=item, area=area).because(True)
     return Said.of(form.published, item=item, area=area, truncated=len(text) > form.max_length,
-                  max=form.max_length, named=bool(author.name))
+                  max=form.max_length, named=bool(author.name)).because(True)
 
 
 def choose_area(session: Session, author: Subscriber, words: Words, keyword_name: str) -> tuple[Area, str] | Said:

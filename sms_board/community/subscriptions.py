@@ -178,13 +178,13 @@ def start_again(session: Session, subscriber: Subscriber, inbound: InboundMessag
                 now: datetime) -> Said:
     """START by SMS (or YES with nothing to confirm): an opted-out number opts back in; the reply to it.
 
-    A number that never opted out is only told it is in.
+    A number that never opted out is only told it is in (which changes nothing).
     """
     was_out = subscriber.opted_out
     areas = opt_in(
         session, subscriber, words=words.original or "START", channel="sms", now=now, inbound_id=inbound.id,
     ) if was_out else []
-    return Said.of("start_confirm", areas=areas, was_out=was_out)
+    return Said.of("start_confirm", areas=areas, was_out=was_out).because(was_out)
 
 @dataclass(frozen=True)
 class ConsentRecord:

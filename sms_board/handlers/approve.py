@@ -40,6 +40,7 @@ def approve_(ctx: Context) -> None:
     if outcome == Outcome.NOT_ALLOWED:
         ctx.reply("moderation_refused", action="APPROVE", item=item)
         return
+    ctx.did(outcome.changed)
     ctx.reply("moderation_done", outcome=outcome.value, item=item, author=display_name(item.author))
 
 
@@ -56,6 +57,7 @@ def reject_(ctx: Context) -> None:
     if outcome == Outcome.NOT_ALLOWED:
         ctx.reply("moderation_refused", action="REJECT", item=item)
         return
+    ctx.did(outcome.changed)
     for person in ended:
         ctx.notify(person, "connection_ended", about=item, ref=item.ref)
     ctx.reply("moderation_done", outcome=outcome.value, item=item, author=display_name(item.author), reason=reason)

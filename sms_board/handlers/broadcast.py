@@ -78,6 +78,7 @@ def _preview(ctx: Context, keyword_name: str, *, urgent: bool) -> None:
         return
     campaign = create_broadcast(ctx.session, preview, urgent=urgent, now=ctx.now, created_by=ctx.subscriber)
     ask(ctx.session, ctx.subscriber, "broadcast", {"campaign_id": campaign.id}, ctx.now)
+    ctx.did()
     ctx.reply("broadcast_preview", areas=targets, recipients=preview.recipients, segments=preview.segments,
               cost=money(preview.cost, ctx.settings), urgent=urgent)
 

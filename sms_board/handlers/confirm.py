@@ -30,7 +30,7 @@ def yes_stage(ctx: Context) -> bool:
     confirmed = answer_yes(ctx.session, ctx.subscriber, ctx.now, can_do=CONFIRM_ACTIONS)
     if confirmed is not None:
         ctx.handler = f"yes:{confirmed.action}"
-        ctx.changed = True  # what was asked is now confirmed, whatever the action goes on to do
+        ctx.did()  # what was asked is now confirmed, whatever the action goes on to do
         CONFIRM_ACTIONS[confirmed.action](ctx, confirmed)
         return True
     if ctx.subscriber.opted_out:

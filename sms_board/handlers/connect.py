@@ -75,6 +75,7 @@ def ok(ctx: Context) -> None:
             # The answer to "do you still need help?": keep it open.
             item.reminded_at = None
             record(ctx.session, item, ItemEventAction.KEPT_OPEN, ctx.now, actor=ctx.subscriber)
+            ctx.did()
             ctx.reply("kept_open", item=item)
         else:
             ctx.reply("no_offers_yet", item=item)
@@ -88,6 +89,7 @@ def ok(ctx: Context) -> None:
         return
     assert chosen.responder is not None
     match = connect(ctx.session, item, ctx.subscriber, chosen.responder, ctx.now)
+    ctx.did()
     ctx.reply("connected", item=item, other=display_name(chosen.responder))
     ctx.notify(chosen.responder, "connected", about=match, item=item, other=display_name(ctx.subscriber))
 
@@ -108,6 +110,7 @@ def _accept_intro(ctx: Context, intro: Item) -> None:
         ctx.reply("response_already_answered", item=intro)
         return
     record(ctx.session, intro, ItemEventAction.INTRO_ACCEPTED, ctx.now, actor=ctx.subscriber)
+    ctx.did()
     other = next((r for r in sides if r.id != mine.id), None)
     if other is None or other.status != ResponseStatus.ACCEPTED or other.responder is None:
         ctx.reply("intro_waiting", item=intro)
@@ -145,6 +148,7 @@ def no(ctx: Context) -> None:
             ctx.reply("response_already_answered", item=item)
             return
         record(ctx.session, item, ItemEventAction.WITHDRAWN, ctx.now, actor=ctx.subscriber)
+        ctx.did()
         ctx.reply("withdrawn_ok", item=item)
         return
     waiting = pending_responses(ctx.session, item)
@@ -159,6 +163,7 @@ def no(ctx: Context) -> None:
         ctx.reply("response_already_answered", item=item)
         return
     record(ctx.session, item, ItemEventAction.DECLINED, ctx.now, actor=ctx.subscriber, response=chosen.number)
+    ctx.did()
     if chosen.responder is not None:
         ctx.notify(chosen.responder, "offer_declined", about=chosen, item=item)
     ctx.reply("declined_ok", item=item)
@@ -174,6 +179,7 @@ def _decline_intro(ctx: Context, item: Item) -> None:
         ctx.reply("response_already_answered", item=item)
         return
     close_item(ctx.session, item, ItemStatus.CLOSED, ctx.now, ctx.subscriber, ItemEventAction.DECLINED)
+    ctx.did()
     # A side whose "would you like to meet" was still waiting (now cancelled) never heard of it.
     heard = told_about(ctx.session, about(item_id=item.id))
     for side in sides:
@@ -205,6 +211,7 @@ def share(ctx: Context) -> None:
         ctx.reply("not_connected", ref=item.ref)
         return
     record(ctx.session, item, ItemEventAction.SHARED_NUMBER, ctx.now, actor=ctx.subscriber, match=match)
+    ctx.did()
     # The only place a number is ever shown: the owner's own, by their choice, to their match.
     ctx.notify(other, "number_shared", about=match, item=item, name=display_name(ctx.subscriber), number=ctx.subscriber.phone)
     ctx.reply("share_done", item=item, other=display_name(other))
@@ -231,6 +238,7 @@ def done(ctx: Context) -> None:
     if exchange is None:  # the other side's DONE came first: one ledger row, one thank-you each
         ctx.reply("not_connected", ref=item.ref)
         return
+    ctx.did()
     ctx.reply("done_thanks", item=item, other=display_name(other), hours=exchange.hours, me=True)
     if other is not None:
         ctx.notify(other, "done_thanks", about=match, item=item, other=display_name(ctx.subscriber), hours=exchange.hours, me=False)
@@ -256,6 +264,7 @@ def _close(ctx: Context, item: Item) -> None:
     if ended is None:  # closed, rejected or expired a moment ago
         ctx.reply("item_not_open", item=item)
         return
+    ctx.did()
     for match, person in ended:
         ctx.notify(person, "connection_ended", about=match, ref=item.ref)
     ctx.reply("closed_ok", item=item)
@@ -284,4 +293,5 @@ def unlink(ctx: Context) -> None:
             if party is not None and party.id not in unaware:
                 ctx.notify(party, "connection_ended", about=match, ref=item.ref)
     audit.record(ctx.session, AuditAction.UNLINK, ctx.now, actor=ctx.subscriber, item=item, connections=len(matches))
+    ctx.did()
     ctx.reply("unlinked_ok", item=item, count=len(matches))

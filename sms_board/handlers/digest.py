@@ -34,6 +34,7 @@ def digest(ctx: Context) -> None:
             .execution_options(synchronize_session=False)
         )
     ctx.subscriber.digest_frequency = wanted
+    ctx.did(wanted != current)
     ctx.reply("digest_set", frequency=wanted, at=ctx.settings.digest_time.strftime("%H:%M"),
               weekday=ctx.settings.digest_weekday,
               areas=active_areas(ctx.session, ctx.subscriber))
@@ -50,4 +51,5 @@ def more(ctx: Context) -> None:
         ctx.reply("digest_more_none", had_digest=more.had_digest, frequency=ctx.subscriber.digest_frequency)
         return
     # Pages are built (and smart-encoded) by the digest from templates/sms/digest_page.txt.
+    ctx.did()  # the place in the digest moved on
     ctx.replies.append(more.page)

@@ -11,6 +11,7 @@ from sms_board.models import Confirmation
 @keyword("FORGET", fuzzy=False)
 def forget_me(ctx: Context) -> None:
     ask(ctx.session, ctx.subscriber, "forget", {}, ctx.now)
+    ctx.did()
     ctx.reply("forget_confirm")
 
 

@@ -59,6 +59,7 @@ def intro(ctx: Context) -> None:
         ctx.session.add(Response(item_id=item.id, responder_id=person.id, kind=ResponseKind.INTRO,
                                  number=number, status=ResponseStatus.PENDING, created_at=ctx.now))
     record(ctx.session, item, ItemEventAction.INTRODUCED, ctx.now, actor=ctx.subscriber)
+    ctx.did()
     audit.record(ctx.session, AuditAction.INTRO, ctx.now, actor=ctx.subscriber, item=item)
     organiser = display_name(ctx.subscriber)
     ctx.notify(first, "intro_asked", about=item, item=item, organiser=organiser, other=display_name(second), area=area)

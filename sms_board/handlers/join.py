@@ -60,6 +60,7 @@ def join(ctx: Context) -> None:
         ctx.session, ctx.subscriber, area, words=ctx.words.original, wording="\n\n".join(welcome),
         channel="sms", now=ctx.now, inbound_id=ctx.inbound.id,
     )
+    ctx.did(joined)
     if joined:
         ctx.replies.extend(welcome)
     else:
@@ -73,11 +74,13 @@ def _join_private(ctx: Context, area: Area, code: str | None) -> None:
     if code is None:
         request, new = request_to_join(ctx.session, area, ctx.subscriber, ctx.words.original, ctx.now,
                                        inbound_id=ctx.inbound.id)
+        ctx.did(new)
         ctx.reply("join_requested", area=area, item=request, new=new)
         return
     welcome = welcome_texts(ctx.settings, ctx.subscriber, area)
     result = use_code(ctx.session, ctx.settings, area, ctx.subscriber, code, words=ctx.words.original,
                       wording="\n\n".join(welcome), now=ctx.now, inbound_id=ctx.inbound.id)
+    ctx.did(result.outcome.changed)
     if result.outcome == Joined.JOINED:
         ctx.replies.extend(welcome)
         return
@@ -104,6 +107,7 @@ def leave_(ctx: Context) -> None:
                  inbound_id=ctx.inbound.id)
     # An offer or ask made in an area one has left is taken back (CAN needs the area, too).
     withdraw_responses(ctx.session, ctx.subscriber, ctx.now, [area.id for area in left])
+    ctx.did(bool(left))
     remaining = [a for a in current if a not in left]
     ctx.reply("leave_done", left=left, remaining=remaining)
 

@@ -43,7 +43,7 @@ def _switch(ctx: Context, code: str) -> None:
         ctx.reply("language_list", languages=_names(ctx), current=ctx.subscriber.language)
         return
     choose(ctx.session, ctx.subscriber, code, wording=ctx.words.original, channel="sms", now=ctx.now)
-    ctx.changed = True
+    ctx.did()
     ctx.reply("language_set", language=pack(code).name)
 
 

@@ -18,4 +18,4 @@ NOTICE = Form(ItemKind.NOTICE, "POST", "post_empty", "post_published", MAX_POST)
 @keyword("POST", "NOTICE")
 def post(ctx: Context) -> None:
     ctx.say(post_item(ctx.session, ctx.settings, ctx.subscriber, ctx.words, NOTICE,
-                     inbound_id=ctx.inbound.id, now=ctx.now))
+                      inbound_id=ctx.inbound.id, now=ctx.now))

@@ -18,8 +18,9 @@ def name(ctx: Context) -> None:
     if not wanted or not is_name(wanted):
         ctx.reply("name_hint", current=ctx.subscriber.name)
         return
-    ctx.subscriber.name = wanted[:MAX_NAME].strip()
+    before, ctx.subscriber.name = ctx.subscriber.name, wanted[:MAX_NAME].strip()
     released = release_unnamed(ctx.session, ctx.settings, ctx.subscriber, ctx.now)
+    ctx.did(ctx.subscriber.name != before or bool(released))
     ctx.reply("name_set", name=ctx.subscriber.name,
               published=[i for i in released if i.status == ItemStatus.PUBLISHED],
               held=[i for i in released if i.status == ItemStatus.PENDING])

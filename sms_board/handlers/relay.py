@@ -73,4 +73,5 @@ def relay(ctx: Context) -> bool:
         enqueue(ctx.session, ctx.settings, other, text, OutboxKind.RELAY, now=ctx.now, about=match)
     record(ctx.session, item, ItemEventAction.RELAYED, ctx.now, actor=ctx.subscriber, match=match,
            inbound=ctx.inbound.id)
+    ctx.did()
     return True

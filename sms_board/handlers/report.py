@@ -19,5 +19,6 @@ def report(ctx: Context) -> None:
     if item is None:
         return
     outcome = file_report(ctx.session, ctx.settings, item, ctx.subscriber, ctx.now)
+    ctx.did(outcome.changed)
     ctx.file_in_inbox(item.area)
     ctx.reply("report_thanks", outcome=outcome.value, item=item, area=item.area)

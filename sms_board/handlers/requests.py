@@ -51,7 +51,7 @@ def need(ctx: Context) -> None:
         ask_for_offer(ctx, offer)
         return
     ctx.say(post_item(ctx.session, ctx.settings, ctx.subscriber, ctx.words, REQUEST,
-                     inbound_id=ctx.inbound.id, now=ctx.now))
+                      inbound_id=ctx.inbound.id, now=ctx.now))
 
 
 @keyword("OFFER")
@@ -67,7 +67,7 @@ def offer(ctx: Context) -> None:
         ctx.reply("ref_hint", usage="OFFER", ref=str(ref))
         return
     ctx.say(post_item(ctx.session, ctx.settings, ctx.subscriber, ctx.words, OFFER,
-                     inbound_id=ctx.inbound.id, now=ctx.now))
+                      inbound_id=ctx.inbound.id, now=ctx.now))
 
 
 @keyword("CAN")
@@ -122,6 +122,7 @@ def _answer(ctx: Context, item: Item, how: _Answer) -> None:
         ctx.reply("already_responded", item=item)
         return
     record(ctx.session, item, how.action, ctx.now, actor=ctx.subscriber, response=response.number)
+    ctx.did()
     if item.author is not None:
         ctx.notify(item.author, how.to_owner, about=response, item=item, name=display_name(ctx.subscriber), area=item.area,
                    number=response.number, named=bool(ctx.subscriber.name))

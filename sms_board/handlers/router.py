@@ -12,13 +12,14 @@ Routing order:
 Stages 0–3, 5 and 6 are `@stage` functions that return True when they took the
 text; stage 4 looks words up in the `@keyword` registry. A handler gets a
 `Context` (the stored inbound message, the sender, a database session) and
-adds replies or outbox rows to it; it never sees Flask and never sends.
+adds replies or outbox rows to it; it never sees Flask and never sends. It
+declares what the text did (`Context.did`, `Context.say`): whether it changed
+something the resident asked for, which loop protection reads.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cache
@@ -26,9 +27,8 @@ from importlib import resources
 
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
-from sqlalchemy import event, select
-from sqlalchemy import inspect as sa_inspect
-from sqlalchemy.orm import ORMExecuteState, Session
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from sms_board.community import alerts
 from sms_board.community.languages import (
@@ -72,9 +72,8 @@ class Context:
     # A STOP confirmation is owed by carrier rules, a "call 999" by common sense: never
     # dropped by loop protection.
     mandatory_reply: bool = False
-    # Whether routing changed anything (a post, a connection, a setting): the reply confirms
-    # it, so loop protection never withholds it. Set by `route` from what the session wrote, or
-    # by a stage whose change the router does not see (a YES confirming: bookkeeping to it).
+    # Whether the text changed something the resident asked for (a post, a connection, a setting),
+    # as its handler declares (`did`, `say`): the reply confirms it, so loop protection never withholds it.
     changed: bool = False
     # The confirmations this text let lapse (`forget`, `broadcast`): any text but YES does.
     lapsed: tuple[str, ...] = ()
@@ -102,9 +101,20 @@ class Context:
         """Answer the sender in their language, or once in each of the board's while it is not known."""
         self.replies.extend(texts_for(self.settings, self.subscriber, template, **data))
 
+    def did(self, changed: bool = True) -> None:
+        """Declare that the text changed something the resident asked for: a post, a connection, a
+        setting, a YES. `changed`: a domain outcome's own say (`Outcome.changed`), passed on as it is.
+
+        Only what the text was for counts: its own row, the inbox, the day's hint and lapsing
+        confirmations do not (docs/language.md, "Loop protection").
+        """
+        self.changed = self.changed or changed
+
     def say(self, said: Said) -> None:
-        """Answer with what a domain function decided to say (`Said`), in the sender's language."""
+        """Answer with what a domain step decided to say, in the sender's language, and pass on what
+        that step did (`did`)."""
         self.reply(said.template, **said.data)
+        self.did(said.changed)
 
     def notify(
         self, recipient: Subscriber, template: str, kind: OutboxKind = OutboxKind.NOTIFY, *,
@@ -394,69 +404,13 @@ def heard_though_opted_out(ctx: Context) -> bool:
 
 
 def route(ctx: Context) -> None:
-    """Run the text through the stages until one takes it; `ctx.changed` says whether it changed anything,
-    `ctx.ignored` why it was left unhandled."""
-    with _writes(ctx.session) as written:
-        for entry in _current().stages:
-            ctx.handler = entry.name
-            if entry.func(ctx):
-                break
-        else:
-            raise RuntimeError("no stage took the text; the inbox stage must always take it")
-        # What is still to be flushed counts too; it is written with the text's row, at commit.
-        written.update(_pending_writes(ctx.session))
-    ctx.changed = ctx.changed or bool(written)
-
-
-# Writes that change nothing a resident asked for: the text's own row, the day's inbox hint,
-# and pending confirmations lapsing (every text but YES lapses them; `confirmations.transition`
-# writes them in bulk, so a YES that confirms one says so itself, in `ctx.changed`).
-_BOOKKEEPING_TABLES = frozenset({"inbound_messages"})
-_BOOKKEEPING_COLUMNS = frozenset({("subscribers", "last_hint_at")})
-_BOOKKEEPING_BULK = frozenset({"confirmations"})
-
-
-def _pending_writes(session: Session) -> set[str]:
-    """The tables (and changed columns) the session would write at its next flush, bookkeeping left out."""
-    written: set[str] = set()
-    for obj in (*session.new, *session.deleted):
-        table = sa_inspect(obj).mapper.local_table.name
-        if table not in _BOOKKEEPING_TABLES:
-            written.add(table)
-    for obj in session.dirty:
-        state = sa_inspect(obj)
-        table = state.mapper.local_table.name
-        if table in _BOOKKEEPING_TABLES:
-            continue
-        written.update(
-            f"{table}.{attr.key}" for attr in state.attrs
-            if attr.history.has_changes() and (table, attr.key) not in _BOOKKEEPING_COLUMNS
-        )
-    return written
-
-
-@contextmanager
-def _writes(session: Session) -> Iterator[set[str]]:
-    """The tables (and columns) this session writes inside the block, bookkeeping left out."""
-    written: set[str] = set()
-
-    def before_flush(flushing: Session, _context: object, _instances: object) -> None:
-        written.update(_pending_writes(flushing))
-
-    def do_orm_execute(state: ORMExecuteState) -> None:
-        if state.is_insert or state.is_update or state.is_delete:
-            table = getattr(state.statement, "table", None)
-            name = getattr(table, "name", "?")
-            if name not in _BOOKKEEPING_BULK | _BOOKKEEPING_TABLES:
-                written.add(name)
-
-    event.listen(session, "before_flush", before_flush)
-    event.listen(session, "do_orm_execute", do_orm_execute)
-    try:
-        yield written
-    finally:
-        event.remove(session, "before_flush", before_flush)
-        event.remove(session, "do_orm_execute", do_orm_execute)
+    """Run the text through the stages until one takes it; `ctx.changed` says whether it changed anything
+    (as its handler declared), `ctx.ignored` why it was left unhandled."""
+    for entry in _current().stages:
+        ctx.handler = entry.name
+        if entry.func(ctx):
+            return
+    raise RuntimeError("no stage took the text; the inbox stage must always take it")
 
 
 def ref_or_hint(ctx: Context, usage: str, kinds: set[ItemKind] | None = None) -> Item | None:

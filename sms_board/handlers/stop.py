@@ -166,6 +166,7 @@ def do_stop(ctx: Context) -> None:
     changed = _stop(ctx.session, ctx.settings, ctx.subscriber, ctx.inbound, ctx.words, ctx.now) or \
         stopped_by_this_text(ctx)
     ctx.handler = "stop"
+    ctx.did(changed)
     if changed:
         # The other side of each open connection is told it ended, without details.
         for match, other in end_connections_of(ctx.session, ctx.subscriber, ctx.now, ItemEventAction.OPTED_OUT):

@@ -85,5 +85,6 @@ def answer_stage(ctx: Context) -> bool:
     except ReplyRefused as refused:
         ctx.reply("urgent_answer_refused", ref=ref, why=refused.reason.value, limit=MAX_REPLY_CHARACTERS)
         return True
+    ctx.did()
     ctx.reply("urgent_answered", ref=ref, number=mask(kept.from_number))
     return True

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
@@ -80,15 +80,22 @@ def _environment(language: str) -> Environment:
 
 @dataclass(frozen=True)
 class Said:
-    """What to tell someone, not yet in words: a template and its data. Domain code returns one; the
-    edge that knows who reads it renders it in their language (`community.languages.texts_for`)."""
+    """What to tell someone, not yet in words: a template and its data, and whether the step that
+    says it changed something the resident asked for (a post filed, a number back in). Domain code
+    returns one; the handler renders it in the reader's language and passes on the change
+    (`Context.say`)."""
 
     template: str
     data: Mapping[str, object] = field(default_factory=dict)
+    changed: bool = False
 
     @classmethod
     def of(cls, template: str, /, **data: object) -> Said:
         return cls(template, data)
+
+    def because(self, changed: bool) -> Said:
+        """The same words, saying whether the step changed something."""
+        return replace(self, changed=changed)
 
 
 def render(template: str, language: str = SOURCE_LANGUAGE, /, **data: object) -> str:
