@@ -21,7 +21,6 @@ def _choose_word(ctx: Context) -> bool:
     chosen = vocabulary(ctx.settings.languages).choose.get(ctx.words.said) if len(ctx.words) == 1 else None
     if chosen is None:
         return False
-    ctx.handler = "language"
     _switch(ctx, chosen)
     return True
 
@@ -42,8 +41,7 @@ def _switch(ctx: Context, code: str) -> None:
     if code not in ctx.settings.languages:
         ctx.reply("language_list", languages=_names(ctx), current=ctx.subscriber.language)
         return
-    choose(ctx.session, ctx.subscriber, code, wording=ctx.words.original, channel="sms", now=ctx.now)
-    ctx.did()
+    ctx.did(choose(ctx.session, ctx.subscriber, code, wording=ctx.words.original, channel="sms", now=ctx.now))
     ctx.reply("language_set", language=pack(code).name)
 
 

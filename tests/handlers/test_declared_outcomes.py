@@ -140,6 +140,9 @@ def walk_the_street(street: Street) -> None:
         fallen = session.scalar(select(InboundMessage.id).where(InboundMessage.handler == "emergency"))
     street.changes("olive", f"U{fallen} Are you hurt? Someone is on their way")
 
+    street.changes("sam", "ENGLISH")  # a language chosen by its word
+    street.changes("priya", "LANGUAGE EN")
+
     street.changes("joe", "LEAVE ELM")
     assert street.text("sam", "STOP"), "owed, whatever the cap"
     street.changes("sam", "START")
