@@ -1,4 +1,7 @@
-"""MY and BALANCE: a resident's open items, connections and timebank hours."""
+"""MY and BALANCE: a resident's open items, connections and timebank hours.
+
+On a board of more than one language MY ends with the resident's language and how to change it.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ from sms_board.community.item_lifecycle import OPEN
 from sms_board.community.languages import reading
 from sms_board.handlers.router import Context, keyword
 from sms_board.models import Item
+from sms_board.text.languages import pack
 from sms_board.text.templates import ELLIPSIS, render
 
 # MY stays within two GSM-7 texts when it can: titles are cut to share that room, never below
@@ -28,18 +32,25 @@ def my(ctx: Context) -> None:
         ).order_by(Item.id)
     ))
     connections = [(m.item, display_name(other_party(m, ctx.subscriber))) for m in active_matches(ctx.session, ctx.subscriber)]
+    chosen = ctx.subscriber.language if ctx.subscriber.language in ctx.settings.languages else None
     for language in reading(ctx.settings, ctx.subscriber):
-        ctx.replies.append(_listing(language, items, connections))
+        # One line more on a board of several languages: theirs, or that it is not chosen yet.
+        footer = render("my_language", language, language=chosen and pack(chosen).name) \
+            if len(ctx.settings.languages) > 1 else ""
+        ctx.replies.append(_listing(language, items, connections, footer))
 
 
-def _listing(language: str, items: list[Item], connections: list[tuple[Item, str]]) -> str:
-    listing = render("my", language, items=items, connections=connections, width=None)
+def _listing(language: str, items: list[Item], connections: list[tuple[Item, str]], footer: str = "") -> str:
+    def written(width: int | None) -> str:
+        listing = render("my", language, items=items, connections=connections, width=width)
+        return f"{listing}\n{footer}" if footer else listing
+
+    listing = written(None)
     if len(listing) > MY_ROOM and items:
-        # Whole titles do not fit: share the room left beside refs, headings and connections.
+        # Whole titles do not fit: share the room left beside refs, headings, connections and the footer.
         titles = sum(len(" ".join(item.body.split())) for item in items)
         room = MY_ROOM - (len(listing) - titles)
-        listing = render("my", language, items=items, connections=connections,
-                         width=max(MIN_TITLE, room // len(items) - _CUT_COST))
+        listing = written(max(MIN_TITLE, room // len(items) - _CUT_COST))
     return listing
 
 
