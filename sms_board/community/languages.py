@@ -50,8 +50,8 @@ def reading(settings: Settings, person: Subscriber, *, areas: Sequence[Area] | N
     speaks it; else the languages of their areas when every one of them is narrowed; else all the board's.
 
     `areas`: the person's active areas when the caller has them (else they are read, in one statement, and
-    only on a board of more than one language for someone whose language is not known); `joining`: an area
-    they are joining now, counted with them.
+    only on a board of more than one language for someone whose language is not known; someone in no area
+    now counts the areas they were in); `joining`: an area they are joining now, counted with them.
     """
     if person.language in settings.languages:
         return (person.language,)  # type: ignore[return-value]
@@ -67,14 +67,17 @@ def reading(settings: Settings, person: Subscriber, *, areas: Sequence[Area] | N
 
 
 def _areas_languages(person: Subscriber) -> list[str | None]:
-    """The `languages` of each area `person` is an active member of (None: one that speaks all the board's)."""
+    """The `languages` of each area `person` is an active member of (None: one that speaks all the board's);
+    of each they ever joined when they are in none now (a STOP's or a LEAVE's answer, a START's)."""
     session = object_session(person)
     if session is None or person.id is None:
         return []
-    return list(session.scalars(
-        select(Area.languages).join(Subscription, Subscription.area_id == Area.id)
-        .where(Subscription.subscriber_id == person.id, Subscription.status == SubscriptionStatus.ACTIVE)
-    ))
+    rows = session.execute(
+        select(Area.languages, Subscription.status).join(Subscription, Subscription.area_id == Area.id)
+        .where(Subscription.subscriber_id == person.id)
+    ).all()
+    active = [languages for languages, status in rows if status == SubscriptionStatus.ACTIVE]
+    return active or [languages for languages, _ in rows]
 
 
 def board_language(settings: Settings, raw: str) -> str | None:

@@ -32,12 +32,16 @@ def my(ctx: Context) -> None:
         ).order_by(Item.id)
     ))
     connections = [(m.item, display_name(other_party(m, ctx.subscriber))) for m in active_matches(ctx.session, ctx.subscriber)]
-    chosen = ctx.subscriber.language if ctx.subscriber.language in ctx.settings.languages else None
     for language in reading(ctx.settings, ctx.subscriber):
-        # One line more on a board of several languages: theirs, or that it is not chosen yet.
-        footer = render("my_language", language, language=chosen and pack(chosen).name) \
-            if len(ctx.settings.languages) > 1 else ""
-        ctx.replies.append(_listing(language, items, connections, footer))
+        ctx.replies.append(_listing(language, items, connections, _footer(ctx, language)))
+
+
+def _footer(ctx: Context, language: str) -> str:
+    """The resident's language and how to change it, on a board of several (MY, a keyword, has set it)."""
+    chosen = ctx.subscriber.language
+    if len(ctx.settings.languages) == 1 or chosen not in ctx.settings.languages:
+        return ""
+    return render("my_language", language, language=pack(chosen).name)
 
 
 def _listing(language: str, items: list[Item], connections: list[tuple[Item, str]], footer: str = "") -> str:

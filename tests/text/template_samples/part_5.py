@@ -3,5 +3,5 @@
 from tests.text.template_samples import Sample
 
 SAMPLES: dict[str, list[Sample]] = {
-    "my_language": [{"language": "Cymraeg"}, {"language": "English"}, {"language": "polski"}, {"language": None}],
+    "my_language": [{"language": "Cymraeg"}, {"language": "English"}, {"language": "polski"}],
 }
