@@ -7,6 +7,9 @@ to one area only.
 An area's public page (`/board/<slug>`) shows its posts with their authors' first names to
 anyone; an administrator may go without one. A private area never has one: its posts are
 for its members.
+
+An area may speak only some of the board's languages (`area add … --languages cy`): its
+`languages` column then names them; None means all of the board's (docs/translations.md).
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from sms_board.models import (
     Subscription,
     SubscriptionStatus,
 )
+from sms_board.text.languages import listed
 from sms_board.text.words import fold
 
 _OUTWARD = r"[A-Z]{1,2}[0-9][A-Z0-9]?"
@@ -162,7 +166,7 @@ def nearest_areas(session: Session, text: str = "", limit: int = 5) -> list[Area
 class AreaError(Exception):
     """An area cannot be created as asked; the message is one line to show whoever asked.
 
-    `field` names the input at fault (`slug`, `timezone`, `postcode` or `moderation`);
+    `field` names the input at fault (`slug`, `timezone`, `postcode`, `moderation` or `languages`);
     it is None when the area clashes with one already stored.
     """
 
@@ -183,6 +187,7 @@ class AreaSummary:
     postcodes: tuple[str, ...]
     timezone: str
     public_page: bool
+    languages: str | None  # the board's languages it speaks ("cy"), None: all of them
 
 
 @dataclass(frozen=True)
@@ -252,6 +257,30 @@ def set_public_page(area: Area, on: bool) -> bool:
     return True
 
 
+def narrowed_languages(board: Sequence[str], raw: str) -> str | None:
+    """What `--languages cy` stores: the codes (any case, comma-separated) in the board's order, or None when
+    they are all of the board's (no narrowing). Raises `AreaError` naming a code the board does not speak."""
+    codes = {code.strip().lower() for code in raw.split(",") if code.strip()}
+    if not codes:
+        raise AreaError(f"name at least one of the board's languages: {listed(board)}.", field="languages")
+    foreign = sorted(codes - set(board))
+    if foreign:
+        raise AreaError(f"{', '.join(foreign)}: not a language of this board; it speaks {listed(board)}.",
+                        field="languages")
+    if codes == set(board):
+        return None
+    return ",".join(code for code in board if code in codes)
+
+
+def set_languages(area: Area, board: Sequence[str], raw: str) -> bool:
+    """Narrow the area to some of the board's languages (all of them: no narrowing); False when unchanged."""
+    languages = narrowed_languages(board, raw)
+    if area.languages == languages:
+        return False
+    area.languages = languages
+    return True
+
+
 def area_by_slug(session: Session, slug: str) -> Area | None:
     """The area with exactly this slug (case ignored): what operators type, unlike `find_area`."""
     return session.scalar(select(Area).where(Area.slug == slug.lower()))
@@ -277,18 +306,21 @@ def all_areas(session: Session) -> list[Area]:
 def create_area(
     session: Session, slug: str, name: str, *, postcodes: Iterable[str] = (), timezone: str,
     private: bool = False, moderation: Moderation | str = Moderation.OPEN, public_page: bool = True,
+    languages: str | None = None, board_languages: Sequence[str] = (),
 ) -> Area:
     """Add an area serving the given postcode prefixes; raises `AreaError`, writing nothing, when it cannot.
 
     The slug is lower-cased, the name trimmed and the prefixes normalised (`se6 1` → `SE6 1`);
     a slug or prefix another area already has is refused. A private area gets no public page.
+    `languages` (`cy` or `cy,en`) narrows it to some of `board_languages`; None: it speaks them all.
     """
     slug = slug.lower()
     moderation = _check_new_area(slug, timezone, moderation)
+    spoken = narrowed_languages(board_languages, languages) if languages is not None else None
     prefixes = _normalised_prefixes(postcodes)
     _check_not_taken(session, slug, prefixes)
     area = Area(slug=slug, name=name.strip(), timezone=timezone, private=private, moderation=moderation,
-                public_page=public_page and not private)
+                public_page=public_page and not private, languages=spoken)
     area.postcodes = [AreaPostcode(prefix=prefix) for prefix in prefixes]
     try:
         with session.begin_nested():  # another operator adding the same area at the same moment
@@ -339,7 +371,7 @@ def area_summaries(session: Session) -> list[AreaSummary]:
         AreaSummary(
             slug=area.slug, name=area.name, subscribers=counts.get(area.id, 0), private=area.private,
             moderation=area.moderation, postcodes=tuple(p.prefix for p in area.postcodes), timezone=area.timezone,
-            public_page=area.public_page,
+            public_page=area.public_page, languages=area.languages,
         )
         for area in session.scalars(select(Area).order_by(Area.slug))
     ]

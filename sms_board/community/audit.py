@@ -54,7 +54,7 @@ def area_added(session: Session, area: Area, now: datetime, *, actor: Subscriber
     session.flush()  # the new area's id
     record(session, AuditAction.AREA_ADD, now, actor=actor, label=None if actor else OPERATOR, channel=channel,
            area_id=area.id, slug=area.slug, private=area.private, moderation=area.moderation,
-           public_page=area.public_page)
+           public_page=area.public_page, **({"languages": area.languages} if area.languages else {}))
 
 
 def area_changed(session: Session, area: Area, now: datetime, *, actor: Subscriber | None, channel: str,

@@ -6,19 +6,33 @@ known from the first keyword they text that belongs to one language (`YMUNO ELM`
 an organiser (import, the dashboard, the CLI). Every choice is kept with its time and wording in
 `language_choices`, as consent is. Until it is known, every text goes to them once in each of the
 board's languages, the first language first: nobody is sent only a language they may not read.
+An area may speak only some of the board's languages (`area add … --languages cy`): someone whose
+language is not known and whose every area is narrowed gets the languages of their areas instead.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy.orm import Session
+from sqlalchemy import select
+from sqlalchemy.orm import Session, object_session
 
 from sms_board.community.areas import public_page
-from sms_board.models import Area, Item, LanguageChoice, Match, OutboxKind, Response, Subscriber
+from sms_board.models import (
+    Area,
+    Item,
+    LanguageChoice,
+    Match,
+    OutboxKind,
+    Response,
+    Subscriber,
+    Subscription,
+    SubscriptionStatus,
+)
 from sms_board.plumbing.config import Settings
 from sms_board.sending.outbox import OutboxRow, enqueue
-from sms_board.text.languages import pack
+from sms_board.text.languages import listed, pack
 from sms_board.text.templates import render
 
 
@@ -30,11 +44,63 @@ def spoken_in(settings: Settings, area: Area | None) -> tuple[str, ...]:
     return tuple(code for code in settings.languages if code in own) or settings.languages
 
 
-def reading(settings: Settings, person: Subscriber) -> tuple[str, ...]:
-    """The languages texts go to `person` in: theirs when it is known and the board speaks it, else all."""
+def reading(settings: Settings, person: Subscriber, *, areas: Sequence[Area] | None = None,
+            joining: Area | None = None) -> tuple[str, ...]:
+    """The languages texts go to `person` in, the board's first first: theirs when it is known and the board
+    speaks it; else the languages of their areas when every one of them is narrowed; else all the board's.
+
+    `areas`: the person's active areas when the caller has them (else they are read, in one statement, and
+    only on a board of more than one language for someone whose language is not known; someone in no area
+    now counts the areas they were in); `joining`: an area they are joining now, counted with them.
+    """
     if person.language in settings.languages:
         return (person.language,)  # type: ignore[return-value]
-    return settings.languages
+    if len(settings.languages) == 1:
+        return settings.languages
+    narrowed = [area.languages for area in areas] if areas is not None else _areas_languages(person)
+    if joining is not None:
+        narrowed.append(joining.languages)
+    if not narrowed or not all(narrowed):
+        return settings.languages
+    own = {code for languages in narrowed for code in (languages or "").split(",")}
+    return tuple(code for code in settings.languages if code in own) or settings.languages
+
+
+def _areas_languages(person: Subscriber) -> list[str | None]:
+    """The `languages` of each area `person` is an active member of (None: one that speaks all the board's);
+    of each they ever joined when they are in none now (a STOP's or a LEAVE's answer, a START's)."""
+    session = object_session(person)
+    if session is None or person.id is None:
+        return []
+    rows = session.execute(
+        select(Area.languages, Subscription.status).join(Subscription, Subscription.area_id == Area.id)
+        .where(Subscription.subscriber_id == person.id)
+    ).all()
+    active = [languages for languages, status in rows if status == SubscriptionStatus.ACTIVE]
+    return active or [languages for languages, _ in rows]
+
+
+def board_language(settings: Settings, raw: str) -> str | None:
+    """A language as an organiser writes it in a list (`cy`, `CY`): the board's code; None when empty.
+
+    Raises ValueError, naming the board's languages, for anything else.
+    """
+    code = raw.strip().lower()
+    if not code:
+        return None
+    if code not in settings.languages:
+        raise ValueError(f"language {raw.strip()!r} is not one this board speaks; write one of "
+                         f"{listed(settings.languages)}, or leave it empty")
+    return code
+
+
+def language_history(session: Session, phone: str) -> tuple[str | None, list[LanguageChoice]]:
+    """A number's language (None: not known) and every choice of it, oldest first (nothing for a number never seen)."""
+    person = session.scalar(select(Subscriber).where(Subscriber.phone == phone))
+    if person is None:
+        return None, []
+    return person.language, list(session.scalars(
+        select(LanguageChoice).where(LanguageChoice.subscriber_id == person.id).order_by(LanguageChoice.id)))
 
 
 def knows_language(settings: Settings, person: Subscriber) -> bool:
@@ -85,14 +151,14 @@ def enqueue_in_their_language(
 
 
 def welcome_texts(settings: Settings, person: Subscriber, area: Area) -> list[str]:
-    """The welcome to `area` in each language `person` reads. Someone whose language is known, on a
-    board that speaks others, is offered them in one line each, written in that language
-    ("Cymraeg? Atebwch CYMRAEG.")."""
+    """The welcome to `area` in each language `person` reads (counting `area` among theirs). Someone who
+    reads one language, in an area that speaks others, is offered them in one line each, written in that
+    language ("Cymraeg? Atebwch CYMRAEG.")."""
     page = public_page(area, settings.public_url)
-    texts = [render("join_welcome", language, area=area, named=bool(person.name), page=page)
-             for language in reading(settings, person)]
-    if len(texts) == 1 and len(settings.languages) > 1:
+    read = reading(settings, person, joining=area)
+    texts = [render("join_welcome", language, area=area, named=bool(person.name), page=page) for language in read]
+    if len(texts) == 1:
         offers = [render("language_offer", other, word=pack(other).choose[other][0])
-                  for other in settings.languages if other != person.language and other in pack(other).choose]
+                  for other in spoken_in(settings, area) if other not in read and other in pack(other).choose]
         texts[0] = "\n".join([texts[0], *offers])
     return texts

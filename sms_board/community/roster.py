@@ -1,17 +1,21 @@
 """Subscriber lists in and out: a tenants' association's paper list imported, and an operator's export.
 
 Import (`sms-board subscribers import FILE.csv`) reads the columns
-`number,area,name,consent_source,consent_at` (other columns are ignored, so an export
+`number,area,name,consent_source,consent_at,language` (other columns are ignored, so an export
 can be imported again). Every row is checked before anything is written: a row that
 fails (no consent source, a number that is not a valid number for its country or
-cannot receive texts, such as a landline, an unknown area, a bad date) is reported
-with its line number and the whole file writes nothing. A number
+cannot receive texts, such as a landline, an unknown area, a bad date, a language the
+board does not speak) is reported with its line number and the whole file writes nothing. A number
 erased with FORGET, opted out with STOP, that left the area by text or cannot receive
 texts is never re-subscribed: its row is reported as refused and the rest go ahead.
 Each new subscription gets a consent record with the stated source and a welcome text
-that says how to STOP.
+that says how to STOP. A row's `language` (a code of the board's languages) sets the
+person's language, kept with the consent source as its wording (docs/translations.md); an
+empty one leaves it as it is (not known, for someone new). A row for a subscription that
+already exists changes nothing, its language included.
 
-Export lists active subscriptions with full numbers (the CLI is for operators).
+Export lists active subscriptions with full numbers (the CLI is for operators) and each
+person's language (empty while it is not known).
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from sqlalchemy.orm import Session
 
 from sms_board.community import audit
 from sms_board.community.areas import public_page
-from sms_board.community.languages import reading, texts_for
+from sms_board.community.languages import board_language, choose, reading
 from sms_board.community.people import MAX_NAME, is_name
 from sms_board.community.privacy import number_hash, suppressed_hashes
 from sms_board.models import (
@@ -44,10 +48,11 @@ from sms_board.plumbing.config import Settings
 from sms_board.plumbing.spreadsheet import read_cell
 from sms_board.sending.outbox import enqueue
 from sms_board.text.phone import mask, normalise, why_not_textable
+from sms_board.text.templates import render
 from sms_board.text.words import fold
 
-COLUMNS = ("number", "area", "name", "consent_source", "consent_at")
-EXPORT_COLUMNS = ("number", "area", "name", "joined", "digest", "consent_source", "consent_at", "channel")
+COLUMNS = ("number", "area", "name", "consent_source", "consent_at", "language")
+EXPORT_COLUMNS = ("number", "area", "name", "joined", "digest", "consent_source", "consent_at", "channel", "language")
 CHANNEL = "import"
 _DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%Y-%m-%d %H:%M", "%d/%m/%Y %H:%M")
 _CHUNK = 500
@@ -91,6 +96,7 @@ class _Row:
     name: str | None
     source: str
     given_at: datetime | None
+    language: str | None  # None: the file does not say
 
 
 class _Areas:
@@ -98,7 +104,9 @@ class _Areas:
 
     def __init__(self, session: Session) -> None:
         self.by_key: dict[str, Area] = {}
+        self.by_id: dict[int, Area] = {}
         for area in session.scalars(select(Area)):
+            self.by_id[area.id] = area
             self.by_key[area.slug.lower()] = area
             self.by_key.setdefault(fold(area.name), area)
 
@@ -158,7 +166,8 @@ def _parse_row(
     if name and not is_name(name):
         raise ValueError(f"name {name!r} is not a first name (letters only)")
     return _Row(line, raw_number, phone, area, name[:MAX_NAME].strip() or None, source,
-                _consent_time(row.get("consent_at") or "", settings, now))
+                _consent_time(row.get("consent_at") or "", settings, now),
+                board_language(settings, row.get("language") or ""))
 
 
 def _read(
@@ -175,6 +184,7 @@ def _read(
     reader.fieldnames = header
     parsed: list[_Row] = []
     seen: dict[tuple[str, int], int] = {}
+    languages: dict[str, _Row] = {}  # a number's language, and the row that gave it first
     for row in reader:
         line = reader.line_num
         report.rows += 1
@@ -186,6 +196,11 @@ def _read(
         first = seen.setdefault((entry.phone, entry.area.id), line)
         if first != line:
             report.errors.append(RowNote(line, entry.raw_number, f"the same number and area as line {first}"))
+            continue
+        said = languages.setdefault(entry.phone, entry) if entry.language else entry
+        if said.language != entry.language:
+            report.errors.append(RowNote(line, entry.raw_number, f"language {entry.language}, but line {said.line} "
+                                                                 f"gives this number {said.language}"))
             continue
         parsed.append(entry)
         if progress and report.rows % _CHUNK == 0:
@@ -238,7 +253,8 @@ def import_subscribers(
     `actor` and `channel` say who imported in the audit log (the CLI's operator unless given).
     """
     report = ImportReport(dry_run=dry_run)
-    rows = _read(lines, _Areas(session), area, settings, now, report, progress, allowed_area_ids)
+    areas = _Areas(session)
+    rows = _read(lines, areas, area, settings, now, report, progress, allowed_area_ids)
     people = _existing(session, sorted({row.phone for row in rows}))
     statuses = _subscription_statuses(session, people.values())
     forgotten = suppressed_hashes(session, settings.suppression_key, [row.phone for row in rows])
@@ -256,7 +272,11 @@ def import_subscribers(
             to_add.append(row)
     report.imported = len(to_add)
     if report.written:
-        _write(session, settings, to_add, people, now)
+        members: dict[int, list[Area]] = {}  # each person's active areas, for the languages of their welcome
+        for (subscriber_id, area_id), status in statuses.items():
+            if status == SubscriptionStatus.ACTIVE:
+                members.setdefault(subscriber_id, []).append(areas.by_id[area_id])
+        _write(session, settings, to_add, people, members, now)
         audit.record(session, AuditAction.IMPORT, now, actor=actor, label=None if actor else audit.OPERATOR,
                      channel=channel, area_id=area.id if area else None, file=source_name, imported=report.imported,
                      refused=len(report.refused), already=report.already)
@@ -264,7 +284,7 @@ def import_subscribers(
 
 
 def _write(session: Session, settings: Settings, rows: list[_Row], people: dict[str, Subscriber],
-           now: datetime) -> None:
+           members: dict[int, list[Area]], now: datetime) -> None:
     new = {row.phone: Subscriber(phone=row.phone, name=row.name, created_at=now, is_admin=False,
                                  digest_frequency="daily", more_page=0)
            for row in rows if row.phone not in people}
@@ -276,10 +296,14 @@ def _write(session: Session, settings: Settings, rows: list[_Row], people: dict[
         person = people[row.phone]
         if row.name and not person.name:
             person.name = row.name
-        key = (row.area.id, row.source, reading(settings, person))
-        welcome = welcomes.get(key) or welcomes.setdefault(key, texts_for(
-            settings, person, "import_welcome", area=row.area, source=row.source,
-            page=public_page(row.area, settings.public_url)))
+        if row.language is not None:
+            choose(session, person, row.language, wording=row.source, channel=CHANNEL, now=now)
+        read = reading(settings, person, areas=members.get(person.id, []), joining=row.area)
+        members.setdefault(person.id, []).append(row.area)
+        key = (row.area.id, row.source, read)
+        welcome = welcomes.get(key) or welcomes.setdefault(key, [
+            render("import_welcome", language, area=row.area, source=row.source,
+                   page=public_page(row.area, settings.public_url)) for language in read])
         session.add(Subscription(
             subscriber_id=person.id, area_id=row.area.id, status=SubscriptionStatus.ACTIVE,
             consent_at=row.given_at or now, consent_text=row.source, consent_channel=CHANNEL, last_digest_at=now,
@@ -330,6 +354,7 @@ def export_rows(
             "number": mask(person.phone) if masked else person.phone, "area": slug, "name": person.name or "",
             "joined": _stamp(when), "digest": person.digest_frequency, "consent_source": subscription.consent_text,
             "consent_at": _stamp(subscription.consent_at), "channel": subscription.consent_channel,
+            "language": person.language or "",
         }
 
 

@@ -1,4 +1,7 @@
-"""MY and BALANCE: a resident's open items, connections and timebank hours."""
+"""MY and BALANCE: a resident's open items, connections and timebank hours.
+
+On a board of more than one language MY ends with the resident's language and how to change it.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ from sms_board.community.item_lifecycle import OPEN
 from sms_board.community.languages import reading
 from sms_board.handlers.router import Context, keyword
 from sms_board.models import Item
+from sms_board.text.languages import pack
 from sms_board.text.templates import ELLIPSIS, render
 
 # MY stays within two GSM-7 texts when it can: titles are cut to share that room, never below
@@ -29,17 +33,28 @@ def my(ctx: Context) -> None:
     ))
     connections = [(m.item, display_name(other_party(m, ctx.subscriber))) for m in active_matches(ctx.session, ctx.subscriber)]
     for language in reading(ctx.settings, ctx.subscriber):
-        ctx.replies.append(_listing(language, items, connections))
+        ctx.replies.append(_listing(language, items, connections, _footer(ctx, language)))
 
 
-def _listing(language: str, items: list[Item], connections: list[tuple[Item, str]]) -> str:
-    listing = render("my", language, items=items, connections=connections, width=None)
+def _footer(ctx: Context, language: str) -> str:
+    """The resident's language and how to change it, on a board of several (MY, a keyword, has set it)."""
+    chosen = ctx.subscriber.language
+    if len(ctx.settings.languages) == 1 or chosen not in ctx.settings.languages:
+        return ""
+    return render("my_language", language, language=pack(chosen).name)
+
+
+def _listing(language: str, items: list[Item], connections: list[tuple[Item, str]], footer: str = "") -> str:
+    def written(width: int | None) -> str:
+        listing = render("my", language, items=items, connections=connections, width=width)
+        return f"{listing}\n{footer}" if footer else listing
+
+    listing = written(None)
     if len(listing) > MY_ROOM and items:
-        # Whole titles do not fit: share the room left beside refs, headings and connections.
+        # Whole titles do not fit: share the room left beside refs, headings, connections and the footer.
         titles = sum(len(" ".join(item.body.split())) for item in items)
         room = MY_ROOM - (len(listing) - titles)
-        listing = render("my", language, items=items, connections=connections,
-                         width=max(MIN_TITLE, room // len(items) - _CUT_COST))
+        listing = written(max(MIN_TITLE, room // len(items) - _CUT_COST))
     return listing
 
 

@@ -197,3 +197,8 @@ def vocabulary(codes: tuple[str, ...]) -> Vocabulary:
     stop = tuple(plain_phrase(phrase) for code in codes for phrase in pack(code).stop_phrases)
     urgent = tuple(plain_phrase(phrase) for code in codes for phrase in pack(code).urgent_phrases)
     return Vocabulary(codes, keywords, choose, stop, urgent)
+
+
+def listed(codes: Iterable[str]) -> str:
+    """Languages as an organiser reads them in a refusal: `cy (Cymraeg), en (English)`."""
+    return ", ".join(f"{code} ({pack(code).name})" for code in codes)

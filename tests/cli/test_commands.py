@@ -32,7 +32,7 @@ def test_area_add_normalises_slug_and_postcodes_and_says_what_it_added(runner):
     assert added.stderr == "Added area elm (Elm Street) with postcodes SE6 1, SE6 2.\n"
     assert listed(runner) == [{
         "slug": "elm", "name": "Elm Street", "subscribers": 0, "private": False, "moderation": "open",
-        "postcodes": ["SE6 1", "SE6 2"], "timezone": "Europe/London", "public_page": True,
+        "postcodes": ["SE6 1", "SE6 2"], "timezone": "Europe/London", "public_page": True, "languages": ["en"],
     }]
 
 
@@ -120,7 +120,7 @@ def test_area_set_turns_a_public_page_off_and_on_and_the_audit_log_says_so(runne
 
     nothing = runner("area", "set", "elm", ok=False)
     assert nothing.exit_code == 2 and nothing.stderr.splitlines()[-1] == \
-        "Error: say what to change: --public-page or --no-public-page."
+        "Error: say what to change: --public-page, --no-public-page or --languages."
     assert runner("area", "set", "nowhere", "--public-page", ok=False).exit_code != 0
     runner("area", "add", "carers", "Foster Carers", "--private")
     private = runner("area", "set", "carers", "--public-page", ok=False)

@@ -15,10 +15,11 @@ import json
 import re
 
 import pytest
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 
-from sms_board.models import Subscriber, Subscription
-from tests.conftest import session_of
+from sms_board import create_app
+from sms_board.models import LanguageChoice, Subscriber, Subscription
+from tests.conftest import Runner, app_config, session_of
 from tests.support.web import csrf_token, sign_in
 
 SAM, PRIYA, ADMIN = "+447700900123", "+447700900456", "+447700900002"
@@ -89,29 +90,38 @@ def test_the_subscribers_export_quotes_a_consent_source_that_is_a_formula_and_ke
         assert not any(runs_as_formula(cell) for row in rows for cell in row.values())
 
 
-def test_an_exported_list_imports_again_with_the_same_numbers_and_consent(areas, runner, app, tmp_path):
+def test_an_exported_list_imports_again_with_the_same_numbers_consent_and_languages(db, tmp_path):
+    app = create_app(app_config(db, tmp_path, SMS_BOARD_LANGUAGES="cy,en"))
+    runner = Runner(app)
+    runner("area", "add", "elm", "Elm Street", "--postcode", "SE6 1")
+    runner("area", "add", "oak", "Oak Road", "--postcode", "SE6")
     listing = tmp_path / "list.csv"
     source = '=HYPERLINK("http://evil.example","signed at the door")'
     with listing.open("w", encoding="utf-8", newline="") as out:
-        csv.writer(out).writerows([("number", "area", "name", "consent_source", "consent_at"),
-                                   ("07700 900123", "elm", "Sam", source, "2025-11-12"),
-                                   ("+447700900456", "oak", "", "paper form", "2025-11-13")])
+        csv.writer(out).writerows([("number", "area", "name", "consent_source", "consent_at", "language"),
+                                   ("07700 900123", "elm", "Sam", source, "2025-11-12", "cy"),
+                                   ("+447700900456", "oak", "", "paper form", "2025-11-13", "")])
     runner("subscribers", "import", str(listing))
     exported = tmp_path / "export.csv"
     runner("subscribers", "export", str(exported))
-    assert sorted(r["number"] for r in rows_of(exported.read_text(encoding="utf-8"))) == [SAM, PRIYA]
-    # The same list on a board that has lost its subscriptions (a restore, another system's copy).
+    assert sorted((r["number"], r["language"]) for r in rows_of(exported.read_text(encoding="utf-8"))) == [
+        (SAM, "cy"), (PRIYA, "")]
+    # The same list on a board that has lost its subscriptions and languages (a restore, another system's copy).
     with session_of(app) as session, session.begin():
         session.execute(delete(Subscription))
+        session.execute(delete(LanguageChoice))
+        session.execute(update(Subscriber).values(language=None))
 
     again = json.loads(runner("subscribers", "import", str(exported), "--json").stdout)
 
     assert (again["imported"], again["errors"], again["refused"]) == (2, [], [])
     with session_of(app) as session:
-        restored = {phone: text for phone, text in session.execute(
-            select(Subscriber.phone, Subscription.consent_text)
+        restored = {phone: (text, language) for phone, text, language in session.execute(
+            select(Subscriber.phone, Subscription.consent_text, Subscriber.language)
             .join(Subscription, Subscription.subscriber_id == Subscriber.id))}
-    assert restored == {SAM: source, PRIYA: "paper form"}
+        chosen = session.execute(select(LanguageChoice.language, LanguageChoice.channel, LanguageChoice.wording)).all()
+    assert restored == {SAM: (source, "cy"), PRIYA: ("paper form", None)}
+    assert [tuple(row) for row in chosen] == [("cy", "import", source)]
 
 
 def test_the_dashboard_exports_still_quote_formulas_for_organisers_and_administrators(
