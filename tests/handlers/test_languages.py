@@ -69,7 +69,7 @@ def test_choosing_a_language_by_its_word_or_by_code_is_kept_with_its_wording(bil
     phone.text("JOIN ELM")
 
     welsh = phone.text("CYMRAEG")
-    assert welsh == ["Bydd negeseuon y bwrdd hwn yn dod yn Cymraeg o hyn ymlaen. Tecstiwch IAITH i weld y lleill."]
+    assert welsh == ["Iaith negeseuon y bwrdd hwn o hyn ymlaen: Cymraeg. Tecstiwch IAITH i weld y lleill."]
     english = phone.text("iaith en")
     assert english == ["Texts from this board will now come in English. Text LANGUAGE to see the others."]
     assert language_of(bilingual, TOM) == ("en", [("en", "JOIN ELM", "sms"), ("cy", "CYMRAEG", "sms"),
