@@ -38,7 +38,7 @@ from sms_board.plumbing.config import Settings
 from sms_board.text.phone import mask
 from sms_board.text.templates import shorten
 from sms_board.text.urgent import may_be_urgent
-from sms_board.text.words import Words
+from sms_board.text.words import Words, clean_body
 
 NOTICE_EVERY = timedelta(minutes=15)
 # One sender's cries for help text the organisers at most this often (the inbox has every one).
@@ -175,7 +175,7 @@ def alert_urgent(session: Session, settings: Settings, inbound: InboundMessage, 
         return 0
     areas = active_areas(session, sender)
     alert = {"ref": f"U{inbound.id}", "number": mask(sender.phone), "name": sender.name, "areas": areas,
-             "words": quote(inbound.body, URGENT_QUOTE), "answered": answered}
+             "words": quote(clean_body(inbound.body), URGENT_QUOTE), "answered": answered}
     told = sum(1 for person in _looking_after(session, sender, areas)
                if enqueue_in_their_language(session, settings, person, "urgent_alert", OutboxKind.NOTIFY, urgent=True,
                                             now=now, **alert))

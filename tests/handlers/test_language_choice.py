@@ -108,3 +108,22 @@ def test_joining_an_area_that_speaks_welsh_only_offers_welsh_and_nothing_else(bi
     welsh = texter(bilingual, SIONED).text("YMUNO LLAN")
     assert len(welsh) == 1 and welsh[0].startswith("Croeso i fwrdd Llanfair.") and "ENGLISH" not in welsh[0], \
         "Llanfair speaks Welsh only: no English offered"
+
+
+def test_a_welcome_with_the_language_offer_still_says_where_posts_appear_in_either_language(bilingual):
+    """The public-page sentence of issue 18 survives the line offering the board's other language."""
+    Runner(bilingual)("area", "add", "oak", "Oak Road", "--postcode", "SE4 1", "--no-public-page")
+
+    [english] = texter(bilingual, TOM).text("JOIN ELM")
+    [welsh] = texter(bilingual, SIONED).text("YMUNO ELM")
+
+    assert english.splitlines() == [
+        "Welcome to Elm Street board. Text POST <msg> to share, NEED <msg> to ask for help, STOP to stop. "
+        "Your posts appear at board.example.org/board/elm with your first name: text NAME <first name> to give it.",
+        "Cymraeg? Atebwch CYMRAEG."]
+    assert "Mae'ch postiadau'n ymddangos ar board.example.org/board/elm gyda'ch enw cyntaf" in welsh.splitlines()[0]
+    assert welsh.splitlines()[-1] == "English? Reply ENGLISH."
+
+    [no_page] = texter(bilingual, TOM).text("JOIN OAK")
+    assert "board.example.org" not in no_page and "appear" not in no_page
+    assert no_page.splitlines()[-1] == "Cymraeg? Atebwch CYMRAEG."

@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from sms_board import create_app
 from sms_board.models import InboundMessage, Outbox
-from tests.conftest import Database, app_config, session_of
+from tests.conftest import Database, Phone, Runner, app_config, session_of
 from tests.support.web import sign_in
 
 SAM, PRIYA, JOE, RUTH, ADMIN = "+447700900123", "+447700900456", "+447700900789", "+447700900001", "+447700900002"
@@ -240,3 +240,58 @@ def test_a_cry_for_help_from_an_opted_out_number_is_marked_and_the_administrator
     assert inbound_rows()[-1].urgent and inbound_rows()[-1].in_inbox
     [alert] = alerts(street["admin"])
     assert "got no answer" in alert.body
+
+
+# ── in every language the board speaks ─────────────────────────────────────
+
+WELSH_DANGER, POLISH_DANGER = "Os oes rhywun mewn perygl, ffoniwch 999.", "W razie zagrożenia dzwoń pod 999."
+
+
+@pytest.fixture
+def languages(db: Database, tmp_path):  # type: ignore[no-untyped-def]
+    """A board that speaks Welsh, Polish and English, always at night; Ruth organises Elm Street in Welsh."""
+    app = create_app(app_config(db, tmp_path, SMS_BOARD_LANGUAGES="cy,pl,en", SMS_BOARD_QUIET_HOURS="00:00-23:59"))
+    runner = Runner(app)
+    runner("area", "add", "elm", "Elm Street", "--postcode", "SE6 1")
+    runner("organiser", "add", RUTH, "elm")
+    ruth = Phone(app.test_client(), RUTH)
+    ruth.text("CYMRAEG")
+    return app, ruth
+
+
+@pytest.mark.parametrize(("join", "words", "danger"), [
+    ("YMUNO ELM", "Dw i wedi cwympo ac yn methu codi", WELSH_DANGER),
+    ("YMUNO ELM", "Mae Mam yn methu anadlu", WELSH_DANGER),
+    ("DOŁĄCZ ELM", "Upadłam w łazience", POLISH_DANGER),
+    ("DOŁĄCZ ELM", "Ból w klatce od rana", POLISH_DANGER),
+], ids=["cy-fallen", "cy-breathe", "pl-fallen", "pl-chest"])
+def test_a_cry_for_help_in_welsh_or_polish_is_told_999_in_that_language_and_reaches_the_organiser(
+        languages, inbound_rows, join, words, danger):
+    app, ruth = languages
+    sam = Phone(app.test_client(), SAM)
+    sam.text(join)
+
+    reply = sam.text(words)
+
+    assert reply[0].splitlines()[0] == danger
+    assert inbound_rows()[-1].urgent and inbound_rows()[-1].in_inbox
+    [alert] = [row for row in ruth.received() if row.kind == "notify" and words in row.body]
+    assert alert.body.startswith("Gallai fod yn frys:"), "in Ruth's language"
+    assert alert.status == "queued" and alert.send_after is None and alert.lane == 0, "quiet hours do not hold it"
+    assert "+44 7---- --123" in alert.body and "7700900123" not in alert.body
+
+
+@pytest.mark.parametrize(("join", "words"), [
+    ("YMUNO ELM", "Mae'r dail wedi cwympo dros y llwybr"),  # the leaves have fallen over the path
+    ("DOŁĄCZ ELM", "Liście spadły na chodnik"),  # the leaves fell on the pavement
+], ids=["cy", "pl"])
+def test_everyday_welsh_and_polish_are_not_urgent(languages, inbound_rows, join, words):
+    app, ruth = languages
+    sam = Phone(app.test_client(), SAM)
+    sam.text(join)
+
+    reply = sam.text(words)
+
+    assert all(danger not in text for text in reply for danger in (DANGER, WELSH_DANGER, POLISH_DANGER))
+    assert not inbound_rows()[-1].urgent
+    assert [row for row in ruth.received() if words in row.body] == []

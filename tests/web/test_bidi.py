@@ -14,7 +14,7 @@ import re
 import pytest
 from sqlalchemy import select, update
 
-from sms_board.models import AuditEntry, Exchange, InboundMessage, Item
+from sms_board.models import AuditEntry, Exchange, InboundMessage, Item, Outbox
 from tests.conftest import development_board, session_of
 from tests.support.web import sign_in, submit, text_message
 
@@ -109,3 +109,25 @@ def test_commands_that_show_residents_words_leave_the_controls_out(tricked, runn
     assert not BIDI.search(runner("outbox", "--json").stdout)
     written = runner("audit", "--json").stdout
     assert not BIDI.search(written) and json.loads(written)[0]["detail"]["reason"] == TRICK  # escaped, not lost
+
+
+def test_texts_the_board_sends_quoting_residents_leave_the_controls_out(areas, runner, phone, app):
+    """A phone shows `\\u202e0001` as 1000 as a browser does: the organiser's alert about an urgent
+    text, and a relay between neighbours, carry the words in the order they were typed."""
+    runner("organiser", "add", "+447700900001", "elm")
+    sam, priya = phone(SAM), phone(PRIYA)
+    for person in (sam, priya):
+        person.text("JOIN ELM")
+    sam.text(f"I've fallen, {REFUND}")
+    ref = re.search(r"#(R\d+)", sam.text("NEED a ladder")[0]).group(1)  # type: ignore[union-attr]
+    priya.text(f"CAN {ref}")
+    sam.text(f"OK {ref}")
+    sam.text(f"{ref} {REFUND}")
+
+    [alert] = [row.body for row in phone("+447700900001").received() if "texted" in row.body]
+    assert "please refund 0001 pounds" in alert and not BIDI.search(alert)
+    [relayed] = [row.body for row in priya.received() if "refund" in row.body]
+    assert "please refund 0001 pounds" in relayed and not BIDI.search(relayed)
+    with session_of(app) as session:
+        sent = list(session.scalars(select(Outbox.body)))
+    assert not any(BIDI.search(body) for body in sent)
