@@ -100,6 +100,14 @@ class Words:
         """The words as phrases are written (`plain_phrase`), the first as the resident wrote it."""
         return " ".join(token.translate(_APOSTROPHES) for token in (self.said, *self.tokens[1:]) if token)
 
+    def argument(self, index: int = 1) -> str:
+        """The `index`-th word as the English word it means after this text's keyword, in any
+        language of the board (CRYNODEB DYDDIOL: DAILY); the word itself when it is none."""
+        token = self.tokens[index] if index < len(self.tokens) else ""
+        if self.vocabulary is None or not token:
+            return token
+        return self.vocabulary.arguments.get((self.first, token), token)
+
     @property
     def first(self) -> str:
         return self.tokens[0] if self.tokens else ""
