@@ -10,7 +10,7 @@ PORT   ?= 5000
 
 NIGHTLY ?=
 
-.PHONY: install run test faults bench lint format words messages screenshots clean
+.PHONY: install run test faults bench lint format words word-lists messages screenshots clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "sms-board needs Python 3.11 or newer")'
@@ -65,10 +65,17 @@ lint: install
 format: install
 	$(BIN)/ruff format sms_board tests migrations bench
 
-# The everyday words typo tolerance skips (sms_board/handlers/everyday_words.txt), from
-# tests/data/english-30000.txt and the keywords the router knows. Run it after adding a keyword.
+# The everyday words typo tolerance skips (translations/<code>/everyday_words.txt), from each
+# language's word list and the keywords of every pack. Run it after adding or renaming a keyword.
 words: install
 	$(BIN)/python -m tests.support.everyday_words
+
+# Each pack's word list (translations/<code>/words.txt.gz) made again from its source: Welsh from
+# Debian's aspell-cy (apt-get install aspell aspell-cy), Polish from wordfreq 3.1.1 (installed in a
+# throwaway virtualenv); then `make words`. docs/translations.md, "Typo tolerance in every language".
+word-lists: install
+	$(BIN)/python translations/tools/word_lists.py
+	$(MAKE) words
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -5,8 +5,10 @@ every subscriber's outbox row. Taking an item down (hidden, rejected) changes wh
 yet sent: the pages MORE still reads, the first pages a run still writes from, the texts
 waiting to go. A FORGET also changes the texts already sent, so that no copy of the
 person's words or name stays in the board's tables. How an item's line reads is
-`digest_text`'s, the owner of the page format; a rewritten text is measured by the output
-boundary (`sending.outbox.prepare`), as every text is.
+`digest_text`'s, the owner of the page format; what it says instead is
+`templates/sms/digest_line_gone.txt`, in each digest's own language (a Welsh reader's page says
+it in Welsh); a rewritten text is measured by the output boundary (`sending.outbox.prepare`),
+as every text is.
 """
 
 from __future__ import annotations
@@ -20,8 +22,7 @@ from sms_board.models import Campaign, DigestBatch, Item, Outbox
 from sms_board.sending.delivery import WAITING
 from sms_board.sending.outbox import Body, prepare
 from sms_board.text.digest_text import item_lines_replaced
-
-WITHDRAWN = "(withdrawn)"
+from sms_board.text.templates import render
 
 
 def _batches_holding(session: Session, items: Sequence[Item]) -> list[tuple[DigestBatch, list[Item]]]:
@@ -45,29 +46,33 @@ def _batches_holding(session: Session, items: Sequence[Item]) -> list[tuple[Dige
     return found
 
 
-def withdraw_from_digests(session: Session, item: Item) -> int:
+def withdraw_from_digests(session: Session, item: Item, first_language: str) -> int:
     """A hidden or rejected item's line says it was withdrawn in every digest not yet sent.
 
     The pages MORE reads, the first pages a paused or unfinished run still writes from, and
     the digest texts waiting to go; what was already sent stays as it was (the item was
-    public when it went out). Returns how many waiting texts changed.
+    public when it went out). `first_language`: the board's, which a batch of a board of one
+    language is written in. Returns how many waiting texts changed.
     """
-    return _rewrite(session, [item], WITHDRAWN, sent_too=False)
+    return _rewrite(session, [item], first_language, forgotten=False, sent_too=False)
 
 
-def erase_from_digests(session: Session, items: Sequence[Item], words: str) -> int:
-    """Every line of `items` in digests already built, and in every text written from them, says `words`.
+def erase_from_digests(session: Session, items: Sequence[Item], first_language: str) -> int:
+    """Every line of `items` in digests already built, and in every text written from them, says
+    the author asked for it to be removed.
 
     As `withdraw_from_digests`, and also in the texts already sent (FORGET leaves no copy of
     the person's words or name). A sent text keeps the segments it cost. Returns how many
     outbox rows changed.
     """
-    return _rewrite(session, items, words, sent_too=True)
+    return _rewrite(session, items, first_language, forgotten=True, sent_too=True)
 
 
-def _rewrite(session: Session, items: Sequence[Item], words: str, *, sent_too: bool) -> int:
+def _rewrite(session: Session, items: Sequence[Item], first_language: str, *, forgotten: bool, sent_too: bool) -> int:
     rows = 0
     for batch, held in _batches_holding(session, items):
+        # A batch is written in its language; on a board of one language (None), in that one.
+        words = render("digest_line_gone", batch.language or first_language, forgotten=forgotten)
         lines = {item.ref: words for item in held}
         batch.pages = [item_lines_replaced(page, lines) for page in batch.pages]
         # The texts the run writes from are measured where every text is: the output boundary.

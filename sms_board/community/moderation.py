@@ -230,7 +230,7 @@ def reject(session: Session, settings: Settings, item: Item, moderator: Subscrib
     if ended is None:
         return Outcome.ALREADY_DECIDED, []
     if was in VISIBLE:
-        withdraw_from_digests(session, item)
+        withdraw_from_digests(session, item, settings.first_language)
     item.moderation_note = reason or None
     upheld = _resolve_reports(session, item, ReportResolution.UPHELD, now)
     audit.record(session, AuditAction.REJECT, now, actor=moderator, channel=channel, item=item, reason=reason,
@@ -254,7 +254,7 @@ def hide(session: Session, settings: Settings, item: Item, moderator: Subscriber
         return Outcome.ALREADY_DECIDED
     open_reports = len(session.scalars(
         select(Report.id).where(Report.item_id == item.id, Report.resolved_at.is_(None))).all())
-    withdraw_from_digests(session, item)
+    withdraw_from_digests(session, item, settings.first_language)
     record(session, item, ItemEventAction.HIDDEN, now, actor=moderator)
     audit.record(session, AuditAction.HIDE, now, actor=moderator, channel=channel, item=item, reports=open_reports)
     _tell_author(session, settings, item, "moderation_hidden_by_organiser", now)
@@ -288,7 +288,7 @@ def report(session: Session, settings: Settings, item: Item, reporter: Subscribe
         return Outcome.REPORTED
     if not transition(session, item, ItemStatus.HIDDEN, allowed_from=VISIBLE, now=now):
         return Outcome.REPORTED  # taken down (or hidden) by someone else a moment ago: the report stands
-    withdraw_from_digests(session, item)
+    withdraw_from_digests(session, item, settings.first_language)
     record(session, item, ItemEventAction.HIDDEN, now)
     audit.record(session, AuditAction.HIDE, now, channel="board", item=item, reports=len(reports))
     tell_organisers(session, item, NoticeKind.HIDDEN, now)

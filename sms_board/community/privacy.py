@@ -45,6 +45,7 @@ from sms_board.plumbing.db import is_sqlite
 from sms_board.sending.delivery import WAITING, cancel_about, cancel_waiting, in_statuses
 
 ERASED = "forgotten"
+# What the post itself says from then on, for the organisers (digests say it in their reader's language).
 REMOVED_TEXT = "(removed at the author's request)"
 
 
@@ -70,9 +71,12 @@ def is_suppressed(session: Session, suppression_key: str, phone: str) -> bool:
 
 
 def forget(
-    session: Session, suppression_key: str, person: Subscriber, now: datetime
+    session: Session, suppression_key: str, person: Subscriber, now: datetime, first_language: str = "en"
 ) -> list[tuple[Match, Subscriber]]:
-    """Erase `person`; returns (connection, neighbour) for each neighbour to tell their connection ended."""
+    """Erase `person`; returns (connection, neighbour) for each neighbour to tell their connection ended.
+
+    `first_language`: the board's; the lines in digests are rewritten in each digest's language.
+    """
     phone = person.phone
     # Texts about their items, offers and connections carry their words and name, whoever got them.
     involved = union(
@@ -95,7 +99,7 @@ def forget(
     told = end_connections_of(session, person, now, ItemEventAction.FORGOTTEN)
     authored = session.scalars(select(Item).where(Item.author_id == person.id)).all()
     # Digests already built show their posts with their name: those lines go too, sent or not.
-    erase_from_digests(session, authored, REMOVED_TEXT)
+    erase_from_digests(session, authored, first_language)
     for item in authored:
         if item.status in OPEN:
             told += close_item(session, item, ItemStatus.CLOSED, now, person, ItemEventAction.FORGOTTEN) or []

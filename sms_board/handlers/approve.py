@@ -22,19 +22,23 @@ def _moderator(ctx: Context, action: str) -> bool:
     return False
 
 
-def _item(ctx: Context, action: str, usage: str) -> Item | None:
+def _post_to_decide(ctx: Context, action: str, *, accept: bool) -> Item | None:
+    """The post APPROVE or REJECT names, for the caller to decide; None when there is nothing more to
+    do: the sender is no moderator, the ref is missing or wrong (each answered), or it named a join
+    request, which is answered here."""
     if not _moderator(ctx, action):
         return None
-    return ref_or_hint(ctx, usage)
+    item = ref_or_hint(ctx, action)
+    if item is not None and item.kind == ItemKind.JOIN:
+        ctx.say(answer_join_request(ctx.session, ctx.settings, item, ctx.subscriber, accept=accept, now=ctx.now))
+        return None
+    return item
 
 
 @keyword("APPROVE")
 def approve_(ctx: Context) -> None:
-    item = _item(ctx, "APPROVE", "APPROVE")
+    item = _post_to_decide(ctx, "APPROVE", accept=True)
     if item is None:
-        return
-    if item.kind == ItemKind.JOIN:
-        ctx.say(answer_join_request(ctx.session, ctx.settings, item, ctx.subscriber, accept=True, now=ctx.now))
         return
     outcome = approve(ctx.session, ctx.settings, item, ctx.subscriber, ctx.now)
     if outcome == Outcome.NOT_ALLOWED:
@@ -46,11 +50,8 @@ def approve_(ctx: Context) -> None:
 
 @keyword("REJECT")
 def reject_(ctx: Context) -> None:
-    item = _item(ctx, "REJECT", "REJECT")
+    item = _post_to_decide(ctx, "REJECT", accept=False)
     if item is None:
-        return
-    if item.kind == ItemKind.JOIN:
-        ctx.say(answer_join_request(ctx.session, ctx.settings, item, ctx.subscriber, accept=False, now=ctx.now))
         return
     reason = " ".join(ctx.words.rest(2).split())[:160]
     outcome, ended = reject(ctx.session, ctx.settings, item, ctx.subscriber, reason, ctx.now)

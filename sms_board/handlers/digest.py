@@ -1,4 +1,8 @@
-"""DIGEST DAILY / WEEKLY / OFF, and MORE: the next page of the last digest."""
+"""DIGEST DAILY / WEEKLY / OFF, and MORE: the next page of the last digest.
+
+Each pack names its words for DAILY, WEEKLY and OFF (`[arguments.DIGEST]` in its `pack.toml`):
+CRYNODEB WYTHNOSOL, PODSUMOWANIE WYŁĄCZ.
+"""
 
 from __future__ import annotations
 
@@ -20,7 +24,7 @@ _CHOICES = {
 @keyword("DIGEST")
 def digest(ctx: Context) -> None:
     current = ctx.subscriber.digest_frequency
-    wanted = _CHOICES.get(ctx.words.tokens[1]) if len(ctx.words) > 1 else None
+    wanted = _CHOICES.get(ctx.words.argument(1)) if len(ctx.words) > 1 else None
     if wanted is None:
         ctx.reply("digest_hint", frequency=current)
         return

@@ -18,7 +18,8 @@ def forget_me(ctx: Context) -> None:
 @confirm_action("forget")
 def confirmed(ctx: Context, pending: Confirmation) -> None:
     # The neighbours are told first: after this, the board no longer knows who was connected.
-    for match, neighbour in forget(ctx.session, ctx.settings.suppression_key, ctx.subscriber, ctx.now):
+    erased = forget(ctx.session, ctx.settings.suppression_key, ctx.subscriber, ctx.now, ctx.settings.first_language)
+    for match, neighbour in erased:
         ctx.notify(neighbour, "connection_ended", about=match, ref=match.item.ref)
     ctx.inbound.from_number = "forgotten"
     ctx.inbound.body = ""

@@ -13,14 +13,15 @@ from sms_board.community.languages import reading
 from sms_board.handlers.router import Context, keyword
 from sms_board.models import Item
 from sms_board.text.languages import pack
-from sms_board.text.templates import ELLIPSIS, render
+from sms_board.text.segments import analyse, smart_encode
+from sms_board.text.templates import render
 
-# MY stays within two GSM-7 texts when it can: titles are cut to share that room, never below
-# MIN_TITLE characters (a long list costs a third text rather than unreadable titles).
-MY_ROOM = 2 * 153
+# MY stays within two texts when it can: titles are cut to share that room, never below
+# MIN_TITLE characters (a long list costs a third text rather than unreadable titles). The room is
+# measured as the text goes out (smart-encoded, `text.segments`): 2 × 153 GSM-7 characters, an
+# extension character (€, [) counting two, or 2 × 67 when a letter (ŵ, ł) makes it UCS-2.
+MY_SEGMENTS = 2
 MIN_TITLE = 24
-# A cut title ends in "…", which smart encoding sends as "..." in a GSM-7 text.
-_CUT_COST = len("...") - len(ELLIPSIS)
 
 
 @keyword("MY", "MINE")
@@ -50,12 +51,21 @@ def _listing(language: str, items: list[Item], connections: list[tuple[Item, str
         return f"{listing}\n{footer}" if footer else listing
 
     listing = written(None)
-    if len(listing) > MY_ROOM and items:
-        # Whole titles do not fit: share the room left beside refs, headings, connections and the footer.
-        titles = sum(len(" ".join(item.body.split())) for item in items)
-        room = MY_ROOM - (len(listing) - titles)
-        listing = written(max(MIN_TITLE, room // len(items) - _CUT_COST))
-    return listing
+    if _fits(listing) or not items:
+        return listing
+    # Whole titles do not fit: the widest cut, shared by every title, that keeps MY in its room.
+    narrow, wide = MIN_TITLE, max(len(" ".join(item.body.split())) for item in items)
+    while narrow < wide:
+        width = (narrow + wide + 1) // 2
+        if _fits(written(width)):
+            narrow = width
+        else:
+            wide = width - 1
+    return written(narrow)
+
+
+def _fits(text: str) -> bool:
+    return analyse(smart_encode(text)).segments <= MY_SEGMENTS
 
 
 @keyword("BALANCE")

@@ -115,11 +115,17 @@ def near_stop(tokens: tuple[str, ...]) -> bool:
 
 
 def _stop(session: Session, settings: Settings, subscriber: Subscriber, inbound: InboundMessage, words: Words,
-          now: datetime) -> bool:
+          now: datetime, confirmation: list[str] | None = None) -> bool:
+    """Opt the sender out, keeping the confirmation's words with the consent record.
+
+    `confirmation`: the STOP's confirmation in the sender's languages, when the caller has it
+    already (the router, which also sends it); rendered here otherwise (at store time).
+    """
+    if settings.stop_reply and confirmation is None:
+        confirmation = texts_for(settings, subscriber, "stop_confirm")
     return opt_out(
         session, subscriber, words=words.original or inbound.params.get("OptOutType", ""), channel="sms",
-        now=now, inbound_id=inbound.id,
-        wording="\n\n".join(texts_for(settings, subscriber, "stop_confirm")) if settings.stop_reply else None,
+        now=now, inbound_id=inbound.id, wording="\n\n".join(confirmation) if confirmation is not None else None,
     )
 
 
@@ -162,8 +168,9 @@ def stopped_by_this_text(ctx: Context) -> bool:
 
 
 def do_stop(ctx: Context) -> None:
-    confirmation = texts_for(ctx.settings, ctx.subscriber, "stop_confirm")
-    changed = _stop(ctx.session, ctx.settings, ctx.subscriber, ctx.inbound, ctx.words, ctx.now) or \
+    # Rendered once, before the opt-out ends the subscriptions it is worded from: the reply and the record.
+    confirmation = texts_for(ctx.settings, ctx.subscriber, "stop_confirm") if ctx.settings.stop_reply else None
+    changed = _stop(ctx.session, ctx.settings, ctx.subscriber, ctx.inbound, ctx.words, ctx.now, confirmation) or \
         stopped_by_this_text(ctx)
     ctx.handler = "stop"
     ctx.did(changed)
@@ -172,7 +179,7 @@ def do_stop(ctx: Context) -> None:
         for match, other in end_connections_of(ctx.session, ctx.subscriber, ctx.now, ItemEventAction.OPTED_OUT):
             ctx.notify(other, "connection_ended", about=match, ref=match.item.ref)
     # One confirmation only: a second STOP from an opted-out number is stored, not answered.
-    if changed and ctx.settings.stop_reply:
+    if changed and confirmation is not None:
         ctx.replies.extend(confirmation)
         ctx.mandatory_reply = True
 

@@ -47,7 +47,7 @@ def _a_conversation(ctx: Context) -> bool:
 def urgent_stage(ctx: Context) -> bool:
     if not may_be_urgent(ctx.words) or _a_conversation(ctx):
         return False
-    keyword = lookup_keyword(ctx.words.first)
+    keyword = lookup_keyword(ctx.words.first, ctx.settings.languages)
     if keyword is not None and (ctx.subscriber.is_admin or ctx.organiser_areas()):
         return False
     ctx.file_in_inbox()

@@ -4,8 +4,12 @@ A pack is a folder named by its language code (`translations/cy/`) holding:
 
 - `LC_MESSAGES/*.po`: gettext catalogs of every text the board sends and every word its pages
   show (`sms.po` for texts, `web.po` for pages), the format Poedit and Weblate read;
-- `pack.toml`: the words residents text in that language (keyword aliases, the words that choose
-  a language, STOP phrases, urgent phrases) and how typo tolerance treats the language.
+- `pack.toml`: the words residents text in that language (keyword aliases, the words a keyword
+  takes after it, the words that choose a language, STOP phrases, urgent phrases) and how typo
+  tolerance treats the language;
+- `words.txt.gz`: every word of the language typo tolerance must never read as a misspelt
+  keyword (`translations/tools/word_lists.py` makes it from its source), and
+  `everyday_words.txt`, those of them one edit from a keyword (`make words`): what the router reads.
 
 English is the source language: its texts are the templates themselves, so its pack holds a
 `pack.toml` only. Adding a language is adding its folder and naming it in `SMS_BOARD_LANGUAGES`;
@@ -15,6 +19,7 @@ a pack with one (docs/translations.md), so no Welsh reader is ever sent English 
 
 from __future__ import annotations
 
+import gzip
 import io
 import tomllib
 from collections.abc import Iterable, Mapping
@@ -31,6 +36,8 @@ from babel.support import Translations
 from sms_board.plumbing.paths import resource_dir
 
 SOURCE_LANGUAGE = "en"
+# In a pack's folder: the words of its word list one edit from some keyword (`make words`).
+EVERYDAY_WORDS_FILE = "everyday_words.txt"
 
 
 class UnknownLanguage(ValueError):
@@ -49,9 +56,15 @@ class Pack:
     choose: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     stop_phrases: tuple[str, ...] = ()
     urgent_phrases: tuple[str, ...] = ()
-    # Words of the language typo tolerance must not read as a misspelt keyword; None: tolerance off.
+    # (Canonical keyword, English word it takes after it) → this language's words for it:
+    # ("DIGEST", "DAILY") → ("DYDDIOL",).
+    arguments: Mapping[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)
+    # Every word of the language typo tolerance must not read as a misspelt keyword (`words.txt.gz`).
     word_list: Path | None = None
-    typo_tolerance: bool = True
+    # Words a reviewer added to the list by hand (`more_words` in pack.toml): "joio" is Welsh, not JOIN.
+    more_words: tuple[str, ...] = ()
+    # Whether a misspelt keyword of this pack is read as the keyword: only with a word list.
+    typo_tolerance: bool = False
     typo_reason: str = ""
     draft: bool = True
 
@@ -66,6 +79,18 @@ class Pack:
 
     def translations(self) -> NullTranslations:
         return _translations(self.code)
+
+    def everyday_words(self) -> frozenset[str]:
+        """The words of the pack's word list within one edit of a keyword, folded (`make words`)."""
+        return _everyday_words(self.code)
+
+    def words(self) -> list[str]:
+        """The whole word list, as its source spells them (empty without one): for `make words` and the tests."""
+        if self.word_list is None:
+            return []
+        with gzip.open(self.word_list, "rt", encoding="utf-8") as handle:
+            listed = [word for line in handle if (word := line.strip()) and not word.startswith("#")]
+        return listed + list(self.more_words)
 
 
 def packs_folder() -> Path:
@@ -88,16 +113,21 @@ def pack(code: str) -> Pack:
         raise UnknownLanguage(code)
     data = tomllib.loads(manifest.read_text(encoding="utf-8"))
     typo = data.get("typo_tolerance", {})
-    word_list = typo.get("word_list")
+    word_list = folder / typo["word_list"] if typo.get("word_list") else None
+    if word_list is not None and not word_list.is_file():
+        word_list = None  # named but not made yet (`make word-lists`): tolerance stays off
     return Pack(
         code=code,
         folder=folder,
         keywords={name.upper(): _upper(words) for name, words in data.get("keywords", {}).items()},
+        arguments={(name.upper(), argument.upper()): _upper(words)
+                   for name, table in data.get("arguments", {}).items() for argument, words in table.items()},
         choose={language: _upper(words) for language, words in data.get("choose", {}).items()},
         stop_phrases=tuple(data.get("phrases", {}).get("stop", ())),
         urgent_phrases=tuple(data.get("phrases", {}).get("urgent", ())),
-        word_list=folder / word_list if word_list else None,
-        typo_tolerance=bool(typo.get("enabled", True)),
+        word_list=word_list,
+        more_words=tuple(typo.get("more_words", ())),
+        typo_tolerance=bool(typo.get("enabled", False)) and (word_list is not None or code == SOURCE_LANGUAGE),
         typo_reason=str(typo.get("reason", "")),
         draft=bool(data.get("draft", True)),
     )
@@ -105,6 +135,15 @@ def pack(code: str) -> Pack:
 
 def _upper(words: Iterable[str]) -> tuple[str, ...]:
     return tuple(word.upper() for word in words)
+
+
+@cache
+def _everyday_words(code: str) -> frozenset[str]:
+    path = packs_folder() / code / EVERYDAY_WORDS_FILE
+    if not path.is_file():
+        return frozenset()
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return frozenset(word for line in lines if (word := line.strip()) and not word.startswith("#"))
 
 
 def catalog_files(code: str) -> list[Path]:
@@ -154,9 +193,10 @@ class Vocabulary:
     """What residents may text on a board speaking `codes`, in every one of its languages.
 
     `keywords`: a folded word of a pack (YMUNO) → the keyword it means (JOIN) and the language it
-    belongs to (None when two of the board's languages share it). `choose`: a folded word → the
-    language it chooses (CYMRAEG → cy). Phrases are folded, apostrophes dropped, as the text's
-    own words are (`text.urgent.plain`).
+    belongs to (None when two of the board's languages share it). `arguments`: (keyword, folded
+    word of a pack) → the English word it means after that keyword (("DIGEST", "DYDDIOL") →
+    "DAILY"). `choose`: a folded word → the language it chooses (CYMRAEG → cy). Phrases are
+    folded, apostrophes dropped, as the text's own words are (`text.urgent.plain`).
     """
 
     codes: tuple[str, ...]
@@ -164,6 +204,7 @@ class Vocabulary:
     choose: Mapping[str, str]
     stop_phrases: tuple[str, ...]
     urgent_phrases: tuple[str, ...]
+    arguments: Mapping[tuple[str, str], str] = field(default_factory=dict)
 
     def word_language(self, word: str) -> str | None:
         found = self.keywords.get(word)
@@ -190,13 +231,18 @@ def vocabulary(codes: tuple[str, ...]) -> Vocabulary:
                 if earlier is not None and earlier[0] != keyword:
                     raise PackClash(f"{folded} means {earlier[0]} in {earlier[1]} and {keyword} in {code}")
                 keywords[folded] = (keyword, None if earlier is not None and earlier[1] != code else code)
+    arguments: dict[tuple[str, str], str] = {}
+    for code in codes:
+        for (keyword, argument), words in pack(code).arguments.items():
+            for word in words:
+                arguments[keyword, fold(word)] = argument
     for code in available():  # a word that chooses a language is understood whatever the board speaks
         for language, words in pack(code).choose.items():
             for word in words:
                 choose[fold(word)] = language
     stop = tuple(plain_phrase(phrase) for code in codes for phrase in pack(code).stop_phrases)
     urgent = tuple(plain_phrase(phrase) for code in codes for phrase in pack(code).urgent_phrases)
-    return Vocabulary(codes, keywords, choose, stop, urgent)
+    return Vocabulary(codes, keywords, choose, stop, urgent, arguments)
 
 
 def listed(codes: Iterable[str]) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -95,10 +96,19 @@ class Words:
                 tokens[1] = vocabulary.keywords[tokens[1]][0]
         return cls(text, tuple(tokens), tuple(rests), said, language, vocabulary)
 
-    @property
+    @cached_property
     def plain(self) -> str:
-        """The words as phrases are written (`plain_phrase`), the first as the resident wrote it."""
+        """The words as phrases are written (`plain_phrase`), the first as the resident wrote it. Worked
+        out once a text: the STOP and urgent phrases of every pack are looked for in it (`holds_phrase`)."""
         return " ".join(token.translate(_APOSTROPHES) for token in (self.said, *self.tokens[1:]) if token)
+
+    def argument(self, index: int = 1) -> str:
+        """The `index`-th word as the English word it means after this text's keyword, in any
+        language of the board (CRYNODEB DYDDIOL: DAILY); the word itself when it is none."""
+        token = self.tokens[index] if index < len(self.tokens) else ""
+        if self.vocabulary is None or not token:
+            return token
+        return self.vocabulary.arguments.get((self.first, token), token)
 
     @property
     def first(self) -> str:

@@ -15,7 +15,8 @@ import pytest
 from flask import Flask
 
 from sms_board import create_app
-from sms_board.handlers.mine import MY_ROOM
+from sms_board.handlers.mine import MY_SEGMENTS
+from sms_board.text.segments import UCS2, analyse
 from tests.conftest import Phone, Runner, app_config
 
 SIONED, TOM, ANIA = "+447700900321", "+447700900654", "+447700900987"
@@ -75,8 +76,25 @@ def test_my_with_long_titles_keeps_the_language_line_within_its_room(bilingual):
     [listing] = tom.text("MY")
 
     assert listing.endswith("\nLanguage: English (LANGUAGE to change)")
-    assert len(listing) <= MY_ROOM
+    assert analyse(listing).segments <= MY_SEGMENTS
     assert all(re.match(r"#O\w+ Spare \w+ for .*\.\.\.$", line) for line in listing.splitlines()[1:-1])
+
+
+def test_my_measures_a_welsh_readers_room_in_ucs2_when_their_titles_need_it(bilingual):
+    """Titles with Welsh letters make MY UCS-2: two texts hold 134 characters, not 306."""
+    sioned = texter(bilingual, SIONED)
+    sioned.text("YMUNO ELM")
+    for thing in ("Dŵr potel", "Bara brith", "Cawl cennin"):
+        sioned.text(f"CYNNIG {thing} i unrhyw un sy'n methu mynd i'r siop yr wythnos hon, gofynnwch")
+
+    [listing] = sioned.text("FY")
+
+    measured = analyse(listing)
+    assert measured.encoding == UCS2 and measured.segments <= MY_SEGMENTS, listing
+    lines = listing.splitlines()
+    assert lines[-1] == "Iaith: Cymraeg (IAITH i newid)" and len(lines) == 5
+    for thing, line in zip(("Dŵr potel", "Bara brith", "Cawl cennin"), lines[1:4], strict=True):
+        assert re.match(rf"#O\d+ {thing} i unrhyw .*\u2026$", line), line
 
 
 # ── an area's languages ────────────────────────────────────────────────────

@@ -196,6 +196,7 @@ def test_the_pack_list_is_what_the_folder_holds():
 
 def test_the_docs_list_every_keyword_of_every_pack():
     docs = (Path(__file__).parents[2] / "docs" / "translations.md").read_text(encoding="utf-8")
-    missing = [f"{code}: {word}" for code in TRANSLATED for words in languages.pack(code).keywords.values()
+    missing = [f"{code}: {word}" for code in TRANSLATED
+               for words in (*languages.pack(code).keywords.values(), *languages.pack(code).arguments.values())
                for word in words if f" {word} |" not in docs and f" {word}," not in docs]
     assert missing == [], "docs/translations.md's keyword table is missing these"

@@ -98,6 +98,7 @@ SAMPLES: dict[str, list[Sample]] = {
         {"frequency": "off", "at": "18:00", "weekday": "sun", "areas": []},
     ],
     "digest_stop_line": [{}],
+    "digest_line_gone": [{"forgotten": False}, {"forgotten": True}],
     "done_thanks": [
         {"item": REQUEST, "other": NAME, "hours": 2.5, "me": True},
         {"item": REQUEST, "other": NEIGHBOUR, "hours": 0.0, "me": True},
