@@ -37,30 +37,48 @@ def upgrade() -> None:
         sa.Column("segments", sa.Integer(), nullable=False),
         sa.Column("encoding", sa.String(6), nullable=False),
         sa.Column("readers", sa.Integer(), nullable=True),
-        sa.ForeignKeyConstraint(["campaign_id"], ["campaigns.id"], ondelete="CASCADE",
-                                name=op.f("fk_campaign_versions_campaign_id_campaigns")),
+        sa.ForeignKeyConstraint(
+            ["campaign_id"],
+            ["campaigns.id"],
+            ondelete="CASCADE",
+            name=op.f("fk_campaign_versions_campaign_id_campaigns"),
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_campaign_versions")),
         sa.UniqueConstraint("campaign_id", "position", name="uq_campaign_versions_position"),
     )
     with op.batch_alter_table("campaigns") as batch:
-        batch.add_column(sa.Column("by_language", sa.Boolean(), server_default=sa.false(), nullable=False))
+        batch.add_column(
+            sa.Column("by_language", sa.Boolean(), server_default=sa.false(), nullable=False)
+        )
     with op.batch_alter_table("outbox") as batch:
         batch.add_column(sa.Column("version", sa.Integer(), server_default="0", nullable=False))
         batch.drop_constraint("uq_outbox_campaign_subscriber", type_="unique")
-        batch.create_unique_constraint("uq_outbox_campaign_subscriber_version", ["campaign_id", "subscriber_id", "version"])
+        batch.create_unique_constraint(
+            "uq_outbox_campaign_subscriber_version", ["campaign_id", "subscriber_id", "version"]
+        )
 
     connection = op.get_bind()
-    stored = connection.execute(sa.text(
-        "SELECT id, body, segments, audience FROM campaigns WHERE kind = 'broadcast' AND body IS NOT NULL ORDER BY id"
-    )).all()
+    stored = connection.execute(
+        sa.text(
+            "SELECT id, body, segments, audience FROM campaigns WHERE kind = 'broadcast' AND body IS NOT NULL ORDER BY id"
+        )
+    ).all()
     insert = sa.text(
         "INSERT INTO campaign_versions (campaign_id, position, language, text, body, segments, encoding, readers) "
         "VALUES (:campaign, 0, NULL, :body, :body, :segments, :encoding, :readers)"
     )
     for campaign_id, body, segments, audience in stored:
         measured = analyse(body)
-        connection.execute(insert, {"campaign": campaign_id, "body": body, "segments": segments or measured.segments,
-                                    "encoding": measured.encoding, "readers": audience})
+        connection.execute(
+            insert,
+            {
+                "campaign": campaign_id,
+                "body": body,
+                "segments": segments or measured.segments,
+                "encoding": measured.encoding,
+                "readers": audience,
+            },
+        )
 
 
 def downgrade() -> None:
@@ -68,7 +86,9 @@ def downgrade() -> None:
     op.execute("UPDATE outbox SET campaign_id = NULL WHERE version <> 0")
     with op.batch_alter_table("outbox") as batch:
         batch.drop_constraint("uq_outbox_campaign_subscriber_version", type_="unique")
-        batch.create_unique_constraint("uq_outbox_campaign_subscriber", ["campaign_id", "subscriber_id"])
+        batch.create_unique_constraint(
+            "uq_outbox_campaign_subscriber", ["campaign_id", "subscriber_id"]
+        )
         batch.drop_column("version")
     with op.batch_alter_table("campaigns") as batch:
         batch.drop_column("by_language")

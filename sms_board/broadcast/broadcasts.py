@@ -99,11 +99,6 @@ class Preview:
     def texts(self) -> int:
         return sum(version.readers for version in self.versions)
 
-    @property
-    def written(self) -> dict[str, str]:
-        """The versions' words by language, as the organiser wrote them."""
-        return {version.language: version.text for version in self.versions if version.language}
-
 
 def broadcast_body(areas: Sequence[Area], text: str, *, urgent: bool, language: str = SOURCE_LANGUAGE) -> Body:
     """The text residents receive: the organiser's words under the area's name (and `language`'s fixed words)."""

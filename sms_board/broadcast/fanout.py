@@ -31,8 +31,20 @@ from sms_board.plumbing.db import PLAN_EACH_TIME, is_sqlite
 from sms_board.sending.delivery import initial_status
 
 _OUTBOX_COLUMNS = (
-    "to_number", "subscriber_id", "body", "kind", "status", "lane", "segments", "encoding", "attempts",
-    "campaign_id", "batch_id", "created_at", "send_after", "version",
+    "to_number",
+    "subscriber_id",
+    "body",
+    "kind",
+    "status",
+    "lane",
+    "segments",
+    "encoding",
+    "attempts",
+    "campaign_id",
+    "batch_id",
+    "created_at",
+    "send_after",
+    "version",
 )
 # The outbox's delivery key: one text per person and version of a campaign.
 DELIVERY_KEY = ["campaign_id", "subscriber_id", "version"]
@@ -75,11 +87,14 @@ def write_versions(
         .order_by(Subscriber.id, CampaignVersion.position)
     )
     insert = sqlite_insert if is_sqlite(session) else pg_insert
-    statement = insert(Outbox).from_select(list(_OUTBOX_COLUMNS), rows).on_conflict_do_nothing(
-        index_elements=DELIVERY_KEY
+    statement = (
+        insert(Outbox)
+        .from_select(list(_OUTBOX_COLUMNS), rows)
+        .on_conflict_do_nothing(index_elements=DELIVERY_KEY)
     )
     # Core execution (no ORM bookkeeping per statement); SQLAlchemy keeps an INSERT's row
     # count only when asked to. Planned for its own chunk each time (`PLAN_EACH_TIME`).
-    result = session.connection().execute(statement, execution_options={"preserve_rowcount": True,
-                                                                        **PLAN_EACH_TIME})
+    result = session.connection().execute(
+        statement, execution_options={"preserve_rowcount": True, **PLAN_EACH_TIME}
+    )
     return max(result.rowcount, 0)

@@ -25,8 +25,9 @@ from sqlalchemy import ColumnElement, and_, case, false, null, or_
 from sms_board.models import CampaignVersion, Subscriber
 
 
-def versions_for(group: str | None, languages: Sequence[str | None], first: str, *,
-                 by_language: bool) -> tuple[int, ...]:
+def versions_for(
+    group: str | None, languages: Sequence[str | None], first: str, *, by_language: bool
+) -> tuple[int, ...]:
     """The positions (in `languages`, the versions' languages in order) of the versions a reader of
     `group` gets; `group` None: their language is not known. `first`: the board's first language."""
     if None in languages:
@@ -45,8 +46,13 @@ def reader_group(board: Sequence[str]) -> ColumnElement[str | None]:
     return case((Subscriber.language.in_(list(board)), Subscriber.language), else_=null())
 
 
-def readers(counts: Mapping[str | None, int], languages: Sequence[str | None], board: Sequence[str], *,
-            by_language: bool) -> list[int]:
+def readers(
+    counts: Mapping[str | None, int],
+    languages: Sequence[str | None],
+    board: Sequence[str],
+    *,
+    by_language: bool,
+) -> list[int]:
     """How many people get each version, from how many there are in each group (`reader_group`)."""
     per = [0] * len(languages)
     for group, count in counts.items():
@@ -55,7 +61,9 @@ def readers(counts: Mapping[str | None, int], languages: Sequence[str | None], b
     return per
 
 
-def gets_version(board: Sequence[str], languages: Sequence[str | None], *, by_language: bool) -> ColumnElement[bool]:
+def gets_version(
+    board: Sequence[str], languages: Sequence[str | None], *, by_language: bool
+) -> ColumnElement[bool]:
     """`versions_for` as the condition joining `subscribers` to a campaign's `campaign_versions`.
 
     Built from the same rule for each position, so what the fan-out writes is what the preview counted.
@@ -63,10 +71,16 @@ def gets_version(board: Sequence[str], languages: Sequence[str | None], *, by_la
     not_known = or_(Subscriber.language.is_(None), Subscriber.language.not_in(list(board)))
     clauses = []
     for position in range(len(languages)):
-        groups = [group for group in (*board, None)
-                  if position in versions_for(group, languages, board[0], by_language=by_language)]
+        groups = [
+            group
+            for group in (*board, None)
+            if position in versions_for(group, languages, board[0], by_language=by_language)
+        ]
         known = [group for group in groups if group is not None]
-        reads = [*([Subscriber.language.in_(known)] if known else []), *([not_known] if None in groups else [])]
+        reads = [
+            *([Subscriber.language.in_(known)] if known else []),
+            *([not_known] if None in groups else []),
+        ]
         if reads:
             clauses.append(and_(CampaignVersion.position == position, or_(*reads)))
     return or_(*clauses) if clauses else false()
