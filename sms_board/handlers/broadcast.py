@@ -153,10 +153,12 @@ def _preview(ctx: Context, keyword_name: str, *, urgent: bool) -> None:
     if request.language is not None:
         words = {request.language: request.text}
         if waiting is not None and _joins(ctx, waiting, request, urgent=urgent):
-            # The pending preview's versions and this one: a new draft, and the old one is cancelled.
-            targets = areas_of(ctx.session, waiting)
-            words = {**{v.language: v.text for v in versions_of(ctx.session, waiting) if v.language}, **words}
-            campaign_lifecycle.replace(ctx.session, waiting, ctx.now)
+            # The pending preview's versions and this one make a new draft; the pending one is cancelled
+            # (unless it was confirmed or lapsed a moment ago: then this version starts a preview of its own).
+            kept = {v.language: v.text for v in versions_of(ctx.session, waiting) if v.language}
+            areas_kept = areas_of(ctx.session, waiting)
+            if campaign_lifecycle.replace(ctx.session, waiting, ctx.now):
+                targets, words = areas_kept, {**kept, **words}
     preview = preview_broadcast(ctx.session, ctx.settings, targets, words, urgent=urgent, sender=ctx.subscriber)
     if preview.recipients == 0:
         ctx.reply("broadcast_nobody", areas=targets)
