@@ -7,7 +7,7 @@ had joined by then and can still be texted.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -15,6 +15,7 @@ from sqlalchemy import ColumnElement, Select, exists, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from sms_board.broadcast import campaign_lifecycle as lifecycle
+from sms_board.broadcast import versions
 from sms_board.broadcast.billing import cap_room
 from sms_board.broadcast.campaign_lifecycle import (
     TO_FAN_OUT,
@@ -24,13 +25,14 @@ from sms_board.broadcast.campaign_lifecycle import (
     transition,
 )
 from sms_board.broadcast.campaigns import BROADCAST, FAN_OUT_CHUNK, areas_of, pause_campaign
-from sms_board.broadcast.fanout import write_outbox
+from sms_board.broadcast.fanout import write_versions
 from sms_board.community import audit
 from sms_board.models import (
     Area,
     AuditAction,
     Campaign,
     CampaignStatus,
+    CampaignVersion,
     Outbox,
     OutboxKind,
     Subscriber,
@@ -42,6 +44,7 @@ from sms_board.plumbing.db import PLAN_EACH_TIME, among
 from sms_board.sending.outbox import Body, lane_for, prepare
 from sms_board.sending.quiet import held_until
 from sms_board.sending.reachability import reachable
+from sms_board.text.languages import SOURCE_LANGUAGE
 from sms_board.text.phone import mask_numbers
 from sms_board.text.segments import truncate_to_segments
 from sms_board.text.templates import render
@@ -53,10 +56,13 @@ MAX_BROADCAST_SEGMENTS = 10
 
 
 @dataclass(frozen=True)
-class Preview:
-    areas: list[Area]
-    recipients: int
+class Version:
+    """One text of a broadcast as previewed: the words, for the readers of `language`, as they receive them."""
+
+    language: str | None
+    text: str
     body: Body
+    readers: int  # people who get it (someone who gets several versions counts in each)
     cost: float
 
     @property
@@ -64,9 +70,39 @@ class Preview:
         return self.body.segments
 
 
-def broadcast_body(areas: Sequence[Area], text: str, *, urgent: bool) -> Body:
-    """The text residents receive: the organiser's words under the area's name."""
-    rendered = render("broadcast_message", areas=list(areas), text=" ".join(text.split()), urgent=urgent)
+@dataclass(frozen=True)
+class Preview:
+    areas: list[Area]
+    recipients: int  # people
+    versions: tuple[Version, ...]  # in the board's language order (`broadcast.versions`)
+    cost: float
+    # Written once per language (`BROADCAST CY …`), not one text for everyone.
+    by_language: bool = False
+    # Recipients whose language is not known: with versions by language, each gets every version.
+    unknown: int = 0
+    # (language, readers) of the board's languages that have readers but no version of their own, and
+    # the language whose version they get instead (None: every version): the preview says so before YES.
+    uncovered: tuple[tuple[str, int], ...] = ()
+    fallback: str | None = None
+
+    @property
+    def body(self) -> Body:
+        """The text as the first language's readers receive it."""
+        return self.versions[0].body
+
+    @property
+    def segments(self) -> int:
+        """The most texts any reader's copy takes."""
+        return max(version.segments for version in self.versions)
+
+    @property
+    def texts(self) -> int:
+        return sum(version.readers for version in self.versions)
+
+
+def broadcast_body(areas: Sequence[Area], text: str, *, urgent: bool, language: str = SOURCE_LANGUAGE) -> Body:
+    """The text residents receive: the organiser's words under the area's name (and `language`'s fixed words)."""
+    rendered = render("broadcast_message", language, areas=list(areas), text=" ".join(text.split()), urgent=urgent)
     body = prepare(rendered)
     if body.segments > MAX_BROADCAST_SEGMENTS:
         body = prepare(truncate_to_segments(body.text, MAX_BROADCAST_SEGMENTS))
@@ -106,23 +142,58 @@ def count_audience(session: Session, area_ids: Sequence[int], *, exclude_id: int
     return session.scalar(select(func.count()).select_from(query)) or 0
 
 
+def audience_by_language(session: Session, board: Sequence[str], area_ids: Sequence[int], *,
+                         exclude_id: int | None = None) -> dict[str | None, int]:
+    """How many a broadcast to these areas reaches, by language (`versions.reader_group`; None: not known).
+    One statement."""
+    members = audience(session, area_ids, exclude_id=exclude_id).with_only_columns(
+        versions.reader_group(board).label("language")).subquery()
+    return {language: count for language, count in session.execute(
+        select(members.c.language, func.count()).group_by(members.c.language))}
+
+
+class NotSpoken(ValueError):
+    """A version in a language the board does not speak."""
+
+
 def preview_broadcast(
-    session: Session, settings: Settings, areas: Sequence[Area], text: str, *, urgent: bool,
+    session: Session, settings: Settings, areas: Sequence[Area], text: str | Mapping[str, str], *, urgent: bool,
     sender: Subscriber | None = None,
 ) -> Preview:
-    """Who a broadcast would reach and what it would cost; nothing is written."""
-    body = broadcast_body(areas, text, urgent=urgent)
+    """Who a broadcast would reach, with which version, and what it would cost; nothing is written.
+
+    `text`: one text for everyone, or the organiser's words by language code (one version per language).
+    """
+    board = settings.languages
+    by_language = not isinstance(text, str)
+    if isinstance(text, str):
+        written = [(code, text) for code in board]
+    else:
+        strange = sorted(set(text) - set(board))
+        if strange or not text:
+            raise NotSpoken(", ".join(strange))
+        written = [(code, text[code]) for code in board if code in text]
+    languages = [code for code, _ in written]
     # The organiser knows what they wrote: "neighbours" are everyone else.
-    recipients = count_audience(session, [a.id for a in areas], exclude_id=sender.id if sender else None)
-    cost = round(recipients * body.segments * settings.price_per_segment, 2)
-    return Preview(list(areas), recipients, body, cost)
+    counts = audience_by_language(session, board, [a.id for a in areas], exclude_id=sender.id if sender else None)
+    per = versions.readers(counts, languages, board, by_language=by_language)
+    built = []
+    for (code, words), reach in zip(written, per, strict=True):
+        body = broadcast_body(areas, words, urgent=urgent, language=code)
+        built.append(Version(code, words, body, reach, round(reach * body.segments * settings.price_per_segment, 2)))
+    segments = sum(version.readers * version.segments for version in built)
+    uncovered = tuple((code, counts[code]) for code in board if code not in languages and counts.get(code)) \
+        if by_language else ()
+    return Preview(list(areas), sum(counts.values()), tuple(built), round(segments * settings.price_per_segment, 2),
+                   by_language=by_language, unknown=counts.get(None, 0), uncovered=uncovered,
+                   fallback=board[0] if board[0] in languages else None)
 
 
 def create_broadcast(
     session: Session, preview: Preview, *, urgent: bool, now: datetime, created_by: Subscriber | None = None,
-    confirmed: bool = False,
+    confirmed: bool = False, channel: str | None = None,
 ) -> Campaign:
-    """Store a broadcast: a draft waiting for YES, or already confirmed (the CLI's --yes)."""
+    """Store a broadcast and its versions: a draft waiting for YES, or already confirmed (the CLI's --yes)."""
     campaign = Campaign(
         kind=BROADCAST,
         status=initial_status(confirmed=confirmed),
@@ -130,8 +201,9 @@ def create_broadcast(
         area_ids=[a.id for a in preview.areas],
         body=preview.body.text,
         urgent=urgent,
+        by_language=preview.by_language,
         created_by_id=created_by.id if created_by else None,
-        channel="sms" if created_by else "cli",
+        channel=channel or ("sms" if created_by else "cli"),
         audience=preview.recipients,
         segments=preview.segments,
         estimated_cost=preview.cost,
@@ -140,11 +212,23 @@ def create_broadcast(
     )
     session.add(campaign)
     session.flush()
+    session.add_all(
+        CampaignVersion(campaign_id=campaign.id, position=position, language=version.language, text=version.text,
+                        body=version.body.text, segments=version.segments, encoding=version.body.encoding,
+                        readers=version.readers)
+        for position, version in enumerate(preview.versions)
+    )
     if confirmed:
         _audit(session, campaign, created_by, now)
-    log.info("broadcast %s %s: %s recipients, %s segments each", campaign.id, campaign.status,
-             preview.recipients, preview.segments)
+    log.info("broadcast %s %s: %s recipients, %s texts in %s version(s)", campaign.id, campaign.status,
+             preview.recipients, preview.texts, len(preview.versions))
     return campaign
+
+
+def versions_of(session: Session, campaign: Campaign) -> list[CampaignVersion]:
+    """A broadcast's versions, in the order a reader who gets several receives them."""
+    return list(session.scalars(
+        select(CampaignVersion).where(CampaignVersion.campaign_id == campaign.id).order_by(CampaignVersion.position)))
 
 
 def confirm_broadcast(session: Session, campaign: Campaign, now: datetime, *,
@@ -196,11 +280,15 @@ def fan_out_broadcast(
         campaign = session.get(Campaign, campaign_id)
         if campaign is None or campaign.kind != BROADCAST or campaign.status not in TO_FAN_OUT:
             return report
+        stored = versions_of(session, campaign)
+        board = settings.languages
+        languages = [version.language for version in stored]
         if campaign.status == CampaignStatus.CONFIRMED:
             room = cap_room(session, settings, now)
             if room is not None:
-                needed = count_audience(session, campaign.area_ids, exclude_id=campaign.created_by_id) * (
-                    campaign.segments or 1)
+                counts = audience_by_language(session, board, campaign.area_ids, exclude_id=campaign.created_by_id)
+                reach = versions.readers(counts, languages, board, by_language=campaign.by_language)
+                needed = sum(count * version.segments for count, version in zip(reach, stored, strict=True))
                 if needed > room:
                     pause_campaign(session, settings, campaign, now, needed=needed, room=room)
                     session.commit()
@@ -210,7 +298,8 @@ def fan_out_broadcast(
                               now=now):
                 return report  # another fan-out started it first; it (or the next tick) writes the rows
             report.started += 1
-        body = prepare(campaign.body or "")
+        # Each subscriber joins the versions they get (`versions.gets_version`), in the chunk's one statement.
+        reads = versions.gets_version(board, languages, by_language=campaign.by_language)
         lane = lane_for(OutboxKind.BROADCAST, urgent=campaign.urgent)
         # Quiet hours are each area's own; areas that share a time zone share one statement.
         # A resident in two target areas in different zones gets the first zone's timing.
@@ -236,8 +325,8 @@ def fan_out_broadcast(
                 )
                 window = audience(session, area_ids, exclude_id=campaign.created_by_id, joined_by=campaign.started_at,
                                   after=after, through=last)
-                written = write_outbox(session, window, body, kind=OutboxKind.BROADCAST, lane=lane,
-                                       campaign_id=campaign_id, now=now, send_after=send_after)
+                written = write_versions(session, window, reads, kind=OutboxKind.BROADCAST, lane=lane,
+                                         campaign_id=campaign_id, now=now, send_after=send_after)
                 report.texts += written
                 if written and send_after and (report.held_until is None or send_after < report.held_until):
                     report.held_until = send_after
@@ -246,9 +335,11 @@ def fan_out_broadcast(
                     break
                 session.commit()
                 after = last
-        written = select(func.count()).select_from(Outbox).where(Outbox.campaign_id == campaign_id).scalar_subquery()
+        # The audience is people: someone whose language is not known may have a text of each version.
+        reached = select(func.count(func.distinct(Outbox.subscriber_id))).where(
+            Outbox.campaign_id == campaign_id).scalar_subquery()
         transition(session, campaign, CampaignStatus.SENDING, allowed_from=(CampaignStatus.FANNING_OUT,), now=now,
-                   audience=written)
+                   audience=reached)
         session.commit()
     log.info("broadcast %s fanned out: %s texts written this run", campaign_id, report.texts)
     return report

@@ -3,6 +3,7 @@
     draft ──YES (may_confirm)──▶ confirmed ──fan-out starts──▶ fanning_out ──all written──▶ sending ──▶ done
       │                             │                             │   └──nothing to send─────────────────▶ done
       ├──15 minutes, no YES─────▶ cancelled                       │
+      ├──a version added by SMS (a new draft holds them all)──▶ cancelled
       └──sender no longer an organiser, at YES──▶ cancelled       │
                                     └──monthly cap──▶ paused ◀────┘
 
@@ -49,6 +50,7 @@ FINISHED = (C.DONE, C.CANCELLED)
 DRAFT_LIFETIME = CONFIRM_WINDOW
 LAPSED_NOTE = "not confirmed in time"
 NOT_ORGANISER_NOTE = "sender is no longer an organiser of every area"
+REPLACED_NOTE = "replaced by a preview with another language's version"
 
 # The time column each state stamps when a campaign enters it. `sending` and `paused` have
 # none of their own: the note says why a campaign paused.
@@ -166,6 +168,12 @@ def confirm(session: Session, campaign: Campaign, person: Subscriber, now: datet
     if refusal is not None:
         refuse(session, campaign, refusal, now)
     return refusal
+
+
+def replace(session: Session, draft: Campaign, now: datetime) -> bool:
+    """A draft whose versions went into a new draft with one more (`BROADCAST EN …` after `BROADCAST CY …`)
+    is cancelled: what YES confirms is always exactly what its preview showed. False if it had moved on."""
+    return bool(transition(session, draft, C.CANCELLED, allowed_from=DRAFTS, now=now, note=REPLACED_NOTE))
 
 
 def refuse(session: Session, campaign: Campaign, refusal: Refusal, now: datetime) -> None:

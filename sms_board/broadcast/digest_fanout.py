@@ -36,6 +36,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from sms_board.broadcast.fanout import DELIVERY_KEY
 from sms_board.models import (
     DigestBatch,
     Outbox,
@@ -203,7 +204,7 @@ def write_chunk(session: Session, run: RunWrite, first: int, last: int) -> dict[
     Returns, per campaign, the (texts, segments) written now; rows already written
     (unique campaign and subscriber) are skipped.
     """
-    conflict = ["campaign_id", "subscriber_id"]
+    conflict = DELIVERY_KEY  # a digest is version 0 of its campaign: one a person
     if not is_sqlite(session):
         matched = _matched(session, run, first, last).cte("matched")
         written = (

@@ -6,7 +6,7 @@ together (`digest_groups`), their batches stored and measured against the cap
 chunk of subscription ids writes every area's rows and, in the same transaction,
 moves their `last_digest_at` to the run's cutoff, so each item reaches each
 subscriber at most once. Re-running a run, or resuming it after a crash, finds
-nobody left to text: the unique (campaign, subscriber) pair and the moved
+nobody left to text: the unique (campaign, subscriber, version) key and the moved
 `last_digest_at` both say so.
 
 Runs: every area has one scheduled run a day at SMS_BOARD_DIGEST_TIME, local

@@ -107,15 +107,22 @@ def _show_digest_run(report: DigestReport, settings: Settings, as_json: bool) ->
 @click.command("broadcast")
 @click.option("--area", "area_slugs", multiple=True, required=True, help="Area slug (repeat for several).")
 @click.option("--urgent", is_flag=True, help="Send during quiet hours too (a flood, a water cut).")
+@click.option("--version", "versions", type=(str, str), multiple=True, metavar="LANG TEXT",
+              help="The message for readers of one language (repeat per language: --version cy … --version en …).")
 @click.option("--yes", "confirmed", is_flag=True, help="Send it; without --yes, only preview.")
 @click.option("--json", "as_json", is_flag=True)
-@click.argument("text", nargs=-1, required=True)
+@click.argument("text", nargs=-1)
 @click.pass_context
 def broadcast_command(
-    ctx: click.Context, area_slugs: tuple[str, ...], urgent: bool, confirmed: bool, as_json: bool,
-    text: tuple[str, ...],
+    ctx: click.Context, area_slugs: tuple[str, ...], urgent: bool, versions: tuple[tuple[str, str], ...],
+    confirmed: bool, as_json: bool, text: tuple[str, ...],
 ) -> None:
-    """Preview a message to everyone in an area, or send it with --yes."""
+    """Preview a message to everyone in an area, or send it with --yes.
+
+    TEXT is one message for everyone. On a board of several languages, --version LANG TEXT once per
+    language writes one version per language instead: each reader gets theirs, and someone whose
+    language is not known gets every version, the board's first language first.
+    """
     from sms_board.broadcast.broadcasts import (
         create_broadcast,
         fan_out_broadcast,
@@ -125,9 +132,7 @@ def broadcast_command(
     from sms_board.plumbing.utc import utcnow
 
     settings = settings_of(ctx)
-    message = " ".join(text).strip()
-    if not message:
-        raise click.BadParameter("write the message to send.", param_hint="TEXT")
+    message = _message(settings, " ".join(text).strip(), versions)
     now = utcnow()
     slugs = {slug.lower() for slug in area_slugs}
     with transaction(ctx) as session:
@@ -147,6 +152,31 @@ def broadcast_command(
                         fanned=fanned)
 
 
+def _message(settings: Settings, text: str, versions: tuple[tuple[str, str], ...]) -> str | dict[str, str]:
+    """TEXT for everyone, or the versions by language; refused in one line when neither, both, or a language
+    the board does not speak or named twice."""
+    from sms_board.text.languages import listed
+
+    if text and versions:
+        raise click.UsageError("give TEXT (one message for everyone) or --version LANG TEXT per language, not both.")
+    if not versions:
+        if not text:
+            raise click.BadParameter("write the message to send.", param_hint="TEXT")
+        return text
+    written: dict[str, str] = {}
+    for raw, words in versions:
+        code = raw.strip().lower()
+        if code not in settings.languages:
+            raise click.BadParameter(f"{raw.strip()!r} is not a language this board speaks; it speaks "
+                                     f"{listed(settings.languages)}.", param_hint="--version")
+        if code in written:
+            raise click.BadParameter(f"{code} is given twice.", param_hint="--version")
+        if not words.strip():
+            raise click.BadParameter(f"write the {code} message.", param_hint="--version")
+        written[code] = words.strip()
+    return written
+
+
 def _emit_broadcast(
     areas: list[Area], preview: Preview, settings: Settings, *, urgent: bool, campaign_id: int | None,
     fanned: FanOutReport | None,
@@ -157,6 +187,11 @@ def _emit_broadcast(
         "campaign": campaign_id, "areas": [a.slug for a in areas], "recipients": preview.recipients,
         "segments": preview.segments, "encoding": preview.body.encoding, "cost": preview.cost,
         "cost_text": money(preview.cost, settings), "body": preview.body.text, "urgent": urgent,
+        "by_language": preview.by_language, "unknown": preview.unknown,
+        "versions": [{"language": v.language, "recipients": v.readers, "segments": v.segments,
+                      "encoding": v.body.encoding, "cost": v.cost, "body": v.body.text} for v in preview.versions],
+        "uncovered": [{"language": code, "recipients": readers, "gets": preview.fallback}
+                      for code, readers in preview.uncovered],
         "sent": campaign_id is not None, "texts": fanned.texts if fanned else 0,
         "held_until": fanned.held_until.isoformat() if fanned and fanned.held_until else None,
     })
@@ -169,10 +204,15 @@ def _show_broadcast(
     from sms_board.broadcast.billing import money
 
     names = ", ".join(a.name for a in areas)
-    click.echo(f"{'URGENT broadcast' if urgent else 'Broadcast'} to {names}: {preview.recipients} recipients, "
-               f"{preview.segments} segment{'s' if preview.segments != 1 else ''} ({preview.body.encoding}) each, "
-               f"~{money(preview.cost, settings)}")
-    click.echo(preview.body.text)
+    kind = "URGENT broadcast" if urgent else "Broadcast"
+    if preview.by_language:
+        _show_versions(kind, names, preview, settings)
+    else:
+        click.echo(f"{kind} to {names}: {preview.recipients} recipients, "
+                   f"{_segments(preview.segments)} ({preview.body.encoding}) each, ~{money(preview.cost, settings)}")
+        # One text for everyone, under each language's fixed words: each wording once.
+        for body in dict.fromkeys(version.body.text for version in preview.versions):
+            click.echo(body)
     if not confirmed:
         click.echo("Preview only: nothing sent. Add --yes to send.", err=True)
     elif campaign_id is None or fanned is None:
@@ -183,3 +223,28 @@ def _show_broadcast(
     else:
         click.echo(f"Broadcast #{campaign_id}: {fanned.texts} texts written to the outbox; the sender sends them.",
                    err=True)
+
+
+def _segments(count: int) -> str:
+    return f"{count} segment{'s' if count != 1 else ''}"
+
+
+def _show_versions(kind: str, names: str, preview: Preview, settings: Settings) -> None:
+    """A line per version (its readers, segments and cost) and its text; then who gets every version, and
+    what the readers of a language with no version of its own get."""
+    from sms_board.broadcast.billing import money
+    from sms_board.text.languages import pack
+
+    click.echo(f"{kind} to {names}: {preview.recipients} recipients, {preview.texts} texts, "
+               f"~{money(preview.cost, settings)}")
+    for version in preview.versions:
+        code = version.language or ""
+        click.echo(f"{code} ({pack(code).name}): {version.readers} recipients, {_segments(version.segments)} "
+                   f"({version.body.encoding}) each, ~{money(version.cost, settings)}")
+        click.echo(f"  {version.body.text}")
+    if preview.unknown and len(preview.versions) > 1:
+        click.echo(f"{preview.unknown} recipient(s) whose language is not known get every version, "
+                   f"{preview.versions[0].language} first.")
+    for code, readers in preview.uncovered:
+        gets = f"the {preview.fallback} version" if preview.fallback else "every version"
+        click.echo(f"{code}: no version; its {readers} reader(s) get {gets}. Add --version {code} TEXT for theirs.")

@@ -7,6 +7,10 @@ preview an organiser gets by SMS; the encoding and segments come from `segments.
 all. The page asks for these as JSON as the organiser types (`POST /dashboard/broadcast/measure`);
 without JavaScript the preview step shows the same figures.
 
+On a board of several languages the composer has a box per language: each version gets its own
+figures (`figures`, its readers and cost from the same preview), and the whole broadcast its
+totals and what readers of a language with no version get (`measure_versions`).
+
 Of the characters that make a text UCS-2, a letter (of any language: Welsh "\u0175", Polish "\u0142")
 is said to be kept as written and is never offered for a "fix"; only what is not a letter (an emoji,
 a symbol with no plain look-alike) is offered for taking out (docs/dashboard.md).
@@ -15,8 +19,8 @@ a symbol with no plain look-alike) is offered for taking out (docs/dashboard.md)
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 
 import regex
@@ -26,6 +30,7 @@ from sms_board.broadcast.billing import money
 from sms_board.broadcast.broadcasts import (
     MAX_BROADCAST_SEGMENTS,
     Preview,
+    Version,
     broadcast_body,
     confirm_broadcast,
     create_broadcast,
@@ -39,6 +44,7 @@ from sms_board.models import Area, Subscriber
 from sms_board.plumbing.config import Settings
 from sms_board.sending.outbox import prepare
 from sms_board.sending.quiet import held_until
+from sms_board.text.languages import SOURCE_LANGUAGE, pack
 from sms_board.text.segments import analyse, is_gsm7, is_letter, smart_encode
 from sms_board.text.templates import render
 
@@ -159,49 +165,47 @@ def save_hint(taken_out: Sequence[str], segments: int, plain_segments: int, save
     return None
 
 
-def _segments(areas: Sequence[Area], text: str, urgent: bool) -> int:
-    return broadcast_body(areas, text, urgent=urgent).segments
+def _segments(areas: Sequence[Area], text: str, urgent: bool, language: str = SOURCE_LANGUAGE) -> int:
+    return broadcast_body(areas, text, urgent=urgent, language=language).segments
 
 
-def characters_to_save_one(areas: Sequence[Area], text: str, urgent: bool) -> int | None:
+def characters_to_save_one(areas: Sequence[Area], text: str, urgent: bool,
+                           language: str = SOURCE_LANGUAGE) -> int | None:
     """The fewest characters to take off the end so the broadcast needs one text fewer."""
     clusters = _GRAPHEME.findall(text)
-    now = _segments(areas, text, urgent)
+    now = _segments(areas, text, urgent, language)
     if now <= 1 or not clusters:
         return None
     low, high = 1, len(clusters)
-    if _segments(areas, "".join(clusters[:-high]), urgent) >= now:
+    if _segments(areas, "".join(clusters[:-high]), urgent, language) >= now:
         return None
     while low < high:  # fewer clusters never need more texts, so the answer can be bisected
         middle = (low + high) // 2
-        if _segments(areas, "".join(clusters[:-middle]), urgent) < now:
+        if _segments(areas, "".join(clusters[:-middle]), urgent, language) < now:
             high = middle
         else:
             low = middle + 1
     return low
 
 
-def measure(
-    session: Session, settings: Settings, areas: Sequence[Area], text: str, *, urgent: bool,
-    sender: Subscriber | None, preview: Preview | None = None,
-) -> Measure:
-    """The figures for `text` to `areas`; pass the `preview` already made for this text to reuse its count."""
-    text = text[:MAX_TEXT]
-    preview = preview or preview_broadcast(session, settings, areas, text, urgent=urgent, sender=sender)
+def figures(settings: Settings, areas: Sequence[Area], version: Version, *, urgent: bool) -> Measure:
+    """The figures of one version of a broadcast: its words, the text its readers receive, and their cost."""
+    text, language = version.text, version.language or SOURCE_LANGUAGE
     runs = runs_of(text)
     plain = plain_equivalents(text)
     # Before `broadcast_body` cuts it to MAX_BROADCAST_SEGMENTS.
-    uncut = prepare(render("broadcast_message", areas=list(areas), text=" ".join(text.split()), urgent=urgent))
+    uncut = prepare(render("broadcast_message", language, areas=list(areas), text=" ".join(text.split()),
+                           urgent=urgent))
     too_long = uncut.segments > MAX_BROADCAST_SEGMENTS
     why = why_ucs2(text)
     taken_out = [c for c, note in why if note == TAKEN_OUT]
-    plain_segments = _segments(areas, plain, urgent)
-    save = None if too_long else characters_to_save_one(areas, text, urgent)
+    plain_segments = _segments(areas, plain, urgent, language)
+    save = None if too_long else characters_to_save_one(areas, text, urgent, language)
     return Measure(
         characters=analyse(text).characters,
-        encoding=preview.body.encoding,
-        segments=preview.segments,
-        body=preview.body.text,
+        encoding=version.body.encoding,
+        segments=version.segments,
+        body=version.body.text,
         runs=runs,
         forcing=[c for c, _ in why],
         why=why,
@@ -209,43 +213,115 @@ def measure(
         plain=plain,
         plain_segments=plain_segments,
         save=save,
-        save_hint=save_hint(taken_out, preview.segments, plain_segments, save),
-        recipients=preview.recipients,
-        cost=preview.cost,
-        cost_text=money(preview.cost, settings),
+        save_hint=save_hint(taken_out, version.segments, plain_segments, save),
+        recipients=version.readers,
+        cost=version.cost,
+        cost_text=money(version.cost, settings),
         too_long=too_long,
     )
 
 
-def measure_draft(session: Session, settings: Settings, viewer: Viewer, area_ids: Sequence[int], text: str, *,
-                  urgent: bool) -> Measure:
-    """`measure` for what the viewer has typed so far, to the areas they chose."""
+def measure(
+    session: Session, settings: Settings, areas: Sequence[Area], text: str, *, urgent: bool,
+    sender: Subscriber | None, preview: Preview | None = None,
+) -> Measure:
+    """The figures for one `text` to `areas`; pass the `preview` already made for this text to reuse its count."""
+    text = text[:MAX_TEXT]
+    preview = preview or preview_broadcast(session, settings, areas, text, urgent=urgent, sender=sender)
+    # Everyone's copy, as the first language's readers receive it; the count and cost are the whole broadcast's.
+    return replace(figures(settings, areas, preview.versions[0], urgent=urgent), recipients=preview.recipients,
+                   cost=preview.cost, cost_text=money(preview.cost, settings))
+
+
+@dataclass(frozen=True)
+class Versions:
+    """A broadcast written once per language, as the composer shows it: each version's figures, then the
+    totals and what the preview by SMS says before YES (who gets every version, who gets another's)."""
+
+    measures: dict[str, Measure]  # by language code, the board's first first; only the versions written
+    names: dict[str, str]  # each language of the board: its name in itself
+    recipients: int
+    texts: int
+    cost: float
+    cost_text: str
+    notes: list[str]  # who gets every version, and what readers of a language with no version get
+
+    def as_json(self) -> dict[str, object]:
+        return {"versions": {code: m.as_json() for code, m in self.measures.items()}, "names": self.names,
+                "recipients": self.recipients, "texts": self.texts, "cost": self.cost, "cost_text": self.cost_text,
+                "notes": self.notes,
+                "summary": f"In all: {self.recipients} recipients, {self.texts} texts, ~{self.cost_text}"}
+
+
+def measure_versions(
+    session: Session, settings: Settings, areas: Sequence[Area], written: Mapping[str, str], *, urgent: bool,
+    sender: Subscriber | None, preview: Preview | None = None,
+) -> Versions:
+    """The figures for a version per language (codes of the board, empty boxes left out)."""
+    names = {code: pack(code).name for code in settings.languages}
+    words = {code: text[:MAX_TEXT] for code, text in written.items() if text.strip()}
+    if not words:
+        return Versions({}, names, 0, 0, 0.0, money(0, settings), [])
+    preview = preview or preview_broadcast(session, settings, areas, words, urgent=urgent, sender=sender)
+    measures = {version.language: figures(settings, areas, version, urgent=urgent)
+                for version in preview.versions if version.language}
+    return Versions(measures, names, preview.recipients, preview.texts, preview.cost,
+                    money(preview.cost, settings), version_notes(preview, names))
+
+
+def version_notes(preview: Preview, names: Mapping[str, str]) -> list[str]:
+    """What the SMS preview says besides the figures: who gets every version, and what the readers of a
+    language with no version of its own get instead."""
+    notes = []
+    if preview.unknown and len(preview.versions) > 1:
+        first = names.get(preview.versions[0].language or "", "")
+        notes.append(f"{preview.unknown} recipient{'s' if preview.unknown != 1 else ''} whose language is not "
+                     f"known get{'s' if preview.unknown == 1 else ''} every version, {first} first.")
+    gets = f"the {names[preview.fallback]} version" if preview.fallback else "every version"
+    for code, readers in preview.uncovered:
+        notes.append(f"{names[code]}: no version, so its {readers} reader{'s' if readers != 1 else ''} "
+                     f"get{'s' if readers == 1 else ''} {gets}.")
+    return notes
+
+
+def measure_draft(session: Session, settings: Settings, viewer: Viewer, area_ids: Sequence[int],
+                  text: str | Mapping[str, str], *, urgent: bool) -> Measure | Versions:
+    """`measure` (or `measure_versions`) for what the viewer has typed so far, to the areas they chose."""
     areas = areas_by_id(session, area_ids)
     sender = session.get(Subscriber, viewer.subscriber_id)
-    return measure(session, settings, areas, text, urgent=urgent, sender=sender)
+    if isinstance(text, str):
+        return measure(session, settings, areas, text, urgent=urgent, sender=sender)
+    return measure_versions(session, settings, areas, text, urgent=urgent, sender=sender)
 
 
 @dataclass(frozen=True)
 class Drafted:
     """A preview stored as a draft campaign (channel `web`), waiting for its writer's confirmation."""
 
-    figures: Measure
+    figures: Measure | Versions
     campaign_id: int
     held: datetime | None  # when it would go out, were it confirmed now at night
 
 
-def draft_broadcast(session: Session, settings: Settings, viewer: Viewer, area_ids: Sequence[int], text: str, *,
-                    urgent: bool, now: datetime) -> Drafted | None:
-    """BROADCAST's own preview step (`create_broadcast`); None, storing nothing, when nobody can be texted."""
+def draft_broadcast(session: Session, settings: Settings, viewer: Viewer, area_ids: Sequence[int],
+                    text: str | Mapping[str, str], *, urgent: bool, now: datetime) -> Drafted | None:
+    """BROADCAST's own preview step (`create_broadcast`); None, storing nothing, when nobody can be texted.
+
+    `text`: one message, or (a board of several languages) the versions by language code.
+    """
     areas = areas_by_id(session, area_ids)
     sender = session.get(Subscriber, viewer.subscriber_id)
-    preview = preview_broadcast(session, settings, areas, text, urgent=urgent, sender=sender)
+    words: str | dict[str, str] = text if isinstance(text, str) else {
+        code: words for code, words in text.items() if words.strip()}
+    preview = preview_broadcast(session, settings, areas, words, urgent=urgent, sender=sender)
     if preview.recipients == 0:
         return None
-    figures = measure(session, settings, areas, text, urgent=urgent, sender=sender, preview=preview)
-    campaign = create_broadcast(session, preview, urgent=urgent, now=now, created_by=sender)
-    campaign.channel = "web"
-    return Drafted(figures, campaign.id, held_until(now, settings, areas[0].timezone, urgent=urgent))
+    shown: Measure | Versions = (
+        measure(session, settings, areas, words, urgent=urgent, sender=sender, preview=preview)
+        if isinstance(words, str)
+        else measure_versions(session, settings, areas, words, urgent=urgent, sender=sender, preview=preview))
+    campaign = create_broadcast(session, preview, urgent=urgent, now=now, created_by=sender, channel="web")
+    return Drafted(shown, campaign.id, held_until(now, settings, areas[0].timezone, urgent=urgent))
 
 
 @dataclass(frozen=True)

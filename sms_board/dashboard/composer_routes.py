@@ -12,7 +12,7 @@ leaves "Recent broadcasts" when it lapses: it never reached anyone.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from flask import (
@@ -28,12 +28,14 @@ from flask import (
 )
 
 from sms_board.broadcast.billing import money
+from sms_board.broadcast.broadcasts import versions_of
 from sms_board.broadcast.campaign_lifecycle import Refusal
 from sms_board.broadcast.campaigns import DRAFT_LIFETIME
 from sms_board.community.areas import areas_by_id
 from sms_board.dashboard.composer import (
     MAX_TEXT,
     Measure,
+    Versions,
     confirm_draft,
     draft_broadcast,
     measure_draft,
@@ -43,6 +45,7 @@ from sms_board.dashboard.scope import AreaRef, Viewer
 from sms_board.dashboard.signin_routes import signed_in_only, viewer
 from sms_board.models import Campaign
 from sms_board.plumbing.utc import utcnow
+from sms_board.text.languages import pack
 from sms_board.web import sessions, settings
 
 bp = signed_in_only(Blueprint("compose", __name__, url_prefix="/dashboard"))
@@ -50,16 +53,32 @@ bp = signed_in_only(Blueprint("compose", __name__, url_prefix="/dashboard"))
 
 @dataclass
 class Draft:
-    """What the organiser has written so far, as the form sent it."""
+    """What the organiser has written so far, as the form sent it: one message (`text`), or on a board of
+    several languages one box per language (`versions`, by code: `text-cy`, `text-en` in the form)."""
 
     areas: list[AreaRef]
     text: str
     urgent: bool
+    versions: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_form(cls, person: Viewer, form: Any) -> Draft:
         chosen = person.chosen(form.getlist("area")) if hasattr(form, "getlist") else person.chosen(form.get("area", []))
-        return cls(chosen, str(form.get("text", ""))[:MAX_TEXT], str(form.get("urgent", "")) in {"1", "on", "true"})
+        languages = settings().languages
+        versions = {code: str(form.get(f"text-{code}", ""))[:MAX_TEXT] for code in languages} \
+            if len(languages) > 1 else {}
+        return cls(chosen, str(form.get("text", ""))[:MAX_TEXT], str(form.get("urgent", "")) in {"1", "on", "true"},
+                   versions)
+
+    @property
+    def by_language(self) -> bool:
+        return bool(self.versions)
+
+    @property
+    def words(self) -> str | dict[str, str]:
+        """What to preview: the one message, or the versions written (empty boxes left out)."""
+        return {code: text for code, text in self.versions.items() if text.strip()} if self.by_language \
+            else self.text
 
     @property
     def slugs(self) -> set[str]:
@@ -69,8 +88,9 @@ class Draft:
         found = {}
         if not self.areas:
             found["area"] = "Choose at least one area."
-        if not self.text.strip():
-            found["text"] = "Write the message first."
+        if not (self.words if self.by_language else self.text.strip()):
+            found["text"] = "Write the message first." if not self.by_language else \
+                "Write the message in at least one language."
         return found
 
 
@@ -84,13 +104,20 @@ def _composer(draft: Draft, errors: dict[str, str] | None = None, status: int = 
     if not draft.areas and len(person.areas) == 1 and not errors:
         draft.areas = list(person.areas)
     return render_template("dashboard/compose.html", draft=draft, areas=person.areas, errors=errors or {},
-                           recent=_recent(person), max_text=MAX_TEXT,
+                           recent=_recent(person), max_text=MAX_TEXT, languages=_languages(),
                            names={a.id: a.name for a in person.areas}), status
+
+
+def _languages() -> list[tuple[str, str]]:
+    """(code, name in itself) of each of the board's languages, the first first; one box each when there
+    are several."""
+    return [(code, pack(code).name) for code in settings().languages]
 
 
 @bp.get("/broadcast")
 def composer() -> tuple[str, int]:
-    return _composer(Draft([], "", False))
+    languages = settings().languages
+    return _composer(Draft([], "", False, dict.fromkeys(languages, "") if len(languages) > 1 else {}))
 
 
 @bp.post("/broadcast")
@@ -98,17 +125,20 @@ def edit() -> tuple[str, int]:
     return _composer(Draft.from_form(viewer(), request.form))
 
 
-def _measure(draft: Draft) -> Measure:
+def _measure(draft: Draft) -> Measure | Versions:
     with sessions()() as db:
-        return measure_draft(db, settings(), viewer(), [a.id for a in draft.areas], draft.text, urgent=draft.urgent)
+        return measure_draft(db, settings(), viewer(), [a.id for a in draft.areas], draft.words, urgent=draft.urgent)
 
 
 @bp.post("/broadcast/measure")
 def measure_json() -> Response:
-    """The live counter's figures for what is typed so far (JSON; the CSRF token comes as a header)."""
+    """The live counter's figures for what is typed so far (JSON; the CSRF token comes as a header): one
+    message's (`text`), or each version's and the totals (`versions`, by language code)."""
     payload = request.get_json(silent=True) or {}
+    versions = payload.get("versions") if isinstance(payload.get("versions"), dict) else {}
     draft = Draft.from_form(viewer(), {"area": list(payload.get("areas") or []), "text": payload.get("text") or "",
-                                       "urgent": "1" if payload.get("urgent") else ""})
+                                       "urgent": "1" if payload.get("urgent") else "",
+                                       **{f"text-{code}": str(text or "") for code, text in versions.items()}})
     figures = _measure(draft)
     return jsonify({**figures.as_json(), "problems": draft.problems()})
 
@@ -122,11 +152,12 @@ def preview() -> Any:
         return _composer(draft, errors, 400)
     now = utcnow()
     with sessions().begin() as db:
-        drafted = draft_broadcast(db, settings(), person, [a.id for a in draft.areas], draft.text,
+        drafted = draft_broadcast(db, settings(), person, [a.id for a in draft.areas], draft.words,
                                   urgent=draft.urgent, now=now)
     if drafted is None:
         return _composer(draft, {"area": "Nobody can be texted in those areas yet."}, 400)
-    return render_template("dashboard/preview.html", draft=draft, figures=drafted.figures,
+    template = "dashboard/preview_versions.html" if draft.by_language else "dashboard/preview.html"
+    return render_template(template, draft=draft, figures=drafted.figures, languages=_languages(),
                            campaign_id=drafted.campaign_id, held=drafted.held, lapses=now + DRAFT_LIFETIME, error=None)
 
 
@@ -173,7 +204,9 @@ def broadcast(campaign_id: int) -> str:
         campaign = _visible_campaign(db, person, campaign_id)
         counts = progress(db, settings(), campaign, utcnow())
         areas = areas_by_id(db, campaign.area_ids or [])
+        versions = versions_of(db, campaign) if campaign.by_language else []
     return render_template("dashboard/broadcast.html", campaign=campaign, progress=counts, areas=areas,
+                           versions=versions, names=dict((code, name) for code, name in _languages()),
                            cost=money(campaign.estimated_cost or 0, settings()))
 
 

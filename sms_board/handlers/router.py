@@ -76,6 +76,10 @@ class Context:
     changed: bool = False
     # The confirmations this text let lapse (`forget`, `broadcast`): any text but YES does.
     lapsed: tuple[str, ...] = ()
+    # A confirmation is pending and the pipeline left it to the handler (a BROADCAST naming a language may
+    # add its version to the pending preview: `handlers.broadcast.names_a_version`). The handler settles it
+    # and clears this; if no handler did, the pipeline lets it lapse after routing.
+    pending_left: bool = False
     # Whether the text is a STOP: decided once, when it arrived (`inbound.text`), and carried here.
     stops: bool = False
     # Why the text was deliberately left unanswered and unhandled (an opted-out number), or "".

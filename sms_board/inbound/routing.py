@@ -231,15 +231,22 @@ def _process(
     subscriber, activity = guards.sender(session, inbound, now)
     inbound.subscriber_id = subscriber.id
     # Any text but YES lets a pending confirmation lapse (docs/language.md, "YES"): STOP, START and HELP, which are
-    # answered before YES is read, and texts held or ignored below, as much as any other.
-    lapsed = handlers.lapse_unless_yes(session, subscriber, text.words, now) if activity.pending else ()
-    if guards.flood(session, settings, inbound, subscriber, activity, text, now):
-        return InboundStatus.HELD
-    if guards.repeated(session, settings, inbound, subscriber, activity, text, now, by_rest=by_rest):
-        return InboundStatus.IGNORED
+    # answered before YES is read, and texts held or ignored below, as much as any other. The one exception: a
+    # BROADCAST naming a language may add its version to the organiser's pending preview, so such a text leaves
+    # the confirmation to the broadcast handler; if no handler settles it, it lapses after routing all the same.
+    left = activity.pending and handlers.names_a_version(text.words, settings.languages)
+    lapsed = handlers.lapse_unless_yes(session, subscriber, text.words, now) if activity.pending and not left else ()
+    held = guards.flood(session, settings, inbound, subscriber, activity, text, now)
+    if held or guards.repeated(session, settings, inbound, subscriber, activity, text, now, by_rest=by_rest):
+        if left:
+            handlers.lapse_pending(session, subscriber, now)
+        return InboundStatus.HELD if held else InboundStatus.IGNORED
 
-    ctx = handlers.Context(session, settings, inbound, subscriber, text.words, now, lapsed=lapsed, stops=text.stops)
+    ctx = handlers.Context(session, settings, inbound, subscriber, text.words, now, lapsed=lapsed, stops=text.stops,
+                           pending_left=left)
     handlers.route(ctx)
+    if ctx.pending_left:
+        handlers.lapse_pending(session, subscriber, now)
     if ctx.ignored:
         inbound.error = ctx.ignored
         return InboundStatus.IGNORED

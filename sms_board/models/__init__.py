@@ -26,6 +26,7 @@ from sms_board.models.broadcasting import (
     Campaign,
     CampaignKind,
     CampaignStatus,
+    CampaignVersion,
     DigestBatch,
 )
 from sms_board.models.items import (
@@ -84,6 +85,7 @@ __all__ = [
     "Campaign",
     "CampaignKind",
     "CampaignStatus",
+    "CampaignVersion",
     "Confirmation",
     "ConfirmationResolution",
     "ConsentAction",

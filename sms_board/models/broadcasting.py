@@ -13,6 +13,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -64,6 +65,34 @@ class Campaign(Base):
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
     note: Mapped[str | None] = mapped_column(Text)
+    # A broadcast the organiser wrote once per language (`BROADCAST CY …`, `--version`, the composer's
+    # boxes); else one text for everyone, around it the fixed words of each reader's language.
+    by_language: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+
+class CampaignVersion(Base):
+    """One text of a broadcast, as residents receive it: the organiser's words for the readers of one
+    language, or (`Campaign.by_language` false) the one text for everyone under one language's fixed words.
+
+    A reader who gets several versions (their language is not known) gets them in `position` order, the
+    board's first language first; who gets which is `broadcast.versions.versions_for`. The fan-out joins
+    each subscriber to their versions in its one statement a chunk, as a digest joins its batches.
+    """
+
+    __tablename__ = "campaign_versions"
+    __table_args__ = (UniqueConstraint("campaign_id", "position", name="uq_campaign_versions_position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    # A language code of the board; None: for every reader (a broadcast stored before versions).
+    language: Mapped[str | None] = mapped_column(String(8))
+    text: Mapped[str] = mapped_column(Text)  # the organiser's words
+    body: Mapped[str] = mapped_column(Text)  # what residents receive: the words under the area's name, smart-encoded
+    segments: Mapped[int] = mapped_column(Integer)
+    encoding: Mapped[str] = mapped_column(String(6))
+    # How many people it was for when previewed (those who get several versions count in each).
+    readers: Mapped[int | None] = mapped_column(Integer)
 
 
 class DigestBatch(Base):

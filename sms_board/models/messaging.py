@@ -107,8 +107,9 @@ class InboundMessage(Base):
 class Outbox(Base):
     """One text to send. Only the sender hands these to a transport.
 
-    For campaigns it is also the delivery record: (campaign, subscriber) is unique,
-    so running a digest or broadcast twice, or resuming one, never texts anyone twice.
+    For campaigns it is also the delivery record: (campaign, subscriber, version) is unique,
+    so running a digest or broadcast twice, or resuming one, never texts anyone twice (a
+    broadcast's versions are texts of their own: someone whose language is not known gets each).
     """
 
     __tablename__ = "outbox"
@@ -122,7 +123,7 @@ class Outbox(Base):
         # this index however many rows wait (docs/architecture.md shows the plan).
         Index("ix_outbox_claim", "lane", "id", postgresql_where=text("status = 'queued'"),
               sqlite_where=text("status = 'queued'")),
-        UniqueConstraint("campaign_id", "subscriber_id", name="uq_outbox_campaign_subscriber"),
+        UniqueConstraint("campaign_id", "subscriber_id", "version", name="uq_outbox_campaign_subscriber_version"),
         # What a text to one person is about: when that is withdrawn before the text goes, the
         # text is cancelled (`delivery.cancel_about`). Digests and broadcasts are about nothing.
         Index("ix_outbox_item", "item_id", postgresql_where=text("item_id IS NOT NULL"),
@@ -154,6 +155,8 @@ class Outbox(Base):
     match_id: Mapped[int | None] = mapped_column(ForeignKey("matches.id", ondelete="SET NULL"))
     campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"), index=True)
     batch_id: Mapped[int | None] = mapped_column(ForeignKey("digest_batches.id", ondelete="SET NULL"))
+    # Which of its broadcast's versions it carries (`CampaignVersion.position`); 0 for every other text.
+    version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # A reply: the inbound text it answers.
     inbound_id: Mapped[int | None] = mapped_column(ForeignKey("inbound_messages.id", ondelete="SET NULL"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

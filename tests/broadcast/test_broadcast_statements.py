@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import pytest
 from flask import Flask
-from sqlalchemy import event, select, text
+from sqlalchemy import event, select, text, update
 
+from sms_board import create_app
 from sms_board.app import board_of
 from sms_board.broadcast.broadcasts import create_broadcast, fan_out_broadcast, preview_broadcast
-from sms_board.models import Area
+from sms_board.models import Area, Subscriber
 from sms_board.plumbing.db import PLAN_EACH_TIME
+from tests.conftest import app_config, session_of
 from tests.support.statements import NOW, Log, board, counting, kind_of
 
 CHUNK = 4
@@ -23,11 +25,11 @@ CHUNK = 4
 BROADCAST_CHUNK = ["SELECT subscribers LIMIT", "INSERT INTO outbox"]
 
 
-def broadcast(app: Flask) -> tuple[Log, int]:
+def broadcast(app: Flask, message: str | dict[str, str] = "Bin collection moved to Friday") -> tuple[Log, int]:
     factory, settings = board_of(app).sessions, board_of(app).settings
     with factory.begin() as session:
         areas = list(session.scalars(select(Area)))
-        preview = preview_broadcast(session, settings, areas, "Bin collection moved to Friday", urgent=False)
+        preview = preview_broadcast(session, settings, areas, message, urgent=False)
         campaign_id = create_broadcast(session, preview, urgent=False, now=NOW, confirmed=True).id
     with counting(app) as log:
         report = fan_out_broadcast(factory, settings, campaign_id, NOW, chunk=CHUNK)
@@ -45,6 +47,28 @@ def test_every_chunk_of_a_broadcast_is_two_statements(app, areas, per_area):
     for chunk in chunks[:-1]:
         assert chunk == BROADCAST_CHUNK
     # Besides its chunks, a broadcast's fan-out is a few statements, whatever its size.
+    assert len(log.statements) - 2 * len(chunks) <= 8
+
+
+@pytest.mark.parametrize(("areas", "per_area"), [(2, 6), (6, 9)])
+def test_a_version_per_language_costs_no_statement_more_a_chunk(db, tmp_path, areas, per_area):
+    """Each subscriber joins the versions they get in the chunk's one INSERT: the version of their
+    language, or (not known) both, whatever the number of languages, areas or people."""
+    app = create_app(app_config(db, tmp_path, SMS_BOARD_LANGUAGES="cy,en"))
+    board(app, areas, per_area)
+    with session_of(app) as session:  # a third read Welsh, a third English, a third are not known
+        ids = session.scalars(select(Subscriber.id).order_by(Subscriber.id)).all()
+        session.execute(update(Subscriber).where(Subscriber.id.in_(ids[0::3])).values(language="cy"))
+        session.execute(update(Subscriber).where(Subscriber.id.in_(ids[1::3])).values(language="en"))
+        session.commit()
+    log, texts = broadcast(app, {"cy": "Casglu biniau ddydd Gwener", "en": "Bins on Friday"})
+
+    people = areas * per_area
+    assert texts == people + len(ids[2::3])  # the not known get both
+    chunks = log.chunks(BROADCAST_CHUNK[0])
+    assert len(chunks) == people // CHUNK + 1
+    for chunk in chunks[:-1]:
+        assert chunk == BROADCAST_CHUNK
     assert len(log.statements) - 2 * len(chunks) <= 8
 
 

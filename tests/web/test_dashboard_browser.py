@@ -39,9 +39,10 @@ PHONE = {"width": 390, "height": 844}
 
 
 @pytest.fixture
-def app(db, tmp_path):  # type: ignore[no-untyped-def]
-    """A development board (console transport, no Twilio credentials): the simulator's pages are shot too."""
-    return development_board(db, tmp_path)
+def app(db, tmp_path, request):  # type: ignore[no-untyped-def]
+    """A development board (console transport, no Twilio credentials): the simulator's pages are shot too.
+    A test may give it settings (`parametrize("app", [{…}], indirect=True)`)."""
+    return development_board(db, tmp_path, **getattr(request, "param", {}))
 
 
 @pytest.fixture
@@ -268,6 +269,36 @@ def test_the_composer_says_welsh_letters_are_kept_and_offers_to_take_out_only_th
     page.get_by_role("button", name="Use plain characters").click()
     page.wait_for_function("!document.querySelector('#ucs2-list').textContent.includes('takes it out')")
     assert message.input_value() == "D\u0175r wedi'i ddiffodd - \u0177 \u00e2 \u00ea"
+
+
+@pytest.mark.parametrize("app", [{"SMS_BOARD_LANGUAGES": "cy,en"}], indirect=True)
+def test_on_a_bilingual_board_each_language_has_its_box_counter_and_cost(page, server, app, phone, shoot):
+    phone(SAM).text("CYMRAEG")  # Sam reads Welsh, Priya English
+    sign_in(page, server, app)
+    page.goto(f"{server}/dashboard/broadcast")
+    welsh, english = page.get_by_label("Message in Cymraeg (CY)"), page.get_by_label("Message in English (EN)")
+    welsh.fill("D\u0175r wedi\u2019i ddiffodd tan 3yp")
+    page.wait_for_function("document.querySelector('#counter-cy [data-figure=encoding]').textContent === 'UCS-2'")
+    page.wait_for_function("document.querySelector('#counter-cy [data-figure=recipients]').textContent === '2'")
+    assert page.locator("#totals-notes li").all_inner_texts() == [
+        "English: no version, so its 1 reader gets the Cymraeg version."]
+
+    english.fill("Water off until 3pm")
+    page.wait_for_function("document.querySelector('#counter-en [data-figure=recipients]').textContent === '1'")
+    assert page.locator("#counter-cy [data-figure=recipients]").inner_text() == "1"
+    assert page.locator("#counter-en [data-figure=encoding]").inner_text() == "GSM-7"
+    assert page.locator("#counter-en [data-figure=cost_text]").inner_text() == "\u00a30.04"
+    assert page.locator("#totals-summary").inner_text() == "In all: 2 recipients, 2 texts, ~\u00a30.08"
+    assert page.locator("#totals-notes li").count() == 0
+    accessible(page)
+    shoot(page, "composer-versions")
+
+    page.get_by_role("button", name="Preview").click()
+    page.wait_for_selector("text=Check before sending")
+    assert "Cymraeg (CY): 1 recipient" in page.inner_text("main")
+    accessible(page)
+    page.get_by_role("button", name="Send to 2 neighbours").click()
+    page.wait_for_selector("text=Confirmed: the board starts sending within a minute.")
 
 
 def test_an_urgent_broadcast_asks_once_more(page, server, app):

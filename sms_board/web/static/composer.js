@@ -1,23 +1,27 @@
 // The broadcast composer's live counter. The page works without it: the preview step
 // shows the same figures, computed by the same code on the server.
+// On a board of several languages there is a box per language, each with its own counter
+// ([data-version=cy]); the server measures them together, since who gets which version
+// depends on which versions are written, and sends the totals with them.
 (function () {
   "use strict";
   var form = document.getElementById("composer");
   if (!form || !window.fetch) { return; }
-  var text = form.querySelector("#text");
-  var counter = document.getElementById("counter");
+  var boxes = Array.prototype.slice.call(form.querySelectorAll(".version"));
+  var byLanguage = boxes.length > 1 || (boxes[0] && boxes[0].getAttribute("data-version") !== "");
   var token = form.querySelector("input[name=csrf_token]").value;
   var url = form.getAttribute("data-measure");
   var timer = null;
   var asked = 0;
-  var plain = "";
 
   function chosenAreas() {
     return Array.prototype.map.call(form.querySelectorAll("input[name=area]:checked"), function (box) { return box.value; });
   }
 
-  function show(name, value) {
-    var node = counter.querySelector("[data-figure=" + name + "]");
+  function part(box, name) { return box.querySelector("[data-part=" + name + "]"); }
+
+  function show(box, name, value) {
+    var node = part(box, "counter").querySelector("[data-figure=" + name + "]");
     if (node) { node.textContent = value; }
   }
 
@@ -28,21 +32,29 @@
     return mark;
   }
 
-  function render(m) {
-    show("characters", m.characters);
-    show("encoding", m.encoding);
-    show("segments", m.segments);
-    show("recipients", m.recipients);
-    show("cost_text", m.cost_text);
+  function clear(box) {
+    ["characters", "segments", "recipients"].forEach(function (name) { show(box, name, 0); });
+    show(box, "cost_text", "");
+    part(box, "save-hint").hidden = true;
+    part(box, "too-long").hidden = true;
+    part(box, "ucs2").hidden = true;
+    part(box, "summary").textContent = "";
+  }
+
+  function render(box, m) {
+    show(box, "characters", m.characters);
+    show(box, "encoding", m.encoding);
+    show(box, "segments", m.segments);
+    show(box, "recipients", m.recipients);
+    show(box, "cost_text", m.cost_text);
     // The words come from the server (composer.save_hint), as on the preview page.
-    var save = document.getElementById("save-hint");
+    var save = part(box, "save-hint");
     save.textContent = m.save_hint || "";
     save.hidden = !m.save_hint;
-    document.getElementById("too-long").hidden = !m.too_long;
-    var ucs2 = document.getElementById("ucs2");
-    ucs2.hidden = m.forcing.length === 0;
+    part(box, "too-long").hidden = !m.too_long;
+    part(box, "ucs2").hidden = m.forcing.length === 0;
     // Each character and what becomes of it: a letter is kept as written, never offered for a fix.
-    var list = document.getElementById("ucs2-list");
+    var list = part(box, "ucs2-list");
     list.textContent = "";
     m.why.forEach(function (pair) {
       var item = document.createElement("li");
@@ -50,17 +62,50 @@
       item.appendChild(document.createTextNode(" " + pair[1]));
       list.appendChild(item);
     });
-    var highlight = document.getElementById("highlight");
+    var highlight = part(box, "highlight");
     highlight.textContent = "";
     m.runs.forEach(function (run) {
       highlight.appendChild(run[1] ? marked(run[0], run[2]) : document.createTextNode(run[0]));
     });
-    plain = m.plain;
-    document.getElementById("plain-offer").hidden = m.taken_out.length === 0;
-    document.getElementById("plain-hint").textContent = m.taken_out.length && m.plain_segments < m.segments ?
+    box.plain = m.plain;
+    part(box, "plain-offer").hidden = m.taken_out.length === 0;
+    part(box, "plain-hint").textContent = m.taken_out.length && m.plain_segments < m.segments ?
       "(" + m.plain_segments + " text" + (m.plain_segments === 1 ? "" : "s") + " each instead of " + m.segments + ")" : "";
-    document.getElementById("counter-summary").textContent =
+    part(box, "summary").textContent =
       m.segments + " text" + (m.segments === 1 ? "" : "s") + " each, " + m.encoding + ", " + m.recipients + " recipients, " + m.cost_text;
+  }
+
+  function renderAll(answer) {
+    if (!byLanguage) {
+      render(boxes[0], answer);
+      return;
+    }
+    boxes.forEach(function (box) {
+      var m = answer.versions[box.getAttribute("data-version")];
+      if (m) { render(box, m); } else { clear(box); }
+    });
+    // The totals and what readers of a language with no version get, in the server's words.
+    var totals = document.getElementById("totals");
+    totals.hidden = Object.keys(answer.versions).length === 0;
+    document.getElementById("totals-summary").textContent = answer.summary;
+    var notes = document.getElementById("totals-notes");
+    notes.textContent = "";
+    answer.notes.forEach(function (note) {
+      var item = document.createElement("li");
+      item.textContent = note;
+      notes.appendChild(item);
+    });
+  }
+
+  function payload() {
+    var sent = { areas: chosenAreas(), urgent: form.querySelector("#urgent").checked };
+    if (byLanguage) {
+      sent.versions = {};
+      boxes.forEach(function (box) { sent.versions[box.getAttribute("data-version")] = part(box, "text").value; });
+    } else {
+      sent.text = part(boxes[0], "text").value;
+    }
+    return sent;
   }
 
   function measure() {
@@ -69,11 +114,11 @@
       method: "POST",
       credentials: "same-origin",
       headers: { "Content-Type": "application/json", "X-CSRFToken": token },
-      body: JSON.stringify({ text: text.value, areas: chosenAreas(), urgent: form.querySelector("#urgent").checked })
+      body: JSON.stringify(payload())
     }).then(function (response) {
       return response.ok ? response.json() : null;
-    }).then(function (m) {
-      if (m && mine === asked) { render(m); }
+    }).then(function (answer) {
+      if (answer && mine === asked) { renderAll(answer); }
     }).catch(function () { /* the preview step still shows every figure */ });
   }
 
@@ -82,13 +127,15 @@
     timer = setTimeout(measure, 120);
   }
 
-  text.addEventListener("input", soon);
-  form.addEventListener("change", soon);
-  document.getElementById("plain").addEventListener("click", function () {
-    text.value = plain;
-    text.focus();
-    measure();
+  boxes.forEach(function (box) {
+    part(box, "text").addEventListener("input", soon);
+    part(box, "plain").addEventListener("click", function () {
+      part(box, "text").value = box.plain || "";
+      part(box, "text").focus();
+      measure();
+    });
+    part(box, "counter").hidden = false;
   });
-  counter.hidden = false;
+  form.addEventListener("change", soon);
   measure();
 })();

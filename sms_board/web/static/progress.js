@@ -12,6 +12,9 @@
   function render(p) {
     section.querySelector("[data-progress=status]").textContent = p.state;
     section.querySelector("[data-progress=audience]").textContent = p.audience;
+    // A broadcast written once per language: someone whose language is not known has a text of each.
+    var written = section.querySelector("[data-progress=written]");
+    if (written) { written.textContent = p.written; }
     var total = p.written || p.audience || 1;
     names.forEach(function (name) {
       section.querySelector("[data-count=" + name + "]").textContent = p.counts[name];

@@ -8,6 +8,11 @@ BODY = ("Could anyone lend a hand moving a heavy wardrobe down two flights of st
         "I can offer tea, biscuits and good company!")  # 140 characters
 THIRD = thing(name="Riverside Gardens", slug="riverside", id=3)
 
+WELSH_VERSION = {"name": "Cymraeg", "text": "D\u0175r wedi\u2019i ddiffodd tan 3yp heddiw", "readers": 4, "segments": 1,
+                 "cost": "£0.16"}
+ENGLISH_VERSION = {"name": "English", "text": "Water off until 3pm today", "readers": 212, "segments": 2,
+                   "cost": "£16.96"}
+
 REQUEST = thing(ref="R1234", body=BODY, status="published")
 OFFER = thing(ref="O1234", body=BODY, status="published")
 CLOSED_REQUEST = thing(ref="R1234", body=BODY, status="closed")
@@ -46,11 +51,31 @@ SAMPLES: dict[str, list[Sample]] = {
         {"keyword": "URGENT", "areas": [ELM]},
         {"keyword": "URGENT", "areas": [THIRD, OAK]},
     ],
+    "broadcast_language_refused": [
+        {"code": "PL", "urgent": False, "languages": [("Cymraeg", "CY"), ("English", "EN")], "example": "CY"},
+        {"code": "PL", "urgent": True, "languages": [("Cymraeg", "CY"), ("English", "EN")], "example": "CY"},
+        {"code": "CY", "urgent": False, "languages": [("English", "EN")], "example": "EN"},
+        {"code": "CY", "urgent": True, "languages": [("English", "EN")], "example": "EN"},
+    ],
     "broadcast_message": [
         {"areas": [ELM], "text": BODY, "urgent": False},
         {"areas": [ELM, THIRD], "text": BODY, "urgent": True},
         {"areas": [ELM, OAK, THIRD], "text": BODY, "urgent": False},
         {"areas": [ELM, OAK, THIRD], "text": BODY, "urgent": True},
+    ],
+    "broadcast_versions_preview": [
+        # A pair, someone whose language is not known among the readers.
+        {"areas": [ELM], "recipients": 6, "cost": "£0.28", "urgent": False, "unknown": 1, "fallback": "Cymraeg",
+         "missing": [], "versions": [WELSH_VERSION, ENGLISH_VERSION]},
+        # Only the Welsh so far: the English readers get it, and the preview says how to add theirs.
+        {"areas": [ELM, OAK], "recipients": 212, "cost": "£16.96", "urgent": True, "unknown": 0,
+         "fallback": "Cymraeg", "missing": [{"name": "English", "code": "EN", "readers": 1}],
+         "versions": [WELSH_VERSION]},
+        # Only the English on a board whose first language is Welsh: its readers get every version given.
+        {"areas": [THIRD], "recipients": 3, "cost": "£0.12", "urgent": False, "unknown": 0, "fallback": None,
+         "missing": [{"name": "Cymraeg", "code": "CY", "readers": 2}], "versions": [ENGLISH_VERSION]},
+        {"areas": [THIRD], "recipients": 3, "cost": "£0.12", "urgent": True, "unknown": 2, "fallback": None,
+         "missing": [{"name": "polski", "code": "PL", "readers": 12}], "versions": [WELSH_VERSION, ENGLISH_VERSION]},
     ],
     "broadcast_nobody": [{"areas": [ELM, OAK, THIRD]}],
     "broadcast_not_organiser": [{"urgent": False}, {"urgent": True}],
