@@ -15,13 +15,13 @@ from pathlib import Path
 
 import pytest
 from babel.messages.catalog import Catalog
-from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po, write_po
 
 from sms_board.plumbing.paths import resource_dir
 from sms_board.text import languages
 from sms_board.text.segments import GSM7, analyse
 from sms_board.text.templates import render
+from tests.support import catalogs
 from tests.text.template_samples import all_samples
 
 SMS_TEMPLATES = resource_dir("templates") / "sms"
@@ -30,16 +30,7 @@ TRANSLATED = [code for code in languages.available() if code != languages.SOURCE
 
 def template_messages() -> Catalog:
     """Every message the SMS templates hold, as `make messages` extracts them."""
-    catalog = Catalog()
-    root = SMS_TEMPLATES.parent.parent
-    for filename, lineno, message, comments, context in extract_from_dir(
-        root,
-        method_map=[("templates/sms/**.txt", "jinja2"), ("sms_board/**.py", "python")],
-        options_map={"templates/sms/**.txt": {"trimmed": "true"}},
-        keywords={"N_": None, "gettext": None, "ngettext": (1, 2), "_": None},
-    ):
-        catalog.add(message, None, [(filename, lineno)], auto_comments=comments, context=context)
-    return catalog
+    return catalogs.SMS.messages()
 
 
 def sms_catalog(code: str) -> Catalog:
