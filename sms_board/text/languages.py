@@ -23,10 +23,9 @@ from functools import cache, lru_cache
 from gettext import NullTranslations
 from pathlib import Path
 
-from babel import Locale
+from babel import Locale, support
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from babel import support
 from babel.support import Translations
 
 from sms_board.plumbing.paths import resource_dir
