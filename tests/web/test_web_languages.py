@@ -101,9 +101,11 @@ DASHBOARD_PAGES = ["/dashboard", "/dashboard/inbox", "/dashboard/inbox?show=all"
 
 def test_every_page_answers_in_the_boards_first_language_unless_the_browser_asks_for_another(app, street):
     welsh, english = app.test_client(), app.test_client()
-    sign_in(welsh, ADMIN)
-    sign_in(english, ADMIN)
-    for path in PUBLIC_PAGES + DASHBOARD_PAGES:
+    for path in PUBLIC_PAGES + ["sign in", *DASHBOARD_PAGES]:
+        if path == "sign in":
+            sign_in(welsh, ADMIN)
+            sign_in(english, ADMIN)
+            continue
         cy = welsh.get(path)
         en = english.get(path, headers={"Accept-Language": "en-GB,en;q=0.8"})
         assert cy.status_code == en.status_code and cy.status_code in (200, 404), (path, cy.status_code)
