@@ -56,8 +56,13 @@ class Phrase(str):
     count: int | None
     values: Mapping[str, Any]
 
-    def __new__(cls, message: str, values: Mapping[str, Any], plural: str | None = None,
-                count: int | None = None) -> Phrase:
+    def __new__(
+        cls,
+        message: str,
+        values: Mapping[str, Any],
+        plural: str | None = None,
+        count: int | None = None,
+    ) -> Phrase:
         english = plural if plural is not None and count != 1 else message
         made = super().__new__(cls, english % values if values else english)
         made.message, made.plural, made.count, made.values = message, plural, count, values
@@ -65,8 +70,10 @@ class Phrase(str):
 
     def in_language(self, catalog: Catalog) -> str:
         """The words in `catalog`'s language, placeholders filled (values that are Phrases too, translated)."""
-        values = {key: value.in_language(catalog) if isinstance(value, Phrase) else value
-                  for key, value in self.values.items()}
+        values = {
+            key: value.in_language(catalog) if isinstance(value, Phrase) else value
+            for key, value in self.values.items()
+        }
         if self.plural is not None and self.count is not None:
             words = catalog.ngettext(self.message, self.plural, self.count)
         else:

@@ -80,19 +80,27 @@ def wording() -> Wording:
 
 
 def _page_catalog() -> Any:
-    return pack(page_language()).page_translations() if has_request_context() else NullTranslations()
+    return (
+        pack(page_language()).page_translations() if has_request_context() else NullTranslations()
+    )
 
 
 def translated(words: str) -> str:
     """A Phrase in the page's language (a plain string is already words: it is left as it is)."""
-    return words.in_language(pack(page_language()).page_translations()) if isinstance(words, Phrase) else words
+    return (
+        words.in_language(pack(page_language()).page_translations())
+        if isinstance(words, Phrase)
+        else words
+    )
 
 
 def when(value: datetime | None, zone: Any = None) -> str:
     """`3 Dec 14:05` (`3 Rhag 14:05`) in the board's time zone."""
     if value is None:
         return ""
-    return format_datetime(value.astimezone(zone or settings().zone), "d MMM HH:mm", locale=page_language())
+    return format_datetime(
+        value.astimezone(zone or settings().zone), "d MMM HH:mm", locale=page_language()
+    )
 
 
 def day(value: datetime | None) -> str:
@@ -112,15 +120,24 @@ def who(name: str) -> str:
     return gettext("A neighbour") if name == NEIGHBOUR else name
 
 
-def in_every_language(message: str, codes: Sequence[str] | None = None, **values: Any) -> list[tuple[str, Markup]]:
+def in_every_language(
+    message: str, codes: Sequence[str] | None = None, **values: Any
+) -> list[tuple[str, Markup]]:
     """`message` (which may hold markup) in each of the board's languages (or `codes`, in the board's
     order), its first first: `(lang tag, words)` for the page to mark each with its `lang`. Values are
     escaped unless they are Markup."""
-    board = [code for code in settings().languages if codes is None or code in codes] or settings().languages
+    board = [
+        code for code in settings().languages if codes is None or code in codes
+    ] or settings().languages
     shown = []
     for code in board:
         words = Markup(pack(code).page_translations().gettext(message))
-        shown.append((pack(code).tag, words % {key: value for key, value in values.items()} if values else words))
+        shown.append(
+            (
+                pack(code).tag,
+                words % {key: value for key, value in values.items()} if values else words,
+            )
+        )
     return shown
 
 
@@ -142,15 +159,24 @@ def other_languages() -> list[dict[str, str]]:
     if len(board) == 1:
         return []
     path = _switch_path()
-    query = {key: values for key, values in request.args.lists() if key != CHOICE} \
-        if request.method in ("GET", "HEAD") else {}
+    query = (
+        {key: values for key, values in request.args.lists() if key != CHOICE}
+        if request.method in ("GET", "HEAD")
+        else {}
+    )
     links = []
     for code in board:
         if code == here:
             continue
         found = pack(code)
-        links.append({"code": code, "tag": found.tag, "name": found.name[:1].upper() + found.name[1:],
-                      "href": f"{path}?{urlencode({**query, CHOICE: code}, doseq=True)}"})
+        links.append(
+            {
+                "code": code,
+                "tag": found.tag,
+                "name": found.name[:1].upper() + found.name[1:],
+                "href": f"{path}?{urlencode({**query, CHOICE: code}, doseq=True)}",
+            }
+        )
     return links
 
 
@@ -160,8 +186,14 @@ def _remember(response: Response) -> Response:
         asked = request.args.get(CHOICE)
         if asked in board and request.cookies.get(COOKIE) != asked:
             public_url = settings().public_url or ""
-            response.set_cookie(COOKIE, asked, max_age=REMEMBERED_FOR, httponly=True, samesite="Lax",
-                                secure=public_url.startswith("https://"))
+            response.set_cookie(
+                COOKIE,
+                asked,
+                max_age=REMEMBERED_FOR,
+                httponly=True,
+                samesite="Lax",
+                secure=public_url.startswith("https://"),
+            )
         if response.mimetype == "text/html":
             response.vary.update(("Accept-Language", "Cookie"))
     return response
@@ -173,10 +205,16 @@ def init_language(app: Flask, board: Settings) -> None:
         try:
             pack(code).page_translations()
         except UnknownLanguage:
-            raise UnknownLanguage(f"{code}: translations/{code}/LC_MESSAGES/web.po is missing "
-                                  "(docs/translations.md, adding a language)") from None
-    babel = Babel(app, locale_selector=page_language, default_locale=board.first_language,
-                  default_timezone=board.timezone)
+            raise UnknownLanguage(
+                f"{code}: translations/{code}/LC_MESSAGES/web.po is missing "
+                "(docs/translations.md, adding a language)"
+            ) from None
+    babel = Babel(
+        app,
+        locale_selector=page_language,
+        default_locale=board.first_language,
+        default_timezone=board.timezone,
+    )
     babel.domain_instance = _PackDomain()  # type: ignore[misc]
     # A block's line breaks and indents are not part of its words (as in the SMS templates).
     app.jinja_env.policies["ext.i18n.trimmed"] = True

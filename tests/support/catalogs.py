@@ -39,8 +39,17 @@ class Catalogs:
         return TRANSLATIONS / f"{self.domain}.pot"
 
     def extract_arguments(self) -> list[str]:
-        arguments = ["-F", self.mapping, "--project=sms-board", "--copyright-holder=sms-board contributors",
-                     "--no-wrap", "--sort-by-file", "--omit-header", "-o", str(self.template.relative_to(ROOT))]
+        arguments = [
+            "-F",
+            self.mapping,
+            "--project=sms-board",
+            "--copyright-holder=sms-board contributors",
+            "--no-wrap",
+            "--sort-by-file",
+            "--omit-header",
+            "-o",
+            str(self.template.relative_to(ROOT)),
+        ]
         if not self.default_keywords:
             arguments.append("--no-default-keywords")
         for keyword in self.keywords:
@@ -55,16 +64,24 @@ class Catalogs:
         keywords.update(parse_keywords(list(self.keywords)))
         catalog = Catalog()
         for filename, lineno, message, comments, context in extract_from_dir(
-            ROOT, method_map=method_map, options_map=options_map, keywords=keywords,
+            ROOT,
+            method_map=method_map,
+            options_map=options_map,
+            keywords=keywords,
         ):
-            catalog.add(message, None, [(filename, lineno)], auto_comments=comments, context=context)
+            catalog.add(
+                message, None, [(filename, lineno)], auto_comments=comments, context=context
+            )
         return catalog
 
 
 SMS = Catalogs("sms", "babel.cfg", ("N_",), default_keywords=True)
-WEB = Catalogs("web", "babel-web.cfg",
-               ("_", "gettext", "ngettext:1,2", "phrase", "nphrase:1,2", "in_every_language"),
-               default_keywords=False)
+WEB = Catalogs(
+    "web",
+    "babel-web.cfg",
+    ("_", "gettext", "ngettext:1,2", "phrase", "nphrase:1,2", "in_every_language"),
+    default_keywords=False,
+)
 DOMAINS = (SMS, WEB)
 
 
@@ -81,10 +98,21 @@ def main() -> None:
     for catalogs in DOMAINS:
         cli.run(["pybabel", "-q", "extract", *catalogs.extract_arguments()])
         for code in packs_with_catalogs():
-            common = ["--no-wrap", "-D", catalogs.domain, "-l", code, "-i", str(catalogs.template.relative_to(ROOT)),
-                      "-d", "translations"]
+            common = [
+                "--no-wrap",
+                "-D",
+                catalogs.domain,
+                "-l",
+                code,
+                "-i",
+                str(catalogs.template.relative_to(ROOT)),
+                "-d",
+                "translations",
+            ]
             if (TRANSLATIONS / code / "LC_MESSAGES" / f"{catalogs.domain}.po").exists():
-                cli.run(["pybabel", "-q", "update", *common, "--ignore-obsolete", "--no-fuzzy-matching"])
+                cli.run(
+                    ["pybabel", "-q", "update", *common, "--ignore-obsolete", "--no-fuzzy-matching"]
+                )
             else:
                 cli.run(["pybabel", "-q", "init", *common])
 

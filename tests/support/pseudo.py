@@ -29,7 +29,9 @@ def bracketed(messages: Catalog, locale: str) -> Catalog:
         if not message.id:
             continue
         if isinstance(message.id, tuple | list):
-            string: object = tuple(f"{OPEN}{message.id[min(i, 1)]}{CLOSE}" for i in range(catalog.num_plurals))
+            string: object = tuple(
+                f"{OPEN}{message.id[min(i, 1)]}{CLOSE}" for i in range(catalog.num_plurals)
+            )
         else:
             string = f"{OPEN}{message.id}{CLOSE}"
         catalog.add(message.id, string, context=message.context)
@@ -47,14 +49,22 @@ def clear_caches() -> None:
 
 
 @contextmanager
-def pseudo_pack(folder: Path, monkeypatch: pytest.MonkeyPatch, code: str, *, locale: str | None = None,
-                web: bool = True) -> Iterator[str]:
+def pseudo_pack(
+    folder: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    code: str,
+    *,
+    locale: str | None = None,
+    web: bool = True,
+) -> Iterator[str]:
     """The real packs copied into `folder`, and pack `code` added: its texts (and, with `web`, its pages)
     bracketed. `locale` is the locale whose plural forms the catalogs have (`code` by default)."""
     packs = folder / "translations"
     shutil.copytree(languages.packs_folder(), packs)
     (packs / code / "LC_MESSAGES").mkdir(parents=True)
-    (packs / code / "pack.toml").write_text('draft = true\n[keywords]\nJOIN = ["QAJOIN"]\n', encoding="utf-8")
+    (packs / code / "pack.toml").write_text(
+        'draft = true\n[keywords]\nJOIN = ["QAJOIN"]\n', encoding="utf-8"
+    )
     for domain in (catalogs.SMS, catalogs.WEB) if web else (catalogs.SMS,):
         with (packs / code / "LC_MESSAGES" / f"{domain.domain}.po").open("wb") as handle:
             write_po(handle, bracketed(domain.messages(), locale or code))

@@ -52,9 +52,13 @@ def settle(runner, phone) -> None:  # type: ignore[no-untyped-def]
     runner("area", "add", "oak", "Oak Road", "--postcode", "SE6 2")
     runner("organiser", "add", RUTH, "elm")
     runner("admin", "add", ADMIN)
-    for number, join, name in [(SAM, "YMUNO ELM", "ENW Sam"), (PRIYA, "JOIN ELM", "NAME Priya"),
-                               (JOE, "JOIN OAK", "NAME Joe"), (RUTH, "JOIN ELM", "NAME Ruth"),
-                               (ADMIN, "JOIN OAK", "NAME Ada")]:
+    for number, join, name in [
+        (SAM, "YMUNO ELM", "ENW Sam"),
+        (PRIYA, "JOIN ELM", "NAME Priya"),
+        (JOE, "JOIN OAK", "NAME Joe"),
+        (RUTH, "JOIN ELM", "NAME Ruth"),
+        (ADMIN, "JOIN OAK", "NAME Ada"),
+    ]:
         phone(number).text(join)
         phone(number).text(name)
     phone(SAM).text("ANGEN Lifft i'r feddygfa ddydd Iau")
@@ -83,8 +87,12 @@ def language_links(page: str) -> list[tuple[str, str, str]]:
     nav = re.search(r'<nav class="languages"[^>]*>(.*?)</nav>', page, re.S)
     if nav is None:
         return []
-    return [(html.unescape(href), lang, words) for href, lang, words in
-            re.findall(r'<a href="([^"]+)" lang="([^"]+)" hreflang="[^"]+">([^<]+)</a>', nav.group(1))]
+    return [
+        (html.unescape(href), lang, words)
+        for href, lang, words in re.findall(
+            r'<a href="([^"]+)" lang="([^"]+)" hreflang="[^"]+">([^<]+)</a>', nav.group(1)
+        )
+    ]
 
 
 def web_catalog(code: str):  # type: ignore[no-untyped-def]
@@ -94,38 +102,59 @@ def web_catalog(code: str):  # type: ignore[no-untyped-def]
 # ── every page in Welsh ──────────────────────────────────────────────────────
 
 PUBLIC_PAGES = ["/", "/board/elm", "/login", "/simulator", "/no-such-page"]
-DASHBOARD_PAGES = ["/dashboard", "/dashboard/inbox", "/dashboard/inbox?show=all", "/dashboard/moderation",
-                   "/dashboard/subscribers", "/dashboard/subscribers/import", "/dashboard/exchange",
-                   "/dashboard/admin", "/dashboard/admin/audit"]
+DASHBOARD_PAGES = [
+    "/dashboard",
+    "/dashboard/inbox",
+    "/dashboard/inbox?show=all",
+    "/dashboard/moderation",
+    "/dashboard/subscribers",
+    "/dashboard/subscribers/import",
+    "/dashboard/exchange",
+    "/dashboard/admin",
+    "/dashboard/admin/audit",
+]
 
 
-def test_every_page_answers_in_the_boards_first_language_unless_the_browser_asks_for_another(app, street):
+def test_every_page_answers_in_the_boards_first_language_unless_the_browser_asks_for_another(
+    app, street
+):
     welsh, english = app.test_client(), app.test_client()
-    for path in PUBLIC_PAGES + ["sign in", *DASHBOARD_PAGES]:
+    for path in [*PUBLIC_PAGES, "sign in", *DASHBOARD_PAGES]:
         if path == "sign in":
             sign_in(welsh, ADMIN)
             sign_in(english, ADMIN)
             continue
         cy = welsh.get(path)
         en = english.get(path, headers={"Accept-Language": "en-GB,en;q=0.8"})
-        assert cy.status_code == en.status_code and cy.status_code in (200, 404), (path, cy.status_code)
+        assert cy.status_code == en.status_code and cy.status_code in (200, 404), (
+            path,
+            cy.status_code,
+        )
         cy_page, en_page = cy.get_data(as_text=True), en.get_data(as_text=True)
         assert html_lang(cy_page) == "cy" and html_lang(en_page) == "en-GB", path
         assert title(cy_page) != title(en_page), (path, title(cy_page))
-        assert language_links(cy_page) == [(f"{path}{'&' if '?' in path else '?'}lang=en", "en-GB", "English")]
-        assert language_links(en_page) == [(f"{path}{'&' if '?' in path else '?'}lang=cy", "cy", "Cymraeg")]
+        assert language_links(cy_page) == [
+            (f"{path}{'&' if '?' in path else '?'}lang=en", "en-GB", "English")
+        ]
+        assert language_links(en_page) == [
+            (f"{path}{'&' if '?' in path else '?'}lang=cy", "cy", "Cymraeg")
+        ]
         assert {"Accept-Language", "Cookie"} <= set(cy.vary), path
     # The dashboard's navigation, in Welsh.
     overview = welsh.get("/dashboard").get_data(as_text=True)
-    assert f">{web_catalog('cy').gettext('Subscribers')}</a>" in overview and ">Subscribers</a>" not in overview
+    assert (
+        f">{web_catalog('cy').gettext('Subscribers')}</a>" in overview
+        and ">Subscribers</a>" not in overview
+    )
 
 
 def test_the_sign_in_pages_and_their_refusals_are_in_welsh(app, street):
     client = app.test_client()
     refused = submit(client, "/login", "/login", {"number": "not a number"})
     assert refused.status_code == 400
-    assert web_catalog("cy").gettext("That is not a phone number. Write it as 07700 900123 or +44 7700 900123.") \
-        in refused.get_data(as_text=True)
+    assert web_catalog("cy").gettext(
+        "That is not a phone number. Write it as 07700 900123 or +44 7700 900123."
+    ) in refused.get_data(as_text=True)
     asked = submit(client, "/login", "/login", {"number": RUTH})
     assert asked.status_code == 302
     code_page = client.get("/login/code").get_data(as_text=True)
@@ -135,10 +164,12 @@ def test_the_sign_in_pages_and_their_refusals_are_in_welsh(app, street):
 
 
 def test_a_visitors_choice_is_remembered_through_sign_in_and_a_language_the_board_does_not_speak_is_ignored(
-        app, street):
+    app, street
+):
     client = app.test_client()
-    assert html_lang(client.get("/", headers={"Accept-Language": "pl"}).get_data(as_text=True)) == "cy", \
-        "Polish is not a language of this board: its first language"
+    assert (
+        html_lang(client.get("/", headers={"Accept-Language": "pl"}).get_data(as_text=True)) == "cy"
+    ), "Polish is not a language of this board: its first language"
     chosen = client.get("/?lang=en")
     assert html_lang(chosen.get_data(as_text=True)) == "en-GB"
     cookie = client.get_cookie("sms_board_lang")
@@ -148,19 +179,34 @@ def test_a_visitors_choice_is_remembered_through_sign_in_and_a_language_the_boar
     sign_in(client, RUTH)  # signing in starts a new session: the language stays
     assert html_lang(client.get("/dashboard").get_data(as_text=True)) == "en-GB"
     assert html_lang(client.get("/dashboard/inbox?lang=cy").get_data(as_text=True)) == "cy"
-    assert html_lang(client.get("/dashboard/exchange", headers={"Accept-Language": "en"}).get_data(as_text=True)) \
-        == "cy", "a choice made on the page wins over the browser's"
+    assert (
+        html_lang(
+            client.get("/dashboard/exchange", headers={"Accept-Language": "en"}).get_data(
+                as_text=True
+            )
+        )
+        == "cy"
+    ), "a choice made on the page wins over the browser's"
 
 
-def test_the_language_link_keeps_the_page_and_after_a_form_goes_to_a_page_that_can_be_asked_for(app, street):
+def test_the_language_link_keeps_the_page_and_after_a_form_goes_to_a_page_that_can_be_asked_for(
+    app, street
+):
     client = app.test_client()
     sign_in(client, ADMIN)
-    [(href, _lang, _words)] = language_links(client.get("/dashboard/inbox?show=all").get_data(as_text=True))
+    [(href, _lang, _words)] = language_links(
+        client.get("/dashboard/inbox?show=all").get_data(as_text=True)
+    )
     assert href == "/dashboard/inbox?show=all&lang=en"
     followed = client.get(href).get_data(as_text=True)
     assert html_lang(followed) == "en-GB" and "Show only those to deal with" in followed
     client.get("/?lang=cy")
-    refused = submit(client, "/dashboard/admin", "/dashboard/admin/areas", {"name": "Birch", "slug": "Not A Slug"})
+    refused = submit(
+        client,
+        "/dashboard/admin",
+        "/dashboard/admin/areas",
+        {"name": "Birch", "slug": "Not A Slug"},
+    )
     assert refused.status_code == 400
     assert language_links(refused.get_data(as_text=True))[0][0] == "/dashboard?lang=en"
 
@@ -178,21 +224,32 @@ def test_a_board_of_one_language_shows_no_language_link_and_reads_no_choice(db, 
     for path in ("/", "/board/elm", "/login", "/?lang=cy"):
         answer = client.get(path, headers={"Accept-Language": "cy"})
         page = answer.get_data(as_text=True)
-        assert html_lang(page) == "en-GB" and language_links(page) == [] and 'class="languages"' not in page
-        assert "<h1><span lang=\"en-GB\">Neighbourhood board</span></h1>" in page or path.startswith(("/board", "/login"))
+        assert (
+            html_lang(page) == "en-GB"
+            and language_links(page) == []
+            and 'class="languages"' not in page
+        )
+        assert '<h1><span lang="en-GB">Neighbourhood board</span></h1>' in page or path.startswith(
+            ("/board", "/login")
+        )
     assert client.get_cookie("sms_board_lang") is None
 
 
 # ── the public pages: their first language first ─────────────────────────────
 
 
-def test_the_public_pages_heading_and_how_to_join_are_in_every_language_the_first_first(app, street, runner):
+def test_the_public_pages_heading_and_how_to_join_are_in_every_language_the_first_first(
+    app, street, runner
+):
     runner("area", "add", "llan", "Llanfair", "--postcode", "LL61", "--languages", "cy")
     client = app.test_client()
     home = client.get("/?lang=en").get_data(as_text=True)
     welsh_name = web_catalog("cy").gettext("Neighbourhood board")
     assert welsh_name != "Neighbourhood board"
-    assert f'<h1><span lang="cy">{welsh_name}</span> · <span lang="en-GB">Neighbourhood board</span></h1>' in home
+    assert (
+        f'<h1><span lang="cy">{welsh_name}</span> · <span lang="en-GB">Neighbourhood board</span></h1>'
+        in home
+    )
 
     board = client.get("/board/elm").get_data(as_text=True)
     joining = re.findall(r'<p lang="([^"]+)">(.*?)</p>', board, re.S)
@@ -200,11 +257,15 @@ def test_the_public_pages_heading_and_how_to_join_are_in_every_language_the_firs
     assert "<code>YMUNO ELM</code>" in joining[0][1] and "07700 900000" in joining[0][1]
     assert joining[1][1].startswith("Text <code>JOIN ELM</code> to")
     only_welsh = client.get("/board/llan").get_data(as_text=True)
-    assert [tag for tag, _ in re.findall(r'<p lang="([^"]+)">(.*?)</p>', only_welsh, re.S)] == ["cy"]
+    assert [tag for tag, _ in re.findall(r'<p lang="([^"]+)">(.*?)</p>', only_welsh, re.S)] == [
+        "cy"
+    ]
 
 
 def test_dates_and_numbers_are_written_the_pages_way(db, tmp_path):
-    app = create_app(app_config(db, tmp_path, SMS_BOARD_LANGUAGES="pl,en", SMS_BOARD_MONTHLY_SEGMENT_CAP="12000"))
+    app = create_app(
+        app_config(db, tmp_path, SMS_BOARD_LANGUAGES="pl,en", SMS_BOARD_MONTHLY_SEGMENT_CAP="12000")
+    )
     runner, phone = Runner(app), phone_of(app)
     runner("area", "add", "elm", "Elm Street", "--postcode", "SE6 1")
     runner("admin", "add", ADMIN)
@@ -228,9 +289,16 @@ def test_words_the_board_writes_for_a_page_are_in_its_language(app, street):
     welsh = web_catalog("cy")
     inbox = client.get("/dashboard/inbox").get_data(as_text=True)
     assert welsh.gettext("Not understood") in inbox and "Not understood" not in inbox
-    refused = submit(client, "/dashboard/admin", "/dashboard/admin/areas", {"name": "Birch", "slug": "Not A Slug"})
+    refused = submit(
+        client,
+        "/dashboard/admin",
+        "/dashboard/admin/areas",
+        {"name": "Birch", "slug": "Not A Slug"},
+    )
     page = refused.get_data(as_text=True)
-    assert welsh.gettext("use lower-case letters, digits and hyphens, e.g. elm or elm-street.") in page
+    assert (
+        welsh.gettext("use lower-case letters, digits and hyphens, e.g. elm or elm-street.") in page
+    )
     assert "use lower-case letters" not in page
     board = client.get("/board/elm").get_data(as_text=True)
     assert f">{welsh.gettext('Help needed')}</h2>" in board
@@ -242,11 +310,19 @@ def test_the_composers_pages_are_marked_english_until_they_are_translated(app, s
     page = client.get("/dashboard/broadcast").get_data(as_text=True)
     assert html_lang(page) == "cy" and '<main id="main" lang="en-GB">' in page
     assert '<main id="main">' in client.get("/dashboard/inbox").get_data(as_text=True)
+    missing = client.get("/dashboard/broadcasts/999999")
+    assert missing.status_code == 404 and '<main id="main">' in missing.get_data(as_text=True), (
+        "an error page is in the page's language wherever it happens"
+    )
 
 
-def test_a_language_of_the_board_without_its_pages_catalog_stops_the_board_at_start(db, tmp_path, monkeypatch):
-    with pseudo.pseudo_pack(tmp_path, monkeypatch, "ru", web=False), \
-            pytest.raises(UnknownLanguage, match=re.escape("translations/ru/LC_MESSAGES/web.po")):
+def test_a_language_of_the_board_without_its_pages_catalog_stops_the_board_at_start(
+    db, tmp_path, monkeypatch
+):
+    with (
+        pseudo.pseudo_pack(tmp_path, monkeypatch, "ru", web=False),
+        pytest.raises(UnknownLanguage, match=re.escape("translations/ru/LC_MESSAGES/web.po")),
+    ):
         create_app(app_config(db, tmp_path, SMS_BOARD_LANGUAGES="ru,en"))
 
 
@@ -258,7 +334,9 @@ def language_cells(page: str) -> dict[str, str]:
     rows = re.findall(r"<tr><td style=\"white-space: nowrap\">([^<]+)</td>(.*?)</tr>", page, re.S)
     shown = {}
     for number, rest in rows:
-        selected = re.search(r'<option value="[^"]*"(?: lang="[^"]+")? selected>([^<]+)</option>', rest)
+        selected = re.search(
+            r'<option value="[^"]*"(?: lang="[^"]+")? selected>([^<]+)</option>', rest
+        )
         shown[number] = selected.group(1) if selected else ""
     return shown
 
@@ -266,8 +344,13 @@ def language_cells(page: str) -> dict[str, str]:
 def choices(app, number: str) -> list[LanguageChoice]:  # type: ignore[no-untyped-def]
     with session_of(app) as session:
         person = session.scalar(select(Subscriber).where(Subscriber.phone == number))
-        return list(session.scalars(select(LanguageChoice).where(LanguageChoice.subscriber_id == person.id)
-                                    .order_by(LanguageChoice.id)))
+        return list(
+            session.scalars(
+                select(LanguageChoice)
+                .where(LanguageChoice.subscriber_id == person.id)
+                .order_by(LanguageChoice.id)
+            )
+        )
 
 
 def language_of(app, number: str) -> str | None:  # type: ignore[no-untyped-def]
@@ -277,54 +360,86 @@ def language_of(app, number: str) -> str | None:  # type: ignore[no-untyped-def]
 
 def change_language(client, subscriber_number: str, app, language: str, **extra):  # type: ignore[no-untyped-def]
     with session_of(app) as session:
-        person_id = session.scalar(select(Subscriber.id).where(Subscriber.phone == subscriber_number))
-    return submit(client, "/dashboard/subscribers", f"/dashboard/subscribers/{person_id}/language",
-                  {"language": language, "back": "/dashboard/subscribers?state=active", **extra})
+        person_id = session.scalar(
+            select(Subscriber.id).where(Subscriber.phone == subscriber_number)
+        )
+    return submit(
+        client,
+        "/dashboard/subscribers",
+        f"/dashboard/subscribers/{person_id}/language",
+        {"language": language, "back": "/dashboard/subscribers?state=active", **extra},
+    )
 
 
-def test_the_subscribers_page_shows_each_ones_language_and_not_known_for_an_imported_list(app, street, runner,
-                                                                                          tmp_path):
+def test_the_subscribers_page_shows_each_ones_language_and_not_known_for_an_imported_list(
+    app, street, runner, tmp_path
+):
     listed = tmp_path / "list.csv"
-    listed.write_text("number,area,name,consent_source\n07700 900555,elm,Bea,paper form at the fair\n",
-                      encoding="utf-8")
+    listed.write_text(
+        "number,area,name,consent_source\n07700 900555,elm,Bea,paper form at the fair\n",
+        encoding="utf-8",
+    )
     runner("subscribers", "import", str(listed))
     client = app.test_client()
     sign_in(client, RUTH)
     page = client.get("/dashboard/subscribers?lang=en").get_data(as_text=True)
-    assert "<th scope=\"col\">Language</th>" in page
-    assert language_cells(page) == {"+44 7•••• ••555": "not known", "+44 7•••• ••001": "English",
-                                    "+44 7•••• ••456": "English", "+44 7•••• ••123": "Cymraeg"}
+    assert '<th scope="col">Language</th>' in page
+    assert language_cells(page) == {
+        "+44 7•••• ••555": "not known",
+        "+44 7•••• ••001": "English",
+        "+44 7•••• ••456": "English",
+        "+44 7•••• ••123": "Cymraeg",
+    }
     assert 'aria-label="Language of +44 7•••• ••123"' in page
 
 
-def test_an_organiser_changes_a_language_and_it_is_kept_with_who_did_it_and_texts_follow_it(app, street, runner,
-                                                                                           phone):
+def test_an_organiser_changes_a_language_and_it_is_kept_with_who_did_it_and_texts_follow_it(
+    app, street, runner, phone
+):
     client = app.test_client()
     sign_in(client, RUTH)
     changed = change_language(client, SAM, app, "en")
-    assert changed.status_code == 302 and changed.headers["Location"] == "/dashboard/subscribers?state=active"
+    assert (
+        changed.status_code == 302
+        and changed.headers["Location"] == "/dashboard/subscribers?state=active"
+    )
     after = client.get(changed.headers["Location"]).get_data(as_text=True)
     said = web_catalog("cy").gettext("%(number)s is texted in %(language)s now.") % {
-        "number": "+44 7•••• ••123", "language": "English"}
+        "number": "+44 7•••• ••123",
+        "language": "English",
+    }
     assert said in after
     assert language_cells(after)["+44 7•••• ••123"] == "English"
     assert language_of(app, SAM) == "en"
     last = choices(app, SAM)[-1]
-    assert (last.language, last.channel, last.wording) == ("en", "dashboard",
-                                                           "set on the dashboard by Ruth +44 7•••• ••001")
+    assert (last.language, last.channel, last.wording) == (
+        "en",
+        "dashboard",
+        "set on the dashboard by Ruth +44 7•••• ••001",
+    )
     history = json.loads(runner("consent", SAM, "--json").stdout)
     assert history["language"] == "en" and history["language_choices"][-1]["channel"] == "dashboard"
     assert phone(SAM).text("HELP") and all("Cymraeg" not in t for t in phone(SAM).text("MY"))
 
     again = change_language(client, SAM, app, "en")
-    assert again.status_code == 302 and len(choices(app, SAM)) == 2, "the same language again writes nothing"
+    assert again.status_code == 302 and len(choices(app, SAM)) == 2, (
+        "the same language again writes nothing"
+    )
 
 
-@pytest.mark.parametrize(("sent", "message"), [
-    ("pl", "language %(code)r is not one this board speaks; write one of %(languages)s, or leave it empty"),
-    ("", "Choose one of the board's languages."),
-])
-def test_a_language_the_board_does_not_speak_is_refused_in_words_and_nothing_changes(app, street, sent, message):
+@pytest.mark.parametrize(
+    ("sent", "message"),
+    [
+        (
+            "pl",
+            "language %(code)r is not one this board speaks; write one of %(languages)s, or leave it empty",
+        ),
+        ("", "Choose one of the board's languages."),
+    ],
+)
+def test_a_language_the_board_does_not_speak_is_refused_in_words_and_nothing_changes(
+    app, street, sent, message
+):
     client = app.test_client()
     sign_in(client, RUTH)
     before = len(choices(app, SAM))
@@ -339,7 +454,8 @@ def test_a_language_the_board_does_not_speak_is_refused_in_words_and_nothing_cha
 
 
 def test_an_organiser_cannot_change_the_language_of_someone_outside_their_areas_nor_without_the_form(
-        app, street):
+    app, street
+):
     client = app.test_client()
     sign_in(client, RUTH)
     assert change_language(client, JOE, app, "cy").status_code == 404
@@ -350,8 +466,13 @@ def test_an_organiser_cannot_change_the_language_of_someone_outside_their_areas_
     assert forged.status_code == 400 and language_of(app, SAM) == "cy"
     signed_out = app.test_client()
     token = csrf_token(signed_out, "/login")
-    assert signed_out.post(f"/dashboard/subscribers/{sam_id}/language",
-                           data={"language": "en", "csrf_token": token}).status_code == 401
+    assert (
+        signed_out.post(
+            f"/dashboard/subscribers/{sam_id}/language",
+            data={"language": "en", "csrf_token": token},
+        ).status_code
+        == 401
+    )
     assert language_of(app, SAM) == "cy"
 
 
@@ -395,17 +516,28 @@ def test_every_word_of_every_page_is_translated_in_the_pack(code):
         texts = strings if isinstance(strings, tuple | list) else (strings,)
         if found is None or found.fuzzy or not all(texts):
             missing.append(message.id if isinstance(message.id, str) else message.id[0])
-    assert missing == [], f"{code}: {len(missing)} words with no translation (run `make messages`, then translate)"
+    assert missing == [], (
+        f"{code}: {len(missing)} words with no translation (run `make messages`, then translate)"
+    )
 
 
 @pytest.mark.parametrize("code", TRANSLATED)
 def test_no_pack_keeps_words_no_page_has_and_every_placeholder_is_kept(code):
     catalog = web_catalog_of(code)
-    current = {(m.id if isinstance(m.id, str) else m.id[0], m.context) for m in catalogs.WEB.messages() if m.id}
-    stale = [m.id for m in catalog if m.id and ((m.id if isinstance(m.id, str) else m.id[0]), m.context)
-             not in current]
+    current = {
+        (m.id if isinstance(m.id, str) else m.id[0], m.context)
+        for m in catalogs.WEB.messages()
+        if m.id
+    }
+    stale = [
+        m.id
+        for m in catalog
+        if m.id and ((m.id if isinstance(m.id, str) else m.id[0]), m.context) not in current
+    ]
     assert stale == [], f"{code}: translations of words no page has (run `make messages`)"
-    problems = [(message.id, [str(error) for error in errors]) for message, errors in catalog.check()]
+    problems = [
+        (message.id, [str(error) for error in errors]) for message, errors in catalog.check()
+    ]
     assert problems == []
 
 
@@ -418,7 +550,23 @@ class _Words(HTMLParser):
     anything marked as another language than the page's (a language link's name, say)."""
 
     SPOKEN = ("aria-label", "placeholder", "title", "alt", "data-label")
-    VOID = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"})
+    VOID = frozenset(
+        {
+            "area",
+            "base",
+            "br",
+            "col",
+            "embed",
+            "hr",
+            "img",
+            "input",
+            "link",
+            "meta",
+            "source",
+            "track",
+            "wbr",
+        }
+    )
 
     def __init__(self, page_lang: str) -> None:
         super().__init__()
@@ -431,9 +579,13 @@ class _Words(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         found = dict(attrs)
-        skip = self._skipping() or tag in ("code", "script", "style") or "hidden" in found or (
-            found.get("lang") not in (None, self.page_lang) and tag != "html") or \
-            "bubble" in (found.get("class") or "").split()
+        skip = (
+            self._skipping()
+            or tag in ("code", "script", "style")
+            or "hidden" in found
+            or (found.get("lang") not in (None, self.page_lang) and tag != "html")
+            or "bubble" in (found.get("class") or "").split()
+        )
         if not skip:
             self.words += [value for name, value in attrs if name in self.SPOKEN and value]
         if tag not in self.VOID:
@@ -461,10 +613,35 @@ def english_left(page: str, lang: str, data: list[str]) -> list[str]:
 
 # What the pages show that is no one's words to translate: names, places and posts residents and
 # organisers wrote, the product's name, addresses, a time zone.
-DATA = ["Elm Street", "Oak Road", "SE6 1", "SE6 2", "Birch", "Sam", "Priya", "Joe", "Ruth", "Ada", "Bea", "sms-board",
-        "Lift to the GP on Thursday", "Dog walking at weekends", "is the bin day changing", "Free piano",
-        "Not A Slug", "/board/elm", "/board/oak", "fair.csv", "paper form at the fair", "Europe/London",
-        "GSM-7", "Twilio", "Yes", "elm", "oak"]
+DATA = [
+    "Elm Street",
+    "Oak Road",
+    "SE6 1",
+    "SE6 2",
+    "Birch",
+    "Sam",
+    "Priya",
+    "Joe",
+    "Ruth",
+    "Ada",
+    "Bea",
+    "sms-board",
+    "Lift to the GP on Thursday",
+    "Dog walking at weekends",
+    "is the bin day changing",
+    "Free piano",
+    "Not A Slug",
+    "/board/elm",
+    "/board/oak",
+    "fair.csv",
+    "paper form at the fair",
+    "Europe/London",
+    "GSM-7",
+    "Twilio",
+    "Yes",
+    "elm",
+    "oak",
+]
 
 
 def test_no_english_word_on_any_page_is_outside_what_translators_see(db, tmp_path, monkeypatch):
@@ -487,35 +664,90 @@ def test_no_english_word_on_any_page_is_outside_what_translators_see(db, tmp_pat
         sign_in(client, ADMIN)
         client.get(f"/?lang={code}")
         visitor.get(f"/?lang={code}")
-        invite = submit(client, "/dashboard/admin", "/dashboard/admin/invites", {"area": "oak", "uses": "5"})
-        csv = ("number,area,name,consent_source\n07700 900555,elm,Bea,paper form at the fair\n"
-               "07700 900556,elm,Bea,\n")
-        imported = submit(client, "/dashboard/subscribers/import", "/dashboard/subscribers/import",
-                          {"file": (io.BytesIO(csv.encode()), "fair.csv")}, content_type="multipart/form-data")
-        refused = submit(client, "/dashboard/admin", "/dashboard/admin/areas", {"name": "Birch", "slug": "Not A Slug"})
-        searched = submit(client, "/dashboard/subscribers", "/dashboard/subscribers", {"number": "0456"})
-        clean = submit(client, "/dashboard/subscribers/import", "/dashboard/subscribers/import",
-                       {"file": (io.BytesIO(csv.splitlines()[0].encode() + b"\n" + csv.splitlines()[1].encode()),
-                                 "fair.csv")}, content_type="multipart/form-data")
+        invite = submit(
+            client, "/dashboard/admin", "/dashboard/admin/invites", {"area": "oak", "uses": "5"}
+        )
+        csv = (
+            "number,area,name,consent_source\n07700 900555,elm,Bea,paper form at the fair\n"
+            "07700 900556,elm,Bea,\n"
+        )
+        imported = submit(
+            client,
+            "/dashboard/subscribers/import",
+            "/dashboard/subscribers/import",
+            {"file": (io.BytesIO(csv.encode()), "fair.csv")},
+            content_type="multipart/form-data",
+        )
+        refused = submit(
+            client,
+            "/dashboard/admin",
+            "/dashboard/admin/areas",
+            {"name": "Birch", "slug": "Not A Slug"},
+        )
+        searched = submit(
+            client, "/dashboard/subscribers", "/dashboard/subscribers", {"number": "0456"}
+        )
+        clean = submit(
+            client,
+            "/dashboard/subscribers/import",
+            "/dashboard/subscribers/import",
+            {
+                "file": (
+                    io.BytesIO(csv.splitlines()[0].encode() + b"\n" + csv.splitlines()[1].encode()),
+                    "fair.csv",
+                )
+            },
+            content_type="multipart/form-data",
+        )
         with session_of(app) as session:
             held = session.scalar(select(Item.id).where(Item.status == "pending"))
-            kept = session.scalar(select(InboundMessage.id).where(InboundMessage.body == "is the bin day changing"))
+            kept = session.scalar(
+                select(InboundMessage.id).where(InboundMessage.body == "is the bin day changing")
+            )
             priya = session.scalar(select(Subscriber.id).where(Subscriber.phone == PRIYA))
-        approved = submit(client, "/dashboard/moderation", f"/dashboard/moderation/{held}", {"decision": "approve"},
-                          follow_redirects=True)
-        chosen = submit(client, "/dashboard/subscribers", f"/dashboard/subscribers/{priya}/language",
-                        {"language": code}, follow_redirects=True)
-        replied = submit(client, "/dashboard/inbox", f"/dashboard/inbox/{kept}/reply", {"text": "Yes"},
-                         follow_redirects=True)  # signed in Priya's language, now the pseudo-language
+        approved = submit(
+            client,
+            "/dashboard/moderation",
+            f"/dashboard/moderation/{held}",
+            {"decision": "approve"},
+            follow_redirects=True,
+        )
+        chosen = submit(
+            client,
+            "/dashboard/subscribers",
+            f"/dashboard/subscribers/{priya}/language",
+            {"language": code},
+            follow_redirects=True,
+        )
+        replied = submit(
+            client,
+            "/dashboard/inbox",
+            f"/dashboard/inbox/{kept}/reply",
+            {"text": "Yes"},
+            follow_redirects=True,
+        )  # signed in Priya's language, now the pseudo-language
         ruth = app.test_client()
         sign_in(ruth, RUTH)
         ruth.get(f"/?lang={code}")
-        pages = {"invite": invite, "import": imported, "area refused": refused, "search refused": searched,
-                 "dry run": clean, "approved": approved, "replied": replied, "language chosen": chosen,
-                 "403": ruth.get("/dashboard/admin"), "no form token": client.post("/dashboard/admin/areas")}
+        pages = {
+            "invite": invite,
+            "import": imported,
+            "area refused": refused,
+            "search refused": searched,
+            "dry run": clean,
+            "approved": approved,
+            "replied": replied,
+            "language chosen": chosen,
+            "403": ruth.get("/dashboard/admin"),
+            "no form token": client.post("/dashboard/admin/areas"),
+        }
         for rule in app.url_map.iter_rules():
             blueprint = rule.endpoint.split(".")[0]
-            if "GET" not in (rule.methods or ()) or rule.arguments or blueprint in ("compose", "static"):
+            if (
+                "GET" not in (rule.methods or ())
+                or rule.arguments
+                or blueprint in ("compose", "static")
+            ):
                 continue
             signed_in_page = blueprint in ("dashboard", "admin")
             pages[rule.rule] = (client if signed_in_page else visitor).get(rule.rule)
@@ -537,6 +769,8 @@ def test_no_english_word_on_any_page_is_outside_what_translators_see(db, tmp_pat
             found = english_left(page, code, DATA)
             if found:
                 leftovers[name] = found
-        assert leftovers == {}, f"words on a page that no catalog holds: {json.dumps(leftovers, ensure_ascii=False)}"
+        assert leftovers == {}, (
+            f"words on a page that no catalog holds: {json.dumps(leftovers, ensure_ascii=False)}"
+        )
         assert len([p for p in pages.values() if p.mimetype == "text/html"]) >= 25
         assert [p.status_code for p in (approved, replied, chosen)] == [200, 200, 200]
