@@ -80,13 +80,9 @@ word-lists: install
 clean:
 	rm -rf $(VENV) .pytest_cache
 
-# Language packs: extract every text's words (babel.cfg) into translations/sms.pot, then bring each
-# pack's catalog up to date with it (new texts appear untranslated, and the tests fail until a
-# translator fills them in; texts that are gone leave the catalog). docs/translations.md.
+# Language packs: extract every text's words (babel.cfg) into translations/sms.pot and every page's
+# (babel-web.cfg) into translations/web.pot, then bring each pack's catalogs (sms.po, web.po) up to date
+# with them (new words appear untranslated, and the tests fail until a translator fills them in; words
+# that are gone leave the catalogs). tests/support/catalogs.py; docs/translations.md.
 messages: install
-	$(BIN)/pybabel extract -F babel.cfg --project=sms-board --copyright-holder="sms-board contributors" -k N_ --no-wrap --sort-by-file --omit-header -o translations/sms.pot .
-	@for dir in translations/*/LC_MESSAGES; do \
-		lang=$$(basename $$(dirname $$dir)); \
-		if [ -f $$dir/sms.po ]; then $(BIN)/pybabel update --no-wrap --ignore-obsolete --no-fuzzy-matching -D sms -l $$lang -i translations/sms.pot -d translations; \
-		else $(BIN)/pybabel init --no-wrap -D sms -l $$lang -i translations/sms.pot -d translations; fi; \
-	done
+	$(BIN)/python -m tests.support.catalogs

@@ -43,12 +43,14 @@ def build_app(config: Mapping[str, Any] | None = None, *, board: Board | None = 
     from sms_board.dashboard.dashboard_routes import init_dashboard
     from sms_board.web import health, public, simulator, sms, status
     from sms_board.web.ids import IdConverter
+    from sms_board.web.language import init_language
     from sms_board.web.pages import init_pages
     from sms_board.web.security import csrf, init_security
 
     # Before any blueprint: their routes name it (`<id:campaign_id>`).
     app.url_map.converters["id"] = IdConverter
     init_security(app, settings)
+    init_language(app, settings)
     init_pages(app)
     # Twilio signs its webhooks; it cannot send a CSRF token.
     csrf.exempt(sms.bp)

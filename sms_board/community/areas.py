@@ -35,6 +35,7 @@ from sms_board.models import (
     SubscriptionStatus,
 )
 from sms_board.text.languages import listed
+from sms_board.text.phrases import message_of, phrase
 from sms_board.text.words import fold
 
 _OUTWARD = r"[A-Z]{1,2}[0-9][A-Z0-9]?"
@@ -68,9 +69,11 @@ def normalise_prefix(text: str) -> str:
     """The stored form of an area's postcode prefix: `SE6` or `SE6 1`."""
     code = parse_postcode(text)
     if code is None:
-        raise ValueError(f"{text!r} is not a postcode prefix; use an outward code such as SE6, or SE6 1.")
+        raise ValueError(phrase("%(text)r is not a postcode prefix; use an outward code such as SE6, or SE6 1.",
+                                text=text))
     if len(code.inward) > 1:
-        raise ValueError(f"{text!r} is a full postcode; give the outward code (SE6) or a sector (SE6 1).")
+        raise ValueError(phrase("%(text)r is a full postcode; give the outward code (SE6) or a sector (SE6 1).",
+                                text=text))
     return str(code)
 
 
@@ -235,9 +238,9 @@ def public_board(session: Session, slug: str, now: datetime) -> PublicBoard | No
     ))
     recent = now - NOTICES_FOR
     return PublicBoard(area, {
-        "Notices": [i for i in items if i.kind == ItemKind.NOTICE and i.created_at >= recent],
-        "Help needed": [i for i in items if i.kind == ItemKind.REQUEST],
-        "Neighbours offer": [i for i in items if i.kind == ItemKind.OFFER],
+        phrase("Notices"): [i for i in items if i.kind == ItemKind.NOTICE and i.created_at >= recent],
+        phrase("Help needed"): [i for i in items if i.kind == ItemKind.REQUEST],
+        phrase("Neighbours offer"): [i for i in items if i.kind == ItemKind.OFFER],
     })
 
 
@@ -250,7 +253,8 @@ def listed_areas(session: Session) -> list[Area]:
 def set_public_page(area: Area, on: bool) -> bool:
     """Turn an area's public page on or off; False when it already was. A private area cannot have one."""
     if on and area.private:
-        raise AreaError(f"{area.name} is private: its posts are for its members, never on a public page.")
+        raise AreaError(phrase("%(name)s is private: its posts are for its members, never on a public page.",
+                               name=area.name))
     if area.public_page == on:
         return False
     area.public_page = on
@@ -262,11 +266,12 @@ def narrowed_languages(board: Sequence[str], raw: str) -> str | None:
     they are all of the board's (no narrowing). Raises `AreaError` naming a code the board does not speak."""
     codes = {code.strip().lower() for code in raw.split(",") if code.strip()}
     if not codes:
-        raise AreaError(f"name at least one of the board's languages: {listed(board)}.", field="languages")
+        raise AreaError(phrase("name at least one of the board's languages: %(languages)s.", languages=listed(board)),
+                        field="languages")
     foreign = sorted(codes - set(board))
     if foreign:
-        raise AreaError(f"{', '.join(foreign)}: not a language of this board; it speaks {listed(board)}.",
-                        field="languages")
+        raise AreaError(phrase("%(codes)s: not a language of this board; it speaks %(languages)s.",
+                               codes=", ".join(foreign), languages=listed(board)), field="languages")
     if codes == set(board):
         return None
     return ",".join(code for code in board if code in codes)
@@ -326,36 +331,38 @@ def create_area(
         with session.begin_nested():  # another operator adding the same area at the same moment
             session.add(area)
     except IntegrityError:
-        raise AreaError(f"area {slug!r} or one of its postcodes already exists.") from None
+        raise AreaError(phrase("area %(slug)r or one of its postcodes already exists.", slug=slug)) from None
     return area
 
 
 def _check_new_area(slug: str, timezone: str, moderation: Moderation | str) -> Moderation:
     if not valid_slug(slug):
-        raise AreaError("use lower-case letters, digits and hyphens, e.g. elm or elm-street.", field="slug")
+        raise AreaError(phrase("use lower-case letters, digits and hyphens, e.g. elm or elm-street."), field="slug")
     try:
         ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):
-        raise AreaError(f"{timezone!r} is not a time zone; use e.g. Europe/London.", field="timezone") from None
+        raise AreaError(phrase("%(zone)r is not a time zone; use e.g. Europe/London.", zone=timezone),
+                        field="timezone") from None
     try:
         return Moderation(moderation)
     except ValueError:
-        raise AreaError(f"use one of {', '.join(Moderation)}.", field="moderation") from None
+        raise AreaError(phrase("use one of %(choices)s.", choices=", ".join(Moderation)), field="moderation") from None
 
 
 def _normalised_prefixes(postcodes: Iterable[str]) -> list[str]:
     try:
         return sorted({normalise_prefix(p) for p in postcodes})
     except ValueError as exc:
-        raise AreaError(str(exc), field="postcode") from None
+        raise AreaError(message_of(exc), field="postcode") from None
 
 
 def _check_not_taken(session: Session, slug: str, prefixes: list[str]) -> None:
     if area_by_slug(session, slug) is not None:
-        raise AreaError(f"an area with slug {slug!r} already exists.")
+        raise AreaError(phrase("an area with slug %(slug)r already exists.", slug=slug))
     taken = session.scalars(select(AreaPostcode.prefix).where(AreaPostcode.prefix.in_(prefixes))).all()
     if taken:
-        raise AreaError("postcode prefix already served by another area: " + ", ".join(taken))
+        raise AreaError(phrase("postcode prefix already served by another area: %(prefixes)s",
+                               prefixes=", ".join(taken)))
 
 
 def area_summaries(session: Session) -> list[AreaSummary]:

@@ -20,6 +20,7 @@ from sms_board.community.languages import enqueue_in_their_language
 from sms_board.community.subscriptions import active_areas
 from sms_board.models import Area, InboundMessage, Outbox, OutboxKind, Subscriber, Subscription
 from sms_board.plumbing.config import Settings
+from sms_board.text.phrases import phrase
 
 MAX_REPLY_CHARACTERS = 480
 
@@ -92,19 +93,21 @@ def answer(session: Session, settings: Settings, inbound: InboundMessage, text: 
     """Text the sender of `inbound` back from the board, signed by the organisers of their area (`signed_by`)."""
     words = " ".join(text.split())
     if not words:
-        raise ReplyRefused(Refusal.EMPTY, "Write a reply first.")
+        raise ReplyRefused(Refusal.EMPTY, phrase("Write a reply first."))
     if len(words) > MAX_REPLY_CHARACTERS:
-        raise ReplyRefused(Refusal.TOO_LONG, f"Keep a reply under {MAX_REPLY_CHARACTERS} characters (a few texts).")
+        raise ReplyRefused(Refusal.TOO_LONG, phrase("Keep a reply under %(most)s characters (a few texts).",
+                                                    most=MAX_REPLY_CHARACTERS))
     person = session.get(Subscriber, inbound.subscriber_id) if inbound.subscriber_id else None
     if person is None:
-        raise ReplyRefused(Refusal.UNREACHABLE, "The board cannot text this sender back (not a phone number, or erased).")
+        raise ReplyRefused(Refusal.UNREACHABLE,
+                           phrase("The board cannot text this sender back (not a phone number, or erased)."))
     areas = signed_by(session, inbound, person, is_admin=is_admin, area_ids=area_ids)
     rows = enqueue_in_their_language(session, settings, person, "organiser_reply", OutboxKind.NOTIFY,
                                      urgent=bool(inbound.urgent), zone_name=areas[0].timezone if areas else None,
                                      now=now, text=words, areas=areas)
     if not rows:
         raise ReplyRefused(Refusal.OPTED_OUT,
-                           "They have opted out (STOP) or their number cannot take texts: nothing was sent.")
+                           phrase("They have opted out (STOP) or their number cannot take texts: nothing was sent."))
     for row in rows:
         row.inbound_id = inbound.id
     inbound.dealt_with_at = now

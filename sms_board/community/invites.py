@@ -47,6 +47,7 @@ from sms_board.models import (
 from sms_board.plumbing.config import Settings
 from sms_board.sending.outbox import enqueue
 from sms_board.text.phone import mask
+from sms_board.text.phrases import phrase
 from sms_board.text.templates import Said
 
 # No 0/O, 1/I/L: a code read out at a meeting or copied from a note must come through.
@@ -101,9 +102,10 @@ def make_invite(
 ) -> str:
     """A new code for a private area, as residents type it (`K7Q4-2M`); only its hash is stored."""
     if not area.private:
-        raise InviteError(f"{area.slug} is public: anyone can text JOIN {area.slug.upper()}.")
+        raise InviteError(phrase("%(area)s is public: anyone can text JOIN %(keyword)s.", area=area.slug,
+                                 keyword=area.slug.upper()))
     if not (1 <= uses <= MAX_USES and 1 <= days <= MAX_DAYS):
-        raise InviteError(f"Uses must be 1 to {MAX_USES} and days 1 to {MAX_DAYS}.")
+        raise InviteError(phrase("Uses must be 1 to %(uses)s and days 1 to %(days)s.", uses=MAX_USES, days=MAX_DAYS))
     code = _new_code()
     session.add(Invite(
         area_id=area.id, code_hash=code_hash(settings.secret_key, area.id, code), uses=uses, uses_left=uses,

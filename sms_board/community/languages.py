@@ -33,6 +33,7 @@ from sms_board.models import (
 from sms_board.plumbing.config import Settings
 from sms_board.sending.outbox import OutboxRow, enqueue
 from sms_board.text.languages import listed, pack
+from sms_board.text.phrases import phrase
 from sms_board.text.templates import render
 
 
@@ -89,8 +90,8 @@ def board_language(settings: Settings, raw: str) -> str | None:
     if not code:
         return None
     if code not in settings.languages:
-        raise ValueError(f"language {raw.strip()!r} is not one this board speaks; write one of "
-                         f"{listed(settings.languages)}, or leave it empty")
+        raise ValueError(phrase("language %(code)r is not one this board speaks; write one of %(languages)s, "
+                                "or leave it empty", code=raw.strip(), languages=listed(settings.languages)))
     return code
 
 

@@ -48,6 +48,7 @@ from sms_board.plumbing.config import Settings
 from sms_board.plumbing.spreadsheet import read_cell
 from sms_board.sending.outbox import enqueue
 from sms_board.text.phone import mask, normalise, why_not_textable
+from sms_board.text.phrases import message_of, phrase
 from sms_board.text.templates import render
 from sms_board.text.words import fold
 
@@ -130,11 +131,11 @@ def _consent_time(raw: str, settings: Settings, now: datetime) -> datetime | Non
             except ValueError:
                 continue
     if parsed is None:
-        raise ValueError(f"consent_at {text!r} is not a date; write e.g. 2025-11-12 or 12/11/2025")
+        raise ValueError(phrase("consent_at %(text)r is not a date; write e.g. 2025-11-12 or 12/11/2025", text=text))
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=settings.zone)
     if parsed > now:
-        raise ValueError(f"consent_at {text!r} is in the future")
+        raise ValueError(phrase("consent_at %(text)r is in the future", text=text))
     return parsed
 
 
@@ -146,25 +147,29 @@ def _parse_row(
     raw_number = (row.get("number") or "").strip()
     phone = normalise(raw_number, settings.default_region)
     if phone is None:
-        raise ValueError(f"{raw_number!r} is not a phone number" if raw_number else "no number")
+        raise ValueError(phrase("%(number)r is not a phone number", number=raw_number) if raw_number
+                         else phrase("no number"))
     # The reason leaves the number out: the dashboard shows it masked beside the reason.
     unreachable = why_not_textable(phone)
     if unreachable is not None:
         raise ValueError(unreachable)
     source = " ".join(read_cell(row.get("consent_source") or "").split())
     if not source:
-        raise ValueError("consent_source is empty: say where consent was given (e.g. \"paper form, 12 Nov meeting\")")
+        raise ValueError(phrase("consent_source is empty: say where consent was given "
+                                "(e.g. \"paper form, 12 Nov meeting\")"))
     named = (row.get("area") or "").strip()
     area = areas.find(named) if named else default_area
     if area is None:
-        raise ValueError(f"no area {named!r}" if named else "no area: fill the area column or pass --area")
+        raise ValueError(phrase("no area %(name)r", name=named) if named
+                         else phrase("no area: fill the area column or pass --area"))
     if default_area is not None and area.id != default_area.id:
-        raise ValueError(f"the row is for {area.slug}, but --area says {default_area.slug}")
+        raise ValueError(phrase("the row is for %(area)s, but --area says %(chosen)s", area=area.slug,
+                                chosen=default_area.slug))
     if allowed is not None and area.id not in allowed:
-        raise ValueError(f"{area.slug} is not one of the areas you organise")
+        raise ValueError(phrase("%(area)s is not one of the areas you organise", area=area.slug))
     name = " ".join((row.get("name") or "").split())
     if name and not is_name(name):
-        raise ValueError(f"name {name!r} is not a first name (letters only)")
+        raise ValueError(phrase("name %(name)r is not a first name (letters only)", name=name))
     return _Row(line, raw_number, phone, area, name[:MAX_NAME].strip() or None, source,
                 _consent_time(row.get("consent_at") or "", settings, now),
                 board_language(settings, row.get("language") or ""))
@@ -178,8 +183,8 @@ def _read(
     header = [(name or "").strip().lower() for name in reader.fieldnames or []]
     missing = [c for c in ("number", "consent_source") + (() if default_area else ("area",)) if c not in header]
     if missing:
-        report.errors.append(RowNote(1, "", f"the header needs the column(s) {', '.join(missing)}; "
-                                            f"columns are {','.join(COLUMNS)}"))
+        report.errors.append(RowNote(1, "", phrase("the header needs the column(s) %(missing)s; columns are %(columns)s",
+                                                   missing=", ".join(missing), columns=",".join(COLUMNS))))
         return []
     reader.fieldnames = header
     parsed: list[_Row] = []
@@ -191,16 +196,18 @@ def _read(
         try:
             entry = _parse_row(line, row, areas, default_area, settings, now, allowed)
         except ValueError as exc:
-            report.errors.append(RowNote(line, (row.get("number") or "").strip(), str(exc)))
+            report.errors.append(RowNote(line, (row.get("number") or "").strip(), message_of(exc)))
             continue
         first = seen.setdefault((entry.phone, entry.area.id), line)
         if first != line:
-            report.errors.append(RowNote(line, entry.raw_number, f"the same number and area as line {first}"))
+            report.errors.append(RowNote(line, entry.raw_number,
+                                         phrase("the same number and area as line %(line)s", line=first)))
             continue
         said = languages.setdefault(entry.phone, entry) if entry.language else entry
         if said.language != entry.language:
-            report.errors.append(RowNote(line, entry.raw_number, f"language {entry.language}, but line {said.line} "
-                                                                 f"gives this number {said.language}"))
+            report.errors.append(RowNote(line, entry.raw_number, phrase(
+                "language %(language)s, but line %(line)s gives this number %(earlier)s",
+                language=entry.language, line=said.line, earlier=said.language)))
             continue
         parsed.append(entry)
         if progress and report.rows % _CHUNK == 0:
@@ -232,13 +239,13 @@ def _subscription_statuses(session: Session, people: Iterable[Subscriber]) -> di
 
 def _refusal(row: _Row, person: Subscriber | None, status: str | None, suppressed: bool) -> str | None:
     if suppressed:
-        return "refused: this number asked the board to forget it (FORGET); it is never added back"
+        return phrase("refused: this number asked the board to forget it (FORGET); it is never added back")
     if person is not None and person.opted_out_at is not None:
-        return f"refused: this number opted out by STOP on {person.opted_out_at.date().isoformat()}"
+        return phrase("refused: this number opted out by STOP on %(day)s", day=person.opted_out_at.date().isoformat())
     if person is not None and person.undeliverable_at is not None:
-        return "refused: this number cannot receive texts"
+        return phrase("refused: this number cannot receive texts")
     if status == SubscriptionStatus.LEFT:
-        return f"refused: this number left {row.area.name} by text"
+        return phrase("refused: this number left %(area)s by text", area=row.area.name)
     return None
 
 

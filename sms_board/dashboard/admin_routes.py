@@ -11,18 +11,29 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from sms_board.community.areas import AreaError, all_areas, area_by_slug, area_summaries
 from sms_board.community.invites import DEFAULT_DAYS, DEFAULT_USES, InviteError
 from sms_board.dashboard import admin as administration
-from sms_board.dashboard.audit import PAGE_SIZE, audit_page, in_words, invites_out
+from sms_board.dashboard.audit import (
+    PAGE_SIZE,
+    action_name,
+    audit_page,
+    channel_name,
+    in_words,
+    invites_out,
+    who_name,
+)
 from sms_board.dashboard.signin_routes import admin_only, signed_in_only, viewer
 from sms_board.models import Moderation
 from sms_board.plumbing.utc import utcnow
 from sms_board.text.phone import mask, normalise
+from sms_board.text.phrases import message_of
 from sms_board.web import sessions, settings
 from sms_board.web.ids import page_number
+from sms_board.web.language import translated, wording
 
 bp = signed_in_only(Blueprint("admin", __name__, url_prefix="/dashboard/admin"))
 
@@ -36,7 +47,7 @@ def _page(form: dict[str, Any] | None = None, errors: dict[str, str] | None = No
     return render_template("dashboard/admin.html", areas=areas, organisers=organisers, form=form or {},
                            errors=errors or {}, moderations=list(Moderation), invites=invites,
                            default_uses=DEFAULT_USES, default_days=DEFAULT_DAYS, new_code=new_code,
-                           default_timezone=settings().timezone), status
+                           default_timezone=settings().timezone, who_name=who_name), status
 
 
 @bp.get("")
@@ -51,7 +62,7 @@ def add_area() -> Any:
     form = request.form
     postcodes = [p.strip() for p in form.get("postcodes", "").replace(";", ",").split(",") if p.strip()]
     if not form.get("name", "").strip():
-        return _page(dict(form), {"name": "Give the area a name residents will recognise."}, 400)
+        return _page(dict(form), {"name": _("Give the area a name residents will recognise.")}, 400)
     try:
         with sessions().begin() as db:
             name = administration.add_area(
@@ -61,8 +72,8 @@ def add_area() -> Any:
                 public_page=form.get("public_page") == "1",
             ).name
     except AreaError as refused:
-        return _page(dict(form), {refused.field or "slug": str(refused)}, 400)
-    flash(f"Added {name}.")
+        return _page(dict(form), {refused.field or "slug": message_of(refused)}, 400)
+    flash(_("Added %(name)s.", name=name))
     return redirect(url_for("admin.index"))
 
 
@@ -76,12 +87,13 @@ def public_page(slug: str) -> Response:
             area = administration.turn_public_page(db, viewer().subscriber_id, slug, on, utcnow())
             name = area.name if area else None
     except AreaError as refused:
-        flash(str(refused), "error")
+        flash(translated(message_of(refused)), "error")
         return redirect(url_for("admin.index"))
     if name is None:
         abort(404)
-    flash(f"{name} has a public page now: anyone can read its posts, with first names, at /board/{slug.lower()}."
-          if on else f"{name} has no public page now.")
+    address = "/board/" + slug.lower()
+    flash(_("%(name)s has a public page now: anyone can read its posts, with first names, at %(address)s.",
+            name=name, address=address) if on else _("%(name)s has no public page now.", name=name))
     return redirect(url_for("admin.index"))
 
 
@@ -92,13 +104,14 @@ def appoint() -> Any:
     phone = normalise(form.get("number", ""), settings().default_region)
     if phone is None:
         return _page({"number": form.get("number", ""), "area": form.get("area")},
-                     {"number": "That is not a phone number."}, 400)
+                     {"number": _("That is not a phone number.")}, 400)
     with sessions().begin() as db:
         appointed = administration.appoint(db, viewer().subscriber_id, phone, form.get("area", ""), utcnow())
         if appointed is None:
-            return _page({"number": form.get("number", "")}, {"organiser_area": "Choose an area."}, 400)
+            return _page({"number": form.get("number", "")}, {"organiser_area": _("Choose an area.")}, 400)
         name, added = appointed[0].name, appointed[1]
-    flash(f"{mask(phone)} is {'now' if added else 'already'} an organiser of {name}.")
+    flash(_("%(number)s is now an organiser of %(area)s.", number=mask(phone), area=name) if added
+          else _("%(number)s is already an organiser of %(area)s.", number=mask(phone), area=name))
     return redirect(url_for("admin.index"))
 
 
@@ -110,7 +123,7 @@ def remove(subscriber_id: int, slug: str) -> Response:
         name = area.name if area else None
     if name is None:
         abort(404)
-    flash(f"Removed an organiser of {name}.")
+    flash(_("Removed an organiser of %(area)s.", area=name))
     return redirect(url_for("admin.index"))
 
 
@@ -122,15 +135,15 @@ def invite() -> Any:
     try:
         uses, days = int(form.get("uses") or DEFAULT_USES), int(form.get("days") or DEFAULT_DAYS)
     except ValueError:
-        return _page(dict(form), {"invite": "Uses and days are whole numbers."}, 400)
+        return _page(dict(form), {"invite": _("Uses and days are whole numbers.")}, 400)
     try:
         with sessions().begin() as db:
             shown = administration.invite(db, settings(), viewer().subscriber_id, form.get("area", ""), uses, days,
                                           utcnow())
             if shown is None:
-                return _page(dict(form), {"invite": "Choose a private area."}, 400)
+                return _page(dict(form), {"invite": _("Choose a private area.")}, 400)
     except InviteError as refused:
-        return _page(dict(form), {"invite": str(refused)}, 400)
+        return _page(dict(form), {"invite": message_of(refused)}, 400)
     return _page(new_code=shown)
 
 
@@ -144,5 +157,7 @@ def audit() -> str:
             abort(404)
         page = audit_page(db, area.id if area else None, page_number(request.args.get("page")))
         areas = [(a.slug, a.name) for a in all_areas(db)]
+    words = wording()
     return render_template("dashboard/audit.html", page=page, areas=areas, slug=slug, page_size=PAGE_SIZE,
-                           in_words=in_words)
+                           in_words=lambda action, detail: in_words(action, detail, words),
+                           action_name=action_name, channel_name=channel_name, who_name=who_name)

@@ -17,8 +17,9 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from sms_board.community.audit import AuditRecord, audit_log
+from sms_board.community.audit import FORGOTTEN, OPERATOR, AuditRecord, audit_log
 from sms_board.models import Area, AuditAction, AuditEntry, Invite, ItemStatus, Moderation
+from sms_board.text.phrases import ENGLISH, Wording, nphrase, phrase
 
 PAGE_SIZE = 100
 
@@ -45,110 +46,151 @@ def audit_page(session: Session, area_id: int | None, page: int = 1) -> AuditPag
 
 A = AuditAction
 # What a rejected item was before, and what an area's moderation does, as an administrator says it.
-_WAS = {ItemStatus.UNNAMED: "waiting for the author's NAME", ItemStatus.PENDING: "waiting for an organiser",
-        ItemStatus.HIDDEN: "hidden after reports", ItemStatus.PUBLISHED: "published"}
-_MODERATION = {Moderation.OPEN: "posts go up at once",
-               Moderation.FIRST: "a resident's first post waits for an organiser",
-               Moderation.ALL: "every post waits for an organiser"}
+_WAS = {ItemStatus.UNNAMED: phrase("waiting for the author's NAME"), ItemStatus.PENDING: phrase("waiting for an organiser"),
+        ItemStatus.HIDDEN: phrase("hidden after reports"), ItemStatus.PUBLISHED: phrase("published")}
+_MODERATION = {Moderation.OPEN: phrase("posts go up at once"),
+               Moderation.FIRST: phrase("a resident's first post waits for an organiser"),
+               Moderation.ALL: phrase("every post waits for an organiser")}
+# The log's actions and channels as the page names them (the CLI prints the stored words).
+ACTION_NAMES = {
+    A.APPROVE: phrase("approve"), A.REJECT: phrase("reject"), A.HIDE: phrase("hide"), A.RESTORE: phrase("restore"),
+    A.BROADCAST: phrase("broadcast"), A.URGENT: phrase("urgent"), A.INTRO: phrase("intro"),
+    A.UNLINK: phrase("unlink"), A.INVITE: phrase("invite"), A.JOIN_ACCEPT: phrase("join accept"),
+    A.JOIN_DECLINE: phrase("join decline"), A.IMPORT: phrase("import"), A.EXPORT: phrase("export"),
+    A.AREA_ADD: phrase("area add"), A.AREA_CHANGE: phrase("area change"), A.ORGANISER_ADD: phrase("organiser add"),
+    A.ORGANISER_REMOVE: phrase("organiser remove"), A.ADMIN_ADD: phrase("admin add"),
+}
+CHANNEL_NAMES = {"sms": phrase("sms"), "web": phrase("web"), "cli": phrase("cli")}
+_WHO = {OPERATOR: phrase("operator"), FORGOTTEN: phrase("forgotten"), "the board": phrase("the board")}
 
 
-def _count(n: Any, one: str, many: str | None = None) -> str:
-    return f"{n} {one if n == 1 else (many or one + 's')}"
+def action_name(action: str) -> str:
+    return ACTION_NAMES.get(action, action.replace("_", " "))  # type: ignore[call-overload]
+
+
+def channel_name(channel: str) -> str:
+    return CHANNEL_NAMES.get(channel, channel)
+
+
+def who_name(who: str) -> str:
+    """The actor as the log stores them: a NAME and masked number; "operator", "forgotten", "the board" in words."""
+    return _WHO.get(who, who)
 
 
 def _quoted(text: Any) -> str:
     return f"“{text}”"
 
 
-def _reports(detail: dict[str, Any], what: str) -> list[str]:
+def _reports(detail: dict[str, Any], upheld: bool) -> list[str]:
     reports = detail.pop("reports", 0)
-    return [f"{_count(reports, 'report')} {what}"] if reports else []
+    if not reports:
+        return []
+    return [nphrase("%(num)s report upheld", "%(num)s reports upheld", reports) if upheld
+            else nphrase("%(num)s report dismissed", "%(num)s reports dismissed", reports)]
 
 
 # Each phrase takes the keys it puts in words out of the detail; in_words writes what is left as "key: value".
-Phrase = Callable[[dict[str, Any]], list[str]]
+Phrasing = Callable[[dict[str, Any]], list[str]]
+
+
+def _people(n: Any) -> str:
+    return nphrase("%(num)s person", "%(num)s people", n)
 
 
 def _broadcast(detail: dict[str, Any]) -> list[str]:
     campaign, recipients, text = detail.pop("campaign", None), detail.pop("recipients", None), detail.pop("text", None)
-    sent = f"to {_count(recipients, 'person', 'people')}" if recipients is not None else "sent"
-    sent += f" (broadcast {campaign})" if campaign is not None else ""
-    return [sent + (f": {_quoted(text)}" if text else "")]
+    sent = phrase("to %(people)s", people=_people(recipients)) if recipients is not None else phrase("sent")
+    if campaign is not None:
+        sent = phrase("%(sent)s (broadcast %(campaign)s)", sent=sent, campaign=campaign)
+    return [phrase("%(sent)s: %(text)s", sent=sent, text=_quoted(text)) if text else sent]
 
 
 def _export(detail: dict[str, Any]) -> list[str]:
-    return [f"{_count(detail.pop('rows', 0), 'row')}, "
-            f"{'numbers masked' if detail.pop('masked', False) else 'full numbers'}"]
+    rows = nphrase("%(num)s row", "%(num)s rows", detail.pop("rows", 0))
+    return [phrase("%(rows)s, numbers masked", rows=rows) if detail.pop("masked", False)
+            else phrase("%(rows)s, full numbers", rows=rows)]
 
 
 def _import(detail: dict[str, Any]) -> list[str]:
-    return [f"from {_quoted(detail.pop('file', 'a file'))}: {detail.pop('imported', 0)} subscribed, "
-            f"{detail.pop('refused', 0)} refused, {detail.pop('already', 0)} already there"]
+    return [phrase("from %(file)s: %(imported)s subscribed, %(refused)s refused, %(already)s already there",
+                   file=_quoted(detail.pop("file", "a file")), imported=detail.pop("imported", 0),
+                   refused=detail.pop("refused", 0), already=detail.pop("already", 0))]
 
 
 def _invite(detail: dict[str, Any]) -> list[str]:
-    return [f"a code for {_count(detail.pop('uses', 1), 'person', 'people')}, "
-            f"for {_count(detail.pop('days', 1), 'day')}"]
+    return [phrase("a code for %(people)s, for %(days)s", people=_people(detail.pop("uses", 1)),
+                   days=nphrase("%(num)s day", "%(num)s days", detail.pop("days", 1)))]
 
 
 def _reject(detail: dict[str, Any]) -> list[str]:
     was, reason = detail.pop("was", None), detail.pop("reason", None)
-    return ([f"was {_WAS.get(was, was)}"] if was else []) + ([f"reason: {_quoted(reason)}"] if reason else []) \
-        + _reports(detail, "upheld")
+    return ([phrase("was %(was)s", was=_WAS.get(was, was))] if was else []) \
+        + ([phrase("reason: %(reason)s", reason=_quoted(reason))] if reason else []) + _reports(detail, upheld=True)
 
 
 def _hide(detail: dict[str, Any]) -> list[str]:
-    return [f"hidden after {_count(detail.pop('reports'), 'report')}"] if "reports" in detail else []
+    if "reports" not in detail:
+        return []
+    return [nphrase("hidden after %(num)s report", "hidden after %(num)s reports", detail.pop("reports"))]
 
 
 def _unlink(detail: dict[str, Any]) -> list[str]:
-    return [f"{_count(detail.pop('connections'), 'connection')} ended"] if "connections" in detail else []
+    if "connections" not in detail:
+        return []
+    return [nphrase("%(num)s connection ended", "%(num)s connections ended", detail.pop("connections"))]
 
 
 def _area(detail: dict[str, Any]) -> list[str]:
     detail.pop("slug", None)  # the Area column shows it
     moderation = detail.pop("moderation", None)
-    return ["private" if detail.pop("private", False) else "public"] + _public_page(detail) + \
-        ([_MODERATION.get(moderation, f"moderation {moderation}")] if moderation else [])
+    return [phrase("private") if detail.pop("private", False) else phrase("public")] + _public_page(detail) + \
+        ([_MODERATION.get(moderation, phrase("moderation %(choice)s", choice=moderation))] if moderation else [])
 
 
 def _public_page(detail: dict[str, Any]) -> list[str]:
     if "public_page" not in detail:
         return []
-    return ["with a public page" if detail.pop("public_page") else "no public page"]
+    return [phrase("with a public page") if detail.pop("public_page") else phrase("no public page")]
 
 
 def _area_change(detail: dict[str, Any]) -> list[str]:
     if "public_page" not in detail:
         return []
-    return ["public page turned on" if detail.pop("public_page") else "public page turned off"]
+    return [phrase("public page turned on") if detail.pop("public_page") else phrase("public page turned off")]
 
 
-def _person(key: str, became: str) -> Phrase:
-    return lambda detail: [f"{detail.pop(key)} {became}"] if key in detail else []
+def _organiser_added(detail: dict[str, Any]) -> list[str]:
+    return [phrase("%(who)s made an organiser", who=detail.pop("organiser"))] if "organiser" in detail else []
 
 
-_PHRASES: dict[str, Phrase] = {
+def _organiser_removed(detail: dict[str, Any]) -> list[str]:
+    return [phrase("%(who)s no longer an organiser", who=detail.pop("organiser"))] if "organiser" in detail else []
+
+
+def _admin_added(detail: dict[str, Any]) -> list[str]:
+    return [phrase("%(who)s made an administrator", who=detail.pop("administrator"))] \
+        if "administrator" in detail else []
+
+
+_PHRASES: dict[str, Phrasing] = {
     A.BROADCAST: _broadcast, A.URGENT: _broadcast, A.EXPORT: _export, A.IMPORT: _import, A.INVITE: _invite,
-    A.REJECT: _reject, A.APPROVE: lambda d: _reports(d, "dismissed"), A.RESTORE: lambda d: _reports(d, "dismissed"),
+    A.REJECT: _reject, A.APPROVE: lambda d: _reports(d, upheld=False), A.RESTORE: lambda d: _reports(d, upheld=False),
     A.HIDE: _hide, A.UNLINK: _unlink, A.AREA_ADD: _area, A.AREA_CHANGE: _area_change,
-    A.ORGANISER_ADD: _person("organiser", "made an organiser"),
-    A.ORGANISER_REMOVE: _person("organiser", "no longer an organiser"),
-    A.ADMIN_ADD: _person("administrator", "made an administrator"),
+    A.ORGANISER_ADD: _organiser_added, A.ORGANISER_REMOVE: _organiser_removed, A.ADMIN_ADD: _admin_added,
 }
 
 
-def in_words(action: str, detail: dict[str, Any]) -> str:
-    """An entry's detail as a short phrase; keys this does not know are written "key: value"."""
+def in_words(action: str, detail: dict[str, Any], wording: Wording = ENGLISH) -> str:
+    """An entry's detail as a short phrase in `wording`'s language; keys this does not know are written "key: value"."""
     rest = dict(detail)
-    phrase = _PHRASES.get(action)
-    words = phrase(rest) if phrase else []
-    words += [f"{key.replace('_', ' ')}: {_plain(value)}" for key, value in rest.items()]
-    return "; ".join(word for word in words if word)
+    phrasing = _PHRASES.get(action)
+    words = phrasing(rest) if phrasing else []
+    words += [phrase("%(key)s: %(value)s", key=key.replace("_", " "), value=_plain(value)) for key, value in rest.items()]
+    return "; ".join(wording(word) for word in words if word)
 
 
 def _plain(value: Any) -> str:
-    return "yes" if value is True else "no" if value is False else str(value)
+    return phrase("yes") if value is True else phrase("no") if value is False else str(value)
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from flask import Blueprint, Flask, abort, g, request
 from sms_board import dashboard
 from sms_board.dashboard.scope import AreaRef, Viewer
 from sms_board.dashboard.signin_routes import signed_in_only
+from sms_board.text.phrases import phrase
 
 ROUTE_MODULE_SUFFIX = "_routes"
 
@@ -53,14 +54,14 @@ class NavItem:
 # The dashboard's navigation, in order (docs/dashboard.md). Subscriber import and export are
 # buttons on the Subscribers page; invite codes are on Administration.
 NAVIGATION = (
-    NavItem("dashboard.overview", "Overview"),
-    NavItem("dashboard.inbox", "Inbox"),
-    NavItem("dashboard.moderation", "Moderation"),
-    NavItem("compose.composer", "Broadcast"),
-    NavItem("dashboard.subscribers", "Subscribers"),
-    NavItem("dashboard.exchange", "Help exchange"),
-    NavItem("admin.index", "Administration", admin_only=True),
-    NavItem("admin.audit", "Audit log", admin_only=True),
+    NavItem("dashboard.overview", phrase("Overview")),
+    NavItem("dashboard.inbox", phrase("Inbox")),
+    NavItem("dashboard.moderation", phrase("Moderation")),
+    NavItem("compose.composer", phrase("Broadcast")),
+    NavItem("dashboard.subscribers", phrase("Subscribers")),
+    NavItem("dashboard.exchange", phrase("Help exchange")),
+    NavItem("admin.index", phrase("Administration"), admin_only=True),
+    NavItem("admin.audit", phrase("Audit log"), admin_only=True),
 )
 
 

@@ -27,19 +27,29 @@ from sms_board.models import (
     InboundStatus,
     Outbox,
     OutboxKind,
+    OutboxStatus,
     Subscriber,
 )
 from sms_board.plumbing.config import Settings
 from sms_board.text.phone import mask
+from sms_board.text.phrases import phrase
 
 PAGE_SIZE = 50
 
 _WHY_BY_HANDLER = {
-    "help": "HELP with more words",
-    "report": "Report",
-    "broadcast": "BROADCAST from someone who is not an organiser",
-    "urgent": "URGENT from someone who is not an organiser",
-    "inbox": "Not understood",
+    "help": phrase("HELP with more words"),
+    "report": phrase("Report"),
+    "broadcast": phrase("BROADCAST from someone who is not an organiser"),
+    "urgent": phrase("URGENT from someone who is not an organiser"),
+    "inbox": phrase("Not understood"),
+}
+# What became of a reply, in the organiser's words.
+STATUS_NAMES = {
+    OutboxStatus.HELD: phrase("held"), OutboxStatus.QUEUED: phrase("queued"),
+    OutboxStatus.SENDING: phrase("sending"), OutboxStatus.SENT: phrase("sent"),
+    OutboxStatus.DELIVERED: phrase("delivered"), OutboxStatus.UNDELIVERED: phrase("undelivered"),
+    OutboxStatus.FAILED: phrase("failed"), OutboxStatus.UNKNOWN: phrase("unknown"),
+    OutboxStatus.CANCELLED: phrase("cancelled"),
 }
 
 
@@ -48,6 +58,10 @@ class ReplyShown:
     body: str
     status: str
     at: datetime
+
+    @property
+    def status_name(self) -> str:
+        return STATUS_NAMES.get(self.status, self.status)  # type: ignore[call-overload]
 
 
 @dataclass(frozen=True)
@@ -76,14 +90,14 @@ class InboxPage:
 
 def why_kept(status: str, handler: str | None, error: str | None, *, urgent: bool = False) -> str:
     if urgent and status == InboundStatus.HANDLED and handler != "help":
-        return "May be an emergency: the sender was told to call 999"
+        return phrase("May be an emergency: the sender was told to call 999")
     if status == InboundStatus.HELD:
-        return "Held: a flood of texts from one number"
+        return phrase("Held: a flood of texts from one number")
     if status == InboundStatus.ERROR:
-        return "The board failed to handle this (the sender got an apology)"
+        return phrase("The board failed to handle this (the sender got an apology)")
     if status == InboundStatus.IGNORED:
-        return "From a number that has opted out (not answered)"
-    return _WHY_BY_HANDLER.get(handler or "inbox", f"Kept by {handler}")
+        return phrase("From a number that has opted out (not answered)")
+    return _WHY_BY_HANDLER.get(handler or "inbox", phrase("Kept by %(handler)s", handler=handler))
 
 
 def visible_to(viewer: Viewer) -> ColumnElement[bool]:
@@ -164,6 +178,6 @@ def reply(session: Session, settings: Settings, viewer: Viewer, inbound_id: int,
     """Text the sender back from the board's number, signed by the organisers; marks the text dealt with."""
     inbound = _visible(session, viewer, inbound_id)
     if inbound is None:
-        raise ReplyRefused(Refusal.NOT_IN_INBOX, "That text is not in your inbox.")
+        raise ReplyRefused(Refusal.NOT_IN_INBOX, phrase("That text is not in your inbox."))
     return answer(session, settings, inbound, text, now, by=viewer.subscriber_id, is_admin=viewer.is_admin,
                   area_ids=viewer.area_ids)

@@ -5,14 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
 from sms_board.dashboard.dashboard_routes import bp
 from sms_board.dashboard.inbox import ReplyRefused, inbox_page, mark_dealt_with, reply
 from sms_board.dashboard.signin_routes import local_path, viewer
 from sms_board.models import OutboxStatus
 from sms_board.plumbing.utc import utcnow
+from sms_board.text.phrases import message_of
 from sms_board.web import sessions, settings
 from sms_board.web.ids import page_number
+from sms_board.web.language import translated
 
 
 @bp.get("/inbox")
@@ -30,7 +33,7 @@ def dealt_with(inbound_id: int) -> Response:
     with sessions().begin() as db:
         if not mark_dealt_with(db, viewer(), inbound_id, utcnow(), undo=undo):
             abort(404)
-    flash("Moved back to the inbox." if undo else "Marked as dealt with.")
+    flash(_("Moved back to the inbox.") if undo else _("Marked as dealt with."))
     return redirect(local_path(request.form.get("back")) or url_for("dashboard.inbox"))
 
 
@@ -41,7 +44,7 @@ def reply_to(inbound_id: int) -> Any:
             sent = reply(db, settings(), viewer(), inbound_id, request.form.get("text", ""), utcnow())
             held = sent.status == OutboxStatus.HELD
     except ReplyRefused as refused:
-        flash(str(refused), "error")
+        flash(translated(message_of(refused)), "error")
         return redirect(url_for("dashboard.inbox", _anchor=f"text-{inbound_id}"))
-    flash("Reply queued: it goes when quiet hours end." if held else "Reply sent to the outbox.")
+    flash(_("Reply queued: it goes when quiet hours end.") if held else _("Reply sent to the outbox."))
     return redirect(url_for("dashboard.inbox"))

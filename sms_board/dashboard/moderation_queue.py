@@ -19,13 +19,17 @@ from sms_board.community.item_lifecycle import AWAITING_DECISION
 from sms_board.community.languages import enqueue_in_their_language
 from sms_board.community.moderation import MODERATED_KINDS, Outcome, approve, hide, reject
 from sms_board.dashboard.scope import Viewer
-from sms_board.models import Area, Item, ItemStatus, OutboxKind, Report, Subscriber
+from sms_board.models import Area, Item, ItemKind, ItemStatus, OutboxKind, Report, Subscriber
 from sms_board.plumbing.config import Settings
+from sms_board.text.languages import SOURCE_LANGUAGE
 from sms_board.text.phone import mask
-from sms_board.text.templates import in_sentence, render
+from sms_board.text.phrases import nphrase, phrase
+from sms_board.text.templates import NEIGHBOUR, render
 
 MAX_REASON = 160  # as REJECT's reason by SMS
 MAX_SHOWN = 200
+# What a post is, as the queue names it.
+KIND_NAMES = {ItemKind.NOTICE: phrase("notice"), ItemKind.REQUEST: phrase("request"), ItemKind.OFFER: phrase("offer")}
 
 
 
@@ -51,12 +55,16 @@ class QueueEntry:
     @property
     def why(self) -> str:
         if self.status == ItemStatus.UNNAMED:
-            return "Held: waits for its author's NAME"
+            return phrase("Held: waits for its author's NAME")
         if self.status == ItemStatus.PENDING:
-            return "Held for an organiser"
+            return phrase("Held for an organiser")
         if self.status == ItemStatus.HIDDEN:
-            return f"Hidden after {self.reports} report{'s' if self.reports != 1 else ''}"
-        return f"Reported {self.reports} time{'s' if self.reports != 1 else ''}, still up"
+            return nphrase("Hidden after %(num)s report", "Hidden after %(num)s reports", self.reports)
+        return nphrase("Reported %(num)s time, still up", "Reported %(num)s times, still up", self.reports)
+
+    @property
+    def kind_name(self) -> str:
+        return KIND_NAMES.get(self.kind, self.kind)
 
     @property
     def may_approve(self) -> bool:
@@ -91,7 +99,8 @@ def moderation_queue(session: Session, viewer: Viewer) -> list[QueueEntry]:
         ).all())
     return [
         QueueEntry(item.id, item.ref, item.kind, item.status, item.body, area_name,
-                   item.author_name, mask(phone) if phone else "(forgotten)", item.created_at, counts.get(item.id, 0))
+                   item.author_name, mask(phone) if phone else phrase("(forgotten)"), item.created_at,
+                   counts.get(item.id, 0))
         for item, area_name, phone in rows
     ]
 
@@ -122,9 +131,11 @@ def decide(
     return outcome, item
 
 
-def told(outcome: Outcome, item: Item) -> str:
-    """What the organiser is told on the page: the SMS reply's words."""
+def told(outcome: Outcome, item: Item, language: str = SOURCE_LANGUAGE) -> str:
+    """What the organiser is told on the page, in its language: the SMS reply's words."""
+    author = display_name(item.author)
     if outcome == Outcome.HIDDEN:
-        return f"#{item.ref} is hidden until you decide; {in_sentence(display_name(item.author))} has been told."
-    return " ".join(render("moderation_done", outcome=outcome.value, item=item, author=display_name(item.author),
+        return phrase("#%(ref)s is hidden until you decide; %(author)s has been told.", ref=item.ref,
+                      author=phrase("a neighbour") if author == NEIGHBOUR else author)
+    return " ".join(render("moderation_done", language, outcome=outcome.value, item=item, author=author,
                            reason=item.moderation_note or "").split())

@@ -15,6 +15,7 @@ from sms_board.dashboard.moderation_queue import (
 from sms_board.dashboard.signin_routes import viewer
 from sms_board.plumbing.utc import utcnow
 from sms_board.web import sessions, settings
+from sms_board.web.language import page_language, translated
 
 
 @bp.get("/moderation")
@@ -33,7 +34,7 @@ def moderate(item_id: int) -> Response:
         with sessions().begin() as db:
             outcome, item = decide(db, settings(), viewer(), item_id, decision, request.form.get("reason", ""),
                                    utcnow())
-            message = told(outcome, item)
+            message = translated(told(outcome, item, page_language()))
     except NotInQueue:
         abort(404)
     flash(message)

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from sms_board.broadcast.billing import money, segments_this_month
 from sms_board.models import Exchange, Item, Match, Outbox, OutboxStatus, Subscription
 from sms_board.plumbing.config import Settings
+from sms_board.text.phrases import phrase
 
 DAYS = 30
 WEEKS = 12
@@ -101,8 +102,8 @@ def subscriptions_by_day(session: Session, area_ids: Sequence[int] | None, today
     for day in _days(today, days):
         running += joins.get(day, 0) - ends.get(day, 0)
         values.append(running)
-    return Chart("Active subscriptions", [d.isoformat() for d in _days(today, days)],
-                 [Series("subscriptions", values)])
+    return Chart(phrase("Active subscriptions"), [d.isoformat() for d in _days(today, days)],
+                 [Series(phrase("subscriptions"), values)])
 
 
 def texts_by_day(session: Session, area_ids: Sequence[int] | None, today: date, days: int = DAYS) -> Chart:
@@ -120,9 +121,10 @@ def texts_by_day(session: Session, area_ids: Sequence[int] | None, today: date, 
     for day, status, n in session.execute(query):
         counts[(_day(day), status)] = n
     series = []
-    for label, group in (("sent", LEFT), ("delivered", DELIVERED), ("failed or undelivered", FAILED)):
+    for label, group in ((phrase("sent"), LEFT), (phrase("delivered"), DELIVERED),
+                         (phrase("failed or undelivered"), FAILED)):
         series.append(Series(label, [sum(counts.get((day, s), 0) for s in group) for day in _days(today, days)]))
-    return Chart("Texts per day", [d.isoformat() for d in _days(today, days)], series)
+    return Chart(phrase("Texts per day"), [d.isoformat() for d in _days(today, days)], series)
 
 
 def ledger_by_week(session: Session, area_ids: Sequence[int] | None, today: date, weeks: int = WEEKS) -> Chart:
@@ -148,8 +150,8 @@ def ledger_by_week(session: Session, area_ids: Sequence[int] | None, today: date
         return values
 
     labels = [(first + timedelta(weeks=n)).isoformat() for n in range(weeks)]
-    return Chart("Connections and exchanges per week", labels,
-                 [Series("connections made", by_week(made)), Series("exchanges completed", by_week(done))])
+    return Chart(phrase("Connections and exchanges per week"), labels,
+                 [Series(phrase("connections made"), by_week(made)), Series(phrase("exchanges completed"), by_week(done))])
 
 
 def spend(session: Session, settings: Settings, now: datetime) -> Spend:

@@ -1,7 +1,8 @@
 """The overview's charts, drawn on the server as small inline SVG: no JavaScript, no CDN, nothing to download.
 
 Each chart is an `<svg role="img">` with a title and a one-line description of what it
-shows (read by screen readers); the page puts the same numbers in a table beside it.
+shows (read by screen readers); the page puts the same numbers in a table beside it. Its words,
+numbers and dates are in the page's language (`wording`, English unless the page gives its own).
 Series differ by more than colour, so they can be told apart in grey: a line chart's by
 dash pattern, a bar chart's by a hatch on every other series. Each chart's key (`legend`)
 is drawn here too, with the very marks of its chart: lines for lines, filled boxes for bars.
@@ -15,6 +16,7 @@ from datetime import date
 from markupsafe import Markup, escape
 
 from sms_board.dashboard.overview import Chart
+from sms_board.text.phrases import ENGLISH, Wording, phrase
 
 WIDTH, HEIGHT = 640, 220
 LEFT, RIGHT, TOP, BOTTOM = 48, 12, 12, 30
@@ -33,24 +35,24 @@ def _nice_top(value: int) -> int:
     return value
 
 
-def _label(iso: str) -> str:
-    day = date.fromisoformat(iso)
-    return f"{day.day} {day:%b}"
+def _label(iso: str, wording: Wording) -> str:
+    return wording.date(date.fromisoformat(iso), "d MMM")
 
 
-def _frame(chart: Chart, chart_id: str, top: int, summary: str) -> list[str]:
+def _frame(chart: Chart, chart_id: str, top: int, wording: Wording) -> list[str]:
     plot_h = HEIGHT - TOP - BOTTOM
     parts = [
         f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
         f'aria-labelledby="{chart_id}-t {chart_id}-d" preserveAspectRatio="xMidYMid meet">',
-        f'<title id="{chart_id}-t">{escape(chart.title)}</title>',
-        f'<desc id="{chart_id}-d">{escape(summary)}</desc>',
+        f'<title id="{chart_id}-t">{escape(wording(chart.title))}</title>',
+        f'<desc id="{chart_id}-d">{escape(_summary(chart, wording))}</desc>',
     ]
     for n in range(5):
         value = top * n // 4
         y = TOP + plot_h - plot_h * n / 4
         parts.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" class="grid"/>')
-        parts.append(f'<text x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end" class="axis">{value:,}</text>')
+        parts.append(f'<text x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end" class="axis">'
+                     f'{escape(wording.number(value))}</text>')
     return parts
 
 
@@ -59,31 +61,40 @@ def _x(index: int, count: int) -> float:
     return LEFT + (span * index / (count - 1) if count > 1 else span / 2)
 
 
-def _x_labels(labels: list[str], positions: list[float]) -> list[str]:
+def _x_labels(labels: list[str], positions: list[float], wording: Wording) -> list[str]:
     every = max(1, math.ceil(len(labels) / 6))
     return [
-        f'<text x="{positions[i]:.1f}" y="{HEIGHT - 8}" text-anchor="middle" class="axis">{escape(_label(labels[i]))}</text>'
+        f'<text x="{positions[i]:.1f}" y="{HEIGHT - 8}" text-anchor="middle" class="axis">'
+        f'{escape(_label(labels[i], wording))}</text>'
         for i in range(0, len(labels), every)
     ]
 
 
-def _summary(chart: Chart) -> str:
-    bits = [f"{s.label}: {s.values[-1]:,} on the last {'day' if len(chart.labels) > 12 else 'week'}, "
-            f"{max(s.values, default=0):,} at most" for s in chart.series if s.values]
-    return f"{chart.title}, {_label(chart.labels[0])} to {_label(chart.labels[-1])}. " + "; ".join(bits) + "."
+def _summary(chart: Chart, wording: Wording) -> str:
+    """`Texts per day, 7 Nov to 6 Dec. sent: 12 on the last day, 40 at most; …` for a screen reader."""
+    daily = len(chart.labels) > 12
+    bits = [wording(phrase("%(series)s: %(last)s on the last day, %(most)s at most", series=s.label,
+                           last=wording.number(s.values[-1]), most=wording.number(max(s.values, default=0)))
+                    if daily else
+                    phrase("%(series)s: %(last)s on the last week, %(most)s at most", series=s.label,
+                           last=wording.number(s.values[-1]), most=wording.number(max(s.values, default=0))))
+            for s in chart.series if s.values]
+    opening = wording(phrase("%(title)s, %(start)s to %(end)s.", title=chart.title,
+                             start=_label(chart.labels[0], wording), end=_label(chart.labels[-1], wording)))
+    return opening + " " + "; ".join(bits) + "."
 
 
-def line_chart(chart: Chart, chart_id: str) -> Markup:
+def line_chart(chart: Chart, chart_id: str, wording: Wording = ENGLISH) -> Markup:
     count = len(chart.labels)
     top = _nice_top(max((max(s.values, default=0) for s in chart.series), default=0))
     plot_h = HEIGHT - TOP - BOTTOM
-    parts = _frame(chart, chart_id, top, _summary(chart))
+    parts = _frame(chart, chart_id, top, wording)
     xs = [_x(i, count) for i in range(count)]
     for n, series in enumerate(chart.series):
         points = " ".join(f"{xs[i]:.1f},{TOP + plot_h - plot_h * v / top:.1f}" for i, v in enumerate(series.values))
         dash = f' stroke-dasharray="{DASHES[n % 3]}"' if DASHES[n % 3] else ""
         parts.append(f'<polyline points="{points}" fill="none" stroke="{COLOURS[n % 3]}" stroke-width="2.5"{dash}/>')
-    parts += _x_labels(chart.labels, xs)
+    parts += _x_labels(chart.labels, xs, wording)
     parts.append("</svg>")
     return Markup("".join(parts))
 
@@ -104,7 +115,7 @@ def _hatch(chart_id: str, n: int) -> str:
             f'<rect width="3.5" height="6" fill="{colour}"/></pattern>')
 
 
-def legend(chart: Chart, chart_id: str, *, bars: bool = False) -> Markup:
+def legend(chart: Chart, chart_id: str, *, bars: bool = False, wording: Wording = ENGLISH) -> Markup:
     """The chart's key: each series' name beside its mark as drawn (a line with its dashes, or a bar's fill)."""
     items = []
     for n, series in enumerate(chart.series):
@@ -115,15 +126,15 @@ def legend(chart: Chart, chart_id: str, *, bars: bool = False) -> Markup:
             dash = f' stroke-dasharray="{DASHES[n % 3]}"' if DASHES[n % 3] else ""
             mark = (f'<svg class="swatch" viewBox="0 0 26 12" aria-hidden="true"><line x1="0" y1="6" x2="26" y2="6" '
                     f'stroke="{COLOURS[n % 3]}" stroke-width="3"{dash}/></svg>')
-        items.append(f"<li>{mark}{escape(series.label)}</li>")
+        items.append(f"<li>{mark}{escape(wording(series.label))}</li>")
     return Markup('<ul class="legend">' + "".join(items) + "</ul>")
 
 
-def bar_chart(chart: Chart, chart_id: str) -> Markup:
+def bar_chart(chart: Chart, chart_id: str, wording: Wording = ENGLISH) -> Markup:
     count = len(chart.labels)
     top = _nice_top(max((max(s.values, default=0) for s in chart.series), default=0))
     plot_h = HEIGHT - TOP - BOTTOM
-    parts = _frame(chart, chart_id, top, _summary(chart))
+    parts = _frame(chart, chart_id, top, wording)
     parts.append("<defs>" + "".join(_hatch(chart_id, n) for n in range(1, len(chart.series), 2)) + "</defs>")
     slot = (WIDTH - LEFT - RIGHT) / max(count, 1)
     width = slot * 0.8 / max(len(chart.series), 1)
@@ -134,7 +145,7 @@ def bar_chart(chart: Chart, chart_id: str) -> Markup:
             x = centres[i] - slot * 0.4 + width * n
             parts.append(f'<rect x="{x:.1f}" y="{TOP + plot_h - h:.1f}" width="{width:.1f}" height="{h:.1f}" '
                          f'fill="{_bar_fill(chart_id, n)}" stroke="{COLOURS[n % 3]}" stroke-width="1"/>')
-    parts += _x_labels(chart.labels, centres)
+    parts += _x_labels(chart.labels, centres, wording)
     parts.append("</svg>")
     return Markup("".join(parts))
 

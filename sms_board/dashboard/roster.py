@@ -31,6 +31,7 @@ from sms_board.models import Area, Subscriber
 from sms_board.plumbing.config import Settings
 from sms_board.plumbing.spreadsheet import csv_text
 from sms_board.text.phone import mask, normalise
+from sms_board.text.phrases import phrase
 
 # A 10,000-row list is about 1 MB (a number, an area, a name, a consent source and a date a row);
 # four times that leaves room for long consent sources, and the confirm step sends the text once more.
@@ -47,7 +48,9 @@ def upload_lines(data: bytes, filename: str) -> list[str]:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise NotText(f"{filename or 'The file'} is not UTF-8 text: save it as \"CSV UTF-8\" and try again.") from None
+        raise NotText(phrase("%(file)s is not UTF-8 text: save it as \"CSV UTF-8\" and try again.", file=filename)
+                      if filename else phrase("The file is not UTF-8 text: save it as \"CSV UTF-8\" and try again.")) \
+            from None
     return text.splitlines(keepends=True)
 
 

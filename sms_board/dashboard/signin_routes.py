@@ -13,6 +13,8 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from werkzeug.wrappers import Response
 
 from sms_board.dashboard.inbox import open_count
@@ -28,6 +30,7 @@ from sms_board.dashboard.signin import (
 )
 from sms_board.plumbing.utc import utcnow
 from sms_board.text.phone import mask, normalise
+from sms_board.text.phrases import phrase
 from sms_board.web import sessions, settings
 from sms_board.web.security import no_store
 
@@ -82,15 +85,16 @@ def ask_for_code() -> Any:
     phone = normalise(raw, settings().default_region)
     if phone is None:
         return render_template("login.html", next=next_path, number=raw,
-                               error="That is not a phone number. Write it as 07700 900123 or +44 7700 900123."), 400
+                               error=_("That is not a phone number. Write it as 07700 900123 or +44 7700 900123.")), 400
     now = utcnow()
     with sessions().begin() as db:
         asked = request_code(db, settings(), phone, request.remote_addr or "unknown", now)
     if asked.request_id is None:
         wait = _minutes(asked.retry_after.total_seconds() if asked.retry_after else 60)
         return render_template("login.html", next=next_path, number=raw,
-                               error=f"Too many codes have been asked for recently. Try again in {wait} "
-                                     f"minute{'s' if wait != 1 else ''}."), 429
+                               error=ngettext("Too many codes have been asked for recently. Try again in %(num)s minute.",
+                                              "Too many codes have been asked for recently. Try again in %(num)s minutes.",
+                                              wait)), 429
     session.pop(_TOKEN, None)
     session[_REQUEST] = asked.request_id
     session[_MASKED] = mask(phone)
@@ -113,11 +117,11 @@ def enter_code() -> Any:
 
 
 _REFUSALS = {
-    Outcome.EXPIRED: "That code has expired. Ask for a new one.",
-    Outcome.REPLACED: "A newer code has been sent since this one: type the newest code, or ask for a new one.",
-    Outcome.LOCKED: "Too many wrong tries: that code no longer works. Ask for a new one.",
-    Outcome.USED: "That code has been used already. Ask for a new one.",
-    Outcome.UNKNOWN: "That code is not right. Ask for a new one.",
+    Outcome.EXPIRED: phrase("That code has expired. Ask for a new one."),
+    Outcome.REPLACED: phrase("A newer code has been sent since this one: type the newest code, or ask for a new one."),
+    Outcome.LOCKED: phrase("Too many wrong tries: that code no longer works. Ask for a new one."),
+    Outcome.USED: phrase("That code has been used already. Ask for a new one."),
+    Outcome.UNKNOWN: phrase("That code is not right. Ask for a new one."),
 }
 
 
@@ -134,8 +138,8 @@ def check() -> Any:
     if token is None:
         if result.outcome == Outcome.WRONG:
             left = result.tries_left
-            return _code_page(f"That code is not right. {left} more tr{'ies' if left != 1 else 'y'} "
-                              "before it stops working.", 400)
+            return _code_page(ngettext("That code is not right. %(num)s more try before it stops working.",
+                                       "That code is not right. %(num)s more tries before it stops working.", left), 400)
         return _code_page(_REFUSALS.get(result.outcome, _REFUSALS[Outcome.UNKNOWN]), 400)
     next_path = local_path(request.values.get("next"))
     # A new cookie for the new session: nothing from before sign-in is carried over.
@@ -150,7 +154,7 @@ def logout() -> Response:
     with sessions().begin() as db:
         end_session(db, session.get(_TOKEN), utcnow())
     session.clear()
-    flash("You have signed out.")
+    flash(_("You have signed out."))
     return redirect(url_for("auth.login"))
 
 

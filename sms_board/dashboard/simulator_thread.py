@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sms_board.models import InboundMessage, Organiser, Outbox, Subscriber
+from sms_board.text.phrases import phrase
 
 
 @dataclass(frozen=True)
@@ -54,5 +55,12 @@ def demo_phones(session: Session, numbers: Sequence[str]) -> list[DemoPhone]:
     organisers = set(session.scalars(
         select(Subscriber.phone).join(Organiser, Organiser.subscriber_id == Subscriber.id)
         .where(Subscriber.phone.in_(numbers))))
-    return [DemoPhone(n, " and ".join(role for role, holders in (("organiser", organisers), ("administrator", admins))
-                                      if n in holders)) for n in numbers]
+    return [DemoPhone(n, _role(n in organisers, n in admins)) for n in numbers]
+
+
+def _role(organiser: bool, administrator: bool) -> str:
+    if organiser and administrator:
+        return phrase("organiser and administrator")
+    if organiser:
+        return phrase("organiser")
+    return phrase("administrator") if administrator else ""

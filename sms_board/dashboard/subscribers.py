@@ -7,6 +7,10 @@ more of a number than its mask shows (`phone.SHOWN_DIGITS`): searching a digit m
 a time would unmask anyone in 50 searches. A search is a form POST, so no number goes
 into an address (and a server's log of it), and an organiser may search at most
 `SEARCHES` times; the searches are counted in the database, the same for every web process.
+
+Each row shows the subscriber's language on a board of several, and an organiser may change it
+(`set_language`): kept in their language history as any choice is (`community.languages.choose`,
+channel `dashboard`, its wording naming the organiser), for someone in one of the organiser's areas.
 """
 
 from __future__ import annotations
@@ -19,10 +23,14 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, and_, delete, func, select, text
 from sqlalchemy.orm import Session
 
+from sms_board.community.languages import choose
+from sms_board.community.people import actor_label
+from sms_board.dashboard.scope import Viewer
 from sms_board.dashboard.signin import Limits, wait_under_limits
 from sms_board.models import Area, Subscriber, SubscriberSearch, Subscription, SubscriptionStatus
 from sms_board.plumbing.db import is_sqlite
 from sms_board.text.phone import SHOWN_DIGITS, mask, normalise
+from sms_board.text.phrases import phrase
 
 PAGE_SIZE = 50
 SEARCHES: Limits = ((timedelta(minutes=10), 30),)
@@ -36,6 +44,11 @@ class State(enum.StrEnum):
     OPTED_OUT = "opted out"
     UNDELIVERABLE = "undeliverable"
 
+
+# The states and digest choices in the organiser's words (the form sends the State's value).
+STATE_NAMES = {State.ACTIVE: phrase("active"), State.LEFT: phrase("left"), State.OPTED_OUT: phrase("opted out"),
+               State.UNDELIVERABLE: phrase("undeliverable")}
+DIGEST_NAMES = {"daily": phrase("daily"), "weekly": phrase("weekly"), "off": phrase("off")}
 
 _STATE_WHERE: dict[State, ColumnElement[bool]] = {
     State.ACTIVE: and_(Subscription.status == SubscriptionStatus.ACTIVE, Subscriber.opted_out_at.is_(None),
@@ -64,6 +77,16 @@ class SubscriberRow:
     joined: datetime
     digest: str
     state: State
+    subscriber_id: int = 0
+    language: str | None = None  # None: not known yet
+
+    @property
+    def state_name(self) -> str:
+        return STATE_NAMES[self.state]
+
+    @property
+    def digest_name(self) -> str:
+        return DIGEST_NAMES.get(self.digest, self.digest)
 
 
 @dataclass(frozen=True)
@@ -99,7 +122,8 @@ def read_search(typed: str | None, region: str = "GB") -> Search:
         return Search(ending=digits)
     number = normalise(typed, region)
     if number is None:
-        raise SearchRefused(f"Search by the last {SHOWN_DIGITS} digits a resident tells you, or by their whole number.")
+        raise SearchRefused(phrase("Search by the last %(digits)s digits a resident tells you, or by their whole number.",
+                                   digits=SHOWN_DIGITS))
     return Search(number=number)
 
 
@@ -139,7 +163,8 @@ def subscriber_page(
     page = min(max(1, page), pages)
     rows = session.execute(
         select(Subscriber.phone, Subscriber.name, Area.name, Subscription.consent_at, Subscriber.digest_frequency,
-               Subscription.status, Subscriber.opted_out_at, Subscriber.undeliverable_at)
+               Subscription.status, Subscriber.opted_out_at, Subscriber.undeliverable_at, Subscriber.id,
+               Subscriber.language)
         .join(Subscriber, Subscriber.id == Subscription.subscriber_id)
         .join(Area, Area.id == Subscription.area_id)
         .where(*where)
@@ -147,7 +172,30 @@ def subscriber_page(
         .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)
     ).all()
     return SubscriberPage(
-        [SubscriberRow(mask(phone), name, area, joined, digest, state_of(status, opted, undeliverable))
-         for phone, name, area, joined, digest, status, opted, undeliverable in rows],
+        [SubscriberRow(mask(phone), name, area, joined, digest, state_of(status, opted, undeliverable), person, language)
+         for phone, name, area, joined, digest, status, opted, undeliverable, person, language in rows],
         total, page, pages,
     )
+
+
+# How a language set here is kept in the person's language history (`language_choices.channel`).
+CHANNEL = "dashboard"
+
+
+def set_language(session: Session, viewer: Viewer, subscriber_id: int, language: str,
+                 now: datetime) -> tuple[str, bool] | None:
+    """Set a subscriber's language for the viewer, kept with who did it: their masked number and whether it
+    changed; None when they are not someone the viewer's subscriber page lists (another area's, or nobody).
+
+    `language` must be one of the board's (`community.languages.board_language` checks what was sent)."""
+    person = session.get(Subscriber, subscriber_id)
+    if person is None:
+        return None
+    listed_here = session.scalar(select(Subscription.id).where(
+        Subscription.subscriber_id == subscriber_id, Subscription.area_id.in_(viewer.area_ids)).limit(1))
+    if listed_here is None:
+        return None
+    organiser = session.get(Subscriber, viewer.subscriber_id)
+    changed = choose(session, person, language, wording=f"set on the dashboard by {actor_label(organiser)}",
+                     channel=CHANNEL, now=now)
+    return mask(person.phone), changed

@@ -1,28 +1,38 @@
 """`/dashboard/subscribers`: who is subscribed (by area and state, searched by the digits a mask shows),
-and a list imported or exported (`subscribers.py`, `roster.py`)."""
+each one's language (shown, and changed by an organiser), and a list imported or exported
+(`subscribers.py`, `roster.py`)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from werkzeug.wrappers import Response as Redirect
 
+from sms_board.community.languages import board_language
 from sms_board.dashboard.dashboard_routes import bp, page_scope
 from sms_board.dashboard.roster import NotText, export_csv, run_import, shown, upload_lines
 from sms_board.dashboard.scope import AreaRef, Viewer
-from sms_board.dashboard.signin_routes import viewer
+from sms_board.dashboard.signin_routes import local_path, viewer
 from sms_board.dashboard.subscribers import (
+    STATE_NAMES,
     Search,
     SearchRefused,
     State,
     SubscriberPage,
     count_search,
     read_search,
+    set_language,
     subscriber_page,
 )
 from sms_board.plumbing.utc import utcnow
+from sms_board.text.languages import pack
+from sms_board.text.phrases import message_of
 from sms_board.web import sessions, settings
 from sms_board.web.ids import page_number
+from sms_board.web.language import translated
 
 
 @bp.get("/subscribers")
@@ -33,7 +43,7 @@ def subscribers() -> tuple[str, int]:
     state = _state(request.args.get("state"))
     refused = None
     if request.args.get("digits") or request.args.get("number"):
-        refused = "Search with the form on this page: a number in a page's address ends up in logs."
+        refused = _("Search with the form on this page: a number in a page's address ends up in logs.")
     with sessions()() as db:
         page = subscriber_page(db, ids, state=state, page=page_number(request.args.get("page")))
     return _subscribers_page(area, page, Search(), state, refused), 400 if refused else 200
@@ -50,12 +60,13 @@ def subscribers_search() -> tuple[str, int]:
     try:
         search = read_search(request.form.get("number"), settings().default_region)
     except SearchRefused as bad:
-        status, refused = 400, str(bad)
+        status, refused = 400, message_of(bad)
     with sessions().begin() as db:
         wait = count_search(db, person.subscriber_id, utcnow()) if search else None
         if wait is not None:
             minutes = max(1, -(-int(wait.total_seconds()) // 60))
-            status, refused, search = 429, f"Too many searches: try again in {minutes} minutes.", Search()
+            status, refused, search = 429, ngettext("Too many searches: try again in %(num)s minute.",
+                                                    "Too many searches: try again in %(num)s minutes.", minutes), Search()
         page = subscriber_page(db, ids, search=search, state=state, page=page_number(request.form.get("page")))
     return _subscribers_page(area, page, search, state, refused), status
 
@@ -66,8 +77,40 @@ def _state(value: str | None) -> State | None:
 
 def _subscribers_page(area: AreaRef | None, page: SubscriberPage, search: Search, state: State | None,
                       refused: str | None) -> str:
+    board = settings().languages
+    languages = [{"code": code, "tag": pack(code).tag, "name": pack(code).name} for code in board] \
+        if len(board) > 1 else []
     return render_template("dashboard/subscribers.html", area=area, page=page, search=search, state=state,
-                           states=list(State), refused=refused)
+                           states=list(State), state_names=STATE_NAMES, refused=refused, languages=languages,
+                           back=request.full_path.rstrip("?") if request.method == "GET" else url_for(
+                               "dashboard.subscribers", area=area.slug if area else None))
+
+
+@bp.post("/subscribers/<id:subscriber_id>/language")
+def subscriber_language(subscriber_id: int) -> Redirect:
+    """An organiser sets the language someone is texted in (a board of several languages only)."""
+    person = viewer()
+    board = settings()
+    if len(board.languages) == 1:
+        abort(404)
+    back = local_path(request.form.get("back")) or url_for("dashboard.subscribers")
+    try:
+        code = board_language(board, request.form.get("language", ""))
+    except ValueError as refused:
+        flash(translated(message_of(refused)), "error")
+        return redirect(back)
+    if code is None:
+        flash(_("Choose one of the board's languages."), "error")
+        return redirect(back)
+    with sessions().begin() as db:
+        found = set_language(db, person, subscriber_id, code, utcnow())
+    if found is None:
+        abort(404)
+    number, changed = found
+    name = pack(code).name
+    flash(_("%(number)s is texted in %(language)s now.", number=number, language=name) if changed
+          else _("%(number)s is texted in %(language)s already.", number=number, language=name))
+    return redirect(back)
 
 
 # ── import and export ─────────────────────────────────────────────────────
@@ -99,13 +142,14 @@ def import_check() -> Any:
         filename, lines = request.form.get("filename", ""), request.form.get("csv", "").splitlines(keepends=True)
     elif upload is None or not upload.filename:
         return render_template("dashboard/import.html", report=None, area=chosen,
-                               error="Choose a CSV file to check."), 400
+                               error=_("Choose a CSV file to check.")), 400
     else:
         filename = upload.filename
         try:
             lines = upload_lines(upload.read(), filename)
         except NotText as refused:
-            return render_template("dashboard/import.html", report=None, area=chosen, error=str(refused)), 400
+            return render_template("dashboard/import.html", report=None, area=chosen,
+                                   error=message_of(refused)), 400
     db = sessions()()
     try:
         report = run_import(db, settings(), person, lines, chosen.id if chosen else None, utcnow(),
@@ -117,8 +161,11 @@ def import_check() -> Any:
     finally:
         db.close()
     if report.written:
-        flash(f"{report.imported} of {report.rows} rows subscribed, each sent a welcome text; "
-              f"{report.already} already subscribed, {len(report.refused)} refused.")
+        flash(ngettext("%(imported)s of %(num)s row subscribed, each sent a welcome text; "
+                       "%(already)s already subscribed, %(refused)s refused.",
+                       "%(imported)s of %(num)s rows subscribed, each sent a welcome text; "
+                       "%(already)s already subscribed, %(refused)s refused.",
+                       report.rows, imported=report.imported, already=report.already, refused=len(report.refused)))
         return redirect(url_for("dashboard.subscribers", area=chosen.slug if chosen else None))
     region = settings().default_region
     return render_template(

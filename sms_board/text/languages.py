@@ -28,7 +28,7 @@ from functools import cache, lru_cache
 from gettext import NullTranslations
 from pathlib import Path
 
-from babel import Locale
+from babel import Locale, support
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
@@ -38,6 +38,9 @@ from sms_board.plumbing.paths import resource_dir
 SOURCE_LANGUAGE = "en"
 # In a pack's folder: the words of its word list one edit from some keyword (`make words`).
 EVERYDAY_WORDS_FILE = "everyday_words.txt"
+# The catalogs of a pack: texts (`sms.po`) and pages (`web.po`), each read on its own, so one
+# English msgid may be worded differently in a text and on a page.
+SMS, WEB = "sms", "web"
 
 
 class UnknownLanguage(ValueError):
@@ -67,6 +70,8 @@ class Pack:
     typo_tolerance: bool = False
     typo_reason: str = ""
     draft: bool = True
+    # How a web page names the language in `<html lang>` (BCP 47): `tag` in pack.toml, else the code.
+    tag: str = ""
 
     @property
     def name(self) -> str:
@@ -78,7 +83,12 @@ class Pack:
         return Locale.parse(self.code).get_display_name("en") or self.code
 
     def translations(self) -> NullTranslations:
-        return _translations(self.code)
+        """Every text the board sends (`sms.po`)."""
+        return _translations(self.code, SMS)
+
+    def page_translations(self) -> NullTranslations:
+        """The words of the web pages, the dashboard's too (`web.po`)."""
+        return _translations(self.code, WEB)
 
     def everyday_words(self) -> frozenset[str]:
         """The words of the pack's word list within one edit of a keyword, folded (`make words`)."""
@@ -130,6 +140,7 @@ def pack(code: str) -> Pack:
         typo_tolerance=bool(typo.get("enabled", False)) and (word_list is not None or code == SOURCE_LANGUAGE),
         typo_reason=str(typo.get("reason", "")),
         draft=bool(data.get("draft", True)),
+        tag=str(data.get("tag") or code),
     )
 
 
@@ -148,17 +159,20 @@ def _everyday_words(code: str) -> frozenset[str]:
 
 def catalog_files(code: str) -> list[Path]:
     return sorted((packs_folder() / code / "LC_MESSAGES").glob("*.po"))
+def catalog_files(code: str, domain: str = SMS) -> list[Path]:
+    """The pack's `.po` files of one catalog: `sms.po` (and any `sms-*.po` part), or `web.po`."""
+    return sorted((packs_folder() / code / "LC_MESSAGES").glob(f"{domain}*.po"))
 
 
 @cache
-def _translations(code: str) -> NullTranslations:
-    """The pack's catalogs as one gettext `Translations`, read from the `.po` files (no build step).
+def _translations(code: str, domain: str) -> NullTranslations:
+    """The pack's catalog `domain` as one gettext `Translations`, read from its `.po` files (no build step).
 
     Fuzzy and empty entries are left out, as `msgfmt` would; the tests make sure there are none.
     """
     if code == SOURCE_LANGUAGE:
-        return NullTranslations()
-    files = catalog_files(code)
+        return support.NullTranslations()  # Babel's: what Flask-Babel expects of a catalog (`ugettext`)
+    files = catalog_files(code, domain)
     if not files:
         raise UnknownLanguage(code)
     merged: Translations | None = None

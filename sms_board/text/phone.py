@@ -14,6 +14,8 @@ from functools import lru_cache
 
 import phonenumbers
 
+from sms_board.text.phrases import phrase
+
 # The last digits a masked number still shows (`mask`): all an organiser may search by.
 SHOWN_DIGITS = 3
 
@@ -41,7 +43,7 @@ def _normalised(raw: str, region: str) -> str | None:
 
 def not_a_number(raw: str) -> str:
     """How the simulator and `sms-board simulate` tell someone trying the board that FROM is no number."""
-    return f"{raw!r} is not a phone number: write it as +447700900123"
+    return phrase("%(raw)r is not a phone number: write it as +447700900123", raw=raw)
 
 
 # Ofcom's mobile drama range, 07700 900000-900999: never anyone's phone, so the demo and the tests
@@ -51,13 +53,13 @@ DRAMA_MOBILES = range(447700900000, 447700900999 + 1)
 # What libphonenumber can tell about a valid number that no text reaches, in words for the organiser.
 _NOT_FOR_TEXTS = {
     phonenumbers.PhoneNumberType.FIXED_LINE:
-        "a landline, which cannot receive texts (the board cannot enrol a landline for calls yet)",
-    phonenumbers.PhoneNumberType.TOLL_FREE: "a freephone number, which cannot receive texts",
-    phonenumbers.PhoneNumberType.PREMIUM_RATE: "a premium-rate number, which cannot receive texts",
-    phonenumbers.PhoneNumberType.SHARED_COST: "a shared-cost number, which cannot receive texts",
-    phonenumbers.PhoneNumberType.UAN: "a company's switchboard number, which cannot receive texts",
-    phonenumbers.PhoneNumberType.VOICEMAIL: "a voicemail number, which cannot receive texts",
-    phonenumbers.PhoneNumberType.PAGER: "a pager number, which cannot receive texts",
+        phrase("a landline, which cannot receive texts (the board cannot enrol a landline for calls yet)"),
+    phonenumbers.PhoneNumberType.TOLL_FREE: phrase("a freephone number, which cannot receive texts"),
+    phonenumbers.PhoneNumberType.PREMIUM_RATE: phrase("a premium-rate number, which cannot receive texts"),
+    phonenumbers.PhoneNumberType.SHARED_COST: phrase("a shared-cost number, which cannot receive texts"),
+    phonenumbers.PhoneNumberType.UAN: phrase("a company's switchboard number, which cannot receive texts"),
+    phonenumbers.PhoneNumberType.VOICEMAIL: phrase("a voicemail number, which cannot receive texts"),
+    phonenumbers.PhoneNumberType.PAGER: phrase("a pager number, which cannot receive texts"),
 }
 # How the board names a country in a refusal; others by their region code.
 _COUNTRY_NAMES = {"GB": "UK"}
@@ -74,7 +76,8 @@ def why_not_textable(number: str) -> str | None:
         return None
     if not phonenumbers.is_valid_number(parsed):
         region = phonenumbers.region_code_for_country_code(parsed.country_code)
-        return f"not a valid {_COUNTRY_NAMES.get(region, region)} number: is a digit missing or one too many?"
+        return phrase("not a valid %(country)s number: is a digit missing or one too many?",
+                      country=_COUNTRY_NAMES.get(region, region))
     return _NOT_FOR_TEXTS.get(phonenumbers.number_type(parsed))
 
 

@@ -41,11 +41,6 @@ NEIGHBOUR = N_("A neighbour")
 NEIGHBOUR_IN_SENTENCE = N_("a neighbour")
 
 
-def in_sentence(name: str) -> str:
-    """In English, for pages: someone with no NAME reads "a neighbour" where a sentence has begun."""
-    return NEIGHBOUR_IN_SENTENCE if name == NEIGHBOUR else name
-
-
 def _name_filters(gettext: Callable[[str], str]) -> dict[str, Callable[[str], str]]:
     def who(name: str) -> str:
         """A person's name at the start of a sentence: their NAME as they wrote it, else "A neighbour"."""

@@ -10,8 +10,9 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, render_template
 
 from sms_board.community.areas import has_public_page, listed_areas, public_board
+from sms_board.community.languages import spoken_in
 from sms_board.plumbing.utc import utcnow
-from sms_board.web import sessions
+from sms_board.web import sessions, settings
 
 bp = Blueprint("public", __name__)
 
@@ -22,7 +23,8 @@ def area_board(slug: str) -> str:
         board = public_board(session, slug, utcnow())
         if board is None:
             abort(404)
-        return render_template("board.html", area=board.area, sections=board.sections)
+        return render_template("board.html", area=board.area, sections=board.sections,
+                               area_languages=spoken_in(settings(), board.area))
 
 
 @bp.get("/")

@@ -19,6 +19,7 @@
 from __future__ import annotations
 
 from flask import Flask, Response, render_template, request
+from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -78,6 +79,17 @@ def init_security(app: Flask, settings: Settings) -> None:
 
     @app.errorhandler(CSRFError)
     def _csrf_refused(error: CSRFError) -> tuple[str, int]:
-        return render_template("error.html", title="This form could not be accepted",
-                               message="It expired, or it did not come from this board's own page. "
-                                       "Go back, reload the page and try again.", reason=error.description), 400
+        return render_template("error.html", title=_("This form could not be accepted"),
+                               message=_("It expired, or it did not come from this board's own page. "
+                                         "Go back, reload the page and try again."),
+                               reason=_csrf_reason(error.description)), 400
+
+
+def _csrf_reason(description: str) -> str:
+    """Flask-WTF's reason, in the page's language when it is one of its usual three."""
+    reasons = {
+        "The CSRF token is missing.": _("The CSRF token is missing."),
+        "The CSRF token is invalid.": _("The CSRF token is invalid."),
+        "The CSRF token has expired.": _("The CSRF token has expired."),
+    }
+    return reasons.get(description, description)

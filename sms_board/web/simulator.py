@@ -9,12 +9,14 @@ phone number, and an empty message, are refused with a message: nothing is store
 from __future__ import annotations
 
 from flask import Blueprint, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from sms_board.dashboard.simulator_thread import demo_phones, thread
 from sms_board.inbound import new_message_sid, receive
 from sms_board.text.phone import mask, normalise, not_a_number
 from sms_board.web import sessions, settings
+from sms_board.web.language import translated
 from sms_board.web.security import no_store
 
 bp = Blueprint("simulator", __name__)
@@ -37,7 +39,7 @@ def _page(raw: str, phone: str | None, error: str | None = None, body: str = "",
 
 
 def _not_a_number(raw: str) -> str:
-    return f"{not_a_number(raw)} (or pick a demo phone)."
+    return _("%(refusal)s (or pick a demo phone).", refusal=translated(not_a_number(raw)))
 
 
 @bp.get("/simulator")
@@ -59,7 +61,7 @@ def send() -> Response | tuple[str, int]:
     if phone is None:
         return _page(raw, None, _not_a_number(raw), body=body, status=400)
     if not body.strip():
-        return _page(phone, phone, "Type a message first: an empty text is not sent.", status=400)
+        return _page(phone, phone, _("Type a message first: an empty text is not sent."), status=400)
     receive(sessions(), settings(), {
         "MessageSid": new_message_sid(), "From": phone, "To": settings().board_number or FALLBACK_BOARD_NUMBER,
         "Body": body, "NumMedia": "0", "SmsStatus": "received",

@@ -9,19 +9,18 @@ see. Every template is rendered in every pack from the samples in `template_samp
 from __future__ import annotations
 
 import re
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from babel.messages.catalog import Catalog
-from babel.messages.extract import extract_from_dir
-from babel.messages.pofile import read_po, write_po
+from babel.messages.pofile import read_po
 
 from sms_board.plumbing.paths import resource_dir
 from sms_board.text import languages
 from sms_board.text.segments import GSM7, analyse
 from sms_board.text.templates import render
+from tests.support import catalogs, pseudo
 from tests.text.template_samples import all_samples
 
 SMS_TEMPLATES = resource_dir("templates") / "sms"
@@ -30,16 +29,7 @@ TRANSLATED = [code for code in languages.available() if code != languages.SOURCE
 
 def template_messages() -> Catalog:
     """Every message the SMS templates hold, as `make messages` extracts them."""
-    catalog = Catalog()
-    root = SMS_TEMPLATES.parent.parent
-    for filename, lineno, message, comments, context in extract_from_dir(
-        root,
-        method_map=[("templates/sms/**.txt", "jinja2"), ("sms_board/**.py", "python")],
-        options_map={"templates/sms/**.txt": {"trimmed": "true"}},
-        keywords={"N_": None, "gettext": None, "ngettext": (1, 2), "_": None},
-    ):
-        catalog.add(message, None, [(filename, lineno)], auto_comments=comments, context=context)
-    return catalog
+    return catalogs.SMS.messages()
 
 
 def sms_catalog(code: str) -> Catalog:
@@ -99,36 +89,10 @@ def test_every_translation_keeps_the_placeholders_of_its_text(code):
 
 @pytest.fixture
 def pseudo_pack(tmp_path, monkeypatch) -> Iterator[str]:
-    """A pack `qa` whose every translation is its English wrapped in ⟦ ⟧, added beside the real ones."""
-    folder = tmp_path / "translations"
-    shutil.copytree(languages.packs_folder(), folder)
-    catalog = Catalog(locale="cy")  # any locale with plural forms to exercise: Welsh has six
-    for message in template_messages():
-        if not message.id:
-            continue
-        if isinstance(message.id, tuple | list):
-            forms = catalog.num_plurals
-            string: object = tuple(f"⟦{message.id[min(i, 1)]}⟧" for i in range(forms))
-        else:
-            string = f"⟦{message.id}⟧"
-        catalog.add(message.id, string, context=message.context)
-    (folder / "qa" / "LC_MESSAGES").mkdir(parents=True)
-    (folder / "qa" / "pack.toml").write_text('draft = true\n[keywords]\nJOIN = ["QAJOIN"]\n', encoding="utf-8")
-    with (folder / "qa" / "LC_MESSAGES" / "sms.po").open("wb") as handle:
-        write_po(handle, catalog)
-    monkeypatch.setattr(languages, "packs_folder", lambda: folder)
-    _clear_caches()
-    yield "qa"
-    _clear_caches()
-
-
-def _clear_caches() -> None:
-    from sms_board.text import templates
-
-    languages.available.cache_clear()
-    languages.pack.cache_clear()
-    languages._translations.cache_clear()
-    templates._environment.cache_clear()
+    """A pack `qa` whose every translation is its English wrapped in ⟦ ⟧, added beside the real ones
+    (its catalogs with Welsh's plural forms, six to exercise)."""
+    with pseudo.pseudo_pack(tmp_path, monkeypatch, "qa", locale="cy", web=False) as code:
+        yield code
 
 
 def _sample_strings(value: object) -> Iterator[str]:

@@ -477,3 +477,79 @@ def test_the_audit_log_reads_as_one_card_per_entry_on_a_phone(browser, server, a
     accessible(page)
     shoot(page, "phone-audit")
     phone.close()
+
+
+# ── a Welsh council's board: the main pages in Welsh ─────────────────────────
+
+
+@pytest.fixture
+def welsh_server(db, tmp_path) -> Iterator[tuple[str, object]]:  # type: ignore[no-untyped-def]
+    """A `cy,en` development board with the same neighbourhood, Sam having joined in Welsh."""
+    from tests.conftest import Phone, Runner
+
+    app = development_board(db, tmp_path, SMS_BOARD_LANGUAGES="cy,en")
+    runner, client = Runner(app), app.test_client()
+    runner("area", "add", "elm", "Elm Street", "--postcode", "SE6 1")
+    runner("organiser", "add", RUTH, "elm")
+    runner("admin", "add", ADMIN)
+    for number, words in [(SAM, ("YMUNO ELM", "ENW Sam")), (PRIYA, ("JOIN ELM", "NAME Priya")),
+                          (RUTH, ("JOIN ELM", "NAME Ruth"))]:
+        for body in words:
+            Phone(client, number).text(body)
+    Phone(client, SAM).text("ANGEN Lifft i'r feddygfa ddydd Iau")
+    Phone(client, PRIYA).text("is the bin day changing")
+    live = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=live.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{live.server_port}", app
+    finally:
+        live.shutdown()
+        thread.join(timeout=5)
+
+
+def test_the_main_pages_in_welsh_are_accessible_and_the_language_is_chosen_with_a_link(browser, welsh_server, shoot):
+    from sms_board.text.languages import pack
+
+    server, app = welsh_server
+    cy = pack("cy").page_translations().gettext
+    context = browser.new_context(viewport=DESKTOP, bypass_csp=True, locale="en-GB")
+    page = context.new_page()
+    page.goto(f"{server}/login")
+    assert page.get_attribute("html", "lang") == "en-GB", "the browser asks for English, which the board speaks"
+    page.get_by_role("link", name="Cymraeg").click()
+    page.wait_for_selector("html[lang=cy]")
+    assert page.get_by_role("link", name="English").get_attribute("lang") == "en-GB"
+    accessible(page)
+    page.get_by_label(cy("Your mobile number")).fill(ADMIN)
+    page.get_by_role("button", name=cy("Text me a code")).click()
+    page.wait_for_selector(f"h1:has-text('{cy('Enter your code')}')")
+    page.get_by_label(cy("6-digit code")).fill(outbox_code(app, ADMIN))
+    page.get_by_role("button", name=cy("Sign in")).click()
+    page.wait_for_selector(f"h1:has-text('{cy('Overview')}')")
+    for path, name in [("/dashboard", "overview"), ("/dashboard/inbox", "inbox"), ("/dashboard/moderation", "moderation"),
+                       ("/dashboard/subscribers", "subscribers"), ("/dashboard/subscribers/import", "import"),
+                       ("/dashboard/exchange", "exchange"), ("/dashboard/admin", "admin"),
+                       ("/dashboard/admin/audit", "audit"), ("/", "home"), ("/board/elm", "board"),
+                       ("/simulator", "simulator")]:
+        page.goto(server + path)
+        assert page.get_attribute("html", "lang") == "cy", path
+        accessible(page)
+        shoot(page, f"cy-{name}")
+    page.goto(f"{server}/dashboard/broadcast")
+    assert page.get_attribute("main", "lang") == "en-GB", "the composer, not translated yet, says it is English"
+    accessible(page)
+
+    page.goto(f"{server}/dashboard/subscribers")
+    row = page.locator("tr", has_text="+44 7•••• ••123")
+    language = row.get_by_label(cy("Language of %(number)s") % {"number": "+44 7•••• ••123"}, exact=True)
+    assert language.input_value() == "cy"
+    language.select_option("en")
+    row.get_by_role("button", name=cy("Change the language of %(number)s") % {"number": "+44 7•••• ••123"}).click()
+    page.wait_for_selector("p.flash")
+    said = cy("%(number)s is texted in %(language)s now.") % {"number": "+44 7•••• ••123", "language": "English"}
+    assert page.inner_text("p.flash") == said
+    accessible(page)
+    with board_of(app).sessions() as session:
+        assert session.scalar(select(Subscriber.language).where(Subscriber.phone == SAM)) == "en"
+    context.close()

@@ -146,6 +146,7 @@ def two_areas(app, areas, runner, phone):  # type: ignore[no-untyped-def]
             "campaign_id": str(session.scalar(select(Campaign.id))),
             "inbound_id": str(session.scalar(select(InboundMessage.id).where(InboundMessage.body.like("oak road%")))),
             "item_id": str(session.scalar(select(Item.id).where(Item.body.like("Free oak%")))),
+            "joe_id": str(session.scalar(select(Subscriber.id).where(Subscriber.phone == JOE))),
         }
 
 
@@ -173,6 +174,8 @@ def test_an_organiser_gets_404_for_every_url_of_another_area_and_learns_nothing(
         "dashboard.moderate": ("POST", f"/dashboard/moderation/{ids['item_id']}", {"decision": "hide"}),
         "dashboard.subscribers_search": ("POST", "/dashboard/subscribers", {"area": "oak", "number": "789"}),
         "dashboard.subscribers_export": ("POST", "/dashboard/subscribers/export.csv", {"area": "oak"}),
+        "dashboard.subscriber_language": ("POST", f"/dashboard/subscribers/{ids['joe_id']}/language",
+                                          {"language": "en"}),
         "dashboard.import_check": ("POST", "/dashboard/subscribers/import",
                                    {"area": "oak", "file": (io.BytesIO(b"number\n07700900111\n"), "oak.csv")}),
     }
