@@ -157,8 +157,6 @@ def _everyday_words(code: str) -> frozenset[str]:
     return frozenset(word for line in lines if (word := line.strip()) and not word.startswith("#"))
 
 
-def catalog_files(code: str) -> list[Path]:
-    return sorted((packs_folder() / code / "LC_MESSAGES").glob("*.po"))
 def catalog_files(code: str, domain: str = SMS) -> list[Path]:
     """The pack's `.po` files of one catalog: `sms.po` (and any `sms-*.po` part), or `web.po`."""
     return sorted((packs_folder() / code / "LC_MESSAGES").glob(f"{domain}*.po"))
