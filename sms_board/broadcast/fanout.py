@@ -6,7 +6,7 @@ No Python object is made per recipient: the database copies phone numbers from
 `subscribers` into `outbox`, joined to the broadcast's versions (`campaign_versions`: one
 row per language at most, each body stored once), so each recipient gets the version of
 their language, or each version when their language is not known, in the same statement.
-`ON CONFLICT DO NOTHING` on the unique (campaign, subscriber, version) makes every write safe
+`ON CONFLICT DO NOTHING` on the unique (campaign, subscriber, kind, version) makes every write safe
 to repeat.
 """
 
@@ -47,7 +47,7 @@ _OUTBOX_COLUMNS = (
     "version",
 )
 # The outbox's delivery key: one text per person and version of a campaign.
-DELIVERY_KEY = ["campaign_id", "subscriber_id", "version"]
+DELIVERY_KEY = ["campaign_id", "subscriber_id", "kind", "version"]
 
 
 def write_versions(

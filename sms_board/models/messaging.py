@@ -31,6 +31,7 @@ class OutboxKind(enum.StrEnum):
     NOTIFY = "notify"  # a text to one person: an offer, a connection, a reminder, an organiser's alert
     RELAY = "relay"  # one neighbour's words passed on to the other
     REPLY = "reply"  # the direct answer to an inbound text, handed to Twilio as TwiML
+    CALL = "call"  # a digest read to someone by telephone (docs/voice.md): `body` is the script's words
 
 
 class OutboxLane(enum.IntEnum):
@@ -107,9 +108,10 @@ class InboundMessage(Base):
 class Outbox(Base):
     """One text to send. Only the sender hands these to a transport.
 
-    For campaigns it is also the delivery record: (campaign, subscriber, version) is unique,
-    so running a digest or broadcast twice, or resuming one, never texts anyone twice (a
-    broadcast's versions are texts of their own: someone whose language is not known gets each).
+    For campaigns it is also the delivery record: (campaign, subscriber, kind, version) is
+    unique, so running a digest or broadcast twice, or resuming one, never texts or calls anyone
+    twice (a broadcast's versions are texts of their own: someone whose language is not known
+    gets each; a call is a row of its own beside any text of the same campaign).
     """
 
     __tablename__ = "outbox"
@@ -123,7 +125,8 @@ class Outbox(Base):
         # this index however many rows wait (docs/architecture.md shows the plan).
         Index("ix_outbox_claim", "lane", "id", postgresql_where=text("status = 'queued'"),
               sqlite_where=text("status = 'queued'")),
-        UniqueConstraint("campaign_id", "subscriber_id", "version", name="uq_outbox_campaign_subscriber_version"),
+        UniqueConstraint("campaign_id", "subscriber_id", "kind", "version",
+                         name="uq_outbox_campaign_subscriber_kind_version"),
         # What a text to one person is about: when that is withdrawn before the text goes, the
         # text is cancelled (`delivery.cancel_about`). Digests and broadcasts are about nothing.
         Index("ix_outbox_item", "item_id", postgresql_where=text("item_id IS NOT NULL"),

@@ -76,10 +76,18 @@ class AreaPostcode(Base):
     area: Mapped[Area] = relationship(back_populates="postcodes")
 
 
+class HearsBy(enum.StrEnum):
+    """How a subscriber hears the board (not `channel`, which is how a consent was given)."""
+
+    SMS = "sms"  # texts: replies, notices and digests
+    VOICE = "voice"  # digests read by a telephone call; a landline is never texted (docs/voice.md)
+
+
 class Subscriber(Base):
     """Everyone who has ever texted the board or been added to it: one row per number."""
 
     __tablename__ = "subscribers"
+    __table_args__ = (one_of("hears_by", HearsBy),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     phone: Mapped[str] = mapped_column(String(20), unique=True)
@@ -92,6 +100,8 @@ class Subscriber(Base):
     # The language texts go to this person in (a code of the board's languages); None: not known
     # yet, and every text goes in each of the board's languages (community/languages.py).
     language: Mapped[str | None] = mapped_column(String(8))
+    # How the board reaches this person: texts, or (docs/voice.md) digests read by a call.
+    hears_by: Mapped[HearsBy] = mapped_column(Named(HearsBy, 8), default=HearsBy.SMS, server_default="sms")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Where MORE continues: the digest batch last sent to this number and the page it reached.
     more_batch_id: Mapped[int | None] = mapped_column(ForeignKey("digest_batches.id", ondelete="SET NULL", use_alter=True))
