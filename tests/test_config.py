@@ -158,6 +158,18 @@ def test_postgres_urls_use_psycopg_3(tmp_path):
     ({**TWILIO, "SMS_BOARD_TRANSPORT": "console", "SMS_BOARD_DEVELOPMENT": "on"},
      "SMS_BOARD_DEVELOPMENT=on cannot be used with Twilio credentials"),
     ({"SMS_BOARD_DEVELOPMENT": "sometimes"}, "use on or off"),
+    ({"SMS_BOARD_VOICE": "loud"}, "SMS_BOARD_VOICE='loud' is not on/off"),
+    ({"SMS_BOARD_CALLS_PER_SECOND": "0"}, "SMS_BOARD_CALLS_PER_SECOND='0' must be at least"),
+    ({"SMS_BOARD_CALL_HOURS": "daytime"}, "write HH:MM-HH:MM, e.g. 09:00-20:00"),
+    ({"SMS_BOARD_CALL_HOURS": "20:00-09:00"}, "ends before it starts"),
+    ({"SMS_BOARD_PRICE_PER_MINUTE": "cheap"}, "SMS_BOARD_PRICE_PER_MINUTE='cheap' is not a number"),
+    ({"SMS_BOARD_CALL_MINUTES": "0"}, "SMS_BOARD_CALL_MINUTES='0' must be at least 1"),
+    ({"SMS_BOARD_VOICES": "Polly.Amy"}, "is not LANGUAGE=VOICE"),
+    ({"SMS_BOARD_LANGUAGES": "cy,en", "SMS_BOARD_VOICES": "cy="}, "is not LANGUAGE=VOICE"),
+    ({**TWILIO, "TWILIO_MESSAGING_SERVICE_SID": "MG" + "2" * 32, "SMS_BOARD_VOICE": "on",
+      "SMS_BOARD_PUBLIC_URL": "https://board.example.org"}, "SMS_BOARD_VOICE=on needs TWILIO_FROM_NUMBER"),
+    ({**TWILIO, "TWILIO_FROM_NUMBER": "+447700900000", "SMS_BOARD_VOICE": "on"},
+     "SMS_BOARD_VOICE=on needs SMS_BOARD_PUBLIC_URL"),
 ])
 def test_bad_values_fail_with_one_line_saying_what_to_fix(tmp_path, env, message):
     with pytest.raises(ConfigError) as caught:
@@ -188,3 +200,14 @@ def test_the_wsgi_entry_point_exits_with_the_line(tmp_path, monkeypatch, capsys)
     assert stopped.value.code == 3
     assert capsys.readouterr().err.strip() == (
         "sms-board: SMS_BOARD_TIMEZONE='Mars/Olympus' is not a known time zone; use a name such as Europe/London.")
+
+
+def test_voice_is_off_by_default_and_its_settings_are_read(tmp_path):
+    assert settings(tmp_path).voice.enabled is False
+    s = settings(tmp_path, SMS_BOARD_VOICE="on", SMS_BOARD_LANGUAGES="cy,en", SMS_BOARD_CALLS_PER_SECOND="2",
+                 SMS_BOARD_CALL_HOURS="10:00-19:30", SMS_BOARD_VOICES="en=Polly.Brian", SMS_BOARD_CALL_MINUTES="2")
+    assert s.voice.enabled and s.voice.calls_per_second == 2 and s.voice.call_minutes == 2
+    assert (s.voice.call_hours.start.hour, s.voice.call_hours.end.minute) == (10, 30)
+    assert s.voice.voice_for("en") == ("Polly.Brian", "en-GB")
+    assert s.voice.voice_for("cy") == ("Polly.Gwyneth", "cy-GB")
+    assert settings(tmp_path, SMS_BOARD_CALL_HOURS="").voice.call_hours is None

@@ -19,6 +19,8 @@ import phonenumbers
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from sms_board.plumbing.voice_config import VoiceSettings, load_voice_settings
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent.parent
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -76,6 +78,8 @@ class Settings:
     health_token: str | None = field(default=None, repr=False)
     # The languages the board speaks, its first language first (SMS_BOARD_LANGUAGES=cy,en).
     languages: tuple[str, ...] = ("en",)
+    # The board by telephone (plumbing/voice_config.py, docs/voice.md): off unless SMS_BOARD_VOICE=on.
+    voice: VoiceSettings = field(default_factory=VoiceSettings)
 
     @property
     def first_language(self) -> str:
@@ -340,6 +344,7 @@ def load_settings(overrides: Mapping[str, object] | None = None, environ: Mappin
         raise ConfigError(f"SMS_BOARD_PUBLIC_URL={public_url!r} must start with https:// (or http://).")
 
     twilio_api_url = _twilio_api_url(env.get("SMS_BOARD_TWILIO_API_URL") or "")
+    languages = parse_languages("SMS_BOARD_LANGUAGES", env.get("SMS_BOARD_LANGUAGES") or "en")
 
     rate_unit = (env.get("SMS_BOARD_RATE_UNIT") or "message").lower()
     if rate_unit not in {"message", "segment"}:
@@ -386,7 +391,8 @@ def load_settings(overrides: Mapping[str, object] | None = None, environ: Mappin
         twilio_api_url=twilio_api_url,
         proxy_hops=int(_number("SMS_BOARD_PROXY_HOPS", env.get("SMS_BOARD_PROXY_HOPS") or "0", int, 0)),
         health_token=_health_token(env.get("SMS_BOARD_HEALTH_TOKEN") or ""),
-        languages=parse_languages("SMS_BOARD_LANGUAGES", env.get("SMS_BOARD_LANGUAGES") or "en"),
+        languages=languages,
+        voice=load_voice_settings(env, languages, transport=transport, public_url=public_url, from_number=from_number),
     )
     _development_only_offline(settings)
     return settings
