@@ -229,7 +229,7 @@ def test_organisers_export_masked_numbers_and_administrators_full_ones(client, l
     sign_in(client, RUTH)
     token = csrf_token(client, "/dashboard/subscribers")
     masked = client.post("/dashboard/subscribers/export.csv", data={"csrf_token": token}).get_data(as_text=True)
-    assert masked.splitlines()[0] == "number,area,name,joined,digest,consent_source,consent_at,channel,language"
+    assert masked.splitlines()[0] == "number,area,name,joined,digest,consent_source,consent_at,channel,language,hears_by"
     assert "+44 7•••• ••123,quiet,Sam" in masked and "7700900123" not in masked and "Ada" not in masked
 
     client = app.test_client()
