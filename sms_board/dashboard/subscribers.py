@@ -31,7 +31,14 @@ from sms_board.community.languages import choose
 from sms_board.community.people import actor_label
 from sms_board.dashboard.scope import Viewer
 from sms_board.dashboard.signin import Limits, wait_under_limits
-from sms_board.models import Area, HearsBy, Subscriber, SubscriberSearch, Subscription, SubscriptionStatus
+from sms_board.models import (
+    Area,
+    HearsBy,
+    Subscriber,
+    SubscriberSearch,
+    Subscription,
+    SubscriptionStatus,
+)
 from sms_board.plumbing.config import Settings
 from sms_board.plumbing.db import is_sqlite
 from sms_board.text.phone import SHOWN_DIGITS, mask, normalise

@@ -14,7 +14,14 @@ from werkzeug.wrappers import Response as Redirect
 from sms_board.community.hearing import HEARS_BY_NAMES, parse_hears_by
 from sms_board.community.languages import board_language
 from sms_board.dashboard.dashboard_routes import bp, page_scope
-from sms_board.dashboard.roster import NotText, enrol_by_telephone, export_csv, run_import, shown, upload_lines
+from sms_board.dashboard.roster import (
+    NotText,
+    enrol_by_telephone,
+    export_csv,
+    run_import,
+    shown,
+    upload_lines,
+)
 from sms_board.dashboard.scope import AreaRef, Viewer
 from sms_board.dashboard.signin_routes import local_path, viewer
 from sms_board.dashboard.subscribers import (

@@ -15,8 +15,8 @@ from flask import Flask
 from sqlalchemy import select
 
 from sms_board import create_app
-from sms_board.models import HearsBy, Outbox, OutboxKind, OutboxStatus, Subscriber
 from sms_board.app import board_of
+from sms_board.models import HearsBy, Outbox, OutboxKind, OutboxStatus, Subscriber
 from sms_board.sending.outbox import enqueue
 from sms_board.sending.reachability import LANDLINE
 from sms_board.sending.sender import drain
