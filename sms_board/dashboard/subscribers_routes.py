@@ -158,7 +158,7 @@ def enrol() -> Any:
     """Someone an organiser spoke to, subscribed to hear the board by telephone with the consent they gave."""
     person = viewer()
     fields = {name: request.form.get(name, "") for name in ("number", "name", "language", "consent_source")}
-    area = person.area(request.form.get("area"))
+    area = _import_area(person)  # another's area: 404, as for an import
     if area is None:
         return _enrol_page(fields, _("Choose one of your areas.")), 400
     if not fields["consent_source"].strip():

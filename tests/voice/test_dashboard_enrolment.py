@@ -113,9 +113,12 @@ def test_enrolment_refusals_are_shown_in_one_line_and_write_nothing(app):
     other_area = enrol(client, number="029 2018 0123", consent_source=CONSENT, area="oak")
     bad_number = enrol(client, number="029 2018", consent_source=CONSENT)
 
-    assert [response.status_code for response in (no_consent, other_area, bad_number)] == [400, 400, 400]
+    no_area = enrol(client, number="029 2018 0123", consent_source=CONSENT, area="")
+
+    assert [response.status_code for response in (no_consent, other_area, bad_number, no_area)] == [400, 404, 400, 400]
     assert "Say how they agreed" in no_consent.get_data(as_text=True)
-    assert "Choose one of your areas." in other_area.get_data(as_text=True)
+    assert "not a valid UK number" in bad_number.get_data(as_text=True)
+    assert "Choose one of your areas." in no_area.get_data(as_text=True)
     assert hears_by(app, CARDIFF) is None
 
 

@@ -172,7 +172,8 @@ def test_the_dashboard_import_refuses_an_impossible_number_and_a_landline_by_lin
     shown = checked.get_data(as_text=True)
     assert checked.status_code == 400 and "2 rows failed: nothing was written" in shown
     assert re.search(r">3</td><td[^>]*>[^<]*</td><td>not a valid UK number", shown)
-    assert re.search(r">4</td><td[^>]*>\+44 2•••• ••123</td><td>a landline, which cannot receive texts", shown)
+    assert re.search(r">4</td><td[^>]*>\+44 2•••• ••123</td><td>a landline can&#39;t get texts: write voice in its "
+                     r"hears_by column", shown)
     assert "7946 0123" not in shown and "2079460123" not in shown
     assert subscriptions(app) == before
 
