@@ -93,7 +93,7 @@ def add_command(ctx: click.Context, number: str, area_slug: str, voice: bool, na
     if not consent.strip():
         raise click.ClickException('say how they agreed with --consent, e.g. --consent "phoned by Ruth, 3 Dec".')
     fields = {"number": phone, "name": name, "language": language, "consent_source": consent,
-              "hears_by": HearsBy.VOICE if voice else HearsBy.SMS}
+              "hears_by": HearsBy.VOICE if voice else ""}  # without --voice: as they hear it now (texts, if new)
     with transaction(ctx) as session:
         report = add_subscriber(session, settings_of(ctx), fields, area_or_fail(session, area_slug), utcnow(),
                                 ask_for_voice="add --voice")

@@ -90,6 +90,17 @@ def test_each_refusal_is_one_clear_line_and_writes_nothing(voice_board):
     assert person(voice_board, LEEDS) is None
 
 
+def test_adding_someone_to_another_area_keeps_how_they_hear_the_board(voice_board):
+    Runner(voice_board)("area", "add", "oak", "Oak Road")
+    phone = Phone(voice_board.test_client(), SAM)
+    phone.text("JOIN ELM")
+    phone.text("DIGEST CALL")
+
+    Runner(voice_board)("subscribers", "add", SAM, "oak", "--consent", "paper form")
+
+    assert person(voice_board, SAM).hears_by == HearsBy.VOICE
+
+
 def test_a_number_that_opted_out_is_never_enrolled_again(voice_board):
     phone = Phone(voice_board.test_client(), SAM)
     phone.text("JOIN ELM")
