@@ -84,7 +84,7 @@ def _show(report: ImportReport) -> None:
 def add_command(ctx: click.Context, number: str, area_slug: str, voice: bool, name: str, language: str,
                 consent: str) -> None:
     """Subscribe one NUMBER to AREA with the consent they gave an organiser (recorded as for an import)."""
-    from sms_board.community.roster import add_subscriber
+    from sms_board.community.roster import enrol_one
     from sms_board.models import HearsBy
     from sms_board.plumbing.utc import utcnow
     from sms_board.text.phone import mask
@@ -95,7 +95,7 @@ def add_command(ctx: click.Context, number: str, area_slug: str, voice: bool, na
     fields = {"number": phone, "name": name, "language": language, "consent_source": consent,
               "hears_by": HearsBy.VOICE if voice else ""}  # without --voice: as they hear it now (texts, if new)
     with transaction(ctx) as session:
-        report = add_subscriber(session, settings_of(ctx), fields, area_or_fail(session, area_slug), utcnow(),
+        report = enrol_one(session, settings_of(ctx), fields, area_or_fail(session, area_slug), utcnow(),
                                 ask_for_voice="add --voice")
     problem = next(iter(report.errors + report.refused), None)
     if problem is not None:

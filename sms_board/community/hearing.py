@@ -30,6 +30,11 @@ def parse_hears_by(raw: str) -> HearsBy | None:
         raise ValueError(phrase("hears_by %(value)r is not sms or voice", value=raw.strip())) from None
 
 
+def first_hearing(phone: str) -> HearsBy:
+    """How a number new to the board hears it until someone chooses: a landline by voice, any other by text."""
+    return HearsBy.VOICE if is_landline(phone) else HearsBy.SMS
+
+
 def voice_off(settings: Settings) -> str | None:
     """The refusal when this board places no calls."""
     return None if settings.voice.enabled else phrase("this board doesn't place calls: set SMS_BOARD_VOICE=on")

@@ -20,7 +20,7 @@ one that does not fails with its line number, as any bad row does, rather than b
 enrolled for calls (the organiser says the resident agreed to be rung). A landline is sent no
 welcome text; its consent record keeps the source as its words and no wording.
 
-`add_subscriber` (`sms-board subscribers add`, the dashboard's "enrol by telephone") is an import
+`enrol_one` (`sms-board subscribers add`, the dashboard's "enrol by telephone") is an import
 of one row: the same checks, refusals and consent record.
 
 Export lists active subscriptions with full numbers (the CLI is for operators) and each
@@ -287,7 +287,7 @@ def import_subscribers(
     return report
 
 
-def add_subscriber(
+def enrol_one(
     session: Session, settings: Settings, fields: Mapping[str, str], area: Area, now: datetime, *,
     ask_for_voice: str, actor: Subscriber | None = None, channel: str = "cli",
     allowed_area_ids: Collection[int] | None = None,

@@ -24,7 +24,7 @@ from sms_board.community.roster import (
     EXPORT_COLUMNS,
     ImportReport,
     RowNote,
-    add_subscriber,
+    enrol_one,
     export_rows,
     import_subscribers,
 )
@@ -94,7 +94,7 @@ def enrol_by_telephone(
 
     area = session.get(Area, area_id)
     assert area is not None
-    return add_subscriber(session, settings, {**fields, "hears_by": HearsBy.VOICE}, area, now,
+    return enrol_one(session, settings, {**fields, "hears_by": HearsBy.VOICE}, area, now,
                           ask_for_voice=ASK_FOR_VOICE, actor=session.get(Subscriber, viewer.subscriber_id),
                           channel="web", allowed_area_ids=None if viewer.is_admin else viewer.area_ids)
 

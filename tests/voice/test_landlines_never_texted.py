@@ -22,7 +22,7 @@ from sms_board.sending.reachability import LANDLINE
 from sms_board.sending.sender import drain
 from tests.conftest import Phone, Runner, app_config, session_of
 
-CARDIFF, SAM, PRIYA = "+442920180123", "+447700900123", "+447700900456"
+CARDIFF, LEEDS, SAM, PRIYA = "+442920180123", "+441134960456", "+447700900123", "+447700900456"
 
 
 @pytest.fixture
@@ -90,6 +90,14 @@ def test_a_text_from_a_landline_gets_no_reply_by_text(board, fake_twilio):
     assert fake_twilio.accepted_to(CARDIFF) == []
     assert {(row.kind, row.status, row.error_message) for row in texts_to(board, CARDIFF)} \
         == {(OutboxKind.REPLY, OutboxStatus.CANCELLED, LANDLINE)}
+
+
+def test_a_landline_new_to_the_board_hears_it_by_voice_from_the_start(board):
+    assert Phone(board.test_client(), LEEDS).text("JOIN ELM") == []
+
+    with session_of(board) as session:
+        assert session.scalars(select(Subscriber.hears_by).where(Subscriber.phone == LEEDS)).one() == HearsBy.VOICE
+    assert {row.status for row in texts_to(board, LEEDS)} == {OutboxStatus.CANCELLED}
 
 
 def test_a_mobile_whose_digests_are_calls_still_gets_its_replies_and_notices_by_text(board, fake_twilio):
