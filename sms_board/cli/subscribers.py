@@ -1,4 +1,5 @@
-"""`subscribers import` and `subscribers export`: a paper list in, the consent records out."""
+"""`subscribers add`, `import` and `export`: one resident enrolled by an organiser, a paper list in,
+the consent records out."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from sms_board.cli.common import area_or_fail, emit_json, settings_of, transaction
+from sms_board.cli.common import area_or_fail, emit_json, phone_number, settings_of, transaction
 
 if TYPE_CHECKING:
     from sms_board.community.roster import ImportReport
@@ -70,6 +71,41 @@ def _show(report: ImportReport) -> None:
     verb = "would be subscribed (dry run: nothing written)" if report.dry_run else "subscribed, each sent a welcome"
     click.echo(f"{report.imported} of {report.rows} rows {verb}; {report.already} already subscribed, "
                f"{len(report.refused)} refused.", err=True)
+
+
+@subscribers.command("add")
+@click.argument("number")
+@click.argument("area_slug", metavar="AREA")
+@click.option("--voice", is_flag=True, help="Digests read by a telephone call (a landline must have it).")
+@click.option("--name", default="", help="Their first name.")
+@click.option("--language", default="", help="A code of the board's languages (e.g. cy).")
+@click.option("--consent", default="", help='Where and how they agreed, e.g. "phoned by Ruth, 3 Dec".')
+@click.pass_context
+def add_command(ctx: click.Context, number: str, area_slug: str, voice: bool, name: str, language: str,
+                consent: str) -> None:
+    """Subscribe one NUMBER to AREA with the consent they gave an organiser (recorded as for an import)."""
+    from sms_board.community.roster import enrol_one
+    from sms_board.models import HearsBy
+    from sms_board.plumbing.utc import utcnow
+    from sms_board.text.phone import mask
+
+    phone = phone_number(ctx, number)
+    if not consent.strip():
+        raise click.ClickException('say how they agreed with --consent, e.g. --consent "phoned by Ruth, 3 Dec".')
+    fields = {"number": phone, "name": name, "language": language, "consent_source": consent,
+              "hears_by": HearsBy.VOICE if voice else ""}  # without --voice: as they hear it now (texts, if new)
+    with transaction(ctx) as session:
+        report = enrol_one(session, settings_of(ctx), fields, area_or_fail(session, area_slug), utcnow(),
+                                ask_for_voice="add --voice")
+    problem = next(iter(report.errors + report.refused), None)
+    if problem is not None:
+        raise click.ClickException(problem.message)
+    if report.already:
+        click.echo(f"{mask(phone)} is already subscribed to {area_slug}: nothing changed.", err=True)
+    elif voice:
+        click.echo(f"{mask(phone)} subscribed to {area_slug}; their digests will be read to them by a call.", err=True)
+    else:
+        click.echo(f"{mask(phone)} subscribed to {area_slug} and sent a welcome.", err=True)
 
 
 @subscribers.command("export")

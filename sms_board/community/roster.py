@@ -1,7 +1,7 @@
 """Subscriber lists in and out: a tenants' association's paper list imported, and an operator's export.
 
 Import (`sms-board subscribers import FILE.csv`) reads the columns
-`number,area,name,consent_source,consent_at,language` (other columns are ignored, so an export
+`number,area,name,consent_source,consent_at,language,hears_by` (other columns are ignored, so an export
 can be imported again). Every row is checked before anything is written: a row that
 fails (no consent source, a number that is not a valid number for its country or
 cannot receive texts, such as a landline, an unknown area, a bad date, a language the
@@ -14,6 +14,15 @@ person's language, kept with the consent source as its wording (docs/translation
 empty one leaves it as it is (not known, for someone new). A row for a subscription that
 already exists changes nothing, its language included.
 
+A row's `hears_by` is `sms` (texts; the same as empty) or `voice` (digests read by a telephone
+call, docs/voice.md; refused while `SMS_BOARD_VOICE` is off). A landline's row must say `voice`:
+one that does not fails with its line number, as any bad row does, rather than being quietly
+enrolled for calls (the organiser says the resident agreed to be rung). A landline is sent no
+welcome text; its consent record keeps the source as its words and no wording.
+
+`enrol_one` (`sms-board subscribers add`, the dashboard's "enrol by telephone") is an import
+of one row: the same checks, refusals and consent record.
+
 Export lists active subscriptions with full numbers (the CLI is for operators) and each
 person's language (empty while it is not known).
 """
@@ -21,7 +30,7 @@ person's language (empty while it is not known).
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable, Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -31,6 +40,7 @@ from sqlalchemy.orm import Session
 
 from sms_board.community import audit
 from sms_board.community.areas import public_page
+from sms_board.community.hearing import parse_hears_by, refusal
 from sms_board.community.languages import board_language, choose, reading
 from sms_board.community.people import MAX_NAME, is_name
 from sms_board.community.privacy import number_hash, suppressed_hashes
@@ -39,6 +49,7 @@ from sms_board.models import (
     AuditAction,
     ConsentAction,
     ConsentEvent,
+    HearsBy,
     OutboxKind,
     Subscriber,
     Subscription,
@@ -47,16 +58,20 @@ from sms_board.models import (
 from sms_board.plumbing.config import Settings
 from sms_board.plumbing.spreadsheet import read_cell
 from sms_board.sending.outbox import enqueue
-from sms_board.text.phone import mask, normalise, why_not_textable
+from sms_board.sending.reachability import takes_texts
+from sms_board.text.phone import mask, normalise
 from sms_board.text.phrases import message_of, phrase
 from sms_board.text.templates import render
 from sms_board.text.words import fold
 
-COLUMNS = ("number", "area", "name", "consent_source", "consent_at", "language")
-EXPORT_COLUMNS = ("number", "area", "name", "joined", "digest", "consent_source", "consent_at", "channel", "language")
+COLUMNS = ("number", "area", "name", "consent_source", "consent_at", "language", "hears_by")
+EXPORT_COLUMNS = ("number", "area", "name", "joined", "digest", "consent_source", "consent_at", "channel", "language",
+                  "hears_by")
 CHANNEL = "import"
 _DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%Y-%m-%d %H:%M", "%d/%m/%Y %H:%M")
 _CHUNK = 500
+# How a file asks for a landline to be rung (the end of its refusal).
+_VOICE_COLUMN = phrase("write voice in its hears_by column")
 
 Progress = Callable[[int], None]
 
@@ -98,6 +113,7 @@ class _Row:
     source: str
     given_at: datetime | None
     language: str | None  # None: the file does not say
+    hears_by: HearsBy | None  # None: the file does not say (texts, for someone new)
 
 
 class _Areas:
@@ -140,8 +156,8 @@ def _consent_time(raw: str, settings: Settings, now: datetime) -> datetime | Non
 
 
 def _parse_row(
-    line: int, row: dict[str, str | None], areas: _Areas, default_area: Area | None, settings: Settings,
-    now: datetime, allowed: Collection[int] | None = None,
+    line: int, row: Mapping[str, str | None], areas: _Areas, default_area: Area | None, settings: Settings,
+    now: datetime, allowed: Collection[int] | None = None, ask_for_voice: str = _VOICE_COLUMN,
 ) -> _Row:
     """One line of the file, checked; raises ValueError with what is wrong."""
     raw_number = (row.get("number") or "").strip()
@@ -150,7 +166,8 @@ def _parse_row(
         raise ValueError(phrase("%(number)r is not a phone number", number=raw_number) if raw_number
                          else phrase("no number"))
     # The reason leaves the number out: the dashboard shows it masked beside the reason.
-    unreachable = why_not_textable(phone)
+    hears_by = parse_hears_by(row.get("hears_by") or "")
+    unreachable = refusal(settings, phone, hears_by or HearsBy.SMS, ask_for_voice=ask_for_voice)
     if unreachable is not None:
         raise ValueError(unreachable)
     source = " ".join(read_cell(row.get("consent_source") or "").split())
@@ -172,7 +189,7 @@ def _parse_row(
         raise ValueError(phrase("name %(name)r is not a first name (letters only)", name=name))
     return _Row(line, raw_number, phone, area, name[:MAX_NAME].strip() or None, source,
                 _consent_time(row.get("consent_at") or "", settings, now),
-                board_language(settings, row.get("language") or ""))
+                board_language(settings, row.get("language") or ""), hears_by)
 
 
 def _read(
@@ -262,6 +279,38 @@ def import_subscribers(
     report = ImportReport(dry_run=dry_run)
     areas = _Areas(session)
     rows = _read(lines, areas, area, settings, now, report, progress, allowed_area_ids)
+    _admit(session, settings, rows, areas, report, now)
+    if report.written:
+        audit.record(session, AuditAction.IMPORT, now, actor=actor, label=None if actor else audit.OPERATOR,
+                     channel=channel, area_id=area.id if area else None, file=source_name, imported=report.imported,
+                     refused=len(report.refused), already=report.already)
+    return report
+
+
+def enrol_one(
+    session: Session, settings: Settings, fields: Mapping[str, str], area: Area, now: datetime, *,
+    ask_for_voice: str, actor: Subscriber | None = None, channel: str = "cli",
+    allowed_area_ids: Collection[int] | None = None,
+) -> ImportReport:
+    """Subscribe one number an organiser enrolled by hand (`fields`: an import row's columns), in the
+    caller's transaction: the import's checks, refusals and consent record (audited as an import of one)."""
+    report = ImportReport(rows=1)
+    areas = _Areas(session)
+    try:
+        rows = [_parse_row(1, fields, areas, area, settings, now, allowed_area_ids, ask_for_voice)]
+    except ValueError as exc:
+        report.errors.append(RowNote(1, fields.get("number", ""), message_of(exc)))
+        rows = []
+    _admit(session, settings, rows, areas, report, now)
+    if report.written and report.imported:
+        audit.record(session, AuditAction.IMPORT, now, actor=actor, label=None if actor else audit.OPERATOR,
+                     channel=channel, area_id=area.id, file="", imported=1, hears_by=rows[0].hears_by or HearsBy.SMS)
+    return report
+
+
+def _admit(session: Session, settings: Settings, rows: list[_Row], areas: _Areas, report: ImportReport,
+           now: datetime) -> None:
+    """Sort checked rows into already subscribed, refused and new; write the new ones unless nothing may be."""
     people = _existing(session, sorted({row.phone for row in rows}))
     statuses = _subscription_statuses(session, people.values())
     forgotten = suppressed_hashes(session, settings.suppression_key, [row.phone for row in rows])
@@ -284,10 +333,6 @@ def import_subscribers(
             if status == SubscriptionStatus.ACTIVE:
                 members.setdefault(subscriber_id, []).append(areas.by_id[area_id])
         _write(session, settings, to_add, people, members, now)
-        audit.record(session, AuditAction.IMPORT, now, actor=actor, label=None if actor else audit.OPERATOR,
-                     channel=channel, area_id=area.id if area else None, file=source_name, imported=report.imported,
-                     refused=len(report.refused), already=report.already)
-    return report
 
 
 def _write(session: Session, settings: Settings, rows: list[_Row], people: dict[str, Subscriber],
@@ -305,6 +350,8 @@ def _write(session: Session, settings: Settings, rows: list[_Row], people: dict[
             person.name = row.name
         if row.language is not None:
             choose(session, person, row.language, wording=row.source, channel=CHANNEL, now=now)
+        if row.hears_by is not None:
+            person.hears_by = row.hears_by
         read = reading(settings, person, areas=members.get(person.id, []), joining=row.area)
         members.setdefault(person.id, []).append(row.area)
         key = (row.area.id, row.source, read)
@@ -317,9 +364,10 @@ def _write(session: Session, settings: Settings, rows: list[_Row], people: dict[
         ))
         session.add(ConsentEvent(
             subscriber_id=person.id, area_id=row.area.id, action=ConsentAction.SUBSCRIBE, channel=CHANNEL,
-            words=row.source, wording="\n\n".join(welcome), given_at=row.given_at, created_at=now,
+            words=row.source, wording="\n\n".join(welcome) if takes_texts(person.phone) else None,
+            given_at=row.given_at, created_at=now,
         ))
-        for text in welcome:
+        for text in welcome:  # (none is written for a landline)
             enqueue(session, settings, person, text, OutboxKind.NOTIFY, zone_name=row.area.timezone, now=now)
     session.flush()
 
@@ -361,7 +409,7 @@ def export_rows(
             "number": mask(person.phone) if masked else person.phone, "area": slug, "name": person.name or "",
             "joined": _stamp(when), "digest": person.digest_frequency, "consent_source": subscription.consent_text,
             "consent_at": _stamp(subscription.consent_at), "channel": subscription.consent_channel,
-            "language": person.language or "",
+            "language": person.language or "", "hears_by": person.hears_by,
         }
 
 

@@ -15,6 +15,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from sms_board.community.hearing import first_hearing
 from sms_board.models import (
     Area,
     ConsentAction,
@@ -70,10 +71,12 @@ def get_or_create_subscriber(session: Session, phone: str, now: datetime) -> Sub
 
 
 def add_subscriber(session: Session, phone: str, now: datetime) -> None:
-    """A subscriber row for a new number (nothing, if a text racing this one added it first)."""
+    """A subscriber row for a new number (nothing, if a text racing this one added it first); a landline
+    hears the board by voice from the start (`community.hearing`)."""
     insert = sqlite_insert if is_sqlite(session) else pg_insert
     session.execute(
-        insert(Subscriber).values(phone=phone, created_at=now, is_admin=False, digest_frequency="daily")
+        insert(Subscriber).values(phone=phone, created_at=now, is_admin=False, digest_frequency="daily",
+                                  hears_by=first_hearing(phone))
         .on_conflict_do_nothing(index_elements=["phone"])
     )
 

@@ -4,7 +4,8 @@ The same functions as `sms-board subscribers import` and `subscribers export`
 (`community.roster`): the same checks with line numbers, the same refusals of forgotten,
 opted-out, undeliverable and departed numbers, the same consent records and welcome
 texts. An organiser's file may only subscribe numbers to their own areas. The audit log
-names who did it, channel `web`.
+names who did it, channel `web`. "Enrol by telephone" is `sms-board subscribers add --voice`: one
+row, the same checks and consent record, for a resident an organiser spoke to (docs/voice.md).
 
 Exports: administrators get full numbers, as the CLI's operator does (they may move a
 list to another system); organisers get the same columns with numbers masked (enough to
@@ -23,11 +24,12 @@ from sms_board.community.roster import (
     EXPORT_COLUMNS,
     ImportReport,
     RowNote,
+    enrol_one,
     export_rows,
     import_subscribers,
 )
 from sms_board.dashboard.scope import Viewer
-from sms_board.models import Area, Subscriber
+from sms_board.models import Area, HearsBy, Subscriber
 from sms_board.plumbing.config import Settings
 from sms_board.plumbing.spreadsheet import csv_text
 from sms_board.text.phone import mask, normalise
@@ -81,6 +83,20 @@ def run_import(
     actor = session.get(Subscriber, viewer.subscriber_id)
     return import_subscribers(session, settings, lines, now, area=area, dry_run=dry_run, source_name=filename[:80],
                               allowed_area_ids=allowed, actor=actor, channel="web")
+
+
+def enrol_by_telephone(
+    session: Session, settings: Settings, viewer: Viewer, fields: dict[str, str], area_id: int, now: datetime,
+) -> ImportReport:
+    """`subscribers add NUMBER AREA --voice --consent …` for the viewer, in one of their areas (`area_id`,
+    already checked to be theirs); the caller commits only when `report.written`."""
+    from sms_board.dashboard.subscribers import ASK_FOR_VOICE
+
+    area = session.get(Area, area_id)
+    assert area is not None
+    return enrol_one(session, settings, {**fields, "hears_by": HearsBy.VOICE}, area, now,
+                          ask_for_voice=ASK_FOR_VOICE, actor=session.get(Subscriber, viewer.subscriber_id),
+                          channel="web", allowed_area_ids=None if viewer.is_admin else viewer.area_ids)
 
 
 def export_csv(session: Session, viewer: Viewer, area_ids: list[int], now: datetime) -> tuple[str, int]:

@@ -11,6 +11,9 @@ into an address (and a server's log of it), and an organiser may search at most
 Each row shows the subscriber's language on a board of several, and an organiser may change it
 (`set_language`): kept in their language history as any choice is (`community.languages.choose`,
 channel `dashboard`, its wording naming the organiser), for someone in one of the organiser's areas.
+On a board that places calls each row shows how the person hears the board (by text or by telephone,
+`community.hearing`), and an organiser of their areas may change it (`set_hears_by`, with the same
+refusals as everywhere: a landline is never switched to texts).
 """
 
 from __future__ import annotations
@@ -23,11 +26,20 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, and_, delete, func, select, text
 from sqlalchemy.orm import Session
 
+from sms_board.community.hearing import HEARS_BY_NAMES, change
 from sms_board.community.languages import choose
 from sms_board.community.people import actor_label
 from sms_board.dashboard.scope import Viewer
 from sms_board.dashboard.signin import Limits, wait_under_limits
-from sms_board.models import Area, Subscriber, SubscriberSearch, Subscription, SubscriptionStatus
+from sms_board.models import (
+    Area,
+    HearsBy,
+    Subscriber,
+    SubscriberSearch,
+    Subscription,
+    SubscriptionStatus,
+)
+from sms_board.plumbing.config import Settings
 from sms_board.plumbing.db import is_sqlite
 from sms_board.text.phone import SHOWN_DIGITS, mask, normalise
 from sms_board.text.phrases import phrase
@@ -79,6 +91,11 @@ class SubscriberRow:
     state: State
     subscriber_id: int = 0
     language: str | None = None  # None: not known yet
+    hears_by: HearsBy = HearsBy.SMS
+
+    @property
+    def hears_by_name(self) -> str:
+        return HEARS_BY_NAMES[self.hears_by]
 
     @property
     def state_name(self) -> str:
@@ -164,7 +181,7 @@ def subscriber_page(
     rows = session.execute(
         select(Subscriber.phone, Subscriber.name, Area.name, Subscription.consent_at, Subscriber.digest_frequency,
                Subscription.status, Subscriber.opted_out_at, Subscriber.undeliverable_at, Subscriber.id,
-               Subscriber.language)
+               Subscriber.language, Subscriber.hears_by)
         .join(Subscriber, Subscriber.id == Subscription.subscriber_id)
         .join(Area, Area.id == Subscription.area_id)
         .where(*where)
@@ -172,8 +189,9 @@ def subscriber_page(
         .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)
     ).all()
     return SubscriberPage(
-        [SubscriberRow(mask(phone), name, area, joined, digest, state_of(status, opted, undeliverable), person, language)
-         for phone, name, area, joined, digest, status, opted, undeliverable, person, language in rows],
+        [SubscriberRow(mask(phone), name, area, joined, digest, state_of(status, opted, undeliverable), person, language,
+                       hears_by)
+         for phone, name, area, joined, digest, status, opted, undeliverable, person, language, hears_by in rows],
         total, page, pages,
     )
 
@@ -188,14 +206,34 @@ def set_language(session: Session, viewer: Viewer, subscriber_id: int, language:
     changed; None when they are not someone the viewer's subscriber page lists (another area's, or nobody).
 
     `language` must be one of the board's (`community.languages.board_language` checks what was sent)."""
-    person = session.get(Subscriber, subscriber_id)
+    person = _listed_for(session, viewer, subscriber_id)
     if person is None:
-        return None
-    listed_here = session.scalar(select(Subscription.id).where(
-        Subscription.subscriber_id == subscriber_id, Subscription.area_id.in_(viewer.area_ids)).limit(1))
-    if listed_here is None:
         return None
     organiser = session.get(Subscriber, viewer.subscriber_id)
     changed = choose(session, person, language, wording=f"set on the dashboard by {actor_label(organiser)}",
                      channel=CHANNEL, now=now)
     return mask(person.phone), changed
+
+
+def _listed_for(session: Session, viewer: Viewer, subscriber_id: int) -> Subscriber | None:
+    """The subscriber, when the viewer's subscriber page lists them (someone in one of their areas)."""
+    person = session.get(Subscriber, subscriber_id)
+    if person is None:
+        return None
+    listed_here = session.scalar(select(Subscription.id).where(
+        Subscription.subscriber_id == subscriber_id, Subscription.area_id.in_(viewer.area_ids)).limit(1))
+    return person if listed_here is not None else None
+
+
+# How the page asks for a landline to be rung (the end of its refusal).
+ASK_FOR_VOICE = phrase("choose “by telephone”")
+
+
+def set_hears_by(session: Session, settings: Settings, viewer: Viewer, subscriber_id: int,
+                 hears_by: HearsBy) -> tuple[str, bool] | None:
+    """Set how a subscriber hears the board: their masked number and whether it changed; None when the
+    viewer's page does not list them. ValueError with the refusal (`community.hearing.change`)."""
+    person = _listed_for(session, viewer, subscriber_id)
+    if person is None:
+        return None
+    return mask(person.phone), change(settings, person, hears_by, ask_for_voice=ASK_FOR_VOICE)

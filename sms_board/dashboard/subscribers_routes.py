@@ -1,6 +1,6 @@
 """`/dashboard/subscribers`: who is subscribed (by area and state, searched by the digits a mask shows),
-each one's language (shown, and changed by an organiser), and a list imported or exported
-(`subscribers.py`, `roster.py`)."""
+each one's language and how they hear the board (shown, and changed by an organiser), someone
+enrolled by telephone, and a list imported or exported (`subscribers.py`, `roster.py`)."""
 
 from __future__ import annotations
 
@@ -11,9 +11,17 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from werkzeug.wrappers import Response as Redirect
 
+from sms_board.community.hearing import HEARS_BY_NAMES, parse_hears_by
 from sms_board.community.languages import board_language
 from sms_board.dashboard.dashboard_routes import bp, page_scope
-from sms_board.dashboard.roster import NotText, export_csv, run_import, shown, upload_lines
+from sms_board.dashboard.roster import (
+    NotText,
+    enrol_by_telephone,
+    export_csv,
+    run_import,
+    shown,
+    upload_lines,
+)
 from sms_board.dashboard.scope import AreaRef, Viewer
 from sms_board.dashboard.signin_routes import local_path, viewer
 from sms_board.dashboard.subscribers import (
@@ -24,6 +32,7 @@ from sms_board.dashboard.subscribers import (
     SubscriberPage,
     count_search,
     read_search,
+    set_hears_by,
     set_language,
     subscriber_page,
 )
@@ -82,6 +91,7 @@ def _subscribers_page(area: AreaRef | None, page: SubscriberPage, search: Search
         if len(board) > 1 else []
     return render_template("dashboard/subscribers.html", area=area, page=page, search=search, state=state,
                            states=list(State), state_names=STATE_NAMES, refused=refused, languages=languages,
+                           calls=settings().voice.enabled, hearing=HEARS_BY_NAMES,
                            back=request.full_path.rstrip("?") if request.method == "GET" else url_for(
                                "dashboard.subscribers", area=area.slug if area else None))
 
@@ -111,6 +121,67 @@ def subscriber_language(subscriber_id: int) -> Redirect:
     flash(_("%(number)s is texted in %(language)s now.", number=number, language=name) if changed
           else _("%(number)s is texted in %(language)s already.", number=number, language=name))
     return redirect(back)
+
+
+@bp.post("/subscribers/<id:subscriber_id>/hears-by")
+def subscriber_hears_by(subscriber_id: int) -> Redirect:
+    """An organiser sets how someone hears the board: by text, or digests read by a call."""
+    person = viewer()
+    board = settings()
+    back = local_path(request.form.get("back")) or url_for("dashboard.subscribers")
+    try:
+        wanted = parse_hears_by(request.form.get("hears_by", ""))
+        if wanted is None:
+            raise ValueError(_("Choose by text or by telephone."))
+        with sessions().begin() as db:
+            found = set_hears_by(db, board, person, subscriber_id, wanted)
+    except ValueError as refused:
+        flash(translated(message_of(refused)), "error")
+        return redirect(back)
+    if found is None:
+        abort(404)
+    number, changed = found
+    how = translated(HEARS_BY_NAMES[wanted])
+    flash(_("%(number)s hears the board %(how)s now.", number=number, how=how) if changed
+          else _("%(number)s hears the board %(how)s already.", number=number, how=how))
+    return redirect(back)
+
+
+@bp.get("/subscribers/enrol")
+def enrol_form() -> str:
+    viewer()
+    return _enrol_page({}, None)
+
+
+@bp.post("/subscribers/enrol")
+def enrol() -> Any:
+    """Someone an organiser spoke to, subscribed to hear the board by telephone with the consent they gave."""
+    person = viewer()
+    fields = {name: request.form.get(name, "") for name in ("number", "name", "language", "consent_source")}
+    area = _import_area(person)  # another's area: 404, as for an import
+    if area is None:
+        return _enrol_page(fields, _("Choose one of your areas.")), 400
+    if not fields["consent_source"].strip():
+        return _enrol_page(fields, _("Say how they agreed, e.g. “phoned by Ruth, 3 Dec”.")), 400
+    db = sessions()()
+    try:
+        report = enrol_by_telephone(db, settings(), person, fields, area.id, utcnow())
+        db.commit() if report.written else db.rollback()
+    finally:
+        db.close()
+    problem = next(iter(report.errors + report.refused), None)
+    if problem is not None:
+        return _enrol_page(fields, translated(problem.message)), 400
+    flash(_("Subscribed to %(area)s: their digests will be read to them by a call.", area=area.name)
+          if report.imported else _("Already subscribed to %(area)s: nothing changed.", area=area.name))
+    return redirect(url_for("dashboard.subscribers", area=area.slug))
+
+
+def _enrol_page(fields: dict[str, str], error: str | None) -> str:
+    board = settings()
+    languages = [{"code": code, "tag": pack(code).tag, "name": pack(code).name} for code in board.languages]
+    return render_template("dashboard/enrol.html", fields=fields, error=error, calls=board.voice.enabled,
+                           languages=languages if len(languages) > 1 else [])
 
 
 # ── import and export ─────────────────────────────────────────────────────

@@ -1,7 +1,9 @@
-"""DIGEST DAILY / WEEKLY / OFF, and MORE: the next page of the last digest.
+"""DIGEST DAILY / WEEKLY / OFF, DIGEST CALL / TEXT, and MORE: the next page of the last digest.
 
-Each pack names its words for DAILY, WEEKLY and OFF (`[arguments.DIGEST]` in its `pack.toml`):
-CRYNODEB WYTHNOSOL, PODSUMOWANIE WYŁĄCZ.
+DIGEST CALL has digests read by a telephone call instead of texted, DIGEST TEXT brings them
+back to texts (`community.hearing`; refused while the board places no calls, docs/voice.md).
+Each pack names its words for DAILY, WEEKLY, OFF, CALL and TEXT (`[arguments.DIGEST]` in its
+`pack.toml`): CRYNODEB WYTHNOSOL, PODSUMOWANIE WYŁĄCZ, CRYNODEB GALWAD, PODSUMOWANIE SMS.
 """
 
 from __future__ import annotations
@@ -10,21 +12,30 @@ from sqlalchemy import update
 
 from sms_board.broadcast.digest_more import next_page
 from sms_board.broadcast.digest_runs import DAILY, OFF, WEEKLY
+from sms_board.community.hearing import change
 from sms_board.community.subscriptions import active_areas
 from sms_board.handlers.router import Context, keyword
-from sms_board.models import Subscription, SubscriptionStatus
+from sms_board.models import HearsBy, Subscription, SubscriptionStatus
 
 _CHOICES = {
     "DAILY": DAILY, "DAY": DAILY, "ON": DAILY,
     "WEEKLY": WEEKLY, "WEEK": WEEKLY,
     "OFF": OFF, "NONE": OFF, "NEVER": OFF, "STOP": OFF, "NO": OFF,
 }
+_HEARING = {
+    "CALL": HearsBy.VOICE, "PHONE": HearsBy.VOICE, "VOICE": HearsBy.VOICE,
+    "TEXT": HearsBy.SMS, "TEXTS": HearsBy.SMS, "SMS": HearsBy.SMS,
+}
 
 
 @keyword("DIGEST")
 def digest(ctx: Context) -> None:
     current = ctx.subscriber.digest_frequency
-    wanted = _CHOICES.get(ctx.words.argument(1)) if len(ctx.words) > 1 else None
+    word = ctx.words.argument(1) if len(ctx.words) > 1 else ""
+    if word in _HEARING:
+        _hear_by(ctx, _HEARING[word])
+        return
+    wanted = _CHOICES.get(word)
     if wanted is None:
         ctx.reply("digest_hint", frequency=current)
         return
@@ -42,6 +53,17 @@ def digest(ctx: Context) -> None:
     ctx.reply("digest_set", frequency=wanted, at=ctx.settings.digest_time.strftime("%H:%M"),
               weekday=ctx.settings.digest_weekday,
               areas=active_areas(ctx.session, ctx.subscriber))
+
+
+def _hear_by(ctx: Context, wanted: HearsBy) -> None:
+    try:
+        changed = change(ctx.settings, ctx.subscriber, wanted, ask_for_voice="DIGEST CALL")
+    except ValueError:
+        # Only a board without calls refuses someone who can text the board (a landline cannot).
+        ctx.reply("digest_hearing", refused=True, hears_by=ctx.subscriber.hears_by)
+        return
+    ctx.did(changed)
+    ctx.reply("digest_hearing", refused=False, hears_by=wanted)
 
 
 @keyword("MORE")

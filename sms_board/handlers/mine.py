@@ -1,6 +1,7 @@
 """MY and BALANCE: a resident's open items, connections and timebank hours.
 
-On a board of more than one language MY ends with the resident's language and how to change it.
+On a board of more than one language MY ends with the resident's language and how to change it; on a
+board that places calls (or for someone whose digests are calls) with how their digests reach them.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from sms_board.community.exchange import active_matches, balance, display_name, 
 from sms_board.community.item_lifecycle import OPEN
 from sms_board.community.languages import reading
 from sms_board.handlers.router import Context, keyword
-from sms_board.models import Item
+from sms_board.models import HearsBy, Item
 from sms_board.text.languages import pack
 from sms_board.text.segments import analyse, smart_encode
 from sms_board.text.templates import render
@@ -38,11 +39,23 @@ def my(ctx: Context) -> None:
 
 
 def _footer(ctx: Context, language: str) -> str:
+    return "\n".join(filter(None, (_language_line(ctx, language), _hearing_line(ctx, language))))
+
+
+def _language_line(ctx: Context, language: str) -> str:
     """The resident's language and how to change it, on a board of several (MY, a keyword, has set it)."""
     chosen = ctx.subscriber.language
     if len(ctx.settings.languages) == 1 or chosen not in ctx.settings.languages:
         return ""
     return render("my_language", language, language=pack(chosen).name)
+
+
+def _hearing_line(ctx: Context, language: str) -> str:
+    """How their digests reach them: said where there is a choice, or where it is not a text."""
+    hears_by = ctx.subscriber.hears_by
+    if not ctx.settings.voice.enabled and hears_by == HearsBy.SMS:
+        return ""
+    return render("my_hearing", language, hears_by=hears_by)
 
 
 def _listing(language: str, items: list[Item], connections: list[tuple[Item, str]], footer: str = "") -> str:

@@ -202,6 +202,7 @@ class Claimed:
     body: str
     segments: int
     subscriber_id: int | None
+    kind: str
 
 
 def due(now: datetime | BindParameter[datetime]) -> ColumnElement[bool]:
@@ -236,7 +237,7 @@ def _claim_statements(sqlite: bool, limit: int) -> tuple[Select[tuple[int]], Upd
         .where(Outbox.id.in_(bindparam("ids", expanding=True)), Outbox.status == OutboxStatus.QUEUED,
                ~unreachable_recipient())
         .values(status=OutboxStatus.SENDING, attempts=Outbox.attempts + 1, updated_at=now, status_updated_at=now)
-        .returning(Outbox.id, Outbox.to_number, Outbox.body, Outbox.segments, Outbox.subscriber_id)
+        .returning(Outbox.id, Outbox.to_number, Outbox.body, Outbox.segments, Outbox.subscriber_id, Outbox.kind)
     )
     return search, take
 

@@ -19,12 +19,13 @@ from typing import Any, NamedTuple
 from sqlalchemy import ColumnElement, case, insert, literal, select
 from sqlalchemy.orm import Session
 
-from sms_board.models import Item, Match, OutboxKind, OutboxLane, Response, Subscriber
+from sms_board.models import Item, Match, OutboxKind, OutboxLane, OutboxStatus, Response, Subscriber
 from sms_board.models import Outbox as OutboxRow
 from sms_board.plumbing.config import Settings
 from sms_board.plumbing.utc import utcnow
 from sms_board.sending.delivery import REPLY_STATUS, initial_status
 from sms_board.sending.quiet import held_until
+from sms_board.sending.reachability import LANDLINE, takes_texts
 from sms_board.text.segments import analyse, smart_encode
 
 # Relays are a conversation in progress; everything else waits for quiet hours to end.
@@ -75,12 +76,12 @@ def enqueue(
     about: Item | Response | Match | None = None,
     now: datetime | None = None,
 ) -> OutboxRow | None:
-    """Queue one text to a subscriber, or hold it for quiet hours. Nothing goes to an opted-out number.
+    """Queue one text to a subscriber, or hold it for quiet hours. Nothing goes to an opted-out number or a landline.
 
     `about`: the item, offer or connection the text is about; if that is withdrawn before the
     text goes, the text is cancelled (`delivery.cancel_about`).
     """
-    if recipient.opted_out_at is not None or recipient.undeliverable_at is not None:
+    if recipient.opted_out_at is not None or recipient.undeliverable_at is not None or not takes_texts(recipient.phone):
         return None
     fields = _text_fields(settings, body, kind, zone_name=zone_name, urgent=urgent, now=now or utcnow())
     row = OutboxRow(to_number=recipient.phone, subscriber_id=recipient.id, **_about(about), **fields)
@@ -161,18 +162,20 @@ def record_replies(
     if not prepared:
         return []
     status = initial_status(None) if by_rest else REPLY_STATUS
+    refused = None if takes_texts(to_number) else LANDLINE  # kept, as cancelled, so it shows what was not sent
     # One plain INSERT (every text but a few has a reply): no ORM object is made for a row
     # nothing else in the transaction reads.
     session.connection().execute(insert(OutboxRow.__table__), [
         {
             "to_number": to_number, "subscriber_id": subscriber_id, "body": body.text, "kind": OutboxKind.REPLY,
-            "status": status.value, "lane": OutboxLane.DIRECT.value, "segments": body.segments,
-            "encoding": body.encoding, "attempts": 0 if by_rest else 1, "inbound_id": inbound_id, "created_at": now,
-            "sent_at": None if by_rest else now, "updated_at": now, "status_updated_at": now,
+            "status": (OutboxStatus.CANCELLED if refused else status).value, "lane": OutboxLane.DIRECT.value,
+            "segments": body.segments, "encoding": body.encoding, "attempts": 0 if by_rest or refused else 1,
+            "inbound_id": inbound_id, "created_at": now, "sent_at": None if by_rest or refused else now,
+            "updated_at": now, "status_updated_at": now, "error_message": refused,
         }
         for body in prepared
     ])
-    return [body.text for body in prepared]
+    return [] if refused else [body.text for body in prepared]
 
 
 def list_outbox(session: Session, status: str | None = None) -> list[OutboxRow]:

@@ -6,6 +6,11 @@ be texted (`unreachable_recipient`, in `sending.delivery`), and the sender check
 more at the last moment, holding that check for the length of the send
 (`recipient_on_the_wire`) while a STOP waits for it (`lock_recipient`). Where a number
 stops being texted (STOP, FORGET, Twilio's 21610, 21211, 21614) is `sending.opt_outs`.
+
+A landline never gets a text (`takes_texts`): `outbox.enqueue` writes no row for one, a
+direct reply to one is recorded as cancelled, and the sender cancels any text to one that
+reached the queue another way (a digest or broadcast fan-out) before it is handed to Twilio.
+Calls (`OutboxKind.CALL`) are what a landline gets instead (docs/voice.md).
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from sms_board.models import Outbox, Subscriber
 from sms_board.plumbing.db import is_sqlite
+from sms_board.text.phone import is_landline
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +35,15 @@ log = logging.getLogger(__name__)
 def reachable() -> list[ColumnElement[bool]]:
     """Conditions on `Subscriber` for a number the board may text."""
     return [Subscriber.opted_out_at.is_(None), Subscriber.undeliverable_at.is_(None)]
+
+
+# Why a text to a landline was cancelled (`Outbox.error_message`).
+LANDLINE = "a landline cannot receive texts"
+
+
+def takes_texts(number: str) -> bool:
+    """Whether a text may go to this number at all: never to a landline (`text.phone.is_landline`)."""
+    return not is_landline(number)
 
 
 def unreachable_recipient() -> ColumnElement[bool]:

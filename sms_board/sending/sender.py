@@ -30,7 +30,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from sms_board.models import OutboxStatus
+from sms_board.models import OutboxKind, OutboxStatus
 from sms_board.plumbing.config import Settings
 from sms_board.plumbing.utc import utcnow
 from sms_board.sending.delivery import (
@@ -43,7 +43,7 @@ from sms_board.sending.delivery import (
 )
 from sms_board.sending.outcomes import Recorded, cancel_in_flight, record_result
 from sms_board.sending.ratelimit import SlotLimiter
-from sms_board.sending.reachability import recipient_on_the_wire
+from sms_board.sending.reachability import LANDLINE, recipient_on_the_wire, takes_texts
 from sms_board.sending.transport import (
     AmbiguousError,
     ConfigurationError,
@@ -199,6 +199,18 @@ def drain(
     return report
 
 
+_OPTED_OUT = "recipient opted out before the send"
+
+
+def _refusal(row: Claimed, reachable: bool) -> str | None:
+    """Why a claimed row must not go after all (it is cancelled with this reason), or None."""
+    if not reachable:
+        return _OPTED_OUT
+    if row.kind != OutboxKind.CALL and not takes_texts(row.to):
+        return LANDLINE
+    return None
+
+
 class _Worker:
     """What each sender thread runs; everything it shares is thread-safe (factory, limiter, report lock)."""
 
@@ -245,11 +257,12 @@ class _Worker:
         if self.settings.rate_unit == "segment" and row.segments > 1:
             self.limiter.take(row.segments - 1)  # the first segment had its slot; the rest are owed
         with recipient_on_the_wire(self.factory, row.subscriber_id) as reachable:
-            outcome = self.hand_over(row) if reachable else None
-        self.after(outcome, self.record(row, outcome))
+            refused = _refusal(row, reachable)
+            outcome = self.hand_over(row) if refused is None else None
+        self.after(outcome, self.record(row, outcome, refused))
         return True
 
-    def record(self, row: Claimed, outcome: Exception | str | None) -> Recorded:
+    def record(self, row: Claimed, outcome: Exception | str | None, refused: str | None = None) -> Recorded:
         """Store what happened; a dropped database connection is retried on a new one.
 
         The text has gone (or not) whatever the database says: losing the record would leave
@@ -259,7 +272,7 @@ class _Worker:
             try:
                 with self.factory.begin() as session:
                     if outcome is None:
-                        return cancel_in_flight(session, row.id, "recipient opted out before the send", self.now())
+                        return cancel_in_flight(session, row.id, refused or _OPTED_OUT, self.now())
                     return record_result(session, row.id, outcome, self.now())
             except OperationalError:
                 if attempt == RECORD_ATTEMPTS:

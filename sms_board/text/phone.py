@@ -5,6 +5,7 @@ is deliberately not used for senders: it rejects Ofcom's drama range (+44 7700 9
 which demos and tests use so that no real person is ever texted. A number an organiser
 types into a list (an import) is held to more (`why_not_textable`): valid for its
 country and able to receive texts, with the drama range as the one stated exception.
+A landline (`is_landline`) cannot take texts but can hear the board by telephone (docs/voice.md).
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ DRAMA_MOBILES = range(447700900000, 447700900999 + 1)
 # What libphonenumber can tell about a valid number that no text reaches, in words for the organiser.
 _NOT_FOR_TEXTS = {
     phonenumbers.PhoneNumberType.FIXED_LINE:
-        phrase("a landline, which cannot receive texts (the board cannot enrol a landline for calls yet)"),
+        phrase("a landline, which cannot receive texts"),
     phonenumbers.PhoneNumberType.TOLL_FREE: phrase("a freephone number, which cannot receive texts"),
     phonenumbers.PhoneNumberType.PREMIUM_RATE: phrase("a premium-rate number, which cannot receive texts"),
     phonenumbers.PhoneNumberType.SHARED_COST: phrase("a shared-cost number, which cannot receive texts"),
@@ -79,6 +80,25 @@ def why_not_textable(number: str) -> str | None:
         return phrase("not a valid %(country)s number: is a digit missing or one too many?",
                       country=_COUNTRY_NAMES.get(region, region))
     return _NOT_FOR_TEXTS.get(phonenumbers.number_type(parsed))
+
+
+def is_landline(number: str) -> bool:
+    """Whether an E.164 number is a landline: the one place the board decides it (docs/voice.md).
+
+    libphonenumber's FIXED_LINE only; FIXED_LINE_OR_MOBILE (a country whose numbers do not tell,
+    such as the US) counts as a mobile, so such a number is texted as it always was.
+    """
+    return _number_type(number) == phonenumbers.PhoneNumberType.FIXED_LINE
+
+
+# The sender asks once per text it hands over.
+@lru_cache(maxsize=8192)
+def _number_type(number: str) -> int:
+    try:
+        parsed = phonenumbers.parse(number, None)
+    except phonenumbers.NumberParseException:
+        return phonenumbers.PhoneNumberType.UNKNOWN
+    return phonenumbers.number_type(parsed) if phonenumbers.is_valid_number(parsed) else phonenumbers.PhoneNumberType.UNKNOWN
 
 
 def mask(number: str | None) -> str:

@@ -97,12 +97,48 @@ def test_a_number_that_cannot_get_texts_is_refused_with_its_line_and_nothing_is_
         assert result.stderr.splitlines()[-5:] == [
             "line 3: 0770090030: not a valid UK number: is a digit missing or one too many?",
             "line 4: 07700 901000: not a valid UK number: is a digit missing or one too many?",
-            "line 5: 020 7946 0123: a landline, which cannot receive texts (the board cannot enrol a landline "
-            "for calls yet)",
+            "line 5: 020 7946 0123: a landline can't get texts: write voice in its hears_by column",
             "line 6: 0800 111 1111: a freephone number, which cannot receive texts",
             "4 row(s) failed: nothing was imported. Fix them and run it again.",
         ]
     assert counts(app) == before
+
+
+def test_a_hears_by_column_enrols_landlines_for_calls_and_refuses_bad_values_by_line(db, tmp_path):
+    app = create_app(app_config(db, tmp_path, SMS_BOARD_VOICE="on"))
+    runner = Runner(app)
+    runner("area", "add", "elm", "Elm Street")
+    header = "number,area,name,consent_source,consent_at,hears_by\n"
+    bad = tmp_path / "bad.csv"
+    bad.write_text(header + f"029 2018 0123,elm,Glenys,{PAPER},,phone\n0113 496 0456,elm,,{PAPER},,\n", encoding="utf-8")
+    result = runner("subscribers", "import", str(bad), ok=False)
+    assert result.stderr.splitlines()[-3:-1] == [
+        "line 2: 029 2018 0123: hears_by 'phone' is not sms or voice",
+        "line 3: 0113 496 0456: a landline can't get texts: write voice in its hears_by column",
+    ]
+    good = tmp_path / "good.csv"
+    good.write_text(header + f"029 2018 0123,elm,Glenys,{PAPER},,voice\n07700 900123,elm,Sam,{PAPER},,VOICE\n"
+                             f"07700 900456,elm,,{PAPER},,\n", encoding="utf-8")
+
+    runner("subscribers", "import", str(good))
+
+    with session_of(app) as session:
+        heard = dict(session.execute(select(Subscriber.phone, Subscriber.hears_by)).all())
+        assert heard == {"+442920180123": "voice", SAM: "voice", PRIYA: "sms"}
+        assert session.scalars(select(Outbox.to_number).order_by(Outbox.to_number)).all() == [SAM, PRIYA]
+    again = tmp_path / "again.csv"
+    again.write_text(runner("subscribers", "export").stdout, encoding="utf-8")
+    assert json.loads(runner("subscribers", "import", str(again), "--dry-run", "--json").stdout)["already"] == 3
+
+
+def test_voice_rows_are_refused_on_a_board_that_places_no_calls(areas, runner, tmp_path):
+    listing = tmp_path / "voice.csv"
+    listing.write_text(f"number,area,consent_source,hears_by\n029 2018 0123,elm,{PAPER},voice\n", encoding="utf-8")
+
+    result = runner("subscribers", "import", str(listing), ok=False)
+
+    assert result.stderr.splitlines()[-2] == \
+        "line 2: 029 2018 0123: this board doesn't place calls: set SMS_BOARD_VOICE=on"
 
 
 def test_ofcoms_drama_range_is_importable_from_end_to_end(areas, runner, tmp_path):

@@ -172,7 +172,8 @@ def test_the_dashboard_import_refuses_an_impossible_number_and_a_landline_by_lin
     shown = checked.get_data(as_text=True)
     assert checked.status_code == 400 and "2 rows failed: nothing was written" in shown
     assert re.search(r">3</td><td[^>]*>[^<]*</td><td>not a valid UK number", shown)
-    assert re.search(r">4</td><td[^>]*>\+44 2•••• ••123</td><td>a landline, which cannot receive texts", shown)
+    assert re.search(r">4</td><td[^>]*>\+44 2•••• ••123</td><td>a landline can&#39;t get texts: write voice in its "
+                     r"hears_by column", shown)
     assert "7946 0123" not in shown and "2079460123" not in shown
     assert subscriptions(app) == before
 
@@ -229,7 +230,7 @@ def test_organisers_export_masked_numbers_and_administrators_full_ones(client, l
     sign_in(client, RUTH)
     token = csrf_token(client, "/dashboard/subscribers")
     masked = client.post("/dashboard/subscribers/export.csv", data={"csrf_token": token}).get_data(as_text=True)
-    assert masked.splitlines()[0] == "number,area,name,joined,digest,consent_source,consent_at,channel,language"
+    assert masked.splitlines()[0] == "number,area,name,joined,digest,consent_source,consent_at,channel,language,hears_by"
     assert "+44 7•••• ••123,quiet,Sam" in masked and "7700900123" not in masked and "Ada" not in masked
 
     client = app.test_client()

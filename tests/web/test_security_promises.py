@@ -176,6 +176,10 @@ def test_an_organiser_gets_404_for_every_url_of_another_area_and_learns_nothing(
         "dashboard.subscribers_export": ("POST", "/dashboard/subscribers/export.csv", {"area": "oak"}),
         "dashboard.subscriber_language": ("POST", f"/dashboard/subscribers/{ids['joe_id']}/language",
                                           {"language": "en"}),
+        "dashboard.subscriber_hears_by": ("POST", f"/dashboard/subscribers/{ids['joe_id']}/hears-by",
+                                          {"hears_by": "sms"}),
+        "dashboard.enrol": ("POST", "/dashboard/subscribers/enrol",
+                            {"area": "oak", "number": "07700900111", "consent_source": "phoned by Ruth"}),
         "dashboard.import_check": ("POST", "/dashboard/subscribers/import",
                                    {"area": "oak", "file": (io.BytesIO(b"number\n07700900111\n"), "oak.csv")}),
     }
