@@ -40,6 +40,7 @@ WRONG_KEY = N_("Sorry, key %(key)s does nothing here.")
 NOTHING_PRESSED = N_("I did not hear a key.")
 GOODBYE = N_("Goodbye.")
 MACHINE = N_("This is the %(areas)s board with this week's news. Ring %(number)s any time to hear it.")
+# Each language offers itself in its own words: its msgstr names the language ("…yn Gymraeg…").
 LANGUAGE_OFFER = N_("For this call in English, press %(key)s.")
 STOPPED = N_("You will not be called or texted by the board again. Goodbye.")
 OFFER_PASSED_ON = N_("Thank you. Your offer to help is passed on to %(name)s, who will be asked to say yes.")
@@ -56,8 +57,8 @@ JOINED = N_("You have joined %(area)s. Here is its news.")
 NOT_JOINED = N_("This number cannot join %(area)s by telephone; please ask an organiser.")
 NO_AREAS = N_("There are no areas to hear by telephone yet.")
 TEXTS_ONLY = N_("This board takes text messages, not calls. Please send it a text. Goodbye.")
-# Each language offers itself in its own words: the msgstr of LANGUAGE_OFFER names the language.
-AND = N_("and")
+# A list of areas: Welsh writes it with commas (an "a"/"ac" before a name cannot know its first letter).
+LIST_AND = N_("%(names)s and %(last)s")
 
 
 @dataclass(frozen=True)
@@ -74,7 +75,7 @@ class Speaker:
         """`Elm Street`, `Elm Street and Oak Road`, `A, B and C` in this language."""
         if len(names) <= 1:
             return "".join(names)
-        return f"{', '.join(names[:-1])} {self(AND)} {names[-1]}"
+        return self(LIST_AND, names=", ".join(names[:-1]), last=names[-1])
 
 
 _URL = re.compile(r"(?:https?://|www\.)\S+|\b[\w.-]+\.(?:com|org|uk|net|cymru|wales|pl)(?:/\S*)?\b", re.IGNORECASE)

@@ -20,7 +20,7 @@ from sms_board.models import (
 )
 from sms_board.plumbing.utc import utcnow
 from sms_board.voice.script import machine_message, spoken_words
-from tests.conftest import sign, session_of
+from tests.conftest import session_of, sign
 from tests.voice.conftest import LANDLINE, PRIYA, SAM, answer_digest_call, digest_call_row
 
 
