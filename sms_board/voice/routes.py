@@ -14,35 +14,22 @@ from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import VoiceResponse
 
 from sms_board.plumbing.utc import utcnow
-from sms_board.text.phone import normalise
-from sms_board.voice import recordings
+from sms_board.voice import recordings, ringing
 from sms_board.voice import words as w
 from sms_board.voice.keypad import Listener
-from sms_board.voice.listing import (
-    Listing,
-    call_row,
-    callable_areas,
-    caller_listing,
-    public_areas_of,
-)
+from sms_board.voice.listing import call_row
 from sms_board.voice.script import (
     Call,
     digest_call,
     goodbye,
     greeting,
     language_for,
-    offered_languages,
 )
 from sms_board.voice.steps import Pressed, press
-from sms_board.voice.words import Speaker
 from sms_board.web import sessions, settings
 from sms_board.web.sms import MAX_WEBHOOK_BYTES, twilio_signed
 
 bp = Blueprint("voice", __name__, url_prefix="/voice")
-
-# What Twilio sends as `From` when the caller withheld their number (or the network did not pass it on).
-WITHHELD = frozenset({"anonymous", "restricted", "unknown", "unavailable", "blocked", "private",
-                      "+266696687", "+86282452253", "+7378742833", "+2562533"})
 
 
 @bp.before_request
@@ -115,56 +102,7 @@ def _recorded(session: Session, call: Call, listener: Listener) -> Response:
 
 
 def _caller() -> str | None:
-    raw = (request.form.get("From") or "").strip()
-    if raw.lower() in WITHHELD:
-        return None
-    return normalise(raw, settings().default_region)
-
-
-def _inbound_call(session: Session, phone: str | None) -> Call | None:
-    """The call of someone who rang: their public areas' news, or the area they chose; None: choose one."""
-    from sms_board.models import Subscriber
-
-    board = settings()
-    person = session.query(Subscriber).filter_by(phone=phone).one_or_none() if phone else None
-    language = language_for(board, person, request.args.get("lang"))
-    offered = offered_languages(board, language)
-    area_id = request.args.get("area", type=int)
-    if area_id is not None:
-        areas = [area for area in callable_areas(session) if area.id == area_id]
-        if not areas:
-            return None
-        member = person is not None and any(a.id == area_id for a in public_areas_of(session, person))
-        acting = member and person is not None and not person.opted_out
-        return Call("/voice/inbound", language, board, caller_listing(session, areas, utcnow()), may_act=acting,
-                    area_id=area_id, may_join=phone is not None and not member, offered=offered)
-    mine = public_areas_of(session, person) if person is not None else []
-    if not mine:
-        return None
-    return Call("/voice/inbound", language, board, caller_listing(session, mine, utcnow()),
-                may_act=person is not None and not person.opted_out, offered=offered)
-
-
-def _choose_area(session: Session, language: str, lead: list[str] | None = None) -> Response:
-    """An unknown caller (or one in no public area) hears the public areas by number."""
-    board = settings()
-    say = Speaker(language)
-    areas = callable_areas(session)
-    call = Call("/voice/inbound", language, board, Listing((), tuple(areas)),
-                offered=offered_languages(board, language))
-    if not areas:
-        return _twiml(goodbye(call, [say(w.NO_AREAS)]))
-    response = VoiceResponse()
-    many = len(areas) > 9
-    gather = response.gather(action=call.url("areas"), method="POST", timeout=8, action_on_empty_result=True,
-                             **({"finish_on_key": "#"} if many else {"num_digits": 1}))
-    voice, tag = board.voice.voice_for(language)
-    for text in [*(lead or []), say(w.GREETING_CALLER, areas=say.listing([a.name for a in areas]))]:
-        gather.say(text, voice=voice, language=tag)
-    for number, area in enumerate(areas, start=1):
-        gather.say(say(w.CHOOSE_AREA_LONG if many else w.CHOOSE_AREA, area=area.name, key=number),
-                   voice=voice, language=tag)
-    return _twiml(response)
+    return ringing.caller_number(request.form.get("From") or "", settings())
 
 
 @bp.post("/inbound")
@@ -172,53 +110,25 @@ def _choose_area(session: Session, language: str, lead: list[str] | None = None)
 def inbound() -> Response:
     board = settings()
     if not board.voice.enabled:
-        return _closed()
+        return _twiml(ringing.closed(board))
     with sessions()() as session:
-        call = _inbound_call(session, _caller())
-        if call is None:
-            return _choose_area(session, language_for(board, None, request.args.get("lang")))
-        return _twiml(greeting(call))
+        return _twiml(ringing.answer(session, board, _caller()))
 
 
 @bp.post("/inbound/key")
 @twilio_signed
 def inbound_key() -> Response:
     _voice_on()
-    phone = _caller()
+    board, phone, pressed = settings(), _caller(), _pressed()
     with sessions()() as session:
-        pressed = _pressed()
-        language = language_for(settings(), None, request.args.get("lang"))
         if pressed.step == "areas":
-            return _area_chosen(session, phone, language, pressed)
-        call = _inbound_call(session, phone)
+            language = language_for(board, None, request.args.get("lang"))
+            return _twiml(ringing.area_chosen(session, board, language, pressed.digits, pressed.tries))
+        call = ringing.inbound_call(session, board, phone, language=request.args.get("lang"),
+                                    area_id=request.args.get("area", type=int))
         if call is None:
-            return _choose_area(session, language)
+            return _twiml(ringing.choose_area(session, board, language_for(board, None, request.args.get("lang"))))
         return _answer(session, call, Listener(phone, request.form.get("CallSid", "")))
-
-
-def _area_chosen(session: Session, phone: str | None, language: str, pressed: Pressed) -> Response:
-    areas = callable_areas(session)
-    say = Speaker(language)
-    if not pressed.digits:
-        return _choose_area(session, language, [say(w.NOTHING_PRESSED)]) if pressed.tries == 0 else \
-            _twiml(goodbye(Call("/voice/inbound", language, settings(), Listing((), ()))))
-    number = int(pressed.digits) if pressed.digits.isdigit() else 0
-    if not 1 <= number <= len(areas):
-        return _choose_area(session, language, [say(w.WRONG_KEY, key=pressed.digits)])
-    response = VoiceResponse()
-    chosen = Call("/voice/inbound", language, settings(), Listing((), ()), area_id=areas[number - 1].id)
-    response.redirect(chosen.url("welcome"), method="POST")
-    return _twiml(response)
-
-
-def _closed() -> Response:
-    board = settings()
-    language = board.languages[0]
-    voice, tag = board.voice.voice_for(language)
-    response = VoiceResponse()
-    response.say(Speaker(language)(w.TEXTS_ONLY), voice=voice, language=tag)
-    response.hangup()
-    return _twiml(response)
 
 
 @bp.post("/recording")

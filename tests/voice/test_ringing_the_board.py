@@ -98,3 +98,14 @@ def test_with_voice_off_the_number_says_it_takes_texts_and_calls_are_not_served(
 
 def test_an_unsigned_inbound_call_is_refused(client, neighbourhood):
     assert client.post("/voice/inbound", data={"CallSid": "CA1", "From": SAM}).status_code == 403
+
+
+def test_call_script_prints_what_a_number_hears_now(runner, neighbourhood):
+    member = runner("call-script", SAM, "--news")
+    assert "Ringing the board" in member.output and "<Response>" in member.output
+    assert "Elm Street board" in member.output and "Street party" in member.output
+    assert "Respite" not in member.output
+    stranger = runner("call-script", STRANGER)
+    assert "For Elm Street, press 1" in stranger.output
+    refused = runner("call-script", "not a number", ok=False)
+    assert refused.exit_code == 2 and "is not a phone number" in refused.output
