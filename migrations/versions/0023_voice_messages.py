@@ -30,6 +30,7 @@ def upgrade() -> None:
         sa.Column("duration", sa.Integer()),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("dealt_with_at", sa.DateTime()),
+        sa.Column("erase_requested_at", sa.DateTime()),
         sa.Column("deleted_at", sa.DateTime()),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_voice_messages")),
         sa.UniqueConstraint("recording_sid", name=op.f("uq_voice_messages_recording_sid")),

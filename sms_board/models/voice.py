@@ -16,7 +16,8 @@ class VoiceMessage(Base):
 
     The audio stays at Twilio and is known here only by its `recording_sid`: organisers play it
     through the board (`/dashboard/inbox/voice/<id>`), never by a Twilio address. FORGET and
-    retention delete it at Twilio and stamp `deleted_at`; the caller's number goes with it.
+    retention delete it at Twilio (`voice.recordings.delete_due`, a clock job) and stamp
+    `deleted_at`; the caller's number goes with it, at once.
     """
 
     __tablename__ = "voice_messages"
@@ -29,4 +30,6 @@ class VoiceMessage(Base):
     duration: Mapped[int | None] = mapped_column(Integer)  # seconds, from Twilio's recording callback
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     dealt_with_at: Mapped[datetime | None]
+    # FORGET asked for it to go: the clock deletes it at Twilio (a webhook never calls Twilio's API).
+    erase_requested_at: Mapped[datetime | None]
     deleted_at: Mapped[datetime | None]

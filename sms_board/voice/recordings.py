@@ -8,13 +8,13 @@ credentials). FORGET and retention delete it at Twilio (`delete_at_twilio`) and 
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import requests
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 from twilio.twiml.voice_response import VoiceResponse
 
 from sms_board.models import Subscriber, VoiceMessage
@@ -68,18 +68,39 @@ def audio(settings: Settings, message: VoiceMessage, timeout: float = 10.0) -> b
     return answer.content if answer.status_code == 200 else None
 
 
-def delete_at_twilio(settings: Settings, message: VoiceMessage, now: datetime) -> bool:
-    """Delete the recording at Twilio (through the twilio client) and forget who left it; False if it was gone."""
+def delete_at_twilio(settings: Settings, recording_sid: str) -> None:
+    """Delete a recording at Twilio through the twilio client (one already gone is fine)."""
     from twilio.base.exceptions import TwilioRestException
 
     from sms_board.sending.twilio_account import make_client
 
-    if message.deleted_at is not None:
-        return False
+    if not settings.twilio_account_sid or not settings.twilio_auth_token:
+        return  # a development board places no call: nothing of it is at Twilio
     try:
-        make_client(settings).api.v2010.accounts(settings.twilio_account_sid).recordings(message.recording_sid).delete()
+        make_client(settings).api.v2010.accounts(settings.twilio_account_sid).recordings(recording_sid).delete()
     except TwilioRestException as exc:
         if exc.status != 404:
             raise
-    message.deleted_at, message.from_number, message.subscriber_id = now, None, None
-    return True
+
+
+def due_for_deletion(now: datetime, retention_days: int) -> ColumnElement[bool]:
+    """Messages to delete at Twilio: FORGET asked, or older than SMS_BOARD_RETENTION_DAYS."""
+    return and_(VoiceMessage.deleted_at.is_(None),
+                or_(VoiceMessage.erase_requested_at.is_not(None),
+                    VoiceMessage.created_at < now - timedelta(days=retention_days)))
+
+
+def delete_due(factory: sessionmaker[Session], settings: Settings, now: datetime) -> int:
+    """Delete at Twilio every message FORGET or retention wants gone, one transaction each; how many went."""
+    with factory() as session:
+        due = list(session.scalars(select(VoiceMessage.id).where(due_for_deletion(now, settings.retention_days))))
+    deleted = 0
+    for message_id in due:
+        with factory.begin() as session:
+            message = session.get(VoiceMessage, message_id, with_for_update=True)
+            if message is None or message.deleted_at is not None:
+                continue
+            delete_at_twilio(settings, message.recording_sid)
+            message.deleted_at, message.from_number, message.subscriber_id = now, None, None
+            deleted += 1
+    return deleted

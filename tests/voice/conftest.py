@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
 
 from sms_board import create_app
 from sms_board.models import (
@@ -76,11 +77,16 @@ class Line:
         return {"CallSid": self.sid, "AccountSid": ACCOUNT_SID, "From": self.caller, "To": self.called,
                 "CallStatus": "in-progress", "Direction": self.direction, **extra}
 
-    def request(self, address: str, **extra: str) -> Script:
+    def callback(self, address: str, **extra: str) -> TestResponse:
+        """A signed request to `address` with the call's parameters, as Twilio makes it."""
         params = self.params(**extra)
         path = address.removeprefix(PUBLIC_URL)
         response = self.client.post(path, data=params, headers={"X-Twilio-Signature": sign(PUBLIC_URL + path, params)})
         assert response.status_code == 200, response.data
+        return response
+
+    def request(self, address: str, **extra: str) -> Script:
+        response = self.callback(address, **extra)
         assert response.mimetype == "text/xml"
         script = Script(response.data)
         redirect = script.element("Redirect")
