@@ -109,3 +109,16 @@ def test_call_script_prints_what_a_number_hears_now(runner, neighbourhood):
     assert "For Elm Street, press 1" in stranger.output
     refused = runner("call-script", "not a number", ok=False)
     assert refused.exit_code == 2 and "is not a phone number" in refused.output
+
+
+def test_a_voice_request_over_64_kb_is_refused_before_it_is_read(client):
+    assert client.post("/voice/inbound", data={"From": SAM, "Padding": "x" * 70_000}).status_code == 413
+
+
+def test_a_keypad_answer_signed_for_another_key_is_refused(client, neighbourhood):
+    line = ring_the_board(client, SAM)
+    action = line.script.gathers[-1].get("action") or ""
+    params = line.params(Digits="1")
+    signature = sign("https://board.example.org" + action, params)
+    tampered = client.post(action, data={**params, "Digits": "9"}, headers={"X-Twilio-Signature": signature})
+    assert tampered.status_code == 403
