@@ -20,6 +20,7 @@ from sms_board.plumbing.config import Settings
 from sms_board.text.languages import SOURCE_LANGUAGE, pack
 from sms_board.text.templates import NEIGHBOUR_IN_SENTENCE
 from sms_board.voice import words as w
+from sms_board.voice.script import JOIN_KEY
 from sms_board.voice.words import Speaker
 
 
@@ -89,8 +90,6 @@ def join_area(session: Session, listener: Listener, area: Area, heard: str, now:
         person.hears_by = HearsBy.VOICE
     if person.opted_out:
         return False
-    return subscribe(session, person, area, words=f"keypad {JOIN_WORDS} on a call ({listener.call_sid})",
+    return subscribe(session, person, area, words=f"keypad {JOIN_KEY} on a call ({listener.call_sid})",
                      wording=heard, channel="voice", now=now)
 
-
-JOIN_WORDS = "7"

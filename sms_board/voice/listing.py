@@ -46,10 +46,6 @@ class Listing:
                 return index
         return None
 
-    def item(self, item_id: int | None) -> Item | None:
-        index = self.index_of(item_id)
-        return None if index is None else self.items[index]
-
 
 def call_row(session: Session, outbox_id: int) -> Outbox | None:
     """A digest call's outbox row (None for any other row: a text's id is no call)."""
