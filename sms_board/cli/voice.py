@@ -20,10 +20,8 @@ def _pretty(twiml: str) -> str:
 @click.pass_context
 def call_script(ctx: click.Context, number: str, ringing: bool, news: bool) -> None:
     """Print the TwiML NUMBER would hear now: its latest digest call, else a call it places to the board."""
-    from sqlalchemy import select
-
-    from sms_board.models import Outbox, OutboxKind, OutboxStatus
     from sms_board.voice import ringing as board_number
+    from sms_board.voice.listing import latest_call_to
     from sms_board.voice.script import digest_call, greeting, page
 
     settings = settings_of(ctx)
@@ -32,9 +30,7 @@ def call_script(ctx: click.Context, number: str, ringing: bool, news: bool) -> N
         click.echo("SMS_BOARD_VOICE is off: the board places no call and answers its number only to say it "
                    "takes texts; this is what it would say with it on.", err=True)
     with transaction(ctx) as session:
-        row = None if ringing else session.scalar(
-            select(Outbox).where(Outbox.to_number == phone, Outbox.kind == OutboxKind.CALL,
-                                 Outbox.status != OutboxStatus.CANCELLED).order_by(Outbox.id.desc()).limit(1))
+        row = None if ringing else latest_call_to(session, phone)
         if row is not None:
             click.echo(f"Digest call #{row.id} ({row.status}), as Twilio fetches it from /voice/call/{row.id}:", err=True)
             call = digest_call(session, settings, row)

@@ -25,6 +25,7 @@ from sms_board.models import (
     ItemStatus,
     Outbox,
     OutboxKind,
+    OutboxStatus,
     Subscriber,
 )
 
@@ -51,6 +52,13 @@ def call_row(session: Session, outbox_id: int) -> Outbox | None:
     """A digest call's outbox row (None for any other row: a text's id is no call)."""
     row = session.get(Outbox, outbox_id)
     return row if row is not None and row.kind == OutboxKind.CALL else None
+
+
+def latest_call_to(session: Session, phone: str) -> Outbox | None:
+    """The newest digest call to `phone` not cancelled: what `call-script` and the simulator's landline answer."""
+    return session.scalar(select(Outbox).where(
+        Outbox.to_number == phone, Outbox.kind == OutboxKind.CALL, Outbox.status != OutboxStatus.CANCELLED,
+    ).order_by(Outbox.id.desc()).limit(1))
 
 
 def digest_listing(session: Session, row: Outbox) -> Listing:

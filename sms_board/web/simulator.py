@@ -20,6 +20,7 @@ from sms_board.dashboard.simulator_thread import demo_phones, thread
 from sms_board.inbound import new_message_sid, receive
 from sms_board.text.phone import mask, normalise, not_a_number
 from sms_board.voice.heard import Heard
+from sms_board.voice.listing import latest_call_to
 from sms_board.web import sessions, settings
 from sms_board.web.language import translated
 from sms_board.web.security import no_store
@@ -81,14 +82,9 @@ LANDLINE = "+442920180123"  # Ofcom's drama range for Cardiff
 
 
 def _call_waiting(phone: str) -> int | None:
-    from sqlalchemy import select
-
-    from sms_board.models import Outbox, OutboxKind, OutboxStatus
-
     with sessions()() as session:
-        return session.scalar(select(Outbox.id).where(
-            Outbox.to_number == phone, Outbox.kind == OutboxKind.CALL, Outbox.status != OutboxStatus.CANCELLED,
-        ).order_by(Outbox.id.desc()).limit(1))
+        row = latest_call_to(session, phone)
+        return row.id if row is not None else None
 
 
 def _dial(address: str, phone: str, sid: str, outbound: bool, digits: str | None) -> Heard:
