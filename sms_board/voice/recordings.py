@@ -21,7 +21,7 @@ from sms_board.models import Subscriber, VoiceMessage
 from sms_board.plumbing.config import Settings
 from sms_board.plumbing.db import is_sqlite
 from sms_board.voice import words as w
-from sms_board.voice.script import Call
+from sms_board.voice.script import Call, webhook_url
 
 MAX_SECONDS = 60
 TWILIO_API = "https://api.twilio.com"
@@ -32,7 +32,7 @@ def record_prompt(call: Call) -> VoiceResponse:
     voice, tag = call.settings.voice.voice_for(call.language)
     response.say(call.say(w.RECORD_PROMPT), voice=voice, language=tag)
     response.record(max_length=MAX_SECONDS, finish_on_key="#", play_beep=True, method="POST",
-                    action=call.url("recorded"), recording_status_callback="/voice/recording",
+                    action=call.url("recorded"), recording_status_callback=webhook_url(call.settings, "/voice/recording"),
                     recording_status_callback_method="POST")
     return response
 

@@ -61,7 +61,7 @@ class Call:
         if self.area_id is not None:
             query["area"] = self.area_id
         query.update({key: value for key, value in params.items() if value is not None})
-        return f"{self.base}/key?{urlencode(query)}"
+        return webhook_url(self.settings, f"{self.base}/key?{urlencode(query)}")
 
     def area_names(self) -> str:
         return self.say.listing([area.name for area in self.listing.areas])
@@ -69,6 +69,11 @@ class Call:
     def language_key(self, digit: str) -> str | None:
         index = LANGUAGE_KEYS.index(digit) if digit in LANGUAGE_KEYS else None
         return self.offered[index] if index is not None and index < len(self.offered) else None
+
+
+def webhook_url(settings: Settings, path: str) -> str:
+    """Where Twilio is to post next: under SMS_BOARD_PUBLIC_URL, the address its signature is checked against."""
+    return f"{settings.public_url or ''}{path}"
 
 
 def offered_languages(settings: Settings, language: str) -> tuple[str, ...]:

@@ -99,7 +99,8 @@ def _dial(address: str, phone: str, sid: str, outbound: bool, digits: str | None
         heard = Heard.of(answer.data) if answer.mimetype == "text/xml" else Heard((), None, False, False, None, None, True)
         if heard.redirect is None:
             return heard
-        address, params = heard.redirect, {k: v for k, v in params.items() if k != "Digits"}
+        address = heard.redirect.removeprefix(settings().public_url or "")
+        params = {k: v for k, v in params.items() if k != "Digits"}
     return heard
 
 
@@ -128,7 +129,7 @@ def landline_key() -> tuple[str, int]:
         return _landline(None, raw, error=_not_a_number(raw), status=400)
     outbound = request.form.get("outbound") == "1"
     sid = request.form.get("sid") or "CAlocal" + uuid.uuid4().hex[:26]
-    address = request.form.get("action") or "/voice/inbound"
+    address = (request.form.get("action") or "/voice/inbound").removeprefix(settings().public_url or "")
     if not address.startswith("/voice/"):
         return _landline(phone, phone, error=_("That is not a step of a call."), status=400)
     digits = request.form.get("digits")
