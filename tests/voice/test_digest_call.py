@@ -76,6 +76,9 @@ def test_keypad_3_offers_help_exactly_as_can_by_text(app, client, street):
         assert offer is not None and offer.item_id == street[ItemKind.REQUEST]
         told = session.scalars(select(Outbox).where(Outbox.to_number == PRIYA, Outbox.kind == "notify")).all()
         assert any("Glenys" in row.body for row in told)
+    with session_of(app) as session:
+        # The call said what happened: no text is recorded as sent to the landline.
+        assert session.scalars(select(Outbox).where(Outbox.to_number == LANDLINE, Outbox.kind == "reply")).all() == []
     # Twilio retrying the same action, or the key pressed again: one offer.
     again = line.press("3")
     assert "already" in again.words
