@@ -25,7 +25,7 @@ def inbox() -> str:
     show_all = request.args.get("show") == "all"
     with sessions()() as db:
         page = inbox_page(db, person, show_all=show_all, page=page_number(request.args.get("page")))
-        voice = voice_inbox(db, person)
+        voice = voice_inbox(db, person, show_all=show_all)
     return render_template("dashboard/inbox.html", page=page, show_all=show_all, voice=voice)
 
 

@@ -28,6 +28,7 @@ class VoiceEntry:
     name: str | None
     left_at: datetime
     seconds: int | None
+    dealt_with_at: datetime | None
 
 
 def _visible(viewer: Viewer) -> ColumnElement[bool]:
@@ -43,14 +44,25 @@ def _kept() -> ColumnElement[bool]:
     return and_(VoiceMessage.deleted_at.is_(None), VoiceMessage.erase_requested_at.is_(None))
 
 
-def voice_inbox(session: Session, viewer: Viewer) -> list[VoiceEntry]:
-    """The newest voice messages this organiser may hear."""
-    rows = session.execute(
-        select(VoiceMessage, Subscriber.name).outerjoin(Subscriber, Subscriber.id == VoiceMessage.subscriber_id)
-        .where(_kept(), _visible(viewer)).order_by(VoiceMessage.id.desc()).limit(SHOWN)
-    ).all()
-    return [VoiceEntry(message.id, mask(message.from_number), name, message.created_at, message.duration)
-            for message, name in rows]
+def voice_inbox(session: Session, viewer: Viewer, *, show_all: bool = False) -> list[VoiceEntry]:
+    """The newest voice messages this organiser may hear: those not dealt with, or (`show_all`) every one."""
+    query = (select(VoiceMessage, Subscriber.name).outerjoin(Subscriber, Subscriber.id == VoiceMessage.subscriber_id)
+             .where(_kept(), _visible(viewer)).order_by(VoiceMessage.id.desc()).limit(SHOWN))
+    if not show_all:
+        query = query.where(VoiceMessage.dealt_with_at.is_(None))
+    return [VoiceEntry(message.id, mask(message.from_number), name, message.created_at, message.duration,
+                       message.dealt_with_at)
+            for message, name in session.execute(query).all()]
+
+
+def mark_voice_dealt_with(session: Session, viewer: Viewer, message_id: int, now: datetime, *,
+                          undo: bool = False) -> bool:
+    """Mark a voice message dealt with (or back); False when this organiser may not hear it."""
+    message = voice_message(session, viewer, message_id)
+    if message is None:
+        return False
+    message.dealt_with_at = None if undo else now
+    return True
 
 
 def voice_message(session: Session, viewer: Viewer, message_id: int) -> VoiceMessage | None:

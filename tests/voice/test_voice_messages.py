@@ -88,6 +88,10 @@ def test_an_organiser_plays_a_voice_message_through_the_board_never_by_a_twilio_
     with session_of(app) as session:
         kept = session.scalar(select(VoiceMessage))
         assert kept.duration == 12 and kept.from_number == SAM
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    client.post(f"/dashboard/inbox/voice/{kept.id}/dealt-with", data={"csrf_token": token})
+    assert "Voice messages" not in client.get("/dashboard/inbox").get_data(as_text=True)
+    assert "Voice messages" in client.get("/dashboard/inbox?show=all").get_data(as_text=True)
 
 
 def test_forget_deletes_the_message_at_twilio(app, client, message, phone, recordings):

@@ -178,6 +178,7 @@ def test_an_organiser_gets_404_for_every_url_of_another_area_and_learns_nothing(
         "compose.progress_json": ("GET", campaign + "/progress", {}),
         "compose.confirm": ("POST", campaign + "/confirm", {"urgent_ok": "1"}),
         "dashboard.voice_audio": ("GET", f"/dashboard/inbox/voice/{ids['voice_id']}.mp3", {}),
+        "dashboard.voice_dealt_with": ("POST", f"/dashboard/inbox/voice/{ids['voice_id']}/dealt-with", {}),
         "dashboard.dealt_with": ("POST", f"/dashboard/inbox/{ids['inbound_id']}/dealt-with", {}),
         "dashboard.moderate": ("POST", f"/dashboard/moderation/{ids['item_id']}", {"decision": "hide"}),
         "dashboard.subscribers_search": ("POST", "/dashboard/subscribers", {"area": "oak", "number": "789"}),
