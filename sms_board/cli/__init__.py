@@ -20,6 +20,7 @@ from sms_board.cli import (
     subscribers,
     texts,
     twilio,
+    voice,
     web,
 )
 from sms_board.plumbing.config import ConfigError
@@ -50,6 +51,7 @@ cli.add_command(reports.ledger)
 cli.add_command(reports.audit)
 cli.add_command(subscribers.subscribers)
 cli.add_command(twilio.twilio)
+cli.add_command(voice.call_script)
 
 
 def main() -> None:

@@ -124,9 +124,14 @@ def _stop(session: Session, settings: Settings, subscriber: Subscriber, inbound:
     if settings.stop_reply and confirmation is None:
         confirmation = texts_for(settings, subscriber, "stop_confirm")
     return opt_out(
-        session, subscriber, words=words.original or inbound.params.get("OptOutType", ""), channel="sms",
+        session, subscriber, words=words.original or inbound.params.get("OptOutType", ""), channel=channel_of(inbound),
         now=now, inbound_id=inbound.id, wording="\n\n".join(confirmation) if confirmation is not None else None,
     )
+
+
+def channel_of(inbound: InboundMessage) -> str:
+    """How a STOP came: a text, or key 9 on a call (`voice.keypad`, which sends it with the call's `CallSid`)."""
+    return "voice" if inbound.params.get("CallSid") else "sms"
 
 
 def wants_to_stop(params: Mapping[str, Any], words: Words) -> bool:

@@ -75,6 +75,7 @@ from sms_board.models.residents import (
     SubscriptionStatus,
     Suppression,
 )
+from sms_board.models.voice import VoiceMessage
 
 __all__ = [
     "NAMING",
@@ -130,6 +131,7 @@ __all__ = [
     "SubscriptionStatus",
     "Suppression",
     "UTCDateTime",
+    "VoiceMessage",
     "WebSession",
     "one_of",
 ]

@@ -27,7 +27,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from sms_board import create_app
-from sms_board.models import Campaign, InboundMessage, Item, Outbox, Subscriber
+from sms_board.models import Campaign, InboundMessage, Item, Outbox, Subscriber, VoiceMessage
 from tests.conftest import (
     ACCOUNT_SID,
     BOARD_NUMBER,
@@ -40,7 +40,8 @@ from tests.support.web import ask_for_code, csrf_token, sign_in, submit, text_me
 RUTH, OLIVE, ADMIN = "+447700900001", "+447700900003", "+447700900002"
 SAM, JOE, KIM = "+447700900123", "+447700900789", "+447700900654"
 CSRF_REFUSAL = "This form could not be accepted"
-TWILIO_WEBHOOKS = {"sms.inbound", "status.status_callback"}
+TWILIO_WEBHOOKS = {"sms.inbound", "status.status_callback", "voice.call_script", "voice.call_key", "voice.inbound",
+                   "voice.inbound_key", "voice.recording_callback"}
 SIGNED_IN_BLUEPRINTS = {"dashboard", "compose", "admin"}
 
 
@@ -141,8 +142,14 @@ def two_areas(app, areas, runner, phone):  # type: ignore[no-untyped-def]
     post = re.search(r"#(N\d+)", phone(JOE).text("POST Free oak sideboard, you collect")[0]).group(1)  # type: ignore[union-attr]
     phone(KIM).text(f"REPORT {post}")
     phone(OLIVE).text("BROADCAST OAK Oak Road broadcast: the street party is on")
+    with session_of(app) as session, session.begin():
+        joe = session.scalar(select(Subscriber).where(Subscriber.phone == JOE))
+        # Joe rang the board and left Oak Road's organisers a voice message (key 0).
+        session.add(VoiceMessage(recording_sid="RE" + "0" * 32, call_sid="CA" + "0" * 32, subscriber_id=joe.id,
+                                 from_number=JOE))
     with session_of(app) as session:
         return {
+            "voice_id": str(session.scalar(select(VoiceMessage.id))),
             "campaign_id": str(session.scalar(select(Campaign.id))),
             "inbound_id": str(session.scalar(select(InboundMessage.id).where(InboundMessage.body.like("oak road%")))),
             "item_id": str(session.scalar(select(Item.id).where(Item.body.like("Free oak%")))),
@@ -170,6 +177,8 @@ def test_an_organiser_gets_404_for_every_url_of_another_area_and_learns_nothing(
         "compose.broadcast": ("GET", campaign, {}),
         "compose.progress_json": ("GET", campaign + "/progress", {}),
         "compose.confirm": ("POST", campaign + "/confirm", {"urgent_ok": "1"}),
+        "dashboard.voice_audio": ("GET", f"/dashboard/inbox/voice/{ids['voice_id']}.mp3", {}),
+        "dashboard.voice_dealt_with": ("POST", f"/dashboard/inbox/voice/{ids['voice_id']}/dealt-with", {}),
         "dashboard.dealt_with": ("POST", f"/dashboard/inbox/{ids['inbound_id']}/dealt-with", {}),
         "dashboard.moderate": ("POST", f"/dashboard/moderation/{ids['item_id']}", {"decision": "hide"}),
         "dashboard.subscribers_search": ("POST", "/dashboard/subscribers", {"area": "oak", "number": "789"}),
