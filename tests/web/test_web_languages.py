@@ -831,3 +831,37 @@ def test_no_english_word_on_any_page_is_outside_what_translators_see(db, tmp_pat
         )
         assert len([p for p in pages.values() if p.mimetype == "text/html"]) >= 25
         assert [p.status_code for p in (approved, replied, chosen)] == [200, 200, 200]
+
+
+def test_the_one_message_preview_has_no_english_outside_what_translators_see(db, tmp_path, monkeypatch):
+    """The composer of a board of one language (one box, `preview.html`), its preview and its broadcast."""
+    with pseudo.pseudo_pack(tmp_path, monkeypatch, "ru") as code:
+        app = development_board(db, tmp_path, SMS_BOARD_LANGUAGES=code)
+        runner, phone = Runner(app), phone_of(app)
+        runner("area", "add", "elm", "Elm Street", "--postcode", "SE6 1")
+        runner("organiser", "add", RUTH, "elm")
+        for number in (RUTH, SAM, PRIYA):
+            phone(number).text("QAJOIN ELM")
+        ruth = app.test_client()
+        sign_in(ruth, RUTH)
+        token = csrf_token(ruth, "/dashboard/broadcast")
+        previewed = ruth.post(
+            "/dashboard/broadcast/preview",
+            data={"csrf_token": token, "area": "elm", "text": "Water off \U0001f4a7 until 3pm " * 6},
+        )
+        shown = previewed.get_data(as_text=True)
+        campaign = re.search(r"/dashboard/broadcasts/(\d+)/confirm", shown)
+        assert campaign, shown[-2000:]
+        confirmed = ruth.post(
+            f"/dashboard/broadcasts/{campaign.group(1)}/confirm",
+            data={"csrf_token": token},
+            follow_redirects=True,
+        )
+        pages = {"composer": ruth.get("/dashboard/broadcast"), "preview": previewed, "broadcast": confirmed}
+        leftovers = {
+            name: found
+            for name, answer in pages.items()
+            if (found := english_left(answer.get_data(as_text=True), code, DATA))
+        }
+        assert leftovers == {}
+        assert "UCS-2" in shown and "\U0001f4a7" in shown, "the emoji's own note, in the pseudo-language"
