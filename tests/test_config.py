@@ -211,3 +211,13 @@ def test_voice_is_off_by_default_and_its_settings_are_read(tmp_path):
     assert s.voice.voice_for("en") == ("Polly.Brian", "en-GB")
     assert s.voice.voice_for("cy") == ("Polly.Gwyneth", "cy-GB")
     assert settings(tmp_path, SMS_BOARD_CALL_HOURS="").voice.call_hours is None
+
+
+def test_a_language_without_a_voice_is_refused_only_when_the_board_places_calls(tmp_path):
+    board = settings(tmp_path, SMS_BOARD_LANGUAGES="cy,en", SMS_BOARD_VOICES="cy=Polly.Gwyneth")
+    assert board.voice.voices["cy"] == "Polly.Gwyneth"
+    voices = {"cy": "Polly.Gwyneth", "en": "Polly.Amy"}
+    from sms_board.plumbing.voice_config import parse_voices
+    with pytest.raises(ConfigError, match="no voice for xx, a language of this board"):
+        parse_voices("", ("cy", "xx"), ConfigError)
+    assert parse_voices("", ("cy", "en"), ConfigError) == {**voices, "pl": "Polly.Ewa"}

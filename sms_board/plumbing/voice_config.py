@@ -60,7 +60,8 @@ def parse_call_hours(raw: str, error: type[Exception]) -> CallHours | None:
 
 
 def parse_voices(raw: str, languages: tuple[str, ...], error: type[Exception]) -> dict[str, str]:
-    """`cy=Polly.Gwyneth,en=Polly.Amy` over the defaults; every language of the board needs one."""
+    """`cy=Polly.Gwyneth,en=Polly.Amy` over the defaults; with voice on, every language of the board needs one
+    (pass no languages to check only the form)."""
     voices = dict(DEFAULT_VOICES)
     for part in filter(None, (piece.strip() for piece in raw.split(","))):
         code, sep, voice = part.partition("=")
@@ -88,7 +89,9 @@ def load_voice_settings(env: Mapping[str, str], languages: tuple[str, ...], *, t
         price_per_minute=float(_number("SMS_BOARD_PRICE_PER_MINUTE", env.get("SMS_BOARD_PRICE_PER_MINUTE") or "0.015",
                                        float, 0)),
         call_minutes=int(_number("SMS_BOARD_CALL_MINUTES", env.get("SMS_BOARD_CALL_MINUTES") or "3", int, 1)),
-        voices=parse_voices(env.get("SMS_BOARD_VOICES") or "", languages, ConfigError),
+        # A language without a voice matters only when the board speaks: a board that places no
+        # call may speak a language no text-to-speech voice has.
+        voices=parse_voices(env.get("SMS_BOARD_VOICES") or "", languages if enabled else (), ConfigError),
     )
     if enabled and transport == "twilio":
         if not from_number:
