@@ -28,6 +28,7 @@ from sms_board.community.alerts import raise_the_alarm
 from sms_board.community.exchange import end_connections_of
 from sms_board.community.languages import texts_for
 from sms_board.community.subscriptions import get_or_create_subscriber, start_again
+from sms_board.community.trusted_helpers import end_everything_of
 from sms_board.handlers.router import (
     OPTED_OUT_STAGE,
     START_HELP_STAGE,
@@ -178,6 +179,8 @@ def do_stop(ctx: Context) -> None:
         # The other side of each open connection is told it ended, without details.
         for match, other in end_connections_of(ctx.session, ctx.subscriber, ctx.now, ItemEventAction.OPTED_OUT):
             ctx.notify(other, "connection_ended", about=match, ref=match.item.ref)
+        # Their helpers end (not told), and so does their helping (the residents are told).
+        end_everything_of(ctx.session, ctx.settings, ctx.subscriber, ctx.now, why="STOP")
     # One confirmation only: a second STOP from an opted-out number is stored, not answered.
     if changed and confirmation is not None:
         ctx.replies.extend(confirmation)

@@ -29,6 +29,7 @@ from sms_board.models.broadcasting import (
     CampaignVersion,
     DigestBatch,
 )
+from sms_board.models.helpers import HELPER_LETTER, TrustedHelper, TrustedHelperStatus
 from sms_board.models.items import (
     Confirmation,
     ConfirmationResolution,
@@ -77,6 +78,7 @@ from sms_board.models.residents import (
 )
 
 __all__ = [
+    "HELPER_LETTER",
     "NAMING",
     "Area",
     "AreaPostcode",
@@ -129,6 +131,8 @@ __all__ = [
     "Subscription",
     "SubscriptionStatus",
     "Suppression",
+    "TrustedHelper",
+    "TrustedHelperStatus",
     "UTCDateTime",
     "WebSession",
     "one_of",

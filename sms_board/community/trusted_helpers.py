@@ -1,0 +1,271 @@
+"""Trusted helpers: the life cycle of one resident's helper, and the rules for naming one.
+
+Not the `helper` of an exchange (`Match.helper_id`): a trusted helper stands in for a person
+(docs/helpers.md). This module is the only writer of `trusted_helpers.status`. A new row is
+created `proposed` (`propose`) and moves only through `transition`, one conditional
+`UPDATE … WHERE id = … AND status IN (…)`, so a helper's OK and the clock's lapse at the same
+moment cannot both win:
+
+    proposed ──helper's OK H<n>──▶ active
+    proposed ──helper's NO H<n>──▶ declined
+    proposed ──48 hours unanswered (the clock)──▶ lapsed
+    proposed / active ──HELPER OFF (resident), HELPER OFF <name> (helper), an organiser,
+                        either's STOP, either's FORGET──▶ ended
+
+A resident ending it is never told to the helper (coercion happens); the helper ending it, or
+their STOP, is told to the resident (or, for one who hears the board by telephone, to the
+organisers of their area). The rules for naming one (`propose`) are the same by text, CLI and web.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
+
+from sms_board.community.languages import enqueue_in_their_language, texts_for
+from sms_board.community.people import actor_label, organisers_to_tell
+from sms_board.community.privacy import is_suppressed
+from sms_board.community.subscriptions import active_areas, get_or_create_subscriber
+from sms_board.models import (
+    HELPER_LETTER,
+    HearsBy,
+    OutboxKind,
+    Subscriber,
+    TrustedHelper,
+    TrustedHelperStatus,
+)
+from sms_board.plumbing.config import Settings
+from sms_board.text.phone import mask, normalise, why_not_textable
+from sms_board.text.templates import Said
+
+T = TrustedHelperStatus
+
+# ── the status groups every other module speaks in ─────────────────────────
+
+WAITING = (T.PROPOSED,)  # the helper was asked and has not answered
+ACTIVE = (T.ACTIVE,)  # the helper stands in for the resident
+CURRENT = (T.PROPOSED, T.ACTIVE)  # counts against the limits; never twice for one pair
+FINISHED = (T.DECLINED, T.LAPSED, T.ENDED)  # nothing moves it again
+
+PROPOSAL_LAPSES_AFTER = timedelta(hours=48)
+PROPOSALS_PER_DAY = 3  # by one resident: a proposal is a text to a stranger that carries a name
+_DAY = timedelta(days=1)
+
+_HELPER_REF = re.compile(rf"^#?{HELPER_LETTER}#?(\d{{1,9}})$", re.IGNORECASE)
+
+
+def helper_ref(token: str) -> int | None:
+    """`H4`, `h4`, `#H4` → 4; anything else (`4`, `R4`) → None: a helper's ref always has its letter."""
+    match = _HELPER_REF.match(token.strip())
+    return int(match.group(1)) if match else None
+
+
+def transition(session: Session, row: TrustedHelper, to: TrustedHelperStatus, *,
+               allowed_from: Iterable[TrustedHelperStatus], now: datetime, **values_: Any) -> bool:
+    """Move `row` to `to` if it is still in `allowed_from`; False (and `row` re-read) if it was not.
+
+    Finishing it stamps `ended_at`.
+    """
+    if to in FINISHED:
+        values_.setdefault("ended_at", now)
+    moved = session.execute(
+        update(TrustedHelper).where(TrustedHelper.id == row.id, TrustedHelper.status.in_(list(allowed_from)))
+        .values(status=to, **values_).execution_options(synchronize_session=False)
+    ).rowcount
+    if moved:
+        for key, value in {"status": to, **values_}.items():
+            set_committed_value(row, key, value)
+        return True
+    session.refresh(row)
+    return False
+
+
+# ── who is whose ───────────────────────────────────────────────────────────
+
+
+def helpers_of(session: Session, resident: Subscriber, statuses: Iterable[TrustedHelperStatus] = CURRENT
+               ) -> list[TrustedHelper]:
+    return list(session.scalars(select(TrustedHelper).where(
+        TrustedHelper.resident_id == resident.id, TrustedHelper.status.in_(list(statuses))).order_by(TrustedHelper.id)))
+
+
+def helping(session: Session, helper: Subscriber, statuses: Iterable[TrustedHelperStatus] = ACTIVE
+            ) -> list[TrustedHelper]:
+    """The rows in which `helper` helps someone (agreed, unless `statuses` says otherwise)."""
+    return list(session.scalars(select(TrustedHelper).where(
+        TrustedHelper.helper_id == helper.id, TrustedHelper.status.in_(list(statuses))).order_by(TrustedHelper.id)))
+
+
+def name_of(person: Subscriber) -> str:
+    """How the other side is named to someone: their NAME, else their number masked (never in full)."""
+    return person.name or mask(person.phone)
+
+
+def area_of(session: Session, resident: Subscriber) -> str:
+    """The resident's area, for the helper to know who asks: the first of their areas, or ''."""
+    areas = active_areas(session, resident)
+    return areas[0].name if areas else ""
+
+
+# ── naming a helper ────────────────────────────────────────────────────────
+
+
+def propose(session: Session, settings: Settings, resident: Subscriber, raw_number: str, now: datetime, *,
+            words: str, channel: str, asked_by: Subscriber | None = None, asked_label: str | None = None) -> Said:
+    """Ask the person at `raw_number` to be `resident`'s helper, or say why not (nothing is written then).
+
+    `words`: the resident's own text, or the organiser's note of how the resident agreed; `asked_by` /
+    `asked_label`: who recorded it (None: the resident themselves, by text).
+    """
+    number = normalise(raw_number, settings.default_region)
+    if number is None:
+        return Said.of("helper_usage")
+    if number == resident.phone:
+        return Said.of("helper_refused", reason="own")
+    if why_not_textable(number) is not None:
+        return Said.of("helper_refused", reason="mobile")
+    if not resident.name:
+        return Said.of("helper_refused", reason="name")
+    helper = session.scalar(select(Subscriber).where(Subscriber.phone == number))
+    already = _already(session, resident, helper) if helper is not None else None
+    if already is not None:
+        return Said.of("helper_refused", reason="twice", ref=already)
+    if len(helpers_of(session, resident)) >= settings.helpers_per_resident:
+        return Said.of("helper_refused", reason="limit", limit=settings.helpers_per_resident)
+    if asked_by is None and asked_label is None and _proposals_today(session, resident, now) >= PROPOSALS_PER_DAY:
+        return Said.of("helper_refused", reason="today", limit=PROPOSALS_PER_DAY)
+    if _cannot_be_asked(session, settings, helper, number):
+        # Never why: that a number opted out, was forgotten or helps enough people is theirs to keep.
+        return Said.of("helper_refused", reason="cannot_ask")
+    helper = helper or get_or_create_subscriber(session, number, now)
+    row = TrustedHelper(resident_id=resident.id, helper_id=helper.id, status=T.PROPOSED, proposed_at=now,
+                        asked_by=(asked_label or actor_label(asked_by or resident))[:60], resident_channel=channel,
+                        resident_words=words)
+    session.add(row)
+    session.flush()  # its id is the ref the helper is told
+    data = {"name": resident.name, "area": area_of(session, resident), "ref": row.ref}
+    row.proposal_wording = "\n\n".join(texts_for(settings, helper, "helper_proposal", **data))
+    enqueue_in_their_language(session, settings, helper, "helper_proposal", OutboxKind.NOTIFY, now=now, **data)
+    return Said.of("helper_asked", helper=mask(number), ref=row.ref,
+                   hours=int(PROPOSAL_LAPSES_AFTER.total_seconds() // 3600)).because(True)
+
+
+def _already(session: Session, resident: Subscriber, helper: Subscriber) -> str | None:
+    row = session.scalar(select(TrustedHelper).where(
+        TrustedHelper.resident_id == resident.id, TrustedHelper.helper_id == helper.id,
+        TrustedHelper.status.in_(CURRENT)))
+    return row.ref if row is not None else None
+
+
+def _proposals_today(session: Session, resident: Subscriber, now: datetime) -> int:
+    return session.scalar(select(func.count(TrustedHelper.id)).where(
+        TrustedHelper.resident_id == resident.id, TrustedHelper.resident_channel == "sms",
+        TrustedHelper.proposed_at > now - _DAY)) or 0
+
+
+def _cannot_be_asked(session: Session, settings: Settings, helper: Subscriber | None, number: str) -> bool:
+    """An opted-out, undeliverable or forgotten number, or one helping as many as the board allows."""
+    if is_suppressed(session, settings.suppression_key, number):
+        return True
+    if helper is None:
+        return False
+    if helper.opted_out or helper.undeliverable_at is not None or helper.hears_by != HearsBy.SMS:
+        return True
+    return len(helping(session, helper, CURRENT)) >= settings.residents_per_helper
+
+
+# ── the helper's answer ────────────────────────────────────────────────────
+
+
+def answer(session: Session, settings: Settings, helper: Subscriber, number: int, *, agree: bool, words: str,
+           now: datetime) -> Said:
+    """`OK H4` / `NO H4` from the person asked; anyone else, or a proposal no longer waiting, names nothing."""
+    row = session.get(TrustedHelper, number)
+    if row is None or row.helper_id != helper.id:
+        return Said.of("helper_answer", outcome="unknown", ref=f"{HELPER_LETTER}{number}")
+    if row.status not in WAITING:
+        return Said.of("helper_answer", outcome="answered", ref=row.ref)
+    if agree and len(helping(session, helper)) >= settings.residents_per_helper:
+        return Said.of("helper_answer", outcome="limit", limit=settings.residents_per_helper)
+    to = T.ACTIVE if agree else T.DECLINED
+    if not transition(session, row, to, allowed_from=WAITING, now=now, helper_answered_at=now, helper_words=words):
+        return Said.of("helper_answer", outcome="answered", ref=row.ref)
+    outcome = "agreed" if agree else "declined"
+    tell_resident(session, settings, row, outcome, now)
+    return Said.of("helper_answer", outcome=outcome, name=row.resident.name, ref=row.ref).because(True)
+
+
+def lapse_proposals(session: Session, settings: Settings, now: datetime) -> int:
+    """Proposals unanswered for 48 hours lapse; the resident is told (the helper, who never answered, is not)."""
+    due = session.scalars(select(TrustedHelper).where(
+        TrustedHelper.status.in_(WAITING), TrustedHelper.proposed_at <= now - PROPOSAL_LAPSES_AFTER)
+        .order_by(TrustedHelper.id)).all()
+    lapsed = 0
+    for row in due:
+        if transition(session, row, T.LAPSED, allowed_from=WAITING, now=now, ended_by="the board"):
+            tell_resident(session, settings, row, "lapsed", now)
+            lapsed += 1
+    return lapsed
+
+
+# ── ending it ──────────────────────────────────────────────────────────────
+
+
+def end(session: Session, row: TrustedHelper, now: datetime, *, by: str) -> bool:
+    """End a proposal or a helper at once; False when it had ended already."""
+    return transition(session, row, T.ENDED, allowed_from=CURRENT, now=now, ended_by=by[:60])
+
+
+def end_as_resident(session: Session, resident: Subscriber, now: datetime, *, by: str,
+                    only: TrustedHelper | None = None) -> list[TrustedHelper]:
+    """The resident's helpers (or `only` one) end; the helpers are not told."""
+    rows = [only] if only is not None else helpers_of(session, resident)
+    return [row for row in rows if end(session, row, now, by=by)]
+
+
+def end_as_helper(session: Session, settings: Settings, helper: Subscriber, now: datetime, *, by: str,
+                  only: Iterable[TrustedHelper] | None = None) -> list[TrustedHelper]:
+    """The helper stops helping (everyone, or `only` these); each resident (or their organisers) is told."""
+    rows = list(only) if only is not None else helping(session, helper, CURRENT)
+    ended = [row for row in rows if end(session, row, now, by=by)]
+    for row in ended:
+        if row.helper_answered_at is not None:  # a proposal never agreed to was nothing to the resident yet
+            tell_resident(session, settings, row, "stopped", now)
+    return ended
+
+
+def end_everything_of(session: Session, settings: Settings, person: Subscriber, now: datetime, *, why: str) -> None:
+    """STOP or FORGET: the person's helpers end (not told) and so does their helping (their residents told)."""
+    end_as_resident(session, person, now, by=why)
+    end_as_helper(session, settings, person, now, by=why)
+
+
+def tell_resident(session: Session, settings: Settings, row: TrustedHelper, event: str, now: datetime) -> None:
+    """Tell the resident what became of their helper (`event`: agreed, declined, lapsed, stopped) by text;
+    for one who hears the board by telephone (or cannot be texted), the organisers of their area."""
+    resident = row.resident
+    data = {"event": event, "helper": name_of(row.helper), "ref": row.ref, "name": resident.name or ""}
+    if resident.hears_by == HearsBy.SMS and not resident.opted_out and resident.undeliverable_at is None:
+        enqueue_in_their_language(session, settings, resident, "helper_news", OutboxKind.NOTIFY, now=now,
+                                  for_organisers=False, **data)
+        return
+    areas = active_areas(session, resident)
+    # A resident in no area (none is an area id): the administrators, as `organisers_to_tell` falls back to.
+    for organiser in organisers_to_tell(session, areas[0].id if areas else -1):
+        enqueue_in_their_language(session, settings, organiser, "helper_news", OutboxKind.NOTIFY, now=now,
+                                  for_organisers=True, **data)
+
+
+def find_by_ref_or_name(rows: list[TrustedHelper], token: str, *, name_of_row: Any) -> list[TrustedHelper]:
+    """The rows a word names: a ref (`H4`) names its row, a name every row whose person has it."""
+    number = helper_ref(token)
+    if number is not None:
+        return [row for row in rows if row.id == number]
+    return [row for row in rows if (name_of_row(row) or "").upper() == token.upper()]
+
