@@ -28,12 +28,14 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
+from sms_board.community import audit
 from sms_board.community.languages import enqueue_in_their_language, texts_for
 from sms_board.community.people import actor_label, organisers_to_tell
 from sms_board.community.privacy import is_suppressed
 from sms_board.community.subscriptions import active_areas, get_or_create_subscriber
 from sms_board.models import (
     HELPER_LETTER,
+    AuditAction,
     HearsBy,
     OutboxKind,
     Subscriber,
@@ -269,3 +271,40 @@ def find_by_ref_or_name(rows: list[TrustedHelper], token: str, *, name_of_row: A
         return [row for row in rows if row.id == number]
     return [row for row in rows if (name_of_row(row) or "").upper() == token.upper()]
 
+
+
+# ── what organisers do (CLI and dashboard alike) ───────────────────────────
+
+
+def record_for_resident(session: Session, settings: Settings, resident: Subscriber, raw_number: str, consent: str,
+                        now: datetime, *, actor: Subscriber | None, channel: str) -> Said:
+    """An organiser records a resident's helper (a landline resident, asked in person): `consent` says
+    how the resident agreed (not empty: the caller asks for it). The helper is still asked by text and must
+    reply OK H<n>."""
+    said = propose(session, settings, resident, raw_number, now, words=consent, channel=channel, asked_by=actor,
+                   asked_label=None if actor else audit.OPERATOR)
+    if said.changed:
+        row = session.get(TrustedHelper, int(str(said.data["ref"]).removeprefix(HELPER_LETTER)))
+        assert row is not None
+        areas = active_areas(session, resident)
+        audit.record(session, AuditAction.HELPER_ADD, now, actor=actor, label=None if actor else audit.OPERATOR,
+                     channel=channel, area_id=areas[0].id if areas else None, ref=row.ref,
+                     resident=mask(resident.phone), helper=mask(row.helper.phone), consent=consent)
+    return said
+
+
+def end_by_organiser(session: Session, row: TrustedHelper, now: datetime, *, actor: Subscriber | None,
+                     channel: str) -> bool:
+    """An organiser ends a helper at once; nobody is told (the organiser says what needs saying)."""
+    if not end(session, row, now, by=actor_label(actor) if actor else audit.OPERATOR):
+        return False
+    areas = active_areas(session, row.resident)
+    audit.record(session, AuditAction.HELPER_END, now, actor=actor, label=None if actor else audit.OPERATOR,
+                 channel=channel, area_id=areas[0].id if areas else None, ref=row.ref,
+                 resident=mask(row.resident.phone), helper=mask(row.helper.phone))
+    return True
+
+
+def every_helper(session: Session) -> list[TrustedHelper]:
+    """Every helper row, newest first (`sms-board helper list`)."""
+    return list(session.scalars(select(TrustedHelper).order_by(TrustedHelper.id.desc())))

@@ -211,3 +211,49 @@ def test_in_welsh_cynorthwyydd_names_a_helper_and_the_reply_is_welsh(areas, phon
     reply = rose.text("CYNORTHWYYDD 07700 900222")
     assert reply[0].startswith("Eich cynorthwyydd (H")
     assert rose.text("CYNORTHWYYDD DIM")[0].startswith("Wedi'i wneud:")
+
+
+def test_a_finished_helper_never_moves_again(areas, phone, app):
+    from sms_board.app import board_of
+    from sms_board.community.trusted_helpers import ACTIVE, WAITING, end, transition
+    from sms_board.plumbing.utc import utcnow
+
+    rose_in_elm(phone).text("HELPER 07700 900222")
+    phone(SAM).text(f"NO {rows(app)[0].ref}")
+    with board_of(app).sessions.begin() as session:
+        row = session.scalars(select(TrustedHelper)).one()
+        assert not transition(session, row, ACTIVE[0], allowed_from=WAITING, now=utcnow())
+        assert not end(session, row, utcnow(), by="operator")
+        assert row.status == "declined"
+
+
+def test_the_limits_are_settings_and_a_bad_one_stops_the_board_at_start(areas, db, tmp_path):
+    import pytest
+
+    from sms_board import create_app
+    from sms_board.plumbing.config import ConfigError, load_settings
+    from tests.conftest import Phone, app_config
+
+    one = create_app(app_config(db, tmp_path, SMS_BOARD_HELPERS_PER_RESIDENT="1"))
+    rose = Phone(one.test_client(), ROSE)
+    rose.text("JOIN ELM")
+    rose.text("NAME Rose")
+    rose.text("HELPER 07700 900222")
+    assert rose.text("HELPER 07700 900333") == [
+        "You have 1 helper already, the most the board allows. HELPER OFF ends yours."]
+    for name in ("SMS_BOARD_HELPERS_PER_RESIDENT", "SMS_BOARD_RESIDENTS_PER_HELPER"):
+        with pytest.raises(ConfigError, match=f"{name}='0' must be at least 1"):
+            load_settings(environ={"SMS_BOARD_INSTANCE_PATH": str(tmp_path), name: "0"})
+
+
+def test_a_helper_at_their_limit_cannot_be_asked_again(areas, db, tmp_path):
+    from sms_board import create_app
+    from tests.conftest import Phone, app_config
+
+    board = create_app(app_config(db, tmp_path, SMS_BOARD_RESIDENTS_PER_HELPER="1"))
+    rose, priya = Phone(board.test_client(), ROSE), Phone(board.test_client(), PRIYA)
+    for person, name in ((rose, "Rose"), (priya, "Priya")):
+        person.text("JOIN ELM")
+        person.text(f"NAME {name}")
+    rose.text("HELPER 07700 900222")
+    assert priya.text("HELPER 07700 900222") == ["Sorry, we couldn't ask that number to be your helper."]
