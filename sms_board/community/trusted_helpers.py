@@ -264,6 +264,14 @@ def tell_resident(session: Session, settings: Settings, row: TrustedHelper, even
                                   for_organisers=True, **data)
 
 
+def speaks_for_someone(session: Session, person: Subscriber, tokens: tuple[str, ...]) -> bool:
+    """Whether a text (its folded words) is `FOR <name or ref> …` from a helper naming someone they help:
+    the words after it are that resident's, so they are never the helper's own STOP."""
+    if len(tokens) < 3 or tokens[0] != "FOR" or person.id is None:
+        return False
+    return bool(find_by_ref_or_name(helping(session, person), tokens[1], name_of_row=lambda row: row.resident.name))
+
+
 def find_by_ref_or_name(rows: list[TrustedHelper], token: str, *, name_of_row: Any) -> list[TrustedHelper]:
     """The rows a word names: a ref (`H4`) names its row, a name every row whose person has it."""
     number = helper_ref(token)

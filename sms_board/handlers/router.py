@@ -84,6 +84,10 @@ class Context:
     stops: bool = False
     # Why the text was deliberately left unanswered and unhandled (an opted-out number), or "".
     ignored: str = ""
+    # Who reads the replies when that is not `subscriber`: a trusted helper acting for them (`FOR ROSE …`,
+    # handlers/trusted_helper.py). The replies go in the reader's language; the subscriber's own language
+    # is never learnt from the reader's words.
+    reader: Subscriber | None = None
 
     def ignore(self, reason: str) -> None:
         """The text is stored but not handled: no reply, and `reason` kept on it for organisers."""
@@ -95,7 +99,7 @@ class Context:
         `english`: the keyword was written as the English one itself (JOIN, not YMUNO read as JOIN);
         `guessed`: the language of the pack's keyword a misspelling was read as (YMNUO → cy).
         """
-        if knows_language(self.settings, self.subscriber):
+        if self.reader is not None or knows_language(self.settings, self.subscriber):
             return
         language = self.words.language or guessed or ("en" if english else None)
         if language in self.settings.languages:
@@ -103,7 +107,7 @@ class Context:
 
     def reply(self, template: str, /, **data: object) -> None:
         """Answer the sender in their language, or once in each of the board's while it is not known."""
-        self.replies.extend(texts_for(self.settings, self.subscriber, template, **data))
+        self.replies.extend(texts_for(self.settings, self.reader or self.subscriber, template, **data))
 
     def did(self, changed: bool = True) -> None:
         """Declare that the text changed something the resident asked for: a post, a connection, a

@@ -5,10 +5,20 @@ reply `OK H4` (`NO H4` says no). A helper's ref always has its letter: `OK 4` is
 never answers a proposal. `HELPER OFF` (the resident) ends theirs without the helper being told;
 `HELPER OFF ROSE` / `HELPER OFF H4` (the helper) stops helping, and the resident is told. The rules
 live in `community/trusted_helpers.py` (docs/helpers.md).
+
+`FOR ROSE <text>` / `FOR H4 <text>` from an agreed helper is Rose's own text (`NEED …`, `OK R12`,
+`R12 <message>`, `DONE R12 2`, `MY`), routed as hers, with the replies to the helper, in the helper's
+language, marked "For Rose:"; the item's history and the audit log say who did it. Rose's own rights
+(the STOP family, START, FORGET, HELPER, and YES, which confirms a FORGET) are refused. From someone who helps nobody, `FOR …` is an
+ordinary text ("For sale: bike").
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+from sms_board.community.languages import reading
+from sms_board.community.people import acting_as_helper
 from sms_board.community.trusted_helpers import (
     CURRENT,
     answer,
@@ -20,12 +30,18 @@ from sms_board.community.trusted_helpers import (
     helping,
     propose,
 )
-from sms_board.handlers.router import KEYWORD_STAGE, Context, keyword, stage
-from sms_board.text.templates import Said
+from sms_board.handlers.router import KEYWORD_STAGE, Context, keyword, route, stage
+from sms_board.handlers.stop import START_WORDS, STOP_WORDS, asks_to_stop
+from sms_board.models import TrustedHelper
+from sms_board.text.templates import Said, render
+from sms_board.text.words import Words
 
 _AGREE = frozenset({"OK", "ACCEPT"})
 _REFUSE = frozenset({"NO", "DECLINE"})
 HELPER_ANSWER_STAGE = KEYWORD_STAGE - 1  # before OK and NO read their word as an item's ref
+FOR_STAGE = KEYWORD_STAGE - 4  # after STOP, HELP, YES and the urgent check of the helper's own text
+# The resident's own rights: never done for them by a helper.
+RESIDENT_ONLY = STOP_WORDS | START_WORDS | {"FORGET", "HELPER", "YES"}  # YES: it would confirm her FORGET
 
 
 def answers_a_proposal(ctx: Context) -> int | None:
@@ -85,3 +101,40 @@ def _off(ctx: Context) -> None:
         ctx.say(Said.of("helper_off", outcome="ended", refs=own[0].ref).because(True))
         return
     ctx.reply("helper_off", outcome="not_helping", name=word)
+
+
+@stage(FOR_STAGE, "for")
+def for_stage(ctx: Context) -> bool:
+    """`FOR <name or H-ref> <text>` from a helper: the text routed as the resident's."""
+    if ctx.words.first != "FOR" or len(ctx.words) < 2 or ctx.reader is not None:
+        return False
+    rows = helping(ctx.session, ctx.subscriber)
+    if not rows:
+        return False  # "For sale: bike": an ordinary text
+    word = ctx.words.rest(1).split()[0]
+    named = find_by_ref_or_name(rows, ctx.words.tokens[1], name_of_row=lambda row: row.resident.name)
+    if len(named) != 1:
+        ctx.reply("helper_for_refused", outcome="which" if named else "not_helper", name=word,
+                  ref=named[0].ref if named else "")
+        return True
+    _act_for(ctx, named[0])
+    return True
+
+
+def _act_for(ctx: Context, row: TrustedHelper) -> None:
+    resident = row.resident
+    inner = Words.parse(ctx.words.rest(2), ctx.words.vocabulary)
+    if not inner.tokens or inner.first in RESIDENT_ONLY or asks_to_stop(inner.tokens):
+        ctx.reply("helper_for_refused", outcome="resident_only" if inner.tokens else "usage", name=resident.name)
+        return
+    acting = replace(ctx, subscriber=resident, words=inner, replies=[], reader=ctx.subscriber, handler="",
+                     changed=False, mandatory_reply=False, stops=False)
+    with acting_as_helper(ctx.session, ctx.subscriber, resident):
+        route(acting)
+    ctx.handler = f"for_{acting.handler}"
+    ctx.did(acting.changed)
+    ctx.mandatory_reply |= acting.mandatory_reply
+    # The mark in the helper's language (the board's first while theirs is not known).
+    language = reading(ctx.settings, ctx.subscriber)[0]
+    ctx.replies.extend(render("helper_for", language, name=resident.name, body=reply) for reply in acting.replies)
+

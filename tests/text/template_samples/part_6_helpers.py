@@ -23,4 +23,7 @@ SAMPLES: dict[str, list[Sample]] = {
                    {"outcome": "stopped", "name": "Bartholomew", "ref": "H1234"},
                    {"outcome": "which", "name": "Bartholomew", "ref": "H1234"},
                    {"outcome": "not_helping", "name": "Bartholomew"}],
+    "helper_for": [{"name": "Bartholomew", "body": "Connected with Priya on #R1234. Text R1234 <message> to talk."}],
+    "helper_for_refused": [{"outcome": outcome, "name": "Bartholomew", "ref": "H1234"}
+                           for outcome in ("not_helper", "which", "resident_only", "usage")],
 }
