@@ -20,7 +20,7 @@ organisers of their area). The rules for naming one (`propose`) are the same by 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from sms_board.community import audit
-from sms_board.community.languages import enqueue_in_their_language, texts_for
+from sms_board.community.languages import enqueue_in_their_language, reading, texts_for
 from sms_board.community.people import actor_label, organisers_to_tell
 from sms_board.community.privacy import is_suppressed
 from sms_board.community.subscriptions import active_areas, get_or_create_subscriber
@@ -37,14 +37,18 @@ from sms_board.models import (
     HELPER_LETTER,
     AuditAction,
     HearsBy,
+    Item,
+    Match,
     OutboxKind,
+    Response,
     Subscriber,
     TrustedHelper,
     TrustedHelperStatus,
 )
 from sms_board.plumbing.config import Settings
+from sms_board.sending.outbox import enqueue
 from sms_board.text.phone import mask, normalise, why_not_textable
-from sms_board.text.templates import Said
+from sms_board.text.templates import Said, render
 
 T = TrustedHelperStatus
 
@@ -262,6 +266,24 @@ def tell_resident(session: Session, settings: Settings, row: TrustedHelper, even
     for organiser in organisers_to_tell(session, areas[0].id if areas else -1):
         enqueue_in_their_language(session, settings, organiser, "helper_news", OutboxKind.NOTIFY, now=now,
                                   for_organisers=True, **data)
+
+
+# ── copies to the helpers ──────────────────────────────────────────────────
+
+
+def copy_to_helpers(session: Session, settings: Settings, resident: Subscriber, kind: OutboxKind,
+                    worded: Callable[[str], str], *, about: Item | Response | Match | None, now: datetime) -> int:
+    """A copy of a notice or relay to `resident` for each of their agreed helpers, in the helper's language,
+    marked "For Rose:" (`worded(language)`: the notice in that language). Returns the copies queued.
+
+    Digests are not copied yet (docs/helpers.md, "Not built yet").
+    """
+    queued = 0
+    for row in helpers_of(session, resident, ACTIVE):
+        for language in reading(settings, row.helper):
+            text = render("helper_for", language, name=resident.name, body=worded(language))
+            queued += enqueue(session, settings, row.helper, text, kind, about=about, now=now) is not None
+    return queued
 
 
 def speaks_for_someone(session: Session, person: Subscriber, tokens: tuple[str, ...]) -> bool:

@@ -131,7 +131,7 @@ def _act_for(ctx: Context, row: TrustedHelper) -> None:
                      changed=False, mandatory_reply=False, stops=False)
     with acting_as_helper(ctx.session, ctx.subscriber, resident):
         route(acting)
-    ctx.handler = f"for_{acting.handler}"
+    ctx.handler = "for"
     ctx.did(acting.changed)
     ctx.mandatory_reply |= acting.mandatory_reply
     # The mark in the helper's language (the board's first while theirs is not known).

@@ -87,3 +87,23 @@ def test_for_from_someone_who_helps_nobody_is_an_ordinary_text_and_naming_the_wr
         assert session.scalars(select(Item)).all() == []
         handled = session.scalars(select(InboundMessage.handler).order_by(InboundMessage.id.desc())).first()
         assert handled == "for"
+
+
+def test_the_helper_gets_copies_of_the_residents_notices_and_relays_until_helper_off(areas, phone, app):
+    people = neighbours(phone)
+    rose, sam, priya = people["rose"], people["sam"], people["priya"]
+    ref = ref_in(rose.text("NEED help with the shopping")[0])
+    priya.text(f"CAN {ref}")
+    offer = rose.received()[-1].body
+    assert sam.received()[-1].body == f"For Rose: {offer}"
+    sam.text(f"FOR ROSE OK {ref}")
+    priya.text(f"{ref} I can come at 10am")
+    relayed = rose.received()[-1].body
+    assert relayed.endswith("I can come at 10am") and sam.received()[-1].body == f"For Rose: {relayed}"
+
+    rose.text("HELPER OFF")
+    copies = len(sam.received())
+    priya.text(f"{ref} Running late, 10:15")
+    assert rose.received()[-1].body.endswith("Running late, 10:15")
+    assert len(sam.received()) == copies
+    assert sam.text(f"FOR ROSE {ref} fine") != [] and rose.received()[-1].body.endswith("Running late, 10:15")
