@@ -3,6 +3,8 @@
 * `trusted_helpers`: one row per proposal, from `proposed` to `active`, `declined`, `lapsed` or
   `ended`, with both consents (who asked, how, in what words; what the helper was told and answered).
   Its id is the `H<n>` ref both people are told, a sequence of its own.
+* `outbox.kind` may be `copy`: a resident's digest copied to their helper, a row of its own under the
+  delivery key (campaign, subscriber, kind, version), its version the helper's `trusted_helpers.id`.
 * `audit_log.action` may be `helper_add` (an organiser recorded a resident's helper) and
   `helper_end` (an organiser ended one).
 
@@ -26,6 +28,8 @@ OLD_AUDIT_ACTIONS = ("approve", "reject", "hide", "restore", "broadcast", "urgen
                      "organiser_remove", "area_change", "admin_add")
 AUDIT_ACTIONS = (*OLD_AUDIT_ACTIONS, "helper_add", "helper_end")
 STATUSES = ("proposed", "active", "declined", "lapsed", "ended")
+OLD_KINDS = ("digest", "broadcast", "notify", "relay", "reply", "call")
+KINDS = (*OLD_KINDS, "copy")
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
@@ -36,6 +40,12 @@ def _actions(values: tuple[str, ...]) -> None:
     with op.batch_alter_table("audit_log") as batch:
         batch.drop_constraint(op.f("ck_audit_log_action"), type_="check")
         batch.create_check_constraint("action", _in("action", values))
+
+
+def _kinds(values: tuple[str, ...]) -> None:
+    with op.batch_alter_table("outbox") as batch:
+        batch.drop_constraint(op.f("ck_outbox_kind"), type_="check")
+        batch.create_check_constraint("kind", _in("kind", values))
 
 
 def upgrade() -> None:
@@ -64,9 +74,12 @@ def upgrade() -> None:
     op.create_index("ix_trusted_helpers_resident_id", "trusted_helpers", ["resident_id", "status"])
     op.create_index("ix_trusted_helpers_helper_id", "trusted_helpers", ["helper_id", "status"])
     _actions(AUDIT_ACTIONS)
+    _kinds(KINDS)
 
 
 def downgrade() -> None:
+    op.execute("DELETE FROM outbox WHERE kind = 'copy'")
+    _kinds(OLD_KINDS)
     op.execute("DELETE FROM audit_log WHERE action IN ('helper_add', 'helper_end')")
     _actions(OLD_AUDIT_ACTIONS)
     op.drop_index("ix_trusted_helpers_helper_id", table_name="trusted_helpers")

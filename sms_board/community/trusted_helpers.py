@@ -20,7 +20,7 @@ organisers of their area). The rules for naming one (`propose`) are the same by 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -39,6 +39,7 @@ from sms_board.models import (
     HearsBy,
     Item,
     Match,
+    Outbox,
     OutboxKind,
     Response,
     Subscriber,
@@ -284,6 +285,33 @@ def copy_to_helpers(session: Session, settings: Settings, resident: Subscriber, 
             text = render("helper_for", language, name=resident.name, body=worded(language))
             queued += enqueue(session, settings, row.helper, text, kind, about=about, now=now) is not None
     return queued
+
+
+def copy_digests(session: Session, settings: Settings, campaign_ids: Sequence[int], now: datetime) -> int:
+    """A copy of each digest these runs wrote for a resident with agreed helpers, to each helper: the
+    resident's digest as written for them (in the resident's language), after "For Rose:" in the
+    helper's. Its own outbox row (kind `copy`, version the helper's ref number); a copy already written
+    is not written again, so a resumed run copies each digest once. Returns the copies written."""
+    digests = session.execute(
+        select(Outbox, TrustedHelper).join(TrustedHelper, TrustedHelper.resident_id == Outbox.subscriber_id)
+        .where(Outbox.campaign_id.in_(list(campaign_ids)), Outbox.kind == OutboxKind.DIGEST,
+               TrustedHelper.status.in_(ACTIVE))
+        .order_by(Outbox.id, TrustedHelper.id)
+    ).all()
+    written = 0
+    for digest, row in digests:
+        if session.scalar(select(Outbox.id).where(Outbox.campaign_id == digest.campaign_id,
+                                                  Outbox.subscriber_id == row.helper_id,
+                                                  Outbox.kind == OutboxKind.COPY, Outbox.version == row.id)):
+            continue
+        text = render("helper_for", reading(settings, row.helper)[0], name=row.resident.name, body=digest.body)
+        copy = enqueue(session, settings, row.helper, text, OutboxKind.COPY, now=now)
+        if copy is not None:
+            copy.campaign_id, copy.batch_id, copy.version = digest.campaign_id, digest.batch_id, row.id
+            copy.send_after = max(copy.send_after or now, digest.send_after or now)
+            written += 1
+    session.flush()
+    return written
 
 
 def speaks_for_someone(session: Session, person: Subscriber, tokens: tuple[str, ...]) -> bool:

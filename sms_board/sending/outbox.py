@@ -36,6 +36,7 @@ _LANES = {
     OutboxKind.NOTIFY: OutboxLane.DIRECT,
     OutboxKind.BROADCAST: OutboxLane.BULK,
     OutboxKind.DIGEST: OutboxLane.BULK,
+    OutboxKind.COPY: OutboxLane.BULK,
 }
 
 

@@ -107,3 +107,28 @@ def test_the_helper_gets_copies_of_the_residents_notices_and_relays_until_helper
     assert rose.received()[-1].body.endswith("Running late, 10:15")
     assert len(sam.received()) == copies
     assert sam.text(f"FOR ROSE {ref} fine") != [] and rose.received()[-1].body.endswith("Running late, 10:15")
+
+
+def test_a_digest_copy_reaches_the_helper_marked_for_the_resident_and_stops_after_helper_off(areas, phone, app,
+                                                                                            runner):
+    from datetime import UTC, datetime, timedelta
+
+    import time_machine
+
+    people = neighbours(phone)
+    rose, sam, priya = people["rose"], people["sam"], people["priya"]
+    priya.text("POST Jumble sale at the church hall on Saturday")
+    with time_machine.travel(datetime.now(UTC) + timedelta(minutes=2), tick=False) as clock:
+        runner("digest")
+        digest = next(row for row in rose.received() if row.kind == "digest")
+        [copy] = [row for row in sam.received() if row.kind == "copy"]
+        assert "Jumble sale" in digest.body and copy.body == f"For Rose: {digest.body}"
+        assert (copy.campaign_id, copy.version) == (digest.campaign_id, int(people["ref"][1:]))
+
+        clock.shift(timedelta(minutes=10))
+        rose.text("HELPER OFF")
+        priya.text("POST Lost black cat near the park")
+        clock.shift(timedelta(minutes=2))
+        runner("digest")
+        assert any("Lost black cat" in row.body for row in rose.received() if row.kind == "digest")
+        assert [row.body for row in sam.received() if row.kind == "copy"] == [copy.body]
