@@ -24,9 +24,8 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
 
 from sms_board.community import audit
 from sms_board.community.languages import enqueue_in_their_language, reading, texts_for
@@ -47,6 +46,7 @@ from sms_board.models import (
     TrustedHelperStatus,
 )
 from sms_board.plumbing.config import Settings
+from sms_board.plumbing.db import move_status
 from sms_board.sending.outbox import enqueue
 from sms_board.text.phone import mask, normalise, why_not_textable
 from sms_board.text.templates import Said, render
@@ -81,16 +81,7 @@ def transition(session: Session, row: TrustedHelper, to: TrustedHelperStatus, *,
     """
     if to in FINISHED:
         values_.setdefault("ended_at", now)
-    moved = session.execute(
-        update(TrustedHelper).where(TrustedHelper.id == row.id, TrustedHelper.status.in_(list(allowed_from)))
-        .values(status=to, **values_).execution_options(synchronize_session=False)
-    ).rowcount
-    if moved:
-        for key, value in {"status": to, **values_}.items():
-            set_committed_value(row, key, value)
-        return True
-    session.refresh(row)
-    return False
+    return move_status(session, row, to, allowed_from, values_)
 
 
 # ── who is whose ───────────────────────────────────────────────────────────

@@ -124,6 +124,7 @@ def test_a_digest_copy_reaches_the_helper_marked_for_the_resident_and_stops_afte
         [copy] = [row for row in sam.received() if row.kind == "copy"]
         assert "Jumble sale" in digest.body and copy.body == f"For Rose: {digest.body}"
         assert (copy.campaign_id, copy.version) == (digest.campaign_id, int(people["ref"][1:]))
+        assert sam.text("FOR ROSE MORE")[0].startswith("For Rose: ")  # the next page of Rose's own digest
 
         clock.shift(timedelta(minutes=10))
         rose.text("HELPER OFF")
