@@ -62,6 +62,8 @@ def upgrade() -> None:
         sa.Column("proposal_wording", sa.Text(), nullable=True),
         sa.Column("helper_answered_at", sa.DateTime(), nullable=True),
         sa.Column("helper_words", sa.Text(), nullable=True),
+        sa.Column("confirmed_at", sa.DateTime(), nullable=True),
+        sa.Column("reconfirm_asked_at", sa.DateTime(), nullable=True),
         sa.Column("ended_at", sa.DateTime(), nullable=True),
         sa.Column("ended_by", sa.String(60), nullable=True),
         sa.CheckConstraint(_in("status", STATUSES), name=op.f("ck_trusted_helpers_status")),

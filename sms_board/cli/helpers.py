@@ -11,7 +11,7 @@ from sms_board.cli.common import emit_json, phone_number, settings_of, transacti
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-    from sms_board.models import Subscriber
+    from sms_board.models import Subscriber, TrustedHelper
 
 
 @click.group()
@@ -74,21 +74,44 @@ def helper_list(ctx: click.Context, as_json: bool) -> None:
 @click.pass_context
 def helper_end(ctx: click.Context, ref: str) -> None:
     """End helper REF (H4) at once. Nobody is told: tell the resident and the helper yourself if they should know."""
-    from sms_board.community.trusted_helpers import end_by_organiser, helper_ref
-    from sms_board.models import TrustedHelper
+    from sms_board.community.trusted_helpers import end_by_organiser
     from sms_board.plumbing.utc import utcnow
+
+    with transaction(ctx) as session:
+        row = _helper_row(session, ref)
+        ended = end_by_organiser(session, row, utcnow(), actor=None, channel="cli")
+        status = str(row.status)
+    click.echo(f"Ended {ref.upper()}; nobody is told." if ended else f"{ref.upper()} had already {status}.", err=True)
+
+
+@helper.command("confirm")
+@click.argument("ref")
+@click.pass_context
+def helper_confirm(ctx: click.Context, ref: str) -> None:
+    """Confirm helper REF for a resident on a landline, when the board asks after 12 months (they said so)."""
+    from sms_board.community.trusted_helpers import confirm
+    from sms_board.plumbing.utc import utcnow
+
+    with transaction(ctx) as session:
+        row = _helper_row(session, ref)
+        said = confirm(session, row, utcnow())
+        ref = row.ref
+    click.echo(f"{ref} goes on for another 12 months." if said.changed else f"{ref} is not waiting to be confirmed.",
+               err=True)
+
+
+def _helper_row(session: Session, ref: str) -> TrustedHelper:
+    from sms_board.community.trusted_helpers import helper_ref
+    from sms_board.models import TrustedHelper
 
     number = helper_ref(ref)
     if number is None:
         raise click.BadParameter(f"{ref!r} is not a helper's ref; write it as H4 (see `sms-board helper list`).",
                                  param_hint="REF")
-    with transaction(ctx) as session:
-        row = session.get(TrustedHelper, number)
-        if row is None:
-            raise click.ClickException(f"no helper {ref.upper()}; see `sms-board helper list`.")
-        ended = end_by_organiser(session, row, utcnow(), actor=None, channel="cli")
-        status = str(row.status)
-    click.echo(f"Ended {ref.upper()}; nobody is told." if ended else f"{ref.upper()} had already {status}.", err=True)
+    row = session.get(TrustedHelper, number)
+    if row is None:
+        raise click.ClickException(f"no helper {ref.upper()}; see `sms-board helper list`.")
+    return row
 
 
 def _person(session: Session, phone: str) -> Subscriber:

@@ -9,6 +9,7 @@ moment cannot both win:
     proposed ──helper's OK H<n>──▶ active
     proposed ──helper's NO H<n>──▶ declined
     proposed ──48 hours unanswered (the clock)──▶ lapsed
+    active ──12 months on, asked again, not confirmed with OK H<n> in 14 days (the clock)──▶ lapsed
     proposed / active ──HELPER OFF (resident), HELPER OFF <name> (helper), an organiser,
                         either's STOP, either's FORGET──▶ ended
 
@@ -61,6 +62,8 @@ CURRENT = (T.PROPOSED, T.ACTIVE)  # counts against the limits; never twice for o
 FINISHED = (T.DECLINED, T.LAPSED, T.ENDED)  # nothing moves it again
 
 PROPOSAL_LAPSES_AFTER = timedelta(hours=48)
+RECONFIRM_EVERY = timedelta(days=365)  # the resident is asked again after this long
+RECONFIRM_WITHIN = timedelta(days=14)  # and it lapses unless confirmed within this
 PROPOSALS_PER_DAY = 3  # by one resident: a proposal is a text to a stranger that carries a name
 _DAY = timedelta(days=1)
 
@@ -185,6 +188,8 @@ def answer(session: Session, settings: Settings, helper: Subscriber, number: int
            now: datetime) -> Said:
     """`OK H4` / `NO H4` from the person asked; anyone else, or a proposal no longer waiting, names nothing."""
     row = session.get(TrustedHelper, number)
+    if row is not None and row.resident_id == helper.id and row.status in ACTIVE and row.reconfirm_asked_at:
+        return confirm(session, row, now)
     if row is None or row.helper_id != helper.id:
         return Said.of("helper_answer", outcome="unknown", ref=f"{HELPER_LETTER}{number}")
     if row.status not in WAITING:
@@ -192,7 +197,9 @@ def answer(session: Session, settings: Settings, helper: Subscriber, number: int
     if agree and len(helping(session, helper)) >= settings.residents_per_helper:
         return Said.of("helper_answer", outcome="limit", limit=settings.residents_per_helper)
     to = T.ACTIVE if agree else T.DECLINED
-    if not transition(session, row, to, allowed_from=WAITING, now=now, helper_answered_at=now, helper_words=words):
+    stamps = {"confirmed_at": now} if agree else {}
+    if not transition(session, row, to, allowed_from=WAITING, now=now, helper_answered_at=now, helper_words=words,
+                      **stamps):
         return Said.of("helper_answer", outcome="answered", ref=row.ref)
     outcome = "agreed" if agree else "declined"
     tell_resident(session, settings, row, outcome, now)
@@ -210,6 +217,36 @@ def lapse_proposals(session: Session, settings: Settings, now: datetime) -> int:
             tell_resident(session, settings, row, "lapsed", now)
             lapsed += 1
     return lapsed
+
+
+def confirm(session: Session, row: TrustedHelper, now: datetime) -> Said:
+    """The resident's `OK H4` (or an organiser's `helper confirm H4`) when asked after 12 months: it goes on."""
+    if row.status not in ACTIVE or row.reconfirm_asked_at is None:
+        return Said.of("helper_answer", outcome="answered", ref=row.ref)
+    row.confirmed_at, row.reconfirm_asked_at = now, None
+    return Said.of("helper_answer", outcome="confirmed", helper=name_of(row.helper), ref=row.ref).because(True)
+
+
+def reconfirm_helpers(session: Session, settings: Settings, now: datetime) -> dict[str, int]:
+    """Every 12 months: the resident (or their organisers) is asked to confirm; 14 days unconfirmed, it lapses
+    and both are told."""
+    due = session.scalars(select(TrustedHelper).where(
+        TrustedHelper.status.in_(ACTIVE), TrustedHelper.reconfirm_asked_at.is_(None),
+        TrustedHelper.confirmed_at <= now - RECONFIRM_EVERY).order_by(TrustedHelper.id)).all()
+    for row in due:
+        row.reconfirm_asked_at = now
+        tell_resident(session, settings, row, "reconfirm", now)
+    unconfirmed = session.scalars(select(TrustedHelper).where(
+        TrustedHelper.status.in_(ACTIVE), TrustedHelper.reconfirm_asked_at <= now - RECONFIRM_WITHIN)
+        .order_by(TrustedHelper.id)).all()
+    lapsed = 0
+    for row in unconfirmed:
+        if transition(session, row, T.LAPSED, allowed_from=ACTIVE, now=now, ended_by="not confirmed"):
+            tell_resident(session, settings, row, "unconfirmed", now)
+            enqueue_in_their_language(session, settings, row.helper, "helper_answer", OutboxKind.NOTIFY, now=now,
+                                      outcome="unconfirmed", name=row.resident.name, ref=row.ref)
+            lapsed += 1
+    return {"helpers_asked_to_confirm": len(due), "helpers_unconfirmed": lapsed}
 
 
 # ── ending it ──────────────────────────────────────────────────────────────

@@ -30,8 +30,7 @@ from sms_board.community.trusted_helpers import (
     helping,
     propose,
 )
-from sms_board.handlers.router import KEYWORD_STAGE, Context, keyword, route, stage
-from sms_board.handlers.stop import START_WORDS, STOP_WORDS, asks_to_stop
+from sms_board.handlers.router import KEYWORD_STAGE, STAGES, Context, keyword, route, stage
 from sms_board.models import TrustedHelper
 from sms_board.text.templates import Said, render
 from sms_board.text.words import Words
@@ -40,8 +39,9 @@ _AGREE = frozenset({"OK", "ACCEPT"})
 _REFUSE = frozenset({"NO", "DECLINE"})
 HELPER_ANSWER_STAGE = KEYWORD_STAGE - 1  # before OK and NO read their word as an item's ref
 FOR_STAGE = KEYWORD_STAGE - 4  # after STOP, HELP, YES and the urgent check of the helper's own text
-# The resident's own rights: never done for them by a helper.
-RESIDENT_ONLY = STOP_WORDS | START_WORDS | {"FORGET", "HELPER", "YES"}  # YES: it would confirm her FORGET
+# The resident's own rights: never done for them by a helper (YES: it would confirm her FORGET), with the
+# words the STOP and START stages read.
+RESIDENT_ONLY = frozenset({"FORGET", "HELPER", "YES"})
 
 
 def answers_a_proposal(ctx: Context) -> int | None:
@@ -124,7 +124,8 @@ def for_stage(ctx: Context) -> bool:
 def _act_for(ctx: Context, row: TrustedHelper) -> None:
     resident = row.resident
     inner = Words.parse(ctx.words.rest(2), ctx.words.vocabulary)
-    if not inner.tokens or inner.first in RESIDENT_ONLY or asks_to_stop(inner.tokens):
+    # `ctx.stops`: the text reads as a STOP ("FOR ROSE stop texting me"); it is not the helper's (handlers/stop.py).
+    if not inner.tokens or ctx.stops or _residents_own(inner.first):
         ctx.reply("helper_for_refused", outcome="resident_only" if inner.tokens else "usage", name=resident.name)
         return
     acting = replace(ctx, subscriber=resident, words=inner, replies=[], reader=ctx.subscriber, handler="",
@@ -138,3 +139,8 @@ def _act_for(ctx: Context, row: TrustedHelper) -> None:
     language = reading(ctx.settings, ctx.subscriber)[0]
     ctx.replies.extend(render("helper_for", language, name=resident.name, body=reply) for reply in acting.replies)
 
+
+
+def _residents_own(word: str) -> bool:
+    stages = (STAGES.get("stop"), STAGES.get("start"))
+    return word in RESIDENT_ONLY or any(entry is not None and word in entry.words for entry in stages)

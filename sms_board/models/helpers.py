@@ -24,7 +24,7 @@ class TrustedHelperStatus(enum.StrEnum):
     PROPOSED = "proposed"  # the helper was asked; nothing happens until they agree
     ACTIVE = "active"  # both have agreed
     DECLINED = "declined"  # the helper said NO
-    LAPSED = "lapsed"  # the helper did not answer in time
+    LAPSED = "lapsed"  # the helper did not answer in time, or the resident did not confirm it after 12 months
     ENDED = "ended"  # the resident, the helper or an organiser ended it, or STOP / FORGET did
 
 
@@ -53,6 +53,10 @@ class TrustedHelper(Base):
     proposal_wording: Mapped[str | None] = mapped_column(Text)
     helper_answered_at: Mapped[datetime | None]
     helper_words: Mapped[str | None] = mapped_column(Text)
+    # Every 12 months the resident (an organiser, for one on a landline) confirms with OK H<n>: when it
+    # was last agreed or confirmed, and when the board asked again (None: not waiting for an answer).
+    confirmed_at: Mapped[datetime | None]
+    reconfirm_asked_at: Mapped[datetime | None]
     ended_at: Mapped[datetime | None]
     ended_by: Mapped[str | None] = mapped_column(String(60))  # who or what ended it, as it read then
 

@@ -87,3 +87,27 @@ def test_helper_commands_refuse_bad_input_in_one_line(areas, runner, app):
     assert "no helper H99" in runner("helper", "end", "H99", ok=False).output
     with session_of(app) as session:
         assert session.scalars(select(TrustedHelper)).all() == []
+
+
+def test_for_a_landline_resident_the_organisers_are_asked_after_12_months_and_confirm_by_command(
+    areas, runner, phone, app,
+):
+    from datetime import UTC, datetime, timedelta
+
+    import time_machine
+
+    runner("organiser", "add", RUTH, "elm")
+    landline_resident(app)
+    runner("helper", "add", ROSE_LANDLINE, SAM, "--consent", CONSENT)
+    row = the_row(app)
+    phone(SAM).text(f"OK {row.ref}")
+    assert runner("helper", "confirm", row.ref).stderr.strip() == f"{row.ref} is not waiting to be confirmed."
+    with time_machine.travel(datetime.now(UTC) + timedelta(days=366), tick=False) as clock:
+        runner("tick")
+        assert phone(RUTH).received()[-1].body == (
+            f"Please ask Rose (they hear the board by phone) if +44 7---- --222 is still their helper; if so, "
+            f"confirm {row.ref} within 14 days.")
+        assert runner("helper", "confirm", row.ref).stderr.strip() == f"{row.ref} goes on for another 12 months."
+        clock.shift(timedelta(days=15))
+        runner("tick")
+        assert the_row(app).status == "active"

@@ -257,3 +257,28 @@ def test_a_helper_at_their_limit_cannot_be_asked_again(areas, db, tmp_path):
         person.text(f"NAME {name}")
     rose.text("HELPER 07700 900222")
     assert priya.text("HELPER 07700 900222") == ["Sorry, we couldn't ask that number to be your helper."]
+
+
+def test_every_12_months_the_resident_confirms_with_ok_or_it_lapses_and_both_are_told(areas, phone, app, runner):
+    rose, sam = rose_in_elm(phone), phone(SAM)
+    rose.text("HELPER 07700 900222")
+    [row] = rows(app)
+    sam.text(f"OK {row.ref}")
+    start = datetime.now(UTC)
+    with time_machine.travel(start + timedelta(days=366), tick=False) as clock:
+        runner("tick")
+        assert bodies(rose)[-1] == (f"Is +44 7---- --222 still your helper ({row.ref})? Reply OK {row.ref} within "
+                                    "14 days to keep them; otherwise it ends.")
+        assert rose.text(f"OK {row.ref}") == [f"Thank you: +44 7---- --222 stays your helper ({row.ref})."]
+        clock.shift(timedelta(days=15))
+        runner("tick")
+        assert rows(app)[0].status == "active"
+
+        clock.shift(timedelta(days=366))
+        runner("tick")
+        clock.shift(timedelta(days=14))
+        runner("tick")
+        assert (rows(app)[0].status, rows(app)[0].ended_by) == ("lapsed", "not confirmed")
+        assert bodies(rose)[-1] == f"+44 7---- --222 is no longer your helper ({row.ref}): it was not confirmed."
+        assert bodies(sam)[-1] == f"You're no longer Rose's helper ({row.ref}): it was not confirmed after 12 months."
+        assert rose.text(f"OK {row.ref}") == [f"We can't find {row.ref}. Text MY for your refs."]

@@ -3,7 +3,7 @@ organiser may receive."""
 
 from tests.text.template_samples import Sample
 
-_NEWS = ("agreed", "declined", "lapsed", "stopped")
+_NEWS = ("agreed", "declined", "lapsed", "stopped", "reconfirm", "unconfirmed")
 _HELPER = "+44 7•••• ••123"
 
 SAMPLES: dict[str, list[Sample]] = {
@@ -14,8 +14,9 @@ SAMPLES: dict[str, list[Sample]] = {
     "helper_proposal": [{"name": "Bartholomew", "area": "Elm Street", "ref": "H1234"},
                         {"name": "Bartholomew", "area": "", "ref": "H1234"}],
     "helper_asked": [{"helper": _HELPER, "ref": "H1234", "hours": 48}],
-    "helper_answer": [{"outcome": outcome, "name": "Bartholomew", "ref": "H1234", "limit": 5}
-                      for outcome in ("agreed", "declined", "limit", "answered", "unknown")],
+    "helper_answer": [{"outcome": outcome, "name": "Bartholomew", "ref": "H1234", "limit": 5, "helper": helper}
+                      for outcome in ("agreed", "declined", "limit", "confirmed", "unconfirmed", "answered", "unknown")
+                      for helper in ("Bartholomew", _HELPER)],
     "helper_news": [{"event": event, "helper": helper, "ref": "H1234", "name": "Bartholomew",
                      "for_organisers": organisers}
                     for event in _NEWS for helper in ("Bartholomew", _HELPER) for organisers in (False, True)],
