@@ -39,6 +39,7 @@ from sms_board.broadcast.digest_batches import (
 )
 from sms_board.broadcast.digest_fanout import write_chunk
 from sms_board.broadcast.digest_groups import count_group, plan
+from sms_board.community.trusted_helpers import copy_digests
 from sms_board.models import Area, Campaign, CampaignStatus, Subscription
 from sms_board.plumbing.config import WEEKDAYS, Settings
 from sms_board.plumbing.db import among, is_sqlite
@@ -159,6 +160,8 @@ def fan_out_digests(
                     report.areas[slugs[campaign_id]] += texts
                 session.commit()
                 chunks += 1
+        # Trusted helpers' copies (docs/helpers.md), before the runs' totals are counted.
+        report.texts += copy_digests(session, settings, [c.id for c in campaigns], now)
         finish_runs(session, settings, campaigns, now)
         session.commit()
     if report.texts:

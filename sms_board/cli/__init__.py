@@ -15,6 +15,7 @@ from sms_board.cli import (
     campaign_commands,
     clock,
     database,
+    helpers,
     people,
     reports,
     subscribers,
@@ -39,6 +40,7 @@ cli.add_command(people.area)
 cli.add_command(people.organiser)
 cli.add_command(people.admin)
 cli.add_command(people.consent)
+cli.add_command(helpers.helper)
 cli.add_command(texts.simulate)
 cli.add_command(texts.outbox)
 cli.add_command(texts.send)

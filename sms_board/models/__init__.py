@@ -29,6 +29,7 @@ from sms_board.models.broadcasting import (
     CampaignVersion,
     DigestBatch,
 )
+from sms_board.models.helpers import HELPER_LETTER, TrustedHelper, TrustedHelperStatus
 from sms_board.models.items import (
     Confirmation,
     ConfirmationResolution,
@@ -78,6 +79,7 @@ from sms_board.models.residents import (
 from sms_board.models.voice import VoiceMessage
 
 __all__ = [
+    "HELPER_LETTER",
     "NAMING",
     "Area",
     "AreaPostcode",
@@ -130,6 +132,8 @@ __all__ = [
     "Subscription",
     "SubscriptionStatus",
     "Suppression",
+    "TrustedHelper",
+    "TrustedHelperStatus",
     "UTCDateTime",
     "VoiceMessage",
     "WebSession",

@@ -32,6 +32,9 @@ class OutboxKind(enum.StrEnum):
     RELAY = "relay"  # one neighbour's words passed on to the other
     REPLY = "reply"  # the direct answer to an inbound text, handed to Twilio as TwiML
     CALL = "call"  # a digest read to someone by telephone (docs/voice.md): `body` is the script's words
+    # A resident's digest copied to their trusted helper (docs/helpers.md): its `version` is the helper's
+    # `trusted_helpers.id`, so a helper of two residents gets a row for each, and never one twice.
+    COPY = "copy"
 
 
 class OutboxLane(enum.IntEnum):

@@ -37,6 +37,7 @@ _LANES = {
     OutboxKind.NOTIFY: OutboxLane.DIRECT,
     OutboxKind.BROADCAST: OutboxLane.BULK,
     OutboxKind.DIGEST: OutboxLane.BULK,
+    OutboxKind.COPY: OutboxLane.BULK,
 }
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from sms_board.models import Campaign
+from sms_board.models import Campaign, Subscriber
 from tests.conftest import session_of
 from tests.support.web import sign_in, submit
 
@@ -28,11 +28,12 @@ def test_every_signed_in_page_and_download_says_no_store(app, client, runner, ph
     phone(ADMIN).text("BROADCAST ELM Bins go out on Wednesday")
     with session_of(app) as session:
         campaign_id = session.scalar(select(Campaign.id))
+        sam_id = session.scalar(select(Subscriber.id).where(Subscriber.phone == SAM))
     sign_in(client, ADMIN)
 
     # Every page of the signed-in blueprints, read from the app itself: a new page is walked too.
     pages = sorted(
-        rule.rule.replace("<id:campaign_id>", str(campaign_id))
+        rule.rule.replace("<id:campaign_id>", str(campaign_id)).replace("<id:subscriber_id>", str(sam_id))
         for rule in app.url_map.iter_rules()
         if rule.endpoint.split(".")[0] in SIGNED_IN_BLUEPRINTS and "GET" in (rule.methods or ())
     )

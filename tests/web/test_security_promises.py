@@ -27,7 +27,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from sms_board import create_app
-from sms_board.models import Campaign, InboundMessage, Item, Outbox, Subscriber, VoiceMessage
+from sms_board.models import Campaign, InboundMessage, Item, Outbox, Subscriber, TrustedHelper, VoiceMessage
 from tests.conftest import (
     ACCOUNT_SID,
     BOARD_NUMBER,
@@ -147,9 +147,12 @@ def two_areas(app, areas, runner, phone):  # type: ignore[no-untyped-def]
         # Joe rang the board and left Oak Road's organisers a voice message (key 0).
         session.add(VoiceMessage(recording_sid="RE" + "0" * 32, call_sid="CA" + "0" * 32, subscriber_id=joe.id,
                                  from_number=JOE))
+    phone(JOE).text("NAME Joe")
+    phone(JOE).text("HELPER 07700 900555")
     with session_of(app) as session:
         return {
             "voice_id": str(session.scalar(select(VoiceMessage.id))),
+            "helper_id": str(session.scalar(select(TrustedHelper.id))),
             "campaign_id": str(session.scalar(select(Campaign.id))),
             "inbound_id": str(session.scalar(select(InboundMessage.id).where(InboundMessage.body.like("oak road%")))),
             "item_id": str(session.scalar(select(Item.id).where(Item.body.like("Free oak%")))),
@@ -189,6 +192,10 @@ def test_an_organiser_gets_404_for_every_url_of_another_area_and_learns_nothing(
                                           {"hears_by": "sms"}),
         "dashboard.enrol": ("POST", "/dashboard/subscribers/enrol",
                             {"area": "oak", "number": "07700900111", "consent_source": "phoned by Ruth"}),
+        "dashboard.subscriber_helpers": ("GET", f"/dashboard/subscribers/{ids['joe_id']}/helpers", {}),
+        "dashboard.subscriber_helper_add": ("POST", f"/dashboard/subscribers/{ids['joe_id']}/helpers/add",
+                                            {"number": "07700900556", "consent": "asked in person"}),
+        "dashboard.helper_end": ("POST", f"/dashboard/helpers/{ids['helper_id']}/end", {}),
         "dashboard.import_check": ("POST", "/dashboard/subscribers/import",
                                    {"area": "oak", "file": (io.BytesIO(b"number\n07700900111\n"), "oak.csv")}),
     }
@@ -224,6 +231,7 @@ def test_an_organiser_gets_404_for_every_url_of_another_area_and_learns_nothing(
         assert session.scalar(select(Campaign.status)) == "draft", "Ruth's confirm did not send Olive's broadcast"
         inbound = session.get(InboundMessage, int(ids["inbound_id"]))
         assert inbound is not None and inbound.dealt_with_at is None
+        assert session.scalars(select(TrustedHelper.status)).all() == ["proposed"], "Ruth touched Joe's helpers"
         item = session.get(Item, int(ids["item_id"]))
         assert item is not None and item.status == "published"
         joe = session.scalar(select(Subscriber.id).where(Subscriber.phone == JOE))
