@@ -65,7 +65,7 @@ def _digest_call(session: Session, outbox_id: int) -> tuple[Call, Listener]:
     return call, Listener(row.to_number, request.form.get("CallSid", ""))
 
 
-@bp.post("/call/<int:outbox_id>")
+@bp.post("/call/<id:outbox_id>")
 @twilio_signed
 def call_script(outbox_id: int) -> Response:
     _voice_on()
@@ -74,7 +74,7 @@ def call_script(outbox_id: int) -> Response:
         return _twiml(greeting(call))
 
 
-@bp.post("/call/<int:outbox_id>/key")
+@bp.post("/call/<id:outbox_id>/key")
 @twilio_signed
 def call_key(outbox_id: int) -> Response:
     _voice_on()

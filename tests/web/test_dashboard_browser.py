@@ -288,7 +288,7 @@ def test_on_a_bilingual_board_each_language_has_its_box_counter_and_cost(page, s
     assert page.locator("#counter-cy [data-figure=recipients]").inner_text() == "1"
     assert page.locator("#counter-en [data-figure=encoding]").inner_text() == "GSM-7"
     assert page.locator("#counter-en [data-figure=cost_text]").inner_text() == "\u00a30.04"
-    assert page.locator("#totals-summary").inner_text() == "In all: 2 recipients, 2 texts, ~\u00a30.08"
+    assert page.locator("#totals-summary").inner_text() == "In all: 2 recipients, 2 texts, about \u00a30.08"
     assert page.locator("#totals-notes li").count() == 0
     accessible(page)
     shoot(page, "composer-versions")
