@@ -52,6 +52,7 @@ from sms_board.models.items import (
     ResponseStatus,
 )
 from sms_board.models.messaging import (
+    Call,
     Heartbeat,
     InboundMessage,
     InboundStatus,
@@ -83,6 +84,7 @@ __all__ = [
     "AuditAction",
     "AuditEntry",
     "Base",
+    "Call",
     "Campaign",
     "CampaignKind",
     "CampaignStatus",
