@@ -41,7 +41,7 @@ def build_app(config: Mapping[str, Any] | None = None, *, board: Board | None = 
     app.extensions[EXTENSION] = board
 
     from sms_board.dashboard.dashboard_routes import init_dashboard
-    from sms_board.web import health, public, simulator, sms, status
+    from sms_board.web import calls, health, public, simulator, sms, status
     from sms_board.web.ids import IdConverter
     from sms_board.web.language import init_language
     from sms_board.web.pages import init_pages
@@ -57,6 +57,7 @@ def build_app(config: Mapping[str, Any] | None = None, *, board: Board | None = 
     csrf.exempt(status.bp)
     app.register_blueprint(sms.bp)
     app.register_blueprint(status.bp)
+    app.register_blueprint(calls.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(public.bp)
     # The organisers' dashboard: sign-in and every page, each module's routes beside its read model.
