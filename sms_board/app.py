@@ -55,6 +55,7 @@ def build_app(config: Mapping[str, Any] | None = None, *, board: Board | None = 
     # Twilio signs its webhooks; it cannot send a CSRF token.
     csrf.exempt(sms.bp)
     csrf.exempt(status.bp)
+    csrf.exempt(calls.bp)
     app.register_blueprint(sms.bp)
     app.register_blueprint(status.bp)
     app.register_blueprint(calls.bp)

@@ -147,7 +147,7 @@ def cancel_waiting(session: Session, subscriber_id: int, reason: str, now: datet
 
 
 # Texts to one person may be about something; digests and broadcasts never are.
-_ABOUT_KINDS = (OutboxKind.NOTIFY, OutboxKind.RELAY)
+_ABOUT_KINDS = (OutboxKind.NOTIFY, OutboxKind.RELAY, OutboxKind.CALL)  # a bridge call is about its connection
 
 
 def about(*, item_id: int | None = None, response_id: int | None = None,

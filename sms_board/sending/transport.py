@@ -207,7 +207,7 @@ class TwilioTransport:
             kwargs.update(status_callback=call.status_callback,
                           status_callback_event=["initiated", "ringing", "answered", "completed"])
         if call.machine_callback:
-            kwargs.update(async_amd=True, async_amd_status_callback=call.machine_callback)
+            kwargs.update(async_amd="true", async_amd_status_callback=call.machine_callback)
         return _through_twilio(lambda: self.client.calls.create(**kwargs))  # type: ignore[attr-defined]
 
     def update_call(self, call_sid: str, twiml: str) -> None:
