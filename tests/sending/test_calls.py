@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from sms_board import create_app
 from sms_board.app import board_of
-from sms_board.models import Call, HearsBy, Outbox, OutboxKind, OutboxStatus, Subscriber
+from sms_board.models import Call, HearsBy, Outbox, OutboxKind, Subscriber
 from sms_board.plumbing.utc import utcnow
 from sms_board.sending.delivery import claim
 from sms_board.sending.outbox import enqueue, enqueue_call
