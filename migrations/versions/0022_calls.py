@@ -2,7 +2,7 @@
 
 * `calls`: each call Twilio took for an outbox row of kind `call` (its sid), with how it
   ended from Twilio's status callbacks (status, answered by, duration): what the dashboard
-  counts and what a call costs.
+  counts and what a call costs (`segments`: its price in text segments, once it has ended).
 * `ix_outbox_call_claim`: the sender's call lane reads queued calls straight off this index,
   apart from the texts' claim.
 
@@ -32,6 +32,7 @@ def upgrade() -> None:
         sa.Column("status", sa.String(16), nullable=False),
         sa.Column("answered_by", sa.String(24), nullable=True),
         sa.Column("duration_seconds", sa.Integer(), nullable=True),
+        sa.Column("segments", sa.Integer(), nullable=True),
         sa.Column("placed_at", sa.DateTime(), nullable=False),
         sa.Column("ended_at", sa.DateTime(), nullable=True),
         sa.ForeignKeyConstraint(["outbox_id"], ["outbox.id"], ondelete="CASCADE",

@@ -16,7 +16,6 @@ With voice off nobody is called and nothing moves: the voice subscribers due are
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -69,14 +68,6 @@ def plan_calls(session: Session, run: RunWrite) -> list[CallPlan]:
         if sent and item_ids:
             plan.items.append((area_id, campaign_id, list(item_ids)))
     return list(plans.values())
-
-
-def call_segments(settings: Settings) -> int:
-    """What the longest call a digest may make costs, in segments (the monthly cap counts calls so)."""
-    if not settings.price_per_segment:
-        return 0
-    cost = settings.voice.call_minutes * settings.voice.price_per_minute
-    return math.ceil(cost / settings.price_per_segment - 1e-9)
 
 
 def write_calls(session: Session, settings: Settings, run: RunWrite, plans: Sequence[CallPlan],

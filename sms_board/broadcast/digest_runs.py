@@ -28,7 +28,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
-from sms_board.broadcast.billing import cap_room
+from sms_board.broadcast.billing import cap_room, longest_call_segments
 from sms_board.broadcast.campaign_lifecycle import TO_FAN_OUT, initial_status, status_in, transition
 from sms_board.broadcast.campaigns import DIGEST, FAN_OUT_CHUNK, pause_campaign
 from sms_board.broadcast.digest_batches import (
@@ -38,7 +38,7 @@ from sms_board.broadcast.digest_batches import (
     plan_runs,
     reusable_batches,
 )
-from sms_board.broadcast.digest_calls import call_segments, count_waiting, plan_calls, write_calls
+from sms_board.broadcast.digest_calls import count_waiting, plan_calls, write_calls
 from sms_board.broadcast.digest_fanout import RunWrite, write_chunk
 from sms_board.broadcast.digest_groups import count_group, plan
 from sms_board.models import Area, Campaign, CampaignStatus, HearsBy, Subscription
@@ -182,7 +182,7 @@ def _write_calls(session: Session, settings: Settings, run: RunWrite, campaigns:
     plans = [plan for plan in plan_calls(session, run) if plan.items or plan.subscription_ids]
     calling = [plan for plan in plans if plan.items]
     room = cap_room(session, settings, now) if calling else None
-    needed = len(calling) * call_segments(settings)
+    needed = len(calling) * longest_call_segments(settings)
     if room is not None and needed > room:
         for campaign_id in sorted({plan.campaign_id for plan in calling}):
             pause_campaign(session, settings, campaigns[campaign_id], now, needed=needed, room=room)

@@ -190,6 +190,8 @@ class Call(Base):
     status: Mapped[str] = mapped_column(String(16))
     answered_by: Mapped[str | None] = mapped_column(String(24))  # human, machine_end_beep, fax, unknown, …
     duration_seconds: Mapped[int | None] = mapped_column(Integer)
+    # What it cost, in text segments (minutes × price a minute ÷ price a segment, rounded up), once ended.
+    segments: Mapped[int | None] = mapped_column(Integer)
     placed_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     ended_at: Mapped[datetime | None]
 

@@ -13,6 +13,7 @@ next digest); `failed` / `canceled` → failed.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -38,6 +39,14 @@ _OUTBOX_STATUS = {"completed": OutboxStatus.DELIVERED, "failed": OutboxStatus.FA
                   "canceled": OutboxStatus.FAILED}
 # With `DetectMessageEnd`, Twilio says a machine answered once its greeting has ended.
 MACHINE_ANSWERS = ("machine_end_beep", "machine_end_silence", "machine_end_other", "machine_start", "fax")
+
+
+def call_cost_segments(settings: Settings, seconds: float) -> int:
+    """A call of `seconds` in text segments (what the monthly cap counts): Twilio bills each started minute."""
+    if not settings.price_per_segment or seconds <= 0:
+        return 0
+    minutes = math.ceil(seconds / 60)
+    return math.ceil(minutes * settings.voice.price_per_minute / settings.price_per_segment - 1e-9)
 
 
 def call_request(settings: Settings, outbox_id: int) -> CallRequest:
@@ -86,6 +95,8 @@ def record_call_status(session: Session, settings: Settings, report: CallReport,
     if call is None:
         return "ignored: no such call"
     _store(call, report, now)
+    if report.status in CALL_ENDED:
+        call.segments = call_cost_segments(settings, call.duration_seconds or 0)
     if report.status not in CALL_ENDED:
         return f"call {report.status}"
     current = session.scalar(select(Outbox.provider_sid).where(Outbox.id == call.outbox_id))
