@@ -41,7 +41,7 @@ def call_each(app, endings: list[dict[str, str]]) -> None:  # type: ignore[no-un
     """A call placed to each landline, ended as Twilio would say."""
     settings, now = board_of(app).settings, utcnow()
     with session_of(app) as session:
-        for number, ending in zip(LANDLINES, endings, strict=True):
+        for number in LANDLINES[:len(endings)]:
             person = session.scalar(select(Subscriber).where(Subscriber.phone == number))
             enqueue_call(session, settings, person, "Bins go out on Tuesday.", now=now)  # type: ignore[arg-type]
         session.flush()
