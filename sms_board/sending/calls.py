@@ -49,13 +49,17 @@ def call_cost_segments(settings: Settings, seconds: float) -> int:
     return math.ceil(minutes * settings.voice.price_per_minute / settings.price_per_segment - 1e-9)
 
 
-def call_request(settings: Settings, outbox_id: int) -> CallRequest:
-    """The URLs Twilio is given for one call (the board's public address; a path alone without one)."""
+def call_request(settings: Settings, outbox_id: int, *, bridge: bool = False) -> CallRequest:
+    """The URLs Twilio is given for one call (the board's public address; a path alone without one).
+
+    A bridged call asks for no machine detection: its helper presses a key before anyone is dialled.
+    """
     base = settings.public_url or ""
     return CallRequest(
-        url=f"{base}/voice/call/{outbox_id}",
+        url=f"{base}/voice/{'bridge' if bridge else 'call'}/{outbox_id}",
         status_callback=f"{base}/voice/status?outbox_id={outbox_id}" if base else None,
-        machine_callback=f"{base}/voice/machine?outbox_id={outbox_id}" if base else None,
+        machine_callback=f"{base}/voice/machine?outbox_id={outbox_id}" if base and not bridge else None,
+        machine_detection=not bridge,
     )
 
 

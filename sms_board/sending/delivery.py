@@ -203,6 +203,7 @@ class Claimed:
     body: str
     segments: int
     subscriber_id: int | None
+    match_id: int | None = None  # a call about a connection: a bridged call (`community.bridge`)
 
 
 def due(now: datetime | BindParameter[datetime]) -> ColumnElement[bool]:
@@ -241,7 +242,7 @@ def _claim_statements(sqlite: bool, limit: int) -> tuple[Select[tuple[int]], Upd
         .where(Outbox.id.in_(bindparam("ids", expanding=True)), Outbox.status == OutboxStatus.QUEUED,
                ~unreachable_recipient())
         .values(status=OutboxStatus.SENDING, attempts=Outbox.attempts + 1, updated_at=now, status_updated_at=now)
-        .returning(Outbox.id, Outbox.to_number, Outbox.body, Outbox.segments, Outbox.subscriber_id)
+        .returning(Outbox.id, Outbox.to_number, Outbox.body, Outbox.segments, Outbox.subscriber_id, Outbox.match_id)
     )
     return search, take
 

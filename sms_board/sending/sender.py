@@ -335,7 +335,8 @@ class _CallWorker(_Worker):
         return claim_call(session, self.now(), lambda moment, zone: call_opens(moment, self.settings, zone))
 
     def handed(self, row: Claimed) -> str:
-        return self.transport.place_call(row.to, call_request(self.settings, row.id)).provider_sid
+        request = call_request(self.settings, row.id, bridge=row.match_id is not None)
+        return self.transport.place_call(row.to, request).provider_sid
 
     def record_in(self, session: Session, row: Claimed, outcome: Exception | str) -> Recorded:
         recorded = record_result(session, row.id, outcome, self.now())

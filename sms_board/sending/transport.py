@@ -132,6 +132,7 @@ class CallRequest:
     url: str  # the board's TwiML for the call (`/voice/call/<outbox id>`)
     status_callback: str | None  # `/voice/status`: how the call ended
     machine_callback: str | None  # `/voice/machine`: asynchronous answering-machine detection's verdict
+    machine_detection: bool = True  # a bridged call's key press is its proof of a human instead
 
 
 class Transport(Protocol):
@@ -201,8 +202,9 @@ class TwilioTransport:
 
     def place_call(self, to: str, call: CallRequest) -> SendResult:
         """`calls.create` from the board's own number, asking for asynchronous answering-machine detection."""
-        kwargs: dict[str, Any] = {"to": to, "from_": self.from_number or "", "url": call.url,
-                                  "machine_detection": "DetectMessageEnd"}
+        kwargs: dict[str, Any] = {"to": to, "from_": self.from_number or "", "url": call.url}
+        if call.machine_detection:
+            kwargs["machine_detection"] = "DetectMessageEnd"
         if call.status_callback:
             kwargs.update(status_callback=call.status_callback,
                           status_callback_event=["initiated", "ringing", "answered", "completed"])

@@ -1,10 +1,11 @@
-"""`POST /voice/status` and `POST /voice/machine`: Twilio's callbacks about the calls the board placed.
+"""`POST /voice/status`, `/voice/machine` and `/voice/bridge/<id>`: Twilio's requests about the calls the board placed.
 
 Signed and checked exactly as `/sms/status` is. Each only stores what Twilio says and hands
 it to `sending.calls`, which moves the outbox row through its one owner; the answer is 200
 whatever happened (Twilio would otherwise retry a callback that can never succeed). The
 machine callback is the one place a webhook talks to Twilio: a machine's greeting has ended,
 and the live call is given the short message for a machine (its items are never read to one).
+`/voice/bridge/<outbox id>` is a bridged call's TwiML (`community.bridge`): a key, then the requester dialled.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import logging
 
 from flask import Blueprint, Response, request
 
+from sms_board.community.bridge import bridge_twiml
 from sms_board.plumbing.utc import utcnow
 from sms_board.sending.calls import (
     CallReport,
@@ -40,6 +42,15 @@ def call_status() -> Response:
         outcome = record_call_status(session, settings(), report, utcnow())
     log.info("call status sid=%s %s: %s", report.call_sid, report.status, outcome)
     return _done()
+
+
+@bp.post("/bridge/<int:outbox_id>")
+@twilio_signed
+def bridge(outbox_id: int) -> Response:
+    with sessions()() as session:
+        twiml = bridge_twiml(session, settings(), outbox_id, key_pressed=bool(request.form.get("Digits")),
+                             action=f"/voice/bridge/{outbox_id}")
+    return Response(twiml, mimetype="text/xml")
 
 
 @bp.post("/machine")
