@@ -5,6 +5,7 @@ Time is a frozen `time_machine` clock the tests move on; the sender sleeps by mo
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -27,6 +28,7 @@ from sms_board.sending.outbox import enqueue, enqueue_call
 from sms_board.sending.ratelimit import CALL_RATE, SlotLimiter
 from sms_board.sending.sender import DrainReport, drain
 from tests.support.fake_twilio import FakeTwilio, TwilioError
+from tests.support.sender_clock import FakeClock, RecordingLimiter, assert_rate_kept
 
 LANDLINE = "+442920180123"  # Ofcom's drama range for Cardiff
 MOBILE = "+447700900101"
@@ -198,6 +200,36 @@ def test_a_call_refused_by_twilio_fails_and_is_never_placed_again(make_app, fake
     assert len(fake_twilio.calls) == 1
     assert row(app, row_id).status == "failed"
     assert calls(app) == []
+
+
+@pytest.mark.postgres_only("two sender processes at once need a database that takes concurrent writers; "
+                            "SQLite runs one sender")
+def test_two_senders_keep_to_one_call_a_second_together_and_never_place_a_call_twice(make_app,
+                                                                                      threaded_fake_twilio):
+    app = make_app()  # SMS_BOARD_CALLS_PER_SECOND defaults to 1
+    numbers = [f"+44292018{n:04d}" for n in range(12)]
+    for number in numbers:
+        queue_call(app, number)
+    clock = FakeClock()
+    slots: list[tuple[datetime, float]] = []
+    reports: list[DrainReport] = []
+
+    def sender() -> None:  # a second process: its own call limiter, sessions and HTTP client
+        settings, factory = board_of(app).settings, board_of(app).sessions
+        limiter = RecordingLimiter(factory, 1, name=CALL_RATE, now=clock.now, sleep=clock.sleep, slots=slots)
+        reports.append(drain(factory, threaded_fake_twilio.transport(settings, timeout=5.0), settings,
+                             now=clock.now, sleep=clock.sleep, call_limiter=limiter))
+
+    senders = [threading.Thread(target=sender) for _ in range(2)]
+    for thread in senders:
+        thread.start()
+    for thread in senders:
+        thread.join(timeout=60)
+
+    assert sorted(c.to for c in threaded_fake_twilio.calls) == numbers  # each number called once
+    assert sum(r.sent for r in reports) == 12
+    assert len(slots) == 12 and clock.elapsed >= 11
+    assert_rate_kept(slots, 1)
 
 
 # ── hours ──────────────────────────────────────────────────────────────────
