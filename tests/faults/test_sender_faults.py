@@ -43,18 +43,11 @@ def settle_orphans(rig: Rig) -> int:
 # ── 3. SIGKILL of the sender at random points ──────────────────────────────
 
 
-@pytest.mark.parametrize("processes", [1, 2], ids=["one-sender", "two-senders"])
-def test_a_sender_killed_at_random_points_never_sends_a_text_twice(rig: Rig, rng: random.Random, note, processes):
-    ids = queue_texts(rig, numbers(SCALE.sender_texts))
-    rig.fake.script(latency=[0.0, 0.03])  # Twilio takes a moment: kills land mid-request too
-    concurrency = 4
-    # 40/s: the outbox lasts about twice as long as the kills take even when a second sender keeps
-    # sending while the first restarts, so every kill lands before it drains.
-    senders = [rig.sender(f"sender{n}", SMS_BOARD_RATE="40", SMS_BOARD_SENDER_CONCURRENCY=str(concurrency)).start()
-               for n in range(processes)]
+def kill_at_random(rig: Rig, rng: random.Random, senders, wanted: int, *, seconds: float) -> int:  # type: ignore[no-untyped-def]
+    """Kill a sender (and start it again) `wanted` times while rows wait; returns how many kills landed."""
     kills = 0
-    deadline = time.monotonic() + 150
-    while kills < SCALE.sender_kills and count_status(rig, "queued") and time.monotonic() < deadline:
+    deadline = time.monotonic() + seconds
+    while kills < wanted and count_status(rig, "queued") and time.monotonic() < deadline:
         seen = rig.fake.count()
         # Kill once sending is under way again (a new request reached Twilio), at a random moment after.
         wait_for(lambda seen=seen: rig.fake.count() > seen or not count_status(rig, "queued"), 30,
@@ -64,6 +57,19 @@ def test_a_sender_killed_at_random_points_never_sends_a_text_twice(rig: Rig, rng
         victim.kill()
         kills += 1
         victim.start()
+    return kills
+
+
+@pytest.mark.parametrize("processes", [1, 2], ids=["one-sender", "two-senders"])
+def test_a_sender_killed_at_random_points_never_sends_a_text_twice(rig: Rig, rng: random.Random, note, processes):
+    ids = queue_texts(rig, numbers(SCALE.sender_texts))
+    rig.fake.script(latency=[0.0, 0.03])  # Twilio takes a moment: kills land mid-request too
+    concurrency = 4
+    # 40/s: the outbox lasts about twice as long as the kills take even when a second sender keeps
+    # sending while the first restarts, so every kill lands before it drains.
+    senders = [rig.sender(f"sender{n}", SMS_BOARD_RATE="40", SMS_BOARD_SENDER_CONCURRENCY=str(concurrency)).start()
+               for n in range(processes)]
+    kills = kill_at_random(rig, rng, senders, SCALE.sender_kills, seconds=150)
     wait_for(lambda: not count_status(rig, "queued"), 90, "the outbox to drain")
     stop_all(senders)
     orphans = settle_orphans(rig)
@@ -101,16 +107,7 @@ def test_a_sender_killed_with_calls_in_flight_never_places_a_call_twice(rig: Rig
     # 10 calls a second beside the texts: the calls last long enough for every kill to land on them.
     sender = rig.sender("sender", SMS_BOARD_RATE="40", SMS_BOARD_SENDER_CONCURRENCY="2",
                         SMS_BOARD_CALLS_PER_SECOND="10", **voice).start()
-    kills = 0
-    deadline = time.monotonic() + 120
-    while kills < SCALE.call_kills and count_status(rig, "queued") and time.monotonic() < deadline:
-        seen = rig.fake.count()
-        wait_for(lambda seen=seen: rig.fake.count() > seen or not count_status(rig, "queued"), 30,
-                 "the restarted sender to call again")
-        time.sleep(rng.uniform(0.0, 0.5))
-        sender.kill()
-        kills += 1
-        sender.start()
+    kills = kill_at_random(rig, rng, [sender], SCALE.call_kills, seconds=120)
     wait_for(lambda: not count_status(rig, "queued"), 90, "the outbox to drain")
     sender.stop()
     age_sending(rig)
