@@ -40,7 +40,7 @@ from tests.support.web import ask_for_code, csrf_token, sign_in, submit, text_me
 RUTH, OLIVE, ADMIN = "+447700900001", "+447700900003", "+447700900002"
 SAM, JOE, KIM = "+447700900123", "+447700900789", "+447700900654"
 CSRF_REFUSAL = "This form could not be accepted"
-TWILIO_WEBHOOKS = {"sms.inbound", "status.status_callback"}
+TWILIO_WEBHOOKS = {"sms.inbound", "status.status_callback", "calls.call_status", "calls.machine_detected", "calls.bridge"}
 SIGNED_IN_BLUEPRINTS = {"dashboard", "compose", "admin"}
 
 
