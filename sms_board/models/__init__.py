@@ -53,6 +53,7 @@ from sms_board.models.items import (
     ResponseStatus,
 )
 from sms_board.models.messaging import (
+    Call,
     Heartbeat,
     InboundMessage,
     InboundStatus,
@@ -86,6 +87,7 @@ __all__ = [
     "AuditAction",
     "AuditEntry",
     "Base",
+    "Call",
     "Campaign",
     "CampaignKind",
     "CampaignStatus",

@@ -249,6 +249,12 @@ def machine_message(settings: Settings, areas: Sequence[Area], language: str) ->
     return str(response)
 
 
+def machine_message_for(session: Session, settings: Settings, row: Outbox) -> str:
+    """An answering machine's message for a digest call's row: its areas, in its listener's language."""
+    call = digest_call(session, settings, row)
+    return machine_message(settings, call.listing.areas, call.language)
+
+
 def spoken_words(session: Session, settings: Settings, row: Outbox) -> str:
     """The plain words of a digest call's script, greeting then each post (the outbox row's `body`)."""
     call = digest_call(session, settings, row)

@@ -27,7 +27,15 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from sms_board import create_app
-from sms_board.models import Campaign, InboundMessage, Item, Outbox, Subscriber, TrustedHelper, VoiceMessage
+from sms_board.models import (
+    Campaign,
+    InboundMessage,
+    Item,
+    Outbox,
+    Subscriber,
+    TrustedHelper,
+    VoiceMessage,
+)
 from tests.conftest import (
     ACCOUNT_SID,
     BOARD_NUMBER,
@@ -41,7 +49,8 @@ RUTH, OLIVE, ADMIN = "+447700900001", "+447700900003", "+447700900002"
 SAM, JOE, KIM = "+447700900123", "+447700900789", "+447700900654"
 CSRF_REFUSAL = "This form could not be accepted"
 TWILIO_WEBHOOKS = {"sms.inbound", "status.status_callback", "voice.call_script", "voice.call_key", "voice.inbound",
-                   "voice.inbound_key", "voice.recording_callback"}
+                   "voice.inbound_key", "voice.recording_callback", "calls.call_status", "calls.machine_detected",
+                   "calls.bridge"}
 SIGNED_IN_BLUEPRINTS = {"dashboard", "compose", "admin"}
 
 
