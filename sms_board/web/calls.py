@@ -44,7 +44,7 @@ def call_status() -> Response:
     return _done()
 
 
-@bp.post("/bridge/<int:outbox_id>")
+@bp.post("/bridge/<id:outbox_id>")
 @twilio_signed
 def bridge(outbox_id: int) -> Response:
     with sessions()() as session:

@@ -87,8 +87,9 @@ def test_every_chunk_of_a_digest_run_is_the_same_statements_as_the_board_grows(a
     # In the first two areas the new notice is all there is: its author gets nothing this time.
     assert report.texts == 2 * (5 - 1) + 4 * 9 and report.runs == 6
     bigger = check_chunks(app, log, subscription_span(app))
-    # Besides its chunks, a run is the same few statements at any size (planned in two queries).
-    assert bigger == small <= 14
+    # Besides its chunks, a run is the same few statements at any size (planned in two queries; one
+    # more finds the residents whose trusted helpers get a copy, docs/helpers.md).
+    assert bigger == small <= 15
 
 
 def test_a_chunk_writes_every_area_and_reminds_each_subscriber_once(app):
