@@ -61,6 +61,7 @@ from sms_board.models.messaging import (
     OutboxStatus,
     SenderState,
 )
+from sms_board.models.reports import ReportSnapshot, ReportTextRun
 from sms_board.models.residents import (
     Area,
     AreaPostcode,
@@ -120,6 +121,8 @@ __all__ = [
     "OutboxStatus",
     "Report",
     "ReportResolution",
+    "ReportSnapshot",
+    "ReportTextRun",
     "Response",
     "ResponseKind",
     "ResponseStatus",
