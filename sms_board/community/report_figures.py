@@ -276,8 +276,9 @@ def _active(scope: Scope, period: Period) -> Select[tuple[int | None]]:
     texted = select(InboundMessage.subscriber_id.label("person")).where(
         InboundMessage.status == InboundStatus.HANDLED, period.holds(InboundMessage.handled_at),
         InboundMessage.handler.is_not(None), InboundMessage.handler != "inbox",
-        InboundMessage.subscriber_id.in_(_subscriptions_of(scope)),
     )
+    if scope.area_ids is not None:  # a member of the area (for the board: anyone)
+        texted = texted.where(InboundMessage.subscriber_id.in_(_subscriptions_of(scope)))
     month = _exchanges_in(scope, period).subquery()
     people = union(texted, select(month.c.giver_id), select(month.c.receiver_id)).subquery()
     return select(people.c.person).where(scope.people(people.c.person))
@@ -306,9 +307,9 @@ def _left(scope: Scope, period: Period) -> Select[tuple[int | None]]:
 
 def _isolated(scope: Scope, period: Period, now: datetime) -> Select[tuple[int | None]]:
     end = period.end or now
-    ever_exchanged = exists().where(or_(Exchange.giver_id == Subscription.subscriber_id,
-                                        Exchange.receiver_id == Subscription.subscriber_id),
-                                    Exchange.created_at < end)
+    # Two anti-joins, each on its own index, rather than one on `giver_id OR receiver_id`.
+    gave = exists().where(Exchange.giver_id == Subscription.subscriber_id, Exchange.created_at < end)
+    received = exists().where(Exchange.receiver_id == Subscription.subscriber_id, Exchange.created_at < end)
     return select(Subscription.subscriber_id).where(
         Subscription.status == SubscriptionStatus.ACTIVE, Subscription.consent_at <= end - ISOLATED_AFTER,
-        scope.holds(Subscription.area_id), scope.people(Subscription.subscriber_id), ~ever_exchanged)
+        scope.holds(Subscription.area_id), scope.people(Subscription.subscriber_id), ~gave, ~received)
