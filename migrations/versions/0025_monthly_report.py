@@ -8,7 +8,7 @@
 * `report_text_runs`: one row per month whose text to organisers went (never twice).
 
 Revision ID: 0025
-Revises: 0021
+Revises: 0024
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0025"
-down_revision = "0021"
+down_revision = "0024"
 branch_labels = None
 depends_on = None
 

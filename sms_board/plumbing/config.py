@@ -69,6 +69,9 @@ class Settings:
     report_hide: int = 3
     # SMS_BOARD_REPORT_INCLUDE_ORGANISERS=on: the monthly report's people counts include organisers and administrators.
     report_include_organisers: bool = False
+    # Trusted helpers (docs/helpers.md): how many one resident may have, and how many one person may help.
+    helpers_per_resident: int = 2
+    residents_per_helper: int = 5
     secret_key: str = field(default="", repr=False)
     # Keys the FORGET suppression hashes; never rotated with SECRET_KEY, or the list would empty.
     suppression_key: str = field(default="", repr=False)
@@ -389,6 +392,10 @@ def load_settings(overrides: Mapping[str, object] | None = None, environ: Mappin
         report_hide=int(_number("SMS_BOARD_REPORT_HIDE", env.get("SMS_BOARD_REPORT_HIDE") or "3", int, 1)),
         report_include_organisers=_bool("SMS_BOARD_REPORT_INCLUDE_ORGANISERS",
                                         env.get("SMS_BOARD_REPORT_INCLUDE_ORGANISERS") or "off"),
+        helpers_per_resident=int(_number("SMS_BOARD_HELPERS_PER_RESIDENT",
+                                         env.get("SMS_BOARD_HELPERS_PER_RESIDENT") or "2", int, 1)),
+        residents_per_helper=int(_number("SMS_BOARD_RESIDENTS_PER_HELPER",
+                                         env.get("SMS_BOARD_RESIDENTS_PER_HELPER") or "5", int, 1)),
         secret_key=secret_key,
         suppression_key=_suppression_key(env, instance_path, secret_key, existing_board=existing_board),
         development=_bool("SMS_BOARD_DEVELOPMENT", env.get("SMS_BOARD_DEVELOPMENT") or "off"),
