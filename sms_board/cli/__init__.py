@@ -16,6 +16,7 @@ from sms_board.cli import (
     clock,
     database,
     people,
+    posters,
     reports,
     subscribers,
     texts,
@@ -48,6 +49,7 @@ cli.add_command(clock.tick_command)
 cli.add_command(clock.clock)
 cli.add_command(reports.ledger)
 cli.add_command(reports.audit)
+cli.add_command(posters.poster)
 cli.add_command(subscribers.subscribers)
 cli.add_command(twilio.twilio)
 

@@ -27,6 +27,7 @@ from sms_board.plumbing.config import Settings
 from sms_board.printing.fonts import CONDENSED, FAMILY, PageSize, unicode_pdf
 from sms_board.text.languages import pack
 from sms_board.text.phone import DEMO_BOARD_NUMBER, display_number
+from sms_board.text.phrases import phrase
 
 SIZES: tuple[PageSize, ...] = ("a4", "a5")
 # The least the keyword and the number are ever set in: read from across a shop.
@@ -60,7 +61,7 @@ _GREY, _BLACK, _DEMO_PINK = (90, 90, 90), (0, 0, 0), (240, 200, 200)
 
 
 class NoPoster(ValueError):
-    """Why an area gets no poster, in one line for an administrator."""
+    """Why an area gets no poster, in one line for an administrator (a `Phrase`: the page translates it)."""
 
 
 @dataclass(frozen=True)
@@ -95,15 +96,15 @@ def board_number(settings: Settings) -> BoardNumber:
         return BoardNumber(display_number(settings.board_number, settings.default_region) or "", demo=False)
     if settings.transport == "console":
         return BoardNumber(display_number(DEMO_BOARD_NUMBER, settings.default_region) or "", demo=True)
-    raise NoPoster("the board sends through a Messaging Service and has no number of its own to print: "
-                   "set TWILIO_FROM_NUMBER to the number residents text (e.g. +447700900000).")
+    raise NoPoster(phrase("The board sends through a Messaging Service and has no number of its own to print: "
+                          "set TWILIO_FROM_NUMBER to the number residents text (e.g. +447700900000)."))
 
 
 def poster_for(settings: Settings, area: Area, *, strips: bool = False) -> Poster:
     """What `area`'s poster says; `NoPoster` for a private area or a board with no number to print."""
     if area.private:
-        raise NoPoster(f"{area.slug} is a private area: it has no poster (residents join it with an invite "
-                       "code, and a code is never printed).")
+        raise NoPoster(phrase("%(area)s is a private area: it has no poster (residents join it with an invite "
+                              "code, and a code is never printed).", area=area.name))
     number = board_number(settings)
     wordings = tuple(_wording(code, area.slug.upper(), number.shown, settings.voice.enabled)
                      for code in spoken_in(settings, area))
@@ -147,8 +148,8 @@ def poster_pdf(poster: Poster, size: PageSize = "a4") -> bytes:
     _headline(pdf, poster, kind)
     _body(pdf, poster.wordings, kind, bottom=pdf.h - kind.margin - strips)
     if pdf.page > 1:
-        raise NoPoster(f"the poster in {len(poster.wordings)} languages does not fit on one {size.upper()} page"
-                       + (": print it without --strips." if poster.strips else ": print it on A4."))
+        raise NoPoster(phrase("The poster in %(count)s languages does not fit on one %(size)s page: print it "
+                              "without tear-off strips, or on A4.", count=len(poster.wordings), size=size.upper()))
     return bytes(pdf.output())
 
 
