@@ -19,6 +19,7 @@ from tests.support.web import sign_in
 RUTH, ADMIN, SAM = "+447700900001", "+447700900002", "+447700900123"
 # The tests' board number, as people write it.
 NUMBER = "07700 900000"
+SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
 def board(db, tmp_path, **settings: str | None) -> Flask:  # type: ignore[no-untyped-def]
@@ -215,3 +216,22 @@ def test_the_administration_page_offers_posters_in_its_language(db, tmp_path):
     sign_in(admin, ADMIN)
     page = admin.get("/dashboard/admin", headers={"Accept-Language": "cy"}).get_data(as_text=True)
     assert "Poster A5 ar gyfer Elm Street" in page and "A4 gyda stribedi rhwygo" in page
+
+
+# ── the picture in the README ─────────────────────────────────────────────
+
+
+def test_a_poster_renders_as_a_picture(db, tmp_path):
+    """Page 1 drawn by PDFium, as a printer would; with SMS_BOARD_SCREENSHOTS=1 (`make screenshots`) it is
+    saved as docs/screenshots/poster.png for the README."""
+    import os
+
+    import pypdfium2
+
+    app = board(db, tmp_path, SMS_BOARD_LANGUAGES="cy,en", SMS_BOARD_VOICE="on")
+    poster(app, tmp_path, "--size", "a5", "--strips")
+    folder = SHOTS if os.environ.get("SMS_BOARD_SCREENSHOTS") == "1" else tmp_path
+    picture = pypdfium2.PdfDocument(tmp_path / "poster.pdf")[0].render(scale=1.5).to_pil().convert("L")
+    picture.save(folder / "poster.png")
+    dark = sum(count for shade, count in enumerate(picture.histogram()) if shade < 128)
+    assert picture.size == (630, 893) and dark > 5000, "the page has ink on it"
