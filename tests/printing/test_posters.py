@@ -102,6 +102,16 @@ def test_a_welsh_board_prints_welsh_first_and_its_keyword_joins_too(db, tmp_path
     assert areas_of(app, SAM) == ["elm"]
 
 
+def test_welsh_letters_print_and_a_hyphenated_slug_joins_as_printed(db, tmp_path):
+    app = board(db, tmp_path, SMS_BOARD_LANGUAGES="cy,en")
+    Runner(app)("area", "add", "ty-gwyn", "Tŷ Gwyn a'r Ŵyl", "--postcode", "CF10")
+    text = printed(poster(app, tmp_path, slug="ty-gwyn")[0])
+    assert "Tŷ Gwyn a'r Ŵyl" in text and "YMUNO TY-GWYN" in text
+
+    Phone(app.test_client(), SAM).text(join_line(text, "YMUNO"))
+    assert areas_of(app, SAM) == ["ty-gwyn"]
+
+
 def test_an_area_that_narrows_the_languages_prints_only_its_own(db, tmp_path):
     app = board(db, tmp_path, SMS_BOARD_LANGUAGES="en,pl")
     Runner(app)("area", "add", "brzoza", "Brzozowa", "--languages", "pl")
