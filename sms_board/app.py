@@ -41,7 +41,8 @@ def build_app(config: Mapping[str, Any] | None = None, *, board: Board | None = 
     app.extensions[EXTENSION] = board
 
     from sms_board.dashboard.dashboard_routes import init_dashboard
-    from sms_board.web import health, public, simulator, sms, status
+    from sms_board.voice import routes as voice_routes
+    from sms_board.web import calls, health, public, simulator, sms, status
     from sms_board.web.ids import IdConverter
     from sms_board.web.language import init_language
     from sms_board.web.pages import init_pages
@@ -55,8 +56,12 @@ def build_app(config: Mapping[str, Any] | None = None, *, board: Board | None = 
     # Twilio signs its webhooks; it cannot send a CSRF token.
     csrf.exempt(sms.bp)
     csrf.exempt(status.bp)
+    csrf.exempt(voice_routes.bp)
+    csrf.exempt(calls.bp)
     app.register_blueprint(sms.bp)
     app.register_blueprint(status.bp)
+    app.register_blueprint(voice_routes.bp)
+    app.register_blueprint(calls.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(public.bp)
     # The organisers' dashboard: sign-in and every page, each module's routes beside its read model.

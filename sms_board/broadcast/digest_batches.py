@@ -37,10 +37,14 @@ class DigestReport:
     paused: int = 0
     held_until: datetime | None = None
     areas: dict[str, int] = field(default_factory=dict)
+    calls: int = 0  # digests read by a call (`digest_calls`)
+    calls_waiting: int = 0  # voice subscribers with news while voice is off: nobody is called, nothing moves
 
     def add(self, other: DigestReport) -> None:
         self.runs += other.runs
         self.texts += other.texts
+        self.calls += other.calls
+        self.calls_waiting += other.calls_waiting
         self.segments += other.segments
         self.paused += other.paused
         self.held_until = self.held_until or other.held_until

@@ -39,6 +39,7 @@ from sqlalchemy.orm import Session
 from sms_board.broadcast.fanout import DELIVERY_KEY
 from sms_board.models import (
     DigestBatch,
+    HearsBy,
     Outbox,
     OutboxKind,
     OutboxLane,
@@ -98,8 +99,12 @@ class RunWrite:
     languages: Sequence[str] = ()
 
 
-def _matched(session: Session, run: RunWrite, first: int | None = None, last: int | None = None) -> Select:  # type: ignore[type-arg]
+def _matched(session: Session, run: RunWrite, first: int | None = None, last: int | None = None,
+             hears_by: HearsBy = HearsBy.SMS) -> Select:  # type: ignore[type-arg]
     """Each due subscription (ids in [first, last)) with its batch, and whether it is reminded how to stop.
+
+    Only those who hear the board `hears_by`: texts are written for those who read them;
+    the voice subscribers' calls are `digest_calls`'.
 
     A subscription belongs to the batch of its area whose range holds its last digest; an
     author to their own batch (`own`: none when they wrote nothing of it), everyone else to
@@ -149,8 +154,13 @@ def _matched(session: Session, run: RunWrite, first: int | None = None, last: in
             or_(batch.c.id == own.c.id, and_(own.c.id.is_(None), batch.c.author_id.is_(None))),
             *in_their_language,
         ))
-        .where(*window, *digest_recipients(run.frequencies))
+        .where(*window, *digest_recipients(run.frequencies), Subscriber.hears_by == hears_by)
     )
+
+
+def matched_subscriptions(session: Session, run: RunWrite, hears_by: HearsBy) -> Select:  # type: ignore[type-arg]
+    """Every due subscription of those who hear the board `hears_by`, with its batch (see `_matched`)."""
+    return _matched(session, run, hears_by=hears_by)
 
 
 def count_by_batch(session: Session, run: RunWrite) -> dict[int, int]:

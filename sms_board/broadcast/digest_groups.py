@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from sms_board.broadcast.digest_fanout import digest_language, digest_recipients, since
 from sms_board.broadcast.digest_pages import SECTION_ORDER, Entry, paginate, with_stop_line
-from sms_board.models import Area, Item, ItemStatus, Subscriber, Subscription
+from sms_board.models import Area, HearsBy, Item, ItemStatus, Subscriber, Subscription
 from sms_board.plumbing.config import Settings
 from sms_board.plumbing.db import among
 from sms_board.sending.outbox import Body, prepare
@@ -223,11 +223,14 @@ def _group(
 
 
 def count_group(
-    session: Session, frequencies: Sequence[str], group: Group, due_at: datetime | None = None
+    session: Session, frequencies: Sequence[str], group: Group, due_at: datetime | None = None,
+    hears_by: HearsBy = HearsBy.SMS,
 ) -> int:
+    """How many of the group's subscribers who hear the board `hears_by` it would reach."""
     if group.body is None:
         return 0
-    query = _subscriptions().where(*_due(session, [group.area_id], frequencies, due_at), *group.members()).subquery()
+    query = _subscriptions().where(*_due(session, [group.area_id], frequencies, due_at), *group.members(),
+                                   Subscriber.hears_by == hears_by).subquery()
     return session.scalar(select(func.count()).select_from(query)) or 0
 
 

@@ -28,8 +28,9 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
+from sms_board.broadcast.billing import cap_room, longest_call_segments
 from sms_board.broadcast.campaign_lifecycle import TO_FAN_OUT, initial_status, status_in, transition
-from sms_board.broadcast.campaigns import DIGEST, FAN_OUT_CHUNK
+from sms_board.broadcast.campaigns import DIGEST, FAN_OUT_CHUNK, pause_campaign
 from sms_board.broadcast.digest_batches import (
     DigestReport,
     Timing,
@@ -37,9 +38,11 @@ from sms_board.broadcast.digest_batches import (
     plan_runs,
     reusable_batches,
 )
-from sms_board.broadcast.digest_fanout import write_chunk
+from sms_board.broadcast.digest_calls import count_waiting, plan_calls, write_calls
+from sms_board.broadcast.digest_fanout import RunWrite, write_chunk
 from sms_board.broadcast.digest_groups import count_group, plan
-from sms_board.models import Area, Campaign, CampaignStatus, Subscription
+from sms_board.community.trusted_helpers import copy_digests
+from sms_board.models import Area, Campaign, CampaignStatus, HearsBy, Subscription
 from sms_board.plumbing.config import WEEKDAYS, Settings
 from sms_board.plumbing.db import among, is_sqlite
 from sms_board.sending.quiet import held_until
@@ -159,11 +162,37 @@ def fan_out_digests(
                     report.areas[slugs[campaign_id]] += texts
                 session.commit()
                 chunks += 1
+            _write_calls(session, settings, run, {c.id: c for c in campaigns}, areas, now, report)
+            session.commit()
+        # Trusted helpers' copies (docs/helpers.md), before the runs' totals are counted.
+        report.texts += copy_digests(session, settings, [c.id for c in campaigns], now)
         finish_runs(session, settings, campaigns, now)
         session.commit()
-    if report.texts:
-        log.info("digests: %s texts in %s areas", report.texts, len(report.areas))
+    if report.texts or report.calls:
+        log.info("digests: %s texts and %s calls in %s areas", report.texts, report.calls, len(report.areas))
+    if report.calls_waiting:
+        log.warning("digests: %s voice subscribers have news but voice is off (SMS_BOARD_VOICE): their digests wait",
+                    report.calls_waiting)
     return report
+
+
+def _write_calls(session: Session, settings: Settings, run: RunWrite, campaigns: dict[int, Campaign],
+                 areas: dict[int, Area], now: datetime, report: DigestReport) -> None:
+    """The run's voice subscribers: one call each (voice on, and room under the cap), or counted as waiting."""
+    if not settings.voice.enabled:
+        report.calls_waiting += count_waiting(session, run)
+        return
+    plans = [plan for plan in plan_calls(session, run) if plan.items or plan.subscription_ids]
+    calling = [plan for plan in plans if plan.items]
+    room = cap_room(session, settings, now) if calling else None
+    needed = len(calling) * longest_call_segments(settings)
+    if room is not None and needed > room:
+        for campaign_id in sorted({plan.campaign_id for plan in calling}):
+            pause_campaign(session, settings, campaigns[campaign_id], now, needed=needed, room=room)
+            report.paused += 1
+        return
+    written = write_calls(session, settings, run, plans, {area_id: area.timezone for area_id, area in areas.items()})
+    report.calls += sum(written.values())
 
 
 def fan_out_digest(
@@ -208,7 +237,8 @@ def run_due_digests(factory: sessionmaker[Session], settings: Settings, now: dat
             start_runs(session, [(area_id, key, slot) for area_id, (key, slot) in wanted.items()
                                  if (area_id, key) not in started], now)
     report = _resume_all(factory, settings, now)
-    return {"digest_runs": report.runs, "digest_texts": report.texts, "digests_paused": report.paused}
+    return {"digest_runs": report.runs, "digest_texts": report.texts, "digest_calls": report.calls,
+            "digest_calls_waiting": report.calls_waiting, "digests_paused": report.paused}
 
 
 def digest_now(
@@ -233,6 +263,7 @@ class DryRun:
     recipients: int
     segments: int
     held_until: datetime | None
+    calls: int = 0  # voice subscribers with news here (one call carries all of a person's areas)
 
     def seconds(self, settings: Settings) -> float:
         units = self.segments if settings.rate_unit == "segment" else self.recipients
@@ -246,11 +277,13 @@ def dry_run(session: Session, settings: Settings, now: datetime, area_slug: str 
         query = query.where(Area.slug == area_slug)
     frequencies = (DAILY, WEEKLY)
     areas = list(session.scalars(query))
-    figures = {area.id: [0, 0] for area in areas}
+    figures = {area.id: [0, 0, 0] for area in areas}
     for group in plan(session, settings, areas, frequencies, now):
         if group.body is None:
             continue
         count = count_group(session, frequencies, group)
         figures[group.area_id][0] += count
         figures[group.area_id][1] += count * group.body.segments
-    return [DryRun(area.slug, area.name, *figures[area.id], held_until(now, settings, area.timezone)) for area in areas]
+        figures[group.area_id][2] += count_group(session, frequencies, group, hears_by=HearsBy.VOICE)
+    return [DryRun(area.slug, area.name, *figures[area.id][:2], held_until(now, settings, area.timezone),
+                   calls=figures[area.id][2]) for area in areas]

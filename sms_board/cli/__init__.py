@@ -15,12 +15,14 @@ from sms_board.cli import (
     campaign_commands,
     clock,
     database,
+    helpers,
     people,
     posters,
     reports,
     subscribers,
     texts,
     twilio,
+    voice,
     web,
 )
 from sms_board.plumbing.config import ConfigError
@@ -39,6 +41,7 @@ cli.add_command(people.area)
 cli.add_command(people.organiser)
 cli.add_command(people.admin)
 cli.add_command(people.consent)
+cli.add_command(helpers.helper)
 cli.add_command(texts.simulate)
 cli.add_command(texts.outbox)
 cli.add_command(texts.send)
@@ -52,6 +55,7 @@ cli.add_command(reports.audit)
 cli.add_command(posters.poster)
 cli.add_command(subscribers.subscribers)
 cli.add_command(twilio.twilio)
+cli.add_command(voice.call_script)
 
 
 def main() -> None:

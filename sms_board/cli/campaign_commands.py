@@ -71,7 +71,7 @@ def digest_command(ctx: click.Context, area_slug: str | None, dry_run: bool, as_
 def _show_plan(planned: list[DryRun], settings: Settings, as_json: bool) -> None:
     if as_json:
         emit_json([
-            {"area": p.slug, "name": p.name, "recipients": p.recipients, "segments": p.segments,
+            {"area": p.slug, "name": p.name, "recipients": p.recipients, "segments": p.segments, "calls": p.calls,
              "seconds": round(p.seconds(settings), 1),
              "held_until": p.held_until.isoformat() if p.held_until else None}
             for p in planned
@@ -84,18 +84,32 @@ def _show_plan(planned: list[DryRun], settings: Settings, as_json: bool) -> None
     total = sum(p.seconds(settings) for p in planned)
     click.echo(f"{'total':<16} {sum(p.recipients for p in planned):>7} recipients "
                f"{sum(p.segments for p in planned):>8} segments  ~{_duration(total)} (dry run: nothing sent)")
+    calls = sum(p.calls for p in planned)
+    if calls:
+        click.echo(_calls_line(calls, settings, "would be called", "would wait"))
+
+
+def _calls_line(calls: int, settings: Settings, placing: str, waiting: str) -> str:
+    """How the digests read by telephone fare; with voice off, that they wait for it."""
+    if settings.voice.enabled:
+        return (f"{'calls':<16} {calls:>7} voice subscribers {placing} (one call a person reads all their areas' "
+                "news, within SMS_BOARD_CALL_HOURS)")
+    return (f"{'calls':<16} {calls:>7} voice subscribers {waiting}: voice is off (SMS_BOARD_VOICE=off), "
+            "so nobody is called; their news is kept until it is turned on")
 
 
 def _show_digest_run(report: DigestReport, settings: Settings, as_json: bool) -> None:
     if as_json:
         emit_json({"areas": report.areas, "texts": report.texts, "segments": report.segments,
-                   "paused": report.paused,
+                   "calls": report.calls, "calls_waiting": report.calls_waiting, "paused": report.paused,
                    "held_until": report.held_until.isoformat() if report.held_until else None})
         return
     for slug, texts in sorted(report.areas.items()):
         click.echo(f"{slug:<16} {texts:>7} digests")
     click.echo(f"{report.texts} digests ({report.segments} segments) written to the outbox"
                f"{_held(report.held_until, settings)}.", err=True)
+    if report.calls or report.calls_waiting:
+        click.echo(_calls_line(report.calls or report.calls_waiting, settings, "to be called", "waiting"), err=True)
     if report.paused:
         click.echo(f"{report.paused} area(s) paused at SMS_BOARD_MONTHLY_SEGMENT_CAP; their organisers are told.",
                    err=True)

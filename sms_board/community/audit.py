@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from sms_board.community.people import actor_label
+from sms_board.community.people import acting_helper, actor_label
 from sms_board.models import Area, AuditAction, AuditEntry, Item, Subscriber
 from sms_board.text.phone import mask, mask_numbers
 
@@ -38,7 +38,8 @@ def record(
     entry = AuditEntry(
         created_at=now, actor_id=actor.id if actor else None, actor=(label or actor_label(actor))[:60],
         channel=channel, action=action, area_id=area_id if area_id is not None else (item.area_id if item else None),
-        item_id=item.id if item else None, detail=masked_detail(detail),
+        item_id=item.id if item else None,
+        detail=masked_detail({**detail, "by_helper": helper} if (helper := acting_helper(session)) else detail),
     )
     session.add(entry)
     return entry

@@ -21,6 +21,7 @@ from sms_board.community.item_lifecycle import (
     transition_match,
     transition_response,
 )
+from sms_board.community.people import acting_helper
 from sms_board.models import (
     Area,
     Exchange,
@@ -58,9 +59,10 @@ def record(
     session: Session, item: Item, action: ItemEventAction, now: datetime, *, actor: Subscriber | None = None,
     match: Match | None = None, **detail: object,
 ) -> None:
+    helper = acting_helper(session)
     session.add(ItemEvent(
         item_id=item.id, match_id=match.id if match else None, actor_id=actor.id if actor else None,
-        action=action, detail=dict(detail), created_at=now,
+        action=action, detail={**detail, "by_helper": helper} if helper else dict(detail), created_at=now,
     ))
     if action not in _BOARD_ACTIONS:
         item.last_activity_at = now

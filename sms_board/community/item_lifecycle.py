@@ -33,9 +33,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import update
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
 
 from sms_board.models import (
     Item,
@@ -46,6 +44,7 @@ from sms_board.models import (
     Response,
     ResponseStatus,
 )
+from sms_board.plumbing.db import move_status
 
 I = ItemStatus  # noqa: E741 - as `S` is the outbox's status in `sending.delivery`
 R = ResponseStatus
@@ -69,20 +68,8 @@ ENDED_MATCHES = (M.DONE, M.ENDED, M.UNLINKED)
 
 def _move(session: Session, row: Item | Response | Match, to: I | R | M, allowed_from: Iterable[I | R | M],
           values_: dict[str, Any]) -> bool:
-    """The conditional UPDATE every machine shares; keeps the in-memory `row` true to the database."""
-    model = type(row)
-    moved = session.execute(
-        update(model).where(model.id == row.id, model.status.in_(list(allowed_from)))
-        .values(status=to, **values_).execution_options(synchronize_session=False)
-    ).rowcount
-    if moved:
-        # As the database now has it, without a second UPDATE at the next flush.
-        for key, value in {"status": to, **values_}.items():
-            set_committed_value(row, key, value)
-        return True
-    # Someone else moved it first: what the caller holds is stale, so read it again.
-    session.refresh(row)
-    return False
+    """The conditional UPDATE every machine shares (`plumbing.db.move_status`)."""
+    return move_status(session, row, to, allowed_from, values_)
 
 
 # ── items ──────────────────────────────────────────────────────────────────

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 
 import regex
@@ -78,3 +80,22 @@ def actor_label(person: Subscriber | None) -> str:
     if person is None:
         return "the board"
     return f"{person.name} {mask(person.phone)}" if person.name else mask(person.phone)
+
+
+# While a trusted helper acts for a resident (`FOR ROSE …`, docs/helpers.md), the session carries who
+# they are: the item's history and the audit log record the resident as the person, "by" the helper.
+_ACTING_HELPER = "sms_board.acting_helper"
+
+
+@contextmanager
+def acting_as_helper(session: Session, helper: Subscriber, resident: Subscriber) -> Iterator[None]:
+    session.info[_ACTING_HELPER] = f"{actor_label(helper)} as {resident.name}'s helper"[:120]
+    try:
+        yield
+    finally:
+        session.info.pop(_ACTING_HELPER, None)
+
+
+def acting_helper(session: Session) -> str | None:
+    """"Sam +44 7•••• ••222 as Rose's helper" while a helper acts for a resident, else None."""
+    return session.info.get(_ACTING_HELPER)

@@ -40,6 +40,7 @@ from sms_board.models import (
     Subscriber,
     Subscription,
     Suppression,
+    VoiceMessage,
 )
 from sms_board.plumbing.db import is_sqlite
 from sms_board.sending.delivery import WAITING, cancel_about, cancel_waiting, in_statuses
@@ -116,6 +117,13 @@ def forget(
         update(InboundMessage)
         .where(or_(InboundMessage.subscriber_id == person.id, InboundMessage.from_number == phone))
         .values(from_number=ERASED, body="", params={}, replies=[], subscriber_id=None)
+        .execution_options(synchronize_session=False)
+    )
+    # Their voice messages to organisers: who left them goes now; the clock deletes the audio at Twilio.
+    session.execute(
+        update(VoiceMessage)
+        .where(or_(VoiceMessage.subscriber_id == person.id, VoiceMessage.from_number == phone))
+        .values(erase_requested_at=now, from_number=None, subscriber_id=None)
         .execution_options(synchronize_session=False)
     )
     insert = sqlite_insert if is_sqlite(session) else pg_insert

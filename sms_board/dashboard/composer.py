@@ -45,6 +45,7 @@ from sms_board.plumbing.config import Settings
 from sms_board.sending.outbox import prepare
 from sms_board.sending.quiet import held_until
 from sms_board.text.languages import SOURCE_LANGUAGE, pack
+from sms_board.text.phrases import Foreign, Phrase, nphrase, phrase
 from sms_board.text.segments import analyse, is_gsm7, is_letter, smart_encode
 from sms_board.text.templates import render
 
@@ -53,8 +54,8 @@ _GRAPHEME = regex.compile(r"\X")
 _PICTURE = regex.compile(r"\p{Extended_Pictographic}")
 
 
-KEPT = "a letter: kept as written"
-TAKEN_OUT = "no plain look-alike: \u201cUse plain characters\u201d takes it out"
+KEPT = phrase("a letter: kept as written")
+TAKEN_OUT = phrase("no plain look-alike: \u201cUse plain characters\u201d takes it out")
 
 
 @dataclass(frozen=True)
@@ -72,12 +73,12 @@ class Measure:
     body: str  # the text residents receive, smart-encoded
     runs: list[Run]  # the organiser's words, the characters that force UCS-2 marked
     forcing: list[str]  # those characters, each once
-    why: list[tuple[str, str]]  # each of them, and what becomes of it: KEPT (a letter) or TAKEN_OUT
+    why: list[tuple[str, Phrase]]  # each of them, and what becomes of it: KEPT (a letter) or TAKEN_OUT
     taken_out: list[str]  # those that are not letters: what "Use plain characters" takes out
     plain: str  # the words with plain punctuation, without what is neither a letter nor has a look-alike
     plain_segments: int
     save: int | None  # remove this many characters from the end to need one text fewer
-    save_hint: str | None  # how to need fewer texts, in words: take out the emoji, or shorten the end
+    save_hint: Phrase | None  # how to need fewer texts, in words: take out the emoji, or shorten the end
     recipients: int
     cost: float
     cost_text: str
@@ -112,7 +113,7 @@ def runs_of(text: str) -> list[Run]:
     return runs
 
 
-def why_ucs2(text: str) -> list[tuple[str, str]]:
+def why_ucs2(text: str) -> list[tuple[str, Phrase]]:
     """Each character that makes `text` UCS-2, once, and what becomes of it: a letter is kept as written."""
     forcing = sorted({c for c in _GRAPHEME.findall(text) if _forces_ucs2(c)})
     return [(c, KEPT if is_letter(c) else TAKEN_OUT) for c in forcing]
@@ -152,16 +153,24 @@ def plain_equivalents(text: str) -> str:
     return smart_encode("\n".join(lines).strip())
 
 
-def save_hint(taken_out: Sequence[str], segments: int, plain_segments: int, save: int | None) -> str | None:
+def save_hint(taken_out: Sequence[str], segments: int, plain_segments: int, save: int | None) -> Phrase | None:
     """The one change that needs fewer texts, in words: taking out what forces UCS-2 and is not a letter
     (that is what costs), else shortening the end. "Remove 14 characters" would mean "remove the emoji".
     Never "remove the letters": a letter is kept as written."""
     if taken_out and plain_segments < segments:
-        what = ("the emoji " if all(_PICTURE.match(c) for c in taken_out) else "the characters ") + " ".join(taken_out)
-        return (f"Remove {what} and it needs {plain_segments} text{'s' if plain_segments != 1 else ''} each "
-                f"instead of {segments} (\u201cUse plain characters\u201d does it).")
+        marks = " ".join(taken_out)
+        if all(_PICTURE.match(c) for c in taken_out):
+            return nphrase("Remove the emoji %(marks)s and it needs %(num)s text each instead of %(segments)s "
+                           "(\u201cUse plain characters\u201d does it).",
+                           "Remove the emoji %(marks)s and it needs %(num)s texts each instead of %(segments)s "
+                           "(\u201cUse plain characters\u201d does it).", plain_segments, marks=marks, segments=segments)
+        return nphrase("Remove the characters %(marks)s and it needs %(num)s text each instead of %(segments)s "
+                       "(\u201cUse plain characters\u201d does it).",
+                       "Remove the characters %(marks)s and it needs %(num)s texts each instead of %(segments)s "
+                       "(\u201cUse plain characters\u201d does it).", plain_segments, marks=marks, segments=segments)
     if save:
-        return f"Remove {save} character{'s' if save != 1 else ''} from the end to save a text."
+        return nphrase("Remove %(num)s character from the end to save a text.",
+                       "Remove %(num)s characters from the end to save a text.", save)
     return None
 
 
@@ -239,18 +248,23 @@ class Versions:
     totals and what the preview by SMS says before YES (who gets every version, who gets another's)."""
 
     measures: dict[str, Measure]  # by language code, the board's first first; only the versions written
-    names: dict[str, str]  # each language of the board: its name in itself
+    names: dict[str, Foreign]  # each language of the board: its name in itself
     recipients: int
     texts: int
     cost: float
     cost_text: str
-    notes: list[str]  # who gets every version, and what readers of a language with no version get
+    notes: list[Phrase]  # who gets every version, and what readers of a language with no version get
 
     def as_json(self) -> dict[str, object]:
         return {"versions": {code: m.as_json() for code, m in self.measures.items()}, "names": self.names,
                 "recipients": self.recipients, "texts": self.texts, "cost": self.cost, "cost_text": self.cost_text,
                 "notes": self.notes,
-                "summary": f"In all: {self.recipients} recipients, {self.texts} texts, ~{self.cost_text}"}
+                "summary": self.summary}
+
+    @property
+    def summary(self) -> Phrase:
+        return phrase("In all: %(recipients)s recipients, %(texts)s texts, about %(cost)s",
+                      recipients=self.recipients, texts=self.texts, cost=self.cost_text)
 
 
 def measure_versions(
@@ -258,7 +272,7 @@ def measure_versions(
     sender: Subscriber | None, preview: Preview | None = None,
 ) -> Versions:
     """The figures for a version per language (codes of the board, empty boxes left out)."""
-    names = {code: pack(code).name for code in settings.languages}
+    names = {code: Foreign(pack(code).name, pack(code).tag) for code in settings.languages}
     words = {code: text[:MAX_TEXT] for code, text in written.items() if text.strip()}
     if not words:
         return Versions({}, names, 0, 0, 0.0, money(0, settings), [])
@@ -269,18 +283,24 @@ def measure_versions(
                     money(preview.cost, settings), version_notes(preview, names))
 
 
-def version_notes(preview: Preview, names: Mapping[str, str]) -> list[str]:
+def version_notes(preview: Preview, names: Mapping[str, Foreign]) -> list[Phrase]:
     """What the SMS preview says besides the figures: who gets every version, and what the readers of a
     language with no version of its own get instead."""
     notes = []
     if preview.unknown and len(preview.versions) > 1:
-        first = names.get(preview.versions[0].language or "", "")
-        notes.append(f"{preview.unknown} recipient{'s' if preview.unknown != 1 else ''} whose language is not "
-                     f"known get{'s' if preview.unknown == 1 else ''} every version, {first} first.")
-    gets = f"the {names[preview.fallback]} version" if preview.fallback else "every version"
+        first = names.get(preview.versions[0].language or "", Foreign("", ""))
+        notes.append(nphrase("%(num)s recipient whose language is not known gets every version, %(first)s first.",
+                             "%(num)s recipients whose language is not known get every version, %(first)s first.",
+                             preview.unknown, first=first))
     for code, readers in preview.uncovered:
-        notes.append(f"{names[code]}: no version, so its {readers} reader{'s' if readers != 1 else ''} "
-                     f"get{'s' if readers == 1 else ''} {gets}.")
+        if preview.fallback:
+            notes.append(nphrase("%(name)s: no version, so its %(num)s reader gets the %(other)s version.",
+                                 "%(name)s: no version, so its %(num)s readers get the %(other)s version.",
+                                 readers, name=names[code], other=names[preview.fallback]))
+        else:
+            notes.append(nphrase("%(name)s: no version, so its %(num)s reader gets every version.",
+                                 "%(name)s: no version, so its %(num)s readers get every version.",
+                                 readers, name=names[code]))
     return notes
 
 

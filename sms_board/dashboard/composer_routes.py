@@ -26,6 +26,8 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext, ngettext
+from markupsafe import escape
 
 from sms_board.broadcast.billing import money
 from sms_board.broadcast.broadcasts import versions_of
@@ -46,7 +48,9 @@ from sms_board.dashboard.signin_routes import signed_in_only, viewer
 from sms_board.models import Campaign
 from sms_board.plumbing.utc import utcnow
 from sms_board.text.languages import pack
+from sms_board.text.phrases import Foreign, Phrase, phrase
 from sms_board.web import sessions, settings
+from sms_board.web.language import number, translated
 
 bp = signed_in_only(Blueprint("compose", __name__, url_prefix="/dashboard"))
 
@@ -87,10 +91,10 @@ class Draft:
     def problems(self) -> dict[str, str]:
         found = {}
         if not self.areas:
-            found["area"] = "Choose at least one area."
+            found["area"] = gettext("Choose at least one area.")
         if not (self.words if self.by_language else self.text.strip()):
-            found["text"] = "Write the message first." if not self.by_language else \
-                "Write the message in at least one language."
+            found["text"] = gettext("Write the message first.") if not self.by_language else \
+                gettext("Write the message in at least one language.")
         return found
 
 
@@ -108,10 +112,10 @@ def _composer(draft: Draft, errors: dict[str, str] | None = None, status: int = 
                            names={a.id: a.name for a in person.areas}), status
 
 
-def _languages() -> list[tuple[str, str]]:
-    """(code, name in itself) of each of the board's languages, the first first; one box each when there
-    are several."""
-    return [(code, pack(code).name) for code in settings().languages]
+def _languages() -> list[tuple[str, Foreign]]:
+    """(code, name in itself, marked with its `lang` on a page) of each of the board's languages, the first
+    first; one box each when there are several."""
+    return [(code, Foreign(pack(code).name, pack(code).tag)) for code in settings().languages]
 
 
 @bp.get("/broadcast")
@@ -140,7 +144,42 @@ def measure_json() -> Response:
                                        "urgent": "1" if payload.get("urgent") else "",
                                        **{f"text-{code}": str(text or "") for code, text in versions.items()}})
     figures = _measure(draft)
-    return jsonify({**figures.as_json(), "problems": draft.problems()})
+    shown = {**figures.as_json(), "problems": draft.problems()}
+    if isinstance(figures, Measure):
+        shown.update(_words_for_the_counter(figures))
+    else:
+        for code, measured in figures.measures.items():
+            shown["versions"][code].update(_words_for_the_counter(measured))  # type: ignore[index]
+        shown["notes_html"] = [str(escape(note)) for note in figures.notes]
+    return jsonify(_in_page_language(shown))
+
+
+def _words_for_the_counter(m: Measure) -> dict[str, object]:
+    """What the live counter shows in words, in the page's language and its way of writing numbers: the
+    script only puts them in place (`static/composer.js`)."""
+    return {
+        "shown": {"characters": number(m.characters), "segments": number(m.segments),
+                  "recipients": number(m.recipients), "encoding": m.encoding, "cost_text": m.cost_text},
+        "plain_hint": ngettext("(%(num)s text each instead of %(segments)s)",
+                               "(%(num)s texts each instead of %(segments)s)", m.plain_segments,
+                               segments=number(m.segments))
+        if m.taken_out and m.plain_segments < m.segments else "",
+        "summary": ngettext("%(num)s text each, %(encoding)s, %(recipients)s recipients, %(cost)s",
+                            "%(num)s texts each, %(encoding)s, %(recipients)s recipients, %(cost)s", m.segments,
+                            encoding=m.encoding, recipients=number(m.recipients),
+                            cost=m.cost_text),
+    }
+
+
+def _in_page_language(data: Any) -> Any:
+    """JSON for a page's script with every Phrase in it in the page's language."""
+    if isinstance(data, Phrase):
+        return translated(data)
+    if isinstance(data, dict):
+        return {key: _in_page_language(value) for key, value in data.items()}
+    if isinstance(data, list | tuple):
+        return [_in_page_language(value) for value in data]
+    return data
 
 
 @bp.post("/broadcast/preview")
@@ -155,7 +194,7 @@ def preview() -> Any:
         drafted = draft_broadcast(db, settings(), person, [a.id for a in draft.areas], draft.words,
                                   urgent=draft.urgent, now=now)
     if drafted is None:
-        return _composer(draft, {"area": "Nobody can be texted in those areas yet."}, 400)
+        return _composer(draft, {"area": gettext("Nobody can be texted in those areas yet.")}, 400)
     template = "dashboard/preview_versions.html" if draft.by_language else "dashboard/preview.html"
     return render_template(template, draft=draft, figures=drafted.figures, languages=_languages(),
                            campaign_id=drafted.campaign_id, held=drafted.held, lapses=now + DRAFT_LIFETIME, error=None)
@@ -170,13 +209,13 @@ def _visible_campaign(db: Any, person: Viewer, campaign_id: int) -> Campaign:
 
 # What each refusal of `campaign_lifecycle.may_confirm` says on the dashboard (by text: YES's replies).
 REFUSED = {
-    Refusal.NOT_THEIRS: "Only the organiser who wrote a broadcast can confirm it.",
-    Refusal.NOT_ORGANISER: "You are no longer an organiser of every area this broadcast is for, "
-                           "so it has been cancelled.",
-    Refusal.LAPSED: "This preview has lapsed (15 minutes): write it again to send it.",
-    Refusal.NOT_A_DRAFT: "This broadcast is no longer waiting to be confirmed.",
+    Refusal.NOT_THEIRS: phrase("Only the organiser who wrote a broadcast can confirm it."),
+    Refusal.NOT_ORGANISER: phrase("You are no longer an organiser of every area this broadcast is for, "
+                                  "so it has been cancelled."),
+    Refusal.LAPSED: phrase("This preview has lapsed (15 minutes): write it again to send it."),
+    Refusal.NOT_A_DRAFT: phrase("This broadcast is no longer waiting to be confirmed."),
 }
-UNTICKED = "Tick the box to say you mean to send an URGENT broadcast now."
+UNTICKED = phrase("Tick the box to say you mean to send an URGENT broadcast now.")
 
 
 @bp.post("/broadcasts/<id:campaign_id>/confirm")
@@ -189,11 +228,11 @@ def confirm(campaign_id: int) -> Any:
     refusal = UNTICKED if confirmed.unticked else None if confirmed.refused is None else REFUSED[confirmed.refused]
     after = confirmed.after
     if refusal:
-        flash(refusal, "error")
+        flash(translated(refusal), "error")
     elif after is not None and after.held_until is not None:
-        flash(f"Confirmed: {after.state}; it goes out then.")
+        flash(gettext("Confirmed: %(state)s; it goes out then.", state=translated(after.state)))
     else:
-        flash("Confirmed: the board starts sending within a minute.")
+        flash(gettext("Confirmed: the board starts sending within a minute."))
     return redirect(url_for("compose.broadcast", campaign_id=campaign_id))
 
 
@@ -206,7 +245,7 @@ def broadcast(campaign_id: int) -> str:
         areas = areas_by_id(db, campaign.area_ids or [])
         versions = versions_of(db, campaign) if campaign.by_language else []
     return render_template("dashboard/broadcast.html", campaign=campaign, progress=counts, areas=areas,
-                           versions=versions, names=dict((code, name) for code, name in _languages()),
+                           versions=versions, names=dict(_languages()),
                            cost=money(campaign.estimated_cost or 0, settings()))
 
 
@@ -214,4 +253,7 @@ def broadcast(campaign_id: int) -> str:
 def progress_json(campaign_id: int) -> Response:
     with sessions()() as db:
         campaign = _visible_campaign(db, viewer(), campaign_id)
-        return jsonify(progress(db, settings(), campaign, utcnow()).as_json())
+        counts = progress(db, settings(), campaign, utcnow())
+    shown = {name: number(count) for name, count in counts.counts.items()}
+    return jsonify(_in_page_language({**counts.as_json(), "shown": shown, "audience_shown": number(counts.audience),
+                                      "written_shown": number(counts.written)}))

@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from sms_board.dashboard.dashboard_routes import bp
 from sms_board.dashboard.inbox import ReplyRefused, inbox_page, mark_dealt_with, reply
 from sms_board.dashboard.signin_routes import local_path, viewer
+from sms_board.dashboard.voice_messages import voice_inbox
 from sms_board.models import OutboxStatus
 from sms_board.plumbing.utc import utcnow
 from sms_board.text.phrases import message_of
@@ -24,7 +25,8 @@ def inbox() -> str:
     show_all = request.args.get("show") == "all"
     with sessions()() as db:
         page = inbox_page(db, person, show_all=show_all, page=page_number(request.args.get("page")))
-    return render_template("dashboard/inbox.html", page=page, show_all=show_all)
+        voice = voice_inbox(db, person, show_all=show_all)
+    return render_template("dashboard/inbox.html", page=page, show_all=show_all, voice=voice)
 
 
 @bp.post("/inbox/<id:inbound_id>/dealt-with")

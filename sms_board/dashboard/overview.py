@@ -1,4 +1,4 @@
-"""The overview: subscriptions over time, texts per day, this month's spend, and the ledger's weeks.
+"""The overview: subscriptions over time, texts and calls per day, this month's spend, and the ledger's weeks.
 
 Each figure is one or a few grouped statements (`GROUP BY` the day), never a row per
 subscriber or per text in Python. Days are UTC days.
@@ -11,12 +11,24 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select, true
+from sqlalchemy import ColumnElement, and_, case, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from sms_board.broadcast.billing import money, segments_this_month
-from sms_board.models import Exchange, Item, Match, Outbox, OutboxStatus, Subscription
+from sms_board.models import (
+    Call,
+    Exchange,
+    HearsBy,
+    Item,
+    Match,
+    Outbox,
+    OutboxStatus,
+    Subscriber,
+    Subscription,
+    SubscriptionStatus,
+)
 from sms_board.plumbing.config import Settings
+from sms_board.sending.calls import MACHINE_ANSWERS
 from sms_board.text.phrases import phrase
 
 DAYS = 30
@@ -63,6 +75,8 @@ class Overview:
     ledger: Chart
     spend: Spend
     active: int
+    calls: Chart | None = None  # shown when voice is on, or calls were placed in the chart's days
+    voice_waiting: int = 0  # with voice off: residents who hear the board by call, whose digests wait
 
 
 def _day(value: Any) -> date:
@@ -127,6 +141,29 @@ def texts_by_day(session: Session, area_ids: Sequence[int] | None, today: date, 
     return Chart(phrase("Texts per day"), [d.isoformat() for d in _days(today, days)], series)
 
 
+def calls_by_day(session: Session, area_ids: Sequence[int] | None, today: date, days: int = DAYS) -> Chart | None:
+    """Calls placed per day, those a person answered, those a machine did; None when there were none."""
+    start = _start_of(today - timedelta(days=days - 1))
+    machine = Call.answered_by.in_(MACHINE_ANSWERS)
+    answered = and_(Call.status == "completed", or_(Call.answered_by.is_(None), ~machine))
+    query = (
+        select(func.date(Call.placed_at), func.count(), func.sum(case((answered, 1), else_=0)),
+               func.sum(case((machine, 1), else_=0)))
+        .where(Call.placed_at >= start)
+        .group_by(func.date(Call.placed_at))
+    )
+    if area_ids is not None:
+        members = select(Subscription.subscriber_id).where(Subscription.area_id.in_(list(area_ids)))
+        query = query.join(Outbox, Outbox.id == Call.outbox_id).where(Outbox.subscriber_id.in_(members))
+    counts = {_day(day): (placed, int(human or 0), int(machines or 0)) for day, placed, human, machines in
+              session.execute(query)}
+    if not counts:
+        return None
+    series = [Series(label, [counts.get(day, (0, 0, 0))[n] for day in _days(today, days)])
+              for n, label in enumerate((phrase("placed"), phrase("answered"), phrase("by a machine")))]
+    return Chart(phrase("Calls per day"), [d.isoformat() for d in _days(today, days)], series)
+
+
 def ledger_by_week(session: Session, area_ids: Sequence[int] | None, today: date, weeks: int = WEEKS) -> Chart:
     """Connections made and exchanges completed per week (weeks start on Monday)."""
     monday = today - timedelta(days=today.weekday())
@@ -173,4 +210,25 @@ def overview(session: Session, settings: Settings, area_ids: Sequence[int] | Non
         ledger=ledger_by_week(session, area_ids, today),
         spend=spend(session, settings, now),
         active=subscriptions.series[0].values[-1] if subscriptions.series[0].values else 0,
+        calls=_calls_chart(session, settings, area_ids, today),
+        voice_waiting=0 if settings.voice.enabled else _hear_by_call(session, area_ids),
     )
+
+
+def _hear_by_call(session: Session, area_ids: Sequence[int] | None) -> int:
+    """Subscribers still reachable who hear the board by call (in these areas)."""
+    return session.scalar(
+        select(func.count(func.distinct(Subscriber.id))).select_from(Subscriber)
+        .join(Subscription, Subscription.subscriber_id == Subscriber.id)
+        .where(Subscriber.hears_by == HearsBy.VOICE, Subscriber.opted_out_at.is_(None),
+               Subscription.status == SubscriptionStatus.ACTIVE, _in_areas(Subscription.area_id, area_ids))
+    ) or 0
+
+
+def _calls_chart(session: Session, settings: Settings, area_ids: Sequence[int] | None, today: date) -> Chart | None:
+    chart = calls_by_day(session, area_ids, today)
+    if chart is None and settings.voice.enabled:
+        labels = [d.isoformat() for d in _days(today, DAYS)]
+        return Chart(phrase("Calls per day"), labels, [Series(phrase(word), [0] * DAYS)
+                                                       for word in ("placed", "answered", "by a machine")])
+    return chart

@@ -29,6 +29,8 @@ def overview() -> str:
             "subscriptions": line_chart(figures.subscriptions, "subscriptions", words),
             "texts": line_chart(figures.texts, "texts", words),
             "texts_legend": legend(figures.texts, "texts", wording=words),
+            "calls": line_chart(figures.calls, "calls", words) if figures.calls else None,
+            "calls_legend": legend(figures.calls, "calls", wording=words) if figures.calls else None,
             "ledger": bar_chart(figures.ledger, "ledger", words),
             "ledger_legend": legend(figures.ledger, "ledger", bars=True, wording=words),
             "cap": gauge(figures.spend.segments, figures.spend.cap, _("Texts used this month against the cap")),

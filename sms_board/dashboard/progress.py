@@ -19,7 +19,8 @@ from sms_board.broadcast.campaigns import BROADCAST, DRAFT_LIFETIME, LAPSED_NOTE
 from sms_board.dashboard.scope import Viewer
 from sms_board.models import Area, Campaign, CampaignStatus, Outbox, OutboxStatus
 from sms_board.plumbing.config import Settings
-from sms_board.sending.quiet import held_phrase, held_until
+from sms_board.sending.quiet import held_until
+from sms_board.text.phrases import Phrase, phrase
 
 S = OutboxStatus
 # What an organiser watching a broadcast wants to tell apart.
@@ -36,7 +37,18 @@ GROUPS = {
 FINISHED = (CampaignStatus.DONE, CampaignStatus.CANCELLED)
 # Statuses in which nothing has gone yet, so texts held for the night are the whole story.
 NOT_YET_GOING = (CampaignStatus.CONFIRMED, CampaignStatus.FANNING_OUT, CampaignStatus.SENDING)
-LAPSED = "not sent: preview lapsed"
+LAPSED = phrase("not sent: preview lapsed")
+NOT_CONFIRMED = phrase("preview: not confirmed yet")
+# What each status reads as on a page (the CLI prints the English).
+STATES = {
+    CampaignStatus.DRAFT: phrase("draft"),
+    CampaignStatus.CONFIRMED: phrase("confirmed"),
+    CampaignStatus.FANNING_OUT: phrase("fanning out"),
+    CampaignStatus.SENDING: phrase("sending"),
+    CampaignStatus.DONE: phrase("done"),
+    CampaignStatus.PAUSED: phrase("paused"),
+    CampaignStatus.CANCELLED: phrase("cancelled"),
+}
 
 
 @dataclass(frozen=True)
@@ -50,7 +62,7 @@ class Progress:
     # When the held texts go (or, confirmed but not yet written, would go); None when nothing waits for quiet hours.
     held_until: datetime | None
     # What the status line says, e.g. "held until 08:00 (quiet hours)".
-    state: str
+    state: Phrase
 
     @property
     def finished(self) -> bool:
@@ -119,13 +131,14 @@ def _progress(settings: Settings, campaign: Campaign, by_status: dict[str, int],
         release = held_until(now, settings, zone_name, urgent=campaign.urgent)
     elif counts["queued"] or counts["sending"]:
         release = None  # some go now; the held rest are in the counts
-    state = campaign.status.replace("_", " ")
+    state = STATES[CampaignStatus(campaign.status)]
     if lapsed(campaign, now):
         state = LAPSED
     elif campaign.status == CampaignStatus.DRAFT:
-        state = "preview: not confirmed yet"
+        state = NOT_CONFIRMED
     elif release is not None and campaign.status in NOT_YET_GOING:
-        state = held_phrase(release, ZoneInfo(zone_name))
+        clock = release.astimezone(ZoneInfo(zone_name)).strftime("%H:%M")
+        state = phrase("held until %(time)s (quiet hours)", time=clock)
     return Progress(campaign.id, campaign.status, campaign.audience or 0, sum(by_status.values()), counts,
                     None if state == LAPSED else campaign.note,
                     release if campaign.status in NOT_YET_GOING else None, state)
@@ -141,7 +154,7 @@ def visible_broadcast(session: Session, viewer: Viewer, campaign_id: int) -> Cam
     return campaign
 
 
-def recent_broadcasts(session: Session, settings: Settings, viewer: Viewer, now: datetime) -> list[tuple[Campaign, str]]:
+def recent_broadcasts(session: Session, settings: Settings, viewer: Viewer, now: datetime) -> list[tuple[Campaign, Phrase]]:
     """The last ten broadcasts sent or being sent, and previews still waiting for a confirmation, with their states."""
     query = (
         select(Campaign)

@@ -196,6 +196,17 @@ def subscriber_page(
     )
 
 
+def listed_for(session: Session, viewer: Viewer, subscriber_id: int) -> Subscriber | None:
+    """The subscriber if the viewer's subscriber page lists them (someone in one of their areas), else None:
+    whom an organiser may act for."""
+    person = session.get(Subscriber, subscriber_id)
+    if person is None:
+        return None
+    listed_here = session.scalar(select(Subscription.id).where(
+        Subscription.subscriber_id == subscriber_id, Subscription.area_id.in_(viewer.area_ids)).limit(1))
+    return person if listed_here is not None else None
+
+
 # How a language set here is kept in the person's language history (`language_choices.channel`).
 CHANNEL = "dashboard"
 
@@ -206,23 +217,13 @@ def set_language(session: Session, viewer: Viewer, subscriber_id: int, language:
     changed; None when they are not someone the viewer's subscriber page lists (another area's, or nobody).
 
     `language` must be one of the board's (`community.languages.board_language` checks what was sent)."""
-    person = _listed_for(session, viewer, subscriber_id)
+    person = listed_for(session, viewer, subscriber_id)
     if person is None:
         return None
     organiser = session.get(Subscriber, viewer.subscriber_id)
     changed = choose(session, person, language, wording=f"set on the dashboard by {actor_label(organiser)}",
                      channel=CHANNEL, now=now)
     return mask(person.phone), changed
-
-
-def _listed_for(session: Session, viewer: Viewer, subscriber_id: int) -> Subscriber | None:
-    """The subscriber, when the viewer's subscriber page lists them (someone in one of their areas)."""
-    person = session.get(Subscriber, subscriber_id)
-    if person is None:
-        return None
-    listed_here = session.scalar(select(Subscription.id).where(
-        Subscription.subscriber_id == subscriber_id, Subscription.area_id.in_(viewer.area_ids)).limit(1))
-    return person if listed_here is not None else None
 
 
 # How the page asks for a landline to be rung (the end of its refusal).
@@ -233,7 +234,7 @@ def set_hears_by(session: Session, settings: Settings, viewer: Viewer, subscribe
                  hears_by: HearsBy) -> tuple[str, bool] | None:
     """Set how a subscriber hears the board: their masked number and whether it changed; None when the
     viewer's page does not list them. ValueError with the refusal (`community.hearing.change`)."""
-    person = _listed_for(session, viewer, subscriber_id)
+    person = listed_for(session, viewer, subscriber_id)
     if person is None:
         return None
     return mask(person.phone), change(settings, person, hears_by, ask_for_voice=ASK_FOR_VOICE)

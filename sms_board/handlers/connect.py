@@ -12,6 +12,7 @@ from __future__ import annotations
 from sqlalchemy import Select, select
 
 from sms_board.community import audit
+from sms_board.community.bridge import ring_helper, voice_only
 from sms_board.community.exchange import (
     active_matches,
     close_item,
@@ -90,6 +91,11 @@ def ok(ctx: Context) -> None:
     assert chosen.responder is not None
     match = connect(ctx.session, item, ctx.subscriber, chosen.responder, ctx.now)
     ctx.did()
+    if ctx.settings.voice.enabled and voice_only(chosen.responder):
+        # No text reaches them: the board rings them and puts them through, from its own number.
+        ring_helper(ctx.session, ctx.settings, match, item, ctx.subscriber, chosen.responder, ctx.now)
+        ctx.reply("connected_by_call", item=item, other=display_name(chosen.responder))
+        return
     ctx.reply("connected", item=item, other=display_name(chosen.responder))
     ctx.notify(chosen.responder, "connected", about=match, item=item, other=display_name(ctx.subscriber))
 

@@ -37,7 +37,9 @@ def help_(ctx: Context) -> None:
     # The first word is HELP, its typo (HLEP) or the word Twilio classified as HELP (AIDE).
     words = ctx.words.tokens[1:]
     if words == ("MORE",):
-        ctx.reply("help_more", organiser=bool(ctx.organiser_areas()))
+        # An organiser on a board of several languages is told how to write a version per language.
+        ctx.reply("help_more", organiser=bool(ctx.organiser_areas()),
+                  languages=[code.upper() for code in ctx.settings.languages])
         return
     areas = active_areas(ctx.session, ctx.subscriber)
     filed = bool(words)

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sms_board.community.exchange import active_matches, balance, display_name, other_party
 from sms_board.community.item_lifecycle import OPEN
 from sms_board.community.languages import reading
+from sms_board.community.trusted_helpers import WAITING, helpers_of, helping, name_of
 from sms_board.handlers.router import Context, keyword
 from sms_board.models import HearsBy, Item
 from sms_board.text.languages import pack
@@ -34,8 +35,17 @@ def my(ctx: Context) -> None:
         ).order_by(Item.id)
     ))
     connections = [(m.item, display_name(other_party(m, ctx.subscriber))) for m in active_matches(ctx.session, ctx.subscriber)]
+    people = _helpers(ctx)
     for language in reading(ctx.settings, ctx.subscriber):
-        ctx.replies.append(_listing(language, items, connections, _footer(ctx, language)))
+        ctx.replies.append(_listing(language, items, connections, _footer(ctx, language), people))
+
+
+def _helpers(ctx: Context) -> dict[str, list[tuple[str, str, bool]]]:
+    """The resident's trusted helpers (name, ref, still asked) and whom they help (docs/helpers.md)."""
+    return {
+        "helpers": [(name_of(row.helper), row.ref, row.status in WAITING) for row in helpers_of(ctx.session, ctx.subscriber)],
+        "helping": [(row.resident.name or "", row.ref, False) for row in helping(ctx.session, ctx.subscriber)],
+    }
 
 
 def _footer(ctx: Context, language: str) -> str:
@@ -58,9 +68,11 @@ def _hearing_line(ctx: Context, language: str) -> str:
     return render("my_hearing", language, hears_by=hears_by)
 
 
-def _listing(language: str, items: list[Item], connections: list[tuple[Item, str]], footer: str = "") -> str:
+def _listing(language: str, items: list[Item], connections: list[tuple[Item, str]], footer: str = "",
+             people: dict[str, list[tuple[str, str, bool]]] | None = None) -> str:
     def written(width: int | None) -> str:
-        listing = render("my", language, items=items, connections=connections, width=width)
+        listing = render("my", language, items=items, connections=connections, width=width,
+                         **(people or {"helpers": [], "helping": []}))
         return f"{listing}\n{footer}" if footer else listing
 
     listing = written(None)

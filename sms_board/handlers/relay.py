@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from sms_board.community.exchange import active_matches, display_name, other_party, record
 from sms_board.community.languages import reading
+from sms_board.community.trusted_helpers import copy_to_helpers
 from sms_board.handlers.router import RELAY_STAGE, Context, stage
 from sms_board.models import Item, ItemEventAction, OutboxKind
 from sms_board.sending.outbox import enqueue
@@ -71,6 +72,9 @@ def relay(ctx: Context) -> bool:
     for language in reading(ctx.settings, other):
         text = relay_text(item, display_name(ctx.subscriber), message, language)
         enqueue(ctx.session, ctx.settings, other, text, OutboxKind.RELAY, now=ctx.now, about=match)
+    copy_to_helpers(ctx.session, ctx.settings, other, OutboxKind.RELAY,
+                    lambda language: relay_text(item, display_name(ctx.subscriber), message, language), about=match,
+                    now=ctx.now)
     record(ctx.session, item, ItemEventAction.RELAYED, ctx.now, actor=ctx.subscriber, match=match,
            inbound=ctx.inbound.id)
     ctx.did()

@@ -37,6 +37,7 @@ from sms_board.community.languages import (
 )
 from sms_board.community.moderation import can_see
 from sms_board.community.subscriptions import active_areas
+from sms_board.community.trusted_helpers import copy_to_helpers
 from sms_board.models import (
     Area,
     Confirmation,
@@ -52,7 +53,7 @@ from sms_board.models import (
 from sms_board.plumbing.config import Settings
 from sms_board.plumbing.registry import DuplicateEntry, Registry, defined_in
 from sms_board.text.languages import SOURCE_LANGUAGE, pack
-from sms_board.text.templates import Said
+from sms_board.text.templates import Said, render
 from sms_board.text.words import Ref, Words, fold, parse_ref
 
 HINT_EVERY = timedelta(days=1)  # how often a text kept for the organisers gets a hint
@@ -84,6 +85,10 @@ class Context:
     stops: bool = False
     # Why the text was deliberately left unanswered and unhandled (an opted-out number), or "".
     ignored: str = ""
+    # Who reads the replies when that is not `subscriber`: a trusted helper acting for them (`FOR ROSE …`,
+    # handlers/trusted_helper.py). The replies go in the reader's language; the subscriber's own language
+    # is never learnt from the reader's words.
+    reader: Subscriber | None = None
 
     def ignore(self, reason: str) -> None:
         """The text is stored but not handled: no reply, and `reason` kept on it for organisers."""
@@ -95,7 +100,7 @@ class Context:
         `english`: the keyword was written as the English one itself (JOIN, not YMUNO read as JOIN);
         `guessed`: the language of the pack's keyword a misspelling was read as (YMNUO → cy).
         """
-        if knows_language(self.settings, self.subscriber):
+        if self.reader is not None or knows_language(self.settings, self.subscriber):
             return
         language = self.words.language or guessed or ("en" if english else None)
         if language in self.settings.languages:
@@ -103,7 +108,7 @@ class Context:
 
     def reply(self, template: str, /, **data: object) -> None:
         """Answer the sender in their language, or once in each of the board's while it is not known."""
-        self.replies.extend(texts_for(self.settings, self.subscriber, template, **data))
+        self.replies.extend(texts_for(self.settings, self.reader or self.subscriber, template, **data))
 
     def did(self, changed: bool = True) -> None:
         """Declare that the text changed something the resident asked for: a post, a connection, a
@@ -124,9 +129,13 @@ class Context:
         self, recipient: Subscriber, template: str, kind: OutboxKind = OutboxKind.NOTIFY, *,
         about: Item | Response | Match | None = None, **data: object,
     ) -> None:
-        """Queue a text to one person; `about`: what it announces (if that is withdrawn first, it never goes)."""
+        """Queue a text to one person, and a copy to each of their trusted helpers; `about`: what it announces
+        (if that is withdrawn first, it never goes)."""
         enqueue_in_their_language(self.session, self.settings, recipient, template, kind, about=about, now=self.now,
                                   **data)
+        # Their trusted helpers get a copy, marked for them (docs/helpers.md).
+        copy_to_helpers(self.session, self.settings, recipient, kind, lambda language: render(template, language, **data),
+                        about=about, now=self.now)
 
     def file_in_inbox(self, area: Area | None = None, *, among: list[Area] | None = None) -> None:
         """Keep the text for the organisers of `area`, else of the sender's one area (if they have one).

@@ -28,6 +28,7 @@ from sms_board.community.alerts import raise_the_alarm
 from sms_board.community.exchange import end_connections_of
 from sms_board.community.languages import texts_for
 from sms_board.community.subscriptions import get_or_create_subscriber, start_again
+from sms_board.community.trusted_helpers import end_everything_of, speaks_for_someone
 from sms_board.handlers.router import (
     OPTED_OUT_STAGE,
     START_HELP_STAGE,
@@ -124,9 +125,14 @@ def _stop(session: Session, settings: Settings, subscriber: Subscriber, inbound:
     if settings.stop_reply and confirmation is None:
         confirmation = texts_for(settings, subscriber, "stop_confirm")
     return opt_out(
-        session, subscriber, words=words.original or inbound.params.get("OptOutType", ""), channel="sms",
+        session, subscriber, words=words.original or inbound.params.get("OptOutType", ""), channel=channel_of(inbound),
         now=now, inbound_id=inbound.id, wording="\n\n".join(confirmation) if confirmation is not None else None,
     )
+
+
+def channel_of(inbound: InboundMessage) -> str:
+    """How a STOP came: a text, or key 9 on a call (`voice.keypad`, which sends it with the call's `CallSid`)."""
+    return "voice" if inbound.params.get("CallSid") else "sms"
 
 
 def wants_to_stop(params: Mapping[str, Any], words: Words) -> bool:
@@ -154,7 +160,16 @@ def stop_on_arrival(session: Session, settings: Settings, inbound: InboundMessag
     inbound.subscriber_id = subscriber.id
     session.add(inbound)
     session.flush()
+    if _for_someone_else(session, subscriber, inbound, words):
+        return  # a helper's `FOR ROSE stop texting me` is Rose's words, refused at routing (handlers/trusted_helper.py)
     _stop(session, settings, subscriber, inbound, words, inbound.received_at)
+
+
+def _for_someone_else(session: Session, subscriber: Subscriber, inbound: InboundMessage, words: Words) -> bool:
+    """A helper's `FOR ROSE …` that reads as a STOP is Rose's words, never the helper's own STOP (unless the
+    carrier already opted the number out: Twilio's `OptOutType=STOP`)."""
+    return (inbound.params.get("OptOutType") or "").upper() != "STOP" and \
+        speaks_for_someone(session, subscriber, words.tokens)
 
 
 def stopped_by_this_text(ctx: Context) -> bool:
@@ -178,6 +193,8 @@ def do_stop(ctx: Context) -> None:
         # The other side of each open connection is told it ended, without details.
         for match, other in end_connections_of(ctx.session, ctx.subscriber, ctx.now, ItemEventAction.OPTED_OUT):
             ctx.notify(other, "connection_ended", about=match, ref=match.item.ref)
+        # Their helpers end (not told), and so does their helping (the residents are told).
+        end_everything_of(ctx.session, ctx.settings, ctx.subscriber, ctx.now, why="STOP")
     # One confirmation only: a second STOP from an opted-out number is stored, not answered.
     if changed and confirmation is not None:
         ctx.replies.extend(confirmation)
@@ -204,7 +221,7 @@ def opted_out_stage(ctx: Context) -> bool:
 
 @stage(STOP_STAGE, "stop", words=STOP_WORDS, hears_opted_out=stopped_by_this_text)
 def stop_stage(ctx: Context) -> bool:
-    if ctx.stops:
+    if ctx.stops and not _for_someone_else(ctx.session, ctx.subscriber, ctx.inbound, ctx.words):
         do_stop(ctx)
         return True
     if near_stop(ctx.words.tokens):

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from sms_board import handlers
 from sms_board.community.languages import texts_for_person
+from sms_board.handlers.stop import channel_of
 from sms_board.inbound import guards, status
 from sms_board.inbound.text import Text
 from sms_board.models import InboundMessage, InboundStatus
@@ -251,7 +252,8 @@ def _process(
         inbound.error = ctx.ignored
         return InboundStatus.IGNORED
     inbound.handler = ctx.handler[:32] or None
-    replies = ctx.replies
+    # A key pressed on a call (`voice.keypad`) is answered by the call's own words: nothing is texted back.
+    replies = [] if channel_of(inbound) == "voice" else ctx.replies
     # A reply that confirms a change (or is owed, like a STOP's) always goes; the rest may be
     # an answer to a machine answering us.
     if replies and not (ctx.mandatory_reply or ctx.changed):

@@ -29,6 +29,7 @@ from sms_board.models.broadcasting import (
     CampaignVersion,
     DigestBatch,
 )
+from sms_board.models.helpers import HELPER_LETTER, TrustedHelper, TrustedHelperStatus
 from sms_board.models.items import (
     Confirmation,
     ConfirmationResolution,
@@ -52,6 +53,7 @@ from sms_board.models.items import (
     ResponseStatus,
 )
 from sms_board.models.messaging import (
+    Call,
     Heartbeat,
     InboundMessage,
     InboundStatus,
@@ -75,14 +77,17 @@ from sms_board.models.residents import (
     SubscriptionStatus,
     Suppression,
 )
+from sms_board.models.voice import VoiceMessage
 
 __all__ = [
+    "HELPER_LETTER",
     "NAMING",
     "Area",
     "AreaPostcode",
     "AuditAction",
     "AuditEntry",
     "Base",
+    "Call",
     "Campaign",
     "CampaignKind",
     "CampaignStatus",
@@ -129,7 +134,10 @@ __all__ = [
     "Subscription",
     "SubscriptionStatus",
     "Suppression",
+    "TrustedHelper",
+    "TrustedHelperStatus",
     "UTCDateTime",
+    "VoiceMessage",
     "WebSession",
     "one_of",
 ]

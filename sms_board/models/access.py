@@ -82,6 +82,8 @@ class AuditAction(enum.StrEnum):
     ORGANISER_ADD = "organiser_add"  # appointed an organiser of an area (dashboard or CLI)
     ORGANISER_REMOVE = "organiser_remove"
     ADMIN_ADD = "admin_add"  # `sms-board admin add` made someone an administrator (migration 0016)
+    HELPER_ADD = "helper_add"  # an organiser recorded a resident's trusted helper (migration 0024)
+    HELPER_END = "helper_end"  # an organiser ended a trusted helper
 
 
 class SubscriberSearch(Base):

@@ -32,6 +32,9 @@ class OutboxKind(enum.StrEnum):
     RELAY = "relay"  # one neighbour's words passed on to the other
     REPLY = "reply"  # the direct answer to an inbound text, handed to Twilio as TwiML
     CALL = "call"  # a digest read to someone by telephone (docs/voice.md): `body` is the script's words
+    # A resident's digest copied to their trusted helper (docs/helpers.md): its `version` is the helper's
+    # `trusted_helpers.id`, so a helper of two residents gets a row for each, and never one twice.
+    COPY = "copy"
 
 
 class OutboxLane(enum.IntEnum):
@@ -125,6 +128,9 @@ class Outbox(Base):
         # this index however many rows wait (docs/architecture.md shows the plan).
         Index("ix_outbox_claim", "lane", "id", postgresql_where=text("status = 'queued'"),
               sqlite_where=text("status = 'queued'")),
+        # The call lane's claim (`delivery.claim_calls`): queued calls, oldest first.
+        Index("ix_outbox_call_claim", "id", postgresql_where=text("status = 'queued' AND kind = 'call'"),
+              sqlite_where=text("status = 'queued' AND kind = 'call'")),
         UniqueConstraint("campaign_id", "subscriber_id", "kind", "version",
                          name="uq_outbox_campaign_subscriber_kind_version"),
         # What a text to one person is about: when that is withdrawn before the text goes, the
@@ -168,6 +174,29 @@ class Outbox(Base):
     updated_at: Mapped[datetime | None]
     status_updated_at: Mapped[datetime | None]
     delivered_at: Mapped[datetime | None]
+
+
+class Call(Base):
+    """One call Twilio placed for an outbox row of kind `call` (a row redialled has one per try).
+
+    Stored when Twilio takes the call (its `CA…` sid), then kept up to date from Twilio's
+    signed status callbacks (`/voice/status`): how it ended, who answered, how long it
+    lasted (what it costs: `broadcast.billing`).
+    """
+
+    __tablename__ = "calls"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    outbox_id: Mapped[int] = mapped_column(ForeignKey("outbox.id", ondelete="CASCADE"), index=True)
+    call_sid: Mapped[str] = mapped_column(String(64), unique=True)
+    # Twilio's call status, as Twilio says it: queued, ringing, in-progress, completed, busy, no-answer, …
+    status: Mapped[str] = mapped_column(String(16))
+    answered_by: Mapped[str | None] = mapped_column(String(24))  # human, machine_end_beep, fax, unknown, …
+    duration_seconds: Mapped[int | None] = mapped_column(Integer)
+    # What it cost, in text segments (minutes × price a minute ÷ price a segment, rounded up), once ended.
+    segments: Mapped[int | None] = mapped_column(Integer)
+    placed_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    ended_at: Mapped[datetime | None]
 
 
 class SenderState(Base):

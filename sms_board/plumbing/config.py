@@ -67,6 +67,9 @@ class Settings:
     request_remind_days: int = 7
     request_expire_days: int = 14
     report_hide: int = 3
+    # Trusted helpers (docs/helpers.md): how many one resident may have, and how many one person may help.
+    helpers_per_resident: int = 2
+    residents_per_helper: int = 5
     secret_key: str = field(default="", repr=False)
     # Keys the FORGET suppression hashes; never rotated with SECRET_KEY, or the list would empty.
     suppression_key: str = field(default="", repr=False)
@@ -385,6 +388,10 @@ def load_settings(overrides: Mapping[str, object] | None = None, environ: Mappin
         request_remind_days=int(_number("SMS_BOARD_REQUEST_REMIND_DAYS", env.get("SMS_BOARD_REQUEST_REMIND_DAYS") or "7", int, 1)),
         request_expire_days=int(_number("SMS_BOARD_REQUEST_EXPIRE_DAYS", env.get("SMS_BOARD_REQUEST_EXPIRE_DAYS") or "14", int, 1)),
         report_hide=int(_number("SMS_BOARD_REPORT_HIDE", env.get("SMS_BOARD_REPORT_HIDE") or "3", int, 1)),
+        helpers_per_resident=int(_number("SMS_BOARD_HELPERS_PER_RESIDENT",
+                                         env.get("SMS_BOARD_HELPERS_PER_RESIDENT") or "2", int, 1)),
+        residents_per_helper=int(_number("SMS_BOARD_RESIDENTS_PER_HELPER",
+                                         env.get("SMS_BOARD_RESIDENTS_PER_HELPER") or "5", int, 1)),
         secret_key=secret_key,
         suppression_key=_suppression_key(env, instance_path, secret_key, existing_board=existing_board),
         development=_bool("SMS_BOARD_DEVELOPMENT", env.get("SMS_BOARD_DEVELOPMENT") or "off"),

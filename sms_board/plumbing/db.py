@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import ColumnElement, Engine, Integer, any_, bindparam, create_engine, event
+from sqlalchemy import ColumnElement, Engine, Integer, any_, bindparam, create_engine, event, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.attributes import set_committed_value
 
 
 def make_engine(url: str, **kwargs: object) -> Engine:
@@ -91,3 +93,21 @@ def among(session: Session, column: ColumnElement[int], ids: Iterable[int]) -> C
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+def move_status(session: Session, row: Any, to: Any, allowed_from: Iterable[Any], values: dict[str, Any]) -> bool:
+    """The conditional UPDATE every status machine shares: `row` (a mapped row with `id` and `status`) moves
+    to `to` only if it is still in `allowed_from`, stamping `values`; the in-memory row is kept true to the
+    database. False (and `row` re-read) when someone else moved it first."""
+    model = type(row)
+    moved = session.execute(
+        update(model).where(model.id == row.id, model.status.in_(list(allowed_from)))
+        .values(status=to, **values).execution_options(synchronize_session=False)
+    ).rowcount
+    if moved:
+        # As the database now has it, without a second UPDATE at the next flush.
+        for key, value in {"status": to, **values}.items():
+            set_committed_value(row, key, value)
+        return True
+    session.refresh(row)
+    return False

@@ -5,6 +5,7 @@
       └─quiet hours─────┘  └──transient───┘  ├──permanent──▶ failed
     held / queued ──STOP, FORGET, dead number──▶ cancelled      └──ambiguous, or died──▶ unknown
     held / queued ──what it is about withdrawn──▶ cancelled
+    queued call ──outside its call hours──▶ held      sent call ──busy, no answer──▶ held (redial)
 
 A row moves only through `transition()`: one conditional `UPDATE … WHERE status IN
 (…)` that names the states it may leave and always stamps `status_updated_at`,
@@ -26,7 +27,7 @@ statement refuses rows of numbers that may not be), where a number stops being t
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -47,7 +48,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from sms_board.models import Outbox, OutboxKind, OutboxStatus, UTCDateTime
+from sms_board.models import Area, Campaign, Outbox, OutboxKind, OutboxStatus, UTCDateTime
 from sms_board.plumbing.db import is_sqlite
 from sms_board.sending.reachability import unreachable_recipient
 
@@ -146,7 +147,7 @@ def cancel_waiting(session: Session, subscriber_id: int, reason: str, now: datet
 
 
 # Texts to one person may be about something; digests and broadcasts never are.
-_ABOUT_KINDS = (OutboxKind.NOTIFY, OutboxKind.RELAY)
+_ABOUT_KINDS = (OutboxKind.NOTIFY, OutboxKind.RELAY, OutboxKind.CALL)  # a bridge call is about its connection
 
 
 def about(*, item_id: int | None = None, response_id: int | None = None,
@@ -203,6 +204,7 @@ class Claimed:
     segments: int
     subscriber_id: int | None
     kind: str
+    match_id: int | None = None  # a call about a connection: a bridged call (`community.bridge`)
 
 
 def due(now: datetime | BindParameter[datetime]) -> ColumnElement[bool]:
@@ -210,16 +212,20 @@ def due(now: datetime | BindParameter[datetime]) -> ColumnElement[bool]:
     return and_(Outbox.status == OutboxStatus.QUEUED, or_(Outbox.send_after.is_(None), Outbox.send_after <= now))
 
 
-def anything_due(session: Session, now: datetime) -> bool:
-    return session.scalar(select(Outbox.id).where(due(now)).limit(1)) is not None
+def anything_due(session: Session, now: datetime, *, calls: bool = False) -> bool:
+    """Whether a text (or, with `calls`, a call) is due now."""
+    kind = Outbox.kind == OutboxKind.CALL if calls else Outbox.kind != OutboxKind.CALL
+    return session.scalar(select(Outbox.id).where(due(now), kind).limit(1)) is not None
 
 
 def _next_due(now: datetime | BindParameter[datetime], limit: int) -> Select[tuple[int]]:
     # The recipient check is not part of this search on purpose: PostgreSQL would answer a
     # NOT EXISTS with a hash anti-join over every waiting row (a million at a big digest);
     # here it reads the (lane, id) index and stops at the first rows, which the claim's
-    # UPDATE then checks one by one.
-    return select(Outbox.id).where(due(now)).order_by(Outbox.lane, Outbox.id).limit(limit)
+    # UPDATE then checks one by one. Calls have a lane of their own (`claim_call`): a call
+    # waiting for the call rate never holds up a text.
+    return (select(Outbox.id).where(due(now), Outbox.kind != OutboxKind.CALL)
+            .order_by(Outbox.lane, Outbox.id).limit(limit))
 
 
 @functools.cache
@@ -237,7 +243,8 @@ def _claim_statements(sqlite: bool, limit: int) -> tuple[Select[tuple[int]], Upd
         .where(Outbox.id.in_(bindparam("ids", expanding=True)), Outbox.status == OutboxStatus.QUEUED,
                ~unreachable_recipient())
         .values(status=OutboxStatus.SENDING, attempts=Outbox.attempts + 1, updated_at=now, status_updated_at=now)
-        .returning(Outbox.id, Outbox.to_number, Outbox.body, Outbox.segments, Outbox.subscriber_id, Outbox.kind)
+        .returning(Outbox.id, Outbox.to_number, Outbox.body, Outbox.segments, Outbox.subscriber_id, Outbox.kind,
+                   Outbox.match_id)
     )
     return search, take
 
@@ -261,6 +268,57 @@ def claim(session: Session, now: datetime, limit: int = 1) -> list[Claimed]:
             order = {row_id: position for position, row_id in enumerate(ids)}
             return sorted((Claimed(*row) for row in rows), key=lambda c: order[c.id])
     return []
+
+
+# A call claim that finds only calls outside their hours holds them and looks again, this many times at most.
+_CALL_ROUNDS = 20
+
+
+@functools.cache
+def _call_search(sqlite: bool) -> Select[tuple[int, str | None]]:
+    """The oldest due call and the clock of its area (none for a call of no campaign: the board's)."""
+    search = (
+        select(Outbox.id, Area.timezone)
+        .outerjoin(Campaign, Campaign.id == Outbox.campaign_id)
+        .outerjoin(Area, Area.id == Campaign.area_id)
+        .where(due(bindparam("now", type_=UTCDateTime())), Outbox.kind == OutboxKind.CALL)
+        .order_by(Outbox.id)
+        .limit(1)
+    )
+    return search if sqlite else search.with_for_update(skip_locked=True, of=Outbox)
+
+
+def claim_call(session: Session, now: datetime,
+               opens: Callable[[datetime, str | None], datetime | None]) -> Claimed | None:
+    """Mark the oldest due call `sending`, or None; two senders never claim one call.
+
+    `opens(now, zone)` says when a call may be placed on that clock (None: now); a call
+    found outside its hours is held until then, never dropped, and the next one looked at.
+    """
+    sqlite = is_sqlite(session)
+    take = _claim_statements(sqlite, 1)[1]
+    for _ in range(_CALL_ROUNDS):
+        found = session.execute(_call_search(sqlite), {"now": now}).first()
+        if found is None:
+            return None
+        row_id, zone = found
+        until = opens(now, zone)
+        if until is not None:
+            hold(session, _one(row_id), until, now)
+            continue
+        taken = session.execute(take, {"now": now, "ids": [row_id]}).first()
+        if taken is not None:
+            return Claimed(*taken)
+        transition(session, _one(row_id), OutboxStatus.CANCELLED, allowed_from=(OutboxStatus.QUEUED,), now=now,
+                   error_message="recipient opted out or unreachable")
+    return None
+
+
+def redial(session: Session, row_id: int, until: datetime, now: datetime) -> int:
+    """A call Twilio found busy or unanswered (it never connected) is placed again at `until`."""
+    # `unknown` too: Twilio saying busy proves the call went, and that nobody heard it.
+    return transition(session, _one(row_id), OutboxStatus.HELD, allowed_from=(OutboxStatus.SENT, OutboxStatus.UNKNOWN),
+                      now=now, send_after=until)
 
 
 def claim_plan(session: Session, now: datetime) -> str:

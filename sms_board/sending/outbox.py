@@ -23,6 +23,7 @@ from sms_board.models import Item, Match, OutboxKind, OutboxLane, OutboxStatus, 
 from sms_board.models import Outbox as OutboxRow
 from sms_board.plumbing.config import Settings
 from sms_board.plumbing.utc import utcnow
+from sms_board.sending.call_hours import call_opens
 from sms_board.sending.delivery import REPLY_STATUS, initial_status
 from sms_board.sending.quiet import held_until
 from sms_board.sending.reachability import LANDLINE, takes_texts
@@ -37,7 +38,11 @@ _LANES = {
     OutboxKind.NOTIFY: OutboxLane.DIRECT,
     OutboxKind.BROADCAST: OutboxLane.BULK,
     OutboxKind.DIGEST: OutboxLane.BULK,
+    OutboxKind.COPY: OutboxLane.BULK,
+    OutboxKind.CALL: OutboxLane.BULK,  # claimed apart from texts, by the call lane (`delivery.claim_call`)
 }
+# A call's row: what the script says in plain words, never measured in segments.
+CALL_ENCODING = "voice"
 
 
 @dataclass(frozen=True)
@@ -85,6 +90,27 @@ def enqueue(
         return None
     fields = _text_fields(settings, body, kind, zone_name=zone_name, urgent=urgent, now=now or utcnow())
     row = OutboxRow(to_number=recipient.phone, subscriber_id=recipient.id, **_about(about), **fields)
+    session.add(row)
+    return row
+
+
+def enqueue_call(
+    session: Session, settings: Settings, recipient: Subscriber, words: str, *, zone_name: str | None = None,
+    campaign_id: int | None = None, batch_id: int | None = None, match: Match | None = None, now: datetime,
+) -> OutboxRow | None:
+    """Queue one call to a subscriber, held until quiet hours end and call hours open on `zone_name`'s clock.
+
+    `words`: what the call says, in plain words (the outbox's `body`); a call is 0 segments,
+    encoding `voice`. Nothing goes to an opted-out number.
+    """
+    if recipient.opted_out_at is not None:
+        return None
+    held = call_opens(now, settings, zone_name)
+    row = OutboxRow(
+        to_number=recipient.phone, subscriber_id=recipient.id, body=words, kind=OutboxKind.CALL,
+        status=initial_status(held), lane=lane_for(OutboxKind.CALL).value, segments=0, encoding=CALL_ENCODING,
+        campaign_id=campaign_id, batch_id=batch_id, created_at=now, send_after=held, **_about(match),
+    )
     session.add(row)
     return row
 

@@ -28,6 +28,7 @@ from sms_board.plumbing.db import is_sqlite
 from sms_board.plumbing.utc import utcnow
 
 SHARED_RATE = "send_rate"
+CALL_RATE = "call_rate"  # calls: a row of their own, at SMS_BOARD_CALLS_PER_SECOND
 # How much send time one booking in the shared row covers (at least one slot).
 BOOKING_SECONDS = 0.05
 

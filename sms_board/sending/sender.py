@@ -33,16 +33,19 @@ from sqlalchemy.orm import Session, sessionmaker
 from sms_board.models import OutboxKind, OutboxStatus
 from sms_board.plumbing.config import Settings
 from sms_board.plumbing.utc import utcnow
+from sms_board.sending.call_hours import call_opens
+from sms_board.sending.calls import call_request, record_placed
 from sms_board.sending.delivery import (
     Claimed,
     anything_due,
     cancel_for_unreachable,
     claim,
+    claim_call,
     mark_stale_sending_unknown,
     release_held,
 )
 from sms_board.sending.outcomes import Recorded, cancel_in_flight, record_result
-from sms_board.sending.ratelimit import SlotLimiter
+from sms_board.sending.ratelimit import CALL_RATE, SlotLimiter
 from sms_board.sending.reachability import LANDLINE, recipient_on_the_wire, takes_texts
 from sms_board.sending.transport import (
     AmbiguousError,
@@ -165,11 +168,14 @@ def drain(
     progress: Callable[[DrainReport], None] | None = None,
     stop: threading.Event | None = None,
     limiter: SlotLimiter | None = None,
+    call_limiter: SlotLimiter | None = None,
 ) -> DrainReport:
     """Send every due row once at `settings.rate`, `settings.sender_concurrency` at a time.
 
-    Returns when nothing is due (rows waiting for a retry stay queued for the next
-    drain), when `stop` is set, or when Twilio refuses the account itself.
+    Calls (with voice on) are placed beside them by a worker of their own at
+    `settings.voice.calls_per_second`, from a shared row of their own: a call waiting for
+    its slot never holds up a text. Returns when nothing is due (rows waiting for a retry
+    stay queued for the next drain), when `stop` is set, or when Twilio refuses the account itself.
     """
     report = DrainReport()
     with factory.begin() as session:
@@ -177,26 +183,41 @@ def drain(
         orphans = mark_stale_sending_unknown(session, moment - STALE_SENDING_AFTER, moment)
         release_held(session, moment)
         report.cancelled += cancel_for_unreachable(session, moment)
-        due = anything_due(session, moment)
+        texts_due = anything_due(session, moment)
+        calls_due = settings.voice.enabled and anything_due(session, moment, calls=True)
     if orphans:
         log.warning("%d texts were left mid-send by a sender that stopped: now `unknown`", orphans)
         report.unknown += orphans
-    if not due:
-        return report
-    limiter = limiter or SlotLimiter(factory, settings.rate, now=now, sleep=sleep)
-    worker = _Worker(factory, transport, settings, limiter, now, report, progress, stop or threading.Event())
-    with ThreadPoolExecutor(max_workers=settings.sender_concurrency, thread_name_prefix="sender") as pool:
-        futures = [pool.submit(worker.run) for _ in range(settings.sender_concurrency)]
+    stop = stop or threading.Event()
+    workers: list[tuple[_Worker, int]] = []
+    if texts_due:
+        limiter = limiter or SlotLimiter(factory, settings.rate, now=now, sleep=sleep)
+        workers.append((_Worker(factory, transport, settings, limiter, now, report, progress, stop),
+                        settings.sender_concurrency))
+    if calls_due:
+        call_limiter = call_limiter or SlotLimiter(factory, settings.voice.calls_per_second, name=CALL_RATE, now=now,
+                                                   sleep=sleep)
+        workers.append((_CallWorker(factory, transport, settings, call_limiter, now, report, progress, stop), 1))
+    if workers:
+        _run_workers(workers)
+    return report
+
+
+def _run_workers(workers: list[tuple[_Worker, int]]) -> None:
+    """Each worker run in `threads` threads side by side, until none has anything left."""
+    with ThreadPoolExecutor(max_workers=sum(threads for _, threads in workers), thread_name_prefix="sender") as pool:
+        futures = [pool.submit(worker.run) for worker, threads in workers for _ in range(threads)]
         try:
             for future in futures:
                 future.result()
         except BaseException:
-            worker.halt.set()  # Ctrl-C or a worker's crash: the others finish their send and stop
+            for worker, _ in workers:
+                worker.halt.set()  # Ctrl-C or a worker's crash: the others finish their send and stop
             raise
     # Booked but unused (at most one block): back to the shared row, so the next drain or
     # another sender process does not wait for it.
-    limiter.give_back_unused()
-    return report
+    for worker, _ in workers:
+        worker.limiter.give_back_unused()
 
 
 _OPTED_OUT = "recipient opted out before the send"
@@ -249,11 +270,10 @@ class _Worker:
             self.limiter.give_back(slot)
             return False
         with self.factory.begin() as session:
-            claimed = claim(session, self.now(), limit=1)
-        if not claimed:
+            row = self.claim_one(session)
+        if row is None:
             self.limiter.give_back(slot)
             return False
-        row = claimed[0]
         if self.settings.rate_unit == "segment" and row.segments > 1:
             self.limiter.take(row.segments - 1)  # the first segment had its slot; the rest are owed
         with recipient_on_the_wire(self.factory, row.subscriber_id) as reachable:
@@ -273,7 +293,7 @@ class _Worker:
                 with self.factory.begin() as session:
                     if outcome is None:
                         return cancel_in_flight(session, row.id, refused or _OPTED_OUT, self.now())
-                    return record_result(session, row.id, outcome, self.now())
+                    return self.record_in(session, row, outcome)
             except OperationalError:
                 if attempt == RECORD_ATTEMPTS:
                     raise
@@ -282,9 +302,20 @@ class _Worker:
                 time.sleep(0.2 * attempt)
         raise AssertionError("unreachable")
 
+    def claim_one(self, session: Session) -> Claimed | None:
+        claimed = claim(session, self.now(), limit=1)
+        return claimed[0] if claimed else None
+
+    def handed(self, row: Claimed) -> str:
+        """Give the row to the transport; returns the provider's sid."""
+        return self.transport.send(row.to, row.body, status_callback_url(self.settings, row.id)).provider_sid
+
+    def record_in(self, session: Session, row: Claimed, outcome: Exception | str) -> Recorded:
+        return record_result(session, row.id, outcome, self.now())
+
     def hand_over(self, row: Claimed) -> Exception | str:
         try:
-            return self.transport.send(row.to, row.body, status_callback_url(self.settings, row.id)).provider_sid
+            return self.handed(row)
         except (TransientError, PermanentError, AmbiguousError, ConfigurationError) as exc:
             # Twilio names the number in some refusals ("The 'To' number +44… is not valid").
             log.warning("outbox %s to %s: %s %s", row.id, mask(row.to), exc.__class__.__name__, mask_numbers(str(exc)))
@@ -308,3 +339,20 @@ class _Worker:
             if self.progress:
                 self.progress(self.report)
 
+
+
+class _CallWorker(_Worker):
+    """The call lane: claims only calls (inside their hours), places them, and stores each call Twilio took."""
+
+    def claim_one(self, session: Session) -> Claimed | None:
+        return claim_call(session, self.now(), lambda moment, zone: call_opens(moment, self.settings, zone))
+
+    def handed(self, row: Claimed) -> str:
+        request = call_request(self.settings, row.id, bridge=row.match_id is not None)
+        return self.transport.place_call(row.to, request).provider_sid
+
+    def record_in(self, session: Session, row: Claimed, outcome: Exception | str) -> Recorded:
+        recorded = record_result(session, row.id, outcome, self.now())
+        if isinstance(outcome, str):
+            record_placed(session, row.id, outcome, self.now())
+        return recorded

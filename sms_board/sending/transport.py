@@ -125,10 +125,24 @@ class SendResult:
     status: str  # the provider's status at hand-over: queued, accepted, sent
 
 
+@dataclass(frozen=True)
+class CallRequest:
+    """What Twilio needs to place a call: where to fetch its TwiML and where to report how it went."""
+
+    url: str  # the board's TwiML for the call (`/voice/call/<outbox id>`)
+    status_callback: str | None  # `/voice/status`: how the call ended
+    machine_callback: str | None  # `/voice/machine`: asynchronous answering-machine detection's verdict
+    machine_detection: bool = True  # a bridged call's key press is its proof of a human instead
+
+
 class Transport(Protocol):
     name: str
 
     def send(self, to: str, body: str, status_callback: str | None = None) -> SendResult: ...
+
+    def place_call(self, to: str, call: CallRequest) -> SendResult: ...
+
+    def update_call(self, call_sid: str, twiml: str) -> None: ...
 
 
 class ConsoleTransport:
@@ -143,6 +157,14 @@ class ConsoleTransport:
         stream = self.stream or sys.stderr
         print(f"── SMS to {mask(to)} ──\n{body}\n", file=stream, flush=True)
         return SendResult(provider_sid=f"console-{uuid.uuid4().hex}", status="sent")
+
+    def place_call(self, to: str, call: CallRequest) -> SendResult:
+        stream = self.stream or sys.stderr
+        print(f"── call to {mask(to)} ──\nscript: {call.url}\n", file=stream, flush=True)
+        return SendResult(provider_sid=f"console-call-{uuid.uuid4().hex}", status="queued")
+
+    def update_call(self, call_sid: str, twiml: str) -> None:
+        print(f"── call {call_sid} now hears ──\n{twiml}\n", file=self.stream or sys.stderr, flush=True)
 
 
 class TwilioTransport:
@@ -168,8 +190,6 @@ class TwilioTransport:
         self.client = client
 
     def send(self, to: str, body: str, status_callback: str | None = None) -> SendResult:
-        import requests
-        from twilio.base.exceptions import TwilioRestException, TwilioServiceException
 
         kwargs: dict[str, str] = {"to": to, "body": body}
         if self.messaging_service_sid:
@@ -178,21 +198,45 @@ class TwilioTransport:
             kwargs["from_"] = self.from_number or ""
         if status_callback:
             kwargs["status_callback"] = status_callback
-        try:
-            message = self.client.messages.create(**kwargs)  # type: ignore[attr-defined]
-        except TwilioRestException as exc:
-            raise classify_refusal(exc.msg, exc.code, exc.status) from None
-        except TwilioServiceException as exc:  # the RFC 9457 error shape some Twilio APIs answer with
-            raise classify_refusal(exc.detail or exc.title, exc.code, exc.status) from None
-        except requests.exceptions.ConnectTimeout as exc:
+        return _through_twilio(lambda: self.client.messages.create(**kwargs))  # type: ignore[attr-defined]
+
+    def place_call(self, to: str, call: CallRequest) -> SendResult:
+        """`calls.create` from the board's own number, asking for asynchronous answering-machine detection."""
+        kwargs: dict[str, Any] = {"to": to, "from_": self.from_number or "", "url": call.url}
+        if call.machine_detection:
+            kwargs["machine_detection"] = "DetectMessageEnd"
+        if call.status_callback:
+            kwargs.update(status_callback=call.status_callback,
+                          status_callback_event=["initiated", "ringing", "answered", "completed"])
+        if call.machine_callback:
+            kwargs.update(async_amd="true", async_amd_status_callback=call.machine_callback)
+        return _through_twilio(lambda: self.client.calls.create(**kwargs))  # type: ignore[attr-defined]
+
+    def update_call(self, call_sid: str, twiml: str) -> None:
+        """Give a live call new TwiML (a machine answered: it hears the short message instead)."""
+        _through_twilio(lambda: self.client.calls(call_sid).update(twiml=twiml))  # type: ignore[attr-defined]
+
+
+def _through_twilio(create: Callable[[], Any]) -> SendResult:
+    """Make one create request to Twilio; its failures as the four kinds the sender tells apart."""
+    import requests
+    from twilio.base.exceptions import TwilioRestException, TwilioServiceException
+
+    try:
+        created = create()
+    except TwilioRestException as exc:
+        raise classify_refusal(exc.msg, exc.code, exc.status) from None
+    except TwilioServiceException as exc:  # the RFC 9457 error shape some Twilio APIs answer with
+        raise classify_refusal(exc.detail or exc.title, exc.code, exc.status) from None
+    except requests.exceptions.ConnectTimeout as exc:
+        raise TransientError(f"could not connect to Twilio: {exc.__class__.__name__}") from None
+    except requests.exceptions.Timeout as exc:
+        raise AmbiguousError(f"no answer from Twilio after sending: {exc.__class__.__name__}") from None
+    except requests.exceptions.ConnectionError as exc:
+        if _never_connected(exc):
             raise TransientError(f"could not connect to Twilio: {exc.__class__.__name__}") from None
-        except requests.exceptions.Timeout as exc:
-            raise AmbiguousError(f"no answer from Twilio after sending: {exc.__class__.__name__}") from None
-        except requests.exceptions.ConnectionError as exc:
-            if _never_connected(exc):
-                raise TransientError(f"could not connect to Twilio: {exc.__class__.__name__}") from None
-            raise AmbiguousError(f"connection to Twilio broke after sending: {exc.__class__.__name__}") from None
-        return SendResult(provider_sid=message.sid, status=message.status or "queued")
+        raise AmbiguousError(f"connection to Twilio broke after sending: {exc.__class__.__name__}") from None
+    return SendResult(provider_sid=created.sid, status=created.status or "queued")
 
 
 def aim(client: Any, settings: Settings) -> Any:

@@ -23,7 +23,7 @@ from typing import Any, Protocol
 
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_decimal
-from markupsafe import escape
+from markupsafe import Markup, escape
 
 
 class Catalog(Protocol):
@@ -68,24 +68,46 @@ class Phrase(str):
         made.message, made.plural, made.count, made.values = message, plural, count, values
         return made
 
+    def _words(self, catalog: Catalog) -> str:
+        if self.plural is not None and self.count is not None:
+            return catalog.ngettext(self.message, self.plural, self.count)
+        return catalog.gettext(self.message)
+
     def in_language(self, catalog: Catalog) -> str:
         """The words in `catalog`'s language, placeholders filled (values that are Phrases too, translated)."""
         values = {
             key: value.in_language(catalog) if isinstance(value, Phrase) else value
             for key, value in self.values.items()
         }
-        if self.plural is not None and self.count is not None:
-            words = catalog.ngettext(self.message, self.plural, self.count)
-        else:
-            words = catalog.gettext(self.message)
+        words = self._words(catalog)
         return words % values if values else words
 
     def __html__(self) -> str:
-        """A page escaping the Phrase (a value in a `{% trans %}` block, a `|join`) gets it in its language."""
-        return str(escape(self.in_language(_page_catalog[0]())))
+        """A page escaping the Phrase (a value in a `{% trans %}` block, a `|join`) gets it in its language;
+        a value in a language of its own (`Foreign`) is marked with its `lang`."""
+        words = escape(self._words(_page_catalog[0]()))
+        return str(Markup(words) % dict(self.values) if self.values else words)
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (Phrase, (self.message, dict(self.values), self.plural, self.count))
+
+
+class Foreign(str):
+    """Words in a language of their own inside a page's sentence (a language's name in itself, `Cymraeg`):
+    on a page they are marked with their `lang` (BCP 47 `tag`); elsewhere they are the words."""
+
+    tag: str
+
+    def __new__(cls, words: str, tag: str) -> Foreign:
+        made = super().__new__(cls, words)
+        made.tag = tag
+        return made
+
+    def __html__(self) -> str:
+        return str(Markup('<span lang="%s">%s</span>') % (self.tag, str(self))) if self.tag else str(escape(str(self)))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Foreign, (str(self), self.tag))
 
 
 def phrase(message: str, /, **values: Any) -> Phrase:

@@ -14,8 +14,6 @@ web writes (`text.phrases.Phrase`: a refusal, an inbox text's reason) are transl
 shows them. The public pages' main heading is in every language of the board, its first language
 first (`in_every_language`), as the Welsh Language Standards ask of a bilingual page; the rest of a
 page is in its language, with the link to the others at the top.
-
-The composer's pages (`compose` blueprint) are not translated yet: their `<main>` says `lang="en"`.
 """
 
 from __future__ import annotations
@@ -34,7 +32,7 @@ from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
 from sms_board.plumbing.config import Settings
-from sms_board.text.languages import SOURCE_LANGUAGE, UnknownLanguage, pack
+from sms_board.text.languages import UnknownLanguage, pack
 from sms_board.text.phrases import Phrase, Wording, write_pages_with
 from sms_board.text.templates import NEIGHBOUR
 from sms_board.web import settings
@@ -42,8 +40,6 @@ from sms_board.web import settings
 CHOICE = "lang"  # ?lang=cy
 COOKIE = "sms_board_lang"
 REMEMBERED_FOR = 365 * 24 * 3600
-# Pages whose words are not in the catalogs yet: their <main> is marked English (docs/translations.md).
-NOT_TRANSLATED_YET = frozenset({"compose"})
 
 
 class _PackDomain(Domain):
@@ -228,8 +224,6 @@ def init_language(app: Flask, board: Settings) -> None:
         return {
             "page_language": code,
             "page_tag": pack(code).tag,
-            "source_tag": pack(SOURCE_LANGUAGE).tag,
             "other_languages": other_languages(),
             "in_every_language": in_every_language,
-            "not_translated_yet": request.blueprint in NOT_TRANSLATED_YET,
         }

@@ -12,10 +12,9 @@ from flask_babel import gettext as _
 from markupsafe import Markup
 
 from sms_board.text.phone import display_number
-from sms_board.text.phrases import Phrase
+from sms_board.text.phrases import Foreign, Phrase
 from sms_board.text.words import without_bidi
 from sms_board.web import settings
-from sms_board.web.language import translated
 
 
 def shown(value: Any) -> Any:
@@ -25,10 +24,11 @@ def shown(value: Any) -> Any:
     hold them too; a `\u202e` would make "refund 0001" read "refund 1000". Doing it here, as
     Jinja's `finalize`, covers the inbox, moderation, audit log, exchange, public boards and
     simulator alike, and any page added later. Words code wrote for a page (a `Phrase`: a
-    refusal, an inbox text's reason) are put in the page's language here too.
+    refusal, an inbox text's reason) are put in the page's language here too, and a language's name
+    in itself (`Foreign`) is marked with its `lang`.
     """
-    if isinstance(value, Phrase):
-        value = translated(value)
+    if isinstance(value, Phrase | Foreign):
+        value = Markup(value.__html__())  # in the page's language, words in another marked with their lang
     if isinstance(value, Markup):
         return Markup(without_bidi(str(value)))
     if isinstance(value, str):

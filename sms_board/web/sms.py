@@ -24,11 +24,13 @@ bp = Blueprint("sms", __name__, url_prefix="/sms")
 # Twilio's webhooks are a few KB at most; anything near this is not Twilio, and is refused
 # before a byte of it is parsed (or checked for a signature).
 MAX_WEBHOOK_BYTES = 64 * 1024
+# Twilio's requests arrive under these: texts, and the calls the board places.
+WEBHOOK_PREFIXES = ("/sms/", "/voice/")
 
 
 @bp.before_app_request
 def _limit_webhook_size() -> None:
-    if not request.path.startswith(bp.url_prefix or "/sms"):
+    if not request.path.startswith(WEBHOOK_PREFIXES):
         return
     request.max_content_length = MAX_WEBHOOK_BYTES
     if request.content_length is not None and request.content_length > MAX_WEBHOOK_BYTES:

@@ -7,7 +7,8 @@ until killed. Loopback only; standard library only, so it starts in a blink and
 shares nothing with the board it is faking for.
 
 The API port answers `POST /2010-04-01/Accounts/{sid}/Messages.json` as Twilio
-does: 201 and a message resource (`sid` "SM…", `status` "queued"), or Twilio's
+does: 201 and a message resource (`sid` "SM…", `status` "queued"), and `…/Calls.json`
+with a call resource (`sid` "CA…"), or Twilio's
 error JSON `{"code", "message", "status", "more_info"}`, which the real twilio
 client raises as `TwilioRestException`. One thread per request (several sender
 threads call it at once); one request per connection (HTTP/1.0), so "refusing
@@ -194,8 +195,9 @@ class ApiHandler(BaseHTTPRequestHandler):
             return
         form = {k: v[0] for k, v in parse_qs(data.decode("utf-8", "replace"), keep_blank_values=True).items()}
         parts = self.path.split("/")
-        # /2010-04-01/Accounts/{sid}/Messages.json
-        if len(parts) != 5 or parts[1] != "2010-04-01" or parts[2] != "Accounts" or parts[4] != "Messages.json":
+        # /2010-04-01/Accounts/{sid}/Messages.json, or …/Calls.json for a call the board places
+        if len(parts) != 5 or parts[1] != "2010-04-01" or parts[2] != "Accounts" or \
+                parts[4] not in ("Messages.json", "Calls.json"):
             self._json(404, {"code": 20404, "message": "The requested resource was not found", "status": 404})
             return
         account_sid = parts[3]
@@ -210,7 +212,7 @@ class ApiHandler(BaseHTTPRequestHandler):
             "body": form.get("Body", ""), "messaging_service_sid": form.get("MessagingServiceSid"),
             "status_callback": callback, "outbox_id": int(outbox_id) if outbox_id and outbox_id.isdigit() else None,
             "account_sid": account_sid, "answer": answer, "attempt": nth + 1, "sid": None,
-            "thread": threading.current_thread().name,
+            "thread": threading.current_thread().name, "kind": "call" if parts[4] == "Calls.json" else "message",
         })
         try:
             self._answer(fake, entry, answer, release, account_sid, form)
@@ -236,9 +238,18 @@ class ApiHandler(BaseHTTPRequestHandler):
         low, high = fake.latency
         if high > 0:
             time.sleep(random.uniform(low, high))
+        now = formatdate(usegmt=True)
+        if entry.get("kind") == "call":
+            sid = entry["sid"] = "CA" + uuid.uuid4().hex
+            self._json(201, {
+                "account_sid": account_sid, "api_version": "2010-04-01", "sid": sid, "status": "queued",
+                "to": form.get("To", ""), "from": form.get("From"), "direction": "outbound-api",
+                "date_created": now, "date_updated": now, "answered_by": None, "duration": None,
+                "uri": f"/2010-04-01/Accounts/{account_sid}/Calls/{sid}.json",
+            })
+            return
         sid = "SM" + uuid.uuid4().hex
         entry["sid"] = sid
-        now = formatdate(usegmt=True)
         self._json(201, {
             "account_sid": account_sid, "api_version": "2010-04-01", "body": form.get("Body", ""),
             "date_created": now, "date_updated": now, "date_sent": None, "direction": "outbound-api",

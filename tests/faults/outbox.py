@@ -10,8 +10,9 @@ from typing import Any
 
 from sqlalchemy import select, text
 
-from sms_board.models import Outbox, OutboxKind, Subscriber
-from sms_board.sending.outbox import enqueue
+from sms_board.models import HearsBy, Outbox, OutboxKind, Subscriber
+from sms_board.plumbing.utc import utcnow
+from sms_board.sending.outbox import enqueue, enqueue_call
 
 from .rig import Rig
 
@@ -41,6 +42,23 @@ def queue_texts(rig: Rig, numbers: Iterable[str], body: str = "Bins go out on Tu
                 session.flush()
             people[number] = person
             row = enqueue(session, settings, person, body, OutboxKind.NOTIFY)
+            assert row is not None
+            session.flush()
+            ids.append(row.id)
+        session.commit()
+    return ids
+
+
+def queue_calls(rig: Rig, numbers: Iterable[str], words: str = "Bins go out on Tuesday, not Monday") -> list[int]:
+    """One queued call per number to people who hear the board by voice (`sending.outbox.enqueue_call`)."""
+    settings = rig.board.settings
+    with rig.sessions() as session:
+        people = [Subscriber(phone=number, hears_by=HearsBy.VOICE) for number in numbers]
+        session.add_all(people)
+        session.flush()
+        ids = []
+        for person in people:
+            row = enqueue_call(session, settings, person, words, now=utcnow())
             assert row is not None
             session.flush()
             ids.append(row.id)

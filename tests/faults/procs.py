@@ -171,6 +171,8 @@ def board_env(database: str, instance: Path, public_url: str, **settings: str) -
         "LANG": "C.UTF-8",
         "PYTHONUNBUFFERED": "1",
         "PYTHONDONTWRITEBYTECODE": "1",
+        # The code of this checkout, whichever checkout the virtualenv was installed from (a worktree's).
+        "PYTHONPATH": str(ROOT),
         "NO_PROXY": "127.0.0.1,localhost",
         "DATABASE_URL": database,
         "TWILIO_ACCOUNT_SID": ACCOUNT_SID,

@@ -44,6 +44,8 @@ class Scale:
     webhook_kills: int = 12
     sender_texts: int = 300  # test 3
     sender_kills: int = 10
+    sender_calls: int = 120  # test 3b: calls (and texts) in flight when the sender is killed
+    call_kills: int = 5
     error_texts: int = 120  # test 4
     outage_texts: int = 200  # test 5
     outage_seconds: float = 10.0

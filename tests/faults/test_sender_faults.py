@@ -15,7 +15,7 @@ import pytest
 
 from sms_board.models import Subscriber
 
-from .outbox import Audit, age_sending, count_status, queue_texts, rows
+from .outbox import Audit, age_sending, count_status, queue_calls, queue_texts, rows
 from .procs import backends_of, drama_number, run_cli, terminate_backends, wait_for
 from .rig import SCALE, TIME_LIMIT, Rig
 
@@ -43,18 +43,11 @@ def settle_orphans(rig: Rig) -> int:
 # ── 3. SIGKILL of the sender at random points ──────────────────────────────
 
 
-@pytest.mark.parametrize("processes", [1, 2], ids=["one-sender", "two-senders"])
-def test_a_sender_killed_at_random_points_never_sends_a_text_twice(rig: Rig, rng: random.Random, note, processes):
-    ids = queue_texts(rig, numbers(SCALE.sender_texts))
-    rig.fake.script(latency=[0.0, 0.03])  # Twilio takes a moment: kills land mid-request too
-    concurrency = 4
-    # 40/s: the outbox lasts about twice as long as the kills take even when a second sender keeps
-    # sending while the first restarts, so every kill lands before it drains.
-    senders = [rig.sender(f"sender{n}", SMS_BOARD_RATE="40", SMS_BOARD_SENDER_CONCURRENCY=str(concurrency)).start()
-               for n in range(processes)]
+def kill_at_random(rig: Rig, rng: random.Random, senders, wanted: int, *, seconds: float) -> int:  # type: ignore[no-untyped-def]
+    """Kill a sender (and start it again) `wanted` times while rows wait; returns how many kills landed."""
     kills = 0
-    deadline = time.monotonic() + 150
-    while kills < SCALE.sender_kills and count_status(rig, "queued") and time.monotonic() < deadline:
+    deadline = time.monotonic() + seconds
+    while kills < wanted and count_status(rig, "queued") and time.monotonic() < deadline:
         seen = rig.fake.count()
         # Kill once sending is under way again (a new request reached Twilio), at a random moment after.
         wait_for(lambda seen=seen: rig.fake.count() > seen or not count_status(rig, "queued"), 30,
@@ -64,6 +57,19 @@ def test_a_sender_killed_at_random_points_never_sends_a_text_twice(rig: Rig, rng
         victim.kill()
         kills += 1
         victim.start()
+    return kills
+
+
+@pytest.mark.parametrize("processes", [1, 2], ids=["one-sender", "two-senders"])
+def test_a_sender_killed_at_random_points_never_sends_a_text_twice(rig: Rig, rng: random.Random, note, processes):
+    ids = queue_texts(rig, numbers(SCALE.sender_texts))
+    rig.fake.script(latency=[0.0, 0.03])  # Twilio takes a moment: kills land mid-request too
+    concurrency = 4
+    # 40/s: the outbox lasts about twice as long as the kills take even when a second sender keeps
+    # sending while the first restarts, so every kill lands before it drains.
+    senders = [rig.sender(f"sender{n}", SMS_BOARD_RATE="40", SMS_BOARD_SENDER_CONCURRENCY=str(concurrency)).start()
+               for n in range(processes)]
+    kills = kill_at_random(rig, rng, senders, SCALE.sender_kills, seconds=150)
     wait_for(lambda: not count_status(rig, "queued"), 90, "the outbox to drain")
     stop_all(senders)
     orphans = settle_orphans(rig)
@@ -86,6 +92,39 @@ def test_a_sender_killed_at_random_points_never_sends_a_text_twice(rig: Rig, rng
     assert len(unknown) == orphans <= kills * concurrency
     assert statuses.count("sent") == len(ids) - len(unknown)
     assert all(len(audit.accepted(row)) == 1 for row in audit.rows if row.status == "sent")
+
+
+def landlines(n: int) -> list[str]:
+    """n numbers from Ofcom's landline drama range for Cardiff (029 2018 0000 … 0999)."""
+    return [f"+44292018{i:04d}" for i in range(n)]
+
+
+def test_a_sender_killed_with_calls_in_flight_never_places_a_call_twice(rig: Rig, rng: random.Random, note):
+    calls = queue_calls(rig, landlines(SCALE.sender_calls))
+    texts = queue_texts(rig, numbers(SCALE.sender_calls // 2))
+    rig.fake.script(latency=[0.0, 0.03])
+    voice = {"SMS_BOARD_VOICE": "on", "SMS_BOARD_CALL_HOURS": "", "SMS_BOARD_QUIET_HOURS": ""}
+    # 10 calls a second beside the texts: the calls last long enough for every kill to land on them.
+    sender = rig.sender("sender", SMS_BOARD_RATE="40", SMS_BOARD_SENDER_CONCURRENCY="2",
+                        SMS_BOARD_CALLS_PER_SECOND="10", **voice).start()
+    kills = kill_at_random(rig, rng, [sender], SCALE.call_kills, seconds=120)
+    wait_for(lambda: not count_status(rig, "queued"), 90, "the outbox to drain")
+    sender.stop()
+    age_sending(rig)
+    result = run_cli(rig.env("settle", **voice), "send")
+    assert result.returncode == 0, result.stderr
+
+    audit = Audit(rows(rig), rig.fake.requests())
+    call_rows = [row for row in audit.rows if row.id in set(calls)]
+    note(calls=len(calls), texts=len(texts), kills=kills, requests=len(audit.requests),
+         call_requests=sum(1 for r in audit.requests if r.get("kind") == "call"),
+         unknown_calls=sum(1 for row in call_rows if row.status == "unknown"), duplicates=len(audit.duplicates))
+    assert kills == SCALE.call_kills, f"only {kills} kills before the outbox drained"
+    assert audit.duplicates == [], f"rows placed or sent more than once: {audit.duplicates}"
+    assert all(len(audit.per_row.get(i, [])) <= 1 for i in calls), "a call reached Twilio twice"
+    assert audit.lost() == [], "every row is sent, or `unknown` when a kill left it mid-request"
+    assert audit.sent_without_twilio() == []
+    assert all(r["kind"] == "call" for i in calls for r in audit.per_row.get(i, []))
 
 
 # ── 4. Twilio failing on purpose ───────────────────────────────────────────

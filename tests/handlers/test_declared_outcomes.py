@@ -123,6 +123,11 @@ def walk_the_street(street: Street) -> None:
     street.changes("sam", f"OK {intro}")
     street.changes("priya", f"OK {intro}")
 
+    # A trusted helper (docs/helpers.md): Sam names Joe, Joe agrees and posts for Sam.
+    helper = re.search(r"\((H\d+)\)", street.changes("sam", f"HELPER {JOE}")).group(1)  # type: ignore[union-attr]
+    street.changes("joe", f"OK {helper}")
+    street.changes("joe", "FOR SAM POST Jumble sale at the hall on Saturday")
+
     street.changes("sam", "DIGEST WEEKLY")
     for n in range(1, 7):
         street.changes("joe", f"POST Notice {n}: {LONG}")

@@ -145,3 +145,15 @@ def test_help_more_in_welsh_is_help_more(bilingual):
     phone.text("YMUNO ELM")
 
     assert phone.text("CYMORTH MWY") == phone.text("HELP MORE")
+
+
+def test_an_organiser_of_a_bilingual_board_finds_the_per_language_broadcast_in_help_more(bilingual):
+    phone = texter(bilingual, SIONED)
+    phone.text("YMUNO ELM")
+    assert "DARLLEDU CY" not in " ".join(phone.text("CYMORTH MWY")), "residents are not told of BROADCAST"
+    Runner(bilingual)("organiser", "add", SIONED, "elm")
+
+    welsh = " ".join(phone.text("CYMORTH MWY"))
+    assert "Fersiwn i bob iaith (CY/EN): DARLLEDU CY <neges>." in welsh
+    phone.text("ENGLISH")
+    assert "A version per language (CY/EN): BROADCAST CY <msg>." in " ".join(phone.text("HELP MORE"))

@@ -6,7 +6,9 @@
     fake.for_number("+447700900123", Drop())      # or every answer to one number
 
 It answers `POST /2010-04-01/Accounts/{sid}/Messages.json` as Twilio does (201
-and a message resource, `sid` "SM…", `status` "queued"), records every request
+and a message resource, `sid` "SM…", `status` "queued"), and `…/Calls.json` (201 and a
+call resource, `sid` "CA…", the `Url` and callbacks the board gave kept in `params`; a
+live call's update, `…/Calls/CA….json`, in `call_updates`), records every request
 that reached it, and can refuse (Twilio's error JSON), fail (429, 5xx), be slow,
 or drop the connection after reading the request (the ambiguous case).
 """
@@ -14,6 +16,7 @@ or drop the connection after reading the request (the ambiguous case).
 from __future__ import annotations
 
 import json
+import re
 import socket
 import threading
 import time
@@ -85,6 +88,8 @@ class FakeRequest:
     account_sid: str | None
     answer: Answer
     sid: str | None = None  # the SID the fake answered with, when it accepted
+    kind: str = "message"  # or "call"
+    params: dict[str, str] = field(default_factory=dict)  # every form field as sent (a call's Url, callbacks)
 
 
 @dataclass
@@ -98,9 +103,13 @@ class FakeTwilio:
     _in_flight: int = 0
     max_in_flight: int = 0
     _released: threading.Event = field(default_factory=threading.Event)
+    call_updates: list[tuple[str, dict[str, str]]] = field(default_factory=list)  # (call sid, form) of each update
 
     def __post_init__(self) -> None:
         self.server.expect_request(self.path, method="POST").respond_with_handler(self._handle)
+        self.server.expect_request(self.calls_path, method="POST").respond_with_handler(self._handle)
+        update = re.compile(rf"/2010-04-01/Accounts/{self.account_sid}/Calls/(CA[0-9a-f]+)\.json")
+        self.server.expect_request(update, method="POST").respond_with_handler(self._update_call)
 
     # scripting
 
@@ -121,6 +130,10 @@ class FakeTwilio:
         return f"/2010-04-01/Accounts/{self.account_sid}/Messages.json"
 
     @property
+    def calls_path(self) -> str:
+        return f"/2010-04-01/Accounts/{self.account_sid}/Calls.json"
+
+    @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.server.port}"
 
@@ -137,6 +150,15 @@ class FakeTwilio:
     @property
     def accepted(self) -> list[FakeRequest]:
         return [r for r in self.requests if r.sid is not None]
+
+    @property
+    def calls(self) -> list[FakeRequest]:
+        """The calls it was asked to place (accepted or not)."""
+        return [r for r in self.requests if r.kind == "call"]
+
+    @property
+    def placed_calls(self) -> list[FakeRequest]:
+        return [r for r in self.calls if r.sid is not None]
 
     def accepted_to(self, number: str) -> list[FakeRequest]:
         return [r for r in self.accepted if r.to == number]
@@ -157,7 +179,8 @@ class FakeTwilio:
                 messaging_service_sid=form.get("MessagingServiceSid"),
                 status_callback=form.get("StatusCallback"),
                 account_sid=request.authorization.username if request.authorization else None,
-                answer=answer,
+                answer=answer, kind="call" if request.path == self.calls_path else "message",
+                params=form.to_dict(flat=True),
             )
             self.requests.append(seen)
             self._in_flight += 1
@@ -185,8 +208,32 @@ class FakeTwilio:
             return Response(json.dumps(document), status=answer.status, mimetype="application/json")
         if answer.latency:
             time.sleep(answer.latency)
+        if seen.kind == "call":
+            seen.sid = "CA" + uuid.uuid4().hex
+            return Response(json.dumps(self._call(seen, "queued")), status=201, mimetype="application/json")
         seen.sid = "SM" + uuid.uuid4().hex
         return Response(json.dumps(self._message(seen)), status=201, mimetype="application/json")
+
+    def _update_call(self, request: Request) -> Response:
+        sid = request.path.rsplit("/", 1)[-1].removesuffix(".json")
+        with self._lock:
+            self.call_updates.append((sid, request.form.to_dict(flat=True)))
+            placed = next((r for r in self.placed_calls if r.sid == sid), None)
+        if placed is None:
+            document = {"code": 20404, "message": f"The requested resource {request.path} was not found",
+                        "status": 404, "more_info": "https://www.twilio.com/docs/errors/20404"}
+            return Response(json.dumps(document), status=404, mimetype="application/json")
+        return Response(json.dumps(self._call(placed, "in-progress")), status=200, mimetype="application/json")
+
+    def _call(self, seen: FakeRequest, status: str) -> dict[str, object]:
+        now = formatdate(usegmt=True)
+        return {
+            "account_sid": self.account_sid, "api_version": "2010-04-01", "sid": seen.sid, "status": status,
+            "to": seen.to, "from": seen.from_, "direction": "outbound-api", "answered_by": None, "duration": None,
+            "date_created": now, "date_updated": now, "start_time": None, "end_time": None, "price": None,
+            "price_unit": "USD", "parent_call_sid": None, "phone_number_sid": None, "caller_name": None,
+            "uri": f"/2010-04-01/Accounts/{self.account_sid}/Calls/{seen.sid}.json",
+        }
 
     def _message(self, seen: FakeRequest) -> dict[str, object]:
         now = formatdate(usegmt=True)

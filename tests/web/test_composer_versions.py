@@ -45,6 +45,7 @@ def bilingual(db, tmp_path):  # type: ignore[no-untyped-def]
             session.commit()
         runner("organiser", "add", RUTH, "elm")
         sign_in(client, RUTH)
+        client.get("/?lang=en")  # Ruth texts in English: her pages too (the Welsh ones: test_web_languages)
         yield app, client
 
 
@@ -66,14 +67,14 @@ def test_the_composer_has_a_box_per_language_each_with_its_own_counter(bilingual
         ("text-cy", "text-cy"),
         ("text-en", "text-en"),
     ]
-    assert '<label for="text-cy">Message in Cymraeg (CY)</label>' in page
-    assert '<label for="text-en">Message in English (EN)</label>' in page
+    assert '<label for="text-cy">Message in <span lang="cy">Cymraeg</span> (CY)</label>' in page
+    assert '<label for="text-en">Message in <span lang="en-GB">English</span> (EN)</label>' in page
     assert (
         page.count('data-figure="cost_text"') == 2
         and 'id="counter-cy"' in page
         and 'id="counter-en"' in page
     )
-    assert "someone whose language is not known gets every version, Cymraeg first" in page
+    assert 'someone whose language is not known gets every version, <span lang="cy">Cymraeg</span> first' in page
 
 
 def test_each_box_counts_its_own_readers_and_cost_and_the_totals_say_what_the_sms_preview_says(
@@ -96,7 +97,7 @@ def test_each_box_counts_its_own_readers_and_cost_and_the_totals_say_what_the_sm
         "Elm Street: D\u0175r wedi'i ddiffodd tan 3yp",
     )
     assert (en["recipients"], en["cost_text"], en["encoding"]) == (2, "\u00a30.08", "GSM-7")
-    assert both["summary"] == "In all: 3 recipients, 4 texts, ~\u00a30.16"
+    assert both["summary"] == "In all: 3 recipients, 4 texts, about \u00a30.16"
     assert both["notes"] == [
         "1 recipient whose language is not known gets every version, Cymraeg first."
     ]
@@ -122,11 +123,15 @@ def test_a_previewed_pair_is_the_same_campaign_as_by_sms_and_each_reader_gets_th
     page = html.unescape(shown.get_data(as_text=True))
     assert shown.status_code == 200, page
     assert "3 neighbours in Elm Street: 4 texts in all, about \u00a30.16." in page
-    assert "Cymraeg (CY): 2 recipients" in page and "English (EN): 2 recipients" in page
+    assert '<span lang="cy">Cymraeg</span> (CY): 2 recipients' in page
+    assert '<span lang="en-GB">English</span> (EN): 2 recipients' in page
     assert (
         "Elm Street: D\u0175r wedi'i ddiffodd tan 3yp" in page and f"Elm Street: {ENGLISH}" in page
     )
-    assert "1 recipient whose language is not known gets every version, Cymraeg first." in page
+    assert (
+        '1 recipient whose language is not known gets every version, <span lang="cy">Cymraeg</span> first.'
+        in page
+    )
     # "Change the message" keeps both.
     assert 'name="text-cy" value="D\u0175r wedi\u2019i ddiffodd tan 3yp"' in page
 
@@ -167,7 +172,8 @@ def test_a_previewed_pair_is_the_same_campaign_as_by_sms_and_each_reader_gets_th
     progress = ruth.get(f"/dashboard/broadcasts/{campaign.id}/progress").json
     assert (progress["audience"], progress["written"], progress["counts"]["queued"]) == (3, 4, 4)
     shown = html.unescape(ruth.get(f"/dashboard/broadcasts/{campaign.id}").get_data(as_text=True))
-    assert "<h2>Cymraeg (CY)</h2>" in shown and "<h2>English (EN)</h2>" in shown
+    assert '<h2><span lang="cy">Cymraeg</span> (CY)</h2>' in shown
+    assert '<h2><span lang="en-GB">English</span> (EN)</h2>' in shown
     assert re.search(r'data-progress="written">4<', shown)
 
 

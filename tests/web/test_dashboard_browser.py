@@ -288,7 +288,7 @@ def test_on_a_bilingual_board_each_language_has_its_box_counter_and_cost(page, s
     assert page.locator("#counter-cy [data-figure=recipients]").inner_text() == "1"
     assert page.locator("#counter-en [data-figure=encoding]").inner_text() == "GSM-7"
     assert page.locator("#counter-en [data-figure=cost_text]").inner_text() == "\u00a30.04"
-    assert page.locator("#totals-summary").inner_text() == "In all: 2 recipients, 2 texts, ~\u00a30.08"
+    assert page.locator("#totals-summary").inner_text() == "In all: 2 recipients, 2 texts, about \u00a30.08"
     assert page.locator("#totals-notes li").count() == 0
     accessible(page)
     shoot(page, "composer-versions")
@@ -536,8 +536,19 @@ def test_the_main_pages_in_welsh_are_accessible_and_the_language_is_chosen_with_
         assert page.get_attribute("html", "lang") == "cy", path
         accessible(page)
         shoot(page, f"cy-{name}")
+    # The composer in Welsh: its live counter's words and numbers come from the server in Welsh.
     page.goto(f"{server}/dashboard/broadcast")
-    assert page.get_attribute("main", "lang") == "en-GB", "the composer, not translated yet, says it is English"
+    assert page.get_attribute("main", "lang") is None and page.get_attribute("html", "lang") == "cy"
+    page.get_by_label("Elm Street").check()
+    page.locator("#text-cy").fill("D\u0175r wedi ei ddiffodd tan 3yp")
+    page.wait_for_function("document.getElementById('counter-summary-cy').textContent.indexOf('UCS-2') >= 0")
+    assert page.inner_text("#counter-summary-cy").startswith("1 neges yr un, UCS-2")
+    assert page.locator("#ucs2-list-cy li").inner_text().endswith(cy("a letter: kept as written"))
+    assert page.get_attribute("#totals-notes span", "lang") == "en-GB", "a language's name inside Welsh words"
+    accessible(page)
+    shoot(page, "cy-composer")
+    page.get_by_role("button", name=cy("Preview")).click()
+    page.wait_for_selector(f"h1:has-text('{cy('Check before sending')}')")
     accessible(page)
 
     page.goto(f"{server}/dashboard/subscribers")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from sms_board.models import Campaign
+from sms_board.models import Campaign, Subscriber
 from tests.conftest import session_of
 from tests.support.web import sign_in, submit
 
@@ -28,13 +28,17 @@ def test_every_signed_in_page_and_download_says_no_store(app, client, runner, ph
     phone(ADMIN).text("BROADCAST ELM Bins go out on Wednesday")
     with session_of(app) as session:
         campaign_id = session.scalar(select(Campaign.id))
+        sam_id = session.scalar(select(Subscriber.id).where(Subscriber.phone == SAM))
     sign_in(client, ADMIN)
 
     # Every page of the signed-in blueprints, read from the app itself: a new page is walked too.
     pages = sorted(
-        rule.rule.replace("<id:campaign_id>", str(campaign_id))
+        rule.rule.replace("<id:campaign_id>", str(campaign_id)).replace("<id:subscriber_id>", str(sam_id))
         for rule in app.url_map.iter_rules()
         if rule.endpoint.split(".")[0] in SIGNED_IN_BLUEPRINTS and "GET" in (rule.methods or ())
+        # A voice message's audio is fetched from Twilio as it is played (tests/voice/test_voice_messages.py
+        # plays one); here an unknown one is asked for below, whose answer must not be kept either.
+        and rule.endpoint != "dashboard.voice_audio"
     )
     assert "/dashboard/exchange/ledger.csv" in pages and "/dashboard/admin/audit" in pages
     for page in pages:
@@ -49,6 +53,7 @@ def test_every_signed_in_page_and_download_says_no_store(app, client, runner, ph
                                     {"area": "elm", "text": "Street party on Saturday"}),
         "inbox reply refused": submit(client, "/dashboard/inbox", "/dashboard/inbox/999999/reply", {"text": "Hi"}),
         "unknown page": client.get("/dashboard/broadcasts/999999"),
+        "unknown voice message": client.get("/dashboard/inbox/voice/999999.mp3"),
     }
     for name, answer in answers.items():
         assert answer.headers.get("Cache-Control") == "no-store", (name, answer.status_code)

@@ -27,7 +27,15 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from sms_board import create_app
-from sms_board.models import Campaign, InboundMessage, Item, Outbox, Subscriber
+from sms_board.models import (
+    Campaign,
+    InboundMessage,
+    Item,
+    Outbox,
+    Subscriber,
+    TrustedHelper,
+    VoiceMessage,
+)
 from tests.conftest import (
     ACCOUNT_SID,
     BOARD_NUMBER,
@@ -40,7 +48,9 @@ from tests.support.web import ask_for_code, csrf_token, sign_in, submit, text_me
 RUTH, OLIVE, ADMIN = "+447700900001", "+447700900003", "+447700900002"
 SAM, JOE, KIM = "+447700900123", "+447700900789", "+447700900654"
 CSRF_REFUSAL = "This form could not be accepted"
-TWILIO_WEBHOOKS = {"sms.inbound", "status.status_callback"}
+TWILIO_WEBHOOKS = {"sms.inbound", "status.status_callback", "voice.call_script", "voice.call_key", "voice.inbound",
+                   "voice.inbound_key", "voice.recording_callback", "calls.call_status", "calls.machine_detected",
+                   "calls.bridge"}
 SIGNED_IN_BLUEPRINTS = {"dashboard", "compose", "admin"}
 
 
@@ -141,8 +151,17 @@ def two_areas(app, areas, runner, phone):  # type: ignore[no-untyped-def]
     post = re.search(r"#(N\d+)", phone(JOE).text("POST Free oak sideboard, you collect")[0]).group(1)  # type: ignore[union-attr]
     phone(KIM).text(f"REPORT {post}")
     phone(OLIVE).text("BROADCAST OAK Oak Road broadcast: the street party is on")
+    with session_of(app) as session, session.begin():
+        joe = session.scalar(select(Subscriber).where(Subscriber.phone == JOE))
+        # Joe rang the board and left Oak Road's organisers a voice message (key 0).
+        session.add(VoiceMessage(recording_sid="RE" + "0" * 32, call_sid="CA" + "0" * 32, subscriber_id=joe.id,
+                                 from_number=JOE))
+    phone(JOE).text("NAME Joe")
+    phone(JOE).text("HELPER 07700 900555")
     with session_of(app) as session:
         return {
+            "voice_id": str(session.scalar(select(VoiceMessage.id))),
+            "helper_id": str(session.scalar(select(TrustedHelper.id))),
             "campaign_id": str(session.scalar(select(Campaign.id))),
             "inbound_id": str(session.scalar(select(InboundMessage.id).where(InboundMessage.body.like("oak road%")))),
             "item_id": str(session.scalar(select(Item.id).where(Item.body.like("Free oak%")))),
@@ -170,6 +189,8 @@ def test_an_organiser_gets_404_for_every_url_of_another_area_and_learns_nothing(
         "compose.broadcast": ("GET", campaign, {}),
         "compose.progress_json": ("GET", campaign + "/progress", {}),
         "compose.confirm": ("POST", campaign + "/confirm", {"urgent_ok": "1"}),
+        "dashboard.voice_audio": ("GET", f"/dashboard/inbox/voice/{ids['voice_id']}.mp3", {}),
+        "dashboard.voice_dealt_with": ("POST", f"/dashboard/inbox/voice/{ids['voice_id']}/dealt-with", {}),
         "dashboard.dealt_with": ("POST", f"/dashboard/inbox/{ids['inbound_id']}/dealt-with", {}),
         "dashboard.moderate": ("POST", f"/dashboard/moderation/{ids['item_id']}", {"decision": "hide"}),
         "dashboard.subscribers_search": ("POST", "/dashboard/subscribers", {"area": "oak", "number": "789"}),
@@ -180,6 +201,10 @@ def test_an_organiser_gets_404_for_every_url_of_another_area_and_learns_nothing(
                                           {"hears_by": "sms"}),
         "dashboard.enrol": ("POST", "/dashboard/subscribers/enrol",
                             {"area": "oak", "number": "07700900111", "consent_source": "phoned by Ruth"}),
+        "dashboard.subscriber_helpers": ("GET", f"/dashboard/subscribers/{ids['joe_id']}/helpers", {}),
+        "dashboard.subscriber_helper_add": ("POST", f"/dashboard/subscribers/{ids['joe_id']}/helpers/add",
+                                            {"number": "07700900556", "consent": "asked in person"}),
+        "dashboard.helper_end": ("POST", f"/dashboard/helpers/{ids['helper_id']}/end", {}),
         "dashboard.import_check": ("POST", "/dashboard/subscribers/import",
                                    {"area": "oak", "file": (io.BytesIO(b"number\n07700900111\n"), "oak.csv")}),
     }
@@ -215,6 +240,7 @@ def test_an_organiser_gets_404_for_every_url_of_another_area_and_learns_nothing(
         assert session.scalar(select(Campaign.status)) == "draft", "Ruth's confirm did not send Olive's broadcast"
         inbound = session.get(InboundMessage, int(ids["inbound_id"]))
         assert inbound is not None and inbound.dealt_with_at is None
+        assert session.scalars(select(TrustedHelper.status)).all() == ["proposed"], "Ruth touched Joe's helpers"
         item = session.get(Item, int(ids["item_id"]))
         assert item is not None and item.status == "published"
         joe = session.scalar(select(Subscriber.id).where(Subscriber.phone == JOE))

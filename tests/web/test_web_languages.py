@@ -304,16 +304,43 @@ def test_words_the_board_writes_for_a_page_are_in_its_language(app, street):
     assert f">{welsh.gettext('Help needed')}</h2>" in board
 
 
-def test_the_composers_pages_are_marked_english_until_they_are_translated(app, street):
+def test_the_composer_its_preview_and_a_broadcasts_progress_are_in_welsh(app, street):
     client = app.test_client()
     sign_in(client, RUTH)
+    welsh = web_catalog("cy")
     page = client.get("/dashboard/broadcast").get_data(as_text=True)
-    assert html_lang(page) == "cy" and '<main id="main" lang="en-GB">' in page
-    assert '<main id="main">' in client.get("/dashboard/inbox").get_data(as_text=True)
+    assert html_lang(page) == "cy" and '<main id="main">' in page
+    assert f"<h1>{welsh.gettext('Write a broadcast')}</h1>" in page
+    assert '<label for="text-en">Neges yn <span lang="en-GB">English</span> (EN)</label>' in page
+    token = csrf_token(client, "/dashboard/broadcast")
+    measured = client.post(
+        "/dashboard/broadcast/measure",
+        json={"areas": ["elm"], "versions": {"cy": "D\u0175r wedi ei ddiffodd"}},
+        headers={"X-CSRFToken": token},
+    ).json
+    assert measured["versions"]["cy"]["why"] == [["\u0175", welsh.gettext("a letter: kept as written")]]
+    assert measured["versions"]["cy"]["summary"].startswith("1 neges yr un, UCS-2")
+    assert measured["summary"].startswith("I gyd: ")
+    assert measured["notes_html"] == [
+        '<span lang="en-GB">English</span>: dim fersiwn, felly mae ei 1 darllenydd yn cael y fersiwn '
+        '<span lang="cy">Cymraeg</span>.'
+    ]
+    shown = client.post(
+        "/dashboard/broadcast/preview",
+        data={"csrf_token": token, "area": "elm", "text-cy": "D\u0175r wedi ei ddiffodd"},
+    ).get_data(as_text=True)
+    assert f"<h1>{welsh.gettext('Check before sending')}</h1>" in shown
+    assert '<h2 id="h-cy"><span lang="cy">Cymraeg</span> (CY): 2 derbynnydd</h2>' in shown
+    campaign = int(re.search(r"/dashboard/broadcasts/(\d+)/confirm", shown).group(1))
+    confirmed = client.post(
+        f"/dashboard/broadcasts/{campaign}/confirm", data={"csrf_token": token}, follow_redirects=True
+    ).get_data(as_text=True)
+    assert welsh.gettext("Confirmed: the board starts sending within a minute.") in html.unescape(confirmed)
+    assert f'<strong data-progress="status">{welsh.gettext("confirmed")}</strong>' in html.unescape(confirmed)
+    progress = client.get(f"/dashboard/broadcasts/{campaign}/progress").json
+    assert progress["state"] == welsh.gettext("confirmed") and progress["shown"]["queued"] == "0"
     missing = client.get("/dashboard/broadcasts/999999")
-    assert missing.status_code == 404 and '<main id="main">' in missing.get_data(as_text=True), (
-        "an error page is in the page's language wherever it happens"
-    )
+    assert missing.status_code == 404 and '<main id="main">' in missing.get_data(as_text=True)
 
 
 def test_a_language_of_the_board_without_its_pages_catalog_stops_the_board_at_start(
@@ -652,6 +679,9 @@ DATA = [
     "GSM-7",
     "Twilio",
     "Yes",
+    "Water off",
+    "until 3pm",
+    "UCS-2",
     "elm",
     "oak",
 ]
@@ -742,7 +772,21 @@ def test_no_english_word_on_any_page_is_outside_what_translators_see(db, tmp_pat
         ruth = app.test_client()
         sign_in(ruth, RUTH)
         ruth.get(f"/?lang={code}")
+        token = csrf_token(ruth, "/dashboard/broadcast")
+        composed = {"csrf_token": token, "area": "elm", f"text-{code}": "Water off \U0001f4a7 until 3pm",
+                    "urgent": "1"}
+        previewed = ruth.post("/dashboard/broadcast/preview", data=composed)
+        campaign = re.search(r"/dashboard/broadcasts/(\d+)/confirm", previewed.get_data(as_text=True))
+        assert campaign, previewed.get_data(as_text=True)[-2000:]
+        unticked = ruth.post(
+            f"/dashboard/broadcasts/{campaign.group(1)}/confirm",
+            data={"csrf_token": token},
+            follow_redirects=True,
+        )
         pages = {
+            "broadcast preview": previewed,
+            "broadcast refused": ruth.post("/dashboard/broadcast/preview", data={"csrf_token": token}),
+            "broadcast unticked": unticked,
             "invite": invite,
             "import": imported,
             "area refused": refused,
@@ -759,10 +803,10 @@ def test_no_english_word_on_any_page_is_outside_what_translators_see(db, tmp_pat
             if (
                 "GET" not in (rule.methods or ())
                 or rule.arguments
-                or blueprint in ("compose", "static")
+                or blueprint == "static"
             ):
                 continue
-            signed_in_page = blueprint in ("dashboard", "admin")
+            signed_in_page = blueprint in ("dashboard", "admin", "compose")
             pages[rule.rule] = (client if signed_in_page else visitor).get(rule.rule)
         submit(visitor, "/login", "/login", {"number": RUTH})
         pages["/login/code"] = visitor.get("/login/code")
@@ -787,3 +831,37 @@ def test_no_english_word_on_any_page_is_outside_what_translators_see(db, tmp_pat
         )
         assert len([p for p in pages.values() if p.mimetype == "text/html"]) >= 25
         assert [p.status_code for p in (approved, replied, chosen)] == [200, 200, 200]
+
+
+def test_the_one_message_preview_has_no_english_outside_what_translators_see(db, tmp_path, monkeypatch):
+    """The composer of a board of one language (one box, `preview.html`), its preview and its broadcast."""
+    with pseudo.pseudo_pack(tmp_path, monkeypatch, "ru") as code:
+        app = development_board(db, tmp_path, SMS_BOARD_LANGUAGES=code)
+        runner, phone = Runner(app), phone_of(app)
+        runner("area", "add", "elm", "Elm Street", "--postcode", "SE6 1")
+        runner("organiser", "add", RUTH, "elm")
+        for number in (RUTH, SAM, PRIYA):
+            phone(number).text("QAJOIN ELM")
+        ruth = app.test_client()
+        sign_in(ruth, RUTH)
+        token = csrf_token(ruth, "/dashboard/broadcast")
+        previewed = ruth.post(
+            "/dashboard/broadcast/preview",
+            data={"csrf_token": token, "area": "elm", "text": "Water off \U0001f4a7 until 3pm " * 6},
+        )
+        shown = previewed.get_data(as_text=True)
+        campaign = re.search(r"/dashboard/broadcasts/(\d+)/confirm", shown)
+        assert campaign, shown[-2000:]
+        confirmed = ruth.post(
+            f"/dashboard/broadcasts/{campaign.group(1)}/confirm",
+            data={"csrf_token": token},
+            follow_redirects=True,
+        )
+        pages = {"composer": ruth.get("/dashboard/broadcast"), "preview": previewed, "broadcast": confirmed}
+        leftovers = {
+            name: found
+            for name, answer in pages.items()
+            if (found := english_left(answer.get_data(as_text=True), code, DATA))
+        }
+        assert leftovers == {}
+        assert "UCS-2" in shown and "\U0001f4a7" in shown, "the emoji's own note, in the pseudo-language"

@@ -1,5 +1,7 @@
 // The broadcast composer's live counter. The page works without it: the preview step
-// shows the same figures, computed by the same code on the server.
+// shows the same figures, computed by the same code on the server. Every word and number it
+// shows comes from the server in the page's language (`shown`, `summary`, `plain_hint`,
+// `notes_html`: composer_routes.measure_json); nothing here is written in English.
 // On a board of several languages there is a box per language, each with its own counter
 // ([data-version=cy]); the server measures them together, since who gets which version
 // depends on which versions are written, and sends the totals with them.
@@ -42,11 +44,9 @@
   }
 
   function render(box, m) {
-    show(box, "characters", m.characters);
-    show(box, "encoding", m.encoding);
-    show(box, "segments", m.segments);
-    show(box, "recipients", m.recipients);
-    show(box, "cost_text", m.cost_text);
+    ["characters", "encoding", "segments", "recipients", "cost_text"].forEach(function (name) {
+      show(box, name, m.shown[name]);
+    });
     // The words come from the server (composer.save_hint), as on the preview page.
     var save = part(box, "save-hint");
     save.textContent = m.save_hint || "";
@@ -69,10 +69,8 @@
     });
     box.plain = m.plain;
     part(box, "plain-offer").hidden = m.taken_out.length === 0;
-    part(box, "plain-hint").textContent = m.taken_out.length && m.plain_segments < m.segments ?
-      "(" + m.plain_segments + " text" + (m.plain_segments === 1 ? "" : "s") + " each instead of " + m.segments + ")" : "";
-    part(box, "summary").textContent =
-      m.segments + " text" + (m.segments === 1 ? "" : "s") + " each, " + m.encoding + ", " + m.recipients + " recipients, " + m.cost_text;
+    part(box, "plain-hint").textContent = m.plain_hint;
+    part(box, "summary").textContent = m.summary;
   }
 
   function renderAll(answer) {
@@ -88,13 +86,10 @@
     var totals = document.getElementById("totals");
     totals.hidden = Object.keys(answer.versions).length === 0;
     document.getElementById("totals-summary").textContent = answer.summary;
-    var notes = document.getElementById("totals-notes");
-    notes.textContent = "";
-    answer.notes.forEach(function (note) {
-      var item = document.createElement("li");
-      item.textContent = note;
-      notes.appendChild(item);
-    });
+    // Escaped by the server, a language's name marked with its own lang.
+    document.getElementById("totals-notes").innerHTML = answer.notes_html.map(function (note) {
+      return "<li>" + note + "</li>";
+    }).join("");
   }
 
   function payload() {

@@ -29,8 +29,10 @@ SAMPLES: dict[str, list[Sample]] = {
         {"areas": [], "filed": True, "urgent": True, "lapsed": {"broadcast"}},
     ],
     "help_more": [
-        {"organiser": False},
-        {"organiser": True},
+        {"organiser": False, "languages": ["EN"]},
+        {"organiser": True, "languages": ["EN"]},
+        {"organiser": True, "languages": ["CY", "EN"]},
+        {"organiser": True, "languages": ["CY", "EN", "PL"]},
     ],
     "help_opted_out": [
         {"filed": False, "urgent": False},

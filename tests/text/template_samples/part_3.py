@@ -49,16 +49,20 @@ SAMPLES: dict[str, list[Sample]] = {
     ],
     "moderation_restored": [{"item": NOTICE, "area": PINE}],
     "my": [
-        {"items": [], "connections": [], "width": None},
-        {"items": [REQUEST], "connections": [], "width": None},
+        {"items": [], "connections": [], "width": None, "helpers": [], "helping": []},
+        {"items": [REQUEST], "connections": [], "width": None, "helpers": [], "helping": []},
         # As many open items as fill MY's two texts with whole titles (longer titles are cut by `width`).
         {"items": [thing(ref=f"N{n}", body=body, status=status) for n, body, status in (
             (31, "Lift to the GP on Thursday morning", "pending"),
             (32, "Dog walking at weekends, any size", "unnamed"),
             (33, "Spare garden tools to lend out", "hidden"),
             (34, "Help with a wardrobe on Saturday", "published"))],
-         "connections": [(REQUEST, "Bartholomew"), (OFFER, NEIGHBOUR)], "width": None},
-        {"items": [], "connections": [(OFFER, NEIGHBOUR)], "width": None},
+         "connections": [(REQUEST, "Bartholomew"), (OFFER, NEIGHBOUR)], "width": None, "helpers": [], "helping": []},
+        {"items": [], "connections": [(OFFER, NEIGHBOUR)], "width": None, "helpers": [], "helping": []},
+        # A resident's trusted helpers (one still asked) and whom they help (docs/helpers.md).
+        {"items": [REQUEST], "connections": [], "width": None,
+         "helpers": [("Bartholomew", "H4", False), ("+44 7•••• ••123", "H5", True)], "helping": [("Rose", "H6", False)]},
+        {"items": [], "connections": [], "width": None, "helpers": [], "helping": [("Rose", "H6", False)]},
     ],
     "name_hint": [{"current": None}, {"current": "Bartholomew"}],
     "name_set": [

@@ -1,0 +1,396 @@
+"""Trusted helpers: the life cycle of one resident's helper, and the rules for naming one.
+
+Not the `helper` of an exchange (`Match.helper_id`): a trusted helper stands in for a person
+(docs/helpers.md). This module is the only writer of `trusted_helpers.status`. A new row is
+created `proposed` (`propose`) and moves only through `transition`, one conditional
+`UPDATE … WHERE id = … AND status IN (…)`, so a helper's OK and the clock's lapse at the same
+moment cannot both win:
+
+    proposed ──helper's OK H<n>──▶ active
+    proposed ──helper's NO H<n>──▶ declined
+    proposed ──48 hours unanswered (the clock)──▶ lapsed
+    active ──12 months on, asked again, not confirmed with OK H<n> in 14 days (the clock)──▶ lapsed
+    proposed / active ──HELPER OFF (resident), HELPER OFF <name> (helper), an organiser,
+                        either's STOP, either's FORGET──▶ ended
+
+A resident ending it is never told to the helper (coercion happens); the helper ending it, or
+their STOP, is told to the resident (or, for one who hears the board by telephone, to the
+organisers of their area). The rules for naming one (`propose`) are the same by text, CLI and web.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from sms_board.community import audit
+from sms_board.community.languages import enqueue_in_their_language, reading, texts_for
+from sms_board.community.people import actor_label, organisers_to_tell
+from sms_board.community.privacy import is_suppressed
+from sms_board.community.subscriptions import active_areas, get_or_create_subscriber
+from sms_board.models import (
+    HELPER_LETTER,
+    AuditAction,
+    HearsBy,
+    Item,
+    Match,
+    Outbox,
+    OutboxKind,
+    Response,
+    Subscriber,
+    TrustedHelper,
+    TrustedHelperStatus,
+)
+from sms_board.plumbing.config import Settings
+from sms_board.plumbing.db import move_status
+from sms_board.sending.outbox import enqueue
+from sms_board.text.phone import mask, normalise, why_not_textable
+from sms_board.text.templates import Said, render
+
+T = TrustedHelperStatus
+
+# ── the status groups every other module speaks in ─────────────────────────
+
+WAITING = (T.PROPOSED,)  # the helper was asked and has not answered
+ACTIVE = (T.ACTIVE,)  # the helper stands in for the resident
+CURRENT = (T.PROPOSED, T.ACTIVE)  # counts against the limits; never twice for one pair
+FINISHED = (T.DECLINED, T.LAPSED, T.ENDED)  # nothing moves it again
+
+PROPOSAL_LAPSES_AFTER = timedelta(hours=48)
+RECONFIRM_EVERY = timedelta(days=365)  # the resident is asked again after this long
+RECONFIRM_WITHIN = timedelta(days=14)  # and it lapses unless confirmed within this
+PROPOSALS_PER_DAY = 3  # by one resident: a proposal is a text to a stranger that carries a name
+_DAY = timedelta(days=1)
+
+_HELPER_REF = re.compile(rf"^#?{HELPER_LETTER}#?(\d{{1,9}})$", re.IGNORECASE)
+
+
+def helper_ref(token: str) -> int | None:
+    """`H4`, `h4`, `#H4` → 4; anything else (`4`, `R4`) → None: a helper's ref always has its letter."""
+    match = _HELPER_REF.match(token.strip())
+    return int(match.group(1)) if match else None
+
+
+def transition(session: Session, row: TrustedHelper, to: TrustedHelperStatus, *,
+               allowed_from: Iterable[TrustedHelperStatus], now: datetime, **values_: Any) -> bool:
+    """Move `row` to `to` if it is still in `allowed_from`; False (and `row` re-read) if it was not.
+
+    Finishing it stamps `ended_at`.
+    """
+    if to in FINISHED:
+        values_.setdefault("ended_at", now)
+    return move_status(session, row, to, allowed_from, values_)
+
+
+# ── who is whose ───────────────────────────────────────────────────────────
+
+
+def helpers_of(session: Session, resident: Subscriber, statuses: Iterable[TrustedHelperStatus] = CURRENT
+               ) -> list[TrustedHelper]:
+    return list(session.scalars(select(TrustedHelper).where(
+        TrustedHelper.resident_id == resident.id, TrustedHelper.status.in_(list(statuses))).order_by(TrustedHelper.id)))
+
+
+def helping(session: Session, helper: Subscriber, statuses: Iterable[TrustedHelperStatus] = ACTIVE
+            ) -> list[TrustedHelper]:
+    """The rows in which `helper` helps someone (agreed, unless `statuses` says otherwise)."""
+    return list(session.scalars(select(TrustedHelper).where(
+        TrustedHelper.helper_id == helper.id, TrustedHelper.status.in_(list(statuses))).order_by(TrustedHelper.id)))
+
+
+def name_of(person: Subscriber) -> str:
+    """How the other side is named to someone: their NAME, else their number masked (never in full)."""
+    return person.name or mask(person.phone)
+
+
+def area_of(session: Session, resident: Subscriber) -> str:
+    """The resident's area, for the helper to know who asks: the first of their areas, or ''."""
+    areas = active_areas(session, resident)
+    return areas[0].name if areas else ""
+
+
+# ── naming a helper ────────────────────────────────────────────────────────
+
+
+def propose(session: Session, settings: Settings, resident: Subscriber, raw_number: str, now: datetime, *,
+            words: str, channel: str, asked_by: Subscriber | None = None, asked_label: str | None = None) -> Said:
+    """Ask the person at `raw_number` to be `resident`'s helper, or say why not (nothing is written then).
+
+    `words`: the resident's own text, or the organiser's note of how the resident agreed; `asked_by` /
+    `asked_label`: who recorded it (None: the resident themselves, by text).
+    """
+    number = normalise(raw_number, settings.default_region)
+    if number is None:
+        return Said.of("helper_usage")
+    if number == resident.phone:
+        return Said.of("helper_refused", reason="own")
+    if why_not_textable(number) is not None:
+        return Said.of("helper_refused", reason="mobile")
+    if not resident.name:
+        return Said.of("helper_refused", reason="name")
+    helper = session.scalar(select(Subscriber).where(Subscriber.phone == number))
+    already = _already(session, resident, helper) if helper is not None else None
+    if already is not None:
+        return Said.of("helper_refused", reason="twice", ref=already)
+    if len(helpers_of(session, resident)) >= settings.helpers_per_resident:
+        return Said.of("helper_refused", reason="limit", limit=settings.helpers_per_resident)
+    if asked_by is None and asked_label is None and _proposals_today(session, resident, now) >= PROPOSALS_PER_DAY:
+        return Said.of("helper_refused", reason="today", limit=PROPOSALS_PER_DAY)
+    if _cannot_be_asked(session, settings, helper, number):
+        # Never why: that a number opted out, was forgotten or helps enough people is theirs to keep.
+        return Said.of("helper_refused", reason="cannot_ask")
+    helper = helper or get_or_create_subscriber(session, number, now)
+    row = TrustedHelper(resident_id=resident.id, helper_id=helper.id, status=T.PROPOSED, proposed_at=now,
+                        asked_by=(asked_label or actor_label(asked_by or resident))[:60], resident_channel=channel,
+                        resident_words=words)
+    session.add(row)
+    session.flush()  # its id is the ref the helper is told
+    data = {"name": resident.name, "area": area_of(session, resident), "ref": row.ref}
+    row.proposal_wording = "\n\n".join(texts_for(settings, helper, "helper_proposal", **data))
+    enqueue_in_their_language(session, settings, helper, "helper_proposal", OutboxKind.NOTIFY, now=now, **data)
+    return Said.of("helper_asked", helper=mask(number), ref=row.ref,
+                   hours=int(PROPOSAL_LAPSES_AFTER.total_seconds() // 3600)).because(True)
+
+
+def _already(session: Session, resident: Subscriber, helper: Subscriber) -> str | None:
+    row = session.scalar(select(TrustedHelper).where(
+        TrustedHelper.resident_id == resident.id, TrustedHelper.helper_id == helper.id,
+        TrustedHelper.status.in_(CURRENT)))
+    return row.ref if row is not None else None
+
+
+def _proposals_today(session: Session, resident: Subscriber, now: datetime) -> int:
+    return session.scalar(select(func.count(TrustedHelper.id)).where(
+        TrustedHelper.resident_id == resident.id, TrustedHelper.resident_channel == "sms",
+        TrustedHelper.proposed_at > now - _DAY)) or 0
+
+
+def _cannot_be_asked(session: Session, settings: Settings, helper: Subscriber | None, number: str) -> bool:
+    """An opted-out, undeliverable or forgotten number, or one helping as many as the board allows."""
+    if is_suppressed(session, settings.suppression_key, number):
+        return True
+    if helper is None:
+        return False
+    if helper.opted_out or helper.undeliverable_at is not None or helper.hears_by != HearsBy.SMS:
+        return True
+    return len(helping(session, helper, CURRENT)) >= settings.residents_per_helper
+
+
+# ── the helper's answer ────────────────────────────────────────────────────
+
+
+def answer(session: Session, settings: Settings, helper: Subscriber, number: int, *, agree: bool, words: str,
+           now: datetime) -> Said:
+    """`OK H4` / `NO H4` from the person asked; anyone else, or a proposal no longer waiting, names nothing."""
+    row = session.get(TrustedHelper, number)
+    if row is not None and row.resident_id == helper.id and row.status in ACTIVE and row.reconfirm_asked_at:
+        return confirm(session, row, now)
+    if row is None or row.helper_id != helper.id:
+        return Said.of("helper_answer", outcome="unknown", ref=f"{HELPER_LETTER}{number}")
+    if row.status not in WAITING:
+        return Said.of("helper_answer", outcome="answered", ref=row.ref)
+    if agree and len(helping(session, helper)) >= settings.residents_per_helper:
+        return Said.of("helper_answer", outcome="limit", limit=settings.residents_per_helper)
+    to = T.ACTIVE if agree else T.DECLINED
+    stamps = {"confirmed_at": now} if agree else {}
+    if not transition(session, row, to, allowed_from=WAITING, now=now, helper_answered_at=now, helper_words=words,
+                      **stamps):
+        return Said.of("helper_answer", outcome="answered", ref=row.ref)
+    outcome = "agreed" if agree else "declined"
+    tell_resident(session, settings, row, outcome, now)
+    return Said.of("helper_answer", outcome=outcome, name=row.resident.name, ref=row.ref).because(True)
+
+
+def lapse_proposals(session: Session, settings: Settings, now: datetime) -> int:
+    """Proposals unanswered for 48 hours lapse; the resident is told (the helper, who never answered, is not)."""
+    due = session.scalars(select(TrustedHelper).where(
+        TrustedHelper.status.in_(WAITING), TrustedHelper.proposed_at <= now - PROPOSAL_LAPSES_AFTER)
+        .order_by(TrustedHelper.id)).all()
+    lapsed = 0
+    for row in due:
+        if transition(session, row, T.LAPSED, allowed_from=WAITING, now=now, ended_by="the board"):
+            tell_resident(session, settings, row, "lapsed", now)
+            lapsed += 1
+    return lapsed
+
+
+def confirm(session: Session, row: TrustedHelper, now: datetime) -> Said:
+    """The resident's `OK H4` (or an organiser's `helper confirm H4`) when asked after 12 months: it goes on."""
+    if row.status not in ACTIVE or row.reconfirm_asked_at is None:
+        return Said.of("helper_answer", outcome="answered", ref=row.ref)
+    row.confirmed_at, row.reconfirm_asked_at = now, None
+    return Said.of("helper_answer", outcome="confirmed", helper=name_of(row.helper), ref=row.ref).because(True)
+
+
+def reconfirm_helpers(session: Session, settings: Settings, now: datetime) -> dict[str, int]:
+    """Every 12 months: the resident (or their organisers) is asked to confirm; 14 days unconfirmed, it lapses
+    and both are told."""
+    due = session.scalars(select(TrustedHelper).where(
+        TrustedHelper.status.in_(ACTIVE), TrustedHelper.reconfirm_asked_at.is_(None),
+        TrustedHelper.confirmed_at <= now - RECONFIRM_EVERY).order_by(TrustedHelper.id)).all()
+    for row in due:
+        row.reconfirm_asked_at = now
+        tell_resident(session, settings, row, "reconfirm", now)
+    unconfirmed = session.scalars(select(TrustedHelper).where(
+        TrustedHelper.status.in_(ACTIVE), TrustedHelper.reconfirm_asked_at <= now - RECONFIRM_WITHIN)
+        .order_by(TrustedHelper.id)).all()
+    lapsed = 0
+    for row in unconfirmed:
+        if transition(session, row, T.LAPSED, allowed_from=ACTIVE, now=now, ended_by="not confirmed"):
+            tell_resident(session, settings, row, "unconfirmed", now)
+            enqueue_in_their_language(session, settings, row.helper, "helper_answer", OutboxKind.NOTIFY, now=now,
+                                      outcome="unconfirmed", name=row.resident.name, ref=row.ref)
+            lapsed += 1
+    return {"helpers_asked_to_confirm": len(due), "helpers_unconfirmed": lapsed}
+
+
+# ── ending it ──────────────────────────────────────────────────────────────
+
+
+def end(session: Session, row: TrustedHelper, now: datetime, *, by: str) -> bool:
+    """End a proposal or a helper at once; False when it had ended already."""
+    return transition(session, row, T.ENDED, allowed_from=CURRENT, now=now, ended_by=by[:60])
+
+
+def end_as_resident(session: Session, resident: Subscriber, now: datetime, *, by: str,
+                    only: TrustedHelper | None = None) -> list[TrustedHelper]:
+    """The resident's helpers (or `only` one) end; the helpers are not told."""
+    rows = [only] if only is not None else helpers_of(session, resident)
+    return [row for row in rows if end(session, row, now, by=by)]
+
+
+def end_as_helper(session: Session, settings: Settings, helper: Subscriber, now: datetime, *, by: str,
+                  only: Iterable[TrustedHelper] | None = None) -> list[TrustedHelper]:
+    """The helper stops helping (everyone, or `only` these); each resident (or their organisers) is told."""
+    rows = list(only) if only is not None else helping(session, helper, CURRENT)
+    ended = [row for row in rows if end(session, row, now, by=by)]
+    for row in ended:
+        if row.helper_answered_at is not None:  # a proposal never agreed to was nothing to the resident yet
+            tell_resident(session, settings, row, "stopped", now)
+    return ended
+
+
+def end_everything_of(session: Session, settings: Settings, person: Subscriber, now: datetime, *, why: str) -> None:
+    """STOP or FORGET: the person's helpers end (not told) and so does their helping (their residents told)."""
+    end_as_resident(session, person, now, by=why)
+    end_as_helper(session, settings, person, now, by=why)
+
+
+def tell_resident(session: Session, settings: Settings, row: TrustedHelper, event: str, now: datetime) -> None:
+    """Tell the resident what became of their helper (`event`: agreed, declined, lapsed, stopped) by text;
+    for one who hears the board by telephone (or cannot be texted), the organisers of their area."""
+    resident = row.resident
+    data = {"event": event, "helper": name_of(row.helper), "ref": row.ref, "name": resident.name or ""}
+    if resident.hears_by == HearsBy.SMS and not resident.opted_out and resident.undeliverable_at is None:
+        enqueue_in_their_language(session, settings, resident, "helper_news", OutboxKind.NOTIFY, now=now,
+                                  for_organisers=False, **data)
+        return
+    areas = active_areas(session, resident)
+    # A resident in no area (none is an area id): the administrators, as `organisers_to_tell` falls back to.
+    for organiser in organisers_to_tell(session, areas[0].id if areas else -1):
+        enqueue_in_their_language(session, settings, organiser, "helper_news", OutboxKind.NOTIFY, now=now,
+                                  for_organisers=True, **data)
+
+
+# ── copies to the helpers ──────────────────────────────────────────────────
+
+
+def copy_to_helpers(session: Session, settings: Settings, resident: Subscriber, kind: OutboxKind,
+                    worded: Callable[[str], str], *, about: Item | Response | Match | None, now: datetime) -> int:
+    """A copy of a notice or relay to `resident` for each of their agreed helpers, in the helper's language,
+    marked "For Rose:" (`worded(language)`: the notice in that language). Returns the copies queued.
+
+    Digests are not copied yet (docs/helpers.md, "Not built yet").
+    """
+    queued = 0
+    for row in helpers_of(session, resident, ACTIVE):
+        for language in reading(settings, row.helper):
+            text = render("helper_for", language, name=resident.name, body=worded(language))
+            queued += enqueue(session, settings, row.helper, text, kind, about=about, now=now) is not None
+    return queued
+
+
+def copy_digests(session: Session, settings: Settings, campaign_ids: Sequence[int], now: datetime) -> int:
+    """A copy of each digest these runs wrote for a resident with agreed helpers, to each helper: the
+    resident's digest as written for them (in the resident's language), after "For Rose:" in the
+    helper's. Its own outbox row (kind `copy`, version the helper's ref number); a copy already written
+    is not written again, so a resumed run copies each digest once. Returns the copies written."""
+    digests = session.execute(
+        select(Outbox, TrustedHelper).join(TrustedHelper, TrustedHelper.resident_id == Outbox.subscriber_id)
+        .where(Outbox.campaign_id.in_(list(campaign_ids)), Outbox.kind == OutboxKind.DIGEST,
+               TrustedHelper.status.in_(ACTIVE))
+        .order_by(Outbox.id, TrustedHelper.id)
+    ).all()
+    written = 0
+    for digest, row in digests:
+        if session.scalar(select(Outbox.id).where(Outbox.campaign_id == digest.campaign_id,
+                                                  Outbox.subscriber_id == row.helper_id,
+                                                  Outbox.kind == OutboxKind.COPY, Outbox.version == row.id)):
+            continue
+        text = render("helper_for", reading(settings, row.helper)[0], name=row.resident.name, body=digest.body)
+        copy = enqueue(session, settings, row.helper, text, OutboxKind.COPY, now=now)
+        if copy is not None:
+            copy.campaign_id, copy.batch_id, copy.version = digest.campaign_id, digest.batch_id, row.id
+            copy.send_after = max(copy.send_after or now, digest.send_after or now)
+            written += 1
+    session.flush()
+    return written
+
+
+def speaks_for_someone(session: Session, person: Subscriber, tokens: tuple[str, ...]) -> bool:
+    """Whether a text (its folded words) is `FOR <name or ref> …` from a helper naming someone they help:
+    the words after it are that resident's, so they are never the helper's own STOP."""
+    if len(tokens) < 3 or tokens[0] != "FOR" or person.id is None:
+        return False
+    return bool(find_by_ref_or_name(helping(session, person), tokens[1], name_of_row=lambda row: row.resident.name))
+
+
+def find_by_ref_or_name(rows: list[TrustedHelper], token: str, *, name_of_row: Any) -> list[TrustedHelper]:
+    """The rows a word names: a ref (`H4`) names its row, a name every row whose person has it."""
+    number = helper_ref(token)
+    if number is not None:
+        return [row for row in rows if row.id == number]
+    return [row for row in rows if (name_of_row(row) or "").upper() == token.upper()]
+
+
+
+# ── what organisers do (CLI and dashboard alike) ───────────────────────────
+
+
+def record_for_resident(session: Session, settings: Settings, resident: Subscriber, raw_number: str, consent: str,
+                        now: datetime, *, actor: Subscriber | None, channel: str) -> Said:
+    """An organiser records a resident's helper (a landline resident, asked in person): `consent` says
+    how the resident agreed (not empty: the caller asks for it). The helper is still asked by text and must
+    reply OK H<n>."""
+    said = propose(session, settings, resident, raw_number, now, words=consent, channel=channel, asked_by=actor,
+                   asked_label=None if actor else audit.OPERATOR)
+    if said.changed:
+        row = session.get(TrustedHelper, int(str(said.data["ref"]).removeprefix(HELPER_LETTER)))
+        assert row is not None
+        areas = active_areas(session, resident)
+        audit.record(session, AuditAction.HELPER_ADD, now, actor=actor, label=None if actor else audit.OPERATOR,
+                     channel=channel, area_id=areas[0].id if areas else None, ref=row.ref,
+                     resident=mask(resident.phone), helper=mask(row.helper.phone), consent=consent)
+    return said
+
+
+def end_by_organiser(session: Session, row: TrustedHelper, now: datetime, *, actor: Subscriber | None,
+                     channel: str) -> bool:
+    """An organiser ends a helper at once; nobody is told (the organiser says what needs saying)."""
+    if not end(session, row, now, by=actor_label(actor) if actor else audit.OPERATOR):
+        return False
+    areas = active_areas(session, row.resident)
+    audit.record(session, AuditAction.HELPER_END, now, actor=actor, label=None if actor else audit.OPERATOR,
+                 channel=channel, area_id=areas[0].id if areas else None, ref=row.ref,
+                 resident=mask(row.resident.phone), helper=mask(row.helper.phone))
+    return True
+
+
+def every_helper(session: Session) -> list[TrustedHelper]:
+    """Every helper row, newest first (`sms-board helper list`)."""
+    return list(session.scalars(select(TrustedHelper).order_by(TrustedHelper.id.desc())))
