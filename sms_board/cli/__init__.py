@@ -17,6 +17,7 @@ from sms_board.cli import (
     database,
     helpers,
     people,
+    posters,
     reports,
     subscribers,
     texts,
@@ -52,6 +53,7 @@ cli.add_command(clock.clock)
 cli.add_command(reports.report)
 cli.add_command(reports.ledger)
 cli.add_command(reports.audit)
+cli.add_command(posters.poster)
 cli.add_command(subscribers.subscribers)
 cli.add_command(twilio.twilio)
 cli.add_command(voice.call_script)
