@@ -55,9 +55,9 @@ bench: install
 	$(BIN)/python bench/bench_fanout.py --sizes 10000,100000,1000000
 	$(BIN)/python bench/bench_sender.py
 
-# The dashboard's browser tests, saving each main page to docs/screenshots/ for the README.
+# The dashboard's browser tests, saving each main page to docs/screenshots/ for the README; and a poster's first page.
 screenshots: install
-	SMS_BOARD_SCREENSHOTS=1 $(BIN)/python -m pytest -q tests/web/test_dashboard_browser.py -k sqlite
+	SMS_BOARD_SCREENSHOTS=1 $(BIN)/python -m pytest -q tests/web/test_dashboard_browser.py tests/printing -k sqlite
 
 lint: install
 	$(BIN)/ruff check sms_board tests migrations bench

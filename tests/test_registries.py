@@ -153,7 +153,7 @@ def test_jobs_run_in_their_order_with_the_names_tick_reports():
         ("inbound_taken_over", 5), ("drafts_lapsed", 10), ("broadcasts", 20), ("digests", 30), ("quiet_hours_held", 35),
         ("held_released", 40), ("organiser_notices", 60), ("quiet_requests", 70), ("helper_proposals", 75),
         ("helpers_reconfirmed", 76), ("inbound_retention", 80), ("voice_message_deletion", 81),
-        ("login_codes_redacted", 85), ("campaigns_done", 90),
+        ("login_codes_redacted", 85), ("campaigns_done", 90), ("report_snapshots", 92), ("report_texts", 94),
     ]
 
 

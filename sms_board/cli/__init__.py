@@ -17,6 +17,7 @@ from sms_board.cli import (
     database,
     helpers,
     people,
+    posters,
     reports,
     subscribers,
     texts,
@@ -49,8 +50,10 @@ cli.add_command(campaign_commands.digest_command)
 cli.add_command(campaign_commands.broadcast_command)
 cli.add_command(clock.tick_command)
 cli.add_command(clock.clock)
+cli.add_command(reports.report)
 cli.add_command(reports.ledger)
 cli.add_command(reports.audit)
+cli.add_command(posters.poster)
 cli.add_command(subscribers.subscribers)
 cli.add_command(twilio.twilio)
 cli.add_command(voice.call_script)

@@ -8,6 +8,7 @@ the board relays between them. Every state change is written to `item_events`
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, or_, select
@@ -21,6 +22,7 @@ from sms_board.community.item_lifecycle import (
     transition_match,
     transition_response,
 )
+from sms_board.community.report_figures import Period, Scope, exchange_figures, new_connections
 from sms_board.community.people import acting_helper
 from sms_board.models import (
     Area,
@@ -289,8 +291,41 @@ def balance(session: Session, person: Subscriber) -> tuple[float, float, int, in
 LEDGER_COLUMNS = ("when", "area", "ref", "giver", "receiver", "hours", "description")
 
 
+@dataclass(frozen=True)
+class LedgerRows:
+    rows: list[dict[str, object]]  # LEDGER_COLUMNS, names never numbers
+    people: int  # everyone who gave or received
+    withheld: int  # rows of private areas left out of a ledger for everyone
+
+
 def ledger(session: Session, area: Area | None = None, since: datetime | None = None) -> dict[str, object]:
     """Exchanges, hours, givers, receivers, people who did both, and new connections.
+
+    The figures it shares with the monthly report are the report's own (`community/report_figures.py`),
+    over [since, now), with organisers and administrators counted as people (the ledger is
+    everyone who helped): `givers`, `receivers` and `both` are the report's `people_who_gave`,
+    `people_who_received` and `gave_and_received` with `SMS_BOARD_REPORT_INCLUDE_ORGANISERS=on`.
+    """
+    listed = ledger_rows(session, area, since)
+    scope, period = Scope.of(area.id if area else None, include_organisers=True), Period(since, None)
+    shared = exchange_figures(session, scope, period)
+    return {
+        "exchanges": shared["exchanges"],
+        "hours": shared["hours"],
+        "givers": shared["people_who_gave"],
+        "receivers": shared["people_who_received"],
+        "both": shared["gave_and_received"],
+        "people": listed.people,
+        "new_connections": new_connections(session, scope, period),
+        "area": area.slug if area else None,
+        "since": since.date().isoformat() if since else None,
+        "rows": listed.rows,
+        "private_rows_withheld": listed.withheld,
+    }
+
+
+def ledger_rows(session: Session, area: Area | None = None, since: datetime | None = None) -> LedgerRows:
+    """Who helped whom, one row per exchange.
 
     A private area's exchanges count in the totals, but its rows (what was done, by whom)
     are listed only when that area is asked for by name: a ledger for everyone (a funder's
@@ -304,17 +339,16 @@ def ledger(session: Session, area: Area | None = None, since: datetime | None = 
     exchanges = list(session.scalars(query))
     private = set(session.scalars(select(Area.id).where(Area.private.is_(True)))) if area is None else set()
     listed = [e for e in exchanges if e.area_id not in private]
-    givers = {e.giver_id for e in exchanges if e.giver_id}
-    receivers = {e.receiver_id for e in exchanges if e.receiver_id}
+    people = {e.giver_id for e in exchanges if e.giver_id} | {e.receiver_id for e in exchanges if e.receiver_id}
     names = {s.id: display_name(s) for s in session.scalars(
-        select(Subscriber).where(Subscriber.id.in_(givers | receivers))
-    )} if givers or receivers else {}
+        select(Subscriber).where(Subscriber.id.in_(people))
+    )} if people else {}
     areas = {a.id: a.slug for a in session.scalars(select(Area))}
     item_ids = {e.item_id for e in exchanges if e.item_id}
     # Refs as residents know them: #R7 for a request, #O3 for an offer.
     refs = {item.id: f"#{item.ref}" for item in session.scalars(select(Item).where(Item.id.in_(item_ids)))} \
         if item_ids else {}
-    rows = [
+    rows: list[dict[str, object]] = [
         {
             "when": e.created_at.isoformat(timespec="minutes"), "area": areas.get(e.area_id or 0),
             "ref": refs.get(e.item_id) if e.item_id else None,
@@ -323,33 +357,4 @@ def ledger(session: Session, area: Area | None = None, since: datetime | None = 
         }
         for e in listed
     ]
-    return {
-        "exchanges": len(exchanges),
-        "hours": round(sum(e.hours for e in exchanges), 2),
-        "givers": len(givers),
-        "receivers": len(receivers),
-        "both": len(givers & receivers),
-        "people": len(givers | receivers),
-        "new_connections": new_connections(session, area, since),
-        "area": area.slug if area else None,
-        "since": since.date().isoformat() if since else None,
-        "rows": rows,
-        "private_rows_withheld": len(exchanges) - len(listed),
-    }
-
-
-def new_connections(session: Session, area: Area | None, since: datetime | None) -> int:
-    """Pairs of people connected for the first time ever within the period (and area)."""
-    matches = session.execute(
-        select(Match.owner_id, Match.helper_id, Match.created_at, Item.area_id).join(Item, Item.id == Match.item_id)
-        .order_by(Match.created_at, Match.id)
-    ).all()
-    first: dict[frozenset[int], tuple[datetime, int]] = {}
-    for owner_id, helper_id, created_at, area_id in matches:
-        if owner_id is None or helper_id is None:
-            continue
-        first.setdefault(frozenset((owner_id, helper_id)), (created_at, area_id))
-    return sum(
-        1 for created_at, area_id in first.values()
-        if (since is None or created_at >= since) and (area is None or area_id == area.id)
-    )
+    return LedgerRows(rows, len(people), len(exchanges) - len(listed))

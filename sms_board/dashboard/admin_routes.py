@@ -1,16 +1,17 @@
 """Administrators: create areas and turn their public pages on or off, appoint and remove organisers,
-invite codes, the audit log.
+invite codes, the audit log, an area's poster.
 
 The same domain functions as `sms-board area add`, `sms-board area set`, `sms-board organiser add`,
-`sms-board area invite` and `sms-board audit`, through `dashboard.admin` (which writes each action
+`sms-board area invite`, `sms-board audit` and `sms-board poster`, through `dashboard.admin` (which writes each action
 to the audit log, channel `web`) and `dashboard.audit`. Organisers who are not administrators get 403 here.
 """
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
@@ -29,6 +30,7 @@ from sms_board.dashboard.audit import (
 from sms_board.dashboard.signin_routes import admin_only, signed_in_only, viewer
 from sms_board.models import Moderation
 from sms_board.plumbing.utc import utcnow
+from sms_board.printing.poster import SIZES, NoPoster, poster_for, poster_pdf
 from sms_board.text.phone import mask, normalise
 from sms_board.text.phrases import message_of
 from sms_board.web import sessions, settings
@@ -95,6 +97,27 @@ def public_page(slug: str) -> Response:
     flash(_("%(name)s has a public page now: anyone can read its posts, with first names, at %(address)s.",
             name=name, address=address) if on else _("%(name)s has no public page now.", name=name))
     return redirect(url_for("admin.index"))
+
+
+@bp.get("/areas/<slug>/poster.pdf")
+@admin_only
+def poster(slug: str) -> Response:
+    """An area's poster as `sms-board poster` draws it: `?size=a5`, `&strips=1`. A private area has none (404)."""
+    size = request.args.get("size", "a4").lower()
+    if size not in SIZES:
+        abort(404)
+    with sessions()() as db:
+        area = area_by_slug(db, slug)
+        if area is None or area.private:
+            abort(404)
+        try:
+            drawn = poster_pdf(poster_for(settings(), area, strips=request.args.get("strips") == "1"),
+                               size)  # type: ignore[arg-type]
+        except NoPoster as refused:
+            flash(translated(message_of(refused)), "error")
+            return redirect(url_for("admin.index"))
+    return send_file(io.BytesIO(drawn), mimetype="application/pdf", as_attachment=True,
+                     download_name=f"poster-{slug.lower()}-{size}.pdf")
 
 
 @bp.post("/organisers")

@@ -14,7 +14,8 @@ from datetime import datetime
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session, aliased
 
-from sms_board.community.exchange import ANONYMOUS, LEDGER_COLUMNS, ledger
+from sms_board.community.exchange import ANONYMOUS, LEDGER_COLUMNS, ledger_rows
+from sms_board.community.report_figures import Period, Scope, new_connections
 from sms_board.models import (
     Area,
     Exchange,
@@ -143,20 +144,8 @@ def completed_since(session: Session, area_ids: Sequence[int], since: datetime) 
 
 
 def new_connections_in(session: Session, area_ids: Sequence[int], since: datetime) -> int:
-    """`community.exchange.new_connections` for several areas at once: pairs connected for the first time ever.
-
-    One statement whatever the number of areas (the ledger's function reads every connection
-    once per area it is asked about).
-    """
-    wanted = set(area_ids)
-    first: dict[frozenset[int], tuple[datetime, int]] = {}
-    for owner_id, helper_id, created_at, area_id in session.execute(
-        select(Match.owner_id, Match.helper_id, Match.created_at, Item.area_id).join(Item, Item.id == Match.item_id)
-        .where(Match.owner_id.is_not(None), Match.helper_id.is_not(None))
-        .order_by(Match.created_at, Match.id)
-    ):
-        first.setdefault(frozenset((owner_id, helper_id)), (created_at, area_id))
-    return sum(1 for created_at, area_id in first.values() if created_at >= since and area_id in wanted)
+    """The report's `new_connections` (community/report_figures.py) for several areas at once, since `since`."""
+    return new_connections(session, Scope(tuple(area_ids)), Period(since, None))
 
 
 def exchange_page(session: Session, area_ids: Sequence[int], since: datetime) -> ExchangePage:
@@ -172,5 +161,5 @@ def exchange_page(session: Session, area_ids: Sequence[int], since: datetime) ->
 
 def ledger_csv(session: Session, areas: Sequence[Area], since: datetime | None) -> str:
     """The ledger rows of `sms-board ledger --csv` for these areas (names, never numbers)."""
-    rows = [row for area in areas for row in ledger(session, area, since)["rows"]]  # type: ignore[attr-defined]
+    rows = [row for area in areas for row in ledger_rows(session, area, since).rows]
     return csv_text(LEDGER_COLUMNS, rows)

@@ -63,6 +63,7 @@ from sms_board.models.messaging import (
     OutboxStatus,
     SenderState,
 )
+from sms_board.models.reports import ReportSnapshot, ReportTextRun
 from sms_board.models.residents import (
     Area,
     AreaPostcode,
@@ -125,6 +126,8 @@ __all__ = [
     "OutboxStatus",
     "Report",
     "ReportResolution",
+    "ReportSnapshot",
+    "ReportTextRun",
     "Response",
     "ResponseKind",
     "ResponseStatus",

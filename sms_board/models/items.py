@@ -60,6 +60,8 @@ class Item(Base):
     __tablename__ = "items"
     __table_args__ = (
         Index("ix_items_area_status_created", "area_id", "status", "created_at"),
+        # The monthly report's requests: those that went up in a month (community/report_figures.py).
+        Index("ix_items_kind_published", "kind", "published_at"),
         one_of("status", ItemStatus),
         one_of("kind", ItemKind),
     )
@@ -135,7 +137,8 @@ class Match(Base):
     """Two residents connected through an item: the board relays between them without numbers."""
 
     __tablename__ = "matches"
-    __table_args__ = (one_of("status", MatchStatus),)
+    # The monthly report reads a month's introductions by time (community/report_figures.py).
+    __table_args__ = (one_of("status", MatchStatus), Index("ix_matches_created_at", "created_at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)
@@ -214,6 +217,8 @@ class Exchange(Base):
     """The ledger: who helped whom, where, with what, for how long, and when."""
 
     __tablename__ = "exchanges"
+    # The monthly report and the ledger read a period's exchanges by time (community/report_figures.py).
+    __table_args__ = (Index("ix_exchanges_created_at", "created_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     item_id: Mapped[int | None] = mapped_column(ForeignKey("items.id", ondelete="SET NULL"), index=True)

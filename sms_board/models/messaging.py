@@ -75,6 +75,9 @@ class InboundMessage(Base):
               sqlite_where=text("status = 'received'")),
         # The organisers' inbox, newest first, however many texts were routed normally.
         Index("ix_inbound_inbox", "id", postgresql_where=text("in_inbox"), sqlite_where=text("in_inbox")),
+        # The monthly report's `active_members`: the month's texts the board acted on.
+        Index("ix_inbound_handled", "handled_at", postgresql_where=text("status = 'handled'"),
+              sqlite_where=text("status = 'handled'")),
         one_of("status", InboundStatus),
     )
 

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import (
     Boolean,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -122,7 +123,12 @@ class Subscriber(Base):
 
 class Subscription(Base):
     __tablename__ = "subscriptions"
-    __table_args__ = (UniqueConstraint("subscriber_id", "area_id"), one_of("status", SubscriptionStatus))
+    __table_args__ = (
+        UniqueConstraint("subscriber_id", "area_id"),
+        one_of("status", SubscriptionStatus),
+        # The monthly report's `left`: memberships that ended in a month (community/report_figures.py).
+        Index("ix_subscriptions_ended", "ended_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"))
@@ -142,7 +148,11 @@ class ConsentEvent(Base):
     """The consent history of a number: every subscribe, leave, opt-out and opt-in, with its words."""
 
     __tablename__ = "consent_events"
-    __table_args__ = (one_of("action", ConsentAction),)
+    __table_args__ = (
+        one_of("action", ConsentAction),
+        # The monthly report's `new_members`: the month's joins (community/report_figures.py).
+        Index("ix_consent_events_action_created", "action", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"), index=True)

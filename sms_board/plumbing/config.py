@@ -67,6 +67,8 @@ class Settings:
     request_remind_days: int = 7
     request_expire_days: int = 14
     report_hide: int = 3
+    # SMS_BOARD_REPORT_INCLUDE_ORGANISERS=on: the monthly report's people counts include organisers and administrators.
+    report_include_organisers: bool = False
     # Trusted helpers (docs/helpers.md): how many one resident may have, and how many one person may help.
     helpers_per_resident: int = 2
     residents_per_helper: int = 5
@@ -388,6 +390,8 @@ def load_settings(overrides: Mapping[str, object] | None = None, environ: Mappin
         request_remind_days=int(_number("SMS_BOARD_REQUEST_REMIND_DAYS", env.get("SMS_BOARD_REQUEST_REMIND_DAYS") or "7", int, 1)),
         request_expire_days=int(_number("SMS_BOARD_REQUEST_EXPIRE_DAYS", env.get("SMS_BOARD_REQUEST_EXPIRE_DAYS") or "14", int, 1)),
         report_hide=int(_number("SMS_BOARD_REPORT_HIDE", env.get("SMS_BOARD_REPORT_HIDE") or "3", int, 1)),
+        report_include_organisers=_bool("SMS_BOARD_REPORT_INCLUDE_ORGANISERS",
+                                        env.get("SMS_BOARD_REPORT_INCLUDE_ORGANISERS") or "off"),
         helpers_per_resident=int(_number("SMS_BOARD_HELPERS_PER_RESIDENT",
                                          env.get("SMS_BOARD_HELPERS_PER_RESIDENT") or "2", int, 1)),
         residents_per_helper=int(_number("SMS_BOARD_RESIDENTS_PER_HELPER",

@@ -82,6 +82,11 @@ class Pack:
     def english_name(self) -> str:
         return Locale.parse(self.code).get_display_name("en") or self.code
 
+    def word_for(self, keyword: str) -> str:
+        """The word a resident texts for `keyword` in this language: the pack's first (YMUNO for JOIN), else the
+        English one, which works in every language of the board."""
+        return next(iter(self.keywords.get(keyword, ())), keyword)
+
     def translations(self) -> NullTranslations:
         """Every text the board sends (`sms.po`)."""
         return _translations(self.code, SMS)

@@ -47,6 +47,24 @@ def not_a_number(raw: str) -> str:
     return phrase("%(raw)r is not a phone number: write it as +447700900123", raw=raw)
 
 
+# The number a board without one shows (the simulator's "To", a demo poster): Ofcom's drama range, no one's.
+DEMO_BOARD_NUMBER = "+447700900000"
+
+
+def display_number(number: str | None, region: str) -> str | None:
+    """The board's number as residents dial it (`07700 900000` in the UK): national at home, else international."""
+    if not number:
+        return None
+    try:
+        parsed = phonenumbers.parse(number, region)
+    except phonenumbers.NumberParseException:
+        return number
+    # Not `region_code_for_number`: it finds no region for Ofcom's drama range, which demos use.
+    if region in phonenumbers.region_codes_for_country_code(parsed.country_code):
+        return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL)
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
 # Ofcom's mobile drama range, 07700 900000-900999: never anyone's phone, so the demo and the tests
 # use it, though libphonenumber calls it invalid. Nothing either side of it is let through.
 DRAMA_MOBILES = range(447700900000, 447700900999 + 1)

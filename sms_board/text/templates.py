@@ -10,8 +10,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from functools import cache
+from datetime import date
+from functools import cache, partial
 
+from babel import UnknownLocaleError
+from babel.dates import format_date
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from sms_board.plumbing.paths import resource_dir
@@ -19,6 +22,16 @@ from sms_board.text.languages import SOURCE_LANGUAGE, pack
 
 # Smart encoding turns it into "..." for a GSM-7 text: it costs three characters there, one here.
 ELLIPSIS = "\u2026"
+
+
+def month_name(month: date, language: str) -> str:
+    """The month's name as a heading in `language` ("November", "Tachwedd", "Listopad"); 11/2026 in a
+    language the locale data does not know (no English word in a text of another language)."""
+    try:
+        name = format_date(month, "LLLL", locale=language)
+    except UnknownLocaleError:
+        return f"{month:%m/%Y}"
+    return name[:1].upper() + name[1:]
 
 
 def shorten(text: str, length: int | None, end: str = ELLIPSIS) -> str:
@@ -65,6 +78,7 @@ def _environment(language: str) -> Environment:
         keep_trailing_newline=False,
     )
     environment.filters["shorten"] = shorten
+    environment.filters["month_name"] = partial(month_name, language=language)
     translations = pack(language).translations()
     environment.filters.update(_name_filters(translations.gettext))
     environment.policies["ext.i18n.trimmed"] = True  # a block's line breaks and indents are not part of its words

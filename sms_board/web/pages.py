@@ -7,28 +7,14 @@ from __future__ import annotations
 
 from typing import Any
 
-import phonenumbers
 from flask import Flask, current_app, render_template, request
 from flask_babel import gettext as _
 from markupsafe import Markup
 
+from sms_board.text.phone import display_number
 from sms_board.text.phrases import Foreign, Phrase
 from sms_board.text.words import without_bidi
 from sms_board.web import settings
-
-
-def display_number(number: str | None, region: str) -> str | None:
-    """The board's number as residents dial it (`07700 900000` in the UK)."""
-    if not number:
-        return None
-    try:
-        parsed = phonenumbers.parse(number, region)
-    except phonenumbers.NumberParseException:
-        return number
-    # Not `region_code_for_number`: it finds no region for Ofcom's drama range, which demos use.
-    if region in phonenumbers.region_codes_for_country_code(parsed.country_code):
-        return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL)
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
 
 def shown(value: Any) -> Any:

@@ -18,7 +18,7 @@ from werkzeug.wrappers import Response
 
 from sms_board.dashboard.simulator_thread import demo_phones, thread
 from sms_board.inbound import new_message_sid, receive
-from sms_board.text.phone import mask, normalise, not_a_number
+from sms_board.text.phone import DEMO_BOARD_NUMBER, mask, normalise, not_a_number
 from sms_board.voice.heard import Heard
 from sms_board.voice.listing import latest_call_to
 from sms_board.web import sessions, settings
@@ -31,7 +31,7 @@ bp.after_request(no_store)
 
 DEMO_NUMBERS = ["+447700900123", "+447700900456", "+447700900789", "+447700900001"]
 # Texts to the board come to its number; a development board without one uses the drama range's first.
-FALLBACK_BOARD_NUMBER = "+447700900000"
+FALLBACK_BOARD_NUMBER = DEMO_BOARD_NUMBER
 
 
 def _page(raw: str, phone: str | None, error: str | None = None, body: str = "", status: int = 200) -> tuple[str, int]:

@@ -1,0 +1,188 @@
+"""Benchmark: the monthly report at many subscribers, against baselines measured in the same run.
+
+    .venv/bin/python bench/bench_report.py                              # PostgreSQL on 127.0.0.1, 100k
+    .venv/bin/python bench/bench_report.py --sizes 100000,1000000
+    .venv/bin/python bench/bench_report.py --database-url sqlite --sizes 100000
+
+Seeds, set-based, `--sizes` subscribers in areas of 500, each joined once (a consent record)
+over the last year, with a year of history: two handled texts a person, a request for one
+person in five (two in three of them offered on), an exchange for each offered request
+(pairs that recur), one person in twenty left. Then it times `report_figures.figures` (what
+`sms-board report` works out for a month not yet kept) for the last complete month, for the
+whole board and for one area, `--repeat` times each. Baselines, in the same run: counting the
+month's exchanges (the least a report can read), and counting every active membership (one
+pass over `subscriptions`, which `isolated_members` cannot avoid). Times are printed, never
+asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from benchlib import DEFAULT_URL, describe_machine, local_only, numbers
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+from sms_board.community.report_figures import Scope, figures, last_complete_month, month_period
+from sms_board.plumbing.db import make_engine
+from sms_board.plumbing.migrate import upgrade
+
+PER_AREA = 500
+SEEDED = ("areas", "subscribers", "subscriptions", "consent_events", "inbound_messages", "items", "responses",
+          "matches", "exchanges")
+ZONE = "Europe/London"
+
+
+def _ago(dialect: str, seconds: str) -> str:
+    """`:now` minus `seconds` (an SQL expression), as each database writes it."""
+    if dialect == "sqlite":
+        return f"datetime(:now, '-' || ({seconds}) || ' seconds')"
+    return f"CAST(:now AS timestamp) - ({seconds}) * interval '1 second'"
+
+
+def seed(connection: Any, subscribers: int, now: datetime) -> None:
+    dialect = connection.dialect.name
+    at = {"now": now.replace(tzinfo=None)}
+    areas = max(1, subscribers // PER_AREA)
+    year = 365 * 86400
+    phone = ("'+4477009' || substr('0000000' || n, -7, 7)" if dialect == "sqlite"
+             else "'+4477009' || lpad(n::text, 7, '0')")
+    connection.execute(text(numbers(areas) + "INSERT INTO areas (slug, name, timezone, private, moderation, "
+                            "public_page, created_at) SELECT 'area-' || n, 'Area ' || n, 'Europe/London', false, "
+                            f"'open', true, {_ago(dialect, str(year + 86400))} FROM g"), at)
+    joined = _ago(dialect, f"(CAST(n AS BIGINT) * 2654435) % {year}")
+    connection.execute(text(numbers(subscribers) + "INSERT INTO subscribers (phone, name, is_admin, digest_frequency, "
+                            f"hears_by, created_at, more_page) SELECT {phone}, 'Neighbour ' || n, false, 'daily', "
+                            f"'sms', {joined}, 0 FROM g"), at)
+    connection.execute(text(
+        "INSERT INTO subscriptions (subscriber_id, area_id, status, consent_at, consent_text, consent_channel, "
+        f"ended_at) SELECT id, ((id - 1) % {areas}) + 1, CASE WHEN id % 20 = 0 THEN 'left' ELSE 'active' END, "
+        f"created_at, 'JOIN', 'sms', CASE WHEN id % 20 = 0 THEN {_ago(dialect, f'(CAST(id AS BIGINT) * 1597334) % {year // 2}')} "
+        "END FROM subscribers"), at)
+    connection.execute(text(
+        "INSERT INTO consent_events (subscriber_id, area_id, action, channel, words, created_at) "
+        "SELECT subscriber_id, area_id, 'subscribe', 'sms', 'JOIN', consent_at FROM subscriptions"))
+    for copy in range(2):
+        connection.execute(text(
+            "INSERT INTO inbound_messages (message_sid, from_number, to_number, body, params, subscriber_id, "
+            "received_at, handled_at, status, handler, replies, in_inbox, attempts, replies_queued) "
+            f"SELECT 'SM{copy}-' || id, phone, '+447700900000', 'MY', '{{}}', id, "
+            f"{_ago(dialect, f'(CAST(id AS BIGINT) * {1812433 + copy * 7}) % {year}')}, "
+            f"{_ago(dialect, f'(CAST(id AS BIGINT) * {1812433 + copy * 7}) % {year}')}, "
+            "'handled', 'my', '[]', false, 1, false FROM subscribers"), at)
+    connection.execute(text(
+        "INSERT INTO items (kind, area_id, author_id, author_name, body, status, created_at, published_at) "
+        f"SELECT 'request', ((id - 1) % {areas}) + 1, id, 'Neighbour', 'A lift to the GP', 'closed', "
+        f"{_ago(dialect, f'(CAST(id AS BIGINT) * 1103515) % {year}')}, "
+        f"{_ago(dialect, f'(CAST(id AS BIGINT) * 1103515) % {year}')} "
+        "FROM subscribers WHERE id % 5 = 0"), at)
+    # A neighbour from the same area offers (the next person of the area); a few people help often.
+    helper = f"CASE WHEN i.author_id + {areas} <= {subscribers} THEN i.author_id + {areas} ELSE i.author_id - {areas} END"
+    connection.execute(text(
+        "INSERT INTO responses (item_id, responder_id, kind, number, status, created_at) "
+        f"SELECT i.id, {helper}, 'offer', 1, 'accepted', i.published_at FROM items i WHERE i.id % 3 <> 0"))
+    connection.execute(text(
+        "INSERT INTO matches (item_id, owner_id, helper_id, status, created_at) "
+        "SELECT r.item_id, i.author_id, r.responder_id, 'done', r.created_at FROM responses r "
+        "JOIN items i ON i.id = r.item_id"))
+    connection.execute(text(
+        "INSERT INTO exchanges (item_id, match_id, area_id, giver_id, receiver_id, description, hours, created_at) "
+        "SELECT m.item_id, m.id, i.area_id, m.helper_id, m.owner_id, i.body, 1.5, m.created_at "
+        "FROM matches m JOIN items i ON i.id = m.item_id"))
+
+
+def timed(work: Callable[[], object], repeat: int) -> float:
+    work()  # warm: plans cached, pages read
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        work()
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times)
+
+
+def run(engine: Engine, subscribers: int, repeat: int) -> list[tuple[str, float]]:
+    now = datetime.now(UTC)
+    started = time.perf_counter()
+    with engine.begin() as connection:
+        seed(connection, subscribers, now)
+        # Only the tables seeded here: a database-wide ANALYZE would wait on other schemas' locks.
+        for table in SEEDED:
+            connection.execute(text(f"ANALYZE {table}"))
+    print(f"  seeded {subscribers:,} subscribers in {time.perf_counter() - started:.1f} s")
+    from zoneinfo import ZoneInfo
+
+    period = month_period(last_complete_month(now, ZoneInfo(ZONE)), ZoneInfo(ZONE))
+    bounds = {"start": period.start.replace(tzinfo=None) if period.start else None,
+              "end": period.end.replace(tzinfo=None) if period.end else None}
+    with Session(engine) as session:
+        exchanges = lambda: session.execute(text(  # noqa: E731
+            "SELECT count(*) FROM exchanges WHERE created_at >= :start AND created_at < :end"), bounds).scalar()
+        members = lambda: session.execute(text(  # noqa: E731
+            "SELECT count(*) FROM subscriptions WHERE status = 'active'")).scalar()
+        board = lambda: figures(session, Scope.of(None), period, now)  # noqa: E731
+        area = lambda: figures(session, Scope.of(1), period, now)  # noqa: E731
+        found = board()
+        print(f"  the month: {found['exchanges']:,} exchanges, {found['new_connections']:,} new connections, "
+              f"{found['requests']:,} requests, {found['active_members']:,} active, "
+              f"{found['isolated_members']:,} isolated")
+        return [("baseline: count the month's exchanges", timed(exchanges, repeat)),
+                ("baseline: count active memberships", timed(members, repeat)),
+                ("report, whole board", timed(board, repeat)),
+                ("report, one area", timed(area, repeat))]
+
+
+def fresh_engine(url: str, postgres: bool, size: int) -> tuple[Engine, str | None]:
+    if not postgres:
+        return make_engine(url), None
+    schema = f"bench_report_{os.getpid()}_{size}"
+    with create_engine(url).begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    return make_engine(url, connect_args={"options": f"-csearch_path={schema}"}), schema
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="100000", help="subscribers, comma-separated (e.g. 100000,1000000)")
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL", DEFAULT_URL))
+    arguments = parser.parse_args()
+    postgres = make_url(arguments.database_url).get_backend_name() == "postgresql" \
+        if arguments.database_url != "sqlite" else False
+    print("| subscribers | measure | median ms | / members baseline |")
+    rows: list[str] = []
+    machine = ""
+    for size in (int(part) for part in arguments.sizes.split(",")):
+        workdir = Path(tempfile.mkdtemp(prefix="sms-board-bench-report-"))
+        url = local_only(arguments.database_url, workdir)
+        engine, schema = fresh_engine(url, postgres, size)
+        try:
+            upgrade(engine)
+            machine = describe_machine(engine)
+            print(f"{engine.dialect.name}, {size:,} subscribers:")
+            measured = run(engine, size, arguments.repeat)
+            base = dict(measured)["baseline: count active memberships"]
+            rows += [f"| {size:,} | {name} | {ms:.1f} | {ms / base:.2f}× |" for name, ms in measured]
+            print("\n".join(rows[-len(measured):]), flush=True)
+        finally:
+            engine.dispose()
+            if schema:
+                with create_engine(url).begin() as connection:
+                    connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    print(machine)
+    print("| subscribers | measure | median ms | / members baseline |")
+    print("|---|---|---|---|")
+    print("\n".join(rows))
+
+
+if __name__ == "__main__":
+    main()
