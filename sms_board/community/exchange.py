@@ -22,8 +22,8 @@ from sms_board.community.item_lifecycle import (
     transition_match,
     transition_response,
 )
-from sms_board.community.report_figures import Period, Scope, exchange_figures, new_connections
 from sms_board.community.people import acting_helper
+from sms_board.community.report_figures import Period, Scope, exchange_figures, new_connections
 from sms_board.models import (
     Area,
     Exchange,
