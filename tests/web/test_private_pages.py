@@ -34,6 +34,7 @@ def test_every_signed_in_page_and_download_says_no_store(app, client, runner, ph
     # Every page of the signed-in blueprints, read from the app itself: a new page is walked too.
     pages = sorted(
         rule.rule.replace("<id:campaign_id>", str(campaign_id)).replace("<id:subscriber_id>", str(sam_id))
+        .replace("<slug>", "elm")
         for rule in app.url_map.iter_rules()
         if rule.endpoint.split(".")[0] in SIGNED_IN_BLUEPRINTS and "GET" in (rule.methods or ())
         # A voice message's audio is fetched from Twilio as it is played (tests/voice/test_voice_messages.py

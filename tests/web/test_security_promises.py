@@ -227,8 +227,12 @@ def test_an_organiser_gets_404_for_every_url_of_another_area_and_learns_nothing(
         if rule.endpoint.split(".")[0] not in SIGNED_IN_BLUEPRINTS or rule.endpoint in by_url:
             continue
         if "GET" in (rule.methods or ()):
-            assert not rule.arguments, f"{rule.rule}: add another area's id for it to by_url above"
-            answer = client.get(rule.rule + "?area=oak")
+            path = rule.rule
+            if rule.endpoint.startswith("admin."):
+                # Administrators' pages refuse an organiser whichever area they name (Oak Road's poster too).
+                path = re.sub(r"<[^>]+>", "oak", path)
+            assert "<" not in path, f"{rule.rule}: add another area's id for it to by_url above"
+            answer = client.get(path + "?area=oak")
             page = answer.get_data(as_text=True)
             allowed = {403} if rule.endpoint.startswith("admin.") else {200, 404}
             assert answer.status_code in allowed, (rule.rule, answer.status_code)
