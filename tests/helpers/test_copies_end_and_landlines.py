@@ -79,3 +79,20 @@ def test_copies_still_waiting_when_the_helper_ends_never_go(areas, phone, app, r
         after = {row.id: row for row in sam.received()}
         assert {after[row.id].status for row in waiting} == {"cancelled"}
         assert all(after[i].status != "cancelled" for i in own)  # Sam's own texts still go
+
+
+def test_the_neighbour_is_told_once_when_they_connect_that_the_residents_helper_reads_her_texts(
+        areas, phone, app):
+    people = neighbours(phone)
+    rose, sam, priya = people["rose"], people["sam"], people["priya"]
+    ref = ref_in(rose.text("NEED help with the shopping")[0])
+    priya.text(f"CAN {ref}")
+    reply = sam.text(f"FOR ROSE OK {ref}")
+    assert "trusted helper" not in reply[0]  # Priya has no helper: Rose's side has no such line
+    told = priya.received()[-1].body
+    assert told.startswith(f"Connected with Rose on #{ref}.")
+    assert told.endswith(" Rose's trusted helper reads their texts too.")
+    priya.text(f"{ref} I can come at 10am")
+    relayed = rose.received()[-1].body
+    assert relayed.endswith("I can come at 10am") and "trusted helper" not in relayed  # told once, not each time
+    assert sum("trusted helper" in row.body for row in priya.received()) == 1
