@@ -318,7 +318,7 @@ def copy_to_helpers(session: Session, settings: Settings, resident: Subscriber, 
     """A copy of a notice or relay to `resident` for each of their agreed helpers, in the helper's language,
     marked "For Rose:" (`worded(language)`: the notice in that language). Returns the copies queued.
 
-    Digests are not copied yet (docs/helpers.md, "Not built yet").
+    Digests are copied by `copy_digests`.
     """
     queued = 0
     for row in helpers_of(session, resident, ACTIVE):
