@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from sms_board.community import audit
@@ -48,9 +48,12 @@ from sms_board.models import (
 )
 from sms_board.plumbing.config import Settings
 from sms_board.plumbing.db import move_status
+from sms_board.sending.delivery import cancel_about
 from sms_board.sending.outbox import enqueue
 from sms_board.text.phone import mask, normalise, why_not_textable
+from sms_board.text.segments import truncate_to_segments
 from sms_board.text.templates import Said, render
+from sms_board.voice.script import news_words
 
 T = TrustedHelperStatus
 
@@ -84,7 +87,17 @@ def transition(session: Session, row: TrustedHelper, to: TrustedHelperStatus, *,
     """
     if to in FINISHED:
         values_.setdefault("ended_at", now)
-    return move_status(session, row, to, allowed_from, values_)
+    moved = move_status(session, row, to, allowed_from, values_)
+    if moved and to in FINISHED:
+        cancel_about(session, waiting_copies(row), "the helper ended", now)
+    return moved
+
+
+def waiting_copies(row: TrustedHelper) -> ColumnElement[bool]:
+    """The copies made for this helper row: its digest copies (kind `copy`) and its notice copies, each
+    marked with the row's id as its version (an ordinary text to the helper has version 0)."""
+    return and_(Outbox.subscriber_id == row.helper_id, Outbox.version == row.id,
+                or_(Outbox.kind == OutboxKind.COPY, Outbox.campaign_id.is_(None)))
 
 
 # ── who is whose ───────────────────────────────────────────────────────────
@@ -305,24 +318,29 @@ def copy_to_helpers(session: Session, settings: Settings, resident: Subscriber, 
     """A copy of a notice or relay to `resident` for each of their agreed helpers, in the helper's language,
     marked "For Rose:" (`worded(language)`: the notice in that language). Returns the copies queued.
 
-    Digests are not copied yet (docs/helpers.md, "Not built yet").
+    Digests are copied by `copy_digests`.
     """
     queued = 0
     for row in helpers_of(session, resident, ACTIVE):
         for language in reading(settings, row.helper):
             text = render("helper_for", language, name=resident.name, body=worded(language))
-            queued += enqueue(session, settings, row.helper, text, kind, about=about, now=now) is not None
+            copy = enqueue(session, settings, row.helper, text, kind, about=about, now=now)
+            if copy is not None:
+                copy.version = row.id  # whose copy it is: ending the helper cancels it (`waiting_copies`)
+                queued += 1
     return queued
 
 
 def copy_digests(session: Session, settings: Settings, campaign_ids: Sequence[int], now: datetime) -> int:
     """A copy of each digest these runs wrote for a resident with agreed helpers, to each helper: the
     resident's digest as written for them (in the resident's language), after "For Rose:" in the
-    helper's. Its own outbox row (kind `copy`, version the helper's ref number); a copy already written
-    is not written again, so a resumed run copies each digest once. Returns the copies written."""
+    helper's. A resident who hears the board by telephone got a call: the copy is its posts as a text
+    (`news_words`), within the digest's segments. Its own outbox row (kind `copy`, version the helper's
+    ref number); a copy already written is not written again, so a resumed run copies each digest once.
+    Returns the copies written."""
     digests = session.execute(
         select(Outbox, TrustedHelper).join(TrustedHelper, TrustedHelper.resident_id == Outbox.subscriber_id)
-        .where(Outbox.campaign_id.in_(list(campaign_ids)), Outbox.kind == OutboxKind.DIGEST,
+        .where(Outbox.campaign_id.in_(list(campaign_ids)), Outbox.kind.in_([OutboxKind.DIGEST, OutboxKind.CALL]),
                TrustedHelper.status.in_(ACTIVE))
         .order_by(Outbox.id, TrustedHelper.id)
     ).all()
@@ -332,14 +350,23 @@ def copy_digests(session: Session, settings: Settings, campaign_ids: Sequence[in
                                                   Outbox.subscriber_id == row.helper_id,
                                                   Outbox.kind == OutboxKind.COPY, Outbox.version == row.id)):
             continue
-        text = render("helper_for", reading(settings, row.helper)[0], name=row.resident.name, body=digest.body)
-        copy = enqueue(session, settings, row.helper, text, OutboxKind.COPY, now=now)
+        copy = enqueue(session, settings, row.helper, _copy_text(session, settings, digest, row), OutboxKind.COPY,
+                       now=now)
         if copy is not None:
             copy.campaign_id, copy.batch_id, copy.version = digest.campaign_id, digest.batch_id, row.id
             copy.send_after = max(copy.send_after or now, digest.send_after or now)
             written += 1
     session.flush()
     return written
+
+
+def _copy_text(session: Session, settings: Settings, digest: Outbox, row: TrustedHelper) -> str:
+    """"For Rose: <her digest>"; a call's posts as a text, cut to the digest's segments."""
+    language = reading(settings, row.helper)[0]
+    if digest.kind != OutboxKind.CALL:
+        return render("helper_for", language, name=row.resident.name, body=digest.body)
+    text = render("helper_for", language, name=row.resident.name, body=news_words(session, settings, digest))
+    return truncate_to_segments(text, settings.digest_segments)
 
 
 def speaks_for_someone(session: Session, person: Subscriber, tokens: tuple[str, ...]) -> bool:

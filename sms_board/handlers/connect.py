@@ -30,6 +30,7 @@ from sms_board.community.exchange import (
 )
 from sms_board.community.invites import answer_join_request
 from sms_board.community.item_lifecycle import CONNECTED, OPEN, VISIBLE, transition
+from sms_board.community.trusted_helpers import ACTIVE, helpers_of
 from sms_board.handlers.router import Context, keyword, ref_or_hint
 from sms_board.models import (
     AuditAction,
@@ -41,6 +42,7 @@ from sms_board.models import (
     MatchStatus,
     Response,
     ResponseStatus,
+    Subscriber,
 )
 from sms_board.sending.delivery import about, told_about
 
@@ -96,8 +98,7 @@ def ok(ctx: Context) -> None:
         ring_helper(ctx.session, ctx.settings, match, item, ctx.subscriber, chosen.responder, ctx.now)
         ctx.reply("connected_by_call", item=item, other=display_name(chosen.responder))
         return
-    ctx.reply("connected", item=item, other=display_name(chosen.responder))
-    ctx.notify(chosen.responder, "connected", about=match, item=item, other=display_name(ctx.subscriber))
+    _tell_connected(ctx, item, match, chosen.responder)
 
 
 def _accept_intro(ctx: Context, intro: Item) -> None:
@@ -125,8 +126,20 @@ def _accept_intro(ctx: Context, intro: Item) -> None:
         ctx.reply("item_not_open", item=intro)
         return
     match = connect(ctx.session, intro, other.responder, ctx.subscriber, ctx.now)
-    ctx.reply("connected", item=intro, other=display_name(other.responder))
-    ctx.notify(other.responder, "connected", about=match, item=intro, other=display_name(ctx.subscriber))
+    _tell_connected(ctx, intro, match, other.responder)
+
+
+def _tell_connected(ctx: Context, item: Item, match: Match, other: Subscriber) -> None:
+    """Both sides are told they are connected; each is told, once, if the other has an agreed trusted helper
+    who reads their texts (docs/helpers.md)."""
+    ctx.reply("connected", item=item, other=display_name(other), helped=_helped(ctx, other))
+    ctx.notify(other, "connected", about=match, item=item, other=display_name(ctx.subscriber),
+               helped=_helped(ctx, ctx.subscriber))
+
+
+def _helped(ctx: Context, person: Subscriber) -> str:
+    """`person`'s name when an agreed trusted helper reads their texts, else ''."""
+    return display_name(person) if helpers_of(ctx.session, person, ACTIVE) else ""
 
 
 def _responses_of(item: Item) -> Select[tuple[Response]]:

@@ -259,3 +259,9 @@ def spoken_words(session: Session, settings: Settings, row: Outbox) -> str:
     """The plain words of a digest call's script, greeting then each post (the outbox row's `body`)."""
     call = digest_call(session, settings, row)
     return "\n".join([*greeting_words(call), *(item_words(call, item) for item in call.listing.items)])
+
+
+def news_words(session: Session, settings: Settings, row: Outbox) -> str:
+    """A digest call's posts in plain words, without the greeting and keys (a trusted helper's text copy)."""
+    call = digest_call(session, settings, row)
+    return "\n".join(item_words(call, item) for item in call.listing.items)

@@ -1,0 +1,98 @@
+"""A trusted helper's copies: a landline resident's digest call reaches the helper as a text, and copies
+still waiting when the helper ends never go (docs/helpers.md)."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import time_machine
+from flask import Flask
+from sqlalchemy import select, update
+
+from sms_board import create_app
+from sms_board.models import Outbox, Subscriber
+from sms_board.text.segments import fit
+from tests.conftest import Phone, Runner, app_config, session_of
+from tests.helpers.test_acting_for_a_resident import neighbours, ref_in
+
+LANDLINE, SAM, PRIYA = "+442920180123", "+447700900222", "+447700900333"  # Ofcom's drama range: Cardiff
+
+
+@pytest.fixture
+def voice_board(db, tmp_path) -> Flask:  # type: ignore[no-untyped-def]
+    """Voice on; Rose on a landline (enrolled by an organiser, named), Sam her agreed helper, Priya posting."""
+    app = create_app(app_config(db, tmp_path, SMS_BOARD_VOICE="on"))
+    runner = Runner(app)
+    runner("area", "add", "elm", "Elm Street", "--postcode", "SE6 1")
+    runner("subscribers", "add", LANDLINE, "elm", "--voice", "--consent", "phoned by Ruth, 3 Dec")
+    with session_of(app) as session:
+        session.execute(update(Subscriber).where(Subscriber.phone == LANDLINE).values(name="Rose"))
+        session.commit()
+    for number in (SAM, PRIYA):
+        Phone(app.test_client(), number).text("JOIN ELM")
+    runner("helper", "add", LANDLINE, SAM, "--consent", "asked in person by Ruth, 3 Dec")
+    sam = Phone(app.test_client(), SAM)
+    sam.text("OK " + re.search(r"\b(H\d+)\b", sam.received()[-1].body).group(1))  # type: ignore[union-attr]
+    return app
+
+
+def outbox_to(app: Flask, number: str, kind: str) -> list[Outbox]:
+    with session_of(app) as session:
+        return list(session.scalars(select(Outbox).where(Outbox.to_number == number, Outbox.kind == kind)
+                                    .order_by(Outbox.id)))
+
+
+def test_a_landline_residents_digest_call_reaches_the_helper_as_one_text_per_run(voice_board):
+    runner, priya = Runner(voice_board), Phone(voice_board.test_client(), PRIYA)
+    priya.text("POST Jumble sale at the church hall on Saturday")
+    priya.text("OFFER " + "Help with gardening, weeding and mowing, any weekday afternoon. " * 4)
+    with time_machine.travel(datetime.now(UTC) + timedelta(minutes=2), tick=False) as clock:
+        runner("digest")
+        [call] = outbox_to(voice_board, LANDLINE, "call")
+        [copy] = outbox_to(voice_board, SAM, "copy")
+        assert copy.body.startswith("For Rose: ") and "Jumble sale" in copy.body
+        assert "press" not in copy.body.lower()  # the posts, not the keypad's words
+        assert fit(copy.body, 3) and copy.campaign_id == call.campaign_id
+        assert outbox_to(voice_board, LANDLINE, "digest") == []  # her landline is never texted
+
+        clock.shift(timedelta(minutes=2))
+        runner("digest")  # nothing new: no second call, no second copy
+        assert len(outbox_to(voice_board, SAM, "copy")) == 1
+
+
+def test_copies_still_waiting_when_the_helper_ends_never_go(areas, phone, app, runner):
+    people = neighbours(phone)
+    rose, sam, priya = people["rose"], people["sam"], people["priya"]
+    ref = ref_in(rose.text("NEED help with the shopping")[0])
+    priya.text(f"CAN {ref}")  # the offer's notice is copied to Sam
+    priya.text("POST Jumble sale at the church hall on Saturday")
+    with time_machine.travel(datetime.now(UTC) + timedelta(minutes=2), tick=False):
+        runner("digest")
+        waiting = [row for row in sam.received() if row.body.startswith("For Rose: ")]
+        assert {row.kind for row in waiting} == {"copy", "notify"}
+        assert all(row.status in ("queued", "held") for row in waiting)
+        own = [row.id for row in sam.received() if not row.body.startswith("For Rose: ")]
+
+        rose.text("HELPER OFF")
+        after = {row.id: row for row in sam.received()}
+        assert {after[row.id].status for row in waiting} == {"cancelled"}
+        assert all(after[i].status != "cancelled" for i in own)  # Sam's own texts still go
+
+
+def test_the_neighbour_is_told_once_when_they_connect_that_the_residents_helper_reads_her_texts(
+        areas, phone, app):
+    people = neighbours(phone)
+    rose, sam, priya = people["rose"], people["sam"], people["priya"]
+    ref = ref_in(rose.text("NEED help with the shopping")[0])
+    priya.text(f"CAN {ref}")
+    reply = sam.text(f"FOR ROSE OK {ref}")
+    assert "trusted helper" not in reply[0]  # Priya has no helper: Rose's side has no such line
+    told = priya.received()[-1].body
+    assert told.startswith(f"Connected with Rose on #{ref}.")
+    assert told.endswith(" Rose's trusted helper reads their texts too.")
+    priya.text(f"{ref} I can come at 10am")
+    relayed = rose.received()[-1].body
+    assert relayed.endswith("I can come at 10am") and "trusted helper" not in relayed  # told once, not each time
+    assert sum("trusted helper" in row.body for row in priya.received()) == 1
