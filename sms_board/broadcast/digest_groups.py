@@ -229,9 +229,21 @@ def count_group(
     """How many of the group's subscribers who hear the board `hears_by` it would reach."""
     if group.body is None:
         return 0
-    query = _subscriptions().where(*_due(session, [group.area_id], frequencies, due_at), *group.members(),
-                                   Subscriber.hears_by == hears_by).subquery()
+    query = _reached(session, frequencies, group, due_at, hears_by).subquery()
     return session.scalar(select(func.count()).select_from(query)) or 0
+
+
+def reached_ids(session: Session, frequencies: Sequence[str], group: Group, hears_by: HearsBy) -> set[int]:
+    """The ids of the group's subscribers who hear the board `hears_by` it would reach."""
+    if group.body is None:
+        return set()
+    return {row.id for row in session.execute(_reached(session, frequencies, group, None, hears_by))}
+
+
+def _reached(session: Session, frequencies: Sequence[str], group: Group, due_at: datetime | None,
+             hears_by: HearsBy) -> Select:  # type: ignore[type-arg]
+    return _subscriptions().where(*_due(session, [group.area_id], frequencies, due_at), *group.members(),
+                                  Subscriber.hears_by == hears_by)
 
 
 def month_start(moment: datetime, zone: ZoneInfo) -> datetime:

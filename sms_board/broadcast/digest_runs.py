@@ -40,7 +40,7 @@ from sms_board.broadcast.digest_batches import (
 )
 from sms_board.broadcast.digest_calls import count_waiting, plan_calls, write_calls
 from sms_board.broadcast.digest_fanout import RunWrite, write_chunk
-from sms_board.broadcast.digest_groups import count_group, plan
+from sms_board.broadcast.digest_groups import count_group, plan, reached_ids
 from sms_board.community.trusted_helpers import copy_digests
 from sms_board.models import Area, Campaign, CampaignStatus, HearsBy, Subscription
 from sms_board.plumbing.config import WEEKDAYS, Settings
@@ -263,7 +263,11 @@ class DryRun:
     recipients: int
     segments: int
     held_until: datetime | None
-    calls: int = 0  # voice subscribers with news here (one call carries all of a person's areas)
+    callers: frozenset[int] = frozenset()  # voice subscribers with news here (one call carries all their areas)
+
+    @property
+    def calls(self) -> int:
+        return len(self.callers)
 
     def seconds(self, settings: Settings) -> float:
         units = self.segments if settings.rate_unit == "segment" else self.recipients
@@ -277,13 +281,19 @@ def dry_run(session: Session, settings: Settings, now: datetime, area_slug: str 
         query = query.where(Area.slug == area_slug)
     frequencies = (DAILY, WEEKLY)
     areas = list(session.scalars(query))
-    figures = {area.id: [0, 0, 0] for area in areas}
+    figures = {area.id: [0, 0] for area in areas}
+    callers: dict[int, set[int]] = {area.id: set() for area in areas}
     for group in plan(session, settings, areas, frequencies, now):
         if group.body is None:
             continue
         count = count_group(session, frequencies, group)
         figures[group.area_id][0] += count
         figures[group.area_id][1] += count * group.body.segments
-        figures[group.area_id][2] += count_group(session, frequencies, group, hears_by=HearsBy.VOICE)
-    return [DryRun(area.slug, area.name, *figures[area.id][:2], held_until(now, settings, area.timezone),
-                   calls=figures[area.id][2]) for area in areas]
+        callers[group.area_id] |= reached_ids(session, frequencies, group, HearsBy.VOICE)
+    return [DryRun(area.slug, area.name, *figures[area.id], held_until(now, settings, area.timezone),
+                   callers=frozenset(callers[area.id])) for area in areas]
+
+
+def people_called(planned: Sequence[DryRun]) -> int:
+    """The calls a dry run's areas add up to: a person in several areas is one call."""
+    return len(frozenset().union(*(p.callers for p in planned)))

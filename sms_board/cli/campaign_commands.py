@@ -69,6 +69,8 @@ def digest_command(ctx: click.Context, area_slug: str | None, dry_run: bool, as_
 
 
 def _show_plan(planned: list[DryRun], settings: Settings, as_json: bool) -> None:
+    from sms_board.broadcast.digest_runs import people_called
+
     if as_json:
         emit_json([
             {"area": p.slug, "name": p.name, "recipients": p.recipients, "segments": p.segments, "calls": p.calls,
@@ -84,7 +86,7 @@ def _show_plan(planned: list[DryRun], settings: Settings, as_json: bool) -> None
     total = sum(p.seconds(settings) for p in planned)
     click.echo(f"{'total':<16} {sum(p.recipients for p in planned):>7} recipients "
                f"{sum(p.segments for p in planned):>8} segments  ~{_duration(total)} (dry run: nothing sent)")
-    calls = sum(p.calls for p in planned)
+    calls = people_called(planned)  # an area's `calls` (--json) counts a person in each of their areas
     if calls:
         click.echo(_calls_line(calls, settings, "would be called", "would wait"))
 

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from sms_board.community.item_lifecycle import (
@@ -34,6 +34,8 @@ from sms_board.models import (
     ItemStatus,
     Match,
     MatchStatus,
+    Outbox,
+    OutboxKind,
     Response,
     ResponseKind,
     ResponseStatus,
@@ -205,6 +207,9 @@ def end_match(session: Session, match: Match, status: MatchStatus, now: datetime
         return None
     record(session, match.item, reason, now, actor=actor, match=match)
     if status == MatchStatus.DONE:
+        # Its texts were true when sent; a bridged call still waiting would ring about a finished thing.
+        cancel_about(session, and_(about(match_id=match.id), Outbox.kind == OutboxKind.CALL), "the connection done",
+                     now)
         return set()
     texts = about(match_id=match.id)
     return cancel_about(session, texts, f"the connection {status}", now) - told_about(session, texts)

@@ -40,6 +40,11 @@ def voice_off(settings: Settings) -> str | None:
     return None if settings.voice.enabled else phrase("this board doesn't place calls: set SMS_BOARD_VOICE=on")
 
 
+def offers_calls(settings: Settings, person: Subscriber) -> bool:
+    """Whether the resident is told of DIGEST CALL / TEXT: the board places calls, or they hear by one."""
+    return settings.voice.enabled or person.hears_by == HearsBy.VOICE
+
+
 def refusal(settings: Settings, phone: str, hears_by: HearsBy, *, ask_for_voice: str) -> str | None:
     """Why the E.164 `phone` cannot hear the board `hears_by`, or None when it can.
 

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, aliased
 from sms_board.community.inbox import Refusal, ReplyRefused, answer, kept_text
 from sms_board.community.inbox import visible_to as kept_by
 from sms_board.dashboard.scope import Viewer
+from sms_board.dashboard.voice_messages import waiting
 from sms_board.models import (
     Area,
     InboundMessage,
@@ -29,6 +30,7 @@ from sms_board.models import (
     OutboxKind,
     OutboxStatus,
     Subscriber,
+    VoiceMessage,
 )
 from sms_board.plumbing.config import Settings
 from sms_board.text.phone import mask
@@ -117,7 +119,10 @@ def urgent_count(session: Session, viewer: Viewer) -> int:
 
 
 def open_count(session: Session, viewer: Viewer) -> int:
-    return session.scalar(select(func.count()).select_from(InboundMessage).where(*_open(viewer))) or 0
+    """Texts and voice messages to deal with, in one statement."""
+    texts = select(func.count()).select_from(InboundMessage).where(*_open(viewer)).scalar_subquery()
+    voice = select(func.count()).select_from(VoiceMessage).where(*waiting(viewer)).scalar_subquery()
+    return session.scalar(select(texts + voice)) or 0
 
 
 def inbox_page(session: Session, viewer: Viewer, *, show_all: bool = False, page: int = 1) -> InboxPage:

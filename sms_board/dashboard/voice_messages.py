@@ -44,6 +44,11 @@ def _kept() -> ColumnElement[bool]:
     return and_(VoiceMessage.deleted_at.is_(None), VoiceMessage.erase_requested_at.is_(None))
 
 
+def waiting(viewer: Viewer) -> list[ColumnElement[bool]]:
+    """The voice messages this organiser may hear and nobody has dealt with (the inbox's "to deal with")."""
+    return [_kept(), _visible(viewer), VoiceMessage.dealt_with_at.is_(None)]
+
+
 def voice_inbox(session: Session, viewer: Viewer, *, show_all: bool = False) -> list[VoiceEntry]:
     """The newest voice messages this organiser may hear: those not dealt with, or (`show_all`) every one."""
     query = (select(VoiceMessage, Subscriber.name).outerjoin(Subscriber, Subscriber.id == VoiceMessage.subscriber_id)

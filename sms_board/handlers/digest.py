@@ -12,7 +12,7 @@ from sqlalchemy import update
 
 from sms_board.broadcast.digest_more import next_page
 from sms_board.broadcast.digest_runs import DAILY, OFF, WEEKLY
-from sms_board.community.hearing import change
+from sms_board.community.hearing import change, offers_calls
 from sms_board.community.subscriptions import active_areas
 from sms_board.handlers.router import Context, keyword
 from sms_board.models import HearsBy, Subscription, SubscriptionStatus
@@ -37,7 +37,8 @@ def digest(ctx: Context) -> None:
         return
     wanted = _CHOICES.get(word)
     if wanted is None:
-        ctx.reply("digest_hint", frequency=current)
+        ctx.reply("digest_hint", frequency=current, calls=offers_calls(ctx.settings, ctx.subscriber),
+                  hears_by=ctx.subscriber.hears_by)
         return
     if current == OFF and wanted != OFF:
         # Back from OFF: digests start from now, not with everything missed meanwhile.

@@ -12,6 +12,7 @@ withheld by loop protection.
 
 from __future__ import annotations
 
+from sms_board.community.hearing import offers_calls
 from sms_board.community.subscriptions import active_areas
 from sms_board.handlers.router import HELP_STAGE, Context, keyword, stage
 
@@ -39,6 +40,7 @@ def help_(ctx: Context) -> None:
     if words == ("MORE",):
         # An organiser on a board of several languages is told how to write a version per language.
         ctx.reply("help_more", organiser=bool(ctx.organiser_areas()),
+                  calls=offers_calls(ctx.settings, ctx.subscriber),
                   languages=[code.upper() for code in ctx.settings.languages])
         return
     areas = active_areas(ctx.session, ctx.subscriber)

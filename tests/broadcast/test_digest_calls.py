@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from pathlib import Path
 
@@ -106,6 +107,17 @@ def test_the_digest_command_says_voice_is_off_and_counts_calls_apart_in_a_dry_ru
     assert (figures.recipients, figures.calls) == (2, 1)
     assert "1 voice subscribers would wait: voice is off (SMS_BOARD_VOICE=off)" in planned.output
     assert "1 voice subscribers waiting: voice is off" in sent.output
+
+
+def test_a_dry_run_counts_a_voice_subscriber_in_two_areas_as_one_call(db, tmp_path):
+    app = voice_board(db, tmp_path)
+    landline_in_both(app, board(app, 2, 2))
+
+    planned = Runner(app)("digest", "--dry-run")
+    per_area = json.loads(Runner(app)("digest", "--dry-run", "--json").output)
+
+    assert [area["calls"] for area in per_area] == [1, 1], "each area counts the people it would reach"
+    assert "1 voice subscribers would be called" in planned.output
 
 
 def test_a_digest_call_pauses_its_campaign_at_the_monthly_cap(db, tmp_path):

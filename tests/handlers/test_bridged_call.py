@@ -139,3 +139,14 @@ def test_with_voice_off_a_landline_helper_gets_no_call(db, tmp_path):
     asked_and_accepted(app)
 
     assert [r.kind for r in rows_to(app, MAVIS) if r.kind == OutboxKind.CALL] == []
+
+
+@pytest.mark.parametrize("ending", ["STOP", "DONE", "CLOSE"])
+def test_a_bridge_still_waiting_is_cancelled_when_the_requester_ends_it_first(board, fake_twilio, ending):
+    priya, ref, _ = asked_and_accepted(board)
+
+    priya.text(f"{ending} {ref}" if ending != "STOP" else ending)
+    place_calls(board, fake_twilio)
+
+    [call] = rows_to(board, MAVIS)
+    assert call.status == "cancelled" and fake_twilio.placed_calls == []

@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from sms_board import create_app
 from sms_board.models import AuditEntry, ConsentEvent, HearsBy, Outbox, Subscriber, Subscription
+from sms_board.text.segments import analyse
 from tests.conftest import Phone, Runner, app_config, session_of
 
 # Ofcom's drama ranges: a Cardiff and a Leeds landline, and a mobile.
@@ -134,6 +135,26 @@ def test_digest_call_on_a_board_without_calls_is_refused(text_board):
     assert phone.text("DIGEST CALL") == ["This board doesn't make phone calls, so your digest stays a text."]
     assert person(text_board, SAM).hears_by == HearsBy.SMS
     assert "Digests" not in phone.text("MY")[0]  # no choice to speak of
+
+
+def test_digest_and_help_more_name_digest_call_and_text_where_the_board_places_calls(voice_board):
+    phone = Phone(voice_board.test_client(), SAM)
+    phone.text("JOIN ELM")
+
+    assert phone.text("DIGEST") == ["Your digest is daily. Text DIGEST DAILY/WEEKLY/OFF to change it, "
+                                    "DIGEST CALL to hear it by phone."]
+    help_more = phone.text("HELP MORE")
+    assert len(help_more) == 1 and "DIGEST DAILY/WEEKLY/OFF/CALL/TEXT" in help_more[0]
+    assert analyse(help_more[0]).segments == 1
+    phone.text("DIGEST CALL")
+    assert phone.text("DIGEST WHENEVER")[0].endswith("DIGEST TEXT to get it by text again.")
+
+
+def test_digest_and_help_more_say_nothing_of_calls_on_a_board_without_them(text_board):
+    phone = Phone(text_board.test_client(), SAM)
+    phone.text("JOIN ELM")
+
+    assert "CALL" not in phone.text("DIGEST")[0] and "CALL" not in phone.text("HELP MORE")[0]
 
 
 @pytest.mark.parametrize(("languages", "call", "text"), [

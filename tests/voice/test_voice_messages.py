@@ -94,6 +94,24 @@ def test_an_organiser_plays_a_voice_message_through_the_board_never_by_a_twilio_
     assert "Voice messages" in client.get("/dashboard/inbox?show=all").get_data(as_text=True)
 
 
+def test_a_voice_message_counts_in_the_inbox_to_deal_with_until_it_is_dealt_with(app, client, message):
+    sign_in(client, RUTH)
+
+    def to_deal_with() -> int:
+        found = re.search(r"<strong>(\d+) to deal with</strong>", client.get("/dashboard/inbox").get_data(as_text=True))
+        assert found is not None
+        return int(found.group(1))
+
+    waiting = to_deal_with()
+    with session_of(app) as session:
+        kept = session.scalar(select(VoiceMessage))
+    page = client.get("/dashboard/inbox").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    client.post(f"/dashboard/inbox/voice/{kept.id}/dealt-with", data={"csrf_token": token})
+
+    assert waiting >= 1 and to_deal_with() == waiting - 1
+
+
 def test_forget_deletes_the_message_at_twilio(app, client, message, phone, recordings):
     phone(SAM).text("FORGET")
     phone(SAM).text("YES")

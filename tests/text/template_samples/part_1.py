@@ -94,7 +94,11 @@ SAMPLES: dict[str, list[Sample]] = {
                   {"item": REQUEST, "other": NAME, "helped": NAME}],
     "connection_ended": [{"ref": "R1234"}],
     "declined_ok": [{"item": REQUEST}, {"item": CLOSED_REQUEST}],
-    "digest_hint": [{"frequency": "off"}, {"frequency": "daily"}, {"frequency": "weekly"}],
+    "digest_hint": [{"frequency": "off", "calls": False, "hears_by": "sms"},
+                    {"frequency": "daily", "calls": False, "hears_by": "sms"},
+                    {"frequency": "weekly", "calls": False, "hears_by": "sms"},
+                    {"frequency": "daily", "calls": True, "hears_by": "sms"},
+                    {"frequency": "weekly", "calls": True, "hears_by": "voice"}],
     "digest_more_none": [
         {"had_digest": True, "frequency": "daily"},
         {"had_digest": False, "frequency": "daily"},

@@ -29,10 +29,12 @@ SAMPLES: dict[str, list[Sample]] = {
         {"areas": [], "filed": True, "urgent": True, "lapsed": {"broadcast"}},
     ],
     "help_more": [
-        {"organiser": False, "languages": ["EN"]},
-        {"organiser": True, "languages": ["EN"]},
-        {"organiser": True, "languages": ["CY", "EN"]},
-        {"organiser": True, "languages": ["CY", "EN", "PL"]},
+        {"organiser": False, "languages": ["EN"], "calls": False},
+        {"organiser": True, "languages": ["EN"], "calls": False},
+        {"organiser": True, "languages": ["CY", "EN"], "calls": False},
+        {"organiser": True, "languages": ["CY", "EN", "PL"], "calls": False},
+        {"organiser": False, "languages": ["EN"], "calls": True},
+        {"organiser": True, "languages": ["CY", "EN"], "calls": True},
     ],
     "help_opted_out": [
         {"filed": False, "urgent": False},
