@@ -48,3 +48,64 @@ def demo(ctx: click.Context) -> None:
         created = seed(session, settings_of(ctx))
     click.echo(f"Demo neighbourhood {'ready' if created else 'already there'}: {SIGN_IN} "
                "(the code is texted to the console).", err=True)
+
+
+@db.command("copy")
+@click.argument("target_url")
+@click.option("--yes", is_flag=True, help="Copy without asking.")
+@click.option("--dry-run", is_flag=True, help="Check and count everything; write nothing.")
+@click.pass_context
+def db_copy(ctx: click.Context, target_url: str, yes: bool, dry_run: bool) -> None:
+    """Copy the whole board into an empty PostgreSQL at TARGET_URL (docs/operations.md)."""
+    import os
+    import sys
+
+    from sms_board.plumbing.db_copy import CopyRefused, KeysToCarry, check_keys, copy, prepare
+    from sms_board.plumbing.utc import utcnow
+
+    board = board_of(ctx)
+    settings = board.settings
+    try:
+        check_keys(settings.secret_key, settings.suppression_key, settings.instance_path, os.environ)
+        plan = prepare(board.engine, target_url, utcnow())
+    except KeysToCarry as exc:
+        click.echo(str(exc), err=True)
+        ctx.exit(1)
+    except CopyRefused as exc:
+        raise click.ClickException(str(exc)) from None
+    source, target = plan.where(plan.source), plan.where(plan.target)
+    migration = (f"migrate it to {plan.revision}" if plan.target_revision != plan.revision
+                 else f"it is at migration {plan.revision}")
+    click.echo(f"{'Checking' if dry_run else 'Copying'} the board at {source} into {target} ({migration}): "
+               f"{plan.total} rows in {len(plan.counts)} tables.", err=True)
+    if not dry_run and not yes:
+        if not sys.stdin.isatty():
+            plan.target.dispose()
+            raise click.ClickException("no terminal to ask on: run it again with --yes to copy (or --dry-run to check).")
+        if not click.confirm("Copy now? Stop the board's processes first (web, sender, clock)", err=True):
+            plan.target.dispose()
+            raise click.ClickException("nothing was copied.")
+    try:
+        with click.progressbar(length=plan.total, label="Checking rows" if dry_run else "Copying rows",
+                               file=sys.stderr) as bar:
+            report = copy(plan, dry_run=dry_run, now=utcnow(), progress=bar.update)
+    except CopyRefused as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        plan.target.dispose()
+    width = max(len(table.name) for table in report.tables)
+    click.echo(f"{'table':<{width}}  {'rows':>9}  {'source':<16}  {'target':<16}")
+    for table in report.copied:
+        shown_target = "(dry run)" if dry_run else table.target_checksum
+        mark = "" if dry_run or table.matches else "  DIFFERENT"
+        click.echo(f"{table.name:<{width}}  {table.rows:>9}  {table.source_checksum:<16}  {shown_target:<16}{mark}")
+    if report.apart:
+        click.echo("Deliberately not copied or changed:")
+        for table in report.apart:
+            click.echo(f"  {table.name}: {table.note}.")
+    copied = sum(table.rows for table in report.copied)
+    if dry_run:
+        click.echo(f"Dry run: {copied} rows checked, nothing written. Run it without --dry-run to copy.", err=True)
+        return
+    click.echo(f"Copied {copied} rows into {target}; every table's count and checksum match. Next: stop using "
+               f"the old database, set DATABASE_URL to the target and start the board (docs/operations.md).", err=True)
