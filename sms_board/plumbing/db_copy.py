@@ -29,6 +29,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import psycopg
 from sqlalchemy import (
     Column,
     Connection,
@@ -39,7 +40,6 @@ from sqlalchemy import (
     Table,
     bindparam,
     func,
-    insert,
     inspect,
     select,
     text,
@@ -164,7 +164,7 @@ def check_keys(secret_key: str, suppression_key: str, instance_path: Path, envir
 
 
 def check_quiet(connection: Connection, now: datetime) -> None:
-    """The board's processes must be stopped: the clock beating, a sender sending or texts coming in are refused."""
+    """The board's processes must be stopped: a clock beating or a sender sending is refused, saying how to stop it."""
     since = now - QUIET_FOR
     for name, beat_at, detail in connection.execute(select(Heartbeat.name, Heartbeat.beat_at, Heartbeat.detail)):
         if beat_at < since or _gone(detail or {}):
@@ -294,6 +294,9 @@ def copy(plan: Plan, *, dry_run: bool, now: datetime, progress: Callable[[int], 
             _verify(target, report)
             _move_sequences(target, order)
             writing.commit()
+        except (SQLAlchemyError, psycopg.Error) as exc:
+            cause = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0][:200]
+            raise CopyRefused(f"the copy stopped: {cause}. Nothing was copied (the target is as it was).") from None
         finally:
             source.rollback()
     return report
@@ -327,7 +330,7 @@ class _Run:
                 checksum += _row_hash(names, row)
             check.rows += len(rows)
             if self.target is not None and not self.bad:
-                self.target.execute(insert(table), self._without_late(table.name, later, rows))
+                _write(self.target, table, self._without_late(table.name, later, rows))
             if self.progress:
                 self.progress(len(rows))
         check.source_checksum = _hex(checksum)
@@ -386,6 +389,17 @@ def _batches(source: Connection, table: Table, size: int) -> Iterator[list[dict[
     result = source.execution_options(yield_per=size).execute(select(table).order_by(*table.primary_key.columns))
     for partition in result.mappings().partitions(size):
         yield [dict(row) for row in partition]
+
+
+def _write(target: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    """One batch through PostgreSQL's COPY, each value as the column's type writes it (as an INSERT would)."""
+    processors = [(column.name, column.type._cached_bind_processor(target.dialect)) for column in table.columns]
+    columns = ", ".join(f'"{column.name}"' for column in table.columns)
+    raw = target.connection.driver_connection
+    assert raw is not None
+    with raw.cursor() as cursor, cursor.copy(f'COPY "{table.name}" ({columns}) FROM STDIN') as copying:
+        for row in rows:
+            copying.write_row([row[name] if process is None else process(row[name]) for name, process in processors])
 
 
 def _unknown_if_sending(rows: list[dict[str, Any]], now: datetime) -> int:
