@@ -11,7 +11,10 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import socket
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from datetime import timedelta
@@ -28,7 +31,7 @@ from sms_board import create_app
 from sms_board.app import board_of
 from sms_board.models import Base, Heartbeat, Outbox, OutboxStatus
 from sms_board.plumbing.db import make_engine
-from sms_board.plumbing.db_copy import CopyRefused, copy, prepare
+from sms_board.plumbing.db_copy import CopyRefused, prepare
 from sms_board.plumbing.migrate import upgrade
 from sms_board.plumbing.utc import utcnow
 from tests.conftest import DEFAULT_PG, Database, Phone, Runner, app_config, session_of
@@ -134,7 +137,7 @@ def counts(url: str) -> dict[str, int]:
         engine.dispose()
 
 
-def test_the_board_moves_to_postgresql_with_everything_it_knows(board, target, keys, tmp_path):
+def test_the_board_moves_to_postgresql_with_everything_it_knows(target, board, keys, tmp_path):
     result = Runner(board)("db", "copy", target, "--yes")
 
     assert "Copied" in result.stderr and "count and checksum match" in result.stderr
@@ -171,28 +174,47 @@ def test_the_board_moves_to_postgresql_with_everything_it_knows(board, target, k
     assert counts(target) == held
 
 
-def test_a_copy_that_fails_half_way_leaves_the_target_empty_and_ready_for_another(board, target, keys):
-    source = board_of(board).engine
-    copied = 0
+# The copy in a process of its own, stopped half-way through the rows (after 20, in batches of 5) until killed.
+HALF_WAY = """
+import sys, time
+from sms_board.plumbing.db import make_engine
+from sms_board.plumbing.db_copy import copy, prepare
+from sms_board.plumbing.utc import utcnow
 
-    def dies_half_way(rows: int) -> None:
-        nonlocal copied
-        copied += rows
-        if copied >= 20:
-            raise KeyboardInterrupt  # as an operator's Ctrl-C, or the process killed with its connection
+plan = prepare(make_engine(sys.argv[1]), sys.argv[2], utcnow())
+copied = 0
 
-    plan = prepare(source, target, utcnow())
-    with pytest.raises(KeyboardInterrupt):
-        copy(plan, dry_run=False, now=utcnow(), progress=dies_half_way, batch_rows=5)
-    plan.target.dispose()
+def half_way(rows):
+    global copied
+    copied += rows
+    if copied >= 20:
+        print("half way", flush=True)
+        time.sleep(600)
 
-    assert set(counts(target).values()) == {0}, "the schema is there, not one row"
+copy(plan, dry_run=False, now=utcnow(), progress=half_way, batch_rows=5)
+"""
+
+
+def test_a_copy_killed_half_way_leaves_the_target_empty_and_ready_for_another(target, board, keys):
+    source_url = board_of(board).engine.url.render_as_string(hide_password=False)
+    root = Path(__file__).resolve().parents[2]
+    process = subprocess.Popen([sys.executable, "-c", HALF_WAY, source_url, target], cwd=root, text=True,
+                               stdout=subprocess.PIPE, env={**os.environ, "PYTHONPATH": str(root)})
+    try:
+        assert process.stdout is not None
+        assert process.stdout.readline() == "half way\n", "the copy got half-way"
+        assert set(counts(target).values()) == {0}, "nothing is seen before the copy commits"
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=30)
+
+    assert set(counts(target).values()) == {0}, "killed: the schema is there, not one row"
     result = Runner(board)("db", "copy", target, "--yes")  # a target with only the schema is empty
     assert "count and checksum match" in result.stderr
     assert counts(target)["items"] == 3
 
 
-def test_what_it_refuses_before_writing_anything(board, target, monkeypatch, tmp_path):
+def test_what_it_refuses_before_writing_anything(target, board, monkeypatch, tmp_path):
     runner = Runner(board)
     instance = Path(board_of(board).settings.instance_path)
 
