@@ -78,6 +78,9 @@ def db_copy(ctx: click.Context, target_url: str, yes: bool, dry_run: bool) -> No
                  else f"it is at migration {plan.revision}")
     click.echo(f"{'Checking' if dry_run else 'Copying'} the board at {source} into {target} ({migration}): "
                f"{plan.total} rows in {len(plan.counts)} tables.", err=True)
+    held = [f"{name} {count}" for name, count in plan.counts.items() if count]
+    if held:
+        click.echo(f"  {', '.join(held)}", err=True)
     if not dry_run and not yes:
         if not sys.stdin.isatty():
             plan.target.dispose()
