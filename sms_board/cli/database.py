@@ -85,7 +85,7 @@ def db_copy(ctx: click.Context, target_url: str, yes: bool, dry_run: bool) -> No
         if not sys.stdin.isatty():
             plan.target.dispose()
             raise click.ClickException("no terminal to ask on: run it again with --yes to copy (or --dry-run to check).")
-        if not click.confirm("Copy now? Stop the board's processes first (web, sender, clock)", err=True):
+        if not click.confirm("Copy now? (the board's web, sender and clock processes must be stopped)", err=True):
             plan.target.dispose()
             raise click.ClickException("nothing was copied.")
     try:
