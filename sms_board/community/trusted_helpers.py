@@ -314,17 +314,22 @@ def tell_resident(session: Session, settings: Settings, row: TrustedHelper, even
 
 
 def copy_to_helpers(session: Session, settings: Settings, resident: Subscriber, kind: OutboxKind,
-                    worded: Callable[[str], str], *, about: Item | Response | Match | None, now: datetime) -> int:
+                    worded: Callable[[str], str], *, about: Item | Response | Match | None, now: datetime | None,
+                    urgent: bool = False, zone_name: str | None = None) -> int:
     """A copy of a notice or relay to `resident` for each of their agreed helpers, in the helper's language,
     marked "For Rose:" (`worded(language)`: the notice in that language). Returns the copies queued.
 
-    Digests are copied by `copy_digests`.
+    Notices are copied where they are queued (`languages.enqueue_in_their_language`); digests by
+    `copy_digests`, broadcasts by `copy_broadcast`.
     """
+    if resident.id is None:
+        return 0
     queued = 0
     for row in helpers_of(session, resident, ACTIVE):
         for language in reading(settings, row.helper):
             text = render("helper_for", language, name=resident.name, body=worded(language))
-            copy = enqueue(session, settings, row.helper, text, kind, about=about, now=now)
+            copy = enqueue(session, settings, row.helper, text, kind, about=about, now=now, urgent=urgent,
+                           zone_name=zone_name)
             if copy is not None:
                 copy.version = row.id  # whose copy it is: ending the helper cancels it (`waiting_copies`)
                 queued += 1
