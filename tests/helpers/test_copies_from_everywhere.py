@@ -115,6 +115,16 @@ def test_a_requests_reminder_and_expiry_and_an_organisers_reply_reach_the_helper
     assert sam.received()[-1].body == "For Rose: Yes, Wednesday.\n- Elm Street organisers"
     assert rose.received()[-1].body == "Yes, Wednesday.\n- Elm Street organisers"
 
+    with session_of(app) as session:  # Elm Street now holds every post for an organiser
+        session.execute(update(Area).where(Area.slug == "elm").values(moderation="all"))
+        session.commit()
+    held = ref_in(rose.text("POST Free piano, you collect")[0])
+    decided = submit(client, "/dashboard/moderation", f"/dashboard/moderation/{held[1:]}",
+                     {"decision": "reject", "reason": "selling is not allowed here"})
+    assert decided.status_code == 302
+    told = rose.received()[-1].body
+    assert "selling is not allowed here" in told and sam.received()[-1].body == f"For Rose: {told}"
+
 
 def test_a_carrier_opt_out_of_the_helper_ends_his_helping_and_rose_is_told(areas, phone, app, client):
     people = neighbours(phone)
