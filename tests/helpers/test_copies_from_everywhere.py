@@ -17,10 +17,14 @@ from sms_board import create_app
 from sms_board.app import board_of
 from sms_board.broadcast.broadcasts import create_broadcast, fan_out_broadcast, preview_broadcast
 from sms_board.clock.jobs import run_due_jobs, tick
+from sms_board.community.trusted_helpers import on_opt_out
 from sms_board.models import Area, Campaign, CampaignStatus, InboundMessage, Outbox, TrustedHelper
 from sms_board.plumbing.utc import utcnow
+from sms_board.sending.sender import drain
 from tests.conftest import ACCOUNT_SID, BOARD_NUMBER, Phone, Runner, app_config, session_of, sign
 from tests.helpers.test_acting_for_a_resident import PRIYA, ROSE, SAM, neighbours, ref_in
+from tests.support.fake_twilio import TwilioError
+from tests.support.sender_clock import FakeClock
 from tests.support.web import sign_in, submit
 
 RUTH = "+447700900001"
@@ -148,3 +152,20 @@ def test_a_carrier_opt_out_of_the_helper_ends_his_helping_and_rose_is_told(areas
     second = ref_in(rose.text("NEED a lift to the GP")[0])
     priya.text(f"CAN {second}")  # Rose is told; Sam, no longer her helper (and opted out), gets nothing
     assert "For Rose" not in rose.received()[-1].body and len(sam.received()) == before
+
+
+def test_twilio_refusing_a_text_to_the_helper_as_opted_out_ends_his_helping_too(areas, phone, app, fake_twilio):
+    """The sender's own 21610 (Twilio refuses the send), as the `send` command hands it the helpers' rule."""
+    with time_machine.travel(WEDNESDAY_NOON, tick=False):
+        people = neighbours(phone)
+        rose, priya = people["rose"], people["priya"]
+        priya.text(f"CAN {ref_in(rose.text('NEED help with the shopping')[0])}")  # a copy waits for Sam
+        fake_twilio.for_number(SAM, TwilioError(21610, message="Attempt to send to unsubscribed recipient"))
+        settings, clock = board_of(app).settings, FakeClock()
+        drain(board_of(app).sessions, fake_twilio.transport(settings, timeout=0.5), settings, now=clock.now,
+              sleep=clock.sleep, on_opt_out=on_opt_out(settings))
+
+    with session_of(app) as session:
+        [row] = session.scalars(select(TrustedHelper)).all()
+        assert (row.status, row.ended_by) == ("ended", "STOP (carrier)")
+    assert rose.received()[-1].body.startswith("Sam is no longer your helper")
