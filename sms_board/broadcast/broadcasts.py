@@ -26,6 +26,7 @@ from sms_board.broadcast.campaign_lifecycle import (
 )
 from sms_board.broadcast.campaigns import BROADCAST, FAN_OUT_CHUNK, areas_of, pause_campaign
 from sms_board.broadcast.fanout import write_versions
+from sms_board.broadcast.helper_copies import copy_broadcast
 from sms_board.community import audit
 from sms_board.models import (
     Area,
@@ -340,6 +341,8 @@ def fan_out_broadcast(
             Outbox.campaign_id == campaign_id).scalar_subquery()
         transition(session, campaign, CampaignStatus.SENDING, allowed_from=(CampaignStatus.FANNING_OUT,), now=now,
                    audience=reached)
+        # Trusted helpers' copies (docs/helpers.md), once every resident's text is written; not in the audience.
+        report.texts += copy_broadcast(session, settings, campaign, stored, now)
         session.commit()
     log.info("broadcast %s fanned out: %s texts written this run", campaign_id, report.texts)
     return report

@@ -104,7 +104,7 @@ def answer(session: Session, settings: Settings, inbound: InboundMessage, text: 
     areas = signed_by(session, inbound, person, is_admin=is_admin, area_ids=area_ids)
     rows = enqueue_in_their_language(session, settings, person, "organiser_reply", OutboxKind.NOTIFY,
                                      urgent=bool(inbound.urgent), zone_name=areas[0].timezone if areas else None,
-                                     now=now, text=words, areas=areas)
+                                     now=now, to_helpers=True, text=words, areas=areas)
     if not rows:
         raise ReplyRefused(Refusal.OPTED_OUT,
                            phrase("They have opted out (STOP) or their number cannot take texts: nothing was sent."))

@@ -139,15 +139,28 @@ def texts_for_person(session: Session, settings: Settings, subscriber_id: int | 
 def enqueue_in_their_language(
     session: Session, settings: Settings, recipient: Subscriber, template: str, kind: OutboxKind, *,
     about: Item | Response | Match | None = None, urgent: bool = False, now: datetime | None = None,
-    zone_name: str | None = None, **data: object,
+    zone_name: str | None = None, to_helpers: bool | None = None, **data: object,
 ) -> list[OutboxRow]:
-    """Queue `template` to `recipient` in their language, or one text per language of the board."""
+    """Queue `template` to `recipient` in their language, or one text per language of the board.
+
+    The one place a notice to a person is queued, whoever queues it (a text's handling, the clock, the
+    dashboard, the CLI), so it is also where their trusted helpers' copies are made (docs/helpers.md):
+    `to_helpers` None copies a notice that is `about` one of their posts, offers or connections; True
+    copies any (an organiser's reply); False none (what the board says about the helper itself).
+    The rows returned are the recipient's own.
+    """
     queued = []
     for body in texts_for(settings, recipient, template, **data):
         row = enqueue(session, settings, recipient, body, kind, about=about, urgent=urgent, now=now,
                       zone_name=zone_name)
         if row is not None:
             queued.append(row)
+    if to_helpers or (to_helpers is None and about is not None):
+        # Imported here: trusted helpers are texted through this module (their proposals, their news).
+        from sms_board.community.trusted_helpers import copy_to_helpers
+
+        copy_to_helpers(session, settings, recipient, kind, lambda language: render(template, language, **data),
+                        about=about, urgent=urgent, zone_name=zone_name, now=now)
     return queued
 
 

@@ -36,6 +36,7 @@ from sms_board.community.subscriptions import active_areas, get_or_create_subscr
 from sms_board.models import (
     HELPER_LETTER,
     AuditAction,
+    DigestBatch,
     HearsBy,
     Item,
     Match,
@@ -294,6 +295,14 @@ def end_everything_of(session: Session, settings: Settings, person: Subscriber, 
     end_as_helper(session, settings, person, now, by=why)
 
 
+def on_opt_out(settings: Settings) -> Callable[[Session, Subscriber, datetime], None]:
+    """What Twilio's word that a number opted out (21610, by a status callback or the sender) ends besides
+    its texts: as a STOP does, the number's helpers (not told) and its helping (its residents told)."""
+    def opted_out(session: Session, person: Subscriber, now: datetime) -> None:
+        end_everything_of(session, settings, person, now, why="STOP (carrier)")
+    return opted_out
+
+
 def tell_resident(session: Session, settings: Settings, row: TrustedHelper, event: str, now: datetime) -> None:
     """Tell the resident what became of their helper (`event`: agreed, declined, lapsed, stopped) by text;
     for one who hears the board by telephone (or cannot be texted), the organisers of their area."""
@@ -314,17 +323,22 @@ def tell_resident(session: Session, settings: Settings, row: TrustedHelper, even
 
 
 def copy_to_helpers(session: Session, settings: Settings, resident: Subscriber, kind: OutboxKind,
-                    worded: Callable[[str], str], *, about: Item | Response | Match | None, now: datetime) -> int:
+                    worded: Callable[[str], str], *, about: Item | Response | Match | None, now: datetime | None,
+                    urgent: bool = False, zone_name: str | None = None) -> int:
     """A copy of a notice or relay to `resident` for each of their agreed helpers, in the helper's language,
     marked "For Rose:" (`worded(language)`: the notice in that language). Returns the copies queued.
 
-    Digests are copied by `copy_digests`.
+    Notices are copied where they are queued (`languages.enqueue_in_their_language`); digests by
+    `copy_digests`, broadcasts by `copy_broadcast`.
     """
+    if resident.id is None:
+        return 0
     queued = 0
     for row in helpers_of(session, resident, ACTIVE):
         for language in reading(settings, row.helper):
             text = render("helper_for", language, name=resident.name, body=worded(language))
-            copy = enqueue(session, settings, row.helper, text, kind, about=about, now=now)
+            copy = enqueue(session, settings, row.helper, text, kind, about=about, now=now, urgent=urgent,
+                           zone_name=zone_name)
             if copy is not None:
                 copy.version = row.id  # whose copy it is: ending the helper cancels it (`waiting_copies`)
                 queued += 1
@@ -333,8 +347,7 @@ def copy_to_helpers(session: Session, settings: Settings, resident: Subscriber, 
 
 def copy_digests(session: Session, settings: Settings, campaign_ids: Sequence[int], now: datetime) -> int:
     """A copy of each digest these runs wrote for a resident with agreed helpers, to each helper: the
-    resident's digest as written for them (in the resident's language), after "For Rose:" in the
-    helper's. A resident who hears the board by telephone got a call: the copy is its posts as a text
+    resident's digest, in the helper's language (`_digest_in`), after "For Rose:". A resident who hears the board by telephone got a call: the copy is its posts as a text
     (`news_words`), within the digest's segments. Its own outbox row (kind `copy`, version the helper's
     ref number); a copy already written is not written again, so a resumed run copies each digest once.
     Returns the copies written."""
@@ -361,12 +374,31 @@ def copy_digests(session: Session, settings: Settings, campaign_ids: Sequence[in
 
 
 def _copy_text(session: Session, settings: Settings, digest: Outbox, row: TrustedHelper) -> str:
-    """"For Rose: <her digest>"; a call's posts as a text, cut to the digest's segments."""
+    """"For Rose: <her digest in the helper's language>"; a call's posts as a text, cut to the digest's segments."""
     language = reading(settings, row.helper)[0]
     if digest.kind != OutboxKind.CALL:
-        return render("helper_for", language, name=row.resident.name, body=digest.body)
+        return render("helper_for", language, name=row.resident.name, body=_digest_in(session, digest, language))
     text = render("helper_for", language, name=row.resident.name, body=news_words(session, settings, digest))
     return truncate_to_segments(text, settings.digest_segments)
+
+
+def _digest_in(session: Session, digest: Outbox, language: str) -> str:
+    """The first page of the resident's digest in `language`: on a board of several languages every digest is
+    built in each (`digest_groups.plan`), so it is the batch of the same run, area, range and author in that
+    language; else her batch's page (without the line on how to stop, which is hers), else her text."""
+    batch = session.get(DigestBatch, digest.batch_id) if digest.batch_id is not None else None
+    if batch is None:
+        return digest.body
+    if batch.language is not None and batch.language != language:
+        theirs = session.scalar(select(DigestBatch.body).where(
+            DigestBatch.campaign_id == batch.campaign_id, DigestBatch.language == language,
+            DigestBatch.area_id.is_not_distinct_from(batch.area_id),
+            DigestBatch.author_id.is_not_distinct_from(batch.author_id),
+            DigestBatch.since.is_not_distinct_from(batch.since), DigestBatch.until.is_not_distinct_from(batch.until),
+        ).order_by(DigestBatch.id).limit(1))
+        if theirs:
+            return theirs
+    return batch.body or digest.body
 
 
 def speaks_for_someone(session: Session, person: Subscriber, tokens: tuple[str, ...]) -> bool:

@@ -37,7 +37,6 @@ from sms_board.community.languages import (
 )
 from sms_board.community.moderation import can_see
 from sms_board.community.subscriptions import active_areas
-from sms_board.community.trusted_helpers import copy_to_helpers
 from sms_board.models import (
     Area,
     Confirmation,
@@ -53,7 +52,7 @@ from sms_board.models import (
 from sms_board.plumbing.config import Settings
 from sms_board.plumbing.registry import DuplicateEntry, Registry, defined_in
 from sms_board.text.languages import SOURCE_LANGUAGE, pack
-from sms_board.text.templates import Said, render
+from sms_board.text.templates import Said
 from sms_board.text.words import Ref, Words, fold, parse_ref
 
 HINT_EVERY = timedelta(days=1)  # how often a text kept for the organisers gets a hint
@@ -129,13 +128,10 @@ class Context:
         self, recipient: Subscriber, template: str, kind: OutboxKind = OutboxKind.NOTIFY, *,
         about: Item | Response | Match | None = None, **data: object,
     ) -> None:
-        """Queue a text to one person, and a copy to each of their trusted helpers; `about`: what it announces
-        (if that is withdrawn first, it never goes)."""
+        """Queue a text to one person, and a copy to each of their trusted helpers (docs/helpers.md); `about`:
+        what it announces (if that is withdrawn first, it never goes)."""
         enqueue_in_their_language(self.session, self.settings, recipient, template, kind, about=about, now=self.now,
-                                  **data)
-        # Their trusted helpers get a copy, marked for them (docs/helpers.md).
-        copy_to_helpers(self.session, self.settings, recipient, kind, lambda language: render(template, language, **data),
-                        about=about, now=self.now)
+                                  to_helpers=True, **data)
 
     def file_in_inbox(self, area: Area | None = None, *, among: list[Area] | None = None) -> None:
         """Keep the text for the organisers of `area`, else of the sender's one area (if they have one).

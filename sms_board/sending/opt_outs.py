@@ -9,6 +9,7 @@ every fan-out and every claim.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -20,6 +21,10 @@ from sms_board.sending.transport import opted_out_code, undeliverable_code
 from sms_board.text.phone import mask
 
 log = logging.getLogger(__name__)
+
+# What else ends when the carrier opts a number out, told by whoever records it (the layers above
+# `sending`): a trusted helper's helping and being helped, as a STOP ends them (`trusted_helpers.on_opt_out`).
+OptOutHook = Callable[[Session, Subscriber, datetime], object]
 
 
 def opt_out(
@@ -44,10 +49,12 @@ def opt_out(
     return True
 
 
-def mark_recipient(session: Session, subscriber_id: int | None, error_code: str | None, now: datetime) -> int:
+def mark_recipient(session: Session, subscriber_id: int | None, error_code: str | None, now: datetime, *,
+                   on_opt_out: OptOutHook | None = None) -> int:
     """Twilio says the number opted out (21610) or cannot take texts (21211, 21614).
 
-    Marks the subscriber and cancels their other waiting texts; returns how many.
+    Marks the subscriber and cancels their other waiting texts; returns how many. `on_opt_out`: called
+    once, when the number is first opted out here.
     """
     subscriber = session.get(Subscriber, subscriber_id) if subscriber_id else None
     if subscriber is None:
@@ -55,6 +62,8 @@ def mark_recipient(session: Session, subscriber_id: int | None, error_code: str 
     if opted_out_code(error_code) and subscriber.opted_out_at is None:
         cancelled = cancel_waiting(session, subscriber.id, f"recipient opted out (Twilio {error_code})", now)
         opt_out(session, subscriber, words=f"Twilio error {error_code}", channel="carrier", now=now)
+        if on_opt_out is not None:
+            on_opt_out(session, subscriber, now)
         log.warning("%s opted out at the carrier (Twilio %s)", mask(subscriber.phone), error_code)
         return cancelled
     if undeliverable_code(error_code) and subscriber.undeliverable_at is None:

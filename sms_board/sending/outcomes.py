@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from sms_board.models import Outbox, OutboxStatus
 from sms_board.sending.delivery import from_sending, hand_over, move_forward, provider_rank
-from sms_board.sending.opt_outs import mark_recipient
+from sms_board.sending.opt_outs import OptOutHook, mark_recipient
 from sms_board.sending.transport import (
     AmbiguousError,
     ConfigurationError,
@@ -51,8 +51,10 @@ class Recorded:
     cancelled: int = 0  # the recipient's other waiting texts, cancelled by an opt-out or dead number
 
 
-def record_result(session: Session, row_id: int, outcome: Exception | str, now: datetime) -> Recorded:
-    """Store what happened to one send (`outcome` is the provider's message SID when it went)."""
+def record_result(session: Session, row_id: int, outcome: Exception | str, now: datetime, *,
+                  on_opt_out: OptOutHook | None = None) -> Recorded:
+    """Store what happened to one send (`outcome` is the provider's message SID when it went);
+    `on_opt_out`: what else ends when Twilio says the number opted out (`opt_outs.mark_recipient`)."""
     if isinstance(outcome, str):
         return Recorded(hand_over(session, row_id, outcome, now))
     found = session.execute(
@@ -78,7 +80,8 @@ def record_result(session: Session, row_id: int, outcome: Exception | str, now: 
         return Recorded(OutboxStatus.QUEUED)
     if isinstance(outcome, PermanentError):
         from_sending(session, row_id, OutboxStatus.FAILED, now, **error)
-        return Recorded(OutboxStatus.FAILED, mark_recipient(session, subscriber_id, outcome.code, now))
+        return Recorded(OutboxStatus.FAILED, mark_recipient(session, subscriber_id, outcome.code, now,
+                                                            on_opt_out=on_opt_out))
     if not isinstance(outcome, AmbiguousError):
         error["error_message"] = f"unexpected error: {outcome!r}"
     from_sending(session, row_id, OutboxStatus.UNKNOWN, now, **error)
@@ -94,8 +97,10 @@ def cancel_in_flight(session: Session, row_id: int, reason: str, now: datetime) 
 # ── Twilio's status callbacks ──────────────────────────────────────────────
 
 
-def record_callback(session: Session, report: ProviderReport, now: datetime) -> str:
-    """Apply one delivery report to its outbox row; returns what was done, for the log."""
+def record_callback(session: Session, report: ProviderReport, now: datetime, *,
+                    on_opt_out: OptOutHook | None = None) -> str:
+    """Apply one delivery report to its outbox row; returns what was done, for the log. `on_opt_out`: what
+    else ends when it says the number opted out (`opt_outs.mark_recipient`)."""
     if report.status is None:
         return f"ignored: status {report.raw_status!r} means nothing to the outbox"
     row = _reported_row(session, report)
@@ -118,7 +123,7 @@ def record_callback(session: Session, report: ProviderReport, now: datetime) -> 
         values.update(error_code=report.error_code, error_message=f"Twilio: {report.raw_status}"
                       + (f" ({report.error_code})" if report.error_code else ""))
     move_forward(session, row_id, report.status, now, **values)
-    mark_recipient(session, subscriber_id, report.error_code, now)
+    mark_recipient(session, subscriber_id, report.error_code, now, on_opt_out=on_opt_out)
     return f"{previous} → {report.status}"
 
 

@@ -44,6 +44,7 @@ from sms_board.sending.delivery import (
     mark_stale_sending_unknown,
     release_held,
 )
+from sms_board.sending.opt_outs import OptOutHook
 from sms_board.sending.outcomes import Recorded, cancel_in_flight, record_result
 from sms_board.sending.ratelimit import CALL_RATE, SlotLimiter
 from sms_board.sending.reachability import LANDLINE, recipient_on_the_wire, takes_texts
@@ -117,19 +118,20 @@ def run_forever(
     poll: float = 1.0,
     report_to: Callable[[DrainReport], None] | None = None,
     retry_after: float = CONFIGURATION_RETRY_SECONDS,
+    on_opt_out: OptOutHook | None = None,
 ) -> None:
     """Drain the outbox, wait `poll` seconds, drain again, until `stop` is set (the Procfile worker).
 
     Run in the main thread, SIGTERM (a deploy) sets `stop`: the sends in flight
     finish, then this returns. Every drain that handled or cancelled texts, or that
     Twilio refused the account for, goes to `report_to`; after a refusal the next
-    try waits `retry_after` seconds instead of `poll`. Needs no Flask app.
+    try waits `retry_after` seconds instead of `poll`. Needs no Flask app. `on_opt_out`: as `drain`'s.
     """
     stop = stop if stop is not None else threading.Event()
     with _stopped_by_sigterm(stop):
         while not stop.is_set():
             try:
-                report = drain(factory, transport, settings, stop=stop)
+                report = drain(factory, transport, settings, stop=stop, on_opt_out=on_opt_out)
             except OperationalError as exc:
                 # The database went away (a restart, a failover, a killed connection): what was
                 # claimed stays `sending` and becomes `unknown`, never resent; the rest waits.
@@ -169,6 +171,7 @@ def drain(
     stop: threading.Event | None = None,
     limiter: SlotLimiter | None = None,
     call_limiter: SlotLimiter | None = None,
+    on_opt_out: OptOutHook | None = None,
 ) -> DrainReport:
     """Send every due row once at `settings.rate`, `settings.sender_concurrency` at a time.
 
@@ -176,6 +179,7 @@ def drain(
     `settings.voice.calls_per_second`, from a shared row of their own: a call waiting for
     its slot never holds up a text. Returns when nothing is due (rows waiting for a retry
     stay queued for the next drain), when `stop` is set, or when Twilio refuses the account itself.
+    `on_opt_out`: what else ends when Twilio refuses a number as opted out (`opt_outs.mark_recipient`).
     """
     report = DrainReport()
     with factory.begin() as session:
@@ -192,12 +196,13 @@ def drain(
     workers: list[tuple[_Worker, int]] = []
     if texts_due:
         limiter = limiter or SlotLimiter(factory, settings.rate, now=now, sleep=sleep)
-        workers.append((_Worker(factory, transport, settings, limiter, now, report, progress, stop),
+        workers.append((_Worker(factory, transport, settings, limiter, now, report, progress, stop, on_opt_out),
                         settings.sender_concurrency))
     if calls_due:
         call_limiter = call_limiter or SlotLimiter(factory, settings.voice.calls_per_second, name=CALL_RATE, now=now,
                                                    sleep=sleep)
-        workers.append((_CallWorker(factory, transport, settings, call_limiter, now, report, progress, stop), 1))
+        workers.append((_CallWorker(factory, transport, settings, call_limiter, now, report, progress, stop,
+                                    on_opt_out), 1))
     if workers:
         _run_workers(workers)
     return report
@@ -238,8 +243,9 @@ class _Worker:
     def __init__(
         self, factory: sessionmaker[Session], transport: Transport, settings: Settings, limiter: SlotLimiter,
         now: Callable[[], datetime], report: DrainReport, progress: Callable[[DrainReport], None] | None,
-        stop: threading.Event,
+        stop: threading.Event, on_opt_out: OptOutHook | None = None,
     ) -> None:
+        self.on_opt_out = on_opt_out
         self.factory = factory
         self.transport = transport
         self.settings = settings
@@ -311,7 +317,7 @@ class _Worker:
         return self.transport.send(row.to, row.body, status_callback_url(self.settings, row.id)).provider_sid
 
     def record_in(self, session: Session, row: Claimed, outcome: Exception | str) -> Recorded:
-        return record_result(session, row.id, outcome, self.now())
+        return record_result(session, row.id, outcome, self.now(), on_opt_out=self.on_opt_out)
 
     def hand_over(self, row: Claimed) -> Exception | str:
         try:
@@ -352,7 +358,7 @@ class _CallWorker(_Worker):
         return self.transport.place_call(row.to, request).provider_sid
 
     def record_in(self, session: Session, row: Claimed, outcome: Exception | str) -> Recorded:
-        recorded = record_result(session, row.id, outcome, self.now())
+        recorded = record_result(session, row.id, outcome, self.now(), on_opt_out=self.on_opt_out)
         if isinstance(outcome, str):
             record_placed(session, row.id, outcome, self.now())
         return recorded

@@ -13,10 +13,11 @@ import logging
 
 from flask import Blueprint, Response, request
 
+from sms_board.community.trusted_helpers import on_opt_out
 from sms_board.plumbing.utc import utcnow
 from sms_board.sending.outcomes import record_callback
 from sms_board.sending.transport import ProviderReport
-from sms_board.web import sessions
+from sms_board.web import sessions, settings
 from sms_board.web.sms import twilio_signed
 
 log = logging.getLogger(__name__)
@@ -28,7 +29,7 @@ bp = Blueprint("status", __name__, url_prefix="/sms")
 def status_callback() -> Response:
     report = ProviderReport.from_callback(request.args.to_dict(), request.form.to_dict(flat=True))
     with sessions().begin() as session:
-        outcome = record_callback(session, report, utcnow())
+        outcome = record_callback(session, report, utcnow(), on_opt_out=on_opt_out(settings()))
     log.info("status callback outbox=%s sid=%s %s: %s", report.outbox_id, report.message_sid,
              report.raw_status, outcome)
     return Response("", status=200, mimetype="text/plain")

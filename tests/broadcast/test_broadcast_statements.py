@@ -15,7 +15,7 @@ from sqlalchemy import event, select, text, update
 from sms_board import create_app
 from sms_board.app import board_of
 from sms_board.broadcast.broadcasts import create_broadcast, fan_out_broadcast, preview_broadcast
-from sms_board.models import Area, Subscriber
+from sms_board.models import Area, Subscriber, TrustedHelper
 from sms_board.plumbing.db import PLAN_EACH_TIME
 from tests.conftest import app_config, session_of
 from tests.support.statements import NOW, Log, board, counting, kind_of
@@ -46,7 +46,8 @@ def test_every_chunk_of_a_broadcast_is_two_statements(app, areas, per_area):
     assert len(chunks) == areas * per_area // CHUNK + 1
     for chunk in chunks[:-1]:
         assert chunk == BROADCAST_CHUNK
-    # Besides its chunks, a broadcast's fan-out is a few statements, whatever its size.
+    # Besides its chunks, a broadcast's fan-out is a few statements, whatever its size: one of them, since
+    # trusted helpers, finds the residents' helpers to copy it to (`helper_copies`, one more when any).
     assert len(log.statements) - 2 * len(chunks) <= 8
 
 
@@ -70,6 +71,30 @@ def test_a_version_per_language_costs_no_statement_more_a_chunk(db, tmp_path, ar
     for chunk in chunks[:-1]:
         assert chunk == BROADCAST_CHUNK
     assert len(log.statements) - 2 * len(chunks) <= 8
+
+
+@pytest.mark.parametrize(("areas", "per_area"), [(2, 5), (6, 9)])
+def test_trusted_helpers_copies_of_a_broadcast_are_two_statements_whatever_their_number(app, areas, per_area):
+    """Every third resident has an agreed helper living elsewhere: the copies are one read and one write."""
+    board(app, areas, per_area)
+    with session_of(app) as session:
+        helped = session.scalars(select(Subscriber.id).order_by(Subscriber.id)).all()[0::3]
+        for n, resident_id in enumerate(helped):
+            helper = Subscriber(phone=f"+447700950{n:03d}", name=f"H{n}", created_at=NOW)
+            session.add(helper)
+            session.flush()
+            session.add(TrustedHelper(resident_id=resident_id, helper_id=helper.id, status="active", proposed_at=NOW,
+                                      asked_by="test", resident_channel="sms", resident_words="HELPER",
+                                      confirmed_at=NOW))
+        session.commit()
+    log, texts = broadcast(app)
+
+    assert texts == areas * per_area + len(helped)
+    chunks = log.chunks(BROADCAST_CHUNK[0])
+    assert len(chunks) == areas * per_area // CHUNK + 1
+    kinds = [kind_of(statement) for statement in log.statements]
+    assert kinds[-2:] == ["SELECT outbox", "INSERT INTO outbox"], kinds  # the pairs, then every copy at once
+    assert len(log.statements) - 2 * len(chunks) == 7, kinds  # the same on both boards
 
 
 def test_a_broadcasts_chunks_are_planned_for_their_own_ids(app):
