@@ -132,3 +132,31 @@ def test_a_neighbour_put_through_by_call_is_told_once_in_their_language_that_the
     [call] = outbox_to(app, LANDLINE, "call")  # one call: told once
     assert "Rose" in call.body and call.body.endswith(". Mae cynorthwyydd dibynadwy Rose yn darllen eu negeseuon hefyd.")
     assert "+447700900111" not in call.body and outbox_to(app, LANDLINE, "notify") == []
+
+
+def test_a_landline_residents_copy_past_its_segments_says_so_and_for_rose_more_reads_on(voice_board):
+    runner, priya = Runner(voice_board), Phone(voice_board.test_client(), PRIYA)
+    sam = Phone(voice_board.test_client(), SAM)
+    priya.text("POST Jumble sale at the church hall on Saturday")
+    priya.text("OFFER " + "Help with gardening, weeding and mowing, any weekday afternoon. " * 4)
+    priya.text("NEED A lift to the station on Friday at ten")
+    with time_machine.travel(datetime.now(UTC) + timedelta(minutes=2), tick=False):
+        runner("digest")
+        [copy] = outbox_to(voice_board, SAM, "copy")
+    assert copy.body.startswith("For Rose: ") and "Jumble sale" in copy.body and fit(copy.body, 3)
+    assert re.search(r"\+\d more: text FOR Rose MORE$", copy.body), copy.body  # as her digest would say "text MORE"
+    assert re.search(r"\bR\d+\b", copy.body)  # a ref as Sam would type it (FOR ROSE CAN R3), not spoken "R 3"
+
+    pages = [copy.body]
+    while len(pages) < 6:
+        [reply] = sam.text("FOR ROSE MORE")
+        assert reply.startswith("For Rose: ") and fit(reply, 3), reply
+        if "That's all from your last digest" in reply:
+            break
+        pages.append(reply)
+    read = "\n".join(pages)
+    # Every post of her call reached Sam, once, in order; none was cut off at the digest's segments.
+    assert [read.count(words) for words in ("Jumble sale", "weekday afternoon. Help", "lift to the station")] \
+        == [1, 3, 1]
+    assert read.index("Jumble sale") < read.index("lift to the station") < read.index("gardening")
+    assert len(pages) >= 2 and "MORE" not in pages[-1]
