@@ -34,17 +34,21 @@ def voice_only(person: Subscriber) -> bool:
 
 
 def ring_helper(session: Session, settings: Settings, match: Match, item: Item, owner: Subscriber,
-                helper: Subscriber, now: datetime) -> Outbox | None:
-    """Queue the call that puts `helper` through to `owner` (inside call hours, on the area's clock)."""
+                helper: Subscriber, now: datetime, *, helped: str = "") -> Outbox | None:
+    """Queue the call that puts `helper` through to `owner` (inside call hours, on the area's clock).
+
+    `helped`: the owner's name when an agreed trusted helper reads their texts; the call says so, the one
+    time the neighbour hears of this connection (as the text connection notice does, docs/helpers.md)."""
     area = session.get(Area, item.area_id)
-    words = bridge_words(settings, helper, item, owner, area)
+    words = bridge_words(settings, helper, item, owner, area, helped=helped)
     return enqueue_call(session, settings, helper, words, zone_name=area.timezone if area else None, match=match,
                         now=now)
 
 
-def bridge_words(settings: Settings, helper: Subscriber, item: Item, owner: Subscriber, area: Area | None) -> str:
+def bridge_words(settings: Settings, helper: Subscriber, item: Item, owner: Subscriber, area: Area | None,
+                 *, helped: str = "") -> str:
     return render("bridge_call", spoken_language(settings, helper), other=display_name(owner), item=item,
-                  area=area.name if area else "")
+                  area=area.name if area else "", helped=helped)
 
 
 def spoken_language(settings: Settings, person: Subscriber | None) -> str:

@@ -49,12 +49,12 @@ from sms_board.models import (
 )
 from sms_board.plumbing.config import Settings
 from sms_board.plumbing.db import move_status
-from sms_board.sending.delivery import cancel_about
+from sms_board.sending.delivery import NOT_RECEIVED, cancel_about, in_statuses
 from sms_board.sending.outbox import enqueue
 from sms_board.text.phone import mask, normalise, why_not_textable
-from sms_board.text.segments import truncate_to_segments
+from sms_board.text.segments import fit, smart_encode
 from sms_board.text.templates import Said, render
-from sms_board.voice.script import news_words
+from sms_board.voice.script import digest_call, item_words
 
 T = TrustedHelperStatus
 
@@ -347,8 +347,9 @@ def copy_to_helpers(session: Session, settings: Settings, resident: Subscriber, 
 
 def copy_digests(session: Session, settings: Settings, campaign_ids: Sequence[int], now: datetime) -> int:
     """A copy of each digest these runs wrote for a resident with agreed helpers, to each helper: the
-    resident's digest, in the helper's language (`_digest_in`), after "For Rose:". A resident who hears the board by telephone got a call: the copy is its posts as a text
-    (`news_words`), within the digest's segments. Its own outbox row (kind `copy`, version the helper's
+    resident's digest, in the helper's language (`_digest_in`), after "For Rose:". A resident who hears
+    the board by telephone got a call: the copy is the first page of its posts as texts, in the helper's
+    language (`call_copy_pages`; `FOR ROSE MORE` reads on). Its own outbox row (kind `copy`, version the helper's
     ref number); a copy already written is not written again, so a resumed run copies each digest once.
     Returns the copies written."""
     digests = session.execute(
@@ -374,12 +375,78 @@ def copy_digests(session: Session, settings: Settings, campaign_ids: Sequence[in
 
 
 def _copy_text(session: Session, settings: Settings, digest: Outbox, row: TrustedHelper) -> str:
-    """"For Rose: <her digest in the helper's language>"; a call's posts as a text, cut to the digest's segments."""
+    """"For Rose: <her digest in the helper's language>"; a call's posts as texts, the first of `call_copy_pages`."""
     language = reading(settings, row.helper)[0]
     if digest.kind != OutboxKind.CALL:
         return render("helper_for", language, name=row.resident.name, body=_digest_in(session, digest, language))
-    text = render("helper_for", language, name=row.resident.name, body=news_words(session, settings, digest))
-    return truncate_to_segments(text, settings.digest_segments)
+    return render("helper_for", language, name=row.resident.name, body=call_copy_pages(session, settings, digest, row)[0])
+
+
+def call_copy_pages(session: Session, settings: Settings, source: Outbox, row: TrustedHelper) -> list[str]:
+    """A landline resident's digest call as her helper's texts, in the helper's language: the call's posts
+    still up (as the call reads them, without the greeting and keys; refs as typed, `R3`), each page within
+    SMS_BOARD_DIGEST_SEGMENTS once marked "For Rose: " (the mark is the caller's to add); all but the last
+    end "+2 more: text FOR Rose MORE", as a resident's digest ends "text MORE". `source`: the call, or the
+    copy of it (its batch is the call's). Built from the call's batch each time it is read, so a post taken
+    down or forgotten since is never sent on."""
+    language = reading(settings, row.helper)[0]
+    call = digest_call(session, settings, source, chosen=language)
+    posts = [item_words(call, item, written=True) for item in call.listing.items]
+    name = row.resident.name or ""
+    word = name if len(name.split()) == 1 else row.ref
+
+    def page(on_page: list[str], left: int, marked: bool = True) -> str:
+        text = "\n".join(on_page)
+        if left:
+            text += "\n" + render("helper_copy_more", language, name=word, more=left)
+        return smart_encode(render("helper_for", language, name=name, body=text) if marked else text)
+
+    budget = settings.digest_segments
+    pages: list[str] = []
+    index = 0
+    while index < len(posts):
+        on_page: list[str] = []
+        while index < len(posts) and fit(page([*on_page, posts[index]], len(posts) - index - 1), budget):
+            on_page.append(posts[index])
+            index += 1
+        if not on_page:  # a post too long for a page of its own: as much of it as fits
+            on_page, index = [_longest_fitting(posts[index], len(posts) - index - 1, page, budget)], index + 1
+        pages.append(page(on_page, len(posts) - index, marked=False))
+    return pages or [""]
+
+
+def _longest_fitting(post: str, left: int, page: Callable[[list[str], int], str], budget: int) -> str:
+    low, high = 0, len(post)
+    while low < high:
+        middle = (low + high + 1) // 2
+        if fit(page([post[:middle].rstrip() + "\u2026"], left), budget):
+            low = middle
+        else:
+            high = middle - 1
+    return post[:low].rstrip() + "\u2026"
+
+
+def next_copy_page(session: Session, settings: Settings, helper: Subscriber, resident: Subscriber) -> str | None:
+    """`FOR ROSE MORE` when the helper's latest digest copy for Rose is of her call: its next page ('' when
+    every page has been read). None when that copy is of a text digest (her own MORE reads on from it) or
+    there is none. The place is Rose's own (`more_batch_id`, `more_page`: her landline never texts MORE)."""
+    found = session.execute(
+        select(Outbox, TrustedHelper, DigestBatch.encoding)
+        .join(TrustedHelper, TrustedHelper.id == Outbox.version)
+        .join(DigestBatch, DigestBatch.id == Outbox.batch_id)
+        .where(Outbox.subscriber_id == helper.id, Outbox.kind == OutboxKind.COPY, ~in_statuses(NOT_RECEIVED),
+               TrustedHelper.helper_id == helper.id, TrustedHelper.resident_id == resident.id)
+        .order_by(Outbox.id.desc()).limit(1)
+    ).first()
+    if found is None or found[2] != "voice":
+        return None
+    copy, row, _ = found
+    pages = call_copy_pages(session, settings, copy, row)
+    at = resident.more_page if resident.more_batch_id == copy.batch_id else 1
+    if at >= len(pages):
+        return ""
+    resident.more_batch_id, resident.more_page = copy.batch_id, at + 1
+    return pages[at]
 
 
 def _digest_in(session: Session, digest: Outbox, language: str) -> str:

@@ -95,7 +95,10 @@ def ok(ctx: Context) -> None:
     ctx.did()
     if ctx.settings.voice.enabled and voice_only(chosen.responder):
         # No text reaches them: the board rings them and puts them through, from its own number.
-        ring_helper(ctx.session, ctx.settings, match, item, ctx.subscriber, chosen.responder, ctx.now)
+        # The neighbour is told, once, in the call's words, when the requester has a trusted helper who
+        # reads their texts.
+        ring_helper(ctx.session, ctx.settings, match, item, ctx.subscriber, chosen.responder, ctx.now,
+                    helped=_helped(ctx, ctx.subscriber))
         ctx.reply("connected_by_call", item=item, other=display_name(chosen.responder))
         return
     _tell_connected(ctx, item, match, chosen.responder)

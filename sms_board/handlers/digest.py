@@ -14,6 +14,7 @@ from sms_board.broadcast.digest_more import next_page
 from sms_board.broadcast.digest_runs import DAILY, OFF, WEEKLY
 from sms_board.community.hearing import change, offers_calls
 from sms_board.community.subscriptions import active_areas
+from sms_board.community.trusted_helpers import next_copy_page
 from sms_board.handlers.router import Context, keyword
 from sms_board.models import HearsBy, Subscription, SubscriptionStatus
 
@@ -73,6 +74,17 @@ def more(ctx: Context) -> None:
         # "more about the plant swap please" is a question for a person, not paging.
         ctx.take_as_ordinary_text()
         return
+    if ctx.reader is not None:
+        # A trusted helper's `FOR ROSE MORE`: the next page of their copy of her digest call, if that is what
+        # they last had from her (docs/helpers.md); a copy of a text digest reads on from her own.
+        page = next_copy_page(ctx.session, ctx.settings, ctx.reader, ctx.subscriber)
+        if page is not None:
+            if page:
+                ctx.did()
+                ctx.replies.append(page)
+            else:
+                ctx.reply("digest_more_none", had_digest=True, frequency=ctx.subscriber.digest_frequency)
+            return
     more = next_page(ctx.session, ctx.subscriber)
     if more.page is None:
         ctx.reply("digest_more_none", had_digest=more.had_digest, frequency=ctx.subscriber.digest_frequency)

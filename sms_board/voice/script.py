@@ -115,10 +115,12 @@ def _gather(response: VoiceResponse, call: Call, step: str, *, menu: bool = True
 _ITEM_WORDS = {ItemKind.NOTICE: w.NOTICE, ItemKind.REQUEST: w.REQUEST, ItemKind.OFFER: w.OFFER}
 
 
-def item_words(call: Call, item: Item) -> str:
+def item_words(call: Call, item: Item, *, written: bool = False) -> str:
+    """A post as the call reads it; `written`: for a text (a trusted helper's copy), its ref as it is typed."""
     name = display_name(item.author)
     name = call.say(NEIGHBOUR) if name == NEIGHBOUR else name
-    values = {"name": name, "area": item.area.name, "body": speakable(item.body), "ref": spoken_ref(item.ref)}
+    values = {"name": name, "area": item.area.name, "body": speakable(item.body),
+              "ref": item.ref if written else spoken_ref(item.ref)}
     return call.say(_ITEM_WORDS[item.kind], **values)
 
 
@@ -259,9 +261,3 @@ def spoken_words(session: Session, settings: Settings, row: Outbox) -> str:
     """The plain words of a digest call's script, greeting then each post (the outbox row's `body`)."""
     call = digest_call(session, settings, row)
     return "\n".join([*greeting_words(call), *(item_words(call, item) for item in call.listing.items)])
-
-
-def news_words(session: Session, settings: Settings, row: Outbox) -> str:
-    """A digest call's posts in plain words, without the greeting and keys (a trusted helper's text copy)."""
-    call = digest_call(session, settings, row)
-    return "\n".join(item_words(call, item) for item in call.listing.items)

@@ -96,3 +96,67 @@ def test_the_neighbour_is_told_once_when_they_connect_that_the_residents_helper_
     relayed = rose.received()[-1].body
     assert relayed.endswith("I can come at 10am") and "trusted helper" not in relayed  # told once, not each time
     assert sum("trusted helper" in row.body for row in priya.received()) == 1
+
+
+def test_a_neighbour_put_through_by_call_is_told_once_in_their_language_that_the_helper_reads_her_texts(
+        db, tmp_path):
+    """Rose (a mobile, Sam her agreed helper) needs help; Mavis, on a landline and Welsh, offered by keypad.
+    Sam's `FOR ROSE OK` has the board ring Mavis: the call, the one time Mavis hears of the connection,
+    says in Welsh that Rose's helper reads her texts."""
+    from sms_board.community.exchange import respond
+    from sms_board.models import HearsBy, Item, ResponseKind, Subscription
+    from sms_board.plumbing.utc import utcnow
+
+    app = create_app(app_config(db, tmp_path, SMS_BOARD_VOICE="on", SMS_BOARD_CALL_HOURS="",
+                                SMS_BOARD_LANGUAGES="en,cy"))
+    Runner(app)("area", "add", "elm", "Elm Street", "--postcode", "SE6 1")
+    rose, sam = Phone(app.test_client(), "+447700900111"), Phone(app.test_client(), SAM)
+    for person, name in ((rose, "Rose"), (sam, "Sam")):
+        person.text("JOIN ELM")
+        person.text(f"NAME {name}")
+    rose.text("HELPER 07700 900222")
+    sam.text("OK " + re.search(r"\b(H\d+)\b", sam.received()[-1].body).group(1))  # type: ignore[union-attr]
+    ref = ref_in(rose.text("NEED Lift to the GP on Thursday morning")[0])
+    with session_of(app) as session:
+        item = session.get(Item, int(ref[1:]))
+        mavis = Subscriber(phone=LANDLINE, name="Mavis", hears_by=HearsBy.VOICE, language="cy")
+        session.add(mavis)
+        session.flush()
+        session.add(Subscription(subscriber_id=mavis.id, area_id=item.area_id, consent_at=utcnow(),
+                                 consent_text="phoned by Ruth", consent_channel="import"))
+        respond(session, item, mavis, ResponseKind.OFFER, utcnow())
+        session.commit()
+
+    [reply] = sam.text(f"FOR ROSE OK {ref}")
+    assert reply.startswith("For Rose: Connected with Mavis") and "trusted helper" not in reply  # Mavis has none
+    [call] = outbox_to(app, LANDLINE, "call")  # one call: told once
+    assert "Rose" in call.body and call.body.endswith(". Mae cynorthwyydd dibynadwy Rose yn darllen eu negeseuon hefyd.")
+    assert "+447700900111" not in call.body and outbox_to(app, LANDLINE, "notify") == []
+
+
+def test_a_landline_residents_copy_past_its_segments_says_so_and_for_rose_more_reads_on(voice_board):
+    runner, priya = Runner(voice_board), Phone(voice_board.test_client(), PRIYA)
+    sam = Phone(voice_board.test_client(), SAM)
+    priya.text("POST Jumble sale at the church hall on Saturday")
+    priya.text("OFFER " + "Help with gardening, weeding and mowing, any weekday afternoon. " * 4)
+    priya.text("NEED A lift to the station on Friday at ten")
+    with time_machine.travel(datetime.now(UTC) + timedelta(minutes=2), tick=False):
+        runner("digest")
+        [copy] = outbox_to(voice_board, SAM, "copy")
+    assert copy.body.startswith("For Rose: ") and "Jumble sale" in copy.body and fit(copy.body, 3)
+    assert re.search(r"\+\d more: text FOR Rose MORE$", copy.body), copy.body  # as her digest would say "text MORE"
+    assert re.search(r"\bR\d+\b", copy.body)  # a ref as Sam would type it (FOR ROSE CAN R3), not spoken "R 3"
+
+    pages = [copy.body]
+    while len(pages) < 6:
+        [reply] = sam.text("FOR ROSE MORE")
+        assert reply.startswith("For Rose: ") and fit(reply, 3), reply
+        if "That's all from your last digest" in reply:
+            break
+        pages.append(reply)
+    read = "\n".join(pages)
+    # Every post of her call reached Sam, once, in order; none was cut off at the digest's segments.
+    assert [read.count(words) for words in ("Jumble sale", "weekday afternoon. Help", "lift to the station")] \
+        == [1, 3, 1]
+    assert read.index("Jumble sale") < read.index("lift to the station") < read.index("gardening")
+    assert len(pages) >= 2 and "MORE" not in pages[-1]

@@ -25,6 +25,7 @@ SAMPLES: dict[str, list[Sample]] = {
                    {"outcome": "which", "name": "Bartholomew", "ref": "H1234"},
                    {"outcome": "not_helping", "name": "Bartholomew"}],
     "helper_for": [{"name": "Bartholomew", "body": "Connected with Priya on #R1234. Text R1234 <message> to talk."}],
+    "helper_copy_more": [{"name": "Bartholomew", "more": 12}, {"name": "H1234", "more": 1}],
     "helper_for_refused": [{"outcome": outcome, "name": "Bartholomew", "ref": "H1234"}
                            for outcome in ("not_helper", "which", "resident_only", "usage")],
 }

@@ -9,6 +9,7 @@ REQUEST = thing(ref="R1234", body="Lift to the GP on Thursday", status="publishe
 SAMPLES: dict[str, list[Sample]] = {
     # Spoken, not texted: the reference is read one character at a time.
     "bridge_call": [{"item": REQUEST, "other": NAME, "area": ELM.name}, {"item": REQUEST, "other": NEIGHBOUR,
-                                                                       "area": ELM.name}],
+                                                                       "area": ELM.name},
+                    {"item": REQUEST, "other": NAME, "area": ELM.name, "helped": NAME}],  # a trusted helper reads theirs
     "connected_by_call": [{"item": REQUEST, "other": NAME}, {"item": REQUEST, "other": NEIGHBOUR}],
 }
