@@ -58,26 +58,29 @@ def report_pdf(page: ReportsPage, wording: Wording) -> bytes:
 
 
 def _figures(pdf: FPDF, figures: list[Figure], wording: Wording) -> None:
-    label_w, value_w = 52.0, 24.0
+    label_w, value_w = 54.0, 26.0
     text_w = pdf.w - 2 * _MARGIN - label_w - value_w
     pdf.set_text_color(*_BLACK)
     for figure in figures:
+        label, definition = wording(figure.label), wording(figure.definition)
+        pdf.set_font(FAMILY, "B", 8.5)
+        label_h = float(pdf.multi_cell(label_w - 2, 3.8, label, dry_run=True, output="HEIGHT"))
         pdf.set_font(FAMILY, "", 6.8)
-        definition = wording(figure.definition)
-        height = max(5.0, float(pdf.multi_cell(text_w, 3.1, definition, dry_run=True, output="HEIGHT")))
+        text_h = float(pdf.multi_cell(text_w, 3.1, definition, dry_run=True, output="HEIGHT"))
         top = pdf.get_y()
         pdf.set_draw_color(217, 214, 205)
         pdf.line(_MARGIN, top, pdf.w - _MARGIN, top)
-        pdf.set_font(FAMILY, "B", 9)
+        pdf.set_font(FAMILY, "B", 8.5)
         pdf.set_xy(_MARGIN, top + 0.6)
-        pdf.cell(label_w, 4, wording(figure.label))
-        pdf.cell(value_w - 3, 4, _value(figure, wording), align="R")
+        pdf.multi_cell(label_w - 2, 3.8, label, align="L")
+        pdf.set_xy(_MARGIN + label_w, top + 0.6)
+        pdf.cell(value_w - 3, 3.8, _value(figure, wording), align="R")
         pdf.set_font(FAMILY, "", 6.8)
         pdf.set_text_color(*_GREY)
         pdf.set_xy(_MARGIN + label_w + value_w, top + 0.6)
-        pdf.multi_cell(text_w, 3.1, definition)
+        pdf.multi_cell(text_w, 3.1, definition, align="L")
         pdf.set_text_color(*_BLACK)
-        pdf.set_xy(_MARGIN, top + height + 1.2)
+        pdf.set_xy(_MARGIN, top + max(label_h, text_h, 3.8) + 1.4)
 
 
 def _trends(pdf: FPDF, trends: list[Trend], wording: Wording) -> None:
@@ -131,12 +134,14 @@ def _area_rows(pdf: FPDF, page: ReportsPage, wording: Wording) -> None:
     keys = [trend.key for trend in page.trends]
     name_w = 60.0
     cell_w = (pdf.w - 2 * _MARGIN - name_w) / len(keys)
-    pdf.set_font(FAMILY, "B", 8)
-    pdf.cell(name_w, 5, wording(phrase("Area")))
     by_key = {figure.key: figure for figure in page.figures}
-    for key in keys:
-        pdf.cell(cell_w, 5, wording(by_key[key].label), align="R")
-    pdf.ln(5)
+    pdf.set_font(FAMILY, "B", 7.5)
+    top = pdf.get_y()
+    pdf.cell(name_w, 3.5, wording(phrase("Area")))
+    for n, key in enumerate(keys):
+        pdf.set_xy(_MARGIN + name_w + n * cell_w, top)
+        pdf.multi_cell(cell_w, 3.5, wording(by_key[key].label), align="R")
+    pdf.set_xy(_MARGIN, top + 8)
     pdf.set_font(FAMILY, "", 8)
     for row in page.area_rows:
         pdf.cell(name_w, 4.5, row.name or wording(phrase("The whole board")))
