@@ -9,19 +9,32 @@ every page). `?month=YYYY-MM` chooses a month (default: the last complete one);
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
+from datetime import date
+from typing import TypeVar
 
 from flask import Response, abort, render_template, request, send_file
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from sms_board.dashboard.dashboard_routes import bp
 from sms_board.dashboard.report_charts import trend_chart
-from sms_board.dashboard.reports import FEWER_THAN, NotAMonth, page_month, reports_csv, reports_page
+from sms_board.dashboard.reports import (
+    FEWER_THAN,
+    NotAMonth,
+    ReportsPage,
+    page_month,
+    reports_csv,
+    reports_page,
+)
 from sms_board.dashboard.scope import AreaRef, Viewer
 from sms_board.dashboard.signin_routes import viewer
 from sms_board.plumbing.utc import utcnow
 from sms_board.printing.report import report_pdf
 from sms_board.web import sessions, settings
 from sms_board.web.language import wording
+
+T = TypeVar("T")
 
 
 def _scope(person: Viewer) -> AreaRef | None:
@@ -37,7 +50,7 @@ def _scope(person: Viewer) -> AreaRef | None:
     return person.areas[0] if person.areas else abort(404)
 
 
-def _asked() -> tuple[AreaRef | None, object, bool]:
+def _asked() -> tuple[AreaRef | None, date, bool]:
     person = viewer()
     area = _scope(person)
     try:
@@ -47,17 +60,28 @@ def _asked() -> tuple[AreaRef | None, object, bool]:
     return area, month, request.args.get("shareable") == "1"
 
 
-def _page(area: AreaRef | None, month, shareable: bool):  # type: ignore[no-untyped-def]
-    with sessions()() as db:
-        page = reports_page(db, settings(), area.id if area else None, month, utcnow(), shareable=shareable)
-        try:
-            db.commit()  # months that were due are kept now, as `sms-board report` keeps them
-        except IntegrityError:  # another view kept them first: the figures are the same
-            db.rollback()
-    return page
+def _kept_and_read(read: Callable[[Session], T]) -> T:
+    """`read` in a transaction that keeps the months it found due (as `sms-board report` does); when
+    another view kept one of them first (the unique month and scope), read again: it is kept now."""
+    for attempt in (1, 2):
+        with sessions()() as db:
+            try:
+                found = read(db)
+                db.commit()
+                return found
+            except IntegrityError:
+                db.rollback()
+                if attempt == 2:
+                    raise
+    raise AssertionError("unreachable")
 
 
-def _file_name(area: AreaRef | None, month, shareable: bool, ext: str) -> str:  # type: ignore[no-untyped-def]
+def _page(area: AreaRef | None, month: date, shareable: bool) -> ReportsPage:
+    return _kept_and_read(lambda db: reports_page(db, settings(), area.id if area else None, month, utcnow(),
+                                                  shareable=shareable))
+
+
+def _file_name(area: AreaRef | None, month: date, shareable: bool, ext: str) -> str:
     return f"report-{area.slug if area else 'board'}-{month:%Y-%m}{'-shareable' if shareable else ''}.{ext}"
 
 
@@ -74,12 +98,8 @@ def reports() -> str:
 @bp.get("/reports/report.csv")
 def reports_download() -> Response:
     area, month, shareable = _asked()
-    with sessions()() as db:
-        body = reports_csv(db, settings(), area.id if area else None, month, utcnow(), shareable=shareable)
-        try:
-            db.commit()
-        except IntegrityError:
-            db.rollback()
+    body = _kept_and_read(lambda db: reports_csv(db, settings(), area.id if area else None, month, utcnow(),
+                                                 shareable=shareable))
     return Response(body, mimetype="text/csv", headers={
         "Content-Disposition": f'attachment; filename="{_file_name(area, month, shareable, "csv")}"'})
 
