@@ -56,13 +56,9 @@ def report(ctx: click.Context, area_slug: str | None, month: str | None, as_json
 
 
 def _report_csv(rows: list[MonthlyReport], shareable: bool) -> None:
-    from sms_board.community.report_figures import DEFINITIONS
-    from sms_board.plumbing.spreadsheet import write_csv
+    from sms_board.community.monthly_report import write_report_csv
 
-    columns = ["area", "month", "definitions_version", "final", *DEFINITIONS, *(["suppressed"] if shareable else [])]
-    write_csv(sys.stdout, columns, [
-        {**row.document(shareable=shareable), "suppressed": " ".join(row.suppressed)} for row in rows
-    ])
+    write_report_csv(sys.stdout, rows, shareable)
 
 
 def _show_report(shown: MonthlyReport, area_name: str | None, shareable: bool) -> None:

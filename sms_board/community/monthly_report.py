@@ -14,12 +14,14 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import TextIO
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sms_board.community.report_figures import (
     COUNTS,
+    DEFINITIONS,
     DEFINITIONS_VERSION,
     Figures,
     Scope,
@@ -29,6 +31,7 @@ from sms_board.community.report_figures import (
 )
 from sms_board.models import Area, ReportSnapshot
 from sms_board.plumbing.config import Settings
+from sms_board.plumbing.spreadsheet import write_csv
 
 # How long after a month ends its figures are kept: its last requests' 72 hours, and a day to spare.
 KEPT_AFTER = timedelta(days=4)
@@ -150,3 +153,15 @@ def area_rows(reports: Sequence[MonthlyReport]) -> list[MonthlyReport]:
         partner = min(shown, key=lambda row: row.figures[key]) if shown else rows[-1]  # type: ignore[arg-type,return-value]
         rows[rows.index(partner)] = partner.suppress([key])
     return rows
+
+
+def csv_columns(shareable: bool) -> list[str]:
+    """The columns of `report --csv` (and the Reports page's download): the figures, with `suppressed` when shareable."""
+    return ["area", "month", "definitions_version", "final", *DEFINITIONS, *(["suppressed"] if shareable else [])]
+
+
+def write_report_csv(out: TextIO, rows: Sequence[MonthlyReport], shareable: bool) -> None:
+    """`report --csv`: one row per report, the columns of `csv_columns`."""
+    write_csv(out, csv_columns(shareable), [
+        {**row.document(shareable=shareable), "suppressed": " ".join(row.suppressed)} for row in rows
+    ])

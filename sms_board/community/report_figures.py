@@ -51,6 +51,7 @@ from sms_board.models import (
     SubscriptionStatus,
 )
 from sms_board.models.messaging import InboundStatus
+from sms_board.text.phrases import phrase
 
 DEFINITIONS_VERSION = 1
 
@@ -59,30 +60,31 @@ UNANSWERED_AFTER = timedelta(hours=72)
 # Someone who joined this long before the month ended and was never in an exchange is isolated.
 ISOLATED_AFTER = timedelta(days=90)
 
-# The figures, in the order every report prints them, each with the words it is printed with.
+# The figures, in the order every report prints them, each with the words it is printed with (a Phrase:
+# English here and on the command line, in the page's language on the dashboard's Reports page).
 DEFINITIONS: dict[str, str] = {
-    "new_connections": "pairs of people who completed their first exchange with each other ever in the month "
+    "new_connections": phrase("pairs of people who completed their first exchange with each other ever in the month "
                        "(a DONE, or an organiser's INTRO both accepted); each pair counted once in the board's "
-                       "lifetime, in the area of that first exchange",
-    "exchanges": "exchanges marked DONE in the month",
-    "hours": "hours given in those exchanges",
-    "people_who_gave": "people who gave help in an exchange of the month",
-    "people_who_received": "people who received help in an exchange of the month",
-    "gave_and_received": "people who both gave and received in the month",
-    "repeat_givers": "people who gave to two or more different people in the month",
-    "requests": "help requests that went up (were published) in the month",
-    "requests_with_offer": "of those, requests a neighbour offered to help with (CAN), at any time",
-    "requests_unanswered_3_days": "of those, requests with no offer within 72 hours of going up "
-                                  "(counted once their 72 hours are over)",
-    "median_hours_to_first_offer": "median hours from a request going up to its first offer, "
-                                   "over the month's requests that had one (null with none)",
-    "active_members": "members who sent a text the board acted on (not one only kept for the organisers), "
-                      "or took part in an exchange, in the month",
-    "new_members": "people who joined for the first time in the month (a first JOIN, invite, "
-                   "accepted request or import)",
-    "left": "people whose membership ended in the month (LEAVE or STOP) and who are no longer members",
-    "isolated_members": "members who joined 90 or more days before the month ended and were never in an exchange "
-                        "up to its end",
+                       "lifetime, in the area of that first exchange"),
+    "exchanges": phrase("exchanges marked DONE in the month"),
+    "hours": phrase("hours given in those exchanges"),
+    "people_who_gave": phrase("people who gave help in an exchange of the month"),
+    "people_who_received": phrase("people who received help in an exchange of the month"),
+    "gave_and_received": phrase("people who both gave and received in the month"),
+    "repeat_givers": phrase("people who gave to two or more different people in the month"),
+    "requests": phrase("help requests that went up (were published) in the month"),
+    "requests_with_offer": phrase("of those, requests a neighbour offered to help with (CAN), at any time"),
+    "requests_unanswered_3_days": phrase("of those, requests with no offer within 72 hours of going up "
+                                  "(counted once their 72 hours are over)"),
+    "median_hours_to_first_offer": phrase("median hours from a request going up to its first offer, "
+                                   "over the month's requests that had one (null with none)"),
+    "active_members": phrase("members who sent a text the board acted on (not one only kept for the organisers), "
+                      "or took part in an exchange, in the month"),
+    "new_members": phrase("people who joined for the first time in the month (a first JOIN, invite, "
+                   "accepted request or import)"),
+    "left": phrase("people whose membership ended in the month (LEAVE or STOP) and who are no longer members"),
+    "isolated_members": phrase("members who joined 90 or more days before the month ended and were never in an exchange "
+                        "up to its end"),
 }
 # The figures that count people: organisers and administrators are left out of them
 # (unless SMS_BOARD_REPORT_INCLUDE_ORGANISERS=on); their exchanges and hours still count.

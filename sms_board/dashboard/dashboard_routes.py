@@ -60,6 +60,7 @@ NAVIGATION = (
     NavItem("compose.composer", phrase("Broadcast")),
     NavItem("dashboard.subscribers", phrase("Subscribers")),
     NavItem("dashboard.exchange", phrase("Help exchange")),
+    NavItem("dashboard.reports", phrase("Reports")),
     NavItem("admin.index", phrase("Administration"), admin_only=True),
     NavItem("admin.audit", phrase("Audit log"), admin_only=True),
 )
