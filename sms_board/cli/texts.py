@@ -137,7 +137,7 @@ def _send_once(board: Board) -> None:
     from sms_board.sending.sender import drain
 
     live = sys.stderr.isatty()
-    report = drain(board.sessions, board.transport, board.settings, progress=_show_progress if live else None)
+    report = drain(board.sender_sessions, board.transport, board.settings, progress=_show_progress if live else None)
     if live and report.handled:
         click.echo("", err=True)
     if report.stopped_because:
@@ -150,7 +150,7 @@ def _send_once(board: Board) -> None:
 def _send_until_stopped(board: Board, poll: float) -> None:
     from sms_board.sending.sender import run_forever
 
-    run_forever(board.sessions, board.transport, board.settings, poll=poll, report_to=_report_drain)
+    run_forever(board.sender_sessions, board.transport, board.settings, poll=poll, report_to=_report_drain)
     click.echo("Stopped.", err=True)
 
 
