@@ -540,6 +540,10 @@ def _sender_process(url: str, schema: str | None, rate: float, concurrency: int,
         after = resource.getrusage(resource.RUSAGE_SELF)
         results.put({"sent": report.sent, "errors": report.errors[:3],
                      "cpu": after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime})
+    except BaseException as exc:  # the parent must not wait for an answer that never comes
+        ready.set()
+        results.put({"sent": 0, "errors": [repr(exc)], "cpu": 0.0})
+        raise
     finally:
         engine.dispose()
 
@@ -551,6 +555,7 @@ def run_processes(engine: Engine, factory: sessionmaker[Session], fake: FakeTwil
     run = Run(f"{processes} procs", rate, concurrency * processes, count)
     campaign_id, queued = queue_texts(factory, count, datetime.now(UTC))
     assert queued == count
+    engine.dispose()  # this process's connections, idle now, must not crowd PostgreSQL's max_connections
     context = multiprocessing.get_context("spawn")
     ready = [context.Event() for _ in range(processes)]
     go, results = context.Event(), context.Queue()
