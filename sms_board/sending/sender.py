@@ -261,38 +261,49 @@ class _Claims:
     """Rows claimed for this process's text threads: a batch per statement, each row for one thread.
 
     A thread that has its slot takes a row from here; when none is left, it claims as many as
-    there are threads waiting for a row at that moment (itself included), at most one block of
-    slots (`SlotLimiter.slots_per_booking`: 10 at 200 texts a second, 1 up to 20). Every row
-    claimed has a thread about to send it, so a sender that dies leaves at most one row per
-    thread `sending` (later `unknown`), as when each thread claimed its own.
+    there are threads asking for a row at that moment with nothing of theirs still unrecorded
+    (itself included), at most one block of slots (`SlotLimiter.slots_per_booking`: 10 at 200
+    texts a second, 1 up to 20). So a thread never has more than one row out (claimed, on the
+    wire or not yet recorded), and a sender that dies leaves at most one row a thread
+    `sending` (later `unknown`), as when each thread claimed its own.
     """
 
-    def __init__(self, claim_batch: Callable[[int], list[Claimed]], most: int) -> None:
+    def __init__(self, claim_batch: Callable[[int], list[Claimed]], most: int,
+                 recorded_through: Callable[[], int]) -> None:
         self.claim_batch = claim_batch
         self.most = max(1, most)
+        self.recorded_through = recorded_through
         self.rows: deque[Claimed] = deque()
-        self.wanting = 0  # threads between asking for their slot and getting their row
+        # Threads between asking for their slot and getting their row, with the ticket of their
+        # last result not yet known recorded when they asked (None: nothing outstanding).
+        self.asking: dict[int, int | None] = {}
         self.empty = False  # a claim found nothing due: every thread's drain is over
         self._lock = threading.Lock()
-        self._count_lock = threading.Lock()
+        self._asking_lock = threading.Lock()
 
-    def want(self) -> None:
-        with self._count_lock:
-            self.wanting += 1
+    def want(self, unrecorded: int | None) -> None:
+        with self._asking_lock:
+            self.asking[threading.get_ident()] = unrecorded
 
     def unwant(self) -> None:
-        with self._count_lock:
-            self.wanting -= 1
+        with self._asking_lock:
+            self.asking.pop(threading.get_ident(), None)
+
+    def _free_hands(self) -> int:
+        """How many threads asking for a row have no other row out."""
+        stored = self.recorded_through()
+        with self._asking_lock:
+            return sum(1 for ticket in self.asking.values() if ticket is None or ticket <= stored)
 
     def take(self) -> Claimed | None:
-        """A row for the calling thread (it called `want` first), or None when nothing is left."""
+        """A row for the calling thread (it called `want` first, and its last row is recorded), or None."""
         try:
             with self._lock:
                 if self.rows:
                     return self.rows.popleft()
                 if self.empty:
                     return None
-                rows = self.claim_batch(max(1, min(self.most, self.wanting)))
+                rows = self.claim_batch(max(1, min(self.most, self._free_hands())))
                 if not rows:
                     self.empty = True
                     return None
@@ -391,8 +402,8 @@ class _Worker:
         self.progress = progress
         self.stop = stop
         self.halt = threading.Event()
-        self.claims = _Claims(self.claim_batch, limiter.slots_per_booking)
         self.records = _Records(self.write, self.count)
+        self.claims = _Claims(self.claim_batch, limiter.slots_per_booking, lambda: self.records.stored_through)
         self._last = threading.local()  # each thread's last result handed in, not yet known stored
 
     def stopping(self) -> bool:
@@ -412,7 +423,7 @@ class _Worker:
         """Send one row; False when there is nothing left to send."""
         # The slot comes before the row, so a sender stopped while it waits leaves no row
         # half-sent; a slot that finds nothing to send is given back.
-        self.claims.want()
+        self.claims.want(getattr(self._last, "ticket", None))
         try:
             slot = self.limiter.wait(1)
             self.records.settle(getattr(self._last, "ticket", None))  # at most one row of ours unrecorded
