@@ -105,6 +105,7 @@ class FakeTwilioServer(ThreadingHTTPServer):
 
     def reset(self) -> None:
         with self.lock:
+            self.connections = 0  # TCP connections opened (kept alive: many requests on one)
             self.requests = 0
             self.in_flight = 0
             self.max_in_flight = 0
@@ -112,7 +113,8 @@ class FakeTwilioServer(ThreadingHTTPServer):
 
     def stats(self) -> dict[str, Any]:
         with self.lock:
-            return {"requests": self.requests, "max_in_flight": self.max_in_flight, "arrivals": self.arrivals}
+            return {"requests": self.requests, "max_in_flight": self.max_in_flight, "arrivals": self.arrivals,
+                    "connections": self.connections}
 
 
 class FakeTwilioHandler(BaseHTTPRequestHandler):
@@ -121,6 +123,11 @@ class FakeTwilioHandler(BaseHTTPRequestHandler):
     # delayed ACK (about 40 ms on Linux), which real Twilio does not add.
     disable_nagle_algorithm = True
     server: FakeTwilioServer
+
+    def setup(self) -> None:  # once per TCP connection
+        super().setup()
+        with self.server.lock:
+            self.server.connections += 1
 
     def do_POST(self) -> None:
         raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
@@ -431,6 +438,8 @@ def finish(run: Run, fake: FakeTwilio, started: float, cpu: tuple[float, float, 
     stats = fake.stats()
     run.requests, run.max_in_flight = stats["requests"], stats["max_in_flight"]
     run.arrivals = sorted(stats["arrivals"])
+    run.notes["connections"] = stats["connections"]
+    run.notes["cpu_ms"] = 1000 * process / max(1, run.requests)  # this process's CPU per text
     return run
 
 
@@ -511,6 +520,73 @@ def run_client(label: str, fake: FakeTwilio, settings: Settings, count: int, pac
     return run
 
 
+# ── several sender processes sharing one rate ──────────────────────────────
+
+
+def _sender_process(url: str, schema: str | None, rate: float, concurrency: int, fake_url: str, workdir: str,
+                    ready: Any, go: Any, results: Any) -> None:
+    """One `sms-board send` of its own (spawned): its engine, as `Board.sender_sessions` makes it, and client."""
+    connect_args = {"options": f"-csearch_path={schema}"} if schema else {}
+    engine = make_engine(url, connect_args=connect_args, pool_size=max(5, concurrency + 2), pool_pre_ping=False)
+    try:
+        settings = settings_for(url, Path(workdir), rate, concurrency)
+        transport = TwilioTransport(settings)
+        transport.client.api.base_url = fake_url  # type: ignore[attr-defined]
+        factory = make_session_factory(engine)
+        ready.set()
+        go.wait(60)
+        before = resource.getrusage(resource.RUSAGE_SELF)
+        report = drain(factory, transport, settings)
+        after = resource.getrusage(resource.RUSAGE_SELF)
+        results.put({"sent": report.sent, "errors": report.errors[:3],
+                     "cpu": after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime})
+    except BaseException as exc:  # the parent must not wait for an answer that never comes
+        ready.set()
+        results.put({"sent": 0, "errors": [repr(exc)], "cpu": 0.0})
+        raise
+    finally:
+        engine.dispose()
+
+
+def run_processes(engine: Engine, factory: sessionmaker[Session], fake: FakeTwilio, url: str, schema: str | None,
+                  workdir: Path, rate: float, processes: int, latency: float, count: int) -> Run:
+    """`processes` sender processes at `SMS_BOARD_RATE=rate` together (the rate is shared through the slot row)."""
+    concurrency = default_concurrency(rate / processes, latency)
+    run = Run(f"{processes} procs", rate, concurrency * processes, count)
+    campaign_id, queued = queue_texts(factory, count, datetime.now(UTC))
+    assert queued == count
+    engine.dispose()  # this process's connections, idle now, must not crowd PostgreSQL's max_connections
+    context = multiprocessing.get_context("spawn")
+    ready = [context.Event() for _ in range(processes)]
+    go, results = context.Event(), context.Queue()
+    children = [context.Process(target=_sender_process, daemon=True,
+                                args=(url, schema, rate, concurrency, fake.base_url, str(workdir), ready[n], go, results))
+                for n in range(processes)]
+    for child in children:
+        child.start()
+    for event_ in ready:
+        if not event_.wait(60):
+            raise RuntimeError("a sender process did not start")
+    fake.reset()
+    started, cpu = time.monotonic(), cpu_now()
+    go.set()
+    answers = [results.get(timeout=3 * count / rate + 60) for _ in children]
+    for child in children:
+        child.join(10)
+    finish(run, fake, started, cpu)
+    run.notes["cpu_ms"] = 1000 * sum(answer["cpu"] for answer in answers) / max(1, run.requests)
+    run.notes["cpu_self"] = sum(answer["cpu"] for answer in answers) / run.wall
+    run.notes["statuses"] = status_counts(engine, campaign_id)
+    run.notes["per_process"] = [answer["sent"] for answer in answers]
+    for answer in answers:
+        if answer["errors"]:
+            print(f"    first error: {answer['errors'][0]}", flush=True)
+    if run.requests != count or run.notes["statuses"] != {"sent": count}:
+        print(f"    NOT ALL SENT ONCE: the fake saw {run.requests} requests for {count} texts; "
+              f"outbox {run.notes['statuses']}", flush=True)
+    return run
+
+
 # ── main ───────────────────────────────────────────────────────────────────
 
 
@@ -529,6 +605,9 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=None,
                         help="SMS_BOARD_SENDER_CONCURRENCY for every rate (default ceil(rate × latency × 1.5) + 2)")
     parser.add_argument("--no-baseline", action="store_true", help="run only the sender (for profiling)")
+    parser.add_argument("--processes", type=int, default=1,
+                        help="also run this many sender processes together at each rate, sharing it (each with "
+                             "ceil(rate / N × latency × 1.5) + 2 threads)")
     parser.add_argument("--fake-in-process", action="store_true",
                         help="run the fake Twilio in a thread of this process (it then shares the GIL)")
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL", DEFAULT_URL),
@@ -551,10 +630,11 @@ def main() -> None:
     if postgres:
         with create_engine(url).begin() as connection:
             connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-        # The same engine the app makes (pool, pre-ping), only with the throwaway schema first.
-        engine = make_engine(url, connect_args={"options": f"-csearch_path={schema}"}, **pool)
+        # The engine `sms-board send` makes (`Board.sender_sessions`: its pool, no pre-ping), only with
+        # the throwaway schema first.
+        engine = make_engine(url, connect_args={"options": f"-csearch_path={schema}"}, pool_pre_ping=False, **pool)
     else:
-        engine = make_engine(url, **pool)
+        engine = make_engine(url, pool_pre_ping=False, **pool)
     try:
         upgrade(engine)
         factory = make_session_factory(engine)
@@ -590,6 +670,13 @@ def main() -> None:
                   f"{notes['hold_ms']:.1f} ms (p95 {notes['hold_p95_ms']:.1f}) in {notes['bookings']} bookings; slot time lost {notes['lost_s']:.2f} s; "
                   f"outbox {notes['statuses']}", flush=True)
             results.append((sender, paced, raw))
+            if arguments.processes > 1:
+                together = run_processes(engine, factory, fake, url, schema if postgres else None, workdir, rate,
+                                         arguments.processes, arguments.latency, count)
+                line(together)
+                print(f"    texts per process {together.notes['per_process']}; outbox {together.notes['statuses']}",
+                      flush=True)
+                results.append((together, paced, raw))
         table(results, arguments.latency)
     finally:
         engine.dispose()
@@ -603,25 +690,30 @@ def main() -> None:
 def line(run: Run) -> None:
     print(f"  {run.label:<7} {run.requests:>5} requests  {run.wall:6.2f} s  achieved {run.achieved:7.1f}/s  "
           f"wall {run.wall_rate:7.1f}/s  max in flight {run.max_in_flight:>3}  "
-          f"CPU: this process {run.notes['cpu_self']:.2f} cores, machine {100 * run.notes['cpu_machine']:.0f}% busy"
+          f"connections {run.notes['connections']:>3}  CPU {run.notes['cpu_ms']:.2f} ms a text, "
+          f"the sender {run.notes['cpu_self']:.2f} cores, machine {100 * run.notes['cpu_machine']:.0f}% busy"
           f" ({100 * run.notes['cpu_stolen']:.0f}% stolen)",
           flush=True)
 
 
 def table(results: list[tuple[Run, Run | None, Run | None]], latency: float) -> None:
     print()
-    print(f"| rate | C | texts | sender achieved | sender wall | achieved/rate | paced achieved "
-          f"| raw capacity | sender/paced | sender/raw | max in flight |  (latency {latency * 1000:.0f} ms)")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    print(f"| run | rate | C | texts | achieved | achieved/rate | paced achieved | raw capacity | sender/paced "
+          f"| CPU ms/text | paced CPU ms/text | CPU/paced | HTTP connections |  (latency {latency * 1000:.0f} ms)")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 
-    def ratio(value: float, base: Run | None) -> str:
-        return f"{value / base.achieved:.2f}" if base and base.achieved else "–"
+    def ratio(value: float, base: float | None) -> str:
+        return f"{value / base:.2f}" if base else "–"
 
     for sender, paced, raw in results:
-        print(f"| {sender.rate:g}/s | {sender.concurrency} | {sender.requests} | {sender.achieved:.1f}/s "
-              f"| {sender.wall_rate:.1f}/s | {100 * sender.achieved / sender.rate:.1f}% "
+        paced_cpu = f"{paced.notes['cpu_ms']:.2f}" if paced else "–"
+        print(f"| {sender.label} | {sender.rate:g}/s | {sender.concurrency} | {sender.requests} | {sender.achieved:.1f}/s "
+              f"| {100 * sender.achieved / sender.rate:.1f}% "
               f"| {f'{paced.achieved:.1f}/s' if paced else '–'} | {f'{raw.achieved:.1f}/s' if raw else '–'} "
-              f"| {ratio(sender.achieved, paced)} | {ratio(sender.achieved, raw)} | {sender.max_in_flight} |")
+              f"| {ratio(sender.achieved, paced.achieved if paced else None)} | {sender.notes['cpu_ms']:.2f} "
+              f"| {paced_cpu} "
+              f"| {ratio(sender.notes['cpu_ms'], paced.notes['cpu_ms'] if paced else None)} "
+              f"| {sender.notes['connections']} |")
 
 
 if __name__ == "__main__":

@@ -138,7 +138,7 @@ def _send_once(board: Board) -> None:
     from sms_board.sending.sender import drain
 
     live = sys.stderr.isatty()
-    report = drain(board.sessions, board.transport, board.settings, progress=_show_progress if live else None,
+    report = drain(board.sender_sessions, board.transport, board.settings, progress=_show_progress if live else None,
                    on_opt_out=on_opt_out(board.settings))
     if live and report.handled:
         click.echo("", err=True)
@@ -153,7 +153,7 @@ def _send_until_stopped(board: Board, poll: float) -> None:
     from sms_board.community.trusted_helpers import on_opt_out
     from sms_board.sending.sender import run_forever
 
-    run_forever(board.sessions, board.transport, board.settings, poll=poll, report_to=_report_drain,
+    run_forever(board.sender_sessions, board.transport, board.settings, poll=poll, report_to=_report_drain,
                 on_opt_out=on_opt_out(board.settings))
     click.echo("Stopped.", err=True)
 

@@ -31,6 +31,8 @@ class Board:
         self.engine = engine or make_engine(settings.database_url, pool_size=max(5, settings.sender_concurrency + 2))
         self.sessions: sessionmaker[Session] = make_session_factory(self.engine)
         self._transport = transport
+        self._own_engine = engine is None
+        self._sender_sessions: sessionmaker[Session] | None = None
         # `twilio check` talks to the account API; tests aim this client at a local fake.
         self.twilio_client = twilio_client
 
@@ -47,6 +49,23 @@ class Board:
         if environ is None:
             load_dotenv(PROJECT_ROOT / ".env", override=False)
         return cls(load_settings(overrides, environ=environ), engine, transport=transport)
+
+    @property
+    def sender_sessions(self) -> sessionmaker[Session]:
+        """Sessions for `sms-board send`: an engine of its own with no ping on each checkout.
+
+        A ping is a round trip before every statement the sender sends (3 a text); the sender
+        instead finds a dead connection when it uses it and tries again on a new one
+        (`plumbing.db.on_a_live_connection`). A board given its engine (tests) uses that one.
+        """
+        if self._sender_sessions is None:
+            if self._own_engine:
+                engine = make_engine(self.settings.database_url, pool_size=max(5, self.settings.sender_concurrency + 2),
+                                     pool_pre_ping=False)
+                self._sender_sessions = make_session_factory(engine)
+            else:
+                self._sender_sessions = self.sessions
+        return self._sender_sessions
 
     @property
     def transport(self) -> Transport:

@@ -8,15 +8,20 @@ wait on the busy timeout and fails with "database is locked").
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import logging
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Engine, Integer, any_, bindparam, create_engine, event, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.attributes import set_committed_value
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 def make_engine(url: str, **kwargs: object) -> Engine:
@@ -111,3 +116,21 @@ def move_status(session: Session, row: Any, to: Any, allowed_from: Iterable[Any]
         return True
     session.refresh(row)
     return False
+
+
+def on_a_live_connection(work: Callable[[], T], attempts: int = 3) -> T:
+    """Run `work`; if its database connection turns out dead, run it again on a new one.
+
+    For an engine without `pool_pre_ping` (the sender's: a ping on every checkout is a round
+    trip per statement): the first statement on a connection the server dropped fails, SQLAlchemy
+    invalidates it and every connection the pool made before it, and the next try connects
+    afresh. Only for work that is safe to repeat after a failure (a claim, a check, a booking).
+    """
+    for attempt in range(1, attempts + 1):
+        try:
+            return work()
+        except DBAPIError as exc:
+            if not exc.connection_invalidated or attempt == attempts:
+                raise
+            log.warning("a database connection had dropped; trying again on a new one")
+    raise AssertionError("unreachable")

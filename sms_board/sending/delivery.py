@@ -37,9 +37,11 @@ from sqlalchemy import (
     ColumnElement,
     Integer,
     Select,
+    String,
     Update,
     and_,
     bindparam,
+    case,
     func,
     literal,
     or_,
@@ -342,25 +344,63 @@ def move_forward(session: Session, row_id: int, to: OutboxStatus, now: datetime,
     return transition(session, _one(row_id), to, allowed_from=_below(to), now=now, **values)
 
 
+def release_unsent(session: Session, row_ids: Sequence[int], now: datetime) -> int:
+    """Claimed rows never handed to the transport (the sender stopped first): back in the queue, uncounted."""
+    if not row_ids:
+        return 0
+    return transition(session, Outbox.id.in_(list(row_ids)), OutboxStatus.QUEUED, allowed_from=IN_FLIGHT, now=now,
+                      attempts=Outbox.attempts - 1)
+
+
 @functools.cache
-def _handed_over() -> Update:
-    """`transition(… OutboxStatus.SENT, allowed_from=IN_FLIGHT …)` of one row, as a statement built once."""
+def _handed_over(count: int) -> Update:
+    """`transition(… OutboxStatus.SENT, allowed_from=IN_FLIGHT …)` of `count` rows, each with its own SID.
+
+    Built once for each batch size, with the ids and SIDs as parameters (`:id_0`, `:sid_0`, …).
+    """
     now = bindparam("now", type_=UTCDateTime())
+    ids = [bindparam(f"id_{n}", type_=Integer()) for n in range(count)]
+    sid = case(*((Outbox.id == ids[n], bindparam(f"sid_{n}", type_=String())) for n in range(count)))
     return (
         update(Outbox.__table__)
-        .where(Outbox.id == bindparam("row_id"), Outbox.status.in_(IN_FLIGHT))
+        .where(Outbox.id.in_(ids), Outbox.status.in_(IN_FLIGHT))
         .values(status=OutboxStatus.SENT, status_updated_at=now, updated_at=now,
-                provider_sid=bindparam("provider_sid"), sent_at=now, error_code=None, error_message=None)
+                provider_sid=sid, sent_at=now, error_code=None, error_message=None)
+        .returning(Outbox.id)
     )
+
+
+def hand_over_many(session: Session, handed: Sequence[tuple[int, str]], now: datetime) -> dict[int, str]:
+    """Twilio took each text (`(row id, provider_sid)`): every row is at least `sent`; returns each one's status.
+
+    The common case, every row still `sending`, is one statement for the whole batch (the
+    sender records what its threads sent together); a row a callback or the stale-row sweep
+    got to first takes the long way, alone.
+    """
+    statuses: dict[int, str] = {}
+    for start in range(0, len(handed), _HAND_OVER_BATCH):
+        part = handed[start:start + _HAND_OVER_BATCH]
+        params: dict[str, Any] = {"now": now}
+        for n, (row_id, provider_sid) in enumerate(part):
+            params[f"id_{n}"], params[f"sid_{n}"] = row_id, provider_sid
+        moved = set(session.scalars(_handed_over(len(part)), params))
+        for row_id, provider_sid in part:
+            statuses[row_id] = OutboxStatus.SENT if row_id in moved else _handed_late(session, row_id, provider_sid, now)
+    return statuses
+
+
+# The most rows one hand-over statement names (the sender's batches are smaller).
+_HAND_OVER_BATCH = 50
 
 
 def hand_over(session: Session, row_id: int, provider_sid: str, now: datetime) -> str:
     """Twilio took the text (`provider_sid`): the row is at least `sent`; returns its status."""
+    return hand_over_many(session, [(row_id, provider_sid)], now)[row_id]
+
+
+def _handed_late(session: Session, row_id: int, provider_sid: str, now: datetime) -> str:
+    """A callback came first, or the row was given up as `unknown`: Twilio has it, so it is at least sent."""
     handed = {"provider_sid": provider_sid, "sent_at": now, "error_code": None, "error_message": None}
-    # The common case, in one statement built once: `sending` → `sent`.
-    if session.execute(_handed_over(), {"row_id": row_id, "provider_sid": provider_sid, "now": now}).rowcount:
-        return OutboxStatus.SENT
-    # A callback came first, or the row was given up as `unknown`: Twilio has it, so it is at least sent.
     if move_forward(session, row_id, OutboxStatus.SENT, now, **handed):
         return OutboxStatus.SENT
     session.execute(

@@ -10,6 +10,7 @@ the number stops being texted: `sending.opt_outs.mark_recipient`), an ambiguous 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -18,7 +19,13 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from sms_board.models import Outbox, OutboxStatus
-from sms_board.sending.delivery import from_sending, hand_over, move_forward, provider_rank
+from sms_board.sending.delivery import (
+    from_sending,
+    hand_over,
+    hand_over_many,
+    move_forward,
+    provider_rank,
+)
 from sms_board.sending.opt_outs import OptOutHook, mark_recipient
 from sms_board.sending.transport import (
     AmbiguousError,
@@ -86,6 +93,19 @@ def record_result(session: Session, row_id: int, outcome: Exception | str, now: 
         error["error_message"] = f"unexpected error: {outcome!r}"
     from_sending(session, row_id, OutboxStatus.UNKNOWN, now, **error)
     return Recorded(OutboxStatus.UNKNOWN)
+
+
+def record_results(session: Session, outcomes: Sequence[tuple[int, Exception | str]], now: datetime, *,
+                   on_opt_out: OptOutHook | None = None) -> list[Recorded]:
+    """Store what happened to several sends at once, in order: the ones Twilio took in one statement.
+
+    The same moves as `record_result`, row by row, only batched where they are alike.
+    """
+    handed = hand_over_many(session, [(row_id, outcome) for row_id, outcome in outcomes if isinstance(outcome, str)],
+                            now)
+    return [Recorded(handed[row_id]) if isinstance(outcome, str)
+            else record_result(session, row_id, outcome, now, on_opt_out=on_opt_out)
+            for row_id, outcome in outcomes]
 
 
 def cancel_in_flight(session: Session, row_id: int, reason: str, now: datetime) -> Recorded:

@@ -24,7 +24,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from sms_board.models import SenderState, UTCDateTime
-from sms_board.plumbing.db import is_sqlite
+from sms_board.plumbing.db import is_sqlite, on_a_live_connection
 from sms_board.plumbing.utc import utcnow
 
 SHARED_RATE = "send_rate"
@@ -117,6 +117,9 @@ class SlotLimiter:
         return handed_out
 
     def _book(self, length: timedelta) -> datetime:
+        return on_a_live_connection(lambda: self._book_once(length))
+
+    def _book_once(self, length: timedelta) -> datetime:
         engine = self.factory.kw["bind"]
         if not is_sqlite(engine):
             booked = self._book_in_one_statement(engine, length)
@@ -202,6 +205,9 @@ class SlotLimiter:
         """Nobody sends for `seconds` (Twilio said 429: the account is over its limit)."""
         with self._free_lock:
             self._free.clear()  # what this process had booked would otherwise still go out
+        on_a_live_connection(lambda: self._push_back(seconds))
+
+    def _push_back(self, seconds: float) -> None:
         with self.factory.begin() as session:
             state = self._locked_state(session)
             moment = self.now()

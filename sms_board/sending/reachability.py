@@ -21,12 +21,22 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, bindparam, exists, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    Row,
+    Select,
+    bindparam,
+    exists,
+    or_,
+    select,
+)
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from sms_board.models import Outbox, Subscriber
-from sms_board.plumbing.db import is_sqlite
+from sms_board.plumbing.db import is_sqlite, on_a_live_connection
 from sms_board.text.phone import is_landline
 
 log = logging.getLogger(__name__)
@@ -80,22 +90,35 @@ def recipient_on_the_wire(factory: sessionmaker[Session], subscriber_id: int | N
     of its own) until the send is over, so a STOP is stored either after the text reached
     Twilio or before the check, which then sees it. SQLite (one sender, a development
     database) must never hold its write lock over an HTTP call: there the check is released
-    at once, and a STOP in that instant can still meet the text it crossed.
+    at once, and a STOP in that instant can still meet the text it crossed. The check runs on
+    a plain connection (no ORM session: it is one statement per text), again on a new one if
+    the pool's turns out dead.
     """
     if subscriber_id is None:
         yield True
         return
-    with factory() as session:
-        sqlite = is_sqlite(session)
-        found = session.execute(_recipient_check(sqlite), {"subscriber_id": subscriber_id}).one_or_none()
-        if sqlite:
-            session.commit()
+    engine: Engine = factory.kw["bind"]
+    sqlite = is_sqlite(engine)
+
+    def check() -> tuple[Connection, Row[Any] | None]:
+        connection = engine.connect()
         try:
-            yield found is None or all(found)
+            return connection, connection.execute(_recipient_check(sqlite), {"subscriber_id": subscriber_id}).one_or_none()
+        except BaseException:
+            connection.close()
+            raise
+
+    connection, found = on_a_live_connection(check)
+    try:
+        if sqlite:
+            connection.commit()
+        yield found is None or all(found)
+    finally:
+        try:
+            connection.commit()
+        except OperationalError:
+            # The connection died during the send: its lock went with it, and the send's
+            # outcome must still be recorded (on another connection).
+            log.warning("the recipient check's database connection dropped during a send")
         finally:
-            try:
-                session.commit()
-            except OperationalError:
-                # The connection died during the send: its lock went with it, and the send's
-                # outcome must still be recorded (on another connection).
-                log.warning("the recipient check's database connection dropped during a send")
+            connection.close()

@@ -21,6 +21,7 @@ import logging
 import signal
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -32,6 +33,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from sms_board.models import OutboxKind, OutboxStatus
 from sms_board.plumbing.config import Settings
+from sms_board.plumbing.db import on_a_live_connection
 from sms_board.plumbing.utc import utcnow
 from sms_board.sending.call_hours import call_opens
 from sms_board.sending.calls import call_request, record_placed
@@ -43,9 +45,10 @@ from sms_board.sending.delivery import (
     claim_call,
     mark_stale_sending_unknown,
     release_held,
+    release_unsent,
 )
 from sms_board.sending.opt_outs import OptOutHook
-from sms_board.sending.outcomes import Recorded, cancel_in_flight, record_result
+from sms_board.sending.outcomes import Recorded, cancel_in_flight, record_results
 from sms_board.sending.ratelimit import CALL_RATE, SlotLimiter
 from sms_board.sending.reachability import LANDLINE, recipient_on_the_wire, takes_texts
 from sms_board.sending.transport import (
@@ -182,13 +185,18 @@ def drain(
     `on_opt_out`: what else ends when Twilio refuses a number as opted out (`opt_outs.mark_recipient`).
     """
     report = DrainReport()
-    with factory.begin() as session:
-        moment = now()
-        orphans = mark_stale_sending_unknown(session, moment - STALE_SENDING_AFTER, moment)
-        release_held(session, moment)
-        report.cancelled += cancel_for_unreachable(session, moment)
-        texts_due = anything_due(session, moment)
-        calls_due = settings.voice.enabled and anything_due(session, moment, calls=True)
+
+    def look() -> tuple[int, int, bool, bool]:
+        with factory.begin() as session:
+            moment = now()
+            orphans = mark_stale_sending_unknown(session, moment - STALE_SENDING_AFTER, moment)
+            release_held(session, moment)
+            cancelled = cancel_for_unreachable(session, moment)
+            return (orphans, cancelled, anything_due(session, moment),
+                    settings.voice.enabled and anything_due(session, moment, calls=True))
+
+    orphans, cancelled, texts_due, calls_due = on_a_live_connection(look)
+    report.cancelled += cancelled
     if orphans:
         log.warning("%d texts were left mid-send by a sender that stopped: now `unknown`", orphans)
         report.unknown += orphans
@@ -210,19 +218,36 @@ def drain(
 
 def _run_workers(workers: list[tuple[_Worker, int]]) -> None:
     """Each worker run in `threads` threads side by side, until none has anything left."""
-    with ThreadPoolExecutor(max_workers=sum(threads for _, threads in workers), thread_name_prefix="sender") as pool:
-        futures = [pool.submit(worker.run) for worker, threads in workers for _ in range(threads)]
-        try:
-            for future in futures:
-                future.result()
-        except BaseException:
-            for worker, _ in workers:
-                worker.halt.set()  # Ctrl-C or a worker's crash: the others finish their send and stop
-            raise
+    try:
+        with ThreadPoolExecutor(max_workers=sum(threads for _, threads in workers), thread_name_prefix="sender") as pool:
+            futures = [pool.submit(worker.run) for worker, threads in workers for _ in range(threads)]
+            try:
+                for future in futures:
+                    future.result()
+            except BaseException:
+                for worker, _ in workers:
+                    worker.halt.set()  # Ctrl-C or a worker's crash: the others finish their send and stop
+                raise
+    finally:
+        for worker, _ in workers:
+            _release_unsent(worker)
     # Booked but unused (at most one block): back to the shared row, so the next drain or
     # another sender process does not wait for it.
     for worker, _ in workers:
         worker.limiter.give_back_unused()
+
+
+def _release_unsent(worker: _Worker) -> None:
+    """Rows claimed for threads that stopped before taking them go back to the queue (never handed over)."""
+    ids = worker.claims.left_over()
+    if not ids:
+        return
+    try:
+        with worker.factory.begin() as session:
+            release_unsent(session, ids, worker.now())
+    except OperationalError:
+        # Left `sending`, they become `unknown` in five minutes: never sent twice, and said so.
+        log.warning("%d claimed texts could not go back to the queue: the database connection failed", len(ids))
 
 
 _OPTED_OUT = "recipient opted out before the send"
@@ -237,8 +262,136 @@ def _refusal(row: Claimed, reachable: bool) -> str | None:
     return None
 
 
+class _Claims:
+    """Rows claimed for this process's text threads: a batch per statement, each row for one thread.
+
+    A thread that has its slot takes a row from here; when none is left, it claims as many as
+    there are threads asking for a row at that moment with nothing of theirs still unrecorded
+    (itself included), at most one block of slots (`SlotLimiter.slots_per_booking`: 10 at 200
+    texts a second, 1 up to 20). So a thread never has more than one row out (claimed, on the
+    wire or not yet recorded), and a sender that dies leaves at most one row a thread
+    `sending` (later `unknown`), as when each thread claimed its own.
+    """
+
+    def __init__(self, claim_batch: Callable[[int], list[Claimed]], most: int,
+                 recorded_through: Callable[[], int]) -> None:
+        self.claim_batch = claim_batch
+        self.most = max(1, most)
+        self.recorded_through = recorded_through
+        self.rows: deque[Claimed] = deque()
+        # Threads between asking for their slot and getting their row, with the ticket of their
+        # last result not yet known recorded when they asked (None: nothing outstanding).
+        self.asking: dict[int, int | None] = {}
+        self.empty = False  # a claim found nothing due: every thread's drain is over
+        self._lock = threading.Lock()
+        self._asking_lock = threading.Lock()
+
+    def want(self, unrecorded: int | None) -> None:
+        with self._asking_lock:
+            self.asking[threading.get_ident()] = unrecorded
+
+    def unwant(self) -> None:
+        with self._asking_lock:
+            self.asking.pop(threading.get_ident(), None)
+
+    def _free_hands(self) -> int:
+        """How many threads asking for a row have no other row out."""
+        stored = self.recorded_through()
+        with self._asking_lock:
+            return sum(1 for ticket in self.asking.values() if ticket is None or ticket <= stored)
+
+    def take(self) -> Claimed | None:
+        """A row for the calling thread (it called `want` first, and its last row is recorded), or None."""
+        try:
+            with self._lock:
+                if self.rows:
+                    return self.rows.popleft()
+                if self.empty:
+                    return None
+                rows = self.claim_batch(max(1, min(self.most, self._free_hands())))
+                if not rows:
+                    self.empty = True
+                    return None
+                self.rows.extend(rows[1:])
+                return rows[0]
+        finally:
+            self.unwant()
+
+    def left_over(self) -> list[int]:
+        """The ids of rows claimed and never taken (the drain stopped first); forgotten here."""
+        with self._lock:
+            ids = [row.id for row in self.rows]
+            self.rows.clear()
+            return ids
+
+
+@dataclass
+class _Result:
+    row: Claimed
+    outcome: Exception | str | None  # None: refused before the send (`refused` says why)
+    refused: str | None
+    ticket: int = 0
+
+
+class _Records:
+    """What this process's text threads sent, stored in batches: one transaction for all that wait.
+
+    A thread hands in its result and goes on to wait for its next slot; before it takes its
+    next row it makes sure the last one is stored (`settle`). The first thread to need that
+    writes everything handed in so far, in one transaction (the texts Twilio took in one
+    statement); the others find theirs written. So a thread never has two rows unrecorded,
+    and the batches grow with the rate without making anybody wait for a timer.
+    """
+
+    def __init__(self, write: Callable[[list[_Result]], list[Recorded]],
+                 written: Callable[[list[_Result], list[Recorded]], None]) -> None:
+        self.write = write
+        self.written = written
+        self.pending: list[_Result] = []
+        self.handed_in = 0
+        self.stored_through = 0
+        self.writing = False
+        self.error: BaseException | None = None
+        self._changed = threading.Condition()
+
+    def hand_in(self, result: _Result) -> int:
+        with self._changed:
+            self.handed_in += 1
+            result.ticket = self.handed_in
+            self.pending.append(result)
+            return result.ticket
+
+    def settle(self, ticket: int | None) -> None:
+        """Return once the result with `ticket` is stored (maybe storing it, and all waiting, here)."""
+        if ticket is None:
+            return
+        with self._changed:
+            while True:
+                if ticket <= self.stored_through:
+                    return
+                if self.error is not None:
+                    raise self.error
+                if not self.writing:
+                    break
+                self._changed.wait()
+            self.writing = True
+            batch, self.pending = self.pending, []
+        try:
+            recorded = self.write(batch)
+        except BaseException as exc:
+            with self._changed:
+                self.error, self.writing = exc, False
+                self._changed.notify_all()
+            raise
+        with self._changed:
+            self.stored_through = batch[-1].ticket
+            self.writing = False
+            self._changed.notify_all()
+        self.written(batch, recorded)
+
+
 class _Worker:
-    """What each sender thread runs; everything it shares is thread-safe (factory, limiter, report lock)."""
+    """What each text thread runs; everything it shares is thread-safe (factory, limiter, claims, records)."""
 
     def __init__(
         self, factory: sessionmaker[Session], transport: Transport, settings: Settings, limiter: SlotLimiter,
@@ -255,6 +408,9 @@ class _Worker:
         self.progress = progress
         self.stop = stop
         self.halt = threading.Event()
+        self.records = _Records(self.write, self.count)
+        self.claims = _Claims(self.claim_batch, limiter.slots_per_booking, lambda: self.records.stored_through)
+        self._last = threading.local()  # each thread's last result handed in, not yet known stored
 
     def stopping(self) -> bool:
         return self.stop.is_set() or self.halt.is_set()
@@ -266,17 +422,26 @@ class _Worker:
         except BaseException:
             self.halt.set()
             raise
+        finally:
+            self.records.settle(getattr(self._last, "ticket", None))
 
     def send_next(self) -> bool:
         """Send one row; False when there is nothing left to send."""
-        # The slot comes before the claim, so a sender stopped while it waits leaves no row
-        # half-sent; a slot that finds nothing to claim is given back.
-        slot = self.limiter.wait(1)
+        # The slot comes before the row, so a sender stopped while it waits leaves no row
+        # half-sent; a slot that finds nothing to send is given back.
+        self.claims.want(getattr(self._last, "ticket", None))
+        try:
+            slot = self.limiter.wait(1)
+            self.records.settle(getattr(self._last, "ticket", None))  # at most one row of ours unrecorded
+            self._last.ticket = None
+        except BaseException:
+            self.claims.unwant()
+            raise
         if self.stopping():
+            self.claims.unwant()
             self.limiter.give_back(slot)
             return False
-        with self.factory.begin() as session:
-            row = self.claim_one(session)
+        row = self.claims.take()
         if row is None:
             self.limiter.give_back(slot)
             return False
@@ -285,39 +450,44 @@ class _Worker:
         with recipient_on_the_wire(self.factory, row.subscriber_id) as reachable:
             refused = _refusal(row, reachable)
             outcome = self.hand_over(row) if refused is None else None
-        self.after(outcome, self.record(row, outcome, refused))
+        self.at_once(outcome)
+        self._last.ticket = self.records.hand_in(_Result(row, outcome, refused))
         return True
 
-    def record(self, row: Claimed, outcome: Exception | str | None, refused: str | None = None) -> Recorded:
-        """Store what happened; a dropped database connection is retried on a new one.
+    def claim_batch(self, limit: int) -> list[Claimed]:
+        def claiming() -> list[Claimed]:
+            with self.factory.begin() as session:
+                return claim(session, self.now(), limit=limit)
 
-        The text has gone (or not) whatever the database says: losing the record would leave
-        the row `sending`, later `unknown`, though we know how it ended.
+        return on_a_live_connection(claiming)
+
+    def write(self, batch: list[_Result]) -> list[Recorded]:
+        """Store what happened to a batch of sends; a dropped database connection is retried on a new one.
+
+        The texts have gone (or not) whatever the database says: losing the record would leave
+        the rows `sending`, later `unknown`, though we know how they ended.
         """
         for attempt in range(1, RECORD_ATTEMPTS + 1):
             try:
                 with self.factory.begin() as session:
-                    if outcome is None:
-                        return cancel_in_flight(session, row.id, refused or _OPTED_OUT, self.now())
-                    return self.record_in(session, row, outcome)
+                    return self.store(session, batch, self.now())
             except OperationalError:
                 if attempt == RECORD_ATTEMPTS:
                     raise
                 log.warning("outbox %s: the database connection dropped while recording the send; trying again",
-                            row.id)
+                            ", ".join(str(r.row.id) for r in batch))
                 time.sleep(0.2 * attempt)
         raise AssertionError("unreachable")
 
-    def claim_one(self, session: Session) -> Claimed | None:
-        claimed = claim(session, self.now(), limit=1)
-        return claimed[0] if claimed else None
+    def store(self, session: Session, batch: list[_Result], now: datetime) -> list[Recorded]:
+        sent = iter(record_results(session, [(r.row.id, r.outcome) for r in batch if r.outcome is not None], now,
+                                   on_opt_out=self.on_opt_out))
+        return [next(sent) if r.outcome is not None else cancel_in_flight(session, r.row.id, r.refused or _OPTED_OUT, now)
+                for r in batch]
 
     def handed(self, row: Claimed) -> str:
         """Give the row to the transport; returns the provider's sid."""
         return self.transport.send(row.to, row.body, status_callback_url(self.settings, row.id)).provider_sid
-
-    def record_in(self, session: Session, row: Claimed, outcome: Exception | str) -> Recorded:
-        return record_result(session, row.id, outcome, self.now(), on_opt_out=self.on_opt_out)
 
     def hand_over(self, row: Claimed) -> Exception | str:
         try:
@@ -330,35 +500,59 @@ class _Worker:
             log.exception("outbox %s to %s failed unexpectedly", row.id, mask(row.to))
             return exc
 
-    def after(self, outcome: Exception | str | None, recorded: Recorded) -> None:
+    def at_once(self, outcome: Exception | str | None) -> None:
+        """What an outcome changes before it is stored: a 429 pauses every sender, a refused account stops."""
         if isinstance(outcome, TransientError) and outcome.status == 429:
             self.limiter.hold_off(RATE_LIMITED_PAUSE_SECONDS)
-        with self.report._lock:
-            if isinstance(outcome, ConfigurationError):
+        if isinstance(outcome, ConfigurationError):
+            with self.report._lock:
                 self.report.stopped_because = str(outcome)
                 self.report.errors.append(str(outcome))
-                self.halt.set()
-            else:
-                self.report.count(recorded.status, recorded.cancelled)
-                if isinstance(outcome, Exception):
-                    self.report.errors.append(f"{outcome.__class__.__name__}: {outcome}")
+            self.halt.set()
+
+    def count(self, batch: list[_Result], recorded: list[Recorded]) -> None:
+        with self.report._lock:
+            for result, stored in zip(batch, recorded, strict=True):
+                if isinstance(result.outcome, ConfigurationError):
+                    continue  # counted as the reason the drain stopped
+                self.report.count(stored.status, stored.cancelled)
+                if isinstance(result.outcome, Exception):
+                    self.report.errors.append(f"{result.outcome.__class__.__name__}: {result.outcome}")
             if self.progress:
                 self.progress(self.report)
 
 
-
 class _CallWorker(_Worker):
-    """The call lane: claims only calls (inside their hours), places them, and stores each call Twilio took."""
+    """The call lane: claims one call (inside its hours) at a time, places it, and stores each call Twilio took."""
 
-    def claim_one(self, session: Session) -> Claimed | None:
-        return claim_call(session, self.now(), lambda moment, zone: call_opens(moment, self.settings, zone))
+    def send_next(self) -> bool:
+        slot = self.limiter.wait(1)
+        if self.stopping():
+            self.limiter.give_back(slot)
+            return False
+        row = on_a_live_connection(self.claim_call)
+        if row is None:
+            self.limiter.give_back(slot)
+            return False
+        with recipient_on_the_wire(self.factory, row.subscriber_id) as reachable:
+            refused = _refusal(row, reachable)
+            outcome = self.hand_over(row) if refused is None else None
+        self.at_once(outcome)
+        result = _Result(row, outcome, refused)
+        self.count([result], self.write([result]))
+        return True
+
+    def claim_call(self) -> Claimed | None:
+        with self.factory.begin() as session:
+            return claim_call(session, self.now(), lambda moment, zone: call_opens(moment, self.settings, zone))
 
     def handed(self, row: Claimed) -> str:
         request = call_request(self.settings, row.id, bridge=row.match_id is not None)
         return self.transport.place_call(row.to, request).provider_sid
 
-    def record_in(self, session: Session, row: Claimed, outcome: Exception | str) -> Recorded:
-        recorded = record_result(session, row.id, outcome, self.now(), on_opt_out=self.on_opt_out)
-        if isinstance(outcome, str):
-            record_placed(session, row.id, outcome, self.now())
+    def store(self, session: Session, batch: list[_Result], now: datetime) -> list[Recorded]:
+        recorded = super().store(session, batch, now)
+        for result in batch:
+            if isinstance(result.outcome, str):
+                record_placed(session, result.row.id, result.outcome, now)
         return recorded

@@ -184,6 +184,7 @@ class TwilioTransport:
         if client is None:
             http = TwilioHttpClient(timeout=timeout, logger=quiet)
             if http.session is not None:
+                keep_alive(http.session, settings.sender_concurrency)
                 http.session.merge_environment_settings = _environment_read_once(  # type: ignore[method-assign]
                     http.session.merge_environment_settings)
             client = aim(Client(settings.twilio_account_sid, settings.twilio_auth_token, http_client=http), settings)
@@ -245,6 +246,21 @@ def aim(client: Any, settings: Settings) -> Any:
         client.api.base_url = settings.twilio_api_url
         client.messaging.base_url = settings.twilio_api_url
     return client
+
+
+def keep_alive(session: Any, threads: int) -> None:
+    """Keep a connection to Twilio open for each sender thread, reused from one text to the next.
+
+    The twilio client's `requests.Session` pools connections, but sized for the machine, not
+    the sender: `min(32, CPUs + 4)` for https (6 on two cores) and requests' 10 for http. With
+    more threads than that, every send past the pool's size opened a new connection (a TCP and,
+    to Twilio, a TLS handshake) and threw it away after one request.
+    """
+    from requests.adapters import HTTPAdapter
+
+    size = max(10, threads + 2)
+    for scheme in ("https://", "http://"):
+        session.mount(scheme, HTTPAdapter(pool_connections=4, pool_maxsize=size))
 
 
 def _environment_read_once(merge: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:

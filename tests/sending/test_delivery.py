@@ -155,3 +155,22 @@ def test_texts_about_a_withdrawn_offer_are_cancelled_only_while_they_wait(app, a
         statuses = dict(session.execute(select(Outbox.kind, Outbox.status).where(Outbox.subscriber_id == priya_id,
                                                                                   Outbox.kind != "reply")).all())
     assert statuses == {"notify": "cancelled", "digest": "queued"}
+
+
+def test_a_batch_claimed_and_never_handed_over_goes_back_to_the_queue_and_only_it(app):
+    # A sender told to stop (a deploy) with rows claimed for threads that had not taken them yet.
+    with session_of(app) as session:
+        _bulk(session, _crowd(session, 5), OutboxKind.BROADCAST, OutboxLane.BULK)
+        session.commit()
+    board = board_of(app)
+    with board.sessions.begin() as session:
+        batch = claim(session, utcnow(), limit=4)
+    with board.sessions.begin() as session:
+        handed = delivery.hand_over_many(session, [(batch[0].id, "SM" + "a" * 32)], utcnow())
+        released = delivery.release_unsent(session, [row.id for row in batch], utcnow())
+
+    assert len(batch) == 4 and handed == {batch[0].id: "sent"} and released == 3
+    with session_of(app) as session:
+        rows = {row.id: (row.status, row.attempts) for row in session.scalars(select(Outbox))}
+    assert rows[batch[0].id] == ("sent", 1)  # handed over: never back in the queue
+    assert sorted(rows.values()) == [("queued", 0)] * 4 + [("sent", 1)]  # the others as if never claimed

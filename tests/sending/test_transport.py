@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import socket
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -172,3 +175,76 @@ def test_the_built_in_client_reads_the_proxy_settings_once_and_honours_them(fake
             proxied.send(RESIDENT, "hello")
 
     assert [first, second] == [r.sid for r in fake_twilio.requests]
+
+
+
+class _KeepAliveTwilio(ThreadingHTTPServer):
+    """Twilio's Messages API over HTTP/1.1 keep-alive, as Twilio answers: counts connections and requests.
+
+    (The shared fake's server closes every connection after one answer, so it cannot show reuse.)
+    """
+
+    daemon_threads = True
+    request_queue_size = 64  # every thread connects at once
+
+    def __init__(self, together: int) -> None:
+        super().__init__(("127.0.0.1", 0), _KeepAliveHandler)
+        self.connections = self.requests = 0
+        self.lock = threading.Lock()
+        self.together = threading.Barrier(together, timeout=20)  # answers go once `together` requests are in
+
+
+class _KeepAliveHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _KeepAliveTwilio
+
+    def setup(self) -> None:  # once per TCP connection
+        super().setup()
+        with self.server.lock:
+            self.server.connections += 1
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.server.together.wait()  # every thread's request in flight at once, as under load
+        with self.server.lock:
+            self.server.requests += 1
+            sid = f"SM{self.server.requests:032x}"
+        payload = json.dumps({"sid": sid, "status": "queued"}).encode()
+        self.send_response(201)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def test_a_sender_thread_keeps_one_connection_to_twilio_open_from_text_to_text(tmp_path):
+    # More threads than requests' pool of 10 (and than the twilio client's https pool, CPUs + 4).
+    threads, each = 14, 5
+    server = _KeepAliveTwilio(together=threads)
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    transport = TwilioTransport(settings(tmp_path, twilio_api_url=f"http://127.0.0.1:{server.server_address[1]}",
+                                         sender_concurrency=threads))
+    between = threading.Barrier(threads, timeout=20)  # every thread between two texts at once: all idle
+    sids: list[str] = []
+
+    def sender(n: int) -> None:
+        for k in range(each):
+            between.wait()
+            sids.append(transport.send(f"+4477009007{n:02d}", f"text {k}").provider_sid)
+
+    workers = [threading.Thread(target=sender, args=(n,)) for n in range(threads)]
+    try:
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join(timeout=60)
+    finally:
+        server.shutdown()
+        server.server_close()
+
+    assert len(set(sids)) == server.requests == threads * each
+    # Each thread's later texts went on a connection already open: at most one opened per thread.
+    assert server.connections <= threads
