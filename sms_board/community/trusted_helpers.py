@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from sms_board.community import audit
 from sms_board.community.languages import enqueue_in_their_language, reading, texts_for
@@ -36,6 +36,7 @@ from sms_board.community.subscriptions import active_areas, get_or_create_subscr
 from sms_board.models import (
     HELPER_LETTER,
     AuditAction,
+    DigestBatch,
     HearsBy,
     Item,
     Match,
@@ -49,11 +50,12 @@ from sms_board.models import (
 from sms_board.plumbing.config import Settings
 from sms_board.plumbing.db import move_status
 from sms_board.sending.delivery import cancel_about
-from sms_board.sending.outbox import enqueue
+from sms_board.sending.outbox import enqueue, enqueue_once
 from sms_board.text.phone import mask, normalise, why_not_textable
 from sms_board.text.segments import truncate_to_segments
 from sms_board.text.templates import Said, render
-from sms_board.voice.script import news_words
+from sms_board.voice.listing import Listing, digest_listings
+from sms_board.voice.script import digest_call_of, listing_words
 
 T = TrustedHelperStatus
 
@@ -342,30 +344,31 @@ def copy_digests(session: Session, settings: Settings, campaign_ids: Sequence[in
         select(Outbox, TrustedHelper).join(TrustedHelper, TrustedHelper.resident_id == Outbox.subscriber_id)
         .where(Outbox.campaign_id.in_(list(campaign_ids)), Outbox.kind.in_([OutboxKind.DIGEST, OutboxKind.CALL]),
                TrustedHelper.status.in_(ACTIVE))
+        .options(selectinload(TrustedHelper.helper), selectinload(TrustedHelper.resident))
         .order_by(Outbox.id, TrustedHelper.id)
     ).all()
+    # The calls' listings, read once for all of them (not once a copy).
+    calls = {digest.id: digest for digest, _ in digests if digest.kind == OutboxKind.CALL}
+    batches = list(session.scalars(select(DigestBatch).where(
+        DigestBatch.id.in_([d.batch_id for d in calls.values() if d.batch_id is not None])))) if calls else []
+    listings = digest_listings(session, batches)
     written = 0
     for digest, row in digests:
-        if session.scalar(select(Outbox.id).where(Outbox.campaign_id == digest.campaign_id,
-                                                  Outbox.subscriber_id == row.helper_id,
-                                                  Outbox.kind == OutboxKind.COPY, Outbox.version == row.id)):
-            continue
-        copy = enqueue(session, settings, row.helper, _copy_text(session, settings, digest, row), OutboxKind.COPY,
-                       now=now)
-        if copy is not None:
-            copy.campaign_id, copy.batch_id, copy.version = digest.campaign_id, digest.batch_id, row.id
-            copy.send_after = max(copy.send_after or now, digest.send_after or now)
-            written += 1
-    session.flush()
+        listing = listings.get(digest.batch_id or 0, Listing((), ())) if digest.kind == OutboxKind.CALL else None
+        # The delivery key (campaign, helper, copy, the helper's ref) makes a second copy impossible.
+        written += enqueue_once(session, settings, row.helper, _copy_text(settings, digest, row, listing),
+                                OutboxKind.COPY, campaign_id=digest.campaign_id, batch_id=digest.batch_id,
+                                version=row.id, not_before=digest.send_after, now=now)
     return written
 
 
-def _copy_text(session: Session, settings: Settings, digest: Outbox, row: TrustedHelper) -> str:
-    """"For Rose: <her digest>"; a call's posts as a text, cut to the digest's segments."""
+def _copy_text(settings: Settings, digest: Outbox, row: TrustedHelper, listing: Listing | None) -> str:
+    """"For Rose: <her digest>"; a call's posts (its `listing`) as a text, cut to the digest's segments."""
     language = reading(settings, row.helper)[0]
-    if digest.kind != OutboxKind.CALL:
+    if listing is None:
         return render("helper_for", language, name=row.resident.name, body=digest.body)
-    text = render("helper_for", language, name=row.resident.name, body=news_words(session, settings, digest))
+    call = digest_call_of(settings, digest, row.resident, listing)
+    text = render("helper_for", language, name=row.resident.name, body=listing_words(call))
     return truncate_to_segments(text, settings.digest_segments)
 
 
