@@ -277,8 +277,10 @@ def member_figures(session: Session, scope: Scope, period: Period, now: datetime
 
 
 def _count_people(people: Select[tuple[int | None]]) -> ColumnElement[int]:
+    # count(*) over SELECT DISTINCT, not count(DISTINCT …): the database may hash, or take rows already
+    # in order, where count(DISTINCT …) always sorts them (hundreds of thousands on the whole board).
     found = people.subquery()
-    return select(func.count(distinct(found.c[0]))).scalar_subquery()
+    return select(func.count()).select_from(select(found.c[0]).distinct().subquery()).scalar_subquery()
 
 
 def _active(scope: Scope, period: Period) -> Select[tuple[int | None]]:
