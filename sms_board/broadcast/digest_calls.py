@@ -20,14 +20,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, insert, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from sms_board.broadcast.digest_fanout import RunWrite, matched_subscriptions
-from sms_board.models import DigestBatch, HearsBy, Item, Subscriber, Subscription
+from sms_board.models import Area, DigestBatch, HearsBy, Item, Subscriber, Subscription
 from sms_board.plumbing.config import Settings
 from sms_board.plumbing.db import among
 from sms_board.sending.outbox import enqueue_call
-from sms_board.voice.script import spoken_words
+from sms_board.voice.listing import listing_of
+from sms_board.voice.script import digest_call_of, script_words
 
 
 @dataclass
@@ -83,19 +84,27 @@ def write_calls(session: Session, settings: Settings, run: RunWrite, plans: Sequ
     items = _items(session, [item_id for plan in calling for item_id in plan.item_ids])
     people = {s.id: s for s in session.scalars(
         select(Subscriber).where(among(session, Subscriber.id, [plan.subscriber_id for plan in calling])))}
+    # A call none of whose posts is still up is about its first area: those areas, in one statement.
+    bare = {min(plan.items)[0] for plan in calling if not listing_of(plan.item_ids, items, None).items}
+    areas = {area.id: area for area in session.scalars(select(Area).where(among(session, Area.id, list(bare))))} \
+        if bare else {}
     written: dict[int, int] = {}
     for plan in calling:
+        area_id = min(plan.items)[0]
+        item_ids = [item_id for item_id in plan.item_ids if item_id in items]
         batch_id = session.execute(insert(DigestBatch).values(
-            campaign_id=plan.campaign_id, area_id=min(plan.items)[0], since=None, until=None, author_id=None,
-            item_ids=[item_id for item_id in plan.item_ids if item_id in items], pages=[], body=None,
+            campaign_id=plan.campaign_id, area_id=area_id, since=None, until=None, author_id=None,
+            item_ids=item_ids, pages=[], body=None,
             reminder=None, segments=0, encoding="voice", created_at=run.now, language=plan.language,
         ).returning(DigestBatch.id)).scalar_one()
-        area_id = min(plan.items)[0]
-        row = enqueue_call(session, settings, people[plan.subscriber_id], "", zone_name=zones.get(area_id),
+        person = people[plan.subscriber_id]
+        row = enqueue_call(session, settings, person, "", zone_name=zones.get(area_id),
                            campaign_id=plan.campaign_id, batch_id=batch_id, now=run.now)
         if row is not None:
-            # The outbox's body is the script's words, as the call will say them (`outbox --json`).
-            row.body = spoken_words(session, settings, row)
+            # The outbox's body is the script's words, as the call will say them (`outbox --json`): the
+            # listing the call will read, built from the posts read once for the whole run.
+            listing = listing_of(item_ids, items, areas.get(area_id))
+            row.body = script_words(digest_call_of(settings, row, person, listing))
             written[plan.campaign_id] = written.get(plan.campaign_id, 0) + 1
     subscription_ids = [s for plan in plans for s in plan.subscription_ids]
     if subscription_ids:
@@ -114,6 +123,8 @@ def count_waiting(session: Session, run: RunWrite) -> int:
 def _items(session: Session, item_ids: list[int]) -> dict[int, Item]:
     if not item_ids:
         return {}
-    return {item.id: item for item in session.scalars(select(Item).where(among(session, Item.id, item_ids)))}
+    return {item.id: item for item in session.scalars(
+        select(Item).where(among(session, Item.id, item_ids)).options(selectinload(Item.area),
+                                                                       selectinload(Item.author)))}
 
 

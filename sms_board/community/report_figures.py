@@ -3,8 +3,9 @@
 Every figure is for one scope (an area, or the whole board when `area_id` is None) and one
 period on the board's clock (`Period`: a calendar month in `settings.timezone`, or the
 ledger's "since" with no end). Each is a few set-based statements over indexed columns
-(migration 0025 adds the time indexes they read): no loop over people in Python, and never
-a read of every connection the board ever made. `docs/reports.md` prints the definitions;
+(migration 0025 adds the time indexes they read; 0026 those led by area and by person, so that
+an area's figures read only its own rows): no loop over people in Python, and never a read of
+every connection the board ever made. `docs/reports.md` prints the definitions;
 `DEFINITIONS` is the wording every report prints, and `DEFINITIONS_VERSION` changes
 whenever one of them does (a kept month says which version made it).
 """
@@ -29,6 +30,7 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    text,
     true,
     union,
     union_all,
@@ -149,12 +151,18 @@ class Scope:
         """`column` names a person who counts: someone (not erased), and not staff unless asked for."""
         if self.include_organisers:
             return column.is_not(None)
-        staff = union(select(Organiser.subscriber_id), select(Subscriber.id).where(Subscriber.is_admin.is_(True)))
+        # Administrators through their partial index (`ix_subscribers_admin`): never a pass over everyone.
+        staff = union(select(Organiser.subscriber_id), select(Subscriber.id).where(Subscriber.is_admin))
         return and_(column.is_not(None), column.not_in(staff))
 
 
 def figures(session: Session, scope: Scope, period: Period, now: datetime) -> Figures:
     """Every figure of `DEFINITIONS` for the scope and period: four statements, whatever the board's size."""
+    if session.get_bind().dialect.name == "postgresql":
+        # The month's statements are a few index and hash passes planned at a high cost (the whole
+        # board's memberships): JIT compiling them costs more than it saves, up to seconds. For this
+        # transaction only.
+        session.execute(text("SET LOCAL jit = off"))
     found: Figures = {}
     found.update(exchange_figures(session, scope, period))
     found["new_connections"] = new_connections(session, scope, period)
@@ -214,10 +222,11 @@ def new_connections(session: Session, scope: Scope, period: Period) -> int:
     intro = aliased(Item)
     done = select(*_pair(Exchange.giver_id, Exchange.receiver_id), Exchange.created_at.label("at"),
                   Exchange.area_id.label("area_id")).where(
-        period.holds(Exchange.created_at), Exchange.giver_id.is_not(None), Exchange.receiver_id.is_not(None))
+        period.holds(Exchange.created_at), scope.holds(Exchange.area_id), Exchange.giver_id.is_not(None),
+        Exchange.receiver_id.is_not(None))
     introduced = select(*_pair(Match.owner_id, Match.helper_id), Match.created_at.label("at"),
                         intro.area_id.label("area_id")).join(intro, intro.id == Match.item_id).where(
-        period.holds(Match.created_at), intro.kind == ItemKind.INTRO,
+        period.holds(Match.created_at), scope.holds(intro.area_id), intro.kind == ItemKind.INTRO,
         Match.owner_id.is_not(None), Match.helper_id.is_not(None))
     bonds = union_all(done, introduced).subquery("bonds")
     low, high = bonds.c[0], bonds.c[1]
@@ -226,7 +235,7 @@ def new_connections(session: Session, scope: Scope, period: Period) -> int:
     earlier_intro = exists(select(literal(1)).select_from(Match).join(intro, intro.id == Match.item_id).where(
         intro.kind == ItemKind.INTRO, _same_pair(Match.owner_id, Match.helper_id, low, high),
         Match.created_at < bonds.c.at))
-    firsts = select(low, high).distinct().where(scope.holds(bonds.c.area_id), ~earlier_exchange, ~earlier_intro)
+    firsts = select(low, high).distinct().where(~earlier_exchange, ~earlier_intro)
     return int(session.scalar(select(func.count()).select_from(firsts.subquery())) or 0)
 
 
@@ -270,31 +279,38 @@ def member_figures(session: Session, scope: Scope, period: Period, now: datetime
 
 
 def _count_people(people: Select[tuple[int | None]]) -> ColumnElement[int]:
+    # count(*) over SELECT DISTINCT, not count(DISTINCT …): the database may hash, or take rows already
+    # in order, where count(DISTINCT …) always sorts them (hundreds of thousands on the whole board).
     found = people.subquery()
-    return select(func.count(distinct(found.c[0]))).scalar_subquery()
+    return select(func.count()).select_from(select(found.c[0]).distinct().subquery()).scalar_subquery()
 
 
 def _active(scope: Scope, period: Period) -> Select[tuple[int | None]]:
-    texted = select(InboundMessage.subscriber_id.label("person")).where(
-        InboundMessage.status == InboundStatus.HANDLED, period.holds(InboundMessage.handled_at),
-        InboundMessage.handler.is_not(None), InboundMessage.handler != "inbox",
-    )
-    if scope.area_ids is not None:  # a member of the area (for the board: anyone)
-        texted = texted.where(InboundMessage.subscriber_id.in_(_subscriptions_of(scope)))
+    acted_on = [InboundMessage.status == InboundStatus.HANDLED, period.holds(InboundMessage.handled_at),
+                InboundMessage.handler.is_not(None), InboundMessage.handler != "inbox"]
+    if scope.area_ids is None:  # anyone: the month's texts, by time
+        texted = select(InboundMessage.subscriber_id.label("person")).where(*acted_on)
+    else:  # a member of the area: the area's members, each one's texts by person (not the board's month)
+        texted = select(Subscription.subscriber_id.label("person")).where(
+            scope.holds(Subscription.area_id),
+            exists().where(InboundMessage.subscriber_id == Subscription.subscriber_id, *acted_on))
     month = _exchanges_in(scope, period).subquery()
     people = union(texted, select(month.c.giver_id), select(month.c.receiver_id)).subquery()
     return select(people.c.person).where(scope.people(people.c.person))
 
 
 def _new(scope: Scope, period: Period) -> Select[tuple[int | None]]:
+    # Their first join ever (to the area, or to the board) is this one: per join of the month, the
+    # earliest of that person's joins, read from `ix_consent_events_subscriber_action_created`
+    # (never a pass over every join the board ever had).
     earlier = aliased(ConsentEvent)
-    before = [earlier.subscriber_id == ConsentEvent.subscriber_id, earlier.action == ConsentAction.SUBSCRIBE,
-              earlier.created_at < ConsentEvent.created_at]
+    before = [earlier.subscriber_id == ConsentEvent.subscriber_id, earlier.action == ConsentAction.SUBSCRIBE]
     if scope.area_ids is not None:  # new to the area (else: new to the board)
         before.append(earlier.area_id == ConsentEvent.area_id)
+    first = select(func.min(earlier.created_at)).where(*before).scalar_subquery()
     return select(ConsentEvent.subscriber_id).where(
         ConsentEvent.action == ConsentAction.SUBSCRIBE, period.holds(ConsentEvent.created_at),
-        scope.holds(ConsentEvent.area_id), scope.people(ConsentEvent.subscriber_id), ~exists().where(*before))
+        scope.holds(ConsentEvent.area_id), scope.people(ConsentEvent.subscriber_id), ConsentEvent.created_at <= first)
 
 
 def _left(scope: Scope, period: Period) -> Select[tuple[int | None]]:
@@ -309,9 +325,15 @@ def _left(scope: Scope, period: Period) -> Select[tuple[int | None]]:
 
 def _isolated(scope: Scope, period: Period, now: datetime) -> Select[tuple[int | None]]:
     end = period.end or now
-    # Two anti-joins, each on its own index, rather than one on `giver_id OR receiver_id`.
-    gave = exists().where(Exchange.giver_id == Subscription.subscriber_id, Exchange.created_at < end)
-    received = exists().where(Exchange.receiver_id == Subscription.subscriber_id, Exchange.created_at < end)
+    if scope.area_ids is None:
+        # The board: one anti-join against everyone in an exchange before the end (giver or receiver).
+        exchanged = union_all(select(Exchange.giver_id.label("person")).where(Exchange.created_at < end),
+                              select(Exchange.receiver_id).where(Exchange.created_at < end)).subquery("exchanged")
+        never: list[ColumnElement[bool]] = [~exists().where(exchanged.c.person == Subscription.subscriber_id)]
+    else:
+        # An area's members: each one looked up as giver and as receiver, each on its index.
+        never = [~exists().where(Exchange.giver_id == Subscription.subscriber_id, Exchange.created_at < end),
+                 ~exists().where(Exchange.receiver_id == Subscription.subscriber_id, Exchange.created_at < end)]
     return select(Subscription.subscriber_id).where(
         Subscription.status == SubscriptionStatus.ACTIVE, Subscription.consent_at <= end - ISOLATED_AFTER,
-        scope.holds(Subscription.area_id), scope.people(Subscription.subscriber_id), ~gave, ~received)
+        scope.holds(Subscription.area_id), scope.people(Subscription.subscriber_id), *never)

@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from sms_board.community import audit
 from sms_board.community.languages import enqueue_in_their_language, reading, texts_for
@@ -50,11 +50,12 @@ from sms_board.models import (
 from sms_board.plumbing.config import Settings
 from sms_board.plumbing.db import move_status
 from sms_board.sending.delivery import NOT_RECEIVED, cancel_about, in_statuses
-from sms_board.sending.outbox import enqueue
+from sms_board.sending.outbox import enqueue, enqueue_once
 from sms_board.text.phone import mask, normalise, why_not_textable
 from sms_board.text.segments import fit, smart_encode
 from sms_board.text.templates import Said, render
-from sms_board.voice.script import digest_call, item_words
+from sms_board.voice.listing import Listing, digest_listings
+from sms_board.voice.script import digest_call, digest_call_of, item_words
 
 T = TrustedHelperStatus
 
@@ -356,41 +357,45 @@ def copy_digests(session: Session, settings: Settings, campaign_ids: Sequence[in
         select(Outbox, TrustedHelper).join(TrustedHelper, TrustedHelper.resident_id == Outbox.subscriber_id)
         .where(Outbox.campaign_id.in_(list(campaign_ids)), Outbox.kind.in_([OutboxKind.DIGEST, OutboxKind.CALL]),
                TrustedHelper.status.in_(ACTIVE))
+        .options(selectinload(TrustedHelper.helper), selectinload(TrustedHelper.resident))
         .order_by(Outbox.id, TrustedHelper.id)
     ).all()
+    # The calls' listings, read once for all of them (not once a copy).
+    calls = {digest.id: digest for digest, _ in digests if digest.kind == OutboxKind.CALL}
+    batches = list(session.scalars(select(DigestBatch).where(
+        DigestBatch.id.in_([d.batch_id for d in calls.values() if d.batch_id is not None])))) if calls else []
+    listings = digest_listings(session, batches)
     written = 0
     for digest, row in digests:
-        if session.scalar(select(Outbox.id).where(Outbox.campaign_id == digest.campaign_id,
-                                                  Outbox.subscriber_id == row.helper_id,
-                                                  Outbox.kind == OutboxKind.COPY, Outbox.version == row.id)):
-            continue
-        copy = enqueue(session, settings, row.helper, _copy_text(session, settings, digest, row), OutboxKind.COPY,
-                       now=now)
-        if copy is not None:
-            copy.campaign_id, copy.batch_id, copy.version = digest.campaign_id, digest.batch_id, row.id
-            copy.send_after = max(copy.send_after or now, digest.send_after or now)
-            written += 1
-    session.flush()
+        listing = listings.get(digest.batch_id or 0, Listing((), ())) if digest.kind == OutboxKind.CALL else None
+        # The delivery key (campaign, helper, copy, the helper's ref) makes a second copy impossible.
+        written += enqueue_once(session, settings, row.helper, _copy_text(session, settings, digest, row, listing),
+                                OutboxKind.COPY, campaign_id=digest.campaign_id, batch_id=digest.batch_id,
+                                version=row.id, not_before=digest.send_after, now=now)
     return written
 
 
-def _copy_text(session: Session, settings: Settings, digest: Outbox, row: TrustedHelper) -> str:
-    """"For Rose: <her digest in the helper's language>"; a call's posts as texts, the first of `call_copy_pages`."""
+def _copy_text(session: Session, settings: Settings, digest: Outbox, row: TrustedHelper, listing: Listing | None) -> str:
+    """"For Rose: <her digest in the helper's language>"; a call's posts (its `listing`) as texts, the first
+    of `call_copy_pages`."""
     language = reading(settings, row.helper)[0]
     if digest.kind != OutboxKind.CALL:
         return render("helper_for", language, name=row.resident.name, body=_digest_in(session, digest, language))
-    return render("helper_for", language, name=row.resident.name, body=call_copy_pages(session, settings, digest, row)[0])
+    pages = call_copy_pages(session, settings, digest, row, listing)
+    return render("helper_for", language, name=row.resident.name, body=pages[0])
 
 
-def call_copy_pages(session: Session, settings: Settings, source: Outbox, row: TrustedHelper) -> list[str]:
+def call_copy_pages(session: Session, settings: Settings, source: Outbox, row: TrustedHelper,
+                    listing: Listing | None = None) -> list[str]:
     """A landline resident's digest call as her helper's texts, in the helper's language: the call's posts
     still up (as the call reads them, without the greeting and keys; refs as typed, `R3`), each page within
     SMS_BOARD_DIGEST_SEGMENTS once marked "For Rose: " (the mark is the caller's to add); all but the last
     end "+2 more: text FOR Rose MORE", as a resident's digest ends "text MORE". `source`: the call, or the
     copy of it (its batch is the call's). Built from the call's batch each time it is read, so a post taken
-    down or forgotten since is never sent on."""
+    down or forgotten since is never sent on. `listing`: the call's, when a digest run has read it already."""
     language = reading(settings, row.helper)[0]
-    call = digest_call(session, settings, source, chosen=language)
+    call = (digest_call(session, settings, source, chosen=language) if listing is None
+            else digest_call_of(settings, source, row.resident, listing, chosen=language))
     posts = [item_words(call, item, written=True) for item in call.listing.items]
     name = row.resident.name or ""
     word = name if len(name.split()) == 1 else row.ref

@@ -62,6 +62,8 @@ class Item(Base):
         Index("ix_items_area_status_created", "area_id", "status", "created_at"),
         # The monthly report's requests: those that went up in a month (community/report_figures.py).
         Index("ix_items_kind_published", "kind", "published_at"),
+        # An area's requests of a month (migration 0026).
+        Index("ix_items_area_kind_published", "area_id", "kind", "published_at"),
         one_of("status", ItemStatus),
         one_of("kind", ItemKind),
     )
@@ -218,7 +220,9 @@ class Exchange(Base):
 
     __tablename__ = "exchanges"
     # The monthly report and the ledger read a period's exchanges by time (community/report_figures.py).
-    __table_args__ = (Index("ix_exchanges_created_at", "created_at"),)
+    # An area's report reads the area's exchanges of the period (migration 0026).
+    __table_args__ = (Index("ix_exchanges_created_at", "created_at"),
+                      Index("ix_exchanges_area_created", "area_id", "created_at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     item_id: Mapped[int | None] = mapped_column(ForeignKey("items.id", ondelete="SET NULL"), index=True)

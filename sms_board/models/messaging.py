@@ -78,6 +78,13 @@ class InboundMessage(Base):
         # The monthly report's `active_members`: the month's texts the board acted on.
         Index("ix_inbound_handled", "handled_at", postgresql_where=text("status = 'handled'"),
               sqlite_where=text("status = 'handled'")),
+        # The whole board's `active_members`: the month's texts acted on, with their people, read from
+        # the index alone; an area's: each member's texts by person (migration 0026).
+        Index("ix_inbound_acted_on", "handled_at", "subscriber_id",
+              postgresql_where=text("status = 'handled' AND handler <> 'inbox'"),
+              sqlite_where=text("status = 'handled' AND handler <> 'inbox'")),
+        Index("ix_inbound_subscriber_handled", "subscriber_id", "handled_at",
+              postgresql_where=text("status = 'handled'"), sqlite_where=text("status = 'handled'")),
         one_of("status", InboundStatus),
     )
 

@@ -13,6 +13,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -88,7 +89,11 @@ class Subscriber(Base):
     """Everyone who has ever texted the board or been added to it: one row per number."""
 
     __tablename__ = "subscribers"
-    __table_args__ = (one_of("hears_by", HearsBy),)
+    __table_args__ = (
+        one_of("hears_by", HearsBy),
+        # The administrators (left out of the report's people counts): never a pass over everyone.
+        Index("ix_subscribers_admin", "id", postgresql_where=text("is_admin"), sqlite_where=text("is_admin")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     phone: Mapped[str] = mapped_column(String(20), unique=True)
@@ -152,6 +157,9 @@ class ConsentEvent(Base):
         one_of("action", ConsentAction),
         # The monthly report's `new_members`: the month's joins (community/report_figures.py).
         Index("ix_consent_events_action_created", "action", "created_at"),
+        # An area's joins of a month, and each person's first join (migration 0026).
+        Index("ix_consent_events_area_action_created", "area_id", "action", "created_at"),
+        Index("ix_consent_events_subscriber_action_created", "subscriber_id", "action", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -17,6 +17,8 @@ from functools import lru_cache
 from typing import Any, NamedTuple
 
 from sqlalchemy import ColumnElement, case, insert, literal, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from sms_board.models import Item, Match, OutboxKind, OutboxLane, OutboxStatus, Response, Subscriber
@@ -92,6 +94,27 @@ def enqueue(
     row = OutboxRow(to_number=recipient.phone, subscriber_id=recipient.id, **_about(about), **fields)
     session.add(row)
     return row
+
+
+def enqueue_once(
+    session: Session, settings: Settings, recipient: Subscriber, body: str, kind: OutboxKind, *, campaign_id: int,
+    version: int, batch_id: int | None = None, not_before: datetime | None = None, now: datetime,
+) -> bool:
+    """`enqueue` one campaign's text unless that delivery (campaign, subscriber, kind, version) is already
+    written: one `INSERT … ON CONFLICT DO NOTHING`, so a resumed run writes it once. `not_before`: it
+    waits at least until then. Returns whether a row was written."""
+    if recipient.opted_out_at is not None or recipient.undeliverable_at is not None or not takes_texts(recipient.phone):
+        return False
+    fields = _text_fields(settings, body, kind, zone_name=None, urgent=False, now=now)
+    fields["send_after"] = max(fields["send_after"] or now, not_before or now)
+    insert_ = sqlite_insert if session.get_bind().dialect.name == "sqlite" else pg_insert
+    written = session.execute(
+        insert_(OutboxRow).values(to_number=recipient.phone, subscriber_id=recipient.id, item_id=None,
+                                  campaign_id=campaign_id, batch_id=batch_id, version=version, **fields)
+        .on_conflict_do_nothing(index_elements=["campaign_id", "subscriber_id", "kind", "version"])
+        .returning(OutboxRow.id)
+    ).scalar()
+    return written is not None
 
 
 def enqueue_call(

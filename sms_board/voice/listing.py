@@ -8,7 +8,7 @@ rejected) is not read.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -64,16 +64,39 @@ def latest_call_to(session: Session, phone: str) -> Outbox | None:
 def digest_listing(session: Session, row: Outbox) -> Listing:
     """What a digest call reads: its batch's posts, in the batch's order, that are still up."""
     batch = session.get(DigestBatch, row.batch_id) if row.batch_id is not None else None
-    ids = list(batch.item_ids) if batch is not None else []
-    found = {item.id: item for item in session.scalars(
-        select(Item).where(Item.id.in_(ids), Item.status == ItemStatus.PUBLISHED, Item.kind.in_(SPOKEN_KINDS))
-        .options(selectinload(Item.area), selectinload(Item.author)))} if ids else {}
-    items = tuple(found[i] for i in ids if i in found)
-    areas = _areas_of(items)
-    if not areas and batch is not None and batch.area_id is not None:
-        area = session.get(Area, batch.area_id)
-        areas = (area,) if area is not None else ()
-    return Listing(items, areas)
+    if batch is None:
+        return Listing((), ())
+    return digest_listings(session, [batch])[batch.id]
+
+
+def digest_listings(session: Session, batches: Sequence[DigestBatch]) -> dict[int, Listing]:
+    """`digest_listing` for many batches at once (by batch id): a few statements whatever their number."""
+    ids = list(dict.fromkeys(item_id for batch in batches for item_id in batch.item_ids or ()))
+    found = spoken_items(session, ids)
+    # A batch none of whose posts is still up is about its own area: those areas, in one statement.
+    missing = {batch.area_id for batch in batches if batch.area_id is not None
+               and not any(item_id in found for item_id in batch.item_ids or ())}
+    areas = {area.id: area for area in session.scalars(select(Area).where(Area.id.in_(missing)))} if missing else {}
+    return {batch.id: listing_of(batch.item_ids or (), found, areas.get(batch.area_id) if batch.area_id else None)
+            for batch in batches}
+
+
+def spoken_items(session: Session, item_ids: Sequence[int]) -> dict[int, Item]:
+    """The posts of `item_ids` a call may read (still up, of a kind read aloud), with their areas and authors."""
+    if not item_ids:
+        return {}
+    return {item.id: item for item in session.scalars(
+        select(Item).where(Item.id.in_(list(item_ids)), Item.status == ItemStatus.PUBLISHED,
+                           Item.kind.in_(SPOKEN_KINDS))
+        .options(selectinload(Item.area), selectinload(Item.author)))}
+
+
+def listing_of(item_ids: Sequence[int], found: Mapping[int, Item], area: Area | None) -> Listing:
+    """A digest call's listing from its batch's ids and the posts found up (`spoken_items`): in the
+    batch's order; with none, about the batch's own area."""
+    items = tuple(found[i] for i in item_ids if i in found and found[i].status == ItemStatus.PUBLISHED
+                  and found[i].kind in SPOKEN_KINDS)
+    return Listing(items, _areas_of(items) or ((area,) if area is not None else ()))
 
 
 def public_areas_of(session: Session, person: Subscriber) -> list[Area]:

@@ -229,10 +229,15 @@ def goodbye(call: Call, lead: Sequence[str] = ()) -> VoiceResponse:
 def digest_call(session: Session, settings: Settings, row: Outbox, chosen: str | None = None) -> Call:
     """The `Call` of a digest call's outbox row (in a language chosen by key, else the subscriber's)."""
     person = session.get(Subscriber, row.subscriber_id) if row.subscriber_id is not None else None
+    return digest_call_of(settings, row, person, digest_listing(session, row), chosen)
+
+
+def digest_call_of(settings: Settings, row: Outbox, person: Subscriber | None, listing: Listing,
+                   chosen: str | None = None) -> Call:
+    """`digest_call` with its listener and listing already read (a digest run reads them for every call at once)."""
     language = language_for(settings, person, chosen)
-    return Call(f"/voice/call/{row.id}", language, settings, digest_listing(session, row), digest=True,
-                may_act=person is not None and not person.opted_out,
-                offered=offered_languages(settings, language))
+    return Call(f"/voice/call/{row.id}", language, settings, listing, digest=True,
+                may_act=person is not None and not person.opted_out, offered=offered_languages(settings, language))
 
 
 def call_twiml(session: Session, settings: Settings, row: Outbox) -> str:
@@ -259,5 +264,9 @@ def machine_message_for(session: Session, settings: Settings, row: Outbox) -> st
 
 def spoken_words(session: Session, settings: Settings, row: Outbox) -> str:
     """The plain words of a digest call's script, greeting then each post (the outbox row's `body`)."""
-    call = digest_call(session, settings, row)
+    return script_words(digest_call(session, settings, row))
+
+
+def script_words(call: Call) -> str:
+    """`spoken_words` of a call already built (`digest_call_of`): no statement."""
     return "\n".join([*greeting_words(call), *(item_words(call, item) for item in call.listing.items)])

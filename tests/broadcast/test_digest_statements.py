@@ -22,7 +22,16 @@ from sqlalchemy import func, select
 from sms_board.app import board_of
 from sms_board.broadcast.digest_batches import DigestReport
 from sms_board.broadcast.digest_runs import digest_now
-from sms_board.models import Item, Outbox, Subscriber, Subscription
+from sms_board.models import (
+    HearsBy,
+    Item,
+    Outbox,
+    OutboxKind,
+    Subscriber,
+    Subscription,
+    TrustedHelper,
+    TrustedHelperStatus,
+)
 from tests.conftest import session_of
 from tests.support.statements import NOW, Log, board, counting
 
@@ -135,3 +144,43 @@ def test_a_digests_chunks_are_planned_for_their_own_ids(app):
     if board_of(app).engine.dialect.name == "sqlite":
         pytest.skip("SQLite has no server-side plans")
     assert len(seen) == math.ceil(subscription_span(app) / CHUNK) and all(seen)
+
+
+def voice_listeners(app: Flask, area_id: int, count: int) -> None:
+    """`count` more people of the area hear the board by telephone, each with an agreed trusted helper
+    (the area's first subscriber), who gets their call's posts as a text."""
+    with session_of(app) as session:
+        people = session.scalars(select(Subscriber).join(Subscription).where(
+            Subscription.area_id == area_id, Subscriber.hears_by != HearsBy.VOICE).order_by(Subscriber.id)).all()
+        helper, listeners = people[0], people[1:count + 1]
+        assert len(listeners) == count
+        for person in listeners:
+            person.hears_by = HearsBy.VOICE
+            session.add(TrustedHelper(resident_id=person.id, helper_id=helper.id, status=TrustedHelperStatus.ACTIVE,
+                                      proposed_at=NOW - timedelta(days=2), asked_by="Ruth", resident_channel="cli",
+                                      resident_words="asked in person", confirmed_at=NOW - timedelta(days=2)))
+        session.commit()
+
+
+def test_a_digest_runs_calls_and_their_copies_do_not_add_statements_per_voice_listener(db, tmp_path):
+    """Each voice listener's call reads its posts from one read for the whole run, and each trusted helper's
+    copy of it is one INSERT … ON CONFLICT: three listeners cost what one does, less those rows' INSERTs."""
+    from sms_board import create_app
+    from tests.conftest import _empty_tables, app_config
+
+    def run(listeners: int, first: int, at: datetime) -> tuple[list[str], int, int]:
+        _empty_tables(db)
+        app = create_app(app_config(db, tmp_path / f"board-{first}", SMS_BOARD_VOICE="on"))
+        [area_id] = board(app, 1, 8, authors=1, first=first)
+        voice_listeners(app, area_id, listeners)
+        log, report = digest(app, at)
+        with session_of(app) as session:
+            copies = session.scalar(select(func.count()).where(Outbox.kind == OutboxKind.COPY)) or 0
+        kinds = [kind for kind in log.kinds() if kind not in ("INSERT INTO digest_batches", "INSERT INTO outbox")]
+        return kinds, report.calls, copies
+
+    one, calls, copies = run(1, 0, NOW)
+    assert (calls, copies) == (1, 1)
+    many, calls, copies = run(4, 1, NOW + timedelta(days=1))
+    assert (calls, copies) == (4, 4)
+    assert many == one
