@@ -64,20 +64,20 @@ def get_or_create_subscriber(session: Session, phone: str, now: datetime) -> Sub
     subscriber = session.scalar(_SUBSCRIBER_BY_PHONE, {"phone": phone})
     if subscriber is not None:
         return subscriber
-    add_subscriber(session, phone, now)
-    subscriber = session.scalar(_SUBSCRIBER_BY_PHONE, {"phone": phone})
+    subscriber = add_subscriber(session, phone, now) or session.scalar(_SUBSCRIBER_BY_PHONE, {"phone": phone})
     assert subscriber is not None
     return subscriber
 
 
-def add_subscriber(session: Session, phone: str, now: datetime) -> None:
-    """A subscriber row for a new number (nothing, if a text racing this one added it first); a landline
-    hears the board by voice from the start (`community.hearing`)."""
+def add_subscriber(session: Session, phone: str, now: datetime) -> Subscriber | None:
+    """A subscriber row for a new number, returned by the one `INSERT … RETURNING` that adds it (None, if a
+    text racing this one added it first); a landline hears the board by voice from the start
+    (`community.hearing`)."""
     insert = sqlite_insert if is_sqlite(session) else pg_insert
-    session.execute(
+    return session.scalar(
         insert(Subscriber).values(phone=phone, created_at=now, is_admin=False, digest_frequency="daily",
                                   hears_by=first_hearing(phone))
-        .on_conflict_do_nothing(index_elements=["phone"])
+        .on_conflict_do_nothing(index_elements=["phone"]).returning(Subscriber)
     )
 
 
