@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import create_engine, event, text
 
 from sms_board.app import board_of
 from tests.conftest import ACCOUNT_SID, BOARD_NUMBER, post_inbound
@@ -96,3 +96,18 @@ def test_a_texts_cost_does_not_grow_with_the_neighbourhood(app, client, street, 
         neighbour.text("POST Spare bike for anyone who needs one")
     after = cost(app, client, sms("Who do I ask about the broken streetlight, please?", SAM))
     assert after == before
+
+
+@pytest.mark.postgres_only(reason="PostgreSQL drops the connections; SQLite has none to drop")
+def test_a_text_is_answered_after_postgresql_dropped_the_pooled_connections(app, client, street):
+    # Connections are not pinged as they are checked out: the webhook must recover on its own.
+    post_inbound(client, sms("HELP", SAM))  # the pool holds a connection now
+    engine = board_of(app).engine
+    with create_engine(engine.url).connect() as killer:
+        dropped = killer.execute(text(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )).scalar_one()
+    assert dropped >= 1
+    replies = post_inbound(client, sms("POST Lost ginger cat near the park", SAM))
+    assert any("#N" in reply for reply in replies), replies
