@@ -11,8 +11,9 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, bindparam, func, insert, or_, select
+from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 
 from sms_board.community.item_lifecycle import (
     CONNECTED,
@@ -43,6 +44,7 @@ from sms_board.models import (
     Subscription,
     SubscriptionStatus,
 )
+from sms_board.plumbing.db import is_sqlite
 from sms_board.sending.delivery import about, cancel_about, told_about
 from sms_board.text.templates import NEIGHBOUR
 
@@ -63,15 +65,62 @@ def record(
     session: Session, item: Item, action: ItemEventAction, now: datetime, *, actor: Subscriber | None = None,
     match: Match | None = None, **detail: object,
 ) -> None:
-    helper = acting_helper(session)
     session.add(ItemEvent(
         item_id=item.id, match_id=match.id if match else None, actor_id=actor.id if actor else None,
-        action=action, detail={**detail, "by_helper": helper} if helper else dict(detail), created_at=now,
+        action=action, detail=_detail(session, detail), created_at=now,
     ))
     if action not in _BOARD_ACTIONS:
         item.last_activity_at = now
         # A new quiet spell starts: the requester may be asked again after it.
         item.reminded_at = None
+
+
+def _detail(session: Session, detail: dict[str, object]) -> dict[str, object]:
+    helper = acting_helper(session)
+    return {**detail, "by_helper": helper} if helper else dict(detail)
+
+
+_ITEMS = Item.__table__
+_EVENTS = ItemEvent.__table__
+# Parameters are named apart from the columns (`new_*`), so none can join an INSERT's column list.
+_INSERT_ITEM = (
+    insert(_ITEMS)
+    .values({column.key: bindparam(f"new_{column.key}", type_=column.type) for column in _ITEMS.c if column.key != "id"})
+    .returning(_ITEMS.c.id)
+)
+_OPENED_BY = select(bindparam("new_actor", type_=_EVENTS.c.actor_id.type),
+                    bindparam("new_action", type_=_EVENTS.c.action.type),
+                    bindparam("new_detail", type_=_EVENTS.c.detail.type),
+                    bindparam("new_at", type_=_EVENTS.c.created_at.type))
+_EVENT_COLUMNS = ("item_id", "actor_id", "action", "detail", "created_at")
+_NEW_ITEM = _INSERT_ITEM.cte("new_item")
+# One statement on PostgreSQL: the item, and its first event.
+_OPEN_ITEM = insert(_EVENTS).from_select(
+    _EVENT_COLUMNS, select(_NEW_ITEM.c.id, *_OPENED_BY.selected_columns).select_from(_NEW_ITEM),
+).returning(_EVENTS.c.item_id)
+_FIRST_EVENT = insert(_EVENTS).from_select(
+    _EVENT_COLUMNS, select(bindparam("new_item", type_=_EVENTS.c.item_id.type), *_OPENED_BY.selected_columns),
+)
+
+
+def open_item(session: Session, item: Item, now: datetime, *, actor: Subscriber, area: Area) -> Item:
+    """A new item (built, not yet added) stored with its first event, `opened` by `actor`, as `record` writes
+    it: one statement on PostgreSQL, with no unit of work (texts post often). Returns the item, in the session.
+
+    The item's activity is `now` already: its first event changes nothing more on its row."""
+    values = {f"new_{column.key}": getattr(item, column.key) for column in _ITEMS.c if column.key != "id"}
+    event_values = {"new_actor": actor.id, "new_action": ItemEventAction.OPENED, "new_detail": _detail(session, {}),
+                    "new_at": now}
+    connection = session.connection()
+    if is_sqlite(session):
+        item.id = connection.execute(_INSERT_ITEM, values).scalar_one()
+        connection.execute(_FIRST_EVENT, {**event_values, "new_item": item.id})
+    else:
+        item.id = connection.execute(_OPEN_ITEM, {**values, **event_values}).scalar_one()
+    make_transient_to_detached(item)
+    session.add(item)
+    set_committed_value(item, "area", area)  # already loaded: the reply that names it needs no query
+    return item
 
 
 def is_member(session: Session, person: Subscriber, area_id: int) -> bool:

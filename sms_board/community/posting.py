@@ -14,10 +14,10 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from sms_board.community.areas import area_named_first
-from sms_board.community.exchange import record
+from sms_board.community.exchange import open_item
 from sms_board.community.moderation import status_for_new, submitted
 from sms_board.community.subscriptions import nameable_areas
-from sms_board.models import Area, Item, ItemEventAction, ItemKind, ItemStatus, Subscriber
+from sms_board.models import Area, Item, ItemKind, ItemStatus, Subscriber
 from sms_board.plumbing.config import Settings
 from sms_board.text.templates import Said
 from sms_board.text.words import Words
@@ -94,9 +94,6 @@ def _new_item(session: Session, settings: Settings, area: Area, author: Subscrib
         # Known now, so recording its first event writes nothing more to the row.
         reminded_at=None, closed_at=None,
     )
-    item.area = area  # already loaded: the reply that names it needs no query
-    session.add(item)
-    session.flush()
-    record(session, item, ItemEventAction.OPENED, now, actor=author)
+    open_item(session, item, now, actor=author, area=area)
     submitted(session, item, now)
     return item

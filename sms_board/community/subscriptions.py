@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import bindparam, exists, or_, select
+from sqlalchemy import bindparam, exists, insert, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -64,20 +65,20 @@ def get_or_create_subscriber(session: Session, phone: str, now: datetime) -> Sub
     subscriber = session.scalar(_SUBSCRIBER_BY_PHONE, {"phone": phone})
     if subscriber is not None:
         return subscriber
-    add_subscriber(session, phone, now)
-    subscriber = session.scalar(_SUBSCRIBER_BY_PHONE, {"phone": phone})
+    subscriber = add_subscriber(session, phone, now) or session.scalar(_SUBSCRIBER_BY_PHONE, {"phone": phone})
     assert subscriber is not None
     return subscriber
 
 
-def add_subscriber(session: Session, phone: str, now: datetime) -> None:
-    """A subscriber row for a new number (nothing, if a text racing this one added it first); a landline
-    hears the board by voice from the start (`community.hearing`)."""
+def add_subscriber(session: Session, phone: str, now: datetime) -> Subscriber | None:
+    """A subscriber row for a new number, returned by the one `INSERT … RETURNING` that adds it (None, if a
+    text racing this one added it first); a landline hears the board by voice from the start
+    (`community.hearing`)."""
     insert = sqlite_insert if is_sqlite(session) else pg_insert
-    session.execute(
+    return session.scalar(
         insert(Subscriber).values(phone=phone, created_at=now, is_admin=False, digest_frequency="daily",
                                   hears_by=first_hearing(phone))
-        .on_conflict_do_nothing(index_elements=["phone"])
+        .on_conflict_do_nothing(index_elements=["phone"]).returning(Subscriber)
     )
 
 
@@ -100,6 +101,47 @@ def _subscription(session: Session, subscriber: Subscriber, area: Area) -> Subsc
     )
 
 
+_SUBSCRIPTIONS = Subscription.__table__
+_CONSENTS = ConsentEvent.__table__
+_SUBSCRIPTION_COLUMNS = ("subscriber_id", "area_id", "status", "consent_at", "consent_text", "consent_channel",
+                         "ended_at", "last_digest_at")
+_CONSENT_COLUMNS = ("subscriber_id", "area_id", "action", "channel", "words", "wording", "inbound_id", "created_at")
+
+
+def _new_subscription(insert: Any) -> Any:
+    # Parameters are named apart from the columns (`new_*`), so none can join an INSERT's column list.
+    return (
+        insert(_SUBSCRIPTIONS)
+        .values({name: bindparam(f"new_{name}", type_=_SUBSCRIPTIONS.c[name].type) for name in _SUBSCRIPTION_COLUMNS})
+        .on_conflict_do_nothing(index_elements=["subscriber_id", "area_id"])
+        .returning(_SUBSCRIPTIONS.c.id)
+    )
+
+
+_CONSENT_GIVEN = select(*(bindparam(f"given_{name}", type_=_CONSENTS.c[name].type) for name in _CONSENT_COLUMNS))
+_NEW_ON_SQLITE = _new_subscription(sqlite_insert)
+_ADDED = _new_subscription(pg_insert).cte("added")
+# A first subscription to an area and the consent it was given with: one statement on PostgreSQL.
+_SUBSCRIBE_NEW = insert(_CONSENTS).from_select(
+    _CONSENT_COLUMNS, _CONSENT_GIVEN.select_from(_ADDED),
+).returning(_CONSENTS.c.id)
+_CONSENT_ON_SQLITE = insert(_CONSENTS).from_select(_CONSENT_COLUMNS, _CONSENT_GIVEN)
+
+
+def _subscribed_anew(session: Session, subscription: dict[str, Any], consent: dict[str, Any]) -> bool:
+    """A subscription to an area the number never had, and its consent, as Core statements; False (and
+    nothing written) when the number has, or had, one there."""
+    values = {f"new_{name}": value for name, value in subscription.items()}
+    given = {f"given_{name}": value for name, value in consent.items()}
+    connection = session.connection()
+    if is_sqlite(session):
+        if connection.execute(_NEW_ON_SQLITE, values).first() is None:
+            return False
+        connection.execute(_CONSENT_ON_SQLITE, given)
+        return True
+    return connection.execute(_SUBSCRIBE_NEW, {**values, **given}).first() is not None
+
+
 def subscribe(
     session: Session,
     subscriber: Subscriber,
@@ -115,25 +157,26 @@ def subscribe(
 
     Also False for an area STOP ended: only START brings that back (the number stays opted out).
     """
-    existing = _subscription(session, subscriber, area)
     # A (re)joining subscriber's first digest holds what is new from now on, not the past
     # (nor what was posted while they were away).
     consent = {"consent_at": now, "consent_text": words, "consent_channel": channel, "last_digest_at": now}
+    given = {"subscriber_id": subscriber.id, "area_id": area.id, "action": ConsentAction.SUBSCRIBE,
+             "channel": channel, "words": words, "wording": wording, "inbound_id": inbound_id, "created_at": now}
+    # Most joins are a first subscription to the area: inserted with its consent at once. Otherwise the
+    # subscription there decides.
+    status = initial_status(subscriber)
+    if _subscribed_anew(session, {"subscriber_id": subscriber.id, "area_id": area.id, "status": status,
+                                  "ended_at": None if status in MEMBER else now, **consent}, given):
+        return True
+    existing = _subscription(session, subscriber, area)
     if existing is not None and existing.status not in REJOINS_FROM:
         return False  # a member already; or STOP ended it, and only START brings that back
-    if existing is None:
-        status = initial_status(subscriber)
-        session.add(Subscription(subscriber_id=subscriber.id, area_id=area.id, status=status,
-                                 ended_at=None if status in MEMBER else now, **consent))
-    elif not transition(session, Subscription.id == existing.id, SubscriptionStatus.ACTIVE,
-                        allowed_from=REJOINS_FROM, now=now, **consent):
+    if existing is None:  # deleted since the INSERT met it: nothing to rejoin
         return False
-    session.add(
-        ConsentEvent(
-            subscriber_id=subscriber.id, area_id=area.id, action=ConsentAction.SUBSCRIBE, channel=channel,
-            words=words, wording=wording, inbound_id=inbound_id, created_at=now,
-        )
-    )
+    if not transition(session, Subscription.id == existing.id, SubscriptionStatus.ACTIVE,
+                      allowed_from=REJOINS_FROM, now=now, **consent):
+        return False
+    session.add(ConsentEvent(**given))
     return True
 
 

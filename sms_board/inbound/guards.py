@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, ScalarSelect, bindparam, exists, func, select, true
+from sqlalchemy import ColumnElement, ScalarSelect, bindparam, exists, func, select, true, update
 from sqlalchemy.orm import Session
 
 from sms_board.community.alerts import alert_flood
@@ -73,13 +73,14 @@ def _sent_to_sender(*conditions: ColumnElement[bool]) -> ScalarSelect[int]:
 
 _RECENT = select(
     func.count().filter(_INBOUND.c.received_at > bindparam("flood_since")).label("recent"),
-    func.count().filter(_INBOUND.c.id != bindparam("row"), _INBOUND.c.body == bindparam("body"),
+    func.count().filter(_INBOUND.c.id != bindparam("row"), _INBOUND.c.body == bindparam("same_body"),
                         _INBOUND.c.received_at > bindparam("identical_since")).label("identical"),
-    func.count().filter(_INBOUND.c.id != bindparam("row"), _INBOUND.c.body == bindparam("body"),
+    func.count().filter(_INBOUND.c.id != bindparam("row"), _INBOUND.c.body == bindparam("same_body"),
                         _INBOUND.c.received_at > bindparam("repeat_since")).label("repeats"),
 ).where(_INBOUND.c.from_number == bindparam("number"), _INBOUND.c.received_at > bindparam("since")).subquery()
-# Built once: every text reads its sender and all its bookkeeping in this one statement.
-_SENDER = select(
+# Built once: every text reads its sender (if the number is one) and all its bookkeeping in this
+# one statement, which always returns a row (the counts stand alone: a new number has none).
+_ACTIVITY = (
     Subscriber,
     _RECENT.c.recent,
     _RECENT.c.identical,
@@ -88,7 +89,21 @@ _SENDER = select(
     _sent_to_sender(_OUTBOX.c.kind != OutboxKind.REPLY, _OUTBOX.c.sent_at > bindparam("quick_since"),
                     _OUTBOX.c.sent_at <= bindparam("arrived")),
     _sent_to_sender(_OUTBOX.c.kind == OutboxKind.REPLY, _OUTBOX.c.sent_at > bindparam("hour_ago")),
-).select_from(Subscriber).join(_RECENT, true()).where(Subscriber.phone == bindparam("number"))
+)
+_SENDER = select(*_ACTIVITY).select_from(_RECENT).outerjoin(Subscriber, Subscriber.phone == bindparam("number"))
+# The webhook's text, just stored, is taken for routing (`routing._take`: the row lock, while it is
+# still `received`) by the same statement: no row, when another delivery of it has it.
+_TAKEN = (
+    update(_INBOUND)
+    .where(_INBOUND.c.id == bindparam("row"), _INBOUND.c.status == bindparam("open"))
+    .values(handled_at=bindparam("at"))
+    .returning(_INBOUND.c.id)
+    .cte("taken")
+)  # (no parameter of these statements may be named after a column of the text's row: it would join the SET)
+_TAKING_SENDER = (
+    select(*_ACTIVITY).select_from(_TAKEN).join(_RECENT, true())
+    .outerjoin(Subscriber, Subscriber.phone == bindparam("number"))
+)
 _EARLIER_ANSWERS = select(_INBOUND.c.replies, _INBOUND.c.error).where(
     _INBOUND.c.from_number == bindparam("number"), _INBOUND.c.body == bindparam("body"),
     _INBOUND.c.received_at > bindparam("since"), _INBOUND.c.id != bindparam("row"),
@@ -107,20 +122,29 @@ class Activity:
     replies_this_hour: int  # automatic replies to the number in the last hour
 
 
-def sender(session: Session, inbound: InboundMessage, now: datetime) -> tuple[Subscriber, Activity]:
-    """The sender (added, for a new number) and what they did lately: one statement for a known number."""
+def sender(
+    session: Session, inbound: InboundMessage, now: datetime, *, take: bool = False,
+) -> tuple[Subscriber, Activity] | None:
+    """The sender (added, for a new number) and what they did lately, in one statement (and one more to add
+    a new number). `take`: the text is taken for routing by that same statement (PostgreSQL); None, when
+    another delivery of it has it."""
     arrived = inbound.received_at
     values = {
-        "flood_since": now - FLOOD_WINDOW, "row": inbound.id, "body": inbound.body,
+        "flood_since": now - FLOOD_WINDOW, "row": inbound.id, "same_body": inbound.body,
         "identical_since": now - IDENTICAL_WINDOW, "number": inbound.from_number, "since": now - _LOOKBACK,
         "repeat_since": now - REPEAT_WINDOW, "quick_since": arrived - MACHINE_SPEED, "arrived": arrived,
         "hour_ago": min(now, arrived) - LOOP_WINDOW,
     }
-    found = session.execute(_SENDER, values).one_or_none()
+    if take:
+        values.update(at=now, open=InboundStatus.RECEIVED)
+    found = session.execute(_TAKING_SENDER if take else _SENDER, values).one_or_none()
     if found is None:
-        add_subscriber(session, inbound.from_number, now)
-        found = session.execute(_SENDER, values).one()
+        return None
     subscriber, recent, identical, waiting, repeats, answered_at_once, replies = found
+    if subscriber is None:
+        subscriber = add_subscriber(session, inbound.from_number, now)
+        if subscriber is None:  # a text racing this one added the number first
+            subscriber = session.execute(_SENDER, values).one()[0]
     if fold(inbound.body) in REPEATABLE:
         identical = 0
     activity = Activity(recent or 0, identical or 0, bool(waiting), repeats or 0, answered_at_once or 0, replies or 0)

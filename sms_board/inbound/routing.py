@@ -73,18 +73,29 @@ def route_once(
     """
     try:
         with factory(bind=connection) if connection is not None else factory() as session, session.begin():
-            inbound = _take(session, inbound_id, now, skip_locked=skip_locked, stored=stored)
+            phone = None
+            if stored is not None and not is_sqlite(session):
+                # Just stored by this webhook: what it holds is known. A text the router will read is
+                # taken by the statement that reads its sender (`guards.sender`); any other, here.
+                phone = normalise(str(stored["from_number"]), settings.default_region)
+                taking = _routable(settings, phone, stored.get("to_number"))  # type: ignore[arg-type]
+            else:
+                taking = False
+            inbound = _take(session, inbound_id, now, skip_locked=skip_locked, stored=stored, taking=taking)
             if inbound is None:
                 if skip_locked:
                     return None  # someone is routing it right now
                 return _result(session.connection().execute(_READ, {"row": inbound_id}).one())
             before = _columns(inbound)
-            phone = normalise(inbound.from_number, settings.default_region)
+            if phone is None:
+                phone = normalise(inbound.from_number, settings.default_region)
             # Route what was sent, not the stored copy: its NUL markers are not part of a notice.
             if text is None:
                 text = Text.read(inbound.params, inbound.body.replace("\ufffd", ""), settings.languages)
             with session.no_autoflush:  # the sender and the handlers' rows are written once, at the end
-                outcome = _process(session, settings, inbound, phone, text, now, by_rest=by_rest)
+                outcome = _process(session, settings, inbound, phone, text, now, by_rest=by_rest, take=taking)
+            if outcome is None:  # another delivery of the text had it: answer with what it did
+                return _result(session.connection().execute(_READ, {"row": inbound_id}).one())
             changed = {name: value for name, value in _columns(inbound).items() if value != before[name]}
             if not status.transition(session.connection(), inbound_id, outcome, allowed_from=status.OPEN, now=now,
                                      **changed):
@@ -117,8 +128,14 @@ def _columns(inbound: InboundMessage) -> dict[str, object]:
     return values
 
 
+def _routable(settings: Settings, phone: str | None, to_number: str | None) -> bool:
+    """Whether the router reads this text (not a short code, nor the board's own number)."""
+    return phone is not None and not guards.from_the_board(settings, phone, to_number)
+
+
 def _take(
     session: Session, inbound_id: int, now: datetime, *, skip_locked: bool, stored: Mapping[str, object] | None = None,
+    taking: bool = False,
 ) -> InboundMessage | None:
     """A working copy of the stored text, locked for routing, if it is still `received`; else None.
 
@@ -133,8 +150,9 @@ def _take(
         if found is None or found.status not in status.OPEN:
             return None
     elif stored is not None:
-        # Just stored by this webhook: what it holds is known, only the lock is needed.
-        if connection.execute(_TAKE_ONLY, {"row": inbound_id, "at": now}).one_or_none() is None:
+        # Just stored by this webhook: what it holds is known, only the lock is needed (`taking`: it is taken
+        # with its sender, by `guards.sender`).
+        if not taking and connection.execute(_TAKE_ONLY, {"row": inbound_id, "at": now}).one_or_none() is None:
             return None
         return InboundMessage(**stored, id=inbound_id, handled_at=now)
     else:
@@ -217,19 +235,23 @@ def _give_up(factory: sessionmaker[Session], inbound_id: int, attempts: int, now
 
 def _process(
     session: Session, settings: Settings, inbound: InboundMessage, phone: str | None, text: Text, now: datetime,
-    *, by_rest: bool = False,
-) -> InboundStatus:
+    *, by_rest: bool = False, take: bool = False,
+) -> InboundStatus | None:
     """Pass the text through the guards and the router; returns what it settles as (the other
-    columns are filled in on `inbound`)."""
+    columns are filled in on `inbound`). `take`: the text is taken with its sender; None, when
+    another delivery of it has it."""
     if phone is None:
         # Short codes, alphanumeric sender IDs and garbage are never answered.
         inbound.error = "sender is not a phone number"
         return InboundStatus.IGNORED
-    if guards.from_the_board(settings, phone, inbound.to_number):
+    if not _routable(settings, phone, inbound.to_number):
         inbound.error = "sent from the board's own number"
         return InboundStatus.IGNORED
 
-    subscriber, activity = guards.sender(session, inbound, now)
+    read = guards.sender(session, inbound, now, take=take)
+    if read is None:
+        return None
+    subscriber, activity = read
     inbound.subscriber_id = subscriber.id
     # Any text but YES lets a pending confirmation lapse (docs/language.md, "YES"): STOP, START and HELP, which are
     # answered before YES is read, and texts held or ignored below, as much as any other. The one exception: a

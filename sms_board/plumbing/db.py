@@ -32,7 +32,10 @@ def make_engine(url: str, **kwargs: object) -> Engine:
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs)
         _tune_sqlite(engine)
         return engine
-    kwargs.setdefault("pool_pre_ping", True)
+    # No round trip to test each connection as it is checked out: a connection PostgreSQL dropped fails
+    # its first statement instead, which invalidates the pool, and the caller tries again once (the
+    # webhook: `web.sms.inbound`).
+    kwargs.setdefault("pool_pre_ping", False)
     engine = create_engine(url, **kwargs)
     if engine.dialect.driver == "psycopg":
         _plan_when_asked(engine)

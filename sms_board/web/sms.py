@@ -12,6 +12,7 @@ from functools import wraps
 from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, request
+from sqlalchemy.exc import DBAPIError
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
@@ -94,5 +95,15 @@ def twiml(replies: list[str]) -> Response:
 @bp.post("/inbound")
 @twilio_signed
 def inbound() -> Response:
-    result = receive(sessions(), settings(), request.form.to_dict(flat=True))
+    params = request.form.to_dict(flat=True)
+    try:
+        result = receive(sessions(), settings(), params)
+    except DBAPIError as exc:
+        if not exc.connection_invalidated:
+            raise
+        # A pooled connection PostgreSQL had dropped (connections are not tested as they are checked
+        # out): the pool is renewed. Storing is idempotent by MessageSid and routing all or nothing, so
+        # the text is received again from the start.
+        log.warning("webhook: the database connection was lost; receiving the text again")
+        result = receive(sessions(), settings(), params)
     return twiml(result.replies)

@@ -3,8 +3,8 @@
 Speed is measured in `bench/bench_webhook.py`; what keeps it is this count, which
 fails CI when a change adds a query to every text (a lookup per keyword, an
 autoflush, a lazy load). Counted with a SQLAlchemy cursor event; the transaction
-statements SQLite's engine sends itself (`BEGIN IMMEDIATE`) are left out, so the
-same limits hold on both databases.
+statements SQLite's engine sends itself (`BEGIN IMMEDIATE`) are left out. The limits
+are the counts measured, each database its own: one more statement is a failure.
 """
 
 from __future__ import annotations
@@ -14,21 +14,25 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import create_engine, event, text
 
 from sms_board.app import board_of
 from tests.conftest import ACCOUNT_SID, BOARD_NUMBER, post_inbound
 
 SAM, PRIYA, NEWCOMER = "+447700900301", "+447700900302", "+447700900399"
 
-# The most statements one text of each kind may cost (measured: see bench/RESULTS.md).
+# The most statements one text of each kind may cost, on PostgreSQL and on SQLite (measured: see
+# bench/RESULTS.md). On PostgreSQL the webhook stores a text with one autocommitted statement and takes
+# it for routing with the statement that reads its sender; a POST's item and its first event, and a
+# JOIN's subscription and its consent, are one statement each. SQLite, which has no INSERT in a WITH,
+# stores and takes the text in two transactions and writes those pairs as two statements.
 LIMITS = {
-    "unknown text": 7,
-    "JOIN from a new number": 11,
-    "POST": 8,
-    "NEED": 8,
-    "HELP": 6,
-    "a retried MessageSid": 4,
+    "unknown text": (6, 7),
+    "JOIN from a new number": (7, 9),
+    "POST": (6, 8),
+    "NEED": (6, 8),
+    "HELP": (5, 6),
+    "a retried MessageSid": (4, 4),
 }
 
 
@@ -78,7 +82,8 @@ def test_every_kind_of_text_stays_within_its_statement_budget(app, client, stree
         "HELP": cost(app, client, sms("HELP", SAM)),
         "a retried MessageSid": cost(app, client, retried),
     }
-    over = {kind: (count, LIMITS[kind]) for kind, count in measured.items() if count > LIMITS[kind]}
+    limit = {kind: limits[board_of(app).engine.dialect.name == "sqlite"] for kind, limits in LIMITS.items()}
+    over = {kind: (count, limit[kind]) for kind, count in measured.items() if count > limit[kind]}
     assert not over, f"statements per text over budget (measured, limit): {over}"
 
 
@@ -91,3 +96,21 @@ def test_a_texts_cost_does_not_grow_with_the_neighbourhood(app, client, street, 
         neighbour.text("POST Spare bike for anyone who needs one")
     after = cost(app, client, sms("Who do I ask about the broken streetlight, please?", SAM))
     assert after == before
+
+
+@pytest.mark.postgres_only(reason="PostgreSQL drops the connections; SQLite has none to drop")
+def test_a_text_is_answered_after_postgresql_dropped_the_pooled_connections(app, client, street):
+    # Connections are not pinged as they are checked out: the webhook must recover on its own.
+    post_inbound(client, sms("HELP", SAM))  # the pool holds a connection now
+    engine = board_of(app).engine
+    # Only this board's own connections (other tests share the database): every one the pool holds.
+    held = [engine.connect() for _ in range(max(1, engine.pool.checkedin()))]
+    pids = [connection.execute(text("SELECT pg_backend_pid()")).scalar_one() for connection in held]
+    for connection in held:
+        connection.close()
+    with create_engine(engine.url).connect() as killer:
+        dropped = killer.execute(text("SELECT count(pg_terminate_backend(pid)) FROM unnest(CAST(:pids AS int[])) AS pid"),
+                                 {"pids": pids}).scalar_one()
+    assert dropped == len(pids)
+    replies = post_inbound(client, sms("POST Lost ginger cat near the park", SAM))
+    assert any("#N" in reply for reply in replies), replies
