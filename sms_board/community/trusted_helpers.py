@@ -50,7 +50,8 @@ from sms_board.models import (
 from sms_board.plumbing.config import Settings
 from sms_board.plumbing.db import move_status
 from sms_board.sending.delivery import NOT_RECEIVED, cancel_about, in_statuses
-from sms_board.sending.outbox import enqueue, enqueue_once
+from sms_board.sending.outbox import enqueue, enqueue_once, prepare
+from sms_board.text.digest_text import page as digest_page
 from sms_board.text.phone import mask, normalise, why_not_textable
 from sms_board.text.segments import fit, smart_encode
 from sms_board.text.templates import Said, render
@@ -347,11 +348,13 @@ def copy_to_helpers(session: Session, settings: Settings, resident: Subscriber, 
 
 
 def copy_digests(session: Session, settings: Settings, campaign_ids: Sequence[int], now: datetime) -> int:
-    """A copy of each digest these runs wrote for a resident with agreed helpers, to each helper: the
-    resident's digest, in the helper's language (`_digest_in`), after "For Rose:". A resident who hears
-    the board by telephone got a call: the copy is the first page of its posts as texts, in the helper's
-    language (`call_copy_pages`; `FOR ROSE MORE` reads on). Its own outbox row (kind `copy`, version the helper's
-    ref number); a copy already written is not written again, so a resumed run copies each digest once.
+    """A copy of each digest these runs wrote for a resident with agreed helpers, to each helper: the first
+    page of the resident's digest in the helper's language (`text_copy_pages`), after "For Rose:", ending
+    "+2 more: text FOR Rose MORE" when it has more. A resident who hears the board by telephone got a call: the
+    copy is the first page of its posts as texts, in the helper's language (`call_copy_pages`). `FOR ROSE MORE`
+    reads on from either (`next_copy_page`). Its own outbox row (kind `copy`, version the helper's ref number); a
+    copy already written is not written again, so a resumed run copies each digest once. The same few
+    statements at any size: the calls' listings and the digests' pages are read once for all of them.
     Returns the copies written."""
     digests = session.execute(
         select(Outbox, TrustedHelper).join(TrustedHelper, TrustedHelper.resident_id == Outbox.subscriber_id)
@@ -365,24 +368,79 @@ def copy_digests(session: Session, settings: Settings, campaign_ids: Sequence[in
     batches = list(session.scalars(select(DigestBatch).where(
         DigestBatch.id.in_([d.batch_id for d in calls.values() if d.batch_id is not None])))) if calls else []
     listings = digest_listings(session, batches)
+    # The text digests' batches, and their twins in the helpers' languages, read once for all of them.
+    texts = [(digest, row) for digest, row in digests if digest.kind != OutboxKind.CALL and digest.batch_id is not None]
+    twins = _twins(session, [digest.batch_id for digest, _ in texts if digest.batch_id is not None],
+                   {reading(settings, row.helper)[0] for _, row in texts}) if texts else {}
     written = 0
     for digest, row in digests:
-        listing = listings.get(digest.batch_id or 0, Listing((), ())) if digest.kind == OutboxKind.CALL else None
+        language = reading(settings, row.helper)[0]
+        if digest.kind == OutboxKind.CALL:
+            body = call_copy_pages(session, settings, digest, row, listings.get(digest.batch_id or 0, Listing((), ())))[0]
+        else:
+            own = twins.get((digest.batch_id, None)) if digest.batch_id is not None else None
+            theirs = twins.get((digest.batch_id, language)) or own
+            body = text_copy_pages(settings, theirs, row)[0] if theirs is not None and theirs.pages else digest.body
         # The delivery key (campaign, helper, copy, the helper's ref) makes a second copy impossible.
-        written += enqueue_once(session, settings, row.helper, _copy_text(session, settings, digest, row, listing),
+        written += enqueue_once(session, settings, row.helper,
+                                render("helper_for", language, name=row.resident.name, body=body),
                                 OutboxKind.COPY, campaign_id=digest.campaign_id, batch_id=digest.batch_id,
                                 version=row.id, not_before=digest.send_after, now=now)
     return written
 
 
-def _copy_text(session: Session, settings: Settings, digest: Outbox, row: TrustedHelper, listing: Listing | None) -> str:
-    """"For Rose: <her digest in the helper's language>"; a call's posts (its `listing`) as texts, the first
-    of `call_copy_pages`."""
+def _twins(session: Session, batch_ids: Sequence[int], languages: set[str]) -> dict[tuple[int, str | None],
+                                                                                   DigestBatch]:
+    """Each of these digest batches, keyed (its id, None), and its twin in each of `languages` (on a board of
+    several languages every digest is built in each, `digest_groups.plan`: the batch of the same run, area,
+    range and author in that language), keyed (its id, the language). Two statements however many."""
+    own = list(session.scalars(select(DigestBatch).where(DigestBatch.id.in_(list(set(batch_ids))))))
+    found: dict[tuple[int, str | None], DigestBatch] = {(batch.id, None): batch for batch in own}
+    wanted = [batch for batch in own if batch.language is not None and languages - {batch.language}]
+    if not wanted:
+        return found
+    candidates = session.scalars(select(DigestBatch).where(
+        DigestBatch.campaign_id.in_({batch.campaign_id for batch in wanted}),
+        DigestBatch.language.in_(languages)).order_by(DigestBatch.id))
+
+    def same(batch: DigestBatch) -> tuple[Any, ...]:
+        return batch.campaign_id, batch.area_id, batch.author_id, batch.since, batch.until
+
+    by_key: dict[tuple[Any, ...], DigestBatch] = {}
+    for candidate in candidates:
+        by_key.setdefault((*same(candidate), candidate.language), candidate)
+    for batch in own:
+        found[(batch.id, batch.language)] = batch
+        for language in languages:
+            twin = by_key.get((*same(batch), language))
+            if twin is not None:
+                found.setdefault((batch.id, language), twin)
+    return found
+
+
+def text_copy_pages(settings: Settings, batch: DigestBatch, row: TrustedHelper) -> list[str]:
+    """A resident's text digest as her helper's pages: the pages the digest wrote (`batch`, in the helper's
+    language), each but the last ending "+2 more: text FOR Rose MORE" (her ref, `FOR H4 MORE`, when her NAME
+    is more than one word) instead of her "+2 more: text MORE", which reads on in his own digest, not hers.
+    The mark, "For Rose: ", is the caller's to add."""
     language = reading(settings, row.helper)[0]
-    if digest.kind != OutboxKind.CALL:
-        return render("helper_for", language, name=row.resident.name, body=_digest_in(session, digest, language))
-    pages = call_copy_pages(session, settings, digest, row, listing)
-    return render("helper_for", language, name=row.resident.name, body=pages[0])
+    word = _more_name(row)
+    pages = list(batch.pages)
+    for index, text in enumerate(pages[:-1]):
+        head, _, last = text.rpartition("\n")
+        count = re.match(r"\+(\d+)\D", last)
+        # Her page's last line is how many follow (digest_page.txt), as `digest_text.page` writes it.
+        if head and count and digest_page("", [], int(count.group(1)), False, batch.language or language
+                                   ).endswith("\n" + last):
+            pages[index] = smart_encode(head + "\n" + render("helper_copy_more", language, name=word,
+                                                               more=int(count.group(1))))
+    return pages
+
+
+def _more_name(row: TrustedHelper) -> str:
+    """How the helper names her in `FOR … MORE`: her NAME when it is one word, else her ref (`H4`)."""
+    name = row.resident.name or ""
+    return name if len(name.split()) == 1 else row.ref
 
 
 def call_copy_pages(session: Session, settings: Settings, source: Outbox, row: TrustedHelper,
@@ -398,7 +456,7 @@ def call_copy_pages(session: Session, settings: Settings, source: Outbox, row: T
             else digest_call_of(settings, source, row.resident, listing, chosen=language))
     posts = [item_words(call, item, written=True) for item in call.listing.items]
     name = row.resident.name or ""
-    word = name if len(name.split()) == 1 else row.ref
+    word = _more_name(row)
 
     def page(on_page: list[str], left: int, marked: bool = True) -> str:
         text = "\n".join(on_page)
@@ -432,20 +490,26 @@ def _longest_fitting(post: str, left: int, page: Callable[[list[str], int], str]
 
 
 def next_copy_page(session: Session, settings: Settings, helper: Subscriber, resident: Subscriber) -> str | None:
-    """`FOR ROSE MORE` when the helper's latest digest copy for Rose is of her call: its next page ('' when
-    every page has been read). None when that copy is of a text digest (her own MORE reads on from it) or
-    there is none. The place is Rose's own (`more_batch_id`, `more_page`: her landline never texts MORE)."""
+    """`FOR ROSE MORE`: the next page of the helper's latest digest copy for Rose, in the helper's language ('' when
+    every page has been read; None when he has no copy of a digest of hers).
+
+    A copy of her text digest pages the batch her digest wrote in his language (`text_copy_pages`); the place is
+    what he has been sent since the copy (his replies that are its pages), so neither her own MORE nor his own
+    moves it, nor it theirs. A copy of her call is built again from the call each time (a post taken down since
+    is never sent on); its place is Rose's own (`more_batch_id`, `more_page`: a landline never texts MORE)."""
     found = session.execute(
-        select(Outbox, TrustedHelper, DigestBatch.encoding)
+        select(Outbox, TrustedHelper, DigestBatch)
         .join(TrustedHelper, TrustedHelper.id == Outbox.version)
         .join(DigestBatch, DigestBatch.id == Outbox.batch_id)
         .where(Outbox.subscriber_id == helper.id, Outbox.kind == OutboxKind.COPY, ~in_statuses(NOT_RECEIVED),
                TrustedHelper.helper_id == helper.id, TrustedHelper.resident_id == resident.id)
         .order_by(Outbox.id.desc()).limit(1)
     ).first()
-    if found is None or found[2] != "voice":
+    if found is None:
         return None
-    copy, row, _ = found
+    copy, row, batch = found
+    if batch.encoding != "voice":
+        return _next_text_copy_page(session, settings, copy, row, batch)
     pages = call_copy_pages(session, settings, copy, row)
     at = resident.more_page if resident.more_batch_id == copy.batch_id else 1
     if at >= len(pages):
@@ -454,23 +518,19 @@ def next_copy_page(session: Session, settings: Settings, helper: Subscriber, res
     return pages[at]
 
 
-def _digest_in(session: Session, digest: Outbox, language: str) -> str:
-    """The first page of the resident's digest in `language`: on a board of several languages every digest is
-    built in each (`digest_groups.plan`), so it is the batch of the same run, area, range and author in that
-    language; else her batch's page (without the line on how to stop, which is hers), else her text."""
-    batch = session.get(DigestBatch, digest.batch_id) if digest.batch_id is not None else None
-    if batch is None:
-        return digest.body
-    if batch.language is not None and batch.language != language:
-        theirs = session.scalar(select(DigestBatch.body).where(
-            DigestBatch.campaign_id == batch.campaign_id, DigestBatch.language == language,
-            DigestBatch.area_id.is_not_distinct_from(batch.area_id),
-            DigestBatch.author_id.is_not_distinct_from(batch.author_id),
-            DigestBatch.since.is_not_distinct_from(batch.since), DigestBatch.until.is_not_distinct_from(batch.until),
-        ).order_by(DigestBatch.id).limit(1))
-        if theirs:
-            return theirs
-    return batch.body or digest.body
+def _next_text_copy_page(session: Session, settings: Settings, copy: Outbox, row: TrustedHelper,
+                         batch: DigestBatch) -> str:
+    language = reading(settings, row.helper)[0]
+    theirs = _twins(session, [batch.id], {language})
+    pages = text_copy_pages(settings, theirs.get((batch.id, language)) or batch, row)
+    # Each page as the helper got it: marked, as the `for` stage marks a reply, and encoded as it was recorded.
+    sent = {prepare(render("helper_for", language, name=row.resident.name, body=text)).text: index
+            for index, text in enumerate(pages) if index}
+    read = session.scalars(select(Outbox.body).where(
+        Outbox.subscriber_id == row.helper_id, Outbox.kind == OutboxKind.REPLY, Outbox.id > copy.id,
+        Outbox.body.in_(list(sent)))).all() if sent else []
+    at = max((sent[body] for body in read if body in sent), default=0) + 1
+    return pages[at] if at < len(pages) else ""
 
 
 def speaks_for_someone(session: Session, person: Subscriber, tokens: tuple[str, ...]) -> bool:

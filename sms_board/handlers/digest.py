@@ -75,16 +75,15 @@ def more(ctx: Context) -> None:
         ctx.take_as_ordinary_text()
         return
     if ctx.reader is not None:
-        # A trusted helper's `FOR ROSE MORE`: the next page of their copy of her digest call, if that is what
-        # they last had from her (docs/helpers.md); a copy of a text digest reads on from her own.
+        # A trusted helper's `FOR ROSE MORE`: the next page of his copy of her last digest, text or call, in his
+        # language (docs/helpers.md); never her own pages (her language, her place).
         page = next_copy_page(ctx.session, ctx.settings, ctx.reader, ctx.subscriber)
-        if page is not None:
-            if page:
-                ctx.did()
-                ctx.replies.append(page)
-            else:
-                ctx.reply("digest_more_none", had_digest=True, frequency=ctx.subscriber.digest_frequency)
-            return
+        if page:
+            ctx.did()
+            ctx.replies.append(page)
+        else:
+            ctx.reply("digest_more_none", had_digest=page is not None, frequency=ctx.subscriber.digest_frequency)
+        return
     more = next_page(ctx.session, ctx.subscriber)
     if more.page is None:
         ctx.reply("digest_more_none", had_digest=more.had_digest, frequency=ctx.subscriber.digest_frequency)

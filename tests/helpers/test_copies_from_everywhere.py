@@ -96,6 +96,32 @@ def test_a_digest_copy_is_in_the_helpers_language(welsh_board):
     assert welsh != digest.body and digest.body.split("\n")[0] not in welsh  # the heading is Welsh, not hers
 
 
+def test_a_long_digest_copy_pages_in_the_helpers_language_and_for_rose_more_leaves_her_own_place(welsh_board):
+    app = welsh_board
+    rose, sam, priya = (Phone(app.test_client(), number) for number in (ROSE, SAM, PRIYA))
+    for what in ("Jumble sale", "Plant swap", "Litter pick", "Book club", "Carol singing", "Quiz night"):
+        priya.text(f"POST {what} at the church hall on Saturday from ten until four, all welcome, bring a friend, "
+                   "a cake or a plate of sandwiches, and a chair if you have a spare one")
+    with time_machine.travel(datetime.now(UTC) + timedelta(minutes=2), tick=False):
+        Runner(app)("digest")
+        [digest] = [row for row in rose.received() if row.kind == "digest"]
+        [copy] = copies_to(app, SAM)
+        assert re.search(r"\+\d+ more: text MORE", digest.body)
+        # His first page, in Welsh, says how he reads on for her: never her "text MORE" (that pages his own).
+        assert copy.body.startswith("Ar ran Rose: Newyddion Elm Street:")
+        assert re.search(r"\n\+\d+ arall: tecstiwch FOR Rose MWY$", copy.body), copy.body
+        assert "tecstiwch MWY" not in copy.body
+
+        [second] = sam.text("FOR ROSE MORE")  # the next page of the same run's digest, in Welsh
+        assert second.startswith("Ar ran Rose: Elm Street, rhagor:"), second
+        [own] = rose.text("MORE")  # her own place is hers: her page 2, in English
+        assert own.startswith("Elm Street, more:") and "rhagor" not in own
+        [third] = sam.text("FOR ROSE MORE")  # and his is his: on from his page 2, not hers
+        assert third.startswith("Ar ran Rose: Elm Street, rhagor:") and third != second
+    read = "\n".join([copy.body, second, third])
+    assert [read.count(what) for what in ("Jumble sale", "Plant swap")] == [1, 1]
+
+
 def test_a_requests_reminder_and_expiry_and_an_organisers_reply_reach_the_helper(areas, phone, app, runner, client):
     runner("organiser", "add", RUTH, "elm")
     phone(RUTH).text("JOIN ELM")
