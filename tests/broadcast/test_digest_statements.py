@@ -146,16 +146,21 @@ def test_a_digests_chunks_are_planned_for_their_own_ids(app):
     assert len(seen) == math.ceil(subscription_span(app) / CHUNK) and all(seen)
 
 
-def voice_listeners(app: Flask, area_id: int, count: int) -> None:
+def voice_listeners(app: Flask, area_id: int, count: int, *, voice: bool = True) -> None:
     """`count` more people of the area hear the board by telephone, each with an agreed trusted helper
-    (the area's first subscriber), who gets their call's posts as a text."""
+    (the area's first subscriber), who gets their call's posts as a text. `voice=False`: they read texts in
+    English, their helper in Welsh, and he gets a copy of each one's digest."""
     with session_of(app) as session:
         people = session.scalars(select(Subscriber).join(Subscription).where(
             Subscription.area_id == area_id, Subscriber.hears_by != HearsBy.VOICE).order_by(Subscriber.id)).all()
         helper, listeners = people[0], people[1:count + 1]
         assert len(listeners) == count
+        helper.language = None if voice else "cy"
         for person in listeners:
-            person.hears_by = HearsBy.VOICE
+            if voice:
+                person.hears_by = HearsBy.VOICE
+            else:
+                person.language = "en"
             session.add(TrustedHelper(resident_id=person.id, helper_id=helper.id, status=TrustedHelperStatus.ACTIVE,
                                       proposed_at=NOW - timedelta(days=2), asked_by="Ruth", resident_channel="cli",
                                       resident_words="asked in person", confirmed_at=NOW - timedelta(days=2)))
@@ -183,4 +188,27 @@ def test_a_digest_runs_calls_and_their_copies_do_not_add_statements_per_voice_li
     assert (calls, copies) == (1, 1)
     many, calls, copies = run(4, 1, NOW + timedelta(days=1))
     assert (calls, copies) == (4, 4)
+    assert many == one
+
+
+def test_a_digest_runs_text_copies_in_the_helpers_language_do_not_add_statements_per_resident(db, tmp_path):
+    """Each trusted helper's copy of a resident's text digest is its page in the helper's language (Welsh here,
+    hers English), its batches read once for the whole run: three residents cost what one does."""
+    from sms_board import create_app
+    from tests.conftest import _empty_tables, app_config
+
+    def run(helped: int, first: int, at: datetime) -> tuple[list[str], list[str]]:
+        _empty_tables(db)
+        app = create_app(app_config(db, tmp_path / f"board-{first}", SMS_BOARD_LANGUAGES="en,cy"))
+        [area_id] = board(app, 1, 8, authors=1, first=first)
+        voice_listeners(app, area_id, helped, voice=False)
+        log, _ = digest(app, at)
+        with session_of(app) as session:
+            copies = list(session.scalars(select(Outbox.body).where(Outbox.kind == OutboxKind.COPY)))
+        return [kind for kind in log.kinds() if kind not in ("INSERT INTO digest_batches", "INSERT INTO outbox")], copies
+
+    one, copies = run(1, 0, NOW)
+    assert len(copies) == 1 and copies[0].startswith("Ar ran ")  # in the helper's Welsh
+    many, copies = run(4, 1, NOW + timedelta(days=1))
+    assert len(copies) == 4 and all(copy.startswith("Ar ran ") for copy in copies)
     assert many == one
