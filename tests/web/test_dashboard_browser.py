@@ -7,16 +7,19 @@ under docs/screenshots/ for the README (`make screenshots`); otherwise to a temp
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
 import threading
+import unicodedata
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 import time_machine
+from pypdf import PdfReader
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
@@ -26,6 +29,7 @@ from sms_board.models import Area, Outbox, Subscriber
 from sms_board.plumbing.utc import utcnow
 from sms_board.sending.sender import drain
 from tests.conftest import development_board
+from tests.reports.conftest import Month
 from tests.support.axe import serious_violations
 from tests.support.browser import chromium_path
 
@@ -477,6 +481,63 @@ def test_the_audit_log_reads_as_one_card_per_entry_on_a_phone(browser, server, a
     accessible(page)
     shoot(page, "phone-audit")
     phone.close()
+
+
+def a_year_on_elm_street(phone) -> None:  # type: ignore[no-untyped-def]
+    """Six more neighbours join Elm thirteen months ago; then, month by month, they help each other
+    (a new pair most months, someone who both gave and received some) and a request waits unanswered in some."""
+    now = utcnow()
+    first = datetime(now.year - 1, now.month, 1, 10, 0, tzinfo=UTC) - timedelta(days=20)
+    people = [phone(f"+4477009006{n:02d}") for n in range(6)]
+    with time_machine.travel(first, tick=False) as traveller:
+        street = Month(traveller)
+        for person, name in zip(people, ("Ann", "Bob", "Cat", "Dev", "Eve", "Fay"), strict=True):
+            person.text("JOIN ELM")
+            person.text(f"NAME {name}")
+        pairs = [(a, b) for a in range(6) for b in range(6) if a != b]
+        for month in range(12):
+            start = datetime(first.year + (first.month + month) // 12, (first.month + month) % 12 + 1, 3, 10, 0,
+                             tzinfo=UTC)
+            for n in range(month % 3 + 1):
+                asker, helper = pairs[(month * 5 + n * 7) % len(pairs)]
+                street.exchange(people[asker], people[helper], start + timedelta(days=2 * n), timedelta(hours=3),
+                                str(n + 1))
+            if month % 4 == 1:
+                street.at(start + timedelta(days=9))
+                people[month % 6].text("NEED someone to help clear the gutters")
+
+
+def test_the_reports_page_draws_a_year_and_prints_on_one_a4_sheet(page, server, app, phone, shoot):
+    a_year_on_elm_street(phone)
+    sign_in(page, server, app)
+    page.get_by_role("link", name="Reports").click()
+    page.wait_for_selector("h1:has-text('Report for Elm Street')")
+    charts = page.locator("svg.chart")
+    assert charts.count() == 3
+    for n in range(3):
+        box = charts.nth(n).bounding_box()
+        assert charts.nth(n).is_visible() and box["width"] >= 300 and box["height"] >= 100, box
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= DESKTOP["width"], f"the Reports page is {width}px wide in a {DESKTOP['width']}px window"
+    accessible(page)
+    shoot(page, "reports")
+
+    # A councillor's one sheet: the print stylesheet (Chromium's page.pdf prints with `@media print`).
+    pdf = page.pdf(format="A4", print_background=True)
+    if os.environ.get("SMS_BOARD_SCREENSHOTS") == "1":
+        (SHOTS / "reports-print.pdf").write_bytes(pdf)
+    reader = PdfReader(io.BytesIO(pdf))
+    text = " ".join(unicodedata.normalize("NFKC", reader.pages[0].extract_text()).split())  # no "ﬁ", no line ends
+    assert len(reader.pages) == 1, f"the printed report is {len(reader.pages)} A4 pages"
+    assert "Report for Elm Street" in text, text
+    for title in ("New connections", "Gave and received", "Requests unanswered for 3 days", "Hours given",
+                  "Members never in an exchange"):
+        assert title in text, f"{title!r} is not on the printed page"
+    figures = dict(page.locator("table.report-figures tbody tr").evaluate_all(
+        "rows => rows.map(r => [r.querySelector('th').textContent.trim(), r.querySelector('td').textContent.trim()])"))
+    assert re.search(rf"Hours given\s*{figures['Hours given']}\b", text), text
+    for absent in ("Overview", "Inbox", "Broadcast", "Sign out", "Download the figures", "Shareable version"):
+        assert absent not in text, f"{absent!r} is printed"
 
 
 # ── a Welsh council's board: the main pages in Welsh ─────────────────────────
