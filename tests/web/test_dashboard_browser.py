@@ -484,27 +484,33 @@ def test_the_audit_log_reads_as_one_card_per_entry_on_a_phone(browser, server, a
 
 
 def a_year_on_elm_street(phone) -> None:  # type: ignore[no-untyped-def]
-    """Six more neighbours join Elm thirteen months ago; then, month by month, they help each other
-    (a new pair most months, someone who both gave and received some) and a request waits unanswered in some."""
+    """Eight more neighbours join Elm thirteen months ago; then, month by month, one to three exchanges
+    (mostly between people helping each other for the first time, every fourth between an old pair),
+    and in some months a request nobody answers."""
+    from itertools import combinations
+
     now = utcnow()
     first = datetime(now.year - 1, now.month, 1, 10, 0, tzinfo=UTC) - timedelta(days=20)
-    people = [phone(f"+4477009006{n:02d}") for n in range(6)]
+    people = [phone(f"+4477009006{n:02d}") for n in range(8)]
+    pairs = list(combinations(range(8), 2))
     with time_machine.travel(first, tick=False) as traveller:
         street = Month(traveller)
-        for person, name in zip(people, ("Ann", "Bob", "Cat", "Dev", "Eve", "Fay"), strict=True):
+        for person, name in zip(people, ("Ann", "Bob", "Cat", "Dev", "Eve", "Fay", "Gus", "Hal"), strict=True):
             person.text("JOIN ELM")
             person.text(f"NAME {name}")
-        pairs = [(a, b) for a in range(6) for b in range(6) if a != b]
+        done = 0
         for month in range(12):
             start = datetime(first.year + (first.month + month) // 12, (first.month + month) % 12 + 1, 3, 10, 0,
                              tzinfo=UTC)
             for n in range(month % 3 + 1):
-                asker, helper = pairs[(month * 5 + n * 7) % len(pairs)]
+                a, b = pairs[done - 3 if done % 4 == 3 else done]
+                asker, helper = (a, b) if done % 2 else (b, a)
                 street.exchange(people[asker], people[helper], start + timedelta(days=2 * n), timedelta(hours=3),
                                 str(n + 1))
+                done += 1
             if month % 4 == 1:
                 street.at(start + timedelta(days=9))
-                people[month % 6].text("NEED someone to help clear the gutters")
+                people[month % 8].text("NEED someone to help clear the gutters")
 
 
 def test_the_reports_page_draws_a_year_and_prints_on_one_a4_sheet(page, server, app, phone, shoot):
@@ -524,8 +530,6 @@ def test_the_reports_page_draws_a_year_and_prints_on_one_a4_sheet(page, server, 
 
     # A councillor's one sheet: the print stylesheet (Chromium's page.pdf prints with `@media print`).
     pdf = page.pdf(format="A4", print_background=True)
-    if os.environ.get("SMS_BOARD_SCREENSHOTS") == "1":
-        (SHOTS / "reports-print.pdf").write_bytes(pdf)
     reader = PdfReader(io.BytesIO(pdf))
     text = " ".join(unicodedata.normalize("NFKC", reader.pages[0].extract_text()).split())  # no "ﬁ", no line ends
     assert len(reader.pages) == 1, f"the printed report is {len(reader.pages)} A4 pages"
@@ -538,6 +542,10 @@ def test_the_reports_page_draws_a_year_and_prints_on_one_a4_sheet(page, server, 
     assert re.search(rf"Hours given\s*{figures['Hours given']}\b", text), text
     for absent in ("Overview", "Inbox", "Broadcast", "Sign out", "Download the figures", "Shareable version"):
         assert absent not in text, f"{absent!r} is printed"
+
+    page.set_viewport_size(PHONE)
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], f"the Reports page is {width}px wide on a 390px phone"
 
 
 # ── a Welsh council's board: the main pages in Welsh ─────────────────────────
@@ -625,3 +633,4 @@ def test_the_main_pages_in_welsh_are_accessible_and_the_language_is_chosen_with_
     with board_of(app).sessions() as session:
         assert session.scalar(select(Subscriber.language).where(Subscriber.phone == SAM)) == "en"
     context.close()
+
