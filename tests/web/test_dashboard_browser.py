@@ -540,6 +540,11 @@ def test_the_reports_page_draws_a_year_and_prints_on_one_a4_sheet(page, server, 
     figures = dict(page.locator("table.report-figures tbody tr").evaluate_all(
         "rows => rows.map(r => [r.querySelector('th').textContent.trim(), r.querySelector('td').textContent.trim()])"))
     assert re.search(rf"Hours given\s*{figures['Hours given']}\b", text), text
+    trends = text.split("Twelve months", 1)[1]
+    for title in ("New connections", "Gave and received", "Requests unanswered for 3 days"):
+        assert title in trends, f"the chart {title!r} is not on the printed page"
+    months = page.locator("svg.chart").first.locator("text.axis").all_text_contents()
+    assert len(months) == 5 + 12 * 2 and all(label in trends for label in months), months  # its axis, bars, months
     for absent in ("Overview", "Inbox", "Broadcast", "Sign out", "Download the figures", "Shareable version"):
         assert absent not in text, f"{absent!r} is printed"
 
