@@ -7,16 +7,19 @@ under docs/screenshots/ for the README (`make screenshots`); otherwise to a temp
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
 import threading
+import unicodedata
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 import time_machine
+from pypdf import PdfReader
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
@@ -26,6 +29,7 @@ from sms_board.models import Area, Outbox, Subscriber
 from sms_board.plumbing.utc import utcnow
 from sms_board.sending.sender import drain
 from tests.conftest import development_board
+from tests.reports.conftest import Month
 from tests.support.axe import serious_violations
 from tests.support.browser import chromium_path
 
@@ -479,6 +483,76 @@ def test_the_audit_log_reads_as_one_card_per_entry_on_a_phone(browser, server, a
     phone.close()
 
 
+def a_year_on_elm_street(phone) -> None:  # type: ignore[no-untyped-def]
+    """Eight more neighbours join Elm thirteen months ago; then, month by month, one to three exchanges
+    (mostly between people helping each other for the first time, every fourth between an old pair),
+    and in some months a request nobody answers."""
+    from itertools import combinations
+
+    now = utcnow()
+    first = datetime(now.year - 1, now.month, 1, 10, 0, tzinfo=UTC) - timedelta(days=20)
+    people = [phone(f"+4477009006{n:02d}") for n in range(8)]
+    pairs = list(combinations(range(8), 2))
+    with time_machine.travel(first, tick=False) as traveller:
+        street = Month(traveller)
+        for person, name in zip(people, ("Ann", "Bob", "Cat", "Dev", "Eve", "Fay", "Gus", "Hal"), strict=True):
+            person.text("JOIN ELM")
+            person.text(f"NAME {name}")
+        done = 0
+        for month in range(12):
+            start = datetime(first.year + (first.month + month) // 12, (first.month + month) % 12 + 1, 3, 10, 0,
+                             tzinfo=UTC)
+            for n in range(month % 3 + 1):
+                a, b = pairs[done - 3 if done % 4 == 3 else done]
+                asker, helper = (a, b) if done % 2 else (b, a)
+                street.exchange(people[asker], people[helper], start + timedelta(days=2 * n), timedelta(hours=3),
+                                str(n + 1))
+                done += 1
+            if month % 4 == 1:
+                street.at(start + timedelta(days=9))
+                people[month % 8].text("NEED someone to help clear the gutters")
+
+
+def test_the_reports_page_draws_a_year_and_prints_on_one_a4_sheet(page, server, app, phone, shoot):
+    a_year_on_elm_street(phone)
+    sign_in(page, server, app)
+    page.get_by_role("link", name="Reports").click()
+    page.wait_for_selector("h1:has-text('Report for Elm Street')")
+    charts = page.locator("svg.chart")
+    assert charts.count() == 3
+    for n in range(3):
+        box = charts.nth(n).bounding_box()
+        assert charts.nth(n).is_visible() and box["width"] >= 300 and box["height"] >= 100, box
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= DESKTOP["width"], f"the Reports page is {width}px wide in a {DESKTOP['width']}px window"
+    accessible(page)
+    shoot(page, "reports")
+
+    # A councillor's one sheet: the print stylesheet (Chromium's page.pdf prints with `@media print`).
+    pdf = page.pdf(format="A4", print_background=True)
+    reader = PdfReader(io.BytesIO(pdf))
+    text = " ".join(unicodedata.normalize("NFKC", reader.pages[0].extract_text()).split())  # no "ﬁ", no line ends
+    assert len(reader.pages) == 1, f"the printed report is {len(reader.pages)} A4 pages"
+    assert "Report for Elm Street" in text, text
+    for title in ("New connections", "Gave and received", "Requests unanswered for 3 days", "Hours given",
+                  "Members never in an exchange"):
+        assert title in text, f"{title!r} is not on the printed page"
+    figures = dict(page.locator("table.report-figures tbody tr").evaluate_all(
+        "rows => rows.map(r => [r.querySelector('th').textContent.trim(), r.querySelector('td').textContent.trim()])"))
+    assert re.search(rf"Hours given\s*{figures['Hours given']}\b", text), text
+    trends = text.split("Twelve months", 1)[1]
+    for title in ("New connections", "Gave and received", "Requests unanswered for 3 days"):
+        assert title in trends, f"the chart {title!r} is not on the printed page"
+    months = page.locator("svg.chart").first.locator("text.axis").all_text_contents()
+    assert len(months) == 5 + 12 * 2 and all(label in trends for label in months), months  # its axis, bars, months
+    for absent in ("Overview", "Inbox", "Broadcast", "Sign out", "Download the figures", "Shareable version"):
+        assert absent not in text, f"{absent!r} is printed"
+
+    page.set_viewport_size(PHONE)
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], f"the Reports page is {width}px wide on a 390px phone"
+
+
 # ── a Welsh council's board: the main pages in Welsh ─────────────────────────
 
 
@@ -564,3 +638,4 @@ def test_the_main_pages_in_welsh_are_accessible_and_the_language_is_chosen_with_
     with board_of(app).sessions() as session:
         assert session.scalar(select(Subscriber.language).where(Subscriber.phone == SAM)) == "en"
     context.close()
+
