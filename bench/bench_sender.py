@@ -363,6 +363,60 @@ class TimedLimiter(SlotLimiter):
         return start
 
 
+class CountingLimiter(SlotLimiter):
+    """The real SlotLimiter, counting slot time: booked in the row, handed out, expired unused, given back.
+
+    All in slots (seconds × rate). Expired: free time this process had booked that passed with no
+    thread of its own taking it (trimmed from the free list, or cleared); lead: how far ahead of
+    now each booked block started (a thread waits at least that long for the first slot of it).
+    """
+
+    def __init__(self, factory: sessionmaker[Session], rate: float) -> None:
+        super().__init__(factory, rate)
+        self.booked = self.handed = self.expired = self.returned = 0.0
+        self.bookings = 0
+        self.leads: list[float] = []
+        self.block_sizes: list[float] = []
+
+    def _book(self, length: timedelta) -> datetime:
+        moment = self.now()
+        start = super()._book(length)
+        self.bookings += 1
+        self.booked += length.total_seconds() * self.rate
+        self.block_sizes.append(length.total_seconds() * self.rate)
+        self.leads.append((start - moment).total_seconds())
+        return start
+
+    def _free_seconds(self) -> float:
+        return sum((end - start).total_seconds() for start, end in self._free)
+
+    def _take_free_locked(self, step: timedelta, moment: datetime) -> datetime | None:
+        before = self._free_seconds()
+        live = sum((end - max(start, moment)).total_seconds() for start, end in self._free if end > moment)
+        self.expired += (before - live) * self.rate
+        start = super()._take_free_locked(step, moment)
+        if start is not None:
+            self.handed += step.total_seconds() * self.rate
+        return start
+
+    def give_back(self, start: datetime, units: float = 1) -> None:
+        self.handed -= units
+        super().give_back(start, units)
+
+    def give_back_unused(self) -> None:
+        with self._free_lock:
+            free = self._free_seconds() * self.rate
+            last = (self._free[-1][1] - self._free[-1][0]).total_seconds() * self.rate if self._free else 0.0
+        super().give_back_unused()
+        self.returned += last  # offered back to the row (taken back only if nobody booked after it)
+        self.expired += free - last
+
+    def counts(self) -> dict[str, Any]:
+        return {"booked": self.booked, "handed": self.handed, "expired": self.expired, "returned": self.returned,
+                "bookings": self.bookings, "lead_ms": 1000 * statistics.fmean(self.leads) if self.leads else 0.0,
+                "block": statistics.fmean(self.block_sizes) if self.block_sizes else 0.0}
+
+
 def ms(values: list[float], quantile: float | None = None) -> float:
     if not values:
         return 0.0
@@ -536,13 +590,14 @@ def _sender_process(url: str, schema: str | None, rate: float, concurrency: int,
         ready.set()
         go.wait(60)
         before = resource.getrusage(resource.RUSAGE_SELF)
-        report = drain(factory, transport, settings)
+        limiter = CountingLimiter(factory, settings.rate)
+        report = drain(factory, transport, settings, limiter=limiter)
         after = resource.getrusage(resource.RUSAGE_SELF)
-        results.put({"sent": report.sent, "errors": report.errors[:3],
+        results.put({"sent": report.sent, "errors": report.errors[:3], "slots": limiter.counts(),
                      "cpu": after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime})
     except BaseException as exc:  # the parent must not wait for an answer that never comes
         ready.set()
-        results.put({"sent": 0, "errors": [repr(exc)], "cpu": 0.0})
+        results.put({"sent": 0, "errors": [repr(exc)], "cpu": 0.0, "slots": {}})
         raise
     finally:
         engine.dispose()
@@ -578,6 +633,7 @@ def run_processes(engine: Engine, factory: sessionmaker[Session], fake: FakeTwil
     run.notes["cpu_self"] = sum(answer["cpu"] for answer in answers) / run.wall
     run.notes["statuses"] = status_counts(engine, campaign_id)
     run.notes["per_process"] = [answer["sent"] for answer in answers]
+    run.notes["slots"] = [answer["slots"] for answer in answers]
     for answer in answers:
         if answer["errors"]:
             print(f"    first error: {answer['errors'][0]}", flush=True)
@@ -676,6 +732,12 @@ def main() -> None:
                 line(together)
                 print(f"    texts per process {together.notes['per_process']}; outbox {together.notes['statuses']}",
                       flush=True)
+                for n, slots in enumerate(together.notes["slots"]):
+                    if slots:
+                        print(f"    process {n}: slots booked {slots['booked']:.0f} in {slots['bookings']} bookings "
+                              f"(block {slots['block']:.1f}, first slot {slots['lead_ms']:.0f} ms ahead), handed out "
+                              f"{slots['handed']:.0f}, expired unused {slots['expired']:.0f}, offered back at the end "
+                              f"{slots['returned']:.0f}; capacity of the run {rate * together.wall:.0f}", flush=True)
                 results.append((together, paced, raw))
         table(results, arguments.latency)
     finally:
