@@ -392,11 +392,10 @@ class CountingLimiter(SlotLimiter):
 
     def _take_free_locked(self, step: timedelta, moment: datetime) -> datetime | None:
         before = self._free_seconds()
-        live = sum((end - max(start, moment)).total_seconds() for start, end in self._free if end > moment)
-        self.expired += (before - live) * self.rate
         start = super()._take_free_locked(step, moment)
-        if start is not None:
-            self.handed += step.total_seconds() * self.rate
+        handed = step.total_seconds() if start is not None else 0.0
+        self.handed += handed * self.rate
+        self.expired += (before - self._free_seconds() - handed) * self.rate  # what the limiter dropped as past
         return start
 
     def give_back(self, start: datetime, units: float = 1) -> None:
