@@ -35,7 +35,10 @@ out at once and how many new ones were opened; the mean and p95 time of one
 granted → commit returned) and how many takes booked a block in the row (the rest came
 from the block booked before); the slot time lost because no worker was waiting when a slot
 came free (capacity the limiter never gives back); the CPU this process used (its GIL
-allows about one core) and how busy the whole machine was.
+allows about one core) and how busy the whole machine was. With `--processes N`, each sender
+process counts its slots (`CountingLimiter`): booked in the shared row, handed out to its threads,
+expired (booked, and past before any thread of that process took them: lost to every process),
+offered back when its drain ended, and how far ahead of now its blocks started.
 Times are printed, never asserted. Only 127.0.0.1 is used; the seeded numbers are not
 possible phone numbers. Not part of the test suite; results go in bench/RESULTS.md.
 """
