@@ -606,9 +606,10 @@ def _sender_process(url: str, schema: str | None, rate: float, concurrency: int,
 
 
 def run_processes(engine: Engine, factory: sessionmaker[Session], fake: FakeTwilio, url: str, schema: str | None,
-                  workdir: Path, rate: float, processes: int, latency: float, count: int) -> Run:
+                  workdir: Path, rate: float, processes: int, latency: float, count: int,
+                  concurrency: int | None = None) -> Run:
     """`processes` sender processes at `SMS_BOARD_RATE=rate` together (the rate is shared through the slot row)."""
-    concurrency = default_concurrency(rate / processes, latency)
+    concurrency = concurrency or default_concurrency(rate / processes, latency)
     run = Run(f"{processes} procs", rate, concurrency * processes, count)
     campaign_id, queued = queue_texts(factory, count, datetime.now(UTC))
     assert queued == count
@@ -666,6 +667,8 @@ def main() -> None:
     parser.add_argument("--processes", type=int, default=1,
                         help="also run this many sender processes together at each rate, sharing it (each with "
                              "ceil(rate / N × latency × 1.5) + 2 threads)")
+    parser.add_argument("--process-concurrency", type=int, default=None,
+                        help="with --processes: SMS_BOARD_SENDER_CONCURRENCY of each process (default as above)")
     parser.add_argument("--fake-in-process", action="store_true",
                         help="run the fake Twilio in a thread of this process (it then shares the GIL)")
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL", DEFAULT_URL),
@@ -730,7 +733,7 @@ def main() -> None:
             results.append((sender, paced, raw))
             if arguments.processes > 1:
                 together = run_processes(engine, factory, fake, url, schema if postgres else None, workdir, rate,
-                                         arguments.processes, arguments.latency, count)
+                                         arguments.processes, arguments.latency, count, arguments.process_concurrency)
                 line(together)
                 print(f"    texts per process {together.notes['per_process']}; outbox {together.notes['statuses']}",
                       flush=True)
