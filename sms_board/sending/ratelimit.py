@@ -59,8 +59,8 @@ class SlotLimiter:
     most `BOOKING_SECONDS` of them, at least the slot asked for), and handed out to those
     threads from a local list of free time: the threads that came while one booking was made
     share the next. A block sized to the rate instead (as before) left slots no thread of this
-    process came for in time; with several processes sharing the row the others waited behind
-    them, and a fifth of the shared rate was lost (bench/RESULTS.md). Every slot handed out
+    process came for in time, and on a busy machine a tenth to a third of what two processes
+    sharing the row booked expired, the other waiting behind it (bench/RESULTS.md). Every slot handed out
     lies inside time this limiter booked in the row, and no two overlap, so the rate still
     holds across processes; a slot may be handed out up to `LATE_SECONDS` after it began (its
     text then goes at once), never later. What the list still holds when a drain ends goes
