@@ -35,7 +35,10 @@ out at once and how many new ones were opened; the mean and p95 time of one
 granted → commit returned) and how many takes booked a block in the row (the rest came
 from the block booked before); the slot time lost because no worker was waiting when a slot
 came free (capacity the limiter never gives back); the CPU this process used (its GIL
-allows about one core) and how busy the whole machine was.
+allows about one core) and how busy the whole machine was. With `--processes N`, each sender
+process counts its slots (`CountingLimiter`): booked in the shared row, handed out to its threads,
+expired (booked, and past before any thread of that process took them: lost to every process),
+offered back when its drain ended, and how far ahead of now its blocks started.
 Times are printed, never asserted. Only 127.0.0.1 is used; the seeded numbers are not
 possible phone numbers. Not part of the test suite; results go in bench/RESULTS.md.
 """
@@ -363,6 +366,59 @@ class TimedLimiter(SlotLimiter):
         return start
 
 
+class CountingLimiter(SlotLimiter):
+    """The real SlotLimiter, counting slot time: booked in the row, handed out, expired unused, given back.
+
+    All in slots (seconds × rate). Expired: free time this process had booked that passed with no
+    thread of its own taking it (trimmed from the free list, or cleared); lead: how far ahead of
+    now each booked block started (a thread waits at least that long for the first slot of it).
+    """
+
+    def __init__(self, factory: sessionmaker[Session], rate: float) -> None:
+        super().__init__(factory, rate)
+        self.booked = self.handed = self.expired = self.returned = 0.0
+        self.bookings = 0
+        self.leads: list[float] = []
+        self.block_sizes: list[float] = []
+
+    def _book(self, length: timedelta) -> datetime:
+        moment = self.now()
+        start = super()._book(length)
+        self.bookings += 1
+        self.booked += length.total_seconds() * self.rate
+        self.block_sizes.append(length.total_seconds() * self.rate)
+        self.leads.append((start - moment).total_seconds())
+        return start
+
+    def _free_seconds(self) -> float:
+        return sum((end - start).total_seconds() for start, end in self._free)
+
+    def _take_free_locked(self, step: timedelta, moment: datetime) -> datetime | None:
+        before = self._free_seconds()
+        start = super()._take_free_locked(step, moment)
+        handed = step.total_seconds() if start is not None else 0.0
+        self.handed += handed * self.rate
+        self.expired += (before - self._free_seconds() - handed) * self.rate  # what the limiter dropped as past
+        return start
+
+    def give_back(self, start: datetime, units: float = 1) -> None:
+        self.handed -= units
+        super().give_back(start, units)
+
+    def give_back_unused(self) -> None:
+        with self._free_lock:
+            free = self._free_seconds() * self.rate
+            last = (self._free[-1][1] - self._free[-1][0]).total_seconds() * self.rate if self._free else 0.0
+        super().give_back_unused()
+        self.returned += last  # offered back to the row (taken back only if nobody booked after it)
+        self.expired += free - last
+
+    def counts(self) -> dict[str, Any]:
+        return {"booked": self.booked, "handed": self.handed, "expired": self.expired, "returned": self.returned,
+                "bookings": self.bookings, "lead_ms": 1000 * statistics.fmean(self.leads) if self.leads else 0.0,
+                "block": statistics.fmean(self.block_sizes) if self.block_sizes else 0.0}
+
+
 def ms(values: list[float], quantile: float | None = None) -> float:
     if not values:
         return 0.0
@@ -536,22 +592,24 @@ def _sender_process(url: str, schema: str | None, rate: float, concurrency: int,
         ready.set()
         go.wait(60)
         before = resource.getrusage(resource.RUSAGE_SELF)
-        report = drain(factory, transport, settings)
+        limiter = CountingLimiter(factory, settings.rate)
+        report = drain(factory, transport, settings, limiter=limiter)
         after = resource.getrusage(resource.RUSAGE_SELF)
-        results.put({"sent": report.sent, "errors": report.errors[:3],
+        results.put({"sent": report.sent, "errors": report.errors[:3], "slots": limiter.counts(),
                      "cpu": after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime})
     except BaseException as exc:  # the parent must not wait for an answer that never comes
         ready.set()
-        results.put({"sent": 0, "errors": [repr(exc)], "cpu": 0.0})
+        results.put({"sent": 0, "errors": [repr(exc)], "cpu": 0.0, "slots": {}})
         raise
     finally:
         engine.dispose()
 
 
 def run_processes(engine: Engine, factory: sessionmaker[Session], fake: FakeTwilio, url: str, schema: str | None,
-                  workdir: Path, rate: float, processes: int, latency: float, count: int) -> Run:
+                  workdir: Path, rate: float, processes: int, latency: float, count: int,
+                  concurrency: int | None = None) -> Run:
     """`processes` sender processes at `SMS_BOARD_RATE=rate` together (the rate is shared through the slot row)."""
-    concurrency = default_concurrency(rate / processes, latency)
+    concurrency = concurrency or default_concurrency(rate / processes, latency)
     run = Run(f"{processes} procs", rate, concurrency * processes, count)
     campaign_id, queued = queue_texts(factory, count, datetime.now(UTC))
     assert queued == count
@@ -578,6 +636,7 @@ def run_processes(engine: Engine, factory: sessionmaker[Session], fake: FakeTwil
     run.notes["cpu_self"] = sum(answer["cpu"] for answer in answers) / run.wall
     run.notes["statuses"] = status_counts(engine, campaign_id)
     run.notes["per_process"] = [answer["sent"] for answer in answers]
+    run.notes["slots"] = [answer["slots"] for answer in answers]
     for answer in answers:
         if answer["errors"]:
             print(f"    first error: {answer['errors'][0]}", flush=True)
@@ -608,6 +667,8 @@ def main() -> None:
     parser.add_argument("--processes", type=int, default=1,
                         help="also run this many sender processes together at each rate, sharing it (each with "
                              "ceil(rate / N × latency × 1.5) + 2 threads)")
+    parser.add_argument("--process-concurrency", type=int, default=None,
+                        help="with --processes: SMS_BOARD_SENDER_CONCURRENCY of each process (default as above)")
     parser.add_argument("--fake-in-process", action="store_true",
                         help="run the fake Twilio in a thread of this process (it then shares the GIL)")
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL", DEFAULT_URL),
@@ -672,10 +733,16 @@ def main() -> None:
             results.append((sender, paced, raw))
             if arguments.processes > 1:
                 together = run_processes(engine, factory, fake, url, schema if postgres else None, workdir, rate,
-                                         arguments.processes, arguments.latency, count)
+                                         arguments.processes, arguments.latency, count, arguments.process_concurrency)
                 line(together)
                 print(f"    texts per process {together.notes['per_process']}; outbox {together.notes['statuses']}",
                       flush=True)
+                for n, slots in enumerate(together.notes["slots"]):
+                    if slots:
+                        print(f"    process {n}: slots booked {slots['booked']:.0f} in {slots['bookings']} bookings "
+                              f"(block {slots['block']:.1f}, first slot {slots['lead_ms']:.0f} ms ahead), handed out "
+                              f"{slots['handed']:.0f}, expired unused {slots['expired']:.0f}, offered back at the end "
+                              f"{slots['returned']:.0f}; capacity of the run {rate * together.wall:.0f}", flush=True)
                 results.append((together, paced, raw))
         table(results, arguments.latency)
     finally:

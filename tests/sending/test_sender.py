@@ -403,13 +403,14 @@ def test_a_block_is_not_given_back_once_another_sender_has_booked_after_it(make_
     slots: list[tuple[datetime, float]] = []
     first, second, third = (RecordingLimiter(factory, 100, now=clock.now, sleep=clock.sleep, slots=slots)
                             for _ in range(3))
-    first.take()  # 0–50 ms booked, 0–10 ms handed out
-    second.take()  # 50–100 ms booked
-    first.give_back_unused()  # 10–50 ms cannot go back: the row's next free slot is at 100 ms
+    unused = first.take()  # 0–10 ms booked (one thread asking: one slot)
+    first.give_back(unused)  # nothing to send: back on the first limiter's list
+    second.take()  # 10–20 ms booked
+    first.give_back_unused()  # 0–10 ms cannot go back: the row's next free slot is at 20 ms
 
     later = third.take()
 
-    assert later - slots[0][0] == timedelta(milliseconds=100)
+    assert later - unused == timedelta(milliseconds=20)
     assert_rate_kept(slots, 100)
 
 
