@@ -11,10 +11,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, exists, insert, or_, select
+from sqlalchemy import bindparam, exists, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from sms_board.community.hearing import first_hearing
 from sms_board.models import (
@@ -46,6 +47,11 @@ _ACTIVE_AREAS = select(Area).join(Subscription, Subscription.area_id == Area.id)
     Subscription.subscriber_id == bindparam("subscriber"),
     Subscription.status == SubscriptionStatus.ACTIVE,
 ).order_by(Area.name)
+# The day's hint to a text kept for the organisers (`handlers.router`) is stamped as their areas are read.
+_STAMP_HINT = update(Subscriber.__table__).where(Subscriber.__table__.c.id == bindparam("subscriber")).values(
+    last_hint_at=bindparam("hinted_at")
+)
+_ACTIVE_AREAS_STAMPING_HINT = _ACTIVE_AREAS.add_cte(_STAMP_HINT.cte("hinted"))
 _IS_MEMBER = exists().where(
     Subscription.area_id == Area.id, Subscription.subscriber_id == bindparam("subscriber"),
     Subscription.status == SubscriptionStatus.ACTIVE,
@@ -82,8 +88,20 @@ def add_subscriber(session: Session, phone: str, now: datetime) -> Subscriber | 
     )
 
 
-def active_areas(session: Session, subscriber: Subscriber) -> list[Area]:
-    return list(session.scalars(_ACTIVE_AREAS, {"subscriber": subscriber.id}))
+def active_areas(session: Session, subscriber: Subscriber, *, hinted_at: datetime | None = None) -> list[Area]:
+    """The subscriber's active areas. `hinted_at`: the day's hint is given to them too, stamped by the same
+    statement on PostgreSQL (an `UPDATE` in its `WITH`), by one more on SQLite."""
+    values = {"subscriber": subscriber.id}
+    if hinted_at is None:
+        return list(session.scalars(_ACTIVE_AREAS, values))
+    values["hinted_at"] = hinted_at
+    if is_sqlite(session):
+        session.execute(_STAMP_HINT, values)
+        areas = list(session.scalars(_ACTIVE_AREAS, values))
+    else:
+        areas = list(session.scalars(_ACTIVE_AREAS_STAMPING_HINT, values))
+    set_committed_value(subscriber, "last_hint_at", hinted_at)  # written: nothing left for the session to flush
+    return areas
 
 
 def nameable_areas(session: Session, subscriber: Subscriber) -> tuple[list[Area], list[Area]]:

@@ -148,11 +148,11 @@ class Context:
     def take_as_ordinary_text(self) -> None:
         """No keyword's text (the inbox stage's, or one a keyword hands on): kept, with a hint a day."""
         self.handler = "inbox"
-        areas = active_areas(self.session, self.subscriber)
-        self.file_in_inbox(among=areas)
         last = self.subscriber.last_hint_at
-        if last is None or self.now - last >= HINT_EVERY:
-            self.subscriber.last_hint_at = self.now
+        hinted = last is None or self.now - last >= HINT_EVERY
+        areas = active_areas(self.session, self.subscriber, hinted_at=self.now if hinted else None)
+        self.file_in_inbox(among=areas)
+        if hinted:
             self.reply("inbox_hint", joined=bool(areas))
 
     def raise_the_alarm(self) -> bool:
