@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, exists, insert, or_, select, update
+from sqlalchemy import bindparam, exists, insert, or_, select, union_all, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -82,10 +82,41 @@ def add_subscriber(session: Session, phone: str, now: datetime) -> Subscriber | 
     (`community.hearing`)."""
     insert = sqlite_insert if is_sqlite(session) else pg_insert
     return session.scalar(
-        insert(Subscriber).values(phone=phone, created_at=now, is_admin=False, digest_frequency="daily",
-                                  hears_by=first_hearing(phone))
+        insert(Subscriber).values(**_new_subscriber(phone, now))
         .on_conflict_do_nothing(index_elements=["phone"]).returning(Subscriber)
     )
+
+
+def _new_subscriber(phone: str, now: datetime) -> dict[str, Any]:
+    """The row a new number starts with (`add_subscriber`, `SENDER_OR_ADDED`)."""
+    return {"phone": phone, "created_at": now, "is_admin": False, "digest_frequency": "daily",
+            "hears_by": first_hearing(phone)}
+
+
+_SUBSCRIBERS_TABLE = Subscriber.__table__
+_NEW_SUBSCRIBER_COLUMNS = ("phone", "created_at", "is_admin", "digest_frequency", "hears_by")
+# The sender of a text by their number, added when the number is new, in the `WITH` of one statement
+# (`inbound.guards.sender`, PostgreSQL): the row `add_subscriber` adds, inserted only when no row has the
+# number (no id is spent on a known one). A text racing this one that added the number first leaves no
+# row here: the caller adds it the usual way, which then reads it.
+_ADDED = (
+    pg_insert(Subscriber).from_select(
+        list(_NEW_SUBSCRIBER_COLUMNS),
+        select(*(bindparam(f"new_{name}", type_=_SUBSCRIBERS_TABLE.c[name].type) for name in _NEW_SUBSCRIBER_COLUMNS))
+        .where(~exists().where(_SUBSCRIBERS_TABLE.c.phone == bindparam("new_phone"))),
+    )
+    .on_conflict_do_nothing(index_elements=["phone"])
+    .returning(*_SUBSCRIBERS_TABLE.c)
+    .cte("added")
+)
+SENDER_OR_ADDED = union_all(
+    select(_SUBSCRIBERS_TABLE).where(_SUBSCRIBERS_TABLE.c.phone == bindparam("new_phone")), select(_ADDED),
+).subquery("sender")
+
+
+def sender_or_added_values(phone: str, now: datetime) -> dict[str, Any]:
+    """The values `SENDER_OR_ADDED` takes for a text from `phone`."""
+    return {f"new_{name}": value for name, value in _new_subscriber(phone, now).items()}
 
 
 def active_areas(session: Session, subscriber: Subscriber, *, hinted_at: datetime | None = None) -> list[Area]:

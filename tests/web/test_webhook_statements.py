@@ -28,7 +28,7 @@ SAM, PRIYA, NEWCOMER = "+447700900301", "+447700900302", "+447700900399"
 # stores and takes the text in two transactions and writes those pairs as two statements.
 LIMITS = {
     "unknown text": (5, 7),
-    "JOIN from a new number": (7, 9),
+    "JOIN from a new number": (6, 9),
     "POST": (6, 8),
     "NEED": (6, 8),
     "HELP": (5, 6),
