@@ -88,6 +88,8 @@ class Context:
     # handlers/trusted_helper.py). The replies go in the reader's language; the subscriber's own language
     # is never learnt from the reader's words.
     reader: Subscriber | None = None
+    # Whether this very text opted the number out as it was stored (`handlers.stop.stopped_by_this_text`), once read.
+    stopped_on_arrival: bool | None = None
 
     def ignore(self, reason: str) -> None:
         """The text is stored but not handled: no reply, and `reason` kept on it for organisers."""
