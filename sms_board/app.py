@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import Flask, render_template, request
 from sqlalchemy.exc import InterfaceError, OperationalError, ProgrammingError
+from sqlalchemy.orm import configure_mappers
 
 from sms_board.plumbing.board import Board
 from sms_board.plumbing.logs import mask_numbers_in_logs, quiet_library_chatter
@@ -75,6 +76,9 @@ def build_app(config: Mapping[str, Any] | None = None, *, board: Board | None = 
     if not testing:
         configure_logging()
         mask_numbers_in_logs()
+    # The models' mappers are configured as the app is built, not by the first text a worker
+    # receives (about a second of it); once configured, this returns at once.
+    configure_mappers()
     return app
 
 

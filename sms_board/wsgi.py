@@ -20,7 +20,11 @@ from sms_board.plumbing.migrate import DatabaseNotReady, require_ready
 def create_app() -> Flask:
     try:
         app = _create_app()
-        require_ready(board_of(app).engine)
+        engine = board_of(app).engine
+        require_ready(engine)
+        # The pool is left empty: under `gunicorn --preload` the app is built before the workers
+        # fork, and a connection must never be shared across a fork (each worker opens its own).
+        engine.dispose()
     except (ConfigError, DatabaseNotReady) as exc:
         print(f"sms-board: {exc}", file=sys.stderr, flush=True)
         # 3 is gunicorn's "worker failed to boot": the master stops instead of respawning forever.

@@ -11,10 +11,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, exists, insert, or_, select
+from sqlalchemy import bindparam, exists, insert, or_, select, union_all, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from sms_board.community.hearing import first_hearing
 from sms_board.models import (
@@ -46,6 +47,11 @@ _ACTIVE_AREAS = select(Area).join(Subscription, Subscription.area_id == Area.id)
     Subscription.subscriber_id == bindparam("subscriber"),
     Subscription.status == SubscriptionStatus.ACTIVE,
 ).order_by(Area.name)
+# The day's hint to a text kept for the organisers (`handlers.router`) is stamped as their areas are read.
+_STAMP_HINT = update(Subscriber.__table__).where(Subscriber.__table__.c.id == bindparam("subscriber")).values(
+    last_hint_at=bindparam("hinted_at")
+)
+_ACTIVE_AREAS_STAMPING_HINT = _ACTIVE_AREAS.add_cte(_STAMP_HINT.cte("hinted"))
 _IS_MEMBER = exists().where(
     Subscription.area_id == Area.id, Subscription.subscriber_id == bindparam("subscriber"),
     Subscription.status == SubscriptionStatus.ACTIVE,
@@ -76,14 +82,57 @@ def add_subscriber(session: Session, phone: str, now: datetime) -> Subscriber | 
     (`community.hearing`)."""
     insert = sqlite_insert if is_sqlite(session) else pg_insert
     return session.scalar(
-        insert(Subscriber).values(phone=phone, created_at=now, is_admin=False, digest_frequency="daily",
-                                  hears_by=first_hearing(phone))
+        insert(Subscriber).values(**_new_subscriber(phone, now))
         .on_conflict_do_nothing(index_elements=["phone"]).returning(Subscriber)
     )
 
 
-def active_areas(session: Session, subscriber: Subscriber) -> list[Area]:
-    return list(session.scalars(_ACTIVE_AREAS, {"subscriber": subscriber.id}))
+def _new_subscriber(phone: str, now: datetime) -> dict[str, Any]:
+    """The row a new number starts with (`add_subscriber`, `SENDER_OR_ADDED`)."""
+    return {"phone": phone, "created_at": now, "is_admin": False, "digest_frequency": "daily",
+            "hears_by": first_hearing(phone)}
+
+
+_SUBSCRIBERS_TABLE = Subscriber.__table__
+_NEW_SUBSCRIBER_COLUMNS = ("phone", "created_at", "is_admin", "digest_frequency", "hears_by")
+# The sender of a text by their number, added when the number is new, in the `WITH` of one statement
+# (`inbound.guards.sender`, PostgreSQL): the row `add_subscriber` adds, inserted only when no row has the
+# number (no id is spent on a known one). A text racing this one that added the number first leaves no
+# row here: the caller adds it the usual way, which then reads it.
+_ADDED = (
+    pg_insert(Subscriber).from_select(
+        list(_NEW_SUBSCRIBER_COLUMNS),
+        select(*(bindparam(f"new_{name}", type_=_SUBSCRIBERS_TABLE.c[name].type) for name in _NEW_SUBSCRIBER_COLUMNS))
+        .where(~exists().where(_SUBSCRIBERS_TABLE.c.phone == bindparam("new_phone"))),
+    )
+    .on_conflict_do_nothing(index_elements=["phone"])
+    .returning(*_SUBSCRIBERS_TABLE.c)
+    .cte("added")
+)
+SENDER_OR_ADDED = union_all(
+    select(_SUBSCRIBERS_TABLE).where(_SUBSCRIBERS_TABLE.c.phone == bindparam("new_phone")), select(_ADDED),
+).subquery("sender")
+
+
+def sender_or_added_values(phone: str, now: datetime) -> dict[str, Any]:
+    """The values `SENDER_OR_ADDED` takes for a text from `phone`."""
+    return {f"new_{name}": value for name, value in _new_subscriber(phone, now).items()}
+
+
+def active_areas(session: Session, subscriber: Subscriber, *, hinted_at: datetime | None = None) -> list[Area]:
+    """The subscriber's active areas. `hinted_at`: the day's hint is given to them too, stamped by the same
+    statement on PostgreSQL (an `UPDATE` in its `WITH`), by one more on SQLite."""
+    values = {"subscriber": subscriber.id}
+    if hinted_at is None:
+        return list(session.scalars(_ACTIVE_AREAS, values))
+    values["hinted_at"] = hinted_at
+    if is_sqlite(session):
+        session.execute(_STAMP_HINT, values)
+        areas = list(session.scalars(_ACTIVE_AREAS, values))
+    else:
+        areas = list(session.scalars(_ACTIVE_AREAS_STAMPING_HINT, values))
+    set_committed_value(subscriber, "last_hint_at", hinted_at)  # written: nothing left for the session to flush
+    return areas
 
 
 def nameable_areas(session: Session, subscriber: Subscriber) -> tuple[list[Area], list[Area]]:

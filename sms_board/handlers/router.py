@@ -88,6 +88,8 @@ class Context:
     # handlers/trusted_helper.py). The replies go in the reader's language; the subscriber's own language
     # is never learnt from the reader's words.
     reader: Subscriber | None = None
+    # Whether this very text opted the number out as it was stored (`handlers.stop.stopped_by_this_text`), once read.
+    stopped_on_arrival: bool | None = None
 
     def ignore(self, reason: str) -> None:
         """The text is stored but not handled: no reply, and `reason` kept on it for organisers."""
@@ -148,11 +150,11 @@ class Context:
     def take_as_ordinary_text(self) -> None:
         """No keyword's text (the inbox stage's, or one a keyword hands on): kept, with a hint a day."""
         self.handler = "inbox"
-        areas = active_areas(self.session, self.subscriber)
-        self.file_in_inbox(among=areas)
         last = self.subscriber.last_hint_at
-        if last is None or self.now - last >= HINT_EVERY:
-            self.subscriber.last_hint_at = self.now
+        hinted = last is None or self.now - last >= HINT_EVERY
+        areas = active_areas(self.session, self.subscriber, hinted_at=self.now if hinted else None)
+        self.file_in_inbox(among=areas)
+        if hinted:
             self.reply("inbox_hint", joined=bool(areas))
 
     def raise_the_alarm(self) -> bool:

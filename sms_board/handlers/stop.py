@@ -176,10 +176,13 @@ def stopped_by_this_text(ctx: Context) -> bool:
     """Whether this very text opted the number out when it was stored (so it is owed a confirmation)."""
     if not ctx.subscriber.opted_out or not ctx.stops:
         return False
-    return ctx.session.scalar(
-        select(ConsentEvent.id).where(ConsentEvent.subscriber_id == ctx.subscriber.id,
-                                      ConsentEvent.action == ConsentAction.OPT_OUT, ConsentEvent.inbound_id == ctx.inbound.id)
-    ) is not None
+    if ctx.stopped_on_arrival is None:  # asked by the router, then by `do_stop`: read once
+        ctx.stopped_on_arrival = ctx.session.scalar(
+            select(ConsentEvent.id).where(ConsentEvent.subscriber_id == ctx.subscriber.id,
+                                          ConsentEvent.action == ConsentAction.OPT_OUT,
+                                          ConsentEvent.inbound_id == ctx.inbound.id)
+        ) is not None
+    return ctx.stopped_on_arrival
 
 
 def do_stop(ctx: Context) -> None:

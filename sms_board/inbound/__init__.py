@@ -17,6 +17,7 @@ import logging
 from collections.abc import Mapping
 from datetime import datetime
 
+from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -50,23 +51,35 @@ def receive(
     text = Text.read(fields["params"], (params.get("Body") or "")[:MAX_STORED_BODY], settings.languages)
     stops = text.stops and phone is not None and not from_the_board(settings, phone, fields["to_number"])
     engine = factory.kw["bind"]
-    if stops or is_sqlite(engine):
-        try:
-            inbound_id, now = storing.store_in_transaction(factory, settings, fields, phone, text, stops=stops)
-        except IntegrityError:
-            inbound_id = storing.find(engine, fields["message_sid"])
-            return _again(routing.route_once(factory, settings, inbound_id, utcnow()))
-        _stored(inbound_id, phone)
-        return _routed(routing.route_once(factory, settings, inbound_id, now, text=text))
+    if is_sqlite(engine):
+        return _stored_in_transaction(factory, settings, fields, phone, text, now, stops=stops)
     # One connection for the whole webhook: the text is stored with one autocommitted
-    # statement, then routed in a transaction on the same connection.
+    # statement (a STOP: in a transaction, which opts the number out), then routed in a
+    # transaction on the same connection.
     with engine.connect() as connection:
+        if stops:
+            return _stored_in_transaction(factory, settings, fields, phone, text, now, stops=True,
+                                          connection=connection)
         inbound_id, fresh = storing.store_at_once(connection, fields)
         if not fresh:
             return _again(routing.route_once(factory, settings, inbound_id, utcnow(), connection=connection))
         _stored(inbound_id, phone)
         return _routed(routing.route_once(factory, settings, inbound_id, now, text=text, connection=connection,
                                           stored=fields))
+
+
+def _stored_in_transaction(
+    factory: sessionmaker[Session], settings: Settings, fields: dict[str, object], phone: str | None, text: Text,
+    now: datetime, *, stops: bool, connection: Connection | None = None,
+) -> InboundResult:
+    try:
+        inbound_id, now = storing.store_in_transaction(factory, settings, fields, phone, text, stops=stops,
+                                                       connection=connection)
+    except IntegrityError:
+        inbound_id = storing.find(connection or factory.kw["bind"], str(fields["message_sid"]))
+        return _again(routing.route_once(factory, settings, inbound_id, utcnow(), connection=connection))
+    _stored(inbound_id, phone)
+    return _routed(routing.route_once(factory, settings, inbound_id, now, text=text, connection=connection))
 
 
 def _stored(inbound_id: int, phone: str | None) -> None:

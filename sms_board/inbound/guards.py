@@ -17,13 +17,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import ColumnElement, ScalarSelect, bindparam, exists, func, select, true, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from sms_board.community.alerts import alert_flood
 from sms_board.community.languages import texts_for
-from sms_board.community.subscriptions import add_subscriber
+from sms_board.community.subscriptions import (
+    SENDER_OR_ADDED,
+    add_subscriber,
+    sender_or_added_values,
+)
 from sms_board.inbound.text import Text
 from sms_board.models import (
     Confirmation,
@@ -80,17 +85,22 @@ _RECENT = select(
 ).where(_INBOUND.c.from_number == bindparam("number"), _INBOUND.c.received_at > bindparam("since")).subquery()
 # Built once: every text reads its sender (if the number is one) and all its bookkeeping in this
 # one statement, which always returns a row (the counts stand alone: a new number has none).
-_ACTIVITY = (
-    Subscriber,
-    _RECENT.c.recent,
-    _RECENT.c.identical,
-    exists().where(_CONFIRMATIONS.c.subscriber_id == Subscriber.id, _CONFIRMATIONS.c.resolved_at.is_(None)),
-    _RECENT.c.repeats,
-    _sent_to_sender(_OUTBOX.c.kind != OutboxKind.REPLY, _OUTBOX.c.sent_at > bindparam("quick_since"),
-                    _OUTBOX.c.sent_at <= bindparam("arrived")),
-    _sent_to_sender(_OUTBOX.c.kind == OutboxKind.REPLY, _OUTBOX.c.sent_at > bindparam("hour_ago")),
+def _activity(sender: type[Subscriber]) -> tuple[Any, ...]:
+    return (
+        sender,
+        _RECENT.c.recent,
+        _RECENT.c.identical,
+        exists().where(_CONFIRMATIONS.c.subscriber_id == sender.id, _CONFIRMATIONS.c.resolved_at.is_(None)),
+        _RECENT.c.repeats,
+        _sent_to_sender(_OUTBOX.c.kind != OutboxKind.REPLY, _OUTBOX.c.sent_at > bindparam("quick_since"),
+                        _OUTBOX.c.sent_at <= bindparam("arrived")),
+        _sent_to_sender(_OUTBOX.c.kind == OutboxKind.REPLY, _OUTBOX.c.sent_at > bindparam("hour_ago")),
+    )
+
+
+_SENDER = select(*_activity(Subscriber)).select_from(_RECENT).outerjoin(
+    Subscriber, Subscriber.phone == bindparam("number")
 )
-_SENDER = select(*_ACTIVITY).select_from(_RECENT).outerjoin(Subscriber, Subscriber.phone == bindparam("number"))
 # The webhook's text, just stored, is taken for routing (`routing._take`: the row lock, while it is
 # still `received`) by the same statement: no row, when another delivery of it has it.
 _TAKEN = (
@@ -100,10 +110,9 @@ _TAKEN = (
     .returning(_INBOUND.c.id)
     .cte("taken")
 )  # (no parameter of these statements may be named after a column of the text's row: it would join the SET)
-_TAKING_SENDER = (
-    select(*_ACTIVITY).select_from(_TAKEN).join(_RECENT, true())
-    .outerjoin(Subscriber, Subscriber.phone == bindparam("number"))
-)
+# A new number is added by it too (`subscriptions.SENDER_OR_ADDED`).
+_SENDING = aliased(Subscriber, SENDER_OR_ADDED)
+_TAKING_SENDER = select(*_activity(_SENDING)).select_from(_TAKEN).join(_RECENT, true()).outerjoin(_SENDING, true())
 _EARLIER_ANSWERS = select(_INBOUND.c.replies, _INBOUND.c.error).where(
     _INBOUND.c.from_number == bindparam("number"), _INBOUND.c.body == bindparam("body"),
     _INBOUND.c.received_at > bindparam("since"), _INBOUND.c.id != bindparam("row"),
@@ -136,7 +145,7 @@ def sender(
         "hour_ago": min(now, arrived) - LOOP_WINDOW,
     }
     if take:
-        values.update(at=now, open=InboundStatus.RECEIVED)
+        values.update(at=now, open=InboundStatus.RECEIVED, **sender_or_added_values(inbound.from_number, now))
     found = session.execute(_TAKING_SENDER if take else _SENDER, values).one_or_none()
     if found is None:
         return None

@@ -59,8 +59,10 @@ def row_of(params: Mapping[str, str], phone: str | None, now: datetime) -> dict[
     }
 
 
-def find(engine: Engine, message_sid: str) -> int:
-    with engine.connect() as connection:
+def find(bind: Engine | Connection, message_sid: str) -> int:
+    if isinstance(bind, Connection):
+        return bind.execute(_FIND_SID, {"sid": message_sid}).scalar_one()
+    with bind.connect() as connection:
         return connection.execute(_FIND_SID, {"sid": message_sid}).scalar_one()
 
 
@@ -81,10 +83,11 @@ def store_at_once(connection: Connection, fields: dict[str, Any]) -> tuple[int, 
 
 def store_in_transaction(
     factory: sessionmaker[Session], settings: Settings, fields: dict[str, Any], phone: str | None, text: Text,
-    *, stops: bool,
+    *, stops: bool, connection: Connection | None = None,
 ) -> tuple[int, datetime]:
-    """Store through the ORM (SQLite, and every STOP); returns the row's id and when it counts as received."""
-    with factory.begin() as session:
+    """Store through the ORM (SQLite, and every STOP); returns the row's id and when it counts as received.
+    `connection`: the webhook's own, which then routes the text."""
+    with factory(bind=connection) if connection is not None else factory() as session, session.begin():
         inbound = InboundMessage(**fields)
         if stops and phone is not None:
             # A STOP takes effect in the transaction that stores it (and stamps its arrival

@@ -314,6 +314,37 @@ def test_it_does_the_work_once_for_many_simultaneous_deliveries_of_one_message_s
     assert count(app, Item) == 1
 
 
+def test_a_new_number_texting_several_times_at_once_becomes_one_subscriber_answered_every_time(app: Flask) -> None:
+    # Each text adds the number in the statement that reads its sender; those that lose the race read it instead.
+    factory, settings = board_of(app).sessions, board_of(app).settings
+    texts = [sms(body, "+447700900777") for body in ("HELP", "Hello?", "HELP", "Is anyone there?")]
+    start = threading.Barrier(len(texts))
+    results: list[InboundResult] = []
+    failures: list[BaseException] = []
+
+    def deliver(params: dict[str, str]) -> None:
+        try:
+            start.wait(timeout=10)
+            results.append(receive(factory, settings, params))
+        except BaseException as exc:  # re-raised below, in the test's own thread
+            failures.append(exc)
+
+    threads = [threading.Thread(target=deliver, args=(params,)) for params in texts]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert not failures, failures
+    assert len(results) == len(texts) and all(r.status == "handled" for r in results), results
+    assert sum(bool(r.replies) for r in results) == 3, results  # each HELP, and one hint today
+    assert count(app, Subscriber) == 1
+    with session_of(app) as session:
+        sender = session.scalar(select(Subscriber.id))
+        assert session.scalar(select(func.count()).select_from(InboundMessage).where(
+            InboundMessage.subscriber_id == sender)) == len(texts)
+
+
 # --- a handler that fails --------------------------------------------------------------------
 
 

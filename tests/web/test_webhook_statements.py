@@ -25,14 +25,18 @@ SAM, PRIYA, NEWCOMER = "+447700900301", "+447700900302", "+447700900399"
 # bench/RESULTS.md). On PostgreSQL the webhook stores a text with one autocommitted statement and takes
 # it for routing with the statement that reads its sender; a POST's item and its first event, and a
 # JOIN's subscription and its consent, are one statement each. SQLite, which has no INSERT in a WITH,
-# stores and takes the text in two transactions and writes those pairs as two statements.
+# stores and takes the text in two transactions and writes those pairs as two statements. An unknown
+# text's day's hint is stamped by the statement that reads the sender's areas; a new number is added by
+# the one that reads the sender. A STOP (rare, and the ORM's) opts the number out in the transaction that
+# stores it, then ends what the number had: many statements, one connection.
 LIMITS = {
-    "unknown text": (6, 7),
-    "JOIN from a new number": (7, 9),
+    "unknown text": (5, 7),
+    "JOIN from a new number": (6, 9),
     "POST": (6, 8),
     "NEED": (6, 8),
     "HELP": (5, 6),
     "a retried MessageSid": (4, 4),
+    "STOP": (16, 15),
 }
 
 
@@ -81,6 +85,7 @@ def test_every_kind_of_text_stays_within_its_statement_budget(app, client, stree
         "NEED": cost(app, client, sms("NEED Lift to the GP on Thursday", PRIYA)),
         "HELP": cost(app, client, sms("HELP", SAM)),
         "a retried MessageSid": cost(app, client, retried),
+        "STOP": cost(app, client, sms("STOP", PRIYA)),  # last: Priya hears nothing more
     }
     limit = {kind: limits[board_of(app).engine.dialect.name == "sqlite"] for kind, limits in LIMITS.items()}
     over = {kind: (count, limit[kind]) for kind, count in measured.items() if count > limit[kind]}
