@@ -8,10 +8,10 @@ brings back what STOP ended.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, exists, insert, or_, select, union_all, update
+from sqlalchemy import and_, bindparam, exists, insert, or_, select, union_all, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -47,11 +47,31 @@ _ACTIVE_AREAS = select(Area).join(Subscription, Subscription.area_id == Area.id)
     Subscription.subscriber_id == bindparam("subscriber"),
     Subscription.status == SubscriptionStatus.ACTIVE,
 ).order_by(Area.name)
-# The day's hint to a text kept for the organisers (`handlers.router`) is stamped as their areas are read.
-_STAMP_HINT = update(Subscriber.__table__).where(Subscriber.__table__.c.id == bindparam("subscriber")).values(
-    last_hint_at=bindparam("hinted_at")
+# The day's hint to a text kept for the organisers (`handlers.router`) is claimed as their areas are read: the
+# stamp moves only if no hint went since `hint_due` (the WHERE is checked again after a concurrent text's commit
+# on PostgreSQL), so two texts at once from one number get one hint between them.
+_SUBSCRIBERS_T = Subscriber.__table__
+_CLAIM_HINT = (
+    update(_SUBSCRIBERS_T)
+    .where(
+        _SUBSCRIBERS_T.c.id == bindparam("subscriber"),
+        or_(_SUBSCRIBERS_T.c.last_hint_at.is_(None), _SUBSCRIBERS_T.c.last_hint_at <= bindparam("hint_due")),
+    )
+    .values(last_hint_at=bindparam("hinted_at"))
+    .returning(_SUBSCRIBERS_T.c.id)
 )
-_ACTIVE_AREAS_STAMPING_HINT = _ACTIVE_AREAS.add_cte(_STAMP_HINT.cte("hinted"))
+_CLAIMED = _CLAIM_HINT.cte("hinted")
+_HINT_CLAIMED = select(exists(select(_CLAIMED.c.id)).label("hinted")).subquery("claim")
+# One row even with no areas: whether the hint was claimed, then each area (None when there is none).
+_ACTIVE_AREAS_CLAIMING_HINT = (
+    select(_HINT_CLAIMED.c.hinted, Area)
+    .select_from(_HINT_CLAIMED)
+    .outerjoin(Subscription, and_(
+        Subscription.subscriber_id == bindparam("subscriber"), Subscription.status == SubscriptionStatus.ACTIVE,
+    ))
+    .outerjoin(Area, Area.id == Subscription.area_id)
+    .order_by(Area.name)
+)
 _IS_MEMBER = exists().where(
     Subscription.area_id == Area.id, Subscription.subscriber_id == bindparam("subscriber"),
     Subscription.status == SubscriptionStatus.ACTIVE,
@@ -119,20 +139,28 @@ def sender_or_added_values(phone: str, now: datetime) -> dict[str, Any]:
     return {f"new_{name}": value for name, value in _new_subscriber(phone, now).items()}
 
 
-def active_areas(session: Session, subscriber: Subscriber, *, hinted_at: datetime | None = None) -> list[Area]:
-    """The subscriber's active areas. `hinted_at`: the day's hint is given to them too, stamped by the same
-    statement on PostgreSQL (an `UPDATE` in its `WITH`), by one more on SQLite."""
-    values = {"subscriber": subscriber.id}
-    if hinted_at is None:
-        return list(session.scalars(_ACTIVE_AREAS, values))
-    values["hinted_at"] = hinted_at
-    if is_sqlite(session):
-        session.execute(_STAMP_HINT, values)
+def active_areas(session: Session, subscriber: Subscriber) -> list[Area]:
+    """The subscriber's active areas, by name."""
+    return list(session.scalars(_ACTIVE_AREAS, {"subscriber": subscriber.id}))
+
+
+def active_areas_claiming_hint(
+    session: Session, subscriber: Subscriber, *, now: datetime, every: timedelta,
+) -> tuple[list[Area], bool]:
+    """The subscriber's active areas, and whether this text is the one that gives them the hint due
+    `every` so often (stamped `now`). Claimed in the same statement on PostgreSQL, by one more on SQLite;
+    of several texts at once from one number, one wins."""
+    values = {"subscriber": subscriber.id, "hinted_at": now, "hint_due": now - every}
+    if is_sqlite(session):  # one writer at a time: the claim and the read in turn
+        hinted = session.execute(_CLAIM_HINT, values).first() is not None
         areas = list(session.scalars(_ACTIVE_AREAS, values))
     else:
-        areas = list(session.scalars(_ACTIVE_AREAS_STAMPING_HINT, values))
-    set_committed_value(subscriber, "last_hint_at", hinted_at)  # written: nothing left for the session to flush
-    return areas
+        rows = session.execute(_ACTIVE_AREAS_CLAIMING_HINT, values).all()
+        hinted = bool(rows[0].hinted)
+        areas = [row.Area for row in rows if row.Area is not None]
+    if hinted:
+        set_committed_value(subscriber, "last_hint_at", now)  # written: nothing left for the session to flush
+    return areas, hinted
 
 
 def nameable_areas(session: Session, subscriber: Subscriber) -> tuple[list[Area], list[Area]]:

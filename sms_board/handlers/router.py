@@ -36,7 +36,7 @@ from sms_board.community.languages import (
     texts_for,
 )
 from sms_board.community.moderation import can_see
-from sms_board.community.subscriptions import active_areas
+from sms_board.community.subscriptions import active_areas, active_areas_claiming_hint
 from sms_board.models import (
     Area,
     Confirmation,
@@ -151,8 +151,10 @@ class Context:
         """No keyword's text (the inbox stage's, or one a keyword hands on): kept, with a hint a day."""
         self.handler = "inbox"
         last = self.subscriber.last_hint_at
-        hinted = last is None or self.now - last >= HINT_EVERY
-        areas = active_areas(self.session, self.subscriber, hinted_at=self.now if hinted else None)
+        if last is None or self.now - last >= HINT_EVERY:  # due as far as this text knows: claim it
+            areas, hinted = active_areas_claiming_hint(self.session, self.subscriber, now=self.now, every=HINT_EVERY)
+        else:
+            areas, hinted = active_areas(self.session, self.subscriber), False
         self.file_in_inbox(among=areas)
         if hinted:
             self.reply("inbox_hint", joined=bool(areas))
