@@ -103,7 +103,7 @@ def test_a_sender_killed_with_calls_in_flight_never_places_a_call_twice(rig: Rig
     calls = queue_calls(rig, landlines(SCALE.sender_calls))
     texts = queue_texts(rig, numbers(SCALE.sender_calls // 2))
     rig.fake.script(latency=[0.0, 0.03])
-    voice = {"SMS_BOARD_VOICE": "on", "SMS_BOARD_CALL_HOURS": "", "SMS_BOARD_QUIET_HOURS": ""}
+    voice = {"SMS_BOARD_VOICE": "on"}  # call and quiet hours are off on every rig (`procs.board_env`)
     # 10 calls a second beside the texts: the calls last long enough for every kill to land on them.
     sender = rig.sender("sender", SMS_BOARD_RATE="40", SMS_BOARD_SENDER_CONCURRENCY="2",
                         SMS_BOARD_CALLS_PER_SECOND="10", **voice).start()
