@@ -5,10 +5,11 @@ The row holds the start of the next free slot. Taking a slot locks the row
 begins with `BEGIN IMMEDIATE`), moves it on by the slot's length and commits,
 so senders in any number of processes and threads queue behind one another
 and together never go faster than the configured rate. A limiter books a block
-of slots at a time, one for each of its threads asking for a slot at that moment
-(at most `BOOKING_SECONDS` of them), and shares them out among those threads, so
-the row is booked once for all the threads that came while the last booking was
-made, not once a text, and no slot is booked for a thread that may never come.
+of slots at a time and shares it out among its threads. While it has the row to
+itself it books a whole block (`BOOKING_SECONDS` of slots), so the row is booked
+a few times a second, not once a text; once another process books in the row it
+books one slot for each of its threads asking at that moment, so no slot is
+booked for a thread that may never come while the other process waits behind it.
 
 Time comes from an injected `now` and `sleep`, so tests run the limiter on a
 fake clock and never wait for real.
@@ -37,6 +38,9 @@ BOOKING_SECONDS = 0.05
 # was asking when it was booked but got to run a little late (the GIL, a busy machine), and then
 # sends at once, as a thread waking late from its sleep does. Free time older than this is dropped.
 LATE_SECONDS = 0.02
+# A limiter that found another's booking in the row books one slot per thread asking for this
+# long after (measured from the last such booking), then whole blocks again.
+SHARED_SECONDS = 1.0
 
 
 _state = SenderState.__table__.c
@@ -55,16 +59,25 @@ _BOOK = (
 class SlotLimiter:
     """Hands out send slots at `rate` units (messages or segments) per second.
 
-    Slots are booked from the shared row in blocks, one slot for each thread then asking (at
-    most `BOOKING_SECONDS` of them, at least the slot asked for), and handed out to those
-    threads from a local list of free time: the threads that came while one booking was made
-    share the next. A block sized to the rate instead (as before) left slots no thread of this
-    process came for in time, and on a busy machine a tenth to a third of what two processes
-    sharing the row booked expired, the other waiting behind it (bench/RESULTS.md). Every slot handed out
-    lies inside time this limiter booked in the row, and no two overlap, so the rate still
-    holds across processes; a slot may be handed out up to `LATE_SECONDS` after it began (its
-    text then goes at once), never later. What the list still holds when a drain ends goes
-    back to the row (`give_back_unused`) if nobody has booked after it; otherwise it is lost.
+    Slots are booked from the shared row in blocks and handed out to this process's threads
+    from a local list of free time. How big a block is depends on who else books in the row:
+
+    - **alone** (this limiter's last booking that had to queue in the row queued right behind
+      its own booking before, and no other booker has been seen for `SHARED_SECONDS`): a whole
+      block, `BOOKING_SECONDS` of slots (10 at 200 texts a second). One booking serves ten
+      texts, and a slot no thread came for in time costs nobody else anything;
+    - **sharing** (another process's booking lay between two of this limiter's, or it has not
+      yet seen its own bookings follow one another): one slot for each thread then asking (the
+      booker, those waiting behind it for the booking, any on their way in), at most a whole
+      block. A block sized to the rate left slots no thread of this process came for in time,
+      and on a busy machine a tenth to a third of what two processes sharing the row booked
+      expired, the other waiting behind it (bench/RESULTS.md).
+
+    Every slot handed out lies inside time this limiter booked in the row, and no two overlap,
+    so the rate still holds across processes; a slot may be handed out up to `LATE_SECONDS`
+    after it began (its text then goes at once), never later. What the list still holds when a
+    drain ends goes back to the row (`give_back_unused`) if nobody has booked after it;
+    otherwise it is lost.
     """
 
     def __init__(
@@ -77,6 +90,7 @@ class SlotLimiter:
         sleep: Callable[[float], None] = time.sleep,
         booking_seconds: float = BOOKING_SECONDS,
         late_seconds: float = LATE_SECONDS,
+        shared_seconds: float = SHARED_SECONDS,
     ) -> None:
         self.factory = factory
         self.rate = rate
@@ -87,7 +101,11 @@ class SlotLimiter:
         self._free: list[tuple[datetime, datetime]] = []  # booked, not handed out: sorted, never touching
         self.late = timedelta(seconds=late_seconds)
         self._free_lock = threading.Lock()
-        self._asking = 0  # threads inside `take`: the next booking is one slot for each
+        self._asking = 0  # threads inside `take`: while sharing, the next booking is one slot for each
+        self._booked_until: datetime | None = None  # the end of this limiter's last booking
+        self._alone = False  # its last booking that queued in the row queued behind its own
+        self.shared_for = timedelta(seconds=shared_seconds)
+        self._shared_until: datetime | None = None  # another's booking was seen: sharing until then
         # With one slot to a booking every thread books its own, as it would without blocks;
         # with more, one thread books while the others wait for what it brings.
         self._booking_lock = threading.Lock() if self.slots_per_booking > 1 else None
@@ -134,8 +152,9 @@ class SlotLimiter:
     def _book_block(self, step: timedelta) -> datetime:
         """Book one block in the row and hand out `step` of it, the rest staying on the free list.
 
-        The block is a slot for each thread asking (this one, those waiting for this booking and
-        any on their way in), at most `slots_per_booking`, and at least `step`.
+        The block is a whole block (`slots_per_booking`) while this limiter has the row to
+        itself, else a slot for each thread asking (this one, those waiting for this booking
+        and any on their way in), at most a whole block; at least `step` either way.
 
         The block joins any free time it follows, so a text of several segments that did not
         fit the end of the last block starts there rather than leaving it unused. Adding the
@@ -144,14 +163,34 @@ class SlotLimiter:
         """
         moment = self.now()
         with self._free_lock:
-            asking = min(self.slots_per_booking, max(1, self._asking))
-        block = max(step, self._length(asking))
+            slots = self.slots_per_booking if self._has_the_row(moment) else min(self.slots_per_booking,
+                                                                                max(1, self._asking))
+        block = max(step, self._length(slots))
         start = self._book(block)  # never before `moment`
         with self._free_lock:
             self._add_free_locked(start, start + block)
             handed_out = self._take_free_locked(step, moment)
         assert handed_out is not None
         return handed_out
+
+    def _has_the_row(self, moment: datetime) -> bool:
+        return self._alone and (self._shared_until is None or moment >= self._shared_until)
+
+    def _booked(self, start: datetime, end: datetime, moment: datetime) -> None:
+        """Note a booking from `start` to `end` made at `moment`: does another process book in the row?
+
+        A booking that had to queue (the row's next free slot was after `moment`) and does not
+        start where this limiter's last booking ended queued behind someone else's. One that
+        did not queue says nothing: the rate was not all taken.
+        """
+        with self._free_lock:
+            if start > moment:
+                if start == self._booked_until:
+                    self._alone = True
+                else:
+                    self._alone = False
+                    self._shared_until = moment + self.shared_for
+            self._booked_until = end
 
     def _book(self, length: timedelta) -> datetime:
         return on_a_live_connection(lambda: self._book_once(length))
@@ -168,6 +207,7 @@ class SlotLimiter:
             start = max(state.next_slot_at, moment)
             state.next_slot_at = start + length
             state.updated_at = moment
+        self._booked(start, start + length, moment)
         return start
 
     def _add_free(self, start: datetime, end: datetime) -> None:
@@ -191,9 +231,13 @@ class SlotLimiter:
         With many sender threads that wait, not the database, is what made slots go unused
         at 100 texts a second. None: the row does not exist yet (the first send ever).
         """
+        moment = self.now()
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            end = connection.scalar(_BOOK, {"rate_name": self.name, "now": self.now(), "length": step})
-        return None if end is None else end - step
+            end = connection.scalar(_BOOK, {"rate_name": self.name, "now": moment, "length": step})
+        if end is None:
+            return None
+        self._booked(end - step, end, moment)
+        return end - step
 
     def give_back(self, start: datetime, units: float = 1) -> None:
         """Return a slot nobody used to this process's free list; the next `take` may hand it out.

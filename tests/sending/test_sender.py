@@ -24,11 +24,11 @@ from sqlalchemy import select
 
 from sms_board import create_app
 from sms_board.app import board_of
-from sms_board.models import ConsentEvent, Outbox, OutboxKind, OutboxStatus, Subscriber
+from sms_board.models import ConsentEvent, Outbox, OutboxKind, OutboxStatus, SenderState, Subscriber
 from sms_board.sending.delivery import claim
 from sms_board.sending.outbox import enqueue
 from sms_board.sending.outcomes import MAX_ATTEMPTS
-from sms_board.sending.ratelimit import SlotLimiter
+from sms_board.sending.ratelimit import SHARED_SECONDS, SlotLimiter
 from sms_board.sending.sender import DrainReport, drain, run_forever
 from tests.support.fake_twilio import Accept, Drop, FakeTwilio, Hang, HttpError, TwilioError
 from tests.support.sender_clock import FakeClock, RecordingLimiter, assert_rate_kept
@@ -382,6 +382,36 @@ def test_two_limiters_booking_blocks_from_one_row_never_hand_out_slots_closer_th
     assert clock.elapsed >= (sum(units for _, units in slots) - last_units) / 100
 
 
+def test_a_sender_alone_on_the_rate_books_a_block_at_a_time_and_beside_another_a_slot_at_a_time(make_app, clock):
+    factory = board_of(make_app()).sessions
+    alone = SlotLimiter(factory, 100, now=clock.now, sleep=clock.sleep)
+    other = SlotLimiter(factory, 100, now=clock.now, sleep=clock.sleep)
+    ms = timedelta(milliseconds=1)
+
+    def booked_until() -> datetime:
+        with factory() as session:
+            return session.scalars(select(SenderState.next_slot_at)).one()
+
+    first = alone.take()  # nothing known of the row yet: one slot, 0–10 ms
+    assert booked_until() - first == 10 * ms
+    alone.take()  # it queued behind its own booking: 10–20 ms, and it has the row to itself
+    assert booked_until() - first == 20 * ms
+    alone.take()  # so the next booking is a whole block: 20–70 ms
+    assert booked_until() - first == 70 * ms
+    assert [alone.take() - first for _ in range(4)] == [30 * ms, 40 * ms, 50 * ms, 60 * ms]  # from the block
+    assert booked_until() - first == 70 * ms
+
+    assert other.take() - first == 70 * ms  # another sender books in the row: 70–80 ms
+    assert alone.take() - first == 80 * ms  # a whole block still (80–130 ms), but behind someone else's booking:
+    assert [alone.take() - first for _ in range(4)] == [90 * ms, 100 * ms, 110 * ms, 120 * ms]
+    assert alone.take() - first == 130 * ms  # so one slot a booking from now on
+    assert booked_until() - first == 140 * ms
+
+    clock.advance(timedelta(seconds=SHARED_SECONDS))  # nobody else for a second: whole blocks again
+    again = alone.take()
+    assert booked_until() - again == 50 * ms
+
+
 def test_a_block_a_drain_did_not_use_goes_back_so_the_next_sender_waits_one_slot_not_the_block(
         make_app, fake_twilio, clock):
     # One thread: with two, whether the idle one's slot came back before the other asked again
@@ -391,7 +421,7 @@ def test_a_block_a_drain_did_not_use_goes_back_so_the_next_sender_waits_one_slot
     slots: list[tuple[datetime, float]] = []
     first = RecordingLimiter(board_of(app).sessions, 100, now=clock.now, sleep=clock.sleep, slots=slots)
 
-    run_drain(app, fake_twilio, clock, limiter=first)  # books 5 slots, sends one text
+    run_drain(app, fake_twilio, clock, limiter=first)  # books a slot, sends one text
 
     second = SlotLimiter(board_of(app).sessions, 100, now=clock.now, sleep=clock.sleep)
     [(sent_at, _)] = slots
@@ -451,7 +481,8 @@ def test_three_segment_texts_at_a_hundred_segments_a_second_keep_the_rate(make_a
 def test_after_a_429_no_slot_already_booked_in_the_block_is_handed_out(make_app, clock):
     factory = board_of(make_app()).sessions
     limiter = SlotLimiter(factory, 100, now=clock.now, sleep=clock.sleep)
-    first = limiter.take()  # and 40 ms more booked
+    first = limiter.take()
+    limiter.take()  # and a whole block booked after it (the limiter has the row to itself)
 
     limiter.hold_off(1.0)
 
