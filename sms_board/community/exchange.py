@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, bindparam, func, insert, or_, select
+from sqlalchemy import ColumnElement, and_, bindparam, exists, func, insert, or_, select
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -229,6 +229,15 @@ def connect(session: Session, item: Item, owner: Subscriber, helper: Subscriber,
     session.flush()
     record(session, item, ItemEventAction.CONNECTED, now, actor=owner, match=match)
     return match
+
+
+def has_ties(person: ColumnElement[int]) -> ColumnElement[bool]:
+    """Whether `end_connections_of` would find anything of `person`'s to end: an open connection, or an
+    offer or ask still waiting (a STOP reads it with its sender, and most STOPs have none)."""
+    return or_(
+        exists().where(Match.status == MatchStatus.CONNECTED, or_(Match.owner_id == person, Match.helper_id == person)),
+        exists().where(Response.responder_id == person, Response.status == ResponseStatus.PENDING),
+    )
 
 
 def active_matches(session: Session, person: Subscriber, item: Item | None = None) -> list[Match]:

@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from sms_board.community import audit
@@ -110,6 +110,13 @@ def helpers_of(session: Session, resident: Subscriber, statuses: Iterable[Truste
                ) -> list[TrustedHelper]:
     return list(session.scalars(select(TrustedHelper).where(
         TrustedHelper.resident_id == resident.id, TrustedHelper.status.in_(list(statuses))).order_by(TrustedHelper.id)))
+
+
+def has_ties(person: ColumnElement[int]) -> ColumnElement[bool]:
+    """Whether `end_everything_of` would find anything of `person`'s to end: a helper, or someone they help
+    (proposed or agreed)."""
+    return exists().where(or_(TrustedHelper.resident_id == person, TrustedHelper.helper_id == person),
+                          TrustedHelper.status.in_(list(CURRENT)))
 
 
 def helping(session: Session, helper: Subscriber, statuses: Iterable[TrustedHelperStatus] = ACTIVE

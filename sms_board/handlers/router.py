@@ -90,6 +90,9 @@ class Context:
     reader: Subscriber | None = None
     # Whether this very text opted the number out as it was stored (`handlers.stop.stopped_by_this_text`), once read.
     stopped_on_arrival: bool | None = None
+    # For a STOP, whether the number has connections, offers or helpers for it to end (`handlers.stop.arrival_facts`,
+    # read with the sender); None: not read, so looked for.
+    ties_to_end: bool | None = None
 
     def ignore(self, reason: str) -> None:
         """The text is stored but not handled: no reply, and `reason` kept on it for organisers."""

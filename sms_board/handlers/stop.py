@@ -21,14 +21,16 @@ from datetime import datetime
 from typing import Any
 
 from rapidfuzz.distance import OSA
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from sms_board.community.alerts import raise_the_alarm
 from sms_board.community.exchange import end_connections_of
+from sms_board.community.exchange import has_ties as exchange_ties
 from sms_board.community.languages import texts_for
 from sms_board.community.subscriptions import get_or_create_subscriber, start_again
 from sms_board.community.trusted_helpers import end_everything_of, speaks_for_someone
+from sms_board.community.trusted_helpers import has_ties as helper_ties
 from sms_board.handlers.router import (
     OPTED_OUT_STAGE,
     START_HELP_STAGE,
@@ -46,7 +48,7 @@ from sms_board.models import (
 )
 from sms_board.plumbing.config import Settings
 from sms_board.plumbing.utc import utcnow
-from sms_board.sending.opt_outs import opt_out
+from sms_board.sending.opt_outs import opt_out, opt_out_values, stopped_by
 from sms_board.sending.reachability import lock_recipient
 from sms_board.text.words import Words, holds_phrase
 
@@ -115,24 +117,27 @@ def near_stop(tokens: tuple[str, ...]) -> bool:
     )
 
 
-def _stop(session: Session, settings: Settings, subscriber: Subscriber, inbound: InboundMessage, words: Words,
-          now: datetime, confirmation: list[str] | None = None) -> bool:
-    """Opt the sender out, keeping the confirmation's words with the consent record.
+def _stop(session: Session, subscriber: Subscriber, inbound: InboundMessage, words: Words, now: datetime,
+          confirmation: list[str] | None) -> bool:
+    """Opt the sender out (if the text did not as it was stored), keeping the confirmation's words with the
+    consent record (`confirmation`: the STOP's, in the sender's languages)."""
+    return opt_out(session, subscriber, now=now, inbound_id=inbound.id,
+                   **_consent(inbound.params, words, confirmation))
 
-    `confirmation`: the STOP's confirmation in the sender's languages, when the caller has it
-    already (the router, which also sends it); rendered here otherwise (at store time).
-    """
-    if settings.stop_reply and confirmation is None:
-        confirmation = texts_for(settings, subscriber, "stop_confirm")
-    return opt_out(
-        session, subscriber, words=words.original or inbound.params.get("OptOutType", ""), channel=channel_of(inbound),
-        now=now, inbound_id=inbound.id, wording="\n\n".join(confirmation) if confirmation is not None else None,
-    )
+
+def _consent(params: Mapping[str, Any], words: Words, confirmation: list[str] | None) -> dict[str, Any]:
+    """What the consent history keeps of a STOP: the resident's words, how they came, the board's answer."""
+    return {"words": words.original or params.get("OptOutType", ""), "channel": _channel(params),
+            "wording": "\n\n".join(confirmation) if confirmation is not None else None}
 
 
 def channel_of(inbound: InboundMessage) -> str:
     """How a STOP came: a text, or key 9 on a call (`voice.keypad`, which sends it with the call's `CallSid`)."""
-    return "voice" if inbound.params.get("CallSid") else "sms"
+    return _channel(inbound.params)
+
+
+def _channel(params: Mapping[str, Any]) -> str:
+    return "voice" if params.get("CallSid") else "sms"
 
 
 def wants_to_stop(params: Mapping[str, Any], words: Words) -> bool:
@@ -144,32 +149,49 @@ def wants_to_stop(params: Mapping[str, Any], words: Words) -> bool:
     )
 
 
-def stop_on_arrival(session: Session, settings: Settings, inbound: InboundMessage, phone: str, words: Words) -> None:
-    """Opt the number out in the transaction that stores its STOP (docs/reliability.md: nothing after STOP).
+_LOCKED_SENDER = select(Subscriber).where(Subscriber.phone == bindparam("phone")).with_for_update()
 
-    Called for a text `wants_to_stop` found a STOP, and for no other.
 
-    The subscriber's row is locked first: a send to this number already on the wire holds
-    it (see `sending.sender`), so the STOP is stamped as stored only once that send is
-    over, and every later claim sees the number opted out. Routing, in its own
+def stop_on_arrival(
+    session: Session, settings: Settings, fields: dict[str, Any], phone: str, words: Words,
+) -> dict[str, Any] | None:
+    """Ready the opt-out that the transaction storing a STOP makes (docs/reliability.md: nothing after STOP).
+
+    Called for a text `wants_to_stop` found a STOP, and for no other. `fields`: the row to be stored,
+    given its sender and its arrival here. Returns the values of the opt-out (`opt_outs.opting_out`), or
+    None when the text opts nobody out.
+
+    The subscriber's row is locked first (by the statement that reads it, on PostgreSQL): a send to this
+    number already on the wire holds it (see `sending.sender`), so the STOP is stamped as stored only once
+    that send is over, and every later claim sees the number opted out. Routing, in its own
     transaction, then confirms and tells the neighbours it was connected with.
     """
-    subscriber = get_or_create_subscriber(session, phone, inbound.received_at)
-    lock_recipient(session, subscriber.id)
-    inbound.received_at = max(inbound.received_at, utcnow())
-    inbound.subscriber_id = subscriber.id
-    session.add(inbound)
-    session.flush()
-    if _for_someone_else(session, subscriber, inbound, words):
-        return  # a helper's `FOR ROSE stop texting me` is Rose's words, refused at routing (handlers/trusted_helper.py)
-    _stop(session, settings, subscriber, inbound, words, inbound.received_at)
+    subscriber = session.scalar(_LOCKED_SENDER, {"phone": phone})
+    if subscriber is None:  # a STOP from a number the board never knew: added, then locked
+        subscriber = get_or_create_subscriber(session, phone, fields["received_at"])
+        lock_recipient(session, subscriber.id)
+    fields["received_at"] = max(fields["received_at"], utcnow())
+    fields["subscriber_id"] = subscriber.id
+    if _for_someone_else(session, subscriber, fields["params"], words):
+        return None  # a helper's `FOR ROSE stop texting me` is Rose's words, refused at routing (handlers/trusted_helper.py)
+    if subscriber.opted_out_at is not None:
+        return None  # out already: nothing to write (the statement checks again)
+    confirmation = texts_for(settings, subscriber, "stop_confirm") if settings.stop_reply else None
+    return opt_out_values(subscriber.id, now=fields["received_at"], **_consent(fields["params"], words, confirmation))
 
 
-def _for_someone_else(session: Session, subscriber: Subscriber, inbound: InboundMessage, words: Words) -> bool:
+def _for_someone_else(session: Session, subscriber: Subscriber, params: Mapping[str, Any], words: Words) -> bool:
     """A helper's `FOR ROSE …` that reads as a STOP is Rose's words, never the helper's own STOP (unless the
     carrier already opted the number out: Twilio's `OptOutType=STOP`)."""
-    return (inbound.params.get("OptOutType") or "").upper() != "STOP" and \
-        speaks_for_someone(session, subscriber, words.tokens)
+    return (params.get("OptOutType") or "").upper() != "STOP" and speaks_for_someone(session, subscriber, words.tokens)
+
+
+def arrival_facts(person: ColumnElement[int]) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
+    """What routing a STOP needs besides its sender, read in the statement that reads the sender
+    (`inbound.guards.sender`): whether the text `:row` opted `person` out as it was stored, and whether
+    they have anything for the STOP to end (connections, offers and asks, helpers)."""
+    return (stopped_by(person).label("stopped_on_arrival"),
+            or_(exchange_ties(person), helper_ties(person)).label("ties_to_end"))
 
 
 def stopped_by_this_text(ctx: Context) -> bool:
@@ -188,11 +210,11 @@ def stopped_by_this_text(ctx: Context) -> bool:
 def do_stop(ctx: Context) -> None:
     # Rendered once, before the opt-out ends the subscriptions it is worded from: the reply and the record.
     confirmation = texts_for(ctx.settings, ctx.subscriber, "stop_confirm") if ctx.settings.stop_reply else None
-    changed = _stop(ctx.session, ctx.settings, ctx.subscriber, ctx.inbound, ctx.words, ctx.now, confirmation) or \
+    changed = _stop(ctx.session, ctx.subscriber, ctx.inbound, ctx.words, ctx.now, confirmation) or \
         stopped_by_this_text(ctx)
     ctx.handler = "stop"
     ctx.did(changed)
-    if changed:
+    if changed and ctx.ties_to_end is not False:  # most STOPs have none: read with the sender
         # The other side of each open connection is told it ended, without details.
         for match, other in end_connections_of(ctx.session, ctx.subscriber, ctx.now, ItemEventAction.OPTED_OUT):
             ctx.notify(other, "connection_ended", about=match, ref=match.item.ref)
@@ -224,7 +246,7 @@ def opted_out_stage(ctx: Context) -> bool:
 
 @stage(STOP_STAGE, "stop", words=STOP_WORDS, hears_opted_out=stopped_by_this_text)
 def stop_stage(ctx: Context) -> bool:
-    if ctx.stops and not _for_someone_else(ctx.session, ctx.subscriber, ctx.inbound, ctx.words):
+    if ctx.stops and not _for_someone_else(ctx.session, ctx.subscriber, ctx.inbound.params, ctx.words):
         do_stop(ctx)
         return True
     if near_stop(ctx.words.tokens):

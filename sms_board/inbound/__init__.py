@@ -52,14 +52,15 @@ def receive(
     stops = text.stops and phone is not None and not from_the_board(settings, phone, fields["to_number"])
     engine = factory.kw["bind"]
     if is_sqlite(engine):
-        return _stored_in_transaction(factory, settings, fields, phone, text, now, stops=stops)
+        if stops:
+            return _stop_stored(factory, settings, fields, phone, text)  # type: ignore[arg-type]
+        return _stored_in_transaction(factory, settings, fields, phone, text)
     # One connection for the whole webhook: the text is stored with one autocommitted
     # statement (a STOP: in a transaction, which opts the number out), then routed in a
     # transaction on the same connection.
     with engine.connect() as connection:
         if stops:
-            return _stored_in_transaction(factory, settings, fields, phone, text, now, stops=True,
-                                          connection=connection)
+            return _stop_stored(factory, settings, fields, phone, text, connection=connection)  # type: ignore[arg-type]
         inbound_id, fresh = storing.store_at_once(connection, fields)
         if not fresh:
             return _again(routing.route_once(factory, settings, inbound_id, utcnow(), connection=connection))
@@ -70,16 +71,29 @@ def receive(
 
 def _stored_in_transaction(
     factory: sessionmaker[Session], settings: Settings, fields: dict[str, object], phone: str | None, text: Text,
-    now: datetime, *, stops: bool, connection: Connection | None = None,
 ) -> InboundResult:
     try:
-        inbound_id, now = storing.store_in_transaction(factory, settings, fields, phone, text, stops=stops,
-                                                       connection=connection)
+        inbound_id, now = storing.store_in_transaction(factory, fields)
     except IntegrityError:
+        inbound_id = storing.find(factory.kw["bind"], str(fields["message_sid"]))
+        return _again(routing.route_once(factory, settings, inbound_id, utcnow()))
+    _stored(inbound_id, phone)
+    return _routed(routing.route_once(factory, settings, inbound_id, now, text=text))
+
+
+def _stop_stored(
+    factory: sessionmaker[Session], settings: Settings, fields: dict[str, object], phone: str, text: Text, *,
+    connection: Connection | None = None,
+) -> InboundResult:
+    """A STOP: stored and taking effect in one transaction, then routed (on the webhook's connection, on
+    PostgreSQL, with its sender read and the text taken in one statement: `stored`)."""
+    inbound_id = storing.store_stop(factory, settings, fields, phone, text, connection=connection)
+    if inbound_id is None:
         inbound_id = storing.find(connection or factory.kw["bind"], str(fields["message_sid"]))
         return _again(routing.route_once(factory, settings, inbound_id, utcnow(), connection=connection))
     _stored(inbound_id, phone)
-    return _routed(routing.route_once(factory, settings, inbound_id, now, text=text, connection=connection))
+    return _routed(routing.route_once(factory, settings, inbound_id, fields["received_at"], text=text,  # type: ignore[arg-type]
+                                      connection=connection, stored=fields))
 
 
 def _stored(inbound_id: int, phone: str | None) -> None:

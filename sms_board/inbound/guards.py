@@ -29,6 +29,7 @@ from sms_board.community.subscriptions import (
     add_subscriber,
     sender_or_added_values,
 )
+from sms_board.handlers.stop import arrival_facts
 from sms_board.inbound.text import Text
 from sms_board.models import (
     Confirmation,
@@ -113,6 +114,10 @@ _TAKEN = (
 # A new number is added by it too (`subscriptions.SENDER_OR_ADDED`).
 _SENDING = aliased(Subscriber, SENDER_OR_ADDED)
 _TAKING_SENDER = select(*_activity(_SENDING)).select_from(_TAKEN).join(_RECENT, true()).outerjoin(_SENDING, true())
+# A STOP's sender is read with what routing it needs (`handlers.stop.arrival_facts`): whether it opted the
+# number out as it was stored, and whether it has ties to end.
+_SENDER_STOPPING = _SENDER.add_columns(*arrival_facts(Subscriber.id))
+_TAKING_SENDER_STOPPING = _TAKING_SENDER.add_columns(*arrival_facts(_SENDING.id))
 _EARLIER_ANSWERS = select(_INBOUND.c.replies, _INBOUND.c.error).where(
     _INBOUND.c.from_number == bindparam("number"), _INBOUND.c.body == bindparam("body"),
     _INBOUND.c.received_at > bindparam("since"), _INBOUND.c.id != bindparam("row"),
@@ -129,14 +134,18 @@ class Activity:
     repeats: int  # the same text before, in loop protection's window
     answered_at_once: int  # the board's own texts (not replies) sent just before this one arrived
     replies_this_hour: int  # automatic replies to the number in the last hour
+    # A STOP's (None for any other text): whether it opted the number out as it was stored, and whether the
+    # number has connections, offers or helpers for it to end (`handlers.stop.arrival_facts`).
+    stopped_on_arrival: bool | None = None
+    ties_to_end: bool | None = None
 
 
 def sender(
-    session: Session, inbound: InboundMessage, now: datetime, *, take: bool = False,
+    session: Session, inbound: InboundMessage, now: datetime, *, take: bool = False, stops: bool = False,
 ) -> tuple[Subscriber, Activity] | None:
     """The sender (added, for a new number) and what they did lately, in one statement (and one more to add
     a new number). `take`: the text is taken for routing by that same statement (PostgreSQL); None, when
-    another delivery of it has it."""
+    another delivery of it has it. `stops`: the text is a STOP, and what routing it needs is read too."""
     arrived = inbound.received_at
     values = {
         "flood_since": now - FLOOD_WINDOW, "row": inbound.id, "same_body": inbound.body,
@@ -146,17 +155,20 @@ def sender(
     }
     if take:
         values.update(at=now, open=InboundStatus.RECEIVED, **sender_or_added_values(inbound.from_number, now))
-    found = session.execute(_TAKING_SENDER if take else _SENDER, values).one_or_none()
+    statement = (_TAKING_SENDER_STOPPING if stops else _TAKING_SENDER) if take else \
+        (_SENDER_STOPPING if stops else _SENDER)
+    found = session.execute(statement, values).one_or_none()
     if found is None:
         return None
-    subscriber, recent, identical, waiting, repeats, answered_at_once, replies = found
+    subscriber, recent, identical, waiting, repeats, answered_at_once, replies, *stop_facts = found
     if subscriber is None:
         subscriber = add_subscriber(session, inbound.from_number, now)
         if subscriber is None:  # a text racing this one added the number first
             subscriber = session.execute(_SENDER, values).one()[0]
     if fold(inbound.body) in REPEATABLE:
         identical = 0
-    activity = Activity(recent or 0, identical or 0, bool(waiting), repeats or 0, answered_at_once or 0, replies or 0)
+    activity = Activity(recent or 0, identical or 0, bool(waiting), repeats or 0, answered_at_once or 0, replies or 0,
+                        *(bool(fact) for fact in stop_facts))
     return subscriber, activity
 
 

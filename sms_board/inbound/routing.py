@@ -248,7 +248,7 @@ def _process(
         inbound.error = "sent from the board's own number"
         return InboundStatus.IGNORED
 
-    read = guards.sender(session, inbound, now, take=take)
+    read = guards.sender(session, inbound, now, take=take, stops=text.stops)
     if read is None:
         return None
     subscriber, activity = read
@@ -266,7 +266,8 @@ def _process(
         return InboundStatus.HELD if held else InboundStatus.IGNORED
 
     ctx = handlers.Context(session, settings, inbound, subscriber, text.words, now, lapsed=lapsed, stops=text.stops,
-                           pending_left=left)
+                           pending_left=left, stopped_on_arrival=activity.stopped_on_arrival,
+                           ties_to_end=activity.ties_to_end)
     handlers.route(ctx)
     if ctx.pending_left:
         handlers.lapse_pending(session, subscriber, now)

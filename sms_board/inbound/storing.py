@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, bindparam, cast, or_, select, update
 from sqlalchemy import Text as TextColumn
 from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from sms_board.handlers.stop import stop_on_arrival
@@ -23,6 +24,8 @@ from sms_board.inbound import status
 from sms_board.inbound.text import Text
 from sms_board.models import InboundMessage
 from sms_board.plumbing.config import Settings
+from sms_board.plumbing.db import is_sqlite
+from sms_board.sending.opt_outs import opt_out_stored, opting_out
 
 MAX_STORED_BODY = 10_000
 
@@ -82,20 +85,60 @@ def store_at_once(connection: Connection, fields: dict[str, Any]) -> tuple[int, 
 
 
 def store_in_transaction(
-    factory: sessionmaker[Session], settings: Settings, fields: dict[str, Any], phone: str | None, text: Text,
-    *, stops: bool, connection: Connection | None = None,
+    factory: sessionmaker[Session], fields: dict[str, Any], *, connection: Connection | None = None,
 ) -> tuple[int, datetime]:
-    """Store through the ORM (SQLite, and every STOP); returns the row's id and when it counts as received.
-    `connection`: the webhook's own, which then routes the text."""
+    """Store through the ORM (SQLite); returns the row's id and when it counts as received."""
     with factory(bind=connection) if connection is not None else factory() as session, session.begin():
         inbound = InboundMessage(**fields)
-        if stops and phone is not None:
-            # A STOP takes effect in the transaction that stores it (and stamps its arrival
-            # once no send to the number is still on the wire).
-            stop_on_arrival(session, settings, inbound, phone, text.words)
         session.add(inbound)
         session.flush()
         return inbound.id, inbound.received_at
+
+
+# What `row_of` gives a text, and its sender (the rest of the row is stored empty; no column default is
+# applied to an INSERT in a `WITH`, so those with one are named).
+_STOP_COLUMNS = ("message_sid", "from_number", "to_number", "body", "params", "received_at", "status", "replies",
+                 "in_inbox", "attempts", "replies_queued", "subscriber_id", "urgent")
+# A STOP: the text's row, inserted in the `WITH` of the statement that opts its number out (PostgreSQL). Its
+# parameters are named apart from the columns (`in_*`).
+_STORED = (
+    pg_insert(_INBOUND)
+    .values({name: bindparam(f"in_{name}", type_=_INBOUND.c[name].type) for name in _STOP_COLUMNS})
+    .on_conflict_do_nothing(index_elements=["message_sid"])
+    .returning(_INBOUND.c.id)
+    .cte("stored")
+)
+_STORE_STOP = opting_out(_STORED)
+_STORE_STOP_SQLITE = sqlite_insert(_INBOUND).on_conflict_do_nothing(index_elements=["message_sid"]).returning(
+    _INBOUND.c.id
+)
+
+
+def store_stop(
+    factory: sessionmaker[Session], settings: Settings, fields: dict[str, Any], phone: str, text: Text,
+    *, connection: Connection | None = None,
+) -> int | None:
+    """Store a STOP and opt its number out in one transaction (docs/reliability.md: nothing after STOP);
+    returns the row's id, or None for a retried `MessageSid` (nothing written). `fields` is given the
+    sender and the STOP's arrival (`handlers.stop.stop_on_arrival`).
+
+    PostgreSQL: the statement that locks and reads the sender, then one statement storing the text and
+    opting the number out (`opt_outs.opting_out`). SQLite: the text and each write of the opt-out in turn."""
+    with factory(bind=connection) if connection is not None else factory() as session, session.begin():
+        opting = stop_on_arrival(session, settings, fields, phone, text.words)
+        stored = {f"in_{name}": fields.get(name, False) for name in _STOP_COLUMNS}
+        bound = session.connection()
+        if not is_sqlite(session):
+            found = bound.execute(_STORE_STOP if opting is not None else _STORE_PLAIN,
+                                  {**(opting or {}), **stored}).first()
+            return None if found is None else found[0]
+        inbound_id = bound.execute(_STORE_STOP_SQLITE, fields).scalar()
+        if inbound_id is not None and opting is not None:
+            opt_out_stored(bound, inbound_id, opting)
+        return inbound_id
+
+
+_STORE_PLAIN = select(_STORED.c.id)  # a STOP that opts nobody out (out already, or a helper's `FOR ROSE …`)
 
 
 def forget_old_bodies(factory: sessionmaker[Session], settings: Settings, now: datetime) -> int:

@@ -111,8 +111,8 @@ def transition(
     return session.execute(_moving(which, to, allowed_from, now, values)).rowcount or 0
 
 
-def _moving(which: ColumnElement[bool], to: OutboxStatus, allowed_from: Iterable[OutboxStatus], now: datetime,
-            values: dict[str, Any]) -> Update:
+def _moving(which: ColumnElement[bool], to: OutboxStatus, allowed_from: Iterable[OutboxStatus],
+            now: datetime | BindParameter[Any], values: dict[str, Any]) -> Update:
     """`transition`'s statement (also for a caller that needs `RETURNING`)."""
     # On the table, not the mapped class: the ORM's bulk-update machinery costs the sender's
     # GIL about 0.3 ms a statement and nothing here needs it (no objects are synchronised).
@@ -122,6 +122,13 @@ def _moving(which: ColumnElement[bool], to: OutboxStatus, allowed_from: Iterable
         .values(status=to, status_updated_at=now, updated_at=now, **values)
         .execution_options(synchronize_session=False)
     )
+
+
+def cancelling(which: ColumnElement[bool]) -> Update:
+    """`cancel_waiting` as a statement for a `WITH` (a STOP as it is stored, `sending.opt_outs.opting_out`):
+    the waiting rows `which` selects are cancelled, stamped `:cancel_at` with `:cancel_reason`."""
+    return _moving(which, OutboxStatus.CANCELLED, WAITING, bindparam("cancel_at"),
+                   {"error_message": bindparam("cancel_reason")})
 
 
 def _one(row_id: int) -> ColumnElement[bool]:

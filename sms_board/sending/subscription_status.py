@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, update
+from sqlalchemy import ColumnElement, Select, Update, bindparam, update
 from sqlalchemy.orm import Session
 
 from sms_board.models import Subscriber, Subscription, SubscriptionStatus
@@ -67,3 +67,14 @@ def stop_all(session: Session, subscriber_id: int, now: datetime) -> int:
     """STOP (or the carrier) ends every active subscription of a number; START brings exactly these back."""
     return transition(session, Subscription.subscriber_id == subscriber_id, SubscriptionStatus.STOPPED,
                       allowed_from=STOPS_FROM, now=now)
+
+
+def stopping(subscribers: Select[tuple[int]]) -> Update:
+    """`stop_all` as a statement for a `WITH` (a STOP as it is stored, `sending.opt_outs.opting_out`): every
+    active subscription of the `subscribers` selected ends, stamped `:stop_at`."""
+    table = Subscription.__table__
+    return (
+        update(table)
+        .where(table.c.subscriber_id.in_(subscribers), table.c.status.in_(list(STOPS_FROM)))
+        .values(status=SubscriptionStatus.STOPPED, ended_at=bindparam("stop_at"))
+    )

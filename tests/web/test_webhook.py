@@ -250,6 +250,23 @@ def test_retried_message_sid_gets_same_reply_and_no_second_post(alice: Phone, cl
         ) == 1
 
 
+def test_a_retried_stop_gets_its_one_confirmation_and_opts_out_once(alice: Phone, client) -> None:  # type: ignore[no-untyped-def]
+    # Stored and opted out by one statement on PostgreSQL: a retry finds its row and writes nothing more.
+    params = sms("STOP")
+    headers = {"X-Twilio-Signature": sign(PUBLIC_URL, params)}
+
+    first = client.post("/sms/inbound", data=params, headers=headers)
+    retry = client.post("/sms/inbound", data=params, headers=headers)
+
+    assert twiml_messages(first.data) == [STOP_CONFIRMATION]
+    assert retry.data == first.data
+    with session_of(client.application) as session:
+        events = session.scalars(select(ConsentEvent).where(ConsentEvent.action == "opt_out")).all()
+        stored = session.scalars(select(InboundMessage).where(InboundMessage.message_sid == params["MessageSid"])).all()
+        assert [(event.inbound_id, event.words) for event in events] == [(stored[0].id, "STOP")]
+        assert [(row.status, row.handler) for row in stored] == [("handled", "stop")]
+
+
 def test_it_posts_once_when_twilio_delivers_one_message_sid_twice_at_once(alice: Phone, app: Flask) -> None:
     params = sms("POST Street party on Saturday")
     headers = {"X-Twilio-Signature": sign(PUBLIC_URL, params)}
