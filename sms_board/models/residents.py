@@ -93,6 +93,8 @@ class Subscriber(Base):
         one_of("hears_by", HearsBy),
         # The administrators (left out of the report's people counts): never a pass over everyone.
         Index("ix_subscribers_admin", "id", postgresql_where=text("is_admin"), sqlite_where=text("is_admin")),
+        # The monthly report's `new_members` of the whole board: first joins of a month, by time.
+        Index("ix_subscribers_first_joined", "first_joined_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -115,6 +117,12 @@ class Subscriber(Base):
     # When a digest last ended with the "how to stop" line (once a calendar month). Not indexed,
     # and the table keeps half of each page free (migration 0011): the month's stamp is a heap-only update.
     stop_reminded_at: Mapped[datetime | None]
+    # Facts the monthly report counts, kept as they happen rather than worked out from history each
+    # month (community/report_figures.py, migration 0027): the person's first join to any area (the
+    # earliest `subscribe` consent event; written by `subscriptions.subscribe` and the roster import),
+    # and their first exchange as giver or receiver (the earliest ledger row; `exchange.complete`).
+    first_joined_at: Mapped[datetime | None]
+    first_exchange_at: Mapped[datetime | None]
 
     subscriptions: Mapped[list[Subscription]] = relationship(back_populates="subscriber")
 
