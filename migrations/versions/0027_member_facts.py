@@ -8,7 +8,7 @@
   the memberships with every exchange the board ever recorded.
 
 From now on both are written as they happen (`community/subscriptions.py`, `community/roster.py`,
-`community/exchange.py`); here they are back-filled from the history, one set-based statement each.
+`community/exchange.py`); here they are back-filled from the history, in one set-based statement.
 
 Revision ID: 0027
 Revises: 0026
@@ -24,27 +24,24 @@ down_revision = "0026"
 branch_labels = None
 depends_on = None
 
-FIRST_JOINS = """
-UPDATE subscribers SET first_joined_at = firsts.at
-FROM (SELECT subscriber_id AS person, min(created_at) AS at FROM consent_events
-      WHERE action = 'subscribe' AND subscriber_id IS NOT NULL GROUP BY subscriber_id) AS firsts
-WHERE subscribers.id = firsts.person
-"""
-FIRST_EXCHANGES = """
-UPDATE subscribers SET first_exchange_at = firsts.at
-FROM (SELECT person, min(at) AS at FROM (
-          SELECT giver_id AS person, created_at AS at FROM exchanges WHERE giver_id IS NOT NULL
-          UNION ALL SELECT receiver_id, created_at FROM exchanges WHERE receiver_id IS NOT NULL) AS sides
-      GROUP BY person) AS firsts
-WHERE subscribers.id = firsts.person
+# Both facts in one pass over the people (each row written once): every join and every exchange
+# side, grouped by person.
+FACTS = """
+UPDATE subscribers SET first_joined_at = facts.joined, first_exchange_at = facts.exchanged
+FROM (SELECT person, min(joined) AS joined, min(exchanged) AS exchanged FROM (
+          SELECT subscriber_id AS person, created_at AS joined, CAST(NULL AS TIMESTAMP) AS exchanged
+          FROM consent_events WHERE action = 'subscribe' AND subscriber_id IS NOT NULL
+          UNION ALL SELECT giver_id, NULL, created_at FROM exchanges WHERE giver_id IS NOT NULL
+          UNION ALL SELECT receiver_id, NULL, created_at FROM exchanges WHERE receiver_id IS NOT NULL) AS history
+      GROUP BY person) AS facts
+WHERE subscribers.id = facts.person
 """
 
 
 def upgrade() -> None:
     op.add_column("subscribers", sa.Column("first_joined_at", sa.DateTime(), nullable=True))
     op.add_column("subscribers", sa.Column("first_exchange_at", sa.DateTime(), nullable=True))
-    op.execute(FIRST_JOINS)
-    op.execute(FIRST_EXCHANGES)
+    op.execute(FACTS)
     op.create_index("ix_subscribers_first_joined", "subscribers", ["first_joined_at"])
 
 
