@@ -321,9 +321,6 @@ def complete(session: Session, match: Match, hours: float, now: datetime, actor:
         description=item.body, hours=hours, created_at=now,
     )
     session.add(exchange)
-    for person in (giver, receiver):  # their first exchange, kept (the monthly report's `isolated_members`)
-        if person is not None and person.first_exchange_at is None:
-            person.first_exchange_at = now
     if item.kind == ItemKind.REQUEST and transition(session, item, ItemStatus.CLOSED,
                                                                allowed_from=OPEN, now=now):
         for response in pending_responses(session, item):

@@ -274,14 +274,14 @@ def member_figures(session: Session, scope: Scope, period: Period, now: datetime
     """`active_members`, `new_members`, `left`, `isolated_members`: one statement."""
     return dict(zip(("active_members", "new_members", "left", "isolated_members"), (int(n) for n in session.execute(
         select(_count_people(_active(scope, period)), _count_people(_new(scope, period), scope),
-               _count_people(_left(scope, period)), _count_people(_isolated(scope, period, now), scope))
+               _count_people(_left(scope, period)), _count_people(_isolated(scope, period, now)))
     ).one()), strict=True))
 
 
 def _count_people(people: Select[tuple[int | None]], one_row_each: Scope | None = None) -> ColumnElement[int]:
     # count(*) over SELECT DISTINCT, not count(DISTINCT …): the database may hash, or take rows already
     # in order, where count(DISTINCT …) always sorts them (hundreds of thousands on the whole board).
-    # `one_row_each`: for the whole board the rows are subscribers, already one a person: counted as they are.
+    # `one_row_each`: for the whole board the rows are subscribers (`_new`), already one a person: counted as they are.
     found = people.subquery()
     if one_row_each is not None and one_row_each.area_ids is None:
         return select(func.count()).select_from(found).scalar_subquery()
@@ -331,16 +331,15 @@ def _left(scope: Scope, period: Period) -> Select[tuple[int | None]]:
 
 def _isolated(scope: Scope, period: Period, now: datetime) -> Select[tuple[int | None]]:
     end = period.end or now
-    member = [Subscription.status == SubscriptionStatus.ACTIVE, Subscription.consent_at <= end - ISOLATED_AFTER,
-              scope.holds(Subscription.area_id)]
     if scope.area_ids is None:
-        # The board: each person's first exchange is kept as it happens (`Subscriber.first_exchange_at`,
-        # migration 0027): everyone with none before the end who is such a member (one row a person:
-        # nothing to make distinct), never an anti-join with every exchange the board recorded.
-        return select(Subscriber.id).where(
-            or_(Subscriber.first_exchange_at.is_(None), Subscriber.first_exchange_at >= end),
-            scope.people(Subscriber.id), exists().where(Subscription.subscriber_id == Subscriber.id, *member))
-    # An area's members: each one looked up as giver and as receiver, each on its index.
-    never = [~exists().where(Exchange.giver_id == Subscription.subscriber_id, Exchange.created_at < end),
-             ~exists().where(Exchange.receiver_id == Subscription.subscriber_id, Exchange.created_at < end)]
-    return select(Subscription.subscriber_id).where(*member, scope.people(Subscription.subscriber_id), *never)
+        # The board: one anti-join against everyone in an exchange before the end (giver or receiver).
+        exchanged = union_all(select(Exchange.giver_id.label("person")).where(Exchange.created_at < end),
+                              select(Exchange.receiver_id).where(Exchange.created_at < end)).subquery("exchanged")
+        never: list[ColumnElement[bool]] = [~exists().where(exchanged.c.person == Subscription.subscriber_id)]
+    else:
+        # An area's members: each one looked up as giver and as receiver, each on its index.
+        never = [~exists().where(Exchange.giver_id == Subscription.subscriber_id, Exchange.created_at < end),
+                 ~exists().where(Exchange.receiver_id == Subscription.subscriber_id, Exchange.created_at < end)]
+    return select(Subscription.subscriber_id).where(
+        Subscription.status == SubscriptionStatus.ACTIVE, Subscription.consent_at <= end - ISOLATED_AFTER,
+        scope.holds(Subscription.area_id), scope.people(Subscription.subscriber_id), *never)

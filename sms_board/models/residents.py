@@ -117,12 +117,11 @@ class Subscriber(Base):
     # When a digest last ended with the "how to stop" line (once a calendar month). Not indexed,
     # and the table keeps half of each page free (migration 0011): the month's stamp is a heap-only update.
     stop_reminded_at: Mapped[datetime | None]
-    # Facts the monthly report counts, kept as they happen rather than worked out from history each
-    # month (community/report_figures.py, migration 0027): the person's first join to any area (the
-    # earliest `subscribe` consent event; written by `subscriptions.subscribe` and the roster import),
-    # and their first exchange as giver or receiver (the earliest ledger row; `exchange.complete`).
+    # The person's first join to any area (their earliest `subscribe` consent event), kept as it happens
+    # rather than worked out from the history each month: the whole board's `new_members` in the monthly
+    # report (community/report_figures.py, migration 0027). Written by `subscriptions.subscribe` and the
+    # roster's import and enrolment.
     first_joined_at: Mapped[datetime | None]
-    first_exchange_at: Mapped[datetime | None]
 
     subscriptions: Mapped[list[Subscription]] = relationship(back_populates="subscriber")
 

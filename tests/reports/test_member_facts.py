@@ -1,6 +1,5 @@
-"""The facts the monthly report counts, kept as they happen (migration 0027): each person's first
-join to any area and their first exchange, written on every path that makes one, and back-filled
-from the history a board had before."""
+"""A fact the monthly report counts, kept as it happens (migration 0027): each person's first join to
+any area, written on every path that makes one, and back-filled from the history a board had before."""
 
 from __future__ import annotations
 
@@ -15,29 +14,28 @@ from sms_board import create_app
 from sms_board.models import Subscriber
 from sms_board.plumbing.migrate import upgrade
 from tests.conftest import Database, Phone, Runner, app_config, empty_database, session_of
-from tests.reports.conftest import NOVEMBER, ref_in
+from tests.reports.conftest import AUGUST, NOVEMBER, ref_in
 from tests.support.web import sign_in, submit
 
 SAM, PRIYA, JOE, RUTH = "+447700900301", "+447700900302", "+447700900303", "+447700900001"
 
 
-def facts(app, number: str) -> tuple[datetime | None, datetime | None]:  # type: ignore[no-untyped-def]
+def first_join(app, number: str) -> datetime | None:  # type: ignore[no-untyped-def]
     with session_of(app) as session:
-        return session.execute(select(Subscriber.first_joined_at, Subscriber.first_exchange_at)
-                               .where(Subscriber.phone == number)).one()  # type: ignore[return-value]
+        return session.scalars(select(Subscriber.first_joined_at).where(Subscriber.phone == number)).one()
 
 
 def test_a_first_join_by_text_is_kept_and_a_later_join_elsewhere_leaves_it(areas, phone, app, month):
     sam = phone(SAM)
     month.at(NOVEMBER)
     sam.text("Hello?")
-    assert facts(app, SAM) == (None, None)  # texting is not joining
+    assert first_join(app, SAM) is None  # texting is not joining
     sam.text("JOIN ELM")
     month.at(NOVEMBER + timedelta(days=3))
     sam.text("JOIN OAK")
     sam.text("LEAVE ELM")
     sam.text("JOIN ELM")
-    assert facts(app, SAM) == (NOVEMBER, None)
+    assert first_join(app, SAM) == NOVEMBER
 
 
 def test_an_import_and_an_enrolment_by_hand_keep_the_first_join(areas, runner, app, tmp_path, month):
@@ -51,8 +49,8 @@ def test_an_import_and_an_enrolment_by_hand_keep_the_first_join(areas, runner, a
     month.at(NOVEMBER + timedelta(days=2))
     assert runner("subscribers", "add", SAM, "oak", "--consent", "phoned by Ruth, 3 Dec").exit_code == 0
     # (the import's consent date is when they agreed on paper; they joined the board when imported)
-    assert facts(app, SAM) == (NOVEMBER, None)
-    assert facts(app, JOE) == (NOVEMBER + timedelta(days=1), None)
+    assert first_join(app, SAM) == NOVEMBER
+    assert first_join(app, JOE) == NOVEMBER + timedelta(days=1)
 
 
 @pytest.fixture
@@ -72,29 +70,23 @@ def test_someone_enrolled_on_the_dashboard_has_their_first_join_kept(voice_board
                       {"area": "elm", "name": "Glenys", "language": "", "number": "029 2018 0123",
                        "consent_source": "phoned by Ruth, 3 Dec"})
     assert enrolled.status_code == 302
-    assert facts(voice_board, "+442920180123") == (NOVEMBER, None)
+    assert first_join(voice_board, "+442920180123") == NOVEMBER
 
 
-def test_the_first_exchange_is_kept_for_giver_and_receiver_and_an_introduction_is_not_one(areas, phone, app, runner,
-                                                                                         month):
+def test_an_invite_and_an_accepted_introduction_are_joins_only_when_they_are_ones(areas, phone, app, runner, month):
     sam, priya, joe, ruth = phone(SAM), phone(PRIYA), phone(JOE), phone(RUTH)
-    for person in (sam, priya, joe, ruth):
+    for person in (sam, priya, ruth):
         person.text("JOIN ELM")
     runner("organiser", "add", RUTH, "elm")
-    month.exchange(sam, priya, NOVEMBER + timedelta(days=1), timedelta(hours=1), "1")
-    assert facts(app, SAM)[1] == facts(app, PRIYA)[1] == NOVEMBER + timedelta(days=1, hours=1)
-    month.exchange(sam, priya, NOVEMBER + timedelta(days=2), timedelta(hours=1), "1")
-    assert facts(app, SAM)[1] == NOVEMBER + timedelta(days=1, hours=1)  # the first stays
-
-    month.at(NOVEMBER + timedelta(days=3))
-    ref = ref_in(ruth.text(f"INTRO {JOE} {PRIYA} chess")[0], "I")
-    joe.text(f"OK {ref}")
+    month.at(NOVEMBER)
+    joe.text("Hello, is this the street board?")
+    ref = ref_in(ruth.text(f"INTRO {SAM} {PRIYA} chess")[0], "I")
+    sam.text(f"OK {ref}")
     priya.text(f"OK {ref}")
-    assert facts(app, JOE)[1] is None  # accepted, but nothing exchanged yet
-    month.at(NOVEMBER + timedelta(days=4))
-    joe.text(f"DONE {ref} 1")
-    assert facts(app, JOE)[1] == NOVEMBER + timedelta(days=4)
-    assert facts(app, PRIYA)[1] == NOVEMBER + timedelta(days=1, hours=1)
+    assert first_join(app, JOE) is None  # a number that only texted never joined
+    joe.text("JOIN ELM")
+    assert first_join(app, JOE) == NOVEMBER
+    assert first_join(app, SAM) == first_join(app, PRIYA) == AUGUST  # an introduction is not a join
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -105,7 +97,7 @@ def at_0026(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database
         yield database
 
 
-def test_migration_0027_keeps_each_persons_first_join_and_first_exchange_from_the_history(at_0026):
+def test_migration_0027_keeps_each_persons_first_join_from_the_consent_history(at_0026):
     day = [datetime(2026, 3, d) for d in range(1, 9)]
     with at_0026.engine.begin() as connection:
         run = connection.execute
@@ -122,20 +114,11 @@ def test_migration_0027_keeps_each_persons_first_join_and_first_exchange_from_th
             {"who": 1, "area": 1, "action": "leave", "at": day[0]},
             {"who": 2, "area": 1, "action": "subscribe", "at": day[2]},
             {"who": 4, "area": 1, "action": "opt_out", "at": day[2]}])  # never joined
-        run(text("INSERT INTO items (id, kind, area_id, author_id, body, status, created_at) VALUES "
-                 "(1, 'request', 1, 1, 'A lift', 'closed', :at)"), {"at": day[0]})
-        run(text("INSERT INTO exchanges (item_id, area_id, giver_id, receiver_id, description, hours, created_at) "
-                 "VALUES (1, 1, :giver, :receiver, 'A lift', 1.0, :at)"), [
-            {"giver": 2, "receiver": 1, "at": day[6]},
-            {"giver": 1, "receiver": 3, "at": day[4]},  # Sam's first, as giver; Joe's, as receiver
-            {"giver": 2, "receiver": None, "at": day[5]}])  # Priya's first
 
     upgrade(at_0026.engine)
 
     with at_0026.engine.connect() as connection:
-        kept = connection.execute(select(Subscriber.id, Subscriber.first_joined_at, Subscriber.first_exchange_at)
-                                  .order_by(Subscriber.id))
-        utc = [moment.replace(tzinfo=UTC) for moment in day]
+        kept = connection.execute(select(Subscriber.id, Subscriber.first_joined_at).order_by(Subscriber.id))
         assert [tuple(row) for row in kept] == [
-            (1, utc[1], utc[4]), (2, utc[2], utc[5]), (3, None, utc[4]), (4, None, None)]
+            (1, day[1].replace(tzinfo=UTC)), (2, day[2].replace(tzinfo=UTC)), (3, None), (4, None)]
 
