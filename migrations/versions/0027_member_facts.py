@@ -1,10 +1,10 @@
 """the monthly report at a million subscribers: each person's first join, kept
 
 `subscribers.first_joined_at`: the person's first join to any area (their earliest `subscribe`
-consent event), indexed, so the whole board's `new_members` is a range of one index rather than
-each of the month's joins looked up for an earlier one. From now on it is written with the join
-(`community/subscriptions.py`, `community/roster.py`); here it is back-filled from the consent
-history, in one set-based statement.
+consent event), indexed with the person, so the whole board's `new_members` is a range of one
+index, read alone, rather than each of the month's joins looked up for an earlier one. From now
+on it is written with the join (`community/subscriptions.py`, `community/roster.py`); here it is
+back-filled from the consent history, in one set-based statement.
 
 Revision ID: 0027
 Revises: 0026
@@ -31,7 +31,7 @@ WHERE subscribers.id = firsts.person
 def upgrade() -> None:
     op.add_column("subscribers", sa.Column("first_joined_at", sa.DateTime(), nullable=True))
     op.execute(FIRST_JOINS)
-    op.create_index("ix_subscribers_first_joined", "subscribers", ["first_joined_at"])
+    op.create_index("ix_subscribers_first_joined", "subscribers", ["first_joined_at", "id"])
 
 
 def downgrade() -> None:
