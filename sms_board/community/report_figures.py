@@ -273,15 +273,18 @@ def _subscriptions_of(scope: Scope) -> Select[tuple[int]]:
 def member_figures(session: Session, scope: Scope, period: Period, now: datetime) -> Figures:
     """`active_members`, `new_members`, `left`, `isolated_members`: one statement."""
     return dict(zip(("active_members", "new_members", "left", "isolated_members"), (int(n) for n in session.execute(
-        select(_count_people(_active(scope, period)), _count_people(_new(scope, period)),
+        select(_count_people(_active(scope, period)), _count_people(_new(scope, period), scope),
                _count_people(_left(scope, period)), _count_people(_isolated(scope, period, now)))
     ).one()), strict=True))
 
 
-def _count_people(people: Select[tuple[int | None]]) -> ColumnElement[int]:
+def _count_people(people: Select[tuple[int | None]], one_row_each: Scope | None = None) -> ColumnElement[int]:
     # count(*) over SELECT DISTINCT, not count(DISTINCT …): the database may hash, or take rows already
     # in order, where count(DISTINCT …) always sorts them (hundreds of thousands on the whole board).
+    # `one_row_each`: for the whole board the rows are subscribers (`_new`), already one a person: counted as they are.
     found = people.subquery()
+    if one_row_each is not None and one_row_each.area_ids is None:
+        return select(func.count()).select_from(found).scalar_subquery()
     return select(func.count()).select_from(select(found.c[0]).distinct().subquery()).scalar_subquery()
 
 
@@ -300,13 +303,16 @@ def _active(scope: Scope, period: Period) -> Select[tuple[int | None]]:
 
 
 def _new(scope: Scope, period: Period) -> Select[tuple[int | None]]:
-    # Their first join ever (to the area, or to the board) is this one: per join of the month, the
+    if scope.area_ids is None:
+        # New to the board: each person's first join is kept as it happens (`Subscriber.first_joined_at`,
+        # migration 0027), so the month's are one range of `ix_subscribers_first_joined`.
+        return select(Subscriber.id).where(period.holds(Subscriber.first_joined_at), scope.people(Subscriber.id))
+    # New to the area: their first join ever to it is this one: per join of the month, the
     # earliest of that person's joins, read from `ix_consent_events_subscriber_action_created`
     # (never a pass over every join the board ever had).
     earlier = aliased(ConsentEvent)
-    before = [earlier.subscriber_id == ConsentEvent.subscriber_id, earlier.action == ConsentAction.SUBSCRIBE]
-    if scope.area_ids is not None:  # new to the area (else: new to the board)
-        before.append(earlier.area_id == ConsentEvent.area_id)
+    before = [earlier.subscriber_id == ConsentEvent.subscriber_id, earlier.action == ConsentAction.SUBSCRIBE,
+              earlier.area_id == ConsentEvent.area_id]
     first = select(func.min(earlier.created_at)).where(*before).scalar_subquery()
     return select(ConsentEvent.subscriber_id).where(
         ConsentEvent.action == ConsentAction.SUBSCRIBE, period.holds(ConsentEvent.created_at),

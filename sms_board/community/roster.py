@@ -367,6 +367,8 @@ def _write(session: Session, settings: Settings, rows: list[_Row], people: dict[
             words=row.source, wording="\n\n".join(welcome) if takes_texts(person.phone) else None,
             given_at=row.given_at, created_at=now,
         ))
+        if person.first_joined_at is None:  # their first join, kept (the monthly report's `new_members`)
+            person.first_joined_at = now
         for text in welcome:  # (none is written for a landline)
             enqueue(session, settings, person, text, OutboxKind.NOTIFY, zone_name=row.area.timezone, now=now)
     session.flush()

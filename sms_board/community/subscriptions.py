@@ -203,11 +203,21 @@ _SUBSCRIBE_NEW = insert(_CONSENTS).from_select(
     _CONSENT_COLUMNS, _CONSENT_GIVEN.select_from(_ADDED),
 ).returning(_CONSENTS.c.id)
 _CONSENT_ON_SQLITE = insert(_CONSENTS).from_select(_CONSENT_COLUMNS, _CONSENT_GIVEN)
+# The person's first join to any area, kept as it happens (the monthly report's `new_members`): in
+# the statement that subscribes them on PostgreSQL (a no-op unless this is their first), by one more
+# on SQLite, only when it is.
+_SUBSCRIBERS = Subscriber.__table__
+_FIRST_JOIN = update(_SUBSCRIBERS).where(
+    _SUBSCRIBERS.c.id == bindparam("given_subscriber_id", type_=_CONSENTS.c.subscriber_id.type),
+    _SUBSCRIBERS.c.first_joined_at.is_(None),
+).values(first_joined_at=bindparam("given_created_at", type_=_CONSENTS.c.created_at.type))
+_SUBSCRIBE_NEW = _SUBSCRIBE_NEW.add_cte(_FIRST_JOIN.where(exists(select(_ADDED.c.id))).cte("first_join"))
 
 
-def _subscribed_anew(session: Session, subscription: dict[str, Any], consent: dict[str, Any]) -> bool:
+def _subscribed_anew(session: Session, subscription: dict[str, Any], consent: dict[str, Any], first: bool) -> bool:
     """A subscription to an area the number never had, and its consent, as Core statements; False (and
-    nothing written) when the number has, or had, one there."""
+    nothing written) when the number has, or had, one there. `first`: the person never joined before
+    (their first join is kept)."""
     values = {f"new_{name}": value for name, value in subscription.items()}
     given = {f"given_{name}": value for name, value in consent.items()}
     connection = session.connection()
@@ -215,6 +225,8 @@ def _subscribed_anew(session: Session, subscription: dict[str, Any], consent: di
         if connection.execute(_NEW_ON_SQLITE, values).first() is None:
             return False
         connection.execute(_CONSENT_ON_SQLITE, given)
+        if first:
+            connection.execute(_FIRST_JOIN, given)
         return True
     return connection.execute(_SUBSCRIBE_NEW, {**values, **given}).first() is not None
 
@@ -243,7 +255,10 @@ def subscribe(
     # subscription there decides.
     status = initial_status(subscriber)
     if _subscribed_anew(session, {"subscriber_id": subscriber.id, "area_id": area.id, "status": status,
-                                  "ended_at": None if status in MEMBER else now, **consent}, given):
+                                  "ended_at": None if status in MEMBER else now, **consent}, given,
+                        subscriber.first_joined_at is None):
+        if subscriber.first_joined_at is None:
+            set_committed_value(subscriber, "first_joined_at", now)  # written: nothing left to flush
         return True
     existing = _subscription(session, subscriber, area)
     if existing is not None and existing.status not in REJOINS_FROM:
@@ -254,6 +269,8 @@ def subscribe(
                       allowed_from=REJOINS_FROM, now=now, **consent):
         return False
     session.add(ConsentEvent(**given))
+    if subscriber.first_joined_at is None:  # (a membership left before any join was kept: migration 0027)
+        subscriber.first_joined_at = now
     return True
 
 

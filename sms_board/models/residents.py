@@ -93,6 +93,9 @@ class Subscriber(Base):
         one_of("hears_by", HearsBy),
         # The administrators (left out of the report's people counts): never a pass over everyone.
         Index("ix_subscribers_admin", "id", postgresql_where=text("is_admin"), sqlite_where=text("is_admin")),
+        # The monthly report's `new_members` of the whole board: first joins of a month, by time (with the
+        # person, so that the month is counted from the index alone, never a visit to each row).
+        Index("ix_subscribers_first_joined", "first_joined_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -115,6 +118,11 @@ class Subscriber(Base):
     # When a digest last ended with the "how to stop" line (once a calendar month). Not indexed,
     # and the table keeps half of each page free (migration 0011): the month's stamp is a heap-only update.
     stop_reminded_at: Mapped[datetime | None]
+    # The person's first join to any area (their earliest `subscribe` consent event), kept as it happens
+    # rather than worked out from the history each month: the whole board's `new_members` in the monthly
+    # report (community/report_figures.py, migration 0027). Written by `subscriptions.subscribe` and the
+    # roster's import and enrolment.
+    first_joined_at: Mapped[datetime | None]
 
     subscriptions: Mapped[list[Subscription]] = relationship(back_populates="subscriber")
 
