@@ -16,6 +16,7 @@ from sms_board.models import Outbox, Subscriber
 from sms_board.text.segments import fit
 from tests.conftest import Phone, Runner, app_config, session_of
 from tests.helpers.test_acting_for_a_resident import neighbours, ref_in
+from tests.support.landlines import landline_offers
 
 LANDLINE, SAM, PRIYA = "+442920180123", "+447700900222", "+447700900333"  # Ofcom's drama range: Cardiff
 
@@ -103,10 +104,6 @@ def test_a_neighbour_put_through_by_call_is_told_once_in_their_language_that_the
     """Rose (a mobile, Sam her agreed helper) needs help; Mavis, on a landline and Welsh, offered by keypad.
     Sam's `FOR ROSE OK` has the board ring Mavis: the call, the one time Mavis hears of the connection,
     says in Welsh that Rose's helper reads her texts."""
-    from sms_board.community.exchange import respond
-    from sms_board.models import HearsBy, Item, ResponseKind, Subscription
-    from sms_board.plumbing.utc import utcnow
-
     app = create_app(app_config(db, tmp_path, SMS_BOARD_VOICE="on", SMS_BOARD_CALL_HOURS="",
                                 SMS_BOARD_LANGUAGES="en,cy"))
     Runner(app)("area", "add", "elm", "Elm Street", "--postcode", "SE6 1")
@@ -117,15 +114,7 @@ def test_a_neighbour_put_through_by_call_is_told_once_in_their_language_that_the
     rose.text("HELPER 07700 900222")
     sam.text("OK " + re.search(r"\b(H\d+)\b", sam.received()[-1].body).group(1))  # type: ignore[union-attr]
     ref = ref_in(rose.text("NEED Lift to the GP on Thursday morning")[0])
-    with session_of(app) as session:
-        item = session.get(Item, int(ref[1:]))
-        mavis = Subscriber(phone=LANDLINE, name="Mavis", hears_by=HearsBy.VOICE, language="cy")
-        session.add(mavis)
-        session.flush()
-        session.add(Subscription(subscriber_id=mavis.id, area_id=item.area_id, consent_at=utcnow(),
-                                 consent_text="phoned by Ruth", consent_channel="import"))
-        respond(session, item, mavis, ResponseKind.OFFER, utcnow())
-        session.commit()
+    landline_offers(app, ref, LANDLINE, language="cy")
 
     [reply] = sam.text(f"FOR ROSE OK {ref}")
     assert reply.startswith("For Rose: Connected with Mavis") and "trusted helper" not in reply  # Mavis has none
