@@ -8,8 +8,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, render_template, request
-from sqlalchemy.exc import InterfaceError, OperationalError, ProgrammingError
+from flask import Flask, current_app, g, render_template, request
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, ProgrammingError
 from sqlalchemy.orm import configure_mappers
 
 from sms_board.plumbing.board import Board
@@ -82,12 +82,33 @@ def build_app(config: Mapping[str, Any] | None = None, *, board: Board | None = 
     return app
 
 
-def _database_unavailable(exc: Exception) -> tuple[str, int, dict[str, str]]:
+# Requests that only read, so reading them again cannot do anything twice.
+READS = frozenset({"GET", "HEAD"})
+
+
+def _database_unavailable(exc: Exception) -> Any:
+    if _may_read_again(exc):
+        # A pooled connection PostgreSQL had dropped (a restart; connections are not tested as they are
+        # checked out, for the webhook's and the sender's speed): SQLAlchemy has renewed the pool, so a
+        # page that only reads is read once more, on a new connection. A POST is never done twice: it
+        # gets the 503 (the webhook retries in its own view, `web.sms.inbound`).
+        g.read_again = True
+        log.warning("%s %s: the database connection was lost; reading the page again", request.method, request.path)
+        try:
+            answer = current_app.preprocess_request()
+            return answer if answer is not None else current_app.dispatch_request()
+        except DATABASE_UNAVAILABLE as again:
+            exc = again
     cause = getattr(exc, "orig", None) or exc
     first_line = (str(cause).strip().splitlines() or [""])[0][:160]
     log.error("%s %s: database unavailable (%s: %s); see /healthz", request.method, request.path,
               cause.__class__.__name__, first_line)
     return render_template("unavailable.html"), 503, {"Retry-After": "60"}
+
+
+def _may_read_again(exc: Exception) -> bool:
+    return (request.method in READS and isinstance(exc, DBAPIError) and exc.connection_invalidated
+            and not g.get("read_again"))
 
 
 def board_of(app: Flask) -> Board:

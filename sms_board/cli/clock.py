@@ -41,7 +41,7 @@ def clock(ctx: click.Context) -> None:
     try:
         with clock_lock(board.engine, settings) as lock:
             click.echo("Clock started: due jobs run every minute (Ctrl-C to stop).", err=True)
-            run_clock(board.sessions, settings, lock)
+            run_clock(board.clock_sessions, settings, lock)
     except ClockLocked as exc:
         raise click.ClickException(str(exc)) from None
     except OperationalError as exc:

@@ -53,7 +53,7 @@ from sms_board.sending.delivery import NOT_RECEIVED, cancel_about, in_statuses
 from sms_board.sending.outbox import enqueue, enqueue_once, prepare
 from sms_board.text.digest_text import page as digest_page
 from sms_board.text.phone import mask, normalise, why_not_textable
-from sms_board.text.segments import fit, smart_encode
+from sms_board.text.segments import PAGE, fit, frame_segments, smart_encode, truncate_to_segments
 from sms_board.text.templates import Said, render
 from sms_board.voice.listing import Listing, digest_listings
 from sms_board.voice.script import digest_call, digest_call_of, item_words
@@ -469,7 +469,13 @@ def call_copy_pages(session: Session, settings: Settings, source: Outbox, row: T
         text = "\n".join(on_page)
         if left:
             text += "\n" + render("helper_copy_more", language, name=word, more=left)
-        return smart_encode(render("helper_for", language, name=name, body=text) if marked else text)
+        whole = smart_encode(render("helper_for", language, name=name, body=text))
+        if marked:
+            return whole
+        # Unmarked, but encoded as it is marked: on its own a page could be encoded otherwise ("…" as "...",
+        # two units more once the mark, with a ŵ, makes it UCS-2).
+        mark = smart_encode(render("helper_for", language, name=name, body=PAGE)).partition(PAGE)[0]
+        return whole[len(mark):] if whole.startswith(mark) else smart_encode(text)
 
     budget = settings.digest_segments
     pages: list[str] = []
@@ -480,20 +486,17 @@ def call_copy_pages(session: Session, settings: Settings, source: Outbox, row: T
             on_page.append(posts[index])
             index += 1
         if not on_page:  # a post too long for a page of its own: as much of it as fits
-            on_page, index = [_longest_fitting(posts[index], len(posts) - index - 1, page, budget)], index + 1
+            on_page, index = [_cut_to_fit(posts[index], page([PAGE], len(posts) - index - 1), budget)], index + 1
         pages.append(page(on_page, len(posts) - index, marked=False))
     return pages or [""]
 
 
-def _longest_fitting(post: str, left: int, page: Callable[[list[str], int], str], budget: int) -> str:
-    low, high = 0, len(post)
-    while low < high:
-        middle = (low + high + 1) // 2
-        if fit(page([post[:middle].rstrip() + "\u2026"], left), budget):
-            low = middle
-        else:
-            high = middle - 1
-    return post[:low].rstrip() + "\u2026"
+def _cut_to_fit(post: str, frame: str, budget: int) -> str:
+    """As much of `post` as fits its page (`frame`, marked and encoded, "{page}" standing for the post) within
+    `budget` segments. When the frame alone does not fit (SMS_BOARD_DIGEST_SEGMENTS=1, a long NAME, a page made
+    UCS-2 by a ŵ, a ł or an emoji), the page takes the fewest segments it can: the post, whole or cut, in as many
+    as the frame with "…" needs. Her name is never shortened: it says whose the page is."""
+    return truncate_to_segments(smart_encode(post), max(budget, frame_segments(frame)), within=frame)
 
 
 def next_copy_page(session: Session, settings: Settings, helper: Subscriber, resident: Subscriber) -> str | None:

@@ -33,6 +33,7 @@ class Board:
         self._transport = transport
         self._own_engine = engine is None
         self._sender_sessions: sessionmaker[Session] | None = None
+        self._clock_sessions: sessionmaker[Session] | None = None
         # `twilio check` talks to the account API; tests aim this client at a local fake.
         self.twilio_client = twilio_client
 
@@ -66,6 +67,22 @@ class Board:
             else:
                 self._sender_sessions = self.sessions
         return self._sender_sessions
+
+    @property
+    def clock_sessions(self) -> sessionmaker[Session]:
+        """Sessions for `sms-board clock`: an engine of its own that pings each connection as it is checked out.
+
+        The clock runs a few jobs a minute, so a round trip more is nothing to it, and a job must not fail
+        because PostgreSQL restarted since the last one (a job is not tried again: some send texts). A board
+        given its engine (tests) uses that one.
+        """
+        if self._clock_sessions is None:
+            if self._own_engine:
+                engine = make_engine(self.settings.database_url, pool_size=2, pool_pre_ping=True)
+                self._clock_sessions = make_session_factory(engine)
+            else:
+                self._clock_sessions = self.sessions
+        return self._clock_sessions
 
     @property
     def transport(self) -> Transport:

@@ -285,21 +285,44 @@ def smart_encode(text: str) -> str:
     return result
 
 
-def _with_marker(prefix: str, marker: str) -> str:
-    if marker == _ELLIPSIS and is_gsm7(prefix):
+PAGE = "{page}"
+
+
+def _with_marker(prefix: str, marker: str, frame: tuple[str, str] = ("", "")) -> str:
+    before, after = frame
+    if marker == _ELLIPSIS and is_gsm7(before + prefix + after):
         return prefix + "..."
     return prefix + marker
 
 
-def truncate_to_segments(text: str, max_segments: int, marker: str = _ELLIPSIS) -> str:
+def _frame(within: str) -> tuple[str, str]:
+    before, found, after = within.partition(PAGE)
+    if not found:
+        raise ValueError(f"the frame {within!r} has no {PAGE} for the part")
+    return before, after
+
+
+def frame_segments(within: str, marker: str = _ELLIPSIS) -> int:
+    """The segments `within` takes with only the marker in its place ("{page}"): the fewest a text cut to
+    fit it can be given (`truncate_to_segments` raises for fewer)."""
+    before, after = _frame(within)
+    return len(split_segments(before + _with_marker("", marker, (before, after)) + after))
+
+
+def truncate_to_segments(text: str, max_segments: int, marker: str = _ELLIPSIS, *, within: str = PAGE) -> str:
     """Shorten `text` to fit `max_segments`, ending with `marker`.
 
     Returns `text` unchanged when it already fits. Otherwise keeps the longest prefix
     (whole grapheme clusters, cut at a space in its last 20 characters when there is one)
     that fits with the marker, measured in the encoding of the result. The marker "\u2026"
-    is written as "..." when the kept prefix is GSM-7, so it cannot force UCS-2.
+    is written as "..." when the result is GSM-7, so it cannot force UCS-2.
+
+    `within`: the text the part is placed into, "{page}" standing for it (`"For Rose: {page}"`): the
+    whole is measured, only the part returned. Raises ValueError when the frame with the marker alone
+    does not fit (`frame_segments` says how many segments it needs).
     """
-    if fit(text, max_segments):
+    before, after = _frame(within)
+    if fit(before + text + after, max_segments):
         return text
     if max_segments < 1:
         raise ValueError("max_segments must be at least 1 for a non-empty text")
@@ -313,10 +336,10 @@ def truncate_to_segments(text: str, max_segments: int, marker: str = _ELLIPSIS) 
         cuts.append(match.end())
 
     def candidate(end: int) -> str:
-        return _with_marker(text[:end].rstrip(), marker)
+        return _with_marker(text[:end].rstrip(), marker, (before, after))
 
     def fits_at(end: int) -> bool:
-        return fit(candidate(end), max_segments)
+        return fit(before + candidate(end) + after, max_segments)
 
     if not fits_at(0):
         raise ValueError(f"the marker {marker!r} alone does not fit in {max_segments} segments")

@@ -12,22 +12,17 @@ from sqlalchemy import select
 
 from sms_board import create_app
 from sms_board.app import board_of
-from sms_board.community.exchange import respond
 from sms_board.models import (
-    HearsBy,
-    Item,
     Match,
     MatchStatus,
     Outbox,
     OutboxKind,
-    ResponseKind,
-    Subscriber,
-    Subscription,
 )
 from sms_board.plumbing.utc import utcnow
 from sms_board.sending.sender import drain
 from tests.conftest import BOARD_NUMBER, Phone, Runner, app_config, session_of, sign
 from tests.support.fake_twilio import FakeTwilio
+from tests.support.landlines import landline_offers
 
 PRIYA = "+447700900456"
 MAVIS = "+442920180123"  # a landline (Ofcom's drama range for Cardiff)
@@ -41,26 +36,12 @@ def board(db, tmp_path: Path) -> Flask:
     return app
 
 
-def mavis_offers(app: Flask, item_ref: str) -> None:
-    """Mavis, on a landline, hears the board by telephone and pressed 3 after hearing the request: CAN."""
-    with session_of(app) as session:
-        item = session.scalar(select(Item).where(Item.id == int(item_ref[1:])))
-        assert item is not None
-        mavis = Subscriber(phone=MAVIS, name="Mavis", hears_by=HearsBy.VOICE)
-        session.add(mavis)
-        session.flush()
-        session.add(Subscription(subscriber_id=mavis.id, area_id=item.area_id, consent_at=utcnow(),
-                                 consent_text="phoned by Ruth", consent_channel="import"))
-        respond(session, item, mavis, ResponseKind.OFFER, utcnow())
-        session.commit()
-
-
 def asked_and_accepted(app: Flask) -> tuple[Phone, str, list[str]]:
     priya = Phone(app.test_client(), PRIYA)
     priya.text("JOIN ELM")
     posted = priya.text("NEED Lift to the GP on Thursday morning")[0]
     ref = re.search(r"#(R\d+)", posted).group(1)  # type: ignore[union-attr]
-    mavis_offers(app, ref)
+    landline_offers(app, ref, MAVIS)
     return priya, ref, priya.text(f"OK {ref}")
 
 

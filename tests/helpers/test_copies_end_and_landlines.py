@@ -16,6 +16,7 @@ from sms_board.models import Outbox, Subscriber
 from sms_board.text.segments import fit
 from tests.conftest import Phone, Runner, app_config, session_of
 from tests.helpers.test_acting_for_a_resident import neighbours, ref_in
+from tests.support.landlines import landline_offers
 
 LANDLINE, SAM, PRIYA = "+442920180123", "+447700900222", "+447700900333"  # Ofcom's drama range: Cardiff
 
@@ -103,10 +104,6 @@ def test_a_neighbour_put_through_by_call_is_told_once_in_their_language_that_the
     """Rose (a mobile, Sam her agreed helper) needs help; Mavis, on a landline and Welsh, offered by keypad.
     Sam's `FOR ROSE OK` has the board ring Mavis: the call, the one time Mavis hears of the connection,
     says in Welsh that Rose's helper reads her texts."""
-    from sms_board.community.exchange import respond
-    from sms_board.models import HearsBy, Item, ResponseKind, Subscription
-    from sms_board.plumbing.utc import utcnow
-
     app = create_app(app_config(db, tmp_path, SMS_BOARD_VOICE="on", SMS_BOARD_CALL_HOURS="",
                                 SMS_BOARD_LANGUAGES="en,cy"))
     Runner(app)("area", "add", "elm", "Elm Street", "--postcode", "SE6 1")
@@ -117,15 +114,7 @@ def test_a_neighbour_put_through_by_call_is_told_once_in_their_language_that_the
     rose.text("HELPER 07700 900222")
     sam.text("OK " + re.search(r"\b(H\d+)\b", sam.received()[-1].body).group(1))  # type: ignore[union-attr]
     ref = ref_in(rose.text("NEED Lift to the GP on Thursday morning")[0])
-    with session_of(app) as session:
-        item = session.get(Item, int(ref[1:]))
-        mavis = Subscriber(phone=LANDLINE, name="Mavis", hears_by=HearsBy.VOICE, language="cy")
-        session.add(mavis)
-        session.flush()
-        session.add(Subscription(subscriber_id=mavis.id, area_id=item.area_id, consent_at=utcnow(),
-                                 consent_text="phoned by Ruth", consent_channel="import"))
-        respond(session, item, mavis, ResponseKind.OFFER, utcnow())
-        session.commit()
+    landline_offers(app, ref, LANDLINE, language="cy")
 
     [reply] = sam.text(f"FOR ROSE OK {ref}")
     assert reply.startswith("For Rose: Connected with Mavis") and "trusted helper" not in reply  # Mavis has none
@@ -160,3 +149,43 @@ def test_a_landline_residents_copy_past_its_segments_says_so_and_for_rose_more_r
         == [1, 3, 1]
     assert read.index("Jumble sale") < read.index("lift to the station") < read.index("gardening")
     assert len(pages) >= 2 and "MORE" not in pages[-1]
+
+
+def test_a_one_segment_copy_whose_mark_alone_overflows_takes_the_fewest_segments_and_loses_no_post(db, tmp_path):
+    """SMS_BOARD_DIGEST_SEGMENTS=1, Rose's NAME long and Welsh (a ŵ makes every page UCS-2: 70 units), so
+    "For <her name>: … +1 more: text FOR H1 MORE" is more than one segment before any post is on it. The digest
+    run does not fail: each page carries one post, in the fewest segments the page can take (two), her name
+    whole; FOR H1 MORE reads on to the end."""
+    name = "Gwenllian Ŵyn ap Rhodri ab Owain Llwyd"
+    app = create_app(app_config(db, tmp_path, SMS_BOARD_VOICE="on", SMS_BOARD_DIGEST_SEGMENTS="1"))
+    runner = Runner(app)
+    runner("area", "add", "elm", "Elm Street", "--postcode", "SE6 1")
+    runner("subscribers", "add", LANDLINE, "elm", "--voice", "--consent", "phoned by Ruth, 3 Dec")
+    with session_of(app) as session:
+        session.execute(update(Subscriber).where(Subscriber.phone == LANDLINE).values(name=name))
+        session.commit()
+    sam, priya = Phone(app.test_client(), SAM), Phone(app.test_client(), PRIYA)
+    sam.text("JOIN ELM")
+    priya.text("JOIN ELM")
+    runner("helper", "add", LANDLINE, SAM, "--consent", "asked in person by Ruth, 3 Dec")
+    ref = re.search(r"\b(H\d+)\b", sam.received()[-1].body).group(1)  # type: ignore[union-attr]
+    sam.text(f"OK {ref}")
+    priya.text("POST Jumble sale at the church hall on Saturday")
+    priya.text("NEED A lift to the station on Friday at ten, please")
+    with time_machine.travel(datetime.now(UTC) + timedelta(minutes=2), tick=False):
+        runner("digest")
+        [copy] = outbox_to(app, SAM, "copy")
+    pages = [copy.body]
+    while len(pages) < 4:
+        [reply] = sam.text(f"FOR {ref} MORE")
+        if "That's all from your last digest" in reply:
+            break
+        pages.append(reply)
+    assert len(pages) == 2, pages
+    assert all(page.startswith(f"For {name}: ") for page in pages), pages
+    # The first page's mark and "+1 more" alone are more than a segment: it takes two, its post cut to fit them.
+    assert pages[0].endswith(f"\n+1 more: text FOR {ref} MORE") and fit(pages[0], 2) and not fit(pages[0], 1)
+    # The last page's mark fits one segment with room for the post's beginning: it keeps to one.
+    assert fit(pages[1], 1) and "MORE" not in pages[1]
+    read = "\n".join(pages)
+    assert "Jumble sale at the" in read and re.search(r"Help request R\d+, from", read), read

@@ -16,6 +16,7 @@ from sms_board.text.segments import (
     SegmentInfo,
     analyse,
     fit,
+    frame_segments,
     is_gsm7,
     smart_encode,
     split_segments,
@@ -389,3 +390,34 @@ def test_truncation_without_spaces_keeps_the_longest_prefix(text, max_segments):
     kept = len(result) - len(marker)
     longer = text[: kept + 1]
     assert not fit(longer + ("..." if is_gsm7(longer) else ELLIPSIS), max_segments)
+
+
+def test_a_part_cut_to_fit_its_frame_is_measured_with_the_frame_and_returned_alone():
+    frame = "For Rose: {page}\n+2 more: text FOR Rose MORE"
+    mark_and_more = len(frame) - len("{page}")
+    part = truncate_to_segments("x" * 500, 1, within=frame)
+    assert part == "x" * (160 - mark_and_more - 3) + "..."
+    assert truncate_to_segments("short", 1, within=frame) == "short"
+    # The frame's letters decide the encoding: with a ŵ in it the page is UCS-2, and "…" costs one unit.
+    welsh = "For Gwŵen: {page}"
+    assert truncate_to_segments("x" * 500, 1, within=welsh) == "x" * (70 - len("For Gwŵen: ") - 1) + "\u2026"
+
+
+def test_a_frame_that_alone_overflows_says_how_many_segments_it_needs():
+    frame = "For " + "Gwenllian Ŵyn ap Rhodri ab Owain Llwyd" + ": {page}\n+1 more: text FOR H1 MORE"
+    assert frame_segments(frame) == 2 and frame_segments("{page}") == 1
+    with pytest.raises(ValueError):
+        truncate_to_segments("Jumble sale", 1, within=frame)
+    cut = truncate_to_segments("Jumble sale at the church hall on Saturday, ten till four " * 3, 2, within=frame)
+    assert fit(frame.replace("{page}", cut), 2) and cut.startswith("Jumble sale") and cut.endswith("\u2026")
+    with pytest.raises(ValueError):
+        truncate_to_segments("x", 1, within="no place for the part")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=300), st.text(max_size=60), st.integers(min_value=1, max_value=3))
+def test_a_part_cut_within_a_frame_always_fits_it(text, name, budget):
+    frame = f"For {name.replace('{page}', '')}: {{page}}"
+    room = max(budget, frame_segments(frame))
+    cut = truncate_to_segments(text, room, within=frame)
+    assert fit(frame.replace("{page}", cut, 1), room)

@@ -15,6 +15,7 @@ from werkzeug import Request, Response
 from sms_board.app import board_of
 from sms_board.models import VoiceMessage
 from sms_board.plumbing.utc import utcnow
+from sms_board.text import languages
 from sms_board.voice.recordings import delete_due
 from tests.conftest import ACCOUNT_SID, session_of
 from tests.support.web import sign_in
@@ -110,6 +111,18 @@ def test_a_voice_message_counts_in_the_inbox_to_deal_with_until_it_is_dealt_with
     client.post(f"/dashboard/inbox/voice/{kept.id}/dealt-with", data={"csrf_token": token})
 
     assert waiting >= 1 and to_deal_with() == waiting - 1
+
+
+def test_the_overview_card_counts_texts_and_voice_messages_and_says_messages_in_every_language(app, client, message):
+    sign_in(client, RUTH)
+    waiting = re.search(r"<strong>(\d+) to deal with</strong>", client.get("/dashboard/inbox").get_data(as_text=True))
+    card = re.search(r'<div class="figure">(\d+)</div><a href="/dashboard/inbox">([^<]+)</a>',
+                     client.get("/dashboard").get_data(as_text=True))
+    assert waiting is not None and card is not None
+    # The voice message is one of them: the card must not call it a text.
+    assert card.group(1) == waiting.group(1) and card.group(2) == "messages in the inbox to deal with"
+    for code, words in [("cy", "negeseuon yn y mewnflwch i'w trin"), ("pl", "wiadomości w skrzynce do załatwienia")]:
+        assert languages.pack(code).page_translations().gettext("messages in the inbox to deal with") == words
 
 
 def test_forget_deletes_the_message_at_twilio(app, client, message, phone, recordings):

@@ -639,3 +639,36 @@ def test_the_main_pages_in_welsh_are_accessible_and_the_language_is_chosen_with_
         assert session.scalar(select(Subscriber.language).where(Subscriber.phone == SAM)) == "en"
     context.close()
 
+
+
+# Every item of the top bar: the name of the board, each link, and Sign out.
+HEADER_ITEMS = """[...document.querySelectorAll('header.top .brand, header.top nav li, header.top form button')]
+                  .map(e => { const r = e.getBoundingClientRect();
+                              return {text: e.textContent.trim(), top: r.top, bottom: r.bottom, height: r.height,
+                                      lines: Math.round(r.height / parseFloat(getComputedStyle(e).lineHeight))}; })"""
+
+
+@pytest.mark.parametrize("width", [1024, 1100, 1440])
+def test_the_top_bar_is_one_line_on_a_laptop(browser, server, app, width):
+    """An administrator sees every link (Reports and Admin too): at 1,024 px and wider, the name of the board,
+    the links and Sign out are one line."""
+    context = browser.new_context(viewport={"width": width, "height": 800}, bypass_csp=True)
+    page = context.new_page()
+    sign_in(page, server, app, ADMIN)
+    items = page.evaluate(HEADER_ITEMS)
+    assert [item["text"] for item in items][-2:] == ["Audit log", "Sign out"] and any(i["text"] == "Reports" for i in items)
+    tops = {round(item["top"]) for item in items}
+    assert max(tops) - min(tops) <= 4, f"at {width}px the top bar wraps: {items}"
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    context.close()
+
+
+@pytest.mark.parametrize("width", [390, 600, 800, 1000])
+def test_below_a_laptop_the_top_bar_wraps_between_items_never_inside_one(browser, server, app, width):
+    context = browser.new_context(viewport={"width": width, "height": 800}, bypass_csp=True)
+    page = context.new_page()
+    sign_in(page, server, app, ADMIN)
+    items = page.evaluate(HEADER_ITEMS)
+    assert [item for item in items if item["lines"] > 1] == [], f"at {width}px an item breaks inside: {items}"
+    assert page.evaluate("document.documentElement.scrollWidth") <= width, f"the page is wider than {width}px"
+    context.close()
