@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, update
+from sqlalchemy import Connection, Insert, update
 from sqlalchemy.orm import Session
 
 from sms_board.models import InboundMessage, InboundStatus
@@ -42,10 +42,12 @@ def transition(
     *,
     allowed_from: Iterable[InboundStatus],
     now: datetime,
+    along: Insert | None = None,
     **values: Any,
 ) -> bool:
     """Settle one text as `to` (with `values`, the other columns routing filled in), but only if it is now
-    in `allowed_from`; returns whether it moved."""
+    in `allowed_from`; returns whether it moved. `along`: an INSERT of the text's (its replies' rows), sent
+    in the same statement on PostgreSQL (a WITH), just before it on SQLite, which has no INSERT in a WITH."""
     # On the table, not the mapped class: routing writes the text's row with this one statement,
     # and nothing here needs the ORM's synchronisation.
     statement = (
@@ -53,4 +55,10 @@ def transition(
         .where(_INBOUND.c.id == inbound_id, _INBOUND.c.status.in_(list(allowed_from)))
         .values({**values, "status": to, "handled_at": now})
     )
+    if along is not None:
+        bind = connection.get_bind() if isinstance(connection, Session) else connection
+        if bind.dialect.name == "sqlite":
+            connection.execute(along)
+        else:
+            statement = statement.add_cte(along.cte("along"))
     return (connection.execute(statement).rowcount or 0) == 1

@@ -16,7 +16,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, case, insert, literal, select
+from sqlalchemy import ColumnElement, Insert, case, insert, literal, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -207,14 +207,31 @@ def record_replies(
     text. A text routed with no webhook to answer (the clock took it over) has its replies
     queued `by_rest` in the first lane instead.
     """
+    replies = reply_rows(to_number, subscriber_id, texts, inbound_id=inbound_id, now=now, by_rest=by_rest)
+    if replies.rows:
+        session.connection().execute(insert(OutboxRow.__table__), replies.rows)
+    return replies.texts
+
+
+class Replies(NamedTuple):
+    texts: list[str]  # as sent in the webhook's answer (none, to a number that takes no texts)
+    rows: list[dict[str, Any]]  # the outbox rows that record them
+
+
+def reply_rows(
+    to_number: str, subscriber_id: int | None, texts: Sequence[str], *, inbound_id: int, now: datetime,
+    by_rest: bool = False,
+) -> Replies:
+    """`record_replies` before the INSERT: the rows, for a caller that writes them with a statement of its own
+    (routing: in the one that settles the text, `inserting_replies`)."""
+    if not texts:
+        return Replies([], [])
     prepared = [prepare(text) for text in texts]
-    if not prepared:
-        return []
     status = initial_status(None) if by_rest else REPLY_STATUS
     refused = None if takes_texts(to_number) else LANDLINE  # kept, as cancelled, so it shows what was not sent
-    # One plain INSERT (every text but a few has a reply): no ORM object is made for a row
-    # nothing else in the transaction reads.
-    session.connection().execute(insert(OutboxRow.__table__), [
+    # Plain rows (every text but a few has a reply): no ORM object is made for a row nothing else in the
+    # transaction reads.
+    rows = [
         {
             "to_number": to_number, "subscriber_id": subscriber_id, "body": body.text, "kind": OutboxKind.REPLY,
             "status": (OutboxStatus.CANCELLED if refused else status).value, "lane": OutboxLane.DIRECT.value,
@@ -223,8 +240,13 @@ def record_replies(
             "updated_at": now, "status_updated_at": now, "error_message": refused,
         }
         for body in prepared
-    ])
-    return [] if refused else [body.text for body in prepared]
+    ]
+    return Replies([] if refused else [body.text for body in prepared], rows)
+
+
+def inserting_replies(rows: Sequence[Mapping[str, Any]]) -> Insert:
+    """One INSERT of `reply_rows`' rows, all in its VALUES: a statement another may carry (a WITH on PostgreSQL)."""
+    return insert(OutboxRow.__table__).values(list(rows))
 
 
 def list_outbox(session: Session, status: str | None = None) -> list[OutboxRow]:
