@@ -16,7 +16,7 @@ up on a text that keeps killing its process).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -42,11 +42,11 @@ def transition(
     *,
     allowed_from: Iterable[InboundStatus],
     now: datetime,
-    along: Insert | None = None,
+    along: Sequence[Insert] = (),
     **values: Any,
 ) -> bool:
     """Settle one text as `to` (with `values`, the other columns routing filled in), but only if it is now
-    in `allowed_from`; returns whether it moved. `along`: an INSERT of the text's (its replies' rows), sent
+    in `allowed_from`; returns whether it moved. `along`: INSERTs of the text's (its replies' rows), sent
     in the same statement on PostgreSQL (a WITH), just before it on SQLite, which has no INSERT in a WITH."""
     # On the table, not the mapped class: routing writes the text's row with this one statement,
     # and nothing here needs the ORM's synchronisation.
@@ -55,10 +55,10 @@ def transition(
         .where(_INBOUND.c.id == inbound_id, _INBOUND.c.status.in_(list(allowed_from)))
         .values({**values, "status": to, "handled_at": now})
     )
-    if along is not None:
-        bind = connection.get_bind() if isinstance(connection, Session) else connection
+    bind = connection.get_bind() if isinstance(connection, Session) else connection
+    for number, inserting in enumerate(along):
         if bind.dialect.name == "sqlite":
-            connection.execute(along)
+            connection.execute(inserting)
         else:
-            statement = statement.add_cte(along.cte("along"))
+            statement = statement.add_cte(inserting.cte(f"along_{number}"))
     return (connection.execute(statement).rowcount or 0) == 1

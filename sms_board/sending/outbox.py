@@ -244,9 +244,10 @@ def reply_rows(
     return Replies([] if refused else [body.text for body in prepared], rows)
 
 
-def inserting_replies(rows: Sequence[Mapping[str, Any]]) -> Insert:
-    """One INSERT of `reply_rows`' rows, all in its VALUES: a statement another may carry (a WITH on PostgreSQL)."""
-    return insert(OutboxRow.__table__).values(list(rows))
+def inserting_replies(rows: Sequence[Mapping[str, Any]]) -> list[Insert]:
+    """`reply_rows`' rows as statements another may carry (in a WITH, on PostgreSQL): one INSERT a row, each
+    compiled once (an INSERT of several VALUES rows is compiled anew every time)."""
+    return [insert(OutboxRow.__table__).values(dict(row)) for row in rows]
 
 
 def list_outbox(session: Session, status: str | None = None) -> list[OutboxRow]:
