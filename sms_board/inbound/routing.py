@@ -99,8 +99,9 @@ def route_once(
             outcome, replies = processed
             changed = {name: value for name, value in _columns(inbound).items() if value != before[name]}
             # The replies' rows are written by the statement that settles the text (PostgreSQL: one round trip).
+            along, along_parameters = inserting_replies(replies)
             if not status.transition(session.connection(), inbound_id, outcome, allowed_from=status.OPEN, now=now,
-                                     along=inserting_replies(replies), **changed):
+                                     along=along, along_parameters=along_parameters, **changed):
                 raise RuntimeError(f"inbound {inbound_id} was settled by another process while this one held it")
             return _result(inbound, outcome)
     except Exception as exc:

@@ -16,7 +16,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, Insert, case, insert, literal, select
+from sqlalchemy import ColumnElement, Insert, bindparam, case, insert, literal, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -244,10 +244,26 @@ def reply_rows(
     return Replies([] if refused else [body.text for body in prepared], rows)
 
 
-def inserting_replies(rows: Sequence[Mapping[str, Any]]) -> list[Insert]:
-    """`reply_rows`' rows as statements another may carry (in a WITH, on PostgreSQL): one INSERT a row, each
-    compiled once (an INSERT of several VALUES rows is compiled anew every time)."""
-    return [insert(OutboxRow.__table__).values(dict(row)) for row in rows]
+_REPLY_COLUMNS = ("to_number", "subscriber_id", "body", "kind", "status", "lane", "segments", "encoding", "attempts",
+                  "inbound_id", "created_at", "sent_at", "updated_at", "status_updated_at", "error_message")
+
+
+@lru_cache(maxsize=8)
+def _inserting_reply(number: int) -> Insert:
+    # Parameters named apart from the outbox's columns, and from the other replies' (one statement may carry several).
+    return insert(OutboxRow.__table__).values({column: bindparam(f"reply{number}_{column}") for column in _REPLY_COLUMNS})
+
+
+class Inserting(NamedTuple):
+    statements: list[Insert]  # one INSERT a row, each built and compiled once
+    parameters: dict[str, Any]  # for all of them
+
+
+def inserting_replies(rows: Sequence[Mapping[str, Any]]) -> Inserting:
+    """`reply_rows`' rows as statements another may carry (in a WITH, on PostgreSQL), with their parameters."""
+    return Inserting([_inserting_reply(number) for number in range(len(rows))],
+                     {f"reply{number}_{column}": row[column] for number, row in enumerate(rows)
+                      for column in _REPLY_COLUMNS})
 
 
 def list_outbox(session: Session, status: str | None = None) -> list[OutboxRow]:
