@@ -16,7 +16,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, Insert, bindparam, case, insert, literal, select
+from sqlalchemy import ColumnElement, Insert, bindparam, case, insert, literal, select, union_all
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -244,24 +244,34 @@ def reply_rows(
     return Replies([] if refused else [body.text for body in prepared], rows)
 
 
+_OUTBOX = OutboxRow.__table__
 _REPLY_COLUMNS = ("to_number", "subscriber_id", "body", "kind", "status", "lane", "segments", "encoding", "attempts",
                   "inbound_id", "created_at", "sent_at", "updated_at", "status_updated_at", "error_message")
 
 
 @lru_cache(maxsize=8)
-def _inserting_reply(number: int) -> Insert:
-    # Parameters named apart from the outbox's columns, and from the other replies' (one statement may carry several).
-    return insert(OutboxRow.__table__).values({column: bindparam(f"reply{number}_{column}") for column in _REPLY_COLUMNS})
+def _inserting_replies(count: int) -> Insert:
+    # Parameters named apart from the outbox's columns (a parameter named after one would join the VALUES), and
+    # each reply's from the others'. Several replies are one INSERT … SELECT of their rows (one statement may
+    # carry only one INSERT into a table in its WITH).
+    def row(number: int) -> dict[str, Any]:
+        return {column: bindparam(f"reply{number}_{column}", type_=_OUTBOX.c[column].type) for column in _REPLY_COLUMNS}
+
+    if count == 1:
+        return insert(_OUTBOX).values(row(0))
+    rows = union_all(*(select(*(value.label(column) for column, value in row(number).items()))
+                       for number in range(count)))
+    return insert(_OUTBOX).from_select(list(_REPLY_COLUMNS), rows, include_defaults=False)  # `version`: the server's 0
 
 
 class Inserting(NamedTuple):
-    statements: list[Insert]  # one INSERT a row, each built and compiled once
-    parameters: dict[str, Any]  # for all of them
+    statements: list[Insert]  # none, or one INSERT of every row, built and compiled once for each number of rows
+    parameters: dict[str, Any]  # for it
 
 
 def inserting_replies(rows: Sequence[Mapping[str, Any]]) -> Inserting:
-    """`reply_rows`' rows as statements another may carry (in a WITH, on PostgreSQL), with their parameters."""
-    return Inserting([_inserting_reply(number) for number in range(len(rows))],
+    """`reply_rows`' rows as a statement another may carry (in a WITH, on PostgreSQL), with its parameters."""
+    return Inserting([_inserting_replies(len(rows))] if rows else [],
                      {f"reply{number}_{column}": row[column] for number, row in enumerate(rows)
                       for column in _REPLY_COLUMNS})
 
