@@ -31,7 +31,7 @@ from sms_board.inbound.text import Text
 from sms_board.models import InboundMessage, InboundStatus
 from sms_board.plumbing.config import Settings
 from sms_board.plumbing.db import is_sqlite
-from sms_board.sending.outbox import record_replies
+from sms_board.sending.outbox import inserting_replies, record_replies, reply_rows
 from sms_board.text.phone import normalise
 
 log = logging.getLogger(__name__)
@@ -93,12 +93,15 @@ def route_once(
             if text is None:
                 text = Text.read(inbound.params, inbound.body.replace("\ufffd", ""), settings.languages)
             with session.no_autoflush:  # the sender and the handlers' rows are written once, at the end
-                outcome = _process(session, settings, inbound, phone, text, now, by_rest=by_rest, take=taking)
-            if outcome is None:  # another delivery of the text had it: answer with what it did
+                processed = _process(session, settings, inbound, phone, text, now, by_rest=by_rest, take=taking)
+            if processed is None:  # another delivery of the text had it: answer with what it did
                 return _result(session.connection().execute(_READ, {"row": inbound_id}).one())
+            outcome, replies = processed
             changed = {name: value for name, value in _columns(inbound).items() if value != before[name]}
+            # The replies' rows are written by the statement that settles the text (PostgreSQL: one round trip).
+            along, along_parameters = inserting_replies(replies)
             if not status.transition(session.connection(), inbound_id, outcome, allowed_from=status.OPEN, now=now,
-                                     **changed):
+                                     along=along, along_parameters=along_parameters, **changed):
                 raise RuntimeError(f"inbound {inbound_id} was settled by another process while this one held it")
             return _result(inbound, outcome)
     except Exception as exc:
@@ -236,17 +239,17 @@ def _give_up(factory: sessionmaker[Session], inbound_id: int, attempts: int, now
 def _process(
     session: Session, settings: Settings, inbound: InboundMessage, phone: str | None, text: Text, now: datetime,
     *, by_rest: bool = False, take: bool = False,
-) -> InboundStatus | None:
+) -> tuple[InboundStatus, list[dict[str, Any]]] | None:
     """Pass the text through the guards and the router; returns what it settles as (the other
-    columns are filled in on `inbound`). `take`: the text is taken with its sender; None, when
-    another delivery of it has it."""
+    columns are filled in on `inbound`) and the outbox rows of its replies, which the statement that
+    settles it writes. `take`: the text is taken with its sender; None, when another delivery of it has it."""
     if phone is None:
         # Short codes, alphanumeric sender IDs and garbage are never answered.
         inbound.error = "sender is not a phone number"
-        return InboundStatus.IGNORED
+        return InboundStatus.IGNORED, []
     if not _routable(settings, phone, inbound.to_number):
         inbound.error = "sent from the board's own number"
-        return InboundStatus.IGNORED
+        return InboundStatus.IGNORED, []
 
     read = guards.sender(session, inbound, now, take=take, stops=text.stops)
     if read is None:
@@ -263,7 +266,7 @@ def _process(
     if held or guards.repeated(session, settings, inbound, subscriber, activity, text, now, by_rest=by_rest):
         if left:
             handlers.lapse_pending(session, subscriber, now)
-        return InboundStatus.HELD if held else InboundStatus.IGNORED
+        return (InboundStatus.HELD if held else InboundStatus.IGNORED), []
 
     ctx = handlers.Context(session, settings, inbound, subscriber, text.words, now, lapsed=lapsed, stops=text.stops,
                            pending_left=left, stopped_on_arrival=activity.stopped_on_arrival,
@@ -273,7 +276,7 @@ def _process(
         handlers.lapse_pending(session, subscriber, now)
     if ctx.ignored:
         inbound.error = ctx.ignored
-        return InboundStatus.IGNORED
+        return InboundStatus.IGNORED, []
     inbound.handler = ctx.handler[:32] or None
     # A key pressed on a call (`voice.keypad`) is answered by the call's own words: nothing is texted back.
     replies = [] if channel_of(inbound) == "voice" else ctx.replies
@@ -291,7 +294,6 @@ def _process(
     # HELP). Sent by REST after a takeover, such a reply is queued without the subscriber, so the
     # sender's refusal of opted-out recipients does not swallow it.
     owed_after_stop = by_rest and subscriber.opted_out
-    inbound.replies = record_replies(session, inbound.from_number,
-                                     None if owed_after_stop else inbound.subscriber_id, replies,
-                                     inbound_id=inbound.id, now=now, by_rest=by_rest)
-    return InboundStatus.HANDLED
+    inbound.replies, rows = reply_rows(inbound.from_number, None if owed_after_stop else inbound.subscriber_id,
+                                       replies, inbound_id=inbound.id, now=now, by_rest=by_rest)
+    return InboundStatus.HANDLED, rows

@@ -16,11 +16,12 @@ up on a text that keeps killing its process).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, update
+from sqlalchemy import Connection, Insert, Update, bindparam, update
 from sqlalchemy.orm import Session
 
 from sms_board.models import InboundMessage, InboundStatus
@@ -42,15 +43,35 @@ def transition(
     *,
     allowed_from: Iterable[InboundStatus],
     now: datetime,
+    along: Sequence[Insert] = (),
+    along_parameters: Mapping[str, Any] | None = None,
     **values: Any,
 ) -> bool:
     """Settle one text as `to` (with `values`, the other columns routing filled in), but only if it is now
-    in `allowed_from`; returns whether it moved."""
-    # On the table, not the mapped class: routing writes the text's row with this one statement,
-    # and nothing here needs the ORM's synchronisation.
+    in `allowed_from`; returns whether it moved. `along`: INSERTs of the text's (its replies' rows, with
+    `along_parameters`), sent in the same statement on PostgreSQL (a WITH), just before it on SQLite, which
+    has no INSERT in a WITH."""
+    bind = connection.get_bind() if isinstance(connection, Session) else connection
+    sqlite = bind.dialect.name == "sqlite"
+    if sqlite:
+        for inserting in along:
+            connection.execute(inserting, along_parameters)
+    statement = _settling(tuple(sorted(values)), tuple(allowed_from), () if sqlite else tuple(along))
+    parameters = {f"settled_{name}": value for name, value in values.items()}
+    parameters.update(settled_row=inbound_id, settled_status=to, settled_handled_at=now, **(along_parameters or {}))
+    return (connection.execute(statement, parameters).rowcount or 0) == 1
+
+
+@lru_cache(maxsize=256)
+def _settling(columns: tuple[str, ...], allowed_from: tuple[InboundStatus, ...], along: tuple[Insert, ...]) -> Update:
+    # On the table, not the mapped class: routing writes the text's row with this one statement, and nothing
+    # here needs the ORM's synchronisation. Built once for each set of columns, with parameters named apart
+    # from the columns (a parameter named after one would join the SET).
     statement = (
         update(_INBOUND)
-        .where(_INBOUND.c.id == inbound_id, _INBOUND.c.status.in_(list(allowed_from)))
-        .values({**values, "status": to, "handled_at": now})
+        .where(_INBOUND.c.id == bindparam("settled_row"), _INBOUND.c.status.in_(allowed_from))
+        .values({name: bindparam(f"settled_{name}") for name in (*columns, "status", "handled_at")})
     )
-    return (connection.execute(statement).rowcount or 0) == 1
+    for number, inserting in enumerate(along):
+        statement = statement.add_cte(inserting.cte(f"along_{number}"))
+    return statement

@@ -16,7 +16,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, case, insert, literal, select
+from sqlalchemy import ColumnElement, Insert, bindparam, case, insert, literal, select, union_all
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -207,14 +207,31 @@ def record_replies(
     text. A text routed with no webhook to answer (the clock took it over) has its replies
     queued `by_rest` in the first lane instead.
     """
+    replies = reply_rows(to_number, subscriber_id, texts, inbound_id=inbound_id, now=now, by_rest=by_rest)
+    if replies.rows:
+        session.connection().execute(insert(OutboxRow.__table__), replies.rows)
+    return replies.texts
+
+
+class Replies(NamedTuple):
+    texts: list[str]  # as sent in the webhook's answer (none, to a number that takes no texts)
+    rows: list[dict[str, Any]]  # the outbox rows that record them
+
+
+def reply_rows(
+    to_number: str, subscriber_id: int | None, texts: Sequence[str], *, inbound_id: int, now: datetime,
+    by_rest: bool = False,
+) -> Replies:
+    """`record_replies` before the INSERT: the rows, for a caller that writes them with a statement of its own
+    (routing: in the one that settles the text, `inserting_replies`)."""
+    if not texts:
+        return Replies([], [])
     prepared = [prepare(text) for text in texts]
-    if not prepared:
-        return []
     status = initial_status(None) if by_rest else REPLY_STATUS
     refused = None if takes_texts(to_number) else LANDLINE  # kept, as cancelled, so it shows what was not sent
-    # One plain INSERT (every text but a few has a reply): no ORM object is made for a row
-    # nothing else in the transaction reads.
-    session.connection().execute(insert(OutboxRow.__table__), [
+    # Plain rows (every text but a few has a reply): no ORM object is made for a row nothing else in the
+    # transaction reads.
+    rows = [
         {
             "to_number": to_number, "subscriber_id": subscriber_id, "body": body.text, "kind": OutboxKind.REPLY,
             "status": (OutboxStatus.CANCELLED if refused else status).value, "lane": OutboxLane.DIRECT.value,
@@ -223,8 +240,40 @@ def record_replies(
             "updated_at": now, "status_updated_at": now, "error_message": refused,
         }
         for body in prepared
-    ])
-    return [] if refused else [body.text for body in prepared]
+    ]
+    return Replies([] if refused else [body.text for body in prepared], rows)
+
+
+_OUTBOX = OutboxRow.__table__
+_REPLY_COLUMNS = ("to_number", "subscriber_id", "body", "kind", "status", "lane", "segments", "encoding", "attempts",
+                  "inbound_id", "created_at", "sent_at", "updated_at", "status_updated_at", "error_message")
+
+
+@lru_cache(maxsize=8)
+def _inserting_replies(count: int) -> Insert:
+    # Parameters named apart from the outbox's columns (a parameter named after one would join the VALUES), and
+    # each reply's from the others'. Several replies are one INSERT … SELECT of their rows (one statement may
+    # carry only one INSERT into a table in its WITH).
+    def row(number: int) -> dict[str, Any]:
+        return {column: bindparam(f"reply{number}_{column}", type_=_OUTBOX.c[column].type) for column in _REPLY_COLUMNS}
+
+    if count == 1:
+        return insert(_OUTBOX).values(row(0))
+    rows = union_all(*(select(*(value.label(column) for column, value in row(number).items()))
+                       for number in range(count)))
+    return insert(_OUTBOX).from_select(list(_REPLY_COLUMNS), rows, include_defaults=False)  # `version`: the server's 0
+
+
+class Inserting(NamedTuple):
+    statements: list[Insert]  # none, or one INSERT of every row, built and compiled once for each number of rows
+    parameters: dict[str, Any]  # for it
+
+
+def inserting_replies(rows: Sequence[Mapping[str, Any]]) -> Inserting:
+    """`reply_rows`' rows as a statement another may carry (in a WITH, on PostgreSQL), with its parameters."""
+    return Inserting([_inserting_replies(len(rows))] if rows else [],
+                     {f"reply{number}_{column}": row[column] for number, row in enumerate(rows)
+                      for column in _REPLY_COLUMNS})
 
 
 def list_outbox(session: Session, status: str | None = None) -> list[OutboxRow]:
