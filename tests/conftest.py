@@ -2,9 +2,10 @@
 
 Every test that uses the database runs twice: once on a SQLite file, once on
 the PostgreSQL at TEST_DATABASE_URL (default: 127.0.0.1:5432, database `test`),
-in a schema of its own created for this run and migrated with Alembic. Tables
-are emptied after each test, so tests may commit, use threads and run the CLI
-like the real thing.
+in a schema of its own created for this run and migrated with Alembic (on SQLite,
+a copy of a file migrated once per test process). Tables are emptied, and ids
+start from 1 again, after each test, so tests may commit, use threads and run the
+CLI like the real thing.
 
 Where PostgreSQL does not answer, its half is skipped with a loud
 `POSTGRESQL SKIPPED` line, unless SMS_BOARD_REQUIRE_POSTGRES=1 (as in CI), which
