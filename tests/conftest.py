@@ -2,9 +2,10 @@
 
 Every test that uses the database runs twice: once on a SQLite file, once on
 the PostgreSQL at TEST_DATABASE_URL (default: 127.0.0.1:5432, database `test`),
-in a schema of its own created for this run and migrated with Alembic. Tables
-are emptied after each test, so tests may commit, use threads and run the CLI
-like the real thing.
+in a schema of its own created for this run and migrated with Alembic (on SQLite,
+a copy of a file migrated once per test process). Tables are emptied, and ids
+start from 1 again, after each test, so tests may commit, use threads and run the
+CLI like the real thing.
 
 Where PostgreSQL does not answer, its half is skipped with a loud
 `POSTGRESQL SKIPPED` line, unless SMS_BOARD_REQUIRE_POSTGRES=1 (as in CI), which
@@ -16,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import sqlite3
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -41,8 +43,9 @@ from sms_board.plumbing.logs import MaskedFormatter
 from sms_board.plumbing.migrate import upgrade
 from sms_board.text.phone import shows_full_number
 
-# The fake Twilio's fixtures (`fake_twilio`, `threaded_fake_twilio`) are there for every test.
-pytest_plugins = ["tests.support.fake_twilio"]
+# The fake Twilio's fixtures (`fake_twilio`, `threaded_fake_twilio`) and the browser tests' Chromium
+# (`browser`: one per test process, a new context per test) are there for every test.
+pytest_plugins = ["tests.support.fake_twilio", "tests.support.browser"]
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 AUTH_TOKEN = "test-auth-token-0123456789abcdef"
@@ -103,12 +106,32 @@ def empty_database(backend: str, folder: Path, label: str) -> Iterator[Database]
             cleanup.dispose()
 
 
+@pytest.fixture(scope="session")
+def migrated_sqlite_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file `upgrade` took to the head migration, made once per test process (Alembic's
+    batch migrations rebuild SQLite tables one by one: seconds). Not a board: `migrated_sqlite` copies it."""
+    path = tmp_path_factory.mktemp("sqlite_migrated") / "head.db"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    engine.dispose()
+    return path
+
+
+def migrated_sqlite(template: Path, path: Path) -> str:
+    """A board's SQLite file at `path`, exactly as `upgrade` leaves a new one (a copy of `template`,
+    the `migrated_sqlite_file` fixture); returns its URL."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.closing(sqlite3.connect(template)) as source, contextlib.closing(sqlite3.connect(path)) as copy:
+        source.backup(copy)
+    return f"sqlite:///{path}"
+
+
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
 def database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
     if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'board.db'}"
+        template = request.getfixturevalue("migrated_sqlite_file")
+        url = migrated_sqlite(template, tmp_path_factory.mktemp("sqlite") / "board.db")
         db = Database("sqlite", url, make_engine(url))
-        upgrade(db.engine)
         yield db
         db.engine.dispose()
         return
@@ -125,20 +148,32 @@ def database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
         cleanup.dispose()
 
 
+# Every sequence a column of this schema's tables owns (the `id`s), back to its start: what
+# TRUNCATE … RESTART IDENTITY does to them.
+RESTART_IDS = """SELECT setval(s.oid::regclass, q.seqstart, false)
+FROM pg_class s JOIN pg_sequence q ON q.seqrelid = s.oid
+JOIN pg_depend d ON d.classid = 'pg_class'::regclass AND d.objid = s.oid
+ AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')
+WHERE s.relkind = 'S' AND s.relnamespace = current_schema()::regnamespace"""
+
+
 def _empty_tables(db: Database) -> None:
+    """Every table empty and every id counting from 1 again, as a new board's. PostgreSQL: DELETE,
+    children before parents, and the id sequences restarted, in one round trip; not TRUNCATE, which
+    makes new files for each of the 34 tables and their indexes: a tenth of a second, after every test."""
     tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+    deletes = ";\n".join(f"DELETE FROM {table}" for table in tables)
     for attempt in range(3):
         try:
             with db.engine.begin() as connection:
                 if db.backend == "postgresql":
-                    connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+                    connection.exec_driver_sql(f"{deletes};\n{RESTART_IDS}")
                 else:
                     for table in tables:
                         connection.execute(text(f"DELETE FROM {table}"))
             return
         except OperationalError:
-            # PostgreSQL's autovacuum can hold one table while TRUNCATE locks them all: a deadlock
-            # it breaks by failing the TRUNCATE. Nothing was emptied; try again.
+            # A deadlock PostgreSQL broke by failing this transaction: nothing was emptied; try again.
             if attempt == 2:
                 raise
 

@@ -32,9 +32,16 @@ from sms_board.app import board_of
 from sms_board.models import Base, Heartbeat, Outbox, OutboxStatus
 from sms_board.plumbing.db import make_engine
 from sms_board.plumbing.db_copy import CopyRefused, prepare
-from sms_board.plumbing.migrate import upgrade
 from sms_board.plumbing.utc import utcnow
-from tests.conftest import DEFAULT_PG, Database, Phone, Runner, app_config, session_of
+from tests.conftest import (
+    DEFAULT_PG,
+    Database,
+    Phone,
+    Runner,
+    app_config,
+    migrated_sqlite,
+    session_of,
+)
 
 SAM, PRIYA, RUTH, GONE = "+447700900123", "+447700900456", "+447700900001", "+447700900777"
 KEYS = {"SECRET_KEY": "test-secret", "SMS_BOARD_SUPPRESSION_KEY": "test-suppression-key-0123456789"}
@@ -47,13 +54,12 @@ def ref_in(reply: str, letter: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def board(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+def board(tmp_path_factory: pytest.TempPathFactory, migrated_sqlite_file: Path) -> Iterator[Flask]:
     """Elm Street on SQLite, built by texts: a moderated post, a finished exchange with hours, an open
     request, a FORGET, a queued digest, and one text a crashed sender left `sending`."""
     folder = tmp_path_factory.mktemp("copy_source")
-    url = f"sqlite:///{folder / 'board.db'}"
+    url = migrated_sqlite(migrated_sqlite_file, folder / "board.db")
     source = Database("sqlite", url, make_engine(url))
-    upgrade(source.engine)
     app = create_app(app_config(source, folder))
     runner, client = Runner(app), app.test_client()
     runner("area", "add", "elm", "Elm Street", "--postcode", "SE6 1", "--moderation", "first")

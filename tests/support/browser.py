@@ -51,3 +51,33 @@ def chromium_path() -> str:
         pytest.skip(reason)
     return found
 
+
+
+# Chromium as the browser tests start it: no sandbox (root in CI), nothing fetched in the background.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="session")
+def chromium():  # type: ignore[no-untyped-def]
+    """One Chromium per test process (each pytest-xdist worker), launched by the first browser test
+    and closed at the end of the run: starting Playwright's driver and Chromium costs seconds a test."""
+    executable = chromium_path()
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+@pytest.fixture
+def browser(chromium):  # type: ignore[no-untyped-def]
+    """The process's Chromium with nothing of an earlier test: a test opens browser contexts of its own
+    (each with its own cookies, storage and cache, as a fresh browser has), and every one it leaves open
+    is closed after it."""
+    assert not chromium.contexts, "a browser test starts with no context of an earlier test open"
+    yield chromium
+    for context in chromium.contexts:
+        context.close()

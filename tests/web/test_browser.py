@@ -14,7 +14,6 @@ import pytest
 from werkzeug.serving import make_server
 
 from tests.conftest import development_board
-from tests.support.browser import chromium_path
 
 pytestmark = pytest.mark.browser
 
@@ -38,19 +37,9 @@ def live_server(app, areas) -> Iterator[str]:
 
 
 @pytest.fixture
-def page(live_server):  # type: ignore[no-untyped-def]
-    executable = chromium_path()
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=executable,
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-        )
-        try:
-            yield browser.new_page()
-        finally:
-            browser.close()
+def page(browser, live_server):  # type: ignore[no-untyped-def]
+    """A new page in a browser context of its own (the shared Chromium: tests/support/browser.py)."""
+    return browser.new_page()
 
 
 def test_a_resident_joins_and_posts_from_the_simulator(page, live_server):

@@ -31,7 +31,6 @@ from sms_board.sending.sender import drain
 from tests.conftest import development_board
 from tests.reports.conftest import Month
 from tests.support.axe import serious_violations
-from tests.support.browser import chromium_path
 
 pytestmark = pytest.mark.browser
 
@@ -72,22 +71,6 @@ def server(app, neighbourhood) -> Iterator[str]:
     finally:
         live.shutdown()
         thread.join(timeout=5)
-
-
-@pytest.fixture
-def browser():  # type: ignore[no-untyped-def]
-    executable = chromium_path()
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=executable,
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-        )
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from flask import Flask
 
 from sms_board import create_app
 from sms_board.plumbing.db import make_engine
-from sms_board.plumbing.migrate import upgrade
+from tests.conftest import migrated_sqlite
 
 # Nothing listens here: a PostgreSQL that cannot be reached.
 UNREACHABLE = "postgresql+psycopg://postgres@127.0.0.1:9/test"
@@ -101,11 +101,10 @@ def test_gunicorn_start_stops_with_one_line_on_a_database_it_cannot_use(monkeypa
     assert len(lines) == 1 and lines[0].startswith("sms-board: ") and said in lines[0]
 
 
-def test_gunicorn_start_serves_a_migrated_database(monkeypatch, tmp_path):
+def test_gunicorn_start_serves_a_migrated_database(monkeypatch, tmp_path, migrated_sqlite_file):
     from sms_board.wsgi import create_app as gunicorn_app
 
-    url = f"sqlite:///{tmp_path / 'board.db'}"
-    upgrade(make_engine(url))
+    url = migrated_sqlite(migrated_sqlite_file, tmp_path / "board.db")
     _environment(monkeypatch, tmp_path, url)
 
     app = gunicorn_app()
