@@ -222,7 +222,9 @@ def app_config(db: Database, tmp_path: Path, **overrides: Any) -> dict[str, Any]
         "TWILIO_FROM_NUMBER": BOARD_NUMBER,
         "SMS_BOARD_TRANSPORT": "console",
         "SMS_BOARD_PUBLIC_URL": "https://board.example.org",
+        # Tests run on the real clock at any hour: nothing is held for quiet or call hours unless a test says so.
         "SMS_BOARD_QUIET_HOURS": "",
+        "SMS_BOARD_CALL_HOURS": "",
     }
     config.update(overrides)
     return config
