@@ -53,7 +53,8 @@ faults: install
 bench: install
 	$(BIN)/python bench/bench_webhook.py --seconds 8 --rounds 3 --concurrency 10,50
 	$(BIN)/python bench/bench_fanout.py --sizes 10000,100000,1000000
-	$(BIN)/python bench/bench_sender.py
+	$(BIN)/python bench/bench_sender.py --rates 100,200 --seconds 10
+	$(BIN)/python bench/bench_sender.py --rates 300 --seconds 10 --processes 2
 	$(BIN)/python bench/bench_report.py --sizes 10000,100000,1000000 --repeat 3
 
 # The dashboard's browser tests, saving each main page to docs/screenshots/ for the README; and a poster's first page.
