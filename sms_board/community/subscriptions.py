@@ -50,15 +50,15 @@ _ACTIVE_AREAS = select(Area).join(Subscription, Subscription.area_id == Area.id)
 # The day's hint to a text kept for the organisers (`handlers.router`) is claimed as their areas are read: the
 # stamp moves only if no hint went since `hint_due` (the WHERE is checked again after a concurrent text's commit
 # on PostgreSQL), so two texts at once from one number get one hint between them.
-_SUBSCRIBERS_T = Subscriber.__table__
+_SUBSCRIBERS = Subscriber.__table__
 _CLAIM_HINT = (
-    update(_SUBSCRIBERS_T)
+    update(_SUBSCRIBERS)
     .where(
-        _SUBSCRIBERS_T.c.id == bindparam("subscriber"),
-        or_(_SUBSCRIBERS_T.c.last_hint_at.is_(None), _SUBSCRIBERS_T.c.last_hint_at <= bindparam("hint_due")),
+        _SUBSCRIBERS.c.id == bindparam("subscriber"),
+        or_(_SUBSCRIBERS.c.last_hint_at.is_(None), _SUBSCRIBERS.c.last_hint_at <= bindparam("hint_due")),
     )
     .values(last_hint_at=bindparam("hinted_at"))
-    .returning(_SUBSCRIBERS_T.c.id)
+    .returning(_SUBSCRIBERS.c.id)
 )
 _CLAIMED = _CLAIM_HINT.cte("hinted")
 _HINT_CLAIMED = select(exists(select(_CLAIMED.c.id)).label("hinted")).subquery("claim")
@@ -113,7 +113,6 @@ def _new_subscriber(phone: str, now: datetime) -> dict[str, Any]:
             "hears_by": first_hearing(phone)}
 
 
-_SUBSCRIBERS_TABLE = Subscriber.__table__
 _NEW_SUBSCRIBER_COLUMNS = ("phone", "created_at", "is_admin", "digest_frequency", "hears_by")
 # The sender of a text by their number, added when the number is new, in the `WITH` of one statement
 # (`inbound.guards.sender`, PostgreSQL): the row `add_subscriber` adds, inserted only when no row has the
@@ -122,15 +121,15 @@ _NEW_SUBSCRIBER_COLUMNS = ("phone", "created_at", "is_admin", "digest_frequency"
 _ADDED = (
     pg_insert(Subscriber).from_select(
         list(_NEW_SUBSCRIBER_COLUMNS),
-        select(*(bindparam(f"new_{name}", type_=_SUBSCRIBERS_TABLE.c[name].type) for name in _NEW_SUBSCRIBER_COLUMNS))
-        .where(~exists().where(_SUBSCRIBERS_TABLE.c.phone == bindparam("new_phone"))),
+        select(*(bindparam(f"new_{name}", type_=_SUBSCRIBERS.c[name].type) for name in _NEW_SUBSCRIBER_COLUMNS))
+        .where(~exists().where(_SUBSCRIBERS.c.phone == bindparam("new_phone"))),
     )
     .on_conflict_do_nothing(index_elements=["phone"])
-    .returning(*_SUBSCRIBERS_TABLE.c)
+    .returning(*_SUBSCRIBERS.c)
     .cte("added")
 )
 SENDER_OR_ADDED = union_all(
-    select(_SUBSCRIBERS_TABLE).where(_SUBSCRIBERS_TABLE.c.phone == bindparam("new_phone")), select(_ADDED),
+    select(_SUBSCRIBERS).where(_SUBSCRIBERS.c.phone == bindparam("new_phone")), select(_ADDED),
 ).subquery("sender")
 
 
@@ -206,7 +205,6 @@ _CONSENT_ON_SQLITE = insert(_CONSENTS).from_select(_CONSENT_COLUMNS, _CONSENT_GI
 # The person's first join to any area, kept as it happens (the monthly report's `new_members`): in
 # the statement that subscribes them on PostgreSQL (a no-op unless this is their first), by one more
 # on SQLite, only when it is.
-_SUBSCRIBERS = Subscriber.__table__
 _FIRST_JOIN = update(_SUBSCRIBERS).where(
     _SUBSCRIBERS.c.id == bindparam("given_subscriber_id", type_=_CONSENTS.c.subscriber_id.type),
     _SUBSCRIBERS.c.first_joined_at.is_(None),
