@@ -221,15 +221,20 @@ class Exchange(Base):
     __tablename__ = "exchanges"
     # The monthly report and the ledger read a period's exchanges by time (community/report_figures.py).
     # An area's report reads the area's exchanges of the period (migration 0026).
+    # Each person's exchanges, as giver and as receiver, up to a time: whether someone was ever in an
+    # exchange (the report's `isolated_members`, a pair's earlier exchanges), read from the index alone
+    # and, for the whole board, in person order (migration 0028).
     __table_args__ = (Index("ix_exchanges_created_at", "created_at"),
-                      Index("ix_exchanges_area_created", "area_id", "created_at"))
+                      Index("ix_exchanges_area_created", "area_id", "created_at"),
+                      Index("ix_exchanges_giver_created", "giver_id", "created_at"),
+                      Index("ix_exchanges_receiver_created", "receiver_id", "created_at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     item_id: Mapped[int | None] = mapped_column(ForeignKey("items.id", ondelete="SET NULL"), index=True)
     match_id: Mapped[int | None] = mapped_column(ForeignKey("matches.id", ondelete="SET NULL"))
     area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id", ondelete="SET NULL"), index=True)
-    giver_id: Mapped[int | None] = mapped_column(ForeignKey("subscribers.id", ondelete="SET NULL"), index=True)
-    receiver_id: Mapped[int | None] = mapped_column(ForeignKey("subscribers.id", ondelete="SET NULL"), index=True)
+    giver_id: Mapped[int | None] = mapped_column(ForeignKey("subscribers.id", ondelete="SET NULL"))
+    receiver_id: Mapped[int | None] = mapped_column(ForeignKey("subscribers.id", ondelete="SET NULL"))
     description: Mapped[str] = mapped_column(Text)
     hours: Mapped[float] = mapped_column(default=0.0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
