@@ -235,12 +235,15 @@ def new_connections(session: Session, scope: Scope, period: Period) -> int:
         Match.owner_id.is_not(None), Match.helper_id.is_not(None))
     bonds = union_all(done, introduced).subquery("bonds")
     low, high = bonds.c[0], bonds.c[1]
-    earlier_exchange = exists().where(_same_pair(Exchange.giver_id, Exchange.receiver_id, low, high),
+    # Each way round on its own index (`ix_exchanges_giver`, `ix_exchanges_receiver`: person, other person,
+    # time), read alone: one OR of both would read each exchange's row for its other person and time.
+    earlier_given = exists().where(Exchange.giver_id == low, Exchange.receiver_id == high, Exchange.created_at < bonds.c.at)
+    earlier_received = exists().where(Exchange.receiver_id == low, Exchange.giver_id == high,
                                       Exchange.created_at < bonds.c.at)
     earlier_intro = exists(select(literal(1)).select_from(Match).join(intro, intro.id == Match.item_id).where(
         intro.kind == ItemKind.INTRO, _same_pair(Match.owner_id, Match.helper_id, low, high),
         Match.created_at < bonds.c.at))
-    firsts = select(low, high).distinct().where(~earlier_exchange, ~earlier_intro)
+    firsts = select(low, high).distinct().where(~earlier_given, ~earlier_received, ~earlier_intro)
     return int(session.scalar(select(func.count()).select_from(firsts.subquery())) or 0)
 
 
@@ -345,7 +348,7 @@ def _left(scope: Scope, period: Period) -> Select[tuple[int | None]]:
 def _isolated(scope: Scope, period: Period, now: datetime) -> Select[tuple[int | None]]:
     end = period.end or now
     # Each eligible membership looked up as giver and as receiver, each on its index (migration 0028:
-    # `ix_exchanges_giver_created`, `ix_exchanges_receiver_created`). For the whole board the memberships
+    # `ix_exchanges_giver`, `ix_exchanges_receiver`). For the whole board the memberships
     # come from `ix_subscriptions_active_person`, read alone and in person order, so both lookups are
     # merge anti-joins with those indexes read in the same order: no sort, no hash, one pass over each.
     never = [~exists().where(Exchange.giver_id == Subscription.subscriber_id, Exchange.created_at < end),
