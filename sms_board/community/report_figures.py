@@ -13,8 +13,8 @@ whenever one of them does (a kept month says which version made it).
 from __future__ import annotations
 
 import statistics
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -153,9 +153,13 @@ class Scope:
         """`column` names a person who counts: someone (not erased), and not staff unless asked for."""
         if self.include_organisers:
             return column.is_not(None)
-        # Administrators through their partial index (`ix_subscribers_admin`): never a pass over everyone.
-        staff = union(select(Organiser.subscriber_id), select(Subscriber.id).where(Subscriber.is_admin))
-        return and_(column.is_not(None), column.not_in(staff))
+        return and_(column.is_not(None), column.not_in(_staff()))
+
+
+def _staff() -> Select[tuple[int]]:
+    """Organisers of any area, and administrators (through their partial index, `ix_subscribers_admin`:
+    never a pass over everyone)."""
+    return union(select(Organiser.subscriber_id), select(Subscriber.id).where(Subscriber.is_admin))  # type: ignore[return-value]
 
 
 def figures(session: Session, scope: Scope, period: Period, now: datetime) -> Figures:
@@ -286,9 +290,23 @@ def _subscriptions_of(scope: Scope) -> Select[tuple[int]]:
 def member_figures(session: Session, scope: Scope, period: Period, now: datetime) -> Figures:
     """`active_members`, `new_members`, `left`, `isolated_members`: one statement."""
     return dict(zip(("active_members", "new_members", "left", "isolated_members"), (int(n) for n in session.execute(
-        select(_count_people(_active(scope, period)), _count_people(_new(scope, period), scope),
-               _count_people(_left(scope, period)), _count_people(_isolated(scope, period, now)))
+        select(_count_people(_active(scope, period)),
+               _count_people(_new(scope, period), scope), _count_people(_left(scope, period)),
+               _count_passed(lambda counted: _isolated(counted, period, now), scope))
     ).one()), strict=True))
+
+
+def _count_passed(people_of: Callable[[Scope], Select[tuple[int | None]]], scope: Scope) -> ColumnElement[int]:
+    """The people of the whole board's long pass (the active memberships, `_isolated`), counted as
+    everyone less the staff among them: the same number as leaving staff out row by row, with no
+    lookup per row. The staff among them are found from the staff, each looked up on the indexes by
+    person (a handful of rows). (Not for the month's texts: there the staff would be joined with
+    every text of the month, a second pass.)"""
+    if scope.area_ids is not None or scope.include_organisers:
+        return _count_people(people_of(scope))
+    everyone = replace(scope, include_organisers=True)
+    among = people_of(everyone).subquery()
+    return _count_people(people_of(everyone)) - _count_people(select(among.c[0]).where(among.c[0].in_(_staff())))
 
 
 def _count_people(people: Select[tuple[int | None]], one_row_each: Scope | None = None) -> ColumnElement[int]:
