@@ -4,7 +4,8 @@ Every figure is for one scope (an area, or the whole board when `area_id` is Non
 period on the board's clock (`Period`: a calendar month in `settings.timezone`, or the
 ledger's "since" with no end). Each is a few set-based statements over indexed columns
 (migration 0025 adds the time indexes they read; 0026 those led by area and by person, so that
-an area's figures read only its own rows): no loop over people in Python, and never a read of
+an area's figures read only its own rows; 0028 those that let the whole board's exchanges and
+active memberships be read from indexes alone): no loop over people in Python, and never a read of
 every connection the board ever made. `docs/reports.md` prints the definitions;
 `DEFINITIONS` is the wording every report prints, and `DEFINITIONS_VERSION` changes
 whenever one of them does (a kept month says which version made it).
