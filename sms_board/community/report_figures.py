@@ -4,7 +4,8 @@ Every figure is for one scope (an area, or the whole board when `area_id` is Non
 period on the board's clock (`Period`: a calendar month in `settings.timezone`, or the
 ledger's "since" with no end). Each is a few set-based statements over indexed columns
 (migration 0025 adds the time indexes they read; 0026 those led by area and by person, so that
-an area's figures read only its own rows): no loop over people in Python, and never a read of
+an area's figures read only its own rows; 0028 those that let the whole board's exchanges and
+active memberships be read from indexes alone): no loop over people in Python, and never a read of
 every connection the board ever made. `docs/reports.md` prints the definitions;
 `DEFINITIONS` is the wording every report prints, and `DEFINITIONS_VERSION` changes
 whenever one of them does (a kept month says which version made it).
@@ -13,13 +14,14 @@ whenever one of them does (a kept month says which version made it).
 from __future__ import annotations
 
 import statistics
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     ColumnElement,
+    DateTime,
     Select,
     and_,
     case,
@@ -32,6 +34,7 @@ from sqlalchemy import (
     select,
     text,
     true,
+    type_coerce,
     union,
     union_all,
 )
@@ -151,9 +154,13 @@ class Scope:
         """`column` names a person who counts: someone (not erased), and not staff unless asked for."""
         if self.include_organisers:
             return column.is_not(None)
-        # Administrators through their partial index (`ix_subscribers_admin`): never a pass over everyone.
-        staff = union(select(Organiser.subscriber_id), select(Subscriber.id).where(Subscriber.is_admin))
-        return and_(column.is_not(None), column.not_in(staff))
+        return and_(column.is_not(None), column.not_in(_staff()))
+
+
+def _staff() -> Select[tuple[int]]:
+    """Organisers of any area, and administrators (through their partial index, `ix_subscribers_admin`:
+    never a pass over everyone)."""
+    return union(select(Organiser.subscriber_id), select(Subscriber.id).where(Subscriber.is_admin))  # type: ignore[return-value]
 
 
 def figures(session: Session, scope: Scope, period: Period, now: datetime) -> Figures:
@@ -163,6 +170,9 @@ def figures(session: Session, scope: Scope, period: Period, now: datetime) -> Fi
         # board's memberships): JIT compiling them costs more than it saves, up to seconds. For this
         # transaction only.
         session.execute(text("SET LOCAL jit = off"))
+        # The people counts sort their people (`_count_people`): up to the whole board's eligible
+        # memberships. Room to sort them in memory rather than on disk; for this transaction only.
+        session.execute(text("SET LOCAL work_mem = '64MB'"))
     found: Figures = {}
     found.update(exchange_figures(session, scope, period))
     found["new_connections"] = new_connections(session, scope, period)
@@ -230,12 +240,15 @@ def new_connections(session: Session, scope: Scope, period: Period) -> int:
         Match.owner_id.is_not(None), Match.helper_id.is_not(None))
     bonds = union_all(done, introduced).subquery("bonds")
     low, high = bonds.c[0], bonds.c[1]
-    earlier_exchange = exists().where(_same_pair(Exchange.giver_id, Exchange.receiver_id, low, high),
+    # Each way round on its own index (`ix_exchanges_giver`, `ix_exchanges_receiver`: person, other person,
+    # time), read alone: one OR of both would read each exchange's row for its other person and time.
+    earlier_given = exists().where(Exchange.giver_id == low, Exchange.receiver_id == high, Exchange.created_at < bonds.c.at)
+    earlier_received = exists().where(Exchange.receiver_id == low, Exchange.giver_id == high,
                                       Exchange.created_at < bonds.c.at)
     earlier_intro = exists(select(literal(1)).select_from(Match).join(intro, intro.id == Match.item_id).where(
         intro.kind == ItemKind.INTRO, _same_pair(Match.owner_id, Match.helper_id, low, high),
         Match.created_at < bonds.c.at))
-    firsts = select(low, high).distinct().where(~earlier_exchange, ~earlier_intro)
+    firsts = select(low, high).distinct().where(~earlier_given, ~earlier_received, ~earlier_intro)
     return int(session.scalar(select(func.count()).select_from(firsts.subquery())) or 0)
 
 
@@ -248,13 +261,18 @@ def request_figures(session: Session, scope: Scope, period: Period, now: datetim
     One statement: each of the period's requests with its first offer's time (one row per
     request of the month, not per person).
     """
+    # Read as the database's naive UTC (`DateTime`, not the models' aware `UTCDateTime`) on the connection,
+    # not through the ORM: at a million subscribers a month has 16,000 requests, and making each of their
+    # times aware, row by row through the ORM's loading, cost more than the statement.
+    naive = DateTime()
     first_offer = (select(func.min(Response.created_at)).where(Response.item_id == Item.id,
                                                                Response.kind == ResponseKind.OFFER)
                    .scalar_subquery())
-    rows: Sequence[tuple[datetime, datetime | None]] = session.execute(
-        select(Item.published_at, first_offer).where(Item.kind == ItemKind.REQUEST, period.holds(Item.published_at),
-                                                     scope.holds(Item.area_id))
+    rows: Sequence[tuple[datetime, datetime | None]] = session.connection().execute(
+        select(type_coerce(Item.published_at, naive), type_coerce(first_offer, naive)).where(
+            Item.kind == ItemKind.REQUEST, period.holds(Item.published_at), scope.holds(Item.area_id))
     ).all()  # type: ignore[assignment]
+    now = now.astimezone(UTC).replace(tzinfo=None)
     waits = [(offered - published) for published, offered in rows if offered is not None]
     unanswered = sum(1 for published, offered in rows if published + UNANSWERED_AFTER <= now
                      and (offered is None or offered - published > UNANSWERED_AFTER))
@@ -273,19 +291,35 @@ def _subscriptions_of(scope: Scope) -> Select[tuple[int]]:
 def member_figures(session: Session, scope: Scope, period: Period, now: datetime) -> Figures:
     """`active_members`, `new_members`, `left`, `isolated_members`: one statement."""
     return dict(zip(("active_members", "new_members", "left", "isolated_members"), (int(n) for n in session.execute(
-        select(_count_people(_active(scope, period)), _count_people(_new(scope, period), scope),
-               _count_people(_left(scope, period)), _count_people(_isolated(scope, period, now)))
+        select(_count_people(_active(scope, period)),
+               _count_people(_new(scope, period), scope), _count_people(_left(scope, period)),
+               _count_passed(lambda counted: _isolated(counted, period, now), scope))
     ).one()), strict=True))
 
 
+def _count_passed(people_of: Callable[[Scope], Select[tuple[int | None]]], scope: Scope) -> ColumnElement[int]:
+    """The people of the whole board's long pass (the active memberships, `_isolated`), counted as
+    everyone less the staff among them: the same number as leaving staff out row by row, with no
+    lookup per row. The staff among them are found from the staff, each looked up on the indexes by
+    person (a handful of rows). (Not for the month's texts: there the staff would be joined with
+    every text of the month, a second pass.)"""
+    if scope.area_ids is not None or scope.include_organisers:
+        return _count_people(people_of(scope))
+    everyone = replace(scope, include_organisers=True)
+    among = people_of(everyone).subquery()
+    return _count_people(people_of(everyone)) - _count_people(select(among.c[0]).where(among.c[0].in_(_staff())))
+
+
 def _count_people(people: Select[tuple[int | None]], one_row_each: Scope | None = None) -> ColumnElement[int]:
-    # count(*) over SELECT DISTINCT, not count(DISTINCT …): the database may hash, or take rows already
-    # in order, where count(DISTINCT …) always sorts them (hundreds of thousands on the whole board).
+    # count(DISTINCT …): one sort of the people, in memory (`figures` gives the transaction the room), where
+    # a DISTINCT or GROUP BY below a count(*) hashes them: measured at a million subscribers, hashing the
+    # month's 160,000 texters took twice as long as sorting them, and the isolated members' 700,000
+    # memberships arrive in person order from `ix_subscriptions_active_person` already.
     # `one_row_each`: for the whole board the rows are subscribers (`_new`), already one a person: counted as they are.
     found = people.subquery()
     if one_row_each is not None and one_row_each.area_ids is None:
         return select(func.count()).select_from(found).scalar_subquery()
-    return select(func.count()).select_from(select(found.c[0]).distinct().subquery()).scalar_subquery()
+    return select(func.count(distinct(found.c[0]))).scalar_subquery()
 
 
 def _active(scope: Scope, period: Period) -> Select[tuple[int | None]]:
@@ -298,7 +332,8 @@ def _active(scope: Scope, period: Period) -> Select[tuple[int | None]]:
             scope.holds(Subscription.area_id),
             exists().where(InboundMessage.subscriber_id == Subscription.subscriber_id, *acted_on))
     month = _exchanges_in(scope, period).subquery()
-    people = union(texted, select(month.c.giver_id), select(month.c.receiver_id)).subquery()
+    # All of them as they come (UNION ALL): `_count_people` makes them distinct, once.
+    people = union_all(texted, select(month.c.giver_id), select(month.c.receiver_id)).subquery()
     return select(people.c.person).where(scope.people(people.c.person))
 
 
@@ -331,15 +366,12 @@ def _left(scope: Scope, period: Period) -> Select[tuple[int | None]]:
 
 def _isolated(scope: Scope, period: Period, now: datetime) -> Select[tuple[int | None]]:
     end = period.end or now
-    if scope.area_ids is None:
-        # The board: one anti-join against everyone in an exchange before the end (giver or receiver).
-        exchanged = union_all(select(Exchange.giver_id.label("person")).where(Exchange.created_at < end),
-                              select(Exchange.receiver_id).where(Exchange.created_at < end)).subquery("exchanged")
-        never: list[ColumnElement[bool]] = [~exists().where(exchanged.c.person == Subscription.subscriber_id)]
-    else:
-        # An area's members: each one looked up as giver and as receiver, each on its index.
-        never = [~exists().where(Exchange.giver_id == Subscription.subscriber_id, Exchange.created_at < end),
-                 ~exists().where(Exchange.receiver_id == Subscription.subscriber_id, Exchange.created_at < end)]
+    # Each eligible membership looked up as giver and as receiver, each on its index (migration 0028:
+    # `ix_exchanges_giver`, `ix_exchanges_receiver`). For the whole board the memberships
+    # come from `ix_subscriptions_active_person`, read alone and in person order, so both lookups are
+    # merge anti-joins with those indexes read in the same order: no sort, no hash, one pass over each.
+    never = [~exists().where(Exchange.giver_id == Subscription.subscriber_id, Exchange.created_at < end),
+             ~exists().where(Exchange.receiver_id == Subscription.subscriber_id, Exchange.created_at < end)]
     return select(Subscription.subscriber_id).where(
         Subscription.status == SubscriptionStatus.ACTIVE, Subscription.consent_at <= end - ISOLATED_AFTER,
         scope.holds(Subscription.area_id), scope.people(Subscription.subscriber_id), *never)

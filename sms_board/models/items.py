@@ -219,17 +219,23 @@ class Exchange(Base):
     """The ledger: who helped whom, where, with what, for how long, and when."""
 
     __tablename__ = "exchanges"
-    # The monthly report and the ledger read a period's exchanges by time (community/report_figures.py).
-    # An area's report reads the area's exchanges of the period (migration 0026).
-    __table_args__ = (Index("ix_exchanges_created_at", "created_at"),
-                      Index("ix_exchanges_area_created", "area_id", "created_at"))
+    # The monthly report and the ledger read a period's exchanges by time (community/report_figures.py),
+    # with their people and hours, from the index alone (`ix_exchanges_created`); an area's report reads
+    # the area's exchanges of the period (migration 0026);
+    # each person's exchanges, as giver and as receiver, with the other person and the time: whether
+    # someone was ever in an exchange (`isolated_members`, for the whole board in person order) and a
+    # pair's earlier exchanges, read from the index alone (migration 0028).
+    __table_args__ = (Index("ix_exchanges_created", "created_at", "area_id", "giver_id", "receiver_id", "hours"),
+                      Index("ix_exchanges_area_created", "area_id", "created_at"),
+                      Index("ix_exchanges_giver", "giver_id", "receiver_id", "created_at"),
+                      Index("ix_exchanges_receiver", "receiver_id", "giver_id", "created_at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     item_id: Mapped[int | None] = mapped_column(ForeignKey("items.id", ondelete="SET NULL"), index=True)
     match_id: Mapped[int | None] = mapped_column(ForeignKey("matches.id", ondelete="SET NULL"))
     area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id", ondelete="SET NULL"), index=True)
-    giver_id: Mapped[int | None] = mapped_column(ForeignKey("subscribers.id", ondelete="SET NULL"), index=True)
-    receiver_id: Mapped[int | None] = mapped_column(ForeignKey("subscribers.id", ondelete="SET NULL"), index=True)
+    giver_id: Mapped[int | None] = mapped_column(ForeignKey("subscribers.id", ondelete="SET NULL"))
+    receiver_id: Mapped[int | None] = mapped_column(ForeignKey("subscribers.id", ondelete="SET NULL"))
     description: Mapped[str] = mapped_column(Text)
     hours: Mapped[float] = mapped_column(default=0.0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

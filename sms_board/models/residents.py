@@ -141,6 +141,10 @@ class Subscription(Base):
         one_of("status", SubscriptionStatus),
         # The monthly report's `left`: memberships that ended in a month (community/report_figures.py).
         Index("ix_subscriptions_ended", "ended_at"),
+        # The whole board's `isolated_members`: the active memberships with when each began, in person
+        # order, read from the index alone (migration 0028).
+        Index("ix_subscriptions_active_person", "subscriber_id", "consent_at",
+              postgresql_where=text("status = 'active'"), sqlite_where=text("status = 'active'")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -10,7 +10,7 @@ from sms_board.app import board_of
 from sms_board.community.report_figures import DEFINITIONS, Figures, Scope, figures, month_period
 from sms_board.models import Area
 from tests.conftest import session_of
-from tests.reports.conftest import AFTER_NOVEMBER, JOE, NOVEMBER, PRIYA, RUTH, ref_in
+from tests.reports.conftest import AFTER_NOVEMBER, AUGUST, JOE, NOVEMBER, PRIYA, RUTH, ref_in
 from tests.support.statements import counting
 
 ELM_NOVEMBER: Figures = {
@@ -80,3 +80,30 @@ def test_a_report_is_a_handful_of_statements_whatever_the_people(app, elm_novemb
     with counting(app) as log:
         figures_of(app, "elm", date(2026, 11, 1))
     assert len([kind for kind in log.kinds() if kind.startswith(("SELECT", "WITH"))]) <= 5, log.kinds()
+
+
+MAX, OLU = "+447700900222", "+447700900333"
+
+
+def test_isolated_members_are_people_counted_once_up_to_the_months_end_and_staff_only_when_asked(
+    app, elm_november, phone, runner, month,
+):
+    # Ann is on Oak too (two active memberships, one person); Max joins Elm in August and first takes part
+    # in December (after November's end); Olu joins Elm and organises Oak, and never takes part.
+    month.at(AUGUST + timedelta(days=1))
+    elm_november["ann"].text("JOIN OAK")
+    max_, olu = phone(MAX), phone(OLU)
+    max_.text("JOIN ELM")
+    olu.text("JOIN ELM")
+    runner("organiser", "add", OLU, "oak")
+    month.exchange(max_, elm_november["sam"], NOVEMBER + timedelta(days=30), timedelta(hours=1), "1")
+    month.at(AFTER_NOVEMBER)
+    november = date(2026, 11, 1)
+    assert figures_of(app, None, november)["isolated_members"] == 2  # Ann (once) and Max
+    assert figures_of(app, "elm", november)["isolated_members"] == 2
+    assert figures_of(app, "oak", november)["isolated_members"] == 1  # Ann
+    assert figures_of(app, None, november, include_organisers=True)["isolated_members"] == 3  # and Olu
+    december = date(2026, 12, 1)
+    assert figures_of(app, None, december)["isolated_members"] == 1  # Ann: Max took part in December
+    assert figures_of(app, None, december, include_organisers=True)["isolated_members"] == 2
+    assert figures_of(app, "elm", december, include_organisers=True)["isolated_members"] == 2
