@@ -21,8 +21,10 @@ Every request is fresh (new MessageSids) for every run. Senders use the fictiona
 +1 NPA 555-01xx numbers: possible numbers, never anyone's.
 
 It reports texts/s and p50/p99 latency per server and concurrency, the ratio project /
-minimal durable, then, in process, SQL statements and database round trips per text by
-message type (counted with SQLAlchemy events), and a profile of where the project's time
+minimal durable, then, in process, CPU per text in Python and in PostgreSQL for the project and
+the minimal durable handler with the Python time split by layer (the board's code, SQLAlchemy's
+ORM and Core, psycopg, Twilio's helper, Flask), SQL statements and database round trips per
+text by message type (counted with SQLAlchemy events), and a profile of where the project's time
 goes. Times are printed, never asserted; the ratio is the headline. Not part of the suite.
 """
 
@@ -251,10 +253,38 @@ def _backend_cpu_seconds(url: str, application: str) -> dict[int, float]:
     return used
 
 
-def cpu_per_text(url: str, schema: str, workdir: Path, runs: int = 4, per_run: int = 500) -> dict[str, tuple[float, float]]:
+# Where a text's Python time goes, by the layer whose code runs (the file a profiled function is in).
+LAYERS = (
+    ("sms_board/", "the board's own code"),
+    ("sqlalchemy/orm/", "SQLAlchemy ORM: sessions, loading objects"),
+    ("sqlalchemy/", "SQLAlchemy Core: statements, parameters, results"),
+    ("psycopg", "psycopg: the driver"),
+    ("twilio/", "Twilio: signature check, TwiML"),
+    ("werkzeug/", "Flask and Werkzeug: the request"),
+    ("flask/", "Flask and Werkzeug: the request"),
+    ("phonenumbers/", "phonenumbers"),
+)
+OTHER_LAYER = "the standard library and the rest"
+
+
+def layered(profiler: cProfile.Profile) -> dict[str, float]:
+    """Each layer's share of the profiled CPU time (its functions' own time, not what they call)."""
+    shares: dict[str, float] = defaultdict(float)
+    for (filename, _line, _name), (_calls, _primitive, own, _cumulative, _callers) in \
+            pstats.Stats(profiler).stats.items():  # type: ignore[attr-defined]
+        layer = next((name for part, name in LAYERS if part in filename), OTHER_LAYER)
+        shares[layer] += own
+    total = sum(shares.values()) or 1.0
+    return {layer: seconds / total for layer, seconds in shares.items()}
+
+
+def cpu_per_text(
+    url: str, schema: str, workdir: Path, runs: int = 4, per_run: int = 500,
+) -> tuple[dict[str, tuple[float, float]], dict[str, dict[str, float]]]:
     """CPU per text in this process and in PostgreSQL, best of `runs`, for the project and the
     minimal durable handler, each through Flask's test client (no HTTP server, no load generator):
-    a steadier figure than throughput on a shared machine."""
+    a steadier figure than throughput on a shared machine. Then one more run of each under cProfile
+    (timing CPU, not the clock), for each layer's share of the Python time (`layered`)."""
     import webhook_baselines
 
     from sms_board import create_app
@@ -268,6 +298,7 @@ def cpu_per_text(url: str, schema: str, workdir: Path, runs: int = 4, per_run: i
     }
     validator = RequestValidator(TOKEN)
     results: dict[str, tuple[float, float]] = {}
+    layers: dict[str, dict[str, float]] = {}
     first_new = 200_000
     for name, app in apps.items():
         client = app.test_client()
@@ -289,8 +320,17 @@ def cpu_per_text(url: str, schema: str, workdir: Path, runs: int = 4, per_run: i
             if run:  # the first run warms caches and the pool
                 best = (min(best[0], own), min(best[1], database))
         results[name] = best
+        profiler = cProfile.Profile(time.process_time)
+        texts = list(mix(per_run, random.Random(runs + 1), first_new=first_new))
+        first_new += per_run
+        signatures = [validator.compute_signature(signed, item.params) for item in texts]
+        profiler.enable()
+        for item, signature in zip(texts, signatures, strict=True):
+            client.post("/sms/inbound", data=item.params, headers={"X-Twilio-Signature": signature})
+        profiler.disable()
+        layers[name] = layered(profiler)
     os.environ.pop("PGAPPNAME", None)
-    return results
+    return results, layers
 
 
 def project_env(url: str, public: str, workdir: Path) -> dict[str, str]:
@@ -328,12 +368,20 @@ def main() -> None:
         db_url = prepare_schema(url, schema)
         if not arguments.only_counts:
             load(arguments, url, db_url, schema, workdir)
-        cpu = cpu_per_text(db_url, schema, workdir)
+        cpu, layers = cpu_per_text(db_url, schema, workdir)
         print("\nCPU per text in process, best of 4 runs of 500 texts of the mix (Flask test client):")
         for name, (own, database) in cpu.items():
             print(f"  {name:<16} Python {own:5.2f} ms  PostgreSQL {database:5.2f} ms  total {own + database:5.2f} ms")
         project, minimal = (sum(cpu[name]) for name in ("project", "minimal durable"))
         print(f"  minimal durable / project, CPU per text: {minimal / project:.2f}")
+        print("\nthe Python time per text by layer (each layer's share of a CPU profile, times the best run's "
+              "Python time; the profiler's own cost weighs most on small functions):")
+        print(f"  {'layer':<52} {'project':>9} {'minimal':>9}")
+        names = sorted({layer for shares in layers.values() for layer in shares},
+                       key=lambda layer: -layers["project"].get(layer, 0.0))
+        for layer in names:
+            print(f"  {layer:<52} " + " ".join(
+                f"{layers[name].get(layer, 0.0) * cpu[name][0]:6.2f} ms" for name in ("project", "minimal durable")))
         counts, profile = counts_and_profile(db_url, workdir)
         print("\nSQL per text, in process (statements / database round trips incl. BEGIN and COMMIT):")
         for kind, (statements, trips) in counts.items():

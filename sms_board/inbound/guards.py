@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, ScalarSelect, bindparam, exists, func, select, true, update
+from sqlalchemy import ColumnElement, ScalarSelect, bindparam, exists, func, select, true
 from sqlalchemy.orm import Session, aliased
 
 from sms_board.community.alerts import alert_flood
@@ -105,12 +105,11 @@ _SENDER = select(*_activity(Subscriber)).select_from(_RECENT).outerjoin(
 # The webhook's text, just stored, is taken for routing (`routing._take`: the row lock, while it is
 # still `received`) by the same statement: no row, when another delivery of it has it.
 _TAKEN = (
-    update(_INBOUND)
+    select(_INBOUND.c.id)
     .where(_INBOUND.c.id == bindparam("row"), _INBOUND.c.status == bindparam("open"))
-    .values(handled_at=bindparam("at"))
-    .returning(_INBOUND.c.id)
+    .with_for_update(key_share=True)
     .cte("taken")
-)  # (no parameter of these statements may be named after a column of the text's row: it would join the SET)
+)
 # A new number is added by it too (`subscriptions.SENDER_OR_ADDED`).
 _SENDING = aliased(Subscriber, SENDER_OR_ADDED)
 _TAKING_SENDER = select(*_activity(_SENDING)).select_from(_TAKEN).join(_RECENT, true()).outerjoin(_SENDING, true())
@@ -154,7 +153,7 @@ def sender(
         "hour_ago": min(now, arrived) - LOOP_WINDOW,
     }
     if take:
-        values.update(at=now, open=InboundStatus.RECEIVED, **sender_or_added_values(inbound.from_number, now))
+        values.update(open=InboundStatus.RECEIVED, **sender_or_added_values(inbound.from_number, now))
     statement = (_TAKING_SENDER_STOPPING if stops else _TAKING_SENDER) if take else \
         (_SENDER_STOPPING if stops else _SENDER)
     found = session.execute(statement, values).one_or_none()

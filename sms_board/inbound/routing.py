@@ -110,14 +110,14 @@ def route_once(
 
 
 _INBOUND = InboundMessage.__table__
-# Taking the row is a lease, not a move: it stays `received` until `status.transition` settles it.
-_TAKE_UPDATE = (
-    update(_INBOUND)
-    .where(_INBOUND.c.id == bindparam("row"), _INBOUND.c.status == InboundStatus.RECEIVED)
-    .values(handled_at=bindparam("at"))
-)
-_TAKE = _TAKE_UPDATE.returning(*_INBOUND.c)
-_TAKE_ONLY = _TAKE_UPDATE.returning(_INBOUND.c.id)
+# Taking the row is a lock, not a move: it stays `received` until `status.transition` settles it. PostgreSQL
+# locks the row as an `UPDATE` would (`FOR NO KEY UPDATE`: rows naming it may still be written), with no new
+# version of the row nor of its indexes' entries for it; SQLite has no row locks, and an `UPDATE` takes its one
+# write lock at once.
+_OPEN_ROW = (_INBOUND.c.id == bindparam("row"), _INBOUND.c.status == InboundStatus.RECEIVED)
+_TAKE = select(_INBOUND).where(*_OPEN_ROW).with_for_update(key_share=True)
+_TAKE_ONLY = select(_INBOUND.c.id).where(*_OPEN_ROW).with_for_update(key_share=True)
+_TAKE_ON_SQLITE = update(_INBOUND).where(*_OPEN_ROW).values(handled_at=bindparam("at")).returning(*_INBOUND.c)
 _READ = select(_INBOUND).where(_INBOUND.c.id == bindparam("row"))
 _TAKE_SKIPPING = _READ.with_for_update(skip_locked=True)
 # What routing may fill in on the working copy; its status and stamp are the transition's.
@@ -142,8 +142,8 @@ def _take(
 ) -> InboundMessage | None:
     """A working copy of the stored text, locked for routing, if it is still `received`; else None.
 
-    One `UPDATE … RETURNING` both takes the row lock (a concurrent delivery of the same text
-    waits on it, then finds it handled) and checks the status. The clock, which must not
+    One statement both takes the row lock (a concurrent delivery of the same text waits on it, then
+    finds it handled) and checks the status: `SELECT … FOR UPDATE` (an `UPDATE` on SQLite). The clock, which must not
     wait on a webhook that is routing the text, asks with `SKIP LOCKED` instead. The copy is
     outside the session: `status.transition` writes it back.
     """
@@ -155,11 +155,13 @@ def _take(
     elif stored is not None:
         # Just stored by this webhook: what it holds is known, only the lock is needed (`taking`: it is taken
         # with its sender, by `guards.sender`).
-        if not taking and connection.execute(_TAKE_ONLY, {"row": inbound_id, "at": now}).one_or_none() is None:
+        locking = _TAKE_ON_SQLITE if is_sqlite(session) else _TAKE_ONLY
+        if not taking and connection.execute(locking, {"row": inbound_id, "at": now}).first() is None:
             return None
         return InboundMessage(**stored, id=inbound_id, handled_at=now)
     else:
-        found = connection.execute(_TAKE, {"row": inbound_id, "at": now}).one_or_none()
+        found = connection.execute(_TAKE_ON_SQLITE if is_sqlite(session) else _TAKE,
+                                   {"row": inbound_id, "at": now}).one_or_none()
         if found is None:
             return None
     return InboundMessage(**found._mapping)

@@ -67,9 +67,12 @@ def _settling(columns: tuple[str, ...], allowed_from: tuple[InboundStatus, ...],
     # On the table, not the mapped class: routing writes the text's row with this one statement, and nothing
     # here needs the ORM's synchronisation. Built once for each set of columns, with parameters named apart
     # from the columns (a parameter named after one would join the SET).
+    # One state to leave (routing's `OPEN`) is compared as a plain `=`: an `IN (…)` list is written out again on
+    # every execution, and the statement's text then differs from the prepared one's.
+    leaving = _INBOUND.c.status == allowed_from[0] if len(allowed_from) == 1 else _INBOUND.c.status.in_(allowed_from)
     statement = (
         update(_INBOUND)
-        .where(_INBOUND.c.id == bindparam("settled_row"), _INBOUND.c.status.in_(allowed_from))
+        .where(_INBOUND.c.id == bindparam("settled_row"), leaving)
         .values({name: bindparam(f"settled_{name}") for name in (*columns, "status", "handled_at")})
     )
     for number, inserting in enumerate(along):
