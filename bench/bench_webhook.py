@@ -264,16 +264,42 @@ LAYERS = (
     ("flask/", "Flask and Werkzeug: the request"),
     ("phonenumbers/", "phonenumbers"),
 )
-OTHER_LAYER = "the standard library and the rest"
+OTHER_LAYER = "the rest (the test client, the profiler's own)"
 
 
 def layered(profiler: cProfile.Profile) -> dict[str, float]:
-    """Each layer's share of the profiled CPU time (its functions' own time, not what they call)."""
+    """Each layer's share of the profiled CPU time. A function's own time counts for the layer its file is
+    in; the standard library's and built-in functions' (a `dict.get`, `json.dumps`), for the layers that
+    called them, in proportion to the time each caller spent in them."""
+    stats = pstats.Stats(profiler).stats  # type: ignore[attr-defined]
+    known: dict[tuple[str, int, str], dict[str, float]] = {}
+
+    def layer_of(function: tuple[str, int, str], seen: frozenset[tuple[str, int, str]] = frozenset()) -> dict[str, float]:
+        if function in known:
+            return known[function]
+        filename = function[0]
+        own = next((name for part, name in LAYERS if part in filename), None)
+        if own is not None:
+            share = {own: 1.0}
+        else:
+            callers = stats.get(function, (0, 0, 0.0, 0.0, {}))[4]
+            weights = {caller: timing[2] for caller, timing in callers.items() if caller not in seen}
+            total = sum(weights.values())
+            share = defaultdict(float)
+            if total <= 0:
+                share[OTHER_LAYER] = 1.0
+            else:
+                for caller, weight in weights.items():
+                    for layer, part in layer_of(caller, seen | {function}).items():
+                        share[layer] += part * weight / total
+        if not seen:
+            known[function] = dict(share)
+        return share
+
     shares: dict[str, float] = defaultdict(float)
-    for (filename, _line, _name), (_calls, _primitive, own, _cumulative, _callers) in \
-            pstats.Stats(profiler).stats.items():  # type: ignore[attr-defined]
-        layer = next((name for part, name in LAYERS if part in filename), OTHER_LAYER)
-        shares[layer] += own
+    for function, (_calls, _primitive, own_time, _cumulative, _callers) in stats.items():
+        for layer, part in layer_of(function).items():
+            shares[layer] += own_time * part
     total = sum(shares.values()) or 1.0
     return {layer: seconds / total for layer, seconds in shares.items()}
 
