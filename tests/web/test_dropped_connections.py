@@ -44,10 +44,11 @@ def own_config(db: Database, tmp_path, name: str) -> dict[str, object]:  # type:
 
 
 def drop(db: Database, name: str) -> int:
-    """What a PostgreSQL restart does to the board's connections, to those named `name` only."""
+    """What a PostgreSQL restart does to the board's connections, to those named `name` only: each gone
+    before this returns (`pg_terminate_backend` waits up to 5 s for it), as after a restart."""
     with db.engine.begin() as connection:
         return connection.execute(text(
-            "SELECT count(*) FILTER (WHERE killed) FROM (SELECT pg_terminate_backend(pid) AS killed "
+            "SELECT count(*) FILTER (WHERE killed) FROM (SELECT pg_terminate_backend(pid, 5000) AS killed "
             "FROM pg_stat_activity WHERE application_name = :name AND pid <> pg_backend_pid()) AS t"),
             {"name": name}).scalar_one()
 
