@@ -29,6 +29,8 @@ def fold(text: str) -> str:
 
     For matching only: what a resident wrote is kept as written everywhere else.
     """
+    if text.isascii():  # most texts: nothing to decompose, no stroke or bar to take off
+        return _EDGE_PUNCT.sub("", text.upper())
     decomposed = unicodedata.normalize("NFKD", text.translate(_UNDECOMPOSED))
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return _EDGE_PUNCT.sub("", stripped.upper())
@@ -48,6 +50,8 @@ def without_bidi(text: str) -> str:
 
 def clean_body(body: str) -> str:
     """The body as a person meant it: NULs and control characters removed, spaces collapsed at the ends."""
+    if body.isascii() and body.isprintable():  # most texts: no control character to remove
+        return body.strip()
     cleaned = "".join(ch for ch in body if ch in "\n\t" or unicodedata.category(ch)[0] != "C" or ch == "\u200d")
     return cleaned.strip()
 
