@@ -30,6 +30,7 @@ from sms_board.community.subscriptions import (
     sender_or_added_values,
 )
 from sms_board.handlers.stop import arrival_facts
+from sms_board.inbound.status import taking
 from sms_board.inbound.text import Text
 from sms_board.models import (
     Confirmation,
@@ -104,12 +105,7 @@ _SENDER = select(*_activity(Subscriber)).select_from(_RECENT).outerjoin(
 )
 # The webhook's text, just stored, is taken for routing (`routing._take`: the row lock, while it is
 # still `received`) by the same statement: no row, when another delivery of it has it.
-_TAKEN = (
-    select(_INBOUND.c.id)
-    .where(_INBOUND.c.id == bindparam("row"), _INBOUND.c.status == bindparam("open"))
-    .with_for_update(key_share=True)
-    .cte("taken")
-)
+_TAKEN = taking(_INBOUND.c.id).cte("taken")
 # A new number is added by it too (`subscriptions.SENDER_OR_ADDED`).
 _SENDING = aliased(Subscriber, SENDER_OR_ADDED)
 _TAKING_SENDER = select(*_activity(_SENDING)).select_from(_TAKEN).join(_RECENT, true()).outerjoin(_SENDING, true())
@@ -153,7 +149,7 @@ def sender(
         "hour_ago": min(now, arrived) - LOOP_WINDOW,
     }
     if take:
-        values.update(open=InboundStatus.RECEIVED, **sender_or_added_values(inbound.from_number, now))
+        values.update(sender_or_added_values(inbound.from_number, now))
     statement = (_TAKING_SENDER_STOPPING if stops else _TAKING_SENDER) if take else \
         (_SENDER_STOPPING if stops else _SENDER)
     found = session.execute(statement, values).one_or_none()

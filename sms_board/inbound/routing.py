@@ -110,14 +110,16 @@ def route_once(
 
 
 _INBOUND = InboundMessage.__table__
-# Taking the row is a lock, not a move: it stays `received` until `status.transition` settles it. PostgreSQL
-# locks the row as an `UPDATE` would (`FOR NO KEY UPDATE`: rows naming it may still be written), with no new
-# version of the row nor of its indexes' entries for it; SQLite has no row locks, and an `UPDATE` takes its one
-# write lock at once.
-_OPEN_ROW = (_INBOUND.c.id == bindparam("row"), _INBOUND.c.status == InboundStatus.RECEIVED)
-_TAKE = select(_INBOUND).where(*_OPEN_ROW).with_for_update(key_share=True)
-_TAKE_ONLY = select(_INBOUND.c.id).where(*_OPEN_ROW).with_for_update(key_share=True)
-_TAKE_ON_SQLITE = update(_INBOUND).where(*_OPEN_ROW).values(handled_at=bindparam("at")).returning(*_INBOUND.c)
+# Taking the row is a lock, not a move: it stays `received` until `status.transition` settles it
+# (`status.taking`). SQLite has no row locks: an `UPDATE` takes its one write lock at once.
+_TAKE = status.taking(*_INBOUND.c)
+_TAKE_ONLY = status.taking(_INBOUND.c.id)
+_TAKE_ON_SQLITE = (
+    update(_INBOUND)
+    .where(_INBOUND.c.id == bindparam("row"), _INBOUND.c.status == status.INITIAL)
+    .values(handled_at=bindparam("at"))
+    .returning(*_INBOUND.c)
+)
 _READ = select(_INBOUND).where(_INBOUND.c.id == bindparam("row"))
 _TAKE_SKIPPING = _READ.with_for_update(skip_locked=True)
 # What routing may fill in on the working copy; its status and stamp are the transition's.
@@ -143,7 +145,7 @@ def _take(
     """A working copy of the stored text, locked for routing, if it is still `received`; else None.
 
     One statement both takes the row lock (a concurrent delivery of the same text waits on it, then
-    finds it handled) and checks the status: `SELECT … FOR UPDATE` (an `UPDATE` on SQLite). The clock, which must not
+    finds it handled) and checks the status: `status.taking` (an `UPDATE` on SQLite). The clock, which must not
     wait on a webhook that is routing the text, asks with `SKIP LOCKED` instead. The copy is
     outside the session: `status.transition` writes it back.
     """

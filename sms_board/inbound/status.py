@@ -21,7 +21,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, Insert, Update, bindparam, update
+from sqlalchemy import ColumnElement, Connection, Insert, Select, Update, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from sms_board.models import InboundMessage, InboundStatus
@@ -34,6 +34,18 @@ SETTLED = (InboundStatus.HANDLED, InboundStatus.IGNORED, InboundStatus.HELD, Inb
 NOT_ROUTED = (InboundStatus.IGNORED, InboundStatus.HELD)  # no handler saw it, on purpose
 
 _INBOUND = InboundMessage.__table__
+
+
+def taking(*columns: ColumnElement[Any]) -> Select[Any]:
+    """The stored text `:row`'s `columns`, locked for routing while it is still `received` (no row once it is not).
+
+    PostgreSQL locks the row as an `UPDATE` would (`FOR NO KEY UPDATE`: rows naming it may still be written), with
+    no new version of the row nor of its indexes' entries; a delivery of the same text waits on the lock, then
+    finds it settled. SQLite renders no lock (it has no row locks): routing takes its one write lock instead.
+    """
+    return select(*columns).where(_INBOUND.c.id == bindparam("row"), _INBOUND.c.status == INITIAL).with_for_update(
+        key_share=True
+    )
 
 
 def transition(
